@@ -1,0 +1,111 @@
+"""JSON API for attendees' devices (the phone page uses it when the WebSocket is down).
+
+Errors are `{"error": {"code", "message"}}` with the status of errors.py. Changes need the
+`X-Covote-CSRF` header from the phone page and `Content-Type: application/json`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from app import auth, protocol
+from app.ballots import CastRequest
+from app.deps import ServicesDep, attendee
+from app.errors import BadInput, NotJoined
+from app.rounds import room_state
+from app.voters import declare_segments, you_view
+
+router = APIRouter(prefix="/api")
+
+
+class SegmentsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    segments: list[Annotated[str, Field(max_length=64)]] = Field(max_length=100)
+
+
+CsrfHeader = Annotated[str | None, Header(alias=auth.CSRF_HEADER)]
+
+
+def _require_json(request: Request) -> None:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise BadInput("Send the body as JSON (Content-Type: application/json).")
+
+
+@router.get("/m/{code}")
+async def meeting_state(request: Request, code: str, services: ServicesDep) -> dict[str, Any]:
+    """The live snapshot plus this browser's voter and latest ballot."""
+
+    def read() -> dict[str, Any]:
+        with services.session() as session:
+            meeting, voter = attendee(request, session, code, join_if_new=False)
+            assert meeting.id is not None
+            state = room_state(session, meeting.id, services.join_url(meeting.code))
+            state["you"] = you_view(session, meeting.id, voter)
+            return state
+
+    return await asyncio.to_thread(read)
+
+
+@router.post("/m/{code}/join")
+async def join_meeting(
+    request: Request, code: str, services: ServicesDep, csrf: CsrfHeader = None
+) -> dict[str, Any]:
+    auth.check_csrf(request, csrf)
+
+    def write() -> tuple[int, dict[str, Any]]:
+        with services.session() as session:
+            meeting, voter = attendee(request, session, code, join_if_new=True)
+            assert voter is not None and meeting.id is not None
+            return meeting.id, {"voter": voter.pseudonym, "segments": voter.segments}
+
+    meeting_id, result = await asyncio.to_thread(write)
+    services.hub.changed(meeting_id)
+    return result
+
+
+@router.post("/m/{code}/segments")
+async def set_segments(
+    request: Request, code: str, body: SegmentsIn, services: ServicesDep, csrf: CsrfHeader = None
+) -> dict[str, Any]:
+    _require_json(request)
+    auth.check_csrf(request, csrf)
+
+    def write() -> list[str]:
+        with services.session() as session:
+            meeting, voter = attendee(request, session, code, join_if_new=False)
+            if voter is None:
+                raise NotJoined("Join the meeting first.")
+            declare_segments(session, meeting, voter, body.segments)
+            return voter.segments
+
+    return {"segments": await asyncio.to_thread(write)}
+
+
+@router.post("/m/{code}/ballot")
+async def cast_ballot(
+    request: Request,
+    code: str,
+    services: ServicesDep,
+    body: Annotated[protocol.BallotBody, Body()],
+    csrf: CsrfHeader = None,
+) -> dict[str, Any]:
+    """Store a ballot; 200 means it is durably stored."""
+    _require_json(request)
+    auth.check_csrf(request, csrf)
+
+    def who() -> tuple[int, int]:
+        with services.session() as session:
+            meeting, voter = attendee(request, session, code, join_if_new=False)
+            if voter is None or voter.id is None or meeting.id is None:
+                raise NotJoined("Open the meeting's join link on this device before voting.")
+            return meeting.id, voter.id
+
+    meeting_id, voter_id = await asyncio.to_thread(who)
+    receipt = await services.cast(
+        CastRequest(meeting_id, body.round, voter_id, body.ballot_id, dict(body.marks))
+    )
+    return {"saved": True, "ballot_id": receipt.ballot_uid, "round": receipt.round_id}

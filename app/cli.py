@@ -1,0 +1,128 @@
+"""The `covote` command.
+
+    covote serve  [--host H] [--port P] [--data DIR] [--public-url URL] [--database-url URL]
+    covote demo   (same options; also creates the sample meeting if it is not there yet)
+    covote recount BALLOTS.csv --meeting MEETING.json
+
+Exit codes: 0 success, 2 bad input (with file, line and reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import records
+from app.config import Settings
+
+
+def _server_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=None, help="interface to listen on (default 0.0.0.0: all)")
+    p.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    p.add_argument("--data", type=Path, default=None, help="data directory (default ./data)")
+    p.add_argument("--public-url", default=None, help="URL phones open (default: LAN address)")
+    p.add_argument(
+        "--database-url", default=None, help="e.g. postgresql://host/db (default SQLite)"
+    )
+    p.add_argument("--broadcast-url", default=None, help="redis://host for several processes")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "data_dir": args.data,
+        "public_url": args.public_url,
+        "database_url": args.database_url,
+        "broadcast_url": args.broadcast_url,
+    }
+    return Settings(**{k: v for k, v in overrides.items() if v is not None}).with_secrets()
+
+
+def serve(settings: Settings, *, with_demo: bool = False) -> int:
+    import uvicorn
+
+    from app import netinfo
+    from app.db import create_schema, make_engine, transaction
+    from app.demo import riverside
+    from app.main import create_app
+    from app.meetings import create_meeting, list_meetings
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    base = (settings.public_url or netinfo.lan_base_url(settings.port)).rstrip("/")
+    engine = make_engine(settings.resolved_database_url())
+    create_schema(engine)
+    with transaction(engine) as session:
+        if with_demo:
+            demo = riverside()
+            existing = [m for m in list_meetings(session) if m.title == demo.title]
+            meeting = existing[0] if existing else create_meeting(session, demo)
+        known = list_meetings(session)
+    engine.dispose()
+
+    local = f"http://127.0.0.1:{settings.port}"
+    print("Covote is starting.")
+    print(f"  Facilitator (keep it private): {local}/facilitator?key={settings.facilitator_key}")
+    print(f"  Attendees join at:             {base}/  (then type the meeting code)")
+    for m in known[:5]:
+        print(f"  “{m.title}”  code {m.code}")
+        print(f"      phones {base}/m/{m.code}   projector {local}/p/{m.code}")
+    if with_demo:
+        print(f"  Demo meeting code: {meeting.code}")
+    if base.startswith("http://127.") and not settings.public_url:
+        print("  Warning: no network found; phones cannot reach this laptop until it joins one.")
+    print(f"  Data: {settings.resolved_database_url()}")
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,  # ~200-byte frames: deflate costs 2-7x memory per phone
+        ws_max_size=settings.ws_max_message_bytes,
+        http="httptools",
+        loop="uvloop",
+        timeout_graceful_shutdown=5,
+        log_level="warning",
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def recount(ballots_path: Path, meeting_path: Path) -> int:
+    try:
+        meeting_text = meeting_path.read_text(encoding="utf-8-sig")
+        ballots_text = ballots_path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"covote recount: {e}", file=sys.stderr)
+        return 2
+    try:
+        meeting = records.parse_meeting(meeting_text, filename=meeting_path.name)
+        rows = records.read_ballot_csv(ballots_text, meeting, filename=ballots_path.name)
+    except records.RecordError as e:
+        for line, reason in e.errors:
+            where = f"{e.filename}:{line}" if line is not None else e.filename
+            print(f"{where}: {reason}", file=sys.stderr)
+        return 2
+    sys.stdout.write(records.dumps_result(records.recount(meeting, rows)))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="covote", description="Live voting for public meetings")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _server_args(sub.add_parser("serve", help="run the server"))
+    _server_args(sub.add_parser("demo", help="run the server with a sample meeting"))
+    rc = sub.add_parser("recount", help="recount a ballot file offline; prints JSON")
+    rc.add_argument("ballots", type=Path, help="ballot CSV exported from Covote")
+    rc.add_argument("--meeting", type=Path, required=True, help="meeting JSON exported from Covote")
+    args = parser.parse_args(argv)
+    if args.command == "recount":
+        return recount(args.ballots, args.meeting)
+    return serve(_settings(args), with_demo=args.command == "demo")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

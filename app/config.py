@@ -1,0 +1,80 @@
+"""The one settings object.
+
+Every tunable lives here, read once from `COVOTE_*` environment variables or passed explicitly
+(tests build `Settings(...)` per app). Nothing reads the environment anywhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRETS_FILE = "covote-secrets.json"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COVOTE_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    # None = SQLite file `covote.db` in data_dir. PostgreSQL: postgresql+psycopg://host/db
+    database_url: str | None = None
+    # Reserved for scale-out (signals between processes); None = one process.
+    broadcast_url: str | None = None
+    # What phones are told to open; None = http://<LAN address>:<port>
+    public_url: str | None = None
+    host: str = "0.0.0.0"
+    port: int = 8000
+
+    # Signing key for session cookies and the facilitator's key. None = generated once and kept
+    # in data_dir/covote-secrets.json, so a restart keeps every voter and the facilitator signed in.
+    session_secret: str | None = None
+    facilitator_key: str | None = None
+    # A voter's cookie must outlive a long evening meeting and a phone left in a pocket overnight.
+    session_max_age_s: int = 7 * 24 * 3600
+
+    # 10 Hz: a projector update at most 100 ms after a ballot, and fan-out cost independent of
+    # the ballot rate (../shared/realtime.md B.3).
+    tick_hz: float = Field(default=10.0, gt=0, le=100)
+    # A phone that cannot take a ~1 KiB frame in 5 s is gone; free its slot, it will resync.
+    ws_send_timeout_s: float = Field(default=5.0, gt=0)
+    # The largest client message is a ballot: 200 proposals x ~40 bytes fits in 16 KiB.
+    ws_max_message_bytes: int = 16 * 1024
+    # Personal frames (acks, errors) queued for one connection before it counts as too slow.
+    ws_direct_backlog: int = 64
+    # Meeting imports are the largest legitimate bodies (hundreds of proposals).
+    max_body_bytes: int = 2 * 1024 * 1024
+    # Up to this many casts share one transaction (group commit).
+    commit_batch_max: int = 500
+
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "covote.db"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path()}"
+
+    def with_secrets(self) -> Settings:
+        """Fill the session secret and facilitator key from data_dir, creating them once."""
+        if self.session_secret and self.facilitator_key:
+            return self
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / SECRETS_FILE
+        stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        if not stored:
+            stored = {
+                "session_secret": secrets.token_urlsafe(32),
+                "facilitator_key": secrets.token_urlsafe(18),
+            }
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(stored, f)
+        return self.model_copy(
+            update={
+                "session_secret": self.session_secret or stored["session_secret"],
+                "facilitator_key": self.facilitator_key or stored["facilitator_key"],
+            }
+        )

@@ -1,0 +1,417 @@
+"""The facilitator console: set-up, running rounds, exports. Facilitator only; every change is
+a POST carrying the CSRF token, and ends in a redirect (so a reload never repeats it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from sqlmodel import Session
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import RedirectResponse, Response
+
+from app import auth, demo, meetings, records, rounds
+from app.deps import Services, ServicesDep, render
+from app.errors import BadInput
+from app.models import Meeting
+
+router = APIRouter()
+
+
+@router.get("/facilitator")
+async def facilitator_login(request: Request, services: ServicesDep, key: str = "") -> Response:
+    assert services.settings.facilitator_key is not None
+    auth.login_facilitator(request, key, services.settings.facilitator_key)
+    return RedirectResponse("/console", status_code=303)
+
+
+@router.post("/facilitator/logout")
+async def facilitator_logout(request: Request) -> Response:
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    auth.session_of(request).pop("facilitator", None)
+    return RedirectResponse("/", status_code=303)
+
+
+def _flash(request: Request, message: str) -> None:
+    auth.session_of(request)["flash"] = message
+
+
+def _page(request: Request, template: str, context: dict[str, Any]) -> Response:
+    return render(
+        request, template, {"flash": auth.session_of(request).pop("flash", None), **context}
+    )
+
+
+async def _form(request: Request) -> FormData:
+    auth.require_facilitator(request)
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    return form
+
+
+async def _upload_text(form: FormData, field: str) -> tuple[str, str]:
+    upload = form.get(field)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise BadInput("Choose a file to import.")
+    data = await upload.read()
+    await upload.close()
+    try:
+        return upload.filename, data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput(f"{upload.filename} is not UTF-8 text.") from None
+
+
+async def _act(
+    request: Request,
+    services: Services,
+    meeting_id: int,
+    change: Callable[[Session, Meeting], str],
+    back: str = "",
+) -> Response:
+    """Run one change in one transaction, signal the room, flash its message, redirect."""
+
+    def write() -> str:
+        with services.session() as session:
+            return change(session, meetings.get_meeting(session, meeting_id))
+
+    _flash(request, await asyncio.to_thread(write))
+    services.hub.changed(meeting_id)
+    return RedirectResponse(f"/console/{meeting_id}{back}", status_code=303)
+
+
+def _read(services: Services, fn: Callable[[Session], Any]) -> Any:
+    with services.session() as session:
+        return fn(session)
+
+
+# --- meetings ---------------------------------------------------------------------------------
+
+
+@router.get("/console")
+async def console_home(request: Request, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    items = await asyncio.to_thread(_read, services, meetings.list_meetings)
+    return _page(request, "console/home.html", {"meetings": items})
+
+
+async def _create(request: Request, services: Services, mf: records.MeetingFile) -> Response:
+    def write() -> int:
+        with services.session() as session:
+            meeting = meetings.create_meeting(session, mf)
+            assert meeting.id is not None
+            return meeting.id
+
+    meeting_id = await asyncio.to_thread(write)
+    _flash(request, f"Meeting “{mf.title}” created.")
+    return RedirectResponse(f"/console/{meeting_id}/setup", status_code=303)
+
+
+@router.post("/console/meetings")
+async def create_meeting(request: Request, services: ServicesDep) -> Response:
+    form = await _form(request)
+    try:
+        mf = records.MeetingFile(
+            title=str(form.get("title", "")).strip(), segments=[], proposals=[]
+        )
+    except ValidationError:
+        raise BadInput("Give the meeting a title (1 to 200 characters).") from None
+    return await _create(request, services, mf)
+
+
+@router.post("/console/import")
+async def import_meeting(request: Request, services: ServicesDep) -> Response:
+    form = await _form(request)
+    filename, text = await _upload_text(form, "file")
+    try:
+        mf = records.parse_meeting(text, filename=filename)
+    except records.RecordError as e:
+        raise BadInput(str(e)) from None
+    return await _create(request, services, mf)
+
+
+@router.post("/console/demo")
+async def create_demo(request: Request, services: ServicesDep) -> Response:
+    await _form(request)
+    return await _create(request, services, demo.riverside())
+
+
+# --- one meeting: run -------------------------------------------------------------------------
+
+
+def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
+    with services.session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        all_rounds = rounds.rounds_of(session, meeting_id)
+        return {
+            "meeting": meeting,
+            "proposals": meetings.proposals_of(session, meeting_id),
+            "segments": meetings.segments_of(session, meeting_id),
+            "rounds": all_rounds,
+            "open_round": next((r for r in all_rounds if r.status == "open"), None),
+            "voting_started": meetings.voting_started(session, meeting_id),
+            "join_url": services.join_url(meeting.code),
+        }
+
+
+@router.get("/console/{meeting_id}")
+async def console_meeting(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
+    return _page(request, "console/meeting.html", ctx)
+
+
+@router.post("/console/{meeting_id}/rounds")
+async def open_round(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+    keys = [str(k) for k in (await _form(request)).getlist("proposal")]
+
+    def change(session: Session, meeting: Meeting) -> str:
+        rnd = rounds.open_round(session, meeting, keys)
+        return f"Round {rnd.number} is open on {len(rnd.proposal_keys)} proposal(s)."
+
+    return await _act(request, services, meeting_id, change)
+
+
+@router.post("/console/{meeting_id}/rounds/{number}/{action}")
+async def round_action(
+    request: Request, meeting_id: int, number: int, action: str, services: ServicesDep
+) -> Response:
+    await _form(request)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        if action == "close":
+            rounds.close_round(session, meeting, number)
+            return f"Round {number} is closed. Results are hidden until you reveal them."
+        if action in ("reveal", "hide"):
+            rounds.set_revealed(session, meeting, number, action == "reveal")
+            return (
+                f"Round {number} results are {'on' if action == 'reveal' else 'off'} the projector."
+            )
+        raise BadInput(f"Unknown round action {action!r}.")
+
+    return await _act(request, services, meeting_id, change)
+
+
+@router.get("/console/{meeting_id}/rounds/{number}")
+async def round_results(
+    request: Request, meeting_id: int, number: int, services: ServicesDep
+) -> Response:
+    """Results for the facilitator, visible before they are revealed to the room."""
+    auth.require_facilitator(request)
+
+    def read() -> dict[str, Any]:
+        with services.session() as session:
+            meeting = meetings.get_meeting(session, meeting_id)
+            rnd = rounds.get_round(session, meeting, number)
+            return {
+                "meeting": meeting,
+                "round": rnd,
+                "results": rounds.results_view(session, meeting, rnd),
+            }
+
+    return _page(request, "console/round.html", await asyncio.to_thread(read))
+
+
+# --- one meeting: set-up ----------------------------------------------------------------------
+
+
+@router.get("/console/{meeting_id}/setup")
+async def console_setup(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
+    edit = request.query_params.get("edit")
+    ctx["editing"] = next((p for p in ctx["proposals"] if p.key == edit), None)
+    return _page(request, "console/setup.html", ctx)
+
+
+def _checked(form: FormData, name: str) -> bool:
+    return form.get(name) in ("on", "true", "1", "yes")
+
+
+def _int_field(form: FormData, name: str, label: str) -> int:
+    try:
+        return int(str(form.get(name, "")).strip())
+    except ValueError:
+        raise BadInput(f"{label} must be a whole number.") from None
+
+
+@router.post("/console/{meeting_id}/settings")
+async def save_settings(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+    form = await _form(request)
+    ratio = _int_field(form, "ratio", "R")
+    group_min = _int_field(form, "group_min", "m")
+
+    def change(session: Session, meeting: Meeting) -> str:
+        meetings.update_settings(
+            session,
+            meeting,
+            title=str(form.get("title", "")).strip(),
+            ratio=ratio,
+            group_min=group_min,
+            results_hidden=_checked(form, "results_hidden"),
+        )
+        return "Settings saved."
+
+    return await _act(request, services, meeting_id, change, "/setup")
+
+
+@router.post("/console/{meeting_id}/segments")
+async def save_segment(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+    form = await _form(request)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        seg = meetings.save_segment(
+            session,
+            meeting,
+            key=str(form.get("key", "")).strip(),
+            label=str(form.get("label", "")).strip(),
+            protects=not _checked(form, "never_protects"),
+        )
+        return f"Segment “{seg.label}” saved."
+
+    return await _act(request, services, meeting_id, change, "/setup")
+
+
+@router.post("/console/{meeting_id}/segments/{key}/delete")
+async def delete_segment(
+    request: Request, meeting_id: int, key: str, services: ServicesDep
+) -> Response:
+    await _form(request)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        meetings.delete_segment(session, meeting, key)
+        return f"Segment {key} removed."
+
+    return await _act(request, services, meeting_id, change, "/setup")
+
+
+def _amount(form: FormData, name: str) -> str | None:
+    value = str(form.get(name, "")).strip().replace(",", "").lstrip("£")
+    return value or None
+
+
+@router.post("/console/{meeting_id}/proposals")
+async def save_proposal(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+    form = await _form(request)
+    try:
+        pf = records.ProposalFile(
+            id=str(form.get("key", "")).strip(),
+            title=str(form.get("title", "")).strip(),
+            description=str(form.get("description", "")).strip(),
+            kind=str(form.get("kind", "")),  # type: ignore[arg-type]
+            cost=_amount(form, "cost"),  # type: ignore[arg-type]
+            saving=_amount(form, "saving"),  # type: ignore[arg-type]
+            affected_groups=[str(g) for g in form.getlist("affected_groups")],
+        )
+    except ValidationError as e:
+        raise BadInput(meetings.describe_validation(e)) from None
+
+    def change(session: Session, meeting: Meeting) -> str:
+        meetings.save_proposal(session, meeting, pf)
+        return f"Proposal “{pf.title}” saved."
+
+    return await _act(request, services, meeting_id, change, "/setup")
+
+
+@router.post("/console/{meeting_id}/proposals/{key}/delete")
+async def delete_proposal(
+    request: Request, meeting_id: int, key: str, services: ServicesDep
+) -> Response:
+    await _form(request)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        meetings.delete_proposal(session, meeting, key)
+        return f"Proposal {key} removed."
+
+    return await _act(request, services, meeting_id, change, "/setup")
+
+
+@router.post("/console/{meeting_id}/proposals.csv")
+async def import_proposals_csv(
+    request: Request, meeting_id: int, services: ServicesDep
+) -> Response:
+    form = await _form(request)
+    filename, text = await _upload_text(form, "file")
+
+    def change(session: Session, meeting: Meeting) -> str:
+        assert meeting.id is not None
+        segment_ids = {s.key for s in meetings.segments_of(session, meeting.id)}
+        try:
+            parsed = records.read_proposals_csv(text, segment_ids, filename=filename)
+        except records.RecordError as e:
+            raise BadInput(str(e)) from None
+        return f"Imported {meetings.import_proposals(session, meeting, parsed)} proposal(s)."
+
+    return await _act(request, services, meeting_id, change, "/setup")
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+def _download(text: str, filename: str, media_type: str) -> Response:
+    return Response(
+        text,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _export(services: Services, meeting_id: int, what: str, number: int | None) -> str:
+    with services.session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        if what == "meeting.json":
+            return records.dump_meeting(meetings.meeting_file(session, meeting))
+        if what == "proposals.csv":
+            pfs = [meetings.proposal_file(p) for p in meetings.proposals_of(session, meeting_id)]
+            return records.write_proposals_csv(pfs)
+        chosen = (
+            [rounds.get_round(session, meeting, number)]
+            if number is not None
+            else rounds.rounds_of(session, meeting_id)
+        )
+        if what == "ballots.csv":
+            rows = [row for rnd in chosen for row in rounds.ballot_rows(session, rnd)]
+            return records.write_ballot_csv(rows)
+        # results.json: exactly what `covote recount` prints for the same ballots
+        return records.dumps_result(
+            {
+                "rounds": [
+                    {"round": str(rnd.number), **rounds.round_record(session, meeting, rnd)}
+                    for rnd in chosen
+                    # A round nobody voted in has no ballot rows, so a recount cannot see it.
+                    if rounds.has_ballots(session, rnd)
+                ]
+            }
+        )
+
+
+EXPORTS = {
+    "meeting.json": "application/json",
+    "proposals.csv": "text/csv; charset=utf-8",
+    "ballots.csv": "text/csv; charset=utf-8",
+    "results.json": "application/json",
+}
+
+
+@router.get("/console/{meeting_id}/export/{what}")
+async def export(request: Request, meeting_id: int, what: str, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    if what not in EXPORTS:
+        raise BadInput(f"Unknown export {what!r}; choose one of {', '.join(EXPORTS)}.")
+    text = await asyncio.to_thread(_export, services, meeting_id, what, None)
+    return _download(text, f"meeting-{meeting_id}-{what}", EXPORTS[what])
+
+
+@router.get("/console/{meeting_id}/rounds/{number}/export/{what}")
+async def export_round(
+    request: Request, meeting_id: int, number: int, what: str, services: ServicesDep
+) -> Response:
+    auth.require_facilitator(request)
+    if what not in ("ballots.csv", "results.json"):
+        raise BadInput("A round exports ballots.csv or results.json.")
+    text = await asyncio.to_thread(_export, services, meeting_id, what, number)
+    return _download(text, f"meeting-{meeting_id}-round-{number}-{what}", EXPORTS[what])

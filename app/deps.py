@@ -1,0 +1,88 @@
+"""What route handlers share: the app's services, typed dependencies, page rendering."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse
+
+from app import auth, i18n
+from app.ballots import BallotWriter, CastRequest, Receipt
+from app.config import Settings
+from app.db import transaction
+from app.hub import Hub
+from app.meetings import meeting_by_code
+from app.models import Meeting, Voter
+from app.voters import find_voter, join
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.autoescape = True
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    hub: Hub
+    writer: BallotWriter
+    base_url: str  # what phones are told to open, e.g. http://192.168.1.20:8000
+
+    def join_url(self, code: str) -> str:
+        return f"{self.base_url}/m/{code}"
+
+    async def cast(self, req: CastRequest) -> Receipt:
+        """Store a ballot (returns after commit), then let the room know."""
+        receipt = await self.writer.cast(req)
+        self.hub.changed(req.meeting_id)
+        return receipt
+
+    def session(self) -> AbstractContextManager[Session]:
+        return transaction(self.engine)
+
+
+def get_services(conn: HTTPConnection) -> Services:
+    services: Services = conn.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    locale = i18n.choose_locale(request)
+    ctx = {
+        "request": request,
+        "_": i18n.gettext_for(locale),
+        "locale": locale,
+        "csrf": auth.csrf_token(request),
+        "is_facilitator": auth.is_facilitator(request),
+        **context,
+    }
+    response = TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)
+    if request.query_params.get("lang") == locale:
+        response.set_cookie("lang", locale, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def attendee(
+    conn: HTTPConnection, session: Session, code: str, *, join_if_new: bool
+) -> tuple[Meeting, Voter | None]:
+    """The meeting a code names and this browser's voter in it (joining it if asked)."""
+    meeting = meeting_by_code(session, code)
+    assert meeting.id is not None
+    voter = find_voter(session, meeting, auth.voter_id(conn, meeting.id))
+    if voter is None and join_if_new:
+        voter = join(session, meeting)
+        assert voter.id is not None
+        auth.remember_voter(conn, meeting.id, voter.id)
+    return meeting, voter

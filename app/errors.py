@@ -1,0 +1,72 @@
+"""One error vocabulary for the whole product.
+
+    CovoteError                 base: a message a person can act on, an HTTP status, a code
+    ├── BadInput          400   malformed or invalid input (form, JSON, CSV, WebSocket frame)
+    ├── NotFacilitator    403   the console needs the facilitator link
+    ├── CsrfFailed        403   a change without the page's token (stale page or forged request)
+    ├── NotJoined         403   a ballot from a browser that has not joined the meeting
+    ├── NotFound          404   unknown meeting, round, proposal or segment
+    ├── RoundClosed       409   a ballot for a round that is not open
+    ├── Conflict          409   a change the current state forbids (e.g. segments after voting)
+    ├── PayloadTooLarge   413   a body or WebSocket message over the limit
+    └── StorageUnavailable 503  the database could not store the change; nothing was kept
+
+Services raise these; `main.py` renders them once (JSON for /api, a page for forms) and
+`ws.py` turns them into `error` frames. Nothing else catches them to hide them.
+"""
+
+from __future__ import annotations
+
+
+class CovoteError(Exception):
+    status_code = 400
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadInput(CovoteError):
+    status_code = 400
+    code = "bad_input"
+
+
+class NotFacilitator(CovoteError):
+    status_code = 403
+    code = "not_facilitator"
+
+
+class CsrfFailed(CovoteError):
+    status_code = 403
+    code = "csrf_failed"
+
+
+class NotJoined(CovoteError):
+    status_code = 403
+    code = "not_joined"
+
+
+class NotFound(CovoteError):
+    status_code = 404
+    code = "not_found"
+
+
+class RoundClosed(CovoteError):
+    status_code = 409
+    code = "round_closed"
+
+
+class Conflict(CovoteError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(CovoteError):
+    status_code = 413
+    code = "too_large"
+
+
+class StorageUnavailable(CovoteError):
+    status_code = 503
+    code = "storage_unavailable"

@@ -1,0 +1,152 @@
+"""`create_app(settings)`: the ASGI application, its lifespan and its one error renderer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import api, console, netinfo, pages, ws
+from app.ballots import BallotWriter
+from app.config import Settings
+from app.db import create_schema, make_engine, transaction
+from app.deps import Services, render
+from app.errors import CovoteError, PayloadTooLarge
+from app.hub import Hub
+from app.rounds import room_state
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = (settings or Settings()).with_secrets()
+    assert settings.session_secret is not None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url())
+        create_schema(engine)
+        base_url = settings.public_url or netinfo.lan_base_url(settings.port)
+        services_ref: list[Services] = []
+
+        def render_state(meeting_id: int) -> dict[str, Any]:
+            with transaction(engine) as session:
+                state = room_state(session, meeting_id, "")
+            state["meeting"]["join_url"] = services_ref[0].join_url(state["meeting"]["code"])
+            return state
+
+        hub = Hub(render_state, tick_hz=settings.tick_hz, direct_backlog=settings.ws_direct_backlog)
+        writer = BallotWriter(engine, batch_max=settings.commit_batch_max)
+        services = Services(settings, engine, hub, writer, base_url.rstrip("/"))
+        services_ref.append(services)
+        app.state.services = services
+        hub.start()
+        writer.start()
+        try:
+            yield
+        finally:
+            await hub.aclose()
+            await writer.aclose()
+            engine.dispose()
+
+    app = FastAPI(title="Covote", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret,
+        session_cookie="covote",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(console.router)
+    app.add_api_websocket_route("/ws/m/{code}", ws.meeting_socket)
+    app.add_exception_handler(CovoteError, _render_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _render_error(request: Request, exc: CovoteError) -> Response:
+    if _wants_json(request):
+        body = {"error": {"code": exc.code, "message": exc.message}}
+        return JSONResponse(body, status_code=exc.status_code)
+    return render(
+        request, "error.html", {"message": exc.message, "code": exc.code}, exc.status_code
+    )
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    problems = []
+    for err in exc.errors()[:10]:
+        where = ".".join(str(p) for p in err["loc"] if p != "body")
+        problems.append(f"{where}: {err['msg']}" if where else str(err["msg"]))
+    message = "; ".join(problems) or "The request could not be read."
+    if _wants_json(request):
+        return JSONResponse({"error": {"code": "bad_input", "message": message}}, status_code=400)
+    return render(request, "error.html", {"message": message, "code": "bad_input"}, 400)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    message = "That page does not exist." if exc.status_code == 404 else str(exc.detail)
+    code = "not_found" if exc.status_code == 404 else "http_error"
+    if _wants_json(request):
+        body = {"error": {"code": code, "message": message}}
+        return JSONResponse(body, status_code=exc.status_code)
+    return render(request, "error.html", {"message": message, "code": code}, exc.status_code)
+
+
+class BodyLimit:
+    """Refuse bodies over the limit before the app reads them (Content-Length or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise PayloadTooLarge(self._message())
+            return message
+
+        await self.app(scope, limited, send)
+
+    def _message(self) -> str:
+        return f"The upload is larger than {self.max_bytes // 1024} KiB."
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        body = {"error": {"code": PayloadTooLarge.code, "message": self._message()}}
+        await JSONResponse(body, status_code=413)(scope, _empty_receive, send)
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}

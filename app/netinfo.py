@@ -1,0 +1,27 @@
+"""The laptop's address on the local network, which phones must use to reach it."""
+
+from __future__ import annotations
+
+import socket
+
+
+def lan_address() -> str:
+    """The address of the interface that routes outward, else loopback.
+
+    Connecting a UDP socket sends no packet; it only asks the OS which source address it would
+    use. 10.255.255.255 needs no internet: any configured LAN route answers.
+    """
+    for probe in ("10.255.255.255", "192.168.255.255", "8.8.8.8"):
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect((probe, 1))
+                addr: str = s.getsockname()[0]
+                if not addr.startswith("127."):
+                    return addr
+        except OSError:
+            continue
+    return "127.0.0.1"
+
+
+def lan_base_url(port: int) -> str:
+    return f"http://{lan_address()}:{port}"

@@ -1,0 +1,213 @@
+"""Rounds: open, close, reveal; the live state of a meeting; results from stored ballots.
+
+Contract: functions take the caller's session and never commit. Results are always computed by
+`tally.count_round` from the ballots as stored, the same function the offline recount uses on
+the exported CSV, so the projector and `covote recount` cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app import tally
+from app.errors import BadInput, Conflict, NotFound
+from app.meetings import get_meeting, proposals_of, segments_of
+from app.models import Ballot, Meeting, Proposal, Round, Voter, utcnow
+from app.records import BallotRow
+from app.voters import present_count, voted_count
+
+
+def rounds_of(session: Session, meeting_id: int) -> list[Round]:
+    q = select(Round).where(Round.meeting_id == meeting_id).order_by(col(Round.number))
+    return list(session.exec(q))
+
+
+def get_round(session: Session, meeting: Meeting, number: int) -> Round:
+    rnd = session.exec(
+        select(Round).where(Round.meeting_id == meeting.id, Round.number == number)
+    ).first()
+    if rnd is None:
+        raise NotFound(f"There is no round {number} in this meeting.")
+    return rnd
+
+
+def current_round(session: Session, meeting: Meeting) -> Round | None:
+    return session.get(Round, meeting.current_round_id) if meeting.current_round_id else None
+
+
+def open_round(session: Session, meeting: Meeting, keys: list[str]) -> Round:
+    assert meeting.id is not None
+    if not keys:
+        raise BadInput("Choose at least one proposal for the round.")
+    known = [p.key for p in proposals_of(session, meeting.id)]
+    unknown = sorted(set(keys) - set(known))
+    if unknown:
+        raise BadInput(f"Unknown proposal(s): {', '.join(unknown)}.")
+    if any(r.status == "open" for r in rounds_of(session, meeting.id)):
+        raise Conflict("A round is already open. Close it before opening another.")
+    number = 1 + max((r.number for r in rounds_of(session, meeting.id)), default=0)
+    chosen = set(keys)
+    rnd = Round(
+        meeting_id=meeting.id, number=number, proposal_keys=[k for k in known if k in chosen]
+    )
+    session.add(rnd)
+    session.flush()
+    meeting.current_round_id = rnd.id
+    session.add(meeting)
+    return rnd
+
+
+def close_round(session: Session, meeting: Meeting, number: int) -> Round:
+    rnd = get_round(session, meeting, number)
+    if rnd.status != "open":
+        raise Conflict(f"Round {number} is already closed.")
+    rnd.status = "closed"
+    rnd.closed_at = utcnow()
+    session.add(rnd)
+    return rnd
+
+
+def set_revealed(session: Session, meeting: Meeting, number: int, revealed: bool) -> Round:
+    rnd = get_round(session, meeting, number)
+    if revealed and rnd.status != "closed":
+        raise Conflict("Close the round before revealing its results.")
+    rnd.revealed = revealed
+    # Revealing an earlier round puts it back on the projector.
+    meeting.current_round_id = rnd.id
+    session.add_all([rnd, meeting])
+    return rnd
+
+
+def _round_ballots(session: Session, rnd: Round) -> list[tuple[Ballot, Voter]]:
+    q = (
+        select(Ballot, Voter)
+        .join(Voter, col(Voter.id) == col(Ballot.voter_id))
+        .where(Ballot.round_id == rnd.id)
+        .order_by(col(Voter.pseudonym))
+    )
+    return [(b, v) for b, v in session.exec(q)]
+
+
+def round_result(session: Session, meeting: Meeting, rnd: Round) -> tally.RoundResult:
+    assert meeting.id is not None
+    by_key = {p.key: p for p in proposals_of(session, meeting.id)}
+    specs = [
+        tally.ProposalSpec(id=k, affected_groups=tuple(by_key[k].affected_groups))
+        for k in rnd.proposal_keys
+    ]
+    ballots = [
+        tally.VoterBallot(
+            voter=v.pseudonym,
+            segments=frozenset(v.segments),
+            marks={k: tally.Mark(m) for k, m in b.marks.items()},
+        )
+        for b, v in _round_ballots(session, rnd)
+    ]
+    protecting = frozenset(s.key for s in segments_of(session, meeting.id) if s.protects)
+    return tally.count_round(
+        specs,
+        ballots,
+        tally.Rule(ratio=meeting.ratio, group_min=meeting.group_min),
+        protecting=protecting,
+        tie_break=meeting.tie_break,
+    )
+
+
+def round_record(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+    """The round's results in the public recount format (`proposals`, `ranking`)."""
+    return tally.result_to_json(round_result(session, meeting, rnd))
+
+
+def ballot_rows(session: Session, rnd: Round) -> list[BallotRow]:
+    """The round's ballot file: one row per proposal of the round for every voter who voted."""
+    rows = []
+    for b, v in _round_ballots(session, rnd):
+        for key in rnd.proposal_keys:
+            rows.append(
+                BallotRow(
+                    round=str(rnd.number),
+                    voter=v.pseudonym,
+                    channel=b.channel,
+                    segments=tuple(sorted(v.segments)),
+                    proposal=key,
+                    mark=tally.Mark(b.marks.get(key, tally.Mark.NEUTRAL)),
+                )
+            )
+    return rows
+
+
+def results_visible(meeting: Meeting, rnd: Round) -> bool:
+    """Hidden until revealed by default; a meeting may opt into results as soon as it closes."""
+    return rnd.revealed or (not meeting.results_hidden and rnd.status == "closed")
+
+
+def results_view(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+    """Results as the projector shows them: the recount record plus titles and labels."""
+    assert meeting.id is not None
+    record = round_record(session, meeting, rnd)
+    titles = {p.key: p for p in proposals_of(session, meeting.id)}
+    labels = {s.key: s.label for s in segments_of(session, meeting.id)}
+    for item in record["proposals"]:
+        p = titles[item["id"]]
+        item.update(title=p.title, kind=p.kind, description=p.description)
+        item["group_labels"] = [labels.get(g, g) for g in item["groups"]]
+        for line in item["affected"]:
+            line["label"] = labels.get(line["group"], line["group"])
+            if line["suppressed"]:
+                for k in ("V", "W", "D"):
+                    line[k] = None
+    return record
+
+
+def _proposal_view(p: Proposal) -> dict[str, Any]:
+    return {
+        "id": p.key,
+        "title": p.title,
+        "description": p.description,
+        "kind": p.kind,
+        "cost": p.cost,
+        "saving": p.saving,
+    }
+
+
+def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, Any]:
+    """Everything the projector, phones and console show live (no personal data)."""
+    meeting = get_meeting(session, meeting_id)
+    rnd = current_round(session, meeting)
+    by_key = {p.key: p for p in proposals_of(session, meeting_id)}
+    round_view: dict[str, Any] | None = None
+    results = None
+    voted = 0
+    if rnd is not None:
+        assert rnd.id is not None
+        voted = voted_count(session, rnd.id)
+        round_view = {
+            "id": rnd.id,
+            "number": rnd.number,
+            "status": rnd.status,
+            "revealed": results_visible(meeting, rnd),
+            "proposals": [_proposal_view(by_key[k]) for k in rnd.proposal_keys],
+        }
+        if results_visible(meeting, rnd):
+            results = results_view(session, meeting, rnd)
+    return {
+        "type": "snapshot",
+        "meeting": {
+            "id": meeting.id,
+            "title": meeting.title,
+            "code": meeting.code,
+            "join_url": join_url,
+            "rule": {"ratio": meeting.ratio, "group_min": meeting.group_min},
+            "segments": [{"id": s.key, "label": s.label} for s in segments_of(session, meeting_id)],
+        },
+        "round": round_view,
+        "turnout": {"voted": voted, "present": present_count(session, meeting_id)},
+        "results": results,
+    }
+
+
+def has_ballots(session: Session, rnd: Round) -> bool:
+    assert rnd.id is not None
+    return voted_count(session, rnd.id) > 0

@@ -1,0 +1,130 @@
+"""The one WebSocket endpoint, `/ws/m/{code}`: projector, phones and console all use it.
+
+Every connection gets the meeting's snapshot at once and on every change. A connection whose
+session holds a voter of this meeting may also cast ballots. Per connection a reader and a writer
+task run together; when either ends the other is cancelled and the connection leaves the room.
+Close codes: 4404 unknown meeting, 1009 message too big, 4008 too slow (the client reconnects
+and resyncs), 1003 not text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from app import protocol
+from app.ballots import CastRequest
+from app.deps import Services, attendee
+from app.errors import CovoteError, NotFound, NotJoined
+from app.hub import Mailbox, TooSlow
+from app.models import Voter
+from app.voters import you_view
+
+log = logging.getLogger(__name__)
+
+
+async def meeting_socket(websocket: WebSocket, code: str) -> None:
+    services: Services = websocket.app.state.services
+    try:
+        meeting_id, voter = await asyncio.to_thread(_lookup, services, websocket, code)
+    except NotFound as e:
+        # Accept first: a browser cannot see why a refused handshake failed, but it sees 4404.
+        await websocket.accept()
+        await websocket.close(code=4404, reason=e.message[:120])
+        return
+    await websocket.accept()
+    box = await services.hub.join(meeting_id, voter.id if voter else None)
+    reader = asyncio.create_task(_reader(websocket, services, box, meeting_id, voter))
+    writer = asyncio.create_task(_writer(websocket, box, services.settings.ws_send_timeout_s))
+    try:
+        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        close = next(
+            (t.result() for t in done if not t.cancelled() and t.exception() is None), None
+        )
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await websocket.close(code=close[0], reason=close[1])
+    finally:
+        services.hub.leave(meeting_id, box)
+
+
+def _lookup(services: Services, websocket: WebSocket, code: str) -> tuple[int, Voter | None]:
+    with services.session() as session:
+        meeting, voter = attendee(websocket, session, code, join_if_new=False)
+        assert meeting.id is not None
+        return meeting.id, voter
+
+
+Close = tuple[int, str] | None
+
+
+async def _writer(websocket: WebSocket, box: Mailbox, timeout_s: float) -> Close:
+    try:
+        while True:
+            frame = await box.take()
+            async with asyncio.timeout(timeout_s):
+                await websocket.send_text(frame)
+    except TimeoutError:
+        return (4008, "too slow")
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        return None
+
+
+async def _reader(
+    websocket: WebSocket, services: Services, box: Mailbox, meeting_id: int, voter: Voter | None
+) -> Close:
+    limit = services.settings.ws_max_message_bytes
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return None
+            raw = message.get("text")
+            if raw is None:
+                return (1003, "text frames only")
+            if len(raw) > limit:
+                return (1009, f"message over {limit} bytes")
+            msg: protocol.Hello | protocol.Cast | protocol.Ping | None = None
+            try:
+                msg = protocol.parse_client(raw)
+                if isinstance(msg, protocol.Ping):
+                    box.push(protocol.PONG)
+                elif isinstance(msg, protocol.Hello):
+                    box.push(await asyncio.to_thread(_you, services, meeting_id, voter))
+                else:
+                    box.push(await _cast(services, meeting_id, voter, msg))
+            except CovoteError as e:
+                box.push(protocol.error(e.code, e.message, getattr(msg, "ballot_id", None)))
+    except TooSlow:
+        return (4008, "too slow")
+    except WebSocketDisconnect:
+        return None
+
+
+async def _cast(
+    services: Services, meeting_id: int, voter: Voter | None, msg: protocol.Cast
+) -> str:
+    if voter is None or voter.id is None:
+        raise NotJoined("Open the meeting's join link on this phone before voting.")
+    req = CastRequest(
+        meeting_id=meeting_id,
+        round_id=msg.round,
+        voter_id=voter.id,
+        ballot_uid=msg.ballot_id,
+        marks=dict(msg.marks),
+    )
+    receipt = await services.cast(req)
+    return protocol.ack(receipt.ballot_uid, receipt.round_id)
+
+
+def _you(services: Services, meeting_id: int, voter: Voter | None) -> str:
+    with services.session() as session:
+        return protocol.encode({"type": "you", **you_view(session, meeting_id, voter)})

@@ -1,0 +1,153 @@
+"""The WebSocket flow: snapshots on connect and on change, casting with acks, errors, limits."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from conftest import LiveServer, Meeting, Phone, Socket
+
+
+def is_snapshot(msg: dict[str, object]) -> bool:
+    return msg["type"] == "snapshot"
+
+
+def test_projector_gets_a_snapshot_at_once_and_another_after_a_phone_votes(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """A ballot cast on a phone's socket changes the projector's turnout; seq increases."""
+    meeting.open_round()
+    phone = phones()
+    with Socket(server, meeting.code) as projector, Socket(server, meeting.code, phone.c) as ws:
+        first = projector.until(is_snapshot)
+        assert first["round"]["status"] == "open"
+        ws.send({"type": "hello", "last_seq": None})
+        you = ws.until(lambda m: m["type"] == "you")
+        assert you["voter"] and you["ballot"] is None
+        ballot_id = uuid.uuid4().hex
+        ws.send({"type": "cast", "ballot_id": ballot_id, "round": first["round"]["id"],
+                 "marks": {"library": "want"}})
+        ack = ws.until(lambda m: m["type"] == "ack")
+        assert ack == {"type": "ack", "ballot_id": ballot_id, "round": first["round"]["id"]}
+        later = projector.until(lambda m: is_snapshot(m) and m["turnout"]["voted"] == 1)
+        assert later["seq"] > first["seq"]
+        assert later["results"] is None  # hidden until revealed
+
+
+def test_reconnect_resyncs_with_the_current_state_and_the_voters_ballot(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """After a dropped connection the phone gets the newest snapshot and its stored ballot."""
+    meeting.open_round()
+    phone = phones()
+    with Socket(server, meeting.code, phone.c) as ws:
+        snap = ws.until(is_snapshot)
+        ws.send({"type": "cast", "ballot_id": "b" * 16, "round": snap["round"]["id"],
+                 "marks": {"respite": "dont_want"}})
+        ws.until(lambda m: m["type"] == "ack")
+    meeting.close_round(1)  # changes while the phone is away
+    with Socket(server, meeting.code, phone.c) as ws:
+        snap = ws.until(is_snapshot)
+        assert snap["round"]["status"] == "closed"
+        ws.send({"type": "hello", "last_seq": 1})
+        you = ws.until(lambda m: m["type"] == "you")
+        assert you["ballot"]["marks"] == {"respite": "dont_want"}
+        assert you["ballot"]["ballot_id"] == "b" * 16
+
+
+def test_resending_an_unacknowledged_ballot_does_not_duplicate_it(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """The same ballot_id sent twice (reconnect before the ack) stores one ballot."""
+    meeting.open_round()
+    phone = phones()
+    with Socket(server, meeting.code, phone.c) as ws:
+        rid = ws.until(is_snapshot)["round"]["id"]
+        for _ in range(2):
+            ws.send({"type": "cast", "ballot_id": "same-ballot-1", "round": rid,
+                     "marks": {"library": "want"}})
+            ws.until(lambda m: m["type"] == "ack")
+    assert meeting.state()["turnout"]["voted"] == 1
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("not json", "bad_input"),
+        (json.dumps({"type": "cast", "ballot_id": "x", "round": 1, "marks": {}}), "bad_input"),
+        (json.dumps({"type": "cast", "ballot_id": "abcdefgh", "round": 1,
+                     "marks": {"library": "maybe"}}), "bad_input"),
+        (json.dumps({"type": "launch"}), "bad_input"),
+    ],
+)
+def test_malformed_messages_get_an_error_frame_and_the_socket_stays_open(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone], message: str, code: str
+) -> None:
+    """A bad frame is answered with an error; the next good frame still works."""
+    phone = phones()
+    with Socket(server, meeting.code, phone.c) as ws:
+        ws.until(is_snapshot)
+        ws.ws.send(message)
+        err = ws.until(lambda m: m["type"] == "error")
+        assert err["code"] == code and err["message"]
+        ws.send({"type": "ping"})
+        assert ws.until(lambda m: m["type"] != "snapshot") == {"type": "pong"}
+
+
+def test_ballot_errors_name_the_ballot_and_store_nothing(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """Unknown proposal, closed round and unknown round are refused with the ballot's id."""
+    meeting.open_round("library")
+    phone = phones()
+    with Socket(server, meeting.code, phone.c) as ws:
+        rid = ws.until(is_snapshot)["round"]["id"]
+        ws.send({"type": "cast", "ballot_id": "unknown-prop", "round": rid,
+                 "marks": {"toilets": "want"}})
+        err = ws.until(lambda m: m["type"] == "error")
+        assert (err["code"], err["ballot_id"]) == ("bad_input", "unknown-prop")
+        assert "toilets" in err["message"]
+        ws.send({"type": "cast", "ballot_id": "unknown-round", "round": rid + 99,
+                 "marks": {"library": "want"}})
+        assert ws.until(lambda m: m["type"] == "error")["code"] == "not_found"
+        meeting.close_round(1)
+        ws.send({"type": "cast", "ballot_id": "too-late-1", "round": rid,
+                 "marks": {"library": "want"}})
+        err = ws.until(lambda m: m["type"] == "error")
+        assert (err["code"], err["ballot_id"]) == ("round_closed", "too-late-1")
+    assert meeting.state()["turnout"]["voted"] == 0
+
+
+def test_a_browser_that_has_not_joined_cannot_cast(server: LiveServer, meeting: Meeting) -> None:
+    """The projector's socket (no voter cookie) is read-only."""
+    meeting.open_round()
+    with Socket(server, meeting.code) as ws:
+        rid = ws.until(is_snapshot)["round"]["id"]
+        ws.send({"type": "cast", "ballot_id": "no-voter-1", "round": rid,
+                 "marks": {"library": "want"}})
+        assert ws.until(lambda m: m["type"] == "error")["code"] == "not_joined"
+
+
+def test_an_oversized_message_closes_the_socket_with_1009(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """Messages over the limit are refused by the server, not parsed."""
+    with Socket(server, meeting.code) as ws:
+        ws.until(is_snapshot)
+        ws.ws.send("x" * (server.app.state.services.settings.ws_max_message_bytes + 10))
+        with pytest.raises(ConnectionClosed) as info:
+            ws.until(lambda m: False)
+        assert info.value.rcvd is not None and info.value.rcvd.code == 1009
+
+
+def test_unknown_meeting_code_closes_with_4404(server: LiveServer) -> None:
+    """A socket to a meeting that does not exist is closed with a clear code."""
+    from websockets.sync.client import connect
+
+    with connect(server.ws_url("ZZZZZZ")) as ws, pytest.raises(ConnectionClosed) as info:
+        ws.recv(timeout=5)
+    assert info.value.rcvd is not None and info.value.rcvd.code == 4404
