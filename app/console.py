@@ -5,6 +5,7 @@ a POST carrying the CSRF token, and ends in a redirect (so a reload never repeat
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -289,9 +290,18 @@ async def delete_segment(
     return await _act(request, services, meeting_id, change, "/setup")
 
 
-def _amount(form: FormData, name: str) -> str | None:
-    value = str(form.get(name, "")).strip().replace(",", "").lstrip("£")
-    return value or None
+def _amount(form: FormData, name: str, label: str) -> int | float | None:
+    """'£35,000' -> 35000; empty -> None."""
+    value = str(form.get(name, "")).strip().replace(",", "").lstrip("£").strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise BadInput(f"{label} must be an amount such as 35000.") from None
+    if not math.isfinite(number) or number < 0:
+        raise BadInput(f"{label} must be zero or more.")
+    return int(number) if number.is_integer() else number
 
 
 @router.post("/console/{meeting_id}/proposals")
@@ -303,8 +313,8 @@ async def save_proposal(request: Request, meeting_id: int, services: ServicesDep
             title=str(form.get("title", "")).strip(),
             description=str(form.get("description", "")).strip(),
             kind=str(form.get("kind", "")),  # type: ignore[arg-type]
-            cost=_amount(form, "cost"),  # type: ignore[arg-type]
-            saving=_amount(form, "saving"),  # type: ignore[arg-type]
+            cost=_amount(form, "cost", "Cost"),
+            saving=_amount(form, "saving", "Saving"),
             affected_groups=[str(g) for g in form.getlist("affected_groups")],
         )
     except ValidationError as e:

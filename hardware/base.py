@@ -191,6 +191,7 @@ class ReceiverStatus:
     error: str | None = None
     armed: bool = False
     reconnects: int = 0
+    retry_in: float | None = None  # seconds until the next reconnect attempt (DISCONNECTED)
     experimental: bool = False
     info: Mapping[str, str] = field(default_factory=dict)
     stats: Mapping[str, int] = field(default_factory=dict)

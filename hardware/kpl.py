@@ -277,6 +277,7 @@ class KplDecoder:
 
     def __init__(self, *, strict: bool = True) -> None:
         self.parser = KplParser(strict=strict)
+        self.stats = self.parser.stats
 
     def feed(self, data: bytes) -> list[Decoded]:
         return [

@@ -234,7 +234,7 @@ class Socket:
         from websockets.sync.client import connect
 
         headers = {"Cookie": cookie_header(client)} if client is not None else {}
-        self.ws = connect(server.ws_url(code), additional_headers=headers, compression=None)
+        self._connect = connect(server.ws_url(code), additional_headers=headers, compression=None)
 
     def send(self, msg: dict[str, Any]) -> None:
         import json
@@ -259,11 +259,9 @@ class Socket:
             if predicate(msg):
                 return msg
 
-    def close(self) -> None:
-        self.ws.close()
-
     def __enter__(self) -> Socket:
+        self.ws = self._connect.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._connect.__exit__(None, None, None)

@@ -1,0 +1,80 @@
+"""The hub: latest-wins mailboxes, coalescing ticker, resync on join."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from app.hub import Hub, Mailbox, TooSlow
+from conftest import TIME_FACTOR
+
+
+async def test_a_slow_reader_skips_to_the_newest_snapshot() -> None:
+    """Offers that pile up are replaced, so a slow phone only ever gets the latest."""
+    box = Mailbox(limit=4)
+    for i in range(100):
+        box.offer(f"snapshot {i}")
+    assert await box.take() == "snapshot 99"
+    box.offer("snapshot 100")
+    assert await box.take() == "snapshot 100"
+
+
+async def test_personal_frames_come_first_and_in_order() -> None:
+    """Acks are never dropped or reordered, and go before the snapshot."""
+    box = Mailbox(limit=4)
+    box.offer("snapshot")
+    box.push("ack 1")
+    box.push("ack 2")
+    assert [await box.take() for _ in range(3)] == ["ack 1", "ack 2", "snapshot"]
+
+
+async def test_a_connection_that_lets_personal_frames_pile_up_is_too_slow() -> None:
+    """Past the backlog limit the hub gives up on the connection instead of growing."""
+    box = Mailbox(limit=2)
+    box.push("a")
+    box.push("b")
+    with pytest.raises(TooSlow):
+        box.push("c")
+
+
+async def test_many_changes_within_a_tick_cost_one_render() -> None:
+    """500 changes in one tick are rendered once and sent once per connection."""
+    renders: list[int] = []
+
+    def render(meeting_id: int) -> dict[str, Any]:
+        renders.append(meeting_id)
+        return {"type": "snapshot", "n": len(renders), "turnout": {}}
+
+    hub = Hub(render, tick_hz=20)
+    hub.start()
+    try:
+        box = await hub.join(7)
+        first = json.loads(await box.take())
+        await asyncio.sleep(0.15 * TIME_FACTOR)  # let the join's own change settle
+        while box._snapshot is not None:  # drain what the join caused
+            await box.take()
+        before = len(renders)
+        for _ in range(500):
+            hub.changed(7)
+        frame = json.loads(await asyncio.wait_for(box.take(), 5 * TIME_FACTOR))
+        assert len(renders) == before + 1
+        assert frame["seq"] > first["seq"]
+        assert frame["turnout"]["connected"] == 1
+    finally:
+        await hub.aclose()
+
+
+async def test_seq_keeps_increasing_across_a_restart() -> None:
+    """A new hub (server restart) starts above the old one's sequence numbers."""
+    def render(_: int) -> dict[str, Any]:
+        return {"type": "snapshot", "turnout": {}}
+
+    old = Hub(render, tick_hz=10)
+    seq_old = json.loads(await (await old.join(1)).take())["seq"]
+    await asyncio.sleep(0.01)
+    new = Hub(render, tick_hz=10)
+    seq_new = json.loads(await (await new.join(1)).take())["seq"]
+    assert seq_new > seq_old
