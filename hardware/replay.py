@@ -47,7 +47,8 @@ def decoder_for(capture: Capture) -> PressDecoder | None:
     if not capture.chunks("in"):
         return None
     if driver == "serial_kpl":
-        return KplDecoder(strict=bool(capture.header.device.get("strict", True)))
+        strict = str(capture.header.device.get("strict", "1")).lower() not in ("0", "false")
+        return KplDecoder(strict=strict)
     if driver.startswith("serial_") and driver[len("serial_") :] in PROFILES:
         return ProfileDecoder(driver[len("serial_") :])
     if driver == "iclicker":

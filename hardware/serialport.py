@@ -178,6 +178,7 @@ class KplReceiver(_SerialLineReceiver):
         super().__init__(port, baud=baud, name=name, clock=clock, tap=tap)
         self.strict = strict
         self.stall_s = stall_s
+        self.info["strict"] = "1" if strict else "0"
         self._sleep = sleep
         self._parser = KplParser(strict=strict)
         self._armed: tuple[int | None, int] | None = None

@@ -132,7 +132,10 @@ def open_receiver(
 ) -> KeypadReceiver:
     """Build the (unopened) receiver for ``url``. ``tap`` sees the wire bytes of drivers
     that have any (for kpcap recording). Raises `ReceiverConfigError` for a bad URL."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unbalanced '[' in the netloc
+        raise ReceiverConfigError(f"bad keypad receiver URL {url!r}: {exc}") from exc
     scheme = parts.scheme.lower()
     target = unquote(parts.netloc + parts.path)
     if "://" not in url or scheme not in SCHEMES:

@@ -193,7 +193,7 @@ class EvdevReceiver(ReceiverBase):
         self._tap = tap
         self._source: EventSource | None = None
         self._reader: ReaderThread[Sequence[tuple[int, int, int]]] | None = None
-        self.info.update(path=path, mode=mode, grab=str(grab).lower())
+        self.info.update(path=path, mode=mode, id=self._device_id, grab=str(grab).lower())
 
     async def _connect(self) -> None:
         self._decoder = WedgeDecoder(self._device_id, mode=self._mode)

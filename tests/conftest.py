@@ -34,8 +34,48 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+PG_ADMIN_URL = os.environ.get("COVOTE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres_unavailable() -> str | None:
+    """Why the PostgreSQL tests cannot run here, or None if they can."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2):
+            return None
+    except Exception as e:
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {e}"
+
+
+@pytest.fixture(scope="session")
+def pg_reason() -> str | None:
+    return postgres_unavailable()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def postgres_url(pg_reason: str | None) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    if pg_reason:
+        pytest.skip(pg_reason)
+    import uuid
+
+    import psycopg
+
+    name = f"covote_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """The app's settings, once per database backend."""
+    if request.param == "postgres":
+        return make_settings(tmp_path, database_url=request.getfixturevalue("postgres_url"))
     return make_settings(tmp_path)
 
 

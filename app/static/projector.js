@@ -212,8 +212,10 @@
     scroller.appendChild(list);
     var pager = el('p', 'proj-pager');
     pager.setAttribute('aria-hidden', 'true');
-    scroller.appendChild(pager);
-    box.appendChild(scroller);
+    var column = el('div', 'result-col');
+    column.appendChild(scroller);
+    column.appendChild(pager);
+    box.appendChild(column);
 
     var rankBox = el('section', 'ranking-box');
     var rh = el('h2', null, S.ranking);
@@ -312,7 +314,7 @@
 
     var key = s.results ? (s.round ? s.round.id : '') + '|' + JSON.stringify(s.results) : '';
     var resultsChanged = key !== resultsKey;
-    var revealed = resultsChanged && !!s.results && resultsKey !== null;
+    var revealed = resultsChanged && !!s.results;
     if (resultsChanged) {
       resultsKey = key;
       renderResults(s);
