@@ -39,7 +39,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
+from typing import NamedTuple, Protocol, Self, runtime_checkable
 
 __all__ = [
     "Capabilities",
@@ -258,7 +258,7 @@ class ReceiverBase:
     ``presses()``, thread-safe emit/fail, counters, and no-op optional methods.
 
     Subclasses implement ``_connect()`` and ``_disconnect()`` and call ``_emit``/``_fail``/
-    ``_finish`` on the loop thread (or ``_call_soon`` from a reader thread).
+    ``_finish`` on the loop thread (reader threads post to the loop; see `hardware.threads`).
     """
 
     kind: str = "base"
@@ -360,16 +360,6 @@ class ReceiverBase:
     def _finish(self) -> None:
         """End ``presses()`` normally: a finite source ran out."""
         self._put(_END)
-
-    def _call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
-        """Run ``callback(*args)`` on the loop thread; safe from any thread."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            loop.call_soon_threadsafe(callback, *args)
-        except RuntimeError:  # loop closed between the check and the call
-            pass
 
     def _put(self, item: _Item) -> None:
         if self._queue is None:

@@ -175,7 +175,9 @@ def _record(lineno: int, obj: dict[str, Any]) -> Record | None:
         return Chunk(float(t), direction, data)
     if "ev" in obj:
         ev = obj["ev"]
-        if ev == "press" and not (isinstance(obj.get("keypad_id"), str) and isinstance(obj.get("key"), str)):
+        if ev == "press" and not (
+            isinstance(obj.get("keypad_id"), str) and isinstance(obj.get("key"), str)
+        ):
             raise _bad(lineno, "a press event needs string 'keypad_id' and 'key'")
         if ev == "press" and not (obj.get("seq") is None or isinstance(obj["seq"], int)):
             raise _bad(lineno, "'seq' must be an integer or null")
@@ -227,4 +229,3 @@ def read_capture(path: str | Path) -> Capture:
         raise CaptureFormatError(f"cannot read capture {path}: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise CaptureFormatError(f"capture {path} is not UTF-8: {exc}") from exc
-

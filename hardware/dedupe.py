@@ -48,7 +48,9 @@ class Deduplicator:
         if self._since_prune >= PRUNE_EVERY:
             self.prune(press.at)
         if press.seq is None:
-            fresh = self._accept_unsequenced(press, self.debounce_s if debounce_s is None else debounce_s)
+            fresh = self._accept_unsequenced(
+                press, self.debounce_s if debounce_s is None else debounce_s
+            )
         else:
             fresh = self._accept_sequenced(press, press.seq)
         if not fresh:
@@ -60,7 +62,11 @@ class Deduplicator:
         if ring is None:
             ring = self._rings[press.keypad] = deque(maxlen=RING)
         for seen_seq, seen_key, seen_at in ring:
-            if seen_seq == seq and seen_key == press.key and 0 <= press.at - seen_at <= self.window_s:
+            if (
+                seen_seq == seq
+                and seen_key == press.key
+                and 0 <= press.at - seen_at <= self.window_s
+            ):
                 return False
         ring.append((seq, press.key, press.at))
         return True

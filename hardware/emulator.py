@@ -225,7 +225,9 @@ class KplEmulator:
             return
         if command.name == "OPEN":
             self.accepting = True
-            self.choices = int(command.args[0]) if command.args and command.args[0].isdigit() else None
+            self.choices = (
+                int(command.args[0]) if command.args and command.args[0].isdigit() else None
+            )
             self.question = command.fields.get("q")
         elif command.name == "CLOSE":
             self.accepting = False
@@ -233,4 +235,3 @@ class KplEmulator:
             self.send(f"KP1 E CMD {command.name}")
             return
         self.send(f"KP1 ACK {command.name}")
-

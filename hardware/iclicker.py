@@ -17,20 +17,19 @@ Facts used (keypads.md 1.2):
 * The base repeats old records; the manager de-duplicates on (keypad, seq, key).
 * Only the v2 (push) base is supported; the v1 base is polled and is left out.
 
-The decoder (`IClickerDecoder`) is sans-I/O; `IClickerReceiver` runs blocking hidapi reads on
-a `ReaderThread` (200 ms read timeout) and waits for acks on the event loop. ``hidapi`` is an
-optional dependency imported only when a real device is opened.
+The decoder (`IClickerDecoder`) is sans-I/O; `IClickerReceiver` runs blocking HID reads on
+a `ReaderThread` (200 ms read timeout) and waits for acks on the event loop. Device access
+(``hidapi``, optional, imported on open) lives in `hardware.hid`; `fake_base` builds a fake
+base for tests that acknowledges commands the way the real one does.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-import queue
+import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from .base import (
     Capabilities,
@@ -38,22 +37,20 @@ from .base import (
     Decoded,
     ProtocolError,
     ReceiverBase,
-    ReceiverConfigError,
     ReceiverUnavailable,
     Sleep,
     WireTap,
 )
+from .hid import FakeHidDevice, HidDevice, hidapi_opener
 from .threads import READ_TIMEOUT_S, ReaderThread
 
 __all__ = [
-    "FakeHidDevice",
-    "HidDevice",
     "IClickerAck",
     "IClickerDecoder",
     "IClickerReceiver",
     "IClickerVote",
     "command",
-    "hidapi_opener",
+    "fake_base",
     "init_sequence",
     "remote_id",
     "start_poll",
@@ -64,7 +61,9 @@ VID, PID = 0x1881, 0x0150
 REPORT_SIZE = 64
 RECORD_SIZE = 32
 NAMESPACE = "iclicker"
-_BUTTONS = {0x80 + i: "ABCDE"[i - 1] for i in range(1, 6)} | {i: "ABCDE"[i - 1] for i in range(1, 6)}
+_BUTTONS = {0x80 + i: "ABCDE"[i - 1] for i in range(1, 6)} | {
+    i: "ABCDE"[i - 1] for i in range(1, 6)
+}
 POLL_TYPES = {"alpha": 0, "numeric": 1, "alphanumeric": 2}  # added to 0x66 (keypads.md table)
 FREQ_CODES = "ABCD"
 ACK_TIMEOUT_S = 1.0  # USB round trip is ~ms; a base that needs a second is not answering
@@ -113,7 +112,9 @@ def init_sequence(freq: str = "AA") -> list[Step]:
         Step(command(0x01, 0x16), what="sequence A"),
         Step(command(0x01, 0x2D), what="select iClicker 2 protocol"),
         # COMMAND_SEQUENCE_B, meaning unknown, replayed verbatim (one capture adds the 0x80).
-        Step(command(0x01, 0x29, 0xA1, 0x8F, 0x96, 0x8D, 0x99, 0x97, 0x8F, 0x80), what="sequence B"),
+        Step(
+            command(0x01, 0x29, 0xA1, 0x8F, 0x96, 0x8D, 0x99, 0x97, 0x8F, 0x80), what="sequence B"
+        ),
         Step(command(0x01, 0x17, 0x04), what="sequence B"),
         Step(command(0x01, 0x17, 0x03), what="sequence B"),
         Step(command(0x01, 0x16), what="sequence B"),
@@ -205,66 +206,6 @@ class IClickerDecoder:
 # -- I/O shell -----------------------------------------------------------------------------
 
 
-class HidDevice(Protocol):
-    """The few calls the driver makes; ``write`` takes the 64-byte payload (no report ID)."""
-
-    def read(self, size: int, timeout_ms: int) -> Sequence[int] | bytes: ...
-    def write(self, data: bytes) -> int: ...
-    def close(self) -> None: ...
-
-
-class _Hidapi:
-    """Adapts a ``hid.device`` (hidapi) to `HidDevice`: adds the report-ID prefix 0."""
-
-    def __init__(self, device: Any) -> None:
-        self._device = device
-
-    def read(self, size: int, timeout_ms: int) -> Sequence[int] | bytes:
-        data: Sequence[int] = self._device.read(size, timeout_ms)
-        return data
-
-    def write(self, data: bytes) -> int:
-        written: int = self._device.write(b"\x00" + data)
-        if written < 0:
-            raise OSError("hidapi write failed")
-        return written
-
-    def close(self) -> None:
-        self._device.close()
-
-
-def _import_hidapi() -> Any:
-    try:
-        return importlib.import_module("hid")
-    except ImportError as exc:
-        raise ReceiverConfigError(
-            "iclicker:// needs the optional 'hidapi' package: pip install hidapi==0.15.0"
-        ) from exc
-
-
-def hidapi_opener(path: str | None = None, serial: str | None = None) -> Callable[[], HidDevice]:
-    """An opener for the first base found (or the one at ``path`` / with ``serial``)."""
-
-    def open_device() -> HidDevice:
-        hid = _import_hidapi()
-        found = [
-            d
-            for d in hid.enumerate(VID, PID)
-            if (path is None or d["path"].decode(errors="replace") == path)
-            and (serial is None or d.get("serial_number") == serial)
-        ]
-        if not found:
-            raise ReceiverUnavailable(f"no iClicker base ({VID:04x}:{PID:04x}) found")
-        device = hid.device()
-        try:
-            device.open_path(found[0]["path"])
-        except OSError as exc:  # on Linux usually a missing udev rule for /dev/hidraw*
-            raise ReceiverUnavailable(f"cannot open iClicker base: {exc}") from exc
-        return _Hidapi(device)
-
-    return open_device
-
-
 class IClickerReceiver(ReceiverBase):
     """iClicker v2 base over HID. EXPERIMENTAL (see the module docstring)."""
 
@@ -287,7 +228,7 @@ class IClickerReceiver(ReceiverBase):
         super().__init__(name or "iclicker", clock=clock)
         self._init = init_sequence(freq)  # validates freq now, not at the meeting
         self._start = start_poll(poll_type)
-        self._opener = opener or hidapi_opener()
+        self._opener = opener or hidapi_opener(VID, PID)
         self._sleep = sleep
         self._tap = tap
         self._ack_timeout_s = ack_timeout_s
@@ -321,10 +262,8 @@ class IClickerReceiver(ReceiverBase):
         if reader is not None:
             await reader.stop()
         if device is not None:
-            try:
+            with contextlib.suppress(OSError):  # closing an unplugged device
                 await asyncio.to_thread(device.close)
-            except OSError:  # closing an unplugged device
-                pass
 
     def _on_report(self, report: bytes) -> None:
         if self._tap is not None:
@@ -335,7 +274,9 @@ class IClickerReceiver(ReceiverBase):
                 if future is not None and not future.done():
                     future.set_result(None)
             else:
-                self._emit(Decoded(f"{NAMESPACE}:{event.remote}", event.answer, event.seq, event.raw))
+                self._emit(
+                    Decoded(f"{NAMESPACE}:{event.remote}", event.answer, event.seq, event.raw)
+                )
         self.stats.update(self._decoder.stats)
 
     def _on_read_error(self, exc: BaseException) -> None:
@@ -381,42 +322,14 @@ class IClickerReceiver(ReceiverBase):
         await self._run([Step(lcd(1, line1)), Step(lcd(2, line2))])
 
 
-class FakeHidDevice:
-    """A stand-in base for tests and replay: hands out queued input reports, records every
-    written report in ``written``, and acknowledges ``01 xx`` commands as the base does (except
-    the command bytes listed in ``mute``). ``unplug()`` makes the next read raise OSError."""
+def fake_base(reports: Iterable[bytes] = (), *, mute: Iterable[int] = ()) -> FakeHidDevice:
+    """A `FakeHidDevice` that acknowledges ``01 xx`` commands with ``01 xx aa`` like the base,
+    except the command bytes in ``mute`` (to test a base that does not answer)."""
+    muted = set(mute)
 
-    def __init__(self, reports: Iterable[bytes] = (), *, mute: Iterable[int] = ()) -> None:
-        self.written: list[bytes] = []
-        self.mute = set(mute)
-        self.closed = False
-        self._inbox: queue.Queue[bytes | None] = queue.Queue()
-        for report in reports:
-            self.push(report)
+    def answer(report: bytes) -> bytes | None:
+        if report[0] == 0x01 and report[1] not in muted:
+            return command(0x01, report[1], 0xAA)
+        return None
 
-    def push(self, report: bytes) -> None:
-        self._inbox.put(bytes(report))
-
-    def unplug(self) -> None:
-        self._inbox.put(None)
-
-    def read(self, size: int, timeout_ms: int) -> bytes:
-        try:
-            report = self._inbox.get(timeout=timeout_ms / 1000)
-        except queue.Empty:
-            return b""
-        if report is None:
-            self._inbox.put(None)  # stays unplugged
-            raise OSError("device disconnected")
-        return report[:size]
-
-    def write(self, data: bytes) -> int:
-        if len(data) != REPORT_SIZE:
-            raise ValueError(f"output reports are {REPORT_SIZE} bytes, got {len(data)}")
-        self.written.append(bytes(data))
-        if data[0] == 0x01 and data[1] not in self.mute:
-            self.push(command(0x01, data[1], 0xAA))
-        return len(data)
-
-    def close(self) -> None:
-        self.closed = True
+    return FakeHidDevice(reports, respond=answer)

@@ -254,7 +254,9 @@ class ReceiverManager:
             s.reconnects += 1
             s.retry_in = delay
             self._set(s, ReceiverState.DISCONNECTED)
-            log.info("receiver %s disconnected (%s); retry in %.1f s", receiver.name, s.error, delay)
+            log.info(
+                "receiver %s disconnected (%s); retry in %.1f s", receiver.name, s.error, delay
+            )
             await self._sleep(delay)
             s.retry_in = None
 

@@ -73,7 +73,9 @@ class SerialLink:
         self._serial: serial.Serial | None = None
         self._reader: ReaderThread[bytes] | None = None
 
-    async def open(self, deliver: Callable[[bytes], None], fail: Callable[[BaseException], None]) -> None:
+    async def open(
+        self, deliver: Callable[[bytes], None], fail: Callable[[BaseException], None]
+    ) -> None:
         loop = asyncio.get_running_loop()
         try:
             self._serial = await asyncio.to_thread(self._open_port)
@@ -234,9 +236,13 @@ class KplReceiver(_SerialLineReceiver):
 
     def _on_hello(self, hello: Hello) -> None:
         if hello.proto is not None and hello.proto != 1:
-            self._fail(ProtocolError(f"{self.name}: receiver speaks KPL proto={hello.proto}, not 1"))
+            self._fail(
+                ProtocolError(f"{self.name}: receiver speaks KPL proto={hello.proto}, not 1")
+            )
             return
-        self.info.update({k: v for k, v in hello.fields.items() if k in ("fw", "rx", "radio", "ch", "proto")})
+        self.info.update(
+            {k: v for k, v in hello.fields.items() if k in ("fw", "rx", "radio", "ch", "proto")}
+        )
         rebooted = self._hello_seen and not self._awaiting_hello
         self._hello_seen, self._awaiting_hello = True, False
         if rebooted:

@@ -95,7 +95,9 @@ def idle_poll() -> bytes:
     return short_frame(SYSTEM, 0x00, 0x00, 0x0F, IDLE_POLL)
 
 
-def start_vote(base: int, options: int, *, mode: int = 0x05, most: int = 6, least: int = 1) -> list[bytes]:
+def start_vote(
+    base: int, options: int, *, mode: int = 0x05, most: int = 6, least: int = 1
+) -> list[bytes]:
     """The 4-step start (C1, C2, C4, C5 targeted); the broadcast C5 follows after 50 ms."""
     return [
         short_frame(SCAN, base, 0x00, 0xC1, 0x02, bytes([mode, options, most, least, 0])),
@@ -147,7 +149,13 @@ class FrameDecoder:
         while True:
             start = self._buf.find(HEADER)
             if start < 0:
-                keep = 2 if self._buf.endswith(b"\xf5\xaa") else 1 if self._buf.endswith(b"\xf5") else 0
+                keep = (
+                    2
+                    if self._buf.endswith(b"\xf5\xaa")
+                    else 1
+                    if self._buf.endswith(b"\xf5")
+                    else 0
+                )
                 self._skip(len(self._buf) - keep)
                 return frames
             self._skip(start)

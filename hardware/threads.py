@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["READ_TIMEOUT_S", "ReaderThread"]
 
@@ -66,7 +66,7 @@ class ReaderThread(Generic[T]):
             if data and not self._stopping.is_set():
                 self._post(self._deliver, data)
 
-    def _post(self, callback: Callable[[T], None] | Callable[[BaseException], None], arg: object) -> None:
+    def _post(self, callback: Callable[[Any], None], arg: object) -> None:
         try:
             self._loop.call_soon_threadsafe(callback, arg)
         except RuntimeError:  # the loop is closed: nobody is listening any more

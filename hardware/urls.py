@@ -36,7 +36,8 @@ import time
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .base import Clock, KeypadReceiver, ReceiverConfigError, Sleep, WireTap
-from .iclicker import IClickerReceiver, hidapi_opener
+from .hid import hidapi_opener
+from .iclicker import PID, VID, IClickerReceiver
 from .profiles import PROFILES
 from .replay import ReplayReceiver
 from .serialport import STALL_S, KplReceiver, ProfileReceiver
@@ -55,7 +56,16 @@ SCHEMES: dict[str, str] = {
     "sim": "simulated keypads for demos and rehearsals",
     "replay": "play back a kpcap/1 capture",
 }
-_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+_BOOL = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
 
 
 class _Query:
@@ -153,7 +163,9 @@ def open_receiver(
         if profile != "kpl":
             if "strict" in q.values or "stall" in q.values:
                 raise q.error("strict and stall apply to profile=kpl only")
-            return ProfileReceiver(port, profile, baud=baud, name=q.text("name"), clock=clock, tap=tap)
+            return ProfileReceiver(
+                port, profile, baud=baud, name=q.text("name"), clock=clock, tap=tap
+            )
         return KplReceiver(
             port,
             baud=baud,
@@ -170,7 +182,7 @@ def open_receiver(
         if len(freq) != 2 or any(c not in "ABCDabcd" for c in freq):
             raise q.error(f"freq must be two letters A-D like AA, not {freq!r}")
         return IClickerReceiver(
-            hidapi_opener(path=target or None, serial=q.text("serial")),
+            hidapi_opener(VID, PID, path=target or None, serial=q.text("serial")),
             freq=freq,
             poll_type=q.choice("type", "alpha", ["alpha", "numeric", "alphanumeric"]),
             name=q.text("name"),
@@ -182,7 +194,9 @@ def open_receiver(
         q = _Query(url, scheme, parts.query, {"baud"})
         port = _require(q, target, "a serial port, like sunvote:///dev/ttyUSB0")
         baud = q.integer("baud", SUNVOTE_BAUD, 50, 4_000_000)
-        return SunVoteReceiver(port, baud=baud, name=q.text("name"), clock=clock, sleep=sleep, tap=tap)
+        return SunVoteReceiver(
+            port, baud=baud, name=q.text("name"), clock=clock, sleep=sleep, tap=tap
+        )
     if scheme == "evdev":
         q = _Query(url, scheme, parts.query, {"mode", "id", "grab"})
         path = _require(q, target, "an input device, like evdev:///dev/input/event7")
@@ -210,7 +224,18 @@ def _require(q: _Query, target: str, what: str) -> str:
 
 
 def _sim(url: str, target: str, query: str, clock: Clock, sleep: Sleep) -> KeypadReceiver:
-    fields = {"keypads", "seed", "dup", "choices", "change", "turnout", "speed", "waves", "period", "auto"}
+    fields = {
+        "keypads",
+        "seed",
+        "dup",
+        "choices",
+        "change",
+        "turnout",
+        "speed",
+        "waves",
+        "period",
+        "auto",
+    }
     q = _Query(url, "sim", query, fields)
     if target:
         raise q.error("sim:// takes no path, only parameters: sim://?keypads=30&seed=1")

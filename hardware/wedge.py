@@ -37,7 +37,7 @@ from .base import (
 )
 from .threads import READ_TIMEOUT_S, ReaderThread
 
-__all__ = ["KEYMAP", "EventSource", "EvdevReceiver", "WedgeDecoder"]
+__all__ = ["KEYMAP", "EvdevReceiver", "EventSource", "WedgeDecoder"]
 
 EV_KEY = 0x01
 KEY_DOWN, KEY_REPEAT = 1, 2
