@@ -23,8 +23,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # None = SQLite file `covote.db` in data_dir. PostgreSQL: postgresql+psycopg://host/db
     database_url: str | None = None
-    # Reserved for scale-out (signals between processes); None = one process.
+    # Signals between server processes (redis://host:port/db); None = one process.
     broadcast_url: str | None = None
+    # With a broadcast URL, re-read every live meeting this often even without a signal, so a
+    # signal lost in a Redis outage leaves a projector stale for at most this long.
+    resync_s: float = Field(default=3.0, gt=0)
     # What phones are told to open; None = http://<LAN address>:<port>
     public_url: str | None = None
     host: str = "0.0.0.0"

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from app.broadcast import Broadcast, LocalBroadcast
 from app.protocol import encode
 
 log = logging.getLogger(__name__)
@@ -77,26 +78,59 @@ class Room:
 
 
 class Hub:
-    def __init__(self, render: Render, *, tick_hz: float, direct_backlog: int = 64) -> None:
+    def __init__(
+        self,
+        render: Render,
+        *,
+        tick_hz: float,
+        direct_backlog: int = 64,
+        broadcast: Broadcast | None = None,
+        resync_s: float | None = None,
+    ) -> None:
         self._render = render
         self._tick_s = 1.0 / tick_hz
         self._backlog = direct_backlog
+        self._broadcast = broadcast or LocalBroadcast()
+        # With other processes writing, re-read every room this often even without a signal:
+        # bounds how stale a lost signal can leave a projector.
+        self._resync_s = resync_s
         self.rooms: dict[int, Room] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._outbox: set[int] = set()
+        self._outbox_ready = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._ticker(), name="hub-ticker")
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._ticker(), name="hub-ticker"))
+        self._tasks.append(asyncio.create_task(self._publisher(), name="hub-publisher"))
+        await self._broadcast.start(self._on_signal)
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        await self._broadcast.aclose()
 
     def changed(self, meeting_id: int) -> None:
-        room = self.rooms.get(meeting_id)
-        if room is not None:
-            room.dirty = True
+        """After a commit: mark the room dirty here and tell the other processes. Never waits."""
+        self._on_signal(meeting_id)
+        self._outbox.add(meeting_id)
+        self._outbox_ready.set()
+
+    def _on_signal(self, meeting_id: int | None) -> None:
+        rooms = self.rooms.values() if meeting_id is None else [self.rooms.get(meeting_id)]
+        for room in rooms:
+            if room is not None:
+                room.dirty = True
+
+    async def _publisher(self) -> None:
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            pending, self._outbox = self._outbox, set()
+            for meeting_id in pending:
+                await self._broadcast.publish(meeting_id)
 
     async def join(self, meeting_id: int, voter_id: int | None = None) -> Mailbox:
         """A new connection: it gets the current snapshot at once (resync on every connect)."""
@@ -134,8 +168,13 @@ class Hub:
         room.snapshot = encode({**state, "seq": room.seq})
 
     async def _ticker(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_resync = loop.time() + (self._resync_s or 0)
         while True:
             await asyncio.sleep(self._tick_s)
+            if self._resync_s is not None and loop.time() >= next_resync:
+                next_resync = loop.time() + self._resync_s
+                self._on_signal(None)
             for room in list(self.rooms.values()):
                 if not room.dirty:
                     continue

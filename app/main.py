@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api, console, netinfo, pages, ws
 from app.ballots import BallotWriter
+from app.broadcast import open_broadcast
 from app.config import Settings
 from app.db import create_schema, make_engine, transaction
 from app.deps import Services, render
@@ -46,12 +47,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state["meeting"]["join_url"] = services_ref[0].join_url(state["meeting"]["code"])
             return state
 
-        hub = Hub(render_state, tick_hz=settings.tick_hz, direct_backlog=settings.ws_direct_backlog)
+        hub = Hub(
+            render_state,
+            tick_hz=settings.tick_hz,
+            direct_backlog=settings.ws_direct_backlog,
+            broadcast=open_broadcast(settings.broadcast_url),
+            resync_s=settings.resync_s if settings.broadcast_url else None,
+        )
         writer = BallotWriter(engine, batch_max=settings.commit_batch_max)
         services = Services(settings, engine, hub, writer, base_url.rstrip("/"))
         services_ref.append(services)
         app.state.services = services
-        hub.start()
+        await hub.start()
         writer.start()
         try:
             yield

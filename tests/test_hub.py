@@ -49,7 +49,7 @@ async def test_many_changes_within_a_tick_cost_one_render() -> None:
         return {"type": "snapshot", "n": len(renders), "turnout": {}}
 
     hub = Hub(render, tick_hz=20)
-    hub.start()
+    await hub.start()
     try:
         box = await hub.join(7)
         first = json.loads(await box.take())

@@ -243,6 +243,9 @@
       showPage(scroller, pager);
     }, { passive: true });
     showPage(scroller, pager);
+    setTimeout(function () {
+      showPage(scroller, pager);
+    }, 500);
     pagerTimer = setInterval(function () {
       turnPage(scroller, pager);
     }, PAGE_EVERY_MS);
@@ -352,6 +355,12 @@
       })
       .catch(function () {});
   }
+
+  window.addEventListener('resize', function () {
+    var scroller = els.results.querySelector('.result-scroll');
+    var pager = els.results.querySelector('.proj-pager');
+    if (scroller && pager) showPage(scroller, pager);
+  });
 
   render(state);
   conn = C.live(C.wsUrl('/ws/m/' + encodeURIComponent(state.meeting.code)), {

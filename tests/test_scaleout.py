@@ -1,0 +1,200 @@
+"""Several server processes over PostgreSQL and Redis: any process's projector sees every ballot.
+
+Needs PostgreSQL on 127.0.0.1:5432 and the `redis-server` program (a private Redis is started
+on a free port so that it can be restarted mid-vote); skipped with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
+from test_durability import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+
+
+class PrivateRedis:
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.dir = tmp
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10 * TIME_FACTOR
+        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
+                             text=True).stdout.strip() != "PONG":
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        pytest.skip("redis-server is not installed; the scale-out tests need a real Redis")
+    r = PrivateRedis(tmp_path)
+    r.start()
+    yield r
+    r.stop()
+
+
+class Process:
+    def __init__(self, data: Path, database_url: str, broadcast_url: str) -> None:
+        # Periodic resync is set far beyond the test's waits, so what the projector sees must
+        # come through Redis signals and the listener's resync after reconnecting.
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, COVOTE_FACILITATOR_KEY=FACILITATOR_KEY,
+                   COVOTE_SESSION_SECRET="shared-by-all-processes", COVOTE_RESYNC_S="600")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port",
+             str(self.port), "--data", str(data), "--public-url", self.url,
+             "--database-url", database_url, "--broadcast-url", broadcast_url],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20 * TIME_FACTOR
+        while True:
+            try:
+                if httpx.get(self.url + "/", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("server process did not start")
+            time.sleep(0.05)
+
+    def ws(self, code: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/m/{code}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def setup_meeting(proc: Process) -> tuple[str, int, int]:
+    with httpx.Client(base_url=proc.url) as f:
+        f.get(f"/facilitator?key={FACILITATOR_KEY}")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', f.get("/console").text)
+        assert csrf
+        r = f.post("/console/import", data={"csrf": csrf.group(1)},
+                   files={"file": ("m.json", json.dumps(MEETING).encode(), "application/json")})
+        meeting_id = int(r.headers["location"].split("/")[2])
+        page = f.get(f"/console/{meeting_id}").text
+        code = re.search(r'class="code">([A-Z0-9]{6})<', page)
+        assert code
+        f.post(f"/console/{meeting_id}/rounds",
+               data={"csrf": csrf.group(1), "proposal": ["library", "respite", "toilets"]})
+        round_id = f.get(f"/api/m/{code.group(1)}").json()["round"]["id"]
+        return code.group(1), meeting_id, round_id
+
+
+async def join(proc: Process, code: str) -> str:
+    async with httpx.AsyncClient(base_url=proc.url) as c:
+        (await c.get(f"/m/{code}")).raise_for_status()
+        return "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+
+
+async def cast(ws_url: str, cookie: str, round_id: int, ballot_id: str) -> None:
+    async with websockets.connect(ws_url, additional_headers={"Cookie": cookie},
+                                  compression=None) as ws:
+        await ws.send(json.dumps({"type": "cast", "ballot_id": ballot_id, "round": round_id,
+                                  "marks": {"library": "want"}}))
+        while True:
+            msg = json.loads(await ws.recv())
+            assert msg["type"] != "error", msg
+            if msg["type"] == "ack":
+                return
+
+
+async def wait_for_voted(ws: websockets.ClientConnection, voted: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout * TIME_FACTOR
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, f"the projector never showed {voted} votes"
+        msg = json.loads(await asyncio.wait_for(ws.recv(), left))
+        if msg["type"] == "snapshot" and msg["turnout"]["voted"] >= voted:
+            assert msg["turnout"]["voted"] == voted
+            return
+
+
+def test_projector_on_one_process_sees_ballots_cast_on_another_even_across_a_redis_restart(
+    tmp_path: Path, postgres_url: str, redis_server: PrivateRedis
+) -> None:
+    """Phones on A, projector on B; Redis is killed and restarted mid-vote; B catches up."""
+    a = Process(tmp_path / "a", postgres_url, redis_server.url)
+    b = Process(tmp_path / "b", postgres_url, redis_server.url)
+    try:
+        code, _, round_id = setup_meeting(a)
+
+        async def scenario() -> None:
+            async with websockets.connect(b.ws(code), compression=None) as projector:
+                cookies = await asyncio.gather(*(join(a, code) for _ in range(40)))
+                await asyncio.gather(*(cast(a.ws(code), c, round_id, uuid.uuid4().hex)
+                                       for c in cookies[:30]))
+                await wait_for_voted(projector, 30, timeout=5)
+                redis_server.stop()
+                await asyncio.gather(*(cast(a.ws(code), c, round_id, uuid.uuid4().hex)
+                                       for c in cookies[30:]))
+                redis_server.start()
+                await wait_for_voted(projector, 40, timeout=10)
+
+        asyncio.run(scenario())
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_a_ballot_resent_to_another_process_lands_once(
+    tmp_path: Path, postgres_url: str, redis_server: PrivateRedis
+) -> None:
+    """A phone that reconnects to a different process and resends its ballot is counted once."""
+    a = Process(tmp_path / "a", postgres_url, redis_server.url)
+    b = Process(tmp_path / "b", postgres_url, redis_server.url)
+    try:
+        code, _, round_id = setup_meeting(a)
+
+        async def scenario() -> None:
+            cookies = await asyncio.gather(*(join(a, code) for _ in range(20)))
+            ids = [uuid.uuid4().hex for _ in cookies]
+            await asyncio.gather(*(cast(a.ws(code), c, round_id, i) for c, i in zip(cookies, ids)))
+            await asyncio.gather(*(cast(b.ws(code), c, round_id, i) for c, i in zip(cookies, ids)))
+            # and fresh ballots from half of them on B replace, not add
+            await asyncio.gather(*(cast(b.ws(code), c, round_id, uuid.uuid4().hex)
+                                   for c in cookies[:10]))
+
+        asyncio.run(scenario())
+        state = httpx.get(f"{b.url}/api/m/{code}").json()
+        assert state["turnout"]["voted"] == 20
+        assert state["turnout"]["present"] == 20
+    finally:
+        a.stop()
+        b.stop()
