@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import LiveServer, Meeting, Phone
+from tests.conftest import LiveServer, Meeting, Phone
 
 
 def test_a_voter_can_change_their_ballot_until_the_round_closes(

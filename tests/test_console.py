@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 
-from conftest import MEETING, LiveServer, Meeting, Phone, csrf_of
+from tests.conftest import MEETING, LiveServer, Meeting, Phone, csrf_of
 
 
 def test_the_console_needs_the_facilitator_link(server: LiveServer) -> None:

@@ -27,7 +27,7 @@ import pytest
 import websockets
 
 from app.records import parse_meeting, read_ballot_csv, recount
-from conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
+from tests.conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
 
 pytestmark = pytest.mark.slow
 

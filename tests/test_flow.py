@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import Meeting, Phone
+from tests.conftest import Meeting, Phone
 
 
 def test_phones_vote_and_results_stay_hidden_until_revealed(

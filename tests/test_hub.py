@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.hub import Hub, Mailbox, TooSlow
-from conftest import TIME_FACTOR
+from tests.conftest import TIME_FACTOR
 
 
 async def test_a_slow_reader_skips_to_the_newest_snapshot() -> None:

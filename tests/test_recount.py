@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from app.cli import main as covote
-from conftest import Meeting, Phone
+from tests.conftest import Meeting, Phone
 
 DISPLAY_ONLY = {"title", "kind", "description", "group_labels"}
 

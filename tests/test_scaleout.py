@@ -22,8 +22,8 @@ import httpx
 import pytest
 import websockets
 
-from conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
-from test_durability import free_port
+from tests.conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
+from tests.test_durability import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 

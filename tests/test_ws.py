@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from conftest import LiveServer, Meeting, Phone, Socket
+from tests.conftest import LiveServer, Meeting, Phone, Socket
 
 
 def is_snapshot(msg: dict[str, object]) -> bool:

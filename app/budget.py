@@ -1,0 +1,469 @@
+"""The budget variant of the rule: Method of Equal Shares, greedy, and savings targets.
+
+Contract (../shared/voting-rule.md section 3 and the savings target of section 2, copied into
+tests/vectors/budget.json):
+
+* Pure: no I/O, no clock, no floats. Every amount is an exact `Fraction`; inputs may be `int`,
+  `Fraction` or `float`, and a float is read through its shortest repr (`Fraction(str(x))`, so
+  0.1 is 1/10). Negative or non-finite amounts, bools and unknown proposal ids raise `ValueError`
+  (bad types `TypeError`); nothing is guessed.
+* `equal_shares` is MES with cost utilities (section 3 steps 3-5): `n` voters each start with
+  `s = B/n`; the affordable proposal with the smallest `rho` is funded, each supporter paying
+  `min(b_i, rho * cost)`. Completion `add1` reruns from scratch with `s + 1`, `s + 2`, ... and
+  stops at the first exhaustive outcome, or keeps the previous one when an outcome costs more
+  than B. Only proposals with at least one WANT take part: MES can never fund the others, so
+  they do not count against "exhaustive" either (as pabutools). A zero-cost proposal with a
+  WANT has `rho = 0` and is funded first. `add1+greedy` then funds what still fits, most WANTs
+  first. Ties between equal `rho`: lower cost, more WANTs, then the drawn `tie_break` order;
+  ids absent from it come after, by id. No voters (`n = 0`): nothing is funded and `share` is 0.
+* `greedy` is "most WANTs first, skipping what no longer fits" (ties: lower cost, then drawn
+  order); a proposal nobody WANTs is never funded.
+* `budget_round` runs the section 3 pipeline on a counted round; `savings_cuts` picks the cuts
+  of a savings target. Both raise `ValueError` when the ballots do not match the result.
+* `budget_to_json` / `savings_to_json` are public record formats. Amounts are written exactly:
+  an `int` when whole, else a string, a decimal ("12.5") when the value has one, or "p/q".
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import accumulate
+from operator import mul, sub
+from types import MappingProxyType
+from typing import Any, Literal
+
+from app import tally
+
+Number = int | float | Fraction
+Completion = Literal["add1", "add1+greedy", "none"]
+COMPLETIONS: tuple[Completion, ...] = ("add1", "add1+greedy", "none")
+
+
+def amount(x: Number) -> Fraction:
+    """An exact, non-negative amount (floats through their shortest repr)."""
+    if isinstance(x, bool) or not isinstance(x, int | float | Fraction):
+        raise TypeError(f"amount must be an int, float or Fraction, not {x!r}")
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ValueError(f"amount must be finite, not {x!r}")
+    value = Fraction(str(x)) if isinstance(x, float) else Fraction(x)
+    if value < 0:
+        raise ValueError(f"amount must not be negative, not {x!r}")
+    return value
+
+
+def _drawn(tie_break: Sequence[str]) -> dict[str, int]:
+    drawn: dict[str, int] = {}
+    for position, pid in enumerate(tie_break):
+        drawn.setdefault(pid, position)
+    return drawn
+
+
+def _order_key(drawn: Mapping[str, int], pid: str) -> tuple[int, int, str]:
+    """Position in the drawn order; ids it does not name come after it, by id."""
+    return (0, drawn[pid], "") if pid in drawn else (1, 0, pid)
+
+
+@dataclass(frozen=True, slots=True)
+class Funded:
+    """A funded proposal and who paid for it.
+
+    `paid` groups its supporters by the amount each paid, largest first: `((amount, voters),
+    ...)`; the amounts times the voters add up to `cost`. A proposal funded by the greedy
+    completion (`by == "greedy"`) is paid from what is left of the pot: `paid` is empty.
+    """
+
+    id: str
+    cost: Fraction
+    supporters: int
+    paid: tuple[tuple[Fraction, int], ...]
+    by: Literal["mes", "greedy"]
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetOutcome:
+    """MES's outcome: `funded` ids in selection order, and what the projector shows."""
+
+    funded: tuple[str, ...]
+    details: tuple[Funded, ...]  # one per funded id, same order
+    payments: Mapping[str, Fraction]  # funded id -> total paid (== its cost)
+    supporters: Mapping[str, int]  # every proposal with a cost -> its WANT count
+    share: Fraction  # the per-voter start share s of the final MES run
+    budget: Fraction
+    spent: Fraction
+    left: Fraction
+    voters: int  # n
+    completion: Completion
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """An election prepared for MES: voters merged into classes with identical approvals."""
+
+    costs: dict[str, Fraction]
+    wants: dict[str, int]
+    weights: list[int]  # voters per class
+    supporters: dict[str, tuple[list[int], list[int]]]  # supported id -> (classes, weights)
+    rank: dict[str, int]  # MES tie order: lower cost, more WANTs, drawn order
+    greedy_order: list[str]  # supported ids: more WANTs, lower cost, drawn order
+
+
+def _prepare(
+    voters: Sequence[frozenset[str]], costs: Mapping[str, Number], tie_break: Sequence[str]
+) -> _Problem:
+    exact = {pid: amount(c) for pid, c in costs.items()}
+    classes = Counter(frozenset(v) for v in voters)
+    unknown = sorted(set().union(*classes) - exact.keys())
+    if unknown:
+        raise ValueError(f"voters approve proposals without a cost: {unknown}")
+    weights = list(classes.values())
+    members: dict[str, tuple[list[int], list[int]]] = {}
+    for k, (approved, w) in enumerate(classes.items()):
+        for pid in approved:
+            ks, ws = members.setdefault(pid, ([], []))
+            ks.append(k)
+            ws.append(w)
+    wants = {pid: sum(members[pid][1]) if pid in members else 0 for pid in exact}
+    drawn = _drawn(tie_break)
+    by_cost = sorted(members, key=lambda p: (exact[p], -wants[p], _order_key(drawn, p)))
+    by_wants = sorted(members, key=lambda p: (-wants[p], exact[p], _order_key(drawn, p)))
+    rank = {pid: r for r, pid in enumerate(by_cost)}
+    return _Problem(exact, wants, weights, members, rank, by_wants)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One MES run at share s: per funded id (in order) its cap, scale, payers and poor payers.
+
+    Budgets are integers scaled by a common denominator that grows during the run; for each
+    funded proposal we keep `(id, cap, scale, rich voters, {poor budget: voters})` with the cap
+    and poor budgets in the units of `scale`, and turn them into Fractions only at the end.
+    """
+
+    share: Fraction
+    steps: tuple[tuple[str, int, int, int, dict[int, int]], ...]
+    spent: Fraction
+
+
+def _mes(problem: _Problem, share: Fraction) -> _Run:
+    """Step 3 of section 3 at share s, exactly, on integers.
+
+    The affordable proposal with the smallest `rho` is found lazily: `rho` only grows as budgets
+    shrink, so a heap keyed by (last known rho, tie rank) pops a proposal whose recomputed key is
+    unchanged only when it is the true minimum. `rho` is found by sorting the supporters'
+    budgets: with `k` poorest paying all they have, the cap is `(c - their total) / rest`.
+    """
+    scale = math.lcm(share.denominator, *(c.denominator for c in problem.costs.values()))
+    budgets = [share.numerator * (scale // share.denominator)] * len(problem.weights)
+    cost = {p: int(problem.costs[p] * scale) for p in problem.supporters}
+    heap = [
+        (Fraction(1, problem.wants[p]) if cost[p] else Fraction(0), problem.rank[p], p)
+        for p in problem.supporters
+    ]
+    heapq.heapify(heap)
+    steps = []
+    while heap:
+        key, r, p = heapq.heappop(heap)
+        ks, ws = problem.supporters[p]
+        c = cost[p]
+        bs = list(map(budgets.__getitem__, ks))
+        if sum(map(mul, bs, ws)) < c:
+            continue  # unaffordable now, so for the rest of the run
+        total_w = problem.wants[p]
+        if min(bs) * total_w >= c:  # nobody runs out: everyone pays c / |S_p|
+            cap = Fraction(c, total_w)
+        else:  # poorest first; g(j) = b_j * rest_j - (c - paid_j) grows with j
+            pairs = sorted(zip(bs, ws, strict=True))
+            paid = list(accumulate((b * w for b, w in pairs), initial=0))
+            rest = list(accumulate((w for _, w in pairs), sub, initial=total_w))
+            j = bisect_left(
+                range(len(pairs)), True, key=lambda j: pairs[j][0] * rest[j] >= c - paid[j]
+            )
+            cap = Fraction(c - paid[j], rest[j])
+        rho = cap / c if c else Fraction(0)
+        if rho != key:
+            heapq.heappush(heap, (rho, r, p))
+            continue
+        if cap.denominator != 1:  # rescale so that the cap is a whole number of units
+            f = cap.denominator
+            scale *= f
+            budgets = [b * f for b in budgets]
+            cost = {q: v * f for q, v in cost.items()}
+        x = cap.numerator
+        rich = 0
+        poor: dict[int, int] = {}
+        for k, w in zip(ks, ws, strict=True):
+            b = budgets[k]
+            if b >= x:
+                budgets[k] = b - x
+                rich += w
+            else:
+                budgets[k] = 0
+                poor[b] = poor.get(b, 0) + w
+        steps.append((p, x, scale, rich, poor))
+    spent = sum((problem.costs[p] for p, *_ in steps), Fraction(0))
+    return _Run(share, tuple(steps), spent)
+
+
+def _exhaustive(problem: _Problem, funded: set[str], left: Fraction) -> bool:
+    return all(p in funded or problem.costs[p] > left for p in problem.supporters)
+
+
+def equal_shares(
+    voters: Sequence[frozenset[str]],
+    costs: Mapping[str, Number],
+    budget: Number,
+    *,
+    completion: Completion = "add1",
+    tie_break: Sequence[str] = (),
+) -> BudgetOutcome:
+    """Method of Equal Shares with cost utilities and the chosen completion (see module doc).
+
+    Args:
+        voters: each voter's approved (WANTed) proposal ids; voters approving nothing count in n.
+        costs: every proposal's cost; approved ids must be in it.
+        budget: the pot B.
+        completion: "add1" (default), "add1+greedy" or "none".
+        tie_break: the drawn order.
+    """
+    if completion not in COMPLETIONS:
+        raise ValueError(f"completion must be one of {COMPLETIONS}, not {completion!r}")
+    pot = amount(budget)
+    problem = _prepare(voters, costs, tie_break)
+    n = len(voters)
+    run = _mes(problem, pot / n) if n else _Run(Fraction(0), (), Fraction(0))
+    if completion != "none":
+        while not _exhaustive(problem, {p for p, *_ in run.steps}, pot - run.spent):
+            nxt = _mes(problem, run.share + 1)
+            if nxt.spent > pot:
+                break
+            run = nxt
+    details = []
+    for p, x, scale, rich, poor in run.steps:
+        groups = Counter({Fraction(x, scale): rich} if rich else {})
+        for b, w in poor.items():
+            groups[Fraction(b, scale)] += w
+        paid = tuple(sorted(groups.items(), reverse=True))
+        details.append(Funded(p, problem.costs[p], problem.wants[p], paid, "mes"))
+    spent = run.spent
+    if completion == "add1+greedy":
+        for p in problem.greedy_order:
+            if p not in {d.id for d in details} and problem.costs[p] <= pot - spent:
+                details.append(Funded(p, problem.costs[p], problem.wants[p], (), "greedy"))
+                spent += problem.costs[p]
+    return BudgetOutcome(
+        funded=tuple(d.id for d in details),
+        details=tuple(details),
+        payments=MappingProxyType({d.id: d.cost for d in details}),
+        supporters=MappingProxyType(dict(problem.wants)),
+        share=run.share,
+        budget=pot,
+        spent=spent,
+        left=pot - spent,
+        voters=n,
+        completion=completion,
+    )
+
+
+def greedy(
+    voters: Sequence[frozenset[str]],
+    costs: Mapping[str, Number],
+    budget: Number,
+    *,
+    tie_break: Sequence[str] = (),
+) -> tuple[str, ...]:
+    """"Most WANTs first": fund by WANT count, skipping what no longer fits (ties: lower cost,
+    then the drawn order). Proposals nobody WANTs are never funded."""
+    pot = amount(budget)
+    problem = _prepare(voters, costs, tie_break)
+    funded: list[str] = []
+    for p in problem.greedy_order:
+        if problem.costs[p] <= pot:
+            funded.append(p)
+            pot -= problem.costs[p]
+    return tuple(funded)
+
+
+# --- the section 3 pipeline on a counted round --------------------------------------------
+
+
+def _active(result: tally.RoundResult, ballots: Sequence[tally.VoterBallot]) -> list[dict[str, tally.Mark]]:
+    """The marks of the round's active voters, checked against the result's V."""
+    active = [{p: tally.Mark(m) for p, m in b.marks.items()} for b in ballots if b.marks]
+    ids = {r.id for r in result.proposals}
+    for r in result.proposals:
+        if r.counts.V != len(active):
+            raise ValueError(f"{r.id!r} has V={r.counts.V} but the ballots have {len(active)}")
+    for marks in active:
+        if not marks.keys() <= ids:
+            raise ValueError(f"ballot marks proposals not in the round: {sorted(marks.keys() - ids)}")
+    return active
+
+
+def eligible(
+    result: tally.RoundResult, costs: Mapping[str, Number | None], kinds: Mapping[str, str]
+) -> dict[str, Fraction]:
+    """Section 3 step 1: the `fund` proposals with a cost that are neither REJECTED nor
+    CONTESTED because an affected group objects, with their costs."""
+    out = {}
+    for r in result.proposals:
+        cost = costs.get(r.id)
+        if kinds.get(r.id) != "fund" or cost is None:
+            continue
+        if r.outcome.category is tally.Category.REJECTED:
+            continue
+        if r.outcome.reason is tally.Reason.AFFECTED_GROUP_OBJECTS:
+            continue
+        out[r.id] = amount(cost)
+    return out
+
+
+def approval_profile(
+    result: tally.RoundResult,
+    ballots: Sequence[tally.VoterBallot],
+    costs: Mapping[str, Number | None],
+    kinds: Mapping[str, str],
+) -> tuple[tuple[frozenset[str], ...], dict[str, Fraction]]:
+    """Section 3 steps 1-2: every active voter's WANTs on eligible proposals, and their costs.
+
+    DON'T WANT and NEUTRAL marks never enter; an active voter who WANTs nothing eligible still
+    counts (an empty set).
+    """
+    chosen = eligible(result, costs, kinds)
+    voters = tuple(
+        frozenset(p for p, m in marks.items() if m is tally.Mark.WANT and p in chosen)
+        for marks in _active(result, ballots)
+    )
+    return voters, chosen
+
+
+def budget_round(
+    result: tally.RoundResult,
+    ballots: Sequence[tally.VoterBallot],
+    costs: Mapping[str, Number | None],
+    kinds: Mapping[str, str],
+    budget: Number,
+    *,
+    completion: Completion = "add1",
+    tie_break: Sequence[str] = (),
+) -> BudgetOutcome:
+    """Section 3 on a counted round: the rule's gate, then `equal_shares` over the active voters.
+
+    The comparison column is `greedy(*approval_profile(...), budget, tie_break=...)`.
+    """
+    voters, chosen = approval_profile(result, ballots, costs, kinds)
+    return equal_shares(voters, chosen, budget, completion=completion, tie_break=tie_break)
+
+
+# --- savings target ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SavingsOutcome:
+    """The cuts taken towards a savings target, in order, and how far they got."""
+
+    target: Fraction
+    cuts: tuple[str, ...]
+    savings: Mapping[str, Fraction]  # cut id -> its saving
+    total: Fraction
+    shortfall: Fraction  # 0 when the target is reached
+
+
+def savings_cuts(
+    result: tally.RoundResult,
+    savings: Mapping[str, Number | None],
+    kinds: Mapping[str, str],
+    target: Number,
+    *,
+    tie_break: Sequence[str] = (),
+) -> SavingsOutcome:
+    """Section 2 "Savings target T": cuts only from REJECTED `keep` proposals with a saving,
+    by (D - W)/V descending, then larger saving, then the drawn order, until the total reaches
+    T. PROTECTED (indeed any non-REJECTED) proposals are never cut."""
+    goal = amount(target)
+    drawn = _drawn(tie_break)
+    candidates = []
+    for r in result.proposals:
+        saving = savings.get(r.id)
+        if kinds.get(r.id) == "keep" and saving is not None:
+            if r.outcome.category is tally.Category.REJECTED:
+                c = r.counts
+                candidates.append((-Fraction(c.D - c.W, c.V), -amount(saving), _order_key(drawn, r.id), r.id))
+    candidates.sort()
+    cuts: dict[str, Fraction] = {}
+    total = Fraction(0)
+    for _, minus_saving, _, pid in candidates:
+        if total >= goal:
+            break
+        cuts[pid] = -minus_saving
+        total += cuts[pid]
+    return SavingsOutcome(
+        goal, tuple(cuts), MappingProxyType(cuts), total, max(goal - total, Fraction(0))
+    )
+
+
+# --- public records ----------------------------------------------------------------------
+
+
+def amount_to_json(x: Fraction) -> int | str:
+    """An exact amount for JSON: an int when whole, else "12.5" when it has a finite decimal
+    expansion, else "p/q". `Fraction(str(v))` reads any of them back."""
+    if x.denominator == 1:
+        return x.numerator
+    d, twos, fives = x.denominator, 0, 0
+    while d % 2 == 0:
+        d, twos = d // 2, twos + 1
+    while d % 5 == 0:
+        d, fives = d // 5, fives + 1
+    if d != 1:
+        return str(x)
+    digits = max(twos, fives)
+    scaled = abs(x.numerator) * 10**digits // x.denominator
+    sign = "-" if x < 0 else ""
+    return f"{sign}{scaled // 10**digits}.{scaled % 10**digits:0{digits}d}"
+
+
+def budget_to_json(o: BudgetOutcome, greedy_ids: Sequence[str]) -> dict[str, Any]:
+    """The public record of a budget round.
+
+    Shape: `{"budget", "completion", "voters", "share", "funded": [id, ...] (selection order),
+    "greedy": [id, ...], "spent", "left", "proposals": [{"id", "cost", "supporters", "by",
+    "paid": [{"amount", "voters"}]}]}`, amounts as `amount_to_json`.
+    """
+    return {
+        "budget": amount_to_json(o.budget),
+        "completion": o.completion,
+        "voters": o.voters,
+        "share": amount_to_json(o.share),
+        "funded": list(o.funded),
+        "greedy": list(greedy_ids),
+        "spent": amount_to_json(o.spent),
+        "left": amount_to_json(o.left),
+        "proposals": [
+            {
+                "id": d.id,
+                "cost": amount_to_json(d.cost),
+                "supporters": d.supporters,
+                "by": d.by,
+                "paid": [{"amount": amount_to_json(a), "voters": v} for a, v in d.paid],
+            }
+            for d in o.details
+        ],
+    }
+
+
+def savings_to_json(o: SavingsOutcome) -> dict[str, Any]:
+    """The public record of a savings target: `{"target", "cuts": [id, ...] (in order),
+    "savings": {id: amount}, "total", "shortfall"}`, amounts as `amount_to_json`."""
+    return {
+        "target": amount_to_json(o.target),
+        "cuts": list(o.cuts),
+        "savings": {pid: amount_to_json(s) for pid, s in o.savings.items()},
+        "total": amount_to_json(o.total),
+        "shortfall": amount_to_json(o.shortfall),
+    }

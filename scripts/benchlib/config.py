@@ -1,0 +1,160 @@
+"""Presets and command-line options."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class BenchConfig:
+    quick: bool
+    # scenario sizes
+    ingest_phones: int  # (1) closed-loop ingest
+    latency_phones: int  # (2) phones connected while the projector latency is measured
+    memory_phones: int  # (3) idle phones connected at once
+    rate: float  # (2) offered ballots/s, open loop
+    latency_rounds: int  # (2) fresh rounds; every connected phone casts once per round
+    # durations (seconds)
+    warmup_s: float
+    ingest_s: float
+    echo_s: float
+    broadcast_s: float
+    fanout_s: float
+    traffic_s: float
+    settle_s: float
+    # baseline
+    echo_extra: tuple[int, ...]  # more echo N besides ingest_phones (bench.md C.3 1a)
+    broadcast_hz: float
+    frame_bytes: int  # baseline broadcast frame; a Covote snapshot of the demo meeting
+    cast_bytes: int  # baseline echo frame; a Covote cast of the demo meeting
+    # harness
+    connect_spacing_s: float
+    join_concurrency: int
+    ack_timeout_s: float
+    time_limit_s: float
+    tick_hz: float | None  # None = Covote's default (COVOTE_TICK_HZ if set)
+    pin: bool
+    server_core: int
+    client_core: int
+    profile: bool
+    results_dir: Path | None
+    skip_baseline: bool = False
+
+    @property
+    def max_phones(self) -> int:
+        return max(self.ingest_phones, self.latency_phones, self.memory_phones)
+
+
+def quick() -> BenchConfig:
+    return BenchConfig(
+        quick=True,
+        ingest_phones=200,
+        latency_phones=300,
+        memory_phones=1000,
+        rate=200.0,
+        latency_rounds=2,
+        warmup_s=1.0,
+        ingest_s=4.0,
+        echo_s=3.0,
+        broadcast_s=3.0,
+        fanout_s=2.0,
+        traffic_s=2.0,
+        settle_s=1.0,
+        echo_extra=(),
+        broadcast_hz=10.0,
+        frame_bytes=2600,
+        cast_bytes=260,
+        connect_spacing_s=0.001,
+        join_concurrency=8,
+        ack_timeout_s=15.0,
+        time_limit_s=58.0,
+        tick_hz=None,
+        pin=True,
+        server_core=0,
+        client_core=1,
+        profile=False,
+        results_dir=ROOT / "bench" / "results",
+    )
+
+
+def full() -> BenchConfig:
+    return dataclasses.replace(
+        quick(),
+        quick=False,
+        ingest_phones=1000,
+        latency_phones=2000,
+        memory_phones=5000,
+        rate=500.0,
+        latency_rounds=3,
+        warmup_s=2.0,
+        ingest_s=15.0,
+        echo_s=8.0,
+        broadcast_s=10.0,
+        fanout_s=5.0,
+        traffic_s=4.0,
+        settle_s=2.0,
+        echo_extra=(10, 100),
+        ack_timeout_s=30.0,
+        time_limit_s=590.0,
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Namespace]:
+    p = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description="Benchmark Covote against a bare Starlette/uvicorn app on this machine "
+        "(../shared/bench.md). Prints a table; saves JSON to bench/results/.",
+    )
+    p.add_argument("--quick", action="store_true", help="small N, under 60 s")
+    p.add_argument("--json", action="store_true", help="JSON on stdout (the table goes to stderr)")
+    p.add_argument("--phones", type=int, help="set all three scenario sizes to N")
+    p.add_argument("--ingest-phones", type=int, help="(1) phones casting in a closed loop")
+    p.add_argument("--latency-phones", type=int, help="(2) phones connected for projector latency")
+    p.add_argument("--memory-phones", type=int, help="(3) idle phones connected at once")
+    p.add_argument("--rate", type=float, help="(2) offered ballots/s (open loop)")
+    p.add_argument("--latency-rounds", type=int, help="(2) fresh rounds to measure")
+    p.add_argument("--duration", type=float, help="(1) ingest measurement window, s")
+    p.add_argument("--warmup", type=float, help="warm-up before each measurement window, s")
+    p.add_argument("--tick-hz", type=float, help="Covote's COVOTE_TICK_HZ for the server")
+    p.add_argument("--time-limit", type=float, help="abort the run after this many seconds")
+    p.add_argument("--no-pin", action="store_true", help="do not pin server and client to cores")
+    p.add_argument("--skip-baseline", action="store_true", help="Covote only (ratios omitted)")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the Covote server with py-spy during each phase (pip install py-spy); "
+        "collapsed stacks and a summary go to bench/results/",
+    )
+    p.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
+    a = p.parse_args(argv)
+    cfg = quick() if a.quick else full()
+    if a.phones is not None:
+        cfg.ingest_phones = cfg.latency_phones = cfg.memory_phones = a.phones
+    for name in ("ingest_phones", "latency_phones", "memory_phones", "rate", "latency_rounds"):
+        value = getattr(a, name)
+        if value is not None:
+            setattr(cfg, name, value)
+    if a.duration is not None:
+        cfg.ingest_s = cfg.echo_s = cfg.broadcast_s = a.duration
+    if a.warmup is not None:
+        cfg.warmup_s = a.warmup
+    if a.tick_hz is not None:
+        cfg.tick_hz = a.tick_hz
+    if a.time_limit is not None:
+        cfg.time_limit_s = a.time_limit
+    cfg.pin = not a.no_pin
+    cfg.profile = a.profile
+    cfg.skip_baseline = a.skip_baseline
+    if a.no_save:
+        cfg.results_dir = None
+    for name in ("ingest_phones", "latency_phones", "memory_phones", "latency_rounds"):
+        if getattr(cfg, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if cfg.rate <= 0:
+        p.error("--rate must be positive")
+    return cfg, a
