@@ -48,9 +48,12 @@ class Phone:
     measures what the server sends. Acks and errors resolve the one cast in flight.
     """
 
+    dropped = 0  # phones the server closed (or lost) while the bench was not closing them
+
     __slots__ = (
         "close_code",
         "closed",
+        "closing",
         "cookie",
         "errors",
         "idx",
@@ -73,6 +76,7 @@ class Phone:
         self.waiting: tuple[str, asyncio.Future[float]] | None = None
         self.errors: list[dict[str, Any]] = []
         self.closed = True
+        self.closing = False
         self.close_code: int | None = None
         # (ballot_id, marks) of the newest acked ballot / of a ballot sent but never acked
         self.last_acked: tuple[str, dict[str, str]] | None = None
@@ -81,6 +85,7 @@ class Phone:
     async def connect(self, url: str, *, hello: bool = True) -> Phone:
         self.ws = await connect(url, additional_headers={"Cookie": f"covote={self.cookie}"}, **WS_OPTS)
         self.closed = False
+        self.closing = False
         self.close_code = None
         self.task = asyncio.create_task(self._read())
         if hello:  # as the phone page does on open
@@ -116,6 +121,8 @@ class Phone:
             self.close_code = e.rcvd.code if e.rcvd is not None else 1006
         finally:
             self.closed = True
+            if not self.closing:
+                Phone.dropped += 1
             w, self.waiting = self.waiting, None
             if w is not None and not w[1].done():
                 w[1].set_exception(ConnectionError("socket closed before the ack"))
@@ -139,12 +146,16 @@ class Phone:
         self.last_acked, self.unacked = self.unacked, None
 
     async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self.task is not None:
-            await self.task
-        self.ws = None
-        self.task = None
+        self.closing = True
+        try:
+            if self.ws is not None:
+                await self.ws.close()
+            if self.task is not None:
+                await self.task
+        finally:
+            self.ws = None
+            self.task = None
+            self.closing = False
 
 
 class LatencyTrack:
