@@ -205,6 +205,7 @@ class ServerProc:
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None
     core: int | None = None
+    drop_env_prefix: str | None = None  # e.g. COVOTE_: the caller's settings do not leak in
     popen: subprocess.Popen[bytes] | None = None
     proc: psutil.Process | None = None
     _log: IO[bytes] | None = None
@@ -217,7 +218,7 @@ class ServerProc:
         self.popen = subprocess.Popen(
             argv,
             cwd=self.cwd,
-            env={**os.environ, **self.env},
+            env={**self._inherited_env(), **self.env},
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -225,6 +226,10 @@ class ServerProc:
         )
         # taskset execs the server, so the pid is the server's own.
         self.proc = psutil.Process(self.popen.pid)
+
+    def _inherited_env(self) -> dict[str, str]:
+        drop = self.drop_env_prefix
+        return {k: v for k, v in os.environ.items() if not (drop and k.startswith(drop))}
 
     async def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
