@@ -33,8 +33,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import accumulate
-from operator import mul, sub
+from itertools import accumulate, compress
+from operator import mul, not_, sub
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -138,11 +138,10 @@ def _prepare(
 
 @dataclass(frozen=True, slots=True)
 class _Run:
-    """One MES run at share s: per funded id (in order) its cap, scale, payers and poor payers.
+    """One MES run at share s: per funded id, in order, `(id, cap, scale, rich, poor)`.
 
-    Budgets are integers scaled by a common denominator that grows during the run; for each
-    funded proposal we keep `(id, cap, scale, rich voters, {poor budget: voters})` with the cap
-    and poor budgets in the units of `scale`, and turn them into Fractions only at the end.
+    The cap and the poor voters' budgets (`{budget: voters}`) are integers in units of
+    1/`scale`; `rich` voters paid the cap. They become Fractions only for the final outcome.
     """
 
     share: Fraction
@@ -150,17 +149,51 @@ class _Run:
     spent: Fraction
 
 
+def _cap(bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction) -> Fraction | None:
+    """The smallest x with `sum(w * min(b, x)) == c` over the supporters, None if unaffordable.
+
+    Budgets `bs` (with voters `ws`, `weight` in all) and cost `c` are integers; `lower <= x`.
+    Sorted by budget, with the poorest k paying all they have, x is `(c - paid_k) / rest_k`
+    for the first k where `b_k * rest_k >= c - paid_k` (this grows with k, so bisect). Only
+    budgets under a threshold t are sorted: if x <= t, everyone above t pays x; if not, they
+    were all poor and `(c - paid) / rest` is a better lower bound for the next round.
+    """
+    if min(bs) * weight >= c:  # nobody runs out: each pays c / |S_p|
+        return Fraction(c, weight)
+    paid, rest = 0, weight  # voters known to be poor: what they pay; the others' weight
+    while True:
+        t = -((-3 * lower.numerator) // (2 * lower.denominator))  # ceil(1.5 * lower)
+        low = list(map(t.__gt__, bs))
+        lb, lw = list(compress(bs, low)), list(compress(ws, low))
+        order = sorted(range(len(lb)), key=lb.__getitem__)
+        sb, sw = list(map(lb.__getitem__, order)), list(map(lw.__getitem__, order))
+        ps = list(accumulate(map(mul, sb, sw), initial=paid))
+        rs = list(accumulate(sw, sub, initial=rest))
+        k = bisect_left(range(len(sb)), True, key=lambda k: sb[k] * rs[k] >= c - ps[k])
+        paid, rest = ps[k], rs[k]
+        if not rest:
+            return None  # everyone gives all they have and it is not enough
+        if k < len(sb) or c - paid <= t * rest:
+            return Fraction(c - paid, rest)
+        high = list(map(not_, low))
+        bs, ws = list(compress(bs, high)), list(compress(ws, high))
+        lower = Fraction(c - paid, rest)
+
+
 def _mes(problem: _Problem, share: Fraction) -> _Run:
     """Step 3 of section 3 at share s, exactly, on integers.
 
     The affordable proposal with the smallest `rho` is found lazily: `rho` only grows as budgets
     shrink, so a heap keyed by (last known rho, tie rank) pops a proposal whose recomputed key is
-    unchanged only when it is the true minimum. `rho` is found by sorting the supporters'
-    budgets: with `k` poorest paying all they have, the cap is `(c - their total) / rest`.
+    unchanged only when it is the true minimum. Budgets are integers in units of 1/scale; a cap
+    that is not a whole number of units starts a new epoch with a finer scale, and a budget
+    written in epoch e is multiplied by `factor[e]` when read, instead of rescaling them all.
     """
     scale = math.lcm(share.denominator, *(c.denominator for c in problem.costs.values()))
     budgets = [share.numerator * (scale // share.denominator)] * len(problem.weights)
-    cost = {p: int(problem.costs[p] * scale) for p in problem.supporters}
+    epoch = [0] * len(problem.weights)
+    factor = [1]  # factor[e]: current scale / scale of epoch e
+    cost = {p: int(problem.costs[p] * scale) for p in problem.supporters}  # in epoch 0 units
     heap = [
         (Fraction(1, problem.wants[p]) if cost[p] else Fraction(0), problem.rank[p], p)
         for p in problem.supporters
@@ -170,35 +203,26 @@ def _mes(problem: _Problem, share: Fraction) -> _Run:
     while heap:
         key, r, p = heapq.heappop(heap)
         ks, ws = problem.supporters[p]
-        c = cost[p]
-        bs = list(map(budgets.__getitem__, ks))
-        if sum(map(mul, bs, ws)) < c:
+        c = cost[p] * factor[0]
+        scales = map(factor.__getitem__, map(epoch.__getitem__, ks))
+        bs = list(map(mul, map(budgets.__getitem__, ks), scales))
+        cap = _cap(bs, ws, c, problem.wants[p], key * c) if c else Fraction(0)
+        if cap is None:
             continue  # unaffordable now, so for the rest of the run
-        total_w = problem.wants[p]
-        if min(bs) * total_w >= c:  # nobody runs out: everyone pays c / |S_p|
-            cap = Fraction(c, total_w)
-        else:  # poorest first; g(j) = b_j * rest_j - (c - paid_j) grows with j
-            pairs = sorted(zip(bs, ws, strict=True))
-            paid = list(accumulate((b * w for b, w in pairs), initial=0))
-            rest = list(accumulate((w for _, w in pairs), sub, initial=total_w))
-            j = bisect_left(
-                range(len(pairs)), True, key=lambda j: pairs[j][0] * rest[j] >= c - paid[j]
-            )
-            cap = Fraction(c - paid[j], rest[j])
         rho = cap / c if c else Fraction(0)
         if rho != key:
             heapq.heappush(heap, (rho, r, p))
             continue
-        if cap.denominator != 1:  # rescale so that the cap is a whole number of units
-            f = cap.denominator
+        f = cap.denominator
+        if f != 1:
             scale *= f
-            budgets = [b * f for b in budgets]
-            cost = {q: v * f for q, v in cost.items()}
-        x = cap.numerator
+            factor = [v * f for v in factor] + [1]
+            bs = list(map(f.__mul__, bs))
+        x, now = cap.numerator, len(factor) - 1
         rich = 0
         poor: dict[int, int] = {}
-        for k, w in zip(ks, ws, strict=True):
-            b = budgets[k]
+        for k, w, b in zip(ks, ws, bs, strict=True):
+            epoch[k] = now
             if b >= x:
                 budgets[k] = b - x
                 rich += w

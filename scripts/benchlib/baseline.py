@@ -124,8 +124,10 @@ async def echo(cfg: BenchConfig, srv: ServerProc, url: str, n: int) -> dict[str,
         await asyncio.gather(*tasks)
     await close_all(conns)
     per_s = len(rtts) / win.wall
-    log(f"  {per_s:,.0f} round trips/s, p99 {ms(pct(rtts, 99))} ms, server {win.server_util:.0%}"
-        f" client {win.client_util:.0%}")
+    log(
+        f"  {per_s:,.0f} round trips/s, p99 {ms(pct(rtts, 99))} ms, server {win.server_util:.0%}"
+        f" client {win.client_util:.0%}"
+    )
     return {
         "per_s": round(per_s, 1),
         "p50_ms": ms(pct(rtts, 50)),
@@ -137,8 +139,10 @@ async def echo(cfg: BenchConfig, srv: ServerProc, url: str, n: int) -> dict[str,
 
 async def broadcast(cfg: BenchConfig, srv: ServerProc, url: str, n: int) -> dict[str, Any]:
     hz = cfg.broadcast_hz
-    log(f"baseline: broadcast, {n} connections, {hz:g} Hz, {cfg.frame_bytes} B frames, "
-        f"{cfg.warmup_s:g}+{cfg.broadcast_s:g} s")
+    log(
+        f"baseline: broadcast, {n} connections, {hz:g} Hz, {cfg.frame_bytes} B frames, "
+        f"{cfg.warmup_s:g}+{cfg.broadcast_s:g} s"
+    )
     assert srv.proc is not None
     conns, _ = await open_many(
         n, lambda _i: plain(url), spacing_s=cfg.connect_spacing_s, what="baseline connect"
@@ -188,9 +192,11 @@ async def broadcast(cfg: BenchConfig, srv: ServerProc, url: str, n: int) -> dict
         await asyncio.gather(*readers)
     expected = n * hz * win.wall
     us = win.server_cpu / received * 1e6 if received else None
-    log(f"  {received:,} frames ({received / expected:.0%} of offered), "
+    log(
+        f"  {received:,} frames ({received / expected:.0%} of offered), "
         f"{us and round(us, 1)} µs server CPU per frame, p50 {ms(pct(lat, 50))} / "
-        f"p99 {ms(pct(lat, 99))} ms, server {win.server_util:.0%} client {win.client_util:.0%}")
+        f"p99 {ms(pct(lat, 99))} ms, server {win.server_util:.0%} client {win.client_util:.0%}"
+    )
     return {
         "baseline_broadcast_conns": n,
         "baseline_broadcast_hz": hz,

@@ -9,6 +9,7 @@ phone that stops reading would be closed by the server as too slow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -83,7 +84,9 @@ class Phone:
         self.unacked: tuple[str, dict[str, str]] | None = None
 
     async def connect(self, url: str, *, hello: bool = True) -> Phone:
-        self.ws = await connect(url, additional_headers={"Cookie": f"covote={self.cookie}"}, **WS_OPTS)
+        self.ws = await connect(
+            url, additional_headers={"Cookie": f"covote={self.cookie}"}, **WS_OPTS
+        )
         self.closed = False
         self.closing = False
         self.close_code = None
@@ -195,7 +198,9 @@ class Projector:
         self.frames = 0
         self.frame_bytes = 0
         self.track: LatencyTrack | None = None
-        self._waiters: list[tuple[Callable[[dict[str, Any]], bool], asyncio.Future[dict[str, Any]]]] = []
+        self._waiters: list[
+            tuple[Callable[[dict[str, Any]], bool], asyncio.Future[dict[str, Any]]]
+        ] = []
 
     async def connect(self, url: str) -> Projector:
         self.ws = await connect(url, **WS_OPTS)
@@ -293,10 +298,8 @@ async def close_all(items: list[Any], *, concurrency: int = 200, timeout: float 
 
     async def one(x: Any) -> None:
         async with sem:
-            try:
+            with contextlib.suppress(ConnectionClosed, OSError, TimeoutError):
                 await x.close()
-            except (ConnectionClosed, OSError, TimeoutError):
-                pass
 
     async with asyncio.timeout(timeout):
         await asyncio.gather(*(one(x) for x in items))

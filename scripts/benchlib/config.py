@@ -44,6 +44,8 @@ class BenchConfig:
     profile: bool
     results_dir: Path | None
     skip_baseline: bool = False
+    memprobe: bool = False
+    work_dir: Path | None = None  # None = a temporary directory, removed afterwards
 
     @property
     def max_phones(self) -> int:
@@ -130,6 +132,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         help="sample the Covote server with py-spy during each phase (pip install py-spy); "
         "collapsed stacks and a summary go to bench/results/",
     )
+    p.add_argument(
+        "--memprobe",
+        action="store_true",
+        help="run Covote under tracemalloc and list what each connected phone allocates "
+        "(RSS figures of such a run are not comparable)",
+    )
+    p.add_argument("--work-dir", type=Path, help="keep server logs and data here (debugging)")
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
     a = p.parse_args(argv)
     cfg = quick() if a.quick else full()
@@ -150,6 +159,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     cfg.pin = not a.no_pin
     cfg.profile = a.profile
     cfg.skip_baseline = a.skip_baseline
+    cfg.memprobe = a.memprobe
+    cfg.work_dir = a.work_dir
     if a.no_save:
         cfg.results_dir = None
     for name in ("ingest_phones", "latency_phones", "memory_phones", "latency_rounds"):

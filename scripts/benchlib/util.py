@@ -244,7 +244,9 @@ class ServerProc:
             except (OSError, TimeoutError, IndexError, ValueError):
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} did not answer within {timeout:.0f} s:\n{self.tail()}")
+                raise RuntimeError(
+                    f"{self.name} did not answer within {timeout:.0f} s:\n{self.tail()}"
+                )
             await asyncio.sleep(0.05)
 
     def tail(self, lines: int = 30) -> str:

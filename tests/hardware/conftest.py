@@ -20,6 +20,7 @@ from hardware.manager import ReceiverManager
 TIME_FACTOR = float(os.environ.get("COVOTE_TEST_TIME_FACTOR", "1"))
 FIXTURES = Path(__file__).parent / "fixtures"
 
+
 def scaled(seconds: float) -> float:
     """A real-time bound for this machine."""
     return seconds * TIME_FACTOR

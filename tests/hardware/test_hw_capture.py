@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,18 @@ def test_writer_output_reads_back() -> None:
     """Lines, binary chunks, events and presses survive a write/read round trip."""
     fp = io.StringIO()
     now = [10.0]
-    writer = CaptureWriter(fp, driver="serial_kpl", device={"path": "/dev/ttyACM0"}, clock=lambda: now[0])
+    writer = CaptureWriter(
+        fp, driver="serial_kpl", device={"path": "/dev/ttyACM0"}, clock=lambda: now[0]
+    )
     writer.event("plug")
     now[0] = 10.25
     writer.chunk("in", b"KP1 HB 5000*25\n")
     writer.chunk("out", bytes([1, 0x11, 0, 0xFF]))
     writer.press(KeypadPress("r", "kpl:1A2B3C", "B", 17, 10.5))
     capture = parse_capture(fp.getvalue().splitlines())
-    assert capture.header.driver == "serial_kpl" and capture.header.device == {"path": "/dev/ttyACM0"}
+    assert capture.header.driver == "serial_kpl" and capture.header.device == {
+        "path": "/dev/ttyACM0"
+    }
     assert capture.records == [
         CaptureEvent(0.0, "plug", {}),
         Chunk(0.25, "in", b"KP1 HB 5000*25\n"),
@@ -116,12 +121,15 @@ async def test_replay_keeps_recorded_timing_scaled_by_speed(fixtures: Path, fake
     for speed in (1.0, 2.0):
         fake_time.sleeps.clear()
         receiver = ReplayReceiver(
-            fixtures / "sim_presses.kpcap", speed=speed, clock=fake_time.clock, sleep=fake_time.sleep
+            fixtures / "sim_presses.kpcap",
+            speed=speed,
+            clock=fake_time.clock,
+            sleep=fake_time.sleep,
         )
         async with receiver:
             ats = [p.at async for p in receiver.presses()]
         assert [s * speed for s in fake_time.sleeps] == pytest.approx([0, 1.0, 0.1, 1.9, 1.5])
-        assert [b - a for a, b in zip(ats, ats[1:], strict=False)] == pytest.approx(
+        assert [b - a for a, b in itertools.pairwise(ats)] == pytest.approx(
             [0.1 / speed, 1.9 / speed, 1.5 / speed]
         )
 

@@ -28,7 +28,9 @@ def test_same_seq_after_the_window_passes() -> None:
 def test_vote_changes_pass() -> None:
     """A new seq or a new key is a new press, including going back to an earlier key."""
     d = Deduplicator()
-    assert [d.accept(p("kpl:A", k, s, t)) for k, s, t in [("A", 1, 0), ("B", 2, 1), ("A", 3, 2)]] == [
+    assert [
+        d.accept(p("kpl:A", k, s, t)) for k, s, t in [("A", 1, 0), ("B", 2, 1), ("A", 3, 2)]
+    ] == [
         True,
         True,
         True,
@@ -53,7 +55,9 @@ def test_unsequenced_repeats_are_debounced_with_a_sliding_window() -> None:
 def test_unsequenced_changes_pass_even_back_and_forth() -> None:
     """A, B, A in quick succession are three real changes."""
     d = Deduplicator(debounce_s=1.5)
-    assert [d.accept(p("sunvote:3", k, None, t)) for k, t in [("1", 0), ("2", 0.2), ("1", 0.4)]] == [
+    assert [
+        d.accept(p("sunvote:3", k, None, t)) for k, t in [("1", 0), ("2", 0.2), ("1", 0.4)]
+    ] == [
         True,
         True,
         True,

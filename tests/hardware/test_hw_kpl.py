@@ -68,8 +68,11 @@ def test_press_line_decodes_every_field() -> None:
     """A P line yields keypad, key, seq and the optional t/rssi/n fields."""
     parser = KplParser()
     [event] = parser.feed(frame("KP1 P 1A2B3C B 17 t=1234 rssi=-61 n=2"))
-    assert event == KplPress("1A2B3C", "B", 17, 1234, -61, 2, event.raw)
-    assert event.raw.startswith(b"KP1 P 1A2B3C B 17")
+    raw = (
+        b"KP1 P 1A2B3C B 17 t=1234 rssi=-61 n=2*"
+        + frame("KP1 P 1A2B3C B 17 t=1234 rssi=-61 n=2")[-3:-1]
+    )
+    assert event == KplPress("1A2B3C", "B", 17, 1234, -61, 2, raw)
 
 
 def test_control_lines_decode() -> None:

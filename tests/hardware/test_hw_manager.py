@@ -114,14 +114,15 @@ async def test_replayed_unplug_reconnects_with_backoff(
         clock=fake_time.clock, sleep=fake_time.sleep, rng=random.Random(0), on_status=events.append
     )
     manager.add(
-        ReplayReceiver(
-            fixtures / "kpl_unplug.kpcap", clock=fake_time.clock, sleep=fake_time.sleep
-        )
+        ReplayReceiver(fixtures / "kpl_unplug.kpcap", clock=fake_time.clock, sleep=fake_time.sleep)
     )
     async with manager:
         await wait_for_state(manager.statuses(), ReceiverState.FINISHED)
     out = await drain(manager)
-    assert [(p.keypad, p.key, p.seq) for p in out] == [("kpl:1A2B3C", "1", 1), ("kpl:0D0E0F", "3", 9)]
+    assert [(p.keypad, p.key, p.seq) for p in out] == [
+        ("kpl:1A2B3C", "1", 1),
+        ("kpl:0D0E0F", "3", 9),
+    ]
     every = [e.state for e in events]  # a status per press too: keep the changes only
     states = [s for i, s in enumerate(every) if i == 0 or s is not every[i - 1]]
     assert states == [

@@ -45,7 +45,12 @@ async def test_presses_arrive_and_bad_lines_are_counted(
         emulator.send_raw(b"debug: radio up\nKP1 P 1A2B3C C 18*00\n")
         emulator.press("1A2B3C", "B", 17, t=1234)
         press = await anext(receiver.presses())
-        assert (press.receiver, press.keypad, press.key, press.seq) == ("front", "kpl:1A2B3C", "B", 17)
+        assert (press.receiver, press.keypad, press.key, press.seq) == (
+            "front",
+            "kpl:1A2B3C",
+            "B",
+            17,
+        )
         assert press.raw == b"KP1 P 1A2B3C B 17 t=1234*23"
         assert press.choice == 2
         await wait_until(lambda: receiver.stats.get("heartbeats", 0) >= 1)

@@ -27,7 +27,7 @@ def test_plan_is_sorted_and_within_human_reaction_times() -> None:
     """Offsets are ordered and fall between 0.3 s and the reaction cap plus a change."""
     offsets = [t for t, *_ in plan(3)]
     assert offsets == sorted(offsets)
-    assert 0.3 <= offsets[0] and offsets[-1] <= 20.0 + 6.0 + 0.5
+    assert offsets[0] >= 0.3 and offsets[-1] <= 20.0 + 6.0 + 0.5
 
 
 def test_retransmissions_repeat_key_and_seq() -> None:
@@ -56,13 +56,11 @@ def test_bad_configuration_is_refused() -> None:
     """Out-of-range parameters raise ValueError."""
     for bad in ({"keypads": 0}, {"choices": 11}, {"dup": 1.5}, {"speed": -1}):
         with pytest.raises(ValueError):
-            SimConfig(**bad)  # type: ignore[arg-type]
+            SimConfig(**bad)
 
 
 async def run_sim(fake_time: Any, **config: Any) -> list[tuple[str, str, int | None, float]]:
-    receiver = SimReceiver(
-        SimConfig(**config), clock=fake_time.clock, sleep=fake_time.sleep
-    )
+    receiver = SimReceiver(SimConfig(**config), clock=fake_time.clock, sleep=fake_time.sleep)
     async with receiver:
         return [(p.keypad, p.key, p.seq, p.at) async for p in receiver.presses()]
 

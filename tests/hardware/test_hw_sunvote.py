@@ -83,7 +83,10 @@ def test_presses_only_when_a_keypads_button_changes() -> None:
     """Repeated rows are the same press; a change, and the same button after reset(), count."""
     decoder = SunVoteDecoder()
     first = decoder.feed(row(12, 0x02) + row(13, 0x01) + row(12, 0x02))
-    assert [(d.keypad, d.key, d.seq) for d in first] == [("sunvote:12", "2", None), ("sunvote:13", "1", None)]
+    assert [(d.keypad, d.key, d.seq) for d in first] == [
+        ("sunvote:12", "2", None),
+        ("sunvote:13", "1", None),
+    ]
     assert [d.key for d in decoder.feed(row(12, 0x20))] == ["6"]
     decoder.reset()
     assert [d.key for d in decoder.feed(row(12, 0x20))] == ["6"]

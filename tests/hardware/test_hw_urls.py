@@ -28,7 +28,12 @@ def test_serial_defaults_to_kpl_with_its_parameters() -> None:
     )
     custom = open_receiver("serial://COM3?baud=9600&strict=0&stall=0&name=hall")
     assert isinstance(custom, KplReceiver)
-    assert (custom.link.port, custom.link.baud, custom.strict, custom.name) == ("COM3", 9600, False, "hall")
+    assert (custom.link.port, custom.link.baud, custom.strict, custom.name) == (
+        "COM3",
+        9600,
+        False,
+        "hall",
+    )
     assert custom.stall_s == math.inf
 
 

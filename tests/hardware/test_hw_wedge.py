@@ -127,7 +127,7 @@ def test_missing_evdev_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> Non
         evdev_opener("/dev/input/event0")()
 
 
-def test_missing_input_device_is_unavailable(tmp_path: object) -> None:
+def test_missing_input_device_is_unavailable() -> None:
     """With evdev installed, a device path that does not exist is ReceiverUnavailable."""
     try:
         importlib.import_module("evdev")

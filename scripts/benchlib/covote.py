@@ -1,0 +1,668 @@
+"""Covote's scenarios, against `covote serve` in a subprocess on a fresh SQLite data dir.
+
+Set-up goes through the console as a facilitator would (facilitator key from
+COVOTE_FACILITATOR_KEY): create the demo meeting, open a round. Phones join as a browser does:
+GET /m/{code} for the `covote` session cookie, then WS /ws/m/{code} with it, `hello`, and
+`cast {ballot_id, round, marks}` answered by an `ack` after the ballot is committed.
+
+Order: (3) memory on the fresh process at the largest N, then (2) projector latency with
+`latency_phones` connected, then (1) ingest with `ingest_phones` connected. Phones join once
+(cookies are reused); each scenario connects or closes sockets to have exactly its N.
+After every measured round the stored ballots are read back from the SQLite file: every acked
+ballot must be there with the marks that were sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import signal
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from benchlib.clients import LatencyTrack, Phone, Projector, close_all, open_many
+from benchlib.config import ROOT, BenchConfig
+from benchlib.profile import Sampler
+from benchlib.util import (
+    HttpResponse,
+    Meter,
+    ServerProc,
+    Window,
+    free_port,
+    http,
+    log,
+    ms,
+    pct,
+    rss,
+)
+
+perf = time.perf_counter
+
+
+def server(cfg: BenchConfig, data_dir: Path, log_dir: Path, key: str) -> ServerProc:
+    port = free_port()
+    entry = "benchlib.memprobe" if cfg.memprobe else "app.cli"
+    argv = [
+        sys.executable, "-m", entry, "serve",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--data", str(data_dir),
+        "--database-url", f"sqlite:///{data_dir / 'covote.db'}",
+        "--public-url", f"http://127.0.0.1:{port}",
+    ]  # fmt: skip
+    env = {"COVOTE_FACILITATOR_KEY": key}
+    if cfg.tick_hz is not None:
+        env["COVOTE_TICK_HZ"] = str(cfg.tick_hz)
+    if cfg.memprobe:
+        env["BENCH_MEMPROBE_DIR"] = str(log_dir / "memprobe")
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT / "scripts"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
+    return ServerProc(
+        name="covote",
+        argv=argv,
+        port=port,
+        log_path=log_dir / "covote-server.log",
+        env=env,
+        cwd=ROOT,
+        core=cfg.server_core if cfg.pin else None,
+        drop_env_prefix="COVOTE_",
+    )
+
+
+class Facilitator:
+    """The console over HTTP, with the facilitator's cookie jar."""
+
+    def __init__(self, port: int, key: str) -> None:
+        self.port = port
+        self.key = key
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+        self.meeting_id = 0
+        self.code = ""
+        self.keys: list[str] = []
+
+    async def req(
+        self, method: str, path: str, form: list[tuple[str, str]] | None = None
+    ) -> HttpResponse:
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = b""
+        if form is not None:
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        r = await http(self.port, method, path, headers=headers, body=body)
+        self.cookies.update(r.cookies())
+        return r
+
+    async def post(self, path: str, *fields: tuple[str, str]) -> HttpResponse:
+        r = await self.req("POST", path, [("csrf", self.csrf), *fields])
+        if r.status != 303:
+            raise RuntimeError(f"POST {path}: {r.status} {r.text[:300]}")
+        return r
+
+    async def set_up(self) -> None:
+        r = await self.req("GET", f"/facilitator?key={quote(self.key)}")
+        if r.status != 303:
+            raise RuntimeError(f"facilitator login failed: {r.status}")
+        m = re.search(r'name="csrf" value="([^"]+)"', (await self.req("GET", "/console")).text)
+        if not m:
+            raise RuntimeError("no CSRF token on /console")
+        self.csrf = m.group(1)
+        r = await self.post("/console/demo")
+        self.meeting_id = int((r.header("location") or "").split("/")[2])
+        page = (await self.req("GET", f"/console/{self.meeting_id}")).text
+        code = re.search(r'class="code">([A-Z0-9]{6})<', page)
+        if not code:
+            raise RuntimeError("no meeting code on the console page")
+        self.code = code.group(1)
+        self.keys = re.findall(r'name="proposal" value="([^"]+)"', page)
+        if not self.keys:
+            raise RuntimeError("no proposals on the console page")
+
+    async def state(self) -> dict[str, Any]:
+        r = await self.req("GET", f"/api/m/{self.code}")
+        if r.status != 200:
+            raise RuntimeError(f"GET /api/m/{self.code}: {r.status}")
+        return dict(json.loads(r.body))
+
+    async def fresh_round(self) -> dict[str, Any]:
+        """Close the open round, if any, and open a new one on every proposal."""
+        rnd = (await self.state())["round"]
+        if rnd and rnd["status"] == "open":
+            await self.post(f"/console/{self.meeting_id}/rounds/{rnd['number']}/close")
+        await self.post(f"/console/{self.meeting_id}/rounds", *(("proposal", k) for k in self.keys))
+        rnd = (await self.state())["round"]
+        assert rnd and rnd["status"] == "open", rnd
+        return dict(rnd)
+
+
+class Marks:
+    """Two ballots that differ on every proposal: phones alternate between them."""
+
+    def __init__(self, keys: list[str]) -> None:
+        a = {k: ("want" if i % 2 == 0 else "dont_want") for i, k in enumerate(keys)}
+        b = {k: ("dont_want" if v == "want" else "want") for k, v in a.items()}
+        self.pair = (a, b)
+        self.json = (json.dumps(a, separators=(",", ":")), json.dumps(b, separators=(",", ":")))
+
+    def get(self, i: int) -> tuple[dict[str, str], str]:
+        return self.pair[i & 1], self.json[i & 1]
+
+
+def stored_ballots(db: Path, round_id: int) -> dict[str, dict[str, str]]:
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        rows = con.execute(
+            "SELECT ballot_uid, marks FROM ballot WHERE round_id = ?", (round_id,)
+        ).fetchall()
+    finally:
+        con.close()
+    return {uid: json.loads(marks) for uid, marks in rows}
+
+
+def count_rows(db: Path) -> int:
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return int(con.execute("SELECT count(*) FROM ballot").fetchone()[0])
+    finally:
+        con.close()
+
+
+class Run:
+    def __init__(self, cfg: BenchConfig, srv: ServerProc, data_dir: Path, key: str,
+                 out: dict[str, Any], log_dir: Path) -> None:  # fmt: skip
+        self.cfg = cfg
+        self.srv = srv
+        self.db = data_dir / "covote.db"
+        self.out = out
+        self.log_dir = log_dir  # scratch: server log, memprobe snapshots
+        self.artifacts = cfg.results_dir or log_dir  # profiles
+        self.f = Facilitator(srv.port, key)
+        self.phones: list[Phone] = []
+        self.projector: Projector | None = None
+        self.checks = {"rounds": 0, "acked_checked": 0, "missing": 0, "wrong_marks": 0,
+                       "extra_rows": 0}  # fmt: skip
+        self.notes: list[str] = out.setdefault("notes", [])
+        assert srv.proc is not None
+        self.proc = srv.proc
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.srv.port}/ws/m/{self.f.code}"
+
+    def sampler(self, phase: str) -> Sampler | None:
+        if not self.cfg.profile:
+            return None
+        stamp = self.out["meta"]["started_utc"].replace(":", "").replace("-", "")
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        s = Sampler(self.proc.pid, self.artifacts / f"{stamp}-profile-{phase}.txt")
+        s.start()
+        return s
+
+    def stop_sampler(self, s: Sampler | None, phase: str) -> None:
+        if s is not None:
+            summary = s.stop()
+            if summary:
+                self.out.setdefault("profile", {})[phase] = summary
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    async def set_up(self) -> None:
+        await self.f.set_up()
+        rnd = await self.f.fresh_round()
+        log(
+            f"covote: meeting {self.f.code} (id {self.f.meeting_id}), round {rnd['number']} open "
+            f"on {len(self.f.keys)} proposals"
+        )
+        self.marks = Marks(self.f.keys)
+        # warm-up: one phone joins, connects, votes and leaves (lazy imports, first queries)
+        p = (await self.join(1))[0]
+        await p.connect(self.ws_url)
+        _, _, fut = await p.send_cast(rnd["id"], *self.marks.get(0))
+        async with asyncio.timeout(10):
+            await fut
+        await p.close()
+        await asyncio.sleep(0.5)
+
+    async def join(self, n: int) -> list[Phone]:
+        sem = asyncio.Semaphore(self.cfg.join_concurrency)
+        code = self.f.code
+
+        async def one(i: int) -> Phone:
+            async with sem:
+                r = await http(self.srv.port, "GET", f"/m/{code}")
+            cookie = r.cookies().get("covote")
+            if r.status != 200 or not cookie:
+                raise RuntimeError(f"GET /m/{code}: {r.status}, no session cookie")
+            return Phone(i, cookie)
+
+        return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+    async def ensure_connected(self, n: int) -> float:
+        """Exactly phones[:n] connected. Returns the seconds it took to open new ones."""
+        extra = [p for p in self.phones[n:] if not p.closed]
+        if extra:
+            log(f"  closing {len(extra)} phones")
+            await close_all(extra)
+        todo = [p for p in self.phones[:n] if p.closed]
+        t0 = perf()
+        if todo:
+            log(f"  connecting {len(todo)} phones")
+            _, failed = await open_many(
+                len(todo),
+                lambda i: todo[i].connect(self.ws_url),
+                spacing_s=self.cfg.connect_spacing_s,
+                what="phones connect",
+            )
+            if failed:
+                self.notes.append(f"{failed} phone sockets failed to open")
+        return perf() - t0
+
+    def snapshots_received(self) -> int:
+        n = sum(p.snapshots for p in self.phones if not p.closed)
+        return n + (self.projector.frames if self.projector else 0)
+
+    async def check_round(self, round_id: int, phones: list[Phone]) -> None:
+        """Every acked ballot is stored, with its marks; no row we did not send."""
+        rows = await asyncio.to_thread(stored_ballots, self.db, round_id)
+        sent = set()
+        c = self.checks
+        c["rounds"] += 1
+        for p in phones:
+            if p.last_acked is not None:
+                uid, marks = p.last_acked
+                sent.add(uid)
+                c["acked_checked"] += 1
+                if uid not in rows:
+                    c["missing"] += 1
+                elif rows[uid] != marks:
+                    c["wrong_marks"] += 1
+            if p.unacked is not None:  # sent, ack never seen: stored or not, both are allowed
+                sent.add(p.unacked[0])
+        c["extra_rows"] += len(set(rows) - sent)
+
+    # --- (3) memory -----------------------------------------------------------------------
+
+    async def memory(self) -> None:
+        cfg, out = self.cfg, self.out
+        n_join = cfg.max_phones
+        await self.probe()
+        rss_start = rss(self.proc)
+        log(f"covote: joining {n_join} phones (GET /m/{{code}})")
+        t0 = perf()
+        self.phones = await self.join(n_join)
+        join_s = perf() - t0
+        out["join_per_s"] = round(n_join / join_s, 1)
+        log(f"  {n_join / join_s:,.0f} joins/s")
+        await asyncio.sleep(0.5)
+        await self.probe()
+        rss_joined = rss(self.proc)
+
+        n = cfg.memory_phones
+        log(f"covote: memory, connecting {n} phones (hello on open)")
+        sampler = self.sampler("connect")
+        meter = Meter(self.proc)
+        connect_s = await self.ensure_connected(n)
+        await asyncio.sleep(cfg.settle_s)
+        win = meter.stop()
+        self.stop_sampler(sampler, "connect")
+        rss_connected = rss(self.proc)
+        await self.probe()
+        if cfg.memprobe:
+            self.memprobe_report(n_join, n)
+        out["connect_s"] = round(connect_s, 2)
+        out["connect_server_cpu_s"] = round(win.server_cpu, 2)
+        out["connect_client_util"] = round(win.client_util, 3)
+
+        # a few seconds of tally traffic: one phone re-votes, every phone gets each tick
+        log(f"covote: memory, {cfg.traffic_s:g} s of tally traffic to {n} phones")
+        frames0 = self.snapshots_received()
+        meter = Meter(self.proc)
+        await self.recast_for(self.phones[0], cfg.traffic_s, per_s=10.0)
+        await asyncio.sleep(0.3)
+        twin = meter.stop()
+        frames = self.snapshots_received() - frames0
+        rss_traffic = rss(self.proc)
+        out["phones"] = n
+        out["memory_phones"] = n
+        out["rss_start_mib"] = round(rss_start / 2**20, 1)
+        out["rss_joined_mib"] = round(rss_joined / 2**20, 1)
+        out["rss_connected_mib"] = round(rss_connected / 2**20, 1)
+        out["rss_traffic_mib"] = round(rss_traffic / 2**20, 1)
+        out["kib_per_phone"] = round((rss_connected - rss_start) / 1024 / n, 2)
+        out["kib_per_phone_socket_only"] = round((rss_connected - rss_joined) / 1024 / n, 2)
+        out["kib_per_phone_after_traffic"] = round((rss_traffic - rss_start) / 1024 / n, 2)
+        out["traffic_frames_per_s"] = round(frames / twin.wall, 1)
+        out["traffic_server_util"] = round(twin.server_util, 3)
+        out["traffic_client_util"] = round(twin.client_util, 3)
+        log(
+            f"  RSS start {rss_start / 2**20:.1f} MiB, joined {rss_joined / 2**20:.1f}, "
+            f"connected {rss_connected / 2**20:.1f}, after traffic {rss_traffic / 2**20:.1f}: "
+            f"{out['kib_per_phone']} KiB per phone "
+            f"({out['kib_per_phone_socket_only']} socket only); "
+            f"connect took {connect_s:.1f} s, {win.server_cpu:.1f} s server CPU"
+        )
+        log(
+            f"  traffic: {frames / twin.wall:,.0f} snapshots/s received, server "
+            f"{twin.server_util:.0%}, client {twin.client_util:.0%}"
+        )
+        self.window_note("memory traffic", twin)
+
+    async def probe(self) -> None:
+        """--memprobe: ask the server for a tracemalloc snapshot and wait for it."""
+        if not self.cfg.memprobe:
+            return
+        d = self.log_dir / "memprobe"
+        n = len(list(d.glob("*.tracemalloc"))) if d.exists() else 0
+        self.proc.send_signal(signal.SIGUSR1)
+        async with asyncio.timeout(120):
+            while not (d / f"{n}.tracemalloc").exists():
+                await asyncio.sleep(0.1)
+
+    def memprobe_report(self, joined: int, connected: int) -> None:
+        from benchlib.memprobe import compare
+
+        d = self.log_dir / "memprobe"
+        report = ["per joined phone (GET /m/{code}), start -> joined:"]
+        report += compare(d / "0.tracemalloc", d / "1.tracemalloc", joined)
+        report += ["", "per connected phone (socket, hello), joined -> connected:"]
+        report += compare(d / "1.tracemalloc", d / "2.tracemalloc", connected)
+        (d / "report.txt").write_text("\n".join(report) + "\n")
+        self.out["memprobe"] = report
+        for line in report:
+            log("  " + line)
+        self.notes.append("memprobe: the server ran under tracemalloc; RSS figures are inflated")
+
+    async def recast_for(self, phone: Phone, seconds: float, per_s: float) -> int:
+        """One phone re-votes `per_s` times a second: the room is dirty on every tick."""
+        rid = (await self.f.state())["round"]["id"]
+        end = perf() + seconds
+        i = 0
+        while perf() < end:
+            t = perf()
+            _, _, fut = await phone.send_cast(rid, *self.marks.get(i))
+            async with asyncio.timeout(self.cfg.ack_timeout_s):
+                await fut
+            phone.acked()
+            i += 1
+            await asyncio.sleep(max(0.0, 1.0 / per_s - (perf() - t)))
+        return i
+
+    # --- (2) cast-to-projector latency ----------------------------------------------------
+
+    async def latency(self) -> None:
+        cfg, out = self.cfg, self.out
+        n = cfg.latency_phones
+        log(f"covote: latency, {n} phones connected")
+        self.projector = await Projector().connect(self.ws_url)
+        proj = self.projector
+        await proj.wait_for(lambda s: True, 10)
+
+        # fan-out cost: the room is dirty every tick (one phone re-votes at 20/s), measured
+        # with 2 sockets and with n + 1: the difference is the cost of the extra frames alone.
+        await self.ensure_connected(1)
+        small, small_frames = await self.fanout_window(2)
+        await self.ensure_connected(n)
+        big, big_frames = await self.fanout_window(n + 1)
+        fps_small, fps_big = small_frames / small.wall, big_frames / big.wall
+        marginal = None
+        if fps_big > fps_small:
+            marginal = (big.server_util - small.server_util) / (fps_big - fps_small) * 1e6
+        out["snapshot_bytes"] = proj.frame_bytes
+        out["fanout_conns"] = n + 1
+        out["fanout_frames_per_s"] = round(fps_big, 1)
+        out["fanout_us_per_frame"] = None if marginal is None else round(marginal, 2)
+        out["fanout_us_per_frame_all_in"] = (
+            round(big.server_cpu / big_frames * 1e6, 2) if big_frames else None
+        )
+        out["tick_overhead_ms"] = round(small.server_cpu / max(1, small_frames / 2) * 1e3, 2)
+        out["tick_rate_hz"] = round(fps_big / (n + 1), 2)
+        out["fanout_server_util"] = round(big.server_util, 3)
+        out["fanout_client_util"] = round(big.client_util, 3)
+        log(
+            f"  fan-out: {fps_big:,.0f} snapshots/s of {proj.frame_bytes} B "
+            f"({out['tick_rate_hz']} per socket per s): {out['fanout_us_per_frame']} µs server CPU "
+            f"per extra frame; per tick with 2 sockets {out['tick_overhead_ms']} ms (render, "
+            f"casts); server {big.server_util:.0%}, client {big.client_util:.0%}"
+        )
+        self.window_note("fan-out", big)
+
+        # open loop: ballot i from phone i (a first vote in a fresh round) at `rate` per second
+        lat: list[float] = []
+        acks: list[float] = []
+        late: list[float] = []
+        windows: list[Window] = []
+        errors = 0
+        sampler = self.sampler("latency")
+        for r in range(cfg.latency_rounds):
+            rnd = await self.f.fresh_round()
+            rid = rnd["id"]
+            await proj.wait_for(
+                lambda s, rid=rid: (
+                    bool(s["round"]) and s["round"]["id"] == rid and s["turnout"]["voted"] == 0
+                ),
+                10,
+            )
+            await asyncio.sleep(0.3)  # the new round's snapshot reaches every phone
+            phones = self.phones[:n]
+            for p in phones:
+                p.last_acked = p.unacked = None
+            track = LatencyTrack(rid, n)
+            proj.track = track
+            log(
+                f"  round {rnd['number']}: {n} first ballots at {cfg.rate:g}/s "
+                f"({n / cfg.rate:.1f} s)"
+            )
+            meter = Meter(self.proc)
+            pending = []
+            start = perf() + 0.01
+            for i, p in enumerate(phones):
+                due = start + i / cfg.rate
+                wait = due - perf()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                t = perf()
+                late.append(t - due)
+                track.t_send[i] = t
+                marks, mj = self.marks.get(i)
+                _, _, fut = await p.send_cast(rid, marks, mj)
+                pending.append((p, t, fut))
+            try:
+                async with asyncio.timeout(cfg.ack_timeout_s):
+                    results = await asyncio.gather(*(f for _, _, f in pending),
+                                                   return_exceptions=True)  # fmt: skip
+                    await track.done.wait()
+            except TimeoutError:
+                self.notes.append(f"latency round {r + 1}: timed out waiting for acks/projector")
+                results = [f.result() if f.done() and not f.exception() else None
+                           for _, _, f in pending]  # fmt: skip
+            windows.append(meter.stop())
+            proj.track = None
+            for (p, t, _), res in zip(pending, results, strict=True):
+                if isinstance(res, float):
+                    acks.append(res - t)
+                    p.acked()
+                else:
+                    errors += 1
+            lat += track.latencies
+            await self.check_round(rid, phones)
+            log(
+                f"    projector p50 {ms(pct(track.latencies, 50))} / p99 "
+                f"{ms(pct(track.latencies, 99))} ms over {len(track.latencies)} ballots"
+            )
+        self.stop_sampler(sampler, "latency")
+        wall = sum(w.wall for w in windows)
+        server_cpu = sum(w.server_cpu for w in windows)
+        client_cpu = sum(w.client_cpu for w in windows)
+        win = Window(wall, server_cpu, client_cpu)
+        out["latency_phones"] = n
+        out["latency_rate_per_s"] = cfg.rate
+        out["latency_samples"] = len(lat)
+        out["projector_p50_ms"] = ms(pct(lat, 50))
+        out["projector_p99_ms"] = ms(pct(lat, 99))
+        out["projector_max_ms"] = ms(max(lat)) if lat else None
+        out["latency_ack_p50_ms"] = ms(pct(acks, 50))
+        out["latency_ack_p99_ms"] = ms(pct(acks, 99))
+        out["latency_send_late_p99_ms"] = ms(pct(late, 99))
+        out["latency_errors"] = errors
+        out["latency_server_util"] = round(win.server_util, 3)
+        out["latency_client_util"] = round(win.client_util, 3)
+        log(
+            f"  projector p50 {out['projector_p50_ms']} / p99 {out['projector_p99_ms']} ms, "
+            f"ack p50 {out['latency_ack_p50_ms']} / p99 {out['latency_ack_p99_ms']} ms, "
+            f"server {win.server_util:.0%}, client {win.client_util:.0%}"
+        )
+        self.window_note("latency", win)
+        if late and (pct(late, 99) or 0) > 0.02:
+            self.notes.append(
+                f"latency: the client sent late (p99 {ms(pct(late, 99))} ms behind schedule); "
+                "the offered rate was not fully met"
+            )
+
+    async def fanout_window(self, sockets: int) -> tuple[Window, int]:
+        cfg = self.cfg
+        log(
+            f"  fan-out with {sockets} sockets: one phone re-votes at 20/s for "
+            f"{cfg.warmup_s:g}+{cfg.fanout_s:g} s"
+        )
+        await self.recast_for(self.phones[0], cfg.warmup_s, per_s=20.0)
+        frames0 = self.snapshots_received()
+        meter = Meter(self.proc)
+        await self.recast_for(self.phones[0], cfg.fanout_s, per_s=20.0)
+        win = meter.stop()
+        return win, self.snapshots_received() - frames0
+
+    # --- (1) ingest -----------------------------------------------------------------------
+
+    async def ingest(self) -> None:
+        cfg, out = self.cfg, self.out
+        n = cfg.ingest_phones
+        log(
+            f"covote: ingest, {n} phones casting in a closed loop, "
+            f"{cfg.warmup_s:g}+{cfg.ingest_s:g} s"
+        )
+        await self.ensure_connected(n)
+        rnd = await self.f.fresh_round()
+        rid = rnd["id"]
+        if self.projector is not None:
+            await self.projector.wait_for(
+                lambda s: bool(s["round"]) and s["round"]["id"] == rid, 10
+            )
+        await asyncio.sleep(0.3)
+        phones = self.phones[:n]
+        for p in phones:
+            p.last_acked = p.unacked = None
+        stop = False
+        measuring = False
+        rtts: list[float] = []
+        refused = 0
+        timeouts = 0
+
+        async def loop(p: Phone) -> None:
+            nonlocal refused, timeouts
+            i = p.idx
+            while not stop and not p.closed:
+                _, t0, fut = await p.send_cast(rid, *self.marks.get(i))
+                try:
+                    async with asyncio.timeout(cfg.ack_timeout_s):
+                        t1 = await fut
+                except TimeoutError:
+                    timeouts += 1
+                    return
+                except Exception:
+                    refused += 1
+                    continue
+                p.acked()
+                if measuring:
+                    rtts.append(t1 - t0)
+                i += 1
+
+        tasks = [asyncio.create_task(loop(p)) for p in phones]
+        await asyncio.sleep(cfg.warmup_s)
+        sampler = self.sampler("ingest")
+        frames0 = self.snapshots_received()
+        meter = Meter(self.proc)
+        measuring = True
+        await asyncio.sleep(cfg.ingest_s)
+        measuring = False
+        win = meter.stop()
+        frames = self.snapshots_received() - frames0
+        self.stop_sampler(sampler, "ingest")
+        stop = True
+        log("  draining: waiting for the acks in flight")
+        async with asyncio.timeout(cfg.ack_timeout_s + 10):
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self.check_round(rid, phones)
+        per_s = len(rtts) / win.wall
+        out["ingest_phones"] = n
+        out["ingest_per_s"] = round(per_s, 1)
+        out["ack_p50_ms"] = ms(pct(rtts, 50))
+        out["ack_p99_ms"] = ms(pct(rtts, 99))
+        out["ack_max_ms"] = ms(max(rtts)) if rtts else None
+        out["server_cpu_us_per_ballot"] = (
+            round(win.server_cpu / len(rtts) * 1e6, 1) if rtts else None
+        )
+        out["ingest_server_util"] = round(win.server_util, 3)
+        out["ingest_client_util"] = round(win.client_util, 3)
+        out["ingest_snapshots_per_s"] = round(frames / win.wall, 1)
+        out["ingest_refused"] = refused
+        out["ingest_timeouts"] = timeouts
+        log(
+            f"  {per_s:,.0f} ballots/s acked, ack p50 {out['ack_p50_ms']} / p99 "
+            f"{out['ack_p99_ms']} ms, {out['server_cpu_us_per_ballot']} µs server CPU per ballot, "
+            f"server {win.server_util:.0%}, client {win.client_util:.0%}"
+        )
+        self.window_note("ingest", win)
+        if refused or timeouts:
+            self.notes.append(f"ingest: {refused} casts refused, {timeouts} acks timed out")
+
+    def window_note(self, phase: str, win: Window) -> None:
+        if win.client_util >= 0.9:
+            self.notes.append(
+                f"{phase}: the load client's core was saturated ({win.client_util:.0%}); "
+                "the figure is client-bound (a lower bound for the server)"
+            )
+        if win.server_util >= 0.95:
+            self.notes.append(f"{phase}: the server's core was saturated ({win.server_util:.0%})")
+
+    async def finish(self) -> None:
+        items: list[Any] = [p for p in self.phones if not p.closed]
+        if self.projector is not None:
+            items.append(self.projector)
+        await close_all(items)
+        c = self.checks
+        self.out["stored_check"] = dict(c)
+        self.out["all_acked_stored"] = (
+            c["acked_checked"] > 0 and c["missing"] == 0 and c["wrong_marks"] == 0
+            and c["extra_rows"] == 0
+        )  # fmt: skip
+        self.out["acked_checked"] = c["acked_checked"]
+        self.out["phones_dropped"] = Phone.dropped
+        if Phone.dropped:
+            self.notes.append(f"{Phone.dropped} phone sockets were closed by the server")
+
+
+async def run(cfg: BenchConfig, srv: ServerProc, data_dir: Path, key: str,
+              out: dict[str, Any], log_dir: Path) -> Run:  # fmt: skip
+    Phone.dropped = 0
+    r = Run(cfg, srv, data_dir, key, out, log_dir)
+    await r.set_up()
+    try:
+        await r.memory()
+        await r.latency()
+        await r.ingest()
+    finally:
+        await r.finish()
+    return r
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(18)

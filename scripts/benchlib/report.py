@@ -1,0 +1,207 @@
+"""Ratios, targets and the printed table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The issue's targets (one server process, this 2-core machine) and bench.md's fan-out budget.
+TARGETS = {
+    "ingest_ratio": (">=", 0.25, "1,000 phones"),
+    "projector_p99_ms": ("<=", 150.0, "2,000 phones, 500 ballots/s"),
+    "memory_ratio": ("<=", 1.2, "5,000 phones"),
+    "fanout_ratio": ("<=", 2.0, "bench.md C.3"),
+}
+
+REQUIRED = {
+    "baseline_echo_per_s": float,
+    "ingest_per_s": float,
+    "ingest_ratio": float,
+    "ack_p50_ms": float,
+    "ack_p99_ms": float,
+    "projector_p50_ms": float,
+    "projector_p99_ms": float,
+    "phones": int,
+    "kib_per_phone": float,
+    "baseline_kib_per_conn": float,
+}
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    if isinstance(a, int | float) and isinstance(b, int | float) and b:
+        return round(a / b, 3)
+    return None
+
+
+def add_ratios(r: dict[str, Any]) -> None:
+    r["ingest_ratio"] = _ratio(r.get("ingest_per_s"), r.get("baseline_echo_per_s"))
+    r["memory_ratio"] = _ratio(r.get("kib_per_phone"), r.get("baseline_kib_per_conn"))
+    r["fanout_ratio"] = _ratio(
+        r.get("fanout_us_per_frame"), r.get("baseline_broadcast_us_per_frame")
+    )
+    r["projector_p99_vs_broadcast_p99"] = _ratio(
+        r.get("projector_p99_ms"), r.get("baseline_broadcast_p99_ms")
+    )
+    targets = {}
+    for key, (op, limit, where) in TARGETS.items():
+        v = r.get(key)
+        met = None if v is None else (v >= limit if op == ">=" else v <= limit)
+        targets[key] = {"target": f"{op} {limit:g} ({where})", "value": v, "met": met}
+    r["targets"] = targets
+
+
+def _f(v: Any, unit: str = "", digits: int = 1) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float | int):
+        if abs(v) >= 1000:
+            return f"{v:,.0f}{unit}"
+        return f"{v:.{digits}f}{unit}"
+    return str(v)
+
+
+def _met(r: dict[str, Any], key: str) -> str:
+    t = r.get("targets", {}).get(key)
+    if not t or t["met"] is None:
+        return ""
+    return f"{t['target'].split(' (')[0]:>7}  {'met' if t['met'] else 'NOT met'}"
+
+
+def table(r: dict[str, Any]) -> str:
+    m = r.get("meta", {})
+    head = (
+        f"Covote bench, {'quick' if m.get('quick') else 'full'} run, {m.get('started_utc', '')}: "
+        f"{m.get('cpus')} CPUs ({m.get('cpu_model', '')}); "
+        + (
+            f"server on core {m.get('server_core')}, load client on core {m.get('client_core')}"
+            if m.get("pinned")
+            else "NOT pinned"
+        )
+        + f"; tick {m.get('tick_hz')} Hz"
+    )
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def row(label: str, base: str = "", cov: str = "", ratio: str = "", target: str = "") -> None:
+        rows.append((label, base, cov, ratio, target))
+
+    row("", "baseline", "Covote", "ratio", "target")
+    row(f"(1) ingest: {_n(r.get('ingest_phones'))} phones, closed loop")
+    row(
+        "    ballots/s (baseline: echo round trips/s)",
+        _f(r.get("baseline_echo_per_s")),
+        _f(r.get("ingest_per_s")),
+        _f(r.get("ingest_ratio"), digits=3),
+        _met(r, "ingest_ratio"),
+    )
+    row(
+        "    ack p50 / p99 ms (baseline: echo)",
+        f"{_f(r.get('baseline_echo_p50_ms'))} / {_f(r.get('baseline_echo_p99_ms'))}",
+        f"{_f(r.get('ack_p50_ms'))} / {_f(r.get('ack_p99_ms'))}",
+    )
+    row("    server CPU per ballot µs", "", _f(r.get("server_cpu_us_per_ballot")))
+    row("    server / client core busy", _busy(r, "baseline_echo"), _busy(r, "ingest"))
+    row(
+        f"(2) projector: {_n(r.get('latency_phones'))} phones connected, "
+        f"{_f(r.get('latency_rate_per_s'), digits=0)} ballots/s offered, "
+        f"{_n(r.get('latency_samples'))} ballots"
+    )
+    row(
+        "    p50 / p99 ms (baseline: 10 Hz broadcast)",
+        f"{_f(r.get('baseline_broadcast_p50_ms'))} / {_f(r.get('baseline_broadcast_p99_ms'))}",
+        f"{_f(r.get('projector_p50_ms'))} / {_f(r.get('projector_p99_ms'))}",
+        _f(r.get("projector_p99_vs_broadcast_p99"), digits=2),
+        _met(r, "projector_p99_ms"),
+    )
+    row(
+        "    ack p50 / p99 ms at that rate",
+        "",
+        f"{_f(r.get('latency_ack_p50_ms'))} / {_f(r.get('latency_ack_p99_ms'))}",
+    )
+    row(
+        f"    fan-out: µs server CPU per extra frame ({_f(r.get('snapshot_bytes'), digits=0)} B)",
+        _f(r.get("baseline_broadcast_us_per_frame")),
+        _f(r.get("fanout_us_per_frame")),
+        _f(r.get("fanout_ratio"), digits=2),
+        _met(r, "fanout_ratio"),
+    )
+    row("    server / client core busy", _busy(r, "baseline_broadcast"), _busy(r, "latency"))
+    row(
+        "    tick: per socket per s; server CPU ms per tick with 2 sockets",
+        "",
+        f"{_f(r.get('tick_rate_hz'), digits=2)}; {_f(r.get('tick_overhead_ms'), digits=2)}",
+    )
+    row(f"(3) memory: {_n(r.get('phones'))} idle phones connected")
+    row(
+        "    KiB per connection",
+        _f(r.get("baseline_kib_per_conn")),
+        _f(r.get("kib_per_phone")),
+        _f(r.get("memory_ratio"), digits=2),
+        _met(r, "memory_ratio"),
+    )
+    row(
+        "    KiB per phone: socket only / after traffic",
+        "",
+        f"{_f(r.get('kib_per_phone_socket_only'))} / {_f(r.get('kib_per_phone_after_traffic'))}",
+    )
+    row(
+        "    RSS MiB: start -> connected",
+        f"{_f(r.get('baseline_rss_base_mib'))} -> {_f(r.get('baseline_rss_conn_mib'))}",
+        f"{_f(r.get('rss_start_mib'))} -> {_f(r.get('rss_connected_mib'))}",
+    )
+    row(
+        "    joins/s (GET /m/{code}); connect s",
+        "",
+        f"{_f(r.get('join_per_s'), digits=0)}; {_f(r.get('connect_s'))}",
+    )
+
+    widths = [max(len(x[i]) for x in rows) for i in range(5)]
+    lines = [head, ""]
+    for label, base, cov, ratio, target in rows:
+        lines.append(
+            f"{label:<{widths[0]}}  {base:>{widths[1]}}  {cov:>{widths[2]}}  "
+            f"{ratio:>{widths[3]}}  {target}".rstrip()
+        )
+    c = r.get("stored_check") or {}
+    lines.append("")
+    if r.get("all_acked_stored"):
+        lines.append(
+            f"Stored: every acked ballot is in the database with its marks "
+            f"({c.get('acked_checked', 0):,} checked over {c.get('rounds', 0)} rounds); "
+            f"{r.get('ballot_rows', '?'):,} ballot rows in all."
+        )
+    else:
+        lines.append(f"Stored: CHECK FAILED {c}")
+    if r.get("baseline_echo_by_conns") and len(r["baseline_echo_by_conns"]) > 1:
+        lines.append(
+            "Baseline echo round trips/s by connections: "
+            + ", ".join(f"{k}: {v:,.0f}" for k, v in r["baseline_echo_by_conns"].items())
+        )
+    for note in r.get("notes", []):
+        lines.append(f"Note: {note}")
+    if r.get("error"):
+        lines.append(f"ERROR: {r['error']}")
+    lines.append(f"Took {r.get('meta', {}).get('elapsed_s', '?')} s.")
+    return "\n".join(lines)
+
+
+def _busy(r: dict[str, Any], prefix: str) -> str:
+    a, b = (r.get(f"{prefix}_{who}_util") for who in ("server", "client"))
+    pa = None if a is None else a * 100
+    pb = None if b is None else b * 100
+    return f"{_f(pa, '%', 0)} / {_f(pb, '%', 0)}"
+
+
+def _n(v: Any) -> str:
+    return f"{v:,}" if isinstance(v, int) else "?"
+
+
+def missing_keys(r: dict[str, Any]) -> list[str]:
+    bad = []
+    for key, typ in REQUIRED.items():
+        v = r.get(key)
+        if typ is float:
+            ok = isinstance(v, int | float) and not isinstance(v, bool)
+        else:
+            ok = isinstance(v, int) and not isinstance(v, bool)
+        if not ok:
+            bad.append(key)
+    return bad

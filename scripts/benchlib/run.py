@@ -1,0 +1,103 @@
+"""`run_bench(cfg) -> dict`: the baseline, then Covote, in one run on one machine."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+from benchlib import baseline, covote
+from benchlib.config import BenchConfig
+from benchlib.report import add_ratios
+from benchlib.util import can_pin, cpu_model, log, pin_self, raise_fd_limit, versions
+
+
+def run_bench(cfg: BenchConfig) -> dict[str, Any]:
+    """Run every scenario; returns the result dict (with "error" if a phase failed)."""
+    started = datetime.now(UTC)
+    fd_limit = raise_fd_limit()
+    pinned = cfg.pin and can_pin()
+    if pinned and not pin_self(cfg.client_core):
+        pinned = False
+    out: dict[str, Any] = {
+        "meta": {
+            "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "quick": cfg.quick,
+            "cpus": os.cpu_count(),
+            "cpu_model": cpu_model(),
+            "pinned": pinned,
+            "server_core": cfg.server_core if pinned else None,
+            "client_core": cfg.client_core if pinned else None,
+            "fd_limit": fd_limit,
+            "tick_hz": cfg.tick_hz or float(os.environ.get("COVOTE_TICK_HZ", "10")),
+            "profiled": cfg.profile,
+            "versions": versions(),
+            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(cfg).items()},
+        },
+        "notes": [],
+    }
+    if not pinned:
+        out["notes"].append("server and load client not pinned to separate cores")
+    if fd_limit < cfg.max_phones * 2 + 100:
+        out["notes"].append(f"fd limit {fd_limit} may be too low for {cfg.max_phones} phones")
+    t0 = time.monotonic()
+    work_dir = cfg.work_dir
+    with contextlib.ExitStack() as stack:
+        if work_dir is None:
+            work_dir = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="covote-bench-"))
+            )
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            try:
+                runner.run(_main(cfg, work_dir, out))
+            except Exception as e:  # keep what was measured; the caller reports the error
+                out["error"] = f"{type(e).__name__}: {e}"
+                log(f"ERROR: {out['error']}")
+    out["meta"]["elapsed_s"] = round(time.monotonic() - t0, 1)
+    add_ratios(out)
+    return out
+
+
+async def _main(cfg: BenchConfig, work: Path, out: dict[str, Any]) -> None:
+    logs = work / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    async with asyncio.timeout(cfg.time_limit_s):
+        if not cfg.skip_baseline:
+            srv = baseline.server(cfg, logs)
+            log("baseline: starting the bare Starlette app")
+            srv.start()
+            try:
+                await srv.wait_ready()
+                await baseline.run(cfg, srv, out)
+            finally:
+                srv.stop()
+        data = work / "covote-data"
+        data.mkdir(parents=True)
+        key = covote.new_key()
+        srv = covote.server(cfg, data, logs, key)
+        log("covote: starting `covote serve` on a fresh SQLite data dir")
+        srv.start()
+        try:
+            await srv.wait_ready()
+            await covote.run(cfg, srv, data, key, out, logs)
+        finally:
+            rc = srv.stop()
+            if rc not in (0, None, -2, -15):  # uvicorn re-raises SIGINT after a clean shutdown
+                out["notes"].append(f"covote server exited with {rc}; log tail: {srv.tail(5)}")
+        out["ballot_rows"] = await asyncio.to_thread(covote.count_rows, data / "covote.db")
+
+
+def save(result: dict[str, Any], results_dir: Path) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = result["meta"]["started_utc"].replace(":", "").replace("-", "")
+    path = results_dir / f"{stamp}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return path
