@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app import auth, protocol
 from app.ballots import CastRequest
-from app.deps import ServicesDep, attendee
+from app.deps import ServicesDep, attendee, join_attendee
 from app.errors import BadInput, NotJoined
 from app.rounds import room_state
 from app.voters import declare_segments, you_view
@@ -41,7 +41,7 @@ async def meeting_state(request: Request, code: str, services: ServicesDep) -> d
 
     def read() -> dict[str, Any]:
         with services.session() as session:
-            meeting, voter = attendee(request, session, code, join_if_new=False)
+            meeting, voter = attendee(request, session, code)
             assert meeting.id is not None
             state = room_state(session, meeting.id, services.join_url(meeting.code))
             state["you"] = you_view(session, meeting.id, voter)
@@ -56,14 +56,15 @@ async def join_meeting(
 ) -> dict[str, Any]:
     auth.check_csrf(request, csrf)
 
-    def write() -> tuple[int, dict[str, Any]]:
+    def write() -> tuple[int, bool, dict[str, Any]]:
         with services.session() as session:
-            meeting, voter = attendee(request, session, code, join_if_new=True)
-            assert voter is not None and meeting.id is not None
-            return meeting.id, {"voter": voter.pseudonym, "segments": voter.segments}
+            meeting, voter, new = join_attendee(request, session, code)
+            assert meeting.id is not None
+            return meeting.id, new, {"voter": voter.pseudonym, "segments": voter.segments}
 
-    meeting_id, result = await asyncio.to_thread(write)
-    services.hub.changed(meeting_id)
+    meeting_id, new, result = await asyncio.to_thread(write)
+    if new:
+        services.hub.changed(meeting_id)
     return result
 
 
@@ -76,7 +77,7 @@ async def set_segments(
 
     def write() -> list[str]:
         with services.session() as session:
-            meeting, voter = attendee(request, session, code, join_if_new=False)
+            meeting, voter = attendee(request, session, code)
             if voter is None:
                 raise NotJoined("Join the meeting first.")
             declare_segments(session, meeting, voter, body.segments)
@@ -99,7 +100,7 @@ async def cast_ballot(
 
     def who() -> tuple[int, int]:
         with services.session() as session:
-            meeting, voter = attendee(request, session, code, join_if_new=False)
+            meeting, voter = attendee(request, session, code)
             if voter is None or voter.id is None or meeting.id is None:
                 raise NotJoined("Open the meeting's join link on this device before voting.")
             return meeting.id, voter.id

@@ -30,7 +30,7 @@ import heapq
 import math
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import accumulate, compress
@@ -57,25 +57,19 @@ def amount(x: Number) -> Fraction:
     return value
 
 
-def _drawn(tie_break: Sequence[str]) -> dict[str, int]:
+def _drawn(tie_break: Sequence[str]) -> Callable[[str], tuple[int, int, str]]:
+    """Sort key for the drawn order; ids it does not name come after it, by id."""
     drawn: dict[str, int] = {}
     for position, pid in enumerate(tie_break):
         drawn.setdefault(pid, position)
-    return drawn
-
-
-def _order_key(drawn: Mapping[str, int], pid: str) -> tuple[int, int, str]:
-    """Position in the drawn order; ids it does not name come after it, by id."""
-    return (0, drawn[pid], "") if pid in drawn else (1, 0, pid)
+    return lambda pid: (0, drawn[pid], "") if pid in drawn else (1, 0, pid)
 
 
 @dataclass(frozen=True, slots=True)
 class Funded:
-    """A funded proposal and who paid for it.
-
-    `paid` groups its supporters by the amount each paid, largest first: `((amount, voters),
-    ...)`; the amounts times the voters add up to `cost`. A proposal funded by the greedy
-    completion (`by == "greedy"`) is paid from what is left of the pot: `paid` is empty.
+    """A funded proposal and who paid: `paid` groups all its supporters by the amount each paid,
+    largest first (0 for those who had nothing left), `((amount, voters), ...)`, adding up to
+    `cost`. Funded by the greedy completion (`by == "greedy"`): paid from the pot, `paid == ()`.
     """
 
     id: str
@@ -130,23 +124,15 @@ def _prepare(
             ws.append(w)
     wants = {pid: sum(members[pid][1]) if pid in members else 0 for pid in exact}
     drawn = _drawn(tie_break)
-    by_cost = sorted(members, key=lambda p: (exact[p], -wants[p], _order_key(drawn, p)))
-    by_wants = sorted(members, key=lambda p: (-wants[p], exact[p], _order_key(drawn, p)))
+    by_cost = sorted(members, key=lambda p: (exact[p], -wants[p], drawn(p)))
+    by_wants = sorted(members, key=lambda p: (-wants[p], exact[p], drawn(p)))
     rank = {pid: r for r, pid in enumerate(by_cost)}
     return _Problem(exact, wants, weights, members, rank, by_wants)
 
 
-@dataclass(frozen=True, slots=True)
-class _Run:
-    """One MES run at share s: per funded id, in order, `(id, cap, scale, rich, poor)`.
-
-    The cap and the poor voters' budgets (`{budget: voters}`) are integers in units of
-    1/`scale`; `rich` voters paid the cap. They become Fractions only for the final outcome.
-    """
-
-    share: Fraction
-    steps: tuple[tuple[str, int, int, int, dict[int, int]], ...]
-    spent: Fraction
+_Step = tuple[str, int, int, int, dict[int, int]]
+"""A funded id, its cap, the scale, the voters who paid the cap and the others ({budget: voters});
+the cap and budgets are integers in units of 1/scale, made Fractions only for the outcome."""
 
 
 def _cap(bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction) -> Fraction | None:
@@ -180,7 +166,7 @@ def _cap(bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction) -> 
         lower = Fraction(c - paid, rest)
 
 
-def _mes(problem: _Problem, share: Fraction) -> _Run:
+def _mes(problem: _Problem, share: Fraction) -> tuple[list[_Step], Fraction]:
     """Step 3 of section 3 at share s, exactly, on integers.
 
     The affordable proposal with the smallest `rho` is found lazily: `rho` only grows as budgets
@@ -199,7 +185,7 @@ def _mes(problem: _Problem, share: Fraction) -> _Run:
         for p in problem.supporters
     ]
     heapq.heapify(heap)
-    steps = []
+    steps: list[_Step] = []
     while heap:
         key, r, p = heapq.heappop(heap)
         ks, ws = problem.supporters[p]
@@ -230,12 +216,7 @@ def _mes(problem: _Problem, share: Fraction) -> _Run:
                 budgets[k] = 0
                 poor[b] = poor.get(b, 0) + w
         steps.append((p, x, scale, rich, poor))
-    spent = sum((problem.costs[p] for p, *_ in steps), Fraction(0))
-    return _Run(share, tuple(steps), spent)
-
-
-def _exhaustive(problem: _Problem, funded: set[str], left: Fraction) -> bool:
-    return all(p in funded or problem.costs[p] > left for p in problem.supporters)
+    return steps, sum((problem.costs[p] for p, *_ in steps), Fraction(0))
 
 
 def equal_shares(
@@ -246,35 +227,32 @@ def equal_shares(
     completion: Completion = "add1",
     tie_break: Sequence[str] = (),
 ) -> BudgetOutcome:
-    """Method of Equal Shares with cost utilities and the chosen completion (see module doc).
-
-    Args:
-        voters: each voter's approved (WANTed) proposal ids; voters approving nothing count in n.
-        costs: every proposal's cost; approved ids must be in it.
-        budget: the pot B.
-        completion: "add1" (default), "add1+greedy" or "none".
-        tie_break: the drawn order.
-    """
+    """MES with cost utilities and a completion (see the module docstring) on `voters`' approval
+    sets (voters approving nothing count in n); every approved id must have a cost."""
     if completion not in COMPLETIONS:
         raise ValueError(f"completion must be one of {COMPLETIONS}, not {completion!r}")
     pot = amount(budget)
     problem = _prepare(voters, costs, tie_break)
     n = len(voters)
-    run = _mes(problem, pot / n) if n else _Run(Fraction(0), (), Fraction(0))
-    if completion != "none":
-        while not _exhaustive(problem, {p for p, *_ in run.steps}, pot - run.spent):
-            nxt = _mes(problem, run.share + 1)
-            if nxt.spent > pot:
-                break
-            run = nxt
+    share = pot / n if n else Fraction(0)
+    steps, spent = _mes(problem, share) if n else ([], Fraction(0))
+
+    def exhaustive(steps: list[_Step], left: Fraction) -> bool:
+        funded = {p for p, *_ in steps}
+        return all(p in funded or problem.costs[p] > left for p in problem.supporters)
+
+    while completion != "none" and not exhaustive(steps, pot - spent):
+        more, more_spent = _mes(problem, share + 1)
+        if more_spent > pot:
+            break
+        share, steps, spent = share + 1, more, more_spent
     details = []
-    for p, x, scale, rich, poor in run.steps:
+    for p, x, scale, rich, poor in steps:
         groups = Counter({Fraction(x, scale): rich} if rich else {})
         for b, w in poor.items():
             groups[Fraction(b, scale)] += w
         paid = tuple(sorted(groups.items(), reverse=True))
         details.append(Funded(p, problem.costs[p], problem.wants[p], paid, "mes"))
-    spent = run.spent
     if completion == "add1+greedy":
         for p in problem.greedy_order:
             if p not in {d.id for d in details} and problem.costs[p] <= pot - spent:
@@ -285,7 +263,7 @@ def equal_shares(
         details=tuple(details),
         payments=MappingProxyType({d.id: d.cost for d in details}),
         supporters=MappingProxyType(dict(problem.wants)),
-        share=run.share,
+        share=share,
         budget=pot,
         spent=spent,
         left=pot - spent,
@@ -301,8 +279,8 @@ def greedy(
     *,
     tie_break: Sequence[str] = (),
 ) -> tuple[str, ...]:
-    """"Most WANTs first": fund by WANT count, skipping what no longer fits (ties: lower cost,
-    then the drawn order). Proposals nobody WANTs are never funded."""
+    """The "most WANTs first" comparison: fund by WANT count, skipping what no longer fits
+    (ties: lower cost, then the drawn order). Proposals nobody WANTs are never funded."""
     pot = amount(budget)
     problem = _prepare(voters, costs, tie_break)
     funded: list[str] = []
@@ -316,35 +294,19 @@ def greedy(
 # --- the section 3 pipeline on a counted round --------------------------------------------
 
 
-def _active(result: tally.RoundResult, ballots: Sequence[tally.VoterBallot]) -> list[dict[str, tally.Mark]]:
-    """The marks of the round's active voters, checked against the result's V."""
-    active = [{p: tally.Mark(m) for p, m in b.marks.items()} for b in ballots if b.marks]
-    ids = {r.id for r in result.proposals}
-    for r in result.proposals:
-        if r.counts.V != len(active):
-            raise ValueError(f"{r.id!r} has V={r.counts.V} but the ballots have {len(active)}")
-    for marks in active:
-        if not marks.keys() <= ids:
-            raise ValueError(f"ballot marks proposals not in the round: {sorted(marks.keys() - ids)}")
-    return active
-
-
 def eligible(
     result: tally.RoundResult, costs: Mapping[str, Number | None], kinds: Mapping[str, str]
 ) -> dict[str, Fraction]:
     """Section 3 step 1: the `fund` proposals with a cost that are neither REJECTED nor
     CONTESTED because an affected group objects, with their costs."""
-    out = {}
-    for r in result.proposals:
-        cost = costs.get(r.id)
-        if kinds.get(r.id) != "fund" or cost is None:
-            continue
-        if r.outcome.category is tally.Category.REJECTED:
-            continue
-        if r.outcome.reason is tally.Reason.AFFECTED_GROUP_OBJECTS:
-            continue
-        out[r.id] = amount(cost)
-    return out
+    return {
+        r.id: amount(cost)
+        for r in result.proposals
+        if kinds.get(r.id) == "fund"
+        and (cost := costs.get(r.id)) is not None
+        and r.outcome.category is not tally.Category.REJECTED
+        and r.outcome.reason is not tally.Reason.AFFECTED_GROUP_OBJECTS
+    }
 
 
 def approval_profile(
@@ -359,9 +321,15 @@ def approval_profile(
     counts (an empty set).
     """
     chosen = eligible(result, costs, kinds)
+    active = [b.marks for b in ballots if b.marks]
+    if any(len(active) != r.counts.V for r in result.proposals):
+        raise ValueError(f"the result's V does not match the {len(active)} active ballots")
+    ids = {r.id for r in result.proposals}
+    if any(not marks.keys() <= ids for marks in active):
+        raise ValueError("a ballot marks a proposal that is not in the result")
     voters = tuple(
-        frozenset(p for p, m in marks.items() if m is tally.Mark.WANT and p in chosen)
-        for marks in _active(result, ballots)
+        frozenset(p for p, m in marks.items() if tally.Mark(m) is tally.Mark.WANT and p in chosen)
+        for marks in active
     )
     return voters, chosen
 
@@ -389,12 +357,17 @@ def budget_round(
 
 @dataclass(frozen=True, slots=True)
 class SavingsOutcome:
-    """The cuts taken towards a savings target, in order, and how far they got."""
+    """The cuts taken towards a savings target, in order, and how far they got.
+
+    `accepted` lists every saving the room accepted (REJECTED `keep` with a saving) in cut
+    order; `cuts` is the part of it taken, up to and including the one that reaches `target`.
+    """
 
     target: Fraction
+    accepted: tuple[str, ...]
     cuts: tuple[str, ...]
-    savings: Mapping[str, Fraction]  # cut id -> its saving
-    total: Fraction
+    savings: Mapping[str, Fraction]  # accepted id -> its saving
+    total: Fraction  # of the cuts
     shortfall: Fraction  # 0 when the target is reached
 
 
@@ -408,26 +381,33 @@ def savings_cuts(
 ) -> SavingsOutcome:
     """Section 2 "Savings target T": cuts only from REJECTED `keep` proposals with a saving,
     by (D - W)/V descending, then larger saving, then the drawn order, until the total reaches
-    T. PROTECTED (indeed any non-REJECTED) proposals are never cut."""
+    T. PROTECTED (indeed any proposal not REJECTED) is never cut."""
     goal = amount(target)
+    exact = {pid: amount(x) for pid, x in savings.items() if x is not None}
+    accepted = [
+        r
+        for r in result.proposals
+        if kinds.get(r.id) == "keep" and r.id in exact
+        if r.outcome.category is tally.Category.REJECTED
+    ]
     drawn = _drawn(tie_break)
-    candidates = []
-    for r in result.proposals:
-        saving = savings.get(r.id)
-        if kinds.get(r.id) == "keep" and saving is not None:
-            if r.outcome.category is tally.Category.REJECTED:
-                c = r.counts
-                candidates.append((-Fraction(c.D - c.W, c.V), -amount(saving), _order_key(drawn, r.id), r.id))
-    candidates.sort()
-    cuts: dict[str, Fraction] = {}
+    accepted.sort(
+        key=lambda r: (-Fraction(r.counts.D - r.counts.W, r.counts.V), -exact[r.id], drawn(r.id))
+    )
+    cuts: list[str] = []
     total = Fraction(0)
-    for _, minus_saving, _, pid in candidates:
+    for r in accepted:
         if total >= goal:
             break
-        cuts[pid] = -minus_saving
-        total += cuts[pid]
+        cuts.append(r.id)
+        total += exact[r.id]
     return SavingsOutcome(
-        goal, tuple(cuts), MappingProxyType(cuts), total, max(goal - total, Fraction(0))
+        target=goal,
+        accepted=tuple(r.id for r in accepted),
+        cuts=tuple(cuts),
+        savings=MappingProxyType({r.id: exact[r.id] for r in accepted}),
+        total=total,
+        shortfall=max(goal - total, Fraction(0)),
     )
 
 
@@ -435,21 +415,16 @@ def savings_cuts(
 
 
 def amount_to_json(x: Fraction) -> int | str:
-    """An exact amount for JSON: an int when whole, else "12.5" when it has a finite decimal
-    expansion, else "p/q". `Fraction(str(v))` reads any of them back."""
-    if x.denominator == 1:
+    """An exact amount for JSON: an int when whole, else a string: the decimal ("12.5") when it
+    has one, else "p/q" ("100/3"). `Fraction(str(v))` reads any of them back."""
+    d = x.denominator
+    if d == 1:
         return x.numerator
-    d, twos, fives = x.denominator, 0, 0
-    while d % 2 == 0:
-        d, twos = d // 2, twos + 1
-    while d % 5 == 0:
-        d, fives = d // 5, fives + 1
-    if d != 1:
+    k = next((k for k in range(1, d.bit_length() + 1) if 10**k % d == 0), 0)
+    if not k:
         return str(x)
-    digits = max(twos, fives)
-    scaled = abs(x.numerator) * 10**digits // x.denominator
-    sign = "-" if x < 0 else ""
-    return f"{sign}{scaled // 10**digits}.{scaled % 10**digits:0{digits}d}"
+    digits = str(abs(x.numerator) * 10**k // d).rjust(k + 1, "0")
+    return f"{'-' if x < 0 else ''}{digits[:-k]}.{digits[-k:]}"
 
 
 def budget_to_json(o: BudgetOutcome, greedy_ids: Sequence[str]) -> dict[str, Any]:
@@ -483,10 +458,12 @@ def budget_to_json(o: BudgetOutcome, greedy_ids: Sequence[str]) -> dict[str, Any
 
 def savings_to_json(o: SavingsOutcome) -> dict[str, Any]:
     """The public record of a savings target: `{"target", "cuts": [id, ...] (in order),
-    "savings": {id: amount}, "total", "shortfall"}`, amounts as `amount_to_json`."""
+    "accepted": [id, ...], "savings": {id: amount}, "total", "shortfall"}`, amounts as
+    `amount_to_json`."""
     return {
         "target": amount_to_json(o.target),
         "cuts": list(o.cuts),
+        "accepted": list(o.accepted),
         "savings": {pid: amount_to_json(s) for pid, s in o.savings.items()},
         "total": amount_to_json(o.total),
         "shortfall": amount_to_json(o.shortfall),

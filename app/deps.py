@@ -74,15 +74,19 @@ def render(
     return response
 
 
-def attendee(
-    conn: HTTPConnection, session: Session, code: str, *, join_if_new: bool
-) -> tuple[Meeting, Voter | None]:
-    """The meeting a code names and this browser's voter in it (joining it if asked)."""
+def attendee(conn: HTTPConnection, session: Session, code: str) -> tuple[Meeting, Voter | None]:
+    """The meeting a code names and this browser's voter in it, if it has joined."""
     meeting = meeting_by_code(session, code)
     assert meeting.id is not None
-    voter = find_voter(session, meeting, auth.voter_id(conn, meeting.id))
-    if voter is None and join_if_new:
-        voter = join(session, meeting)
-        assert voter.id is not None
-        auth.remember_voter(conn, meeting.id, voter.id)
-    return meeting, voter
+    return meeting, find_voter(session, meeting, auth.voter_id(conn, meeting.id))
+
+
+def join_attendee(conn: HTTPConnection, session: Session, code: str) -> tuple[Meeting, Voter, bool]:
+    """Like `attendee`, joining this browser as a new voter if needed; True if it was new."""
+    meeting, voter = attendee(conn, session, code)
+    if voter is not None:
+        return meeting, voter, False
+    voter = join(session, meeting)
+    assert voter.id is not None and meeting.id is not None
+    auth.remember_voter(conn, meeting.id, voter.id)
+    return meeting, voter, True

@@ -21,9 +21,10 @@ from starlette.responses import RedirectResponse, Response
 
 from app import auth
 from app.ballots import CastRequest
-from app.deps import Services, ServicesDep, attendee, render
-from app.errors import BadInput, NotJoined
+from app.deps import Services, ServicesDep, attendee, join_attendee, render
+from app.errors import BadInput, NotFound, NotJoined
 from app.meetings import meeting_by_code, normalise_code
+from app.models import Voter
 from app.rounds import room_state
 from app.tally import Mark
 from app.voters import declare_segments, you_view
@@ -44,10 +45,15 @@ async def join_by_code(request: Request, services: ServicesDep, code: str = "") 
 
     def exists() -> bool:
         with services.session() as session:
-            meeting_by_code(session, code)
+            try:
+                meeting_by_code(session, code)
+            except NotFound:
+                return False
             return True
 
-    await asyncio.to_thread(exists)
+    if not await asyncio.to_thread(exists):
+        error = f"No meeting has the code {code}. Check the code on the screen."
+        return render(request, "join.html", {"code": code, "error": error}, status_code=404)
     return RedirectResponse(f"/m/{code}", status_code=303)
 
 
@@ -55,11 +61,16 @@ def _phone_context(
     request: Request, services: Services, code: str, *, join_if_new: bool
 ) -> dict[str, Any]:
     with services.session() as session:
-        meeting, voter = attendee(request, session, code, join_if_new=join_if_new)
+        voter: Voter | None
+        if join_if_new:
+            meeting, voter, joined = join_attendee(request, session, code)
+        else:
+            (meeting, voter), joined = attendee(request, session, code), False
         assert meeting.id is not None
         state = room_state(session, meeting.id, services.join_url(meeting.code))
         you = you_view(session, meeting.id, voter)
-    services.hub.changed(meeting.id)
+    if joined:  # only a new voter changes what the room sees (the present count)
+        services.hub.changed(meeting.id)
     rnd = state["round"]
     ballot = you["ballot"]
     marks = ballot["marks"] if ballot and rnd and ballot["round"] == rnd["id"] else {}
@@ -93,7 +104,7 @@ async def phone_segments(request: Request, code: str, services: ServicesDep) -> 
 
     def write() -> str:
         with services.session() as session:
-            meeting, voter = attendee(request, session, code, join_if_new=False)
+            meeting, voter = attendee(request, session, code)
             if voter is None:
                 raise NotJoined("Open the meeting's join link again to join.")
             declare_segments(session, meeting, voter, keys)
@@ -121,7 +132,7 @@ async def phone_ballot(request: Request, code: str, services: ServicesDep) -> Re
 
     def who() -> tuple[int, int, str]:
         with services.session() as session:
-            meeting, voter = attendee(request, session, code, join_if_new=False)
+            meeting, voter = attendee(request, session, code)
             if voter is None or voter.id is None or meeting.id is None:
                 raise NotJoined("Open the meeting's join link again to join.")
             return meeting.id, voter.id, meeting.code

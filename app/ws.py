@@ -58,7 +58,7 @@ async def meeting_socket(websocket: WebSocket, code: str) -> None:
 
 def _lookup(services: Services, websocket: WebSocket, code: str) -> tuple[int, Voter | None]:
     with services.session() as session:
-        meeting, voter = attendee(websocket, session, code, join_if_new=False)
+        meeting, voter = attendee(websocket, session, code)
         assert meeting.id is not None
         return meeting.id, voter
 

@@ -49,7 +49,7 @@ NAMESPACE = "kpl"
 
 _KEYPAD_RE = re.compile(r"[0-9A-Z]{1,16}")
 _KEY_RE = re.compile(r"[0-9A-Z?*#+\-]{1,3}")
-_HEX2_RE = re.compile(rb"[0-9A-Fa-f]{2}")
+_HEX2_RE = re.compile(rb"[0-9A-F]{2}")  # spec: "2 uppercase hex digits"
 _VALUE_RE = re.compile(r"[^\s*]+")  # spec: values contain no space or '*'
 
 

@@ -2,7 +2,8 @@
  * Covote.live: the WebSocket client shared by the phone, the projector and the console.
  * Plain ES2017, no dependencies; works on old Android Chrome and Safari 12.
  *
- *   var conn = Covote.live(Covote.wsUrl('/ws/m/' + code), {
+ *   var conn = Covote.live('/ws/m/' + code, {   // a path (made ws:// or wss:// for this page's
+ *                                               // host) or a full ws:// / wss:// URL
  *     onSnapshot: function (state) {},       // the meeting's full state (rounds.room_state + seq)
  *     onMessage:  function (msg) {},         // every other frame: "you", "ack", "error"
  *     onStatus:   function (status, info) {} // see below
@@ -77,6 +78,8 @@
 
   Covote.live = function (url, handlers) {
     handlers = handlers || {};
+    // Old browsers (Safari 12, Chrome < 125) need an absolute ws:// URL.
+    if (url.charAt(0) === '/') url = Covote.wsUrl(url);
     var ws = null;
     var attempt = 0;
     var retryTimer = null;

@@ -380,10 +380,8 @@
     old.parentNode.replaceChild(doc.importNode(fresh, true), old);
     shown = readShown();
 
-    if (pending && (shown.status !== 'open' || pending.round !== shown.id)) {
-      // The round it was for has moved on; the server would refuse it now.
-      if (shown.id !== pending.round) setPending(null);
-    }
+    // A pending ballot for an earlier round cannot be counted any more: forget it.
+    if (pending && pending.round !== shown.id) setPending(null);
     if (pending && shown.status === 'open' && pending.round === shown.id) {
       setRadios(pending.marks);
       sendPending(false);

@@ -195,7 +195,7 @@
     }
     var res = s.results;
     var n = res.proposals.length;
-    box.className = 'results' + (n >= 9 ? ' count-lots' : n >= 5 ? ' count-many' : '');
+    box.className = 'results' + (n >= 5 ? ' count-many' : '') + (n >= 9 ? ' count-lots' : '');
     box.hidden = false;
     els.proj.classList.add('has-results');
 

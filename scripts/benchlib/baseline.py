@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from benchlib.clients import close_all, open_many, plain
 from benchlib.config import ROOT, BenchConfig
-from benchlib.util import Meter, ServerProc, free_port, log, ms, pct, rss
+from benchlib.util import Meter, ServerProc, free_port, log, ms, note_window, pct, rss
 
 perf = time.perf_counter
 
@@ -74,7 +74,7 @@ async def run(cfg: BenchConfig, srv: ServerProc, out: dict[str, Any]) -> None:
     sizes = sorted({*cfg.echo_extra, cfg.ingest_phones})
     by_n: dict[str, float] = {}
     for n in sizes:
-        r = await echo(cfg, srv, url, n)
+        r = await echo(cfg, srv, url, n, out)
         by_n[str(n)] = r["per_s"]
         if n == cfg.ingest_phones:
             out["baseline_echo_per_s"] = r["per_s"]
@@ -86,11 +86,13 @@ async def run(cfg: BenchConfig, srv: ServerProc, out: dict[str, Any]) -> None:
     out["baseline_echo_by_conns"] = by_n
 
     # (b) broadcast
-    r = await broadcast(cfg, srv, url, cfg.latency_phones)
+    r = await broadcast(cfg, srv, url, cfg.latency_phones, out)
     out.update(r)
 
 
-async def echo(cfg: BenchConfig, srv: ServerProc, url: str, n: int) -> dict[str, Any]:
+async def echo(
+    cfg: BenchConfig, srv: ServerProc, url: str, n: int, out: dict[str, Any]
+) -> dict[str, Any]:
     log(f"baseline: echo, {n} connections, closed loop, {cfg.warmup_s:g}+{cfg.echo_s:g} s")
     assert srv.proc is not None
     conns, _ = await open_many(
@@ -124,6 +126,8 @@ async def echo(cfg: BenchConfig, srv: ServerProc, url: str, n: int) -> dict[str,
         await asyncio.gather(*tasks)
     await close_all(conns)
     per_s = len(rtts) / win.wall
+    if n == cfg.ingest_phones:
+        note_window(out, "baseline echo", win)
     log(
         f"  {per_s:,.0f} round trips/s, p99 {ms(pct(rtts, 99))} ms, server {win.server_util:.0%}"
         f" client {win.client_util:.0%}"
@@ -137,7 +141,9 @@ async def echo(cfg: BenchConfig, srv: ServerProc, url: str, n: int) -> dict[str,
     }
 
 
-async def broadcast(cfg: BenchConfig, srv: ServerProc, url: str, n: int) -> dict[str, Any]:
+async def broadcast(
+    cfg: BenchConfig, srv: ServerProc, url: str, n: int, out: dict[str, Any]
+) -> dict[str, Any]:
     hz = cfg.broadcast_hz
     log(
         f"baseline: broadcast, {n} connections, {hz:g} Hz, {cfg.frame_bytes} B frames, "
@@ -191,6 +197,7 @@ async def broadcast(cfg: BenchConfig, srv: ServerProc, url: str, n: int) -> dict
     async with asyncio.timeout(30):
         await asyncio.gather(*readers)
     expected = n * hz * win.wall
+    note_window(out, "baseline broadcast", win)
     us = win.server_cpu / received * 1e6 if received else None
     log(
         f"  {received:,} frames ({received / expected:.0%} of offered), "

@@ -45,6 +45,7 @@ class BenchConfig:
     results_dir: Path | None
     skip_baseline: bool = False
     memprobe: bool = False
+    profile_gil: bool = False  # py-spy --gil: only the thread holding the GIL (about CPU time)
     work_dir: Path | None = None  # None = a temporary directory, removed afterwards
 
     @property
@@ -133,6 +134,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         "collapsed stacks and a summary go to bench/results/",
     )
     p.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="with --profile: sample only the thread holding the GIL (close to CPU time; "
+        "misses SQLite work done without the GIL)",
+    )
+    p.add_argument(
         "--memprobe",
         action="store_true",
         help="run Covote under tracemalloc and list what each connected phone allocates "
@@ -160,6 +167,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     cfg.profile = a.profile
     cfg.skip_baseline = a.skip_baseline
     cfg.memprobe = a.memprobe
+    cfg.profile_gil = a.profile_gil
+    if a.profile_gil:
+        cfg.profile = True
     cfg.work_dir = a.work_dir
     if a.no_save:
         cfg.results_dir = None

@@ -39,6 +39,7 @@ from benchlib.util import (
     http,
     log,
     ms,
+    note_window,
     pct,
     rss,
 )
@@ -203,7 +204,9 @@ class Run:
             return None
         stamp = self.out["meta"]["started_utc"].replace(":", "").replace("-", "")
         self.artifacts.mkdir(parents=True, exist_ok=True)
-        s = Sampler(self.proc.pid, self.artifacts / f"{stamp}-profile-{phase}.txt")
+        s = Sampler(
+            self.proc.pid, self.artifacts / f"{stamp}-profile-{phase}.txt", gil=self.cfg.profile_gil
+        )
         s.start()
         return s
 
@@ -411,7 +414,9 @@ class Run:
         await self.ensure_connected(1)
         small, small_frames = await self.fanout_window(2)
         await self.ensure_connected(n)
+        sampler = self.sampler("fanout")
         big, big_frames = await self.fanout_window(n + 1)
+        self.stop_sampler(sampler, "fanout")
         fps_small, fps_big = small_frames / small.wall, big_frames / big.wall
         marginal = None
         if fps_big > fps_small:
@@ -499,10 +504,9 @@ class Run:
                 f"{ms(pct(track.latencies, 99))} ms over {len(track.latencies)} ballots"
             )
         self.stop_sampler(sampler, "latency")
-        wall = sum(w.wall for w in windows)
-        server_cpu = sum(w.server_cpu for w in windows)
-        client_cpu = sum(w.client_cpu for w in windows)
-        win = Window(wall, server_cpu, client_cpu)
+        win = windows[0]
+        for w in windows[1:]:
+            win = win + w
         out["latency_phones"] = n
         out["latency_rate_per_s"] = cfg.rate
         out["latency_samples"] = len(lat)
@@ -625,13 +629,7 @@ class Run:
             self.notes.append(f"ingest: {refused} casts refused, {timeouts} acks timed out")
 
     def window_note(self, phase: str, win: Window) -> None:
-        if win.client_util >= 0.9:
-            self.notes.append(
-                f"{phase}: the load client's core was saturated ({win.client_util:.0%}); "
-                "the figure is client-bound (a lower bound for the server)"
-            )
-        if win.server_util >= 0.95:
-            self.notes.append(f"{phase}: the server's core was saturated ({win.server_util:.0%})")
+        note_window(self.out, phase, win)
 
     async def finish(self) -> None:
         items: list[Any] = [p for p in self.phones if not p.closed]

@@ -27,8 +27,9 @@ def py_spy() -> str | None:
 
 
 class Sampler:
-    def __init__(self, pid: int, out: Path, rate: int = 250) -> None:
+    def __init__(self, pid: int, out: Path, rate: int = 250, *, gil: bool = False) -> None:
         self.pid = pid
+        self.gil = gil
         self.out = out
         self.rate = rate
         self.popen: subprocess.Popen[bytes] | None = None
@@ -42,7 +43,7 @@ class Sampler:
         with self._err.open("wb") as err:
             self.popen = subprocess.Popen(
                 [exe, "record", "--pid", str(self.pid), "--rate", str(self.rate), "--format", "raw",
-                 "--nonblocking", "--output", str(self.out)],
+                 "--nonblocking", "--output", str(self.out), *(["--gil"] if self.gil else [])],
                 stdin=subprocess.DEVNULL, stdout=err, stderr=subprocess.STDOUT,
             )  # fmt: skip
 
@@ -63,7 +64,7 @@ class Sampler:
         text = format_summary(summary)
         self.out.with_suffix(".summary.txt").write_text(text)
         log(f"  profile: {self.out} ({summary['samples']} samples)")
-        for line in text.splitlines()[1:12]:
+        for line in text.splitlines()[1 : 2 + len(summary["categories"])]:
             log("    " + line)
         return summary
 
@@ -85,9 +86,37 @@ def _name(frame: str) -> str:
     return f"{m.group('fn')} ({path})"
 
 
+# Where the server's time goes, by what Covote is doing: the first rule whose function name
+# appears anywhere in a sampled stack wins.
+CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
+    ("render snapshot (room_state, thread)", ("room_state", "render_state")),
+    ("hub: encode + offer to mailboxes", ("Hub._refresh", "Hub._ticker", "Mailbox.offer")),
+    ("commit: validate_batch SELECTs", ("validate_batch",)),
+    ("commit: COMMIT (WAL write, fsync)", ("do_commit",)),
+    ("commit: upsert executemany", ("BallotWriter._commit",)),
+    ("thread pool: other", ("_worker (",)),
+    ("ws connect: lookup, you (thread)", ("_lookup", "_you")),
+    ("HTTP pages and API", ("httptools_impl", "phone (", "meeting_state", "console")),
+    ("ws: parse cast (pydantic)", ("parse_client",)),
+    ("ws: cast -> writer queue -> ack", ("_cast (", "BallotWriter.cast", "BallotWriter._run")),
+    ("ws: send frames (acks, snapshots)", ("_writer (",)),
+    ("ws: receive", ("_reader (",)),
+    ("uvicorn/websockets protocol", ("websockets_sansio_impl", "websockets/")),
+]
+
+
+def _category(frames: list[str]) -> str:
+    for label, needles in CATEGORIES:
+        for f in frames:
+            if any(n in f for n in needles):
+                return label
+    return "other (event loop, asyncio)"
+
+
 def summarize(path: Path, top: int = 30) -> dict[str, Any]:
     own: Counter[str] = Counter()
     incl: Counter[str] = Counter()
+    cats: Counter[str] = Counter()
     total = 0
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
@@ -96,21 +125,39 @@ def summarize(path: Path, top: int = 30) -> dict[str, Any]:
         n = int(count)
         total += n
         frames = [_name(f) for f in stack.split(";")]
+        cats[_category(frames)] += n
         own[frames[-1]] += n
         for f in set(frames):
             incl[f] += n
     if total == 0:
-        return {"samples": 0, "own": [], "inclusive": []}
+        return {"samples": 0, "categories": [], "own": [], "inclusive": []}
 
     def share(c: Counter[str]) -> list[list[Any]]:
         return [[name, round(100.0 * k / total, 1)] for name, k in c.most_common(top)]
 
-    return {"samples": total, "own": share(own), "inclusive": share(incl)}
+    return {
+        "samples": total,
+        "categories": share(cats),
+        "own": share(own),
+        "inclusive": share(incl),
+    }
 
 
 def format_summary(s: dict[str, Any]) -> str:
-    lines = [f"{s['samples']} samples; own time (% of samples):"]
+    lines = [f"{s['samples']} samples; by activity (% of samples):"]
+    lines += [f"{p:5.1f}%  {name}" for name, p in s["categories"]]
+    lines.append("own time (% of samples):")
     lines += [f"{p:5.1f}%  {name}" for name, p in s["own"]]
     lines.append("inclusive time (% of samples):")
     lines += [f"{p:5.1f}%  {name}" for name, p in s["inclusive"]]
     return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> None:
+    """python -m benchlib.profile STACKS.txt...: summarise py-spy raw profiles again."""
+    for path in argv:
+        print(format_summary(summarize(Path(path))))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ import uvloop
 from benchlib import baseline, covote
 from benchlib.config import BenchConfig
 from benchlib.report import add_ratios
-from benchlib.util import can_pin, cpu_model, log, pin_self, raise_fd_limit, versions
+from benchlib.util import Meter, can_pin, cpu_model, log, pin_self, raise_fd_limit, versions
 
 
 def run_bench(cfg: BenchConfig) -> dict[str, Any]:
@@ -27,6 +28,7 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     pinned = cfg.pin and can_pin()
     if pinned and not pin_self(cfg.client_core):
         pinned = False
+    Meter.cores = (cfg.server_core, cfg.client_core) if pinned else None
     out: dict[str, Any] = {
         "meta": {
             "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -80,13 +82,15 @@ async def _main(cfg: BenchConfig, work: Path, out: dict[str, Any]) -> None:
             finally:
                 srv.stop()
         data = work / "covote-data"
+        if data.exists():  # a kept --work-dir from an earlier run: start fresh
+            shutil.rmtree(data)
         data.mkdir(parents=True)
         key = covote.new_key()
         srv = covote.server(cfg, data, logs, key)
         log("covote: starting `covote serve` on a fresh SQLite data dir")
         srv.start()
         try:
-            await srv.wait_ready()
+            await srv.wait_ready(180 if cfg.memprobe else 30)
             await covote.run(cfg, srv, data, key, out, logs)
         finally:
             rc = srv.stop()

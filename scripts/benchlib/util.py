@@ -85,11 +85,31 @@ def rss(proc: psutil.Process) -> int:
 
 @dataclass
 class Window:
-    """Wall time and CPU seconds of the server and of this (client) process over a window."""
+    """Wall time and CPU seconds of the server and of this (client) process over a window,
+    and the CPU seconds other processes took on the server's and the client's cores."""
 
     wall: float
     server_cpu: float
     client_cpu: float
+    foreign_server_core: float | None = None
+    foreign_client_core: float | None = None
+
+    def __add__(self, other: Window) -> Window:
+        def add(a: float | None, b: float | None) -> float | None:
+            return None if a is None or b is None else a + b
+
+        return Window(
+            self.wall + other.wall,
+            self.server_cpu + other.server_cpu,
+            self.client_cpu + other.client_cpu,
+            add(self.foreign_server_core, other.foreign_server_core),
+            add(self.foreign_client_core, other.foreign_client_core),
+        )
+
+    def foreign_util(self) -> float | None:
+        """The larger share of a core that processes other than ours took during the window."""
+        vals = [v for v in (self.foreign_server_core, self.foreign_client_core) if v is not None]
+        return max(vals) / self.wall if vals and self.wall > 0 else None
 
     @property
     def server_util(self) -> float:
@@ -100,20 +120,37 @@ class Window:
         return self.client_cpu / self.wall if self.wall > 0 else 0.0
 
 
+def _core_busy() -> list[float]:
+    return [t.user + t.nice + t.system + t.irq + t.softirq for t in psutil.cpu_times(percpu=True)]
+
+
 class Meter:
+    """CPU seconds over a window. `cores` = (server core, client core) when pinned: the busy
+    time of those cores minus our own processes is what others (a shared machine) took."""
+
+    cores: tuple[int, int] | None = None
+
     def __init__(self, server: psutil.Process) -> None:
         self._server = server
         self._me = psutil.Process()
         self.t0 = time.perf_counter()
         self._s0 = cpu_s(server)
         self._c0 = cpu_s(self._me)
+        self._b0 = _core_busy() if self.cores else None
 
     def stop(self) -> Window:
-        return Window(
+        win = Window(
             wall=time.perf_counter() - self.t0,
             server_cpu=cpu_s(self._server) - self._s0,
             client_cpu=cpu_s(self._me) - self._c0,
         )
+        if self.cores and self._b0 is not None:
+            b1 = _core_busy()
+            sc, cc = self.cores
+            if max(sc, cc) < len(b1):
+                win.foreign_server_core = max(0.0, b1[sc] - self._b0[sc] - win.server_cpu)
+                win.foreign_client_core = max(0.0, b1[cc] - self._b0[cc] - win.client_cpu)
+        return win
 
 
 # --- a minimal HTTP/1.1 client ------------------------------------------------------------------
@@ -272,6 +309,26 @@ class ServerProc:
             self._log.close()
             self._log = None
         return rc
+
+
+def note_window(out: dict[str, Any], phase: str, win: Window) -> None:
+    """Record how busy the cores were in a phase; add notes where a figure is not the server's."""
+    notes = out.setdefault("notes", [])
+    foreign = win.foreign_util()
+    if foreign is not None:
+        out.setdefault("foreign_util", {})[phase] = round(foreign, 3)
+        if foreign >= 0.1:
+            notes.append(
+                f"{phase}: other processes on this machine took {foreign:.0%} of a pinned core; "
+                "the figures of this phase are perturbed"
+            )
+    if win.client_util >= 0.9:
+        notes.append(
+            f"{phase}: the load client's core was saturated ({win.client_util:.0%}); "
+            "the figure is client-bound (a lower bound for the server)"
+        )
+    if win.server_util >= 0.95:
+        notes.append(f"{phase}: the server's core was saturated ({win.server_util:.0%})")
 
 
 def versions() -> dict[str, Any]:

@@ -227,3 +227,10 @@ def test_chunking_does_not_change_the_result(lines: list[str], size: int) -> Non
     parser = KplParser()
     parts = [e for i in range(0, len(data), size) for e in parser.feed(data[i : i + size])]
     assert parts == whole
+
+
+def test_lowercase_checksum_digits_are_not_a_checksum() -> None:
+    """The spec says uppercase HH: '*4b' is not a checksum, so strict mode drops the line."""
+    parser = KplParser()
+    assert parser.feed(b"KP1 P 004BC 1 140*4b\n") == []
+    assert parser.stats["no_checksum"] == 1

@@ -1,0 +1,91 @@
+"""The benchmark harness (`scripts/bench`) still runs end to end: tiny N, a few seconds.
+
+It starts the bare baseline app and `covote serve` as real processes, joins 20 phones through
+GET /m/{code}, votes over the WebSocket and reads the ballots back from the SQLite file. It
+asserts only that every acknowledged ballot is stored and that the result has every key with a
+sane type: no timing assertions (figures on a shared CI machine mean nothing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "scripts") not in sys.path:
+    sys.path.insert(0, str(ROOT / "scripts"))
+config = importlib.import_module("benchlib.config")
+report = importlib.import_module("benchlib.report")
+run = importlib.import_module("benchlib.run")
+
+PHONES = 20
+
+
+def tiny(tmp_path: Path) -> Any:
+    return dataclasses.replace(
+        config.quick(),
+        ingest_phones=PHONES,
+        latency_phones=PHONES,
+        memory_phones=PHONES,
+        rate=100.0,
+        latency_rounds=1,
+        warmup_s=0.3,
+        ingest_s=1.0,
+        echo_s=0.5,
+        broadcast_s=0.5,
+        fanout_s=0.5,
+        traffic_s=0.5,
+        settle_s=0.3,
+        pin=False,  # never pin the test process to a core
+        results_dir=None,
+        work_dir=tmp_path,
+        time_limit_s=150.0,
+    )
+
+
+def test_quick_harness_at_tiny_n_stores_every_acked_ballot_and_reports_every_key(
+    tmp_path: Path,
+) -> None:
+    result = run.run_bench(tiny(tmp_path))
+
+    assert "error" not in result, result["error"]
+    check = result["stored_check"]
+    assert result["all_acked_stored"] is True, check
+    # ingest round: every phone acked at least once; latency round: every phone voted once
+    assert check["acked_checked"] >= 2 * PHONES
+    assert check["missing"] == check["wrong_marks"] == check["extra_rows"] == 0
+    assert result["ballot_rows"] >= check["acked_checked"] - PHONES
+
+    assert report.missing_keys(result) == []
+    for key in ("phones", "ingest_phones", "latency_phones", "memory_phones"):
+        assert result[key] == PHONES
+    assert result["latency_samples"] == PHONES
+    for key in ("ingest_per_s", "baseline_echo_per_s", "ingest_ratio", "kib_per_phone"):
+        assert result[key] > 0
+    for key in ("ack_p50_ms", "ack_p99_ms", "projector_p50_ms", "projector_p99_ms"):
+        assert result[key] >= 0
+    assert result["ack_p50_ms"] <= result["ack_p99_ms"]
+    assert result["projector_p50_ms"] <= result["projector_p99_ms"]
+    assert isinstance(result["notes"], list)
+    assert set(result["targets"]) == set(report.TARGETS)
+
+    json.loads(json.dumps(result))  # what --json prints and bench/results/ keeps
+    text = report.table(result)
+    assert "ballots/s" in text and "KiB per connection" in text
+
+
+def test_bench_options_scale_every_scenario() -> None:
+    cfg, args = config.parse_args(["--quick", "--phones", "7", "--rate", "50", "--json"])
+    assert (cfg.ingest_phones, cfg.latency_phones, cfg.memory_phones) == (7, 7, 7)
+    assert cfg.rate == 50 and cfg.quick and args.json
+    full, _ = config.parse_args([])
+    assert (full.ingest_phones, full.latency_phones, full.memory_phones) == (1000, 2000, 5000)
+    assert full.rate == 500
