@@ -11,15 +11,17 @@ tests/vectors/budget.json):
   `s = B/n`; the affordable proposal with the smallest `rho` is funded, each supporter paying
   `min(b_i, rho * cost)`. Completion `add1` reruns from scratch with `s + 1`, `s + 2`, ... and
   stops at the first exhaustive outcome, or keeps the previous one when an outcome costs more
-  than B. Only proposals with at least one WANT take part: MES can never fund the others, so
+  than B (one full MES run per unit that s rises, so keep amounts in whole currency units, not
+  pence). Only proposals with at least one WANT take part: MES can never fund the others, so
   they do not count against "exhaustive" either (as pabutools). A zero-cost proposal with a
-  WANT has `rho = 0` and is funded first. `add1+greedy` then funds what still fits, most WANTs
-  first. Ties between equal `rho`: lower cost, more WANTs, then the drawn `tie_break` order;
-  ids absent from it come after, by id. No voters (`n = 0`): nothing is funded and `share` is 0.
+  WANT has `rho = 0` and is funded first (pabutools' Cost_Sat never funds one). `add1+greedy`
+  then funds what still fits, most WANTs first. Ties between equal `rho`: lower cost, more
+  WANTs, then the drawn `tie_break` order; ids absent from it come after, by id. No voters
+  (`n = 0`): nothing is funded and `share` is 0.
 * `greedy` is "most WANTs first, skipping what no longer fits" (ties: lower cost, then drawn
   order); a proposal nobody WANTs is never funded.
-* `budget_round` runs the section 3 pipeline on a counted round; `savings_cuts` picks the cuts
-  of a savings target. Both raise `ValueError` when the ballots do not match the result.
+* `budget_round` runs the section 3 pipeline on a counted round (`ValueError` when the ballots
+  do not match the result); `savings_cuts` picks the cuts of a savings target (section 2).
 * `budget_to_json` / `savings_to_json` are public record formats. Amounts are written exactly:
   an `int` when whole, else a string, a decimal ("12.5") when the value has one, or "p/q".
 """

@@ -29,6 +29,9 @@ class Meeting(SQLModel, table=True):
     tie_break: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Bumped on every set-up change; cached results are keyed by it.
     revision: int = 0
+    # Presses from unregistered keypads enrol them as anonymous voters (informal meetings only:
+    # radio keypads can be spoofed).
+    keypad_auto_enrol: bool = False
     current_round_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -65,6 +68,9 @@ class Round(SQLModel, table=True):
     proposal_keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = "open"  # "open" | "closed"
     revealed: bool = False
+    # Keypads have no screen: in a keypad round the projector shows one proposal at a time and
+    # a press counts for that one. None = keypads do not vote in this round.
+    keypad_step: int | None = None
     opened_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
 
@@ -88,3 +94,18 @@ class Ballot(SQLModel, table=True):
     channel: str = Field(default="phone", max_length=16)
     marks: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     cast_at: datetime = Field(default_factory=utcnow)
+
+
+class Keypad(SQLModel, table=True):
+    """A handheld keypad registered to a meeting: it votes as its own voter."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "keypad"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    # Namespaced radio id as the receiver reports it, e.g. "kpl:0A1B2C", "iclicker:82E9701B".
+    keypad: str = Field(max_length=64)
+    # The number printed on the keypad's sticker, what the facilitator reads out.
+    label: str = Field(max_length=64)
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    revoked: bool = False
+    registered_at: datetime = Field(default_factory=utcnow)

@@ -198,6 +198,7 @@ class Projector:
         self.frames = 0
         self.frame_bytes = 0
         self.track: LatencyTrack | None = None
+        self.arrivals: list[float] | None = None  # snapshot arrival times, while recording
         self._waiters: list[
             tuple[Callable[[dict[str, Any]], bool], asyncio.Future[dict[str, Any]]]
         ] = []
@@ -219,6 +220,8 @@ class Projector:
                 self.frames += 1
                 self.frame_bytes = len(m)
                 self.last = snap
+                if self.arrivals is not None:
+                    self.arrivals.append(t)
                 if self.track is not None:
                     self.track.on_snapshot(snap, t)
                 if self._waiters:

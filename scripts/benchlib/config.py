@@ -30,7 +30,7 @@ class BenchConfig:
     # baseline
     echo_extra: tuple[int, ...]  # more echo N besides ingest_phones (bench.md C.3 1a)
     broadcast_hz: float
-    frame_bytes: int  # baseline broadcast frame; a Covote snapshot of the demo meeting
+    frame_bytes: int  # baseline broadcast frame: as a Covote snapshot of the demo meeting
     cast_bytes: int  # baseline echo frame; a Covote cast of the demo meeting
     # harness
     connect_spacing_s: float
@@ -70,7 +70,7 @@ def quick() -> BenchConfig:
         settle_s=1.0,
         echo_extra=(),
         broadcast_hz=10.0,
-        frame_bytes=2600,
+        frame_bytes=2032,
         cast_bytes=260,
         connect_spacing_s=0.001,
         join_concurrency=8,

@@ -15,6 +15,7 @@ ballot must be there with the marks that were sent.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -444,6 +445,7 @@ class Run:
         lat: list[float] = []
         acks: list[float] = []
         late: list[float] = []
+        gaps: list[float] = []  # between projector snapshots: the tick period achieved
         windows: list[Window] = []
         errors = 0
         sampler = self.sampler("latency")
@@ -462,6 +464,7 @@ class Run:
                 p.last_acked = p.unacked = None
             track = LatencyTrack(rid, n)
             proj.track = track
+            proj.arrivals = []
             log(
                 f"  round {rnd['number']}: {n} first ballots at {cfg.rate:g}/s "
                 f"({n / cfg.rate:.1f} s)"
@@ -491,6 +494,8 @@ class Run:
                            for _, _, f in pending]  # fmt: skip
             windows.append(meter.stop())
             proj.track = None
+            gaps += [b - a for a, b in itertools.pairwise(proj.arrivals)]
+            proj.arrivals = None
             for (p, t, _), res in zip(pending, results, strict=True):
                 if isinstance(res, float):
                     acks.append(res - t)
@@ -516,12 +521,16 @@ class Run:
         out["latency_ack_p50_ms"] = ms(pct(acks, 50))
         out["latency_ack_p99_ms"] = ms(pct(acks, 99))
         out["latency_send_late_p99_ms"] = ms(pct(late, 99))
+        out["projector_interval_p50_ms"] = ms(pct(gaps, 50))
+        out["projector_interval_p99_ms"] = ms(pct(gaps, 99))
         out["latency_errors"] = errors
         out["latency_server_util"] = round(win.server_util, 3)
         out["latency_client_util"] = round(win.client_util, 3)
         log(
             f"  projector p50 {out['projector_p50_ms']} / p99 {out['projector_p99_ms']} ms, "
             f"ack p50 {out['latency_ack_p50_ms']} / p99 {out['latency_ack_p99_ms']} ms, "
+            f"projector frames every {out['projector_interval_p50_ms']} ms (p50) / "
+            f"{out['projector_interval_p99_ms']} ms (p99), "
             f"server {win.server_util:.0%}, client {win.client_util:.0%}"
         )
         self.window_note("latency", win)

@@ -1,0 +1,152 @@
+"""Keypad registration: which radio keypad is which voter in a meeting.
+
+Contract: functions take the caller's session and never commit. A keypad is unknown until it is
+registered (CSV import, roll call, auto-enrol); each registered keypad is one voter whose
+ballots have channel `keypad`. A lost keypad is swapped (the voter keeps their ballot and
+segments, the old radio id stops counting) or revoked (it stops counting). Keypad ballots are
+not secret: radio presses can be sniffed and spoofed (see README, "Keypads").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from app.errors import BadInput, Conflict, NotFound
+from app.meetings import segments_of
+from app.models import Keypad, Meeting, Voter
+from app.tally import Mark
+from app.voters import declare_segments, join
+
+# The projector tells keypad holders: press 1 WANT, 2 DON'T WANT, 3 NEUTRAL (keys 1/A, 2/B, 3/C).
+CHOICE_MARKS: dict[int, Mark] = {1: Mark.WANT, 2: Mark.DONT_WANT, 3: Mark.NEUTRAL}
+CSV_HEADER = ("keypad", "label", "segments")
+MAX_ID = 64
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    keypad: str
+    label: str
+    voter_id: int
+    pseudonym: str
+    segments: tuple[str, ...]
+    revoked: bool
+
+
+def roster(session: Session, meeting_id: int) -> list[RosterEntry]:
+    q = (
+        select(Keypad, Voter)
+        .join(Voter, col(Voter.id) == col(Keypad.voter_id))
+        .where(Keypad.meeting_id == meeting_id)
+        .order_by(col(Keypad.label), col(Keypad.id))
+    )
+    return [
+        RosterEntry(k.keypad, k.label, v.id or 0, v.pseudonym, tuple(v.segments), k.revoked)
+        for k, v in session.exec(q)
+    ]
+
+
+def _clean(value: str, what: str) -> str:
+    value = value.strip()
+    if not value or len(value) > MAX_ID:
+        raise BadInput(f"{what} must be 1-{MAX_ID} characters.")
+    return value
+
+
+def _find(session: Session, meeting_id: int, keypad: str) -> Keypad | None:
+    q = select(Keypad).where(Keypad.meeting_id == meeting_id, Keypad.keypad == keypad)
+    return session.exec(q).first()
+
+
+def register(
+    session: Session, meeting: Meeting, keypad: str, label: str, segments: list[str]
+) -> Keypad:
+    """Bind a radio id to a new voter. Refuses an id or label already in use in the meeting."""
+    assert meeting.id is not None
+    keypad, label = _clean(keypad, "The keypad id"), _clean(label, "The label")
+    if _find(session, meeting.id, keypad) is not None:
+        raise Conflict(f"Keypad {keypad} is already registered in this meeting.")
+    taken = select(Keypad).where(
+        Keypad.meeting_id == meeting.id, Keypad.label == label, col(Keypad.revoked).is_(False)
+    )
+    if session.exec(taken).first() is not None:
+        raise Conflict(f"Label {label} is already on another keypad; swap it instead.")
+    voter = join(session, meeting)
+    declare_segments(session, meeting, voter, segments)
+    assert voter.id is not None
+    row = Keypad(meeting_id=meeting.id, keypad=keypad, label=label, voter_id=voter.id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def swap(session: Session, meeting: Meeting, label: str, new_keypad: str) -> Keypad:
+    """A keypad was lost: the voter behind `label` now votes with `new_keypad`."""
+    assert meeting.id is not None
+    new_keypad = _clean(new_keypad, "The new keypad id")
+    q = select(Keypad).where(
+        Keypad.meeting_id == meeting.id, Keypad.label == label, col(Keypad.revoked).is_(False)
+    )
+    old = session.exec(q).first()
+    if old is None:
+        raise NotFound(f"No keypad has the label {label}.")
+    if _find(session, meeting.id, new_keypad) is not None:
+        raise Conflict(f"Keypad {new_keypad} is already registered in this meeting.")
+    old.revoked = True
+    row = Keypad(meeting_id=meeting.id, keypad=new_keypad, label=label, voter_id=old.voter_id)
+    session.add_all([old, row])
+    session.flush()
+    return row
+
+
+def revoke(session: Session, meeting: Meeting, keypad: str) -> None:
+    assert meeting.id is not None
+    row = _find(session, meeting.id, keypad)
+    if row is None:
+        raise NotFound(f"Keypad {keypad} is not registered in this meeting.")
+    row.revoked = True
+    session.add(row)
+
+
+def import_csv(session: Session, meeting: Meeting, text: str, filename: str) -> int:
+    """`keypad,label,segments` rows (segments joined by ';'); all or nothing, errors by line."""
+    assert meeting.id is not None
+    known = {s.key for s in segments_of(session, meeting.id)}
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    if header is None or tuple(h.strip() for h in header) != CSV_HEADER:
+        raise BadInput(f"{filename}:1: the header must be {','.join(CSV_HEADER)}")
+    problems: list[str] = []
+    rows: list[tuple[str, str, list[str]]] = []
+    for line, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(CSV_HEADER):
+            problems.append(f"{filename}:{line}: expected 3 columns, found {len(cells)}")
+            continue
+        segments = [s.strip() for s in cells[2].split(";") if s.strip()]
+        unknown = [s for s in segments if s not in known]
+        if unknown:
+            problems.append(f"{filename}:{line}: unknown segment {', '.join(unknown)}")
+            continue
+        rows.append((cells[0], cells[1], segments))
+    if problems:
+        raise BadInput("\n".join(problems[:50]))
+    for line, (keypad, label, segments) in enumerate(rows, start=2):
+        try:
+            register(session, meeting, keypad, label, segments)
+        except (BadInput, Conflict) as e:
+            raise BadInput(f"{filename}:{line}: {e.message}") from None
+    return len(rows)
+
+
+def registry(session: Session, meeting_id: int) -> dict[str, tuple[int, bool]]:
+    """keypad id -> (voter id, revoked), for the press path's in-memory lookup."""
+    q = select(Keypad.keypad, Keypad.voter_id, Keypad.revoked).where(
+        Keypad.meeting_id == meeting_id
+    )
+    return {k: (v, r) for k, v, r in session.exec(q)}
