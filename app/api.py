@@ -16,7 +16,6 @@ from app import auth, protocol
 from app.ballots import CastRequest
 from app.deps import ServicesDep, attendee, join_attendee
 from app.errors import BadInput, NotJoined
-from app.rounds import room_state
 from app.voters import declare_segments, you_view
 
 router = APIRouter(prefix="/api")
@@ -43,9 +42,8 @@ async def meeting_state(request: Request, code: str, services: ServicesDep) -> d
         with services.session() as session:
             meeting, voter = attendee(request, session, code)
             assert meeting.id is not None
-            state = room_state(session, meeting.id, services.join_url(meeting.code))
-            state["you"] = you_view(session, meeting.id, voter)
-            return state
+            you = you_view(session, meeting.id, voter)
+        return {**services.room_state(meeting.id), "you": you}
 
     return await asyncio.to_thread(read)
 
@@ -64,7 +62,7 @@ async def join_meeting(
 
     meeting_id, new, result = await asyncio.to_thread(write)
     if new:
-        services.hub.changed(meeting_id)
+        services.changed(meeting_id)
     return result
 
 

@@ -3,6 +3,8 @@
     covote serve  [--host H] [--port P] [--data DIR] [--public-url URL] [--database-url URL]
     covote demo   (same options; also creates the sample meeting if it is not there yet)
     covote recount BALLOTS.csv --meeting MEETING.json
+    covote keypads monitor URL [--arm N] [--limit N] [--duration S]
+    covote keypads record URL FILE [--note TEXT] [--arm N] [--limit N] [--duration S]
 
 Exit codes: 0 success, 2 bad input (with file, line and reason on stderr).
 """
@@ -27,6 +29,13 @@ def _server_args(p: argparse.ArgumentParser) -> None:
         "--database-url", default=None, help="e.g. postgresql://host/db (default SQLite)"
     )
     p.add_argument("--broadcast-url", default=None, help="redis://host for several processes")
+    p.add_argument(
+        "--keypads",
+        action="append",
+        default=None,
+        metavar="URL",
+        help="keypad receiver to supervise, e.g. serial:///dev/ttyACM0 (repeatable)",
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -37,6 +46,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "public_url": args.public_url,
         "database_url": args.database_url,
         "broadcast_url": args.broadcast_url,
+        "keypad_urls": args.keypads,
     }
     return Settings(**{k: v for k, v in overrides.items() if v is not None}).with_secrets()
 
@@ -118,9 +128,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     rc = sub.add_parser("recount", help="recount a ballot file offline; prints JSON")
     rc.add_argument("ballots", type=Path, help="ballot CSV exported from Covote")
     rc.add_argument("--meeting", type=Path, required=True, help="meeting JSON exported from Covote")
+    kp = sub.add_parser("keypads", help="check a keypad receiver before a meeting")
+    kp_sub = kp.add_subparsers(dest="action", required=True)
+    for name, text in (
+        ("monitor", "print decoded presses as JSON lines"),
+        ("record", "record a kpcap/1 capture file"),
+    ):
+        action = kp_sub.add_parser(name, help=text)
+        action.add_argument("url", help="receiver URL, e.g. serial:///dev/ttyACM0 or sim://")
+        if name == "record":
+            action.add_argument("file", type=Path, help="kpcap/1 file to write")
+            action.add_argument("--note", default=None, help="a note stored in the capture")
+        action.add_argument("--arm", type=int, default=None, help="open a vote with N choices")
+        action.add_argument("--limit", type=int, default=None, help="stop after N presses")
+        action.add_argument("--duration", type=float, default=None, help="stop after S seconds")
     args = parser.parse_args(argv)
     if args.command == "recount":
         return recount(args.ballots, args.meeting)
+    if args.command == "keypads":
+        from hardware import cli as hw
+
+        limits = {"arm": args.arm, "limit": args.limit, "duration": args.duration}
+        if args.action == "monitor":
+            return hw.monitor(args.url, sys.stdout, err=sys.stderr, **limits)
+        return hw.record(args.url, args.file, note=args.note, err=sys.stderr, **limits)
     return serve(_settings(args), with_demo=args.command == "demo")
 
 

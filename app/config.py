@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     resync_s: float = Field(default=3.0, gt=0)
     # What phones are told to open; None = http://<LAN address>:<port>
     public_url: str | None = None
+    # Keypad receivers to supervise from the start (more can be added in the console), e.g.
+    # ["serial:///dev/ttyACM0", "sim://?keypads=30"]. See hardware/urls.py.
+    keypad_urls: list[str] = Field(default_factory=list)
     host: str = "0.0.0.0"
     port: int = 8000
 

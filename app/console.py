@@ -42,20 +42,21 @@ def _flash(request: Request, message: str) -> None:
     auth.session_of(request)["flash"] = message
 
 
-def _page(request: Request, template: str, context: dict[str, Any]) -> Response:
+def page(request: Request, template: str, context: dict[str, Any]) -> Response:
     return render(
         request, template, {"flash": auth.session_of(request).pop("flash", None), **context}
     )
 
 
-async def _form(request: Request) -> FormData:
+async def facilitator_form(request: Request) -> FormData:
+    """The posted form, once the sender is the facilitator and the CSRF token matches."""
     auth.require_facilitator(request)
     form = await request.form()
     auth.check_csrf(request, form.get("csrf"))
     return form
 
 
-async def _upload_text(form: FormData, field: str) -> tuple[str, str]:
+async def upload_text(form: FormData, field: str) -> tuple[str, str]:
     upload = form.get(field)
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise BadInput("Choose a file to import.")
@@ -67,7 +68,7 @@ async def _upload_text(form: FormData, field: str) -> tuple[str, str]:
         raise BadInput(f"{upload.filename} is not UTF-8 text.") from None
 
 
-async def _act(
+async def act(
     request: Request,
     services: Services,
     meeting_id: int,
@@ -81,7 +82,7 @@ async def _act(
             return change(session, meetings.get_meeting(session, meeting_id))
 
     _flash(request, await asyncio.to_thread(write))
-    services.hub.changed(meeting_id)
+    services.changed(meeting_id)
     return RedirectResponse(f"/console/{meeting_id}{back}", status_code=303)
 
 
@@ -97,7 +98,7 @@ def _read(services: Services, fn: Callable[[Session], Any]) -> Any:
 async def console_home(request: Request, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
     items = await asyncio.to_thread(_read, services, meetings.list_meetings)
-    return _page(request, "console/home.html", {"meetings": items})
+    return page(request, "console/home.html", {"meetings": items})
 
 
 async def _create(request: Request, services: Services, mf: records.MeetingFile) -> Response:
@@ -114,7 +115,7 @@ async def _create(request: Request, services: Services, mf: records.MeetingFile)
 
 @router.post("/console/meetings")
 async def create_meeting(request: Request, services: ServicesDep) -> Response:
-    form = await _form(request)
+    form = await facilitator_form(request)
     try:
         mf = records.MeetingFile(
             title=str(form.get("title", "")).strip(), segments=[], proposals=[]
@@ -126,8 +127,8 @@ async def create_meeting(request: Request, services: ServicesDep) -> Response:
 
 @router.post("/console/import")
 async def import_meeting(request: Request, services: ServicesDep) -> Response:
-    form = await _form(request)
-    filename, text = await _upload_text(form, "file")
+    form = await facilitator_form(request)
+    filename, text = await upload_text(form, "file")
     try:
         mf = records.parse_meeting(text, filename=filename)
     except records.RecordError as e:
@@ -137,7 +138,7 @@ async def import_meeting(request: Request, services: ServicesDep) -> Response:
 
 @router.post("/console/demo")
 async def create_demo(request: Request, services: ServicesDep) -> Response:
-    await _form(request)
+    await facilitator_form(request)
     return await _create(request, services, demo.riverside())
 
 
@@ -163,27 +164,37 @@ def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
 async def console_meeting(request: Request, meeting_id: int, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
     ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
-    return _page(request, "console/meeting.html", ctx)
+    return page(request, "console/meeting.html", ctx)
 
 
 @router.post("/console/{meeting_id}/rounds")
 async def open_round(request: Request, meeting_id: int, services: ServicesDep) -> Response:
-    keys = [str(k) for k in (await _form(request)).getlist("proposal")]
+    form = await facilitator_form(request)
+    keys = [str(k) for k in form.getlist("proposal")]
+    with_keypads = checked(form, "keypads")
 
     def change(session: Session, meeting: Meeting) -> str:
-        rnd = rounds.open_round(session, meeting, keys)
-        return f"Round {rnd.number} is open on {len(rnd.proposal_keys)} proposal(s)."
+        rnd = rounds.open_round(session, meeting, keys, keypads=with_keypads)
+        how = " Keypads vote one proposal at a time." if with_keypads else ""
+        return f"Round {rnd.number} is open on {len(rnd.proposal_keys)} proposal(s).{how}"
 
-    return await _act(request, services, meeting_id, change)
+    response = await act(request, services, meeting_id, change)
+    if with_keypads:
+        services.desk.serve(meeting_id)
+    return response
 
 
 @router.post("/console/{meeting_id}/rounds/{number}/{action}")
 async def round_action(
     request: Request, meeting_id: int, number: int, action: str, services: ServicesDep
 ) -> Response:
-    await _form(request)
+    form = await facilitator_form(request)
 
     def change(session: Session, meeting: Meeting) -> str:
+        if action == "step":
+            index = _int_field(form, "index", "The proposal number") - 1
+            rnd = rounds.step_keypads(session, meeting, number, index)
+            return f"Keypads now vote on proposal {index + 1} of {len(rnd.proposal_keys)}."
         if action == "close":
             rounds.close_round(session, meeting, number)
             return f"Round {number} is closed. Results are hidden until you reveal them."
@@ -194,7 +205,7 @@ async def round_action(
             )
         raise BadInput(f"Unknown round action {action!r}.")
 
-    return await _act(request, services, meeting_id, change)
+    return await act(request, services, meeting_id, change)
 
 
 @router.get("/console/{meeting_id}/rounds/{number}")
@@ -214,7 +225,7 @@ async def round_results(
                 "results": rounds.results_view(session, meeting, rnd),
             }
 
-    return _page(request, "console/round.html", await asyncio.to_thread(read))
+    return page(request, "console/round.html", await asyncio.to_thread(read))
 
 
 # --- one meeting: set-up ----------------------------------------------------------------------
@@ -226,10 +237,10 @@ async def console_setup(request: Request, meeting_id: int, services: ServicesDep
     ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
     edit = request.query_params.get("edit")
     ctx["editing"] = next((p for p in ctx["proposals"] if p.key == edit), None)
-    return _page(request, "console/setup.html", ctx)
+    return page(request, "console/setup.html", ctx)
 
 
-def _checked(form: FormData, name: str) -> bool:
+def checked(form: FormData, name: str) -> bool:
     return form.get(name) in ("on", "true", "1", "yes")
 
 
@@ -242,7 +253,7 @@ def _int_field(form: FormData, name: str, label: str) -> int:
 
 @router.post("/console/{meeting_id}/settings")
 async def save_settings(request: Request, meeting_id: int, services: ServicesDep) -> Response:
-    form = await _form(request)
+    form = await facilitator_form(request)
     ratio = _int_field(form, "ratio", "R")
     group_min = _int_field(form, "group_min", "m")
 
@@ -253,16 +264,16 @@ async def save_settings(request: Request, meeting_id: int, services: ServicesDep
             title=str(form.get("title", "")).strip(),
             ratio=ratio,
             group_min=group_min,
-            results_hidden=_checked(form, "results_hidden"),
+            results_hidden=checked(form, "results_hidden"),
         )
         return "Settings saved."
 
-    return await _act(request, services, meeting_id, change, "/setup")
+    return await act(request, services, meeting_id, change, "/setup")
 
 
 @router.post("/console/{meeting_id}/segments")
 async def save_segment(request: Request, meeting_id: int, services: ServicesDep) -> Response:
-    form = await _form(request)
+    form = await facilitator_form(request)
 
     def change(session: Session, meeting: Meeting) -> str:
         seg = meetings.save_segment(
@@ -270,24 +281,24 @@ async def save_segment(request: Request, meeting_id: int, services: ServicesDep)
             meeting,
             key=str(form.get("key", "")).strip(),
             label=str(form.get("label", "")).strip(),
-            protects=not _checked(form, "never_protects"),
+            protects=not checked(form, "never_protects"),
         )
         return f"Segment “{seg.label}” saved."
 
-    return await _act(request, services, meeting_id, change, "/setup")
+    return await act(request, services, meeting_id, change, "/setup")
 
 
 @router.post("/console/{meeting_id}/segments/{key}/delete")
 async def delete_segment(
     request: Request, meeting_id: int, key: str, services: ServicesDep
 ) -> Response:
-    await _form(request)
+    await facilitator_form(request)
 
     def change(session: Session, meeting: Meeting) -> str:
         meetings.delete_segment(session, meeting, key)
         return f"Segment {key} removed."
 
-    return await _act(request, services, meeting_id, change, "/setup")
+    return await act(request, services, meeting_id, change, "/setup")
 
 
 def _amount(form: FormData, name: str, label: str) -> int | float | None:
@@ -306,7 +317,7 @@ def _amount(form: FormData, name: str, label: str) -> int | float | None:
 
 @router.post("/console/{meeting_id}/proposals")
 async def save_proposal(request: Request, meeting_id: int, services: ServicesDep) -> Response:
-    form = await _form(request)
+    form = await facilitator_form(request)
     try:
         pf = records.ProposalFile(
             id=str(form.get("key", "")).strip(),
@@ -324,28 +335,28 @@ async def save_proposal(request: Request, meeting_id: int, services: ServicesDep
         meetings.save_proposal(session, meeting, pf)
         return f"Proposal “{pf.title}” saved."
 
-    return await _act(request, services, meeting_id, change, "/setup")
+    return await act(request, services, meeting_id, change, "/setup")
 
 
 @router.post("/console/{meeting_id}/proposals/{key}/delete")
 async def delete_proposal(
     request: Request, meeting_id: int, key: str, services: ServicesDep
 ) -> Response:
-    await _form(request)
+    await facilitator_form(request)
 
     def change(session: Session, meeting: Meeting) -> str:
         meetings.delete_proposal(session, meeting, key)
         return f"Proposal {key} removed."
 
-    return await _act(request, services, meeting_id, change, "/setup")
+    return await act(request, services, meeting_id, change, "/setup")
 
 
 @router.post("/console/{meeting_id}/proposals.csv")
 async def import_proposals_csv(
     request: Request, meeting_id: int, services: ServicesDep
 ) -> Response:
-    form = await _form(request)
-    filename, text = await _upload_text(form, "file")
+    form = await facilitator_form(request)
+    filename, text = await upload_text(form, "file")
 
     def change(session: Session, meeting: Meeting) -> str:
         assert meeting.id is not None
@@ -356,7 +367,7 @@ async def import_proposals_csv(
             raise BadInput(str(e)) from None
         return f"Imported {meetings.import_proposals(session, meeting, parsed)} proposal(s)."
 
-    return await _act(request, services, meeting_id, change, "/setup")
+    return await act(request, services, meeting_id, change, "/setup")
 
 
 # --- exports ----------------------------------------------------------------------------------

@@ -14,13 +14,14 @@ from sqlmodel import Session
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 
-from app import auth, i18n
+from app import auth, i18n, rounds
 from app.ballots import BallotWriter, CastRequest, Receipt
 from app.config import Settings
 from app.db import transaction
 from app.hub import Hub
-from app.meetings import meeting_by_code
+from app.meetings import get_meeting, meeting_by_code
 from app.models import Meeting, Voter
+from app.receivers import KeypadDesk
 from app.voters import find_voter, join
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -33,6 +34,7 @@ class Services:
     engine: Engine
     hub: Hub
     writer: BallotWriter
+    desk: KeypadDesk
     base_url: str  # what phones are told to open, e.g. http://192.168.1.20:8000
 
     def join_url(self, code: str) -> str:
@@ -43,6 +45,19 @@ class Services:
         receipt = await self.writer.cast(req)
         self.hub.changed(req.meeting_id)
         return receipt
+
+    def room_state(self, meeting_id: int) -> dict[str, Any]:
+        """The live state of a meeting (blocking: the hub calls it in a worker thread)."""
+        with self.session() as session:
+            meeting = get_meeting(session, meeting_id)
+            state = rounds.room_state(session, meeting_id, self.join_url(meeting.code))
+        state["keypad_prompt"] = self.desk.prompt(meeting_id)
+        return state
+
+    def changed(self, meeting_id: int) -> None:
+        """After a commit that changes a meeting: projectors, phones and the keypad desk."""
+        self.hub.changed(meeting_id)
+        self.desk.invalidate(meeting_id)
 
     def session(self) -> AbstractContextManager[Session]:
         return transaction(self.engine)

@@ -1,14 +1,20 @@
 """Languages: gettext catalogues (Babel) under app/translations, chosen per request.
 
 The chosen locale comes from `?lang=` (remembered in a cookie), else the `lang` cookie, else the
-browser's Accept-Language, else English. Templates call `_()`; the strings JavaScript shows are
-rendered into the page by the template, so they go through the same catalogues.
+browser's Accept-Language, else English. `?lang=cy+en` (a bilingual projector) takes its first
+language for the page. Templates call `_()`; the strings JavaScript shows are rendered into the
+page by the template, so they go through the same catalogues. `_` is a `Translator`, so a
+template can also reach another language's strings (`_.for_locale("cy")`) and the language
+names for a language switch (`_.languages`).
+
+Python code marks messages it hands to templates with `N_()` (a no-op the extractor knows), and
+the template translates them: `{{ _(message) }}`. Catalogues are built with `scripts/i18n`.
 """
 
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable
+import re
 from functools import cache
 from pathlib import Path
 
@@ -17,6 +23,13 @@ from starlette.requests import HTTPConnection
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 DEFAULT_LOCALE = "en"
+# Each language's own name for itself, as a language switch shows it.
+LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}
+
+
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
+    """Mark a message for extraction without translating it (templates translate it later)."""
+    return message
 
 
 @cache
@@ -27,26 +40,55 @@ def available() -> tuple[str, ...]:
 
 @cache
 def translations(locale: str) -> gettext.NullTranslations:
-    if locale == DEFAULT_LOCALE:
+    if locale not in available():
         return gettext.NullTranslations()
+    # The English catalogue (if any) only holds corrections of the source wording.
     return Translations.load(str(TRANSLATIONS), [locale])
 
 
-def gettext_for(locale: str) -> Callable[..., str]:
+class Translator:
     """`_("Round %(n)s", n=2)`: translate, then fill the named placeholders."""
-    tr = translations(locale)
 
-    def _(message: str, **values: object) -> str:
-        text = tr.gettext(message)
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+        self._tr = translations(locale)
+
+    def __call__(self, message: str, **values: object) -> str:
+        text = self._tr.gettext(message)
         return text % values if values else text
 
-    return _
+    def for_locale(self, locale: str) -> Translator:
+        return gettext_for(locale)
+
+    @property
+    def available(self) -> tuple[str, ...]:
+        return available()
+
+    @property
+    def languages(self) -> list[tuple[str, str]]:
+        """(locale, its own name) for every language with a catalogue, English first."""
+        return [(loc, LANGUAGE_NAMES.get(loc, loc)) for loc in available()]
+
+
+@cache
+def gettext_for(locale: str) -> Translator:
+    return Translator(locale)
+
+
+def requested(value: str | None) -> list[str]:
+    """The available locales a `?lang=` value names, in order: "cy", "en+cy", "cy,en"."""
+    out: list[str] = []
+    for part in re.split(r"[\s+,]+", (value or "").strip().lower()):
+        if part in available() and part not in out:
+            out.append(part)
+    return out
 
 
 def choose_locale(conn: HTTPConnection) -> str:
     for candidate in (conn.query_params.get("lang"), conn.cookies.get("lang")):
-        if candidate in available():
-            return candidate
+        chosen = requested(candidate)
+        if chosen:
+            return chosen[0]
     for part in conn.headers.get("accept-language", "").split(","):
         tag = part.split(";")[0].strip().lower().split("-")[0]
         if tag in available():

@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -17,15 +16,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import api, console, netinfo, pages, ws
+from app import api, console, console_keypads, netinfo, pages, ws
 from app.ballots import BallotWriter
 from app.broadcast import open_broadcast
 from app.config import Settings
-from app.db import create_schema, make_engine, transaction
+from app.db import create_schema, make_engine
 from app.deps import Services, render
 from app.errors import CovoteError, PayloadTooLarge
 from app.hub import Hub
-from app.rounds import room_state
+from app.receivers import KeypadDesk
 
 log = logging.getLogger(__name__)
 
@@ -39,30 +38,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.resolved_database_url())
         create_schema(engine)
         base_url = settings.public_url or netinfo.lan_base_url(settings.port)
-        services_ref: list[Services] = []
-
-        def render_state(meeting_id: int) -> dict[str, Any]:
-            with transaction(engine) as session:
-                state = room_state(session, meeting_id, "")
-            state["meeting"]["join_url"] = services_ref[0].join_url(state["meeting"]["code"])
-            return state
-
+        # The hub and the desk call back into `services`, which is bound just below.
         hub = Hub(
-            render_state,
+            lambda meeting_id: services.room_state(meeting_id),
             tick_hz=settings.tick_hz,
             direct_backlog=settings.ws_direct_backlog,
             broadcast=open_broadcast(settings.broadcast_url),
             resync_s=settings.resync_s if settings.broadcast_url else None,
         )
         writer = BallotWriter(engine, batch_max=settings.commit_batch_max)
-        services = Services(settings, engine, hub, writer, base_url.rstrip("/"))
-        services_ref.append(services)
+        desk = KeypadDesk(engine, lambda req: services.cast(req), hub.changed)
+        services = Services(settings, engine, hub, writer, desk, base_url.rstrip("/"))
         app.state.services = services
         await hub.start()
         writer.start()
+        await desk.start(settings.keypad_urls)
         try:
             yield
         finally:
+            await desk.aclose()
             await hub.aclose()
             await writer.aclose()
             engine.dispose()
@@ -80,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(console.router)
+    app.include_router(console_keypads.router)
     app.add_api_websocket_route("/ws/m/{code}", ws.meeting_socket)
     app.add_exception_handler(CovoteError, _render_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
@@ -88,7 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    accept = request.headers.get("accept", "")
+    return request.url.path.startswith("/api/") or accept.startswith("application/json")
 
 
 async def _render_error(request: Request, exc: CovoteError) -> Response:

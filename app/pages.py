@@ -25,7 +25,6 @@ from app.deps import Services, ServicesDep, attendee, join_attendee, render
 from app.errors import BadInput, NotFound, NotJoined
 from app.meetings import meeting_by_code, normalise_code
 from app.models import Voter
-from app.rounds import room_state
 from app.tally import Mark
 from app.voters import declare_segments, you_view
 
@@ -67,10 +66,10 @@ def _phone_context(
         else:
             (meeting, voter), joined = attendee(request, session, code), False
         assert meeting.id is not None
-        state = room_state(session, meeting.id, services.join_url(meeting.code))
         you = you_view(session, meeting.id, voter)
+    state = services.room_state(meeting.id)
     if joined:  # only a new voter changes what the room sees (the present count)
-        services.hub.changed(meeting.id)
+        services.changed(meeting.id)
     rnd = state["round"]
     ballot = you["ballot"]
     marks = ballot["marks"] if ballot and rnd and ballot["round"] == rnd["id"] else {}
@@ -149,7 +148,7 @@ async def projector(request: Request, code: str, services: ServicesDep) -> Respo
         with services.session() as session:
             meeting = meeting_by_code(session, code)
             assert meeting.id is not None
-            return room_state(session, meeting.id, services.join_url(meeting.code))
+        return services.room_state(meeting.id)
 
     state = await asyncio.to_thread(read)
     return render(request, "projector.html", {"state": state})

@@ -37,7 +37,9 @@ def current_round(session: Session, meeting: Meeting) -> Round | None:
     return session.get(Round, meeting.current_round_id) if meeting.current_round_id else None
 
 
-def open_round(session: Session, meeting: Meeting, keys: list[str]) -> Round:
+def open_round(
+    session: Session, meeting: Meeting, keys: list[str], *, keypads: bool = False
+) -> Round:
     assert meeting.id is not None
     if not keys:
         raise BadInput("Choose at least one proposal for the round.")
@@ -50,7 +52,10 @@ def open_round(session: Session, meeting: Meeting, keys: list[str]) -> Round:
     number = 1 + max((r.number for r in rounds_of(session, meeting.id)), default=0)
     chosen = set(keys)
     rnd = Round(
-        meeting_id=meeting.id, number=number, proposal_keys=[k for k in known if k in chosen]
+        meeting_id=meeting.id,
+        number=number,
+        proposal_keys=[k for k in known if k in chosen],
+        keypad_step=0 if keypads else None,
     )
     session.add(rnd)
     session.flush()
@@ -65,6 +70,18 @@ def close_round(session: Session, meeting: Meeting, number: int) -> Round:
         raise Conflict(f"Round {number} is already closed.")
     rnd.status = "closed"
     rnd.closed_at = utcnow()
+    session.add(rnd)
+    return rnd
+
+
+def step_keypads(session: Session, meeting: Meeting, number: int, index: int) -> Round:
+    """Put proposal `index` (0-based) of a keypad round on the projector for keypads."""
+    rnd = get_round(session, meeting, number)
+    if rnd.status != "open" or rnd.keypad_step is None:
+        raise Conflict(f"Round {number} is not an open keypad round.")
+    if not 0 <= index < len(rnd.proposal_keys):
+        raise BadInput(f"Round {number} has proposals 1 to {len(rnd.proposal_keys)}.")
+    rnd.keypad_step = index
     session.add(rnd)
     return rnd
 
@@ -188,6 +205,8 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, An
             "number": rnd.number,
             "status": rnd.status,
             "revealed": results_visible(meeting, rnd),
+            # In a keypad round, the proposal keypads vote on now (0-based), else None.
+            "keypad_step": rnd.keypad_step if rnd.status == "open" else None,
             "proposals": [_proposal_view(by_key[k]) for k in rnd.proposal_keys],
         }
         if results_visible(meeting, rnd):

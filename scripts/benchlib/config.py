@@ -45,6 +45,7 @@ class BenchConfig:
     results_dir: Path | None
     skip_baseline: bool = False
     memprobe: bool = False
+    gcprobe: bool = False
     profile_gil: bool = False  # py-spy --gil: only the thread holding the GIL (about CPU time)
     work_dir: Path | None = None  # None = a temporary directory, removed afterwards
 
@@ -145,6 +146,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         help="run Covote under tracemalloc and list what each connected phone allocates "
         "(RSS figures of such a run are not comparable)",
     )
+    p.add_argument(
+        "--gcprobe",
+        action="store_true",
+        help="run Covote with a gc callback and report garbage-collector pauses per phase",
+    )
     p.add_argument("--work-dir", type=Path, help="keep server logs and data here (debugging)")
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
     a = p.parse_args(argv)
@@ -171,6 +177,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     if a.profile_gil:
         cfg.profile = True
     cfg.work_dir = a.work_dir
+    cfg.gcprobe = a.gcprobe
+    if cfg.gcprobe and cfg.memprobe:
+        p.error("--gcprobe and --memprobe cannot be combined")
     if a.no_save:
         cfg.results_dir = None
     for name in ("ingest_phones", "latency_phones", "memory_phones", "latency_rounds"):

@@ -50,7 +50,9 @@ perf = time.perf_counter
 
 def server(cfg: BenchConfig, data_dir: Path, log_dir: Path, key: str) -> ServerProc:
     port = free_port()
-    entry = "benchlib.memprobe" if cfg.memprobe else "app.cli"
+    entry = (
+        "benchlib.memprobe" if cfg.memprobe else "benchlib.gcprobe" if cfg.gcprobe else "app.cli"
+    )
     argv = [
         sys.executable, "-m", entry, "serve",
         "--host", "127.0.0.1", "--port", str(port),
@@ -61,8 +63,9 @@ def server(cfg: BenchConfig, data_dir: Path, log_dir: Path, key: str) -> ServerP
     env = {"COVOTE_FACILITATOR_KEY": key}
     if cfg.tick_hz is not None:
         env["COVOTE_TICK_HZ"] = str(cfg.tick_hz)
-    if cfg.memprobe:
+    if cfg.memprobe or cfg.gcprobe:
         env["BENCH_MEMPROBE_DIR"] = str(log_dir / "memprobe")
+        env["BENCH_GCPROBE_FILE"] = str(log_dir / "gc.json")
         env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT / "scripts"), *filter(None, [os.environ.get("PYTHONPATH")])]
         )
@@ -193,6 +196,7 @@ class Run:
         self.checks = {"rounds": 0, "acked_checked": 0, "missing": 0, "wrong_marks": 0,
                        "extra_rows": 0}  # fmt: skip
         self.notes: list[str] = out.setdefault("notes", [])
+        self.phases: dict[str, tuple[float, float]] = {}  # perf_counter spans, for --gcprobe
         assert srv.proc is not None
         self.proc = srv.proc
 
@@ -317,6 +321,7 @@ class Run:
         connect_s = await self.ensure_connected(n)
         await asyncio.sleep(cfg.settle_s)
         win = meter.stop()
+        self.phases["connect"] = (meter.t0, meter.t0 + win.wall)
         self.stop_sampler(sampler, "connect")
         rss_connected = rss(self.proc)
         await self.probe()
@@ -333,6 +338,7 @@ class Run:
         await self.recast_for(self.phones[0], cfg.traffic_s, per_s=10.0)
         await asyncio.sleep(0.3)
         twin = meter.stop()
+        self.phases["traffic"] = (meter.t0, meter.t0 + twin.wall)
         frames = self.snapshots_received() - frames0
         rss_traffic = rss(self.proc)
         out["phones"] = n
@@ -493,6 +499,7 @@ class Run:
                 results = [f.result() if f.done() and not f.exception() else None
                            for _, _, f in pending]  # fmt: skip
             windows.append(meter.stop())
+            self.phases[f"latency-{r + 1}"] = (meter.t0, meter.t0 + windows[-1].wall)
             proj.track = None
             gaps += [b - a for a, b in itertools.pairwise(proj.arrivals)]
             proj.arrivals = None
@@ -551,6 +558,7 @@ class Run:
         meter = Meter(self.proc)
         await self.recast_for(self.phones[0], cfg.fanout_s, per_s=20.0)
         win = meter.stop()
+        self.phases[f"fanout-{sockets}"] = (meter.t0, meter.t0 + win.wall)
         return win, self.snapshots_received() - frames0
 
     # --- (1) ingest -----------------------------------------------------------------------
@@ -607,6 +615,7 @@ class Run:
         await asyncio.sleep(cfg.ingest_s)
         measuring = False
         win = meter.stop()
+        self.phases["ingest"] = (meter.t0, meter.t0 + win.wall)
         frames = self.snapshots_received() - frames0
         self.stop_sampler(sampler, "ingest")
         stop = True
@@ -658,9 +667,12 @@ class Run:
 
 
 async def run(cfg: BenchConfig, srv: ServerProc, data_dir: Path, key: str,
-              out: dict[str, Any], log_dir: Path) -> Run:  # fmt: skip
+              out: dict[str, Any], log_dir: Path,
+              phases: dict[str, tuple[float, float]] | None = None) -> Run:  # fmt: skip
     Phone.dropped = 0
     r = Run(cfg, srv, data_dir, key, out, log_dir)
+    if phases is not None:
+        r.phases = phases
     await r.set_up()
     try:
         await r.memory()

@@ -112,6 +112,11 @@ def table(r: dict[str, Any]) -> str:
         _met(r, "projector_p99_ms"),
     )
     row(
+        "    projector frame interval p50 / p99 ms",
+        "",
+        f"{_f(r.get('projector_interval_p50_ms'))} / {_f(r.get('projector_interval_p99_ms'))}",
+    )
+    row(
         "    ack p50 / p99 ms at that rate",
         "",
         f"{_f(r.get('latency_ack_p50_ms'))} / {_f(r.get('latency_ack_p99_ms'))}",

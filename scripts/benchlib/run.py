@@ -89,13 +89,20 @@ async def _main(cfg: BenchConfig, work: Path, out: dict[str, Any]) -> None:
         srv = covote.server(cfg, data, logs, key)
         log("covote: starting `covote serve` on a fresh SQLite data dir")
         srv.start()
+        phases: dict[str, tuple[float, float]] = {}
         try:
             await srv.wait_ready(180 if cfg.memprobe else 30)
-            await covote.run(cfg, srv, data, key, out, logs)
+            await covote.run(cfg, srv, data, key, out, logs, phases)
         finally:
             rc = srv.stop()
             if rc not in (0, None, -2, -15):  # uvicorn re-raises SIGINT after a clean shutdown
                 out["notes"].append(f"covote server exited with {rc}; log tail: {srv.tail(5)}")
+        if cfg.gcprobe and (logs / "gc.json").exists():
+            from benchlib.gcprobe import summarize
+
+            out["server_gc"] = summarize(logs / "gc.json", phases)
+            for name, g in out["server_gc"].items():
+                log(f"  gc during {name}: {g}")
         out["ballot_rows"] = await asyncio.to_thread(covote.count_rows, data / "covote.db")
 
 

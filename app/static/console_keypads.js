@@ -1,0 +1,76 @@
+/* Console keypad pages: refresh receivers/alerts/step counts; forward capture lines. */
+(function () {
+  "use strict";
+  function text(el, value) { if (el) el.textContent = value; }
+  function row(cells) {
+    var tr = document.createElement("tr");
+    cells.forEach(function (c) { var td = document.createElement("td"); td.textContent = c; tr.appendChild(td); });
+    return tr;
+  }
+  function render(s) {
+    var rx = document.getElementById("receivers");
+    if (rx && s.receivers.length) {
+      rx.textContent = "";
+      s.receivers.forEach(function (r) {
+        rx.appendChild(row([r.name, r.kind + (r.experimental ? " (experimental)" : ""), r.state,
+          String(r.presses), r.last_press_ago_s === null ? "—" : r.last_press_ago_s + " s", r.error || ""]));
+      });
+    }
+    if (s.last_press) text(document.getElementById("last-press"), s.last_press.keypad + " → " + s.last_press.key);
+    var alerts = document.getElementById("alerts");
+    if (alerts && s.alerts.length) {
+      alerts.textContent = "";
+      s.alerts.slice(0, 15).forEach(function (a) {
+        var li = document.createElement("li");
+        li.textContent = a.at + " " + a.keypad + ": " + a.message;
+        alerts.appendChild(li);
+      });
+    }
+    var step = document.getElementById("step-count");
+    if (step && s.step) {
+      var c = s.step.counts;
+      text(step, (c.want + c.dont_want + c.neutral) + " keypad votes on this proposal: " +
+        c.want + " WANT, " + c.dont_want + " DON'T WANT, " + c.neutral + " NEUTRAL");
+    }
+  }
+  var box = document.getElementById("keypad-status");
+  var stepEl = document.getElementById("step-count");
+  var url = box ? box.getAttribute("data-url")
+    : (stepEl ? "/console/" + stepEl.getAttribute("data-code") + "/keypads/status.json" : null);
+  if (url) {
+    var poll = function () {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (s) { if (s) render(s); })
+        .catch(function () {})
+        .then(function () { setTimeout(poll, 1000); });
+    };
+    poll();
+  }
+
+  var form = document.getElementById("capture");
+  if (form) {
+    var input = document.getElementById("capture-line");
+    var log = document.getElementById("capture-log");
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var line = input.value;
+      input.value = "";
+      if (!line.trim()) return;
+      fetch(form.getAttribute("data-url"), {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json",
+                   "X-Covote-CSRF": form.getAttribute("data-csrf") },
+        body: JSON.stringify({ line: line })
+      }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
+        .then(function (res) {
+          var li = document.createElement("li");
+          li.textContent = res[0] ? line + " ✓" : line + " — " + res[1].error.message;
+          log.insertBefore(li, log.firstChild);
+          text(document.getElementById("capture-status"), li.textContent);
+        })
+        .catch(function () { text(document.getElementById("capture-status"), "Not sent: connection lost."); });
+      input.focus();
+    });
+  }
+})();

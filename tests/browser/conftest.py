@@ -1,0 +1,236 @@
+"""Browser tests: Debian's Chromium driven by Playwright, against a real server in a thread.
+
+One browser and one server per test module (starting Chromium takes most of a second). Every
+test makes its own browser contexts: a context is a fresh profile (cookies, storage), so each
+phone is a separate attendee. Without a usable Chromium the tests skip with the reason
+(`scripts/test` installs Debian's `chromium` when it runs as root with apt-get).
+
+    COVOTE_SCREENSHOTS=1 scripts/test -k browser    also write docs/screenshots/*.png
+    COVOTE_CHROMIUM=/path/to/chrome                 another Chromium build
+
+axe-core (tests/browser/vendor/axe.min.js, MPL-2.0) checks every page the tests visit; its
+findings are summarised at the end of the test output ("axe-core accessibility summary").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import FACILITATOR_KEY, TIME_FACTOR, LiveServer, make_settings
+
+CHROMIUM = Path(os.environ.get("COVOTE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+TAKE_SCREENSHOTS = os.environ.get("COVOTE_SCREENSHOTS", "") not in ("", "0")
+AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
+# Playwright waits (ms) for things the server pushes: a tick is 20 ms here, so this is generous.
+WAIT_MS = int(10_000 * TIME_FACTOR)
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+def _browser_unavailable() -> str | None:
+    if not CHROMIUM.exists():
+        return (
+            f"no Chromium at {CHROMIUM}: scripts/test installs Debian's chromium when run as root "
+            "with apt-get; otherwise install it (apt-get install chromium) or set COVOTE_CHROMIUM"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as e:  # pragma: no cover - the test extras install it
+        return f"the playwright package is not installed ({e}): run scripts/install test"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium, once per module; skips the module's browser tests with the reason if absent."""
+    reason = _browser_unavailable()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000 * TIME_FACTOR
+        )
+    except Exception as e:
+        pw.stop()
+        pytest.skip(f"Playwright could not start {CHROMIUM}: {str(e).splitlines()[0]}")
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        pw.stop()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[LiveServer]:
+    """The app under uvicorn on SQLite, shared by a module's tests (each makes its own meeting)."""
+    with LiveServer(make_settings(tmp_path_factory.mktemp("browser"))) as server:
+        yield server
+
+
+class Contexts:
+    """Browser contexts for one test, closed at its end."""
+
+    def __init__(self, browser: Any, live: LiveServer) -> None:
+        self.browser = browser
+        self.live = live
+        self.opened: list[Any] = []
+
+    def new(self, **options: Any) -> Any:
+        ctx = self.browser.new_context(base_url=self.live.url, **options)
+        ctx.set_default_timeout(WAIT_MS)
+        self.opened.append(ctx)
+        return ctx
+
+    def phone(self, **options: Any) -> Any:
+        """A phone-sized touch screen: its own cookies, so its own attendee."""
+        return self.new(**{**PHONE, **options}).new_page()
+
+    def desktop(self, width: int = 1280, height: int = 900) -> Any:
+        return self.new(viewport={"width": width, "height": height}).new_page()
+
+    def facilitator(self) -> Any:
+        page = self.desktop()
+        page.goto(f"/facilitator?key={FACILITATOR_KEY}")
+        assert page.url.endswith("/console")
+        return page
+
+    def close(self) -> None:
+        for ctx in self.opened:
+            ctx.close()
+
+
+@pytest.fixture
+def contexts(browser: Any, live: LiveServer) -> Iterator[Contexts]:
+    c = Contexts(browser, live)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def screenshot(page: Any, name: str, *, full_page: bool = False) -> None:
+    """docs/screenshots/<name>.png, only when COVOTE_SCREENSHOTS is set (keeps the tree clean)."""
+    if not TAKE_SCREENSHOTS:
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page, animations="disabled")
+
+
+# ---- axe-core -------------------------------------------------------------------------------
+
+FAIL_IMPACTS = ("serious", "critical")
+
+
+@dataclass
+class AxeReport:
+    page: str
+    url: str
+    passes: int
+    violations: list[dict[str, Any]] = field(default_factory=list)
+
+    def count(self, impact: str) -> int:
+        return sum(1 for v in self.violations if v["impact"] == impact)
+
+    def line(self) -> str:
+        if not self.violations:
+            return f"{self.page}: no violations ({self.passes} rules passed)"
+        found = ", ".join(
+            f"{v['id']} [{v['impact']}] x{len(v['nodes'])}" for v in self.violations
+        )
+        return f"{self.page}: {found} ({self.passes} rules passed)"
+
+
+AXE_REPORTS: list[AxeReport] = []
+
+
+def axe(page: Any, name: str) -> AxeReport:
+    """Run axe-core on the page as it is now; fail on any serious or critical violation."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE_JS))
+    raw = page.evaluate(
+        """async () => {
+          const r = await axe.run(document, {resultTypes: ['violations']});
+          return {
+            passes: r.passes.length,
+            violations: r.violations.map(v => ({
+              id: v.id, impact: v.impact, help: v.help,
+              nodes: v.nodes.map(n => ({target: n.target.join(' '),
+                                       summary: n.failureSummary}))}))
+          };
+        }"""
+    )
+    report = AxeReport(name, page.url, raw["passes"], raw["violations"])
+    AXE_REPORTS.append(report)
+    print(f"axe {report.line()}")
+    bad = [v for v in report.violations if v["impact"] in FAIL_IMPACTS]
+    assert not bad, f"axe on {name} ({page.url}):\n" + json.dumps(bad, indent=1)[:6000]
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not AXE_REPORTS:
+        return
+    version = re.search(r"axe v([\d.]+)", AXE_JS.read_text(errors="replace")[:200])
+    terminalreporter.section(
+        f"axe-core {version.group(1) if version else ''} accessibility summary "
+        f"(fails on {' or '.join(FAIL_IMPACTS)})"
+    )
+    seen: dict[str, AxeReport] = {}
+    for report in AXE_REPORTS:
+        seen[report.page] = report  # the last run of each page
+    for report in seen.values():
+        terminalreporter.write_line(report.line())
+    total = {i: sum(r.count(i) for r in seen.values()) for i in ("critical", "serious", "moderate", "minor")}
+    terminalreporter.write_line(
+        f"{len(seen)} pages: "
+        + ", ".join(f"{n} {impact}" for impact, n in total.items())
+    )
+
+
+# ---- page helpers ---------------------------------------------------------------------------
+
+
+def api_state(page: Any, code: str) -> dict[str, Any]:
+    """GET /api/m/{code} with the page's cookies (so it includes this browser's `you`)."""
+    r = page.request.get(f"/api/m/{code}")
+    assert r.ok, r.text()
+    data: dict[str, Any] = r.json()
+    return data
+
+
+def wait_for(predicate: Callable[[], bool], what: str, timeout_s: float = WAIT_MS / 1000) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)

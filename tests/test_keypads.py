@@ -1,0 +1,229 @@
+"""Keypads in the room vote: registration, the projector-driven step, alerts, capture page."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.config import Settings
+from hardware.emulator import KplEmulator
+from tests.conftest import TIME_FACTOR, LiveServer, Meeting, Phone, csrf_of, make_settings
+
+KEYPAD_CSV = "keypad,label,segments\nkpl:0A0001,1,carer\nkpl:0A0002,2,\nkpl:0A0003,3,north\n"
+
+
+def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll until `check` returns something truthy (the keypad path is asynchronous)."""
+    deadline = time.monotonic() + timeout * TIME_FACTOR
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def import_keypads(meeting: Meeting, text: str = KEYPAD_CSV) -> httpx.Response:
+    return meeting.f.post(
+        f"/console/{meeting.id}/keypads/import",
+        data={"csrf": meeting.csrf},
+        files={"file": ("keypads.csv", text.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+
+
+def status(meeting: Meeting) -> dict[str, Any]:
+    return dict(meeting.f.get(f"/console/{meeting.id}/keypads/status.json").json())
+
+
+def capture(meeting: Meeting, line: str) -> httpx.Response:
+    return meeting.f.post(
+        f"/console/{meeting.id}/keypads/capture",
+        json={"line": line},
+        headers={"X-Covote-CSRF": meeting.csrf, "Accept": "application/json"},
+    )
+
+
+@pytest.fixture
+def emulator() -> Iterator[KplEmulator]:
+    with KplEmulator(heartbeat_s=0.5) as emu:
+        yield emu
+
+
+@pytest.fixture
+def settings(tmp_path: Path, emulator: KplEmulator) -> Settings:
+    """One KPL/1 receiver (emulated on a pty) plugged in from the start; SQLite."""
+    return make_settings(tmp_path, keypad_urls=[emulator.url])
+
+
+def test_keypad_presses_count_in_the_same_round_as_phones(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone], emulator: KplEmulator
+) -> None:
+    """A press counts for the proposal on the projector; a later press replaces it."""
+    assert import_keypads(meeting).status_code == 303
+    meeting.post("/rounds", proposal=["library", "respite"], keypads="on")
+    assert meeting.state()["round"]["keypad_step"] == 0
+    eventually(lambda: status(meeting)["receivers"][0]["state"] == "connected")
+    emulator.press("0A0001", "1", seq=1)  # library: WANT
+    emulator.press("0A0002", "2", seq=1)  # library: DON'T WANT
+    emulator.press("0A0002", "2", seq=1)  # radio retransmission: dropped
+    emulator.press("0A0001", "3", seq=2)  # changes library to NEUTRAL
+    eventually(lambda: (status(meeting)["step"] or {}).get("counts") == {"want": 0, "dont_want": 1,
+                                                              "neutral": 1})
+    meeting.post("/rounds/1/step", index="2")
+    assert meeting.state()["round"]["keypad_step"] == 1
+    emulator.press("0A0001", "1", seq=3)  # respite: WANT
+    emulator.press("0A0003", "2", seq=1)  # respite: DON'T WANT
+    phones().vote({"library": "want", "respite": "want"})
+    eventually(lambda: meeting.state()["turnout"]["voted"] == 4)
+    meeting.close_round(1)
+    meeting.reveal(1)
+    results = {p["id"]: p for p in meeting.state()["results"]["proposals"]}
+    assert (results["library"]["W"], results["library"]["D"], results["library"]["N"]) == (1, 1, 2)
+    assert (results["respite"]["W"], results["respite"]["D"], results["respite"]["N"]) == (2, 1, 1)
+    rows = meeting.f.get(f"/console/{meeting.id}/export/ballots.csv").text.splitlines()[1:]
+    assert sum(",keypad," in r for r in rows) == 3 * 2
+    assert any(",keypad,carer,respite,want" in r for r in rows)
+
+
+def test_unknown_and_revoked_keypads_count_nothing_and_raise_alerts(
+    meeting: Meeting, emulator: KplEmulator
+) -> None:
+    """Presses from a keypad nobody registered, or one revoked, are alerts, not votes."""
+    import_keypads(meeting)
+    meeting.post("/rounds", proposal=["library"], keypads="on")
+    emulator.press("FFFFFF", "1", seq=1)
+    alert = eventually(lambda: [a for a in status(meeting)["alerts"]
+                                if a["kind"] == "unknown_keypad"])
+    assert alert[0]["keypad"] == "kpl:FFFFFF"
+    meeting.post("/keypads/revoke", keypad="kpl:0A0002")
+    emulator.press("0A0002", "1", seq=1)
+    eventually(lambda: any(a["kind"] == "revoked" for a in status(meeting)["alerts"]))
+    assert meeting.state()["turnout"]["voted"] == 0
+
+
+def test_an_impossible_press_rate_is_ignored_and_alerted(meeting: Meeting) -> None:
+    """More presses per second than a hand can make: the extra ones are dropped, one alert."""
+    import_keypads(meeting, "keypad,label,segments\nwedge:7,7,\n")
+    meeting.post("/rounds", proposal=["library"], keypads="on")
+    for _ in range(12):
+        assert capture(meeting, "7 1").status_code == 200
+    alerts = [a for a in status(meeting)["alerts"] if a["kind"] == "press_rate"]
+    assert len(alerts) == 1
+
+
+def test_roll_call_binds_the_next_unregistered_keypad(meeting: Meeting) -> None:
+    """'Press any key now' registers the keypad pressed under the label, with segments."""
+    meeting.post("/keypads/rollcall", label="Seat 12", segment=["carer"])
+    assert capture(meeting, "0455 2").status_code == 200
+    page = meeting.f.get(f"/console/{meeting.id}/keypads").text
+    assert "Seat 12" in page and "wedge:0455" in page
+    meeting.post("/rounds", proposal=["library"], keypads="on")
+    capture(meeting, "0455 1")
+    eventually(lambda: meeting.state()["turnout"]["voted"] == 1)
+
+
+def test_a_swapped_keypad_votes_for_the_same_voter(meeting: Meeting) -> None:
+    """After a swap the new keypad replaces the old one's ballot; the old one counts nothing."""
+    import_keypads(meeting, "keypad,label,segments\nwedge:1,A1,\n")
+    meeting.post("/rounds", proposal=["library"], keypads="on")
+    capture(meeting, "1 1")
+    eventually(lambda: meeting.state()["turnout"]["voted"] == 1)
+    meeting.post("/keypads/swap", label="A1", keypad="wedge:2")
+    capture(meeting, "2 2")
+    eventually(lambda: (status(meeting)["step"] or {"counts": {}})["counts"].get("dont_want") == 1)
+    capture(meeting, "1 1")
+    assert any(a["kind"] == "revoked" for a in status(meeting)["alerts"])
+    meeting.close_round(1)
+    meeting.reveal(1)
+    library = meeting.state()["results"]["proposals"][0]
+    assert (library["V"], library["W"], library["D"]) == (1, 0, 1)
+
+
+def test_keypad_holders_can_declare_a_segment_before_voting(meeting: Meeting) -> None:
+    """'Press 1 if you are a carer': the projector shows the question; presses set segments."""
+    import_keypads(meeting, "keypad,label,segments\nwedge:1,A1,\nwedge:2,A2,north\n")
+    meeting.post("/keypads/ask", segment="carer")
+    assert meeting.state()["keypad_prompt"] == {"ask_segment": "carer"}
+    capture(meeting, "1 1")
+    capture(meeting, "2 2")
+    meeting.post("/keypads/ask", segment="")
+    assert meeting.state()["keypad_prompt"] is None
+    page = meeting.f.get(f"/console/{meeting.id}/keypads").text
+    assert page.count("carer") >= 1 and "north" in page
+    roster = page.split("Registered keypads")[1]
+    assert "A1" in roster.split("A2")[0] and "carer" in roster.split("A2")[0]
+
+
+def test_auto_enrol_lets_unknown_keypads_vote_when_switched_on(meeting: Meeting) -> None:
+    """Off by default; on, an unknown keypad becomes an anonymous keypad voter."""
+    meeting.post("/rounds", proposal=["library"], keypads="on")
+    capture(meeting, "99 1")
+    assert meeting.state()["turnout"]["voted"] == 0
+    meeting.post("/keypads/auto-enrol", on="on")
+    capture(meeting, "99 1")
+    eventually(lambda: meeting.state()["turnout"]["voted"] == 1)
+
+
+def test_keypad_csv_errors_name_the_line(meeting: Meeting) -> None:
+    """An unknown segment or a short row is refused with file and line; nothing registered."""
+    r = meeting.f.post(
+        f"/console/{meeting.id}/keypads/import",
+        data={"csrf": meeting.csrf},
+        files={"file": ("kp.csv", b"keypad,label,segments\nx,1,elves\ny,2\n", "text/csv")},
+    )
+    assert r.status_code == 400
+    assert "kp.csv:2" in r.text and "elves" in r.text and "kp.csv:3" in r.text
+    assert "<code>x</code>" not in meeting.f.get(f"/console/{meeting.id}/keypads").text
+
+
+def test_capture_rejects_lines_that_are_not_a_press(meeting: Meeting) -> None:
+    """The capture endpoint explains its format in a JSON error."""
+    r = capture(meeting, "hello world again")
+    assert r.status_code == 400
+    assert "keypad id" in r.json()["error"]["message"]
+
+
+def test_the_keypad_step_is_checked(meeting: Meeting) -> None:
+    """Stepping past the last proposal, or in a phone-only round, is refused."""
+    meeting.open_round("library")
+    r = meeting.f.post(f"/console/{meeting.id}/rounds/1/step",
+                       data={"csrf": meeting.csrf, "index": "1"})
+    assert r.status_code == 409
+    meeting.close_round(1)
+    meeting.post("/rounds", proposal=["library"], keypads="on")
+    r = meeting.f.post(f"/console/{meeting.id}/rounds/2/step",
+                       data={"csrf": meeting.csrf, "index": "5"})
+    assert r.status_code == 400
+
+
+def test_keypad_pages_render(meeting: Meeting, server: LiveServer) -> None:
+    """The keypads page and the capture page render for the facilitator only."""
+    assert meeting.f.get(f"/console/{meeting.id}/keypads").status_code == 200
+    assert "capture-line" in meeting.f.get(f"/console/{meeting.id}/keypads/capture").text
+    assert server.browser().get(f"/console/{meeting.id}/keypads").status_code == 403
+    assert csrf_of(meeting.f)  # still signed in
+
+
+def test_a_bad_receiver_url_is_refused_with_the_reason(meeting: Meeting) -> None:
+    """Adding 'bogus://' explains which receiver kinds exist."""
+    r = meeting.f.post(f"/console/{meeting.id}/keypads/receivers",
+                       data={"csrf": meeting.csrf, "url": "bogus://x"})
+    assert r.status_code == 400 and "serial://" in r.text
+
+
+def test_keypads_monitor_prints_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    """`covote keypads monitor sim://...` prints decoded presses, one JSON object per line."""
+    from app.cli import main
+
+    assert main(["keypads", "monitor", "sim://?keypads=2&seed=3&speed=0", "--limit", "3",
+                 "--duration", str(10 * TIME_FACTOR)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines and all(line["keypad"].startswith("sim:") for line in lines)
