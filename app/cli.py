@@ -3,6 +3,7 @@
     covote serve  [--host H] [--port P] [--data DIR] [--public-url URL] [--database-url URL]
     covote demo   (same options; also creates the sample meeting if it is not there yet)
     covote recount BALLOTS.csv --meeting MEETING.json
+    covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
     covote keypads record URL FILE [--note TEXT] [--arm N] [--limit N] [--duration S]
 
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import records
+from app.budget import COMPLETIONS, Completion
 from app.config import Settings
 
 
@@ -56,7 +58,7 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
 
     from app import netinfo
     from app.db import create_schema, make_engine, transaction
-    from app.demo import riverside
+    from app.demo import samples
     from app.main import create_app
     from app.meetings import create_meeting, list_meetings
 
@@ -65,10 +67,10 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
     engine = make_engine(settings.resolved_database_url())
     create_schema(engine)
     with transaction(engine) as session:
-        if with_demo:
-            demo = riverside()
+        demos = []
+        for demo in samples() if with_demo else []:
             existing = [m for m in list_meetings(session) if m.title == demo.title]
-            meeting = existing[0] if existing else create_meeting(session, demo)
+            demos.append(existing[0] if existing else create_meeting(session, demo))
         known = list_meetings(session)
     engine.dispose()
 
@@ -79,8 +81,8 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
     for m in known[:5]:
         print(f"  “{m.title}”  code {m.code}")
         print(f"      phones {base}/m/{m.code}   projector {local}/p/{m.code}")
-    if with_demo:
-        print(f"  Demo meeting code: {meeting.code}")
+    for m in demos:
+        print(f"  Demo meeting code: {m.code}  ({m.title})")
     if base.startswith("http://127.") and not settings.public_url:
         print("  Warning: no network found; phones cannot reach this laptop until it joins one.")
     print(f"  Data: {settings.resolved_database_url()}")
@@ -101,6 +103,15 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
     return 0
 
 
+def _report(e: records.RecordError) -> int:
+    for line, reason in e.errors:
+        where = f"{e.filename}:{line}" if line is not None else e.filename
+        print(f"{where}: {reason}", file=sys.stderr)
+    if e.omitted:
+        print(f"{e.filename}: ... and {e.omitted} more problems", file=sys.stderr)
+    return 2
+
+
 def recount(ballots_path: Path, meeting_path: Path) -> int:
     try:
         meeting_text = meeting_path.read_text(encoding="utf-8-sig")
@@ -112,12 +123,39 @@ def recount(ballots_path: Path, meeting_path: Path) -> int:
         meeting = records.parse_meeting(meeting_text, filename=meeting_path.name)
         rows = records.read_ballot_csv(ballots_text, meeting, filename=ballots_path.name)
     except records.RecordError as e:
-        for line, reason in e.errors:
-            where = f"{e.filename}:{line}" if line is not None else e.filename
-            print(f"{where}: {reason}", file=sys.stderr)
-        return 2
+        return _report(e)
     sys.stdout.write(records.dumps_result(records.recount(meeting, rows)))
     return 0
+
+
+def recount_pb(path: Path, completion: Completion) -> int:
+    """`covote recount --pb FILE`: MES on a Pabulib approval election, as JSON."""
+    from app import pabulib
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"covote recount: {e}", file=sys.stderr)
+        return 2
+    try:
+        election = pabulib.read_pb(text, filename=path.name)
+    except records.RecordError as e:
+        return _report(e)
+    result = pabulib.recount_pb(election, completion=completion)
+    sys.stdout.write(records.dumps_result(result))
+    return 0
+
+
+def _recount_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.pb is not None:
+        if args.ballots is not None or args.meeting is not None:
+            parser.error("recount takes either BALLOTS --meeting MEETING or --pb FILE, not both")
+        return recount_pb(args.pb, args.completion or "add1")
+    if args.completion is not None:
+        parser.error("--completion goes with --pb (a meeting file brings its own)")
+    if args.ballots is None or args.meeting is None:
+        parser.error("recount needs BALLOTS --meeting MEETING, or --pb FILE")
+    return recount(args.ballots, args.meeting)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,8 +164,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     _server_args(sub.add_parser("serve", help="run the server"))
     _server_args(sub.add_parser("demo", help="run the server with a sample meeting"))
     rc = sub.add_parser("recount", help="recount a ballot file offline; prints JSON")
-    rc.add_argument("ballots", type=Path, help="ballot CSV exported from Covote")
-    rc.add_argument("--meeting", type=Path, required=True, help="meeting JSON exported from Covote")
+    rc.add_argument("ballots", type=Path, nargs="?", help="ballot CSV exported from Covote")
+    rc.add_argument("--meeting", type=Path, help="meeting JSON exported from Covote")
+    rc.add_argument("--pb", type=Path, help="a Pabulib .pb approval election: run MES on it")
+    rc.add_argument(
+        "--completion",
+        choices=COMPLETIONS,
+        default=None,
+        help="MES completion for --pb (default add1)",
+    )
     kp = sub.add_parser("keypads", help="check a keypad receiver before a meeting")
     kp_sub = kp.add_subparsers(dest="action", required=True)
     for name, text in (
@@ -144,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action.add_argument("--duration", type=float, default=None, help="stop after S seconds")
     args = parser.parse_args(argv)
     if args.command == "recount":
-        return recount(args.ballots, args.meeting)
+        return _recount_command(rc, args)
     if args.command == "keypads":
         from hardware import cli as hw
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
+from types import EllipsisType
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +16,8 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from app import auth, demo, meetings, records, rounds
+from app import auth, demo, meetings, pabulib, records, rounds
+from app import budget as budget_mod
 from app.deps import Services, ServicesDep, render
 from app.errors import BadInput
 from app.models import Meeting
@@ -251,11 +253,34 @@ def _int_field(form: FormData, name: str, label: str) -> int:
         raise BadInput(f"{label} must be a whole number.") from None
 
 
+def _budget_fields(
+    form: FormData,
+) -> tuple[records.BudgetFile | EllipsisType | None, int | float | EllipsisType | None]:
+    """The budget and savings target from the set-up form: an empty pot means no budget; a
+    form without the fields (an older page) leaves both as they are (`...`)."""
+    if "budget_pot" not in form and "savings_target" not in form:
+        return ..., ...
+    pot = _amount(form, "budget_pot", "The pot")
+    target = _amount(form, "savings_target", "The savings target")
+    if pot is None:
+        return None, target
+    try:
+        budget = records.BudgetFile(
+            pot=pot,
+            currency=str(form.get("budget_currency", "")).strip() or "£",
+            completion=str(form.get("budget_completion", "") or "add1"),
+        )
+    except ValidationError as e:
+        raise BadInput(f"Budget: {meetings.describe_validation(e)}") from None
+    return budget, target
+
+
 @router.post("/console/{meeting_id}/settings")
 async def save_settings(request: Request, meeting_id: int, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     ratio = _int_field(form, "ratio", "R")
     group_min = _int_field(form, "group_min", "m")
+    budget, savings_target = _budget_fields(form)
 
     def change(session: Session, meeting: Meeting) -> str:
         meetings.update_settings(
@@ -265,6 +290,8 @@ async def save_settings(request: Request, meeting_id: int, services: ServicesDep
             ratio=ratio,
             group_min=group_min,
             results_hidden=checked(form, "results_hidden"),
+            budget=budget,
+            savings_target=savings_target,
         )
         return "Settings saved."
 
@@ -427,12 +454,45 @@ async def export(request: Request, meeting_id: int, what: str, services: Service
     return _download(text, f"meeting-{meeting_id}-{what}", EXPORTS[what])
 
 
+def _export_pb(services: Services, meeting_id: int, number: int) -> str:
+    """The round as a Pabulib approval election: what MES ran on (see rounds.pabulib_election)."""
+    with services.session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        rnd = rounds.get_round(session, meeting, number)
+        budget = meetings.budget_of(meeting)
+        voters, costs, funded = rounds.pabulib_election(session, meeting, rnd)
+        titles = {p.key: p.title for p in meetings.proposals_of(session, meeting_id)}
+    assert budget is not None  # pabulib_election refuses a meeting without one
+    wants = {pid: sum(pid in approved for _, approved in voters) for pid in costs}
+    projects = [
+        pabulib.Project(pid, cost, titles[pid], wants[pid], int(pid in funded))
+        for pid, cost in costs.items()
+    ]
+    return pabulib.write_pb(
+        pabulib.round_meta(
+            title=meeting.title,
+            number=number,
+            opened=rnd.opened_at,
+            closed=rnd.closed_at,
+            currency=budget.currency,
+            completion=budget.completion,
+        ),
+        budget_mod.amount(budget.pot),
+        projects,
+        [(voter, sorted(approved)) for voter, approved in voters],
+    )
+
+
 @router.get("/console/{meeting_id}/rounds/{number}/export/{what}")
 async def export_round(
     request: Request, meeting_id: int, number: int, what: str, services: ServicesDep
 ) -> Response:
     auth.require_facilitator(request)
+    if what == "pabulib.pb":
+        text = await asyncio.to_thread(_export_pb, services, meeting_id, number)
+        name = f"meeting-{meeting_id}-round-{number}.pb"
+        return _download(text, name, "text/plain; charset=utf-8")
     if what not in ("ballots.csv", "results.json"):
-        raise BadInput("A round exports ballots.csv or results.json.")
+        raise BadInput("A round exports ballots.csv, results.json or pabulib.pb.")
     text = await asyncio.to_thread(_export, services, meeting_id, what, number)
     return _download(text, f"meeting-{meeting_id}-round-{number}-{what}", EXPORTS[what])

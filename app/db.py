@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -57,7 +57,43 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 
 
 def create_schema(engine: Engine) -> None:
+    """Create missing tables, then add missing nullable columns to existing ones.
+
+    There are no migrations yet: `create_all` only creates tables, so a column added to a model
+    later (e.g. `meeting.budget_pot`) would be missing from a database made before it. Nullable
+    columns are added with ALTER TABLE (SQLite and PostgreSQL); anything else is left alone.
+    """
     SQLModel.metadata.create_all(engine)
+    add_missing_columns(engine)
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """ALTER TABLE ... ADD COLUMN for every nullable model column the database lacks.
+
+    Returns the `table.column` names added. Safe to run from several processes at once: on
+    PostgreSQL with IF NOT EXISTS, on SQLite under the write lock (BEGIN IMMEDIATE).
+    """
+    added: list[str] = []
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        existing = inspect(conn)
+        tables = set(existing.get_table_names())
+        for table in SQLModel.metadata.sorted_tables:
+            if table.name not in tables:
+                continue
+            have = {c["name"] for c in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have or not column.nullable or column.primary_key:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                preparer = engine.dialect.identifier_preparer
+                exists = "IF NOT EXISTS " if postgres else ""
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {preparer.quote(table.name)} "
+                    f"ADD COLUMN {exists}{preparer.quote(column.name)} {kind}"
+                )
+                added.append(f"{table.name}.{column.name}")
+    return added
 
 
 @contextmanager

@@ -1,8 +1,18 @@
-"""The sample meeting `covote demo` starts with: made up, but shaped like a real one."""
+"""The sample meetings `covote demo` starts with: made up, but shaped like real ones.
+
+`riverside()` is the room vote on cuts and developments; `riverside_budget()` is a participatory
+budget (a £300,000 pot shared by the Method of Equal Shares) with a savings target on the
+services it puts to the room. `samples()` lists both, in that order.
+"""
 
 from __future__ import annotations
 
-from app.records import MeetingFile, ProposalFile, RuleFile, SegmentFile
+from app.records import BudgetFile, MeetingFile, ProposalFile, RuleFile, SegmentFile
+
+
+def samples() -> list[MeetingFile]:
+    """Every sample meeting, the room vote first."""
+    return [riverside(), riverside_budget()]
 
 
 def riverside() -> MeetingFile:
@@ -85,6 +95,126 @@ def riverside() -> MeetingFile:
     return MeetingFile(
         title="Riverside community budget",
         rule=RuleFile(ratio=2, group_min=5),
+        segments=segments,
+        proposals=proposals,
+    )
+
+
+def riverside_budget() -> MeetingFile:
+    """A participatory budget: eight developments costing £645,000 for a £300,000 pot, and
+    three services to keep, with a £60,000 savings target.
+
+    The first five costs are the budget vector M8's, in thousands: if 55% of the room WANTs the
+    square, the cycle path and the play park, 30% the play park and the youth hub, and 15% (the
+    carers) the respite breaks, equal shares fund the play park, the cycle path, the youth hub
+    and the respite breaks, where "most WANTs first" would fund the square instead of the last
+    two.
+    """
+    segments = [
+        SegmentFile(id="resident", label="Resident", protects=True),
+        SegmentFile(id="carer", label="Carer", protects=True),
+        SegmentFile(id="young", label="Young person (under 25)", protects=True),
+        SegmentFile(id="business", label="Local business", protects=True),
+        SegmentFile(id="north", label="Area: North", protects=True),
+        SegmentFile(id="south", label="Area: South", protects=True),
+        SegmentFile(id="staff", label="Council staff", protects=False),
+    ]
+    p = ProposalFile
+    proposals = [
+        p(
+            id="town-square",
+            title="Town square resurfacing",
+            kind="fund",
+            cost=110000,
+            description="New paving, benches and lighting in the market square.",
+            affected_groups=["business"],
+        ),
+        p(
+            id="cycle-path",
+            title="Riverside cycle path",
+            kind="fund",
+            cost=90000,
+            description="A lit, surfaced path from the station to the north estate.",
+            affected_groups=["north"],
+        ),
+        p(
+            id="play-park",
+            title="North estate play park",
+            kind="fund",
+            cost=100000,
+            description="Replacing the closed playground with equipment for ages 2 to 12.",
+            affected_groups=["north"],
+        ),
+        p(
+            id="youth-hub",
+            title="South youth hub",
+            kind="fund",
+            cost=60000,
+            description="Fitting out the empty library annexe as a youth centre.",
+            affected_groups=["south", "young"],
+        ),
+        p(
+            id="respite-breaks",
+            title="Short respite breaks for carers",
+            kind="fund",
+            cost=45000,
+            description="Funded overnight breaks so unpaid carers can rest.",
+            affected_groups=["carer"],
+        ),
+        p(
+            id="tree-planting",
+            title="Street trees",
+            kind="fund",
+            cost=30000,
+            description="Two hundred street trees, chosen with residents street by street.",
+            affected_groups=["resident"],
+        ),
+        p(
+            id="shopfront-grants",
+            title="Shopfront improvement grants",
+            kind="fund",
+            cost=40000,
+            description="Matched grants of up to £2,000 for high-street shops.",
+            affected_groups=["business"],
+        ),
+        p(
+            id="bus-shelters",
+            title="Bus shelters with real-time signs",
+            kind="fund",
+            cost=170000,
+            description="Twenty new shelters on the routes to the hospital.",
+            affected_groups=["south"],
+        ),
+        p(
+            id="community-transport",
+            title="Community transport (dial-a-ride)",
+            kind="keep",
+            saving=65000,
+            description="Door-to-door minibus for people who cannot use buses.",
+            affected_groups=["south"],
+        ),
+        p(
+            id="park-toilets",
+            title="Public toilets in Riverside Park",
+            kind="keep",
+            saving=22000,
+            description="Opening and cleaning the park toilets from April to October.",
+            affected_groups=["resident"],
+        ),
+        p(
+            id="hanging-baskets",
+            title="Hanging baskets on the high street",
+            kind="keep",
+            saving=18000,
+            description="Planting and watering 150 baskets each summer.",
+            affected_groups=["business"],
+        ),
+    ]
+    return MeetingFile(
+        title="Riverside participatory budget: £300,000",
+        rule=RuleFile(ratio=2, group_min=5),
+        budget=BudgetFile(pot=300000, currency="£", completion="add1"),
+        savings_target=60000,
         segments=segments,
         proposals=proposals,
     )

@@ -5,7 +5,8 @@ browser's Accept-Language, else English. `?lang=cy+en` (a bilingual projector) t
 language for the page. Templates call `_()`; the strings JavaScript shows are rendered into the
 page by the template, so they go through the same catalogues. `_` is a `Translator`, so a
 template can also reach another language's strings (`_.for_locale("cy")`) and the language
-names for a language switch (`_.languages`).
+names for a language switch (`_.languages`) and a meeting's own texts in its language
+(`_.local(proposal, "title")`).
 
 Python code marks messages it hands to templates with `N_()` (a no-op the extractor knows), and
 the template translates them: `{{ _(message) }}`. Catalogues are built with `scripts/i18n`.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import gettext
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -27,7 +29,7 @@ DEFAULT_LOCALE = "en"
 LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}
 
 
-def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
+def N_(message: str) -> str:
     """Mark a message for extraction without translating it (templates translate it later)."""
     return message
 
@@ -59,6 +61,24 @@ class Translator:
 
     def for_locale(self, locale: str) -> Translator:
         return gettext_for(locale)
+
+    def local(self, item: object, field: str) -> str:
+        """A meeting's own text (a proposal title, a segment label) in this language.
+
+        A meeting file may give other languages' wording next to the English:
+        `"translations": {"cy": {"title": "...", "description": "..."}}` on a proposal or the
+        meeting, `{"cy": {"label": "..."}}` on a segment. Without one, the text as given.
+        """
+
+        def get(obj: object, key: str) -> object:
+            return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+
+        mine = get(get(item, "translations") or {}, self.locale)
+        text = get(mine, field) if mine else None
+        if isinstance(text, str) and text.strip():
+            return text
+        value = get(item, field)
+        return "" if value is None else str(value)
 
     @property
     def available(self) -> tuple[str, ...]:

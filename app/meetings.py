@@ -2,14 +2,16 @@
 
 Contract: every function takes the caller's session and never commits (the caller owns the
 unit of work, see db.transaction). Edits that would change the meaning of votes already cast
-raise Conflict: the rule parameters and "never protects" flags are fixed once voting has started,
-and a proposal that has been put to a round keeps its kind and affected groups.
+raise Conflict: the rule parameters, the budget (pot, currency, completion), the savings target
+and "never protects" flags are fixed once voting has started, and a proposal that has been put
+to a round keeps its kind and affected groups.
 """
 
 from __future__ import annotations
 
 import random
 import secrets
+from types import EllipsisType
 
 from pydantic import ValidationError
 from sqlalchemy import func
@@ -17,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import BadInput, Conflict, NotFound
 from app.models import Ballot, Meeting, Proposal, Round, Segment, Voter
-from app.records import MeetingFile, ProposalFile, RuleFile, SegmentFile
+from app.records import BudgetFile, MeetingFile, ProposalFile, RuleFile, SegmentFile
 
 # No look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B) so a code read off a projector is typed right first
 # time: 25 symbols, 6 places = 2.4e8 codes.
@@ -83,6 +85,8 @@ def create_meeting(
         results_hidden=mf.results_hidden,
         tie_break=tie_break,
     )
+    _set_budget(meeting, mf.budget)
+    meeting.savings_target = mf.savings_target
     session.add(meeting)
     session.flush()
     assert meeting.id is not None
@@ -110,11 +114,39 @@ def _proposal_row(meeting_id: int, p: ProposalFile, position: int) -> Proposal:
     )
 
 
+def _whole(x: float) -> int | float:
+    """300000.0 -> 300000: amounts come back from a float column; the file shows them as typed."""
+    return int(x) if x.is_integer() else x
+
+
+def budget_of(meeting: Meeting) -> BudgetFile | None:
+    """The meeting's budget, or None if it has no pot."""
+    if meeting.budget_pot is None:
+        return None
+    return BudgetFile(
+        pot=_whole(meeting.budget_pot),
+        currency=meeting.budget_currency or "GBP",
+        completion=meeting.budget_completion or "add1",
+    )
+
+
+def savings_target_of(meeting: Meeting) -> int | float | None:
+    return None if meeting.savings_target is None else _whole(meeting.savings_target)
+
+
+def _set_budget(meeting: Meeting, budget: BudgetFile | None) -> None:
+    meeting.budget_pot = None if budget is None else float(budget.pot)
+    meeting.budget_currency = None if budget is None else budget.currency
+    meeting.budget_completion = None if budget is None else budget.completion
+
+
 def meeting_file(session: Session, meeting: Meeting) -> MeetingFile:
     assert meeting.id is not None
     return MeetingFile(
         title=meeting.title,
         rule=RuleFile(ratio=meeting.ratio, group_min=meeting.group_min),
+        budget=budget_of(meeting),
+        savings_target=savings_target_of(meeting),
         segments=[
             SegmentFile(id=s.key, label=s.label, protects=s.protects)
             for s in segments_of(session, meeting.id)
@@ -130,7 +162,7 @@ def proposal_file(p: Proposal) -> ProposalFile:
         id=p.key,
         title=p.title,
         description=p.description,
-        kind=p.kind,  # type: ignore[arg-type]
+        kind=p.kind,
         affected_groups=list(p.affected_groups),
         cost=p.cost,
         saving=p.saving,
@@ -159,20 +191,54 @@ def update_settings(
     ratio: int,
     group_min: int,
     results_hidden: bool,
+    budget: BudgetFile | EllipsisType | None = ...,
+    savings_target: int | float | EllipsisType | None = ...,
 ) -> None:
+    """Change the title, rule, visibility and (unless `...`: unchanged) budget and target.
+
+    Raises:
+        BadInput: an invalid value (e.g. a negative savings target).
+        Conflict: the rule, budget or savings target would change after voting started.
+    """
     try:
         rule = RuleFile(ratio=ratio, group_min=group_min)
-        title = MeetingFile(title=title, rule=rule, segments=[], proposals=[]).title
+        checked = MeetingFile(
+            title=title,
+            rule=rule,
+            segments=[],
+            proposals=[],
+            savings_target=savings_of_arg(meeting, savings_target),
+        )
     except ValidationError as e:
         raise BadInput(describe_validation(e)) from None
     assert meeting.id is not None
+    new_budget = budget_of(meeting) if isinstance(budget, EllipsisType) else budget
     changed_rule = (rule.ratio, rule.group_min) != (meeting.ratio, meeting.group_min)
-    if changed_rule and voting_started(session, meeting.id):
-        raise Conflict("The rule (R and m) is fixed once voting has started.")
-    meeting.title, meeting.ratio, meeting.group_min = title, rule.ratio, rule.group_min
+    changed_money = (new_budget, checked.savings_target) != (
+        budget_of(meeting),
+        savings_target_of(meeting),
+    )
+    if (changed_rule or changed_money) and voting_started(session, meeting.id):
+        raise Conflict(
+            "The rule (R and m) is fixed once voting has started."
+            if changed_rule
+            else "The budget and the savings target are fixed once voting has started."
+        )
+    meeting.title, meeting.ratio, meeting.group_min = checked.title, rule.ratio, rule.group_min
     meeting.results_hidden = results_hidden
+    _set_budget(meeting, new_budget)
+    meeting.savings_target = checked.savings_target
     _touch(meeting)
     session.add(meeting)
+
+
+def savings_of_arg(
+    meeting: Meeting, savings_target: int | float | EllipsisType | None
+) -> int | float | None:
+    """`update_settings`' target: the meeting's own when the caller passed `...`."""
+    if isinstance(savings_target, EllipsisType):
+        return savings_target_of(meeting)
+    return savings_target
 
 
 def save_segment(

@@ -25,6 +25,13 @@ class Meeting(SQLModel, table=True):
     ratio: int = 2
     group_min: int = 5
     results_hidden: bool = True
+    # A budget meeting's pot, shared by the `fund` proposals with a cost (all three set, or
+    # none), and a savings target for the `keep` proposals with a saving. Nullable columns, so
+    # db.create_schema can add them to a database made before they existed.
+    budget_pot: float | None = None
+    budget_currency: str | None = Field(default=None, max_length=8)
+    budget_completion: str | None = Field(default=None, max_length=16)  # "add1" | ... | "none"
+    savings_target: float | None = None
     # Drawn when the meeting is created, before any vote, so nobody can choose it after.
     tie_break: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Bumped on every set-up change; cached results are keyed by it.

@@ -10,17 +10,23 @@ Contract:
 * CSV readers accept the UTF-8 byte order mark that Excel puts in front of a saved file.
 * `recount` reproduces a meeting's results from its ballot CSV with the same `app.tally` code the
   projector runs; `dumps_result` is the one JSON encoding for results, so both are byte-identical.
+* `money_record` adds a budget round's funding (`app.budget`, section 3) and a savings target's
+  cuts (section 2) to a round's result; the projector and `recount` both call it.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
+import functools
 import io
 import json
 import math
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -36,12 +42,14 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from app.tally import Mark, ProposalSpec, VoterBallot, count_round, result_to_json
+from app import budget as mes
+from app.tally import Mark, ProposalSpec, RoundResult, VoterBallot, count_round, result_to_json
 from app.tally import Rule as TallyRule
 
 MAX_ERRORS = 50  # past this the file is probably the wrong one; more lines would bury the first
 MAX_ID = 64  # ids end up in CSV cells, URLs and projector labels
 MAX_TITLE = 200  # a title must fit a projector line and a keypad handout row
+MAX_CURRENCY = 8  # "GBP", "£", "zł": a label next to amounts, not a free text
 
 BALLOT_HEADER = ("round", "voter", "channel", "segments", "proposal", "mark")
 PROPOSAL_HEADER = ("id", "title", "description", "kind", "cost", "saving", "affected_groups")
@@ -136,9 +144,31 @@ def _check_amount(value: object) -> int | float | None:
     return value
 
 
+def _check_pot(value: object) -> int | float:
+    if value is None:
+        raise PydanticCustomError("amount", "must be a number")
+    checked = _check_amount(value)
+    assert checked is not None
+    return checked
+
+
+def _check_currency(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("currency", "must not be empty")
+    if len(value) > MAX_CURRENCY:
+        raise PydanticCustomError("currency", f"must be at most {MAX_CURRENCY} characters")
+    if value != value.strip():
+        raise PydanticCustomError("currency", "must not start or end with a space")
+    if any(ord(c) < 32 or c.isdigit() for c in value):
+        raise PydanticCustomError("currency", "must not contain digits or control characters")
+    return value
+
+
 Id = Annotated[str, AfterValidator(_check_id)]
 Title = Annotated[str, AfterValidator(_check_title)]
 Amount = Annotated[int | float | None, PlainValidator(_check_amount)]
+Pot = Annotated[int | float, PlainValidator(_check_pot)]
+Currency = Annotated[str, AfterValidator(_check_currency)]
 
 
 class RuleFile(BaseModel):
@@ -152,6 +182,18 @@ class RuleFile(BaseModel):
     def to_rule(self) -> TallyRule:
         """The `app.tally.Rule` with these parameters."""
         return TallyRule(ratio=self.ratio, group_min=self.group_min)
+
+
+class BudgetFile(BaseModel):
+    """A budget meeting's pot (voting-rule.md section 3): `fund` proposals with a cost share it
+    by the Method of Equal Shares with the given completion. Amounts are best kept in whole
+    currency units: Add1 raises every voter's share one unit at a time."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pot: Pot
+    currency: Currency
+    completion: Literal["add1", "add1+greedy", "none"] = "add1"
 
 
 class SegmentFile(BaseModel):
@@ -181,6 +223,8 @@ class ProposalFile(BaseModel):
 class MeetingFile(BaseModel):
     """A meeting. An empty `tie_break` (absent, null or `[]`) means the proposal order.
 
+    `budget` (a pot shared by the `fund` proposals with a cost) and `savings_target` (a total
+    the accepted cuts of `keep` proposals with a saving should reach) are null when absent.
     Unknown keys are ignored, so later versions may add some; `dump_meeting` drops them.
     """
 
@@ -188,6 +232,8 @@ class MeetingFile(BaseModel):
 
     title: Title
     rule: RuleFile = Field(default_factory=RuleFile)
+    budget: BudgetFile | None = None
+    savings_target: Amount = None
     segments: list[SegmentFile] = Field(default_factory=list)
     proposals: list[ProposalFile]
     tie_break: list[str] = Field(default_factory=list)
@@ -312,9 +358,20 @@ def parse_meeting(text: str, *, filename: str = "meeting.json") -> MeetingFile:
     return meeting
 
 
+_OMIT_WHEN_NULL = ("budget", "savings_target")
+
+
 def dump_meeting(m: MeetingFile) -> str:
-    """The canonical text of a meeting file (indent 2, field order, UTF-8 text, final newline)."""
-    return json.dumps(m.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    """The canonical text of a meeting file (indent 2, field order, UTF-8 text, final newline).
+
+    `budget` and `savings_target` are written only when set, so meetings without them keep the
+    text they had before these keys existed (absent reads as null).
+    """
+    data = m.model_dump(mode="json")
+    for key in _OMIT_WHEN_NULL:
+        if data[key] is None:
+            del data[key]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -527,8 +584,9 @@ def recount(meeting: MeetingFile, rows: Sequence[BallotRow]) -> dict[str, Any]:
     not change) to keep such a proposal in the recount.
 
     Returns:
-        `{"rounds": [{"round": name, "proposals": [...], "ranking": [...]}]}`, each round
-        being `app.tally.result_to_json` of `count_round` on that round's ballots.
+        `{"rounds": [{"round": name, "proposals": [...], "ranking": [...], ...}]}`, each round
+        being `app.tally.result_to_json` of `count_round` on that round's ballots, plus
+        `money_record`'s keys when the meeting has a budget or a savings target.
 
     Raises:
         ValueError: a row names an unknown proposal, or repeats a voter's mark or changes their
@@ -540,6 +598,9 @@ def recount(meeting: MeetingFile, rows: Sequence[BallotRow]) -> dict[str, Any]:
     specs = {pr.id: ProposalSpec(pr.id, tuple(pr.affected_groups)) for pr in meeting.proposals}
     protecting = frozenset(s.id for s in meeting.segments if s.protects)
     tie_break = meeting.tie_break or list(specs)  # empty = proposal order
+    kinds = {pr.id: pr.kind for pr in meeting.proposals}
+    costs = {pr.id: pr.cost for pr in meeting.proposals}
+    savings = {pr.id: pr.saving for pr in meeting.proposals}
     rounds = []
     for name, round_rows in by_round.items():
         named = {row.proposal for row in round_rows}
@@ -547,15 +608,90 @@ def recount(meeting: MeetingFile, rows: Sequence[BallotRow]) -> dict[str, Any]:
         if unknown:
             raise ValueError(f"round {name!r} names proposals not in the meeting: {unknown}")
         proposals = [spec for pid, spec in specs.items() if pid in named]
+        ballots = _round_ballots(round_rows)
         result = count_round(
             proposals,
-            _round_ballots(round_rows),
+            ballots,
             meeting.rule.to_rule(),
             protecting=protecting,
             tie_break=tie_break,
         )
-        rounds.append({"round": name, **result_to_json(result)})
+        money = money_record(
+            result,
+            ballots,
+            kinds=kinds,
+            costs=costs,
+            savings=savings,
+            budget=meeting.budget,
+            savings_target=meeting.savings_target,
+            tie_break=tie_break,
+        )
+        rounds.append({"round": name, **result_to_json(result), **money})
     return {"rounds": rounds}
+
+
+# --- budget and savings --------------------------------------------------------------------
+
+
+def money_record(
+    result: RoundResult,
+    ballots: Sequence[VoterBallot],
+    *,
+    kinds: Mapping[str, str],
+    costs: Mapping[str, int | float | None],
+    savings: Mapping[str, int | float | None],
+    budget: BudgetFile | None,
+    savings_target: int | float | None,
+    tie_break: Sequence[str],
+) -> dict[str, Any]:
+    """A round's budget and savings keys, to add to `result_to_json(result)`.
+
+    With a budget, when the round has a `fund` proposal with a cost: `app.budget.budget_to_json`
+    of MES on the eligible proposals (section 3; `greedy` is "most WANTs first" over the same
+    approvals), its per-proposal list under `funding` (`proposals` is the round's). With a
+    savings target, when the round has a `keep` proposal with a saving:
+    `app.budget.savings_to_json`. Otherwise nothing: `{}`.
+    """
+    ids = [r.id for r in result.proposals]
+    record: dict[str, Any] = {}
+    if budget is not None and any(kinds.get(p) == "fund" and costs.get(p) is not None for p in ids):
+        voters, chosen = mes.approval_profile(result, ballots, costs, kinds)
+        classes = sorted(Counter(voters).items(), key=lambda kv: sorted(kv[0]))
+        record.update(
+            copy.deepcopy(
+                _funding(
+                    tuple(classes),
+                    tuple(chosen.items()),
+                    mes.amount(budget.pot),
+                    budget.completion,
+                    tuple(tie_break),
+                )
+            )
+        )
+    if savings_target is not None and any(
+        kinds.get(p) == "keep" and savings.get(p) is not None for p in ids
+    ):
+        cuts = mes.savings_cuts(result, savings, kinds, savings_target, tie_break=tie_break)
+        record.update(mes.savings_to_json(cuts))
+    return record
+
+
+@functools.lru_cache(maxsize=32)
+def _funding(
+    classes: tuple[tuple[frozenset[str], int], ...],
+    costs: tuple[tuple[str, Fraction], ...],
+    pot: Fraction,
+    completion: mes.Completion,
+    tie_break: tuple[str, ...],
+) -> dict[str, Any]:
+    """MES and greedy on voters grouped by approval set (cached: the projector asks for the same
+    closed round on every change in the room; callers copy the result before changing it)."""
+    voters = [approved for approved, count in classes for _ in range(count)]
+    outcome = mes.equal_shares(voters, dict(costs), pot, completion=completion, tie_break=tie_break)
+    most_wanted = mes.greedy(voters, dict(costs), pot, tie_break=tie_break)
+    record = mes.budget_to_json(outcome, most_wanted)
+    record["funding"] = record.pop("proposals")
+    return record
 
 
 def dumps_result(obj: object) -> str:

@@ -2,20 +2,24 @@
 
 Contract: functions take the caller's session and never commit. Results are always computed by
 `tally.count_round` from the ballots as stored, the same function the offline recount uses on
-the exported CSV, so the projector and `covote recount` cannot disagree.
+the exported CSV, so the projector and `covote recount` cannot disagree. A budget meeting's
+funding and a savings target's cuts come from `records.money_record`, which the recount calls
+too.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app import budget as mes
 from app import tally
 from app.errors import BadInput, Conflict, NotFound
-from app.meetings import get_meeting, proposals_of, segments_of
+from app.meetings import budget_of, get_meeting, proposals_of, savings_target_of, segments_of
 from app.models import Ballot, Meeting, Proposal, Round, Voter, utcnow
-from app.records import BallotRow
+from app.records import BallotRow, money_record
 from app.voters import present_count, voted_count
 
 
@@ -107,7 +111,10 @@ def _round_ballots(session: Session, rnd: Round) -> list[tuple[Ballot, Voter]]:
     return [(b, v) for b, v in session.exec(q)]
 
 
-def round_result(session: Session, meeting: Meeting, rnd: Round) -> tally.RoundResult:
+def _counted(
+    session: Session, meeting: Meeting, rnd: Round
+) -> tuple[tally.RoundResult, list[tally.VoterBallot], dict[str, Proposal]]:
+    """The round's result, the final ballots it counted and the meeting's proposals by id."""
     assert meeting.id is not None
     by_key = {p.key: p for p in proposals_of(session, meeting.id)}
     specs = [
@@ -123,18 +130,70 @@ def round_result(session: Session, meeting: Meeting, rnd: Round) -> tally.RoundR
         for b, v in _round_ballots(session, rnd)
     ]
     protecting = frozenset(s.key for s in segments_of(session, meeting.id) if s.protects)
-    return tally.count_round(
+    result = tally.count_round(
         specs,
         ballots,
         tally.Rule(ratio=meeting.ratio, group_min=meeting.group_min),
         protecting=protecting,
         tie_break=meeting.tie_break,
     )
+    return result, ballots, by_key
+
+
+def round_result(session: Session, meeting: Meeting, rnd: Round) -> tally.RoundResult:
+    return _counted(session, meeting, rnd)[0]
+
+
+def _money(
+    meeting: Meeting,
+    result: tally.RoundResult,
+    ballots: list[tally.VoterBallot],
+    by_key: dict[str, Proposal],
+) -> dict[str, Any]:
+    return money_record(
+        result,
+        ballots,
+        kinds={k: p.kind for k, p in by_key.items()},
+        costs={k: p.cost for k, p in by_key.items()},
+        savings={k: p.saving for k, p in by_key.items()},
+        budget=budget_of(meeting),
+        savings_target=savings_target_of(meeting),
+        tie_break=meeting.tie_break,
+    )
 
 
 def round_record(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
-    """The round's results in the public recount format (`proposals`, `ranking`)."""
-    return tally.result_to_json(round_result(session, meeting, rnd))
+    """The round's results in the public recount format (`proposals`, `ranking`, and for a
+    budget meeting or a savings target `records.money_record`'s keys)."""
+    result, ballots, by_key = _counted(session, meeting, rnd)
+    return {**tally.result_to_json(result), **_money(meeting, result, ballots, by_key)}
+
+
+def pabulib_election(
+    session: Session, meeting: Meeting, rnd: Round
+) -> tuple[list[tuple[str, frozenset[str]]], dict[str, Fraction], list[str]]:
+    """What MES ran on in this round (section 3 steps 1-2), for a Pabulib export.
+
+    Returns `(voters, costs, funded)`: every active voter's pseudonym and WANTs on eligible
+    proposals (possibly none), the eligible proposals' costs in the drawn order, and the ids
+    the meeting's budget funded (selection order).
+
+    Raises:
+        BadInput: the meeting has no budget.
+    """
+    budget = budget_of(meeting)
+    if budget is None:
+        raise BadInput("This meeting has no budget. Set the pot in Set-up to export a .pb file.")
+    result, ballots, by_key = _counted(session, meeting, rnd)
+    kinds = {k: p.kind for k, p in by_key.items()}
+    costs = {k: p.cost for k, p in by_key.items()}
+    approvals, chosen = mes.approval_profile(result, ballots, costs, kinds)
+    active = [b.voter for b in ballots if b.marks]
+    drawn = [k for k in meeting.tie_break if k in chosen]
+    drawn += sorted(k for k in chosen if k not in drawn)
+    money = _money(meeting, result, ballots, by_key)
+    voters = list(zip(active, approvals, strict=True))
+    return voters, {k: chosen[k] for k in drawn}, list(money.get("funded", []))
 
 
 def ballot_rows(session: Session, rnd: Round) -> list[BallotRow]:
@@ -161,11 +220,22 @@ def results_visible(meeting: Meeting, rnd: Round) -> bool:
 
 
 def results_view(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
-    """Results as the projector shows them: the recount record plus titles and labels."""
+    """Results as the projector shows them: the recount record plus titles and labels.
+
+    With budget or savings keys it also has `currency` and `amounts` ({id: {"cost", "saving"}}
+    for the round's proposals), for display only.
+    """
     assert meeting.id is not None
     record = round_record(session, meeting, rnd)
     titles = {p.key: p for p in proposals_of(session, meeting.id)}
     labels = {s.key: s.label for s in segments_of(session, meeting.id)}
+    if "funded" in record or "cuts" in record:
+        budget = budget_of(meeting)
+        record["currency"] = budget.currency if budget is not None else "GBP"
+        record["amounts"] = {
+            k: {"cost": _display(titles[k].cost), "saving": _display(titles[k].saving)}
+            for k in rnd.proposal_keys
+        }
     for item in record["proposals"]:
         p = titles[item["id"]]
         item.update(title=p.title, kind=p.kind, description=p.description)
@@ -176,6 +246,11 @@ def results_view(session: Session, meeting: Meeting, rnd: Round) -> dict[str, An
                 for k in ("V", "W", "D"):
                     line[k] = None
     return record
+
+
+def _display(x: float | None) -> int | str | None:
+    """An amount as the records write it (`budget.amount_to_json`), or None."""
+    return None if x is None else mes.amount_to_json(mes.amount(x))
 
 
 def _proposal_view(p: Proposal) -> dict[str, Any]:

@@ -15,7 +15,8 @@ Status for the console: ``manager.statuses()`` (async iterator) or ``on_status=c
 Modules: `base` (interface, errors), `urls` (URL -> driver), `manager`, `dedupe`, `capture`
 (kpcap/1), drivers `serialport` + `kpl` + `profiles` (serial), `iclicker`, `sunvote`, `wedge`
 (evdev), `sim`, `replay`; `emulator` (a KPL/1 receiver on a pty, for tests and benchmarks),
-`cli` (monitor/record), `threads` (reader threads).
+`cli` (monitor/record), `discovery` (suggest URLs for plugged-in devices), `hid` (HID
+access), `threads` (reader threads). See README.md beside this file.
 
 Security: radio keypads have no authentication or encryption. Anyone nearby can read every
 press and send presses under another keypad's id, so keypad ballots are neither secret nor
@@ -39,12 +40,14 @@ from .base import (
     ReceiverUnavailable,
 )
 from .dedupe import Deduplicator
+from .discovery import Candidate, discover
 from .manager import Backoff, ReceiverManager
 from .urls import SCHEMES, open_receiver
 
 __all__ = [
     "SCHEMES",
     "Backoff",
+    "Candidate",
     "Capabilities",
     "CaptureFormatError",
     "Deduplicator",
@@ -58,5 +61,6 @@ __all__ = [
     "ReceiverState",
     "ReceiverStatus",
     "ReceiverUnavailable",
+    "discover",
     "open_receiver",
 ]

@@ -65,8 +65,9 @@ async def _pump(
     """Open, optionally arm, read until done; shared by monitor and record."""
     dedupe = Deduplicator()
     count = 0
+    deadline = asyncio.timeout(duration)
     try:
-        async with asyncio.timeout(duration):
+        async with deadline:
             await receiver.open()
             try:
                 if on_open is not None:
@@ -85,8 +86,10 @@ async def _pump(
                         break
             finally:
                 await receiver.aclose()
-    except TimeoutError:
-        pass  # duration reached
+    except TimeoutError as exc:
+        if not deadline.expired():  # a driver's own timeout, not the end of ``duration``
+            print(f"error: {exc or 'timed out'}", file=err)
+            return 1
     except ReceiverConfigError as exc:
         print(f"error: {exc}", file=err)
         return 2

@@ -180,6 +180,7 @@ class ReceiverManager:
         )
 
     async def remove(self, name: str) -> None:
+        """Stop supervising ``name`` and close it. Raises KeyError for an unknown name."""
         supervised = self._receivers.pop(name)
         await self._cancel(supervised)
         self._set(supervised, ReceiverState.STOPPED)
@@ -338,7 +339,9 @@ class ReceiverManager:
     # -- presses and control ---------------------------------------------------------------
 
     async def presses(self) -> AsyncIterator[KeypadPress]:
-        """The merged, de-duplicated presses of every receiver, until ``aclose()``."""
+        """The merged, de-duplicated presses of every receiver, until ``aclose()``.
+
+        Meant for one consumer: two iterators would share (split) the presses."""
         while True:
             item = await self._out.get()
             if isinstance(item, _End):

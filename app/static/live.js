@@ -34,7 +34,10 @@
  *     in one burst; the backoff resets once a snapshot arrives;
  *   - drops a snapshot whose seq is lower than the last one on the same connection (the first
  *     snapshot after each connect is always taken: it is a full resync);
- *   - reconnects at once when the device comes back online or the page is shown again.
+ *   - reconnects at once when the device comes back online or the page is shown again;
+ *   - drops the socket when the device says it went offline (a socket can stay "open" for
+ *     a long time after the network is gone; what is sent on it meanwhile is lost) and waits
+ *     for the network to come back, reporting "reconnecting".
  *
  * Helpers:
  *   Covote.wsUrl(path)        "ws://host/path" or "wss://host/path" for this page's origin
@@ -232,7 +235,15 @@
       }
     }
 
+    // Offline: the socket cannot deliver anything now, even if it still looks open.
+    function lost() {
+      if (stopped) return;
+      abandon(CLOSE_DEAD);
+      retry(1006);
+    }
+
     global.addEventListener('online', wake);
+    global.addEventListener('offline', lost);
     global.document.addEventListener('visibilitychange', function () {
       if (!global.document.hidden) wake();
     });

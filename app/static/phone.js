@@ -3,7 +3,9 @@
  * With it, every change of a mark saves the whole ballot over the WebSocket (or POST /api when
  * the socket is down), and "Your ballot is saved" appears only after the server's ack.
  * The pending ballot is kept in localStorage, so a reload or a reconnect resends it with the
- * same ballot_id (the server treats a resend as a no-op).
+ * same ballot_id (the server treats a resend as a no-op). When no ack comes within a few
+ * seconds the page says so ("Not saved yet — still trying…") and also tries POST /api.
+ * Server errors are shown in the page's language by their code (strings err_<code>).
  */
 (function () {
   'use strict';
@@ -20,6 +22,7 @@
   var code = page.code;
   var PENDING_KEY = 'covote:pending:' + code;
   var KEEP_PENDING_ON = { storage_unavailable: true }; // server errors worth retrying as is
+  var ACK_WITHIN_MS = 5000; // no ack by then: say so, and try the HTTP path as well
 
   var pending = null;     // {ballot_id, round, marks}: sent, not yet acknowledged
   var shown = readShown(); // the round the #ballot section shows
@@ -31,6 +34,7 @@
   var conn = null;
   var everOpen = false;
   var failures = 0;
+  var slowTimer = null;
 
   // ---- storage (localStorage may be missing or throw in private mode) --------------------
 
@@ -194,10 +198,26 @@
     var body = { type: 'cast', ballot_id: p.ballot_id, round: p.round, marks: p.marks };
     if (conn && conn.send(body)) {
       setStatus('saving');
+      watchAck(p);
       return;
     }
     setStatus('offline');
     if (tryHttp) postBallot(p);
+  }
+
+  // The socket took it but no ack came: the network may be gone without the browser knowing.
+  function watchAck(p) {
+    clearTimeout(slowTimer);
+    slowTimer = setTimeout(function () {
+      if (!pending || pending.ballot_id !== p.ballot_id) return;
+      setStatus('offline', S.slow);
+      postBallot(p);
+    }, ACK_WITHIN_MS);
+  }
+
+  // A server error in the page's language when we know its code, else the server's words.
+  function errorText(errCode, message) {
+    return S['err_' + errCode] || message;
   }
 
   function postBallot(p) {
@@ -231,6 +251,7 @@
 
   function acked(ballotId) {
     if (!pending || pending.ballot_id !== ballotId) return; // an older version: ignore
+    clearTimeout(slowTimer);
     setPending(null);
     setStatus('saved');
     showAlert('');
@@ -239,6 +260,7 @@
 
   function failed(ballotId, errCode, message) {
     if (ballotId && (!pending || pending.ballot_id !== ballotId)) return; // superseded
+    message = errorText(errCode, message);
     showAlert(C.fmt(S.not_saved_because || '%(message)s', { message: message }));
     if (!ballotId) return;
     setStatus('error', S.not_saved_error);
@@ -314,7 +336,8 @@
           }
           var err = (data && data.error) || {};
           if (out) out.textContent = '';
-          showAlert(C.fmt(S.segments_failed, { message: err.message || String(res.status) }));
+          var why = errorText(err.code, err.message || String(res.status));
+          showAlert(C.fmt(S.segments_failed, { message: why }));
         });
       })
       .catch(function () {

@@ -5,6 +5,12 @@
  * WANT / NEUTRAL / DON'T WANT bar with a marker at half the room, and one line per affected
  * group; then the ranking. When the cards do not fit the screen they page by themselves.
  * All text comes from the translated #strings block; user data is set with textContent only.
+ *
+ * Two languages side by side: /p/CODE?lang=cy+en (or en+cy) paints every heading, badge,
+ * reason and line in both, the first one first, each part marked with its lang attribute. The
+ * page carries every language's strings (#strings-all); a meeting's own texts (titles, group
+ * labels) use the meeting file's translations when it has them ("translations": {"cy": {...}}).
+ * Screen reader announcements use the first language.
  */
 (function () {
   'use strict';
@@ -13,9 +19,33 @@
   var doc = document;
   if (!C || !C.live || !window.JSON) return;
 
-  var S = C.readJSON('strings') || {};
   var state = C.readJSON('initial-state');
   if (!state) return;
+  var ALL = C.readJSON('strings-all') || {};
+  var stringsEl = doc.getElementById('strings');
+  var pageLocale = (stringsEl && stringsEl.getAttribute('data-locale')) || 'en';
+  if (!ALL[pageLocale]) ALL[pageLocale] = C.readJSON('strings') || {};
+  var LANGS = chooseLangs();
+  var BI = LANGS.length > 1;
+  var S = ALL[LANGS[0]];
+
+  // ?lang=cy+en -> ['cy', 'en']; one language (or none) -> the page's, which the server chose.
+  function chooseLangs() {
+    var m = /[?&]lang=([^&#]*)/.exec(window.location.search);
+    var out = [];
+    if (m) {
+      var raw = m[1].replace(/\+/g, ' ');
+      try {
+        raw = decodeURIComponent(raw);
+      } catch (e) {
+        /* keep it as it is */
+      }
+      raw.toLowerCase().split(/[\s,+]+/).forEach(function (l) {
+        if (ALL[l] && out.indexOf(l) < 0) out.push(l);
+      });
+    }
+    return out.length > 1 ? out : [pageLocale];
+  }
 
   var PAGE_EVERY_MS = 15000; // time to read a screenful of results from the back of the hall
   var USER_PAUSE_MS = 30000; // someone scrolled by hand: leave the screen alone for a while
@@ -55,6 +85,67 @@
     if (node && node.textContent !== text) node.textContent = text;
   }
 
+  // ---- languages -------------------------------------------------------------------------
+
+  // A meeting's own text in language `lang` (from the meeting file's translations), else as is.
+  function local(item, field, lang) {
+    var tr = item && item.translations && item.translations[lang];
+    var text = tr && tr[field];
+    return typeof text === 'string' && text ? text : (item && item[field]) || '';
+  }
+
+  // What fn(strings, lang) gives in each language shown: [{lang, text}, ...].
+  function inLangs(fn) {
+    return LANGS.map(function (lang) {
+      return { lang: lang, text: String(fn(ALL[lang] || S, lang)) };
+    });
+  }
+
+  function tr(key, params) {
+    return inLangs(function (T) {
+      return C.fmt(T[key] || S[key] || key, params || {});
+    });
+  }
+
+  function joined(parts) {
+    return parts
+      .map(function (p) {
+        return p.text;
+      })
+      .join(' / ');
+  }
+
+  // Put the parts into `node`: plain text for one language, a span per language for two
+  // (one, when both say the same: a title nobody translated is not shown twice).
+  function fill(node, parts) {
+    if (!node) return;
+    var same = parts.every(function (p) {
+      return p.text === parts[0].text;
+    });
+    if (same) parts = parts.slice(0, 1);
+    var key = joined(parts);
+    if (node.getAttribute('data-text') === key && node.firstChild) return;
+    node.setAttribute('data-text', key);
+    while (node.firstChild) node.removeChild(node.firstChild);
+    if (!BI || parts.length === 1) {
+      node.classList.remove('bi');
+      node.appendChild(doc.createTextNode(parts[0].text));
+      return;
+    }
+    node.classList.add('bi');
+    parts.forEach(function (p, i) {
+      var span = el('span', 'bi-part bi-' + (i + 1), p.text);
+      span.setAttribute('lang', p.lang);
+      node.appendChild(span);
+    });
+  }
+
+  function biEl(tag, cls, parts) {
+    var node = el(tag, cls);
+    fill(node, parts);
+    return node;
+  }
+
   var announceTimer = null;
   function announce(text) {
     if (!els.announce) return;
@@ -66,36 +157,56 @@
   }
 
   function titleOf(p) {
-    return C.fmt(p.kind === 'fund' ? S.fund_title : S.keep_title, { title: p.title });
+    return inLangs(function (T, lang) {
+      return C.fmt(p.kind === 'fund' ? T.fund_title : T.keep_title, {
+        title: local(p, 'title', lang)
+      });
+    });
   }
 
   function badge(category) {
     var b = el('span', 'badge badge-' + String(category).toLowerCase());
     b.appendChild(el('span', 'b-icon', ICONS[category] || '')).setAttribute('aria-hidden', 'true');
-    b.appendChild(el('span', 'b-text', S['cat_' + category] || category));
+    b.appendChild(biEl('span', 'b-text', tr('cat_' + category)));
     return b;
   }
 
   function roundText(s) {
     var r = s.round;
-    if (!r) return S.round_none;
-    if (r.status === 'open') return C.fmt(S.round_open, { n: r.number });
-    if (s.results) return C.fmt(S.round_results, { n: r.number });
-    return C.fmt(S.round_closed, { n: r.number });
+    if (!r) return tr('round_none');
+    if (r.status === 'open') return tr('round_open', { n: r.number });
+    if (s.results) return tr('round_results', { n: r.number });
+    return tr('round_closed', { n: r.number });
   }
 
   function turnoutText(s) {
     var t = s.turnout || {};
-    if (!s.round) return C.fmt(S.joined, { present: t.present || 0 });
-    return C.fmt(S.turnout, { voted: t.voted || 0, present: t.present || 0 });
+    if (!s.round) return tr('joined', { present: t.present || 0 });
+    return tr('turnout', { voted: t.voted || 0, present: t.present || 0 });
   }
 
   // ---- one proposal ----------------------------------------------------------------------
 
+  // The label of affected group `id` in `lang` (meeting segments may carry translations).
+  function groupLabel(s, id, fallback, lang) {
+    var segs = (s.meeting && s.meeting.segments) || [];
+    for (var i = 0; i < segs.length; i++) {
+      if (segs[i].id === id) return local(segs[i], 'label', lang);
+    }
+    return fallback || id;
+  }
+
   function reasonText(p, s) {
-    var labels = (p.group_labels || p.groups || []).join(S.list_sep || ', ');
     var ratio = s.meeting && s.meeting.rule ? s.meeting.rule.ratio : 2;
-    return C.fmt(S['reason_' + p.reason] || p.reason, { ratio: ratio, groups: labels });
+    return inLangs(function (T, lang) {
+      var labels = (p.groups || []).map(function (g, i) {
+        return groupLabel(s, g, (p.group_labels || [])[i], lang);
+      });
+      return C.fmt(T['reason_' + p.reason] || p.reason, {
+        ratio: ratio,
+        groups: labels.join(T.list_sep || ', ')
+      });
+    });
   }
 
   function bar(p) {
@@ -116,7 +227,7 @@
     }
     wrap.appendChild(b);
     var half = el('div', 'half');
-    half.appendChild(el('span', null, S.half));
+    half.appendChild(biEl('span', null, tr('half')));
     wrap.appendChild(half);
     return wrap;
   }
@@ -124,22 +235,24 @@
   function legend(p) {
     var box = el('p', 'bar-legend');
     if (!p.V) {
-      box.appendChild(el('span', null, S.no_ballots));
+      box.appendChild(biEl('span', null, tr('no_ballots')));
       return box;
     }
     [
-      ['want', '\u2713 ', S.want, p.W],
-      ['neutral', '\u2013 ', S.neutral, p.N],
-      ['dont', '\u2717 ', S.dont, p.D]
+      ['want', '\u2713', p.W],
+      ['neutral', '\u2013', p.N],
+      ['dont', '\u2717', p.D]
     ].forEach(function (part) {
-      var item = el('span');
+      var item = el('span', 'legend-item');
       var key = el('span', 'key key-' + part[0]);
       key.setAttribute('aria-hidden', 'true');
       item.appendChild(key);
-      item.appendChild(doc.createTextNode(part[1] + part[2] + ' ' + part[3]));
+      item.appendChild(el('span', 'legend-icon', part[1])).setAttribute('aria-hidden', 'true');
+      item.appendChild(biEl('span', 'legend-word', tr(part[0])));
+      item.appendChild(el('span', 'legend-count', part[2]));
       box.appendChild(item);
     });
-    box.appendChild(el('span', 'muted', C.fmt(S.voted_on_it, { v: p.V })));
+    box.appendChild(biEl('span', 'muted voted-on-it', tr('voted_on_it', { v: p.V })));
     return box;
   }
 
@@ -147,17 +260,23 @@
     var m = s.meeting && s.meeting.rule ? s.meeting.rule.group_min : 5;
     var ul = el('ul', 'groups');
     (p.affected || []).forEach(function (a) {
-      var label = a.label || a.group;
       var li = el('li');
-      if (a.suppressed) {
-        li.textContent = C.fmt(S.group_small, { label: label, m: m });
-      } else {
-        li.appendChild(
-          doc.createTextNode(C.fmt(S.group_line, { label: label, w: a.W, v: a.V, d: a.D }))
-        );
-        if (a.protects) li.appendChild(el('span', 'protects', ' ' + S.group_protects));
-        else if (a.objects) li.appendChild(el('span', 'objects', ' ' + S.group_objects));
-      }
+      li.appendChild(
+        biEl(
+          'span',
+          'group-line',
+          inLangs(function (T, lang) {
+            var label = groupLabel(s, a.group, a.label, lang);
+            var line = a.suppressed
+              ? C.fmt(T.group_small, { label: label, m: m })
+              : C.fmt(T.group_line, { label: label, w: a.W, v: a.V, d: a.D });
+            if (!a.suppressed && a.protects) line += ' ' + T.group_protects;
+            else if (!a.suppressed && a.objects) line += ' ' + T.group_objects;
+            return line;
+          })
+        )
+      );
+      if (!a.suppressed && (a.protects || a.objects)) li.className = a.protects ? 'protects' : 'objects';
       ul.appendChild(li);
     });
     return ul;
@@ -165,18 +284,19 @@
 
   function card(p, s) {
     var art = el('article', 'result cat-' + String(p.category).toLowerCase());
-    art.appendChild(el('h3', null, titleOf(p)));
+    art.setAttribute('data-proposal', p.id);
+    art.setAttribute('data-category', p.category);
+    art.appendChild(biEl('h3', null, titleOf(p)));
     var verdict = el('p', 'verdict');
     verdict.appendChild(badge(p.category));
-    verdict.appendChild(el('span', 'reason', reasonText(p, s)));
+    verdict.appendChild(biEl('span', 'reason', reasonText(p, s)));
     art.appendChild(verdict);
-    var means = S['means_' + (p.kind === 'fund' ? 'fund' : 'keep') + '_' + p.category];
-    if (means) art.appendChild(el('p', 'meaning', means));
+    var meansKey = 'means_' + (p.kind === 'fund' ? 'fund' : 'keep') + '_' + p.category;
+    if (S[meansKey]) art.appendChild(biEl('p', 'meaning', tr(meansKey)));
     art.appendChild(bar(p));
     art.appendChild(legend(p));
     if (p.affected && p.affected.length) {
-      var h = el('p', 'visually-hidden', S.affected);
-      art.appendChild(h);
+      art.appendChild(biEl('p', 'visually-hidden', tr('affected')));
       art.appendChild(groupLines(p, s));
     }
     return art;
@@ -200,8 +320,11 @@
     els.proj.classList.add('has-results');
 
     var scroller = el('section', 'result-scroll');
-    scroller.setAttribute('aria-label', S.results_heading);
+    scroller.setAttribute('aria-labelledby', 'results-heading');
     scroller.tabIndex = 0; // a scrollable region must be reachable by keyboard
+    var resultsHeading = biEl('h2', 'visually-hidden', tr('results_heading'));
+    resultsHeading.id = 'results-heading';
+    scroller.appendChild(resultsHeading);
     scroller.style.position = 'relative';
     var list = el('div', 'result-list');
     var byId = {};
@@ -218,7 +341,8 @@
     box.appendChild(column);
 
     var rankBox = el('section', 'ranking-box');
-    var rh = el('h2', null, S.ranking);
+    rankBox.tabIndex = 0; // it scrolls when the ranking is long: reachable by keyboard too
+    var rh = biEl('h2', null, tr('ranking'));
     rh.id = 'ranking-heading';
     rankBox.setAttribute('aria-labelledby', 'ranking-heading');
     rankBox.appendChild(rh);
@@ -227,8 +351,9 @@
       var p = byId[id];
       if (!p) return;
       var li = el('li');
+      li.setAttribute('data-proposal', p.id);
       li.appendChild(badge(p.category));
-      li.appendChild(doc.createTextNode(titleOf(p)));
+      li.appendChild(biEl('span', 'rank-title', titleOf(p)));
       ol.appendChild(li);
     });
     rankBox.appendChild(ol);
@@ -305,15 +430,22 @@
   function render(s) {
     state = s;
     var m = s.meeting || {};
-    setText(els.title, m.title || '');
+    fill(
+      els.title,
+      inLangs(function (T, lang) {
+        return local(m, 'title', lang);
+      })
+    );
     setText(els.url, m.join_url || '');
     setText(els.code, m.code || '');
-    if (m.title) doc.title = m.title + ' \u2014 Covote';
+    if (m.title) {
+      doc.title = local(m, 'title', LANGS[0]) + ' \u2014 ' + (S.title_suffix || '') + ' \u2014 Covote';
+    }
 
     var rt = roundText(s);
-    var roundChanged = els.round.textContent !== rt;
-    setText(els.round, rt);
-    setText(els.turnout, turnoutText(s));
+    var roundChanged = els.round.getAttribute('data-text') !== joined(rt);
+    fill(els.round, rt);
+    fill(els.turnout, turnoutText(s));
 
     var key = s.results ? (s.round ? s.round.id : '') + '|' + JSON.stringify(s.results) : '';
     var resultsChanged = key !== resultsKey;
@@ -324,7 +456,7 @@
     }
     if (painted) {
       if (revealed && s.round) announce(C.fmt(S.results_now, { n: s.round.number }));
-      else if (roundChanged) announce(rt);
+      else if (roundChanged) announce(rt[0].text);
     }
     painted = true;
   }
@@ -362,6 +494,15 @@
     if (scroller && pager) showPage(scroller, pager);
   });
 
+  if (BI) {
+    doc.documentElement.setAttribute('lang', LANGS[0]);
+    els.proj.classList.add('bilingual');
+  }
+  // The texts the server rendered in one language: repaint them (in both, when bilingual).
+  Array.prototype.forEach.call(doc.querySelectorAll('[data-s]'), function (node) {
+    fill(node, tr(node.getAttribute('data-s')));
+  });
+  els.round.setAttribute('data-text', els.round.textContent);
   render(state);
   conn = C.live(C.wsUrl('/ws/m/' + encodeURIComponent(state.meeting.code)), {
     onSnapshot: render,

@@ -4,6 +4,13 @@ Run as the server process: `python -m benchlib.gcprobe serve ...` (the `covote` 
 Every collection's start time (time.perf_counter, the same CLOCK_MONOTONIC as the load client
 on Linux), duration and generation are written to $BENCH_GCPROBE_FILE when the server exits,
 so the harness can attribute pauses to its phases.
+
+Experiments (what app/ could do at start-up), from the environment:
+    BENCH_GC_THRESHOLD=50000,20,100   gc.set_threshold(...) before the app starts
+    BENCH_GC_FREEZE_AFTER=3           gc.freeze() that many seconds after start (after warm-up
+                                      objects exist: imports, app, engine), from a thread
+    BENCH_GC_SAVEALL=1                gc.DEBUG_SAVEALL: keep what the collector finds and list
+                                      the types of that cyclic garbage at exit (what creates it)
 """
 
 from __future__ import annotations
@@ -30,12 +37,36 @@ def _callback(phase: str, info: dict[str, Any]) -> None:
 
 def _serve() -> int:
     gc.callbacks.append(_callback)
+    if os.environ.get("BENCH_GC_SAVEALL"):
+        gc.set_debug(gc.DEBUG_SAVEALL)
+    if os.environ.get("BENCH_GC_THRESHOLD"):
+        gc.set_threshold(*(int(x) for x in os.environ["BENCH_GC_THRESHOLD"].split(",")))
+    if os.environ.get("BENCH_GC_FREEZE_AFTER"):
+        import threading
+
+        delay = float(os.environ["BENCH_GC_FREEZE_AFTER"])
+        threading.Timer(delay, gc.freeze).start()
+    if os.environ.get("BENCH_PATCHES"):
+        from benchlib.patches import apply
+
+        apply([n for n in os.environ["BENCH_PATCHES"].split(",") if n])
     from app.cli import main
 
     try:
         return main(sys.argv[1:])
     finally:
-        out = {"events": events, "thresholds": gc.get_threshold(), "counts": gc.get_count()}
+        out: dict[str, Any] = {
+            "events": events,
+            "thresholds": gc.get_threshold(),
+            "counts": gc.get_count(),
+        }
+        if os.environ.get("BENCH_GC_SAVEALL"):
+            from collections import Counter
+
+            gc.collect()
+            kinds = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage)
+            out["garbage"] = kinds.most_common(40)
+            out["garbage_total"] = len(gc.garbage)
         Path(os.environ["BENCH_GCPROBE_FILE"]).write_text(json.dumps(out))
 
 

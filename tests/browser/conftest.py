@@ -95,16 +95,18 @@ def live(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Liv
 
 
 class Contexts:
-    """Browser contexts for one test, closed at its end."""
+    """Browser contexts for one test, closed at its end; uncaught script errors fail the test."""
 
     def __init__(self, browser: Any, live: LiveServer) -> None:
         self.browser = browser
         self.live = live
         self.opened: list[Any] = []
+        self.script_errors: list[str] = []
 
     def new(self, **options: Any) -> Any:
         ctx = self.browser.new_context(base_url=self.live.url, **options)
         ctx.set_default_timeout(WAIT_MS)
+        ctx.on("weberror", lambda e: self.script_errors.append(f"{e.page and e.page.url}: {e.error}"))
         self.opened.append(ctx)
         return ctx
 
@@ -133,6 +135,7 @@ def contexts(browser: Any, live: LiveServer) -> Iterator[Contexts]:
         yield c
     finally:
         c.close()
+    assert not c.script_errors, "uncaught errors in the pages' scripts:\n" + "\n".join(c.script_errors)
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> None:
@@ -219,9 +222,15 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def api_state(page: Any, code: str) -> dict[str, Any]:
-    """GET /api/m/{code} with the page's cookies (so it includes this browser's `you`)."""
-    r = page.request.get(f"/api/m/{code}")
-    assert r.ok, r.text()
+    """GET /api/m/{code} as the page's browser (its cookies), but outside the browser: it works
+    while the browser is offline, so a test can see what the server really holds."""
+    import httpx
+
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    base = page.url.split("/", 3)
+    with httpx.Client(base_url=f"{base[0]}//{base[2]}", cookies=cookies, timeout=10) as client:
+        r = client.get(f"/api/m/{code}")
+    assert r.status_code == 200, r.text
     data: dict[str, Any] = r.json()
     return data
 

@@ -99,3 +99,10 @@ async def test_record_over_a_pty_captures_both_directions(
         assert [(p.keypad, p.key, p.seq) async for p in replay.presses()] == [
             ("kpl:1A2B3C", "B", 17)
         ]
+
+
+def test_monitor_stops_after_its_duration(fixtures: Path) -> None:
+    """With duration set, a real-time replay is cut off cleanly with exit code 0."""
+    out, err = io.StringIO(), io.StringIO()
+    assert monitor(f"replay://{fixtures / 'kpl_unplug.kpcap'}", out, err=err, duration=0.2) == 0
+    assert "# 0 presses" in err.getvalue()

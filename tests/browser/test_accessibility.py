@@ -1,0 +1,224 @@
+"""Accessibility in a real browser: axe-core on every page, touch targets, text at 200% on a
+320 px screen, live regions for screen readers, and colour never the only signal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe
+from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting
+
+expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
+expect.set_options(timeout=WAIT_MS)
+
+MIN_TARGET = 44  # px, WCAG 2.5.5 (AAA) / Apple and Android guidance; 2.5.8 AA asks for 24
+
+
+def new_meeting(live: LiveServer) -> Meeting:
+    f = live.browser()
+    f.get(f"/facilitator?key={FACILITATOR_KEY}")
+    return Meeting(f)
+
+
+def vote_on(page: Any, marks: dict[str, str]) -> None:
+    for key, value in marks.items():
+        page.locator(f"input[name='mark:{key}'][value='{value}']").tap()
+    expect(page.locator("#save-status")).to_have_text("Your ballot is saved")
+
+
+def test_axe_finds_nothing_serious_on_any_page(contexts: Contexts, live: LiveServer) -> None:
+    """Every page in the states people see it in; the summary is printed at the end of the run."""
+    meeting = new_meeting(live)
+    code = meeting.code
+    fac = contexts.facilitator()
+    phone = contexts.phone()
+    projector = contexts.desktop(1920, 1080)
+
+    axe(fac, "console: home")
+    phone.goto("/")
+    axe(phone, "join")
+    phone.goto("/join?code=QQQQQQ")
+    expect(phone.locator("#code-error")).to_be_visible()
+    axe(phone, "join: unknown code")
+    phone.goto("/no/such/page")
+    axe(phone, "error page (404)")
+    phone.goto(f"/m/{code}")
+    axe(phone, "phone: waiting for a round")
+    projector.goto(f"/p/{code}")
+    axe(projector, "projector: waiting")
+
+    meeting.open_round()
+    expect(phone.locator("#ballot-form")).to_be_visible()
+    axe(phone, "phone: round open")
+    vote_on(phone, {"library": "want", "respite": "dont_want"})
+    axe(phone, "phone: after voting")
+    expect(projector.locator("#proj-turnout")).to_have_text("1 of 1 present have voted")
+    axe(projector, "projector: round open")
+    fac.goto(f"/console/{meeting.id}")
+    axe(fac, "console: meeting, round open")
+    fac.goto(f"/console/{meeting.id}/setup")
+    axe(fac, "console: set-up")
+
+    meeting.close_round(1)
+    expect(phone.locator("#ballot .waiting")).to_be_visible()
+    axe(phone, "phone: round closed")
+    axe(projector, "projector: closed, results hidden")
+    meeting.reveal(1)
+    expect(projector.locator(".result")).to_have_count(3)
+    axe(projector, "projector: results 1080p")
+    projector.set_viewport_size({"width": 1024, "height": 768})
+    axe(projector, "projector: results 4:3")
+    fac.goto(f"/console/{meeting.id}/rounds/1")
+    axe(fac, "console: round results")
+
+    # A form posted from a stale page: the error page a POST gets (no language switch there).
+    phone.evaluate(
+        """() => { const f = document.createElement('form');
+                   f.method = 'post'; f.action = location.pathname + '/segments';
+                   f.innerHTML = '<input name=csrf value=stale>';
+                   document.body.appendChild(f); f.submit(); }"""
+    )
+    expect(phone.get_by_role("heading", level=1)).to_have_text("This page has expired")
+    expect(phone.locator(".lang-switch")).to_have_count(0)
+    axe(phone, "error page (403 after a form)")
+    phone.goto("/no/such/page?lang=cy")
+    expect(phone.locator("html")).to_have_attribute("lang", "cy")
+    axe(phone, "error page (404), Welsh")
+
+
+def test_touch_targets_are_at_least_44px(contexts: Contexts, live: LiveServer) -> None:
+    """The phone's choices, buttons, checkboxes and links can be hit with a thumb."""
+    meeting = new_meeting(live)
+    meeting.open_round()
+    for width in (390, 320):
+        page = contexts.phone(viewport={"width": width, "height": 700})
+        page.goto(f"/m/{meeting.code}")
+        targets = {
+            "choice": page.locator(".choice input"),
+            "button": page.locator("button, .btn"),
+            "checkbox row": page.locator(".check"),
+            "language switch": page.locator(".lang-switch a, .lang-switch .lang-current"),
+        }
+        for what, locator in targets.items():
+            boxes = [b for b in (el.bounding_box() for el in locator.all()) if b]
+            assert boxes, f"no {what} on the phone page"
+            small = [b for b in boxes if b["width"] < MIN_TARGET or b["height"] < MIN_TARGET]
+            assert not small, f"{what} smaller than {MIN_TARGET}px at {width}px wide: {small}"
+        # The tappable input covers its whole label.
+        for choice in page.locator(".choice").all()[:3]:
+            inp = choice.locator("input").bounding_box()
+            label = choice.locator("label").bounding_box()
+            assert inp and label and inp == label
+        page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="Skip to main content").bounding_box()
+        assert skip and skip["height"] >= MIN_TARGET
+
+
+@pytest.mark.parametrize(
+    "path", ["/m/{code}", "/m/{code}?lang=cy", "/", "/join?code=QQQQQQ", "/no/such/page"]
+)
+def test_text_scales_to_200_percent_without_sideways_scrolling(
+    contexts: Contexts, live: LiveServer, path: str
+) -> None:
+    """WCAG 1.4.4 and 1.4.10: a 320 px wide screen with text at twice the size still fits."""
+    meeting = new_meeting(live)
+    meeting.open_round()
+    page = contexts.phone(viewport={"width": 320, "height": 640})
+    page.goto(path.format(code=meeting.code))
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    width = page.evaluate("document.documentElement.clientWidth")
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    too_wide = page.evaluate(
+        """(w) => Array.from(document.querySelectorAll('main *, header *'))
+             .filter(e => e.getBoundingClientRect().right > w + 1)
+             .slice(0, 5).map(e => e.tagName + '.' + e.className)""",
+        width,
+    )
+    assert scroll <= width, f"sideways scroll at 200% on {path}: {scroll} > {width}: {too_wide}"
+    body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert body >= 32  # the text really did scale (17 px at 100%)
+    if path.startswith("/m/"):
+        box = page.locator(".choice input").first.bounding_box()
+        assert box and box["height"] >= 2 * MIN_TARGET
+
+
+def test_live_regions_announce_what_changes(contexts: Contexts, live: LiveServer) -> None:
+    """A screen reader hears the round open and close and the ballot saved, in live regions."""
+    meeting = new_meeting(live)
+    phone = contexts.phone()
+    projector = contexts.desktop(1280, 720)
+    phone.goto(f"/m/{meeting.code}")
+    projector.goto(f"/p/{meeting.code}")
+    announce = phone.locator("#announce")
+    expect(announce).to_have_attribute("aria-live", "polite")
+    expect(phone.locator("#alert")).to_have_attribute("role", "alert")
+    expect(phone.locator("#conn")).to_have_text("Live")
+
+    meeting.open_round("library", "toilets")
+    expect(announce).to_have_text("Round 1 is open — you can vote now")
+    status = phone.locator("#save-status")
+    expect(status).to_have_attribute("role", "status")
+    expect(status).to_have_text("Not saved yet")
+    phone.locator("input[name='mark:library'][value='want']").tap()
+    expect(status).to_have_text("Your ballot is saved")
+    assert api_state(phone, meeting.code)["you"]["ballot"]["marks"] == {"library": "want"}
+
+    meeting.close_round(1)
+    expect(announce).to_have_text("Voting is closed")
+    expect(projector.locator("#announce")).to_have_text("Round 1 — voting closed")
+    meeting.reveal(1)
+    expect(announce).to_have_text("The results are on the big screen")
+    expect(projector.locator("#announce")).to_have_text("Results for round 1 are on the screen")
+    # The segments form reports its own saving in a status region too.
+    expect(phone.locator("#segments-body")).to_contain_text("These are fixed once you have voted.")
+
+
+def test_colour_is_never_the_only_signal(contexts: Contexts, live: LiveServer) -> None:
+    """WANT / DON'T WANT / NEUTRAL differ in words and icon; a chosen mark shows ● and a double
+    border; result categories differ in words, icon and border style."""
+    meeting = new_meeting(live)
+    meeting.open_round()
+    page = contexts.phone()
+    page.goto(f"/m/{meeting.code}")
+    choices = page.locator(".proposal").first.locator(".choice label")
+    words = [c.locator(".word").inner_text() for c in choices.all()]
+    icons = [c.locator(".icon").inner_text() for c in choices.all()]
+    assert words == ["WANT", "DON'T WANT", "NEUTRAL"]
+    assert len(set(icons)) == 3 and icons[0] == "✓" and icons[1] == "✗"
+
+    def look(label: Any) -> dict[str, str]:
+        result: dict[str, str] = label.evaluate(
+            """l => ({pick: getComputedStyle(l.querySelector('.pick'), '::before').content,
+                     border: getComputedStyle(l).borderTopStyle})"""
+        )
+        return result
+
+    before = look(choices.nth(0))
+    page.locator("input[name='mark:library'][value='want']").tap()
+    expect(page.locator("#save-status")).to_have_text("Your ballot is saved")
+    after = look(choices.nth(0))
+    assert before["pick"] != after["pick"] and "●" in after["pick"]
+    assert after["border"] == "double" and before["border"] == "solid"
+    # The saved status has its own icon, not only its green.
+    status_icon = page.evaluate("getComputedStyle(document.querySelector('#save-status'), '::before').content")
+    assert "✓" in status_icon
+
+    vote_on(page, {"respite": "dont_want", "toilets": "neutral"})
+    meeting.close_round(1)
+    meeting.reveal(1)
+    projector = contexts.desktop(1920, 1080)
+    projector.goto(f"/p/{meeting.code}")
+    badges = projector.locator(".result .badge")
+    expect(badges).to_have_count(3)
+    seen = {}
+    for badge in badges.all():
+        style = badge.evaluate(
+            "b => [b.querySelector('.b-icon').textContent, b.querySelector('.b-text').textContent,"
+            " getComputedStyle(b).borderTopStyle]"
+        )
+        seen[style[1]] = style
+    assert len({s[0] for s in seen.values()}) == len(seen)  # one icon per category
+    legend = projector.locator(".result .bar-legend").first.inner_text()
+    assert "WANT" in legend and "NEUTRAL" in legend and "DON'T WANT" in legend
