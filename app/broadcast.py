@@ -90,7 +90,7 @@ class RedisBroadcast:
                 log.warning("broadcast listener lost Redis (%s); retrying in %.1fs", e, backoff)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
                     await client.aclose()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX_S)

@@ -350,7 +350,7 @@ async def save_proposal(request: Request, meeting_id: int, services: ServicesDep
             id=str(form.get("key", "")).strip(),
             title=str(form.get("title", "")).strip(),
             description=str(form.get("description", "")).strip(),
-            kind=str(form.get("kind", "")),  # type: ignore[arg-type]
+            kind=str(form.get("kind", "")),
             cost=_amount(form, "cost", "Cost"),
             saving=_amount(form, "saving", "Saving"),
             affected_groups=[str(g) for g in form.getlist("affected_groups")],

@@ -7,6 +7,7 @@ paper ballot. Segments are self-declared and fixed once the voter has cast a bal
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -77,7 +78,7 @@ def latest_round_ballot(session: Session, meeting_id: int, voter_id: int) -> Bal
     return session.exec(q).first()
 
 
-def you_view(session: Session, meeting_id: int, voter: Voter | None) -> dict[str, object]:
+def you_view(session: Session, meeting_id: int, voter: Voter | None) -> dict[str, Any]:
     """What a voter's own device shows about them: pseudonym, segments, latest ballot."""
     fresh = session.get(Voter, voter.id) if voter is not None else None
     if fresh is None or fresh.id is None:
