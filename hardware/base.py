@@ -272,6 +272,8 @@ class ReceiverBase:
         self._queue: asyncio.Queue[_Item] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._is_open = False
+        self._opening = False
+        self._failed: ReceiverError | None = None
 
     @property
     def is_open(self) -> bool:
@@ -283,11 +285,18 @@ class ReceiverBase:
         self._loop = asyncio.get_running_loop()
         # A fresh queue per connection: presses or errors left from the last one are stale.
         self._queue = asyncio.Queue(maxsize=PRESS_QUEUE_MAX)
+        self._failed = None
+        self._opening = True
         try:
             await self._connect()
         except BaseException:
+            self._opening = False
             await self._disconnect()
             raise
+        self._opening = False
+        if self._failed is not None:  # the device failed while we were still opening it
+            await self._disconnect()
+            raise self._failed
         self._is_open = True
 
     async def aclose(self) -> None:
@@ -352,8 +361,11 @@ class ReceiverBase:
         self._put(press)
 
     def _fail(self, error: ReceiverError) -> None:
-        """End ``presses()`` with ``error`` (the manager then reconnects or gives up)."""
-        if self._is_open:
+        """End ``presses()`` with ``error`` (the manager then reconnects or gives up); during
+        ``open()`` the error is raised from ``open()`` instead."""
+        if self._opening:
+            self._failed = self._failed or error
+        elif self._is_open:
             self._is_open = False
             self._put(error)
 

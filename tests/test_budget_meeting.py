@@ -550,6 +550,22 @@ def chromium_page() -> Any:
     return sync_api
 
 
+AXE_JS = ROOT / "tests" / "browser" / "vendor" / "axe.min.js"
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page (skipped where axe is absent)."""
+    if not AXE_JS.exists():
+        return []
+    page.add_script_tag(content=AXE_JS.read_text("utf-8"))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ': ' + v.help)"""
+    )
+    return list(found)
+
+
 def test_projector_panel_renders_funding_and_cuts_in_words(tmp_path: Path) -> None:
     """renderBudget draws the pot bar in selection order with cost, supporters and who paid,
     the share, the greedy comparison and the cuts against the target, all as text."""
@@ -561,13 +577,17 @@ def test_projector_panel_renders_funding_and_cuts_in_words(tmp_path: Path) -> No
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_content('<html lang="en"><body><main id="box"></main></body></html>')
+        page.set_content(
+            '<html lang="en"><head><title>Budget</title></head>'
+            '<body><main id="box"></main></body></html>'
+        )
         page.add_script_tag(content=js)
         page.evaluate(
             "r => window.Covote.renderBudget(document.getElementById('box'), r, {})", results
         )
         content = page.inner_text("#box")
         funded_column = page.inner_text(".budget-mes")
+        violations = axe_violations(page)
         bars = page.eval_on_selector_all(
             ".budget-mes .budget-seg", "els => els.map(e => e.style.width)"
         )
@@ -590,7 +610,7 @@ def test_projector_panel_renders_funding_and_cuts_in_words(tmp_path: Path) -> No
         )
         empty = page.inner_text("#box")
         browser.close()
-    assert errors == []
+    assert errors == [] and violations == [], violations
     lines = funded_column.splitlines()
     order = [
         i

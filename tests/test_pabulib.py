@@ -256,7 +256,7 @@ def elections(draw: st.DrawFn) -> Election:
         )
     )
     names = st.text(
-        st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(TRICKY),
+        st.characters(codec="utf-8", exclude_categories=["Cs"]) | st.sampled_from(TRICKY),
         max_size=12,
     )
     projects = tuple(
@@ -381,12 +381,10 @@ def test_round_meta_describes_a_covote_round() -> None:
 @pytest.fixture(scope="module")
 def pabutools() -> SimpleNamespace:
     pytest.importorskip("pabutools", reason="cross-checks need pabutools==1.2.2 (test-only)")
-    from pabutools.election import Cost_Sat  # type: ignore[import-untyped]
-    from pabutools.election.pabulib import (  # type: ignore[import-untyped]
-        parse_pabulib_from_string,
-    )
-    from pabutools.rules import method_of_equal_shares  # type: ignore[import-untyped]
-    from pabutools.tiebreaking import TieBreakingRule  # type: ignore[import-untyped]
+    from pabutools.election import Cost_Sat
+    from pabutools.election.pabulib import parse_pabulib_from_string
+    from pabutools.rules import method_of_equal_shares
+    from pabutools.tiebreaking import TieBreakingRule
 
     return SimpleNamespace(
         parse=parse_pabulib_from_string,

@@ -30,7 +30,6 @@
   var fixed = !!page.voted; // segments are read-only once this voter has voted
   var declared = page.declared || [];
   var loading = false;
-  var loadAgain = false;
   var conn = null;
   var everOpen = false;
   var failures = 0;
@@ -292,6 +291,8 @@
         if (keys.indexOf(s.id) < 0) return;
         var li = doc.createElement('li');
         li.textContent = labelOf(s.id);
+        // An untranslated label on a page in another language (see _text.html).
+        if (s.original === s.label && doc.documentElement.lang !== 'en') li.lang = 'en';
         ul.appendChild(li);
       });
       body.appendChild(ul);
@@ -364,12 +365,8 @@
 
   // Fetch the ballot section for the new round state and swap it in.
   function loadBallot() {
-    if (loading) {
-      loadAgain = true;
-      return;
-    }
+    if (loading) return; // the answer is checked against the newest snapshot when it comes
     loading = true;
-    loadAgain = false;
     fetch('/m/' + encodeURIComponent(code) + '/ballot', {
       credentials: 'same-origin',
       headers: { Accept: 'text/html' }
@@ -381,7 +378,8 @@
       .then(function (html) {
         loading = false;
         swapBallot(html);
-        if (loadAgain || (latest && roundKey(latest.round) !== shownKey())) {
+        // Only if the room moved on again meanwhile (not merely because snapshots came in).
+        if (latest && roundKey(latest.round) !== shownKey()) {
           setTimeout(loadBallot, 1000);
         }
       })
@@ -398,6 +396,15 @@
     var fresh = parsed.getElementById('ballot');
     var old = $('ballot');
     if (!fresh || !old) return;
+    // The same round in the same state is already on the page, with the marks the voter may
+    // have changed since this copy left the server: keep what is there.
+    var freshKey =
+      (fresh.getAttribute('data-round-id') || 'none') +
+      (fresh.getAttribute('data-round-id')
+        ? '/' + fresh.getAttribute('data-round-status') + '/' +
+          (fresh.getAttribute('data-revealed') === 'true' ? 1 : 0)
+        : '');
+    if (freshKey === shownKey()) return;
     var hadFocus = old.contains(doc.activeElement);
     var before = shown;
     old.parentNode.replaceChild(doc.importNode(fresh, true), old);

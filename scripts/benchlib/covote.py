@@ -464,10 +464,12 @@ class Run:
         for r in range(cfg.latency_rounds):
             rnd = await self.f.fresh_round()
             rid = rnd["id"]
+
+            def fresh(s: dict[str, Any], rid: int = rid) -> bool:
+                return bool(s["round"]) and s["round"]["id"] == rid and s["turnout"]["voted"] == 0
+
             await proj.wait_for(
-                lambda s, rid=rid: (
-                    bool(s["round"]) and s["round"]["id"] == rid and s["turnout"]["voted"] == 0
-                ),
+                fresh,
                 10,
             )
             await asyncio.sleep(0.3)  # the new round's snapshot reaches every phone
@@ -495,6 +497,7 @@ class Run:
                 marks, mj = self.marks.get(i)
                 _, _, fut = await p.send_cast(rid, marks, mj)
                 pending.append((p, t, fut))
+            results: list[Any]
             try:
                 async with asyncio.timeout(cfg.ack_timeout_s):
                     results = await asyncio.gather(*(f for _, _, f in pending),
@@ -502,8 +505,11 @@ class Run:
                     await track.done.wait()
             except TimeoutError:
                 self.notes.append(f"latency round {r + 1}: timed out waiting for acks/projector")
-                results = [f.result() if f.done() and not f.exception() else None
-                           for _, _, f in pending]  # fmt: skip
+                results = [
+                    f.result() if f.done() and not f.cancelled() and f.exception() is None
+                    else None
+                    for _, _, f in pending
+                ]  # fmt: skip
             windows.append(meter.stop())
             self.phases[f"latency-{r + 1}"] = (meter.t0, meter.t0 + windows[-1].wall)
             proj.track = None

@@ -33,7 +33,7 @@ from app import ballots as B
 from app import db
 from app.demo import riverside
 from app.meetings import create_meeting
-from app.models import Ballot, Round
+from app.models import Ballot, Round, utcnow
 from app.rounds import open_round, room_state
 from app.tally import Mark
 from app.voters import join
@@ -80,7 +80,7 @@ def path_app_no_voters(engine: Any, batch: list[B.CastRequest]) -> None:
 
 
 def _core_upsert() -> Any:
-    stmt = sqlite.insert(Ballot.__table__)  # type: ignore[arg-type]
+    stmt = sqlite.insert(Ballot.__table__)  # type: ignore[attr-defined]
     return stmt.on_conflict_do_update(
         index_elements=["round_id", "voter_id"],
         set_={c: stmt.excluded[c] for c in ("ballot_uid", "channel", "marks", "cast_at")},
@@ -105,7 +105,7 @@ RAW = (
 
 
 def path_raw(engine: Any, batch: list[B.CastRequest]) -> None:
-    now = B.utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
     rows = [
         (r.round_id, r.voter_id, r.ballot_uid, r.channel,
          json.dumps({k: str(v) for k, v in r.marks.items()}), now)

@@ -21,6 +21,9 @@ may no longer apply (it then fails loudly at start-up).
     lean_mailbox   Mailbox without an asyncio.Event (a future only while the writer waits)
     lean_writer    the writer arms no asyncio.timeout per frame (an upper bound of that cost;
                    the deadline would move to a per-connection check)
+    one_task       one task per connection: the reader runs in the handler itself (the writer is
+                   the only extra task, no asyncio.wait), and it keeps the voter's id, not the
+                   ORM Voter instance
     ws_direct      /ws/m/{code} dispatched before FastAPI and its middleware stack: the session
                    cookie is verified directly (itsdangerous, as SessionMiddleware does), then
                    ws.meeting_socket runs on a plain Starlette WebSocket
@@ -32,9 +35,10 @@ import asyncio
 import gc
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, cast
 
 log = logging.getLogger("benchlib.patches")
 
@@ -142,7 +146,7 @@ def p_lean_mailbox() -> None:
 
     def __init__(self: Any, limit: int, voter_id: int | None = None) -> None:
         self._snapshot = None
-        self._direct = hub.deque()
+        self._direct = deque()
         self._limit = limit
         self._ready = None
         self.voter_id = voter_id
@@ -211,7 +215,7 @@ def p_core_upsert() -> None:
         name = engine.dialect.name
         if name not in stmts:
             dialect = postgresql if name == "postgresql" else sqlite
-            stmt = dialect.insert(Ballot.__table__)
+            stmt = dialect.insert(Ballot.__table__)  # type: ignore[attr-defined]
             stmts[name] = stmt.on_conflict_do_update(
                 index_elements=["round_id", "voter_id"],
                 set_={c: stmt.excluded[c] for c in ("ballot_uid", "channel", "marks", "cast_at")},
@@ -300,6 +304,65 @@ def p_ws_direct() -> None:
     main.create_app = create_app
 
 
+def p_one_task() -> None:
+    from app import ws
+    from app.errors import NotFound
+
+    class VoterRef:
+        __slots__ = ("id",)
+
+        def __init__(self, id: int) -> None:
+            self.id = id
+
+    async def meeting_socket(websocket: Any, code: str) -> None:
+        services = websocket.app.state.services
+        try:
+            meeting_id, voter = await asyncio.to_thread(ws._lookup, services, websocket, code)
+        except NotFound as e:
+            await websocket.accept()
+            await websocket.close(code=4404, reason=e.message[:120])
+            return
+        ref = VoterRef(voter.id) if voter is not None and voter.id is not None else None
+        del voter
+        await websocket.accept()
+        box = await services.hub.join(meeting_id, ref.id if ref else None)
+        writer = asyncio.create_task(
+            ws._writer(websocket, box, services.settings.ws_send_timeout_s)
+        )
+        me = asyncio.current_task()
+        assert me is not None
+        reading = True
+
+        def writer_done(_t: Any) -> None:
+            if reading:
+                me.cancel()  # the writer ended (too slow, gone): stop waiting for input
+
+        writer.add_done_callback(writer_done)
+        close = None
+        try:
+            try:
+                close = await ws._reader(websocket, services, box, meeting_id, cast(Any, ref))
+            except asyncio.CancelledError:
+                if not writer.done():
+                    raise
+                me.uncancel()
+                if not writer.cancelled() and writer.exception() is None:
+                    close = writer.result()
+            finally:
+                reading = False
+                if not writer.done():
+                    writer.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await writer
+            if close is not None:
+                with suppress(Exception):
+                    await websocket.close(code=close[0], reason=close[1])
+        finally:
+            services.hub.leave(meeting_id, box)
+
+    ws.meeting_socket = meeting_socket
+
+
 PATCHES: dict[str, Callable[[], None]] = {
     "gc": p_gc,
     "read_deferred": p_read_deferred,
@@ -308,6 +371,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "core_upsert": p_core_upsert,
     "lean_mailbox": p_lean_mailbox,
     "lean_writer": p_lean_writer,
+    "one_task": p_one_task,
     "ws_direct": p_ws_direct,
 }
 
@@ -321,7 +385,7 @@ def apply(names: list[str]) -> None:
     if "tick_absolute" in names or "phone_1hz" in names:
         from app import hub
 
-        hub.Hub._ticker = _ticker_factory(  # type: ignore[method-assign]
+        hub.Hub._ticker = _ticker_factory(  # type: ignore[method-assign,assignment]
             absolute="tick_absolute" in names,
             phone_period=1.0 if "phone_1hz" in names else None,
         )

@@ -180,6 +180,11 @@ def table(r: dict[str, Any]) -> str:
             "Baseline echo round trips/s by connections: "
             + ", ".join(f"{k}: {v:,.0f}" for k, v in r["baseline_echo_by_conns"].items())
         )
+    if r.get("foreign_util"):
+        lines.append(
+            "Other processes' share of a pinned core, by phase: "
+            + ", ".join(f"{k} {v:.0%}" for k, v in r["foreign_util"].items())
+        )
     for note in r.get("notes", []):
         lines.append(f"Note: {note}")
     if r.get("error"):

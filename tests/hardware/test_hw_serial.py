@@ -140,13 +140,16 @@ async def test_receiver_without_heartbeats_is_never_stalled(
 
 
 async def test_other_protocol_version_is_a_protocol_error() -> None:
-    """A HELLO with proto=2 ends presses() with ProtocolError."""
+    """A HELLO with proto=2 is a ProtocolError (from open() or presses(), whichever is
+    running when it arrives)."""
     if not hasattr(os, "openpty"):
         pytest.skip("needs POSIX pseudo-terminals")
     with KplEmulator(proto=2, heartbeat_s=None) as emulator:
-        async with KplReceiver(emulator.path) as receiver:
-            with pytest.raises(ProtocolError, match="proto=2"):
+        receiver = KplReceiver(emulator.path)
+        with pytest.raises(ProtocolError, match="proto=2"):
+            async with receiver:
                 await anext(receiver.presses())
+        assert not receiver.is_open
 
 
 async def test_tap_sees_every_line_in_both_directions(emulator: KplEmulator) -> None:
