@@ -39,21 +39,23 @@ async def meeting_socket(websocket: WebSocket, code: str) -> None:
     box = await services.hub.join(meeting_id, voter.id if voter else None)
     reader = asyncio.create_task(_reader(websocket, services, box, meeting_id, voter))
     writer = asyncio.create_task(_writer(websocket, box, services.settings.ws_send_timeout_s))
+    close: Close = None
     try:
-        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        for task in pending:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        close = next(
-            (t.result() for t in done if not t.cancelled() and t.exception() is None), None
-        )
-        if close is not None:
-            with contextlib.suppress(Exception):
-                await websocket.close(code=close[0], reason=close[1])
+        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task.exception() is not None:
+                log.error("connection to meeting %s failed", meeting_id, exc_info=task.exception())
+            else:
+                close = close or task.result()
     finally:
+        # Reader and writer end together, also when this handler is cancelled (shutdown).
+        for task in (reader, writer):
+            task.cancel()
+        await asyncio.gather(reader, writer, return_exceptions=True)
         services.hub.leave(meeting_id, box)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            await websocket.close(code=close[0], reason=close[1])
 
 
 def _lookup(services: Services, websocket: WebSocket, code: str) -> tuple[int, Voter | None]:

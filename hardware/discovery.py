@@ -16,7 +16,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from serial.tools import list_ports  # type: ignore[import-untyped]  # pyserial has no hints
+from serial.tools import list_ports
 
 from .iclicker import PID as ICLICKER_PID
 from .iclicker import VID as ICLICKER_VID

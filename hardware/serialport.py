@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import serial  # type: ignore[import-untyped]  # pyserial 3.5 ships no type hints
+import serial  # pyserial 3.5 ships no type hints: pyproject lists it for mypy
 
 from .base import (
     Capabilities,

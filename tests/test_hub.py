@@ -78,3 +78,31 @@ async def test_seq_keeps_increasing_across_a_restart() -> None:
     new = Hub(render, tick_hz=10)
     seq_new = json.loads(await (await new.join(1)).take())["seq"]
     assert seq_new > seq_old
+
+
+async def test_a_phone_that_stops_reading_is_closed_and_does_not_hold_up_others() -> None:
+    """A send that never completes hits the deadline (close 4008); other mailboxes still flow."""
+    from app.ws import _writer
+
+    class Stuck:
+        async def send_text(self, frame: str) -> None:
+            await asyncio.Event().wait()  # a phone whose TCP window never opens
+
+    class Quick:
+        def __init__(self) -> None:
+            self.frames: list[str] = []
+
+        async def send_text(self, frame: str) -> None:
+            self.frames.append(frame)
+
+    stuck_box, quick_box = Mailbox(limit=4), Mailbox(limit=4)
+    quick = Quick()
+    stuck_task = asyncio.create_task(_writer(Stuck(), stuck_box, 0.2 * TIME_FACTOR))  # type: ignore[arg-type]
+    quick_task = asyncio.create_task(_writer(quick, quick_box, 0.2 * TIME_FACTOR))  # type: ignore[arg-type]
+    for i in range(50):
+        stuck_box.offer(f"s{i}")
+        quick_box.offer(f"s{i}")
+        await asyncio.sleep(0.005)
+    assert await asyncio.wait_for(stuck_task, 5 * TIME_FACTOR) == (4008, "too slow")
+    assert quick.frames[-1] == "s49"
+    quick_task.cancel()
