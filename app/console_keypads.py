@@ -16,6 +16,7 @@ from app.deps import Services, ServicesDep
 from app.errors import BadInput
 from app.models import Meeting
 from hardware import SCHEMES, KeypadPress
+from hardware.discovery import discover
 
 router = APIRouter(prefix="/console/{meeting_id}/keypads")
 
@@ -32,6 +33,8 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
             "segments": meetings.segments_of(session, meeting_id),
             "roster": keypads.roster(session, meeting_id),
             "schemes": SCHEMES,
+            # Devices plugged in now, offered as one-click receiver URLs.
+            "candidates": discover(),
         }
 
 

@@ -106,9 +106,12 @@ class Contexts:
     def new(self, **options: Any) -> Any:
         ctx = self.browser.new_context(base_url=self.live.url, **options)
         ctx.set_default_timeout(WAIT_MS)
-        ctx.on("weberror", lambda e: self.script_errors.append(f"{e.page and e.page.url}: {e.error}"))
+        ctx.on("weberror", self._script_error)
         self.opened.append(ctx)
         return ctx
+
+    def _script_error(self, error: Any) -> None:
+        self.script_errors.append(f"{error.page and error.page.url}: {error.error}")
 
     def phone(self, **options: Any) -> Any:
         """A phone-sized touch screen: its own cookies, so its own attendee."""
@@ -135,7 +138,8 @@ def contexts(browser: Any, live: LiveServer) -> Iterator[Contexts]:
         yield c
     finally:
         c.close()
-    assert not c.script_errors, "uncaught errors in the pages' scripts:\n" + "\n".join(c.script_errors)
+    errors = "\n".join(c.script_errors)
+    assert not errors, f"uncaught errors in the pages' scripts:\n{errors}"
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> None:
@@ -144,7 +148,9 @@ def screenshot(page: Any, name: str, *, full_page: bool = False) -> None:
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.activeElement && document.activeElement.blur()")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page, animations="disabled")
+    page.screenshot(
+        path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page, animations="disabled"
+    )
 
 
 # ---- axe-core -------------------------------------------------------------------------------
@@ -211,7 +217,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         seen[report.page] = report  # the last run of each page
     for report in seen.values():
         terminalreporter.write_line(report.line())
-    total = {i: sum(r.count(i) for r in seen.values()) for i in ("critical", "serious", "moderate", "minor")}
+    impacts = ("critical", "serious", "moderate", "minor")
+    total = {i: sum(r.count(i) for r in seen.values()) for i in impacts}
     terminalreporter.write_line(
         f"{len(seen)} pages: "
         + ", ".join(f"{n} {impact}" for impact, n in total.items())

@@ -202,7 +202,9 @@ def test_colour_is_never_the_only_signal(contexts: Contexts, live: LiveServer) -
     assert before["pick"] != after["pick"] and "●" in after["pick"]
     assert after["border"] == "double" and before["border"] == "solid"
     # The saved status has its own icon, not only its green.
-    status_icon = page.evaluate("getComputedStyle(document.querySelector('#save-status'), '::before').content")
+    status_icon = page.evaluate(
+        "getComputedStyle(document.querySelector('#save-status'), '::before').content"
+    )
     assert "✓" in status_icon
 
     vote_on(page, {"respite": "dont_want", "toilets": "neutral"})

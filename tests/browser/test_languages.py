@@ -122,7 +122,9 @@ def test_the_projector_shows_welsh_and_english_side_by_side(
     meeting.close_round(1)
     meeting.reveal(1)
     card = projector.locator("article[data-proposal='library']")
-    expect(card.locator("h3 .bi-part")).to_have_text(["Cadw: Mobile library", "Keep: Mobile library"])
+    expect(card.locator("h3 .bi-part")).to_have_text(
+        ["Cadw: Mobile library", "Keep: Mobile library"]
+    )
     expect(card.locator(".badge .bi-part")).to_have_text(["WEDI'I GEFNOGI", "SUPPORTED"])
     expect(card.locator(".reason .bi-part")).to_have_text(
         ["Mwy o EISIAU na DDIM EISIAU", "More WANT than DON'T WANT"]
@@ -147,7 +149,7 @@ def test_the_projector_shows_welsh_and_english_side_by_side(
 
 def test_welsh_texts_from_the_meeting_file(contexts: Contexts, live: LiveServer) -> None:
     """A meeting file may give proposals, segments and the title in Welsh too."""
-    spec = copy.deepcopy(MEETING)
+    spec: dict[str, Any] = copy.deepcopy(MEETING)
     spec["title"] = "Test budget"
     spec["translations"] = {"cy": {"title": "Cyllideb brawf"}}
     spec["proposals"][0]["translations"] = {
@@ -170,4 +172,6 @@ def test_welsh_texts_from_the_meeting_file(contexts: Contexts, live: LiveServer)
     expect(page.get_by_role("group", name="Keep: Mobile library")).to_be_visible()
     projector = contexts.desktop(1920, 1080)
     projector.goto(f"/p/{meeting.code}?lang=cy+en")
-    expect(projector.locator("#proj-title .bi-part")).to_have_text(["Cyllideb brawf", "Test budget"])
+    expect(projector.locator("#proj-title .bi-part")).to_have_text(
+        ["Cyllideb brawf", "Test budget"]
+    )

@@ -7,6 +7,7 @@ stretch them without editing tests. No test asserts a duration; waits are upper 
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def scaled(seconds: float) -> float:
     """A real-time bound for this machine."""
     return seconds * TIME_FACTOR
+
+
+@pytest.fixture(autouse=True)
+def _hang_guard() -> Iterator[None]:
+    """A test stuck for 60 s (scaled) dumps every thread's stack and ends the run, so a
+    regression in the pty/thread plumbing fails CI with a trace instead of hanging it."""
+    faulthandler.dump_traceback_later(scaled(60), exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 class FakeTime:

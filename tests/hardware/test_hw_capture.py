@@ -90,8 +90,7 @@ def test_missing_file_is_a_capture_error(tmp_path: Path) -> None:
 async def test_replay_decodes_raw_captures_to_their_golden_presses(
     fixtures: Path, name: str
 ) -> None:
-    """Replaying a capture's raw 'in' data with its driver's decoder gives exactly the
-    recorded expected presses (partial lines, bad checksums, garbage and repeats included)."""
+    """Replaying raw capture data through its driver's decoder gives exactly the golden presses."""
     receiver = ReplayReceiver(fixtures / name, speed=0)
     assert await replay_all(receiver) == receiver.capture.expected_presses()
     assert receiver.capture.expected_presses()

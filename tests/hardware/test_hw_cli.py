@@ -82,8 +82,7 @@ def test_record_of_a_simulation_replays_to_the_same_presses(tmp_path: Path) -> N
 async def test_record_over_a_pty_captures_both_directions(
     emulator: KplEmulator, tmp_path: Path
 ) -> None:
-    """Recording a KPL/1 receiver keeps host commands, receiver lines, plug and presses,
-    and replaying the file gives the recorded presses."""
+    """Recording KPL/1 keeps commands, lines, plug and presses, and replays to the same presses."""
     path = tmp_path / "kpl.kpcap"
     task = asyncio.create_task(arecord(emulator.url, path, arm=2, limit=1, err=io.StringIO()))
     await asyncio.to_thread(emulator.wait_for, "OPEN")

@@ -18,8 +18,7 @@ def port(device: str, vid: int | None, pid: int | None, description: str) -> Sim
 
 
 def test_serial_ports_become_candidates_likeliest_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A DIY KPL/1 board ranks first, an FTDI adapter is offered as SunVote and as serial,
-    and an unknown port is still listed; missing optional packages list nothing else."""
+    """DIY boards rank first, FTDI is offered as SunVote too, unknown ports are still listed."""
     ports = [
         port("/dev/ttyS0", None, None, "n/a"),
         port("/dev/ttyUSB0", 0x0403, 0x6001, "FT232R USB UART"),

@@ -88,8 +88,7 @@ def test_random_reports_never_crash_and_votes_are_well_formed(report: bytes) -> 
 
 
 def test_command_sequences_match_the_documented_bytes() -> None:
-    """Init, start and stop sequences and LCD writes are 64-byte reports with the documented
-    leading bytes; the frequency letters select the 01 10 bytes."""
+    """Init, poll, stop and LCD commands are 64-byte reports with the documented bytes."""
     steps = init_sequence("AA")
     assert steps[0].report == command(0x01, 0x10, 0x21, 0x41) and steps[0].ack
     assert init_sequence("BD")[0].report[:4] == bytes([0x01, 0x10, 0x22, 0x44])
@@ -103,8 +102,7 @@ def test_command_sequences_match_the_documented_bytes() -> None:
 
 
 async def test_receiver_initialises_arms_and_yields_presses() -> None:
-    """On the fake base: open sends the init sequence, arm starts the poll, votes become
-    'iclicker:' presses."""
+    """On a fake base, open runs the init, arm starts the poll, votes become presses."""
     base = fake_base()
     receiver = IClickerReceiver(lambda: base, step_delay_s=0)
     async with receiver:

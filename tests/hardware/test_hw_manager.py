@@ -107,8 +107,7 @@ async def test_two_receivers_hearing_one_keypad_count_it_once(
 async def test_replayed_unplug_reconnects_with_backoff(
     fixtures: Path, fake_time: Any, manager_factory: Factory, wait_for_state: Wait
 ) -> None:
-    """After an unplug the receiver is DISCONNECTED with a retry delay, reconnects, and the
-    keypad's retransmission after replug is still recognised as a duplicate."""
+    """An unplug backs off, reconnects, and a retransmission after replug stays a duplicate."""
     events: list[ReceiverStatus] = []
     manager = manager_factory(
         clock=fake_time.clock, sleep=fake_time.sleep, rng=random.Random(0), on_status=events.append
@@ -209,9 +208,7 @@ async def test_unplug_replug_over_a_pty_reconnects_and_rearms(
     wait_for_state: Wait,
     scale: Callable[[float], float],
 ) -> None:
-    """End to end: a vote armed before the receiver connected reaches it; pulling the pty
-    makes it DISCONNECTED; plugging it back reconnects, sends OPEN again with the same
-    choices, and presses after the replug arrive. Feedback goes to the receiver that heard."""
+    """Over a pty: pre-armed vote, unplug, replug, re-arm, presses and feedback all work."""
     manager = manager_factory(backoff=Backoff(first_s=0.05, max_s=0.2))
     statuses = manager.statuses()
     await manager.arm(4, choices=3)

@@ -58,8 +58,7 @@ async def test_presses_arrive_and_bad_lines_are_counted(
 
 
 async def test_arm_disarm_and_feedback_reach_the_receiver(emulator: KplEmulator) -> None:
-    """arm sends OPEN with choices and question, feedback FB with the keypad's last seq,
-    disarm CLOSE; the receiver acknowledges each."""
+    """arm sends OPEN, feedback FB with the keypad's last seq, disarm CLOSE."""
     async with KplReceiver(emulator.path) as receiver:
         await receiver.arm(7, choices=3)
         opened = await command(emulator, "OPEN")
@@ -140,8 +139,7 @@ async def test_receiver_without_heartbeats_is_never_stalled(
 
 
 async def test_other_protocol_version_is_a_protocol_error() -> None:
-    """A HELLO with proto=2 is a ProtocolError (from open() or presses(), whichever is
-    running when it arrives)."""
+    """A HELLO with proto=2 raises ProtocolError, from open() or from presses()."""
     if not hasattr(os, "openpty"):
         pytest.skip("needs POSIX pseudo-terminals")
     with KplEmulator(proto=2, heartbeat_s=None) as emulator:

@@ -155,8 +155,7 @@ def sunvote() -> Iterator[FakeSunVote]:
 async def test_receiver_polls_while_armed_and_reports_changes(
     sunvote: FakeSunVote, wait_until: Callable[..., Awaitable[None]]
 ) -> None:
-    """Over a pty: open reads the base id, arm sends C1 with the choices and starts polling,
-    rows become presses once per change, disarm sends C3."""
+    """Over a pty: base id read, arm sends C1 and polls, changes become presses, disarm C3."""
     async with SunVoteReceiver(sunvote.path) as receiver:
         assert receiver.info["base_id"] == "7"
         sunvote.rows = [row(12, 0x04)]

@@ -85,8 +85,7 @@ def test_other_schemes_build_their_drivers(fixtures: Path) -> None:
     ],
 )
 def test_bad_urls_raise_config_errors_that_say_why(url: str, message: str) -> None:
-    """Unknown schemes, unknown/repeated/ill-typed parameters and missing targets are
-    ReceiverConfigError (also a ValueError) with a readable reason."""
+    """Bad schemes, parameters and targets raise ReceiverConfigError saying why."""
     with pytest.raises(ReceiverConfigError, match=message) as info:
         open_receiver(url)
     assert isinstance(info.value, ValueError)
