@@ -156,10 +156,18 @@
     }, 100);
   }
 
+  // The round's own record of proposal `p` (it carries the meeting file's translations).
+  function proposalOf(p) {
+    var ps = (state && state.round && state.round.proposals) || [];
+    for (var i = 0; i < ps.length; i++) if (ps[i].id === p.id) return ps[i];
+    return p;
+  }
+
   function titleOf(p) {
+    var texts = proposalOf(p);
     return inLangs(function (T, lang) {
       return C.fmt(p.kind === 'fund' ? T.fund_title : T.keep_title, {
-        title: local(p, 'title', lang)
+        title: local(texts, 'title', lang) || p.title
       });
     });
   }

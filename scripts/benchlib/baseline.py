@@ -40,6 +40,7 @@ def server(cfg: BenchConfig, log_dir: Any) -> ServerProc:
         log_path=log_dir / "baseline-server.log",
         cwd=ROOT,
         core=cfg.server_core if cfg.pin else None,
+        nice=cfg.nice,
     )
 
 

@@ -48,6 +48,7 @@ class BenchConfig:
     gcprobe: bool = False
     gc_threshold: str | None = None  # experiment, with --gcprobe: gc.set_threshold in the server
     gc_freeze: bool = False  # experiment, with --gcprobe: gc.freeze() after start-up
+    nice: int | None = None  # scheduling priority of both servers and the client (root: < 0)
     patches: tuple[str, ...] = ()  # experiments: benchlib.patches applied in the server
     profile_gil: bool = False  # py-spy --gil: only the thread holding the GIL (about CPU time)
     work_dir: Path | None = None  # None = a temporary directory, removed afterwards
@@ -130,6 +131,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     p.add_argument("--tick-hz", type=float, help="Covote's COVOTE_TICK_HZ for the server")
     p.add_argument("--time-limit", type=float, help="abort the run after this many seconds")
     p.add_argument("--no-pin", action="store_true", help="do not pin server and client to cores")
+    p.add_argument(
+        "--nice",
+        type=int,
+        metavar="N",
+        help="run the servers and the load client at this nice value (e.g. -5 as root, on a "
+        "shared machine: other processes then perturb less, and get less CPU meanwhile)",
+    )
     p.add_argument("--skip-baseline", action="store_true", help="Covote only (ratios omitted)")
     p.add_argument(
         "--profile",
@@ -192,6 +200,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     cfg.pin = not a.no_pin
     cfg.profile = a.profile
     cfg.skip_baseline = a.skip_baseline
+    cfg.nice = a.nice
     cfg.memprobe = a.memprobe
     cfg.profile_gil = a.profile_gil
     if a.profile_gil:

@@ -83,6 +83,7 @@ def server(cfg: BenchConfig, data_dir: Path, log_dir: Path, key: str) -> ServerP
         env=env,
         cwd=ROOT,
         core=cfg.server_core if cfg.pin else None,
+        nice=cfg.nice,
         drop_env_prefix="COVOTE_",
     )
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil  # type: ignore[import-untyped]
 import uvloop
 
 from benchlib import baseline, covote
@@ -29,6 +30,11 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     if pinned and not pin_self(cfg.client_core):
         pinned = False
     Meter.cores = (cfg.server_core, cfg.client_core) if pinned else None
+    if cfg.nice is not None:
+        try:
+            psutil.Process().nice(cfg.nice)
+        except psutil.Error as e:
+            log(f"cannot set nice {cfg.nice}: {e}")
     out: dict[str, Any] = {
         "meta": {
             "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -41,6 +47,7 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
             "fd_limit": fd_limit,
             "tick_hz": cfg.tick_hz or float(os.environ.get("COVOTE_TICK_HZ", "10")),
             "profiled": cfg.profile,
+            "nice": cfg.nice,
             "versions": versions(),
             "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(cfg).items()},
         },
@@ -55,6 +62,14 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
         )
     if fd_limit < cfg.max_phones * 2 + 100:
         out["notes"].append(f"fd limit {fd_limit} may be too low for {cfg.max_phones} phones")
+    busy = psutil.cpu_percent(interval=0.5, percpu=True)
+    out["meta"]["cpu_busy_before_pct"] = busy
+    if max(busy, default=0) >= 20:
+        out["notes"].append(
+            f"the machine was busy before the run (CPU {', '.join(f'{b:.0f}%' for b in busy)} "
+            "per core): other processes will perturb the figures; see foreign_util"
+        )
+        log(f"warning: the machine is busy ({busy}% per core); figures will be perturbed")
     t0 = time.monotonic()
     work_dir = cfg.work_dir
     with contextlib.ExitStack() as stack:

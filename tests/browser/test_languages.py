@@ -175,3 +175,10 @@ def test_welsh_texts_from_the_meeting_file(contexts: Contexts, live: LiveServer)
     expect(projector.locator("#proj-title .bi-part")).to_have_text(
         ["Cyllideb brawf", "Test budget"]
     )
+    page.locator("input[name='mark:library'][value='want']").tap()
+    expect(page.locator("#save-status")).to_have_text("Your ballot is saved")
+    meeting.close_round(1)
+    meeting.reveal(1)
+    expect(projector.locator("article[data-proposal='library'] h3 .bi-part")).to_have_text(
+        ["Cadw: Llyfrgell deithiol", "Keep: Mobile library"]
+    )
