@@ -219,6 +219,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     cfg.gc_freeze = a.gc_freeze
     if cfg.gcprobe and cfg.memprobe:
         p.error("--gcprobe and --memprobe cannot be combined")
+    if cfg.patches and cfg.results_dir is not None:
+        cfg.results_dir = cfg.results_dir / "experiments"  # not comparable with plain runs
     if a.no_save:
         cfg.results_dir = None
     for name in ("ingest_phones", "latency_phones", "memory_phones", "latency_rounds"):
