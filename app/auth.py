@@ -17,6 +17,7 @@ from typing import Any
 from starlette.requests import HTTPConnection, Request
 
 from app.errors import CsrfFailed, NotFacilitator
+from app.i18n import N_
 
 CSRF_HEADER = "x-covote-csrf"
 
@@ -42,7 +43,7 @@ def check_csrf(conn: HTTPConnection, supplied: object) -> None:
         and hmac.compare_digest(expected, supplied)
     ):
         raise CsrfFailed(
-            "This page has expired or did not come from Covote. Reload it and try again."
+            N_("This page has expired or did not come from Covote. Reload it and try again.")
         )
 
 

@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 
 from app.db import transaction
 from app.errors import BadInput, CovoteError, NotFound, RoundClosed, StorageUnavailable
+from app.i18n import N_
 from app.models import Ballot, Round, Voter, utcnow
 from app.tally import Mark
 
@@ -85,7 +86,7 @@ class BallotWriter:
         while not self._queue.empty():
             _, fut = self._queue.get_nowait()
             if not fut.done():
-                fut.set_exception(StorageUnavailable("The server is shutting down; resend."))
+                fut.set_exception(StorageUnavailable(N_("The server is shutting down; resend.")))
 
     async def cast(self, req: CastRequest) -> Receipt:
         """Store a ballot; returns once committed. Raises a CovoteError if refused."""
@@ -103,7 +104,7 @@ class BallotWriter:
                 outcomes = await asyncio.to_thread(self._commit, [req for req, _ in batch])
             except SQLAlchemyError:
                 log.exception("ballot batch of %d not stored", len(batch))
-                err = StorageUnavailable("Your ballot could not be stored. Please try again.")
+                err = StorageUnavailable(N_("Your ballot could not be stored. Please try again."))
                 outcomes = [err] * len(batch)
             for (_, fut), outcome in zip(batch, outcomes, strict=True):
                 if fut.done():  # the caster went away; the ballot is stored all the same
@@ -148,9 +149,10 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[Receipt |
         if rnd is None or rnd.meeting_id != req.meeting_id:
             out.append(NotFound("That round does not exist in this meeting."))
         elif rnd.status != "open":
-            out.append(RoundClosed(f"Round {rnd.number} is closed; your ballot was not counted."))
+            closed = N_("Round %(n)s is closed; your ballot was not counted.")
+            out.append(RoundClosed(closed, n=rnd.number))
         elif voters.get(req.voter_id) != req.meeting_id:
-            out.append(NotFound("Unknown voter: please rejoin the meeting."))
+            out.append(NotFound(N_("Unknown voter: please rejoin the meeting.")))
         elif unknown := sorted(set(req.marks) - set(rnd.proposal_keys)):
             out.append(BadInput(f"Proposal(s) not in round {rnd.number}: {', '.join(unknown)}."))
         else:

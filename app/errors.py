@@ -13,6 +13,11 @@
 
 Services raise these; `main.py` renders them once (JSON for /api, a page for forms) and
 `ws.py` turns them into `error` frames. Nothing else catches them to hide them.
+
+A message may name placeholders filled from keyword arguments:
+`NotFound(N_("No meeting has the code %(code)s."), code=code)`. `.message` is the English text
+(the API, the WebSocket and logs); the error page translates `.msgid` and fills in `.params`, so
+mark attendee-facing messages with `N_` (app/i18n.py) to put them in the catalogues.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ class CovoteError(Exception):
     status_code = 400
     code = "error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **params: object) -> None:
+        self.msgid = message
+        self.params = params
+        self.message = message % params if params else message
+        super().__init__(self.message)
 
 
 class BadInput(CovoteError):

@@ -24,6 +24,7 @@ from app.db import create_schema, make_engine
 from app.deps import Services, render
 from app.errors import CovoteError, PayloadTooLarge
 from app.hub import Hub
+from app.i18n import N_
 from app.receivers import KeypadDesk
 
 log = logging.getLogger(__name__)
@@ -91,9 +92,8 @@ async def _render_error(request: Request, exc: CovoteError) -> Response:
     if _wants_json(request):
         body = {"error": {"code": exc.code, "message": exc.message}}
         return JSONResponse(body, status_code=exc.status_code)
-    return render(
-        request, "error.html", {"message": exc.message, "code": exc.code}, exc.status_code
-    )
+    context = {"message": exc.message, "msgid": exc.msgid, "params": exc.params, "code": exc.code}
+    return render(request, "error.html", context, exc.status_code)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -108,7 +108,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-    message = "That page does not exist." if exc.status_code == 404 else str(exc.detail)
+    message = N_("That page does not exist.") if exc.status_code == 404 else str(exc.detail)
     code = "not_found" if exc.status_code == 404 else "http_error"
     if _wants_json(request):
         body = {"error": {"code": code, "message": message}}

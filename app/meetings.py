@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.errors import BadInput, Conflict, NotFound
+from app.i18n import N_
 from app.models import Ballot, Meeting, Proposal, Round, Segment, Voter
 from app.records import BudgetFile, MeetingFile, ProposalFile, RuleFile, SegmentFile
 
@@ -49,7 +50,9 @@ def meeting_by_code(session: Session, code: str) -> Meeting:
     code = normalise_code(code)
     meeting = session.exec(select(Meeting).where(Meeting.code == code)).first()
     if meeting is None:
-        raise NotFound(f"No meeting has the code {code!r}. Check the code on the screen.")
+        raise NotFound(
+            N_("No meeting has the code %(code)s. Check the code on the screen."), code=code
+        )
     return meeting
 
 
@@ -84,6 +87,7 @@ def create_meeting(
         group_min=mf.rule.group_min,
         results_hidden=mf.results_hidden,
         tie_break=tie_break,
+        translations=mf.translations or None,
     )
     _set_budget(meeting, mf.budget)
     meeting.savings_target = mf.savings_target
@@ -92,7 +96,14 @@ def create_meeting(
     assert meeting.id is not None
     for i, s in enumerate(mf.segments):
         session.add(
-            Segment(meeting_id=meeting.id, key=s.id, label=s.label, protects=s.protects, position=i)
+            Segment(
+                meeting_id=meeting.id,
+                key=s.id,
+                label=s.label,
+                protects=s.protects,
+                position=i,
+                translations=s.translations or None,
+            )
         )
     for i, p in enumerate(mf.proposals):
         session.add(_proposal_row(meeting.id, p, i))
@@ -111,6 +122,7 @@ def _proposal_row(meeting_id: int, p: ProposalFile, position: int) -> Proposal:
         saving=p.saving,
         affected_groups=list(p.affected_groups),
         position=position,
+        translations=p.translations or None,
     )
 
 
@@ -148,12 +160,15 @@ def meeting_file(session: Session, meeting: Meeting) -> MeetingFile:
         budget=budget_of(meeting),
         savings_target=savings_target_of(meeting),
         segments=[
-            SegmentFile(id=s.key, label=s.label, protects=s.protects)
+            SegmentFile(
+                id=s.key, label=s.label, protects=s.protects, translations=s.translations or {}
+            )
             for s in segments_of(session, meeting.id)
         ],
         proposals=[proposal_file(p) for p in proposals_of(session, meeting.id)],
         tie_break=list(meeting.tie_break),
         results_hidden=meeting.results_hidden,
+        translations=meeting.translations or {},
     )
 
 
@@ -166,6 +181,7 @@ def proposal_file(p: Proposal) -> ProposalFile:
         affected_groups=list(p.affected_groups),
         cost=p.cost,
         saving=p.saving,
+        translations=p.translations or {},
     )
 
 
@@ -311,6 +327,8 @@ def save_proposal(
             )
         row.title, row.description, row.kind = pf.title, pf.description, pf.kind
         row.cost, row.saving, row.affected_groups = pf.cost, pf.saving, list(pf.affected_groups)
+        if "translations" in pf.model_fields_set:  # the console's form leaves them as they are
+            row.translations = pf.translations or None
     session.add(row)
     _touch(meeting)
     session.add(meeting)

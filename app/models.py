@@ -41,6 +41,11 @@ class Meeting(SQLModel, table=True):
     keypad_auto_enrol: bool = False
     current_round_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # The meeting file's texts in other languages: {"cy": {"title": "..."}} (nullable, so
+    # db.create_schema adds the column to older databases). Also on Segment and Proposal.
+    translations: dict[str, dict[str, str]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class Segment(SQLModel, table=True):
@@ -51,6 +56,9 @@ class Segment(SQLModel, table=True):
     label: str = Field(max_length=200)
     protects: bool = True
     position: int = 0
+    translations: dict[str, dict[str, str]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class Proposal(SQLModel, table=True):
@@ -65,6 +73,9 @@ class Proposal(SQLModel, table=True):
     saving: float | None = None
     affected_groups: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     position: int = 0
+    translations: dict[str, dict[str, str]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class Round(SQLModel, table=True):

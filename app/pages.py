@@ -23,6 +23,7 @@ from app import auth
 from app.ballots import CastRequest
 from app.deps import Services, ServicesDep, attendee, join_attendee, render
 from app.errors import BadInput, NotFound, NotJoined
+from app.i18n import N_
 from app.meetings import meeting_by_code, normalise_code
 from app.models import Voter
 from app.tally import Mark
@@ -40,7 +41,8 @@ async def home(request: Request) -> Response:
 async def join_by_code(request: Request, services: ServicesDep, code: str = "") -> Response:
     code = normalise_code(code)
     if not code:
-        return render(request, "join.html", {"code": "", "error": "Type the code on the screen."})
+        error = N_("Type the code on the screen.")
+        return render(request, "join.html", {"code": "", "error": error})
 
     def exists() -> bool:
         with services.session() as session:
@@ -51,8 +53,9 @@ async def join_by_code(request: Request, services: ServicesDep, code: str = "") 
             return True
 
     if not await asyncio.to_thread(exists):
-        error = f"No meeting has the code {code}. Check the code on the screen."
-        return render(request, "join.html", {"code": code, "error": error}, status_code=404)
+        error = N_("No meeting has the code %(code)s. Check the code on the screen.")
+        context = {"code": code, "error": error, "error_args": {"code": code}}
+        return render(request, "join.html", context, status_code=404)
     return RedirectResponse(f"/m/{code}", status_code=303)
 
 
@@ -105,7 +108,7 @@ async def phone_segments(request: Request, code: str, services: ServicesDep) -> 
         with services.session() as session:
             meeting, voter = attendee(request, session, code)
             if voter is None:
-                raise NotJoined("Open the meeting's join link again to join.")
+                raise NotJoined(N_("Open the meeting's join link again to join."))
             declare_segments(session, meeting, voter, keys)
             return meeting.code
 
@@ -120,20 +123,22 @@ async def phone_ballot(request: Request, code: str, services: ServicesDep) -> Re
     try:
         round_id = int(str(form.get("round", "")))
     except ValueError:
-        raise BadInput("The form is missing its round; reload the page.") from None
+        raise BadInput(N_("The form is missing its round; reload the page.")) from None
     marks: dict[str, Mark] = {}
     for name, value in form.multi_items():
         if name.startswith("mark:") and value:
             try:
                 marks[name[5:]] = Mark(str(value))
             except ValueError:
-                raise BadInput(f"{value!r} is not a mark (want, dont_want or neutral).") from None
+                raise BadInput(
+                    N_("%(value)s is not a mark (want, dont_want or neutral)."), value=repr(value)
+                ) from None
 
     def who() -> tuple[int, int, str]:
         with services.session() as session:
             meeting, voter = attendee(request, session, code)
             if voter is None or voter.id is None or meeting.id is None:
-                raise NotJoined("Open the meeting's join link again to join.")
+                raise NotJoined(N_("Open the meeting's join link again to join."))
             return meeting.id, voter.id, meeting.code
 
     meeting_id, voter_id, mcode = await asyncio.to_thread(who)

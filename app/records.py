@@ -24,7 +24,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, Any, Literal
@@ -164,11 +164,63 @@ def _check_currency(value: str) -> str:
     return value
 
 
+_LOCALE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+
+
+def _translations(*fields: str) -> Callable[[object], dict[str, dict[str, str]]]:
+    """`{"cy": {"title": "...", ...}}`: a meeting's own texts in other languages (only `fields`).
+
+    The pages show the text in the attendee's language when the file gives one, else the
+    English. Blank texts are dropped; titles and labels obey the same limits as the originals.
+    """
+
+    def check(value: object) -> dict[str, dict[str, str]]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise PydanticCustomError(
+                "translations", 'must be an object such as {"cy": {"title": "..."}}'
+            )
+        out: dict[str, dict[str, str]] = {}
+        for locale, texts in value.items():
+            if not isinstance(locale, str) or not _LOCALE.fullmatch(locale):
+                raise PydanticCustomError(
+                    "translations", f'{_q(str(locale))} is not a language code such as "cy"'
+                )
+            if not isinstance(texts, dict):
+                raise PydanticCustomError("translations", f"{locale}: must be an object")
+            unknown = sorted(str(k) for k in texts if k not in fields)
+            if unknown:
+                raise PydanticCustomError(
+                    "translations",
+                    f"{locale}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(fields)})",
+                )
+            kept: dict[str, str] = {}
+            for name, text in texts.items():
+                if not isinstance(text, str):
+                    raise PydanticCustomError("translations", f"{locale}.{name}: must be text")
+                if name in ("title", "label") and len(text) > MAX_TITLE:
+                    raise PydanticCustomError(
+                        "translations", f"{locale}.{name}: must be at most {MAX_TITLE} characters"
+                    )
+                if text.strip():
+                    kept[name] = text
+            if kept:
+                out[locale] = kept
+        return out
+
+    return check
+
+
 Id = Annotated[str, AfterValidator(_check_id)]
 Title = Annotated[str, AfterValidator(_check_title)]
 Amount = Annotated[int | float | None, PlainValidator(_check_amount)]
 Pot = Annotated[int | float, PlainValidator(_check_pot)]
 Currency = Annotated[str, AfterValidator(_check_currency)]
+Texts = dict[str, dict[str, str]]
+MeetingTexts = Annotated[Texts, PlainValidator(_translations("title"))]
+SegmentTexts = Annotated[Texts, PlainValidator(_translations("label"))]
+ProposalTexts = Annotated[Texts, PlainValidator(_translations("title", "description"))]
 
 
 class RuleFile(BaseModel):
@@ -204,6 +256,7 @@ class SegmentFile(BaseModel):
     id: Id
     label: Title
     protects: bool
+    translations: SegmentTexts = Field(default_factory=dict)
 
 
 class ProposalFile(BaseModel):
@@ -218,6 +271,7 @@ class ProposalFile(BaseModel):
     affected_groups: list[str] = Field(default_factory=list)
     cost: Amount = None
     saving: Amount = None
+    translations: ProposalTexts = Field(default_factory=dict)
 
 
 class MeetingFile(BaseModel):
@@ -238,6 +292,7 @@ class MeetingFile(BaseModel):
     proposals: list[ProposalFile]
     tie_break: list[str] = Field(default_factory=list)
     results_hidden: bool = True
+    translations: MeetingTexts = Field(default_factory=dict)
 
     @field_validator("tie_break", mode="before")
     @classmethod
@@ -371,6 +426,10 @@ def dump_meeting(m: MeetingFile) -> str:
     for key in _OMIT_WHEN_NULL:
         if data[key] is None:
             del data[key]
+    # Translations likewise only when given (on the meeting, its segments and proposals).
+    for item in (data, *data["segments"], *data["proposals"]):
+        if not item["translations"]:
+            del item["translations"]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -261,6 +261,7 @@ def _proposal_view(p: Proposal) -> dict[str, Any]:
         "kind": p.kind,
         "cost": p.cost,
         "saving": p.saving,
+        "translations": p.translations or {},
     }
 
 
@@ -294,7 +295,11 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, An
             "code": meeting.code,
             "join_url": join_url,
             "rule": {"ratio": meeting.ratio, "group_min": meeting.group_min},
-            "segments": [{"id": s.key, "label": s.label} for s in segments_of(session, meeting_id)],
+            "segments": [
+                {"id": s.key, "label": s.label, "translations": s.translations or {}}
+                for s in segments_of(session, meeting_id)
+            ],
+            "translations": meeting.translations or {},
         },
         "round": round_view,
         "turnout": {"voted": voted, "present": present_count(session, meeting_id)},

@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.errors import BadInput, Conflict
+from app.i18n import N_
 from app.meetings import segments_of
 from app.models import Ballot, Meeting, Round, Voter
 
@@ -48,7 +49,7 @@ def declare_segments(session: Session, meeting: Meeting, voter: Voter, keys: lis
     if unknown:
         raise BadInput(f"Unknown segment(s): {', '.join(unknown)}.")
     if has_voted(session, voter) and sorted(set(keys)) != sorted(voter.segments):
-        raise Conflict("Your groups are fixed once you have voted.")
+        raise Conflict(N_("Your groups are fixed once you have voted."))
     voter.segments = sorted(set(keys))
     session.add(voter)
 
