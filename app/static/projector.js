@@ -57,6 +57,7 @@
     title: doc.getElementById('proj-title'),
     round: doc.getElementById('proj-round'),
     turnout: doc.getElementById('proj-turnout'),
+    keypad: doc.getElementById('proj-keypad'),
     results: doc.getElementById('results'),
     url: doc.getElementById('join-url'),
     code: doc.getElementById('join-code'),
@@ -185,6 +186,26 @@
     if (r.status === 'open') return tr('round_open', { n: r.number });
     if (s.results) return tr('round_results', { n: r.number });
     return tr('round_closed', { n: r.number });
+  }
+
+  // Keypads have no screen: the projector says which proposal a press counts for, or asks
+  // keypad holders about themselves. Empty when neither applies.
+  function keypadText(s) {
+    var r = s.round;
+    if (s.keypad_prompt && s.keypad_prompt.ask_segment) {
+      var id = s.keypad_prompt.ask_segment;
+      return inLangs(function (T, lang) {
+        return C.fmt(T.keypad_ask || S.keypad_ask, { label: groupLabel(s, id, id, lang) });
+      });
+    }
+    if (!r || r.status !== 'open' || r.keypad_step === null || r.keypad_step === undefined) return [];
+    var p = r.proposals[r.keypad_step];
+    var titles = titleOf(p);
+    return inLangs(function (T, lang) {
+      var title = titles.filter(function (t) { return t.lang === lang; })[0] || titles[0];
+      return C.fmt(T.keypad_step || S.keypad_step,
+        { i: r.keypad_step + 1, n: r.proposals.length, title: title.text });
+    });
   }
 
   function turnoutText(s) {
@@ -341,6 +362,11 @@
       list.appendChild(card(p, s));
     });
     scroller.appendChild(list);
+    if (C.renderBudget && (res.funded || res.cuts)) {
+      var budgetBox = el('div', 'budget-box');
+      C.renderBudget(budgetBox, res, S);
+      scroller.insertBefore(budgetBox, list);
+    }
     var pager = el('p', 'proj-pager');
     pager.setAttribute('aria-hidden', 'true');
     var column = el('div', 'result-col');
@@ -454,6 +480,11 @@
     var roundChanged = els.round.getAttribute('data-text') !== joined(rt);
     fill(els.round, rt);
     fill(els.turnout, turnoutText(s));
+    var kp = keypadText(s);
+    if (els.keypad) {
+      els.keypad.hidden = kp.length === 0;
+      if (kp.length) fill(els.keypad, kp);
+    }
 
     var key = s.results ? (s.round ? s.round.id : '') + '|' + JSON.stringify(s.results) : '';
     var resultsChanged = key !== resultsKey;
