@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app import records
+from app import csvfiles, records, results
 from app.budget import COMPLETIONS, Completion
 from app.config import Settings
 
@@ -121,10 +121,10 @@ def recount(ballots_path: Path, meeting_path: Path) -> int:
         return 2
     try:
         meeting = records.parse_meeting(meeting_text, filename=meeting_path.name)
-        rows = records.read_ballot_csv(ballots_text, meeting, filename=ballots_path.name)
+        rows = csvfiles.read_ballot_csv(ballots_text, meeting, filename=ballots_path.name)
     except records.RecordError as e:
         return _report(e)
-    sys.stdout.write(records.dumps_result(records.recount(meeting, rows)))
+    sys.stdout.write(results.dumps_result(results.recount(meeting, rows)))
     return 0
 
 
@@ -142,7 +142,7 @@ def recount_pb(path: Path, completion: Completion) -> int:
     except records.RecordError as e:
         return _report(e)
     result = pabulib.recount_pb(election, completion=completion)
-    sys.stdout.write(records.dumps_result(result))
+    sys.stdout.write(results.dumps_result(result))
     return 0
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from app import auth, demo, meetings, pabulib, records, rounds
+from app import auth, csvfiles, demo, meetings, pabulib, records, results, rounds
 from app import budget as budget_mod
 from app.deps import Services, ServicesDep, render
 from app.errors import BadInput
@@ -389,7 +389,7 @@ async def import_proposals_csv(
         assert meeting.id is not None
         segment_ids = {s.key for s in meetings.segments_of(session, meeting.id)}
         try:
-            parsed = records.read_proposals_csv(text, segment_ids, filename=filename)
+            parsed = csvfiles.read_proposals_csv(text, segment_ids, filename=filename)
         except records.RecordError as e:
             raise BadInput(str(e)) from None
         return f"Imported {meetings.import_proposals(session, meeting, parsed)} proposal(s)."
@@ -415,7 +415,7 @@ def _export(services: Services, meeting_id: int, what: str, number: int | None) 
             return records.dump_meeting(meetings.meeting_file(session, meeting))
         if what == "proposals.csv":
             pfs = [meetings.proposal_file(p) for p in meetings.proposals_of(session, meeting_id)]
-            return records.write_proposals_csv(pfs)
+            return csvfiles.write_proposals_csv(pfs)
         chosen = (
             [rounds.get_round(session, meeting, number)]
             if number is not None
@@ -423,9 +423,9 @@ def _export(services: Services, meeting_id: int, what: str, number: int | None) 
         )
         if what == "ballots.csv":
             rows = [row for rnd in chosen for row in rounds.ballot_rows(session, rnd)]
-            return records.write_ballot_csv(rows)
+            return csvfiles.write_ballot_csv(rows)
         # results.json: exactly what `covote recount` prints for the same ballots
-        return records.dumps_result(
+        return results.dumps_result(
             {
                 "rounds": [
                     {"round": str(rnd.number), **rounds.round_record(session, meeting, rnd)}

@@ -1,4 +1,7 @@
-"""The public record formats: meeting JSON, ballot CSV, proposals CSV and the result JSON.
+"""The meeting file (JSON), the error type every public record reader raises, and shared checks.
+
+The ballot and proposal CSV files are in `app.csvfiles`; recounting and the results JSON are in
+`app.results`.
 
 Contract:
 
@@ -16,18 +19,11 @@ Contract:
 
 from __future__ import annotations
 
-import copy
-import csv
-import functools
-import io
 import json
 import math
 import re
-from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from fractions import Fraction
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Collection, Sequence
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -42,18 +38,12 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from app import budget as mes
-from app.tally import Mark, ProposalSpec, RoundResult, VoterBallot, count_round, result_to_json
 from app.tally import Rule as TallyRule
 
 MAX_ERRORS = 50  # past this the file is probably the wrong one; more lines would bury the first
 MAX_ID = 64  # ids end up in CSV cells, URLs and projector labels
 MAX_TITLE = 200  # a title must fit a projector line and a keypad handout row
 MAX_CURRENCY = 8  # "GBP", "£", "zł": a label next to amounts, not a free text
-
-BALLOT_HEADER = ("round", "voter", "channel", "segments", "proposal", "mark")
-PROPOSAL_HEADER = ("id", "title", "description", "kind", "cost", "saving", "affected_groups")
-_MARKS = frozenset(m.value for m in Mark)
 
 
 class RecordError(ValueError):
@@ -83,7 +73,7 @@ class RecordError(ValueError):
         return "\n".join(lines)
 
 
-class _Problems:
+class Problems:
     """Collects a file's problems, keeping the first `MAX_ERRORS`."""
 
     def __init__(self, filename: str) -> None:
@@ -102,7 +92,7 @@ class _Problems:
             raise RecordError(self.filename, self.errors, omitted=self.omitted)
 
 
-def _q(value: str) -> str:
+def quote(value: str) -> str:
     """Quote a value from the file for a message, escaping what would confuse a terminal."""
     return json.dumps(value, ensure_ascii=False)
 
@@ -110,7 +100,7 @@ def _q(value: str) -> str:
 # --- meeting JSON ------------------------------------------------------------------------
 
 
-def _check_id(value: str) -> str:
+def check_id(value: str) -> str:
     if not value:
         raise PydanticCustomError("id", "must not be empty")
     if len(value) > MAX_ID:
@@ -185,7 +175,7 @@ def _translations(*fields: str) -> Callable[[object], dict[str, dict[str, str]]]
         for locale, texts in value.items():
             if not isinstance(locale, str) or not _LOCALE.fullmatch(locale):
                 raise PydanticCustomError(
-                    "translations", f'{_q(str(locale))} is not a language code such as "cy"'
+                    "translations", f'{quote(str(locale))} is not a language code such as "cy"'
                 )
             if not isinstance(texts, dict):
                 raise PydanticCustomError("translations", f"{locale}: must be an object")
@@ -212,7 +202,7 @@ def _translations(*fields: str) -> Callable[[object], dict[str, dict[str, str]]]
     return check
 
 
-Id = Annotated[str, AfterValidator(_check_id)]
+Id = Annotated[str, AfterValidator(check_id)]
 Title = Annotated[str, AfterValidator(_check_title)]
 Amount = Annotated[int | float | None, PlainValidator(_check_amount)]
 Pot = Annotated[int | float, PlainValidator(_check_pot)]
@@ -310,16 +300,16 @@ class MeetingFile(BaseModel):
         return self
 
 
-def _group_problems(groups: Sequence[str], segment_ids: Collection[str]) -> list[str]:
+def group_problems(groups: Sequence[str], segment_ids: Collection[str]) -> list[str]:
     """What is wrong with a list of segment ids: empty, unknown or repeated ids."""
     found: list[str] = []
     for j, g in enumerate(groups):
         if not g:
             found.append("empty segment id")
         elif g not in segment_ids:
-            found.append(f"unknown segment {_q(g)}")
+            found.append(f"unknown segment {quote(g)}")
         elif g in groups[:j]:
-            found.append(f"segment {_q(g)} is listed twice")
+            found.append(f"segment {quote(g)} is listed twice")
     return found
 
 
@@ -329,21 +319,21 @@ def _reference_problems(m: MeetingFile) -> list[str]:
         ids = [item.id for item in items]
         for i, item_id in enumerate(ids):
             if item_id in ids[:i]:
-                found.append(f"{name}[{i}].id: duplicate id {_q(item_id)}")
+                found.append(f"{name}[{i}].id: duplicate id {quote(item_id)}")
     segment_ids = {s.id for s in m.segments}
     for i, p in enumerate(m.proposals):
         found += [
             f"proposals[{i}].affected_groups: {r}"
-            for r in _group_problems(p.affected_groups, segment_ids)
+            for r in group_problems(p.affected_groups, segment_ids)
         ]
     if m.tie_break:
         proposal_ids = [p.id for p in m.proposals]
         for k, pid in enumerate(m.tie_break):
             if pid not in proposal_ids:
-                found.append(f"tie_break[{k}]: unknown proposal {_q(pid)}")
+                found.append(f"tie_break[{k}]: unknown proposal {quote(pid)}")
             elif pid in m.tie_break[:k]:
-                found.append(f"tie_break[{k}]: proposal {_q(pid)} is listed twice")
-        missing = [_q(pid) for pid in proposal_ids if pid not in m.tie_break]
+                found.append(f"tie_break[{k}]: proposal {quote(pid)} is listed twice")
+        missing = [quote(pid) for pid in proposal_ids if pid not in m.tie_break]
         if missing:
             found.append(f"tie_break: must list every proposal; missing {', '.join(missing)}")
     return found
@@ -361,7 +351,7 @@ _TYPE_MESSAGES = {
 }
 
 
-def _describe(err: ErrorDetails) -> str:
+def describe_error(err: ErrorDetails) -> str:
     """One pydantic error as `path: reason`, e.g. `proposals[2].kind: must be "keep" or "fund"`."""
     path = ""
     for part in err["loc"]:
@@ -400,13 +390,13 @@ def parse_meeting(text: str, *, filename: str = "meeting.json") -> MeetingFile:
         raise RecordError(filename, [(None, f"invalid JSON: {e}")]) from None
     if not isinstance(data, dict):
         raise RecordError(filename, [(None, "must be a JSON object")])
-    problems = _Problems(filename)
+    problems = Problems(filename)
     sink: list[str] = []
     try:
         meeting = MeetingFile.model_validate(data, strict=True, context={"problems": sink})
     except ValidationError as e:
         for err in e.errors():
-            problems.add(None, _describe(err))
+            problems.add(None, describe_error(err))
     for reason in sink:
         problems.add(None, reason)
     problems.raise_if_any()
@@ -431,328 +421,3 @@ def dump_meeting(m: MeetingFile) -> str:
         if not item["translations"]:
             del item["translations"]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-# --- CSV ---------------------------------------------------------------------------------
-
-
-def _csv_records(text: str, problems: _Problems) -> list[tuple[int, list[str]]]:
-    """`(first line, cells)` of every non-blank record; a quoting error stops the read."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
-    records: list[tuple[int, list[str]]] = []
-    start = 1
-    try:
-        for cells in reader:
-            if cells:
-                records.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as e:
-        problems.add(reader.line_num, f"malformed CSV: {e}")
-    return records
-
-
-def _check_header(
-    records: list[tuple[int, list[str]]], expected: Sequence[str], p: _Problems
-) -> None:
-    """Report header problems (line 1) and raise: rows can't be read under a wrong header."""
-    if not records:
-        if not p.errors:
-            p.add(1, f"empty file: the first line must be {','.join(expected)}")
-        p.raise_if_any()
-    line, cells = records[0]
-    for i, name in enumerate(expected):
-        if i >= len(cells):
-            p.add(line, f"missing column {_q(name)}")
-        elif cells[i] != name:
-            p.add(line, f"column {i + 1} is {_q(cells[i])}, expected {_q(name)}")
-    for extra in cells[len(expected) :]:
-        p.add(line, f"unexpected column {_q(extra)}")
-    p.raise_if_any()
-
-
-def _write_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-@dataclass(frozen=True)
-class BallotRow:
-    """One mark of a voter's final ballot in a round, as exported for the recount."""
-
-    round: str
-    voter: str
-    channel: str
-    segments: tuple[str, ...]
-    proposal: str
-    mark: Mark
-
-
-def write_ballot_csv(rows: Iterable[BallotRow]) -> str:
-    """The ballot CSV: header `round,voter,channel,segments,proposal,mark`, segments `;`-joined."""
-    return _write_csv(
-        BALLOT_HEADER,
-        (
-            [r.round, r.voter, r.channel, ";".join(r.segments), r.proposal, Mark(r.mark)]
-            for r in rows
-        ),
-    )
-
-
-def read_ballot_csv(
-    text: str, meeting: MeetingFile, *, filename: str = "ballots.csv"
-) -> list[BallotRow]:
-    """Parse a ballot CSV against its meeting.
-
-    Raises:
-        RecordError: every malformed line with its number: wrong header (line 1), wrong number
-            of fields, empty round/voter/channel, unknown proposal or segment, bad mark, a
-            second row for the same (round, voter, proposal), or a voter whose segments or
-            channel differ between rows of one round.
-    """
-    p = _Problems(filename)
-    records = _csv_records(text, p)
-    _check_header(records, BALLOT_HEADER, p)
-    segment_ids = {s.id for s in meeting.segments}
-    proposal_ids = {pr.id for pr in meeting.proposals}
-    first_mark: dict[tuple[str, str, str], int] = {}
-    first_voter: dict[tuple[str, str], tuple[int, frozenset[str], str]] = {}
-    rows: list[BallotRow] = []
-    for line, cells in records[1:]:
-        if len(cells) != len(BALLOT_HEADER):
-            p.add(line, f"expected {len(BALLOT_HEADER)} fields, got {len(cells)}")
-            continue
-        round_, voter, channel, segments_cell, proposal, mark = cells
-        segments = tuple(segments_cell.split(";")) if segments_cell else ()
-        named = zip(BALLOT_HEADER[:3], cells[:3], strict=True)
-        bad = [f"{name}: must not be empty" for name, value in named if not value]
-        bad += [f"segments: {why}" for why in _group_problems(segments, segment_ids)]
-        if proposal not in proposal_ids:
-            bad.append(f"proposal: unknown proposal {_q(proposal)}")
-        if mark not in _MARKS:
-            bad.append(f"mark: must be want, dont_want or neutral, not {_q(mark)}")
-        in_round = f"in round {_q(round_)}"
-        seen = first_mark.setdefault((round_, voter, proposal), line)
-        if seen != line:
-            bad.append(f"voter {_q(voter)} already marked {_q(proposal)} {in_round} on line {seen}")
-        at, declared, first_channel = first_voter.setdefault(
-            (round_, voter), (line, frozenset(segments), channel)
-        )
-        if declared != frozenset(segments):
-            bad.append(f"voter {_q(voter)} has other segments on line {at} {in_round}")
-        if first_channel != channel:
-            bad.append(f"voter {_q(voter)} has channel {_q(first_channel)} on line {at} {in_round}")
-        for reason in bad:
-            p.add(line, reason)
-        if not bad:
-            rows.append(BallotRow(round_, voter, channel, segments, proposal, Mark(mark)))
-    p.raise_if_any()
-    return rows
-
-
-_INT = re.compile(r"[+-]?[0-9]+")
-_FLOAT = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))([eE][+-]?[0-9]+)?")
-
-
-def _parse_amount(cell: str) -> int | float | str | None:
-    """An amount cell as int, float or None (empty); anything else is returned unchanged."""
-    if not cell:
-        return None
-    if _INT.fullmatch(cell):
-        return int(cell)
-    if _FLOAT.fullmatch(cell):
-        return float(cell)
-    return cell
-
-
-def write_proposals_csv(proposals: Iterable[ProposalFile]) -> str:
-    """The proposals CSV: header `id,title,description,kind,cost,saving,affected_groups`."""
-    rows = []
-    for pr in proposals:
-        amounts = ["" if a is None else str(a) for a in (pr.cost, pr.saving)]
-        groups = ";".join(pr.affected_groups)
-        rows.append([pr.id, pr.title, pr.description, pr.kind, *amounts, groups])
-    return _write_csv(PROPOSAL_HEADER, rows)
-
-
-def read_proposals_csv(
-    text: str, segment_ids: Collection[str], *, filename: str = "proposals.csv"
-) -> list[ProposalFile]:
-    """Parse a proposals CSV; empty cost/saving cells are null, affected groups `;`-joined.
-
-    Raises:
-        RecordError: every malformed line with its number (header problems are line 1).
-    """
-    p = _Problems(filename)
-    records = _csv_records(text, p)
-    _check_header(records, PROPOSAL_HEADER, p)
-    first_line: dict[str, int] = {}
-    proposals: list[ProposalFile] = []
-    for line, cells in records[1:]:
-        if len(cells) != len(PROPOSAL_HEADER):
-            p.add(line, f"expected {len(PROPOSAL_HEADER)} fields, got {len(cells)}")
-            continue
-        data: dict[str, object] = dict(zip(PROPOSAL_HEADER, cells, strict=True))
-        groups = cells[6].split(";") if cells[6] else []
-        bad = [f"affected_groups: {why}" for why in _group_problems(groups, segment_ids)]
-        for name in ("cost", "saving"):
-            data[name] = amount = _parse_amount(cells[PROPOSAL_HEADER.index(name)])
-            if isinstance(amount, str):
-                bad.append(f"{name}: must be a number or empty, not {_q(amount)}")
-                data[name] = None
-        seen = first_line.setdefault(cells[0], line)
-        if seen != line:
-            bad.append(f"id: duplicate id {_q(cells[0])} (first on line {seen})")
-        try:
-            proposal = ProposalFile.model_validate({**data, "affected_groups": groups}, strict=True)
-        except ValidationError as e:
-            bad += [_describe(err) for err in e.errors()]
-        for reason in bad:
-            p.add(line, reason)
-        if not bad:
-            proposals.append(proposal)  # bound: no ValidationError, or `bad` would be non-empty
-    p.raise_if_any()
-    return proposals
-
-
-# --- recount -----------------------------------------------------------------------------
-
-
-def _round_ballots(rows: Sequence[BallotRow]) -> list[VoterBallot]:
-    segments: dict[str, frozenset[str]] = {}
-    marks: dict[str, dict[str, Mark]] = {}
-    for row in rows:
-        declared = segments.setdefault(row.voter, frozenset(row.segments))
-        if declared != frozenset(row.segments):
-            raise ValueError(f"voter {row.voter!r} declares different segments in one round")
-        voter_marks = marks.setdefault(row.voter, {})
-        if row.proposal in voter_marks:
-            raise ValueError(f"voter {row.voter!r} marked {row.proposal!r} twice in one round")
-        voter_marks[row.proposal] = Mark(row.mark)
-    return [VoterBallot(v, segments[v], marks[v]) for v in marks]
-
-
-def recount(meeting: MeetingFile, rows: Sequence[BallotRow]) -> dict[str, Any]:
-    """Recount every round of a ballot export with the meeting's rule.
-
-    Rounds come in order of their first row; a round's proposals are those its rows name, in
-    the meeting's order. A proposal of a round that no voter marked at all has no row, so the
-    exporter should write NEUTRAL rows for an active voter's unmarked proposals (the counts do
-    not change) to keep such a proposal in the recount.
-
-    Returns:
-        `{"rounds": [{"round": name, "proposals": [...], "ranking": [...], ...}]}`, each round
-        being `app.tally.result_to_json` of `count_round` on that round's ballots, plus
-        `money_record`'s keys when the meeting has a budget or a savings target.
-
-    Raises:
-        ValueError: a row names an unknown proposal, or repeats a voter's mark or changes their
-            segments within a round (`read_ballot_csv` reports these per line).
-    """
-    by_round: dict[str, list[BallotRow]] = {}
-    for row in rows:
-        by_round.setdefault(row.round, []).append(row)
-    specs = {pr.id: ProposalSpec(pr.id, tuple(pr.affected_groups)) for pr in meeting.proposals}
-    protecting = frozenset(s.id for s in meeting.segments if s.protects)
-    tie_break = meeting.tie_break or list(specs)  # empty = proposal order
-    kinds = {pr.id: pr.kind for pr in meeting.proposals}
-    costs = {pr.id: pr.cost for pr in meeting.proposals}
-    savings = {pr.id: pr.saving for pr in meeting.proposals}
-    rounds = []
-    for name, round_rows in by_round.items():
-        named = {row.proposal for row in round_rows}
-        unknown = sorted(named - specs.keys())
-        if unknown:
-            raise ValueError(f"round {name!r} names proposals not in the meeting: {unknown}")
-        proposals = [spec for pid, spec in specs.items() if pid in named]
-        ballots = _round_ballots(round_rows)
-        result = count_round(
-            proposals,
-            ballots,
-            meeting.rule.to_rule(),
-            protecting=protecting,
-            tie_break=tie_break,
-        )
-        money = money_record(
-            result,
-            ballots,
-            kinds=kinds,
-            costs=costs,
-            savings=savings,
-            budget=meeting.budget,
-            savings_target=meeting.savings_target,
-            tie_break=tie_break,
-        )
-        rounds.append({"round": name, **result_to_json(result), **money})
-    return {"rounds": rounds}
-
-
-# --- budget and savings --------------------------------------------------------------------
-
-
-def money_record(
-    result: RoundResult,
-    ballots: Sequence[VoterBallot],
-    *,
-    kinds: Mapping[str, str],
-    costs: Mapping[str, int | float | None],
-    savings: Mapping[str, int | float | None],
-    budget: BudgetFile | None,
-    savings_target: int | float | None,
-    tie_break: Sequence[str],
-) -> dict[str, Any]:
-    """A round's budget and savings keys, to add to `result_to_json(result)`.
-
-    With a budget, when the round has a `fund` proposal with a cost: `app.budget.budget_to_json`
-    of MES on the eligible proposals (section 3; `greedy` is "most WANTs first" over the same
-    approvals), its per-proposal list under `funding` (`proposals` is the round's). With a
-    savings target, when the round has a `keep` proposal with a saving:
-    `app.budget.savings_to_json`. Otherwise nothing: `{}`.
-    """
-    ids = [r.id for r in result.proposals]
-    record: dict[str, Any] = {}
-    if budget is not None and any(kinds.get(p) == "fund" and costs.get(p) is not None for p in ids):
-        voters, chosen = mes.approval_profile(result, ballots, costs, kinds)
-        classes = sorted(Counter(voters).items(), key=lambda kv: sorted(kv[0]))
-        record.update(
-            copy.deepcopy(
-                _funding(
-                    tuple(classes),
-                    tuple(chosen.items()),
-                    mes.amount(budget.pot),
-                    budget.completion,
-                    tuple(tie_break),
-                )
-            )
-        )
-    if savings_target is not None and any(
-        kinds.get(p) == "keep" and savings.get(p) is not None for p in ids
-    ):
-        cuts = mes.savings_cuts(result, savings, kinds, savings_target, tie_break=tie_break)
-        record.update(mes.savings_to_json(cuts))
-    return record
-
-
-@functools.lru_cache(maxsize=32)
-def _funding(
-    classes: tuple[tuple[frozenset[str], int], ...],
-    costs: tuple[tuple[str, Fraction], ...],
-    pot: Fraction,
-    completion: mes.Completion,
-    tie_break: tuple[str, ...],
-) -> dict[str, Any]:
-    """MES and greedy on voters grouped by approval set (cached: the projector asks for the same
-    closed round on every change in the room; callers copy the result before changing it)."""
-    voters = [approved for approved, count in classes for _ in range(count)]
-    outcome = mes.equal_shares(voters, dict(costs), pot, completion=completion, tie_break=tie_break)
-    most_wanted = mes.greedy(voters, dict(costs), pot, tie_break=tie_break)
-    record = mes.budget_to_json(outcome, most_wanted)
-    record["funding"] = record.pop("proposals")
-    return record
-
-
-def dumps_result(obj: object) -> str:
-    """The canonical JSON text of a result: indent 2, keys in given order, UTF-8, final newline."""
-    return json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n"

@@ -3,7 +3,7 @@
 Contract: functions take the caller's session and never commit. Results are always computed by
 `tally.count_round` from the ballots as stored, the same function the offline recount uses on
 the exported CSV, so the projector and `covote recount` cannot disagree. A budget meeting's
-funding and a savings target's cuts come from `records.money_record`, which the recount calls
+funding and a savings target's cuts come from `results.money_record`, which the recount calls
 too.
 """
 
@@ -16,10 +16,11 @@ from sqlmodel import Session, col, select
 
 from app import budget as mes
 from app import tally
+from app.csvfiles import BallotRow
 from app.errors import BadInput, Conflict, NotFound
 from app.meetings import budget_of, get_meeting, proposals_of, savings_target_of, segments_of
 from app.models import Ballot, Meeting, Proposal, Round, Voter, utcnow
-from app.records import BallotRow, money_record
+from app.results import money_record
 from app.voters import present_count, voted_count
 
 
@@ -164,7 +165,7 @@ def _money(
 
 def round_record(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
     """The round's results in the public recount format (`proposals`, `ranking`, and for a
-    budget meeting or a savings target `records.money_record`'s keys)."""
+    budget meeting or a savings target `results.money_record`'s keys)."""
     result, ballots, by_key = _counted(session, meeting, rnd)
     return {**tally.result_to_json(result), **_money(meeting, result, ballots, by_key)}
 

@@ -9,7 +9,7 @@ Contract (../shared/voting-rule.md sections 1 and 2, copied into tests/vectors/r
   Active voters are the ballots with at least one mark (NEUTRAL included) on a proposal of the
   round; an active voter's unmarked proposal counts NEUTRAL.
 * `result_to_json` is a public record format: the projector and the recount both emit it, and it
-  must stay byte-identical between them (encode it with `records.dumps_result`).
+  must stay byte-identical between them (encode it with `results.dumps_result`).
 
 Every function raises `ValueError` on inconsistent input instead of guessing.
 """

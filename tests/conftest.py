@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import httpx
+import pytest
 import uvicorn
 
 from app.config import Settings
@@ -160,12 +160,27 @@ MEETING = {
         {"id": "staff", "label": "Staff", "protects": False},
     ],
     "proposals": [
-        {"id": "library", "title": "Mobile library", "kind": "keep", "saving": 48000,
-         "affected_groups": ["north"]},
-        {"id": "respite", "title": "Respite breaks", "kind": "fund", "cost": 80000,
-         "affected_groups": ["carer", "staff"]},
-        {"id": "toilets", "title": "Park toilets", "kind": "keep", "saving": 22000,
-         "affected_groups": []},
+        {
+            "id": "library",
+            "title": "Mobile library",
+            "kind": "keep",
+            "saving": 48000,
+            "affected_groups": ["north"],
+        },
+        {
+            "id": "respite",
+            "title": "Respite breaks",
+            "kind": "fund",
+            "cost": 80000,
+            "affected_groups": ["carer", "staff"],
+        },
+        {
+            "id": "toilets",
+            "title": "Park toilets",
+            "kind": "keep",
+            "saving": 22000,
+            "affected_groups": [],
+        },
     ],
     "tie_break": ["toilets", "library", "respite"],
 }
@@ -238,8 +253,9 @@ class Phone:
             headers={"X-Covote-CSRF": self.csrf},
         )
 
-    def vote(self, marks: dict[str, str], *, ballot_id: str | None = None,
-             round_id: int | None = None) -> Any:
+    def vote(
+        self, marks: dict[str, str], *, ballot_id: str | None = None, round_id: int | None = None
+    ) -> Any:
         import uuid
 
         return self.c.post(

@@ -93,8 +93,9 @@ async def test_close_and_cast_race_leaves_no_ballot_after_the_close(engine) -> N
             close_round(s, get_meeting(s, mid), 1)
 
     try:
-        casts = [asyncio.ensure_future(writer.cast(req(mid, rid, v, f"race-{v:05d}")))
-                 for v in voters]
+        casts = [
+            asyncio.ensure_future(writer.cast(req(mid, rid, v, f"race-{v:05d}"))) for v in voters
+        ]
         await asyncio.sleep(0)
         await asyncio.to_thread(close)
         results = await asyncio.gather(*casts, return_exceptions=True)
@@ -120,7 +121,7 @@ async def test_shape_errors_are_refused_before_the_database(engine) -> None:  # 
 
 def test_the_database_itself_refuses_a_second_ballot_row(engine) -> None:  # type: ignore[no-untyped-def]
     """One person, one ballot per round is a unique constraint, not only code."""
-    mid, rid, voters = setup_round(engine, 1)
+    _, rid, voters = setup_round(engine, 1)
     with pytest.raises(IntegrityError), transaction(engine) as s:
         s.add(Ballot(round_id=rid, voter_id=voters[0], ballot_uid="a" * 8, marks={}))
         s.add(Ballot(round_id=rid, voter_id=voters[0], ballot_uid="b" * 8, marks={}))

@@ -17,11 +17,12 @@ import httpx
 import pytest
 from sqlalchemy import inspect, text
 
-from app import cli, demo, records
+from app import cli, demo, results
 from app.config import Settings
+from app.csvfiles import BallotRow
 from app.db import add_missing_columns, create_schema, make_engine, transaction
 from app.meetings import create_meeting, list_meetings, meeting_file
-from app.records import BallotRow, MeetingFile, RecordError, dump_meeting, parse_meeting
+from app.records import MeetingFile, RecordError, dump_meeting, parse_meeting
 from app.tally import Mark, ProposalSpec, Rule, VoterBallot, count_round, result_to_json
 from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting, Phone, make_settings
 
@@ -195,7 +196,7 @@ def test_hand_worked_budget_round() -> None:
     32,500 (the youth hub needs 3 x (s - 12,500) >= 60,000), greedy park, cycle, square; the
     toilets are the only accepted cut, 8,000 short of the target."""
     m = parse_meeting(json.dumps(BUDGET_MEETING))
-    rnd = records.recount(m, plan_rows())["rounds"][0]
+    rnd = results.recount(m, plan_rows())["rounds"][0]
     assert {p["id"]: p["category"] for p in rnd["proposals"]} == {
         "square": "SUPPORTED",
         "cycle": "SUPPORTED",
@@ -227,13 +228,13 @@ def test_a_round_without_money_proposals_has_no_money_keys() -> None:
     proposals only no savings keys; a meeting without either has exactly the old record."""
     m = parse_meeting(json.dumps(BUDGET_MEETING))
     keep_only = [r for r in plan_rows() if r.proposal in ("toilets", "baskets")]
-    rnd = records.recount(m, keep_only)["rounds"][0]
+    rnd = results.recount(m, keep_only)["rounds"][0]
     assert "funded" not in rnd and rnd["cuts"] == ["toilets"]
     fund_only = [r for r in plan_rows() if r.proposal not in ("toilets", "baskets")]
-    rnd = records.recount(m, fund_only)["rounds"][0]
+    rnd = results.recount(m, fund_only)["rounds"][0]
     assert "cuts" not in rnd and rnd["funded"] == FUNDED
     plain = m.model_copy(update={"budget": None, "savings_target": None})
-    rnd = records.recount(plain, plan_rows())["rounds"][0]
+    rnd = results.recount(plain, plan_rows())["rounds"][0]
     assert list(rnd) == ["round", "proposals", "ranking"]
 
 
@@ -241,11 +242,11 @@ def test_money_record_does_not_depend_on_ballot_order() -> None:
     """The same ballots in another order give the same record (and the cached copy is not
     shared: changing one record leaves the next one alone)."""
     m = parse_meeting(json.dumps(BUDGET_MEETING))
-    first = records.recount(m, plan_rows())
+    first = results.recount(m, plan_rows())
     first["rounds"][0]["funded"].append("mutated")
-    again = records.recount(m, list(reversed(plan_rows())))
+    again = results.recount(m, list(reversed(plan_rows())))
     assert again["rounds"][0]["funded"] == FUNDED
-    assert again == records.recount(m, plan_rows())
+    assert again == results.recount(m, plan_rows())
 
 
 def test_completion_none_and_add1_greedy_are_honoured() -> None:
@@ -254,12 +255,12 @@ def test_completion_none_and_add1_greedy_are_honoured() -> None:
     m = parse_meeting(json.dumps(BUDGET_MEETING))
     assert m.budget is not None
     none = m.model_copy(update={"budget": m.budget.model_copy(update={"completion": "none"})})
-    rnd = records.recount(none, plan_rows())["rounds"][0]
+    rnd = results.recount(none, plan_rows())["rounds"][0]
     assert (rnd["funded"], rnd["share"], rnd["completion"]) == (["park", "respite"], 30000, "none")
     plus = m.model_copy(
         update={"budget": m.budget.model_copy(update={"completion": "add1+greedy"})}
     )
-    assert records.recount(plus, plan_rows())["rounds"][0]["funded"] == FUNDED
+    assert results.recount(plus, plan_rows())["rounds"][0]["funded"] == FUNDED
 
 
 # --- the database --------------------------------------------------------------------------
@@ -488,7 +489,7 @@ def test_the_budget_demo_behaves_as_its_docstring_says() -> None:
     ]
     specs = [ProposalSpec(p.id, tuple(p.affected_groups)) for p in m.proposals]
     result = count_round(specs, ballots, Rule(), tie_break=[p.id for p in m.proposals])
-    money = records.money_record(
+    money = results.money_record(
         result,
         ballots,
         kinds={p.id: p.kind for p in m.proposals},
@@ -530,7 +531,7 @@ def test_covote_demo_creates_both_samples_once(
 def sample_results() -> dict[str, Any]:
     """What the projector receives for PLAN (taken from the pure recount plus display keys)."""
     m = parse_meeting(json.dumps(BUDGET_MEETING))
-    rnd: dict[str, Any] = records.recount(m, plan_rows())["rounds"][0]
+    rnd: dict[str, Any] = results.recount(m, plan_rows())["rounds"][0]
     titles = {p["id"]: p for p in BUDGET_MEETING["proposals"]}
     for p in rnd["proposals"]:
         p.update(title=titles[p["id"]]["title"], kind=titles[p["id"]]["kind"])

@@ -79,8 +79,15 @@ def test_segments_and_proposals_are_edited_in_the_console(
 ) -> None:
     """Add a segment and a proposal naming it; edit the proposal; remove it again."""
     meeting.post("/segments", key="south", label="Area: South")
-    meeting.post("/proposals", key="youth", title="Youth club", kind="keep", saving="35,000",
-                 affected_groups=["south"], description="Saturdays")
+    meeting.post(
+        "/proposals",
+        key="youth",
+        title="Youth club",
+        kind="keep",
+        saving="35,000",
+        affected_groups=["south"],
+        description="Saturdays",
+    )
     exported = facilitator.get(f"/console/{meeting.id}/export/meeting.json").json()
     youth = exported["proposals"][-1]
     assert (youth["id"], youth["saving"], youth["affected_groups"]) == ("youth", 35000, ["south"])
@@ -105,8 +112,13 @@ def test_bad_form_input_shows_a_readable_error_page(
     assert r.status_code == 400 and "kind" in r.text
     r = facilitator.post(
         f"/console/{meeting.id}/proposals",
-        data={"csrf": meeting.csrf, "key": "x", "title": "X", "kind": "fund",
-              "affected_groups": "pirates"},
+        data={
+            "csrf": meeting.csrf,
+            "key": "x",
+            "title": "X",
+            "kind": "fund",
+            "affected_groups": "pirates",
+        },
     )
     assert r.status_code == 400 and "pirates" in r.text
     r = facilitator.post(
@@ -127,17 +139,24 @@ def test_the_rule_and_voted_proposals_are_fixed_once_voting_starts(
         data={"csrf": meeting.csrf, "title": "T", "ratio": "3", "group_min": "2"},
     )
     assert r.status_code == 409 and "fixed" in r.text
-    r = facilitator.post(f"/console/{meeting.id}/proposals/library/delete",
-                         data={"csrf": meeting.csrf})
+    r = facilitator.post(
+        f"/console/{meeting.id}/proposals/library/delete", data={"csrf": meeting.csrf}
+    )
     assert r.status_code == 409
     r = facilitator.post(
         f"/console/{meeting.id}/proposals",
-        data={"csrf": meeting.csrf, "key": "library", "title": "Mobile library", "kind": "fund",
-              "affected_groups": "north"},
+        data={
+            "csrf": meeting.csrf,
+            "key": "library",
+            "title": "Mobile library",
+            "kind": "fund",
+            "affected_groups": "north",
+        },
     )
     assert r.status_code == 409
-    r = facilitator.post(f"/console/{meeting.id}/segments/carer/delete",
-                         data={"csrf": meeting.csrf})
+    r = facilitator.post(
+        f"/console/{meeting.id}/segments/carer/delete", data={"csrf": meeting.csrf}
+    )
     assert r.status_code == 409  # respite names it as an affected group
 
 
@@ -146,8 +165,9 @@ def test_only_one_round_is_open_at_a_time_and_rounds_are_numbered(
 ) -> None:
     """Opening a second round while one is open is refused; the next one is round 2."""
     meeting.open_round("library")
-    r = facilitator.post(f"/console/{meeting.id}/rounds",
-                         data={"csrf": meeting.csrf, "proposal": "toilets"})
+    r = facilitator.post(
+        f"/console/{meeting.id}/rounds", data={"csrf": meeting.csrf, "proposal": "toilets"}
+    )
     assert r.status_code == 409
     meeting.close_round(1)
     r = facilitator.post(f"/console/{meeting.id}/rounds/1/close", data={"csrf": meeting.csrf})
@@ -190,18 +210,25 @@ def test_a_proposal_can_be_voted_again_in_a_later_round_with_its_own_results(
     assert (by_round["2"]["W"], by_round["2"]["D"]) == (0, 1)
 
 
-def test_console_pages_render(facilitator: httpx.Client, meeting: Meeting,
-                              phones: Callable[[], Phone]) -> None:
+def test_console_pages_render(
+    facilitator: httpx.Client, meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
     """Home, run, set-up and round results pages render for the facilitator."""
     meeting.open_round()
     phones().vote({"library": "want"})
     meeting.close_round(1)
-    for path in ("/console", f"/console/{meeting.id}", f"/console/{meeting.id}/setup",
-                 f"/console/{meeting.id}/setup?edit=library", f"/console/{meeting.id}/rounds/1"):
+    for path in (
+        "/console",
+        f"/console/{meeting.id}",
+        f"/console/{meeting.id}/setup",
+        f"/console/{meeting.id}/setup?edit=library",
+        f"/console/{meeting.id}/rounds/1",
+    ):
         r = facilitator.get(path)
         assert r.status_code == 200, path
-    assert "Only you can see these results" in facilitator.get(
-        f"/console/{meeting.id}/rounds/1").text
+    assert (
+        "Only you can see these results" in facilitator.get(f"/console/{meeting.id}/rounds/1").text
+    )
 
 
 def test_proposals_csv_round_trips(facilitator: httpx.Client, meeting: Meeting) -> None:
@@ -223,9 +250,7 @@ def test_proposals_csv_round_trips(facilitator: httpx.Client, meeting: Meeting) 
 
 def test_a_bad_proposals_csv_names_the_line(facilitator: httpx.Client, meeting: Meeting) -> None:
     """Line numbers and reasons come back; no proposal from the file is added."""
-    text = ("id,title,description,kind,cost,saving,affected_groups\n"
-            "a,A,,keep,,,\n"
-            "b,B,,sell,,,\n")
+    text = "id,title,description,kind,cost,saving,affected_groups\na,A,,keep,,,\nb,B,,sell,,,\n"
     r = facilitator.post(
         f"/console/{meeting.id}/proposals.csv",
         data={"csrf": meeting.csrf},
@@ -233,6 +258,8 @@ def test_a_bad_proposals_csv_names_the_line(facilitator: httpx.Client, meeting: 
     )
     assert r.status_code == 400
     assert "plan.csv:3" in r.text
-    ids = [p["id"] for p in facilitator.get(f"/console/{meeting.id}/export/meeting.json")
-           .json()["proposals"]]
+    ids = [
+        p["id"]
+        for p in facilitator.get(f"/console/{meeting.id}/export/meeting.json").json()["proposals"]
+    ]
     assert "a" not in ids

@@ -26,7 +26,9 @@ import httpx
 import pytest
 import websockets
 
-from app.records import parse_meeting, read_ballot_csv, recount
+from app.csvfiles import read_ballot_csv
+from app.records import parse_meeting
+from app.results import recount
 from tests.conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
 
 pytestmark = pytest.mark.slow
@@ -50,9 +52,23 @@ class Server:
     def start(self) -> None:
         env = dict(os.environ, COVOTE_FACILITATOR_KEY=FACILITATOR_KEY)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port",
-             str(self.port), "--data", str(self.data), "--public-url", self.url],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data",
+                str(self.data),
+                "--public-url",
+                self.url,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 20 * TIME_FACTOR
         while time.monotonic() < deadline:
@@ -89,12 +105,19 @@ def make_meeting(server: Server) -> tuple[str, int, int]:
     with httpx.Client(base_url=server.url) as f:
         f.get(f"/facilitator?key={FACILITATOR_KEY}")
         csrf = re.search(r'name="csrf" value="([^"]+)"', f.get("/console").text).group(1)  # type: ignore[union-attr]
-        r = f.post("/console/import", data={"csrf": csrf},
-                   files={"file": ("m.json", json.dumps(MEETING).encode(), "application/json")})
+        r = f.post(
+            "/console/import",
+            data={"csrf": csrf},
+            files={"file": ("m.json", json.dumps(MEETING).encode(), "application/json")},
+        )
         meeting_id = int(r.headers["location"].split("/")[2])
-        code = re.search(r'class="code">([A-Z0-9]{6})<', f.get(f"/console/{meeting_id}").text).group(1)  # type: ignore[union-attr]
-        f.post(f"/console/{meeting_id}/rounds",
-               data={"csrf": csrf, "proposal": ["library", "respite", "toilets"]})
+        code = re.search(
+            r'class="code">([A-Z0-9]{6})<', f.get(f"/console/{meeting_id}").text
+        ).group(1)  # type: ignore[union-attr]
+        f.post(
+            f"/console/{meeting_id}/rounds",
+            data={"csrf": csrf, "proposal": ["library", "respite", "toilets"]},
+        )
         round_id = f.get(f"/api/m/{code}").json()["round"]["id"]
     return code, meeting_id, round_id
 
@@ -117,24 +140,36 @@ async def join_phones(server: Server, code: str) -> list[PhoneLog]:
 MARKS = ["want", "dont_want", "neutral"]
 
 
-async def vote_until_killed(server: Server, code: str, round_id: int,
-                            phones: list[PhoneLog], acks_before_kill: int) -> None:
+async def vote_until_killed(
+    server: Server, code: str, round_id: int, phones: list[PhoneLog], acks_before_kill: int
+) -> None:
     """Vote at full speed; kill the server once `acks_before_kill` more ballots were acked.
 
     Counting acks rather than seconds keeps the test meaningful on a slow or busy machine."""
+
     async def phone(log: PhoneLog) -> None:
         ws_url = f"ws://127.0.0.1:{server.port}/ws/m/{code}"
         try:
-            async with websockets.connect(ws_url, additional_headers={"Cookie": log.cookie},
-                                          compression=None, ping_interval=None) as ws:
+            async with websockets.connect(
+                ws_url,
+                additional_headers={"Cookie": log.cookie},
+                compression=None,
+                ping_interval=None,
+            ) as ws:
                 while True:
                     ballot_id = uuid.uuid4().hex
                     log.sent.append(ballot_id)
                     n = len(log.sent)
-                    await ws.send(json.dumps({"type": "cast", "ballot_id": ballot_id,
-                                              "round": round_id,
-                                              "marks": {"library": MARKS[n % 3],
-                                                        "respite": MARKS[(n + 1) % 3]}}))
+                    await ws.send(
+                        json.dumps(
+                            {
+                                "type": "cast",
+                                "ballot_id": ballot_id,
+                                "round": round_id,
+                                "marks": {"library": MARKS[n % 3], "respite": MARKS[(n + 1) % 3]},
+                            }
+                        )
+                    )
                     while True:
                         msg = json.loads(await ws.recv())
                         if msg["type"] == "ack" and msg["ballot_id"] == ballot_id:
@@ -159,17 +194,27 @@ async def vote_until_killed(server: Server, code: str, round_id: int,
 
 async def resend_pending(server: Server, code: str, round_id: int, phones: list[PhoneLog]) -> None:
     """What the phone page does after reconnecting: resend the unacknowledged ballot."""
+
     async def phone(log: PhoneLog) -> None:
         if log.acked == len(log.sent) - 1:
             return
         ballot_id = log.sent[-1]
         n = len(log.sent)
-        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/m/{code}",
-                                      additional_headers={"Cookie": log.cookie},
-                                      compression=None) as ws:
-            await ws.send(json.dumps({"type": "cast", "ballot_id": ballot_id, "round": round_id,
-                                      "marks": {"library": MARKS[n % 3],
-                                                "respite": MARKS[(n + 1) % 3]}}))
+        async with websockets.connect(
+            f"ws://127.0.0.1:{server.port}/ws/m/{code}",
+            additional_headers={"Cookie": log.cookie},
+            compression=None,
+        ) as ws:
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "cast",
+                        "ballot_id": ballot_id,
+                        "round": round_id,
+                        "marks": {"library": MARKS[n % 3], "respite": MARKS[(n + 1) % 3]},
+                    }
+                )
+            )
             while True:
                 msg = json.loads(await ws.recv())
                 if msg["type"] == "ack":
@@ -185,8 +230,9 @@ def stored_ballots(server: Server, meeting_id: int) -> dict[str, str]:
 
     con = sqlite3.connect(server.data / "covote.db")
     try:
-        rows = con.execute("SELECT v.pseudonym, b.ballot_uid FROM ballot b "
-                           "JOIN voter v ON v.id = b.voter_id").fetchall()
+        rows = con.execute(
+            "SELECT v.pseudonym, b.ballot_uid FROM ballot b JOIN voter v ON v.id = b.voter_id"
+        ).fetchall()
     finally:
         con.close()
     return dict(rows)
@@ -206,7 +252,7 @@ def test_acknowledged_ballots_survive_sigkill_and_resends_do_not_duplicate(tmp_p
             for log in phones:
                 if log.acked < 0:
                     continue
-                later = set(log.sent[log.acked:])
+                later = set(log.sent[log.acked :])
                 assert stored & later, "an acknowledged ballot was lost"
         asyncio.run(resend_pending(server, code, round_id, phones))
         stored = stored_ballots(server, meeting_id)
@@ -222,8 +268,9 @@ def test_acknowledged_ballots_survive_sigkill_and_resends_do_not_duplicate(tmp_p
             meeting = parse_meeting(f.get(f"/console/{meeting_id}/export/meeting.json").text)
             rows = read_ballot_csv(f.get(f"/console/{meeting_id}/export/ballots.csv").text, meeting)
         recounted = recount(meeting, rows)["rounds"][0]
-        assert [(p["id"], p["V"], p["W"], p["D"], p["category"]) for p in recounted["proposals"]] \
-            == [(p["id"], p["V"], p["W"], p["D"], p["category"]) for p in shown["proposals"]]
+        assert [
+            (p["id"], p["V"], p["W"], p["D"], p["category"]) for p in recounted["proposals"]
+        ] == [(p["id"], p["V"], p["W"], p["D"], p["category"]) for p in shown["proposals"]]
         assert recounted["proposals"][0]["V"] == len(stored)
     finally:
         server.stop()

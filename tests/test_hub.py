@@ -69,6 +69,7 @@ async def test_many_changes_within_a_tick_cost_one_render() -> None:
 
 async def test_seq_keeps_increasing_across_a_restart() -> None:
     """A new hub (server restart) starts above the old one's sequence numbers."""
+
     def render(_: int) -> dict[str, Any]:
         return {"type": "snapshot", "turnout": {}}
 

@@ -75,8 +75,12 @@ def test_keypad_presses_count_in_the_same_round_as_phones(
     emulator.press("0A0002", "2", seq=1)  # library: DON'T WANT
     emulator.press("0A0002", "2", seq=1)  # radio retransmission: dropped
     emulator.press("0A0001", "3", seq=2)  # changes library to NEUTRAL
-    eventually(lambda: (status(meeting)["step"] or {}).get("counts") == {"want": 0, "dont_want": 1,
-                                                              "neutral": 1})
+    eventually(
+        lambda: (
+            (status(meeting)["step"] or {}).get("counts")
+            == {"want": 0, "dont_want": 1, "neutral": 1}
+        )
+    )
     meeting.post("/rounds/1/step", index="2")
     assert meeting.state()["round"]["keypad_step"] == 1
     emulator.press("0A0001", "1", seq=3)  # respite: WANT
@@ -100,8 +104,9 @@ def test_unknown_and_revoked_keypads_count_nothing_and_raise_alerts(
     import_keypads(meeting)
     meeting.post("/rounds", proposal=["library"], keypads="on")
     emulator.press("FFFFFF", "1", seq=1)
-    alert = eventually(lambda: [a for a in status(meeting)["alerts"]
-                                if a["kind"] == "unknown_keypad"])
+    alert = eventually(
+        lambda: [a for a in status(meeting)["alerts"] if a["kind"] == "unknown_keypad"]
+    )
     assert alert[0]["keypad"] == "kpl:FFFFFF"
     meeting.post("/keypads/revoke", keypad="kpl:0A0002")
     emulator.press("0A0002", "1", seq=1)
@@ -194,13 +199,15 @@ def test_capture_rejects_lines_that_are_not_a_press(meeting: Meeting) -> None:
 def test_the_keypad_step_is_checked(meeting: Meeting) -> None:
     """Stepping past the last proposal, or in a phone-only round, is refused."""
     meeting.open_round("library")
-    r = meeting.f.post(f"/console/{meeting.id}/rounds/1/step",
-                       data={"csrf": meeting.csrf, "index": "1"})
+    r = meeting.f.post(
+        f"/console/{meeting.id}/rounds/1/step", data={"csrf": meeting.csrf, "index": "1"}
+    )
     assert r.status_code == 409
     meeting.close_round(1)
     meeting.post("/rounds", proposal=["library"], keypads="on")
-    r = meeting.f.post(f"/console/{meeting.id}/rounds/2/step",
-                       data={"csrf": meeting.csrf, "index": "5"})
+    r = meeting.f.post(
+        f"/console/{meeting.id}/rounds/2/step", data={"csrf": meeting.csrf, "index": "5"}
+    )
     assert r.status_code == 400
 
 
@@ -214,8 +221,9 @@ def test_keypad_pages_render(meeting: Meeting, server: LiveServer) -> None:
 
 def test_a_bad_receiver_url_is_refused_with_the_reason(meeting: Meeting) -> None:
     """Adding 'bogus://' explains which receiver kinds exist."""
-    r = meeting.f.post(f"/console/{meeting.id}/keypads/receivers",
-                       data={"csrf": meeting.csrf, "url": "bogus://x"})
+    r = meeting.f.post(
+        f"/console/{meeting.id}/keypads/receivers", data={"csrf": meeting.csrf, "url": "bogus://x"}
+    )
     assert r.status_code == 400 and "serial://" in r.text
 
 
@@ -223,7 +231,19 @@ def test_keypads_monitor_prints_json_lines(capsys: pytest.CaptureFixture[str]) -
     """`covote keypads monitor sim://...` prints decoded presses, one JSON object per line."""
     from app.cli import main
 
-    assert main(["keypads", "monitor", "sim://?keypads=2&seed=3&speed=0", "--limit", "3",
-                 "--duration", str(10 * TIME_FACTOR)]) == 0
+    assert (
+        main(
+            [
+                "keypads",
+                "monitor",
+                "sim://?keypads=2&seed=3&speed=0",
+                "--limit",
+                "3",
+                "--duration",
+                str(10 * TIME_FACTOR),
+            ]
+        )
+        == 0
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines and all(line["keypad"].startswith("sim:") for line in lines)

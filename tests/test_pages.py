@@ -18,9 +18,11 @@ def test_voting_works_with_plain_forms(meeting: Meeting, phones: Callable[[], Ph
     phone = phones()
     page = phone.c.get(f"/m/{meeting.code}").text
     assert "Keep: Mobile library" in page and "Fund: Respite breaks" in page
-    r = phone.c.post(f"/m/{meeting.code}/segments",
-                     data={"csrf": phone.csrf, "segment": ["carer", "north"]},
-                     follow_redirects=False)
+    r = phone.c.post(
+        f"/m/{meeting.code}/segments",
+        data={"csrf": phone.csrf, "segment": ["carer", "north"]},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     page = phone.c.get(f"/m/{meeting.code}").text
     hidden = form_fields(page.split('action="/m/' + meeting.code + '/ballot"')[1])
@@ -43,19 +45,20 @@ def test_a_form_ballot_with_a_bad_mark_shows_an_error_page(
     """A tampered form value is refused with a readable page, nothing stored."""
     meeting.open_round()
     phone = phones()
-    r = phone.c.post(f"/m/{meeting.code}/ballot",
-                     data={"csrf": phone.csrf, "round": str(phone.round_id()),
-                           "mark:library": "maybe"})
+    r = phone.c.post(
+        f"/m/{meeting.code}/ballot",
+        data={"csrf": phone.csrf, "round": str(phone.round_id()), "mark:library": "maybe"},
+    )
     assert r.status_code == 400
     assert "text/html" in r.headers["content-type"] and "maybe" in r.text
-    r = phone.c.post(f"/m/{meeting.code}/ballot",
-                     data={"csrf": phone.csrf, "mark:library": "want"})
+    r = phone.c.post(f"/m/{meeting.code}/ballot", data={"csrf": phone.csrf, "mark:library": "want"})
     assert r.status_code == 400 and "round" in r.text
     assert meeting.state()["turnout"]["voted"] == 0
 
 
-def test_the_ballot_fragment_follows_the_round(meeting: Meeting,
-                                              phones: Callable[[], Phone]) -> None:
+def test_the_ballot_fragment_follows_the_round(
+    meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
     """The section the phone's script swaps in shows the open round, then the closed state."""
     phone = phones()
     assert "Mobile library" not in phone.c.get(f"/m/{meeting.code}/ballot").text

@@ -9,23 +9,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.csvfiles import (
+    BallotRow,
+    read_ballot_csv,
+    read_proposals_csv,
+    write_ballot_csv,
+    write_proposals_csv,
+)
 from app.records import (
     MAX_ERRORS,
-    BallotRow,
     MeetingFile,
     ProposalFile,
     RecordError,
     RuleFile,
     SegmentFile,
     dump_meeting,
-    dumps_result,
     parse_meeting,
-    read_ballot_csv,
-    read_proposals_csv,
-    recount,
-    write_ballot_csv,
-    write_proposals_csv,
 )
+from app.results import dumps_result, recount
 from app.tally import Mark, ProposalSpec, Rule, VoterBallot, count_round, result_to_json
 
 MEETING: dict[str, Any] = {

@@ -48,7 +48,10 @@ def vote_a_round(meeting: Meeting, phones: Callable[[], Phone]) -> None:
 
 
 def test_recount_of_the_exported_files_equals_the_projector(
-    tmp_path: Path, facilitator: httpx.Client, meeting: Meeting, phones: Callable[[], Phone],
+    tmp_path: Path,
+    facilitator: httpx.Client,
+    meeting: Meeting,
+    phones: Callable[[], Phone],
     capsys: object,
 ) -> None:
     """Byte-for-byte: results.json, the recount's output and the projector agree."""
@@ -62,7 +65,9 @@ def test_recount_of_the_exported_files_equals_the_projector(
 
     out = subprocess.run(
         [sys.executable, "-m", "app.cli", "recount", str(ballots), "--meeting", str(meeting_file)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert out == exported
     record = json.loads(out)["rounds"][0]
@@ -93,11 +98,18 @@ def test_recount_reports_malformed_files_with_line_and_reason(
 ) -> None:
     """Unknown proposal, bad mark and duplicate row each name file and line; exit code 2."""
     meeting_file = tmp_path / "meeting.json"
-    meeting_file.write_text(json.dumps({
-        "title": "T", "rule": {"ratio": 2, "group_min": 5},
-        "segments": [{"id": "carer", "label": "Carer", "protects": True}],
-        "proposals": [{"id": "a", "title": "A", "kind": "keep", "affected_groups": ["carer"]}],
-    }))
+    meeting_file.write_text(
+        json.dumps(
+            {
+                "title": "T",
+                "rule": {"ratio": 2, "group_min": 5},
+                "segments": [{"id": "carer", "label": "Carer", "protects": True}],
+                "proposals": [
+                    {"id": "a", "title": "A", "kind": "keep", "affected_groups": ["carer"]}
+                ],
+            }
+        )
+    )
     ballots = tmp_path / "ballots.csv"
     ballots.write_text(
         "round,voter,channel,segments,proposal,mark\n"
@@ -117,8 +129,11 @@ def test_recount_reports_malformed_files_with_line_and_reason(
 def test_recount_reports_a_missing_column(tmp_path: Path, capsys: object) -> None:
     """A header without the mark column is refused at line 1."""
     meeting_file = tmp_path / "m.json"
-    meeting_file.write_text(json.dumps({"title": "T", "segments": [], "proposals": [
-        {"id": "a", "title": "A", "kind": "fund"}]}))
+    meeting_file.write_text(
+        json.dumps(
+            {"title": "T", "segments": [], "proposals": [{"id": "a", "title": "A", "kind": "fund"}]}
+        )
+    )
     ballots = tmp_path / "b.csv"
     ballots.write_text("round,voter,channel,segments,proposal\n1,v1,phone,,a\n")
     assert covote(["recount", str(ballots), "--meeting", str(meeting_file)]) == 2

@@ -36,13 +36,29 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10 * TIME_FACTOR
-        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
-                             text=True).stdout.strip() != "PONG":
+        while (
+            subprocess.run(
+                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
+            ).stdout.strip()
+            != "PONG"
+        ):
             if time.monotonic() > deadline:
                 raise RuntimeError("redis did not start")
             time.sleep(0.05)
@@ -73,13 +89,34 @@ class Process:
         # come through Redis signals and the listener's resync after reconnecting.
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, COVOTE_FACILITATOR_KEY=FACILITATOR_KEY,
-                   COVOTE_SESSION_SECRET="shared-by-all-processes", COVOTE_RESYNC_S="600")
+        env = dict(
+            os.environ,
+            COVOTE_FACILITATOR_KEY=FACILITATOR_KEY,
+            COVOTE_SESSION_SECRET="shared-by-all-processes",
+            COVOTE_RESYNC_S="600",
+        )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port",
-             str(self.port), "--data", str(data), "--public-url", self.url,
-             "--database-url", database_url, "--broadcast-url", broadcast_url],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data",
+                str(data),
+                "--public-url",
+                self.url,
+                "--database-url",
+                database_url,
+                "--broadcast-url",
+                broadcast_url,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 20 * TIME_FACTOR
         while True:
@@ -105,14 +142,19 @@ def setup_meeting(proc: Process) -> tuple[str, int, int]:
         f.get(f"/facilitator?key={FACILITATOR_KEY}")
         csrf = re.search(r'name="csrf" value="([^"]+)"', f.get("/console").text)
         assert csrf
-        r = f.post("/console/import", data={"csrf": csrf.group(1)},
-                   files={"file": ("m.json", json.dumps(MEETING).encode(), "application/json")})
+        r = f.post(
+            "/console/import",
+            data={"csrf": csrf.group(1)},
+            files={"file": ("m.json", json.dumps(MEETING).encode(), "application/json")},
+        )
         meeting_id = int(r.headers["location"].split("/")[2])
         page = f.get(f"/console/{meeting_id}").text
         code = re.search(r'class="code">([A-Z0-9]{6})<', page)
         assert code
-        f.post(f"/console/{meeting_id}/rounds",
-               data={"csrf": csrf.group(1), "proposal": ["library", "respite", "toilets"]})
+        f.post(
+            f"/console/{meeting_id}/rounds",
+            data={"csrf": csrf.group(1), "proposal": ["library", "respite", "toilets"]},
+        )
         round_id = f.get(f"/api/m/{code.group(1)}").json()["round"]["id"]
         return code.group(1), meeting_id, round_id
 
@@ -124,10 +166,19 @@ async def join(proc: Process, code: str) -> str:
 
 
 async def cast(ws_url: str, cookie: str, round_id: int, ballot_id: str) -> None:
-    async with websockets.connect(ws_url, additional_headers={"Cookie": cookie},
-                                  compression=None) as ws:
-        await ws.send(json.dumps({"type": "cast", "ballot_id": ballot_id, "round": round_id,
-                                  "marks": {"library": "want"}}))
+    async with websockets.connect(
+        ws_url, additional_headers={"Cookie": cookie}, compression=None
+    ) as ws:
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "cast",
+                    "ballot_id": ballot_id,
+                    "round": round_id,
+                    "marks": {"library": "want"},
+                }
+            )
+        )
         while True:
             msg = json.loads(await ws.recv())
             assert msg["type"] != "error", msg
@@ -158,12 +209,14 @@ def test_projector_on_one_process_sees_ballots_cast_on_another_even_across_a_red
         async def scenario() -> None:
             async with websockets.connect(b.ws(code), compression=None) as projector:
                 cookies = await asyncio.gather(*(join(a, code) for _ in range(40)))
-                await asyncio.gather(*(cast(a.ws(code), c, round_id, uuid.uuid4().hex)
-                                       for c in cookies[:30]))
+                await asyncio.gather(
+                    *(cast(a.ws(code), c, round_id, uuid.uuid4().hex) for c in cookies[:30])
+                )
                 await wait_for_voted(projector, 30, timeout=5)
                 redis_server.stop()
-                await asyncio.gather(*(cast(a.ws(code), c, round_id, uuid.uuid4().hex)
-                                       for c in cookies[30:]))
+                await asyncio.gather(
+                    *(cast(a.ws(code), c, round_id, uuid.uuid4().hex) for c in cookies[30:])
+                )
                 redis_server.start()
                 await wait_for_voted(projector, 40, timeout=10)
 
@@ -185,11 +238,16 @@ def test_a_ballot_resent_to_another_process_lands_once(
         async def scenario() -> None:
             cookies = await asyncio.gather(*(join(a, code) for _ in range(20)))
             ids = [uuid.uuid4().hex for _ in cookies]
-            await asyncio.gather(*(cast(a.ws(code), c, round_id, i) for c, i in zip(cookies, ids)))
-            await asyncio.gather(*(cast(b.ws(code), c, round_id, i) for c, i in zip(cookies, ids)))
+            await asyncio.gather(
+                *(cast(a.ws(code), c, round_id, i) for c, i in zip(cookies, ids, strict=True))
+            )
+            await asyncio.gather(
+                *(cast(b.ws(code), c, round_id, i) for c, i in zip(cookies, ids, strict=True))
+            )
             # and fresh ballots from half of them on B replace, not add
-            await asyncio.gather(*(cast(b.ws(code), c, round_id, uuid.uuid4().hex)
-                                   for c in cookies[:10]))
+            await asyncio.gather(
+                *(cast(b.ws(code), c, round_id, uuid.uuid4().hex) for c in cookies[:10])
+            )
 
         asyncio.run(scenario())
         state = httpx.get(f"{b.url}/api/m/{code}").json()

@@ -29,8 +29,14 @@ def test_projector_gets_a_snapshot_at_once_and_another_after_a_phone_votes(
         you = ws.until(lambda m: m["type"] == "you")
         assert you["voter"] and you["ballot"] is None
         ballot_id = uuid.uuid4().hex
-        ws.send({"type": "cast", "ballot_id": ballot_id, "round": first["round"]["id"],
-                 "marks": {"library": "want"}})
+        ws.send(
+            {
+                "type": "cast",
+                "ballot_id": ballot_id,
+                "round": first["round"]["id"],
+                "marks": {"library": "want"},
+            }
+        )
         ack = ws.until(lambda m: m["type"] == "ack")
         assert ack == {"type": "ack", "ballot_id": ballot_id, "round": first["round"]["id"]}
         later = projector.until(lambda m: is_snapshot(m) and m["turnout"]["voted"] == 1)
@@ -46,8 +52,14 @@ def test_reconnect_resyncs_with_the_current_state_and_the_voters_ballot(
     phone = phones()
     with Socket(server, meeting.code, phone.c) as ws:
         snap = ws.until(is_snapshot)
-        ws.send({"type": "cast", "ballot_id": "b" * 16, "round": snap["round"]["id"],
-                 "marks": {"respite": "dont_want"}})
+        ws.send(
+            {
+                "type": "cast",
+                "ballot_id": "b" * 16,
+                "round": snap["round"]["id"],
+                "marks": {"respite": "dont_want"},
+            }
+        )
         ws.until(lambda m: m["type"] == "ack")
     meeting.close_round(1)  # changes while the phone is away
     with Socket(server, meeting.code, phone.c) as ws:
@@ -68,8 +80,14 @@ def test_resending_an_unacknowledged_ballot_does_not_duplicate_it(
     with Socket(server, meeting.code, phone.c) as ws:
         rid = ws.until(is_snapshot)["round"]["id"]
         for _ in range(2):
-            ws.send({"type": "cast", "ballot_id": "same-ballot-1", "round": rid,
-                     "marks": {"library": "want"}})
+            ws.send(
+                {
+                    "type": "cast",
+                    "ballot_id": "same-ballot-1",
+                    "round": rid,
+                    "marks": {"library": "want"},
+                }
+            )
             ws.until(lambda m: m["type"] == "ack")
     assert meeting.state()["turnout"]["voted"] == 1
 
@@ -79,8 +97,12 @@ def test_resending_an_unacknowledged_ballot_does_not_duplicate_it(
     [
         ("not json", "bad_input"),
         (json.dumps({"type": "cast", "ballot_id": "x", "round": 1, "marks": {}}), "bad_input"),
-        (json.dumps({"type": "cast", "ballot_id": "abcdefgh", "round": 1,
-                     "marks": {"library": "maybe"}}), "bad_input"),
+        (
+            json.dumps(
+                {"type": "cast", "ballot_id": "abcdefgh", "round": 1, "marks": {"library": "maybe"}}
+            ),
+            "bad_input",
+        ),
         (json.dumps({"type": "launch"}), "bad_input"),
     ],
 )
@@ -106,17 +128,30 @@ def test_ballot_errors_name_the_ballot_and_store_nothing(
     phone = phones()
     with Socket(server, meeting.code, phone.c) as ws:
         rid = ws.until(is_snapshot)["round"]["id"]
-        ws.send({"type": "cast", "ballot_id": "unknown-prop", "round": rid,
-                 "marks": {"toilets": "want"}})
+        ws.send(
+            {
+                "type": "cast",
+                "ballot_id": "unknown-prop",
+                "round": rid,
+                "marks": {"toilets": "want"},
+            }
+        )
         err = ws.until(lambda m: m["type"] == "error")
         assert (err["code"], err["ballot_id"]) == ("bad_input", "unknown-prop")
         assert "toilets" in err["message"]
-        ws.send({"type": "cast", "ballot_id": "unknown-round", "round": rid + 99,
-                 "marks": {"library": "want"}})
+        ws.send(
+            {
+                "type": "cast",
+                "ballot_id": "unknown-round",
+                "round": rid + 99,
+                "marks": {"library": "want"},
+            }
+        )
         assert ws.until(lambda m: m["type"] == "error")["code"] == "not_found"
         meeting.close_round(1)
-        ws.send({"type": "cast", "ballot_id": "too-late-1", "round": rid,
-                 "marks": {"library": "want"}})
+        ws.send(
+            {"type": "cast", "ballot_id": "too-late-1", "round": rid, "marks": {"library": "want"}}
+        )
         err = ws.until(lambda m: m["type"] == "error")
         assert (err["code"], err["ballot_id"]) == ("round_closed", "too-late-1")
     assert meeting.state()["turnout"]["voted"] == 0
@@ -127,8 +162,9 @@ def test_a_browser_that_has_not_joined_cannot_cast(server: LiveServer, meeting: 
     meeting.open_round()
     with Socket(server, meeting.code) as ws:
         rid = ws.until(is_snapshot)["round"]["id"]
-        ws.send({"type": "cast", "ballot_id": "no-voter-1", "round": rid,
-                 "marks": {"library": "want"}})
+        ws.send(
+            {"type": "cast", "ballot_id": "no-voter-1", "round": rid, "marks": {"library": "want"}}
+        )
         assert ws.until(lambda m: m["type"] == "error")["code"] == "not_joined"
 
 

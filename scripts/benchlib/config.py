@@ -180,6 +180,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         "core_upsert, lean_mailbox, lean_writer, or all)",
     )
     p.add_argument("--work-dir", type=Path, help="keep server logs and data here (debugging)")
+    p.add_argument("--results-dir", type=Path, help="save the JSON here (default bench/results)")
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
     a = p.parse_args(argv)
     cfg = quick() if a.quick else full()
@@ -219,7 +220,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     cfg.gc_freeze = a.gc_freeze
     if cfg.gcprobe and cfg.memprobe:
         p.error("--gcprobe and --memprobe cannot be combined")
-    if cfg.patches and cfg.results_dir is not None:
+    if a.results_dir is not None:
+        cfg.results_dir = a.results_dir
+    elif cfg.patches and cfg.results_dir is not None:
         cfg.results_dir = cfg.results_dir / "experiments"  # not comparable with plain runs
     if a.no_save:
         cfg.results_dir = None

@@ -171,9 +171,7 @@ class AxeReport:
     def line(self) -> str:
         if not self.violations:
             return f"{self.page}: no violations ({self.passes} rules passed)"
-        found = ", ".join(
-            f"{v['id']} [{v['impact']}] x{len(v['nodes'])}" for v in self.violations
-        )
+        found = ", ".join(f"{v['id']} [{v['impact']}] x{len(v['nodes'])}" for v in self.violations)
         return f"{self.page}: {found} ({self.passes} rules passed)"
 
 
@@ -220,8 +218,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     impacts = ("critical", "serious", "moderate", "minor")
     total = {i: sum(r.count(i) for r in seen.values()) for i in impacts}
     terminalreporter.write_line(
-        f"{len(seen)} pages: "
-        + ", ".join(f"{n} {impact}" for impact, n in total.items())
+        f"{len(seen)} pages: " + ", ".join(f"{n} {impact}" for impact, n in total.items())
     )
 
 

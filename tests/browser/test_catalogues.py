@@ -51,9 +51,7 @@ def test_the_committed_mo_is_the_compiled_po(po: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.parts[-3])
 def test_translations_keep_their_placeholders(po: Path) -> None:
     problems = [
-        f"{message.id!r}: {error}"
-        for message, errors in load(po).check()
-        for error in errors
+        f"{message.id!r}: {error}" for message, errors in load(po).check() for error in errors
     ]
     assert not problems, "\n".join(problems)
 
@@ -124,7 +122,9 @@ def test_a_welsh_page_is_rendered_in_welsh() -> None:
     assert _("Your ballot is saved") == "Mae eich pleidlais wedi'i chadw"
     assert _("Round %(n)s: your vote", n=3) == "Rownd 3: eich pleidlais"
     assert i18n.gettext_for("en")("Round %(n)s: your vote", n=3) == "Round 3: your vote"
-    assert _.local({"title": "Library", "translations": {"cy": {"title": "Llyfrgell"}}},
-                   "title") == "Llyfrgell"
+    assert (
+        _.local({"title": "Library", "translations": {"cy": {"title": "Llyfrgell"}}}, "title")
+        == "Llyfrgell"
+    )
     assert _.local({"title": "Library"}, "title") == "Library"
     assert i18n.requested("cy+en") == ["cy", "en"] and i18n.requested("fr") == []

@@ -51,7 +51,8 @@ def test_an_attendee_switches_to_welsh_and_stays_signed_in(
     ).tap()
     expect(page.locator("#save-status")).to_have_text("Mae eich pleidlais wedi'i chadw")
     assert api_state(page, meeting.code)["you"]["ballot"]["marks"] == {
-        "library": "want", "respite": "dont_want"
+        "library": "want",
+        "respite": "dont_want",
     }
     page.goto(f"/m/{meeting.code}")  # the choice is remembered without ?lang=
     expect(page.locator("html")).to_have_attribute("lang", "cy")
@@ -86,8 +87,10 @@ def test_server_messages_with_values_are_translated(contexts: Contexts, live: Li
     page.goto("/join?code=QQQQQQ&lang=cy")
     error = page.locator("#code-error").inner_text()
     if "No meeting has the code" in error:
-        pytest.skip("the server passes this message already formatted: it needs the change that "
-                    "marks server messages with N_ and passes error_args (see app/i18n.py)")
+        pytest.skip(
+            "the server passes this message already formatted: it needs the change that "
+            "marks server messages with N_ and passes error_args (see app/i18n.py)"
+        )
     assert "Nid oes cyfarfod â'r cod QQQQQQ" in error
 
 
@@ -161,8 +164,10 @@ def test_welsh_texts_from_the_meeting_file(contexts: Contexts, live: LiveServer)
     state = meeting.state()
     library = state["round"]["proposals"][0]
     if "translations" not in library:
-        pytest.skip("the server does not keep the meeting file's translations yet (see the "
-                    "records/meetings/rounds change proposed with issue 7)")
+        pytest.skip(
+            "the server does not keep the meeting file's translations yet (see the "
+            "records/meetings/rounds change proposed with issue 7)"
+        )
     page = contexts.phone()
     page.goto(f"/m/{meeting.code}?lang=cy")
     expect(page.get_by_role("heading", level=1)).to_have_text("Cyllideb brawf")

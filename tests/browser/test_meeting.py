@@ -17,20 +17,29 @@ expect.set_options(timeout=WAIT_MS)
 
 PROPOSALS = [
     # key, title, description, kind, amount, affected group labels
-    ("library", "Mobile library", "The van that visits the villages each week.", "keep", "48000",
-     ["Area: North"]),
+    (
+        "library",
+        "Mobile library",
+        "The van that visits the villages each week.",
+        "keep",
+        "48000",
+        ["Area: North"],
+    ),
     ("respite", "Respite breaks", "Short breaks for unpaid carers.", "fund", "80000", ["Carer"]),
     ("toilets", "Park toilets", "", "keep", "22,000", []),
     ("shelter", "Bus shelter on Mill Lane", "", "fund", "£9,500", []),
 ]
 # phone -> the segments it declares and its marks ("" = left unmarked)
 PHONES: dict[str, tuple[list[str], dict[str, str]]] = {
-    "A": (["Carer"], {"library": "WANT", "respite": "WANT", "toilets": "DON'T WANT",
-                      "shelter": "DON'T WANT"}),
-    "B": (["Area: North"], {"library": "WANT", "respite": "DON'T WANT",
-                            "toilets": "DON'T WANT", "shelter": "NEUTRAL"}),
-    "C": ([], {"library": "DON'T WANT", "respite": "DON'T WANT", "toilets": "WANT",
-               "shelter": ""}),
+    "A": (
+        ["Carer"],
+        {"library": "WANT", "respite": "WANT", "toilets": "DON'T WANT", "shelter": "DON'T WANT"},
+    ),
+    "B": (
+        ["Area: North"],
+        {"library": "WANT", "respite": "DON'T WANT", "toilets": "DON'T WANT", "shelter": "NEUTRAL"},
+    ),
+    "C": ([], {"library": "DON'T WANT", "respite": "DON'T WANT", "toilets": "WANT", "shelter": ""}),
 }
 # With m = 1 and R = 2: library 2 WANT to 1; respite opposed 2 to 1 but its one carer wants it;
 # toilets opposed by all three once phone C changes its mind offline; shelter 1 DON'T WANT,
@@ -137,9 +146,7 @@ def test_a_meeting_from_set_up_to_results(contexts: Contexts, live: LiveServer) 
         assert you["segments"] == sorted(
             {"Carer": "carer", "Area: North": "north"}[s] for s in PHONES[name][0]
         )
-        assert you["ballot"]["marks"] == {
-            k: MARK[w] for k, w in PHONES[name][1].items() if w
-        }
+        assert you["ballot"]["marks"] == {k: MARK[w] for k, w in PHONES[name][1].items() if w}
     page = phones["A"]
     page.locator("#save-status").scroll_into_view_if_needed()
     screenshot(page, "phone-saved")
@@ -162,8 +169,11 @@ def test_a_meeting_from_set_up_to_results(contexts: Contexts, live: LiveServer) 
     expect(c.locator("#conn")).to_have_text("Live")
     after = api_state(c, code)["you"]
     assert after["voter"] == before["voter"]
-    assert after["ballot"]["marks"] == {"library": "dont_want", "respite": "dont_want",
-                                        "toilets": "dont_want"}
+    assert after["ballot"]["marks"] == {
+        "library": "dont_want",
+        "respite": "dont_want",
+        "toilets": "dont_want",
+    }
 
     # A reload keeps the voter and shows its marks.
     c.reload()
@@ -188,13 +198,16 @@ def test_a_meeting_from_set_up_to_results(contexts: Contexts, live: LiveServer) 
         card = projector.locator(f"article.result[data-proposal='{key}']")
         expect(card).to_have_attribute("data-category", category)
         expect(card.locator(".badge .b-text")).to_have_text(category)
-    expect(
-        projector.locator("article[data-proposal='respite'] .reason")
-    ).to_have_text("Protected by the people it affects: Carer")
+    expect(projector.locator("article[data-proposal='respite'] .reason")).to_have_text(
+        "Protected by the people it affects: Carer"
+    )
     ranking = projector.locator(".ranking li")
     expect(ranking).to_have_count(4)
     assert [li.get_attribute("data-proposal") for li in ranking.all()] == [
-        "library", "respite", "shelter", "toilets"
+        "library",
+        "respite",
+        "shelter",
+        "toilets",
     ]
     expect(phones["B"].get_by_role("link", name="See the results on this phone")).to_be_visible()
     screenshot(projector, "projector-results-1080p")
@@ -254,15 +267,12 @@ def test_voting_with_the_keyboard_alone(contexts: Contexts, live: LiveServer) ->
     now = tab_until(lambda f: f["name"] == "mark:library")
     assert now["value"] == "want" and not now["checked"]
     # The focused choice shows a focus ring (on its label, the visible part).
-    ring = page.evaluate(
-        "getComputedStyle(document.activeElement.nextElementSibling).outlineStyle"
-    )
+    ring = page.evaluate("getComputedStyle(document.activeElement.nextElementSibling).outlineStyle")
     assert ring == "solid"
     page.keyboard.press("Space")
     expect(page.locator("#save-status")).to_have_text("Your ballot is saved")
     page.keyboard.press("ArrowRight")  # moves to DON'T WANT and chooses it
-    assert focused() == {"name": "mark:library", "value": "dont_want", "text": "",
-                         "checked": True}
+    assert focused() == {"name": "mark:library", "value": "dont_want", "text": "", "checked": True}
     page.keyboard.press("Tab")  # the next proposal
     assert focused()["name"] == "mark:respite"
     page.keyboard.press("Space")
@@ -276,8 +286,11 @@ def test_voting_with_the_keyboard_alone(contexts: Contexts, live: LiveServer) ->
     expect(page.locator("#save-status")).to_have_text("Your ballot is saved")
     you = api_state(page, meeting.code)["you"]
     assert you["segments"] == ["carer"]
-    assert you["ballot"]["marks"] == {"library": "dont_want", "respite": "want",
-                                      "toilets": "neutral"}
+    assert you["ballot"]["marks"] == {
+        "library": "dont_want",
+        "respite": "want",
+        "toilets": "neutral",
+    }
 
     # The facilitator closes and reveals from the keyboard; the phone follows.
     fac.get_by_role("button", name="Close round 1").focus()
