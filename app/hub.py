@@ -5,7 +5,9 @@ Contract:
   awaits: it marks the room dirty.
 - Every `1/tick_hz` the ticker renders each dirty room once (state read in a worker thread,
   JSON encoded once) and offers the same string to every mailbox. Cost is connections x tick
-  rate, whatever the ballot rate (../shared/realtime.md B.3).
+  rate, whatever the ballot rate (../shared/realtime.md B.3). When only the turnout changed
+  (the usual case while a round is open) the frame is a small `turnout` frame and only screens
+  that show turnout (projector, console) get it; phones hear nothing until the round changes.
 - A mailbox holds the newest snapshot only, plus a short queue of personal frames (acks,
   errors). A slow phone skips snapshots; it never delays anyone else. The hub never awaits a
   socket; `ws.py` owns sending, with a deadline.
@@ -37,6 +39,11 @@ class TooSlow(Exception):
 
 class Mailbox:
     __slots__ = ("_direct", "_limit", "_ready", "_snapshot", "voter_id")
+
+    @property
+    def wants_turnout(self) -> bool:
+        """Projectors and consoles show turnout; a voter's phone does not."""
+        return self.voter_id is None
 
     def __init__(self, limit: int, voter_id: int | None = None) -> None:
         self._snapshot: str | None = None
@@ -73,6 +80,10 @@ class Room:
         self.seq = int(time.time() * 1000)
         self.snapshot: str | None = None
         self.state: dict[str, Any] | None = None
+        # The newest frame to offer: the whole snapshot, or only the turnout when nothing else
+        # changed (a ~100-byte frame for screens instead of ~2 KiB for everyone).
+        self.frame: str | None = None
+        self.turnout_only = False
         self.dirty = True
         self.mailboxes: set[Mailbox] = set()
 
@@ -163,9 +174,17 @@ class Hub:
         room.dirty = False
         state = await asyncio.to_thread(self._render, room.meeting_id)
         state["turnout"]["connected"] = len(room.mailboxes)
+        previous, room.state = room.state, state
         room.seq += 1
-        room.state = state
         room.snapshot = encode({**state, "seq": room.seq})
+        room.turnout_only = previous is not None and _without_turnout(previous) == _without_turnout(
+            state
+        )
+        room.frame = (
+            encode({"type": "turnout", "seq": room.seq, "turnout": state["turnout"]})
+            if room.turnout_only
+            else room.snapshot
+        )
 
     async def _ticker(self) -> None:
         loop = asyncio.get_running_loop()
@@ -186,6 +205,11 @@ class Hub:
                     log.exception("rendering meeting %s failed", room.meeting_id)
                     room.dirty = True
                     continue
-                assert room.snapshot is not None
+                assert room.frame is not None
                 for box in room.mailboxes:
-                    box.offer(room.snapshot)
+                    if not room.turnout_only or box.wants_turnout:
+                        box.offer(room.frame)
+
+
+def _without_turnout(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k != "turnout"}

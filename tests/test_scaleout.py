@@ -192,7 +192,7 @@ async def wait_for_voted(ws: websockets.ClientConnection, voted: int, timeout: f
         left = deadline - time.monotonic()
         assert left > 0, f"the projector never showed {voted} votes"
         msg = json.loads(await asyncio.wait_for(ws.recv(), left))
-        if msg["type"] == "snapshot" and msg["turnout"]["voted"] >= voted:
+        if msg["type"] in ("snapshot", "turnout") and msg["turnout"]["voted"] >= voted:
             assert msg["turnout"]["voted"] == voted
             return
 

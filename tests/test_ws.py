@@ -39,9 +39,24 @@ def test_projector_gets_a_snapshot_at_once_and_another_after_a_phone_votes(
         )
         ack = ws.until(lambda m: m["type"] == "ack")
         assert ack == {"type": "ack", "ballot_id": ballot_id, "round": first["round"]["id"]}
-        later = projector.until(lambda m: is_snapshot(m) and m["turnout"]["voted"] == 1)
+        later = projector.until(lambda m: m["type"] == "turnout" and m["turnout"]["voted"] == 1)
         assert later["seq"] > first["seq"]
-        assert later["results"] is None  # hidden until revealed
+        assert set(later) == {"type", "seq", "turnout"}  # no results: hidden until revealed
+
+
+def test_phones_get_no_frames_for_turnout_and_a_snapshot_when_the_round_changes(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """Ten ballots reach the projector as turnout frames; a phone only hears the round close."""
+    meeting.open_round()
+    phone = phones()
+    with Socket(server, meeting.code, phone.c) as ws:
+        ws.until(is_snapshot)
+        for _ in range(10):
+            assert phones().vote({"library": "want"}).status_code == 200
+        meeting.close_round(1)
+        frame = ws.until(lambda m: True)
+        assert frame["type"] == "snapshot" and frame["round"]["status"] == "closed"
 
 
 def test_reconnect_resyncs_with_the_current_state_and_the_voters_ballot(

@@ -90,6 +90,7 @@
     var pongTimer = null;
     var stopped = false;
     var connSeq = null; // newest snapshot seq on the current connection
+    var last = null; // newest snapshot on the current connection
     var lastSeq = null; // newest snapshot seq on any connection (sent in hello)
 
     function call(name, a, b) {
@@ -171,6 +172,13 @@
       }
       if (!msg || typeof msg !== 'object') return;
       if (msg.type === 'pong') return;
+      // Between snapshots, screens that show turnout get only the new turnout: apply it to
+      // the last snapshot of this connection and hand on the whole state as usual.
+      if (msg.type === 'turnout') {
+        if (!last || connSeq === null || msg.seq < connSeq) return;
+        msg = Object.assign({}, last, { seq: msg.seq, turnout: msg.turnout });
+        msg.type = 'snapshot';
+      }
       if (msg.type === 'snapshot') {
         var seq = typeof msg.seq === 'number' ? msg.seq : null;
         if (seq !== null) {
@@ -179,6 +187,7 @@
           if (lastSeq === null || seq > lastSeq) lastSeq = seq;
         }
         attempt = 0;
+        last = msg;
         call('onSnapshot', msg);
         return;
       }
@@ -189,6 +198,7 @@
       if (stopped) return;
       abandon(1000);
       connSeq = null;
+      last = null;
       status('connecting', { attempt: attempt });
       var sock;
       try {
