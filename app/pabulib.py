@@ -40,7 +40,7 @@ from fractions import Fraction
 from typing import Any
 
 from app import budget as mes
-from app.records import MAX_ERRORS, RecordError
+from app.records import Problems
 
 SECTIONS = ("meta", "projects", "votes")
 APPROVAL_TYPES = ("approval", "choose-1")
@@ -69,24 +69,7 @@ class Election:
     voters: tuple[tuple[str, frozenset[str]], ...]  # (voter_id, approved project ids)
 
 
-class _Problems:
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        self.errors: list[tuple[int | None, str]] = []
-        self.omitted = 0
-
-    def add(self, line: int | None, reason: str) -> None:
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append((line, reason))
-        else:
-            self.omitted += 1
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise RecordError(self.filename, self.errors, omitted=self.omitted)
-
-
-def _rows(text: str, p: _Problems) -> list[tuple[int, list[str]]]:
+def _rows(text: str, p: Problems) -> list[tuple[int, list[str]]]:
     """`(first line, stripped cells)` of every non-blank row."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=";")
     rows: list[tuple[int, list[str]]] = []
@@ -138,7 +121,7 @@ def read_pb(text: str, *, filename: str = "election.pb") -> Election:
     Raises:
         RecordError: every problem found, each with its line (see the module docstring).
     """
-    p = _Problems(filename)
+    p = Problems(filename)
     sections: dict[str, _Section] = {}
     target: _Section | None = None
     for line, cells in _rows(text, p):
@@ -181,7 +164,7 @@ def read_pb(text: str, *, filename: str = "election.pb") -> Election:
     return Election(meta=meta, budget=budget, projects=tuple(projects), voters=tuple(voters))
 
 
-def _read_meta(section: _Section, p: _Problems) -> tuple[dict[str, int], dict[str, str]]:
+def _read_meta(section: _Section, p: Problems) -> tuple[dict[str, int], dict[str, str]]:
     """META rows as ({key: line}, {key: value})."""
     if section.header is None or [h.lower() for h in section.header[:2]] != ["key", "value"]:
         p.add(section.header_line or section.line, 'the META header must be "key;value"')
@@ -199,7 +182,7 @@ def _read_meta(section: _Section, p: _Problems) -> tuple[dict[str, int], dict[st
 
 
 def _read_budget(
-    lines: dict[str, int], meta: dict[str, str], title_line: int, p: _Problems
+    lines: dict[str, int], meta: dict[str, str], title_line: int, p: Problems
 ) -> Fraction | None:
     vote_type = meta.get("vote_type")
     if vote_type is None:
@@ -218,7 +201,7 @@ def _read_budget(
     return budget
 
 
-def _columns(section: _Section, required: Sequence[str], p: _Problems) -> dict[str, int] | None:
+def _columns(section: _Section, required: Sequence[str], p: Problems) -> dict[str, int] | None:
     """Column positions by lower-cased name (the first of a repeated name), if the header has
     every required column."""
     if section.header is None:
@@ -234,7 +217,7 @@ def _columns(section: _Section, required: Sequence[str], p: _Problems) -> dict[s
     return cols
 
 
-def _read_projects(section: _Section, p: _Problems) -> tuple[list[Project], set[str]]:
+def _read_projects(section: _Section, p: Problems) -> tuple[list[Project], set[str]]:
     """The valid projects, and every id the section lists (so that a vote for a project whose
     row has a problem is not reported a second time as unknown)."""
     cols = _columns(section, ("project_id", "cost"), p)
@@ -266,7 +249,7 @@ def _read_projects(section: _Section, p: _Problems) -> tuple[list[Project], set[
 
 
 def _read_votes(
-    section: _Section, known: set[str], p: _Problems
+    section: _Section, known: set[str], p: Problems
 ) -> list[tuple[str, frozenset[str]]]:
     cols = _columns(section, ("voter_id", "vote"), p)
     if cols is None:
