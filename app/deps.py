@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,8 @@ class Services:
     hub: Hub
     writer: BallotWriter
     desk: KeypadDesk
-    base_url: str  # what phones are told to open, e.g. http://192.168.1.20:8000
+    base_url: str
+    loop: asyncio.AbstractEventLoop  # what phones are told to open, e.g. http://192.168.1.20:8000
 
     def join_url(self, code: str) -> str:
         return f"{self.base_url}/m/{code}"
@@ -55,9 +57,18 @@ class Services:
         return state
 
     def changed(self, meeting_id: int) -> None:
-        """After a commit that changes a meeting: projectors, phones and the keypad desk."""
-        self.hub.changed(meeting_id)
-        self.desk.invalidate(meeting_id)
+        """After a commit that changes a meeting: projectors, phones and the keypad desk.
+
+        Safe from a worker thread too: the hub and the desk are only touched on the loop."""
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self.hub.changed(meeting_id)
+            self.desk.invalidate(meeting_id)
+        else:
+            self.loop.call_soon_threadsafe(self.changed, meeting_id)
 
     def session(self) -> AbstractContextManager[Session]:
         return transaction(self.engine)

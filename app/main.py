@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -49,7 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         writer = BallotWriter(engine, batch_max=settings.commit_batch_max)
         desk = KeypadDesk(engine, lambda req: services.cast(req), hub.changed)
-        services = Services(settings, engine, hub, writer, desk, base_url.rstrip("/"))
+        services = Services(
+            settings, engine, hub, writer, desk, base_url.rstrip("/"), asyncio.get_running_loop()
+        )
         app.state.services = services
         await hub.start()
         writer.start()

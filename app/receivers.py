@@ -94,6 +94,7 @@ class KeypadDesk:
         self._recent: dict[str, deque[float]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._consumer: asyncio.Task[None] | None = None
+        self._resync: asyncio.Future[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -111,6 +112,8 @@ class KeypadDesk:
 
     async def aclose(self) -> None:
         await self.manager.aclose()
+        if self._resync is not None:
+            self._resync.cancel()
         if self._consumer is not None:
             self._consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -132,12 +135,35 @@ class KeypadDesk:
         """Receivers now vote in this meeting."""
         if meeting_id != self.meeting_id:
             self.meeting_id, self.rollcall, self.ask = meeting_id, None, None
-        self._stale = True
+        self.invalidate(meeting_id)
 
     def invalidate(self, meeting_id: int) -> None:
-        """The meeting changed (round opened/closed/stepped, keypads registered)."""
+        """The meeting changed (round opened/closed/stepped, keypads registered): re-read it
+        soon, and arm or disarm the receivers to match (keypads show whether they may vote)."""
         if meeting_id == self.meeting_id:
             self._stale = True
+            if self._resync is None or self._resync.done():
+                self._resync = asyncio.ensure_future(self._resync_now())
+
+    async def _resync_now(self) -> None:
+        try:
+            if self._stale and self.meeting_id is not None:
+                await asyncio.to_thread(self._refresh)
+            await self._sync_arm()
+        except Exception:  # the next press or status poll tries again
+            log.exception("keypad desk could not re-read meeting %s", self.meeting_id)
+
+    async def _sync_arm(self) -> None:
+        rnd = self._round
+        want = None  # (question, choices) while a keypad round is open
+        if rnd is not None and rnd.round_id is not None and rnd.step is not None:
+            want = (rnd.step + 1, len(keypads.CHOICE_MARKS))
+        if want == self.manager.armed:
+            return
+        if want is None:
+            await self.manager.disarm()
+        else:
+            await self.manager.arm(want[0], choices=want[1])
 
     def start_rollcall(self, meeting_id: int, label: str, segments: list[str]) -> None:
         self.serve(meeting_id)

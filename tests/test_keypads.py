@@ -71,6 +71,7 @@ def test_keypad_presses_count_in_the_same_round_as_phones(
     meeting.post("/rounds", proposal=["library", "respite"], keypads="on")
     assert meeting.state()["round"]["keypad_step"] == 0
     eventually(lambda: status(meeting)["receivers"][0]["state"] == "connected")
+    eventually(lambda: emulator.accepting and emulator.choices == 3)  # keypads show "vote now"
     emulator.press("0A0001", "1", seq=1)  # library: WANT
     emulator.press("0A0002", "2", seq=1)  # library: DON'T WANT
     emulator.press("0A0002", "2", seq=1)  # radio retransmission: dropped
@@ -88,6 +89,7 @@ def test_keypad_presses_count_in_the_same_round_as_phones(
     phones().vote({"library": "want", "respite": "want"})
     eventually(lambda: meeting.state()["turnout"]["voted"] == 4)
     meeting.close_round(1)
+    eventually(lambda: not emulator.accepting)  # closing the round disarms the receiver
     meeting.reveal(1)
     results = {p["id"]: p for p in meeting.state()["results"]["proposals"]}
     assert (results["library"]["W"], results["library"]["D"], results["library"]["N"]) == (1, 1, 2)
