@@ -6,6 +6,7 @@
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
     covote keypads record URL FILE [--note TEXT] [--arm N] [--limit N] [--duration S]
+    covote keypads simulate [--keypads N] [--seed S] [--csv FILE] [--duration S]
 
 Exit codes: 0 success, 2 bad input (with file, line and reason on stderr).
 """
@@ -187,12 +188,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         action.add_argument("--arm", type=int, default=None, help="open a vote with N choices")
         action.add_argument("--limit", type=int, default=None, help="stop after N presses")
         action.add_argument("--duration", type=float, default=None, help="stop after S seconds")
+    sim = kp_sub.add_parser("simulate", help="virtual keypads behind an emulated receiver")
+    sim.add_argument("--keypads", type=int, default=30, help="how many keypads (default 30)")
+    sim.add_argument("--seed", type=int, default=1, help="random seed: same keypad ids each run")
+    sim.add_argument("--csv", type=Path, default=None, help="write the registration CSV here")
+    sim.add_argument("--duration", type=float, default=None, help="stop after S seconds")
     args = parser.parse_args(argv)
     if args.command == "recount":
         return _recount_command(rc, args)
     if args.command == "keypads":
         from hardware import cli as hw
 
+        if args.action == "simulate":
+            from hardware.rehearsal import simulate
+
+            return simulate(args.keypads, seed=args.seed, csv=args.csv, duration=args.duration)
         limits = {"arm": args.arm, "limit": args.limit, "duration": args.duration}
         if args.action == "monitor":
             return hw.monitor(args.url, sys.stdout, err=sys.stderr, **limits)

@@ -249,3 +249,47 @@ def test_keypads_monitor_prints_json_lines(capsys: pytest.CaptureFixture[str]) -
     )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines and all(line["keypad"].startswith("sim:") for line in lines)
+
+
+def test_a_rehearsal_with_simulated_keypads_counts_every_keypad(
+    meeting: Meeting, tmp_path: Path
+) -> None:
+    """`covote keypads simulate` + its CSV + the console: all 20 virtual keypads vote."""
+    import subprocess
+    import sys
+
+    csv_path = tmp_path / "keypads.csv"
+    sim = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "keypads",
+            "simulate",
+            "--keypads",
+            "20",
+            "--csv",
+            str(csv_path),
+            "--duration",
+            str(60 * TIME_FACTOR),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sim.stdout is not None
+        url = sim.stdout.readline().rsplit(" ", 1)[1].strip()
+        assert url.startswith("serial://")
+        eventually(csv_path.exists)
+        assert import_keypads(meeting, csv_path.read_text()).status_code == 303
+        meeting.post("/keypads/receivers", url=url)
+        meeting.post("/rounds", proposal=["library", "toilets"], keypads="on")
+        eventually(lambda: meeting.state()["turnout"]["voted"] == 20, timeout=30)
+        eventually(
+            lambda: sum((status(meeting)["step"] or {"counts": {}})["counts"].values()) == 20
+        )
+    finally:
+        sim.terminate()
+        sim.wait(10)
+        if sim.stdout is not None:
+            sim.stdout.close()
