@@ -29,7 +29,7 @@ import httpx
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from hardware.emulator import KplEmulator  # noqa: E402
+from hardware.emulator import KplEmulator
 
 KEY = "bench-keypads"
 

@@ -30,6 +30,7 @@ WS_OPTS: dict[str, Any] = {
 }
 
 SNAPSHOT = b'{"type":"snapshot"'
+TURNOUT = b'{"type":"turnout"'  # only the turnout changed (screens; phones do not get these)
 ACK = b'{"type":"ack"'
 ERROR = b'{"type":"error"'
 HELLO = '{"type":"hello","last_seq":null}'
@@ -62,6 +63,7 @@ class Phone:
         "snap_bytes",
         "snapshots",
         "task",
+        "turnouts",
         "unacked",
         "waiting",
         "ws",
@@ -73,6 +75,7 @@ class Phone:
         self.ws: ClientConnection | None = None
         self.task: asyncio.Task[None] | None = None
         self.snapshots = 0
+        self.turnouts = 0
         self.snap_bytes = 0
         self.waiting: tuple[str, asyncio.Future[float]] | None = None
         self.errors: list[dict[str, Any]] = []
@@ -105,6 +108,8 @@ class Phone:
                 if m.startswith(SNAPSHOT):
                     self.snapshots += 1
                     self.snap_bytes = len(m)
+                elif m.startswith(TURNOUT):
+                    self.turnouts += 1
                 elif m.startswith(ACK):
                     t = perf()
                     w = self.waiting
@@ -189,14 +194,17 @@ class LatencyTrack:
 
 
 class Projector:
-    """The projector page's socket: no cookie, decodes every snapshot."""
+    """The projector page's socket: no cookie, decodes every frame. A `turnout` frame (only the
+    turnout changed) is applied to the last snapshot, as the page's live.js does."""
 
     def __init__(self) -> None:
         self.ws: ClientConnection | None = None
         self.task: asyncio.Task[None] | None = None
         self.last: dict[str, Any] | None = None
-        self.frames = 0
-        self.frame_bytes = 0
+        self.frames = 0  # snapshots and turnout frames
+        self.frame_bytes = 0  # the last full snapshot's size
+        self.turnout_frames = 0
+        self.turnout_bytes = 0
         self.track: LatencyTrack | None = None
         self.arrivals: list[float] | None = None  # snapshot arrival times, while recording
         self._waiters: list[
@@ -215,10 +223,16 @@ class Projector:
                 m = await self.ws.recv(decode=False)
                 t = perf()
                 snap = json.loads(m)
-                if snap.get("type") != "snapshot":
+                kind = snap.get("type")
+                if kind == "turnout" and self.last is not None:
+                    self.turnout_frames += 1
+                    self.turnout_bytes = len(m)
+                    snap = {**self.last, "seq": snap["seq"], "turnout": snap["turnout"]}
+                elif kind == "snapshot":
+                    self.frame_bytes = len(m)
+                else:
                     continue
                 self.frames += 1
-                self.frame_bytes = len(m)
                 self.last = snap
                 if self.arrivals is not None:
                     self.arrivals.append(t)

@@ -176,7 +176,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         "--patch",
         metavar="NAME[,NAME]",
         help="experiment (implies --gcprobe): apply proposed changes to app/ in the server "
-        "process only (see benchlib/patches.py: gc, read_deferred, tick_absolute, phone_1hz, "
+        "process only (see benchlib/patches.py: gc, read_deferred, tick_absolute, "
         "core_upsert, lean_mailbox, lean_writer, or all)",
     )
     p.add_argument("--work-dir", type=Path, help="keep server logs and data here (debugging)")

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from benchlib.clients import LatencyTrack, Phone, Projector, close_all, open_many
+from benchlib.clients import CastRefused, LatencyTrack, Phone, Projector, close_all, open_many
 from benchlib.config import ROOT, BenchConfig
 from benchlib.profile import Sampler
 from benchlib.util import (
@@ -282,7 +282,8 @@ class Run:
         return perf() - t0
 
     def snapshots_received(self) -> int:
-        n = sum(p.snapshots for p in self.phones if not p.closed)
+        """Snapshot and turnout frames received by every connected phone and the projector."""
+        n = sum(p.snapshots + p.turnouts for p in self.phones if not p.closed)
         return n + (self.projector.frames if self.projector else 0)
 
     async def check_round(self, round_id: int, phones: list[Phone]) -> None:
@@ -338,11 +339,15 @@ class Run:
         out["connect_server_cpu_s"] = round(win.server_cpu, 2)
         out["connect_client_util"] = round(win.client_util, 3)
 
-        # a few seconds of tally traffic: one phone re-votes, every phone gets each tick
-        log(f"covote: memory, {cfg.traffic_s:g} s of tally traffic to {n} phones")
+        # a few seconds of traffic: the round changes once a second (a full snapshot to every
+        # phone each time), while one phone re-votes (turnout frames to screens)
+        log(f"covote: memory, {cfg.traffic_s:g} s of round changes and votes with {n} phones")
         frames0 = self.snapshots_received()
         meter = Meter(self.proc)
-        await self.recast_for(self.phones[0], cfg.traffic_s, per_s=10.0)
+        await asyncio.gather(
+            self.churn_for(cfg.traffic_s, per_s=1.0),
+            self.recast_for(self.phones[0], cfg.traffic_s, per_s=10.0),
+        )
         await asyncio.sleep(0.3)
         twin = meter.stop()
         self.phases["traffic"] = (meter.t0, meter.t0 + twin.wall)
@@ -399,16 +404,20 @@ class Run:
         self.notes.append("memprobe: the server ran under tracemalloc; RSS figures are inflated")
 
     async def recast_for(self, phone: Phone, seconds: float, per_s: float) -> int:
-        """One phone re-votes `per_s` times a second: the room is dirty on every tick."""
+        """One phone re-votes `per_s` times a second (the round may change meanwhile)."""
         rid = (await self.f.state())["round"]["id"]
         end = perf() + seconds
         i = 0
         while perf() < end:
             t = perf()
             _, _, fut = await phone.send_cast(rid, *self.marks.get(i))
-            async with asyncio.timeout(self.cfg.ack_timeout_s):
-                await fut
-            phone.acked()
+            try:
+                async with asyncio.timeout(self.cfg.ack_timeout_s):
+                    await fut
+                phone.acked()
+            except CastRefused:  # the round closed: vote in the new one
+                phone.unacked = None
+                rid = (await self.f.state())["round"]["id"]
             i += 1
             await asyncio.sleep(max(0.0, 1.0 / per_s - (perf() - t)))
         return i
@@ -423,34 +432,32 @@ class Run:
         proj = self.projector
         await proj.wait_for(lambda s: True, 10)
 
-        # fan-out cost: the room is dirty every tick (one phone re-votes at 20/s), measured
-        # with 2 sockets and with n + 1: the difference is the cost of the extra frames alone.
+        # fan-out cost: the facilitator closes the round and opens a new one a few times a second
+        # (each change is a full snapshot to every socket), with 2 sockets and with n + 1; per
+        # change, the difference is the cost of the extra frames alone.
         await self.ensure_connected(1)
-        small, small_frames = await self.fanout_window(2)
+        small, small_frames, small_changes = await self.fanout_window(2)
         await self.ensure_connected(n)
         sampler = self.sampler("fanout")
-        big, big_frames = await self.fanout_window(n + 1)
+        big, big_frames, big_changes = await self.fanout_window(n + 1)
         self.stop_sampler(sampler, "fanout")
-        fps_small, fps_big = small_frames / small.wall, big_frames / big.wall
-        marginal = None
-        if fps_big > fps_small:
-            marginal = (big.server_util - small.server_util) / (fps_big - fps_small) * 1e6
+        cpu_small, cpu_big = small.server_cpu / small_changes, big.server_cpu / big_changes
+        fr_small, fr_big = small_frames / small_changes, big_frames / big_changes
+        marginal = (cpu_big - cpu_small) / (fr_big - fr_small) * 1e6 if fr_big > fr_small else None
         out["snapshot_bytes"] = proj.frame_bytes
         out["fanout_conns"] = n + 1
-        out["fanout_frames_per_s"] = round(fps_big, 1)
+        out["fanout_frames_per_change"] = round(fr_big, 1)
         out["fanout_us_per_frame"] = None if marginal is None else round(marginal, 2)
-        out["fanout_us_per_frame_all_in"] = (
-            round(big.server_cpu / big_frames * 1e6, 2) if big_frames else None
-        )
-        out["tick_overhead_ms"] = round(small.server_cpu / max(1, small_frames / 2) * 1e3, 2)
-        out["tick_rate_hz"] = round(fps_big / (n + 1), 2)
+        out["round_change_cpu_ms"] = round(cpu_big * 1e3, 1)
+        out["round_change_cpu_ms_2_sockets"] = round(cpu_small * 1e3, 1)
         out["fanout_server_util"] = round(big.server_util, 3)
         out["fanout_client_util"] = round(big.client_util, 3)
         log(
-            f"  fan-out: {fps_big:,.0f} snapshots/s of {proj.frame_bytes} B "
-            f"({out['tick_rate_hz']} per socket per s): {out['fanout_us_per_frame']} µs server CPU "
-            f"per extra frame; per tick with 2 sockets {out['tick_overhead_ms']} ms (render, "
-            f"casts); server {big.server_util:.0%}, client {big.client_util:.0%}"
+            f"  fan-out: {fr_big:,.0f} frames per round change to {n + 1} sockets, "
+            f"{out['fanout_us_per_frame']} µs server CPU per extra frame of {proj.frame_bytes} B; "
+            f"a round change costs {out['round_change_cpu_ms']} ms server CPU "
+            f"({out['round_change_cpu_ms_2_sockets']} ms with 2 sockets); "
+            f"server {big.server_util:.0%}, client {big.client_util:.0%}"
         )
         self.window_note("fan-out", big)
 
@@ -560,19 +567,33 @@ class Run:
                 "the offered rate was not fully met"
             )
 
-    async def fanout_window(self, sockets: int) -> tuple[Window, int]:
+    async def fanout_window(self, sockets: int) -> tuple[Window, int, int]:
+        """(window, frames received, round changes) while the round changes 4 times a second."""
         cfg = self.cfg
         log(
-            f"  fan-out with {sockets} sockets: one phone re-votes at 20/s for "
+            f"  fan-out with {sockets} sockets: round changes at 4/s for "
             f"{cfg.warmup_s:g}+{cfg.fanout_s:g} s"
         )
-        await self.recast_for(self.phones[0], cfg.warmup_s, per_s=20.0)
+        await self.churn_for(cfg.warmup_s, per_s=4.0)
+        await asyncio.sleep(0.3)
         frames0 = self.snapshots_received()
         meter = Meter(self.proc)
-        await self.recast_for(self.phones[0], cfg.fanout_s, per_s=20.0)
+        changes = await self.churn_for(cfg.fanout_s, per_s=4.0)
+        await asyncio.sleep(0.3)  # the last change reaches every socket
         win = meter.stop()
         self.phases[f"fanout-{sockets}"] = (meter.t0, meter.t0 + win.wall)
-        return win, self.snapshots_received() - frames0
+        return win, self.snapshots_received() - frames0, max(1, changes)
+
+    async def churn_for(self, seconds: float, per_s: float) -> int:
+        """Close the round and open a new one `per_s` times a second, as the facilitator."""
+        end = perf() + seconds
+        n = 0
+        while perf() < end:
+            t = perf()
+            await self.f.fresh_round()
+            n += 1
+            await asyncio.sleep(max(0.0, 1.0 / per_s - (perf() - t)))
+        return n
 
     # --- (1) ingest -----------------------------------------------------------------------
 

@@ -12,9 +12,8 @@ may no longer apply (it then fails loudly at start-up).
                    (deferred) transaction instead of BEGIN IMMEDIATE: WAL readers then never
                    wait for a ballot commit's write lock and fsync
     tick_absolute  the ticker keeps a fixed schedule (next += tick) instead of sleeping a full
-                   tick after each render and fan-out
-    phone_1hz      phones get turnout-only changes at most once a second; projectors/consoles
-                   (sockets without a voter) every tick; any other change reaches all at once
+                   tick after each render and fan-out (offers as app/hub.py does since 164e35a:
+                   turnout-only frames to screens only)
     core_upsert    the batch upsert through Core (`Ballot.__table__`) instead of the ORM bulk
                    path, and no per-batch voter SELECT (the socket/page already resolved the
                    voter in this meeting; the foreign key still guards existence)
@@ -78,65 +77,37 @@ def p_read_deferred() -> None:
     ws._you = reading(ws._you)
 
 
-def _ticker_factory(absolute: bool, phone_period: float | None) -> Callable[[Any], Any]:
-    def structural(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
-        if a is None or b is None:
-            return True
-        return {k: v for k, v in a.items() if k != "turnout"} != {
-            k: v for k, v in b.items() if k != "turnout"
-        }
+def p_tick_absolute() -> None:
+    from app import hub
 
     async def _ticker(self: Any) -> None:
         loop = asyncio.get_running_loop()
         next_resync = loop.time() + (self._resync_s or 0)
         due = loop.time()
         while True:
-            if absolute:
-                due += self._tick_s
-                delay = due - loop.time()
-                if delay <= 0:  # behind schedule: do not burst to catch up
-                    due = loop.time()
-                    delay = 0
-                await asyncio.sleep(delay)
-            else:
-                await asyncio.sleep(self._tick_s)
+            due += self._tick_s
+            delay = due - loop.time()
+            if delay <= 0:  # behind schedule: do not burst to catch up
+                due = loop.time()
+                delay = 0
+            await asyncio.sleep(delay)
             if self._resync_s is not None and loop.time() >= next_resync:
                 next_resync = loop.time() + self._resync_s
                 self._on_signal(None)
-            now = loop.time()
             for room in list(self.rooms.values()):
-                if room.dirty:
-                    before = room.state
-                    try:
-                        await self._refresh(room)
-                    except Exception:
-                        log.exception("rendering meeting %s failed", room.meeting_id)
-                        room.dirty = True
-                        continue
-                    snap = room.snapshot
-                    if phone_period is None or structural(before, room.state):
-                        for box in room.mailboxes:
-                            box.offer(snap)
-                        room.bench_phone_t = now
-                        room.bench_phones_stale = False
-                    else:
-                        for box in room.mailboxes:
-                            if box.voter_id is None:
-                                box.offer(snap)
-                        room.bench_phones_stale = True
-                if (
-                    phone_period is not None
-                    and getattr(room, "bench_phones_stale", False)
-                    and now - getattr(room, "bench_phone_t", 0.0) >= phone_period
-                ):
-                    snap = room.snapshot
-                    for box in room.mailboxes:
-                        if box.voter_id is not None:
-                            box.offer(snap)
-                    room.bench_phone_t = now
-                    room.bench_phones_stale = False
+                if not room.dirty:
+                    continue
+                try:
+                    await self._refresh(room)
+                except Exception:
+                    log.exception("rendering meeting %s failed", room.meeting_id)
+                    room.dirty = True
+                    continue
+                for box in room.mailboxes:
+                    if not room.turnout_only or box.wants_turnout:
+                        box.offer(room.frame)
 
-    return _ticker
+    hub.Hub._ticker = _ticker  # type: ignore[method-assign]
 
 
 def p_lean_mailbox() -> None:
@@ -366,8 +337,7 @@ def p_one_task() -> None:
 PATCHES: dict[str, Callable[[], None]] = {
     "gc": p_gc,
     "read_deferred": p_read_deferred,
-    "tick_absolute": lambda: None,  # applied with phone_1hz below (one ticker)
-    "phone_1hz": lambda: None,
+    "tick_absolute": p_tick_absolute,
     "core_upsert": p_core_upsert,
     "lean_mailbox": p_lean_mailbox,
     "lean_writer": p_lean_writer,
@@ -382,12 +352,5 @@ def apply(names: list[str]) -> None:
         raise SystemExit(f"unknown patch(es) {unknown}; known: {sorted(PATCHES)}")
     for name in names:
         PATCHES[name]()
-    if "tick_absolute" in names or "phone_1hz" in names:
-        from app import hub
-
-        hub.Hub._ticker = _ticker_factory(  # type: ignore[method-assign,assignment]
-            absolute="tick_absolute" in names,
-            phone_period=1.0 if "phone_1hz" in names else None,
-        )
     with suppress(Exception):
         print(f"benchlib.patches applied: {', '.join(names)}", flush=True)

@@ -130,9 +130,9 @@ def table(r: dict[str, Any]) -> str:
     )
     row("    server / client core busy", _busy(r, "baseline_broadcast"), _busy(r, "latency"))
     row(
-        "    tick: per socket per s; server CPU ms per tick with 2 sockets",
+        "    round change: server CPU ms with all sockets / with 2",
         "",
-        f"{_f(r.get('tick_rate_hz'), digits=2)}; {_f(r.get('tick_overhead_ms'), digits=2)}",
+        f"{_f(r.get('round_change_cpu_ms'))} / {_f(r.get('round_change_cpu_ms_2_sockets'))}",
     )
     row(f"(3) memory: {_n(r.get('phones'))} idle phones connected")
     row(
