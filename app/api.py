@@ -39,7 +39,7 @@ async def meeting_state(request: Request, code: str, services: ServicesDep) -> d
     """The live snapshot plus this browser's voter and latest ballot."""
 
     def read() -> dict[str, Any]:
-        with services.session() as session:
+        with services.read_session() as session:
             meeting, voter = attendee(request, session, code)
             assert meeting.id is not None
             you = you_view(session, meeting.id, voter)

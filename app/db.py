@@ -12,7 +12,7 @@ PostgreSQL: `postgresql://` URLs are mapped to the psycopg 3 driver.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import event, inspect
@@ -53,7 +53,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Reads (snapshots, pages) take a plain BEGIN: in WAL they never wait for the writer, so a
+    # steady stream of ballot commits cannot starve the projector's ticker.
+    read_only = conn.get_execution_options().get("covote_read_only", False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_schema(engine: Engine) -> None:
@@ -96,8 +99,17 @@ def add_missing_columns(engine: Engine) -> list[str]:
     return added
 
 
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
+def read_transaction(engine: Engine) -> AbstractContextManager[Session]:
+    """A unit of work that only reads: never takes SQLite's write lock. Writing in it is a bug."""
+    return _unit(engine.execution_options(covote_read_only=True))
+
+
+def transaction(engine: Engine) -> AbstractContextManager[Session]:
     """One unit of work: commit on success, roll back on any error (nothing half-written)."""
+    return _unit(engine)
+
+
+@contextmanager
+def _unit(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session

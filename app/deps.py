@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse
 from app import auth, i18n, rounds
 from app.ballots import BallotWriter, CastRequest, Receipt
 from app.config import Settings
-from app.db import transaction
+from app.db import read_transaction, transaction
 from app.hub import Hub
 from app.meetings import get_meeting, meeting_by_code
 from app.models import Meeting, Voter
@@ -50,7 +50,7 @@ class Services:
 
     def room_state(self, meeting_id: int) -> dict[str, Any]:
         """The live state of a meeting (blocking: the hub calls it in a worker thread)."""
-        with self.session() as session:
+        with self.read_session() as session:
             meeting = get_meeting(session, meeting_id)
             state = rounds.room_state(session, meeting_id, self.join_url(meeting.code))
         state["keypad_prompt"] = self.desk.prompt(meeting_id)
@@ -72,6 +72,10 @@ class Services:
 
     def session(self) -> AbstractContextManager[Session]:
         return transaction(self.engine)
+
+    def read_session(self) -> AbstractContextManager[Session]:
+        """For work that only reads: it never waits behind ballot commits (SQLite)."""
+        return read_transaction(self.engine)
 
 
 def get_services(conn: HTTPConnection) -> Services:

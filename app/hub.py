@@ -52,6 +52,11 @@ class Mailbox:
         self._ready = asyncio.Event()
         self.voter_id = voter_id
 
+    @property
+    def pending(self) -> bool:
+        """A frame is waiting to be sent (the connection has not caught up yet)."""
+        return self._snapshot is not None
+
     def offer(self, snapshot: str) -> None:
         self._snapshot = snapshot
         self._ready.set()
@@ -207,7 +212,14 @@ class Hub:
                     continue
                 assert room.frame is not None
                 for box in room.mailboxes:
-                    if not room.turnout_only or box.wants_turnout:
+                    if not room.turnout_only:
+                        box.offer(room.frame)
+                    elif box.pending:
+                        # Never let a turnout frame replace a snapshot not yet sent: it would
+                        # lose the change (e.g. the round closing) that snapshot carries.
+                        assert room.snapshot is not None
+                        box.offer(room.snapshot)
+                    elif box.wants_turnout:
                         box.offer(room.frame)
 
 

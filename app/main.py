@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +30,8 @@ from app.i18n import N_
 from app.receivers import KeypadDesk
 
 log = logging.getLogger(__name__)
+
+GC_THRESHOLDS = (50_000, 20, 100)  # CPython's default is (700, 10, 10)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,6 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await hub.start()
         writer.start()
         await desk.start(settings.keypad_urls)
+        # Everything alive now lives for the whole meeting: move it out of the collector's way,
+        # and collect young garbage less often. Measured with scripts/bench: full collections
+        # during a vote 13 -> 0 (pauses of up to 290 ms, which stalled the ticker).
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         try:
             yield
         finally:

@@ -59,7 +59,7 @@ async def meeting_socket(websocket: WebSocket, code: str) -> None:
 
 
 def _lookup(services: Services, websocket: WebSocket, code: str) -> tuple[int, Voter | None]:
-    with services.session() as session:
+    with services.read_session() as session:
         meeting, voter = attendee(websocket, session, code)
         assert meeting.id is not None
         return meeting.id, voter
@@ -128,5 +128,5 @@ async def _cast(
 
 
 def _you(services: Services, meeting_id: int, voter: Voter | None) -> str:
-    with services.session() as session:
+    with services.read_session() as session:
         return protocol.encode({"type": "you", **you_view(session, meeting_id, voter)})

@@ -107,3 +107,31 @@ async def test_a_phone_that_stops_reading_is_closed_and_does_not_hold_up_others(
     assert await asyncio.wait_for(stuck_task, 5 * TIME_FACTOR) == (4008, "too slow")
     assert quick.frames[-1] == "s49"
     quick_task.cancel()
+
+
+async def test_a_turnout_frame_never_replaces_a_snapshot_not_yet_sent() -> None:
+    """A screen that has not taken the 'round closed' snapshot gets it, not a bare turnout."""
+    states = [{"type": "snapshot", "round": "open", "turnout": {"voted": 1}}]
+
+    def render(_: int) -> dict[str, Any]:
+        return json.loads(json.dumps(states[-1]))
+
+    hub = Hub(render, tick_hz=50)
+    await hub.start()
+    try:
+        box = await hub.join(3)
+        await box.take()
+        await asyncio.sleep(0.1 * TIME_FACTOR)
+        while box.pending:
+            await box.take()
+        states.append({"type": "snapshot", "round": "closed", "turnout": {"voted": 1}})
+        hub.changed(3)
+        await asyncio.sleep(0.1 * TIME_FACTOR)  # the closing snapshot is offered, not taken
+        states.append({"type": "snapshot", "round": "closed", "turnout": {"voted": 2}})
+        hub.changed(3)
+        await asyncio.sleep(0.1 * TIME_FACTOR)  # a turnout-only tick follows
+        frame = json.loads(await box.take())
+        assert frame["type"] == "snapshot" and frame["round"] == "closed"
+        assert frame["turnout"]["voted"] == 2
+    finally:
+        await hub.aclose()
