@@ -31,6 +31,7 @@ from app.receivers import KeypadDesk
 
 log = logging.getLogger(__name__)
 
+SESSION_COOKIE = "covote"
 GC_THRESHOLDS = (50_000, 20, 100)  # CPython's default is (700, 10, 10)
 
 
@@ -78,18 +79,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret,
-        session_cookie="covote",
+        session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age_s,
         same_site="lax",
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: meeting sockets skip the HTTP layers (see ws.SocketRoute).
+    app.add_middleware(
+        ws.SocketRoute,
+        secret=settings.session_secret,
+        max_age=settings.session_max_age_s,
+        cookie=SESSION_COOKIE,
+    )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(console.router)
     app.include_router(console_keypads.router)
     app.include_router(console_exports.router)
-    app.add_api_websocket_route("/ws/m/{code}", ws.meeting_socket)
     app.add_exception_handler(CovoteError, _render_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
