@@ -32,6 +32,7 @@ dropped and counted in the receiver's ``stats``, because a noisy serial line mus
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import time
@@ -253,7 +254,7 @@ _END = _End()
 _Item = KeypadPress | ReceiverError | _End
 
 
-class ReceiverBase:
+class ReceiverBase(abc.ABC):
     """Shared plumbing for drivers: a bounded press queue between reader threads and
     ``presses()``, thread-safe emit/fail, counters, and no-op optional methods.
 
@@ -344,11 +345,13 @@ class ReceiverBase:
 
     # -- for subclasses -------------------------------------------------------------------
 
+    @abc.abstractmethod
     async def _connect(self) -> None:
-        raise NotImplementedError
+        """Open the device (in a thread if it blocks); raise a `ReceiverError` if it cannot."""
 
+    @abc.abstractmethod
     async def _disconnect(self) -> None:
-        raise NotImplementedError
+        """Close the device and join any reader thread."""
 
     def _count(self, stat: str, n: int = 1) -> None:
         self.stats[stat] = self.stats.get(stat, 0) + n

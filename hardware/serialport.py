@@ -19,6 +19,7 @@ KPL/1 session rules (keypads.md 5.6):
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import time
@@ -152,8 +153,9 @@ class _SerialLineReceiver(ReceiverBase):
         if self._framer.overlong:
             self.stats["overlong"] = self._framer.overlong
 
+    @abc.abstractmethod
     def _on_line(self, line: bytes) -> None:
-        raise NotImplementedError
+        """Decode one complete line (without its newline)."""
 
     def _on_read_error(self, exc: BaseException) -> None:
         self._fail(ReceiverUnavailable(f"serial port {self.link.port} lost: {exc}"))
