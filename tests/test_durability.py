@@ -11,12 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,69 +24,13 @@ import websockets
 from app.csvfiles import read_ballot_csv
 from app.records import parse_meeting
 from app.results import recount
-from tests.conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
+from tests.conftest import FACILITATOR_KEY, TIME_FACTOR
+from tests.processes import CovoteProcess, open_meeting
 
 pytestmark = pytest.mark.slow
 
 PHONES = 200
 KILLS = 3
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, data: Path, port: int) -> None:
-        self.data, self.port = data, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = dict(os.environ, COVOTE_FACILITATOR_KEY=FACILITATOR_KEY)
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data",
-                str(self.data),
-                "--public-url",
-                self.url,
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 20 * TIME_FACTOR
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        assert self.proc.stderr is not None
-        self.proc.stderr.close()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-            assert self.proc.stderr is not None
-            self.proc.stderr.close()
 
 
 @dataclass
@@ -101,28 +40,7 @@ class PhoneLog:
     acked: int = -1  # index in `sent` of the last acknowledged ballot
 
 
-def make_meeting(server: Server) -> tuple[str, int, int]:
-    with httpx.Client(base_url=server.url) as f:
-        f.get(f"/facilitator?key={FACILITATOR_KEY}")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', f.get("/console").text).group(1)  # type: ignore[union-attr]
-        r = f.post(
-            "/console/import",
-            data={"csrf": csrf},
-            files={"file": ("m.json", json.dumps(MEETING).encode(), "application/json")},
-        )
-        meeting_id = int(r.headers["location"].split("/")[2])
-        code = re.search(
-            r'class="code">([A-Z0-9]{6})<', f.get(f"/console/{meeting_id}").text
-        ).group(1)  # type: ignore[union-attr]
-        f.post(
-            f"/console/{meeting_id}/rounds",
-            data={"csrf": csrf, "proposal": ["library", "respite", "toilets"]},
-        )
-        round_id = f.get(f"/api/m/{code}").json()["round"]["id"]
-    return code, meeting_id, round_id
-
-
-async def join_phones(server: Server, code: str) -> list[PhoneLog]:
+async def join_phones(server: CovoteProcess, code: str) -> list[PhoneLog]:
     async def one(client: httpx.AsyncClient) -> PhoneLog:
         r = await client.get(f"/m/{code}")
         r.raise_for_status()
@@ -141,14 +59,14 @@ MARKS = ["want", "dont_want", "neutral"]
 
 
 async def vote_until_killed(
-    server: Server, code: str, round_id: int, phones: list[PhoneLog], acks_before_kill: int
+    server: CovoteProcess, code: str, round_id: int, phones: list[PhoneLog], acks_before_kill: int
 ) -> None:
     """Vote at full speed; kill the server once `acks_before_kill` more ballots were acked.
 
     Counting acks rather than seconds keeps the test meaningful on a slow or busy machine."""
 
     async def phone(log: PhoneLog) -> None:
-        ws_url = f"ws://127.0.0.1:{server.port}/ws/m/{code}"
+        ws_url = server.ws(code)
         try:
             async with websockets.connect(
                 ws_url,
@@ -192,7 +110,9 @@ async def vote_until_killed(
     await asyncio.wait(tasks, timeout=30 * TIME_FACTOR)
 
 
-async def resend_pending(server: Server, code: str, round_id: int, phones: list[PhoneLog]) -> None:
+async def resend_pending(
+    server: CovoteProcess, code: str, round_id: int, phones: list[PhoneLog]
+) -> None:
     """What the phone page does after reconnecting: resend the unacknowledged ballot."""
 
     async def phone(log: PhoneLog) -> None:
@@ -201,7 +121,7 @@ async def resend_pending(server: Server, code: str, round_id: int, phones: list[
         ballot_id = log.sent[-1]
         n = len(log.sent)
         async with websockets.connect(
-            f"ws://127.0.0.1:{server.port}/ws/m/{code}",
+            server.ws(code),
             additional_headers={"Cookie": log.cookie},
             compression=None,
         ) as ws:
@@ -224,7 +144,7 @@ async def resend_pending(server: Server, code: str, round_id: int, phones: list[
     await asyncio.gather(*(phone(p) for p in phones))
 
 
-def stored_ballots(server: Server, meeting_id: int) -> dict[str, str]:
+def stored_ballots(server: CovoteProcess, meeting_id: int) -> dict[str, str]:
     """voter cookie-independent view: pseudonym -> ballot_uid, read from the database."""
     import sqlite3
 
@@ -240,10 +160,10 @@ def stored_ballots(server: Server, meeting_id: int) -> dict[str, str]:
 
 def test_acknowledged_ballots_survive_sigkill_and_resends_do_not_duplicate(tmp_path: Path) -> None:
     """Kill -9 mid-vote, several times: no acknowledged ballot is lost, no ballot is doubled."""
-    server = Server(tmp_path / "data", free_port())
+    server = CovoteProcess(tmp_path / "data")
     server.start()
     try:
-        code, meeting_id, round_id = make_meeting(server)
+        code, meeting_id, round_id = open_meeting(server.url)
         phones = asyncio.run(join_phones(server, code))
         for attempt in range(KILLS):
             asyncio.run(vote_until_killed(server, code, round_id, phones, 400 + 170 * attempt))

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,8 +19,8 @@ import httpx
 import pytest
 import websockets
 
-from tests.conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
-from tests.test_durability import free_port
+from tests.conftest import TIME_FACTOR
+from tests.processes import CovoteProcess, free_port, open_meeting
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -83,83 +80,20 @@ def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
     r.stop()
 
 
-class Process:
-    def __init__(self, data: Path, database_url: str, broadcast_url: str) -> None:
-        # Periodic resync is set far beyond the test's waits, so what the projector sees must
-        # come through Redis signals and the listener's resync after reconnecting.
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(
-            os.environ,
-            COVOTE_FACILITATOR_KEY=FACILITATOR_KEY,
-            COVOTE_SESSION_SECRET="shared-by-all-processes",
-            COVOTE_RESYNC_S="600",
-        )
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data",
-                str(data),
-                "--public-url",
-                self.url,
-                "--database-url",
-                database_url,
-                "--broadcast-url",
-                broadcast_url,
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20 * TIME_FACTOR
-        while True:
-            try:
-                if httpx.get(self.url + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("server process did not start")
-            time.sleep(0.05)
-
-    def ws(self, code: str) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/m/{code}"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+def process(data: Path, postgres_url: str, redis_url: str) -> CovoteProcess:
+    # Periodic resync is set far beyond the test's waits, so what the projector sees must
+    # come through Redis signals and the listener's resync after reconnecting.
+    return CovoteProcess(
+        data,
+        "--database-url",
+        postgres_url,
+        "--broadcast-url",
+        redis_url,
+        env={"COVOTE_SESSION_SECRET": "shared-by-all-processes", "COVOTE_RESYNC_S": "600"},
+    ).start()
 
 
-def setup_meeting(proc: Process) -> tuple[str, int, int]:
-    with httpx.Client(base_url=proc.url) as f:
-        f.get(f"/facilitator?key={FACILITATOR_KEY}")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', f.get("/console").text)
-        assert csrf
-        r = f.post(
-            "/console/import",
-            data={"csrf": csrf.group(1)},
-            files={"file": ("m.json", json.dumps(MEETING).encode(), "application/json")},
-        )
-        meeting_id = int(r.headers["location"].split("/")[2])
-        page = f.get(f"/console/{meeting_id}").text
-        code = re.search(r'class="code">([A-Z0-9]{6})<', page)
-        assert code
-        f.post(
-            f"/console/{meeting_id}/rounds",
-            data={"csrf": csrf.group(1), "proposal": ["library", "respite", "toilets"]},
-        )
-        round_id = f.get(f"/api/m/{code.group(1)}").json()["round"]["id"]
-        return code.group(1), meeting_id, round_id
-
-
-async def join(proc: Process, code: str) -> str:
+async def join(proc: CovoteProcess, code: str) -> str:
     async with httpx.AsyncClient(base_url=proc.url) as c:
         (await c.get(f"/m/{code}")).raise_for_status()
         return "; ".join(f"{k}={v}" for k, v in c.cookies.items())
@@ -201,10 +135,10 @@ def test_projector_on_one_process_sees_ballots_cast_on_another_even_across_a_red
     tmp_path: Path, postgres_url: str, redis_server: PrivateRedis
 ) -> None:
     """Phones on A, projector on B; Redis is killed and restarted mid-vote; B catches up."""
-    a = Process(tmp_path / "a", postgres_url, redis_server.url)
-    b = Process(tmp_path / "b", postgres_url, redis_server.url)
+    a = process(tmp_path / "a", postgres_url, redis_server.url)
+    b = process(tmp_path / "b", postgres_url, redis_server.url)
     try:
-        code, _, round_id = setup_meeting(a)
+        code, _, round_id = open_meeting(a.url)
 
         async def scenario() -> None:
             async with websockets.connect(b.ws(code), compression=None) as projector:
@@ -230,10 +164,10 @@ def test_a_ballot_resent_to_another_process_lands_once(
     tmp_path: Path, postgres_url: str, redis_server: PrivateRedis
 ) -> None:
     """A phone that reconnects to a different process and resends its ballot is counted once."""
-    a = Process(tmp_path / "a", postgres_url, redis_server.url)
-    b = Process(tmp_path / "b", postgres_url, redis_server.url)
+    a = process(tmp_path / "a", postgres_url, redis_server.url)
+    b = process(tmp_path / "b", postgres_url, redis_server.url)
     try:
-        code, _, round_id = setup_meeting(a)
+        code, _, round_id = open_meeting(a.url)
 
         async def scenario() -> None:
             cookies = await asyncio.gather(*(join(a, code) for _ in range(20)))
