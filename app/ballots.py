@@ -6,6 +6,10 @@ Every ballot, whatever its channel, goes through `BallotWriter.cast`. Contract:
   so the last ballot before the round closes is the one that counts;
 - a resend of the same `ballot_uid` (a phone that reconnected before seeing its ack) is
   harmless: it writes the same row again;
+- one person, one vote across channels: `cross_channel_refusal` applies the meeting's policy
+  (a keypad holder votes by keypad; a round's ballot is replaced only on its own channel);
+- every stored ballot (not a resend) is appended to the meeting's audit log, by pseudonym, in
+  the same transaction;
 - a ballot for a round that is not open is refused, atomically with the close: the batch
   transaction reads the round's status under the write lock (SQLite BEGIN IMMEDIATE,
   PostgreSQL FOR SHARE), so a close either precedes the ballot (refused) or follows it (counted).
@@ -30,16 +34,27 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from app import audit
 from app.db import transaction
-from app.errors import BadInput, CovoteError, NotFound, RoundClosed, StorageUnavailable
+from app.errors import (
+    BadInput,
+    Conflict,
+    CovoteError,
+    NotFound,
+    NotJoined,
+    RoundClosed,
+    StorageUnavailable,
+)
 from app.i18n import N_
-from app.models import Ballot, Round, Voter, utcnow
+from app.models import Ballot, Keypad, Meeting, Round, Voter, utcnow
 from app.tally import Mark
 
 log = logging.getLogger(__name__)
 
 BALLOT_UID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CHANNELS = ("phone", "keypad", "paper", "remote")
+# A ballot from a browser says "phone"; it is stored with its voter's channel (phone or remote).
+DEVICE_CHANNELS = ("phone", "remote")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,18 +133,35 @@ class BallotWriter:
     def _commit(self, batch: list[CastRequest]) -> list[Receipt | CovoteError]:
         with transaction(self._engine) as session:
             outcomes = validate_batch(session, batch)
-            rows = [
-                _row(req)
+            accepted = [
+                (req, out)
                 for req, out in zip(batch, outcomes, strict=True)
-                if isinstance(out, Receipt)
+                if isinstance(out, _Accepted)
             ]
-            if rows:
+            if accepted:
+                rows = [_row(req, out.channel) for req, out in accepted]
                 session.execute(_upsert_for(self._engine.dialect.name), rows)
-        return outcomes
+            links: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+            for _, out in accepted:
+                if out.audit is not None:
+                    links.setdefault(out.audit[0], []).append(("ballot", out.audit[1]))
+            for meeting_id, meeting_links in sorted(links.items()):
+                audit.append(session, meeting_id, meeting_links)
+        return [out.receipt if isinstance(out, _Accepted) else out for out in outcomes]
 
 
-def validate_batch(session: Session, batch: list[CastRequest]) -> list[Receipt | CovoteError]:
-    """One query for the rounds and one for the voters of the whole batch: no per-ballot SELECT."""
+@dataclass(frozen=True, slots=True)
+class _Accepted:
+    """A ballot that passed validation, with what storing it needs."""
+
+    receipt: Receipt
+    channel: str  # resolved: a device's ballot takes its voter's channel (phone or remote)
+    audit: tuple[int, dict[str, Any]] | None  # (meeting id, `ballot` link); None for a resend
+
+
+def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted | CovoteError]:
+    """A few queries for the whole batch, none per ballot: rounds, voters, keypads, meetings'
+    policies and the batch's stored ballots. Refusals say why, in words the voter can act on."""
     round_ids = {r.round_id for r in batch}
     voter_ids = {r.voter_id for r in batch}
     rounds = {
@@ -138,35 +170,116 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[Receipt |
             select(Round).where(col(Round.id).in_(round_ids)).with_for_update(read=True)
         )
     }
-    voters = {
-        vid: mid
-        for vid, mid in session.exec(
-            select(Voter.id, Voter.meeting_id).where(col(Voter.id).in_(voter_ids))
+    voters = {v.id: v for v in session.exec(select(Voter).where(col(Voter.id).in_(voter_ids)))}
+    keypad_bound = set(
+        session.exec(
+            select(Keypad.voter_id).where(
+                col(Keypad.voter_id).in_(voter_ids), col(Keypad.revoked).is_(False)
+            )
+        )
+    )
+    policies = {
+        mid: policy or "one_channel"
+        for mid, policy in session.exec(
+            select(Meeting.id, Meeting.channel_policy).where(
+                col(Meeting.id).in_({r.meeting_id for r in batch})
+            )
         )
     }
-    out: list[Receipt | CovoteError] = []
+    stored = {
+        (b.round_id, b.voter_id): b
+        for b in session.exec(
+            select(Ballot).where(
+                col(Ballot.round_id).in_(round_ids), col(Ballot.voter_id).in_(voter_ids)
+            )
+        )
+    }
+    out: list[_Accepted | CovoteError] = []
     for req in batch:
         rnd = rounds.get(req.round_id)
+        voter = voters.get(req.voter_id)
         if rnd is None or rnd.meeting_id != req.meeting_id:
             out.append(NotFound("That round does not exist in this meeting."))
-        elif rnd.status != "open":
+            continue
+        if rnd.status != "open":
             closed = N_("Round %(n)s is closed; your ballot was not counted.")
             out.append(RoundClosed(closed, n=rnd.number))
-        elif voters.get(req.voter_id) != req.meeting_id:
+            continue
+        if voter is None or voter.meeting_id != req.meeting_id:
             out.append(NotFound(N_("Unknown voter: please rejoin the meeting.")))
-        elif unknown := sorted(set(req.marks) - set(rnd.proposal_keys)):
+            continue
+        if unknown := sorted(set(req.marks) - set(rnd.proposal_keys)):
             out.append(BadInput(f"Proposal(s) not in round {rnd.number}: {', '.join(unknown)}."))
-        else:
-            out.append(Receipt(req.ballot_uid, req.round_id, req.meeting_id))
+            continue
+        if voter.disabled:
+            out.append(NotJoined(N_("This ticket was revoked; ask the facilitator.")))
+            continue
+        channel = req.channel
+        if channel in DEVICE_CHANNELS:
+            channel = voter.channel if voter.channel in DEVICE_CHANNELS else "phone"
+        previous = stored.get((req.round_id, req.voter_id))
+        refusal = cross_channel_refusal(
+            policies.get(req.meeting_id, "one_channel"),
+            channel,
+            keypad_bound=req.voter_id in keypad_bound,
+            previous=previous.channel if previous is not None else None,
+        )
+        if refusal is not None:
+            out.append(refusal)
+            continue
+        resend = previous is not None and previous.ballot_uid == req.ballot_uid
+        marks = {k: str(v) for k, v in req.marks.items()}
+        link = {"round": rnd.number, "voter": voter.pseudonym, "channel": channel, "marks": marks}
+        out.append(
+            _Accepted(
+                Receipt(req.ballot_uid, req.round_id, req.meeting_id),
+                channel,
+                None if resend else (req.meeting_id, link),
+            )
+        )
+        # A second ballot from the same voter later in this batch sees this one as stored.
+        stored[(req.round_id, req.voter_id)] = Ballot(
+            round_id=req.round_id,
+            voter_id=req.voter_id,
+            ballot_uid=req.ballot_uid,
+            channel=channel,
+            marks=marks,
+        )
     return out
 
 
-def _row(req: CastRequest) -> dict[str, Any]:
+ALREADY_VOTED = {
+    "phone": N_("You have already voted by phone in this round; that ballot stands."),
+    "remote": N_("You have already voted online in this round; that ballot stands."),
+    "keypad": N_("You have already voted with a keypad in this round; that ballot stands."),
+    "paper": N_("You have already voted on paper in this round; that ballot stands."),
+}
+
+
+def cross_channel_refusal(
+    policy: str, channel: str, *, keypad_bound: bool, previous: str | None
+) -> CovoteError | None:
+    """One person, one vote across channels: what the meeting's policy says of this ballot.
+
+    `one_channel` (the default): a voter who holds a keypad votes only with it, and a round's
+    ballot can only be replaced on the channel it was cast on. `latest`: any channel, the
+    latest ballot counts (it replaces the stored one; never a second ballot either way).
+    """
+    if policy == "latest":
+        return None
+    if keypad_bound and channel != "keypad":
+        return Conflict(N_("You hold a keypad in this meeting: vote with your keypad."))
+    if previous is not None and previous != channel:
+        return Conflict(ALREADY_VOTED.get(previous, ALREADY_VOTED["phone"]))
+    return None
+
+
+def _row(req: CastRequest, channel: str) -> dict[str, Any]:
     return {
         "round_id": req.round_id,
         "voter_id": req.voter_id,
         "ballot_uid": req.ballot_uid,
-        "channel": req.channel,
+        "channel": channel,
         "marks": {k: str(v) for k, v in req.marks.items()},
         "cast_at": utcnow(),
     }

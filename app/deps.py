@@ -22,6 +22,7 @@ from app.db import read_transaction, transaction
 from app.hub import Hub
 from app.meetings import get_meeting, meeting_by_code
 from app.models import Meeting, Voter
+from app.netinfo import channel_of
 from app.receivers import KeypadDesk
 from app.voters import find_voter, join
 
@@ -116,7 +117,7 @@ def join_attendee(conn: HTTPConnection, session: Session, code: str) -> tuple[Me
     meeting, voter = attendee(conn, session, code)
     if voter is not None:
         return meeting, voter, False
-    voter = join(session, meeting)
+    voter = join(session, meeting, channel_of(conn.client.host if conn.client else None))
     assert voter.id is not None and meeting.id is not None
     auth.remember_voter(conn, meeting.id, voter.id)
     return meeting, voter, True

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from app import audit
 from app.errors import BadInput, Conflict, NotFound
 from app.meetings import segments_of
 from app.models import Keypad, Meeting, Voter
@@ -75,12 +76,13 @@ def register(
     )
     if session.exec(taken).first() is not None:
         raise Conflict(f"Label {label} is already on another keypad; swap it instead.")
-    voter = join(session, meeting)
+    voter = join(session, meeting, channel="keypad")
     declare_segments(session, meeting, voter, segments)
     assert voter.id is not None
     row = Keypad(meeting_id=meeting.id, keypad=keypad, label=label, voter_id=voter.id)
     session.add(row)
     session.flush()
+    audit.record(session, meeting.id, "keypad.registered", {"label": label})
     return row
 
 
@@ -100,6 +102,7 @@ def swap(session: Session, meeting: Meeting, label: str, new_keypad: str) -> Key
     row = Keypad(meeting_id=meeting.id, keypad=new_keypad, label=label, voter_id=old.voter_id)
     session.add_all([old, row])
     session.flush()
+    audit.record(session, meeting.id, "keypad.swapped", {"label": label})
     return row
 
 
@@ -110,6 +113,7 @@ def revoke(session: Session, meeting: Meeting, keypad: str) -> None:
         raise NotFound(f"Keypad {keypad} is not registered in this meeting.")
     row.revoked = True
     session.add(row)
+    audit.record(session, meeting.id, "keypad.revoked", {"label": row.label})
 
 
 def import_csv(session: Session, meeting: Meeting, text: str, filename: str) -> int:

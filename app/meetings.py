@@ -17,10 +17,18 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app import audit
 from app.errors import BadInput, Conflict, NotFound
 from app.i18n import N_
 from app.models import Ballot, Meeting, Proposal, Round, Segment, Voter
-from app.records import BudgetFile, MeetingFile, ProposalFile, RuleFile, SegmentFile
+from app.records import (
+    BudgetFile,
+    MeetingFile,
+    ProposalFile,
+    RuleFile,
+    SegmentFile,
+    VotingFile,
+)
 
 # No look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B) so a code read off a projector is typed right first
 # time: 25 symbols, 6 places = 2.4e8 codes.
@@ -88,6 +96,9 @@ def create_meeting(
         results_hidden=mf.results_hidden,
         tie_break=tie_break,
         translations=mf.translations or None,
+        admission=mf.voting.admission,
+        channel_policy=mf.voting.channel_policy,
+        show_channels=mf.voting.show_channels,
     )
     _set_budget(meeting, mf.budget)
     meeting.savings_target = mf.savings_target
@@ -108,6 +119,12 @@ def create_meeting(
     for i, p in enumerate(mf.proposals):
         session.add(_proposal_row(meeting.id, p, i))
     session.flush()
+    audit.record(
+        session,
+        meeting.id,
+        "meeting.created",
+        meeting_file(session, meeting).model_dump(mode="json"),
+    )
     return meeting
 
 
@@ -168,7 +185,17 @@ def meeting_file(session: Session, meeting: Meeting) -> MeetingFile:
         proposals=[proposal_file(p) for p in proposals_of(session, meeting.id)],
         tie_break=list(meeting.tie_break),
         results_hidden=meeting.results_hidden,
+        voting=voting_of(meeting),
         translations=meeting.translations or {},
+    )
+
+
+def voting_of(meeting: Meeting) -> VotingFile:
+    """The meeting's admission mode and channel policy (NULL columns read as the defaults)."""
+    return VotingFile(
+        admission="tickets" if meeting.admission == "tickets" else "open",
+        channel_policy="latest" if meeting.channel_policy == "latest" else "one_channel",
+        show_channels=bool(meeting.show_channels),
     )
 
 
@@ -209,12 +236,15 @@ def update_settings(
     results_hidden: bool,
     budget: BudgetFile | EllipsisType | None = ...,
     savings_target: int | float | EllipsisType | None = ...,
+    voting: VotingFile | EllipsisType = ...,
 ) -> None:
-    """Change the title, rule, visibility and (unless `...`: unchanged) budget and target.
+    """Change the title, rule, visibility and (unless `...`: unchanged) budget, target and
+    voting (admission, channel policy, per-channel turnout on the projector).
 
     Raises:
         BadInput: an invalid value (e.g. a negative savings target).
-        Conflict: the rule, budget or savings target would change after voting started.
+        Conflict: the rule, budget, savings target, admission or channel policy would change
+            after voting started.
     """
     try:
         rule = RuleFile(ratio=ratio, group_min=group_min)
@@ -234,18 +264,34 @@ def update_settings(
         budget_of(meeting),
         savings_target_of(meeting),
     )
-    if (changed_rule or changed_money) and voting_started(session, meeting.id):
+    new_voting = voting_of(meeting) if isinstance(voting, EllipsisType) else voting
+    old_voting = voting_of(meeting)
+    changed_who = (new_voting.admission, new_voting.channel_policy) != (
+        old_voting.admission,
+        old_voting.channel_policy,
+    )
+    if (changed_rule or changed_money or changed_who) and voting_started(session, meeting.id):
         raise Conflict(
             "The rule (R and m) is fixed once voting has started."
             if changed_rule
             else "The budget and the savings target are fixed once voting has started."
+            if changed_money
+            else "Admission and the channel policy are fixed once voting has started."
         )
     meeting.title, meeting.ratio, meeting.group_min = checked.title, rule.ratio, rule.group_min
     meeting.results_hidden = results_hidden
     _set_budget(meeting, new_budget)
     meeting.savings_target = checked.savings_target
+    meeting.admission = new_voting.admission
+    meeting.channel_policy = new_voting.channel_policy
+    meeting.show_channels = new_voting.show_channels
     _touch(meeting)
     session.add(meeting)
+    settings = meeting_file(session, meeting).model_dump(
+        mode="json",
+        include={"title", "rule", "budget", "savings_target", "results_hidden", "voting"},
+    )
+    audit.record(session, meeting.id, "meeting.settings", settings)
 
 
 def savings_of_arg(
@@ -277,6 +323,12 @@ def save_segment(
     existing.label, existing.protects = sf.label, sf.protects
     session.add(existing)
     _touch(meeting)
+    audit.record(
+        session,
+        meeting.id,
+        "segment.saved",
+        {"id": sf.id, "label": sf.label, "protects": sf.protects},
+    )
     return existing
 
 
@@ -294,6 +346,7 @@ def delete_segment(session: Session, meeting: Meeting, key: str) -> None:
         raise Conflict(f"Attendees have declared {seg.label!r}; it can no longer be removed.")
     session.delete(seg)
     _touch(meeting)
+    audit.record(session, meeting.id, "segment.deleted", {"id": key})
 
 
 def _used_in_round(session: Session, meeting_id: int, key: str) -> bool:
@@ -332,6 +385,7 @@ def save_proposal(
     session.add(row)
     _touch(meeting)
     session.add(meeting)
+    audit.record(session, meeting.id, "proposal.saved", proposal_file(row).model_dump(mode="json"))
     return row
 
 
@@ -348,6 +402,7 @@ def delete_proposal(session: Session, meeting: Meeting, key: str) -> None:
     meeting.tie_break = [k for k in meeting.tie_break if k != key]
     _touch(meeting)
     session.add(meeting)
+    audit.record(session, meeting.id, "proposal.deleted", {"id": key})
 
 
 def import_proposals(session: Session, meeting: Meeting, proposals: list[ProposalFile]) -> int:

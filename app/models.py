@@ -4,11 +4,15 @@ Public ids (`key`) of segments and proposals are the ones in the meeting file an
 integer primary keys stay inside the database. One person, one ballot per round is the
 `(round_id, voter_id)` unique constraint on `ballot`: the database, not the code, enforces it.
 Tallies are always computed from stored ballots; there are no counter columns to drift.
+
+Columns added after the first release are nullable (db.create_schema adds them to older
+databases with ALTER TABLE); their accessors treat NULL as the documented default.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -46,6 +50,15 @@ class Meeting(SQLModel, table=True):
     translations: dict[str, dict[str, str]] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True)
     )
+    # Who may vote: "open" (anyone with the join code; one voter per browser) or "tickets"
+    # (one voter per one-time ticket handed out at the door). NULL = "open".
+    admission: str | None = Field(default="open", max_length=8)
+    # What a second channel may do for the same voter: "one_channel" (a keypad-bound voter votes
+    # only by keypad; a round's ballot is replaced only on the channel it was cast on) or
+    # "latest" (the latest ballot on any channel counts). NULL = "one_channel".
+    channel_policy: str | None = Field(default="one_channel", max_length=16)
+    # Show per-channel turnout with the results on the projector. NULL = no.
+    show_channels: bool | None = False
 
 
 class Segment(SQLModel, table=True):
@@ -91,6 +104,8 @@ class Round(SQLModel, table=True):
     keypad_step: int | None = None
     opened_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
+    # Taken when the round closes (turnout.snapshot): registered, present, voted, by channel.
+    turnout: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Voter(SQLModel, table=True):
@@ -100,6 +115,14 @@ class Voter(SQLModel, table=True):
     pseudonym: str = Field(max_length=16, unique=True)
     segments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     joined_at: datetime = Field(default_factory=utcnow)
+    # How this voter votes: "phone" (a device in the room), "remote" (a device elsewhere),
+    # "keypad" or "paper". A device's ballots take this channel. NULL = "phone".
+    channel: str | None = Field(default="phone", max_length=16)
+    # Ticket voters: SHA-256 of the one device's key that may vote as this voter (a second
+    # device needs the facilitator's approval). NULL = any browser holding the voter cookie.
+    device_key: str | None = Field(default=None, max_length=64)
+    # Set when the voter's ticket is revoked: new ballots are refused. NULL = not disabled.
+    disabled: bool | None = False
 
 
 class Ballot(SQLModel, table=True):
@@ -127,3 +150,66 @@ class Keypad(SQLModel, table=True):
     voter_id: int = Field(foreign_key="voter.id", index=True)
     revoked: bool = False
     registered_at: datetime = Field(default_factory=utcnow)
+
+
+class Ticket(SQLModel, table=True):
+    """A one-time voter ticket (admission "tickets"): one person, whichever channel they use.
+
+    The card shows `number` (what the facilitator and stewards talk about) and `code` (what
+    the voter types or the QR code carries). The ticket-to-voter link lives only here: exports
+    and the audit log name voters by pseudonym and tickets by number, never both together.
+    """
+
+    __table_args__ = (UniqueConstraint("meeting_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    number: int
+    code: str = Field(max_length=16, unique=True, index=True)
+    status: str = Field(default="issued", max_length=8)  # "issued" | "used" | "revoked"
+    voter_id: int | None = Field(default=None, foreign_key="voter.id", index=True)
+    # The ticket this one replaces (reissue after a lost card or phone): same voter.
+    replaces: int | None = None
+    # A second device asking to take the ticket over: SHA-256 of its key, until approved.
+    pending_device: str | None = Field(default=None, max_length=64)
+    pending_at: datetime | None = None
+    issued_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
+
+
+class PaperEntry(SQLModel, table=True):
+    """One keying of one paper ballot sheet. Two independent keyings (`keying` 1 and 2) of a
+    sheet must match before it counts; the counted sheet's voter is `voter_id`."""
+
+    __table_args__ = (UniqueConstraint("round_id", "sheet", "keying"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    sheet: int
+    keying: int  # 1 or 2
+    # The ticket number written on the sheet (admission "tickets"), else None.
+    ticket: int | None = None
+    segments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    marks: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    entered_at: datetime = Field(default_factory=utcnow)
+    voter_id: int | None = Field(default=None, foreign_key="voter.id")
+
+
+class AuditEvent(SQLModel, table=True):
+    """One link of a meeting's append-only, hash-chained audit log (see app/audit.py)."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    seq: int
+    at: str | None = Field(default=None, max_length=40)
+    kind: str = Field(max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The newest link of a meeting's chain; appending locks this row, so links never fork."""
+
+    meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
+    seq: int = 0
+    hash: str = Field(max_length=64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 
 
@@ -25,3 +26,18 @@ def lan_address() -> str:
 
 def lan_base_url(port: int) -> str:
     return f"http://{lan_address()}:{port}"
+
+
+def channel_of(client_host: str | None) -> str:
+    """"phone" for a device on the room's network (any non-global address: the venue Wi-Fi,
+    the laptop's hotspot, loopback), "remote" for one reaching the server over the internet.
+
+    Behind a reverse proxy the server sees the proxy's address unless uvicorn trusts it
+    (`--forwarded-allow-ips`); then it sees the client's from X-Forwarded-For.
+    """
+    if not client_host:
+        return "phone"
+    try:
+        return "remote" if ipaddress.ip_address(client_host).is_global else "phone"
+    except ValueError:  # a unix socket path or a test client's name
+        return "phone"

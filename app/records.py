@@ -264,6 +264,19 @@ class ProposalFile(BaseModel):
     translations: ProposalTexts = Field(default_factory=dict)
 
 
+class VotingFile(BaseModel):
+    """How people vote: `admission` "open" (anyone with the code, one voter per browser) or
+    "tickets" (one voter per one-time ticket); `channel_policy` "one_channel" (a keypad holder
+    votes by keypad; a ballot is replaced only on its own channel) or "latest" (the latest
+    ballot on any channel counts); `show_channels`: per-channel turnout on the projector."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    admission: Literal["open", "tickets"] = "open"
+    channel_policy: Literal["one_channel", "latest"] = "one_channel"
+    show_channels: bool = False
+
+
 class MeetingFile(BaseModel):
     """A meeting. An empty `tie_break` (absent, null or `[]`) means the proposal order.
 
@@ -282,6 +295,7 @@ class MeetingFile(BaseModel):
     proposals: list[ProposalFile]
     tie_break: list[str] = Field(default_factory=list)
     results_hidden: bool = True
+    voting: VotingFile = Field(default_factory=VotingFile)
     translations: MeetingTexts = Field(default_factory=dict)
 
     @field_validator("tie_break", mode="before")
@@ -416,6 +430,8 @@ def dump_meeting(m: MeetingFile) -> str:
     for key in _OMIT_WHEN_NULL:
         if data[key] is None:
             del data[key]
+    if data["voting"] == VotingFile().model_dump():
+        del data["voting"]
     # Translations likewise only when given (on the meeting, its segments and proposals).
     for item in (data, *data["segments"], *data["proposals"]):
         if not item["translations"]:

@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app import audit, tally, turnout
 from app import budget as mes
-from app import tally
 from app.csvfiles import BallotRow
 from app.errors import BadInput, Conflict, NotFound
 from app.meetings import budget_of, get_meeting, proposals_of, savings_target_of, segments_of
 from app.models import Ballot, Meeting, Proposal, Round, Voter, utcnow
 from app.results import money_record
-from app.voters import present_count, voted_count
+from app.voters import voted_count
 
 
 def rounds_of(session: Session, meeting_id: int) -> list[Round]:
@@ -66,6 +66,8 @@ def open_round(
     session.flush()
     meeting.current_round_id = rnd.id
     session.add(meeting)
+    data = {"round": number, "proposals": rnd.proposal_keys, "keypads": keypads}
+    audit.record(session, meeting.id, "round.opened", data)
     return rnd
 
 
@@ -76,6 +78,12 @@ def close_round(session: Session, meeting: Meeting, number: int) -> Round:
     rnd.status = "closed"
     rnd.closed_at = utcnow()
     session.add(rnd)
+    session.flush()
+    # The turnout snapshot is taken under the same write lock as the close: no ballot can
+    # slip in between (ballots.py reads the round's status under that lock).
+    rnd.turnout = turnout.counts(session, meeting, rnd)
+    assert meeting.id is not None
+    audit.record(session, meeting.id, "round.closed", {"round": number, "turnout": rnd.turnout})
     return rnd
 
 
@@ -88,6 +96,8 @@ def step_keypads(session: Session, meeting: Meeting, number: int, index: int) ->
         raise BadInput(f"Round {number} has proposals 1 to {len(rnd.proposal_keys)}.")
     rnd.keypad_step = index
     session.add(rnd)
+    assert meeting.id is not None
+    audit.record(session, meeting.id, "round.keypad_step", {"round": number, "proposal": index + 1})
     return rnd
 
 
@@ -99,6 +109,9 @@ def set_revealed(session: Session, meeting: Meeting, number: int, revealed: bool
     # Revealing an earlier round puts it back on the projector.
     meeting.current_round_id = rnd.id
     session.add_all([rnd, meeting])
+    assert meeting.id is not None
+    kind = "round.revealed" if revealed else "round.hidden"
+    audit.record(session, meeting.id, kind, {"round": number})
     return rnd
 
 
@@ -273,10 +286,8 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, An
     by_key = {p.key: p for p in proposals_of(session, meeting_id)}
     round_view: dict[str, Any] | None = None
     results = None
-    voted = 0
     if rnd is not None:
         assert rnd.id is not None
-        voted = voted_count(session, rnd.id)
         round_view = {
             "id": rnd.id,
             "number": rnd.number,
@@ -303,7 +314,11 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, An
             "translations": meeting.translations or {},
         },
         "round": round_view,
-        "turnout": {"voted": voted, "present": present_count(session, meeting_id)},
+        # Live while the round is open; the stored snapshot once it has closed.
+        "turnout": dict(rnd.turnout)
+        if rnd is not None and rnd.turnout
+        else turnout.counts(session, meeting, rnd),
+        "show_channels": bool(meeting.show_channels),
         "results": results,
     }
 

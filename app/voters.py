@@ -12,19 +12,21 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app import audit
 from app.errors import BadInput, Conflict
 from app.i18n import N_
 from app.meetings import segments_of
 from app.models import Ballot, Meeting, Round, Voter
 
 
-def join(session: Session, meeting: Meeting) -> Voter:
+def join(session: Session, meeting: Meeting, channel: str = "phone") -> Voter:
+    """A new voter with a fresh random pseudonym; `channel` is how they will vote."""
     assert meeting.id is not None
     while True:
         pseudonym = "v-" + secrets.token_hex(5)
         if session.exec(select(Voter.id).where(Voter.pseudonym == pseudonym)).first() is None:
             break
-    voter = Voter(meeting_id=meeting.id, pseudonym=pseudonym)
+    voter = Voter(meeting_id=meeting.id, pseudonym=pseudonym, channel=channel)
     session.add(voter)
     session.flush()
     return voter
@@ -48,15 +50,16 @@ def declare_segments(session: Session, meeting: Meeting, voter: Voter, keys: lis
     unknown = sorted(set(keys) - known)
     if unknown:
         raise BadInput(f"Unknown segment(s): {', '.join(unknown)}.")
-    if has_voted(session, voter) and sorted(set(keys)) != sorted(voter.segments):
+    chosen = sorted(set(keys))
+    if chosen == sorted(voter.segments):
+        return
+    if has_voted(session, voter):
         raise Conflict(N_("Your groups are fixed once you have voted."))
-    voter.segments = sorted(set(keys))
+    voter.segments = chosen
     session.add(voter)
-
-
-def present_count(session: Session, meeting_id: int) -> int:
-    q = select(func.count()).select_from(Voter).where(Voter.meeting_id == meeting_id)
-    return session.exec(q).one()
+    audit.record(
+        session, meeting.id, "voter.segments", {"voter": voter.pseudonym, "segments": chosen}
+    )
 
 
 def voted_count(session: Session, round_id: int) -> int:
