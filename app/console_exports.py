@@ -1,6 +1,7 @@
 """The console's exports: the public record of a meeting, downloadable at any time.
 
-meeting.json, proposals.csv, ballots.csv and results.json for the meeting; ballots.csv,
+meeting.json, proposals.csv, ballots.csv, results.json and audit.jsonl (the hash-chained audit
+log, app/audit.py) for the meeting; ballots.csv,
 results.json and pabulib.pb for one round. Facilitator only. results.json is exactly what
 `covote recount ballots.csv --meeting meeting.json` prints for the same files.
 """
@@ -12,7 +13,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app import auth, csvfiles, meetings, pabulib, records, results, rounds
+from app import audit, auth, csvfiles, meetings, pabulib, records, results, rounds
 from app import budget as budget_mod
 from app.deps import Services, ServicesDep
 from app.errors import BadInput
@@ -33,6 +34,8 @@ def _export(services: Services, meeting_id: int, what: str, number: int | None) 
         meeting = meetings.get_meeting(session, meeting_id)
         if what == "meeting.json":
             return records.dump_meeting(meetings.meeting_file(session, meeting))
+        if what == "audit.jsonl":
+            return audit.export_lines(session, meeting_id)
         if what == "proposals.csv":
             pfs = [meetings.proposal_file(p) for p in meetings.proposals_of(session, meeting_id)]
             return csvfiles.write_proposals_csv(pfs)
@@ -62,6 +65,7 @@ EXPORTS = {
     "proposals.csv": "text/csv; charset=utf-8",
     "ballots.csv": "text/csv; charset=utf-8",
     "results.json": "application/json",
+    "audit.jsonl": "application/jsonl",
 }
 
 
