@@ -23,7 +23,8 @@ voting.
 Contract for writers: call `record` inside the transaction that makes the change, after the
 change (the head row is locked, so appends from concurrent transactions and processes
 serialise and the chain never forks). Pure functions below (`link_hash`, `verify`, `replay`)
-touch no database; `covote audit verify` uses them on exported files.
+touch no database; `covote audit verify` uses them on exported files: `verify` checks the chain,
+`replay` rebuilds the ballot file from it and `compare` lists where a ballot file differs.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.csvfiles import BallotRow
 from app.models import AuditEvent, AuditHead
+from app.tally import Mark
 
 GENESIS = "0" * 64
 
@@ -195,40 +198,70 @@ def _well_formed(link: object) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ReplayedBallot:
-    round: str
-    voter: str
-    channel: str
-    segments: tuple[str, ...]
-    marks: Mapping[str, str]
+def replay(links: Iterable[Mapping[str, Any]]) -> list[BallotRow]:
+    """The ballot file the log implies: what `ballots.csv` must contain, row for row.
 
+    A voter's last `ballot` link in a round counts (links after the round's `round.closed`
+    would be a bug: they are ignored here, so the comparison shows them); segments are the
+    voter's latest `voter.segments`; a proposal of the round (from `round.opened`) that the
+    ballot left unmarked is NEUTRAL, as in the export.
 
-def replay(links: Iterable[Mapping[str, Any]]) -> dict[str, list[ReplayedBallot]]:
-    """The ballots that count, per round number, as the log tells it.
-
-    A voter's last `ballot` link in a round before that round's `round.closed` counts (later
-    ones would be a bug the comparison then shows); segments are the voter's latest
-    `voter.segments` before that ballot. Rounds are keyed by number as text, as in ballots.csv.
+    Raises:
+        KeyError / TypeError / ValueError: a link lacks the data its kind needs (callers report
+            it as a malformed log).
     """
     segments: dict[str, tuple[str, ...]] = {}
+    proposals: dict[str, list[str]] = {}
     closed: set[str] = set()
-    final: dict[str, dict[str, ReplayedBallot]] = {}
+    final: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
     for link in links:
         kind, data = link["kind"], link["data"]
         if kind == "voter.segments":
-            segments[str(data["voter"])] = tuple(sorted(data.get("segments", [])))
+            segments[str(data["voter"])] = tuple(sorted(data["segments"]))
+        elif kind == "round.opened":
+            proposals[str(data["round"])] = [str(k) for k in data["proposals"]]
         elif kind == "round.closed":
             closed.add(str(data["round"]))
-        elif kind == "ballot":
-            rnd, voter = str(data["round"]), str(data["voter"])
-            if rnd in closed:
-                continue
-            final.setdefault(rnd, {})[voter] = ReplayedBallot(
-                round=rnd,
-                voter=voter,
-                channel=str(data["channel"]),
-                segments=segments.get(voter, ()),
-                marks=dict(data["marks"]),
+        elif kind == "ballot" and str(data["round"]) not in closed:
+            final[(str(data["round"]), str(data["voter"]))] = (
+                str(data["channel"]),
+                {str(k): str(v) for k, v in data["marks"].items()},
             )
-    return {rnd: sorted(by.values(), key=lambda b: b.voter) for rnd, by in final.items()}
+    rows = []
+    for (rnd, voter), (channel, marks) in sorted(
+        final.items(), key=lambda kv: (int_or(kv[0][0]), kv[0][1])
+    ):
+        for key in proposals.get(rnd, sorted(marks)):
+            mark = Mark(marks.get(key, Mark.NEUTRAL))
+            rows.append(BallotRow(rnd, voter, channel, segments.get(voter, ()), key, mark))
+    return rows
+
+
+def int_or(text: str) -> tuple[int, str]:
+    """Sort key: round numbers numerically."""
+    return (int(text), "") if text.isdigit() else (0, text)
+
+
+def compare(replayed: Sequence[BallotRow], exported: Sequence[BallotRow]) -> list[str]:
+    """Differences between the log's ballots and a ballot file, one line each (empty: equal)."""
+
+    def by_voter(rows: Sequence[BallotRow]) -> dict[tuple[str, str], set[tuple[str, ...]]]:
+        out: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+        for r in rows:
+            cells = (r.channel, ";".join(sorted(r.segments)), r.proposal, str(r.mark))
+            out.setdefault((r.round, r.voter), set()).add(cells)
+        return out
+
+    log, file = by_voter(replayed), by_voter(exported)
+    problems = []
+    for key in sorted(set(log) | set(file), key=lambda k: (int_or(k[0]), k[1])):
+        where = f"round {key[0]}, voter {key[1]}"
+        if key not in file:
+            problems.append(f"{where}: a ballot in the log is missing from the ballot file")
+        elif key not in log:
+            problems.append(f"{where}: a ballot in the ballot file is not in the log")
+        elif log[key] != file[key]:
+            only_log = ", ".join(":".join(c) for c in sorted(log[key] - file[key]))
+            only_file = ", ".join(":".join(c) for c in sorted(file[key] - log[key]))
+            problems.append(f"{where}: the log says {only_log}; the file says {only_file}")
+    return problems

@@ -4,11 +4,13 @@
     covote demo   (same options; also creates the sample meeting if it is not there yet)
     covote recount BALLOTS.csv --meeting MEETING.json
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
+    covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv --meeting MEETING.json] [--head HASH]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
     covote keypads record URL FILE [--note TEXT] [--arm N] [--limit N] [--duration S]
     covote keypads simulate [--keypads N] [--seed S] [--csv FILE] [--duration S]
 
-Exit codes: 0 success, 2 bad input (with file, line and reason on stderr).
+Exit codes: 0 success, 1 a check failed (audit verify: what failed on stderr), 2 bad input
+(with file, line and reason on stderr).
 """
 
 from __future__ import annotations
@@ -147,6 +149,54 @@ def recount_pb(path: Path, completion: Completion) -> int:
     return 0
 
 
+def audit_verify(
+    log_path: Path, ballots_path: Path | None, meeting_path: Path | None, head: str | None
+) -> int:
+    """`covote audit verify`: the chain is intact, ends at `head` (the report prints it), and
+    replaying it gives exactly the ballot file. Prints what it checked; exit 1 if anything
+    failed."""
+    from app import audit
+
+    try:
+        text = log_path.read_text(encoding="utf-8")
+        ballots_text = ballots_path.read_text(encoding="utf-8-sig") if ballots_path else None
+        meeting_text = meeting_path.read_text(encoding="utf-8-sig") if meeting_path else None
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"covote audit verify: {e}", file=sys.stderr)
+        return 2
+    checked = audit.verify(text, filename=log_path.name)
+    problems = list(checked.problems)
+    if head is not None and checked.head != head.strip().lower():
+        problems.append(
+            f"{log_path.name}: the last link's hash is {checked.head}, not {head.strip()} "
+            "(links were cut off the end, or this is another meeting's log)"
+        )
+    print(f"{log_path.name}: {len(checked.links)} links, last hash {checked.head}")
+    if ballots_text is not None and meeting_text is not None and ballots_path and meeting_path:
+        try:
+            meeting = records.parse_meeting(meeting_text, filename=meeting_path.name)
+            rows = csvfiles.read_ballot_csv(ballots_text, meeting, filename=ballots_path.name)
+        except records.RecordError as e:
+            return _report(e)
+        try:
+            replayed = audit.replay(checked.links)
+        except (KeyError, TypeError, ValueError) as e:
+            problems.append(f"{log_path.name}: a link lacks the data its kind needs ({e!r})")
+            replayed = []
+        differences = audit.compare(replayed, rows)
+        problems += [f"{ballots_path.name}: {d}" for d in differences]
+        voters = len({(r.round, r.voter) for r in rows})
+        if not differences:
+            print(f"{ballots_path.name}: the {voters} ballots match the log's replay")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(
+        "FAILED" if problems else "OK: the chain is intact",
+        file=sys.stderr if problems else sys.stdout,
+    )
+    return 1 if problems else 0
+
+
 def _recount_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.pb is not None:
         if args.ballots is not None or args.meeting is not None:
@@ -174,6 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="MES completion for --pb (default add1)",
     )
+    au = sub.add_parser("audit", help="check an exported audit log")
+    au_sub = au.add_subparsers(dest="action", required=True)
+    av = au_sub.add_parser("verify", help="check the hash chain and replay it against ballots")
+    av.add_argument("log", type=Path, help="audit.jsonl exported from Covote")
+    av.add_argument("--ballots", type=Path, help="ballots.csv to compare with the log's replay")
+    av.add_argument("--meeting", type=Path, help="meeting.json (needed with --ballots)")
+    av.add_argument("--head", default=None, help="the last link's hash, as the report prints it")
     kp = sub.add_parser("keypads", help="check a keypad receiver before a meeting")
     kp_sub = kp.add_subparsers(dest="action", required=True)
     for name, text in (
@@ -196,6 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "recount":
         return _recount_command(rc, args)
+    if args.command == "audit":
+        if (args.ballots is None) != (args.meeting is None):
+            av.error("--ballots and --meeting go together (the ballot file is read against it)")
+        return audit_verify(args.log, args.ballots, args.meeting, args.head)
     if args.command == "keypads":
         from hardware import cli as hw
 
