@@ -16,7 +16,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from app import auth, csvfiles, demo, meetings, records, rounds
+from app import auth, csvfiles, demo, meetings, records, rounds, turnout
 from app.deps import Services, ServicesDep, render
 from app.errors import BadInput
 from app.models import Meeting
@@ -150,12 +150,14 @@ def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
     with services.session() as session:
         meeting = meetings.get_meeting(session, meeting_id)
         all_rounds = rounds.rounds_of(session, meeting_id)
+        open_round = next((r for r in all_rounds if r.status == "open"), None)
         return {
             "meeting": meeting,
             "proposals": meetings.proposals_of(session, meeting_id),
             "segments": meetings.segments_of(session, meeting_id),
             "rounds": all_rounds,
-            "open_round": next((r for r in all_rounds if r.status == "open"), None),
+            "open_round": open_round,
+            "turnout": turnout.counts(session, meeting, open_round),
             "voting_started": meetings.voting_started(session, meeting_id),
             "join_url": services.join_url(meeting.code),
         }
@@ -224,6 +226,7 @@ async def round_results(
                 "meeting": meeting,
                 "round": rnd,
                 "results": rounds.results_view(session, meeting, rnd),
+                "turnout": rnd.turnout or turnout.counts(session, meeting, rnd),
             }
 
     return page(request, "console/round.html", await asyncio.to_thread(read))
@@ -274,12 +277,30 @@ def _budget_fields(
     return budget, target
 
 
+def _voting_fields(form: FormData) -> records.VotingFile | EllipsisType:
+    """Admission, channel policy and per-channel turnout from the set-up form (`...` from a
+    form without them: unchanged)."""
+    if "admission" not in form:
+        return ...
+    try:
+        return records.VotingFile(
+            admission=str(form.get("admission")),
+            channel_policy=str(form.get("channel_policy") or "one_channel"),
+            show_channels=checked(form, "show_channels"),
+        )
+    except ValidationError:
+        raise BadInput(
+            "Admission must be open or tickets, and the channel policy one_channel or latest."
+        ) from None
+
+
 @router.post("/console/{meeting_id}/settings")
 async def save_settings(request: Request, meeting_id: int, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     ratio = _int_field(form, "ratio", "R")
     group_min = _int_field(form, "group_min", "m")
     budget, savings_target = _budget_fields(form)
+    voting = _voting_fields(form)
 
     def change(session: Session, meeting: Meeting) -> str:
         meetings.update_settings(
@@ -291,6 +312,7 @@ async def save_settings(request: Request, meeting_id: int, services: ServicesDep
             results_hidden=checked(form, "results_hidden"),
             budget=budget,
             savings_target=savings_target,
+            voting=voting,
         )
         return "Settings saved."
 

@@ -16,6 +16,16 @@
         ? fmt(strings.turnout, state.turnout)
         : (r ? fmt(strings.turnout, state.turnout) : strings.waiting);
       connected.textContent = fmt(strings.connected, { n: state.turnout.connected || 0 });
+      // Per-channel counts: only the numbers change; the labels are the page's own.
+      var byChannel = state.turnout.by_channel || {};
+      Array.prototype.forEach.call(document.querySelectorAll("#channels [data-channel]"), function (el) {
+        var n = byChannel[el.getAttribute("data-channel")];
+        el.querySelector("strong").textContent = String(n || 0);
+      });
+      var registered = document.getElementById("registered");
+      if (registered && state.turnout.registered != null) {
+        registered.textContent = fmt(strings.registered, { n: state.turnout.registered });
+      }
     },
     onStatus: function (status) {
       if (status !== "open") connected.textContent = strings.offline;

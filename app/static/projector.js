@@ -211,6 +211,14 @@
   function turnoutText(s) {
     var t = s.turnout || {};
     if (!s.round) return tr('joined', { present: t.present || 0 });
+    // With the results, and if the facilitator chose it: how the ballots came in.
+    if (s.results && s.show_channels && t.by_channel) {
+      var c = t.by_channel;
+      return tr('turnout_channels', {
+        voted: t.voted || 0, present: t.present || 0,
+        phone: c.phone || 0, remote: c.remote || 0, keypad: c.keypad || 0, paper: c.paper || 0
+      });
+    }
     return tr('turnout', { voted: t.voted || 0, present: t.present || 0 });
   }
 
