@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -170,7 +171,19 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
             select(Round).where(col(Round.id).in_(round_ids)).with_for_update(read=True)
         )
     }
-    voters = {v.id: v for v in session.exec(select(Voter).where(col(Voter.id).in_(voter_ids)))}
+    # Plain rows, not ORM objects: this runs for every batch at peak load.
+    voters = {
+        row.id: row
+        for row in session.execute(
+            sa.select(
+                col(Voter.id),
+                col(Voter.meeting_id),
+                col(Voter.pseudonym),
+                col(Voter.channel),
+                col(Voter.disabled),
+            ).where(col(Voter.id).in_(voter_ids))
+        )
+    }
     keypad_bound = set(
         session.exec(
             select(Keypad.voter_id).where(
@@ -186,10 +199,10 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
             )
         )
     }
-    stored = {
-        (b.round_id, b.voter_id): b
-        for b in session.exec(
-            select(Ballot).where(
+    stored: dict[tuple[int, int], tuple[str, str]] = {
+        (rid, vid): (uid, channel)
+        for rid, vid, uid, channel in session.execute(
+            select(Ballot.round_id, Ballot.voter_id, Ballot.ballot_uid, Ballot.channel).where(
                 col(Ballot.round_id).in_(round_ids), col(Ballot.voter_id).in_(voter_ids)
             )
         )
@@ -222,12 +235,12 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
             policies.get(req.meeting_id, "one_channel"),
             channel,
             keypad_bound=req.voter_id in keypad_bound,
-            previous=previous.channel if previous is not None else None,
+            previous=previous[1] if previous is not None else None,
         )
         if refusal is not None:
             out.append(refusal)
             continue
-        resend = previous is not None and previous.ballot_uid == req.ballot_uid
+        resend = previous is not None and previous[0] == req.ballot_uid
         marks = {k: str(v) for k, v in req.marks.items()}
         link = {"round": rnd.number, "voter": voter.pseudonym, "channel": channel, "marks": marks}
         out.append(
@@ -238,13 +251,7 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
             )
         )
         # A second ballot from the same voter later in this batch sees this one as stored.
-        stored[(req.round_id, req.voter_id)] = Ballot(
-            round_id=req.round_id,
-            voter_id=req.voter_id,
-            ballot_uid=req.ballot_uid,
-            channel=channel,
-            marks=marks,
-        )
+        stored[(req.round_id, req.voter_id)] = (req.ballot_uid, channel)
     return out
 
 

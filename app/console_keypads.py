@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app import auth, keypads, meetings
+from app import audit, auth, keypads, meetings
 from app.console import act, checked, facilitator_form, page, upload_text
 from app.deps import Services, ServicesDep
 from app.errors import BadInput
@@ -168,6 +168,8 @@ async def auto_enrol(request: Request, meeting_id: int, services: ServicesDep) -
     def change(session: Session, meeting: Meeting) -> str:
         meeting.keypad_auto_enrol = on
         session.add(meeting)
+        assert meeting.id is not None
+        audit.record(session, meeting.id, "keypad.auto_enrol", {"on": on})
         return "Unknown keypads now enrol themselves." if on else "Auto-enrol is off."
 
     return await act(request, services, meeting_id, change, "/keypads")
