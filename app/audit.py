@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from app.csvfiles import BallotRow
@@ -55,7 +55,17 @@ def canonical(value: Any) -> str:
 
 
 def link_hash(seq: int, at: str | None, kind: str, data: Mapping[str, Any], prev: str) -> str:
-    body = canonical({"seq": seq, "at": at, "kind": kind, "data": data, "prev": prev})
+    return _digest(seq, at, kind, canonical(data), prev)
+
+
+def _digest(seq: int, at: str | None, kind: str, data_text: str, prev: str) -> str:
+    """sha256 of canonical({"seq", "at", "kind", "data", "prev"}) from the data's canonical
+    text, spelled out in canonical key order (at, data, kind, prev, seq) so the writer
+    serialises each link's data once."""
+    body = (
+        f'{{"at":{canonical(at)},"data":{data_text},"kind":{canonical(kind)},'
+        f'"prev":{canonical(prev)},"seq":{seq}}}'
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -93,26 +103,34 @@ def append(
     for kind, data in links:
         seq += 1
         at = None if kind in UNTIMED else at_now
-        payload = json.loads(canonical(data))  # what is stored is exactly what was hashed
-        digest = link_hash(seq, at, kind, payload, prev)
+        text = canonical(data)  # stored as hashed: the export writes this text as it is
+        digest = _digest(seq, at, kind, text, prev)
         rows.append(
             {
                 "meeting_id": meeting_id,
                 "seq": seq,
                 "at": at,
                 "kind": kind,
-                "data": payload,
+                "data": text,
                 "prev": prev,
                 "hash": digest,
             }
         )
         prev = digest
-    # Core statements, not ORM objects: the ballot writer appends a link per ballot at peak
-    # load, and one executemany costs a fraction of a unit-of-work flush.
-    session.execute(insert(AuditEvent), rows)
-    session.execute(
-        update(AuditHead).where(col(AuditHead.meeting_id) == meeting_id).values(seq=seq, hash=prev)
-    )
+    connection = session.connection()
+    connection.execute(_INSERT, rows)
+    connection.execute(_UPDATE_HEAD, {"m": meeting_id, "seq": seq, "hash": prev})
+
+
+# Core statements built once (the ballot writer appends a link per ballot at peak load).
+_EVENTS: Table = AuditEvent.__table__  # type: ignore[attr-defined]
+_HEADS: Table = AuditHead.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_EVENTS)
+_UPDATE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.meeting_id == bindparam("m"))
+    .values(seq=bindparam("seq"), hash=bindparam("hash"))
+)
 
 
 def head_of(session: Session, meeting_id: int) -> tuple[int, str]:
@@ -125,17 +143,8 @@ def export_lines(session: Session, meeting_id: int) -> str:
     """The meeting's log as JSON Lines, oldest first."""
     q = select(AuditEvent).where(AuditEvent.meeting_id == meeting_id).order_by(col(AuditEvent.seq))
     return "".join(
-        canonical(
-            {
-                "seq": e.seq,
-                "at": e.at,
-                "kind": e.kind,
-                "data": e.data,
-                "prev": e.prev,
-                "hash": e.hash,
-            }
-        )
-        + "\n"
+        f'{{"at":{canonical(e.at)},"data":{e.data},"hash":{canonical(e.hash)},'
+        f'"kind":{canonical(e.kind)},"prev":{canonical(e.prev)},"seq":{e.seq}}}\n'
         for e in session.exec(q)
     )
 

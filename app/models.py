@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -198,11 +198,13 @@ class AuditEvent(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("meeting_id", "seq"),)
     id: int | None = Field(default=None, primary_key=True)
-    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    # No index of its own: the (meeting_id, seq) unique index serves lookups by meeting.
+    meeting_id: int = Field(foreign_key="meeting.id")
     seq: int
     at: str | None = Field(default=None, max_length=40)
     kind: str = Field(max_length=40)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The data's canonical JSON text (audit.canonical), stored as it was hashed.
+    data: str = Field(sa_column=Column(Text, nullable=False))
     prev: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
