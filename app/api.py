@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app import auth, protocol
 from app.ballots import CastRequest
-from app.deps import ServicesDep, attendee, join_attendee
-from app.errors import BadInput, NotJoined
+from app.deps import ServicesDep, attendee, join_attendee, not_joined
+from app.errors import BadInput
 from app.voters import declare_segments, you_view
 
 router = APIRouter(prefix="/api")
@@ -77,7 +77,7 @@ async def set_segments(
         with services.session() as session:
             meeting, voter = attendee(request, session, code)
             if voter is None:
-                raise NotJoined("Join the meeting first.")
+                raise not_joined(request, session, meeting, "Join the meeting first.")
             declare_segments(session, meeting, voter, body.segments)
             return voter.segments
 
@@ -100,7 +100,12 @@ async def cast_ballot(
         with services.session() as session:
             meeting, voter = attendee(request, session, code)
             if voter is None or voter.id is None or meeting.id is None:
-                raise NotJoined("Open the meeting's join link on this device before voting.")
+                raise not_joined(
+                    request,
+                    session,
+                    meeting,
+                    "Open the meeting's join link on this device before voting.",
+                )
             return meeting.id, voter.id
 
     meeting_id, voter_id = await asyncio.to_thread(who)

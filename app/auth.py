@@ -4,12 +4,16 @@ Both live in one signed session cookie (Starlette SessionMiddleware, itsdangerou
 - `facilitator: true` after opening the facilitator link (`/facilitator?key=...`); the key is
   compared in constant time and never stored in the cookie;
 - `voters: {meeting id: voter id}`: the browser's voter in each meeting it joined;
+- `device`: a random token naming this browser, made when it first redeems a voter ticket; a
+  ticket voter votes only from the browser whose token's SHA-256 (`device_key`) it holds, and
+  moving it to another browser takes the facilitator's approval (app/tickets.py);
 - `csrf`: a random token every form and JSON change must carry (`csrf` field or the
   `X-Covote-CSRF` header); cross-site pages cannot read it, so they cannot forge a change.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from typing import Any
@@ -76,3 +80,18 @@ def remember_voter(conn: HTTPConnection, meeting_id: int, vid: int) -> None:
     voters = dict(session.get("voters") or {})
     voters[str(meeting_id)] = vid
     session["voters"] = voters
+
+
+def device_token(conn: HTTPConnection) -> str:
+    """This browser's device token, made on first use (only for ticket redemption)."""
+    session = session_of(conn)
+    token = session.get("device")
+    if not isinstance(token, str):
+        token = session["device"] = secrets.token_urlsafe(24)
+    return token
+
+
+def device_key(conn: HTTPConnection) -> str | None:
+    """SHA-256 of this browser's device token (what the database keeps), or None if it has none."""
+    token = session_of(conn).get("device")
+    return hashlib.sha256(token.encode()).hexdigest() if isinstance(token, str) else None

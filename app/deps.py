@@ -15,10 +15,11 @@ from sqlmodel import Session
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 
-from app import auth, i18n, rounds
+from app import auth, i18n, rounds, tickets
 from app.ballots import BallotWriter, CastRequest, Receipt
 from app.config import Settings
 from app.db import read_transaction, transaction
+from app.errors import NotJoined
 from app.hub import Hub
 from app.meetings import get_meeting, meeting_by_code
 from app.models import Meeting, Voter
@@ -106,17 +107,34 @@ def render(
 
 
 def attendee(conn: HTTPConnection, session: Session, code: str) -> tuple[Meeting, Voter | None]:
-    """The meeting a code names and this browser's voter in it, if it has joined."""
+    """The meeting a code names and this browser's voter in it, if it has joined (in a tickets
+    meeting: if the voter's ticket is on this device, see tickets.device_may_vote)."""
     meeting = meeting_by_code(session, code)
     assert meeting.id is not None
-    return meeting, find_voter(session, meeting, auth.voter_id(conn, meeting.id))
+    voter = find_voter(session, meeting, auth.voter_id(conn, meeting.id))
+    if voter is not None and not tickets.device_may_vote(meeting, voter, auth.device_key(conn)):
+        voter = None
+    return meeting, voter
+
+
+def not_joined(conn: HTTPConnection, session: Session, meeting: Meeting, default: str) -> NotJoined:
+    """Why this browser has no voter in the meeting, as the error to raise (`default` in an open
+    meeting; in a tickets meeting: no ticket redeemed here, or the ticket moved elsewhere)."""
+    assert meeting.id is not None
+    if not tickets.uses_tickets(meeting):
+        return NotJoined(default)
+    named = find_voter(session, meeting, auth.voter_id(conn, meeting.id))
+    return tickets.refusal(meeting, named, default)
 
 
 def join_attendee(conn: HTTPConnection, session: Session, code: str) -> tuple[Meeting, Voter, bool]:
-    """Like `attendee`, joining this browser as a new voter if needed; True if it was new."""
+    """Like `attendee`, joining this browser as a new voter if needed; True if it was new.
+    In a tickets meeting a browser joins only by redeeming a ticket: NotJoined otherwise."""
     meeting, voter = attendee(conn, session, code)
     if voter is not None:
         return meeting, voter, False
+    if tickets.uses_tickets(meeting):
+        raise not_joined(conn, session, meeting, tickets.NO_TICKET)
     voter = join(session, meeting, channel_of(conn.client.host if conn.client else None))
     assert voter.id is not None and meeting.id is not None
     auth.remember_voter(conn, meeting.id, voter.id)

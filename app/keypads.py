@@ -2,7 +2,8 @@
 
 Contract: functions take the caller's session and never commit. A keypad is unknown until it is
 registered (CSV import, roll call, auto-enrol); each registered keypad is one voter whose
-ballots have channel `keypad`. A lost keypad is swapped (the voter keeps their ballot and
+ballots have channel `keypad`: a new one (`register`) or a ticket holder's, checked in at the
+door (`bind`, app/tickets.py). A lost keypad is swapped (the voter keeps their ballot and
 segments, the old radio id stops counting) or revoked (it stops counting). Keypad ballots are
 not secret: radio presses can be sniffed and spoofed (see README, "Keypads").
 """
@@ -63,22 +64,40 @@ def _find(session: Session, meeting_id: int, keypad: str) -> Keypad | None:
     return session.exec(q).first()
 
 
+def _free(session: Session, meeting_id: int, keypad: str, label: str) -> tuple[str, str]:
+    """The cleaned id and label, once neither is in use in the meeting."""
+    keypad, label = _clean(keypad, "The keypad id"), _clean(label, "The label")
+    if _find(session, meeting_id, keypad) is not None:
+        raise Conflict(f"Keypad {keypad} is already registered in this meeting.")
+    taken = select(Keypad).where(
+        Keypad.meeting_id == meeting_id, Keypad.label == label, col(Keypad.revoked).is_(False)
+    )
+    if session.exec(taken).first() is not None:
+        raise Conflict(f"Label {label} is already on another keypad; swap it instead.")
+    return keypad, label
+
+
 def register(
     session: Session, meeting: Meeting, keypad: str, label: str, segments: list[str]
 ) -> Keypad:
     """Bind a radio id to a new voter. Refuses an id or label already in use in the meeting."""
     assert meeting.id is not None
-    keypad, label = _clean(keypad, "The keypad id"), _clean(label, "The label")
-    if _find(session, meeting.id, keypad) is not None:
-        raise Conflict(f"Keypad {keypad} is already registered in this meeting.")
-    taken = select(Keypad).where(
-        Keypad.meeting_id == meeting.id, Keypad.label == label, col(Keypad.revoked).is_(False)
-    )
-    if session.exec(taken).first() is not None:
-        raise Conflict(f"Label {label} is already on another keypad; swap it instead.")
+    keypad, label = _free(session, meeting.id, keypad, label)
     voter = join(session, meeting, channel="keypad")
     declare_segments(session, meeting, voter, segments)
-    assert voter.id is not None
+    return bind(session, meeting, keypad, label, voter)
+
+
+def bind(session: Session, meeting: Meeting, keypad: str, label: str, voter: Voter) -> Keypad:
+    """Give an existing voter of the meeting a keypad (a ticket holder checked in at the door).
+
+    Refuses an id or label already in use in the meeting, and a voter who already holds a
+    keypad (swap that one instead)."""
+    assert meeting.id is not None and voter.id is not None and voter.meeting_id == meeting.id
+    keypad, label = _free(session, meeting.id, keypad, label)
+    held = select(Keypad.label).where(Keypad.voter_id == voter.id, col(Keypad.revoked).is_(False))
+    if (other := session.exec(held).first()) is not None:
+        raise Conflict(f"This voter already holds keypad {other}; swap that one instead.")
     row = Keypad(meeting_id=meeting.id, keypad=keypad, label=label, voter_id=voter.id)
     session.add(row)
     session.flush()

@@ -18,7 +18,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import api, console, console_exports, console_keypads, netinfo, pages, ws
+from app import (
+    api,
+    console,
+    console_exports,
+    console_keypads,
+    console_paper,
+    console_tickets,
+    netinfo,
+    pages,
+    ws,
+)
 from app.ballots import BallotWriter
 from app.broadcast import open_broadcast
 from app.config import Settings
@@ -96,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(console.router)
     app.include_router(console_keypads.router)
+    app.include_router(console_paper.router)
+    app.include_router(console_tickets.router)
     app.include_router(console_exports.router)
     app.add_exception_handler(CovoteError, _render_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

@@ -145,7 +145,7 @@ def _proposal_row(meeting_id: int, p: ProposalFile, position: int) -> Proposal:
 
 def _whole(x: float) -> int | float:
     """300000.0 -> 300000: amounts come back from a float column; the file shows them as typed."""
-    return int(x) if x.is_integer() else x
+    return int(x) if float(x).is_integer() else x
 
 
 def budget_of(meeting: Meeting) -> BudgetFile | None:

@@ -29,7 +29,7 @@ def lan_base_url(port: int) -> str:
 
 
 def channel_of(client_host: str | None) -> str:
-    """"phone" for a device on the room's network (any non-global address: the venue Wi-Fi,
+    """ "phone" for a device on the room's network (any non-global address: the venue Wi-Fi,
     the laptop's hotspot, loopback), "remote" for one reaching the server over the internet.
 
     Behind a reverse proxy the server sees the proxy's address unless uvicorn trusts it

@@ -1,7 +1,9 @@
 """Attendee and projector pages (server-rendered; they work before any JavaScript runs).
 
 - `/`            type the short code shown on the screen
-- `/m/{code}`    the phone page: joins this browser as a voter, segments, the ballot form
+- `/m/{code}`    the phone page: joins this browser as a voter, segments, the ballot form (in a
+                 tickets meeting: asks for the code on the voter's ticket instead of joining)
+- `/t/{code}`    a voter ticket (its QR code opens this): use it on this device (app/tickets.py)
 - `/p/{code}`    the projector: join QR and code, turnout, results when revealed
 The forms here post back to these pages; the phone's JavaScript saves over the WebSocket
 instead and falls back to /api when the socket is down.
@@ -19,13 +21,14 @@ import qrcode.image.svg
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from app import auth
+from app import auth, tickets
 from app.ballots import CastRequest
-from app.deps import Services, ServicesDep, attendee, join_attendee, render
-from app.errors import BadInput, NotFound, NotJoined
+from app.deps import Services, ServicesDep, attendee, join_attendee, not_joined, render
+from app.errors import BadInput, Conflict, CovoteError, NotFound
 from app.i18n import N_
 from app.meetings import meeting_by_code, normalise_code
 from app.models import Voter
+from app.netinfo import channel_of
 from app.tally import Mark
 from app.voters import declare_segments, you_view
 
@@ -44,19 +47,24 @@ async def join_by_code(request: Request, services: ServicesDep, code: str = "") 
         error = N_("Type the code on the screen.")
         return render(request, "join.html", {"code": "", "error": error})
 
-    def exists() -> bool:
+    def exists() -> str | None:
+        """Where the code leads: its meeting, or the ticket someone typed here instead."""
         with services.session() as session:
             try:
-                meeting_by_code(session, code)
+                return f"/m/{meeting_by_code(session, code).code}"
             except NotFound:
-                return False
-            return True
+                pass
+            try:
+                return f"/t/{tickets.by_code(session, code).code}"
+            except CovoteError:
+                return None
 
-    if not await asyncio.to_thread(exists):
+    target = await asyncio.to_thread(exists)
+    if target is None:
         error = N_("No meeting has the code %(code)s. Check the code on the screen.")
         context = {"code": code, "error": error, "error_args": {"code": code}}
         return render(request, "join.html", context, status_code=404)
-    return RedirectResponse(f"/m/{code}", status_code=303)
+    return RedirectResponse(target, status_code=303)
 
 
 def _phone_context(
@@ -64,10 +72,14 @@ def _phone_context(
 ) -> dict[str, Any]:
     with services.session() as session:
         voter: Voter | None
-        if join_if_new:
+        meeting, voter = attendee(request, session, code)
+        joined = False
+        if join_if_new and voter is None:
+            if tickets.uses_tickets(meeting):
+                # No voter without a ticket: the page asks for its code instead.
+                why = not_joined(request, session, meeting, tickets.NO_TICKET).msgid
+                return {"ticket_entry": _entry_context(meeting.code, meeting.title, why)}
             meeting, voter, joined = join_attendee(request, session, code)
-        else:
-            (meeting, voter), joined = attendee(request, session, code), False
         assert meeting.id is not None
         you = you_view(session, meeting.id, voter)
     state = services.room_state(meeting.id)
@@ -82,12 +94,15 @@ def _phone_context(
         "marks": marks,
         "saved": bool(marks),
         "new_ballot_id": uuid.uuid4().hex,
+        "revoked": voter is not None and bool(voter.disabled),  # its ticket was revoked
     }
 
 
 @router.get("/m/{code}")
 async def phone(request: Request, code: str, services: ServicesDep) -> Response:
     ctx = await asyncio.to_thread(_phone_context, request, services, code, join_if_new=True)
+    if "ticket_entry" in ctx:
+        return render(request, "ticket.html", ctx["ticket_entry"])
     return render(request, "phone.html", ctx)
 
 
@@ -108,7 +123,9 @@ async def phone_segments(request: Request, code: str, services: ServicesDep) -> 
         with services.session() as session:
             meeting, voter = attendee(request, session, code)
             if voter is None:
-                raise NotJoined(N_("Open the meeting's join link again to join."))
+                raise not_joined(
+                    request, session, meeting, N_("Open the meeting's join link again to join.")
+                )
             declare_segments(session, meeting, voter, keys)
             return meeting.code
 
@@ -138,7 +155,9 @@ async def phone_ballot(request: Request, code: str, services: ServicesDep) -> Re
         with services.session() as session:
             meeting, voter = attendee(request, session, code)
             if voter is None or voter.id is None or meeting.id is None:
-                raise NotJoined(N_("Open the meeting's join link again to join."))
+                raise not_joined(
+                    request, session, meeting, N_("Open the meeting's join link again to join.")
+                )
             return meeting.id, voter.id, meeting.code
 
     meeting_id, voter_id, mcode = await asyncio.to_thread(who)
@@ -178,3 +197,108 @@ async def join_qr(code: str, services: ServicesDep) -> Response:
 
     svg = await asyncio.to_thread(make)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=300"})
+
+
+# --- voter tickets (admission "tickets", app/tickets.py) ----------------------------------------
+
+# The waiting page reloads itself this often (seconds) until the facilitator decides.
+WAITING_REFRESH_S = 5
+
+
+def _entry_context(
+    meeting_code: str = "", meeting_title: str = "", notice: str | None = None
+) -> dict[str, Any]:
+    """ticket.html asking for a ticket's code (on a tickets meeting's phone page, or again
+    after a wrong code)."""
+    return {
+        "state": "enter",
+        "meeting_code": meeting_code,
+        "meeting_title": meeting_title,
+        "notice": notice,
+        "typed": "",
+    }
+
+
+async def _redeem(request: Request, services: Services, text: str) -> Response:
+    """Use the ticket on this browser: to the phone page, or to the waiting page."""
+    device = auth.device_token(request)
+    device_key = auth.device_key(request)
+    assert device and device_key is not None
+    channel = channel_of(request.client.host if request.client else None)
+
+    def write() -> tickets.Redeemed:
+        with services.session() as session:
+            return tickets.redeem(session, text, device_key, channel)
+
+    done = await asyncio.to_thread(write)
+    if done.new_voter:
+        services.changed(done.meeting_id)
+    if done.voter_id is None:
+        auth.session_of(request)["asked"] = tickets.normalise(text)
+        return RedirectResponse(f"/t/{tickets.normalise(text)}", status_code=303)
+    auth.remember_voter(request, done.meeting_id, done.voter_id)
+    return RedirectResponse(f"/m/{done.meeting_code}", status_code=303)
+
+
+def _ticket_error(request: Request, error: CovoteError, context: dict[str, Any]) -> Response:
+    """A wrong, unknown or revoked ticket: say why, and ask for the code again."""
+    ctx = {**context, "error": error.msgid, "error_args": error.params}
+    return render(request, "ticket.html", ctx, status_code=error.status_code)
+
+
+@router.post("/t")
+async def ticket_typed(request: Request, services: ServicesDep) -> Response:
+    """The typed code of a ticket (phone page of a tickets meeting, or the join page)."""
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    typed = str(form.get("code", ""))[:64]
+    context = {
+        **_entry_context(str(form.get("meeting", ""))[:12], str(form.get("title", ""))[:200]),
+        "typed": typed,
+    }
+    try:
+        return await _redeem(request, services, typed)
+    except (BadInput, NotFound, Conflict) as e:
+        return _ticket_error(request, e, context)
+
+
+@router.get("/t/{code}")
+async def ticket(request: Request, code: str, services: ServicesDep) -> Response:
+    """What a ticket's QR code opens: use it here, wait for approval, or on to the phone page."""
+    device_key = auth.device_key(request)
+
+    def read() -> tickets.TicketView:
+        with services.read_session() as session:
+            return tickets.look(session, code, device_key)
+
+    try:
+        view = await asyncio.to_thread(read)
+    except (BadInput, NotFound, Conflict) as e:
+        return _ticket_error(request, e, {**_entry_context(), "typed": code[:24]})
+    session = auth.session_of(request)
+    if view.state == "mine" and view.voter_id is not None:
+        session.pop("asked", None)
+        auth.remember_voter(request, view.meeting_id, view.voter_id)
+        return RedirectResponse(f"/m/{view.meeting_code}", status_code=303)
+    # This browser asked for the ticket and it is still elsewhere: the request was refused.
+    refused = view.state == "elsewhere" and session.get("asked") == tickets.normalise(code)
+    context = {
+        "state": view.state,
+        "ticket": view,
+        "meeting_code": view.meeting_code,
+        "meeting_title": view.meeting_title,
+        "refused": refused,
+        "refresh_s": WAITING_REFRESH_S,
+    }
+    return render(request, "ticket.html", context)
+
+
+@router.post("/t/{code}")
+async def ticket_use(request: Request, code: str, services: ServicesDep) -> Response:
+    """Use the ticket on this browser (the button on GET /t/{code})."""
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    try:
+        return await _redeem(request, services, code)
+    except (BadInput, NotFound, Conflict) as e:
+        return _ticket_error(request, e, {**_entry_context(), "typed": code[:24]})

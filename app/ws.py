@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 from base64 import b64decode
+from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -21,9 +22,9 @@ import itsdangerous
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from app import protocol
+from app import auth, protocol, tickets
 from app.ballots import CastRequest
-from app.deps import Services, attendee
+from app.deps import Services, attendee, not_joined
 from app.errors import CovoteError, NotFound, NotJoined
 from app.hub import Mailbox, TooSlow
 from app.models import Voter
@@ -77,7 +78,7 @@ class SocketRoute:
 async def meeting_socket(websocket: WebSocket, code: str) -> None:
     services: Services = websocket.app.state.services
     try:
-        meeting_id, voter = await asyncio.to_thread(_lookup, services, websocket, code)
+        meeting_id, voter, refused = await asyncio.to_thread(_lookup, services, websocket, code)
     except NotFound as e:
         # Accept first: a browser cannot see why a refused handshake failed, but it sees 4404.
         await websocket.accept()
@@ -85,7 +86,8 @@ async def meeting_socket(websocket: WebSocket, code: str) -> None:
         return
     await websocket.accept()
     box = await services.hub.join(meeting_id, voter.id if voter else None)
-    reader = asyncio.create_task(_reader(websocket, services, box, meeting_id, voter))
+    caster = _Caster(meeting_id, voter, refused, auth.device_key(websocket))
+    reader = asyncio.create_task(_reader(websocket, services, box, caster))
     writer = asyncio.create_task(_writer(websocket, box, services.settings.ws_send_timeout_s))
     close: Close = None
     try:
@@ -106,11 +108,28 @@ async def meeting_socket(websocket: WebSocket, code: str) -> None:
             await websocket.close(code=close[0], reason=close[1])
 
 
-def _lookup(services: Services, websocket: WebSocket, code: str) -> tuple[int, Voter | None]:
+def _lookup(
+    services: Services, websocket: WebSocket, code: str
+) -> tuple[int, Voter | None, NotJoined | None]:
+    """The meeting, this connection's voter, and what its ballots get if it has none."""
     with services.read_session() as session:
         meeting, voter = attendee(websocket, session, code)
         assert meeting.id is not None
-        return meeting.id, voter
+        default = "Open the meeting's join link on this phone before voting."
+        refused = None if voter is not None else not_joined(websocket, session, meeting, default)
+        return meeting.id, voter, refused
+
+
+@dataclass(frozen=True, slots=True)
+class _Caster:
+    """Who casts on a connection. A ticket voter (`device_key` set on the voter) is checked
+    again at every ballot: the facilitator may move its ticket to another device while this
+    connection is open."""
+
+    meeting_id: int
+    voter: Voter | None
+    refused: NotJoined | None  # what a ballot gets without a voter
+    device_key: str | None
 
 
 Close = tuple[int, str] | None
@@ -128,9 +147,7 @@ async def _writer(websocket: WebSocket, box: Mailbox, timeout_s: float) -> Close
         return None
 
 
-async def _reader(
-    websocket: WebSocket, services: Services, box: Mailbox, meeting_id: int, voter: Voter | None
-) -> Close:
+async def _reader(websocket: WebSocket, services: Services, box: Mailbox, caster: _Caster) -> Close:
     limit = services.settings.ws_max_message_bytes
     try:
         while True:
@@ -148,9 +165,11 @@ async def _reader(
                 if isinstance(msg, protocol.Ping):
                     box.push(protocol.PONG)
                 elif isinstance(msg, protocol.Hello):
-                    box.push(await asyncio.to_thread(_you, services, meeting_id, voter))
+                    box.push(
+                        await asyncio.to_thread(_you, services, caster.meeting_id, caster.voter)
+                    )
                 else:
-                    box.push(await _cast(services, meeting_id, voter, msg))
+                    box.push(await _cast(services, caster, msg))
             except CovoteError as e:
                 box.push(protocol.error(e.code, e.message, getattr(msg, "ballot_id", None)))
     except TooSlow:
@@ -159,13 +178,14 @@ async def _reader(
         return None
 
 
-async def _cast(
-    services: Services, meeting_id: int, voter: Voter | None, msg: protocol.Cast
-) -> str:
+async def _cast(services: Services, caster: _Caster, msg: protocol.Cast) -> str:
+    voter = caster.voter
     if voter is None or voter.id is None:
-        raise NotJoined("Open the meeting's join link on this phone before voting.")
+        raise caster.refused or NotJoined("Open the meeting's join link on this phone first.")
+    if voter.device_key is not None:
+        await asyncio.to_thread(_check_device, services, voter.id, caster.device_key)
     req = CastRequest(
-        meeting_id=meeting_id,
+        meeting_id=caster.meeting_id,
         round_id=msg.round,
         voter_id=voter.id,
         ballot_uid=msg.ballot_id,
@@ -173,6 +193,11 @@ async def _cast(
     )
     receipt = await services.cast(req)
     return protocol.ack(receipt.ballot_uid, receipt.round_id)
+
+
+def _check_device(services: Services, voter_id: int, device_key: str | None) -> None:
+    with services.read_session() as session:
+        tickets.check_device(session, voter_id, device_key)
 
 
 def _you(services: Services, meeting_id: int, voter: Voter | None) -> str:

@@ -17,7 +17,12 @@ def test_phones_vote_and_results_stay_hidden_until_revealed(
     assert a.vote({"library": "want", "respite": "want"}).json()["saved"] is True
     assert b.vote({"library": "dont_want"}).status_code == 200
     state = meeting.state()
-    assert state["turnout"] == {"voted": 2, "present": 3}
+    assert state["turnout"] == {
+        "voted": 2,
+        "present": 3,
+        "registered": None,  # an open meeting: anyone with the code may join
+        "by_channel": {"phone": 2, "remote": 0, "keypad": 0, "paper": 0},
+    }
     assert state["results"] is None
     meeting.close_round(1)
     assert meeting.state()["results"] is None
