@@ -110,6 +110,13 @@ async def cast_ballot(
 
     meeting_id, voter_id = await asyncio.to_thread(who)
     receipt = await services.cast(
-        CastRequest(meeting_id, body.round, voter_id, body.ballot_id, dict(body.marks))
+        CastRequest(
+            meeting_id,
+            body.round,
+            voter_id,
+            body.ballot_id,
+            dict(body.marks),
+            device_key=auth.device_key(request),
+        )
     )
     return {"saved": True, "ballot_id": receipt.ballot_uid, "round": receipt.round_id}

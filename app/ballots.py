@@ -66,6 +66,9 @@ class CastRequest:
     ballot_uid: str
     marks: dict[str, Mark]
     channel: str = "phone"
+    # The sending browser's device key (auth.device_key): a ticket voter's browser ballots
+    # count only from the device the ticket is bound to, checked in the ballot's transaction.
+    device_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,14 +172,17 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
     # The rounds (locked: see the module docstring) with their meeting's channel policy.
     rounds: dict[int | None, Round] = {}
     policies: dict[int, str] = {}
-    for rnd, policy in session.execute(
-        select(Round, Meeting.channel_policy)
+    ticketed: set[int] = set()
+    for rnd, policy, admission in session.execute(
+        select(Round, Meeting.channel_policy, Meeting.admission)
         .join(Meeting, col(Meeting.id) == col(Round.meeting_id))
         .where(col(Round.id).in_(round_ids))
         .with_for_update(read=True, of=Round)
     ):
         rounds[rnd.id] = rnd
         policies[rnd.meeting_id] = policy or "one_channel"
+        if admission == "tickets":
+            ticketed.add(rnd.meeting_id)
     # Plain rows, not ORM objects (this runs for every batch at peak load), with whether the
     # voter holds a keypad.
     holds_keypad = (
@@ -193,6 +199,7 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
                 col(Voter.pseudonym),
                 col(Voter.channel),
                 col(Voter.disabled),
+                col(Voter.device_key),
                 holds_keypad,
             ).where(col(Voter.id).in_(voter_ids))
         )
@@ -227,6 +234,12 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
             continue
         channel = req.channel
         if channel in DEVICE_CHANNELS:
+            # A ticket's voter votes from the one browser its ticket is bound to; the
+            # facilitator may have moved it to another since this one connected.
+            bound = voter.device_key is not None or req.meeting_id in ticketed
+            if bound and (req.device_key is None or req.device_key != voter.device_key):
+                out.append(NotJoined(MOVED))
+                continue
             channel = voter.channel if voter.channel in DEVICE_CHANNELS else "phone"
         previous = stored.get((req.round_id, req.voter_id))
         refusal = cross_channel_refusal(
@@ -253,6 +266,7 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
     return out
 
 
+MOVED = N_("This ticket has moved to another device. Ask the facilitator.")
 ALREADY_VOTED = {
     "phone": N_("You have already voted by phone in this round; that ballot stands."),
     "remote": N_("You have already voted online in this round; that ballot stands."),

@@ -23,6 +23,8 @@ from pathlib import Path
 from babel.support import Translations
 from starlette.requests import HTTPConnection
 
+from app.errors import CovoteError
+
 TRANSLATIONS = Path(__file__).parent / "translations"
 DEFAULT_LOCALE = "en"
 # Each language's own name for itself, as a language switch shows it.
@@ -114,3 +116,8 @@ def choose_locale(conn: HTTPConnection) -> str:
         if tag in available():
             return tag
     return DEFAULT_LOCALE
+
+
+def error_message(conn: HTTPConnection, exc: CovoteError) -> str:
+    """An error's message in the language this browser chose (English when not translated)."""
+    return gettext_for(choose_locale(conn))(exc.msgid, **exc.params)

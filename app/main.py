@@ -25,6 +25,7 @@ from app import (
     console_keypads,
     console_paper,
     console_tickets,
+    i18n,
     netinfo,
     pages,
     ws,
@@ -122,7 +123,7 @@ def _wants_json(request: Request) -> bool:
 
 async def _render_error(request: Request, exc: CovoteError) -> Response:
     if _wants_json(request):
-        body = {"error": {"code": exc.code, "message": exc.message}}
+        body = {"error": {"code": exc.code, "message": i18n.error_message(request, exc)}}
         return JSONResponse(body, status_code=exc.status_code)
     context = {"message": exc.message, "msgid": exc.msgid, "params": exc.params, "code": exc.code}
     return render(request, "error.html", context, exc.status_code)

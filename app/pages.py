@@ -162,7 +162,11 @@ async def phone_ballot(request: Request, code: str, services: ServicesDep) -> Re
 
     meeting_id, voter_id, mcode = await asyncio.to_thread(who)
     ballot_uid = str(form.get("ballot_id") or uuid.uuid4().hex)
-    await services.cast(CastRequest(meeting_id, round_id, voter_id, ballot_uid, marks))
+    await services.cast(
+        CastRequest(
+            meeting_id, round_id, voter_id, ballot_uid, marks, device_key=auth.device_key(request)
+        )
+    )
     return RedirectResponse(f"/m/{mcode}?saved=1#ballot", status_code=303)
 
 

@@ -37,7 +37,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app import audit, keypads
+from app import audit, ballots, keypads
 from app.errors import BadInput, Conflict, NotFound, NotJoined
 from app.i18n import N_
 from app.meetings import CODE_ALPHABET
@@ -53,7 +53,7 @@ STATUS_SHOWN = {"issued": "unused", "used": "used", "revoked": "revoked"}
 DEVICE_CHANNELS = ("phone", "remote")
 
 NO_TICKET = N_("This meeting uses tickets: type the code on your ticket to vote.")
-MOVED = N_("This ticket has moved to another device. Ask the facilitator.")
+MOVED = ballots.MOVED
 NOT_VALID = N_(
     "Ticket No. %(n)s is no longer valid: it was revoked or replaced. Ask the facilitator."
 )
@@ -191,19 +191,6 @@ def refusal(meeting: Meeting, named: Voter | None, default: str) -> NotJoined:
     if not uses_tickets(meeting):
         return NotJoined(default)
     return NotJoined(MOVED if named is not None else NO_TICKET)
-
-
-def check_device(session: Session, voter_id: int, device_key: str | None) -> None:
-    """For a connection that outlives a device move: NotJoined once the voter is not this
-    browser's any more."""
-    voter = session.get(Voter, voter_id)
-    if (
-        voter is None
-        or voter.device_key is None
-        or device_key is None
-        or not hmac.compare_digest(voter.device_key, device_key)
-    ):
-        raise NotJoined(MOVED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ import itsdangerous
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from app import auth, protocol, tickets
+from app import auth, i18n, protocol
 from app.ballots import CastRequest
 from app.deps import Services, attendee, not_joined
 from app.errors import CovoteError, NotFound, NotJoined
@@ -122,9 +122,9 @@ def _lookup(
 
 @dataclass(frozen=True, slots=True)
 class _Caster:
-    """Who casts on a connection. A ticket voter (`device_key` set on the voter) is checked
-    again at every ballot: the facilitator may move its ticket to another device while this
-    connection is open."""
+    """Who casts on a connection. Every ballot carries the browser's device key: the ballot
+    path refuses a ticket voter's ballot once the facilitator has moved the ticket to another
+    device, even while this connection stays open."""
 
     meeting_id: int
     voter: Voter | None
@@ -171,7 +171,8 @@ async def _reader(websocket: WebSocket, services: Services, box: Mailbox, caster
                 else:
                     box.push(await _cast(services, caster, msg))
             except CovoteError as e:
-                box.push(protocol.error(e.code, e.message, getattr(msg, "ballot_id", None)))
+                text = i18n.error_message(websocket, e)
+                box.push(protocol.error(e.code, text, getattr(msg, "ballot_id", None)))
     except TooSlow:
         return (4008, "too slow")
     except WebSocketDisconnect:
@@ -182,22 +183,16 @@ async def _cast(services: Services, caster: _Caster, msg: protocol.Cast) -> str:
     voter = caster.voter
     if voter is None or voter.id is None:
         raise caster.refused or NotJoined("Open the meeting's join link on this phone first.")
-    if voter.device_key is not None:
-        await asyncio.to_thread(_check_device, services, voter.id, caster.device_key)
     req = CastRequest(
         meeting_id=caster.meeting_id,
         round_id=msg.round,
         voter_id=voter.id,
         ballot_uid=msg.ballot_id,
         marks=dict(msg.marks),
+        device_key=caster.device_key,
     )
     receipt = await services.cast(req)
     return protocol.ack(receipt.ballot_uid, receipt.round_id)
-
-
-def _check_device(services: Services, voter_id: int, device_key: str | None) -> None:
-    with services.read_session() as session:
-        tickets.check_device(session, voter_id, device_key)
 
 
 def _you(services: Services, meeting_id: int, voter: Voter | None) -> str:

@@ -491,7 +491,11 @@ def test_tickets_meeting_paper_ballots_need_a_valid_unused_ticket(
     phone_marks = {"library": Mark.WANT}
     on_loop(
         services,
-        services.cast(CastRequest(meeting.id, round_id, holder_id, "phone-ballot-1", phone_marks)),
+        services.cast(
+            CastRequest(
+                meeting.id, round_id, holder_id, "phone-ballot-1", phone_marks, device_key="d" * 64
+            )
+        ),
     )
 
     keying = meeting.f.get(f"/console/{meeting.id}/rounds/1/paper/key/1").text
@@ -545,7 +549,12 @@ def test_tickets_meeting_paper_ballots_need_a_valid_unused_ticket(
         taken = tickets.redeem(session, issued[0].code, "e" * 64, "phone")
     assert taken.voter_id == paper_voter.id and taken.voter_id is not None
     again = CastRequest(
-        meeting.id, round_id, taken.voter_id, "phone-ballot-2", {"respite": Mark.WANT}
+        meeting.id,
+        round_id,
+        taken.voter_id,
+        "phone-ballot-2",
+        {"respite": Mark.WANT},
+        device_key="e" * 64,
     )
     with pytest.raises(Conflict, match="already voted on paper in this round; that ballot"):
         on_loop(services, services.cast(again))

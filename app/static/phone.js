@@ -214,8 +214,11 @@
     }, ACK_WITHIN_MS);
   }
 
-  // A server error in the page's language when we know its code, else the server's words.
+  // A server error in the page's language when we know its code, else the server's words
+  // (already in the browser's language). A conflict has several causes (groups fixed after
+  // voting, a ballot already cast on another channel, a keypad holder): the server says which.
   function errorText(errCode, message) {
+    if (errCode === 'conflict' && message) return message;
     return S['err_' + errCode] || message;
   }
 
