@@ -191,6 +191,8 @@ class PaperEntry(SQLModel, table=True):
     marks: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     entered_at: datetime = Field(default_factory=utcnow)
     voter_id: int | None = Field(default=None, foreign_key="voter.id")
+    # Set on both keyings when the sheet's ballot is stored and listed in `paper.counted`.
+    counted_at: datetime | None = None
 
 
 class AuditEvent(SQLModel, table=True):

@@ -27,7 +27,6 @@ sheets, a voter who already voted on another channel…) stay uncounted, listed 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +37,6 @@ from app import audit, ballots, tickets
 from app.errors import BadInput, Conflict, NotFound, RoundClosed
 from app.meetings import segments_of
 from app.models import (
-    AuditEvent,
     Ballot,
     Keypad,
     Meeting,
@@ -300,8 +298,9 @@ def keyed_sheets(session: Session, rnd: Round, keying: int) -> list[int]:
 
 
 def counted_sheets(session: Session, meeting: Meeting, rnd: Round) -> set[int]:
-    """Sheets whose ballot is stored under its sheet's ballot id, or that a `paper.counted`
-    link lists (a counted ballot later replaced under the `latest` policy stays counted)."""
+    """Sheets marked counted (step 3), or whose ballot is stored under the sheet's ballot id
+    (step 2 done, step 3 not yet: a crash in between). A counted ballot later replaced under
+    the `latest` policy stays counted."""
     prefix = uid_prefix(rnd.number)
     uids = session.exec(
         select(Ballot.ballot_uid).where(
@@ -309,20 +308,15 @@ def counted_sheets(session: Session, meeting: Meeting, rnd: Round) -> set[int]:
         )
     )
     out = {int(uid[len(prefix) :]) for uid in uids if uid[len(prefix) :].isdigit()}
-    return out | _listed(session, meeting, rnd)
+    return out | _marked(session, rnd)
 
 
-def _listed(session: Session, meeting: Meeting, rnd: Round) -> set[int]:
-    """The sheets the round's `paper.counted` links list as counted."""
-    out: set[int] = set()
-    q = select(AuditEvent.data).where(
-        AuditEvent.meeting_id == meeting.id, AuditEvent.kind == "paper.counted"
+def _marked(session: Session, rnd: Round) -> set[int]:
+    """The sheets step 3 marked counted."""
+    q = select(PaperEntry.sheet).where(
+        PaperEntry.round_id == rnd.id, col(PaperEntry.counted_at).is_not(None)
     )
-    for text in session.exec(q):
-        data = json.loads(text)  # the link's data as hashed (audit.canonical)
-        if data.get("round") == rnd.number:
-            out.update(int(s) for s in data.get("sheets", []))
-    return out
+    return set(session.exec(q))
 
 
 def key(
@@ -539,7 +533,13 @@ def record_counted(
     counted (those a concurrent Count already listed are left out)."""
     assert meeting.id is not None
     rnd = locked_round(session, meeting, number)
-    sheets = sorted(set(cast) - _listed(session, meeting, rnd))
+    sheets = sorted(set(cast) - _marked(session, rnd))
+    now = utcnow()
+    for entry in session.exec(
+        select(PaperEntry).where(PaperEntry.round_id == rnd.id, col(PaperEntry.sheet).in_(sheets))
+    ):
+        entry.counted_at = now
+        session.add(entry)
     if sheets or refused:
         data = {"round": rnd.number, "sheets": sheets, "refused": sorted(set(refused))}
         audit.record(session, meeting.id, "paper.counted", data)
