@@ -18,9 +18,10 @@ repeat after a crash:
    segments, stored on the sheet's entries, so a retry reuses it.
 2. Each sheet's ballot goes through `services.cast` with the ballot id `paper-r{n}-s{sheet}`:
    pressing Count twice, or a retry, rewrites the same ballot, never a second one.
-3. `record_counted` appends `paper.counted` {round, sheets, refused} to the audit log (sheet
-   numbers only: no ticket numbers, which could be lined up with the ballots' pseudonyms).
-A sheet is counted once its ballot id is stored or a `paper.counted` link lists it; a counted
+3. `record_counted` marks the sheets' entries counted and appends `paper.counted` {round,
+   sheets, refused} to the audit log (sheet numbers only: no ticket numbers, which could be
+   lined up with the ballots' pseudonyms).
+A sheet is counted once its ballot id is stored or its entries are marked counted; a counted
 sheet cannot be keyed again. Refused sheets (blank, no/unknown/revoked ticket, a ticket on two
 sheets, a voter who already voted on another channel…) stay uncounted, listed with the reason.
 """
