@@ -215,10 +215,11 @@
   }
 
   // A server error in the page's language when we know its code, else the server's words
-  // (already in the browser's language). A conflict has several causes (groups fixed after
-  // voting, a ballot already cast on another channel, a keypad holder): the server says which.
+  // (already in the browser's language). A conflict or a refused voter has several causes
+  // (groups fixed after voting, a ballot already cast on another channel, a keypad holder, a
+  // ticket moved to another device or revoked): the server says which.
   function errorText(errCode, message) {
-    if (errCode === 'conflict' && message) return message;
+    if ((errCode === 'conflict' || errCode === 'not_joined') && message) return message;
     return S['err_' + errCode] || message;
   }
 
