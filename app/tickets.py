@@ -211,17 +211,24 @@ class TicketView:
     check: str | None  # for "waiting": this browser's check code
 
 
-def look(session: Session, text: str, device_key: str | None) -> TicketView:
-    """A ticket as a browser sees it; changes nothing. NotFound, BadInput, or Conflict when the
-    ticket is revoked or its meeting no longer uses tickets."""
-    ticket = by_code(session, text)
+def _usable(session: Session, ticket: Ticket) -> tuple[Meeting, Voter | None]:
+    """The ticket's meeting and voter (None: unused); Conflict if the ticket cannot be used."""
     meeting = session.get(Meeting, ticket.meeting_id)
-    assert meeting is not None and meeting.id is not None
+    assert meeting is not None
     voter = _voter_of(session, ticket)
     if ticket.status == "revoked" or (voter is not None and voter.disabled):
         raise Conflict(NOT_VALID, n=ticket.number)
     if not uses_tickets(meeting):
         raise Conflict(OPEN_AGAIN)
+    return meeting, voter
+
+
+def look(session: Session, text: str, device_key: str | None) -> TicketView:
+    """A ticket as a browser sees it; changes nothing. NotFound, BadInput, or Conflict when the
+    ticket is revoked or its meeting no longer uses tickets."""
+    ticket = by_code(session, text)
+    meeting, voter = _usable(session, ticket)
+    assert meeting.id is not None
     mine = device_key is not None
     if voter is None or voter.device_key is None:
         state = "unused"
@@ -259,13 +266,8 @@ def redeem(session: Session, text: str, device_key: str, channel: str) -> Redeem
     same browser again changes nothing; another browser is recorded as waiting for approval.
     """
     ticket = by_code(session, text, lock=True)
-    meeting = session.get(Meeting, ticket.meeting_id)
-    assert meeting is not None and meeting.id is not None
-    voter = _voter_of(session, ticket)
-    if ticket.status == "revoked" or (voter is not None and voter.disabled):
-        raise Conflict(NOT_VALID, n=ticket.number)
-    if not uses_tickets(meeting):
-        raise Conflict(OPEN_AGAIN)
+    meeting, voter = _usable(session, ticket)
+    assert meeting.id is not None
     new = voter is None
     if voter is None:
         voter = join(session, meeting, channel)
