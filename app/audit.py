@@ -87,11 +87,7 @@ def append(
     """Append links in order. Locks the chain's head row until the caller's transaction ends."""
     if not links:
         return
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.hash)
-        .where(AuditHead.meeting_id == meeting_id)
-        .with_for_update()
-    ).first()
+    head = session.execute(_LOCK_HEAD, {"m": meeting_id}).first()
     if head is None:
         session.add(AuditHead(meeting_id=meeting_id, seq=0, hash=GENESIS))
         session.flush()
@@ -126,6 +122,11 @@ def append(
 _EVENTS: Table = AuditEvent.__table__  # type: ignore[attr-defined]
 _HEADS: Table = AuditHead.__table__  # type: ignore[attr-defined]
 _INSERT = insert(_EVENTS)
+_LOCK_HEAD = (
+    select(_HEADS.c.seq, _HEADS.c.hash)
+    .where(_HEADS.c.meeting_id == bindparam("m"))
+    .with_for_update()
+)
 _UPDATE_HEAD = (
     update(_HEADS)
     .where(_HEADS.c.meeting_id == bindparam("m"))

@@ -161,7 +161,7 @@ def test_a_ticket_votes_by_phone_and_a_browser_without_one_never_becomes_a_voter
         ("remote", "respite", "dont_want"),
     }
     listing = tm.f.get(f"/console/{tm.id}/tickets").text
-    assert "1 unused, 2 used" in listing and "<td>remote</td>" in listing
+    assert "1 unused, 2 used" in listing and "<td>online</td>" in listing
 
 
 def test_a_second_device_waits_for_approval_then_takes_the_voter_over(
