@@ -6,8 +6,9 @@ Contract:
   turnout, the hashes of the exported files, the audit chain's head, the time it was made) and
   returns a `Report`; no session, no clock, no I/O. `templates/report.html` and
   `app.report_pdf` render the same `Report`, so the HTML and the PDF say the same thing.
-* Every sentence is made here, in plain words, from the meeting's own numbers (R, m, the
-  counts), through the translator `_` the caller passes (`i18n.Translator`, or `english`).
+* Every sentence is made here or in `app.explain` (the rule in plain words), from the
+  meeting's own numbers (R, m, the counts), through the translator `_` the caller passes
+  (`i18n.Translator`, or `english`).
 * Anonymity: the inputs carry no voter, ticket or device, and affected-group counts arrive
   already suppressed below m (`results_view` sets them to None); a suppressed line says
   "fewer than m present" and nothing else.
@@ -15,15 +16,22 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from fractions import Fraction
 from typing import Any
 
+from app.explain import (
+    Outcome,
+    RuleText,
+    Translate,
+    english,
+    outcome,
+    reason_text,
+    rule_text,
+)
 from app.i18n import N_
-
-Translate = Callable[..., str]
 
 # Display order and names of the channels (turnout.CHANNELS).
 CHANNEL_NAMES = {
@@ -32,17 +40,11 @@ CHANNEL_NAMES = {
     "keypad": N_("Keypad"),
     "paper": N_("Paper"),
 }
-CATEGORIES = ("SUPPORTED", "PROTECTED", "CONTESTED", "REJECTED")
 
 RECOUNT_COMMAND = "covote recount ballots.csv --meeting meeting.json"
 VERIFY_COMMAND = (
     "covote audit verify audit.jsonl --ballots ballots.csv --meeting meeting.json --head %(head)s"
 )
-
-
-def english(message: str, **values: object) -> str:
-    """The untranslated text, with its placeholders filled (what `_` does for English)."""
-    return message % values if values else message
 
 
 # --- inputs ------------------------------------------------------------------------------------
@@ -99,13 +101,6 @@ class RecordInput:
 
 
 # --- the model ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    category: str
-    label: str  # translated category name
-    meaning: str  # what it means for this kind of proposal
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,15 +180,6 @@ class RoundReport:
     voted: bool
     proposals: tuple[ProposalReport, ...]
     money: tuple[Money, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class RuleText:
-    heading: str
-    paragraphs: tuple[str, ...]
-    outcomes: tuple[tuple[Outcome, str], ...]  # (category, when it applies)
-    ranking: str
-    suppression: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,187 +282,6 @@ def _labels(m: int, _: Translate) -> dict[str, str]:
     }
 
 
-def rule_text(ratio: int, m: int, _: Translate) -> RuleText:
-    """The counting rule (voting-rule.md section 2) in plain words, with this meeting's R and m."""
-    r = ratio
-    if r == 1:
-        rejected = _(
-            "A proposal is REJECTED only if at least as many people said DON'T WANT as said "
-            "WANT, more than half of those who voted on it said DON'T WANT, and no affected "
-            "group protects it."
-        )
-        protects = _(
-            "The affected groups of a proposal are the groups of people it affects, named "
-            "before the meeting. An affected group protects a proposal when at least %(m)s of "
-            "its members WANT it, more than half of its members who voted WANT it, and at least "
-            "as many of them WANT it as DON'T WANT it. It objects to a proposal when the same is "
-            "true of DON'T WANT.",
-            m=m,
-        )
-    else:
-        rejected = _(
-            "A proposal is REJECTED only if at least %(r)s times as many people said DON'T "
-            "WANT as said WANT, more than half of those who voted on it said DON'T WANT, and no "
-            "affected group protects it.",
-            r=r,
-        )
-        protects = _(
-            "The affected groups of a proposal are the groups of people it affects, named "
-            "before the meeting. An affected group protects a proposal when at least %(m)s of "
-            "its members WANT it, more than half of its members who voted WANT it, and at least "
-            "%(r)s times as many of them WANT it as DON'T WANT it. It objects to a proposal when "
-            "the same is true of DON'T WANT.",
-            m=m,
-            r=r,
-        )
-    paragraphs = (
-        _(
-            "Everyone who voted in a round marked each proposal WANT, DON'T WANT or NEUTRAL; a "
-            "proposal they left unmarked counts as NEUTRAL. For a Keep proposal WANT means keep "
-            "the service; for a Fund proposal WANT means fund it."
-        ),
-        rejected,
-        protects,
-        _(
-            'Groups marked "never protects" (such as council staff) neither protect nor object. '
-            "This meeting counted with R = %(r)s and m = %(m)s.",
-            r=r,
-            m=m,
-        ),
-    )
-    when = {
-        "SUPPORTED": _("More people WANT it than DON'T WANT it, and no affected group objects."),
-        "PROTECTED": _(
-            "At least as many people DON'T WANT it as WANT it, but it is not rejected: an "
-            "affected group protects it, or a strong minority WANTs it (DON'T WANT is short of "
-            "%(r)s to 1).",
-            r=r,
-        ),
-        "CONTESTED": _(
-            "No decision tonight, refer back: an affected group objects to it, or DON'T WANT "
-            "is at least %(r)s to 1 but not more than half of the voters said DON'T WANT (no "
-            "clear majority).",
-            r=r,
-        ),
-        "REJECTED": _(
-            "More than half of the voters said DON'T WANT, at least %(r)s to 1, and no affected "
-            "group protects it.",
-            r=r,
-        ),
-    }
-    return RuleText(
-        heading=_("How the votes were counted"),
-        paragraphs=paragraphs,
-        outcomes=tuple((_outcome(c, None, _), when[c]) for c in CATEGORIES),
-        ranking=_(
-            "Proposals are ranked by outcome (SUPPORTED first, then PROTECTED, CONTESTED, "
-            "REJECTED), then by WANT minus DON'T WANT, then more WANT, then fewer DON'T WANT, "
-            "then by a tie-break order drawn before the meeting."
-        ),
-        suppression=_(
-            "An affected group with fewer than %(m)s members voting is shown without its "
-            "counts: it cannot protect or object, and small counts could identify people.",
-            m=m,
-        ),
-    )
-
-
-def _outcome(category: str, kind: str | None, _: Translate, reason: str = "") -> Outcome:
-    names = {
-        "SUPPORTED": _("SUPPORTED"),
-        "PROTECTED": _("PROTECTED"),
-        "CONTESTED": _("CONTESTED"),
-        "REJECTED": _("REJECTED"),
-    }
-    if kind == "fund":
-        meaning = {
-            "SUPPORTED": _("The room supports funding it."),
-            "PROTECTED": _("Backed by the people it affects: not rejected.")
-            if reason == "affected-group"
-            else _("Backed by a strong minority: not rejected."),
-            "CONTESTED": _("Refer back: no decision tonight."),
-            "REJECTED": _("Not supported."),
-        }
-    elif kind == "keep":
-        meaning = {
-            "SUPPORTED": _("Keep the service."),
-            "PROTECTED": _(
-                "Kept: not cut tonight; it goes back to commissioners with the evidence."
-            ),
-            "CONTESTED": _("Refer back: no decision tonight."),
-            "REJECTED": _("The room accepts the saving."),
-        }
-    else:
-        meaning = {
-            "SUPPORTED": _("Keep it or fund it."),
-            "PROTECTED": _("Not rejected."),
-            "CONTESTED": _("Refer back: no decision tonight."),
-            "REJECTED": _(
-                "For a Keep proposal the room accepts the saving; a Fund proposal is not supported."
-            ),
-        }
-    return Outcome(category, names.get(category, category), meaning.get(category, ""))
-
-
-def reason_text(
-    reason: str, counts: Mapping[str, int], groups: Sequence[str], ratio: int, m: int, _: Translate
-) -> str:
-    """Why a proposal got its outcome, in words, with its numbers (voting-rule.md section 2)."""
-    v, w, d = counts["V"], counts["W"], counts["D"]
-    if v == 0:
-        return _("Nobody has voted on it yet.")
-    names = _(", ").join(groups)
-    texts = {
-        "more-want": lambda: _(
-            "%(w)s WANT and %(d)s DON'T WANT: more people WANT it, and no affected group objects.",
-            w=w,
-            d=d,
-        ),
-        "qualified-opposition": lambda: _(
-            "%(d)s of the %(v)s voters said DON'T WANT, more than half, against %(w)s WANT: at "
-            "least %(r)s to 1, and no affected group protects it.",
-            d=d,
-            v=v,
-            w=w,
-            r=ratio,
-        ),
-        "affected-group": lambda: _(
-            "Protected by the people it affects: %(groups)s. Enough of them WANT it (at least "
-            "%(m)s, more than half of those who voted, %(r)s to 1) that it cannot be rejected. "
-            "The room: %(w)s WANT, %(d)s DON'T WANT.",
-            groups=names,
-            m=m,
-            r=ratio,
-            w=w,
-            d=d,
-        ),
-        "affected-group-objects": lambda: _(
-            "The people it affects object: %(groups)s. At least %(m)s of them, more than half "
-            "of those who voted, said DON'T WANT, %(r)s to 1. No decision tonight: refer back.",
-            groups=names,
-            m=m,
-            r=ratio,
-        ),
-        "no-clear-majority": lambda: _(
-            "%(d)s DON'T WANT against %(w)s WANT is at least %(r)s to 1, but not more than half "
-            "of the %(v)s voters said DON'T WANT: no clear majority, refer back.",
-            d=d,
-            w=w,
-            r=ratio,
-            v=v,
-        ),
-        "strong-minority": lambda: _(
-            "%(d)s DON'T WANT against %(w)s WANT is less than %(r)s to 1: a strong minority "
-            "WANTs it, so it is not thrown out.",
-            d=d,
-            w=w,
-            r=ratio,
-        ),
-    }
-    make = texts.get(reason)
-    return make() if make is not None else reason
-
-
 def _bar(p: Mapping[str, Any], _: Translate) -> Bar:
     v, w, n, d = int(p["V"]), int(p["W"]), int(p["N"]), int(p["D"])
     share = (lambda x: x / v) if v else (lambda x: 0.0)
@@ -539,7 +344,7 @@ def _proposals(
                 heading=heading(kind, title, _),
                 kind=kind,
                 kind_label=_("Keep") if kind == "keep" else _("Fund"),
-                outcome=_outcome(str(p["category"]), kind, _, str(p["reason"])),
+                outcome=outcome(str(p["category"]), kind, _, str(p["reason"])),
                 reason=reason_text(
                     str(p["reason"]), p, groups, meeting.ratio, meeting.group_min, _
                 ),

@@ -19,7 +19,7 @@ import httpx
 import pypdfium2 as pdfium
 from sqlmodel import Session
 
-from app import report, report_pdf
+from app import explain, report, report_pdf
 from app.deps import TEMPLATES
 from app.i18n import gettext_for
 from app.models import Meeting as MeetingRow
@@ -392,7 +392,7 @@ def test_budget_funding_and_cuts_are_in_both_renderings() -> None:
 
 def test_the_rule_reads_well_with_r_equal_to_one() -> None:
     """R = 1 says "at least as many", never "1 times as many"."""
-    rule = report.rule_text(1, 3, report.english)
+    rule = explain.rule_text(1, 3, explain.english)
     words = " ".join(rule.paragraphs)
     assert "at least as many people said DON'T WANT as said WANT" in words
     assert "1 times" not in words and "at least 3 of its members WANT it" in words
@@ -402,7 +402,7 @@ def test_every_reason_is_explained_with_its_numbers() -> None:
     """Each reason code has its own sentence; nobody voting is said plainly."""
     counts = {"V": 9, "W": 2, "D": 5}
     texts = {
-        code: report.reason_text(code, counts, ["Carer", "North"], 2, 5, report.english)
+        code: explain.reason_text(code, counts, ["Carer", "North"], 2, 5, explain.english)
         for code in (
             "more-want", "qualified-opposition", "affected-group", "affected-group-objects",
             "no-clear-majority", "strong-minority",
@@ -413,7 +413,7 @@ def test_every_reason_is_explained_with_its_numbers() -> None:
     assert "Carer, North" in texts["affected-group"]
     assert "5 DON'T WANT against 2 WANT" in texts["no-clear-majority"]
     empty = {"V": 0, "W": 0, "D": 0}
-    assert report.reason_text("no-clear-majority", empty, [], 2, 5, report.english) == (
+    assert explain.reason_text("no-clear-majority", empty, [], 2, 5, explain.english) == (
         "Nobody has voted on it yet."
     )
 
