@@ -31,12 +31,17 @@ def session_of(conn: HTTPConnection) -> dict[str, Any]:
     return session
 
 
-def csrf_token(conn: HTTPConnection) -> str:
+def _token(conn: HTTPConnection, name: str) -> str:
+    """The session's random token `name`, made on first use."""
     session = session_of(conn)
-    token = session.get("csrf")
+    token = session.get(name)
     if not isinstance(token, str):
-        token = session["csrf"] = secrets.token_urlsafe(24)
+        token = session[name] = secrets.token_urlsafe(24)
     return token
+
+
+def csrf_token(conn: HTTPConnection) -> str:
+    return _token(conn, "csrf")
 
 
 def check_csrf(conn: HTTPConnection, supplied: object) -> None:
@@ -84,11 +89,7 @@ def remember_voter(conn: HTTPConnection, meeting_id: int, vid: int) -> None:
 
 def device_token(conn: HTTPConnection) -> str:
     """This browser's device token, made on first use (only for ticket redemption)."""
-    session = session_of(conn)
-    token = session.get("device")
-    if not isinstance(token, str):
-        token = session["device"] = secrets.token_urlsafe(24)
-    return token
+    return _token(conn, "device")
 
 
 def device_key(conn: HTTPConnection) -> str | None:

@@ -49,11 +49,11 @@ from app.errors import (
 from app.i18n import N_
 from app.models import Ballot, Keypad, Meeting, Round, Voter, utcnow
 from app.tally import Mark
+from app.turnout import CHANNELS
 
 log = logging.getLogger(__name__)
 
 BALLOT_UID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-CHANNELS = ("phone", "keypad", "paper", "remote")
 # A ballot from a browser says "phone"; it is stored with its voter's channel (phone or remote).
 DEVICE_CHANNELS = ("phone", "remote")
 

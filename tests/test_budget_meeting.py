@@ -6,8 +6,6 @@ import json
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,6 +23,7 @@ from app.meetings import create_meeting, list_meetings, meeting_file
 from app.records import MeetingFile, RecordError, dump_meeting, parse_meeting
 from app.tally import Mark, ProposalSpec, Rule, VoterBallot, count_round, result_to_json
 from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting, Phone, make_settings
+from tests.test_recount import recount_exports
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOT_DIR = Path(os.environ.get("COVOTE_BUDGET_SHOTS", tempfile.gettempdir()))
@@ -417,17 +416,7 @@ def test_budget_recount_of_the_exported_files_equals_the_projector(
     assert shown["cuts"] == ["toilets"] and shown["shortfall"] == 8000
     assert shown["currency"] == "£"
     assert shown["amounts"]["square"] == {"cost": 110000, "saving": None}
-    base = f"/console/{budget_meeting.id}/export"
-    ballots, meeting_json = tmp_path / "ballots.csv", tmp_path / "meeting.json"
-    ballots.write_bytes(facilitator.get(f"{base}/ballots.csv").content)
-    meeting_json.write_bytes(facilitator.get(f"{base}/meeting.json").content)
-    exported = facilitator.get(f"{base}/results.json").text
-    out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "recount", str(ballots), "--meeting", str(meeting_json)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out, exported = recount_exports(facilitator, budget_meeting.id, tmp_path)
     assert out == exported
     record = json.loads(out)["rounds"][0]
     assert {k: v for k, v in record.items() if k != "round"} == projector_record(shown)

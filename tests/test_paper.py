@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from app.paper import (
 )
 from app.tally import Mark
 from tests.conftest import MEETING, LiveServer, Meeting, Phone
+from tests.test_recount import recount_exports
 
 ALL = ["library", "respite", "toilets"]
 
@@ -281,17 +280,7 @@ def test_matching_keyings_count_as_paper_ballots_and_the_recount_agrees(
     assert {r[1] for r in paper}.isdisjoint({r[1] for r in rows if r[2] == "phone"})
 
     meeting.close_round(1)
-    ballots = tmp_path / "ballots.csv"
-    ballots.write_bytes(meeting.f.get(f"/console/{meeting.id}/export/ballots.csv").content)
-    meeting_file = tmp_path / "meeting.json"
-    meeting_file.write_bytes(meeting.f.get(f"/console/{meeting.id}/export/meeting.json").content)
-    exported = meeting.f.get(f"/console/{meeting.id}/export/results.json").text
-    out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "recount", str(ballots), "--meeting", str(meeting_file)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out, exported = recount_exports(meeting.f, meeting.id, tmp_path)
     assert out == exported
     library = next(p for p in json.loads(out)["rounds"][0]["proposals"] if p["id"] == "library")
     assert (library["W"], library["D"], library["V"]) == (2, 1, 4)

@@ -47,6 +47,22 @@ def vote_a_round(meeting: Meeting, phones: Callable[[], Phone]) -> None:
     meeting.reveal(1)
 
 
+def recount_exports(client: httpx.Client, meeting_id: int, folder: Path) -> tuple[str, str]:
+    """Download a meeting's ballots.csv and meeting.json into `folder`, run `covote recount` on
+    them in a subprocess; returns (what it printed, the console's results.json)."""
+    base = f"/console/{meeting_id}/export"
+    for name in ("ballots.csv", "meeting.json"):
+        (folder / name).write_bytes(client.get(f"{base}/{name}").content)
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "recount", "ballots.csv", "--meeting", "meeting.json"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out, client.get(f"{base}/results.json").text
+
+
 def test_recount_of_the_exported_files_equals_the_projector(
     tmp_path: Path,
     facilitator: httpx.Client,
@@ -57,18 +73,7 @@ def test_recount_of_the_exported_files_equals_the_projector(
     """Byte-for-byte: results.json, the recount's output and the projector agree."""
     vote_a_round(meeting, phones)
     shown = meeting.state()["results"]
-    ballots = tmp_path / "ballots.csv"
-    ballots.write_bytes(facilitator.get(f"/console/{meeting.id}/export/ballots.csv").content)
-    meeting_file = tmp_path / "meeting.json"
-    meeting_file.write_bytes(facilitator.get(f"/console/{meeting.id}/export/meeting.json").content)
-    exported = facilitator.get(f"/console/{meeting.id}/export/results.json").text
-
-    out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "recount", str(ballots), "--meeting", str(meeting_file)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out, exported = recount_exports(facilitator, meeting.id, tmp_path)
     assert out == exported
     record = json.loads(out)["rounds"][0]
     assert record["round"] == "1"

@@ -4,6 +4,7 @@ settings (admission, channel policy), and the cross-channel rule itself."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 
 import httpx
@@ -11,7 +12,7 @@ import pytest
 
 from app.ballots import cross_channel_refusal
 from app.errors import Conflict
-from tests.conftest import MEETING, LiveServer, Meeting, Phone
+from tests.conftest import MEETING, LiveServer, Meeting, Phone, csrf_of
 
 
 def test_turnout_is_counted_per_channel_and_frozen_when_the_round_closes(
@@ -92,20 +93,14 @@ def test_a_meeting_file_brings_its_voting_settings(facilitator: httpx.Client) ->
     assert exported["voting"]["admission"] == "tickets"
     assert m.state()["turnout"]["registered"] == 0  # no tickets issued yet
     spec["voting"] = {"admission": "lottery"}
-    csrf = meeting_csrf(facilitator)
+    csrf = csrf_of(facilitator)
     r = facilitator.post(
         "/console/import",
         data={"csrf": csrf},
-        files={"file": ("m.json", __import__("json").dumps(spec).encode(), "application/json")},
+        files={"file": ("m.json", json.dumps(spec).encode(), "application/json")},
     )
     assert r.status_code == 400
     assert "voting.admission" in r.text
-
-
-def meeting_csrf(client: httpx.Client) -> str:
-    from tests.conftest import csrf_of
-
-    return csrf_of(client)
 
 
 @pytest.mark.parametrize(
