@@ -32,10 +32,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, col
 
 from app import audit
+from app.bounds import CLIENT_BALLOT_ID, DB_INT_MAX, SERVER_BALLOT_ID
 from app.db import transaction
 from app.errors import (
     BadInput,
@@ -53,9 +60,19 @@ from app.turnout import CHANNELS
 
 log = logging.getLogger(__name__)
 
-BALLOT_UID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CLIENT_UID = re.compile(CLIENT_BALLOT_ID)
+SERVER_UID = re.compile(SERVER_BALLOT_ID)
 # A ballot from a browser says "phone"; it is stored with its voter's channel (phone or remote).
 DEVICE_CHANNELS = ("phone", "remote")
+
+
+def server_ballot_id(source: str, key: str) -> str:
+    """The id of a ballot the server casts itself (`paper`, `keypad`): in the server's id space
+    (bounds.SERVER_BALLOT_ID), which no client's id can enter."""
+    uid = f"{source}:{key}"
+    if not SERVER_UID.match(uid):
+        raise ValueError(f"not a server ballot id: {uid!r}")
+    return uid
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,29 +97,117 @@ class Receipt:
 
 def check_shape(req: CastRequest) -> None:
     """Checks that need no database: raise BadInput with a reason a person can act on."""
-    if not BALLOT_UID.match(req.ballot_uid):
-        raise BadInput("ballot_id must be 8-64 letters, digits, '-' or '_'.")
-    if not req.marks:
-        raise BadInput("A ballot needs at least one mark.")
     if req.channel not in CHANNELS:
         raise BadInput(f"Unknown channel {req.channel!r}.")
+    if not all(1 <= n <= DB_INT_MAX for n in (req.meeting_id, req.round_id, req.voter_id)):
+        raise NotFound("That round does not exist in this meeting.")
+    if req.channel in DEVICE_CHANNELS:
+        # Whatever a client sends, its id stays in the client's space (bounds.py).
+        if not CLIENT_UID.match(req.ballot_uid):
+            raise BadInput("ballot_id must be 8-64 letters, digits, '-' or '_'.")
+    elif not SERVER_UID.match(req.ballot_uid):
+        raise BadInput(f"A {req.channel} ballot needs a server-made ballot id.")
+    if not req.marks:
+        raise BadInput("A ballot needs at least one mark.")
+
+
+# Outcomes of a batch that could not be stored (the caller's future gets one of these).
+UNAVAILABLE = N_("Your ballot could not be stored. Please try again.")
+REFUSED = N_("This ballot could not be stored: the server refused its contents.")
+# What the database itself raises when it is busy, gone or full: no request is to blame.
+_DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+# A supervisor restarting a writer that dies at once waits this long first (no busy loop).
+RESTART_BACKOFF_S = 1.0
+
+Pending = tuple[CastRequest, "asyncio.Future[Receipt]"]
 
 
 class BallotWriter:
-    def __init__(self, engine: Engine, *, batch_max: int = 500) -> None:
+    """The one task that stores ballots, supervised so that no input can stop it.
+
+    - A batch whose commit raises is split in two and each half stored again (down to the one
+      request at fault, which alone gets an error); only a database that is itself unavailable
+      (`_DATABASE_DOWN`) fails the whole batch, which the phones resend.
+    - If the task ever ends, its done-callback logs it at CRITICAL, fails the requests it held
+      (no caster waits forever) and starts a new one.
+    - A watchdog reports a batch still storing after `stall_s` and restarts the writer; the
+      stalled thread's transaction may still commit later (a resend of it is harmless).
+    """
+
+    def __init__(self, engine: Engine, *, batch_max: int = 500, stall_s: float = 30.0) -> None:
         self._engine = engine
         self._batch_max = batch_max
-        self._queue: asyncio.Queue[tuple[CastRequest, asyncio.Future[Receipt]]] = asyncio.Queue()
+        self._stall_s = stall_s
+        self._queue: asyncio.Queue[Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._inflight: list[Pending] = []  # the batch the task is storing
+        self._batch_started: float | None = None  # loop time its storing began
+        self._closing = False
+        self._last_restart = -RESTART_BACKOFF_S
+        self.restarts = 0  # how often the supervisor restarted the task (the console may show it)
 
     def start(self) -> None:
+        self._closing = False
+        self._spawn()
+        self._watchdog = asyncio.create_task(self._watch(), name="ballot-writer-watchdog")
+
+    def _spawn(self) -> None:
+        if self._closing:
+            return
         self._task = asyncio.create_task(self._run(), name="ballot-writer")
+        self._task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """The supervisor: the writer runs until aclose; any other end is logged and undone."""
+        if self._closing:
+            return
+        exc = None if task.cancelled() else task.exception()
+        how = "was cancelled" if exc is None else f"died ({exc!r})"
+        log.critical(
+            "ballot writer %s holding %d ballot(s); restarting it",
+            how,
+            len(self._inflight),
+            exc_info=exc,
+        )
+        self._fail_inflight(StorageUnavailable(UNAVAILABLE))
+        self.restarts += 1
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        delay = RESTART_BACKOFF_S if now - self._last_restart < RESTART_BACKOFF_S else 0.0
+        self._last_restart = now + delay
+        loop.call_later(delay, self._spawn)
+
+    def _fail_inflight(self, err: CovoteError) -> None:
+        inflight, self._inflight, self._batch_started = self._inflight, [], None
+        for _, fut in inflight:
+            if not fut.done():
+                fut.set_exception(err)
+
+    async def _watch(self) -> None:
+        """Report and restart a writer wedged on one batch (a stuck lock, disk or driver)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self._stall_s / 4)
+            started, task = self._batch_started, self._task
+            if started is None or task is None or loop.time() - started <= self._stall_s:
+                continue
+            log.critical(
+                "ballot writer wedged: a batch of %d has been storing for %.1f s; restarting it",
+                len(self._inflight),
+                loop.time() - started,
+            )
+            self._batch_started = None
+            task.cancel()
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self._closing = True
+        for task in (self._watchdog, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._fail_inflight(StorageUnavailable(N_("The server is shutting down; resend.")))
         while not self._queue.empty():
             _, fut = self._queue.get_nowait()
             if not fut.done():
@@ -116,16 +221,18 @@ class BallotWriter:
         return await fut
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             batch = [await self._queue.get()]
             while len(batch) < self._batch_max and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            self._inflight, self._batch_started = batch, loop.time()
             try:
-                outcomes = await asyncio.to_thread(self._commit, [req for req, _ in batch])
-            except SQLAlchemyError:
-                log.exception("ballot batch of %d not stored", len(batch))
-                err = StorageUnavailable(N_("Your ballot could not be stored. Please try again."))
-                outcomes = [err] * len(batch)
+                outcomes = await self._store([req for req, _ in batch])
+            except Exception:  # a bug in the splitting itself: still never the loop's end
+                log.critical("ballot batch of %d not stored", len(batch), exc_info=True)
+                outcomes = [StorageUnavailable(UNAVAILABLE)] * len(batch)
+            self._inflight, self._batch_started = [], None
             for (_, fut), outcome in zip(batch, outcomes, strict=True):
                 if fut.done():  # the caster went away; the ballot is stored all the same
                     continue
@@ -133,6 +240,37 @@ class BallotWriter:
                     fut.set_exception(outcome)
                 else:
                     fut.set_result(outcome)
+
+    async def _store(self, batch: list[CastRequest]) -> list[Receipt | CovoteError]:
+        """Commit the batch; if that raises, split it until the request(s) at fault are alone.
+
+        A batch with one hostile request costs about 2·log2(n) extra commits, in order, so a
+        voter's later ballot in the batch still replaces their earlier one.
+        """
+        try:
+            return await asyncio.to_thread(self._commit, batch)
+        except _DATABASE_DOWN:
+            log.exception("ballot batch of %d not stored: the database is unavailable", len(batch))
+            return [StorageUnavailable(UNAVAILABLE)] * len(batch)
+        except Exception as e:
+            if len(batch) > 1:
+                log.warning("ballot batch of %d failed (%r); splitting it", len(batch), e)
+                half = len(batch) // 2
+                return await self._store(batch[:half]) + await self._store(batch[half:])
+            req = batch[0]
+            log.error(
+                "ballot refused: storing it raised (meeting %s, round %s, voter %s, channel %s)",
+                req.meeting_id,
+                req.round_id,
+                req.voter_id,
+                req.channel,
+                exc_info=True,
+            )
+            # A database error about this one request (a conflict with a concurrent writer)
+            # may pass on a resend; anything else is about its contents.
+            if isinstance(e, SQLAlchemyError):
+                return [StorageUnavailable(UNAVAILABLE)]
+            return [BadInput(REFUSED)]
 
     def _commit(self, batch: list[CastRequest]) -> list[Receipt | CovoteError]:
         with transaction(self._engine) as session:

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2 * 1024 * 1024
     # Up to this many casts share one transaction (group commit).
     commit_batch_max: int = 500
+    # A batch of 500 commits in ~50 ms and SQLite waits up to 10 s for its write lock (db.py):
+    # a batch still storing after this long is wedged; it is logged and the writer restarted.
+    ballot_stall_s: float = Field(default=30.0, gt=0)
 
     def sqlite_path(self) -> Path:
         return self.data_dir / "covote.db"

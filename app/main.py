@@ -63,7 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             broadcast=open_broadcast(settings.broadcast_url),
             resync_s=settings.resync_s if settings.broadcast_url else None,
         )
-        writer = BallotWriter(engine, batch_max=settings.commit_batch_max)
+        writer = BallotWriter(
+            engine, batch_max=settings.commit_batch_max, stall_s=settings.ballot_stall_s
+        )
         desk = KeypadDesk(engine, lambda req: services.cast(req), hub.changed)
         services = Services(
             settings, engine, hub, writer, desk, base_url.rstrip("/"), asyncio.get_running_loop()

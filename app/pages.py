@@ -21,7 +21,7 @@ import qrcode.image.svg
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from app import auth, tickets
+from app import auth, bounds, tickets
 from app.ballots import CastRequest
 from app.deps import Services, ServicesDep, attendee, join_attendee, not_joined, render
 from app.errors import BadInput, Conflict, CovoteError, NotFound
@@ -137,10 +137,9 @@ async def phone_ballot(request: Request, code: str, services: ServicesDep) -> Re
     """The no-JavaScript way to vote: the whole ballot as a form."""
     form = await request.form()
     auth.check_csrf(request, form.get("csrf"))
-    try:
-        round_id = int(str(form.get("round", "")))
-    except ValueError:
-        raise BadInput(N_("The form is missing its round; reload the page.")) from None
+    round_id = bounds.db_id(str(form.get("round", "")))
+    if round_id is None:
+        raise BadInput(N_("The form is missing its round; reload the page."))
     marks: dict[str, Mark] = {}
     for name, value in form.multi_items():
         if name.startswith("mark:") and value:

@@ -16,13 +16,13 @@ repeat after a crash:
    voter. A sheet naming a ticket votes as the ticket's voter (an unused ticket gets a new
    `paper` voter and is marked used); any other sheet gets a new `paper` voter with the sheet's
    segments, stored on the sheet's entries, so a retry reuses it.
-2. Each sheet's ballot goes through `services.cast` with the ballot id `paper-r{n}-s{sheet}`:
+2. Each sheet's ballot goes through `services.cast` with the ballot id `paper:r{n}:s{sheet}`:
    pressing Count twice, or a retry, rewrites the same ballot, never a second one.
 3. `record_counted` marks the sheets' entries counted and appends `paper.counted` {round,
    sheets, refused} to the audit log (sheet numbers only: no ticket numbers, which could be
    lined up with the ballots' pseudonyms).
-A sheet is counted once its ballot id is stored or its entries are marked counted; a counted
-sheet cannot be keyed again. Refused sheets (blank, no/unknown/revoked ticket, a ticket on two
+A sheet is counted once its own paper ballot (channel `paper`, the sheet's id) is stored or its
+entries are marked counted; a counted sheet cannot be keyed again. Refused sheets (blank, no/unknown/revoked ticket, a ticket on two
 sheets, a voter who already voted on another channel…) stay uncounted, listed with the reason.
 """
 
@@ -218,13 +218,15 @@ def _run(run: list[int]) -> str:
     return str(run[0]) if len(run) == 1 else f"{run[0]}\u2013{run[-1]}"
 
 
-def uid_prefix(round_number: int) -> str:
-    return f"paper-r{round_number}-s"
-
-
 def ballot_uid(round_number: int, sheet: int) -> str:
-    """The sheet's ballot id: the same on every attempt, so a retry rewrites one ballot."""
-    return f"{uid_prefix(round_number)}{sheet}"
+    """The sheet's ballot id: the same on every attempt, so a retry rewrites one ballot. It is in
+    the server's id space (`paper:r2:s7`), which no phone can use (bounds.SERVER_BALLOT_ID)."""
+    return ballots.server_ballot_id("paper", f"r{round_number}:s{sheet}")
+
+
+def _uid_prefixes(round_number: int) -> tuple[str, ...]:
+    # Before issue 11 a sheet's id was `paper-r2-s7`; a round counted in part then still counts.
+    return (f"paper:r{round_number}:s", f"paper-r{round_number}-s")
 
 
 # --- service part (the caller's session; never commits) ------------------------------------------
@@ -299,16 +301,18 @@ def keyed_sheets(session: Session, rnd: Round, keying: int) -> list[int]:
 
 
 def counted_sheets(session: Session, meeting: Meeting, rnd: Round) -> set[int]:
-    """Sheets marked counted (step 3), or whose ballot is stored under the sheet's ballot id
-    (step 2 done, step 3 not yet: a crash in between). A counted ballot later replaced under
-    the `latest` policy stays counted."""
-    prefix = uid_prefix(rnd.number)
+    """Sheets marked counted (step 3), or whose own paper ballot is stored (step 2 done, step 3
+    not yet: a crash in between). Only the server casts `paper` ballots, so what a phone sends
+    can never make a sheet look counted. A counted ballot later replaced under the `latest`
+    policy stays counted."""
     uids = session.exec(
-        select(Ballot.ballot_uid).where(
-            Ballot.round_id == rnd.id, col(Ballot.ballot_uid).startswith(prefix)
-        )
+        select(Ballot.ballot_uid).where(Ballot.round_id == rnd.id, Ballot.channel == "paper")
     )
-    out = {int(uid[len(prefix) :]) for uid in uids if uid[len(prefix) :].isdigit()}
+    out: set[int] = set()
+    for uid in uids:
+        for prefix in _uid_prefixes(rnd.number):
+            if uid.startswith(prefix) and uid[len(prefix) :].isdigit():
+                out.add(int(uid[len(prefix) :]))
     return out | _marked(session, rnd)
 
 

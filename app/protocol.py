@@ -1,8 +1,10 @@
 """The WebSocket protocol, sans I/O: parse client frames into typed messages, encode replies.
 
 Client -> server (JSON text frames):
-    {"type": "hello", "last_seq": int | null}
+    {"type": "hello", "last_seq": int | null}     0 <= last_seq < 2**53 (bounds.Seq)
     {"type": "cast", "ballot_id": str, "round": int, "marks": {proposal id: mark}}
+        ballot_id: 8-64 letters, digits, '-' or '_' (bounds.CLIENT_BALLOT_ID); round: a round's
+        id, 1 <= round < 2**31 (bounds.DbId)
     {"type": "ping"}
 Server -> client:
     {"type": "snapshot", "seq": int, ...}   full live state of the meeting (rounds.room_state)
@@ -22,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from app.bounds import CLIENT_BALLOT_ID, DbId, Seq
 from app.errors import BadInput
 from app.tally import Mark
 
@@ -32,14 +35,14 @@ class _Msg(BaseModel):
 
 class Hello(_Msg):
     type: Literal["hello"]
-    last_seq: int | None = None
+    last_seq: Seq | None = None
 
 
 class BallotBody(_Msg):
     """A voter's whole ballot for a round; the HTTP API takes the same body."""
 
-    ballot_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    round: int
+    ballot_id: str = Field(min_length=8, max_length=64, pattern=CLIENT_BALLOT_ID)
+    round: DbId
     marks: dict[Annotated[str, Field(max_length=64)], Mark] = Field(max_length=500)
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from app import keypads
-from app.ballots import CastRequest, Receipt
+from app.ballots import CastRequest, Receipt, server_ballot_id
 from app.db import transaction
 from app.errors import BadInput, CovoteError
 from app.models import Ballot, Meeting, Round, Voter
@@ -284,7 +284,7 @@ class KeypadDesk:
             rnd.meeting_id,
             rnd.round_id,
             voter_id,
-            "kp" + uuid.uuid4().hex,
+            server_ballot_id("keypad", uuid.uuid4().hex),
             dict(marks),
             channel="keypad",
         )

@@ -377,7 +377,7 @@ def test_a_retry_after_a_crash_reuses_the_sheets_voter(
         ballot = session.exec(select(Ballot)).one()
     assert [v.id for v in paper_voters] == [sheet.voter_id] == [ballot.voter_id]
     assert paper_voters[0].segments == ["north"]
-    assert ballot.ballot_uid == "paper-r1-s3" and ballot.channel == "paper"
+    assert ballot.ballot_uid == "paper:r1:s3" and ballot.channel == "paper"
 
 
 def test_a_blank_sheet_is_refused(meeting: Meeting) -> None:
