@@ -22,8 +22,9 @@ repeat after a crash:
    sheets, refused} to the audit log (sheet numbers only: no ticket numbers, which could be
    lined up with the ballots' pseudonyms).
 A sheet is counted once its own paper ballot (channel `paper`, the sheet's id) is stored or its
-entries are marked counted; a counted sheet cannot be keyed again. Refused sheets (blank, no/unknown/revoked ticket, a ticket on two
-sheets, a voter who already voted on another channel…) stay uncounted, listed with the reason.
+entries are marked counted; a counted sheet cannot be keyed again. Refused sheets (blank,
+no/unknown/revoked ticket, a ticket on two sheets, a voter who already voted on another
+channel…) stay uncounted, listed with the reason.
 """
 
 from __future__ import annotations
