@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from app import ballots
 from app.ballots import BallotWriter, CastRequest
 from app.db import create_schema, make_engine, transaction
 from app.demo import riverside
-from app.errors import BadInput, RoundClosed
+from app.errors import BadInput, NotFound, RoundClosed, StorageUnavailable
 from app.meetings import create_meeting
 from app.models import Ballot, Round
 from app.rounds import close_round, open_round
@@ -125,3 +128,170 @@ def test_the_database_itself_refuses_a_second_ballot_row(engine) -> None:  # typ
     with pytest.raises(IntegrityError), transaction(engine) as s:
         s.add(Ballot(round_id=rid, voter_id=voters[0], ballot_uid="a" * 8, marks={}))
         s.add(Ballot(round_id=rid, voter_id=voters[0], ballot_uid="b" * 8, marks={}))
+
+
+# --- hostile input: the writer keeps storing everyone else's ballots ---------------------------
+
+HOSTILE = {"hostile-overflow": OverflowError, "hostile-value": ValueError}
+HOSTILE_RUNTIME = "hostile-runtime"
+
+
+def poison_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make storing a hostile ballot raise inside the batch's transaction, as the sqlite3 driver
+    does for a round id of 2**63 (OverflowError), or as any bug could (ValueError, RuntimeError)."""
+    real_row = ballots._row
+
+    def row(req: CastRequest, channel: str) -> dict[str, object]:
+        for prefix, exc in HOSTILE.items():
+            if req.ballot_uid.startswith(prefix):
+                raise exc("Python int too large to convert to SQLite INTEGER")
+        if req.ballot_uid.startswith(HOSTILE_RUNTIME):
+            raise RuntimeError("injected")
+        return real_row(req, channel)
+
+    monkeypatch.setattr(ballots, "_row", row)
+
+
+async def test_hostile_ballots_fail_alone_and_voting_goes_on(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Hostile casts mixed into honest batches get an error; honest ones are stored and acked,
+    and afterwards every voter's ballots (the attackers' honest ones too) are still stored."""
+    poison_rows(monkeypatch)
+    mid, rid, voters = setup_round(engine, 40)
+    writer = BallotWriter(engine, batch_max=16)
+    writer.start()
+    hostile_uids = ["hostile-overflow-1", "hostile-value-22", f"{HOSTILE_RUNTIME}-3"]
+    try:
+        first = []
+        for i, v in enumerate(voters):
+            uid = hostile_uids[i % 3] if i % 10 == 3 else f"honest-1-{v:05d}"
+            first.append(req(mid, rid, v, uid))
+        results = await asyncio.wait_for(
+            asyncio.gather(*(writer.cast(r) for r in first), return_exceptions=True), 10
+        )
+        later = [req(mid, rid, v, f"honest-2-{v:05d}", Mark.DONT_WANT) for v in voters]
+        again = await asyncio.wait_for(asyncio.gather(*(writer.cast(r) for r in later)), 10)
+    finally:
+        await writer.aclose()
+    for r, result in zip(first, results, strict=True):
+        if r.ballot_uid.startswith("honest"):
+            assert not isinstance(result, BaseException), (r.ballot_uid, result)
+        else:
+            assert isinstance(result, BadInput), (r.ballot_uid, result)
+            assert "refused its contents" in result.message
+    assert len(again) == len(voters)
+    with transaction(engine) as s:
+        stored = {b.voter_id: b.ballot_uid for b in s.exec(select(Ballot))}
+    assert stored == {v: f"honest-2-{v:05d}" for v in voters}
+
+
+async def test_a_database_error_for_one_ballot_is_a_retryable_refusal(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A lone ballot whose commit raises a database error gets 503 (resend); its batch-mates
+    are stored; a database that is itself down fails the batch without splitting it."""
+    mid, rid, voters = setup_round(engine, 3)
+    real_row = ballots._row
+
+    def row(r: CastRequest, channel: str) -> dict[str, object]:
+        if r.ballot_uid == "conflicted":
+            raise IntegrityError("INSERT", {}, Exception("concurrent writer"))
+        return real_row(r, channel)
+
+    monkeypatch.setattr(ballots, "_row", row)
+    writer = BallotWriter(engine)
+    writer.start()
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(
+                writer.cast(req(mid, rid, voters[0], "honest-aa")),
+                writer.cast(req(mid, rid, voters[1], "conflicted")),
+                writer.cast(req(mid, rid, voters[2], "honest-bb")),
+                return_exceptions=True,
+            ),
+            10,
+        )
+    finally:
+        await writer.aclose()
+    assert isinstance(results[1], StorageUnavailable)
+    assert not isinstance(results[0], BaseException) and not isinstance(results[2], BaseException)
+
+
+async def test_a_writer_that_dies_is_restarted_and_its_casters_answered(
+    engine, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Killing the writer task mid-batch answers the batch's casters (503, resend) at once, and
+    a new writer stores the next ballots."""
+    mid, rid, voters = setup_round(engine, 2)
+    gate = threading.Event()
+    real_commit = BallotWriter._commit
+
+    def commit(self: BallotWriter, batch: list[CastRequest]) -> list[object]:
+        gate.wait(5)
+        return real_commit(self, batch)  # type: ignore[return-value]
+
+    monkeypatch.setattr(BallotWriter, "_commit", commit)
+    writer = BallotWriter(engine)
+    writer.start()
+    try:
+        stuck = asyncio.ensure_future(writer.cast(req(mid, rid, voters[0], "in-flight-1")))
+        while not writer._inflight:
+            await asyncio.sleep(0.01)
+        assert writer._task is not None
+        writer._task.cancel()  # the task dies, whatever the cause
+        with pytest.raises(StorageUnavailable):
+            await asyncio.wait_for(stuck, 2)
+        gate.set()
+        receipt = await asyncio.wait_for(writer.cast(req(mid, rid, voters[1], "after-restart")), 5)
+    finally:
+        gate.set()
+        await writer.aclose()
+    assert receipt.ballot_uid == "after-restart" and writer.restarts == 1
+
+
+async def test_a_wedged_writer_is_reported_and_restarted(engine, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A batch stuck past the stall bound is logged at CRITICAL, its caster gets a 503 instead
+    of waiting forever, and ballots after it are stored by a new writer."""
+    mid, rid, voters = setup_round(engine, 2)
+    gate = threading.Event()
+    real_commit = BallotWriter._commit
+    calls: list[int] = []
+
+    def commit(self: BallotWriter, batch: list[CastRequest]) -> list[object]:
+        calls.append(len(batch))
+        if len(calls) == 1:
+            gate.wait(5)  # wedged (a lock, a disk) before its transaction begins
+        return real_commit(self, batch)  # type: ignore[return-value]
+
+    monkeypatch.setattr(BallotWriter, "_commit", commit)
+    writer = BallotWriter(engine, stall_s=0.2)
+    writer.start()
+    try:
+        with caplog.at_level(logging.CRITICAL, logger="app.ballots"):
+            with pytest.raises(StorageUnavailable):
+                await asyncio.wait_for(writer.cast(req(mid, rid, voters[0], "wedged-01")), 3)
+            receipt = await asyncio.wait_for(writer.cast(req(mid, rid, voters[1], "next-one")), 3)
+    finally:
+        gate.set()
+        await writer.aclose()
+    assert receipt.ballot_uid == "next-one" and writer.restarts == 1
+    assert any("wedged" in r.getMessage() for r in caplog.records)
+
+
+async def test_client_ids_cannot_enter_the_servers_id_space(engine) -> None:  # type: ignore[no-untyped-def]
+    """A phone's ballot with a paper or keypad id is refused; the server's own casts need one."""
+    mid, rid, voters = setup_round(engine, 1)
+    writer = BallotWriter(engine)  # shape errors never wait for the writer
+    for uid in ("paper:r1:s7", "keypad:" + "a" * 32, "paper-r1-s7x:"):
+        with pytest.raises(BadInput):
+            await writer.cast(req(mid, rid, voters[0], uid))
+    with pytest.raises(BadInput):
+        await writer.cast(CastRequest(mid, rid, voters[0], "a" * 16, {"x": Mark.WANT}, "paper"))
+    with pytest.raises(ValueError):
+        ballots.server_ballot_id("paper", "r1 s7")
+    assert ballots.server_ballot_id("keypad", "ab12") == "keypad:ab12"
+
+
+async def test_out_of_range_ids_are_refused_before_the_database(engine) -> None:  # type: ignore[no-untyped-def]
+    """A round, voter or meeting id beyond the database's integers never reaches the writer."""
+    writer = BallotWriter(engine)  # not started
+    for ids in ((1, 2**63, 1), (1, 1, -(2**63) - 1), (2**31, 1, 1), (1, 0, 1)):
+        with pytest.raises(NotFound):
+            await writer.cast(CastRequest(*ids, "abcdefgh", {"x": Mark.WANT}))
