@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import LiveServer, Meeting, Phone, Socket
+from tests.test_audit import verify
 
 
 def is_snapshot(msg: dict[str, object]) -> bool:
@@ -202,3 +204,55 @@ def test_unknown_meeting_code_closes_with_4404(server: LiveServer) -> None:
     with connect(server.ws_url("ZZZZZZ")) as ws, pytest.raises(ConnectionClosed) as info:
         ws.recv(timeout=5)
     assert info.value.rcvd is not None and info.value.rcvd.code == 4404
+
+
+def exports_verify(meeting: Meeting, folder: Path, capsys: pytest.CaptureFixture[str]) -> int:
+    """`covote audit verify` on the meeting's own exports; its exit status."""
+    for name in ("audit.jsonl", "ballots.csv", "meeting.json"):
+        (folder / name).write_bytes(meeting.f.get(f"/console/{meeting.id}/export/{name}").content)
+    code, out, err = verify(folder, capsys)
+    assert code == 0, out + err
+    return code
+
+
+@pytest.mark.parametrize(
+    ("path", "round_id"), [("ws", 2**63), ("api", 2**63), ("form", -(2**63) - 1), ("ws", 2**31)]
+)
+def test_an_out_of_range_round_is_refused_and_everyone_else_still_votes(
+    server: LiveServer,
+    meeting: Meeting,
+    phones: Callable[[], Phone],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    path: str,
+    round_id: int,
+) -> None:
+    """A round id no database holds, sent over the socket, the API or the no-JS form, gets a
+    clear error; another voter's ballot is then stored and acked, and the exports verify."""
+    meeting.open_round()
+    attacker, honest = phones(), phones()
+    marks = {"library": "want"}
+    if path == "ws":
+        with Socket(server, meeting.code, attacker.c) as ws:
+            ws.until(is_snapshot)
+            ws.send({"type": "cast", "ballot_id": "x" * 12, "round": round_id, "marks": marks})
+            err = ws.until(lambda m: m["type"] == "error")
+            assert err["code"] == "bad_input" and "round" in err["message"]
+    elif path == "api":
+        r = attacker.vote(marks, round_id=round_id)
+        assert r.status_code == 400, r.text
+        assert "round" in r.text
+    else:
+        r = attacker.c.post(
+            f"/m/{meeting.code}/ballot",
+            data={"csrf": attacker.csrf, "round": str(round_id), "mark:library": "want"},
+        )
+        assert r.status_code == 400 and "round" in r.text
+    with Socket(server, meeting.code, honest.c) as ws:
+        rid = ws.until(is_snapshot)["round"]["id"]
+        ws.send({"type": "cast", "ballot_id": "honest-after", "round": rid, "marks": marks})
+        assert ws.until(lambda m: m["type"] in ("ack", "error"), timeout=10)["type"] == "ack"
+    assert attacker.vote(marks).status_code == 200  # the attacker may still vote honestly
+    assert meeting.state()["turnout"]["voted"] == 2
+    meeting.close_round(1)
+    assert exports_verify(meeting, tmp_path, capsys) == 0
