@@ -85,6 +85,15 @@ def verify(
     return code, out, err
 
 
+def exports_verify(meeting: Meeting, folder: Path, capsys: pytest.CaptureFixture[str]) -> int:
+    """`covote audit verify` on the meeting's own exports; its exit status."""
+    for name in ("audit.jsonl", "ballots.csv", "meeting.json"):
+        (folder / name).write_bytes(meeting.f.get(f"/console/{meeting.id}/export/{name}").content)
+    code, out, err = verify(folder, capsys)
+    assert code == 0, out + err
+    return code
+
+
 def test_the_log_records_each_outcome_change_in_order(exported: Path) -> None:
     """Set-up, segments, every stored ballot version, the close with its turnout, the reveal."""
     links = links_of((exported / "audit.jsonl").read_text())

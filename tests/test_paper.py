@@ -30,6 +30,7 @@ from app.paper import (
 )
 from app.tally import Mark
 from tests.conftest import MEETING, LiveServer, Meeting, Phone
+from tests.test_audit import exports_verify
 from tests.test_recount import recount_exports
 
 ALL = ["library", "respite", "toilets"]
@@ -561,3 +562,28 @@ def page_rows(html: str) -> list[int]:
     """Sheet numbers in the status page's "Matched but not counted" table."""
     table = html.split('<table id="refused">')[1].split("</table>")[0]
     return [int(n) for n in re.findall(r'data-sheet="(\d+)"', table)]
+
+
+def test_a_phone_can_neither_take_nor_fake_a_sheets_ballot(
+    tmp_path: Path,
+    meeting: Meeting,
+    phones: Callable[[], Phone],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A phone's ballot with a paper or keypad id is refused; one with the old sheet id
+    `paper-r1-s2` is only that phone's ballot: sheet 2 is still counted on paper, both ballots
+    are stored, and the exports verify."""
+    meeting.open_round()
+    phone = phones()
+    for uid in (paper.ballot_uid(1, 2), "keypad:" + "0" * 32):
+        r = phone.vote({"library": "want"}, ballot_id=uid)
+        assert r.status_code == 400 and "ballot_id" in r.text
+    assert phone.vote({"library": "want"}, ballot_id="paper-r1-s2").status_code == 200
+    key_both(meeting, 2, {"library": "dont_want"})
+    assert "Counted 1 sheet(s): 2." in flash_after(meeting, count(meeting))
+    turnout = meeting.state()["turnout"]
+    assert turnout["voted"] == 2 and turnout["by_channel"]["paper"] == 1
+    r = key(meeting, 1, 2, {"library": "want"})
+    assert r.status_code == 409  # the sheet is counted: it cannot be keyed again
+    meeting.close_round(1)
+    assert exports_verify(meeting, tmp_path, capsys) == 0

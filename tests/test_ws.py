@@ -11,7 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import LiveServer, Meeting, Phone, Socket
-from tests.test_audit import verify
+from tests.test_audit import exports_verify
 
 
 def is_snapshot(msg: dict[str, object]) -> bool:
@@ -204,15 +204,6 @@ def test_unknown_meeting_code_closes_with_4404(server: LiveServer) -> None:
     with connect(server.ws_url("ZZZZZZ")) as ws, pytest.raises(ConnectionClosed) as info:
         ws.recv(timeout=5)
     assert info.value.rcvd is not None and info.value.rcvd.code == 4404
-
-
-def exports_verify(meeting: Meeting, folder: Path, capsys: pytest.CaptureFixture[str]) -> int:
-    """`covote audit verify` on the meeting's own exports; its exit status."""
-    for name in ("audit.jsonl", "ballots.csv", "meeting.json"):
-        (folder / name).write_bytes(meeting.f.get(f"/console/{meeting.id}/export/{name}").content)
-    code, out, err = verify(folder, capsys)
-    assert code == 0, out + err
-    return code
 
 
 @pytest.mark.parametrize(
