@@ -17,6 +17,12 @@ Every ballot, whatever its channel, goes through `BallotWriter.cast`. Contract:
 Group commit: casts that arrive while a transaction is being written wait in a queue and go
 into the next transaction together, so one fsync serves many ballots at peak load while a lone
 ballot is written at once. The database work runs in a worker thread; the event loop never blocks.
+
+No input stops the writer (`BallotWriter`): numbers are bounded where they are parsed
+(app/bounds.py), a batch that raises anything is split until the request at fault is alone (it
+gets an error, the rest are stored), and a writer task that dies or wedges is logged at
+CRITICAL and restarted, its callers answered. Ballot ids a client chooses and ids the server
+makes (paper sheets, keypads) live in separate spaces (bounds.CLIENT_BALLOT_ID, SERVER_BALLOT_ID).
 """
 
 from __future__ import annotations
@@ -33,10 +39,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
     DisconnectionError,
     InterfaceError,
     OperationalError,
-    SQLAlchemyError,
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, col
@@ -145,7 +152,7 @@ class BallotWriter:
         self._batch_started: float | None = None  # loop time its storing began
         self._closing = False
         self._last_restart = -RESTART_BACKOFF_S
-        self.restarts = 0  # how often the supervisor restarted the task (the console may show it)
+        self.restarts = 0  # how often the supervisor restarted the task
 
     def start(self) -> None:
         self._closing = False
@@ -266,9 +273,10 @@ class BallotWriter:
                 req.channel,
                 exc_info=True,
             )
-            # A database error about this one request (a conflict with a concurrent writer)
-            # may pass on a resend; anything else is about its contents.
-            if isinstance(e, SQLAlchemyError):
+            # The database refusing this one request (a conflict with a concurrent writer) may
+            # pass on a resend; a value it cannot hold (DataError) or anything raised before
+            # the database saw it (OverflowError, ValueError…) is about the ballot's contents.
+            if isinstance(e, DBAPIError) and not isinstance(e, DataError):
                 return [StorageUnavailable(UNAVAILABLE)]
             return [BadInput(REFUSED)]
 

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
 from app import ballots
@@ -185,17 +185,25 @@ async def test_hostile_ballots_fail_alone_and_voting_goes_on(engine, monkeypatch
 
 
 async def test_a_database_error_for_one_ballot_is_a_retryable_refusal(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """A lone ballot whose commit raises a database error gets 503 (resend); its batch-mates
-    are stored; a database that is itself down fails the batch without splitting it."""
+    """A lone ballot whose commit raises a database error gets 503 (resend) and its batch-mates
+    are stored; a database that is itself down fails the batch at once, without splitting it."""
     mid, rid, voters = setup_round(engine, 3)
-    real_row = ballots._row
+    real_row, real_commit = ballots._row, BallotWriter._commit
+    commits: list[int] = []
 
     def row(r: CastRequest, channel: str) -> dict[str, object]:
         if r.ballot_uid == "conflicted":
             raise IntegrityError("INSERT", {}, Exception("concurrent writer"))
+        if r.ballot_uid == "database-down":
+            raise OperationalError("BEGIN", {}, Exception("database is locked"))
         return real_row(r, channel)
 
+    def commit(self: BallotWriter, batch: list[CastRequest]) -> list[object]:
+        commits.append(len(batch))
+        return real_commit(self, batch)  # type: ignore[return-value]
+
     monkeypatch.setattr(ballots, "_row", row)
+    monkeypatch.setattr(BallotWriter, "_commit", commit)
     writer = BallotWriter(engine)
     writer.start()
     try:
@@ -208,10 +216,20 @@ async def test_a_database_error_for_one_ballot_is_a_retryable_refusal(engine, mo
             ),
             10,
         )
+        commits.clear()
+        down = await asyncio.wait_for(
+            asyncio.gather(
+                writer.cast(req(mid, rid, voters[0], "honest-cc")),
+                writer.cast(req(mid, rid, voters[1], "database-down")),
+                return_exceptions=True,
+            ),
+            10,
+        )
     finally:
         await writer.aclose()
     assert isinstance(results[1], StorageUnavailable)
     assert not isinstance(results[0], BaseException) and not isinstance(results[2], BaseException)
+    assert all(isinstance(r, StorageUnavailable) for r in down) and commits == [2]
 
 
 async def test_a_writer_that_dies_is_restarted_and_its_casters_answered(
