@@ -1,4 +1,5 @@
-"""The ballot writer: group commit, one ballot per voter per round, closes are atomic."""
+"""The ballot writer: group commit, one ballot per voter per round, closes are atomic, and no
+input stops it (hostile batches are split, a dead or wedged writer is restarted)."""
 
 from __future__ import annotations
 
