@@ -1,8 +1,9 @@
 """Who may do what: the facilitator, voters, and CSRF protection.
 
 Both live in one signed session cookie (Starlette SessionMiddleware, itsdangerous):
-- `facilitator: true` after opening the facilitator link (`/facilitator?key=...`); the key is
-  compared in constant time and never stored in the cookie;
+- `console`: a random token naming this browser's server-side facilitator session
+  (app/facilitators.py: checked on every request, revocable, scoped to one meeting for helpers);
+  the facilitator key itself is compared in constant time and never stored in the cookie;
 - `voters: {meeting id: voter id}`: the browser's voter in each meeting it joined;
 - `device`: a random token naming this browser, made when it first redeems a voter ticket; a
   ticket voter votes only from the browser whose token's SHA-256 (`device_key`) it holds, and
@@ -20,6 +21,7 @@ from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 
+from app import facilitators
 from app.errors import CsrfFailed, NotFacilitator
 from app.i18n import N_
 
@@ -56,22 +58,40 @@ def check_csrf(conn: HTTPConnection, supplied: object) -> None:
         )
 
 
-def login_facilitator(request: Request, key: str, expected: str) -> None:
-    if not hmac.compare_digest(key.encode(), expected.encode()):
-        raise NotFacilitator("That facilitator link is not valid for this server.")
-    session_of(request)["facilitator"] = True
+def start_facilitator(request: Request, token: str) -> None:
+    """Remember a new console session's token in this browser (after facilitators.sign_in)."""
+    session = session_of(request)
+    session.pop("facilitator", None)  # the old, unrevocable marker: never honoured again
+    session[facilitators.TOKEN_FIELD] = token
     csrf_token(request)
 
 
+def grant_of(conn: HTTPConnection) -> facilitators.Grant | None:
+    """The console grant FacilitatorGate checked for this request, if any."""
+    grant = conn.scope.get(facilitators.GRANT_SCOPE)
+    return grant if isinstance(grant, facilitators.Grant) else None
+
+
+def forget_facilitator(conn: HTTPConnection) -> None:
+    session_of(conn).pop(facilitators.TOKEN_FIELD, None)
+
+
 def is_facilitator(conn: HTTPConnection) -> bool:
-    return session_of(conn).get("facilitator") is True
+    grant = grant_of(conn)
+    return grant is not None and grant.allows(conn.scope["path"])
 
 
 def require_facilitator(conn: HTTPConnection) -> None:
-    if not is_facilitator(conn):
+    grant = grant_of(conn)
+    if grant is None:
         raise NotFacilitator(
             "Only the facilitator can open the console. Use the facilitator link that "
             "`covote serve` printed on the laptop."
+        )
+    if not grant.allows(conn.scope["path"]):
+        raise NotFacilitator(
+            "This sign-in link is for one meeting's tasks only. Ask the facilitator for "
+            "anything else."
         )
 
 

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     facilitator_key: str | None = None
     # A voter's cookie must outlive a long evening meeting and a phone left in a pocket overnight.
     session_max_age_s: int = 7 * 24 * 3600
+    # The facilitator's power is a server-side session (app/facilitators.py), much shorter than
+    # a voter's cookie: a console left alone for 12 hours (overnight) signs out, and any
+    # session ends a day after signing in (a meeting day), so a copied cookie soon goes stale.
+    facilitator_idle_s: int = Field(default=12 * 3600, gt=0)
+    facilitator_max_s: int = Field(default=24 * 3600, gt=0)
 
     # 10 Hz: a projector update at most 100 ms after a ballot, and fan-out cost independent of
     # the ballot rate (../shared/realtime.md B.3).
@@ -59,6 +64,37 @@ class Settings(BaseSettings):
     # A batch of 500 commits in ~50 ms and SQLite waits up to 10 s for its write lock (db.py):
     # a batch still storing after this long is wedged; it is logged and the writer restarted.
     ballot_stall_s: float = Field(default=30.0, gt=0)
+
+    # FastAPI's interactive API docs (/api/docs) load Swagger UI from a CDN: off by default, so
+    # no page of Covote ever reaches the internet.
+    api_docs: bool = False
+    # HTTPS: `covote serve --tls` (a certificate made for the venue network, kept in data_dir)
+    # or your own files. Cookies are marked Secure whenever the server is reached over HTTPS.
+    tls: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # Behind a reverse proxy: the proxies' addresses trusted for X-Forwarded-For/-Proto
+    # (uvicorn's --forwarded-allow-ips), e.g. "127.0.0.1" or "*".
+    forwarded_allow_ips: str | None = None
+    # Extra origins (scheme://host[:port]) whose pages may open the meeting WebSocket, besides
+    # the page's own host and public_url.
+    extra_origins: list[str] = Field(default_factory=list)
+
+    def uses_tls(self) -> bool:
+        return self.tls or (self.tls_cert is not None and self.tls_key is not None)
+
+    def secure_cookies(self) -> bool:
+        """Mark cookies Secure: served over HTTPS here, or behind an HTTPS public URL."""
+        return self.uses_tls() or (self.public_url or "").lower().startswith("https://")
+
+    def allowed_origins(self) -> frozenset[str]:
+        """Origins allowed to open the meeting WebSocket besides the page's own host."""
+        found = {o.rstrip("/").lower() for o in self.extra_origins}
+        if self.public_url:
+            parts = self.public_url.split("/")
+            if len(parts) >= 3:
+                found.add("/".join(parts[:3]).lower())
+        return frozenset(found)
 
     def sqlite_path(self) -> Path:
         return self.data_dir / "covote.db"

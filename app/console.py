@@ -16,7 +16,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from app import auth, csvfiles, demo, meetings, records, rounds, turnout
+from app import auth, csvfiles, demo, facilitators, meetings, records, rounds, turnout
 from app.deps import Services, ServicesDep, render
 from app.errors import BadInput
 from app.models import Meeting
@@ -26,16 +26,22 @@ router = APIRouter()
 
 @router.get("/facilitator")
 async def facilitator_login(request: Request, services: ServicesDep, key: str = "") -> Response:
-    assert services.settings.facilitator_key is not None
-    auth.login_facilitator(request, key, services.settings.facilitator_key)
-    return RedirectResponse("/console", status_code=303)
+    agent = request.headers.get("user-agent", "")
+    signed = await asyncio.to_thread(
+        facilitators.sign_in, services.engine, services.settings, key, agent
+    )
+    auth.start_facilitator(request, signed.token)
+    return RedirectResponse(signed.landing, status_code=303)
 
 
 @router.post("/facilitator/logout")
-async def facilitator_logout(request: Request) -> Response:
+async def facilitator_logout(request: Request, services: ServicesDep) -> Response:
     form = await request.form()
     auth.check_csrf(request, form.get("csrf"))
-    auth.session_of(request).pop("facilitator", None)
+    grant = auth.grant_of(request)
+    if grant is not None:
+        await asyncio.to_thread(facilitators.end, services.engine, grant.session_id)
+    auth.forget_facilitator(request)
     return RedirectResponse("/", status_code=303)
 
 

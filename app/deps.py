@@ -98,11 +98,18 @@ def render(
         "locale": locale,
         "csrf": auth.csrf_token(request),
         "is_facilitator": auth.is_facilitator(request),
+        "grant": auth.grant_of(request),
         **context,
     }
     response = TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)
     if request.query_params.get("lang") == locale:
-        response.set_cookie("lang", locale, max_age=365 * 24 * 3600, samesite="lax")
+        response.set_cookie(
+            "lang",
+            locale,
+            max_age=365 * 24 * 3600,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
     return response
 
 

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import (
     api,
     console,
+    console_access,
     console_exports,
     console_keypads,
     console_paper,
@@ -36,6 +37,7 @@ from app.config import Settings
 from app.db import create_schema, make_engine
 from app.deps import Services, render
 from app.errors import CovoteError, PayloadTooLarge
+from app.facilitators import FacilitatorGate
 from app.hub import Hub
 from app.i18n import N_
 from app.receivers import KeypadDesk
@@ -88,25 +90,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await writer.aclose()
             engine.dispose()
 
-    app = FastAPI(title="Covote", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    # FastAPI's docs page loads Swagger UI from a CDN: off unless asked for (`api_docs`).
+    docs_url = "/api/docs" if settings.api_docs else None
+    app = FastAPI(title="Covote", lifespan=lifespan, docs_url=docs_url, redoc_url=None)
+    # Inside the session middleware: checks a console token against the session table.
+    app.add_middleware(FacilitatorGate)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret,
         session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age_s,
         same_site="lax",
+        https_only=settings.secure_cookies(),
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, api_docs=settings.api_docs)
     # Added last, so outermost: meeting sockets skip the HTTP layers (see ws.SocketRoute).
     app.add_middleware(
         ws.SocketRoute,
         secret=settings.session_secret,
         max_age=settings.session_max_age_s,
         cookie=SESSION_COOKIE,
+        origins=settings.allowed_origins(),
     )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    # Before console.router: /console/sessions must not be read as /console/{meeting_id}.
+    app.include_router(console_access.router)
     app.include_router(console.router)
     app.include_router(console_keypads.router)
     app.include_router(console_paper.router)
@@ -184,6 +195,45 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, send: Send) -> None:
         body = {"error": {"code": PayloadTooLarge.code, "message": self._message()}}
         await JSONResponse(body, status_code=413)(scope, _empty_receive, send)
+
+
+# No inline script anywhere: every script is a file under /static (JSON data islands are data,
+# never run). Styles may be inline: the exported report is one self-contained file with its own
+# <style>, and CSS cannot run script; Jinja's autoescaping keeps attendees' text out of markup.
+# connect-src 'self' covers the page's own ws:// and wss:// origin (CSP Level 3).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """The same security headers on every HTTP response, errors and static files included."""
+
+    def __init__(self, app: ASGIApp, *, api_docs: bool = False) -> None:
+        self.app = app
+        self.api_docs = api_docs
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (self.api_docs and scope["path"] == "/api/docs"):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in names]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 async def _empty_receive() -> Message:

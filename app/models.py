@@ -217,3 +217,34 @@ class AuditHead(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
     seq: int = 0
     hash: str = Field(max_length=64)
+
+
+class FacilitatorKey(SQLModel, table=True):
+    """A sign-in link the facilitator made for a helper: one meeting, one role (app/facilitators.py).
+
+    Only the SHA-256 of the key is kept; the link is shown once, when it is made."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    role: str = Field(max_length=16)  # "meeting" (all of one meeting) | "paper" (paper keying)
+    label: str = Field(max_length=80)
+    key_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FacilitatorSession(SQLModel, table=True):
+    """One signed-in console browser. The cookie holds a random token; this row holds its
+    SHA-256, so a copied database cannot be turned into a cookie, and deleting the row signs
+    the browser out at once, in every server process."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    # None = every meeting and the global pages (signed in with the server's facilitator key).
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    role: str = Field(max_length=16)  # "all" | "meeting" | "paper"
+    key_id: int | None = Field(default=None, foreign_key="facilitatorkey.id", index=True)
+    # "Firefox on Windows": only for the console's list of signed-in browsers.
+    user_agent: str = Field(default="", max_length=80)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

@@ -1,7 +1,11 @@
 """The one WebSocket endpoint, `/ws/m/{code}`: projector, phones and console all use it.
 
 Every connection gets the meeting's snapshot at once and on every change. A connection whose
-session holds a voter of this meeting may also cast ballots. Per connection a reader and a writer
+session holds a voter of this meeting, and which carries the session's CSRF token
+(`?csrf=`, the same token the API takes in X-Covote-CSRF), may also cast ballots. A handshake
+whose Origin is neither the page's own host nor a configured origin (public_url,
+extra_origins) is refused with HTTP 403 before anything is read: another site's page cannot
+open a socket with a voter's cookie. Per connection a reader and a writer
 task run together; when either ends the other is cancelled and the connection leaves the room.
 Close codes: 4404 unknown meeting, 1009 message too big, 4008 too slow (the client reconnects
 and resyncs), 1003 not text.
@@ -25,7 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from app import auth, i18n, protocol
 from app.ballots import CastRequest
 from app.deps import Services, attendee, not_joined
-from app.errors import CovoteError, NotFound, NotJoined
+from app.errors import CovoteError, CsrfFailed, NotFound, NotJoined
 from app.hub import Mailbox, TooSlow
 from app.models import Voter
 from app.voters import you_view
@@ -45,8 +49,17 @@ class SocketRoute:
 
     PREFIX = "/ws/m/"
 
-    def __init__(self, app: ASGIApp, *, secret: str, max_age: int, cookie: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        secret: str,
+        max_age: int,
+        cookie: str,
+        origins: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
+        self._origins = origins
         self._signer = itsdangerous.TimestampSigner(secret)
         self._max_age = max_age
         self._cookie = cookie
@@ -56,6 +69,9 @@ class SocketRoute:
             await self.app(scope, receive, send)
             return
         code = scope["path"][len(self.PREFIX) :]
+        if not origin_allowed(scope, self._origins):
+            await WebSocket(scope, receive, send).close(code=1008)  # HTTP 403 before accept
+            return
         scope["session"] = self._session(scope)
         await meeting_socket(WebSocket(scope, receive, send), code)
 
@@ -75,6 +91,22 @@ class SocketRoute:
         return {}
 
 
+def origin_allowed(scope: Scope, origins: frozenset[str]) -> bool:
+    """Browsers always send Origin on a WebSocket handshake; it must be the page's own host
+    (the Host header it was served from) or a configured origin. A client without Origin is
+    not a browser page, so it cannot be one site riding on another's cookie."""
+    headers = dict(scope["headers"])
+    origin = headers.get(b"origin")
+    if origin is None:
+        return True
+    text = origin.decode("latin-1").strip().lower().rstrip("/")
+    if text in origins:
+        return True
+    scheme, sep, netloc = text.partition("://")
+    host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+    return bool(sep) and scheme in ("http", "https") and bool(host) and netloc == host
+
+
 async def meeting_socket(websocket: WebSocket, code: str) -> None:
     services: Services = websocket.app.state.services
     try:
@@ -86,7 +118,12 @@ async def meeting_socket(websocket: WebSocket, code: str) -> None:
         return
     await websocket.accept()
     box = await services.hub.join(meeting_id, voter.id if voter else None)
-    caster = _Caster(meeting_id, voter, refused, auth.device_key(websocket))
+    try:
+        auth.check_csrf(websocket, websocket.query_params.get("csrf"))
+        forged = None
+    except CsrfFailed as e:
+        forged = e
+    caster = _Caster(meeting_id, voter, refused, auth.device_key(websocket), forged)
     reader = asyncio.create_task(_reader(websocket, services, box, caster))
     writer = asyncio.create_task(_writer(websocket, box, services.settings.ws_send_timeout_s))
     close: Close = None
@@ -130,6 +167,7 @@ class _Caster:
     voter: Voter | None
     refused: NotJoined | None  # what a ballot gets without a voter
     device_key: str | None
+    forged: CsrfFailed | None  # what a ballot gets without the session's CSRF token
 
 
 Close = tuple[int, str] | None
@@ -183,6 +221,8 @@ async def _cast(services: Services, caster: _Caster, msg: protocol.Cast) -> str:
     voter = caster.voter
     if voter is None or voter.id is None:
         raise caster.refused or NotJoined("Open the meeting's join link on this phone first.")
+    if caster.forged is not None:
+        raise caster.forged
     req = CastRequest(
         meeting_id=caster.meeting_id,
         round_id=msg.round,

@@ -283,14 +283,41 @@ def cookie_header(client: httpx.Client) -> str:
     return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 
+def session_value(client: httpx.Client | None, name: str) -> Any:
+    """A value from the browser's signed session cookie (as the page's own scripts get it)."""
+    import base64
+    import json
+
+    raw = client.cookies.get("covote") if client is not None else None
+    if not raw:
+        return None
+    payload = raw.strip('"').rsplit(".", 2)[0]
+    data = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
+    return data.get(name) if isinstance(data, dict) else None
+
+
 class Socket:
     """A WebSocket to the meeting, as a browser with `client`'s cookies (or none) opens it."""
 
-    def __init__(self, server: LiveServer, code: str, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        server: LiveServer,
+        code: str,
+        client: httpx.Client | None = None,
+        *,
+        csrf: str | None = None,
+        origin: str | None = None,
+    ) -> None:
+        from urllib.parse import quote
+
         from websockets.sync.client import connect
 
         headers = {"Cookie": cookie_header(client)} if client is not None else {}
-        self._connect = connect(server.ws_url(code), additional_headers=headers, compression=None)
+        if origin is not None:
+            headers["Origin"] = origin
+        token = csrf if csrf is not None else session_value(client, "csrf")
+        url = server.ws_url(code) + (f"?csrf={quote(token)}" if token else "")
+        self._connect = connect(url, additional_headers=headers, compression=None)
 
     def send(self, msg: dict[str, Any]) -> None:
         import json

@@ -527,7 +527,7 @@
     window.history.replaceState(null, '', window.location.pathname + window.location.hash);
   }
 
-  conn = C.live(C.wsUrl('/ws/m/' + encodeURIComponent(code)), {
+  conn = C.live(C.wsUrl('/ws/m/' + encodeURIComponent(code) + '?csrf=' + encodeURIComponent(page.csrf)), {
     onSnapshot: onSnapshot,
     onMessage: onMessage,
     onStatus: onStatus
