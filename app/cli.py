@@ -16,6 +16,7 @@ Exit codes: 0 success, 1 a check failed (audit verify: what failed on stderr), 2
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,13 +60,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve(settings: Settings, *, with_demo: bool = False) -> int:
     import uvicorn
 
-    from app import netinfo
+    from app import datadir, netinfo
     from app.db import create_schema, make_engine, transaction
     from app.demo import samples
     from app.main import create_app
     from app.meetings import create_meeting, list_meetings
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.umask(datadir.PRIVATE_UMASK)  # everything this server writes is for its user only
+    datadir.secure(settings.data_dir, settings.resolved_database_url())
     base = (settings.public_url or netinfo.lan_base_url(settings.port)).rstrip("/")
     engine = make_engine(settings.resolved_database_url())
     create_schema(engine)

@@ -106,7 +106,7 @@ class Settings(BaseSettings):
         """Fill the session secret and facilitator key from data_dir, creating them once."""
         if self.session_secret and self.facilitator_key:
             return self
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.data_dir / SECRETS_FILE
         stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
         if not stored:

@@ -26,6 +26,7 @@ from app import (
     console_keypads,
     console_paper,
     console_tickets,
+    datadir,
     i18n,
     netinfo,
     pages,
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        datadir.secure(settings.data_dir, settings.resolved_database_url())
         engine = make_engine(settings.resolved_database_url())
         create_schema(engine)
         base_url = settings.public_url or netinfo.lan_base_url(settings.port)
