@@ -1,6 +1,7 @@
 """The `covote` command.
 
     covote serve  [--host H] [--port P] [--data DIR] [--public-url URL] [--database-url URL]
+                  [--tls | --tls-cert FILE --tls-key FILE] [--forwarded-allow-ips IPS]
     covote demo   (same options; also creates the sample meeting if it is not there yet)
     covote recount BALLOTS.csv --meeting MEETING.json
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
@@ -42,6 +43,20 @@ def _server_args(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="keypad receiver to supervise, e.g. serial:///dev/ttyACM0 (repeatable)",
     )
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        default=None,
+        help="HTTPS with a self-signed certificate for this network, kept in the data directory",
+    )
+    p.add_argument("--tls-cert", type=Path, default=None, help="your own certificate (PEM)")
+    p.add_argument("--tls-key", type=Path, default=None, help="its private key (PEM)")
+    p.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        metavar="IPS",
+        help="behind a reverse proxy: its addresses, trusted for X-Forwarded-For/-Proto",
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -53,6 +68,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         "database_url": args.database_url,
         "broadcast_url": args.broadcast_url,
         "keypad_urls": args.keypads,
+        "tls": args.tls,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
     }
     return Settings(**{k: v for k, v in overrides.items() if v is not None}).with_secrets()
 
@@ -60,7 +79,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve(settings: Settings, *, with_demo: bool = False) -> int:
     import uvicorn
 
-    from app import datadir, netinfo
+    from app import datadir, netinfo, tls
     from app.db import create_schema, make_engine, transaction
     from app.demo import samples
     from app.main import create_app
@@ -68,7 +87,13 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
 
     os.umask(datadir.PRIVATE_UMASK)  # everything this server writes is for its user only
     datadir.secure(settings.data_dir, settings.resolved_database_url())
-    base = (settings.public_url or netinfo.lan_base_url(settings.port)).rstrip("/")
+    try:
+        certificate = tls.resolve(settings)
+    except tls.TlsError as e:
+        print(f"covote serve: {e}", file=sys.stderr)
+        return 2
+    scheme = "https" if certificate else "http"
+    base = (settings.public_url or netinfo.lan_base_url(settings.port, scheme)).rstrip("/")
     engine = make_engine(settings.resolved_database_url())
     create_schema(engine)
     with transaction(engine) as session:
@@ -79,7 +104,7 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
         known = list_meetings(session)
     engine.dispose()
 
-    local = f"http://127.0.0.1:{settings.port}"
+    local = f"{scheme}://127.0.0.1:{settings.port}"
     print("Covote is starting.")
     print(f"  Facilitator (keep it private): {local}/facilitator?key={settings.facilitator_key}")
     print(f"  Attendees join at:             {base}/  (then type the meeting code)")
@@ -90,6 +115,11 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
         print(f"  Demo meeting code: {m.code}  ({m.title})")
     if base.startswith("http://127.") and not settings.public_url:
         print("  Warning: no network found; phones cannot reach this laptop until it joins one.")
+    if certificate is not None:
+        made = " (made now)" if certificate.made else ""
+        print(f"  TLS certificate{made}: {certificate.cert}")
+        print(f"  Certificate SHA-256 fingerprint: {certificate.fingerprint}")
+        print("  Browsers warn once about it: accept it only if they show this fingerprint.")
     print(f"  Data: {settings.resolved_database_url()}")
 
     config = uvicorn.Config(
@@ -103,6 +133,10 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
         loop="uvloop",
         timeout_graceful_shutdown=5,
         log_level="warning",
+        ssl_certfile=str(certificate.cert) if certificate else None,
+        ssl_keyfile=str(certificate.key) if certificate else None,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     uvicorn.Server(config).run()
     return 0
@@ -270,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.action == "monitor":
             return hw.monitor(args.url, sys.stdout, err=sys.stderr, **limits)
         return hw.record(args.url, args.file, note=args.note, err=sys.stderr, **limits)
+    if args.command in ("serve", "demo") and (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
     return serve(_settings(args), with_demo=args.command == "demo")
 
 

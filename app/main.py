@@ -58,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         datadir.secure(settings.data_dir, settings.resolved_database_url())
         engine = make_engine(settings.resolved_database_url())
         create_schema(engine)
-        base_url = settings.public_url or netinfo.lan_base_url(settings.port)
+        scheme = "https" if settings.uses_tls() else "http"
+        base_url = settings.public_url or netinfo.lan_base_url(settings.port, scheme)
         # The hub and the desk call back into `services`, which is bound just below.
         hub = Hub(
             lambda meeting_id: services.room_state(meeting_id),

@@ -24,8 +24,8 @@ def lan_address() -> str:
     return "127.0.0.1"
 
 
-def lan_base_url(port: int) -> str:
-    return f"http://{lan_address()}:{port}"
+def lan_base_url(port: int, scheme: str = "http") -> str:
+    return f"{scheme}://{lan_address()}:{port}"
 
 
 def channel_of(client_host: str | None) -> str:
