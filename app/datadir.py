@@ -65,7 +65,5 @@ def secure(data_dir: Path, database_url: str) -> list[Path]:
         if not path.is_symlink() and tighten(path):
             fixed.append(path)
     if fixed:
-        log.warning(
-            "made private (owner only): %s", ", ".join(str(p) for p in sorted(set(fixed)))
-        )
+        log.warning("made private (owner only): %s", ", ".join(str(p) for p in sorted(set(fixed))))
     return fixed

@@ -252,7 +252,7 @@ class FacilitatorGate:
         if scope["type"] == "http":
             cookie_session = scope.get("session")
             token = cookie_session.get(TOKEN_FIELD) if cookie_session is not None else None
-            if isinstance(token, str):
+            if cookie_session is not None and isinstance(token, str):
                 services = scope["app"].state.services
                 idle_s = services.settings.facilitator_idle_s
                 grant = await asyncio.to_thread(check, services.engine, token, idle_s)

@@ -220,7 +220,7 @@ class AuditHead(SQLModel, table=True):
 
 
 class FacilitatorKey(SQLModel, table=True):
-    """A sign-in link the facilitator made for a helper: one meeting, one role (app/facilitators.py).
+    """A helper's sign-in link: one meeting, one role (app/facilitators.py).
 
     Only the SHA-256 of the key is kept; the link is shown once, when it is made."""
 

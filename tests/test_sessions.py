@@ -145,7 +145,9 @@ def test_a_paper_helper_link_opens_only_that_meetings_paper_pages(
     meeting.open_round()
     key = _helper_link(meeting, "paper")
     clerk = server.browser()
-    r = clerk.get(f"/facilitator?key={key}", follow_redirects=True)  # lands on the latest round's paper page
+    r = clerk.get(
+        f"/facilitator?key={key}", follow_redirects=True
+    )  # lands on the latest round's paper page
     assert r.status_code == 200 and str(r.url).endswith(f"/console/{meeting.id}/rounds/1/paper")
     assert clerk.get(f"/console/{meeting.id}/rounds/1/paper/key/1").status_code == 200
     for path in (

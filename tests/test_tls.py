@@ -60,11 +60,13 @@ def _peer_fingerprint(port: int) -> str:
     deadline = time.monotonic() + 20 * TIME_FACTOR
     while True:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-                with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as conn:
-                    der = conn.getpeercert(binary_form=True)
-                    assert der is not None
-                    return hashlib.sha256(der).hexdigest()
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+                ctx.wrap_socket(raw, server_hostname="127.0.0.1") as conn,
+            ):
+                der = conn.getpeercert(binary_form=True)
+                assert der is not None
+                return hashlib.sha256(der).hexdigest()
         except (ConnectionRefusedError, ssl.SSLError):
             assert time.monotonic() < deadline
             time.sleep(0.1)

@@ -18,7 +18,9 @@ from tests.conftest import LiveServer, Meeting, Phone, Socket, make_settings
 
 def _cast(ws: Socket, round_id: int) -> dict[str, object]:
     ballot_id = uuid.uuid4().hex
-    ws.send({"type": "cast", "ballot_id": ballot_id, "round": round_id, "marks": {"library": "want"}})
+    ws.send(
+        {"type": "cast", "ballot_id": ballot_id, "round": round_id, "marks": {"library": "want"}}
+    )
     return ws.until(lambda m: m["type"] in ("ack", "error"))
 
 
