@@ -102,16 +102,22 @@ class Contexts:
         self.live = live
         self.opened: list[Any] = []
         self.script_errors: list[str] = []
+        self.csp_violations: list[str] = []
 
     def new(self, **options: Any) -> Any:
         ctx = self.browser.new_context(base_url=self.live.url, **options)
         ctx.set_default_timeout(WAIT_MS)
         ctx.on("weberror", self._script_error)
+        ctx.on("console", self._console)
         self.opened.append(ctx)
         return ctx
 
     def _script_error(self, error: Any) -> None:
         self.script_errors.append(f"{error.page and error.page.url}: {error.error}")
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(f"{message.page and message.page.url}: {message.text}")
 
     def phone(self, **options: Any) -> Any:
         """A phone-sized touch screen: its own cookies, so its own attendee."""
@@ -138,6 +144,9 @@ def contexts(browser: Any, live: LiveServer) -> Iterator[Contexts]:
         yield c
     finally:
         c.close()
+    assert not c.csp_violations, "Content Security Policy violations:\n" + "\n".join(
+        c.csp_violations
+    )
     errors = "\n".join(c.script_errors)
     assert not errors, f"uncaught errors in the pages' scripts:\n{errors}"
 
@@ -181,7 +190,9 @@ AXE_REPORTS: list[AxeReport] = []
 def axe(page: Any, name: str) -> AxeReport:
     """Run axe-core on the page as it is now; fail on any serious or critical violation."""
     if not page.evaluate("typeof window.axe === 'object'"):
-        page.add_script_tag(path=str(AXE_JS))
+        # Evaluated, not added as a <script>: the pages' CSP (script-src 'self') refuses inline
+        # script tags, and DevTools evaluation is the test's own, outside the page's policy.
+        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
     raw = page.evaluate(
         """async () => {
           const r = await axe.run(document, {resultTypes: ['violations']});
