@@ -249,7 +249,7 @@ class FacilitatorGate:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not scope["path"].startswith("/static/"):
             cookie_session = scope.get("session")
             token = cookie_session.get(TOKEN_FIELD) if cookie_session is not None else None
             if cookie_session is not None and isinstance(token, str):

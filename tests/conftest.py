@@ -285,15 +285,32 @@ def cookie_header(client: httpx.Client) -> str:
 
 def session_value(client: httpx.Client | None, name: str) -> Any:
     """A value from the browser's signed session cookie (as the page's own scripts get it)."""
+    raw = client.cookies.get("covote") if client is not None else None
+    return session_data(raw).get(name) if raw else None
+
+
+def session_data(raw: str) -> dict[str, Any]:
+    """The JSON inside a `covote` session cookie's value (signed, not encrypted)."""
     import base64
     import json
 
-    raw = client.cookies.get("covote") if client is not None else None
-    if not raw:
-        return None
     payload = raw.strip('"').rsplit(".", 2)[0]
     data = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
-    return data.get(name) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def with_csrf(ws_url: str, cookie: str) -> str:
+    """The socket URL a phone page opens: its session's CSRF token in `?csrf=` (from a Cookie
+    header value such as "covote=...; lang=cy")."""
+    from urllib.parse import quote
+
+    for part in cookie.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "covote" and value:
+            token = session_data(value).get("csrf")
+            if isinstance(token, str):
+                return f"{ws_url}?csrf={quote(token)}"
+    return ws_url
 
 
 class Socket:

@@ -24,7 +24,7 @@ import websockets
 from app.csvfiles import read_ballot_csv
 from app.records import parse_meeting
 from app.results import recount
-from tests.conftest import FACILITATOR_KEY, TIME_FACTOR
+from tests.conftest import FACILITATOR_KEY, TIME_FACTOR, with_csrf
 from tests.processes import CovoteProcess, open_meeting
 
 pytestmark = pytest.mark.slow
@@ -66,7 +66,7 @@ async def vote_until_killed(
     Counting acks rather than seconds keeps the test meaningful on a slow or busy machine."""
 
     async def phone(log: PhoneLog) -> None:
-        ws_url = server.ws(code)
+        ws_url = with_csrf(server.ws(code), log.cookie)
         try:
             async with websockets.connect(
                 ws_url,
@@ -121,7 +121,7 @@ async def resend_pending(
         ballot_id = log.sent[-1]
         n = len(log.sent)
         async with websockets.connect(
-            server.ws(code),
+            with_csrf(server.ws(code), log.cookie),
             additional_headers={"Cookie": log.cookie},
             compression=None,
         ) as ws:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.conftest import TIME_FACTOR
+from tests.conftest import TIME_FACTOR, with_csrf
 from tests.processes import CovoteProcess, free_port, open_meeting
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -101,7 +101,7 @@ async def join(proc: CovoteProcess, code: str) -> str:
 
 async def cast(ws_url: str, cookie: str, round_id: int, ballot_id: str) -> None:
     async with websockets.connect(
-        ws_url, additional_headers={"Cookie": cookie}, compression=None
+        with_csrf(ws_url, cookie), additional_headers={"Cookie": cookie}, compression=None
     ) as ws:
         await ws.send(
             json.dumps(

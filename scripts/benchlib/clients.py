@@ -13,8 +13,10 @@ import contextlib
 import json
 import time
 import uuid
+from base64 import b64decode
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -37,6 +39,14 @@ HELLO = '{"type":"hello","last_seq":null}'
 
 perf = time.perf_counter
 T = TypeVar("T")
+
+
+def csrf_of(cookie: str) -> str:
+    """The CSRF token inside a `covote` session cookie value (signed base64 JSON)."""
+    payload = cookie.strip('"').rsplit(".", 2)[0]
+    data = json.loads(b64decode(payload + "=" * (-len(payload) % 4)))
+    token = data.get("csrf") if isinstance(data, dict) else None
+    return token if isinstance(token, str) else ""
 
 
 class CastRefused(Exception):
@@ -87,6 +97,8 @@ class Phone:
         self.unacked: tuple[str, dict[str, str]] | None = None
 
     async def connect(self, url: str, *, hello: bool = True) -> Phone:
+        # As the phone page does: the session's CSRF token rides in the URL (ws.py).
+        url = f"{url}?csrf={quote(csrf_of(self.cookie))}"
         self.ws = await connect(
             url, additional_headers={"Cookie": f"covote={self.cookie}"}, **WS_OPTS
         )
