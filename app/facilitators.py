@@ -125,6 +125,7 @@ def sign_in(engine: Engine, settings: Settings, key: str, user_agent: str) -> Si
     token = secrets.token_urlsafe(32)
     now = _now()
     with transaction(engine) as session:
+        _purge(session, now, settings.facilitator_idle_s)
         if hmac.compare_digest(key.encode(), settings.facilitator_key.encode()):
             meeting_id, role, key_id, landing = None, "all", None, "/console"
         else:
@@ -148,6 +149,17 @@ def sign_in(engine: Engine, settings: Settings, key: str, user_agent: str) -> Si
             )
         )
     return SignIn(token, landing)
+
+
+def _purge(session: Session, now: datetime, idle_s: int) -> None:
+    """Forget sessions that have expired or gone idle (their browsers never came back)."""
+    idle_since = now - timedelta(seconds=idle_s)
+    session.execute(
+        delete(FacilitatorSession).where(
+            (col(FacilitatorSession.expires_at) <= now)
+            | (col(FacilitatorSession.last_seen_at) <= idle_since)
+        )
+    )
 
 
 def check(engine: Engine, token: str, idle_s: int) -> Grant | None:

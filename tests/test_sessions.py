@@ -114,6 +114,13 @@ def test_a_session_ends_after_the_idle_time_and_the_maximum(tmp_path: Path) -> N
     assert facilitators.check(engine, signed.token, settings.facilitator_idle_s) is None
     with transaction(engine) as session:
         assert session.exec(select(FacilitatorSession)).all() == []
+    facilitators.sign_in(engine, settings, FACILITATOR_KEY, "")  # a browser that never returns
+    with transaction(engine) as session:
+        row = session.exec(select(FacilitatorSession)).one()
+        row.last_seen_at = datetime.now(UTC) - timedelta(seconds=settings.facilitator_idle_s + 1)
+    facilitators.sign_in(engine, settings, FACILITATOR_KEY, "")  # the next sign-in forgets it
+    with transaction(engine) as session:
+        assert len(session.exec(select(FacilitatorSession)).all()) == 1
     engine.dispose()
 
 
