@@ -105,7 +105,8 @@ def _read(services: Services, fn: Callable[[Session], Any]) -> Any:
 async def console_home(request: Request, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
     items = await asyncio.to_thread(_read, services, meetings.list_meetings)
-    return page(request, "console/home.html", {"meetings": items})
+    signed_in = await asyncio.to_thread(_read, services, facilitators.list_sessions)
+    return page(request, "console/home.html", {"meetings": items, "browsers": len(signed_in)})
 
 
 async def _create(request: Request, services: Services, mf: records.MeetingFile) -> Response:

@@ -62,6 +62,7 @@ def test_the_console_lists_signed_in_browsers_and_signs_out_everywhere(
     """Two sign-ins show as two browsers; "sign out everywhere" needs the tick, then ends both."""
     firefox = _sign_in(server, agent="Mozilla/5.0 (Windows NT 10.0; rv:140.0) Firefox/140.0")
     chrome = _sign_in(server, agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 Safari/537")
+    assert "Signed in on 2 browsers" in firefox.get("/console").text
     page = firefox.get("/console/sessions").text
     assert "Signed in on 2 browsers" in page
     assert "Firefox on Windows" in page and "Chrome on Linux" in page

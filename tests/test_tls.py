@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -128,3 +129,19 @@ def test_own_certificate_files_must_come_together(tmp_path: Path) -> None:
     (tmp_path / "k.pem").write_text("x")
     args = ["--tls-cert", str(tmp_path / "c.pem"), "--tls-key", str(tmp_path / "k.pem")]
     assert main(["serve", "--data", str(tmp_path), "--port", str(free_port()), *args]) == 2
+
+
+def test_forwarded_allow_ips_reaches_uvicorn(tmp_path: Path, monkeypatch: Any) -> None:
+    """`--forwarded-allow-ips` is passed to uvicorn's proxy-headers handling (the README's
+    promise for servers behind a reverse proxy)."""
+    import uvicorn
+
+    from app.cli import main
+
+    seen: list[uvicorn.Config] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **k: seen.append(self.config))
+    args = ["serve", "--data", str(tmp_path), "--port", str(free_port())]
+    assert main([*args, "--forwarded-allow-ips", "10.0.0.1,10.0.0.2"]) == 0
+    assert seen[0].proxy_headers is True
+    assert seen[0].forwarded_allow_ips == "10.0.0.1,10.0.0.2"
+    assert seen[0].ssl_certfile is None
