@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -202,19 +203,29 @@ class BodyLimit:
 
 # No inline script anywhere: every script is a file under /static (JSON data islands are data,
 # never run). Styles may be inline: the exported report is one self-contained file with its own
-# <style>, and CSS cannot run script; Jinja's autoescaping keeps attendees' text out of markup.
-# connect-src 'self' covers the page's own ws:// and wss:// origin (CSP Level 3).
+# <style>, projector_budget.js adds its own stylesheet, and CSS cannot run script; Jinja's
+# autoescaping keeps attendees' text out of markup. connect-src names the page's own ws:// and
+# wss:// origin too: older Safari does not count them as 'self'.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "img-src 'self' data:; connect-src 'self'{sockets}; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-SECURITY_HEADERS = [
-    (b"content-security-policy", CSP.encode()),
+_HOST = re.compile(rb"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+OTHER_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+
+
+def content_security_policy(host: bytes | None) -> bytes:
+    """The policy for a page served to `host` (the Host header; ignored unless well-formed)."""
+    sockets = ""
+    if host is not None and _HOST.fullmatch(host):
+        name = host.decode("ascii")
+        sockets = f" ws://{name} wss://{name}"
+    return CSP.format(sockets=sockets).encode()
 
 
 class SecurityHeaders:
@@ -228,11 +239,13 @@ class SecurityHeaders:
         if scope["type"] != "http" or (self.api_docs and scope["path"] == "/api/docs"):
             await self.app(scope, receive, send)
             return
+        csp = content_security_policy(dict(scope["headers"]).get(b"host"))
+        wanted = [(b"content-security-policy", csp), *OTHER_HEADERS]
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in names]
+                extra = [(n, v) for n, v in wanted if n not in names]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

@@ -160,3 +160,14 @@ def test_settings_name_the_public_origin() -> None:
     """The public URL's origin may open sockets, besides the page's own host."""
     s = Settings(public_url="https://vote.example/x", extra_origins=["http://Kiosk.local/"])
     assert s.allowed_origins() == {"https://vote.example", "http://kiosk.local"}
+
+
+def test_the_policy_names_the_pages_own_socket_origin() -> None:
+    """connect-src lists ws:// and wss:// for the page's host; a malformed Host adds nothing."""
+    from app.main import content_security_policy
+
+    csp = content_security_policy(b"192.168.1.20:8000").decode()
+    assert "connect-src 'self' ws://192.168.1.20:8000 wss://192.168.1.20:8000;" in csp
+    assert "ws://[::1]:8000" in content_security_policy(b"[::1]:8000").decode()
+    for bad in (b"evil; script-src *", b"a b", b""):
+        assert "connect-src 'self';" in content_security_policy(bad).decode()
