@@ -8,8 +8,11 @@ A ticket is "issued" (unused), then "used" (it has a voter), and may be "revoked
 - `redeem` on a browser: an unused ticket creates its voter (channel "phone" or "remote") bound
   to that browser's device key; the same browser again just signs in again. Another browser
   never becomes a second voter: it asks to take the ticket over (`pending_device`) and waits
-  until the facilitator `approve`s (the old browser stops voting) or `refuse`s. A voter with no
-  device (checked in to a keypad, counted on paper, or reissued) is taken by the first browser.
+  until the facilitator `approve`s (the old browser stops voting) or `refuse`s. The same holds
+  whatever channel the voter uses: a used ticket whose voter votes by keypad or on paper (no
+  device) also waits for approval, so a glimpsed card never silently takes a voter over. Only a
+  card's first use binds at once: an unused ticket, or the new card of a `reissue` (the
+  facilitator's own hand-over to the voter in front of them).
 - `check_in` gives the ticket's voter a keypad (keypads.bind); under the default channel policy
   that voter then votes only by keypad (app/ballots.py).
 - `revoke`: the ticket stops working and its voter's new ballots are refused (Voter.disabled).
@@ -230,9 +233,9 @@ def look(session: Session, text: str, device_key: str | None) -> TicketView:
     meeting, voter = _usable(session, ticket)
     assert meeting.id is not None
     mine = device_key is not None
-    if voter is None or voter.device_key is None:
+    if _first_use(ticket, voter):
         state = "unused"
-    elif mine and hmac.compare_digest(voter.device_key, device_key or ""):
+    elif mine and voter is not None and _is_device(voter, device_key):
         state = "mine"
     elif mine and ticket.pending_device == device_key:
         state = "waiting"
@@ -250,6 +253,21 @@ def look(session: Session, text: str, device_key: str | None) -> TicketView:
     )
 
 
+def _first_use(ticket: Ticket, voter: Voter | None) -> bool:
+    """Does redeeming the ticket bind its voter at once? Only on the card's first use: an unused
+    ticket (no voter yet), or a reissued card not yet used whose voter has no device. A ticket
+    already used (by a browser, a keypad check-in or a paper sheet) moves only with approval."""
+    return voter is None or (ticket.status == "issued" and voter.device_key is None)
+
+
+def _is_device(voter: Voter, device_key: str | None) -> bool:
+    return (
+        voter.device_key is not None
+        and device_key is not None
+        and hmac.compare_digest(voter.device_key, device_key)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Redeemed:
     meeting_id: int
@@ -262,8 +280,9 @@ class Redeemed:
 def redeem(session: Session, text: str, device_key: str, channel: str) -> Redeemed:
     """Use a ticket on the browser with `device_key`, reaching the server on `channel`.
 
-    An unused ticket gets its voter now; a ticket whose voter has no device is taken over; the
-    same browser again changes nothing; another browser is recorded as waiting for approval.
+    An unused ticket gets its voter now, a reissued card binds its voter on its first use, the
+    same browser again changes nothing; any other browser taking over an existing voter (on a
+    phone, a keypad or paper) is recorded as waiting for the facilitator's approval.
     """
     ticket = by_code(session, text, lock=True)
     meeting, voter = _usable(session, ticket)
@@ -271,10 +290,10 @@ def redeem(session: Session, text: str, device_key: str, channel: str) -> Redeem
     new = voter is None
     if voter is None:
         voter = join(session, meeting, channel)
-    elif voter.device_key is None:
+    elif _first_use(ticket, voter):
         if voter.channel in DEVICE_CHANNELS:
             voter.channel = channel  # a reissued ticket may now be used from home, or back here
-    elif not hmac.compare_digest(voter.device_key, device_key):
+    elif not _is_device(voter, device_key):
         ticket.pending_device, ticket.pending_at = device_key, utcnow()
         session.add(ticket)
         return Redeemed(meeting.id, meeting.code, ticket.number, None, False)

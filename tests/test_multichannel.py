@@ -17,13 +17,23 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import LiveServer, Meeting
+from tests.conftest import LiveServer, Meeting, Phone
 from tests.test_keypads import capture, eventually
 from tests.test_paper import key
-from tests.test_tickets import TICKETS, codes, error_of, holder, issue
+from tests.test_tickets import TICKETS, codes, error_of, holder, issue, redeem
 
 HOME_ADDRESS = "81.2.69.142"  # a public address: the voter is at home, not in the hall
 BROWSER = "Mozilla/5.0 (SecretPhone 9; Covote-test)"
+
+
+def approved(server: LiveServer, m: Meeting, code: str, number: int) -> Phone:
+    """A new browser that asked to take ticket `number` over, approved by the facilitator."""
+    client = server.browser()
+    assert redeem(client, code).status_code == 303
+    m.post(f"/tickets/{number}/approve")
+    r = client.get(f"/t/{code}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/m/{m.code}", r.text
+    return Phone(client, m.code)
 
 
 def test_four_channels_one_vote_each_and_a_bundle_that_checks_out(
@@ -50,10 +60,11 @@ def test_four_channels_one_vote_each_and_a_bundle_that_checks_out(
     assert m.state()["turnout"]["by_channel"] == {"phone": 1, "remote": 1, "keypad": 1, "paper": 1}
 
     # Every second channel is refused, clearly, and changes nothing.
-    status, code, message = error_of(holder(server, m, cards[4]).vote({"library": "want"}))
+    # (A phone taking over a paper or keypad voter waits for the facilitator's approval.)
+    status, code, message = error_of(approved(server, m, cards[4], 4).vote({"library": "want"}))
     assert (status, code) == (409, "conflict")
     assert message == "You have already voted on paper in this round; that ballot stands."
-    status, code, message = error_of(holder(server, m, cards[3]).vote({"library": "want"}))
+    status, code, message = error_of(approved(server, m, cards[3], 3).vote({"library": "want"}))
     assert (status, code) == (409, "conflict") and "vote with your keypad" in message
     for keying in (1, 2):  # a paper ballot for the voter who voted from home
         assert key(m, keying, 2, {"toilets": "dont_want"}, ticket=2).status_code == 303

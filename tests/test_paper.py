@@ -533,9 +533,12 @@ def test_tickets_meeting_paper_ballots_need_a_valid_unused_ticket(
         "paper": 1,
     }
 
-    # The other way round: ticket No. 1 redeemed on a phone afterwards is the same voter, and
-    # its phone ballot is refused.
+    # The other way round: ticket No. 1 redeemed on a phone afterwards waits for approval, is
+    # then the same voter, and its phone ballot is refused.
     with services.session() as session:
+        asked = tickets.redeem(session, issued[0].code, "e" * 64, "phone")
+        assert asked.voter_id is None
+        tickets.approve(session, get_meeting(session, meeting.id), 1)
         taken = tickets.redeem(session, issued[0].code, "e" * 64, "phone")
     assert taken.voter_id == paper_voter.id and taken.voter_id is not None
     again = CastRequest(

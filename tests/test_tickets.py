@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import MEETING, LiveServer, Meeting, Phone, Socket
 from tests.test_keypads import capture, eventually
+from tests.test_paper import key_both
 
 TICKETS = {**copy.deepcopy(MEETING), "voting": {"admission": "tickets"}}
 PSEUDONYM = re.compile(r"\bv-[0-9a-f]{10}\b")
@@ -213,6 +214,44 @@ def test_a_second_device_waits_for_approval_then_takes_the_voter_over(
     assert [row["mark"] for row in rows if row["proposal"] == "library"] == ["dont_want"]
     r = tm.f.post(f"/console/{tm.id}/tickets/1/approve", data={"csrf": tm.csrf})
     assert r.status_code == 409 and "No device is waiting for ticket No. 1" in r.text
+
+
+def test_a_keypad_or_paper_voters_ticket_typed_on_a_phone_waits_for_approval(
+    server: LiveServer, tm: Meeting
+) -> None:
+    """Issue 11: the card of a voter on a keypad or on paper, typed on a phone, only asks to take
+    the voter over: a waiting page, no ballot and no sign-in until the facilitator approves."""
+    issue(tm, 3)
+    cards = codes(tm)
+    tm.post("/tickets/checkin", ticket="1", keypad="wedge:7", label="K7")
+    tm.open_round()
+    key_both(tm, 1, {"library": "want"}, ticket=2)
+    tm.post("/rounds/1/paper/count")
+    eventually(lambda: present(tm) == 2)
+    for number in (1, 2):
+        code = cards[number]
+        assert "already in use" in server.browser().get(f"/t/{code}").text
+        thief = server.browser()
+        r = redeem(thief, code)
+        assert r.status_code == 303 and r.headers["location"] == f"/t/{code.replace('-', '')}"
+        waiting = thief.get(r.headers["location"], follow_redirects=False)
+        assert waiting.status_code == 200 and "waiting for approval" in waiting.text
+        phone = Phone(thief, tm.code)
+        assert error_of(phone.vote({"respite": "want"}))[:2] == (403, "not_joined")
+        assert f"/m/{tm.code}" not in thief.get(f"/t/{code}", follow_redirects=False).headers.get(
+            "location", ""
+        )
+        assert present(tm) == 2
+        console = tm.f.get(f"/console/{tm.id}/tickets").text
+        assert "Waiting for your approval" in console
+        tm.post(f"/tickets/{number}/approve")
+        moved = thief.get(f"/t/{code}", follow_redirects=False)
+        assert moved.status_code == 303 and moved.headers["location"] == f"/m/{tm.code}"
+    assert present(tm) == 2
+    assert [link["data"] for link in audit_links(tm) if link["kind"] == "ticket.device_moved"] == [
+        {"number": 1},
+        {"number": 2},
+    ]
 
 
 def test_a_refused_device_is_told_and_stays_out(server: LiveServer, tm: Meeting) -> None:
