@@ -13,7 +13,7 @@ from starlette.responses import Response
 from app import audit, auth, keypads, meetings
 from app.console import act, checked, facilitator_form, page, upload_text
 from app.deps import Services, ServicesDep
-from app.errors import BadInput
+from app.errors import BadInput, Conflict
 from app.models import Meeting
 from hardware import SCHEMES, KeypadPress
 from hardware.discovery import discover
@@ -110,12 +110,14 @@ async def rollcall(request: Request, meeting_id: int, services: ServicesDep) -> 
     label = str(form.get("label", "")).strip()
     if not label:
         raise BadInput("Give the label printed on the keypad (or a seat number).")
-    services.desk.start_rollcall(meeting_id, label, _segments(form))
 
     def change(session: Session, meeting: Meeting) -> str:
+        keypads.require_new_voters(meeting)
         return f"Roll call: the next unregistered keypad pressed becomes {label} (30 s)."
 
-    return await act(request, services, meeting_id, change, "/keypads")
+    response = await act(request, services, meeting_id, change, "/keypads")
+    services.desk.start_rollcall(meeting_id, label, _segments(form))
+    return response
 
 
 @router.post("/swap")
@@ -166,6 +168,8 @@ async def auto_enrol(request: Request, meeting_id: int, services: ServicesDep) -
     on = checked(form, "on")
 
     def change(session: Session, meeting: Meeting) -> str:
+        if on and not keypads.may_make_voters(meeting):
+            raise Conflict(keypads.NO_AUTO_ENROL)
         meeting.keypad_auto_enrol = on
         session.add(meeting)
         assert meeting.id is not None

@@ -3,9 +3,11 @@
 Contract: functions take the caller's session and never commit. A keypad is unknown until it is
 registered (CSV import, roll call, auto-enrol); each registered keypad is one voter whose
 ballots have channel `keypad`: a new one (`register`) or a ticket holder's, checked in at the
-door (`bind`, app/tickets.py). A lost keypad is swapped (the voter keeps their ballot and
-segments, the old radio id stops counting) or revoked (it stops counting). Keypad ballots are
-not secret: radio presses can be sniffed and spoofed (see README, "Keypads").
+door (`bind`, app/tickets.py). In a tickets meeting no keypad makes a new voter: a keypad is
+only ever a ticket holder's (`register` and the CSV import refuse, auto-enrol is off).
+A lost keypad is swapped (the voter keeps their ballot and segments, the old radio id stops
+counting) or revoked (it stops counting). Keypad ballots are not secret: radio presses can be
+sniffed and spoofed (see README, "Keypads").
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from app import audit
 from app.errors import BadInput, Conflict, NotFound
-from app.meetings import segments_of
+from app.meetings import segments_of, voting_of
 from app.models import Keypad, Meeting, Voter
 from app.tally import Mark
 from app.voters import declare_segments, join
@@ -27,6 +29,11 @@ from app.voters import declare_segments, join
 CHOICE_MARKS: dict[int, Mark] = {1: Mark.WANT, 2: Mark.DONT_WANT, 3: Mark.NEUTRAL}
 CSV_HEADER = ("keypad", "label", "segments")
 MAX_ID = 64
+THROUGH_TICKETS = (
+    "This meeting admits voters by ticket: a keypad votes only for a ticket's holder. "
+    "Check the keypad in with its holder's ticket on the Tickets page."
+)
+NO_AUTO_ENROL = "This meeting admits voters by ticket: unknown keypads cannot enrol themselves."
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +84,25 @@ def _free(session: Session, meeting_id: int, keypad: str, label: str) -> tuple[s
     return keypad, label
 
 
+def may_make_voters(meeting: Meeting) -> bool:
+    """Can a keypad become a new voter (register, import, roll call, auto-enrol)? Not in a
+    tickets meeting, where every voter is a ticket's (a keypad is checked in with one)."""
+    return voting_of(meeting).admission != "tickets"
+
+
+def require_new_voters(meeting: Meeting) -> None:
+    """Conflict, saying to check keypads in with tickets, in a tickets meeting."""
+    if not may_make_voters(meeting):
+        raise Conflict(THROUGH_TICKETS)
+
+
 def register(
     session: Session, meeting: Meeting, keypad: str, label: str, segments: list[str]
 ) -> Keypad:
-    """Bind a radio id to a new voter. Refuses an id or label already in use in the meeting."""
+    """Bind a radio id to a new voter. Refuses an id or label already in use in the meeting,
+    and any new keypad voter in a tickets meeting (`tickets.check_in` binds a ticket's)."""
     assert meeting.id is not None
+    require_new_voters(meeting)
     keypad, label = _free(session, meeting.id, keypad, label)
     voter = join(session, meeting, channel="keypad")
     declare_segments(session, meeting, voter, segments)
@@ -138,6 +159,7 @@ def revoke(session: Session, meeting: Meeting, keypad: str) -> None:
 def import_csv(session: Session, meeting: Meeting, text: str, filename: str) -> int:
     """`keypad,label,segments` rows (segments joined by ';'); all or nothing, errors by line."""
     assert meeting.id is not None
+    require_new_voters(meeting)
     known = {s.key for s in segments_of(session, meeting.id)}
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = next(reader, None)

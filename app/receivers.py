@@ -207,7 +207,11 @@ class KeypadDesk:
         if self.rollcall is not None and await self._roll_call(press, entry):
             return
         if entry is None and self._round is not None and self._round.auto_enrol:
-            await asyncio.to_thread(self._enrol, press.keypad)
+            try:
+                await asyncio.to_thread(self._enrol, press.keypad)
+            except CovoteError as e:  # e.g. the meeting switched to tickets since the refresh
+                self._alert("auto_enrol", press.keypad, e.message)
+                return
             entry = self._registry.get(press.keypad)
         if entry is None:
             self._alert(
@@ -318,7 +322,9 @@ class KeypadDesk:
             q = select(Round).where(Round.meeting_id == self.meeting_id, Round.status == "open")
             rnd = session.exec(q).first()
             previous = self._round.round_id if self._round else None
-            info = _Round(self.meeting_id, auto_enrol=meeting.keypad_auto_enrol)
+            # A meeting switched to tickets after auto-enrol was set keeps its flag: ignore it.
+            auto_enrol = meeting.keypad_auto_enrol and keypads.may_make_voters(meeting)
+            info = _Round(self.meeting_id, auto_enrol=auto_enrol)
             if rnd is not None and rnd.id is not None:
                 info.round_id, info.number, info.keys = rnd.id, rnd.number, list(rnd.proposal_keys)
                 info.step = rnd.keypad_step

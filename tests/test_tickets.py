@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import MEETING, LiveServer, Meeting, Phone, Socket
 from tests.test_keypads import capture, eventually
+from tests.test_keypads import status as status_of
 from tests.test_paper import key_both
 
 TICKETS = {**copy.deepcopy(MEETING), "voting": {"admission": "tickets"}}
@@ -453,3 +454,43 @@ def test_a_ballot_through_the_ticket_holders_socket_counts_once(
             cast(ws, snap["round"]["id"], {"toilets": "want"}, ballot_id)
             ws.until(lambda m: m["type"] == "ack")
     assert tm.state()["turnout"]["voted"] == 1
+
+
+def test_in_a_tickets_meeting_a_keypad_votes_only_through_a_ticket(
+    server: LiveServer, tm: Meeting
+) -> None:
+    """Issue 11: register, CSV import, roll call and auto-enrol are refused in a tickets meeting
+    (each saying to check the keypad in with a ticket); check-in still works."""
+    console = f"/console/{tm.id}/keypads"
+    for path, data, files in (
+        ("/register", {"keypad": "wedge:5", "label": "K5"}, None),
+        ("/import", {}, {"file": ("kp.csv", b"keypad,label,segments\nwedge:5,K5,\n", "text/csv")}),
+        ("/rollcall", {"label": "Seat 5"}, None),
+        ("/auto-enrol", {"on": "on"}, None),
+    ):
+        r = tm.f.post(console + path, data={"csrf": tm.csrf, **data}, files=files)
+        assert r.status_code == 409 and "admits voters by ticket" in r.text, (path, r.text)
+    assert "Roll call" not in tm.f.get(console).text.split("Registered keypads")[0]
+    tm.post("/rounds", proposal=["library"], keypads="on")
+    capture(tm, "5 1")
+    eventually(lambda: any(a["kind"] == "unknown_keypad" for a in status_of(tm)["alerts"]))
+    assert present(tm) == 0 and tm.state()["turnout"]["registered"] == 0
+    issue(tm, 1)
+    tm.post("/tickets/checkin", ticket="1", keypad="wedge:5", label="K5")
+    capture(tm, "5 1")
+    eventually(lambda: tm.state()["turnout"]["voted"] == 1)
+
+
+def test_auto_enrol_set_before_a_switch_to_tickets_is_ignored_by_the_desk(
+    server: LiveServer, facilitator: httpx.Client
+) -> None:
+    """Auto-enrol switched on while open, then admission switched to tickets: an unknown
+    keypad's presses make no voter and count nothing."""
+    m = Meeting(facilitator, MEETING)
+    m.post("/keypads/auto-enrol", on="on")
+    base = {"title": MEETING["title"], "ratio": "2", "group_min": "2"}
+    m.post("/settings", **base, admission="tickets", channel_policy="one_channel")
+    m.post("/rounds", proposal=["library"], keypads="on")
+    capture(m, "99 1")
+    eventually(lambda: any(a["kind"] == "unknown_keypad" for a in status_of(m)["alerts"]))
+    assert m.state()["turnout"]["registered"] == 0 and m.state()["turnout"]["voted"] == 0
