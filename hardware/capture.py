@@ -13,7 +13,10 @@ Unknown keys are ignored. This module adds one convention: an ``evdev`` capture 
 input event as ``{"dir": "in", "line": "<type> <code> <value>"}``.
 
 `CaptureWriter` writes and flushes line by line (a crash in the field keeps what came before).
-`read_capture` raises `CaptureFormatError` with the line number for anything malformed.
+`read_capture` raises `CaptureFormatError` with the line number for anything malformed. It reads
+only regular files of at most ``max_bytes`` (never a device, FIFO or socket, which could block
+or never end), and its errors never quote the file's contents: a path given by mistake (a
+secrets file) must not come back in the message.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
+import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +45,9 @@ __all__ = [
 ]
 
 VERSION = 1
+# A 2-hour meeting of 500 keypads pressing 20 times each is ~10,000 lines of ~60 bytes: 0.6 MB.
+# 16 MiB leaves room for raw HID captures and still reads and parses in well under a second.
+MAX_CAPTURE_BYTES = 16 * 1024 * 1024
 Direction = Literal["in", "out"]
 EVENTS = frozenset({"plug", "unplug", "error", "press"})
 
@@ -160,18 +168,18 @@ def _record(lineno: int, obj: dict[str, Any]) -> Record | None:
     if "dir" in obj:
         direction = obj["dir"]
         if direction not in ("in", "out"):
-            raise _bad(lineno, f"'dir' must be 'in' or 'out', not {direction!r}")
+            raise _bad(lineno, "'dir' must be 'in' or 'out'")
+        if not any(isinstance(obj.get(k), str) for k in ("line", "hex", "b64")):
+            raise _bad(lineno, "a 'dir' record needs 'line', 'hex' or 'b64'")
         try:
             if isinstance(obj.get("line"), str):
                 data = obj["line"].encode("utf-8") + b"\n"
             elif isinstance(obj.get("hex"), str):
                 data = bytes.fromhex(obj["hex"])
-            elif isinstance(obj.get("b64"), str):
-                data = base64.b64decode(obj["b64"], validate=True)
             else:
-                raise _bad(lineno, "a 'dir' record needs 'line', 'hex' or 'b64'")
-        except (ValueError, binascii.Error) as exc:
-            raise _bad(lineno, f"bad payload: {exc}") from exc
+                data = base64.b64decode(obj["b64"], validate=True)
+        except (ValueError, binascii.Error):
+            raise _bad(lineno, "bad payload: not valid hex or base64") from None
         return Chunk(float(t), direction, data)
     if "ev" in obj:
         ev = obj["ev"]
@@ -195,13 +203,15 @@ def parse_capture(lines: Iterable[str]) -> Capture:
             continue
         try:
             obj = json.loads(text)
-        except ValueError as exc:
-            raise _bad(lineno, f"not JSON: {exc}") from exc
+        except json.JSONDecodeError as exc:  # its message names a position, never the text
+            raise _bad(lineno, f"not JSON ({exc.msg}, column {exc.colno})") from None
+        except ValueError:  # e.g. a number too long to convert
+            raise _bad(lineno, "not JSON") from None
         if not isinstance(obj, dict):
             raise _bad(lineno, "each line must be a JSON object")
         if header is None:
             if obj.get("kpcap") != VERSION:
-                raise _bad(lineno, f"not a kpcap/{VERSION} header: {text.strip()[:80]}")
+                raise _bad(lineno, f"not a kpcap/{VERSION} header")
             if not isinstance(obj.get("driver"), str):
                 raise _bad(lineno, "the header needs a string 'driver'")
             device = obj.get("device")
@@ -220,12 +230,33 @@ def parse_capture(lines: Iterable[str]) -> Capture:
     return Capture(header, records)
 
 
-def read_capture(path: str | Path) -> Capture:
-    """Read a kpcap/1 file. Raises `CaptureFormatError` (also for an unreadable file)."""
+def read_capture(path: str | Path, *, max_bytes: int = MAX_CAPTURE_BYTES) -> Capture:
+    """Read a kpcap/1 file of at most `max_bytes`. Raises `CaptureFormatError` (also for an
+    unreadable file, one that is not a regular file, or one too large), never quoting it."""
     try:
-        with open(path, encoding="utf-8") as fp:
-            return parse_capture(fp)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise CaptureFormatError(f"cannot read capture {path}: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise CaptureFormatError(f"capture {path} is not UTF-8: {exc}") from exc
+        raise CaptureFormatError(f"cannot read capture {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as fp:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise CaptureFormatError(f"cannot read capture {path}: not a regular file")
+        too_big = CaptureFormatError(
+            f"capture {path} is larger than the limit of {max_bytes:,} bytes"
+        )
+        if info.st_size > max_bytes:
+            raise too_big
+        try:
+            data = fp.read(max_bytes + 1)  # the size may change under us: never read more
+        except OSError as exc:
+            raise CaptureFormatError(f"cannot read capture {path}: {exc.strerror}") from None
+    if len(data) > max_bytes:
+        raise too_big
+    lines = []
+    for lineno, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise _bad(lineno, "not UTF-8 text") from None
+    return parse_capture(lines)

@@ -12,12 +12,14 @@
 * ``out`` records (what the host wrote) are not compared here; tests that need that compare
   `Capture.chunks("out")` with what their driver wrote.
 
-The file is read when the receiver is built, so a bad file is a `CaptureFormatError` at once.
+The file is read when the receiver is built (at most ``max_bytes``; see `read_capture`), so a
+bad file is a `CaptureFormatError` at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from .base import (
     ReceiverUnavailable,
     Sleep,
 )
-from .capture import Capture, CaptureEvent, Chunk, read_capture
+from .capture import MAX_CAPTURE_BYTES, Capture, CaptureEvent, Chunk, read_capture
 from .iclicker import IClickerDecoder
 from .kpl import KplDecoder
 from .profiles import PROFILES, ProfileDecoder
@@ -59,7 +61,10 @@ def decoder_for(capture: Capture) -> PressDecoder | None:
         device = capture.header.device
         device_id = str(device.get("id") or str(device.get("path", "evdev")).rsplit("/", 1)[-1])
         return WedgeDecoder(device_id, mode=str(device.get("mode", "key")))
-    raise CaptureFormatError(f"replay: no decoder for driver {driver!r} with raw 'in' data")
+    # Named only when it looks like a driver name: the file is a kpcap/1 capture (its header
+    # said so), and errors never quote anything else from it.
+    named = f" {driver!r}" if re.fullmatch(r"[a-z][a-z0-9_]{0,31}", driver) else ""
+    raise CaptureFormatError(f"replay: no decoder for driver{named} with raw 'in' data")
 
 
 class ReplayReceiver(ReceiverBase):
@@ -76,11 +81,12 @@ class ReplayReceiver(ReceiverBase):
         name: str | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        max_bytes: int = MAX_CAPTURE_BYTES,
     ) -> None:
         if speed < 0:
             raise CaptureFormatError("replay speed must be >= 0")
         super().__init__(name or f"replay:{Path(path).name}", clock=clock)
-        self.capture = read_capture(path)
+        self.capture = read_capture(path, max_bytes=max_bytes)
         decoder_for(self.capture)  # an unknown driver fails now, not at the meeting
         self.speed = speed
         self._sleep = sleep

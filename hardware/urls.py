@@ -36,6 +36,7 @@ import time
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .base import Clock, KeypadReceiver, ReceiverConfigError, Sleep, WireTap
+from .capture import MAX_CAPTURE_BYTES
 from .hid import hidapi_opener
 from .iclicker import PID, VID, IClickerReceiver
 from .profiles import PROFILES
@@ -46,7 +47,7 @@ from .sunvote import BAUD as SUNVOTE_BAUD
 from .sunvote import SunVoteReceiver
 from .wedge import EvdevReceiver
 
-__all__ = ["SCHEMES", "open_receiver"]
+__all__ = ["DEVICE_SCHEMES", "FILE_SCHEMES", "SCHEMES", "open_receiver", "target_of"]
 
 SCHEMES: dict[str, str] = {
     "serial": "USB-serial receiver: KPL/1 or a legacy text profile",
@@ -56,6 +57,10 @@ SCHEMES: dict[str, str] = {
     "sim": "simulated keypads for demos and rehearsals",
     "replay": "play back a kpcap/1 capture",
 }
+# Schemes whose target is a file the server reads, and schemes whose target is a device node
+# (iclicker's is optional). Whoever accepts URLs from a person checks these targets first.
+FILE_SCHEMES = frozenset({"replay"})
+DEVICE_SCHEMES = frozenset({"serial", "sunvote", "evdev", "iclicker"})
 _BOOL = {
     "1": True,
     "true": True,
@@ -133,28 +138,36 @@ class _Query:
         return _BOOL[raw.lower()]
 
 
+def target_of(url: str) -> tuple[str, str, str]:
+    """(scheme, target, query) of a receiver URL: the target is the file or device path (or
+    "" when there is none). Raises `ReceiverConfigError` for an unknown scheme."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unbalanced '[' in the netloc
+        raise ReceiverConfigError(f"bad keypad receiver URL {url!r}: {exc}") from exc
+    scheme = parts.scheme.lower()
+    if "://" not in url or scheme not in SCHEMES:
+        raise ReceiverConfigError(
+            f"unknown keypad receiver URL {url!r}: expected one of "
+            + ", ".join(f"{s}://" for s in SCHEMES)
+        )
+    return scheme, unquote(parts.netloc + parts.path), parts.query
+
+
 def open_receiver(
     url: str,
     *,
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
     tap: WireTap | None = None,
+    max_capture_bytes: int = MAX_CAPTURE_BYTES,
 ) -> KeypadReceiver:
     """Build the (unopened) receiver for ``url``. ``tap`` sees the wire bytes of drivers
-    that have any (for kpcap recording). Raises `ReceiverConfigError` for a bad URL."""
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:  # e.g. an unbalanced '[' in the netloc
-        raise ReceiverConfigError(f"bad keypad receiver URL {url!r}: {exc}") from exc
-    scheme = parts.scheme.lower()
-    target = unquote(parts.netloc + parts.path)
-    if "://" not in url or scheme not in SCHEMES:
-        raise ReceiverConfigError(
-            f"unknown keypad receiver URL {url!r}: expected one of "
-            + ", ".join(f"{s}://" for s in SCHEMES)
-        )
+    that have any (for kpcap recording). ``replay://`` reads its file now, refusing one larger
+    than ``max_capture_bytes``. Raises `ReceiverConfigError` for a bad URL or capture."""
+    scheme, target, query = target_of(url)
     if scheme == "serial":
-        q = _Query(url, scheme, parts.query, {"baud", "profile", "strict", "stall"})
+        q = _Query(url, scheme, query, {"baud", "profile", "strict", "stall"})
         port = _require(q, target, "a serial port, like serial:///dev/ttyACM0 or serial://COM3")
         baud = q.integer("baud", 115200, 50, 4_000_000)
         profile = q.choice("profile", "kpl", ["kpl", *PROFILES])
@@ -177,7 +190,7 @@ def open_receiver(
             tap=tap,
         )
     if scheme == "iclicker":
-        q = _Query(url, scheme, parts.query, {"freq", "type", "serial"})
+        q = _Query(url, scheme, query, {"freq", "type", "serial"})
         freq = q.text("freq", "AA") or "AA"
         if len(freq) != 2 or any(c not in "ABCDabcd" for c in freq):
             raise q.error(f"freq must be two letters A-D like AA, not {freq!r}")
@@ -191,14 +204,14 @@ def open_receiver(
             tap=tap,
         )
     if scheme == "sunvote":
-        q = _Query(url, scheme, parts.query, {"baud"})
+        q = _Query(url, scheme, query, {"baud"})
         port = _require(q, target, "a serial port, like sunvote:///dev/ttyUSB0")
         baud = q.integer("baud", SUNVOTE_BAUD, 50, 4_000_000)
         return SunVoteReceiver(
             port, baud=baud, name=q.text("name"), clock=clock, sleep=sleep, tap=tap
         )
     if scheme == "evdev":
-        q = _Query(url, scheme, parts.query, {"mode", "id", "grab"})
+        q = _Query(url, scheme, query, {"mode", "id", "grab"})
         path = _require(q, target, "an input device, like evdev:///dev/input/event7")
         return EvdevReceiver(
             path,
@@ -210,11 +223,18 @@ def open_receiver(
             tap=tap,
         )
     if scheme == "sim":
-        return _sim(url, target, parts.query, clock, sleep)
-    q = _Query(url, scheme, parts.query, {"speed"})
+        return _sim(url, target, query, clock, sleep)
+    q = _Query(url, scheme, query, {"speed"})
     path = _require(q, target, "a capture file, like replay:///tmp/rehearsal.kpcap")
     speed = q.number("speed", 1.0, 0.0, 1000.0)
-    return ReplayReceiver(path, speed=speed, name=q.text("name"), clock=clock, sleep=sleep)
+    return ReplayReceiver(
+        path,
+        speed=speed,
+        name=q.text("name"),
+        clock=clock,
+        sleep=sleep,
+        max_bytes=max_capture_bytes,
+    )
 
 
 def _require(q: _Query, target: str, what: str) -> str:
