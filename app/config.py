@@ -33,6 +33,24 @@ class Settings(BaseSettings):
     # Keypad receivers to supervise from the start (more can be added in the console), e.g.
     # ["serial:///dev/ttyACM0", "sim://?keypads=30"]. See hardware/urls.py.
     keypad_urls: list[str] = Field(default_factory=list)
+    # Receivers added in the console: capture files (replay://) are read only from data_dir and
+    # these directories, device receivers only from device nodes matching these patterns
+    # (/dev/pts/* is the pseudo-terminal `covote keypads simulate` prints for a rehearsal).
+    receiver_file_dirs: list[Path] = Field(default_factory=list)
+    receiver_device_patterns: list[str] = Field(
+        default_factory=lambda: [
+            "/dev/tty*",
+            "/dev/cu.*",
+            "/dev/hidraw*",
+            "/dev/input/*",
+            "/dev/pts/*",
+            "COM*",
+        ]
+    )
+    # A capture is read whole when its receiver is added, off the event loop; a real one is a
+    # few MB at most (hardware/capture.py), and reading it takes well under a second.
+    capture_max_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    capture_read_timeout_s: float = Field(default=10.0, gt=0)
     host: str = "0.0.0.0"
     port: int = 8000
 

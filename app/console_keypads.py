@@ -67,7 +67,7 @@ async def serve(request: Request, meeting_id: int, services: ServicesDep) -> Res
 @router.post("/receivers")
 async def add_receiver(request: Request, meeting_id: int, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
-    name = services.desk.add_receiver(str(form.get("url", "")).strip())
+    name = await services.desk.add_console_receiver(str(form.get("url", "")).strip())
     services.desk.serve(meeting_id)
 
     def change(session: Session, meeting: Meeting) -> str:

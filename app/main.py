@@ -42,6 +42,7 @@ from app.errors import CovoteError, PayloadTooLarge
 from app.facilitators import FacilitatorGate
 from app.hub import Hub
 from app.i18n import N_
+from app.receiver_urls import ReceiverPolicy
 from app.receivers import KeypadDesk
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         writer = BallotWriter(
             engine, batch_max=settings.commit_batch_max, stall_s=settings.ballot_stall_s
         )
-        desk = KeypadDesk(engine, lambda req: services.cast(req), hub.changed)
+        desk = KeypadDesk(
+            engine,
+            lambda req: services.cast(req),
+            hub.changed,
+            policy=ReceiverPolicy.from_settings(settings),
+        )
         services = Services(
             settings, engine, hub, writer, desk, base_url.rstrip("/"), asyncio.get_running_loop()
         )

@@ -34,9 +34,10 @@ from app.ballots import CastRequest, Receipt, server_ballot_id
 from app.db import transaction
 from app.errors import BadInput, CovoteError
 from app.models import Ballot, Meeting, Round, Voter
+from app.receiver_urls import ReceiverPolicy
 from app.tally import Mark
 from app.voters import declare_segments
-from hardware import KeypadPress, ReceiverConfigError, ReceiverManager
+from hardware import KeypadPress, KeypadReceiver, ReceiverConfigError, ReceiverManager
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,10 @@ class KeypadDesk:
         *,
         clock: Callable[[], float] = time.monotonic,
         manager: ReceiverManager | None = None,
+        policy: ReceiverPolicy | None = None,
     ) -> None:
         self._engine = engine
+        self.policy = policy or ReceiverPolicy()
         self._cast = cast
         self._changed = changed
         self._clock = clock
@@ -105,8 +108,16 @@ class KeypadDesk:
         self._consumer = asyncio.create_task(self._consume(), name="keypad-desk")
 
     def add_receiver(self, url: str) -> str:
+        """Supervise the receiver for an operator's URL (settings); returns its name."""
+        return self._supervise(self.policy.build(url))
+
+    async def add_console_receiver(self, url: str) -> str:
+        """A URL typed in the console: its path checked, built off the loop, then supervised."""
+        return self._supervise(await self.policy.build_checked(url))
+
+    def _supervise(self, receiver: KeypadReceiver) -> str:
         try:
-            return self.manager.add(url)
+            return self.manager.add(receiver)
         except ReceiverConfigError as e:
             raise BadInput(str(e)) from None
 

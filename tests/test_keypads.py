@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -293,3 +295,59 @@ def test_a_rehearsal_with_simulated_keypads_counts_every_keypad(
         sim.wait(10)
         if sim.stdout is not None:
             sim.stdout.close()
+
+
+def test_hostile_receiver_urls_are_refused_without_quoting_files_while_the_server_answers(
+    server: LiveServer,
+    meeting: Meeting,
+    settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Issue 11: /dev/zero, /etc/passwd, a path outside the data directory, a link out of it, a
+    FIFO, a 100 MB capture and files whose first line is a secret are each refused at once with
+    a reason and none of the file's bytes; other requests are served meanwhile."""
+    data = settings.data_dir
+    header = '{"kpcap": 1, "driver": "sim"}\n'
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "rehearsal.kpcap"
+    elsewhere.write_text(header)
+    (data / "notes.kpcap").write_text("SECRET_TOKEN=hunter2-horse\n" + header)
+    (data / "keys.kpcap").write_text('{"session_secret": "hunter2-horse"}\n')
+    (data / "binary.kpcap").write_bytes(b"\xffhunter2-horse\n")
+    with open(data / "big.kpcap", "wb") as f:
+        f.truncate(100 * 1024 * 1024)  # sparse: 100 MB without writing them
+    os.mkfifo(data / "pipe.kpcap")
+    (data / "link.kpcap").symlink_to("/etc/passwd")
+    outside = "only from the data directory"
+    cases = [
+        ("replay:///dev/zero", outside),
+        ("replay:///etc/passwd", outside),
+        (f"replay://{elsewhere}", outside),
+        (f"replay://{data}/link.kpcap", outside),
+        (f"replay://{data}/../{elsewhere.parent.name}/rehearsal.kpcap", outside),
+        (f"replay://{data}/pipe.kpcap", "not a regular file"),
+        (f"replay://{data}/big.kpcap", "larger than the limit of 16,777,216 bytes"),
+        (f"replay://{data}/notes.kpcap", "line 1: not JSON"),
+        (f"replay://{data}/keys.kpcap", "line 1: not a kpcap/1 header"),
+        (f"replay://{data}/binary.kpcap", "line 1: not UTF-8 text"),
+        ("serial:///dev/zero", "not a keypad receiver device"),
+        ("evdev:///etc/passwd", "not a keypad receiver device"),
+    ]
+    other = server.browser()
+    for url, reason in cases:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(
+                meeting.f.post,
+                f"/console/{meeting.id}/keypads/receivers",
+                data={"csrf": meeting.csrf, "url": url},
+                timeout=20 * TIME_FACTOR,
+            )
+            assert other.get("/", timeout=5 * TIME_FACTOR).status_code == 200
+            r = pending.result()
+        assert r.status_code == 400 and reason in r.text, (url, r.text[-600:])
+        assert "hunter2" not in r.text and "root:" not in r.text, url
+    assert len(status(meeting)["receivers"]) == 1  # only the emulator from the settings
+    (data / "good.kpcap").write_text(
+        header + '{"t": 0, "ev": "press", "keypad_id": "sim:1", "key": "1"}\n'
+    )
+    meeting.post("/keypads/receivers", url=f"replay://{data}/good.kpcap?speed=0")
+    assert len(status(meeting)["receivers"]) == 2

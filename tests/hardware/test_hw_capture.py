@@ -152,3 +152,32 @@ def test_capture_with_raw_data_for_an_unknown_driver_is_rejected(tmp_path: Path)
     path.write_text('{"kpcap": 1, "driver": "turningpoint"}\n{"t": 0, "dir": "in", "hex": "00"}\n')
     with pytest.raises(CaptureFormatError, match="turningpoint"):
         ReplayReceiver(path)
+
+
+def test_read_capture_refuses_devices_fifos_and_large_files_without_quoting_them(
+    tmp_path: Path,
+) -> None:
+    """Issue 11: /dev/zero and a FIFO are refused at once (never read), a file over max_bytes is
+    refused, and no error quotes the file: a secret first line is named by its line number."""
+    import os
+
+    fifo = tmp_path / "pipe.kpcap"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", fifo):
+        with pytest.raises(CaptureFormatError, match="not a regular file"):
+            read_capture(path)
+    big = tmp_path / "big.kpcap"
+    big.write_text('{"kpcap": 1, "driver": "sim"}\n' + "\n" * 100)
+    with pytest.raises(CaptureFormatError, match="larger than the limit of 64 bytes"):
+        read_capture(big, max_bytes=64)
+    for first_line, reason in (
+        ("PASSWORD=hunter2", "line 1: not JSON"),
+        ('{"token": "hunter2"}', "line 1: not a kpcap/1 header"),
+        ('{"kpcap": 1, "driver": "x"}\n{"t": 0, "dir": "hunter2", "line": ""}', "line 2: 'dir'"),
+        ('{"kpcap": 1, "driver": "x"}\n{"t": 0, "dir": "in", "hex": "hunter2"}', "line 2: bad"),
+    ):
+        secret = tmp_path / "secret.kpcap"
+        secret.write_text(first_line + "\n")
+        with pytest.raises(CaptureFormatError, match=reason) as info:
+            read_capture(secret)
+        assert "hunter2" not in str(info.value)
