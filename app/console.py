@@ -209,7 +209,10 @@ async def round_action(
             rounds.close_round(session, meeting, number)
             return f"Round {number} is closed. Results are hidden until you reveal them."
         if action in ("reveal", "hide"):
-            rounds.set_revealed(session, meeting, number, action == "reveal")
+            rnd = rounds.set_revealed(session, meeting, number, action == "reveal")
+            if meeting.current_round_id != rnd.id:  # another round is open: the room stays there
+                shown = "revealed" if action == "reveal" else "hidden"
+                return f"Round {number} results are {shown}; the room stays on the open round."
             return (
                 f"Round {number} results are {'on' if action == 'reveal' else 'off'} the projector."
             )

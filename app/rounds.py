@@ -39,6 +39,12 @@ def get_round(session: Session, meeting: Meeting, number: int) -> Round:
 
 
 def current_round(session: Session, meeting: Meeting) -> Round | None:
+    """The round the room sees: the open round whenever one is open (phones vote in it), else
+    the one last opened or revealed. `meeting.current_round_id` alone is not trusted while a
+    round is open, so nothing done to another round can take the open one off the room."""
+    q = select(Round).where(Round.meeting_id == meeting.id, Round.status == "open")
+    if (open_now := session.exec(q).first()) is not None:
+        return open_now
     return session.get(Round, meeting.current_round_id) if meeting.current_round_id else None
 
 
@@ -106,8 +112,11 @@ def set_revealed(session: Session, meeting: Meeting, number: int, revealed: bool
     if revealed and rnd.status != "closed":
         raise Conflict("Close the round before revealing its results.")
     rnd.revealed = revealed
-    # Revealing an earlier round puts it back on the projector.
-    meeting.current_round_id = rnd.id
+    # Revealing an earlier round puts it back on the projector, unless a round is open: the
+    # room stays on that one (`current_round`) and the projector shows this round once no
+    # round is open, if it is the last one revealed.
+    if (live := current_round(session, meeting)) is None or live.status != "open":
+        meeting.current_round_id = rnd.id
     session.add_all([rnd, meeting])
     assert meeting.id is not None
     kind = "round.revealed" if revealed else "round.hidden"
