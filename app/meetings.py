@@ -4,7 +4,10 @@ Contract: every function takes the caller's session and never commits (the calle
 unit of work, see db.transaction). Edits that would change the meaning of votes already cast
 raise Conflict: the rule parameters, the budget (pot, currency, completion), the savings target
 and "never protects" flags are fixed once voting has started, and a proposal that has been put
-to a round keeps its kind and affected groups.
+to a round keeps its kind, affected groups, cost and saving (`DECIDING`). Together these are
+everything a round's outcome is computed from (app/rounds.py), so a closed round's result, its
+results.json and the meeting export never change after the vote; titles, descriptions,
+translations and segment labels stay editable (display only).
 """
 
 from __future__ import annotations
@@ -349,6 +352,10 @@ def delete_segment(session: Session, meeting: Meeting, key: str) -> None:
     audit.record(session, meeting.id, "segment.deleted", {"id": key})
 
 
+# A proposal's fields that decide a round's outcome (app/rounds.py `_counted` and `_money`).
+DECIDING = ("kind", "affected_groups", "cost", "saving")
+
+
 def _used_in_round(session: Session, meeting_id: int, key: str) -> bool:
     rounds = session.exec(select(Round.proposal_keys).where(Round.meeting_id == meeting_id))
     return any(key in keys for keys in rounds)
@@ -373,10 +380,13 @@ def save_proposal(
         order.insert((rng or random.SystemRandom()).randint(0, len(order)), pf.id)
         meeting.tie_break = order
     else:
-        locked = row.kind != pf.kind or list(row.affected_groups) != list(pf.affected_groups)
+        before = proposal_file(row)
+        locked = any(getattr(before, name) != getattr(pf, name) for name in DECIDING)
         if locked and _used_in_round(session, meeting.id, pf.id):
             raise Conflict(
-                f"{row.title!r} has been put to a vote: its kind and affected groups are fixed."
+                f"{row.title!r} has been put to a vote: its kind, affected groups, cost and "
+                "saving are fixed, because they decided that round's result. To vote on "
+                "different figures, add a new proposal."
             )
         row.title, row.description, row.kind = pf.title, pf.description, pf.kind
         row.cost, row.saving, row.affected_groups = pf.cost, pf.saving, list(pf.affected_groups)

@@ -422,6 +422,54 @@ def test_budget_recount_of_the_exported_files_equals_the_projector(
     assert {k: v for k, v in record.items() if k != "round"} == projector_record(shown)
 
 
+def test_a_closed_rounds_result_is_frozen_against_later_set_up_edits(
+    tmp_path: Path,
+    facilitator: httpx.Client,
+    budget_meeting: Meeting,
+    budget_phones: Callable[[], Phone],
+) -> None:
+    """Issue 11: after the vote, a voted proposal's cost, saving, kind or groups cannot be edited
+    (form or CSV import: 409/400, saying why), so the round's budget result, results.json and
+    the recount of the exports are byte for byte unchanged; its title stays editable."""
+    vote_budget_round(budget_meeting, budget_phones)
+    m = budget_meeting.id
+    before = facilitator.get(f"/console/{m}/export/results.json").text
+    shown = budget_meeting.state()["results"]
+    assert shown["funded"] == FUNDED and shown["cuts"] == ["toilets"]
+    square = {"key": "square", "title": "Town square", "kind": "fund"}
+    for change in (
+        {"cost": "10000"},  # would now fit the pot: it would be funded
+        {"cost": "110000", "kind": "keep"},
+        {"cost": "110000", "affected_groups": "staff"},
+    ):
+        r = facilitator.post(
+            f"/console/{m}/proposals", data={"csrf": budget_meeting.csrf, **square, **change}
+        )
+        assert r.status_code == 409 and "cost and saving are fixed" in r.text, change
+    r = facilitator.post(
+        f"/console/{m}/proposals",
+        data={"csrf": budget_meeting.csrf, "key": "toilets", "title": "Park toilets"}
+        | {"kind": "keep", "saving": "99000"},  # would cover the savings target alone
+    )
+    assert r.status_code == 409
+    csv_text = facilitator.get(f"/console/{m}/export/proposals.csv").text
+    assert ",110000.0," in csv_text
+    r = facilitator.post(
+        f"/console/{m}/proposals.csv",
+        data={"csrf": budget_meeting.csrf},
+        files={"file": ("p.csv", csv_text.replace(",110000.0,", ",10000,").encode(), "text/csv")},
+    )
+    assert r.status_code == 409 and "cost and saving are fixed" in r.text
+    budget_meeting.post("/proposals", **{**square, "cost": "110000", "title": "Town square (new)"})
+
+    assert facilitator.get(f"/console/{m}/export/results.json").text == before
+    after = budget_meeting.state()["results"]
+    assert projector_record(after) == projector_record(shown)
+    assert after["amounts"]["square"] == {"cost": 110000, "saving": None}
+    out, exported = recount_exports(facilitator, m, tmp_path)
+    assert out == exported == before
+
+
 def test_the_console_round_page_shows_funding_and_cuts(
     facilitator: httpx.Client, budget_meeting: Meeting, budget_phones: Callable[[], Phone]
 ) -> None:
