@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -14,6 +15,8 @@ import httpx
 import pytest
 
 from app.config import Settings
+from app.errors import BadInput
+from app.receiver_urls import ReceiverPolicy
 from hardware.emulator import KplEmulator
 from tests.conftest import TIME_FACTOR, LiveServer, Meeting, Phone, csrf_of, make_settings
 
@@ -351,3 +354,32 @@ def test_hostile_receiver_urls_are_refused_without_quoting_files_while_the_serve
     )
     meeting.post("/keypads/receivers", url=f"replay://{data}/good.kpcap?speed=0")
     assert len(status(meeting)["receivers"]) == 2
+
+
+async def test_a_large_capture_is_read_off_the_event_loop_and_within_its_deadline(
+    tmp_path: Path,
+) -> None:
+    """A capture of several MB is read in a worker thread while the loop keeps ticking; with
+    a deadline shorter than the read it is refused, saying so, and the loop never stalls."""
+    press = '{"t": 0, "ev": "press", "keypad_id": "sim:1", "key": "1"}\n'
+    path = tmp_path / "long.kpcap"
+    path.write_text('{"kpcap": 1, "driver": "sim"}\n' + press * 100_000)  # 5.8 MB
+    url = f"replay://{path}?speed=0"
+    ticks, longest = 0, 0.0
+
+    async def ticker() -> None:
+        nonlocal ticks, longest
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.005)
+            ticks, longest = ticks + 1, max(longest, time.monotonic() - before)
+
+    task = asyncio.create_task(ticker())
+    try:
+        receiver = await ReceiverPolicy(file_dirs=(tmp_path,)).build_checked(url)
+        assert receiver.info["records"] == "100000"
+        with pytest.raises(BadInput, match=r"took longer than 0\.001 s"):
+            await ReceiverPolicy(file_dirs=(tmp_path,), timeout_s=0.001).build_checked(url)
+    finally:
+        task.cancel()
+    assert ticks > 5 and longest < 0.5 * TIME_FACTOR  # the loop ran all along
