@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
+from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -21,11 +22,16 @@ from app.config import Settings
 from app.db import read_transaction, transaction
 from app.errors import NotJoined
 from app.hub import Hub
+from app.inputs import MAX_INT
 from app.meetings import get_meeting, meeting_by_code
 from app.models import Meeting, Voter
 from app.netinfo import channel_of
 from app.receivers import KeypadDesk
 from app.voters import find_voter, join
+
+# Every integer in a path (a meeting, round or ticket number) is positive and fits the
+# database's 64-bit integers; anything else is a 404 (main._validation_error), never an overflow.
+RowId = Annotated[int, PathParam(ge=1, le=MAX_INT)]
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.autoescape = True
