@@ -14,6 +14,7 @@ from app import audit, auth, keypads, meetings
 from app.console import act, checked, facilitator_form, page, upload_text
 from app.deps import RowId, Services, ServicesDep
 from app.errors import BadInput
+from app.inputs import JsonInputError, id_problem, load_json
 from app.models import Meeting
 from hardware import SCHEMES, KeypadPress
 from hardware.discovery import discover
@@ -188,10 +189,13 @@ async def capture_line(request: Request, meeting_id: RowId, services: ServicesDe
     """One typed line, `<keypad id> <key>`, from the capture page."""
     auth.require_facilitator(request)
     auth.check_csrf(request, request.headers.get(auth.CSRF_HEADER))
-    body = await request.json()
+    try:
+        body = load_json((await request.body()).decode("utf-8"))
+    except (UnicodeDecodeError, JsonInputError):
+        body = None
     line = str(body.get("line", "")) if isinstance(body, dict) else ""
     parts = line.replace(",", " ").split()
-    if len(parts) != 2 or len(parts[0]) > 48 or len(parts[1]) > 3:
+    if len(parts) != 2 or len(parts[0]) > 48 or len(parts[1]) > 3 or id_problem(line.strip()):
         raise BadInput("A capture line is '<keypad id> <key>', e.g. '0417 2'.")
     services.desk.serve(meeting_id)
     press = KeypadPress("capture", f"wedge:{parts[0]}", parts[1].upper(), None, time.monotonic())

@@ -40,6 +40,7 @@ from fractions import Fraction
 from typing import Any
 
 from app import budget as mes
+from app.inputs import MAX_NUMBER_DIGITS
 from app.records import Problems
 
 SECTIONS = ("meta", "projects", "votes")
@@ -91,6 +92,8 @@ def parse_amount(cell: str) -> Fraction | None:
     A comma is a decimal comma (as pabutools reads it), except before exactly three digits:
     "1,000" could be a thousand or one, so it is refused rather than guessed.
     """
+    if len(cell) > 2 * MAX_NUMBER_DIGITS:
+        return None  # not an amount: an attack on the parser (int() refuses 4,300 digits)
     if not _AMOUNT.fullmatch(cell) or re.search(r",[0-9]{3}$", cell):
         return None
     return Fraction(cell.replace(",", "."))
@@ -155,7 +158,7 @@ def read_pb(text: str, *, filename: str = "election.pb") -> Election:
     ):
         if key in meta and clean:
             value = meta[key]
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit() and len(value) <= MAX_NUMBER_DIGITS):
                 p.add(lines[key], f"{key}: must be a whole number, not {_q(value)}")
             elif int(value) != found:
                 p.add(lines[key], f"{key} is {value} but the {name} section has {found}")
