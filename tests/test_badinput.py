@@ -38,6 +38,10 @@ def test_out_of_range_numbers_in_any_integer_path_parameter_are_404(
             params = {p["name"]: p["schema"].get("type", "") for p in op.get("parameters", [])}
             params = {k: v for k, v in params.items() if "{" + k + "}" in path}
             for target in (name for name, kind in params.items() if kind == "integer"):
+                declared = next(p["schema"] for p in op["parameters"] if p["name"] == target)
+                assert declared.get("minimum") == 1 and declared.get("maximum") == 2**63 - 1, (
+                    f"{method} {path}: {target} must be a deps.RowId"
+                )
                 for hostile in HOSTILE_NUMBERS:
                     url = _path_with(path, params, hostile, target)
                     r = facilitator.request(method.upper(), url, data={"csrf": meeting.csrf})

@@ -4,16 +4,23 @@ error (RecordError, BadInput, JsonInputError), and what we write we read back ex
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import unicodedata
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from app import audit, csvfiles, pabulib, protocol, records
+from app import audit, csvfiles, keypads, meetings, pabulib, protocol, records
 from app.csvfiles import BallotRow, neutralise, restore
-from app.errors import BadInput
+from app.db import create_schema, make_engine, transaction
+from app.errors import BadInput, Conflict
 from app.inputs import (
     MAX_INT,
     MIN_INT,
@@ -28,7 +35,11 @@ from app.records import ProposalFile, RecordError
 from app.tally import Mark
 from tests.conftest import MEETING
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 # Characters the hygiene rules are about, mixed into ordinary text so hypothesis meets them often.
 NASTY = st.sampled_from(
@@ -262,3 +273,41 @@ def test_protocol_parse_client_raises_only_bad_input(raw: str) -> None:
         protocol.parse_client(raw)
     except BadInput as e:
         assert e.message
+
+
+KEYPAD_CELLS = st.one_of(TEXT, st.just("carer"), st.just("carer;north"), st.just("9" * 50))
+
+
+@pytest.fixture(scope="module")
+def keypad_meeting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, int]]:
+    """A meeting with the sample segments in a SQLite file, for the keypad CSV importer."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('kp') / 'k.db'}")
+    create_schema(engine)
+    with transaction(engine) as session:
+        meeting = meetings.create_meeting(session, records.parse_meeting(json.dumps(MEETING)))
+        assert meeting.id is not None
+        meeting_id = meeting.id
+    yield engine, meeting_id
+    engine.dispose()
+
+
+@FAST
+@given(st.lists(st.lists(KEYPAD_CELLS, min_size=0, max_size=4), max_size=5), TEXT)
+def test_keypad_csv_import_registers_or_raises_bad_input(
+    keypad_meeting: tuple[Engine, int], rows: list[list[str]], noise: str
+) -> None:
+    """The keypad CSV import registers every row or raises BadInput/Conflict; nothing else."""
+    engine, meeting_id = keypad_meeting
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    body = buf.getvalue()
+    for text in ("keypad,label,segments\n" + body, noise + body):
+        with Session(engine) as session:
+            meeting = meetings.get_meeting(session, meeting_id)
+            try:
+                count = keypads.import_csv(session, meeting, text, "k.csv")
+            except (BadInput, Conflict) as e:
+                assert e.message
+            else:
+                assert count >= 0
+            session.rollback()
