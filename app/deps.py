@@ -30,7 +30,7 @@ from app.receivers import KeypadDesk
 from app.voters import find_voter, join
 
 # Every integer in a path (a meeting, round or ticket number) is positive and fits the
-# database's 64-bit integers; anything else is a 404 (main._validation_error), never an overflow.
+# database's integers; anything else is a 404 (main._validation_error), never an overflow.
 RowId = Annotated[int, PathParam(ge=1, le=MAX_INT)]
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

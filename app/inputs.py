@@ -6,7 +6,7 @@ OverflowError from the database driver, a RecursionError from the JSON parser, o
 reads backwards on the projector.
 
 * Numbers: `bounded_int` (forms and text cells), `deps.RowId` (path parameters). The database's
-  integers are 64-bit: anything outside `MIN_INT..MAX_INT` would overflow the driver.
+  integers are 32-bit on PostgreSQL: anything outside `MIN_INT..MAX_INT` would overflow.
 * JSON: `load_json` bounds nesting depth and number size before and while parsing, and refuses
   NaN and Infinity (not JSON, and not a count or an amount).
 * Text: `clean_text` for texts (titles, descriptions, labels): NFC, control, direction and
@@ -24,9 +24,10 @@ from typing import Any
 
 from app.errors import BadInput
 
-# SQLite's INTEGER and PostgreSQL's BIGINT are 64-bit signed: the driver overflows beyond.
-MAX_INT = 2**63 - 1
-MIN_INT = -(2**63)
+# Every integer column is an INTEGER: 32-bit signed on PostgreSQL (64 on SQLite). Beyond, the
+# driver overflows (SQLite: OverflowError past 2**63) or the server refuses (PostgreSQL).
+MAX_INT = 2**31 - 1
+MIN_INT = -(2**31)
 
 # A meeting file nests 4 levels (meeting > proposals > proposal > translations > locale);
 # an audit link 3. 32 leaves room for later versions and stops a 5,000-level bomb early.
