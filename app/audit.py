@@ -227,8 +227,8 @@ def replay(links: Iterable[Mapping[str, Any]]) -> list[BallotRow]:
     ballot left unmarked is NEUTRAL, as in the export.
 
     Raises:
-        ValueError: a link lacks the data its kind needs, or has it in the wrong shape (callers
-            report it as a malformed log), naming the link's `seq`.
+        ValueError: a link lacks the data its kind needs, or has it in the wrong shape
+            (callers report it as a malformed log).
     """
     try:
         return _replay(links)
