@@ -40,6 +40,7 @@ from fractions import Fraction
 from typing import Any
 
 from app import budget as mes
+from app.csvfiles import neutralise, restore
 from app.inputs import MAX_NUMBER_DIGITS
 from app.records import Problems
 
@@ -174,7 +175,7 @@ def _read_meta(section: _Section, p: Problems) -> tuple[dict[str, int], dict[str
     lines: dict[str, int] = {}
     values: dict[str, str] = {}
     for line, cells in section.rows:
-        key, value = cells[0], cells[1] if len(cells) > 1 else ""
+        key, value = cells[0], restore(cells[1]) if len(cells) > 1 else ""
         if not key:
             p.add(line, "a META row without a key")
         elif key in lines:
@@ -246,7 +247,7 @@ def _read_projects(section: _Section, p: Problems) -> tuple[list[Project], set[s
             p.add(line, reason)
         if not bad:
             assert cost is not None
-            name = cells[cols["name"]] if "name" in cols else ""
+            name = restore(cells[cols["name"]]) if "name" in cols else ""
             projects.append(Project(pid, cost, name))
     return projects, set(first)
 
@@ -378,7 +379,9 @@ def write_pb(
     out = csv.writer(buf, delimiter=";", lineterminator="\n")
     out.writerow(["META"])
     out.writerow(["key", "value"])
-    out.writerows(full.items())
+    # Free texts (META values, names) are spreadsheet-safe (csvfiles.neutralise), stripped first
+    # as the reader strips every cell; ids and votes stay as Pabulib tools expect them.
+    out.writerows((key, neutralise(value.strip())) for key, value in full.items())
     columns = ["project_id", "cost"]
     if all(pr.votes is not None for pr in projects):
         columns.append("votes")
@@ -392,7 +395,7 @@ def write_pb(
             "project_id": pr.id,
             "cost": format_amount(pr.cost),
             "votes": str(pr.votes),
-            "name": one_line(pr.name),
+            "name": neutralise(one_line(pr.name).strip()),
             "selected": str(pr.selected),
         }
         out.writerow([cells[c] for c in columns])

@@ -9,6 +9,7 @@ import io
 import json
 import unicodedata
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -311,3 +312,17 @@ def test_keypad_csv_import_registers_or_raises_bad_input(
             else:
                 assert count >= 0
             session.rollback()
+
+
+@FAST
+@given(st.lists(TITLES.map(pabulib.one_line), min_size=1, max_size=4), TITLES.map(pabulib.one_line))
+def test_pabulib_names_are_spreadsheet_safe_and_read_back(names: list[str], note: str) -> None:
+    """Project names and META texts are neutralised in a .pb file and read back exactly."""
+    projects = [pabulib.Project(f"p{i}", Fraction(5), name) for i, name in enumerate(names)]
+    text = pabulib.write_pb({"description": note}, Fraction(10), projects, [("v1", ["p0"])])
+    for line in text.splitlines():
+        for cell in next(csv.reader([line], delimiter=";")):
+            assert not cell.startswith(csvfiles.FORMULA_STARTS), line
+    election = pabulib.read_pb(text)
+    assert [p.name for p in election.projects] == [p.name.strip() for p in projects]
+    assert election.meta["description"] == note.strip()
