@@ -53,7 +53,7 @@ def restore(cell: str) -> str:
     return cell.removeprefix("'")
 
 
-def csv_records(text: str, problems: Problems) -> list[tuple[int, list[str]]]:
+def _csv_records(text: str, problems: Problems) -> list[tuple[int, list[str]]]:
     """`(first line, cells)` of every non-blank record, cells `restore`d; a quoting error (or a
     field over the csv module's 128 KiB limit) stops the read with a problem on its line."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
@@ -67,6 +67,9 @@ def csv_records(text: str, problems: Problems) -> list[tuple[int, list[str]]]:
     except csv.Error as e:
         problems.add(reader.line_num, f"malformed CSV: {e}")
     return records
+
+
+csv_records = _csv_records  # public: the keypad CSV import reads through it too
 
 
 def _check_header(
@@ -131,7 +134,7 @@ def read_ballot_csv(
             channel differ between rows of one round.
     """
     p = Problems(filename)
-    records = csv_records(text, p)
+    records = _csv_records(text, p)
     _check_header(records, BALLOT_HEADER, p)
     segment_ids = {s.id for s in meeting.segments}
     proposal_ids = {pr.id for pr in meeting.proposals}
@@ -210,7 +213,7 @@ def read_proposals_csv(
         RecordError: every malformed line with its number (header problems are line 1).
     """
     p = Problems(filename)
-    records = csv_records(text, p)
+    records = _csv_records(text, p)
     _check_header(records, PROPOSAL_HEADER, p)
     first_line: dict[str, int] = {}
     proposals: list[ProposalFile] = []
