@@ -29,10 +29,6 @@ from app.netinfo import channel_of
 from app.receivers import KeypadDesk
 from app.voters import find_voter, join
 
-# Every integer in a path (a meeting, round or ticket number) is positive and fits the
-# database's integers; anything else is a 404 (main._validation_error), never an overflow.
-RowId = Annotated[int, PathParam(ge=1, le=MAX_INT)]
-
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.autoescape = True
 
@@ -92,6 +88,10 @@ def get_services(conn: HTTPConnection) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+# Every integer in a path (a meeting, round or ticket number) is positive and fits the
+# database's integers; anything else is a 404 (main._validation_error), never an overflow.
+RowId = Annotated[int, PathParam(ge=1, le=MAX_INT)]
 
 
 def render(
