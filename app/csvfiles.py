@@ -177,8 +177,8 @@ def read_ballot_csv(
     return rows
 
 
-_INT = re.compile(rf"[+-]?[0-9]{{1,{MAX_NUMBER_DIGITS}}}")
-_FLOAT = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))([eE][+-]?[0-9]{1,3})?")
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))([eE][+-]?[0-9]+)?")
 
 
 def _parse_amount(cell: str) -> int | float | str | None:
@@ -186,9 +186,11 @@ def _parse_amount(cell: str) -> int | float | str | None:
     be an amount, or beyond floating point) is returned unchanged."""
     if not cell:
         return None
+    if len(cell) > 2 * MAX_NUMBER_DIGITS:
+        return cell  # int() would refuse 4,300 digits with a ValueError; no amount is this long
     if _INT.fullmatch(cell):
         return int(cell)
-    if _FLOAT.fullmatch(cell) and len(cell) <= 2 * MAX_NUMBER_DIGITS:
+    if _FLOAT.fullmatch(cell):
         number = float(cell)
         return number if math.isfinite(number) else cell
     return cell
