@@ -18,11 +18,11 @@ from starlette.responses import HTMLResponse
 
 from app import auth, i18n, rounds, tickets
 from app.ballots import BallotWriter, CastRequest, Receipt
+from app.bounds import DB_INT_MAX
 from app.config import Settings
 from app.db import read_transaction, transaction
 from app.errors import NotJoined
 from app.hub import Hub
-from app.inputs import MAX_INT
 from app.meetings import get_meeting, meeting_by_code
 from app.models import Meeting, Voter
 from app.netinfo import channel_of
@@ -91,7 +91,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 # Every integer in a path (a meeting, round or ticket number) is positive and fits the
 # database's integers; anything else is a 404 (main._validation_error), never an overflow.
-RowId = Annotated[int, PathParam(ge=1, le=MAX_INT)]
+RowId = Annotated[int, PathParam(ge=1, le=DB_INT_MAX)]
 
 
 def render(

@@ -22,12 +22,12 @@ import re
 import unicodedata
 from typing import Any
 
+from app.bounds import DB_INT_MAX
 from app.errors import BadInput
 
-# Every integer column is an INTEGER: 32-bit signed on PostgreSQL (64 on SQLite). Beyond, the
-# driver overflows (SQLite: OverflowError past 2**63) or the server refuses (PostgreSQL).
-MAX_INT = 2**31 - 1
-MIN_INT = -(2**31)
+# Every integer column is an INTEGER: 32-bit signed on PostgreSQL (bounds.DB_INT_MAX).
+MAX_INT = DB_INT_MAX
+MIN_INT = -DB_INT_MAX - 1
 
 # A meeting file nests 4 levels (meeting > proposals > proposal > translations > locale);
 # an audit link 3. 32 leaves room for later versions and stops a 5,000-level bomb early.
