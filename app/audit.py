@@ -40,6 +40,7 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from app.csvfiles import BallotRow
+from app.inputs import JsonInputError, load_json
 from app.models import AuditEvent, AuditHead
 from app.tally import Mark
 
@@ -178,9 +179,9 @@ def verify(text: str, *, filename: str = "audit.jsonl") -> Verified:
             continue
         where = f"{filename}:{line_no}"
         try:
-            link = json.loads(line)
-        except json.JSONDecodeError as e:
-            out.problems.append(f"{where}: not JSON ({e.msg})")
+            link = load_json(line)
+        except JsonInputError as e:
+            out.problems.append(f"{where}: not JSON ({e.reason})")
             continue
         if not _well_formed(link):
             out.problems.append(
@@ -226,9 +227,16 @@ def replay(links: Iterable[Mapping[str, Any]]) -> list[BallotRow]:
     ballot left unmarked is NEUTRAL, as in the export.
 
     Raises:
-        KeyError / TypeError / ValueError: a link lacks the data its kind needs (callers report
-            it as a malformed log).
+        ValueError: a link lacks the data its kind needs, or has it in the wrong shape
+            (callers report it as a malformed log).
     """
+    try:
+        return _replay(links)
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        raise ValueError(f"a link lacks the data its kind needs ({e!r})") from None
+
+
+def _replay(links: Iterable[Mapping[str, Any]]) -> list[BallotRow]:
     segments: dict[str, tuple[str, ...]] = {}
     proposals: dict[str, list[str]] = {}
     closed: set[str] = set()
@@ -258,7 +266,7 @@ def replay(links: Iterable[Mapping[str, Any]]) -> list[BallotRow]:
 
 def int_or(text: str) -> tuple[int, str]:
     """Sort key: round numbers numerically."""
-    return (int(text), "") if text.isdigit() else (0, text)
+    return (int(text), "") if text.isascii() and text.isdigit() and len(text) < 19 else (0, text)
 
 
 def compare(replayed: Sequence[BallotRow], exported: Sequence[BallotRow]) -> list[str]:

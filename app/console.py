@@ -17,8 +17,9 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from app import auth, csvfiles, demo, facilitators, meetings, records, rounds, turnout
-from app.deps import Services, ServicesDep, render
+from app.deps import RowId, Services, ServicesDep, render
 from app.errors import BadInput
+from app.inputs import bounded_int
 from app.models import Meeting
 
 router = APIRouter()
@@ -171,14 +172,14 @@ def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
 
 
 @router.get("/console/{meeting_id}")
-async def console_meeting(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def console_meeting(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
     ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
     return page(request, "console/meeting.html", ctx)
 
 
 @router.post("/console/{meeting_id}/rounds")
-async def open_round(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def open_round(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     keys = [str(k) for k in form.getlist("proposal")]
     with_keypads = checked(form, "keypads")
@@ -196,7 +197,7 @@ async def open_round(request: Request, meeting_id: int, services: ServicesDep) -
 
 @router.post("/console/{meeting_id}/rounds/{number}/{action}")
 async def round_action(
-    request: Request, meeting_id: int, number: int, action: str, services: ServicesDep
+    request: Request, meeting_id: RowId, number: RowId, action: str, services: ServicesDep
 ) -> Response:
     form = await facilitator_form(request)
 
@@ -223,7 +224,7 @@ async def round_action(
 
 @router.get("/console/{meeting_id}/rounds/{number}")
 async def round_results(
-    request: Request, meeting_id: int, number: int, services: ServicesDep
+    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
 ) -> Response:
     """Results for the facilitator, visible before they are revealed to the room."""
     auth.require_facilitator(request)
@@ -246,7 +247,7 @@ async def round_results(
 
 
 @router.get("/console/{meeting_id}/setup")
-async def console_setup(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def console_setup(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
     ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
     edit = request.query_params.get("edit")
@@ -259,10 +260,7 @@ def checked(form: FormData, name: str) -> bool:
 
 
 def _int_field(form: FormData, name: str, label: str) -> int:
-    try:
-        return int(str(form.get(name, "")).strip())
-    except ValueError:
-        raise BadInput(f"{label} must be a whole number.") from None
+    return bounded_int(form.get(name, ""), label)
 
 
 def _budget_fields(
@@ -305,7 +303,7 @@ def _voting_fields(form: FormData) -> records.VotingFile | EllipsisType:
 
 
 @router.post("/console/{meeting_id}/settings")
-async def save_settings(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def save_settings(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     ratio = _int_field(form, "ratio", "R")
     group_min = _int_field(form, "group_min", "m")
@@ -330,7 +328,7 @@ async def save_settings(request: Request, meeting_id: int, services: ServicesDep
 
 
 @router.post("/console/{meeting_id}/segments")
-async def save_segment(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def save_segment(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
 
     def change(session: Session, meeting: Meeting) -> str:
@@ -348,7 +346,7 @@ async def save_segment(request: Request, meeting_id: int, services: ServicesDep)
 
 @router.post("/console/{meeting_id}/segments/{key}/delete")
 async def delete_segment(
-    request: Request, meeting_id: int, key: str, services: ServicesDep
+    request: Request, meeting_id: RowId, key: str, services: ServicesDep
 ) -> Response:
     await facilitator_form(request)
 
@@ -374,7 +372,7 @@ def _amount(form: FormData, name: str, label: str) -> int | float | None:
 
 
 @router.post("/console/{meeting_id}/proposals")
-async def save_proposal(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def save_proposal(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     try:
         pf = records.ProposalFile(
@@ -398,7 +396,7 @@ async def save_proposal(request: Request, meeting_id: int, services: ServicesDep
 
 @router.post("/console/{meeting_id}/proposals/{key}/delete")
 async def delete_proposal(
-    request: Request, meeting_id: int, key: str, services: ServicesDep
+    request: Request, meeting_id: RowId, key: str, services: ServicesDep
 ) -> Response:
     await facilitator_form(request)
 
@@ -411,7 +409,7 @@ async def delete_proposal(
 
 @router.post("/console/{meeting_id}/proposals.csv")
 async def import_proposals_csv(
-    request: Request, meeting_id: int, services: ServicesDep
+    request: Request, meeting_id: RowId, services: ServicesDep
 ) -> Response:
     form = await facilitator_form(request)
     filename, text = await upload_text(form, "file")

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from app import auth, facilitators, meetings
 from app.console import act, checked, facilitator_form, page
-from app.deps import ServicesDep
+from app.deps import RowId, ServicesDep
 from app.errors import BadInput, NotFound
 from app.models import Meeting
 
@@ -52,7 +52,7 @@ async def end_all(request: Request, services: ServicesDep) -> Response:
 
 
 @router.post("/console/sessions/{session_id}/end")
-async def end_one(request: Request, session_id: int, services: ServicesDep) -> Response:
+async def end_one(request: Request, session_id: RowId, services: ServicesDep) -> Response:
     await facilitator_form(request)
     await asyncio.to_thread(facilitators.end, services.engine, session_id)
     grant = auth.grant_of(request)
@@ -64,7 +64,7 @@ async def end_one(request: Request, session_id: int, services: ServicesDep) -> R
 
 
 @router.get("/console/{meeting_id}/access")
-async def access_page(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def access_page(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
 
     def read() -> dict[str, Any]:
@@ -79,7 +79,7 @@ async def access_page(request: Request, meeting_id: int, services: ServicesDep) 
 
 
 @router.post("/console/{meeting_id}/access")
-async def create_key(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def create_key(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     role = str(form.get("role", ""))
     label = str(form.get("label", ""))
@@ -97,7 +97,7 @@ async def create_key(request: Request, meeting_id: int, services: ServicesDep) -
 
 @router.post("/console/{meeting_id}/access/{key_id}/revoke")
 async def revoke_key(
-    request: Request, meeting_id: int, key_id: int, services: ServicesDep
+    request: Request, meeting_id: RowId, key_id: RowId, services: ServicesDep
 ) -> Response:
     await facilitator_form(request)
 
@@ -109,7 +109,7 @@ async def revoke_key(
 
 
 @router.get("/console/{meeting_id}/paper")
-async def paper_landing(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def paper_landing(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """Where a paper-keying helper lands: the paper page of the meeting's latest round."""
     auth.require_facilitator(request)
 

@@ -38,7 +38,7 @@ from app import (
     turnout,
 )
 from app import budget as budget_mod
-from app.deps import TEMPLATES, Services, ServicesDep
+from app.deps import TEMPLATES, RowId, Services, ServicesDep
 from app.errors import BadInput
 from app.models import Meeting
 
@@ -220,7 +220,7 @@ def _disposition(kind: str, filename: str) -> dict[str, str]:
 
 @router.get("/console/{meeting_id}/report.html")
 async def report_html(
-    request: Request, meeting_id: int, services: ServicesDep, download: bool = False
+    request: Request, meeting_id: RowId, services: ServicesDep, download: bool = False
 ) -> Response:
     """The results report as one self-contained page; `?download=1` saves it as a file."""
     auth.require_facilitator(request)
@@ -232,7 +232,7 @@ async def report_html(
 
 @router.get("/console/{meeting_id}/report.pdf")
 async def report_pdf_view(
-    request: Request, meeting_id: int, services: ServicesDep, download: bool = False
+    request: Request, meeting_id: RowId, services: ServicesDep, download: bool = False
 ) -> Response:
     """The results report as an A4 PDF (opens in the browser; `?download=1` saves it)."""
     auth.require_facilitator(request)
@@ -280,7 +280,7 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> bytes:
 
 # Registered before /export/{what}, which would otherwise take "bundle.zip" as an unknown export.
 @router.get("/console/{meeting_id}/export/bundle.zip")
-async def export_bundle(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def export_bundle(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
     body = await asyncio.to_thread(_bundle, services, meeting_id, _translator(request))
     return Response(
@@ -291,7 +291,7 @@ async def export_bundle(request: Request, meeting_id: int, services: ServicesDep
 
 
 @router.get("/console/{meeting_id}/export/{what}")
-async def export(request: Request, meeting_id: int, what: str, services: ServicesDep) -> Response:
+async def export(request: Request, meeting_id: RowId, what: str, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
     if what not in EXPORTS:
         raise BadInput(f"Unknown export {what!r}; choose one of {', '.join(EXPORTS)}.")
@@ -330,7 +330,7 @@ def _export_pb(services: Services, meeting_id: int, number: int) -> str:
 
 @router.get("/console/{meeting_id}/rounds/{number}/export/{what}")
 async def export_round(
-    request: Request, meeting_id: int, number: int, what: str, services: ServicesDep
+    request: Request, meeting_id: RowId, number: RowId, what: str, services: ServicesDep
 ) -> Response:
     auth.require_facilitator(request)
     if what == "pabulib.pb":

@@ -12,8 +12,9 @@ from starlette.responses import Response
 
 from app import audit, auth, keypads, meetings
 from app.console import act, checked, facilitator_form, page, upload_text
-from app.deps import Services, ServicesDep
+from app.deps import RowId, Services, ServicesDep
 from app.errors import BadInput, Conflict
+from app.inputs import JsonInputError, id_problem, load_json
 from app.models import Meeting
 from hardware import SCHEMES, KeypadPress
 from hardware.discovery import discover
@@ -39,7 +40,7 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
 
 
 @router.get("")
-async def keypads_page(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def keypads_page(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
     ctx = await asyncio.to_thread(_context, services, meeting_id)
     ctx["desk"] = await services.desk.fresh_status(meeting_id)
@@ -47,14 +48,14 @@ async def keypads_page(request: Request, meeting_id: int, services: ServicesDep)
 
 
 @router.get("/status.json")
-async def keypads_status(request: Request, meeting_id: int, services: ServicesDep) -> Any:
+async def keypads_status(request: Request, meeting_id: RowId, services: ServicesDep) -> Any:
     """What the keypads page refreshes every second: receivers, alerts, the live step count."""
     auth.require_facilitator(request)
     return await services.desk.fresh_status(meeting_id)
 
 
 @router.post("/serve")
-async def serve(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def serve(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     await facilitator_form(request)
     services.desk.serve(meeting_id)
 
@@ -65,7 +66,7 @@ async def serve(request: Request, meeting_id: int, services: ServicesDep) -> Res
 
 
 @router.post("/receivers")
-async def add_receiver(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def add_receiver(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     name = await services.desk.add_console_receiver(str(form.get("url", "")).strip())
     services.desk.serve(meeting_id)
@@ -77,7 +78,7 @@ async def add_receiver(request: Request, meeting_id: int, services: ServicesDep)
 
 
 @router.post("/import")
-async def import_keypads(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def import_keypads(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     filename, text = await upload_text(form, "file")
 
@@ -88,7 +89,7 @@ async def import_keypads(request: Request, meeting_id: int, services: ServicesDe
 
 
 @router.post("/register")
-async def register(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def register(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
 
     def change(session: Session, meeting: Meeting) -> str:
@@ -105,7 +106,7 @@ async def register(request: Request, meeting_id: int, services: ServicesDep) -> 
 
 
 @router.post("/rollcall")
-async def rollcall(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def rollcall(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     label = str(form.get("label", "")).strip()
     if not label:
@@ -121,7 +122,7 @@ async def rollcall(request: Request, meeting_id: int, services: ServicesDep) -> 
 
 
 @router.post("/swap")
-async def swap(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def swap(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
 
     def change(session: Session, meeting: Meeting) -> str:
@@ -133,7 +134,7 @@ async def swap(request: Request, meeting_id: int, services: ServicesDep) -> Resp
 
 
 @router.post("/revoke")
-async def revoke(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def revoke(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     keypad = str(form.get("keypad", ""))
 
@@ -145,7 +146,7 @@ async def revoke(request: Request, meeting_id: int, services: ServicesDep) -> Re
 
 
 @router.post("/ask")
-async def ask_segment(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def ask_segment(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """Start or stop "press 1 if you are <segment>, 2 if not" for keypad holders."""
     form = await facilitator_form(request)
     segment = str(form.get("segment", "")).strip() or None
@@ -163,7 +164,7 @@ async def ask_segment(request: Request, meeting_id: int, services: ServicesDep) 
 
 
 @router.post("/auto-enrol")
-async def auto_enrol(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def auto_enrol(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     on = checked(form, "on")
 
@@ -180,7 +181,7 @@ async def auto_enrol(request: Request, meeting_id: int, services: ServicesDep) -
 
 
 @router.get("/capture")
-async def capture_page(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def capture_page(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """A focused page that keyboard-wedge receivers type into (where evdev is not available)."""
     auth.require_facilitator(request)
     ctx = await asyncio.to_thread(_context, services, meeting_id)
@@ -188,14 +189,17 @@ async def capture_page(request: Request, meeting_id: int, services: ServicesDep)
 
 
 @router.post("/capture")
-async def capture_line(request: Request, meeting_id: int, services: ServicesDep) -> Any:
+async def capture_line(request: Request, meeting_id: RowId, services: ServicesDep) -> Any:
     """One typed line, `<keypad id> <key>`, from the capture page."""
     auth.require_facilitator(request)
     auth.check_csrf(request, request.headers.get(auth.CSRF_HEADER))
-    body = await request.json()
+    try:
+        body = load_json((await request.body()).decode("utf-8"))
+    except (UnicodeDecodeError, JsonInputError):
+        body = None
     line = str(body.get("line", "")) if isinstance(body, dict) else ""
     parts = line.replace(",", " ").split()
-    if len(parts) != 2 or len(parts[0]) > 48 or len(parts[1]) > 3:
+    if len(parts) != 2 or len(parts[0]) > 48 or len(parts[1]) > 3 or id_problem(line.strip()):
         raise BadInput("A capture line is '<keypad id> <key>', e.g. '0417 2'.")
     services.desk.serve(meeting_id)
     press = KeypadPress("capture", f"wedge:{parts[0]}", parts[1].upper(), None, time.monotonic())

@@ -22,8 +22,9 @@ from starlette.responses import Response
 from app import auth, meetings, paper, rounds
 from app.ballots import CastRequest
 from app.console import act, facilitator_form, page
-from app.deps import Services, ServicesDep, render
+from app.deps import RowId, Services, ServicesDep, render
 from app.errors import BadInput, CovoteError, NotFound
+from app.inputs import bounded_int
 from app.models import Meeting
 
 router = APIRouter(prefix="/console/{meeting_id}/rounds/{number}/paper")
@@ -64,7 +65,7 @@ def _read(services: Services, meeting_id: int, number: int, keying: int | None =
 
 @router.get("")
 async def paper_status(
-    request: Request, meeting_id: int, number: int, services: ServicesDep
+    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
 ) -> Response:
     auth.require_facilitator(request)
     ctx = await asyncio.to_thread(_read, services, meeting_id, number)
@@ -73,7 +74,7 @@ async def paper_status(
 
 @router.get("/print")
 async def paper_print(
-    request: Request, meeting_id: int, number: int, services: ServicesDep
+    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
 ) -> Response:
     auth.require_facilitator(request)
     first = _query_number(request, "from", "1", "The first sheet (from)", paper.MAX_SHEET)
@@ -90,15 +91,12 @@ async def paper_print(
 
 
 def _query_number(request: Request, name: str, default: str, what: str, most: int) -> int:
-    text = request.query_params.get(name, default).strip()
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= most:
-        raise BadInput(f"{what} must be a whole number from 1 to {most}.")
-    return int(text)
+    return bounded_int(request.query_params.get(name, default), what, low=1, high=most)
 
 
 @router.get("/key/{keying}")
 async def keying_page(
-    request: Request, meeting_id: int, number: int, keying: str, services: ServicesDep
+    request: Request, meeting_id: RowId, number: RowId, keying: str, services: ServicesDep
 ) -> Response:
     auth.require_facilitator(request)
     ctx = await asyncio.to_thread(_read, services, meeting_id, number, _keying(keying))
@@ -107,7 +105,7 @@ async def keying_page(
 
 @router.post("/key/{keying}")
 async def key_sheet(
-    request: Request, meeting_id: int, number: int, keying: str, services: ServicesDep
+    request: Request, meeting_id: RowId, number: RowId, keying: str, services: ServicesDep
 ) -> Response:
     form = await facilitator_form(request)
     which = _keying(keying)
@@ -131,7 +129,9 @@ async def key_sheet(
 
 
 @router.post("/count")
-async def count(request: Request, meeting_id: int, number: int, services: ServicesDep) -> Response:
+async def count(
+    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
+) -> Response:
     """Count the matched sheets: assign voters and commit, cast each sheet's ballot, then log."""
     await facilitator_form(request)
 

@@ -21,8 +21,9 @@ from starlette.responses import Response
 
 from app import auth, meetings, tickets
 from app.console import act, facilitator_form, page
-from app.deps import Services, ServicesDep, render
+from app.deps import RowId, Services, ServicesDep, render
 from app.errors import BadInput
+from app.inputs import bounded_int
 from app.models import Meeting
 
 router = APIRouter(prefix="/console/{meeting_id}/tickets")
@@ -49,21 +50,18 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
 
 
 @router.get("")
-async def tickets_page(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def tickets_page(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
     ctx = await asyncio.to_thread(_context, services, meeting_id)
     return page(request, "console/tickets.html", {"page": "tickets", **ctx})
 
 
 def _number(value: object, what: str) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise BadInput(f"{what} must be a whole number.") from None
+    return bounded_int(value, what)
 
 
 @router.post("")
-async def issue(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def issue(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     count = _number(form.get("count", ""), "The number of tickets")
 
@@ -75,7 +73,7 @@ async def issue(request: Request, meeting_id: int, services: ServicesDep) -> Res
 
 
 @router.post("/checkin")
-async def check_in(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def check_in(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
 
     def change(session: Session, meeting: Meeting) -> str:
@@ -105,7 +103,7 @@ ACTIONS = {
 
 
 @router.post("/manage")
-async def manage(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def manage(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """The "Lost or misused ticket" form: a typed ticket number and the button pressed."""
     form = await facilitator_form(request)
     number = _number(form.get("number", ""), "The ticket number")
@@ -114,7 +112,7 @@ async def manage(request: Request, meeting_id: int, services: ServicesDep) -> Re
 
 @router.post("/{number}/{action}")
 async def ticket_action(
-    request: Request, meeting_id: int, number: int, action: str, services: ServicesDep
+    request: Request, meeting_id: RowId, number: RowId, action: str, services: ServicesDep
 ) -> Response:
     await facilitator_form(request)
     return await _change(request, services, meeting_id, number, action)
@@ -165,7 +163,7 @@ def _optional_number(request: Request, name: str) -> int | None:
 
 
 @router.get("/print")
-async def print_sheet(request: Request, meeting_id: int, services: ServicesDep) -> Response:
+async def print_sheet(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """The cards as A4 sheets to cut out: `?from=1&to=40`, else every unused ticket."""
     auth.require_facilitator(request)
     first, last = _optional_number(request, "from"), _optional_number(request, "to")

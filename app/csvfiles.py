@@ -3,18 +3,27 @@ reported by line (`ballots.csv:7: mark: ...`).
 
 Pure: strings in, strings out. Writers emit canonical text (`\\n` line endings, header first);
 readers accept the UTF-8 byte order mark Excel puts in front of a saved file.
+
+Spreadsheet safety (OWASP "CSV injection"): a cell a spreadsheet would run as a formula (it
+starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a `'` in front, which
+spreadsheets show as "this is text" and do not display. A cell that starts with `'` gets one too,
+so the mapping is one-to-one and every reader here takes exactly one leading `'` off again
+(`neutralise` / `restore`): a recount of exported files is exact. Ids never start with `'`
+(`inputs.id_problem`), so an id cell that does is always a neutralised one.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from app.inputs import MAX_NUMBER_DIGITS
 from app.records import (
     MeetingFile,
     Problems,
@@ -30,19 +39,37 @@ PROPOSAL_HEADER = ("id", "title", "description", "kind", "cost", "saving", "affe
 _MARKS = frozenset(m.value for m in Mark)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """The cell as written to a CSV file: a `'` in front if a spreadsheet could take it for a
+    formula, or if it already starts with `'` (so that `restore` is exact)."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) or cell.startswith("'") else cell
+
+
+def restore(cell: str) -> str:
+    """The cell `neutralise` was given: one leading `'` taken off."""
+    return cell.removeprefix("'")
+
+
 def _csv_records(text: str, problems: Problems) -> list[tuple[int, list[str]]]:
-    """`(first line, cells)` of every non-blank record; a quoting error stops the read."""
+    """`(first line, cells)` of every non-blank record, cells `restore`d; a quoting error (or a
+    field over the csv module's 128 KiB limit) stops the read with a problem on its line."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     records: list[tuple[int, list[str]]] = []
     start = 1
     try:
         for cells in reader:
             if cells:
-                records.append((start, cells))
+                records.append((start, [restore(c) for c in cells]))
             start = reader.line_num + 1
     except csv.Error as e:
         problems.add(reader.line_num, f"malformed CSV: {e}")
     return records
+
+
+csv_records = _csv_records  # public: the keypad CSV import reads through it too
 
 
 def _check_header(
@@ -68,7 +95,7 @@ def _write_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([neutralise(str(cell)) for cell in row] for row in rows)
     return buf.getvalue()
 
 
@@ -155,13 +182,17 @@ _FLOAT = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))([eE][+-]?[0-
 
 
 def _parse_amount(cell: str) -> int | float | str | None:
-    """An amount cell as int, float or None (empty); anything else is returned unchanged."""
+    """An amount cell as int, float or None (empty); anything else (also a number too long to
+    be an amount, or beyond floating point) is returned unchanged."""
     if not cell:
         return None
+    if len(cell) > 2 * MAX_NUMBER_DIGITS:
+        return cell  # int() would refuse 4,300 digits with a ValueError; no amount is this long
     if _INT.fullmatch(cell):
         return int(cell)
     if _FLOAT.fullmatch(cell):
-        return float(cell)
+        number = float(cell)
+        return number if math.isfinite(number) else cell
     return cell
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
+from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -17,6 +18,7 @@ from starlette.responses import HTMLResponse
 
 from app import auth, i18n, rounds, tickets
 from app.ballots import BallotWriter, CastRequest, Receipt
+from app.bounds import DB_INT_MAX
 from app.config import Settings
 from app.db import read_transaction, transaction
 from app.errors import NotJoined
@@ -86,6 +88,10 @@ def get_services(conn: HTTPConnection) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+# Every integer in a path (a meeting, round or ticket number) is positive and fits the
+# database's integers; anything else is a 404 (main._validation_error), never an overflow.
+RowId = Annotated[int, PathParam(ge=1, le=DB_INT_MAX)]
 
 
 def render(

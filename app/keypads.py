@@ -12,16 +12,17 @@ sniffed and spoofed (see README, "Keypads").
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from app import audit
+from app.csvfiles import csv_records
 from app.errors import BadInput, Conflict, NotFound
+from app.inputs import clean_text, id_problem
 from app.meetings import segments_of, voting_of
 from app.models import Keypad, Meeting, Voter
+from app.records import Problems
 from app.tally import Mark
 from app.voters import declare_segments, join
 
@@ -59,10 +60,21 @@ def roster(session: Session, meeting_id: int) -> list[RosterEntry]:
     ]
 
 
-def _clean(value: str, what: str) -> str:
+def _clean_id(value: str, what: str = "The keypad id") -> str:
+    """A keypad's radio id: refused (never changed) if it holds invisible characters."""
     value = value.strip()
     if not value or len(value) > MAX_ID:
         raise BadInput(f"{what} must be 1-{MAX_ID} characters.")
+    problem = id_problem(value)
+    if problem:
+        raise BadInput(f"{what} {problem}.")
+    return value
+
+
+def _clean_label(value: str) -> str:
+    value = clean_text(value).strip()
+    if not value or len(value) > MAX_ID:
+        raise BadInput(f"The label must be 1-{MAX_ID} characters.")
     return value
 
 
@@ -73,7 +85,7 @@ def _find(session: Session, meeting_id: int, keypad: str) -> Keypad | None:
 
 def _free(session: Session, meeting_id: int, keypad: str, label: str) -> tuple[str, str]:
     """The cleaned id and label, once neither is in use in the meeting."""
-    keypad, label = _clean(keypad, "The keypad id"), _clean(label, "The label")
+    keypad, label = _clean_id(keypad), _clean_label(label)
     if _find(session, meeting_id, keypad) is not None:
         raise Conflict(f"Keypad {keypad} is already registered in this meeting.")
     taken = select(Keypad).where(
@@ -129,7 +141,8 @@ def bind(session: Session, meeting: Meeting, keypad: str, label: str, voter: Vot
 def swap(session: Session, meeting: Meeting, label: str, new_keypad: str) -> Keypad:
     """A keypad was lost: the voter behind `label` now votes with `new_keypad`."""
     assert meeting.id is not None
-    new_keypad = _clean(new_keypad, "The new keypad id")
+    label = clean_text(label).strip()
+    new_keypad = _clean_id(new_keypad, "The new keypad id")
     q = select(Keypad).where(
         Keypad.meeting_id == meeting.id, Keypad.label == label, col(Keypad.revoked).is_(False)
     )
@@ -161,13 +174,14 @@ def import_csv(session: Session, meeting: Meeting, text: str, filename: str) -> 
     assert meeting.id is not None
     require_new_voters(meeting)
     known = {s.key for s in segments_of(session, meeting.id)}
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
+    read = Problems(filename)
+    records = csv_records(text, read)
+    header = records[0][1] if records else None
     if header is None or tuple(h.strip() for h in header) != CSV_HEADER:
         raise BadInput(f"{filename}:1: the header must be {','.join(CSV_HEADER)}")
-    problems: list[str] = []
-    rows: list[tuple[str, str, list[str]]] = []
-    for line, cells in enumerate(reader, start=2):
+    problems = [f"{filename}:{line}: {reason}" for line, reason in read.errors]
+    rows: list[tuple[int, str, str, list[str]]] = []
+    for line, cells in records[1:]:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(CSV_HEADER):
@@ -178,10 +192,10 @@ def import_csv(session: Session, meeting: Meeting, text: str, filename: str) -> 
         if unknown:
             problems.append(f"{filename}:{line}: unknown segment {', '.join(unknown)}")
             continue
-        rows.append((cells[0], cells[1], segments))
+        rows.append((line, cells[0], cells[1], segments))
     if problems:
         raise BadInput("\n".join(problems[:50]))
-    for line, (keypad, label, segments) in enumerate(rows, start=2):
+    for line, keypad, label, segments in rows:
         try:
             register(session, meeting, keypad, label, segments)
         except (BadInput, Conflict) as e:

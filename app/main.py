@@ -153,8 +153,12 @@ async def _render_error(request: Request, exc: CovoteError) -> Response:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    errors = exc.errors()
+    if errors and all(err["loc"][:1] == ("path",) for err in errors):
+        # A path that cannot name anything (a round 2**63, a meeting "abc") names nothing.
+        return await _http_error(request, StarletteHTTPException(404))
     problems = []
-    for err in exc.errors()[:10]:
+    for err in errors[:10]:
         where = ".".join(str(p) for p in err["loc"] if p != "body")
         problems.append(f"{where}: {err['msg']}" if where else str(err["msg"]))
     message = "; ".join(problems) or "The request could not be read."
@@ -173,7 +177,13 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 
 class BodyLimit:
-    """Refuse bodies over the limit before the app reads them (Content-Length or streamed)."""
+    """Answer 413 to a body over the limit: Content-Length checked first, then the bytes of
+    every `http.request` message counted as they stream in (chunked bodies have no length).
+
+    Counting happens below the app, so no body parser (FastAPI's turns any read error into
+    400) can hide the reason: past the limit the app is told the client went away, and this
+    layer sends the 413 itself (unless the app already started a response).
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -183,21 +193,40 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        declared = dict(scope["headers"]).get(b"content-length", b"").strip()
+        if declared.isdigit() and (len(declared) > 19 or int(declared) > self.max_bytes):
             await self._refuse(scope, send)
             return
         seen = 0
+        refused = started = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise PayloadTooLarge(self._message())
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    refused = True
+                    if not started:
+                        await self._refuse(scope, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, limited, send)
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 was the answer; whatever the app says after it is dropped
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, guarded)
+        except Exception:
+            if not refused:
+                raise
+            # The app failed reading the body it was refused (ClientDisconnect): answered.
 
     def _message(self) -> str:
         return f"The upload is larger than {self.max_bytes // 1024} KiB."

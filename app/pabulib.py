@@ -40,6 +40,8 @@ from fractions import Fraction
 from typing import Any
 
 from app import budget as mes
+from app.csvfiles import neutralise, restore
+from app.inputs import MAX_NUMBER_DIGITS
 from app.records import Problems
 
 SECTIONS = ("meta", "projects", "votes")
@@ -91,6 +93,8 @@ def parse_amount(cell: str) -> Fraction | None:
     A comma is a decimal comma (as pabutools reads it), except before exactly three digits:
     "1,000" could be a thousand or one, so it is refused rather than guessed.
     """
+    if len(cell) > 2 * MAX_NUMBER_DIGITS:
+        return None  # not an amount: an attack on the parser (int() refuses 4,300 digits)
     if not _AMOUNT.fullmatch(cell) or re.search(r",[0-9]{3}$", cell):
         return None
     return Fraction(cell.replace(",", "."))
@@ -155,7 +159,7 @@ def read_pb(text: str, *, filename: str = "election.pb") -> Election:
     ):
         if key in meta and clean:
             value = meta[key]
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit() and len(value) <= MAX_NUMBER_DIGITS):
                 p.add(lines[key], f"{key}: must be a whole number, not {_q(value)}")
             elif int(value) != found:
                 p.add(lines[key], f"{key} is {value} but the {name} section has {found}")
@@ -171,7 +175,7 @@ def _read_meta(section: _Section, p: Problems) -> tuple[dict[str, int], dict[str
     lines: dict[str, int] = {}
     values: dict[str, str] = {}
     for line, cells in section.rows:
-        key, value = cells[0], cells[1] if len(cells) > 1 else ""
+        key, value = cells[0], restore(cells[1]) if len(cells) > 1 else ""
         if not key:
             p.add(line, "a META row without a key")
         elif key in lines:
@@ -243,7 +247,7 @@ def _read_projects(section: _Section, p: Problems) -> tuple[list[Project], set[s
             p.add(line, reason)
         if not bad:
             assert cost is not None
-            name = cells[cols["name"]] if "name" in cols else ""
+            name = restore(cells[cols["name"]]) if "name" in cols else ""
             projects.append(Project(pid, cost, name))
     return projects, set(first)
 
@@ -375,7 +379,9 @@ def write_pb(
     out = csv.writer(buf, delimiter=";", lineterminator="\n")
     out.writerow(["META"])
     out.writerow(["key", "value"])
-    out.writerows(full.items())
+    # Free texts (META values, names) are spreadsheet-safe (csvfiles.neutralise), stripped first
+    # as the reader strips every cell; ids and votes stay as Pabulib tools expect them.
+    out.writerows((key, neutralise(value.strip())) for key, value in full.items())
     columns = ["project_id", "cost"]
     if all(pr.votes is not None for pr in projects):
         columns.append("votes")
@@ -389,7 +395,7 @@ def write_pb(
             "project_id": pr.id,
             "cost": format_amount(pr.cost),
             "votes": str(pr.votes),
-            "name": one_line(pr.name),
+            "name": neutralise(one_line(pr.name).strip()),
             "selected": str(pr.selected),
         }
         out.writerow([cells[c] for c in columns])

@@ -29,7 +29,6 @@ channel…) stay uncounted, listed with the reason.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -37,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from app import audit, ballots, tickets
 from app.errors import BadInput, Conflict, NotFound, RoundClosed
+from app.inputs import bounded_int
 from app.meetings import segments_of
 from app.models import (
     Ballot,
@@ -54,7 +54,6 @@ from app.voters import declare_segments, has_voted, join
 KEYINGS = (1, 2)
 MAX_SHEET = 999_999  # six digits: more sheets than any meeting prints, and fits every int column
 MAX_TICKET = 999_999
-_NUMBER = re.compile(r"^[0-9]{1,6}$")
 
 # --- pure part ---------------------------------------------------------------------------------
 
@@ -117,10 +116,7 @@ class Reconciliation:
 
 
 def _number(text: str, what: str, most: int) -> int:
-    text = text.strip()
-    if not _NUMBER.match(text) or not 1 <= int(text) <= most:
-        raise BadInput(f"{what} must be a whole number from 1 to {most}, not {text[:20]!r}.")
-    return int(text)
+    return bounded_int(text, what, low=1, high=most)
 
 
 def read_entry(

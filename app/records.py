@@ -38,12 +38,18 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from app.inputs import JsonInputError, clean_text, id_problem, load_json
 from app.tally import Rule as TallyRule
 
 MAX_ERRORS = 50  # past this the file is probably the wrong one; more lines would bury the first
 MAX_ID = 64  # ids end up in CSV cells, URLs and projector labels
 MAX_TITLE = 200  # a title must fit a projector line and a keypad handout row
 MAX_CURRENCY = 8  # "GBP", "£", "zł": a label next to amounts, not a free text
+# A thousand trillion: 800 times the UK's yearly public spending. Larger is a typo or an attack,
+# and past 2**53 amounts would no longer be exact in the database's floating-point column.
+MAX_AMOUNT = 10**15
+# R and m: no meeting has a million voters; a larger value would only overflow the database.
+MAX_RULE_PARAMETER = 1_000_000
 
 
 class RecordError(ValueError):
@@ -109,12 +115,14 @@ def check_id(value: str) -> str:
         raise PydanticCustomError("id", "must not start or end with a space")
     if ";" in value or "," in value:
         raise PydanticCustomError("id", 'must not contain ";" or ","')
-    if any(ord(c) < 32 for c in value):
-        raise PydanticCustomError("id", "must not contain control characters")
+    problem = id_problem(value)
+    if problem:
+        raise PydanticCustomError("id", problem)
     return value
 
 
 def _check_title(value: str) -> str:
+    value = clean_text(value)
     if not value.strip():
         raise PydanticCustomError("title", "must not be empty")
     if len(value) > MAX_TITLE:
@@ -131,6 +139,8 @@ def _check_amount(value: object) -> int | float | None:
         raise PydanticCustomError("amount", "must be a finite number")
     if value < 0:
         raise PydanticCustomError("amount", "must not be negative")
+    if value > MAX_AMOUNT:
+        raise PydanticCustomError("amount", f"must be at most {MAX_AMOUNT:,}")
     return value
 
 
@@ -143,6 +153,7 @@ def _check_pot(value: object) -> int | float:
 
 
 def _check_currency(value: str) -> str:
+    value = clean_text(value)
     if not value.strip():
         raise PydanticCustomError("currency", "must not be empty")
     if len(value) > MAX_CURRENCY:
@@ -189,6 +200,7 @@ def _translations(*fields: str) -> Callable[[object], dict[str, dict[str, str]]]
             for name, text in texts.items():
                 if not isinstance(text, str):
                     raise PydanticCustomError("translations", f"{locale}.{name}: must be text")
+                text = clean_text(text, multiline=name == "description")
                 if name in ("title", "label") and len(text) > MAX_TITLE:
                     raise PydanticCustomError(
                         "translations", f"{locale}.{name}: must be at most {MAX_TITLE} characters"
@@ -204,6 +216,7 @@ def _translations(*fields: str) -> Callable[[object], dict[str, dict[str, str]]]
 
 Id = Annotated[str, AfterValidator(check_id)]
 Title = Annotated[str, AfterValidator(_check_title)]
+Description = Annotated[str, AfterValidator(lambda v: clean_text(v, multiline=True))]
 Amount = Annotated[int | float | None, PlainValidator(_check_amount)]
 Pot = Annotated[int | float, PlainValidator(_check_pot)]
 Currency = Annotated[str, AfterValidator(_check_currency)]
@@ -218,8 +231,8 @@ class RuleFile(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    ratio: Annotated[int, Field(ge=1)] = 2
-    group_min: Annotated[int, Field(ge=1)] = 5
+    ratio: Annotated[int, Field(ge=1, le=MAX_RULE_PARAMETER)] = 2
+    group_min: Annotated[int, Field(ge=1, le=MAX_RULE_PARAMETER)] = 5
 
     def to_rule(self) -> TallyRule:
         """The `app.tally.Rule` with these parameters."""
@@ -256,7 +269,7 @@ class ProposalFile(BaseModel):
 
     id: Id
     title: Title
-    description: str = ""
+    description: Description = ""
     kind: Literal["keep", "fund"]
     affected_groups: list[str] = Field(default_factory=list)
     cost: Amount = None
@@ -378,13 +391,11 @@ def describe_error(err: ErrorDetails) -> str:
         reason = "must be " + str(ctx["expected"]).replace("'", '"')
     elif kind == "greater_than_equal":
         reason = f"must be >= {ctx['ge']}"
+    elif kind == "less_than_equal":
+        reason = f"must be <= {ctx['le']}"
     else:
         reason = err["msg"].removeprefix("Value error, ")
     return f"{path}: {reason}" if path else reason
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a number")
 
 
 def parse_meeting(text: str, *, filename: str = "meeting.json") -> MeetingFile:
@@ -396,12 +407,9 @@ def parse_meeting(text: str, *, filename: str = "meeting.json") -> MeetingFile:
             (duplicate ids, unknown segments, tie_break) are checked once every field is valid.
     """
     try:
-        data = json.loads(text.removeprefix("\ufeff"), parse_constant=_reject_constant)
-    except json.JSONDecodeError as e:
-        reason = f"invalid JSON: {e.msg} (column {e.colno})"
-        raise RecordError(filename, [(e.lineno, reason)]) from None
-    except ValueError as e:
-        raise RecordError(filename, [(None, f"invalid JSON: {e}")]) from None
+        data = load_json(text.removeprefix("\ufeff"))
+    except JsonInputError as e:
+        raise RecordError(filename, [(e.line, f"invalid JSON: {e.reason}")]) from None
     if not isinstance(data, dict):
         raise RecordError(filename, [(None, "must be a JSON object")])
     problems = Problems(filename)

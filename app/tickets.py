@@ -149,7 +149,7 @@ def find(session: Session, meeting: Meeting, ref: str) -> Ticket:
     ref = ref.strip()
     if not ref:
         raise BadInput("Give the ticket's number or the code printed on it.")
-    if ref.isdigit() and len(ref) < CODE_LENGTH:
+    if ref.isascii() and ref.isdigit() and len(ref) < CODE_LENGTH:
         return by_number(session, meeting, int(ref))
     ticket = by_code(session, ref, lock=True)
     if ticket.meeting_id != meeting.id:
