@@ -231,7 +231,7 @@ async def _cast(services: Services, caster: _Caster, msg: protocol.Cast) -> str:
         marks=dict(msg.marks),
         device_key=caster.device_key,
     )
-    receipt = await services.cast(req)
+    receipt = await services.device_cast(req)
     return protocol.ack(receipt.ballot_uid, receipt.round_id)
 
 
