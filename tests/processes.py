@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
+from tests.conftest import FACILITATOR_KEY, MEETING, RELAXED_LIMITS, TIME_FACTOR
 
 
 def free_port() -> int:
@@ -51,7 +51,8 @@ class CovoteProcess:
             self.url,
             *self.args,
         ]
-        env = dict(os.environ, COVOTE_FACILITATOR_KEY=FACILITATOR_KEY, **self.env)
+        relaxed = {f"COVOTE_{k.upper()}": v for k, v in RELAXED_LIMITS.items()}
+        env = {**os.environ, "COVOTE_FACILITATOR_KEY": FACILITATOR_KEY, **relaxed, **self.env}
         self.proc = subprocess.Popen(
             cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

@@ -44,6 +44,12 @@ async def join_phones(server: CovoteProcess, code: str) -> list[PhoneLog]:
     async def one(client: httpx.AsyncClient) -> PhoneLog:
         r = await client.get(f"/m/{code}")
         r.raise_for_status()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', r.text)
+        assert csrf
+        r = await client.post(
+            f"/m/{code}/join", data={"csrf": csrf.group(1)}, follow_redirects=True
+        )
+        r.raise_for_status()
         return PhoneLog("; ".join(f"{k}={v}" for k, v in client.cookies.items()))
 
     logs = []

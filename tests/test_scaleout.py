@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -95,7 +96,14 @@ def process(data: Path, postgres_url: str, redis_url: str) -> CovoteProcess:
 
 async def join(proc: CovoteProcess, code: str) -> str:
     async with httpx.AsyncClient(base_url=proc.url) as c:
-        (await c.get(f"/m/{code}")).raise_for_status()
+        page = await c.get(f"/m/{code}")
+        page.raise_for_status()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf
+        joined = await c.post(
+            f"/m/{code}/join", data={"csrf": csrf.group(1)}, follow_redirects=True
+        )
+        joined.raise_for_status()
         return "; ".join(f"{k}={v}" for k, v in c.cookies.items())
 
 
