@@ -79,13 +79,15 @@ class Services:
         with self.read_session() as session:
             meeting = get_meeting(session, meeting_id)
             state = rounds.room_state(session, meeting_id, self.join_url(meeting.code))
-            joined = turnout.joined_since(session, meeting_id, utcnow() - SURGE_WINDOW)
+            present = turnout.present_count(session, meeting_id)
+            state["turnout"]["surge"] = self.surge(session, meeting_id, present)
         state["keypad_prompt"] = self.desk.prompt(meeting_id)
-        state["turnout"]["surge"] = self._surge(meeting_id, joined, state["turnout"]["present"])
         return state
 
-    def _surge(self, meeting_id: int, joined: int, present: int) -> Surge | None:
-        """The console's alert; the refusal count lives in the limiter (Redis in scale-out)."""
+    def surge(self, session: Session, meeting_id: int, present: int) -> Surge | None:
+        """The console's alert (blocking: from a worker thread). Joins come from the database,
+        refused joins from the limiter (Redis in scale-out): every process agrees."""
+        joined = turnout.joined_since(session, meeting_id, utcnow() - SURGE_WINDOW)
         try:
             asyncio.get_running_loop()
             refused = 0  # on the loop itself (never, today): do not block it
