@@ -64,17 +64,18 @@ def test_500_rapid_casts_from_one_voter_are_refused_after_the_limit(
     before = ballot_links(meeting)
     acks = errors = 0
     with Socket(server, meeting.code, phone.c) as ws:
-        for i in range(500):
-            mark = ["want", "dont_want", "neutral"][i % 3]
-            ws.send({"type": "cast", "ballot_id": uuid.uuid4().hex, "round": round_id,
-                     "marks": {"library": mark}})  # fmt: skip
-        while acks + errors < 500:
-            frame = ws.until(lambda f: f["type"] in ("ack", "error"))
-            if frame["type"] == "ack":
-                acks += 1
-            else:
-                assert frame["code"] == "rate_limited" and "Wait" in frame["message"]
-                errors += 1
+        for batch in range(10):  # 50 at a time: within the connection's frame backlog
+            for i in range(50):
+                mark = ["want", "dont_want", "neutral"][(batch + i) % 3]
+                ws.send({"type": "cast", "ballot_id": uuid.uuid4().hex, "round": round_id,
+                         "marks": {"library": mark}})  # fmt: skip
+            while acks + errors < 50 * (batch + 1):
+                frame = ws.until(lambda f: f["type"] in ("ack", "error"))
+                if frame["type"] == "ack":
+                    acks += 1
+                else:
+                    assert frame["code"] == "rate_limited" and "Wait" in frame["message"]
+                    errors += 1
         ws.send({"type": "ping"})
         assert ws.until(lambda f: f["type"] == "pong")  # still open
     assert (acks, errors) == (30, 470)
@@ -107,7 +108,7 @@ def test_the_no_javascript_form_shows_the_limit_in_the_page_language(
 def test_300_gets_from_one_client_create_no_voter(server: LiveServer, meeting: Meeting) -> None:
     """Opening the phone page, the API state and the join redirect never makes a voter: the
     page shows a Join button instead; pressing it (a POST) joins once."""
-    for i in range(100):
+    for _ in range(100):
         client = httpx.Client(base_url=server.url)  # a fresh browser every time
         page = client.get(f"/m/{meeting.code}")
         assert page.status_code == 200 and 'id="join-form"' in page.text
@@ -193,13 +194,13 @@ def test_ticket_guessing_is_locked_out_and_wrong_and_unusable_codes_look_alike(
         return r.status_code, body, elapsed
 
     revoked = [answer(real[1]) for _ in range(4)]
-    wrong = [answer("ACDE-FG34") for _ in range(4)]
+    wrong = [answer("HJKM-NP34") for _ in range(4)]
     assert {s for s, _, _ in revoked} == {s for s, _, _ in wrong} == {404}
     assert {b for _, b, _ in revoked} == {b for _, b, _ in wrong}
     gap = abs(statistics.median(t for *_, t in revoked) - statistics.median(t for *_, t in wrong))
     assert gap < 0.05
     for _ in range(2):
-        answer("ACDE-FG35")
+        answer("HJKM-NP36")
     r = guesser.get(f"/t/{real[2]}")  # an unused, real code: the address is locked out
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
     assert "Too many wrong ticket codes" in r.text
