@@ -205,3 +205,41 @@ def test_ticket_guessing_is_locked_out_and_wrong_and_unusable_codes_look_alike(
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
     assert "Too many wrong ticket codes" in r.text
     assert present(tm) == 0
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_unavailable() -> str | None:
+    """Why the Redis test cannot run here, or None if it can."""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        return None
+    except Exception as e:
+        return f"Redis not reachable at {REDIS_URL}: {e}"
+
+
+@pytest.mark.redis
+def test_two_processes_share_one_limit_through_redis(tmp_path: Path) -> None:
+    """Scale-out: with a broadcast URL the counters live in Redis, so joins through two app
+    instances on one database count against one per-address limit."""
+    reason = redis_unavailable()
+    if reason:
+        pytest.skip(reason)
+    limits = {**DEFAULTS, "limit_joins_per_address": "3/minute"}
+    settings = make_settings(tmp_path, broadcast_url=REDIS_URL, **limits)
+    with LiveServer(settings) as first, LiveServer(settings) as second:
+        fac = first.browser()
+        fac.get("/facilitator?key=test-facilitator-key")
+        meeting = Meeting(fac)
+        statuses = []
+        for server in (first, second, first, second):
+            client = server.browser()
+            page = client.get(f"/m/{meeting.code}").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert csrf
+            statuses.append(client.post(f"/m/{meeting.code}/join", data={"csrf": csrf.group(1)}))
+        assert [r.status_code for r in statuses] == [303, 303, 303, 429]
+        assert present(meeting) == 3
