@@ -143,10 +143,14 @@ def test_joins_are_limited_per_address_and_refusals_alert_the_console(
     assert frame["turnout"]["surge"] == {"joined": 20, "refused": 5}
 
 
-def test_the_console_shows_an_alert_after_a_burst_of_joins(tmp_path: Path) -> None:
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_console_shows_an_alert_after_a_burst_of_joins(
+    tmp_path: Path, db: str, request: pytest.FixtureRequest
+) -> None:
     """60 phones joining within a minute (over the floor of 50) shows a role=alert message on
     the facilitator's console page, worded in English and in Welsh."""
-    with LiveServer(make_settings(tmp_path)) as server:
+    extra = {"database_url": request.getfixturevalue("postgres_url")} if db == "postgres" else {}
+    with LiveServer(make_settings(tmp_path, **extra)) as server:
         fac = server.browser()
         fac.get("/facilitator?key=test-facilitator-key")
         meeting = Meeting(fac)
