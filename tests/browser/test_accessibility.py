@@ -126,7 +126,7 @@ def test_text_scales_to_200_percent_without_sideways_scrolling(
     meeting = new_meeting(live)
     meeting.open_round()
     page = contexts.phone(viewport={"width": 320, "height": 640})
-    page.goto(path.format(code=meeting.code))
+    open_phone(page, path.format(code=meeting.code))  # the phone page after pressing Join
     page.evaluate("document.documentElement.style.fontSize = '200%'")
     width = page.evaluate("document.documentElement.clientWidth")
     scroll = page.evaluate("document.documentElement.scrollWidth")
