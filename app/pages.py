@@ -57,6 +57,8 @@ async def join_by_code(request: Request, services: ServicesDep, code: str = "") 
     if not code:
         error = N_("Type the code on the screen.")
         return render(request, "join.html", {"code": "", "error": error})
+    # A lookup per request, like the API's: a script trying meeting codes is limited alike.
+    await services.limiter.hit(Limit.API_PER_ADDRESS, client_address(request))
 
     def meeting_page() -> str | None:
         with services.read_session() as session:
@@ -137,6 +139,7 @@ async def phone_ballot_fragment(request: Request, code: str, services: ServicesD
 async def phone_segments(request: Request, code: str, services: ServicesDep) -> Response:
     form = await request.form()
     auth.check_csrf(request, form.get("csrf"))
+    await services.limiter.hit(Limit.API_PER_ADDRESS, client_address(request))  # like the API's
     keys = [str(v) for v in form.getlist("segment")]
 
     def write() -> str:

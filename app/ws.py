@@ -28,10 +28,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app import auth, i18n, protocol
 from app.ballots import CastRequest
-from app.deps import Services, attendee, not_joined
+from app.deps import Services, attendee, client_address, not_joined
 from app.errors import CovoteError, CsrfFailed, NotFound, NotJoined
 from app.hub import Mailbox, TooSlow
 from app.models import Voter
+from app.ratelimit import Limit
 from app.voters import you_view
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,8 @@ async def _reader(websocket: WebSocket, services: Services, box: Mailbox, caster
                 if isinstance(msg, protocol.Ping):
                     box.push(protocol.PONG)
                 elif isinstance(msg, protocol.Hello):
+                    # A database read per hello: counted like an API request of this address.
+                    await services.limiter.hit(Limit.API_PER_ADDRESS, client_address(websocket))
                     box.push(
                         await asyncio.to_thread(_you, services, caster.meeting_id, caster.voter)
                     )

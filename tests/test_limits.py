@@ -166,6 +166,27 @@ def test_the_console_shows_an_alert_after_a_burst_of_joins(
         assert "60 ffôn" in welsh
 
 
+def test_repeated_api_requests_and_hellos_from_one_address_are_limited(tmp_path: Path) -> None:
+    """A script repeating state reads gets 429 with Retry-After once over the per-address
+    limit, and a socket's hello then gets a `rate_limited` error frame on an open socket."""
+    settings = make_settings(tmp_path, **{**DEFAULTS, "limit_api_per_address": "5/minute"})
+    with LiveServer(settings) as server:
+        fac = server.browser()
+        fac.get("/facilitator?key=test-facilitator-key")
+        meeting = Meeting(fac)  # reads the console, not the API
+        client = server.browser()
+        statuses = [client.get(f"/api/m/{meeting.code}").status_code for _ in range(7)]
+        assert statuses == [200] * 5 + [429] * 2
+        r = client.get(f"/api/m/{meeting.code}")
+        assert int(r.headers["retry-after"]) >= 1 and r.json()["error"]["code"] == "rate_limited"
+        with Socket(server, meeting.code, client) as ws:
+            ws.send({"type": "hello", "last_seq": None})
+            frame = ws.until(lambda f: f["type"] == "error")
+            assert frame["code"] == "rate_limited"
+            ws.send({"type": "ping"})
+            assert ws.until(lambda f: f["type"] == "pong")
+
+
 def test_surge_is_relative_to_the_room() -> None:
     """A room filling at a human pace is quiet; a jump over the floor and half the room, or any
     refused join, raises the alert."""
