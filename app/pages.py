@@ -1,8 +1,9 @@
 """Attendee and projector pages (server-rendered; they work before any JavaScript runs).
 
 - `/`            type the short code shown on the screen
-- `/m/{code}`    the phone page: joins this browser as a voter, segments, the ballot form (in a
-                 tickets meeting: asks for the code on the voter's ticket instead of joining)
+- `/m/{code}`    the phone page: segments and the ballot form; before this browser has joined, a
+                 Join button (POST `/m/{code}/join`: opening a page never makes a voter); in a
+                 tickets meeting it asks for the code on the voter's ticket instead
 - `/t/{code}`    a voter ticket (its QR code opens this): use it on this device (app/tickets.py)
 - `/p/{code}`    the projector: join QR and code, turnout, results when revealed
 The forms here post back to these pages; the phone's JavaScript saves over the WebSocket
