@@ -14,6 +14,7 @@ outage must not stop a vote.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import math
@@ -123,6 +124,9 @@ class RateLimiter:
         return 0 if stats is None else _TALLY.amount - stats.remaining
 
     async def aclose(self) -> None:
+        timer = getattr(self._storage, "timer", None)  # memory storage's expiry sweep
+        if isinstance(timer, asyncio.Task):
+            timer.cancel()
         bridge = getattr(self._storage, "bridge", None)
         storage = getattr(bridge, "storage", None)
         close = getattr(storage, "aclose", None)
