@@ -8,7 +8,8 @@ extra_origins) is refused with HTTP 403 before anything is read: another site's 
 open a socket with a voter's cookie. Per connection a reader and a writer
 task run together; when either ends the other is cancelled and the connection leaves the room.
 Close codes: 4404 unknown meeting, 1009 message too big, 4008 too slow (the client reconnects
-and resyncs), 1003 not text.
+and resyncs), 4429 too many connections from this address (it reconnects after a backoff),
+1003 not text.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from app import auth, i18n, protocol
 from app.ballots import CastRequest
 from app.deps import Services, attendee, client_address, not_joined
-from app.errors import CovoteError, CsrfFailed, NotFound, NotJoined
+from app.errors import CovoteError, CsrfFailed, NotFound, NotJoined, TooManyRequests
 from app.hub import Mailbox, TooSlow
 from app.models import Voter
 from app.ratelimit import Limit
@@ -111,7 +112,13 @@ def origin_allowed(scope: Scope, origins: frozenset[str]) -> bool:
 async def meeting_socket(websocket: WebSocket, code: str) -> None:
     services: Services = websocket.app.state.services
     try:
+        # Each handshake reads the database: counted like an API request of this address.
+        await services.limiter.hit(Limit.API_PER_ADDRESS, client_address(websocket))
         meeting_id, voter, refused = await asyncio.to_thread(_lookup, services, websocket, code)
+    except TooManyRequests as e:
+        await websocket.accept()
+        await websocket.close(code=4429, reason=e.message[:120])
+        return
     except NotFound as e:
         # Accept first: a browser cannot see why a refused handshake failed, but it sees 4404.
         await websocket.accept()

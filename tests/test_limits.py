@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from app.config import Settings
 from app.surge import surge
@@ -143,6 +144,25 @@ def test_joins_are_limited_per_address_and_refusals_alert_the_console(
     assert frame["turnout"]["surge"] == {"joined": 20, "refused": 5}
 
 
+def test_new_voters_per_meeting_are_limited_whatever_the_address(tmp_path: Path) -> None:
+    """The meeting-wide cap holds even when each join comes from an address under its own
+    limit: the 4th new voter in a minute is told that too many people are joining."""
+    limits = {**DEFAULTS, "limit_joins_per_meeting": "3/minute"}
+    with LiveServer(make_settings(tmp_path, **limits)) as server:
+        fac = server.browser()
+        fac.get("/facilitator?key=test-facilitator-key")
+        meeting = Meeting(fac)
+        for _ in range(3):
+            join(server.browser(), meeting.code)
+        client = server.browser()
+        page = client.get(f"/m/{meeting.code}").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf
+        r = client.post(f"/m/{meeting.code}/join", data={"csrf": csrf.group(1)})
+        assert r.status_code == 429 and "Too many people are joining right now" in r.text
+        assert present(meeting) == 3
+
+
 @pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_the_console_shows_an_alert_after_a_burst_of_joins(
     tmp_path: Path, db: str, request: pytest.FixtureRequest
@@ -168,23 +188,28 @@ def test_the_console_shows_an_alert_after_a_burst_of_joins(
 
 def test_repeated_api_requests_and_hellos_from_one_address_are_limited(tmp_path: Path) -> None:
     """A script repeating state reads gets 429 with Retry-After once over the per-address
-    limit, and a socket's hello then gets a `rate_limited` error frame on an open socket."""
-    settings = make_settings(tmp_path, **{**DEFAULTS, "limit_api_per_address": "5/minute"})
+    limit; a socket's hello then gets a `rate_limited` error frame on an open socket, and
+    the next handshake is closed with 4429 (the page reconnects after a backoff)."""
+    settings = make_settings(tmp_path, **{**DEFAULTS, "limit_api_per_address": "6/minute"})
     with LiveServer(settings) as server:
         fac = server.browser()
         fac.get("/facilitator?key=test-facilitator-key")
         meeting = Meeting(fac)  # reads the console, not the API
         client = server.browser()
-        statuses = [client.get(f"/api/m/{meeting.code}").status_code for _ in range(7)]
-        assert statuses == [200] * 5 + [429] * 2
-        r = client.get(f"/api/m/{meeting.code}")
-        assert int(r.headers["retry-after"]) >= 1 and r.json()["error"]["code"] == "rate_limited"
-        with Socket(server, meeting.code, client) as ws:
-            ws.send({"type": "hello", "last_seq": None})
+        statuses = [client.get(f"/api/m/{meeting.code}").status_code for _ in range(5)]
+        assert statuses == [200] * 5
+        with Socket(server, meeting.code, client) as ws:  # the 6th request: the handshake
+            ws.send({"type": "hello", "last_seq": None})  # the 7th: refused, socket stays open
             frame = ws.until(lambda f: f["type"] == "error")
             assert frame["code"] == "rate_limited"
             ws.send({"type": "ping"})
             assert ws.until(lambda f: f["type"] == "pong")
+        with Socket(server, meeting.code, client) as ws, pytest.raises(ConnectionClosed) as closed:
+            ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+        r = client.get(f"/api/m/{meeting.code}")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        assert r.json()["error"]["code"] == "rate_limited"
 
 
 def test_surge_is_relative_to_the_room() -> None:
