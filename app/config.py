@@ -115,8 +115,9 @@ class Settings(BaseSettings):
     # allowed a minute, then the address waits up to a minute, after 30 up to an hour, after
     # 60 up to a day (250-500 guesses/s became at most 60 a day; 25^8 codes).
     limit_ticket_failures_per_address: str = "10/minute;30/hour;60/day"
-    # Other attendee API requests per address (state reads, segments): the phone page makes a
-    # few a minute when its socket is down; a script repeating them gets 300 a minute.
+    # Other requests a script could repeat, per address (/api state reads and segments, the
+    # no-JS segments form, /join lookups, WebSocket handshakes and hellos): a phone page makes a
+    # few a minute (more while its socket keeps dropping); a script repeating them gets 300.
     limit_api_per_address: str = "300/minute"
     # Console alert ("present" jumped): more new phone voters within a minute than both this
     # many and this share of the voters present before that minute (app/surge.py).
