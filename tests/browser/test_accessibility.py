@@ -44,6 +44,8 @@ def test_axe_finds_nothing_serious_on_any_page(contexts: Contexts, live: LiveSer
     axe(phone, "join: unknown code")
     phone.goto("/no/such/page")
     axe(phone, "error page (404)")
+    phone.goto(f"/m/{code}")
+    axe(phone, "phone: join button")
     open_phone(phone, f"/m/{code}")
     axe(phone, "phone: waiting for a round")
     projector.goto(f"/p/{code}")
