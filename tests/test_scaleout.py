@@ -21,7 +21,7 @@ import pytest
 import websockets
 
 from tests.conftest import TIME_FACTOR, with_csrf
-from tests.processes import CovoteProcess, free_port, open_meeting
+from tests.processes import RELAXED_ENV, CovoteProcess, free_port, open_meeting
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -90,7 +90,11 @@ def process(data: Path, postgres_url: str, redis_url: str) -> CovoteProcess:
         postgres_url,
         "--broadcast-url",
         redis_url,
-        env={"COVOTE_SESSION_SECRET": "shared-by-all-processes", "COVOTE_RESYNC_S": "600"},
+        env={
+            **RELAXED_ENV,
+            "COVOTE_SESSION_SECRET": "shared-by-all-processes",
+            "COVOTE_RESYNC_S": "600",
+        },
     ).start()
 
 
