@@ -9,16 +9,25 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Request
+from fastapi import APIRouter, Body, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import auth, protocol
 from app.ballots import CastRequest
-from app.deps import ServicesDep, attendee, join_attendee, not_joined
+from app.deps import Services, ServicesDep, attendee, client_address, join_browser, not_joined
 from app.errors import BadInput
+from app.ratelimit import Limit
 from app.voters import declare_segments, you_view
 
-router = APIRouter(prefix="/api")
+
+async def _per_address(request: Request) -> None:
+    """Every attendee API request counts against its address's limit (a script repeating a
+    state read or a segments save gets a 429 with Retry-After, not the database's time)."""
+    services: Services = request.app.state.services
+    await services.limiter.hit(Limit.API_PER_ADDRESS, client_address(request))
+
+
+router = APIRouter(prefix="/api", dependencies=[Depends(_per_address)])
 
 
 class SegmentsIn(BaseModel):
@@ -53,17 +62,15 @@ async def join_meeting(
     request: Request, code: str, services: ServicesDep, csrf: CsrfHeader = None
 ) -> dict[str, Any]:
     auth.check_csrf(request, csrf)
+    await join_browser(request, services, code)
 
-    def write() -> tuple[int, bool, dict[str, Any]]:
-        with services.session() as session:
-            meeting, voter, new = join_attendee(request, session, code)
-            assert meeting.id is not None
-            return meeting.id, new, {"voter": voter.pseudonym, "segments": voter.segments}
+    def read() -> dict[str, Any]:
+        with services.read_session() as session:
+            _, voter = attendee(request, session, code)
+            assert voter is not None
+            return {"voter": voter.pseudonym, "segments": voter.segments}
 
-    meeting_id, new, result = await asyncio.to_thread(write)
-    if new:
-        services.changed(meeting_id)
-    return result
+    return await asyncio.to_thread(read)
 
 
 @router.post("/m/{code}/segments")
@@ -109,7 +116,7 @@ async def cast_ballot(
             return meeting.id, voter.id
 
     meeting_id, voter_id = await asyncio.to_thread(who)
-    receipt = await services.cast(
+    receipt = await services.device_cast(
         CastRequest(
             meeting_id,
             body.round,

@@ -11,7 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRETS_FILE = "covote-secrets.json"
@@ -113,6 +113,52 @@ class Settings(BaseSettings):
             if len(parts) >= 3:
                 found.add("/".join(parts[:3]).lower())
         return frozenset(found)
+
+    # --- bounded work per voter, per address, per meeting (app/ratelimit.py) ---------------
+    # Each is a `limits` rate string ("N/period", several joined by ";": all must hold). They
+    # are shared by every process through Redis when broadcast_url is set. Keypads and paper
+    # are server-side channels and never limited. Raise the per-address ones when all phones
+    # reach the server through one address (a NAT, or a proxy uvicorn does not trust).
+    # Phones save the whole ballot on every change of a mark: a real attendee re-votes a few
+    # times a minute, a 30-proposal ballot changed mark by mark is ~30 saves in a minute; one
+    # phone that sent 500 versions in 1.7 s gets 30, then waits.
+    limit_casts_per_voter: str = "30/minute;300/hour"
+    # New voters per address: a household on one Wi-Fi joins a handful; a script joining
+    # ~100 voters/s from one address gets 20 a minute.
+    limit_joins_per_address: str = "20/minute;200/hour"
+    # New voters per meeting, from all addresses together: a hall of 500 scanning the QR code
+    # at once joins within a couple of minutes; more than that is a flood, not a hall.
+    limit_joins_per_meeting: str = "600/minute"
+    # Wrong or unusable ticket codes per address. Each tier is a longer lockout: 10 typos are
+    # allowed a minute, then the address waits up to a minute, after 30 up to an hour, after
+    # 60 up to a day (250-500 guesses/s became at most 60 a day; 25^8 codes).
+    limit_ticket_failures_per_address: str = "10/minute;30/hour;60/day"
+    # Other requests a script could repeat, per address (/api state reads and segments, the
+    # no-JS segments form, /join lookups, WebSocket handshakes and hellos): a phone page makes a
+    # few a minute (more while its socket keeps dropping); a script repeating them gets 300.
+    limit_api_per_address: str = "300/minute"
+    # Console alert ("present" jumped): more new phone voters within a minute than both this
+    # many and this share of the voters present before that minute (app/surge.py).
+    surge_min_joins: int = Field(default=50, ge=1)
+    surge_share: float = Field(default=0.5, gt=0)
+
+    @field_validator(
+        "limit_casts_per_voter",
+        "limit_joins_per_address",
+        "limit_joins_per_meeting",
+        "limit_ticket_failures_per_address",
+        "limit_api_per_address",
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        """A rate string the limiter can read, e.g. "30/minute;300/hour"."""
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as e:
+            raise ValueError(f"{value!r} is not a rate like 30/minute;300/hour") from e
+        return value
 
     def sqlite_path(self) -> Path:
         return self.data_dir / "covote.db"

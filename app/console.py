@@ -159,7 +159,9 @@ def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
         meeting = meetings.get_meeting(session, meeting_id)
         all_rounds = rounds.rounds_of(session, meeting_id)
         open_round = next((r for r in all_rounds if r.status == "open"), None)
+        present = turnout.present_count(session, meeting_id)
         return {
+            "surge": services.surge(session, meeting_id, present),
             "meeting": meeting,
             "proposals": meetings.proposals_of(session, meeting_id),
             "segments": meetings.segments_of(session, meeting_id),

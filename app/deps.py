@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,18 +17,23 @@ from sqlmodel import Session
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 
-from app import auth, i18n, rounds, tickets
+from app import auth, i18n, rounds, tickets, turnout
 from app.ballots import BallotWriter, CastRequest, Receipt
 from app.bounds import DB_INT_MAX
 from app.config import Settings
 from app.db import read_transaction, transaction
-from app.errors import NotJoined
+from app.errors import NotJoined, TooManyRequests
 from app.hub import Hub
 from app.meetings import get_meeting, meeting_by_code
-from app.models import Meeting, Voter
+from app.models import Meeting, Voter, utcnow
 from app.netinfo import channel_of
+from app.ratelimit import Limit, RateLimiter
 from app.receivers import KeypadDesk
+from app.surge import Surge, surge
 from app.voters import find_voter, join
+
+# The console's alert looks at joins within this window (app/surge.py).
+SURGE_WINDOW = timedelta(minutes=1)
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.autoescape = True
@@ -42,6 +48,7 @@ class Services:
     desk: KeypadDesk
     base_url: str
     loop: asyncio.AbstractEventLoop  # what phones are told to open, e.g. http://192.168.1.20:8000
+    limiter: RateLimiter
 
     def join_url(self, code: str) -> str:
         return f"{self.base_url}/m/{code}"
@@ -52,13 +59,51 @@ class Services:
         self.hub.changed(req.meeting_id)
         return receipt
 
+    async def device_cast(self, req: CastRequest) -> Receipt:
+        """A ballot from a phone or browser (WebSocket, API, form): limited per voter first,
+        so a refused one changes nothing. Keypads and paper use `cast`, never limited."""
+        await self.limiter.hit(Limit.CASTS_PER_VOTER, str(req.voter_id))
+        return await self.cast(req)
+
+    async def admit(self, conn: HTTPConnection, meeting_id: int) -> None:
+        """Before a browser joins a meeting as a new voter: per address, then per meeting.
+        A refusal also counts towards the console's alert."""
+        try:
+            await self.limiter.hit(Limit.JOINS_PER_ADDRESS, client_address(conn))
+            await self.limiter.hit(Limit.JOINS_PER_MEETING, str(meeting_id))
+        except TooManyRequests:
+            await self.limiter.note_join_refused(meeting_id)
+            self.changed(meeting_id)
+            raise
+
     def room_state(self, meeting_id: int) -> dict[str, Any]:
         """The live state of a meeting (blocking: the hub calls it in a worker thread)."""
         with self.read_session() as session:
             meeting = get_meeting(session, meeting_id)
             state = rounds.room_state(session, meeting_id, self.join_url(meeting.code))
+            present = turnout.present_count(session, meeting_id)
+            state["turnout"]["surge"] = self.surge(session, meeting_id, present)
         state["keypad_prompt"] = self.desk.prompt(meeting_id)
         return state
+
+    def surge(self, session: Session, meeting_id: int, present: int) -> Surge | None:
+        """The console's alert (blocking: from a worker thread). Joins come from the database,
+        refused joins from the limiter (Redis in scale-out): every process agrees."""
+        joined = turnout.joined_since(session, meeting_id, utcnow() - SURGE_WINDOW)
+        try:
+            asyncio.get_running_loop()
+            refused = 0  # on the loop itself (never, today): do not block it
+        except RuntimeError:
+            refused = asyncio.run_coroutine_threadsafe(
+                self.limiter.joins_refused(meeting_id), self.loop
+            ).result(timeout=5)
+        return surge(
+            joined,
+            present,
+            refused,
+            min_joins=self.settings.surge_min_joins,
+            share=self.settings.surge_share,
+        )
 
     def changed(self, meeting_id: int) -> None:
         """After a commit that changes a meeting: projectors, phones and the keypad desk.
@@ -80,6 +125,12 @@ class Services:
     def read_session(self) -> AbstractContextManager[Session]:
         """For work that only reads: it never waits behind ballot commits (SQLite)."""
         return read_transaction(self.engine)
+
+
+def client_address(conn: HTTPConnection) -> str:
+    """The peer's address as uvicorn reports it (it alone decides whether to trust
+    X-Forwarded-For: `--forwarded-allow-ips`); never parsed from headers here."""
+    return conn.client.host if conn.client else "unknown"
 
 
 def get_services(conn: HTTPConnection) -> Services:
@@ -152,3 +203,32 @@ def join_attendee(conn: HTTPConnection, session: Session, code: str) -> tuple[Me
     assert voter.id is not None and meeting.id is not None
     auth.remember_voter(conn, meeting.id, voter.id)
     return meeting, voter, True
+
+
+async def join_browser(conn: HTTPConnection, services: Services, code: str) -> tuple[int, str]:
+    """Join this browser to the meeting as a new voter unless it already is one (an explicit
+    POST or script action: a GET never creates a voter). New voters are rate-limited per
+    address and per meeting (`Services.admit`). Returns the meeting's id and code."""
+
+    def existing() -> tuple[int, bool]:
+        with services.read_session() as session:
+            meeting, voter = attendee(conn, session, code)
+            assert meeting.id is not None
+            if voter is None and tickets.uses_tickets(meeting):
+                raise not_joined(conn, session, meeting, tickets.NO_TICKET)
+            return meeting.id, voter is not None
+
+    meeting_id, joined = await asyncio.to_thread(existing)
+    if not joined:
+        await services.admit(conn, meeting_id)
+
+    def write() -> tuple[int, str, bool]:
+        with services.session() as session:
+            meeting, _, new = join_attendee(conn, session, code)
+            assert meeting.id is not None
+            return meeting.id, meeting.code, new
+
+    meeting_id, meeting_code, new = await asyncio.to_thread(write)
+    if new:
+        services.changed(meeting_id)
+    return meeting_id, meeting_code

@@ -9,6 +9,7 @@
     ├── RoundClosed       409   a ballot for a round that is not open
     ├── Conflict          409   a change the current state forbids (e.g. segments after voting)
     ├── PayloadTooLarge   413   a body or WebSocket message over the limit
+    ├── TooManyRequests   429   over a rate limit (app/ratelimit.py); `retry_after` seconds
     └── StorageUnavailable 503  the database could not store the change; nothing was kept
 
 Services raise these; `main.py` renders them once (JSON for /api, a page for forms) and
@@ -72,6 +73,15 @@ class Conflict(CovoteError):
 class PayloadTooLarge(CovoteError):
     status_code = 413
     code = "too_large"
+
+
+class TooManyRequests(CovoteError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int = 1, **params: object) -> None:
+        super().__init__(message, **params)
+        self.retry_after = max(1, retry_after)  # whole seconds, for the Retry-After header
 
 
 class StorageUnavailable(CovoteError):

@@ -38,10 +38,11 @@ from app.broadcast import open_broadcast
 from app.config import Settings
 from app.db import create_schema, make_engine
 from app.deps import Services, render
-from app.errors import CovoteError, PayloadTooLarge
+from app.errors import CovoteError, PayloadTooLarge, TooManyRequests
 from app.facilitators import FacilitatorGate
 from app.hub import Hub
 from app.i18n import N_
+from app.ratelimit import RateLimiter
 from app.receiver_urls import ReceiverPolicy
 from app.receivers import KeypadDesk
 
@@ -79,8 +80,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             hub.changed,
             policy=ReceiverPolicy.from_settings(settings),
         )
+        limiter = RateLimiter(settings)
         services = Services(
-            settings, engine, hub, writer, desk, base_url.rstrip("/"), asyncio.get_running_loop()
+            settings,
+            engine,
+            hub,
+            writer,
+            desk,
+            base_url.rstrip("/"),
+            asyncio.get_running_loop(),
+            limiter,
         )
         app.state.services = services
         await hub.start()
@@ -98,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await desk.aclose()
             await hub.aclose()
             await writer.aclose()
+            await limiter.aclose()
             engine.dispose()
 
     # FastAPI's docs page loads Swagger UI from a CDN: off unless asked for (`api_docs`).
@@ -145,11 +155,21 @@ def _wants_json(request: Request) -> bool:
 
 
 async def _render_error(request: Request, exc: CovoteError) -> Response:
+    response: Response
     if _wants_json(request):
         body = {"error": {"code": exc.code, "message": i18n.error_message(request, exc)}}
-        return JSONResponse(body, status_code=exc.status_code)
-    context = {"message": exc.message, "msgid": exc.msgid, "params": exc.params, "code": exc.code}
-    return render(request, "error.html", context, exc.status_code)
+        response = JSONResponse(body, status_code=exc.status_code)
+    else:
+        context = {
+            "message": exc.message,
+            "msgid": exc.msgid,
+            "params": exc.params,
+            "code": exc.code,
+        }
+        response = render(request, "error.html", context, exc.status_code)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

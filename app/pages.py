@@ -1,8 +1,9 @@
 """Attendee and projector pages (server-rendered; they work before any JavaScript runs).
 
 - `/`            type the short code shown on the screen
-- `/m/{code}`    the phone page: joins this browser as a voter, segments, the ballot form (in a
-                 tickets meeting: asks for the code on the voter's ticket instead of joining)
+- `/m/{code}`    the phone page: segments and the ballot form; before this browser has joined, a
+                 Join button (POST `/m/{code}/join`: opening a page never makes a voter); in a
+                 tickets meeting it asks for the code on the voter's ticket instead
 - `/t/{code}`    a voter ticket (its QR code opens this): use it on this device (app/tickets.py)
 - `/p/{code}`    the projector: join QR and code, turnout, results when revealed
 The forms here post back to these pages; the phone's JavaScript saves over the WebSocket
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import qrcode
@@ -23,12 +26,21 @@ from starlette.responses import RedirectResponse, Response
 
 from app import auth, bounds, tickets
 from app.ballots import CastRequest
-from app.deps import Services, ServicesDep, attendee, join_attendee, not_joined, render
-from app.errors import BadInput, Conflict, CovoteError, NotFound
+from app.deps import (
+    Services,
+    ServicesDep,
+    attendee,
+    client_address,
+    join_browser,
+    not_joined,
+    render,
+)
+from app.errors import BadInput, Conflict, CovoteError, NotFound, TooManyRequests
 from app.i18n import N_
 from app.meetings import meeting_by_code, normalise_code
 from app.models import Voter
 from app.netinfo import channel_of
+from app.ratelimit import Limit
 from app.tally import Mark
 from app.voters import declare_segments, you_view
 
@@ -46,20 +58,21 @@ async def join_by_code(request: Request, services: ServicesDep, code: str = "") 
     if not code:
         error = N_("Type the code on the screen.")
         return render(request, "join.html", {"code": "", "error": error})
+    # A lookup per request, like the API's: a script trying meeting codes is limited alike.
+    await services.limiter.hit(Limit.API_PER_ADDRESS, client_address(request))
 
-    def exists() -> str | None:
-        """Where the code leads: its meeting, or the ticket someone typed here instead."""
-        with services.session() as session:
+    def meeting_page() -> str | None:
+        with services.read_session() as session:
             try:
                 return f"/m/{meeting_by_code(session, code).code}"
             except NotFound:
-                pass
-            try:
-                return f"/t/{tickets.by_code(session, code).code}"
-            except CovoteError:
                 return None
 
-    target = await asyncio.to_thread(exists)
+    target = await asyncio.to_thread(meeting_page)
+    if target is None and tickets.looks_like_code(code):
+        # A ticket's code typed here: on to the ticket's page without looking it up, so this
+        # page never tells a real ticket code from a wrong one (/t/ answers both alike).
+        target = f"/t/{tickets.normalise(code)}"
     if target is None:
         error = N_("No meeting has the code %(code)s. Check the code on the screen.")
         context = {"code": code, "error": error, "error_args": {"code": code}}
@@ -68,23 +81,22 @@ async def join_by_code(request: Request, services: ServicesDep, code: str = "") 
 
 
 def _phone_context(
-    request: Request, services: Services, code: str, *, join_if_new: bool
+    request: Request, services: Services, code: str, *, ask_to_join: bool
 ) -> dict[str, Any]:
-    with services.session() as session:
+    """What the phone page shows. Reads only: a browser that has not joined gets the join
+    form (`ask_to_join`) or, in a tickets meeting, the form for its ticket's code."""
+    with services.read_session() as session:
         voter: Voter | None
         meeting, voter = attendee(request, session, code)
-        joined = False
-        if join_if_new and voter is None:
+        if ask_to_join and voter is None:
             if tickets.uses_tickets(meeting):
                 # No voter without a ticket: the page asks for its code instead.
                 why = not_joined(request, session, meeting, tickets.NO_TICKET).msgid
                 return {"ticket_entry": _entry_context(meeting.code, meeting.title, why)}
-            meeting, voter, joined = join_attendee(request, session, code)
+            return {"join": meeting}
         assert meeting.id is not None
         you = you_view(session, meeting.id, voter)
     state = services.room_state(meeting.id)
-    if joined:  # only a new voter changes what the room sees (the present count)
-        services.changed(meeting.id)
     rnd = state["round"]
     ballot = you["ballot"]
     marks = ballot["marks"] if ballot and rnd and ballot["round"] == rnd["id"] else {}
@@ -100,16 +112,27 @@ def _phone_context(
 
 @router.get("/m/{code}")
 async def phone(request: Request, code: str, services: ServicesDep) -> Response:
-    ctx = await asyncio.to_thread(_phone_context, request, services, code, join_if_new=True)
+    ctx = await asyncio.to_thread(_phone_context, request, services, code, ask_to_join=True)
     if "ticket_entry" in ctx:
         return render(request, "ticket.html", ctx["ticket_entry"])
+    if "join" in ctx:
+        return render(request, "phone_join.html", {"meeting": ctx["join"]})
     return render(request, "phone.html", ctx)
+
+
+@router.post("/m/{code}/join")
+async def phone_join(request: Request, code: str, services: ServicesDep) -> Response:
+    """The join button: this browser becomes a voter of the meeting (rate-limited)."""
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    _, meeting_code = await join_browser(request, services, code)
+    return RedirectResponse(f"/m/{meeting_code}", status_code=303)
 
 
 @router.get("/m/{code}/ballot")
 async def phone_ballot_fragment(request: Request, code: str, services: ServicesDep) -> Response:
     """The ballot section alone, for the phone's script to swap in when a round opens/closes."""
-    ctx = await asyncio.to_thread(_phone_context, request, services, code, join_if_new=False)
+    ctx = await asyncio.to_thread(_phone_context, request, services, code, ask_to_join=False)
     return render(request, "_ballot.html", ctx)
 
 
@@ -117,6 +140,7 @@ async def phone_ballot_fragment(request: Request, code: str, services: ServicesD
 async def phone_segments(request: Request, code: str, services: ServicesDep) -> Response:
     form = await request.form()
     auth.check_csrf(request, form.get("csrf"))
+    await services.limiter.hit(Limit.API_PER_ADDRESS, client_address(request))  # like the API's
     keys = [str(v) for v in form.getlist("segment")]
 
     def write() -> str:
@@ -161,7 +185,7 @@ async def phone_ballot(request: Request, code: str, services: ServicesDep) -> Re
 
     meeting_id, voter_id, mcode = await asyncio.to_thread(who)
     ballot_uid = str(form.get("ballot_id") or uuid.uuid4().hex)
-    await services.cast(
+    await services.device_cast(
         CastRequest(
             meeting_id, round_id, voter_id, ballot_uid, marks, device_key=auth.device_key(request)
         )
@@ -246,7 +270,43 @@ async def _redeem(request: Request, services: Services, text: str) -> Response:
 def _ticket_error(request: Request, error: CovoteError, context: dict[str, Any]) -> Response:
     """A wrong, unknown or revoked ticket: say why, and ask for the code again."""
     ctx = {**context, "error": error.msgid, "error_args": error.params}
-    return render(request, "ticket.html", ctx, status_code=error.status_code)
+    response = render(request, "ticket.html", ctx, status_code=error.status_code)
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+# Every refused ticket code is answered no sooner than this after the request arrived, so a
+# real-but-unusable code and a wrong one take the same time (their lookups differ by well under
+# a millisecond to tens of milliseconds); it also slows guessing down.
+TICKET_REFUSAL_S = 0.25
+
+
+async def _guarded(
+    request: Request,
+    services: Services,
+    attempt: Callable[[], Awaitable[Response]],
+    context: dict[str, Any],
+) -> Response:
+    """Try a ticket code from this address: refused at once while the address is locked out;
+    a wrong or unusable code counts towards the lockout (it grows: see
+    Settings.limit_ticket_failures_per_address) and is answered after TICKET_REFUSAL_S."""
+    started = time.monotonic()
+    address = client_address(request)
+    limiter = services.limiter
+    try:
+        await limiter.check(Limit.TICKET_FAILURES_PER_ADDRESS, address)
+        return await attempt()
+    except TooManyRequests as e:
+        return _ticket_error(request, e, context)
+    except (BadInput, NotFound, Conflict) as e:
+        error: CovoteError = e
+        try:
+            await limiter.hit(Limit.TICKET_FAILURES_PER_ADDRESS, address)
+        except TooManyRequests as locked:
+            error = locked
+        await asyncio.sleep(max(0.0, TICKET_REFUSAL_S - (time.monotonic() - started)))
+        return _ticket_error(request, error, context)
 
 
 @router.post("/t")
@@ -259,25 +319,24 @@ async def ticket_typed(request: Request, services: ServicesDep) -> Response:
         **_entry_context(str(form.get("meeting", ""))[:12], str(form.get("title", ""))[:200]),
         "typed": typed,
     }
-    try:
-        return await _redeem(request, services, typed)
-    except (BadInput, NotFound, Conflict) as e:
-        return _ticket_error(request, e, context)
+    return await _guarded(request, services, lambda: _redeem(request, services, typed), context)
 
 
 @router.get("/t/{code}")
 async def ticket(request: Request, code: str, services: ServicesDep) -> Response:
     """What a ticket's QR code opens: use it here, wait for approval, or on to the phone page."""
+    context = {**_entry_context(), "typed": code[:24]}
+    return await _guarded(request, services, lambda: _show_ticket(request, services, code), context)
+
+
+async def _show_ticket(request: Request, services: Services, code: str) -> Response:
     device_key = auth.device_key(request)
 
     def read() -> tickets.TicketView:
         with services.read_session() as session:
             return tickets.look(session, code, device_key)
 
-    try:
-        view = await asyncio.to_thread(read)
-    except (BadInput, NotFound, Conflict) as e:
-        return _ticket_error(request, e, {**_entry_context(), "typed": code[:24]})
+    view = await asyncio.to_thread(read)
     session = auth.session_of(request)
     if view.state == "mine" and view.voter_id is not None:
         session.pop("asked", None)
@@ -301,7 +360,5 @@ async def ticket_use(request: Request, code: str, services: ServicesDep) -> Resp
     """Use the ticket on this browser (the button on GET /t/{code})."""
     form = await request.form()
     auth.check_csrf(request, form.get("csrf"))
-    try:
-        return await _redeem(request, services, code)
-    except (BadInput, NotFound, Conflict) as e:
-        return _ticket_error(request, e, {**_entry_context(), "typed": code[:24]})
+    context = {**_entry_context(), "typed": code[:24]}
+    return await _guarded(request, services, lambda: _redeem(request, services, code), context)

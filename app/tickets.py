@@ -57,10 +57,10 @@ DEVICE_CHANNELS = ("phone", "remote")
 
 NO_TICKET = N_("This meeting uses tickets: type the code on your ticket to vote.")
 MOVED = ballots.MOVED
-NOT_VALID = N_(
-    "Ticket No. %(n)s is no longer valid: it was revoked or replaced. Ask the facilitator."
-)
-OPEN_AGAIN = N_("This meeting no longer uses tickets: join it with its meeting code.")
+# Every code a browser cannot use gets this one answer (same status, same words, same time in
+# app/pages.py): wrong, revoked, replaced, or its meeting no longer uses tickets. A guesser
+# learns nothing about which codes are real.
+UNUSABLE = N_("No usable ticket has the code %(code)s. Check it, or ask the facilitator.")
 SWITCH_FIRST = (
     "This meeting admits anyone with its code. Switch admission to tickets in Set-up first."
 )
@@ -91,6 +91,12 @@ def parse_code(text: str) -> str:
             code=text.strip()[:24],
         )
     return code
+
+
+def looks_like_code(text: str) -> bool:
+    """Could `text` be a ticket code (says nothing about whether one exists)?"""
+    code = normalise(text)
+    return len(code) == CODE_LENGTH and all(c in CODE_ALPHABET for c in code)
 
 
 def shown(code: str) -> str:
@@ -130,9 +136,7 @@ def by_code(session: Session, text: str, *, lock: bool = False) -> Ticket:
     q = select(Ticket).where(Ticket.code == code)
     ticket = session.exec(q.with_for_update() if lock else q).first()
     if ticket is None:
-        raise NotFound(
-            N_("No ticket has the code %(code)s. Check the code on your ticket."), code=shown(code)
-        )
+        raise NotFound(UNUSABLE, code=shown(code))
     return ticket
 
 
@@ -215,14 +219,14 @@ class TicketView:
 
 
 def _usable(session: Session, ticket: Ticket) -> tuple[Meeting, Voter | None]:
-    """The ticket's meeting and voter (None: unused); Conflict if the ticket cannot be used."""
+    """The ticket's meeting and voter (None: unused); NotFound, worded exactly like a wrong
+    code (UNUSABLE), if the ticket cannot be used: no oracle for real codes."""
     meeting = session.get(Meeting, ticket.meeting_id)
     assert meeting is not None
     voter = _voter_of(session, ticket)
-    if ticket.status == "revoked" or (voter is not None and voter.disabled):
-        raise Conflict(NOT_VALID, n=ticket.number)
-    if not uses_tickets(meeting):
-        raise Conflict(OPEN_AGAIN)
+    revoked = ticket.status == "revoked" or (voter is not None and bool(voter.disabled))
+    if revoked or not uses_tickets(meeting):
+        raise NotFound(UNUSABLE, code=shown(ticket.code))
     return meeting, voter
 
 

@@ -14,6 +14,7 @@ caller's session.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -23,6 +24,7 @@ from app.models import Ballot, Meeting, Round, Ticket, Voter
 
 # Display order everywhere (console, projector, report, exports).
 CHANNELS = ("phone", "remote", "keypad", "paper")
+DEVICE_CHANNELS = ("phone", "remote")
 
 
 def registered_count(session: Session, meeting: Meeting) -> int | None:
@@ -41,6 +43,20 @@ def present_count(session: Session, meeting_id: int) -> int:
         select(func.count())
         .select_from(Voter)
         .where(Voter.meeting_id == meeting_id, col(Voter.disabled).is_not(True))
+    )
+    return session.exec(q).one()
+
+
+def joined_since(session: Session, meeting_id: int, since: datetime) -> int:
+    """Voters who joined from a device (phone or remote) at or after `since`."""
+    q = (
+        select(func.count())
+        .select_from(Voter)
+        .where(
+            Voter.meeting_id == meeting_id,
+            col(Voter.joined_at) >= since,
+            col(Voter.channel).in_(DEVICE_CHANNELS),
+        )
     )
     return session.exec(q).one()
 

@@ -8,7 +8,8 @@ extra_origins) is refused with HTTP 403 before anything is read: another site's 
 open a socket with a voter's cookie. Per connection a reader and a writer
 task run together; when either ends the other is cancelled and the connection leaves the room.
 Close codes: 4404 unknown meeting, 1009 message too big, 4008 too slow (the client reconnects
-and resyncs), 1003 not text.
+and resyncs), 4429 too many connections from this address (it reconnects after a backoff),
+1003 not text.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app import auth, i18n, protocol
 from app.ballots import CastRequest
-from app.deps import Services, attendee, not_joined
-from app.errors import CovoteError, CsrfFailed, NotFound, NotJoined
+from app.deps import Services, attendee, client_address, not_joined
+from app.errors import CovoteError, CsrfFailed, NotFound, NotJoined, TooManyRequests
 from app.hub import Mailbox, TooSlow
 from app.models import Voter
+from app.ratelimit import Limit
 from app.voters import you_view
 
 log = logging.getLogger(__name__)
@@ -110,7 +112,13 @@ def origin_allowed(scope: Scope, origins: frozenset[str]) -> bool:
 async def meeting_socket(websocket: WebSocket, code: str) -> None:
     services: Services = websocket.app.state.services
     try:
+        # Each handshake reads the database: counted like an API request of this address.
+        await services.limiter.hit(Limit.API_PER_ADDRESS, client_address(websocket))
         meeting_id, voter, refused = await asyncio.to_thread(_lookup, services, websocket, code)
+    except TooManyRequests as e:
+        await websocket.accept()
+        await websocket.close(code=4429, reason=e.message[:120])
+        return
     except NotFound as e:
         # Accept first: a browser cannot see why a refused handshake failed, but it sees 4404.
         await websocket.accept()
@@ -203,6 +211,8 @@ async def _reader(websocket: WebSocket, services: Services, box: Mailbox, caster
                 if isinstance(msg, protocol.Ping):
                     box.push(protocol.PONG)
                 elif isinstance(msg, protocol.Hello):
+                    # A database read per hello: counted like an API request of this address.
+                    await services.limiter.hit(Limit.API_PER_ADDRESS, client_address(websocket))
                     box.push(
                         await asyncio.to_thread(_you, services, caster.meeting_id, caster.voter)
                     )
@@ -231,7 +241,7 @@ async def _cast(services: Services, caster: _Caster, msg: protocol.Cast) -> str:
         marks=dict(msg.marks),
         device_key=caster.device_key,
     )
-    receipt = await services.cast(req)
+    receipt = await services.device_cast(req)
     return protocol.ack(receipt.ballot_uid, receipt.round_id)
 
 

@@ -76,6 +76,8 @@ def run(out: Path) -> None:
             port=port,
             session_secret="report-sample",
             facilitator_key=KEY,
+            # 40 sample phones join from one address (127.0.0.1) within seconds.
+            limit_joins_per_address="1000/minute",
         )
         server = uvicorn.Server(
             uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -141,6 +143,7 @@ def phone_vote(
     with httpx.Client(base_url=url, timeout=30) as phone:
         token = csrf(phone, f"/m/{code}")
         headers = {"X-Covote-CSRF": token}
+        phone.post(f"/api/m/{code}/join", headers=headers).raise_for_status()  # GETs never join
         r = phone.post(
             f"/api/m/{code}/segments", json={"segments": list(segments)}, headers=headers
         )

@@ -29,9 +29,32 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "session_secret": "test-session-secret",
         "facilitator_key": FACILITATOR_KEY,
         "tick_hz": 50,
+        # Tests join hundreds of phones and cast many ballots from one address (127.0.0.1):
+        # generous limits here; tests/test_limits.py checks the defaults.
+        **RELAXED_LIMITS,
     }
     values.update(overrides)
     return Settings(**values)
+
+
+RELAXED_LIMITS: dict[str, Any] = {
+    "limit_casts_per_voter": "100000/minute",
+    "limit_joins_per_address": "100000/minute",
+    "limit_joins_per_meeting": "100000/minute",
+    "limit_ticket_failures_per_address": "100000/minute",
+    "limit_api_per_address": "100000/minute",
+}
+
+
+def join(client: httpx.Client, code: str) -> str:
+    """Open the meeting's phone page and press Join (a GET never joins); the page's CSRF token."""
+    html = client.get(f"/m/{code}").text
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, html
+    if 'id="join-form"' in html:
+        r = client.post(f"/m/{code}/join", data={"csrf": m.group(1)}, follow_redirects=True)
+        assert r.status_code == 200, r.text
+    return m.group(1)
 
 
 PG_ADMIN_URL = os.environ.get("COVOTE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -235,10 +258,7 @@ class Phone:
     def __init__(self, client: httpx.Client, code: str) -> None:
         self.c = client
         self.code = code
-        html = client.get(f"/m/{code}").text
-        m = re.search(r'name="csrf" value="([^"]+)"', html)
-        assert m
-        self.csrf = m.group(1)
+        self.csrf = join(client, code)
 
     def state(self) -> dict[str, Any]:
         return dict(self.c.get(f"/api/m/{self.code}").json())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -20,7 +21,7 @@ import pytest
 import websockets
 
 from tests.conftest import TIME_FACTOR, with_csrf
-from tests.processes import CovoteProcess, free_port, open_meeting
+from tests.processes import RELAXED_ENV, CovoteProcess, free_port, open_meeting
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -89,13 +90,24 @@ def process(data: Path, postgres_url: str, redis_url: str) -> CovoteProcess:
         postgres_url,
         "--broadcast-url",
         redis_url,
-        env={"COVOTE_SESSION_SECRET": "shared-by-all-processes", "COVOTE_RESYNC_S": "600"},
+        env={
+            **RELAXED_ENV,
+            "COVOTE_SESSION_SECRET": "shared-by-all-processes",
+            "COVOTE_RESYNC_S": "600",
+        },
     ).start()
 
 
 async def join(proc: CovoteProcess, code: str) -> str:
     async with httpx.AsyncClient(base_url=proc.url) as c:
-        (await c.get(f"/m/{code}")).raise_for_status()
+        page = await c.get(f"/m/{code}")
+        page.raise_for_status()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf
+        joined = await c.post(
+            f"/m/{code}/join", data={"csrf": csrf.group(1)}, follow_redirects=True
+        )
+        joined.raise_for_status()
         return "; ".join(f"{k}={v}" for k, v in c.cookies.items())
 
 

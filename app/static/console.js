@@ -9,6 +9,29 @@
   function fmt(s, values) {
     return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(values[k]); });
   }
+  // "present" jumped (app/surge.py): an alert (role=alert) while the jump is recent; it speaks
+  // of the last minute, so it clears itself a minute after the last snapshot that had it.
+  var surgeBox = document.getElementById("surge");
+  var surgeTimer = null;
+  var surgeShown = surgeBox ? surgeBox.textContent.trim() : "";
+  function showSurge(surge) {
+    if (!surgeBox) return;
+    var text = "";
+    if (surge) {
+      text = fmt(strings.surge_joined, { n: surge.joined });
+      if (surge.refused) text += " " + fmt(strings.surge_refused, { n: surge.refused });
+      clearTimeout(surgeTimer);
+      surgeTimer = setTimeout(function () { showSurge(null); }, 60000);
+    }
+    if (text === surgeShown) return; // unchanged: do not make screen readers repeat it
+    surgeShown = text;
+    surgeBox.textContent = "";
+    if (text) {
+      var p = document.createElement("p");
+      p.textContent = text;
+      surgeBox.appendChild(p);
+    }
+  }
   Covote.live("/ws/m/" + live.getAttribute("data-code"), {
     onSnapshot: function (state) {
       var r = state.round;
@@ -22,6 +45,7 @@
         var n = byChannel[el.getAttribute("data-channel")];
         el.querySelector("strong").textContent = String(n || 0);
       });
+      if (state.turnout.surge !== undefined) showSurge(state.turnout.surge);
       var registered = document.getElementById("registered");
       if (registered && state.turnout.registered != null) {
         registered.textContent = fmt(strings.registered, { n: state.turnout.registered });

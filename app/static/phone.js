@@ -21,7 +21,9 @@
 
   var code = page.code;
   var PENDING_KEY = 'covote:pending:' + code;
-  var KEEP_PENDING_ON = { storage_unavailable: true }; // server errors worth retrying as is
+  // Server errors worth retrying as is; a rate-limited ballot is sent again after a pause.
+  var KEEP_PENDING_ON = { storage_unavailable: true, rate_limited: true };
+  var RATE_LIMITED_RETRY_MS = 15000; // the per-voter limit counts saves over a minute
   var ACK_WITHIN_MS = 5000; // no ack by then: say so, and try the HTTP path as well
 
   var pending = null;     // {ballot_id, round, marks}: sent, not yet acknowledged
@@ -219,7 +221,9 @@
   // (groups fixed after voting, a ballot already cast on another channel, a keypad holder, a
   // ticket moved to another device or revoked): the server says which.
   function errorText(errCode, message) {
-    if ((errCode === 'conflict' || errCode === 'not_joined') && message) return message;
+    // The limiter's message says how long to wait, already in the page's language.
+    var own = { conflict: true, not_joined: true, rate_limited: true };
+    if (own[errCode] && message) return message;
     return S['err_' + errCode] || message;
   }
 
@@ -268,6 +272,11 @@
     if (!ballotId) return;
     setStatus('error', S.not_saved_error);
     if (!KEEP_PENDING_ON[errCode]) setPending(null);
+    if (errCode === 'rate_limited') {
+      setTimeout(function () {
+        if (pending && pending.ballot_id === ballotId) sendPending(true);
+      }, RATE_LIMITED_RETRY_MS);
+    }
   }
 
   // ---- segments --------------------------------------------------------------------------

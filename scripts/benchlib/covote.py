@@ -45,6 +45,15 @@ from benchlib.util import (
     rss,
 )
 
+# Settings of app/config.py that rate-limit phones (app/ratelimit.py); lifted for the bench.
+RATE_LIMITS = (
+    "limit_casts_per_voter",
+    "limit_joins_per_address",
+    "limit_joins_per_meeting",
+    "limit_ticket_failures_per_address",
+    "limit_api_per_address",
+)
+
 perf = time.perf_counter
 
 
@@ -61,6 +70,9 @@ def server(cfg: BenchConfig, data_dir: Path, log_dir: Path, key: str) -> ServerP
         "--public-url", f"http://127.0.0.1:{port}",
     ]  # fmt: skip
     env = {"COVOTE_FACILITATOR_KEY": key}
+    # Thousands of phones join and vote from one address (127.0.0.1): lift the rate limits.
+    for limit in RATE_LIMITS:
+        env[f"COVOTE_{limit.upper()}"] = "1000000/minute"
     if cfg.tick_hz is not None:
         env["COVOTE_TICK_HZ"] = str(cfg.tick_hz)
     if cfg.memprobe or cfg.gcprobe:
@@ -252,11 +264,22 @@ class Run:
         code = self.f.code
 
         async def one(i: int) -> Phone:
+            # As a browser does: open the page (a GET never joins), then press Join (a POST).
             async with sem:
                 r = await http(self.srv.port, "GET", f"/m/{code}")
+                cookie = r.cookies().get("covote")
+                token = re.search(r'name="csrf" value="([^"]+)"', r.text)
+                if r.status != 200 or not cookie or not token:
+                    raise RuntimeError(f"GET /m/{code}: {r.status}, no session cookie")
+                headers = {
+                    "Cookie": f"covote={cookie}",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                }
+                body = urlencode({"csrf": token.group(1)}).encode()
+                r = await http(self.srv.port, "POST", f"/m/{code}/join", headers=headers, body=body)
             cookie = r.cookies().get("covote")
-            if r.status != 200 or not cookie:
-                raise RuntimeError(f"GET /m/{code}: {r.status}, no session cookie")
+            if r.status != 303 or not cookie:
+                raise RuntimeError(f"POST /m/{code}/join: {r.status}, no session cookie")
             return Phone(i, cookie)
 
         return list(await asyncio.gather(*(one(i) for i in range(n))))
@@ -312,7 +335,7 @@ class Run:
         n_join = cfg.max_phones
         await self.probe()
         rss_start = rss(self.proc)
-        log(f"covote: joining {n_join} phones (GET /m/{{code}})")
+        log(f"covote: joining {n_join} phones (GET /m/{{code}}, POST join)")
         t0 = perf()
         self.phones = await self.join(n_join)
         join_s = perf() - t0

@@ -258,3 +258,13 @@ def wait_for(predicate: Callable[[], bool], what: str, timeout_s: float = WAIT_M
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def open_phone(page: Any, path: str) -> None:
+    """Open a meeting's phone page and press Join if this browser has not joined (opening the
+    link never makes a voter)."""
+    page.goto(path)
+    join = page.locator("#join-form button")
+    if join.count():
+        join.click()
+        page.wait_for_selector("#ballot, #join-form, .error", timeout=WAIT_MS)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe
+from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, open_phone
 from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
@@ -45,6 +45,8 @@ def test_axe_finds_nothing_serious_on_any_page(contexts: Contexts, live: LiveSer
     phone.goto("/no/such/page")
     axe(phone, "error page (404)")
     phone.goto(f"/m/{code}")
+    axe(phone, "phone: join button")
+    open_phone(phone, f"/m/{code}")
     axe(phone, "phone: waiting for a round")
     projector.goto(f"/p/{code}")
     axe(projector, "projector: waiting")
@@ -94,7 +96,7 @@ def test_touch_targets_are_at_least_44px(contexts: Contexts, live: LiveServer) -
     meeting.open_round()
     for width in (390, 320):
         page = contexts.phone(viewport={"width": width, "height": 700})
-        page.goto(f"/m/{meeting.code}")
+        open_phone(page, f"/m/{meeting.code}")
         targets = {
             "choice": page.locator(".choice input"),
             "button": page.locator("button, .btn"),
@@ -126,7 +128,7 @@ def test_text_scales_to_200_percent_without_sideways_scrolling(
     meeting = new_meeting(live)
     meeting.open_round()
     page = contexts.phone(viewport={"width": 320, "height": 640})
-    page.goto(path.format(code=meeting.code))
+    open_phone(page, path.format(code=meeting.code))  # the phone page after pressing Join
     page.evaluate("document.documentElement.style.fontSize = '200%'")
     width = page.evaluate("document.documentElement.clientWidth")
     scroll = page.evaluate("document.documentElement.scrollWidth")
@@ -149,7 +151,7 @@ def test_live_regions_announce_what_changes(contexts: Contexts, live: LiveServer
     meeting = new_meeting(live)
     phone = contexts.phone()
     projector = contexts.desktop(1280, 720)
-    phone.goto(f"/m/{meeting.code}")
+    open_phone(phone, f"/m/{meeting.code}")
     projector.goto(f"/p/{meeting.code}")
     announce = phone.locator("#announce")
     expect(announce).to_have_attribute("aria-live", "polite")
@@ -181,7 +183,7 @@ def test_colour_is_never_the_only_signal(contexts: Contexts, live: LiveServer) -
     meeting = new_meeting(live)
     meeting.open_round()
     page = contexts.phone()
-    page.goto(f"/m/{meeting.code}")
+    open_phone(page, f"/m/{meeting.code}")
     choices = page.locator(".proposal").first.locator(".choice label")
     words = [c.locator(".word").inner_text() for c in choices.all()]
     icons = [c.locator(".icon").inner_text() for c in choices.all()]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, screenshot
+from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, open_phone, screenshot
 from tests.conftest import FACILITATOR_KEY, MEETING, LiveServer, Meeting
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
@@ -27,7 +27,7 @@ def test_an_attendee_switches_to_welsh_and_stays_signed_in(
     meeting = new_meeting(live)
     meeting.open_round()
     page = contexts.phone()
-    page.goto(f"/m/{meeting.code}")
+    open_phone(page, f"/m/{meeting.code}")
     page.get_by_role("checkbox", name="Carer").tap()
     expect(page.locator("#segments-status")).to_have_text("Your answers are saved")
     page.locator("input[name='mark:library'][value='want']").tap()
@@ -54,7 +54,7 @@ def test_an_attendee_switches_to_welsh_and_stays_signed_in(
         "library": "want",
         "respite": "dont_want",
     }
-    page.goto(f"/m/{meeting.code}")  # the choice is remembered without ?lang=
+    open_phone(page, f"/m/{meeting.code}")  # the choice is remembered without ?lang=
     expect(page.locator("html")).to_have_attribute("lang", "cy")
     page.get_by_role("heading", name="Rownd 1: eich pleidlais").scroll_into_view_if_needed()
     screenshot(page, "phone-cymraeg")
@@ -114,7 +114,7 @@ def test_the_projector_shows_welsh_and_english_side_by_side(
 
     meeting.open_round()
     phone = contexts.phone()
-    phone.goto(f"/m/{meeting.code}")
+    open_phone(phone, f"/m/{meeting.code}")
     for key, value in (("library", "want"), ("respite", "dont_want"), ("toilets", "dont_want")):
         phone.locator(f"input[name='mark:{key}'][value='{value}']").tap()
     expect(phone.locator("#save-status")).to_have_text("Your ballot is saved")
@@ -169,11 +169,11 @@ def test_welsh_texts_from_the_meeting_file(contexts: Contexts, live: LiveServer)
             "records/meetings/rounds change proposed with issue 7)"
         )
     page = contexts.phone()
-    page.goto(f"/m/{meeting.code}?lang=cy")
+    open_phone(page, f"/m/{meeting.code}?lang=cy")
     expect(page.get_by_role("heading", level=1)).to_have_text("Cyllideb brawf")
     expect(page.get_by_role("group", name="Cadw: Llyfrgell deithiol")).to_be_visible()
     expect(page.get_by_role("checkbox", name="Gofalwr")).to_be_visible()
-    page.goto(f"/m/{meeting.code}?lang=en")
+    open_phone(page, f"/m/{meeting.code}?lang=en")
     expect(page.get_by_role("group", name="Keep: Mobile library")).to_be_visible()
     projector = contexts.desktop(1920, 1080)
     projector.goto(f"/p/{meeting.code}?lang=cy+en")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, screenshot
+from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, open_phone, screenshot
 from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
@@ -117,9 +117,11 @@ def test_a_meeting_from_set_up_to_results(contexts: Contexts, live: LiveServer) 
     phones["A"].get_by_label("Meeting code").fill(code.lower())
     phones["A"].get_by_role("button", name="Join", exact=True).tap()
     expect(phones["A"].get_by_role("heading", level=1)).to_have_text("Riverside test budget")
+    phones["A"].get_by_role("button", name="Join", exact=True).tap()  # opening never joins
+    phones["A"].wait_for_selector("#ballot")
     for name in ("B", "C"):
         phones[name] = contexts.phone()
-        phones[name].goto(join_url)
+        open_phone(phones[name], join_url)
     for name, page in phones.items():
         for label in PHONES[name][0]:
             page.get_by_role("checkbox", name=label).tap()
@@ -238,7 +240,7 @@ def test_voting_with_the_keyboard_alone(contexts: Contexts, live: LiveServer) ->
     expect(fac.get_by_role("button", name="Close round 1")).to_be_visible()
 
     page = contexts.phone(has_touch=False, is_mobile=False)
-    page.goto(f"/m/{meeting.code}")
+    open_phone(page, f"/m/{meeting.code}")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     page.keyboard.press("Enter")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import WAIT_MS, Contexts, axe, screenshot
+from tests.browser.conftest import WAIT_MS, Contexts, axe, open_phone, screenshot
 from tests.conftest import FACILITATOR_KEY, MEETING, LiveServer, Meeting
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
@@ -50,7 +50,7 @@ def test_a_ticketed_meeting_with_a_lost_phone_and_paper_ballots(
 
     # A phone without a ticket cannot vote; with one it can.
     first = contexts.phone()
-    first.goto(f"/m/{meeting.code}")
+    open_phone(first, f"/m/{meeting.code}")
     expect(first.locator("#ticket-code")).to_be_visible()
     axe(first, "phone: tickets meeting, no ticket yet")
     first.fill("#ticket-code", codes[0].lower().replace("-", " "))

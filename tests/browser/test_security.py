@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import WAIT_MS, Contexts, api_state
+from tests.browser.conftest import WAIT_MS, Contexts, api_state, open_phone
 from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
@@ -26,7 +26,7 @@ def test_main_pages_run_without_csp_violations(contexts: Contexts, live: LiveSer
     projector.goto(f"/p/{code}")
     expect(projector.locator("#join-code")).to_have_text(code)
     phone = contexts.phone()
-    phone.goto(f"/m/{code}")
+    open_phone(phone, f"/m/{code}")  # the join page, then Join (a POST)
     expect(phone.locator("#conn")).to_have_text("Live")
     phone.locator("input[name='mark:library'][value='want']").tap()
     expect(phone.locator("#save-status")).to_have_text("Your ballot is saved")
