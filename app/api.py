@@ -58,7 +58,8 @@ async def join_meeting(
         with services.session() as session:
             meeting, voter, new = join_attendee(request, session, code)
             assert meeting.id is not None
-            return meeting.id, new, {"voter": voter.pseudonym, "segments": voter.segments}
+            # No pseudonym: a device never learns its row in the public ballots.
+            return meeting.id, new, {"voter": True, "segments": voter.segments}
 
     meeting_id, new, result = await asyncio.to_thread(write)
     if new:
