@@ -333,3 +333,134 @@ def test_verify_passes_on_the_meetings_own_exports_whatever_ids_clients_reuse(
     args = ["audit", "verify", str(folder / "audit.jsonl"), "--ballots"]
     args += [str(folder / "ballots.csv"), "--groups", str(folder / "groups.csv")]
     assert covote([*args, "--meeting", str(folder / "meeting.json")]) == 0
+
+
+# --- pure: the recount is exact without any voter's segments --------------------------------
+
+SEGMENT_IDS = ("resident", "parent", "north")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ballots=st.lists(
+        st.tuples(
+            st.frozensets(st.sampled_from(SEGMENT_IDS)),
+            st.sampled_from(["want", "dont_want", "neutral"]),
+            st.sampled_from(["want", "dont_want", "neutral"]),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    group_min=st.integers(1, 6),
+)
+def test_group_totals_of_m_or_more_recount_every_outcome_exactly(
+    ballots: list[tuple[frozenset[str], str, str]], group_min: int
+) -> None:
+    """For any ballots: the file without segments plus the published group totals (groups of
+    at least m only) gives exactly the result of counting with every voter's segments."""
+    from app import csvfiles, records, results, tally
+
+    spec = {**PRIVACY_MEETING, "rule": {"ratio": 2, "group_min": group_min}}
+    meeting = records.parse_meeting(json.dumps(spec))
+    full = [
+        csvfiles.BallotRow("1", f"v-{i}", "phone", tuple(sorted(segs)), pid, tally.Mark(mark))
+        for i, (segs, school, park) in enumerate(ballots)
+        for pid, mark in (("school", school), ("park", park))
+    ]
+    expected = results.recount(meeting, full)
+    anonymous = [
+        csvfiles.BallotRow(r.round, r.voter, r.channel, (), r.proposal, r.mark) for r in full
+    ]
+    published = [
+        csvfiles.GroupRow("1", a["group"], p["id"], a["V"], a["W"], a["D"])
+        for p in expected["rounds"][0]["proposals"]
+        for a in p["affected"]
+        if not a["suppressed"]
+    ]
+    assert all(g.voters >= group_min for g in published)
+    text = csvfiles.write_groups_csv(published)
+    assert csvfiles.read_groups_csv(text, meeting) == published
+    assert results.recount(meeting, anonymous, published) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_the_groups_reader_never_raises_anything_but_a_record_error(text: str) -> None:
+    """Any text: rows or a RecordError with lines and reasons, never another exception."""
+    from app import csvfiles, records
+
+    meeting = records.parse_meeting(json.dumps(PRIVACY_MEETING))
+    header = "round,group,proposal,voters,want,dont_want\n"
+    for candidate in (text, header + text):
+        try:
+            csvfiles.read_groups_csv(candidate, meeting)
+        except records.RecordError as e:
+            assert e.errors
+
+
+@pytest.mark.parametrize(
+    ("counts", "labels"),
+    [
+        ({"phone": 30, "keypad": 1}, {"phone": "other", "keypad": "other"}),
+        (
+            {"phone": 30, "keypad": 3, "paper": 2},
+            {"phone": "phone", "keypad": "other", "paper": "other"},
+        ),
+        ({"phone": 30, "keypad": 5}, {"phone": "phone", "keypad": "keypad"}),
+        ({"phone": 2}, {"phone": "other"}),
+        ({}, {}),
+    ],
+)
+def test_a_channel_below_m_is_never_written_alone(
+    counts: dict[str, int], labels: dict[str, str]
+) -> None:
+    """Channels below m (here 5) become "other", growing "other" until it reaches m."""
+    from app.anonymity import channel_labels
+
+    assert channel_labels(counts, 5) == labels
+    sizes: dict[str, int] = {}
+    for channel, label in labels.items():
+        sizes[label] = sizes.get(label, 0) + counts[channel]
+    assert all(n >= 5 for n in sizes.values()) or set(labels.values()) == {"other"}
+
+
+def test_a_log_written_before_seals_is_still_checked_by_replay() -> None:
+    """A round closed without a seal (older logs) is checked by replaying its ballot links."""
+    from app import audit, csvfiles, tally
+
+    links: list[dict[str, Any]] = [
+        {"kind": "round.opened", "data": {"round": 1, "proposals": ["school"]}},
+        {"kind": "voter.segments", "data": {"voter": "v-1", "segments": ["parent"]}},
+        {
+            "kind": "ballot",
+            "data": {"round": 1, "voter": "v-1", "channel": "phone", "marks": {"school": "want"}},
+        },
+        {"kind": "round.closed", "data": {"round": 1, "turnout": {}}},
+    ]
+    row = csvfiles.BallotRow("1", "v-1", "phone", ("parent",), "school", tally.Mark.WANT)
+    assert audit.check_seals(links, [row], None).problems == []
+    changed = csvfiles.BallotRow("1", "v-1", "phone", ("parent",), "school", tally.Mark.NEUTRAL)
+    assert audit.check_seals(links, [changed], None).problems
+
+
+def test_a_meeting_from_an_older_database_gets_its_own_record_secret(tmp_path: Path) -> None:
+    """create_schema draws a secret for a meeting stored before the column existed."""
+    from sqlalchemy import text
+
+    from app.db import create_schema, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    create_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO meeting (code, title, ratio, group_min, results_hidden, tie_break,"
+                " revision, keypad_auto_enrol, created_at)"
+                " VALUES ('ABC123', 'Old', 2, 5, 1, '[]', 0, 0, '2026-01-01 00:00:00')"
+            )
+        )
+    create_schema(engine)
+    with engine.begin() as conn:
+        (secret,) = conn.execute(text("SELECT record_secret FROM meeting")).one()
+    assert isinstance(secret, str) and re.fullmatch(r"[0-9a-f]{64}", secret)
+    engine.dispose()
