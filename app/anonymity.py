@@ -40,6 +40,13 @@ def public_pseudonym(secret: str, round_number: int, voter_id: int) -> str:
     return "v-" + _mac(secret, "pseudonym", [round_number, voter_id])[:16]
 
 
+def device_handle(secret: str, voter_id: int) -> str:
+    """What a voter's own browser is told it is (`me-` + 16 hex digits): stable for the voter,
+    but in no public record and unrelated to any pseudonym there, so it proves nothing about a
+    ballot (no receipt)."""
+    return "me-" + _mac(secret, "device", voter_id)[:16]
+
+
 def commitment(secret: str, kind: str, value: Any) -> str:
     """An opaque commitment to `value` for an audit link: keyed by the secret and salted with a
     fresh random value, so nobody can open it, guess it or match two links of one voter."""

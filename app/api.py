@@ -16,7 +16,7 @@ from app import auth, protocol
 from app.ballots import CastRequest
 from app.deps import ServicesDep, attendee, join_attendee, not_joined
 from app.errors import BadInput
-from app.voters import declare_segments, you_view
+from app.voters import declare_segments, device_handle, you_view
 
 router = APIRouter(prefix="/api")
 
@@ -58,8 +58,12 @@ async def join_meeting(
         with services.session() as session:
             meeting, voter, new = join_attendee(request, session, code)
             assert meeting.id is not None
-            # No pseudonym: a device never learns its row in the public ballots.
-            return meeting.id, new, {"voter": True, "segments": voter.segments}
+            # Not a pseudonym: a device never learns its row in the public ballots.
+            return (
+                meeting.id,
+                new,
+                {"voter": device_handle(meeting, voter), "segments": voter.segments},
+            )
 
     meeting_id, new, result = await asyncio.to_thread(write)
     if new:

@@ -65,6 +65,12 @@ def declare_segments(session: Session, meeting: Meeting, voter: Voter, keys: lis
     audit.record(session, meeting.id, "voter.segments", {"commit": commit})
 
 
+def device_handle(meeting: Meeting, voter: Voter) -> str:
+    """The voter's handle on its own device (`anonymity.device_handle`), never a pseudonym."""
+    assert voter.id is not None
+    return anonymity.device_handle(anonymity.secret_or_fail(meeting.record_secret), voter.id)
+
+
 def voted_count(session: Session, round_id: int) -> int:
     q = select(func.count()).select_from(Ballot).where(Ballot.round_id == round_id)
     return session.exec(q).one()
@@ -86,15 +92,16 @@ def latest_round_ballot(session: Session, meeting_id: int, voter_id: int) -> Bal
 
 
 def you_view(session: Session, meeting_id: int, voter: Voter | None) -> dict[str, Any]:
-    """What a voter's own device shows about them: whether it has joined, its segments and its
+    """What a voter's own device shows about them: its handle (`device_handle`), segments and
     latest ballot. Never a pseudonym: a device that could name its row in the public ballots
     would be a receipt for a coercer or a vote buyer (README, Anonymity)."""
     fresh = session.get(Voter, voter.id) if voter is not None else None
-    if fresh is None or fresh.id is None:
-        return {"voter": False, "segments": [], "ballot": None}
+    meeting = session.get(Meeting, meeting_id)
+    if fresh is None or fresh.id is None or meeting is None:
+        return {"voter": None, "segments": [], "ballot": None}
     ballot = latest_round_ballot(session, meeting_id, fresh.id)
     return {
-        "voter": True,
+        "voter": device_handle(meeting, fresh),
         "segments": fresh.segments,
         "ballot": None
         if ballot is None

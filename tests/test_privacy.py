@@ -196,7 +196,8 @@ def test_no_attendee_response_carries_the_published_pseudonym(
     )
     with Socket(server, meeting.code, phone.c) as ws:
         ws.send({"type": "hello", "last_seq": None})
-        seen.append(json.dumps(ws.until(lambda msg: msg["type"] == "you")))
+        you = ws.until(lambda msg: msg["type"] == "you")
+        seen.append(json.dumps(you))
         ws.send(
             {
                 "type": "cast",
@@ -216,6 +217,10 @@ def test_no_attendee_response_carries_the_published_pseudonym(
     for text in seen:
         assert not any(p in text for p in pseudonyms), text[:200]
         assert not re.search(r"\bv-[0-9a-f]{10}\b", text), text[:200]  # nor the stored one
+    # The browser's own handle stays the same and is in no public file.
+    assert re.fullmatch(r"me-[0-9a-f]{16}", you["voter"])
+    assert phone.state()["you"]["voter"] == you["voter"]
+    assert not any(you["voter"] in text for text in bundle(meeting).values())
 
 
 def test_the_log_holds_no_voter_order_or_seat_label_next_to_a_ballot(
