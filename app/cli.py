@@ -173,6 +173,15 @@ def recount(ballots_path: Path, meeting_path: Path, groups_path: Path | None = N
         )
     except records.RecordError as e:
         return _report(e)
+    protecting = {sg.id for sg in meeting.segments if sg.protects}
+    affected = any(set(p.affected_groups) & protecting for p in meeting.proposals)
+    if groups is None and affected and rows and not any(r.segments for r in rows):
+        print(
+            f"covote recount: note: {ballots_path.name} lists no segments and no --groups file "
+            "was given, so every affected group counts as smaller than m; pass the export's "
+            "groups.csv with --groups",
+            file=sys.stderr,
+        )
     try:
         counted = results.recount(meeting, rows, groups)
     except ValueError as e:

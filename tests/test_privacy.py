@@ -173,6 +173,9 @@ def test_recount_refuses_group_totals_the_ballots_contradict(
     args = [str(tmp_path / "ballots.csv"), "--groups", str(tmp_path / "groups.csv")]
     assert covote(["recount", *args, "--meeting", str(tmp_path / "meeting.json")]) == 1
     assert "more votes than the room" in capsys.readouterr().err
+    meeting_arg = ["--meeting", str(tmp_path / "meeting.json")]
+    assert covote(["recount", str(tmp_path / "ballots.csv"), *meeting_arg]) == 0
+    assert "no --groups file was given" in capsys.readouterr().err  # a note, not silence
     (tmp_path / "groups.csv").write_text(header + "1,parent,school,2,2,0\n1,north,school,x,0,0\n")
     assert covote(["recount", *args, "--meeting", str(tmp_path / "meeting.json")]) == 2
     err = capsys.readouterr().err
