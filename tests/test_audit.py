@@ -89,7 +89,7 @@ def verify(
 
 def exports_verify(meeting: Meeting, folder: Path, capsys: pytest.CaptureFixture[str]) -> int:
     """`covote audit verify` on the meeting's own exports; its exit status."""
-    for name in ("audit.jsonl", "ballots.csv", "meeting.json"):
+    for name in ("audit.jsonl", "ballots.csv", "groups.csv", "meeting.json"):
         (folder / name).write_bytes(meeting.f.get(f"/console/{meeting.id}/export/{name}").content)
     code, out, err = verify(folder, capsys)
     assert code == 0, out + err
