@@ -17,7 +17,7 @@ from app.ballots import CastRequest
 from app.deps import Services, ServicesDep, attendee, client_address, join_browser, not_joined
 from app.errors import BadInput
 from app.ratelimit import Limit
-from app.voters import declare_segments, you_view
+from app.voters import declare_segments, device_handle, you_view
 
 
 async def _per_address(request: Request) -> None:
@@ -66,9 +66,10 @@ async def join_meeting(
 
     def read() -> dict[str, Any]:
         with services.read_session() as session:
-            _, voter = attendee(request, session, code)
+            meeting, voter = attendee(request, session, code)
             assert voter is not None
-            return {"voter": voter.pseudonym, "segments": voter.segments}
+            # Not a pseudonym: a device never learns its row in the public ballots.
+            return {"voter": device_handle(meeting, voter), "segments": voter.segments}
 
     return await asyncio.to_thread(read)
 

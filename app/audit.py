@@ -15,16 +15,22 @@ round.keypad_step / round.revealed / round.hidden, voter.segments, ballot, ticke
 ticket.revoked / ticket.reissued / ticket.device_moved, keypad.registered / keypad.swapped /
 keypad.revoked, keypad.auto_enrol, paper.counted.
 
-Anonymity: voters appear only by pseudonym; tickets only by number, never in the same link as
-a pseudonym; no names, ticket codes, addresses or user agents. `ballot` and `voter.*` links
-carry no time (`at` is null), so the log cannot be lined up against when someone was seen
-voting.
+Anonymity (README, Anonymity): no link names a voter. A `ballot` link (one per stored ballot
+version, however it arrived) holds only its round and an opaque `commit`ment, a keyed hash of
+the version salted with a fresh random value (app/anonymity.py): it proves a version was stored
+and counts versions, but nobody can open it or line it up with a published row. A
+`voter.segments` link likewise holds only a `commit`. `round.closed` seals the round's public
+rows: `ballots` (how many), `ballots_sha256` and `groups_sha256` (`anonymity.seal` of the rows
+of ballots.csv and groups.csv), written in the transaction that closes the round. Tickets
+appear only by number and keypads only by label; no names, ticket codes, addresses or user
+agents. `ballot` and `voter.*` links carry no time (`at` is null).
 
 Contract for writers: call `record` inside the transaction that makes the change, after the
 change (the head row is locked, so appends from concurrent transactions and processes
 serialise and the chain never forks). Pure functions below (`link_hash`, `verify`, `replay`)
 touch no database; `covote audit verify` uses them on exported files: `verify` checks the chain,
-`replay` rebuilds the ballot file from it and `compare` lists where a ballot file differs.
+`check_seals` checks each closed round's published rows against its seal (`replay` and `compare`
+check logs written before seals existed, whose ballot links named the voter and the marks).
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from app.csvfiles import BallotRow
+from app import anonymity
+from app.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
 from app.inputs import JsonInputError, load_json
 from app.models import AuditEvent, AuditHead
 from app.tally import Mark
@@ -249,7 +256,7 @@ def _replay(links: Iterable[Mapping[str, Any]]) -> list[BallotRow]:
             proposals[str(data["round"])] = [str(k) for k in data["proposals"]]
         elif kind == "round.closed":
             closed.add(str(data["round"]))
-        elif kind == "ballot" and str(data["round"]) not in closed:
+        elif kind == "ballot" and "voter" in data and str(data["round"]) not in closed:
             final[(str(data["round"]), str(data["voter"]))] = (
                 str(data["channel"]),
                 {str(k): str(v) for k, v in data["marks"].items()},
@@ -292,3 +299,92 @@ def compare(replayed: Sequence[BallotRow], exported: Sequence[BallotRow]) -> lis
             only_file = ", ".join(":".join(c) for c in sorted(file[key] - log[key]))
             problems.append(f"{where}: the log says {only_log}; the file says {only_file}")
     return problems
+
+
+@dataclass
+class SealCheck:
+    """What `check_seals` found: `problems` (a check failed) and `notes` (what was not checked)."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sealed: int = 0  # closed rounds whose rows matched their seal
+
+
+def check_seals(
+    links: Iterable[Mapping[str, Any]],
+    ballots: Sequence[BallotRow],
+    groups: Sequence[GroupRow] | None,
+) -> SealCheck:
+    """Check the published rows of every closed round against its `round.closed` seal.
+
+    A round still open is noted as not yet sealed; a round closed before seals existed is
+    checked by replaying its `ballot` links (`replay`, `compare`). `groups` None: groups.csv
+    was not given, so only the ballots are checked.
+
+    Raises:
+        KeyError / TypeError / ValueError: a link lacks the data its kind needs.
+    """
+    out = SealCheck()
+    links = list(links)
+    opened: set[str] = set()
+    closed: dict[str, Mapping[str, Any]] = {}
+    versions: dict[str, int] = {}
+    for link in links:
+        kind, data = link["kind"], link["data"]
+        if kind == "round.opened":
+            opened.add(str(data["round"]))
+        elif kind == "round.closed":
+            closed[str(data["round"])] = data
+        elif kind == "ballot":
+            rnd = str(data["round"])
+            versions[rnd] = versions.get(rnd, 0) + 1
+    ballot_rounds: dict[str, list[BallotRow]] = {}
+    for row in ballots:
+        ballot_rounds.setdefault(row.round, []).append(row)
+    group_rounds: dict[str, list[GroupRow]] = {}
+    for g in groups or ():
+        group_rounds.setdefault(g.round, []).append(g)
+    legacy: set[str] = set()
+    names = set(opened) | set(closed) | set(ballot_rounds) | set(group_rounds)
+    for rnd in sorted(names, key=int_or):
+        where = f"round {rnd}"
+        seal = closed.get(rnd)
+        if rnd not in opened:
+            out.problems.append(f"{where}: rows in the files, but the log never opened it")
+        elif seal is None:
+            if rnd in ballot_rounds or rnd in group_rounds:
+                out.notes.append(f"{where} is open: not yet sealed, its rows are not checked")
+        elif "ballots_sha256" not in seal:
+            legacy.add(rnd)
+        else:
+            rows = ballot_rounds.get(rnd, [])
+            voters = len({r.voter for r in rows})
+            bad = len(out.problems)
+            if voters != seal["ballots"]:
+                out.problems.append(
+                    f"{where}: {voters} ballots in the ballot file, {seal['ballots']} sealed"
+                )
+            if anonymity.seal(ballot_cells(rows)) != seal["ballots_sha256"]:
+                out.problems.append(
+                    f"{where}: the ballot file's rows do not match the round's seal "
+                    "(a row was changed, added or removed)"
+                )
+            if groups is not None and (
+                anonymity.seal(group_cells(group_rounds.get(rnd, []))) != seal["groups_sha256"]
+            ):
+                out.problems.append(
+                    f"{where}: the group totals' rows do not match the round's seal "
+                    "(a row was changed, added or removed)"
+                )
+            if versions.get(rnd, 0) < seal["ballots"]:
+                out.problems.append(
+                    f"{where}: {seal['ballots']} ballots sealed but only "
+                    f"{versions.get(rnd, 0)} ballot versions logged"
+                )
+            if len(out.problems) == bad:
+                out.sealed += 1
+    if legacy:
+        replayed = [r for r in replay(links) if r.round in legacy]
+        exported = [r for r in ballots if r.round in legacy]
+        out.problems += compare(replayed, exported)
+    return out

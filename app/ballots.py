@@ -4,12 +4,14 @@ Every ballot, whatever its channel, goes through `BallotWriter.cast`. Contract:
 - it returns only after the ballot is committed (the caller acks after that, never before);
 - one ballot per voter per round: an upsert on the `(round_id, voter_id)` unique constraint,
   so the last ballot before the round closes is the one that counts;
-- a resend of the same `ballot_uid` (a phone that reconnected before seeing its ack) is
-  harmless: it writes the same row again;
+- a resend of the same `ballot_uid` with the same marks on the same channel (a phone that
+  reconnected before seeing its ack) is harmless: it writes the same row again; the same id
+  with other marks is a new version like any other;
 - one person, one vote across channels: `cross_channel_refusal` applies the meeting's policy
   (a keypad holder votes by keypad; a round's ballot is replaced only on its own channel);
-- every stored ballot (not a resend) is appended to the meeting's audit log, by pseudonym, in
-  the same transaction;
+- every stored ballot version (not a resend) appends a `ballot` link to the meeting's audit log
+  in the same transaction: its round and an opaque commitment, nothing that names the voter or
+  the marks (app/audit.py, README Anonymity);
 - a ballot for a round that is not open is refused, atomically with the close: the batch
   transaction reads the round's status under the write lock (SQLite BEGIN IMMEDIATE,
   PostgreSQL FOR SHARE), so a close either precedes the ballot (refused) or follows it (counted).
@@ -48,7 +50,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, col
 
-from app import audit
+from app import anonymity, audit
 from app.bounds import CLIENT_BALLOT_ID, DB_INT_MAX, SERVER_BALLOT_ID
 from app.db import transaction
 from app.errors import (
@@ -320,6 +322,7 @@ _ROUNDS = (
         col(Round.proposal_keys),
         col(Meeting.channel_policy),
         col(Meeting.admission),
+        col(Meeting.record_secret),
     )
     .join(Meeting, col(Meeting.id) == col(Round.meeting_id))
     .where(col(Round.id).in_(sa.bindparam("rounds", expanding=True)))
@@ -338,7 +341,11 @@ _VOTERS = sa.select(
     .label("keypad"),
 ).where(col(Voter.id).in_(sa.bindparam("voters", expanding=True)))
 _STORED = sa.select(
-    col(Ballot.round_id), col(Ballot.voter_id), col(Ballot.ballot_uid), col(Ballot.channel)
+    col(Ballot.round_id),
+    col(Ballot.voter_id),
+    col(Ballot.ballot_uid),
+    col(Ballot.channel),
+    col(Ballot.marks),
 ).where(
     col(Ballot.round_id).in_(sa.bindparam("rounds", expanding=True)),
     col(Ballot.voter_id).in_(sa.bindparam("voters", expanding=True)),
@@ -362,8 +369,9 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
         if row.admission == "tickets":
             ticketed.add(row.meeting_id)
     voters = {row.id: row for row in session.execute(_VOTERS, params)}
-    stored: dict[tuple[int, int], tuple[str, str]] = {
-        (rid, vid): (uid, channel) for rid, vid, uid, channel in session.execute(_STORED, params)
+    stored: dict[tuple[int, int], tuple[str, str, dict[str, str]]] = {
+        (rid, vid): (uid, channel, marks)
+        for rid, vid, uid, channel, marks in session.execute(_STORED, params)
     }
     out: list[_Accepted | CovoteError] = []
     for req in batch:
@@ -404,9 +412,12 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
         if refusal is not None:
             out.append(refusal)
             continue
-        resend = previous is not None and previous[0] == req.ballot_uid
         marks = {k: str(v) for k, v in req.marks.items()}
-        link = {"round": rnd.number, "voter": voter.pseudonym, "channel": channel, "marks": marks}
+        # A resend is the stored version itself; the same id with other marks is a new version.
+        resend = previous is not None and previous == (req.ballot_uid, channel, marks)
+        version = {"round": rnd.number, "voter": req.voter_id, "channel": channel, "marks": marks}
+        secret = anonymity.secret_or_fail(rnd.record_secret)
+        link = {"round": rnd.number, "commit": anonymity.commitment(secret, "ballot", version)}
         out.append(
             _Accepted(
                 Receipt(req.ballot_uid, req.round_id, req.meeting_id),
@@ -415,7 +426,7 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
             )
         )
         # A second ballot from the same voter later in this batch sees this one as stored.
-        stored[(req.round_id, req.voter_id)] = (req.ballot_uid, channel)
+        stored[(req.round_id, req.voter_id)] = (req.ballot_uid, channel, marks)
     return out
 
 

@@ -3,9 +3,10 @@
     covote serve  [--host H] [--port P] [--data DIR] [--public-url URL] [--database-url URL]
                   [--tls | --tls-cert FILE --tls-key FILE] [--forwarded-allow-ips IPS]
     covote demo   (same options; also creates the sample meeting if it is not there yet)
-    covote recount BALLOTS.csv --meeting MEETING.json
+    covote recount BALLOTS.csv [--groups GROUPS.csv] --meeting MEETING.json
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
-    covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv --meeting MEETING.json] [--head HASH]
+    covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv [--groups GROUPS.csv]
+                        --meeting MEETING.json] [--head HASH]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
     covote keypads record URL FILE [--note TEXT] [--arm N] [--limit N] [--duration S]
     covote keypads simulate [--keypads N] [--seed S] [--csv FILE] [--duration S]
@@ -152,19 +153,42 @@ def _report(e: records.RecordError) -> int:
     return 2
 
 
-def recount(ballots_path: Path, meeting_path: Path) -> int:
+def recount(ballots_path: Path, meeting_path: Path, groups_path: Path | None = None) -> int:
+    """`covote recount`: the results of a ballot file (and its group totals, groups.csv) as
+    JSON, byte for byte the meeting's results.json. Exit 1 when the files contradict each
+    other (a group with more votes than the room)."""
     try:
         meeting_text = meeting_path.read_text(encoding="utf-8-sig")
         ballots_text = ballots_path.read_text(encoding="utf-8-sig")
+        groups_text = groups_path.read_text(encoding="utf-8-sig") if groups_path else None
     except (OSError, UnicodeDecodeError) as e:
         print(f"covote recount: {e}", file=sys.stderr)
         return 2
     try:
         meeting = records.parse_meeting(meeting_text, filename=meeting_path.name)
         rows = csvfiles.read_ballot_csv(ballots_text, meeting, filename=ballots_path.name)
+        groups = (
+            csvfiles.read_groups_csv(groups_text, meeting, filename=groups_path.name)
+            if groups_text is not None and groups_path is not None
+            else None
+        )
     except records.RecordError as e:
         return _report(e)
-    sys.stdout.write(results.dumps_result(results.recount(meeting, rows)))
+    protecting = {sg.id for sg in meeting.segments if sg.protects}
+    affected = any(set(p.affected_groups) & protecting for p in meeting.proposals)
+    if groups is None and affected and rows and not any(r.segments for r in rows):
+        print(
+            f"covote recount: note: {ballots_path.name} lists no segments and no --groups file "
+            "was given, so every affected group counts as smaller than m; pass the export's "
+            "groups.csv with --groups",
+            file=sys.stderr,
+        )
+    try:
+        counted = results.recount(meeting, rows, groups)
+    except ValueError as e:
+        print(f"covote recount: the files disagree: {e}", file=sys.stderr)
+        return 1
+    sys.stdout.write(results.dumps_result(counted))
     return 0
 
 
@@ -187,17 +211,22 @@ def recount_pb(path: Path, completion: Completion) -> int:
 
 
 def audit_verify(
-    log_path: Path, ballots_path: Path | None, meeting_path: Path | None, head: str | None
+    log_path: Path,
+    ballots_path: Path | None,
+    meeting_path: Path | None,
+    head: str | None,
+    groups_path: Path | None = None,
 ) -> int:
     """`covote audit verify`: the chain is intact, ends at `head` (the report prints it), and
-    replaying it gives exactly the ballot file. Prints what it checked; exit 1 if anything
-    failed."""
+    every closed round's rows in the ballot file (and groups.csv) match the round's seal.
+    Prints what it checked; exit 1 if anything failed."""
     from app import audit
 
     try:
         text = log_path.read_text(encoding="utf-8")
         ballots_text = ballots_path.read_text(encoding="utf-8-sig") if ballots_path else None
         meeting_text = meeting_path.read_text(encoding="utf-8-sig") if meeting_path else None
+        groups_text = groups_path.read_text(encoding="utf-8-sig") if groups_path else None
     except (OSError, UnicodeDecodeError) as e:
         print(f"covote audit verify: {e}", file=sys.stderr)
         return 2
@@ -213,18 +242,24 @@ def audit_verify(
         try:
             meeting = records.parse_meeting(meeting_text, filename=meeting_path.name)
             rows = csvfiles.read_ballot_csv(ballots_text, meeting, filename=ballots_path.name)
+            groups = (
+                csvfiles.read_groups_csv(groups_text, meeting, filename=groups_path.name)
+                if groups_text is not None and groups_path is not None
+                else None
+            )
         except records.RecordError as e:
             return _report(e)
         try:
-            replayed = audit.replay(checked.links)
-        except ValueError as e:
-            problems.append(f"{log_path.name}: {e}")
-            replayed = []
-        differences = audit.compare(replayed, rows)
-        problems += [f"{ballots_path.name}: {d}" for d in differences]
-        voters = len({(r.round, r.voter) for r in rows})
-        if not differences:
-            print(f"{ballots_path.name}: the {voters} ballots match the log's replay")
+            sealed = audit.check_seals(checked.links, rows, groups)
+        except (KeyError, TypeError, ValueError) as e:
+            problems.append(f"{log_path.name}: a link lacks the data its kind needs ({e!r})")
+            sealed = audit.SealCheck()
+        problems += [f"{ballots_path.name}: {d}" for d in sealed.problems]
+        for note in sealed.notes:
+            print(f"{ballots_path.name}: {note}")
+        if not sealed.problems:
+            files = ballots_path.name + (f" and {groups_path.name}" if groups_path else "")
+            print(f"{files}: the rows of {sealed.sealed} closed rounds match their seals")
     for problem in problems:
         print(problem, file=sys.stderr)
     print(
@@ -253,7 +288,7 @@ def _recount_command(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         parser.error("--completion goes with --pb (a meeting file brings its own)")
     if args.ballots is None or args.meeting is None:
         parser.error("recount needs BALLOTS --meeting MEETING, or --pb FILE")
-    return recount(args.ballots, args.meeting)
+    return recount(args.ballots, args.meeting, args.groups)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -264,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rc = sub.add_parser("recount", help="recount a ballot file offline; prints JSON")
     rc.add_argument("ballots", type=Path, nargs="?", help="ballot CSV exported from Covote")
     rc.add_argument("--meeting", type=Path, help="meeting JSON exported from Covote")
+    rc.add_argument("--groups", type=Path, help="group totals CSV (groups.csv) of the ballots")
     rc.add_argument("--pb", type=Path, help="a Pabulib .pb approval election: run MES on it")
     rc.add_argument(
         "--completion",
@@ -276,6 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     av = au_sub.add_parser("verify", help="check the hash chain and replay it against ballots")
     av.add_argument("log", type=Path, help="audit.jsonl exported from Covote")
     av.add_argument("--ballots", type=Path, help="ballots.csv to compare with the log's replay")
+    av.add_argument("--groups", type=Path, help="groups.csv to check with the ballots")
     av.add_argument("--meeting", type=Path, help="meeting.json (needed with --ballots)")
     av.add_argument("--head", default=None, help="the last link's hash, as the report prints it")
     kp = sub.add_parser("keypads", help="check a keypad receiver before a meeting")
@@ -303,8 +340,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "audit":
         if (args.ballots is None) != (args.meeting is None):
             av.error("--ballots and --meeting go together (the ballot file is read against it)")
+        if args.groups is not None and args.ballots is None:
+            av.error("--groups goes with --ballots")
         return _reading(
-            "audit verify", lambda: audit_verify(args.log, args.ballots, args.meeting, args.head)
+            "audit verify",
+            lambda: audit_verify(args.log, args.ballots, args.meeting, args.head, args.groups),
         )
     if args.command == "keypads":
         from hardware import cli as hw

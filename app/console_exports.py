@@ -1,8 +1,9 @@
 """The console's exports: the public record of a meeting, downloadable at any time.
 
-meeting.json, proposals.csv, ballots.csv, results.json and audit.jsonl (the hash-chained audit
-log, app/audit.py) for the meeting; ballots.csv,
-results.json and pabulib.pb for one round. Facilitator only. results.json is exactly what
+meeting.json, proposals.csv, ballots.csv, groups.csv (the affected groups' totals that replace
+each voter's segments; README, Anonymity), results.json and audit.jsonl (the hash-chained audit
+log, app/audit.py) for the meeting; ballots.csv, groups.csv, results.json and pabulib.pb for one
+round. Facilitator only. results.json is exactly what
 `covote recount ballots.csv --meeting meeting.json` prints for the same files.
 
 The results report (report.html, one self-contained page, and report.pdf; app/report.py) and
@@ -75,8 +76,11 @@ def _export_text(session: Session, meeting: Meeting, what: str, number: int | No
         else rounds.rounds_of(session, meeting_id)
     )
     if what == "ballots.csv":
-        rows = [row for rnd in chosen for row in rounds.ballot_rows(session, rnd)]
+        rows = [row for rnd in chosen for row in rounds.ballot_rows(session, meeting, rnd)]
         return csvfiles.write_ballot_csv(rows)
+    if what == "groups.csv":
+        totals = [row for rnd in chosen for row in rounds.group_rows(session, meeting, rnd)]
+        return csvfiles.write_groups_csv(totals)
     # results.json: exactly what `covote recount` prints for the same ballots
     return results.dumps_result(
         {
@@ -94,6 +98,7 @@ EXPORTS = {
     "meeting.json": "application/json",
     "proposals.csv": "text/csv; charset=utf-8",
     "ballots.csv": "text/csv; charset=utf-8",
+    "groups.csv": "text/csv; charset=utf-8",
     "results.json": "application/json",
     "audit.jsonl": "application/jsonl",
 }
@@ -105,8 +110,10 @@ BUNDLE_README = """\
 Covote export of the meeting "%(title)s", made %(generated)s.
 
   meeting.json          the meeting: proposals, affected groups, the rule's R and m
-  ballots.csv           every round's ballots (voters by random pseudonym only)
+  ballots.csv           every round's ballots (by a random pseudonym per round; no segments)
   ballots-round-N.csv   the same, one round per file
+  groups.csv            each affected group's totals (groups of at least m voters only)
+  groups-round-N.csv    the same, one round per file
   results.json          the results, exactly as `covote recount` prints them
   audit.jsonl           the hash-chained audit log of everything that changed an outcome
   report.html           the results report (one self-contained page); report.pdf the same
@@ -116,8 +123,8 @@ Recount (prints results.json, byte for byte):
 
   %(recount)s
 
-Verify the audit log (the chain, its last hash as the report prints it, and that replaying it
-gives exactly ballots.csv):
+Verify the audit log (the chain, its last hash as the report prints it, and that every closed
+round's seal matches its rows in ballots.csv and groups.csv):
 
   %(verify)s
 
@@ -150,10 +157,12 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
             "meeting.json": _export_text(session, meeting, "meeting.json", None),
             "ballots.csv": _export_text(session, meeting, "ballots.csv", None),
         }
+        files["groups.csv"] = _export_text(session, meeting, "groups.csv", None)
         for rnd in all_rounds:
             if rounds.has_ballots(session, rnd):
-                name = f"ballots-round-{rnd.number}.csv"
-                files[name] = _export_text(session, meeting, "ballots.csv", rnd.number)
+                for what in ("ballots", "groups"):
+                    name = f"{what}-round-{rnd.number}.csv"
+                    files[name] = _export_text(session, meeting, f"{what}.csv", rnd.number)
         files["results.json"] = _export_text(session, meeting, "results.json", None)
         files["audit.jsonl"] = audit.export_lines(session, meeting_id)
         links, head = audit.head_of(session, meeting_id)
@@ -190,6 +199,7 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         ]
     record = report.RecordInput(
         ballots_sha256=_sha256(files["ballots.csv"]),
+        groups_sha256=_sha256(files["groups.csv"]),
         results_sha256=_sha256(files["results.json"]),
         audit_links=links,
         audit_head=head,
@@ -337,7 +347,7 @@ async def export_round(
         text = await asyncio.to_thread(_export_pb, services, meeting_id, number)
         name = f"meeting-{meeting_id}-round-{number}.pb"
         return _download(text, name, "text/plain; charset=utf-8")
-    if what not in ("ballots.csv", "results.json"):
-        raise BadInput("A round exports ballots.csv, results.json or pabulib.pb.")
+    if what not in ("ballots.csv", "groups.csv", "results.json"):
+        raise BadInput("A round exports ballots.csv, groups.csv, results.json or pabulib.pb.")
     text = await asyncio.to_thread(_export, services, meeting_id, what, number)
     return _download(text, f"meeting-{meeting_id}-round-{number}-{what}", EXPORTS[what])

@@ -35,6 +35,7 @@ from app.records import (
 from app.tally import Mark
 
 BALLOT_HEADER = ("round", "voter", "channel", "segments", "proposal", "mark")
+GROUP_HEADER = ("round", "group", "proposal", "voters", "want", "dont_want")
 PROPOSAL_HEADER = ("id", "title", "description", "kind", "cost", "saving", "affected_groups")
 _MARKS = frozenset(m.value for m in Mark)
 
@@ -173,6 +174,110 @@ def read_ballot_csv(
             p.add(line, reason)
         if not bad:
             rows.append(BallotRow(round_, voter, channel, segments, proposal, Mark(mark)))
+    p.raise_if_any()
+    return rows
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """An affected group's totals on one proposal of a round (README, Anonymity): published only
+    for a group with at least m active voters, in place of each voter's segments."""
+
+    round: str
+    group: str
+    proposal: str
+    voters: int
+    want: int
+    dont_want: int
+
+
+def write_groups_csv(rows: Iterable[GroupRow]) -> str:
+    """The groups CSV: header `round,group,proposal,voters,want,dont_want`."""
+    return _write_csv(
+        GROUP_HEADER,
+        (
+            [r.round, r.group, r.proposal, str(r.voters), str(r.want), str(r.dont_want)]
+            for r in rows
+        ),
+    )
+
+
+def ballot_cells(rows: Iterable[BallotRow]) -> list[list[str]]:
+    """Ballot rows as the text cells their file holds (what a round's seal is taken over)."""
+    return [
+        [r.round, r.voter, r.channel, ";".join(r.segments), r.proposal, str(Mark(r.mark))]
+        for r in rows
+    ]
+
+
+def group_cells(rows: Iterable[GroupRow]) -> list[list[str]]:
+    """Group rows as the text cells their file holds (what a round's seal is taken over)."""
+    return [
+        [r.round, r.group, r.proposal, str(r.voters), str(r.want), str(r.dont_want)] for r in rows
+    ]
+
+
+_COUNT = re.compile(r"[0-9]{1,9}")
+
+
+def read_groups_csv(
+    text: str, meeting: MeetingFile, *, filename: str = "groups.csv"
+) -> list[GroupRow]:
+    """Parse a groups CSV against its meeting.
+
+    Raises:
+        RecordError: every malformed line with its number: wrong header, wrong number of
+            fields, empty round, a group that is not a protecting affected group of the
+            proposal, a count that is not a whole number, WANT + DON'T WANT over the voters,
+            fewer voters than the rule's m (such a group is never published), a second row for
+            the same (round, group, proposal), or a group whose voters differ within a round.
+    """
+    p = Problems(filename)
+    records = _csv_records(text, p)
+    _check_header(records, GROUP_HEADER, p)
+    protecting = {s.id for s in meeting.segments if s.protects}
+    affected = {pr.id: set(pr.affected_groups) & protecting for pr in meeting.proposals}
+    first_row: dict[tuple[str, str, str], int] = {}
+    first_voters: dict[tuple[str, str], tuple[int, int]] = {}
+    rows: list[GroupRow] = []
+    for line, cells in records[1:]:
+        if len(cells) != len(GROUP_HEADER):
+            p.add(line, f"expected {len(GROUP_HEADER)} fields, got {len(cells)}")
+            continue
+        round_, group, proposal = cells[:3]
+        bad = [] if round_ else ["round: must not be empty"]
+        if proposal not in affected:
+            bad.append(f"proposal: unknown proposal {quote(proposal)}")
+        elif group not in affected[proposal]:
+            bad.append(
+                f"group: {quote(group)} is not an affected group of {quote(proposal)} "
+                "that may protect"
+            )
+        counts: list[int] = []
+        for name, cell in zip(GROUP_HEADER[3:], cells[3:], strict=True):
+            if _COUNT.fullmatch(cell):
+                counts.append(int(cell))
+            else:
+                bad.append(f"{name}: must be a whole number, not {quote(cell)}")
+        if len(counts) == 3:
+            voters, want, dont_want = counts
+            if want + dont_want > voters:
+                bad.append("want + dont_want must not exceed voters")
+            if voters < meeting.rule.group_min:
+                bad.append(
+                    f"voters: a group with fewer than {meeting.rule.group_min} voters "
+                    "(the rule's m) is never published"
+                )
+            at, first = first_voters.setdefault((round_, group), (line, voters))
+            if first != voters:
+                bad.append(f"group {quote(group)} has {first} voters on line {at}")
+        seen = first_row.setdefault((round_, group, proposal), line)
+        if seen != line:
+            bad.append(f"{quote(group)} on {quote(proposal)} is already on line {seen}")
+        for reason in bad:
+            p.add(line, reason)
+        if not bad:
+            rows.append(GroupRow(round_, group, proposal, *counts))
     p.raise_if_any()
     return rows
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -68,6 +68,29 @@ def create_schema(engine: Engine) -> None:
     """
     SQLModel.metadata.create_all(engine)
     add_missing_columns(engine)
+    draw_missing_record_secrets(engine)
+
+
+_DRAW_SECRET = text("UPDATE meeting SET record_secret = :s WHERE id = :m AND record_secret IS NULL")
+
+
+def draw_missing_record_secrets(engine: Engine) -> int:
+    """Give every meeting made before `meeting.record_secret` existed its own secret (README,
+    Anonymity). Safe from several processes: a secret once drawn is never replaced."""
+    from app.anonymity import new_secret
+
+    drawn = 0
+    with engine.begin() as conn:
+        ids = conn.exec_driver_sql("SELECT id FROM meeting WHERE record_secret IS NULL").all()
+        for (meeting_id,) in ids:
+            conn.execute(
+                text(
+                    "UPDATE meeting SET record_secret = :s WHERE id = :m AND record_secret IS NULL"
+                ),
+                {"s": new_secret(), "m": meeting_id},
+            )
+            drawn += 1
+    return drawn
 
 
 def add_missing_columns(engine: Engine) -> list[str]:

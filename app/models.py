@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.anonymity import new_secret
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -59,6 +61,10 @@ class Meeting(SQLModel, table=True):
     channel_policy: str | None = Field(default="one_channel", max_length=16)
     # Show per-channel turnout with the results on the projector. NULL = no.
     show_channels: bool | None = False
+    # Keys the per-round public pseudonyms and the audit commitments (app/anonymity.py). Never
+    # shown, exported or sent. Nullable so db.create_schema can add it (and draw it) for older
+    # databases.
+    record_secret: str | None = Field(default_factory=new_secret, max_length=64)
 
 
 class Segment(SQLModel, table=True):

@@ -10,7 +10,8 @@ Server -> client:
     {"type": "snapshot", "seq": int, ...}   full live state of the meeting (rounds.room_state)
     {"type": "turnout", "seq": int, "turnout": {...}}   only the turnout changed since the last
                                             snapshot (to projectors and consoles, not phones)
-    {"type": "you", "voter": str, "segments": [...], "ballot": {...} | null}   sent after hello
+    {"type": "you", "voter": str | null, "segments": [...], "ballot": {...} | null}  after hello
+        (`voter`: this browser's handle, "me-..."; never a pseudonym, README Anonymity)
     {"type": "ack", "ballot_id": str, "round": int}        the ballot is stored
     {"type": "error", "code": str, "message": str, "ballot_id": str | null}
     {"type": "pong"}

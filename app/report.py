@@ -41,9 +41,10 @@ CHANNEL_NAMES = {
     "paper": N_("Paper"),
 }
 
-RECOUNT_COMMAND = "covote recount ballots.csv --meeting meeting.json"
+RECOUNT_COMMAND = "covote recount ballots.csv --groups groups.csv --meeting meeting.json"
 VERIFY_COMMAND = (
-    "covote audit verify audit.jsonl --ballots ballots.csv --meeting meeting.json --head %(head)s"
+    "covote audit verify audit.jsonl --ballots ballots.csv --groups groups.csv "
+    "--meeting meeting.json --head %(head)s"
 )
 
 
@@ -98,6 +99,7 @@ class RecordInput:
     results_sha256: str
     audit_links: int
     audit_head: str
+    groups_sha256: str = ""  # groups.csv (README, Anonymity); empty: not shown
 
 
 # --- the model ---------------------------------------------------------------------------------
@@ -519,6 +521,11 @@ def _check(record: RecordInput, _: Translate) -> Check:
         heading=_("Check and recount"),
         items=(
             Row(_("Ballots file, all rounds (ballots.csv)"), record.ballots_sha256),
+            *(
+                [Row(_("Group totals file, all rounds (groups.csv)"), record.groups_sha256)]
+                if record.groups_sha256
+                else []
+            ),
             Row(_("Results file (results.json)"), record.results_sha256),
             Row(
                 _(

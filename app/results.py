@@ -19,9 +19,18 @@ from fractions import Fraction
 from typing import Any
 
 from app import budget as mes
-from app.csvfiles import BallotRow
+from app.csvfiles import BallotRow, GroupRow
 from app.records import BudgetFile, MeetingFile
-from app.tally import Mark, ProposalSpec, RoundResult, VoterBallot, count_round, result_to_json
+from app.tally import (
+    Counts,
+    Mark,
+    ProposalSpec,
+    RoundResult,
+    VoterBallot,
+    count_round,
+    result_to_json,
+    with_group_counts,
+)
 
 
 def _round_ballots(rows: Sequence[BallotRow]) -> list[VoterBallot]:
@@ -38,8 +47,14 @@ def _round_ballots(rows: Sequence[BallotRow]) -> list[VoterBallot]:
     return [VoterBallot(v, segments[v], marks[v]) for v in marks]
 
 
-def recount(meeting: MeetingFile, rows: Sequence[BallotRow]) -> dict[str, Any]:
+def recount(
+    meeting: MeetingFile, rows: Sequence[BallotRow], groups: Sequence[GroupRow] | None = None
+) -> dict[str, Any]:
     """Recount every round of a ballot export with the meeting's rule.
+
+    With `groups` (the export's groups.csv), the affected groups' counts come from those totals
+    and the ballots carry no segments (README, Anonymity); without, from the ballots' segments
+    (ballot files written before groups.csv existed).
 
     Rounds come in order of their first row; a round's proposals are those its rows name, in
     the meeting's order. A proposal of a round that no voter marked at all has no row, so the
@@ -53,11 +68,22 @@ def recount(meeting: MeetingFile, rows: Sequence[BallotRow]) -> dict[str, Any]:
 
     Raises:
         ValueError: a row names an unknown proposal, or repeats a voter's mark or changes their
-            segments within a round (`read_ballot_csv` reports these per line).
+            segments within a round (`read_ballot_csv` reports these per line); with `groups`,
+            a ballot row with segments, group totals for a round without ballots, or totals
+            the ballots contradict (`tally.with_group_counts`).
     """
     by_round: dict[str, list[BallotRow]] = {}
     for row in rows:
         by_round.setdefault(row.round, []).append(row)
+    totals: dict[str, dict[str, dict[str, Counts]]] = {}
+    if groups is not None:
+        if any(row.segments for row in rows):
+            raise ValueError("the ballot file lists segments: recount it without group totals")
+        for g in groups:
+            if g.round not in by_round:
+                raise ValueError(f"group totals for round {g.round!r}, which has no ballots")
+            counts = Counts(V=g.voters, W=g.want, D=g.dont_want)
+            totals.setdefault(g.round, {}).setdefault(g.proposal, {})[g.group] = counts
     specs = {pr.id: ProposalSpec(pr.id, tuple(pr.affected_groups)) for pr in meeting.proposals}
     protecting = frozenset(s.id for s in meeting.segments if s.protects)
     tie_break = meeting.tie_break or list(specs)  # empty = proposal order
@@ -79,6 +105,10 @@ def recount(meeting: MeetingFile, rows: Sequence[BallotRow]) -> dict[str, Any]:
             protecting=protecting,
             tie_break=tie_break,
         )
+        if groups is not None:
+            result = with_group_counts(
+                result, totals.get(name, {}), meeting.rule.to_rule(), tie_break=tie_break
+            )
         money = money_record(
             result,
             ballots,

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app import audit, tally, turnout
+from app import anonymity, audit, tally, turnout
 from app import budget as mes
-from app.csvfiles import BallotRow
+from app.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
 from app.errors import BadInput, Conflict, NotFound
 from app.meetings import budget_of, get_meeting, proposals_of, savings_target_of, segments_of
 from app.models import Ballot, Meeting, Proposal, Round, Voter, utcnow
@@ -89,8 +89,21 @@ def close_round(session: Session, meeting: Meeting, number: int) -> Round:
     # slip in between (ballots.py reads the round's status under that lock).
     rnd.turnout = turnout.counts(session, meeting, rnd)
     assert meeting.id is not None
-    audit.record(session, meeting.id, "round.closed", {"round": number, "turnout": rnd.turnout})
+    # The seal of the round's public rows, under the same lock (README, Anonymity).
+    data = {"round": number, "turnout": rnd.turnout, **round_seal(session, meeting, rnd)}
+    audit.record(session, meeting.id, "round.closed", data)
     return rnd
+
+
+def round_seal(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+    """What the `round.closed` link seals: the number of ballots and the SHA-256 of the round's
+    public ballot and group rows (`anonymity.seal`), which `covote audit verify` recomputes."""
+    ballots = ballot_rows(session, meeting, rnd)
+    return {
+        "ballots": len({r.voter for r in ballots}),
+        "ballots_sha256": anonymity.seal(ballot_cells(ballots)),
+        "groups_sha256": anonymity.seal(group_cells(group_rows(session, meeting, rnd))),
+    }
 
 
 def step_keypads(session: Session, meeting: Meeting, number: int, index: int) -> Round:
@@ -129,9 +142,22 @@ def _round_ballots(session: Session, rnd: Round) -> list[tuple[Ballot, Voter]]:
         select(Ballot, Voter)
         .join(Voter, col(Voter.id) == col(Ballot.voter_id))
         .where(Ballot.round_id == rnd.id)
-        .order_by(col(Voter.pseudonym))
+        .order_by(col(Voter.id))
     )
     return [(b, v) for b, v in session.exec(q)]
+
+
+def _public_ballots(session: Session, meeting: Meeting, rnd: Round) -> list[tuple[str, Ballot]]:
+    """The round's ballots with their voters' public pseudonyms for this round, sorted by them
+    (the order of the public files: nothing about when or where a ballot was cast)."""
+    secret = anonymity.secret_or_fail(meeting.record_secret)
+    return sorted(
+        (
+            (anonymity.public_pseudonym(secret, rnd.number, v.id or 0), b)
+            for b, v in _round_ballots(session, rnd)
+        ),
+        key=lambda pair: pair[0],
+    )
 
 
 def _counted(
@@ -146,7 +172,7 @@ def _counted(
     ]
     ballots = [
         tally.VoterBallot(
-            voter=v.pseudonym,
+            voter=str(v.id),
             segments=frozenset(v.segments),
             marks={k: tally.Mark(m) for k, m in b.marks.items()},
         )
@@ -211,7 +237,10 @@ def pabulib_election(
     kinds = {k: p.kind for k, p in by_key.items()}
     costs = {k: p.cost for k, p in by_key.items()}
     approvals, chosen = mes.approval_profile(result, ballots, costs, kinds)
-    active = [b.voter for b in ballots if b.marks]
+    secret = anonymity.secret_or_fail(meeting.record_secret)
+    active = [
+        anonymity.public_pseudonym(secret, rnd.number, int(b.voter)) for b in ballots if b.marks
+    ]
     drawn = [k for k in meeting.tie_break if k in chosen]
     drawn += sorted(k for k in chosen if k not in drawn)
     money = _money(meeting, result, ballots, by_key)
@@ -219,22 +248,40 @@ def pabulib_election(
     return voters, {k: chosen[k] for k in drawn}, list(money.get("funded", []))
 
 
-def ballot_rows(session: Session, rnd: Round) -> list[BallotRow]:
-    """The round's ballot file: one row per proposal of the round for every voter who voted."""
+def ballot_rows(session: Session, meeting: Meeting, rnd: Round) -> list[BallotRow]:
+    """The round's public ballot file: one row per proposal of the round for every voter who
+    voted, by this round's pseudonym, sorted by it; no segments (their totals are in
+    `group_rows`) and channels used by fewer than m voters merged (README, Anonymity)."""
+    ballots = _public_ballots(session, meeting, rnd)
+    labels = anonymity.channel_labels(
+        anonymity.count_channels(b.channel for _, b in ballots), meeting.group_min
+    )
     rows = []
-    for b, v in _round_ballots(session, rnd):
+    for pseudonym, b in ballots:
         for key in rnd.proposal_keys:
             rows.append(
                 BallotRow(
                     round=str(rnd.number),
-                    voter=v.pseudonym,
-                    channel=b.channel,
-                    segments=tuple(sorted(v.segments)),
+                    voter=pseudonym,
+                    channel=labels[b.channel],
+                    segments=(),
                     proposal=key,
                     mark=tally.Mark(b.marks.get(key, tally.Mark.NEUTRAL)),
                 )
             )
     return rows
+
+
+def group_rows(session: Session, meeting: Meeting, rnd: Round) -> list[GroupRow]:
+    """The round's group totals: every affected group that may protect, on each proposal it is
+    affected by, when it has at least m active voters (the rule's input, without any voter)."""
+    result = round_result(session, meeting, rnd)
+    return [
+        GroupRow(str(rnd.number), line.group, p.id, line.counts.V, line.counts.W, line.counts.D)
+        for p in result.proposals
+        for line in p.group_lines
+        if not line.suppressed
+    ]
 
 
 def results_visible(meeting: Meeting, rnd: Round) -> bool:

@@ -275,6 +275,53 @@ def count_round(
     return RoundResult(proposals=tuple(results), ranking=rank(results, tie_break))
 
 
+def with_group_counts(
+    result: RoundResult,
+    groups: Mapping[str, Mapping[str, Counts]],
+    rule: Rule,
+    *,
+    tie_break: Sequence[str] = (),
+) -> RoundResult:
+    """The round's result with its affected groups' counts taken from published totals.
+
+    The public ballots carry no segments (README, Anonymity): `result` counts the room from
+    them, and `groups[proposal][group]` gives each affected group with at least m active voters.
+    A group it does not give had fewer than m, so it is suppressed and can neither protect nor
+    object (both need W or D >= m): the outcome is exactly the one its members' segments give.
+
+    Raises:
+        ValueError: counts for a proposal or group the result has no line for, fewer than m
+            voters, or a group with more voters, WANTs or DON'T WANTs than the room.
+    """
+    lines_of = {p.id: {line.group for line in p.group_lines} for p in result.proposals}
+    for pid, given in groups.items():
+        if pid not in lines_of:
+            raise ValueError(f"group counts for {pid!r}, which is not in the round")
+        if unknown := sorted(set(given) - lines_of[pid]):
+            raise ValueError(f"{pid!r} has no affected group(s) {unknown} that may protect")
+    out = []
+    for p in result.proposals:
+        given = groups.get(p.id, {})
+        for g, c in given.items():
+            if rule.group_min > c.V:
+                raise ValueError(f"group {g!r} on {p.id!r} has fewer than m voters ({c.V})")
+            if c.V > p.counts.V or c.W > p.counts.W or c.D > p.counts.D:
+                raise ValueError(f"group {g!r} on {p.id!r} has more votes than the room")
+        lines = tuple(
+            GroupLine(
+                group=line.group,
+                counts=given.get(line.group, Counts(0, 0, 0)),
+                protects=line.group in given and protects(given[line.group], rule),
+                objects=line.group in given and objects(given[line.group], rule),
+                suppressed=line.group not in given,
+            )
+            for line in p.group_lines
+        )
+        outcome = classify(p.counts, given, rule)
+        out.append(ProposalResult(id=p.id, counts=p.counts, outcome=outcome, group_lines=lines))
+    return RoundResult(proposals=tuple(out), ranking=rank(out, tie_break))
+
+
 def rank(results: Sequence[ProposalResult], tie_break: Sequence[str]) -> tuple[str, ...]:
     """Proposal ids best first.
 
@@ -300,7 +347,8 @@ def result_to_json(r: RoundResult) -> dict[str, Any]:
     Shape: `{"proposals": [{"id", "V", "W", "D", "N", "category", "reason", "groups",
     "affected": [{"group", "V", "W", "D", "protects", "objects", "suppressed"}]}],
     "ranking": [id, ...]}`. `groups` are the groups named by the outcome; `affected` lists every
-    affected group that may protect, sorted by group id.
+    affected group that may protect, sorted by group id; a suppressed group (fewer than m active
+    voters) has V, W and D null: its counts are never published.
     """
     return {
         "proposals": [
@@ -316,9 +364,10 @@ def result_to_json(r: RoundResult) -> dict[str, Any]:
                 "affected": [
                     {
                         "group": line.group,
-                        "V": line.counts.V,
-                        "W": line.counts.W,
-                        "D": line.counts.D,
+                        # A suppressed group's counts are not public (README, Anonymity).
+                        "V": None if line.suppressed else line.counts.V,
+                        "W": None if line.suppressed else line.counts.W,
+                        "D": None if line.suppressed else line.counts.D,
                         "protects": line.protects,
                         "objects": line.objects,
                         "suppressed": line.suppressed,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app import audit
+from app import anonymity, audit
 from app.errors import BadInput, Conflict
 from app.i18n import N_
 from app.meetings import segments_of
@@ -57,9 +57,18 @@ def declare_segments(session: Session, meeting: Meeting, voter: Voter, keys: lis
         raise Conflict(N_("Your groups are fixed once you have voted."))
     voter.segments = chosen
     session.add(voter)
-    audit.record(
-        session, meeting.id, "voter.segments", {"voter": voter.pseudonym, "segments": chosen}
-    )
+    # An opaque commitment only: a voter's segments are published as group totals of at least
+    # m voters, never one by one (README, Anonymity).
+    declared = {"voter": voter.id, "segments": chosen}
+    secret = anonymity.secret_or_fail(meeting.record_secret)
+    commit = anonymity.commitment(secret, "voter.segments", declared)
+    audit.record(session, meeting.id, "voter.segments", {"commit": commit})
+
+
+def device_handle(meeting: Meeting, voter: Voter) -> str:
+    """The voter's handle on its own device (`anonymity.device_handle`), never a pseudonym."""
+    assert voter.id is not None
+    return anonymity.device_handle(anonymity.secret_or_fail(meeting.record_secret), voter.id)
 
 
 def voted_count(session: Session, round_id: int) -> int:
@@ -83,13 +92,16 @@ def latest_round_ballot(session: Session, meeting_id: int, voter_id: int) -> Bal
 
 
 def you_view(session: Session, meeting_id: int, voter: Voter | None) -> dict[str, Any]:
-    """What a voter's own device shows about them: pseudonym, segments, latest ballot."""
+    """What a voter's own device shows about them: its handle (`device_handle`), segments and
+    latest ballot. Never a pseudonym: a device that could name its row in the public ballots
+    would be a receipt for a coercer or a vote buyer (README, Anonymity)."""
     fresh = session.get(Voter, voter.id) if voter is not None else None
-    if fresh is None or fresh.id is None:
+    meeting = session.get(Meeting, meeting_id)
+    if fresh is None or fresh.id is None or meeting is None:
         return {"voter": None, "segments": [], "ballot": None}
     ballot = latest_round_ballot(session, meeting_id, fresh.id)
     return {
-        "voter": fresh.pseudonym,
+        "voter": device_handle(meeting, fresh),
         "segments": fresh.segments,
         "ballot": None
         if ballot is None

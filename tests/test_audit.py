@@ -1,5 +1,5 @@
-"""The audit log: every outcome change is chained, tampering is detected, and replaying the
-exported log gives exactly the exported ballot file (`covote audit verify`)."""
+"""The audit log: every outcome change is chained, tampering is detected, and every closed
+round's seal matches the exported ballot and group files (`covote audit verify`)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def exported(
     meeting: Meeting, phones: Callable[[], Phone], facilitator: httpx.Client, tmp_path: Path
 ) -> Path:
     run_meeting(meeting, phones)
-    for name in ("audit.jsonl", "ballots.csv", "meeting.json"):
+    for name in ("audit.jsonl", "ballots.csv", "groups.csv", "meeting.json"):
         r = facilitator.get(f"/console/{meeting.id}/export/{name}")
         assert r.status_code == 200
         (tmp_path / name).write_bytes(r.content)
@@ -76,6 +76,8 @@ def verify(
             str(folder / log),
             "--ballots",
             str(folder / "ballots.csv"),
+            "--groups",
+            str(folder / "groups.csv"),
             "--meeting",
             str(folder / "meeting.json"),
             *extra,
@@ -87,7 +89,7 @@ def verify(
 
 def exports_verify(meeting: Meeting, folder: Path, capsys: pytest.CaptureFixture[str]) -> int:
     """`covote audit verify` on the meeting's own exports; its exit status."""
-    for name in ("audit.jsonl", "ballots.csv", "meeting.json"):
+    for name in ("audit.jsonl", "ballots.csv", "groups.csv", "meeting.json"):
         (folder / name).write_bytes(meeting.f.get(f"/console/{meeting.id}/export/{name}").content)
     code, out, err = verify(folder, capsys)
     assert code == 0, out + err
@@ -116,19 +118,21 @@ def test_the_log_records_each_outcome_change_in_order(exported: Path) -> None:
 def test_verify_accepts_the_exported_log_and_ballots(
     exported: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The meeting's own exports pass: chain, head, and the closed round's seal."""
     head = links_of((exported / "audit.jsonl").read_text())[-1]["hash"]
     code, out, err = verify(exported, capsys, "--head", str(head))
     assert code == 0, err
-    assert "the 3 ballots match the log's replay" in out
+    assert "the rows of 1 closed rounds match their seals" in out
     assert "OK: the chain is intact" in out
 
 
 def test_an_edited_ballot_link_is_detected(
     exported: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Changing a ballot link's commitment breaks its hash."""
     links = links_of((exported / "audit.jsonl").read_text())
     i = next(i for i, link in enumerate(links) if link["kind"] == "ballot")
-    links[i]["data"]["marks"]["library"] = "neutral"  # type: ignore[index]
+    links[i]["data"]["commit"] = "0" * 64  # type: ignore[index]
     (exported / "edited.jsonl").write_text(dump(links))
     code, _, err = verify(exported, capsys, log="edited.jsonl")
     assert code == 1
@@ -148,20 +152,20 @@ def test_a_removed_link_is_detected(exported: Path, capsys: pytest.CaptureFixtur
 def test_a_rewritten_chain_is_caught_by_the_published_head(
     exported: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Rehashing the whole chain after changing a ballot passes the chain check, but the last
-    hash no longer equals the one in the report, and the replay no longer matches the file."""
+    """Rehashing the whole chain after changing a round's seal passes the chain check, but the
+    last hash no longer equals the one in the report, and the seal no longer matches the file."""
     original = links_of((exported / "audit.jsonl").read_text())
     head = str(original[-1]["hash"])
     links = [dict(link) for link in original]
-    last_ballot = max(i for i, link in enumerate(links) if link["kind"] == "ballot")
-    data = json.loads(json.dumps(links[last_ballot]["data"]))
-    data["marks"] = {"toilets": "want"}
-    links[last_ballot]["data"] = data
+    closed = next(i for i, link in enumerate(links) if link["kind"] == "round.closed")
+    data = json.loads(json.dumps(links[closed]["data"]))
+    data["ballots_sha256"] = "0" * 64
+    links[closed]["data"] = data
     (exported / "forged.jsonl").write_text(dump(rechain(links)))
     code, _, err = verify(exported, capsys, "--head", head, log="forged.jsonl")
     assert code == 1
     assert "not " + head in err
-    assert "the log says" in err  # the replay differs from ballots.csv
+    assert "do not match the round's seal" in err
 
 
 def test_cutting_links_off_the_end_is_caught_by_the_head(
@@ -177,6 +181,7 @@ def test_cutting_links_off_the_end_is_caught_by_the_head(
 def test_an_edited_ballot_file_does_not_match_the_log(
     exported: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """One changed mark in ballots.csv no longer matches the closed round's seal."""
     csv_path = exported / "ballots.csv"
     lines = csv_path.read_text().splitlines()
     row = next(i for i, line in enumerate(lines) if line.endswith(",library,dont_want"))
@@ -184,9 +189,7 @@ def test_an_edited_ballot_file_does_not_match_the_log(
     csv_path.write_text("\n".join(lines) + "\n")
     code, _, err = verify(exported, capsys)
     assert code == 1
-    assert (
-        "the log says phone:carer:library:dont_want; the file says phone:carer:library:want" in err
-    )
+    assert "round 1: the ballot file's rows do not match the round's seal" in err
 
 
 def test_verify_reports_bad_input_with_exit_2(

@@ -32,7 +32,9 @@ PHONE_AGENT = "Mozilla/5.0 (Linux; Android 14; Pixel 8) CovoteTestPhone/1.0"
 BUNDLE = [
     "meeting.json",
     "ballots.csv",
+    "groups.csv",
     "ballots-round-1.csv",
+    "groups-round-1.csv",
     "results.json",
     "audit.jsonl",
     "report.html",
@@ -127,7 +129,7 @@ def test_the_report_explains_the_rule_outcomes_turnout_and_hashes(
     results = facilitator.get(f"/console/{meeting.id}/export/results.json").content
     assert hashlib.sha256(ballots).hexdigest() in text
     assert hashlib.sha256(results).hexdigest() in text
-    assert "covote recount ballots.csv --meeting meeting.json" in text
+    assert "covote recount ballots.csv --groups groups.csv --meeting meeting.json" in text
     assert '<html lang="en">' in r.text and "@page { size: A4" in r.text  # prints on A4
     assert r.text.count("<caption>") >= 4 and 'scope="row"' in r.text
     assert not re.search(r'<(?:link|script|img)\b|src="http|href="http', r.text)  # one file
@@ -208,7 +210,9 @@ def test_the_export_bundle_recounts_to_its_own_results(
             env=None,
         )
 
-    recount = covote("recount", "ballots.csv", "--meeting", "meeting.json")
+    recount = covote(
+        "recount", "ballots.csv", "--groups", "groups.csv", "--meeting", "meeting.json"
+    )
     assert recount.returncode == 0, recount.stderr
     assert recount.stdout == (tmp_path / "results.json").read_text()
     outcomes = {
@@ -217,16 +221,16 @@ def test_the_export_bundle_recounts_to_its_own_results(
     assert outcomes == {"library": "SUPPORTED", "respite": "PROTECTED", "toilets": "REJECTED"}
     # The report beside the files names their hashes and the audit log's head.
     page = text_of((tmp_path / "report.html").read_text())
-    for name in ("ballots.csv", "results.json"):
+    for name in ("ballots.csv", "groups.csv", "results.json"):
         assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() in page
     head = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[-1])["hash"]
     assert head in page and head in pdf_text((tmp_path / "report.pdf").read_bytes())
     readme = (tmp_path / "README.txt").read_text()
-    assert "covote recount ballots.csv --meeting meeting.json" in readme
+    assert "covote recount ballots.csv --groups groups.csv --meeting meeting.json" in readme
     assert f"--head {head}" in readme
     verified = covote(
-        "audit", "verify", "audit.jsonl", "--ballots", "ballots.csv", "--meeting", "meeting.json",
-        "--head", head,
+        "audit", "verify", "audit.jsonl", "--ballots", "ballots.csv", "--groups", "groups.csv",
+        "--meeting", "meeting.json", "--head", head,
     )  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
