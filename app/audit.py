@@ -250,7 +250,7 @@ def _replay(links: Iterable[Mapping[str, Any]]) -> list[BallotRow]:
     final: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
     for link in links:
         kind, data = link["kind"], link["data"]
-        if kind == "voter.segments":
+        if kind == "voter.segments" and "voter" in data:
             segments[str(data["voter"])] = tuple(sorted(data["segments"]))
         elif kind == "round.opened":
             proposals[str(data["round"])] = [str(k) for k in data["proposals"]]
@@ -326,6 +326,9 @@ def check_seals(
     """
     out = SealCheck()
     links = list(links)
+    # Replaying checks the shape of every link the rounds depend on (opened rounds'
+    # proposals, pre-seal ballot and segment links), so a malformed log fails here.
+    replayed = replay(links)
     opened: set[str] = set()
     closed: dict[str, Mapping[str, Any]] = {}
     versions: dict[str, int] = {}
@@ -345,12 +348,15 @@ def check_seals(
     for g in groups or ():
         group_rounds.setdefault(g.round, []).append(g)
     legacy: set[str] = set()
-    names = set(opened) | set(closed) | set(ballot_rounds) | set(group_rounds)
+    names = set(opened) | set(closed) | set(ballot_rounds) | set(group_rounds) | set(versions)
     for rnd in sorted(names, key=int_or):
         where = f"round {rnd}"
         seal = closed.get(rnd)
         if rnd not in opened:
-            out.problems.append(f"{where}: rows in the files, but the log never opened it")
+            # A ballot link or a file row for a round the log never opened is a forged or
+            # spliced entry, whichever file it is in.
+            found = "ballot links in the log" if rnd in versions else "rows in the files"
+            out.problems.append(f"{where}: {found}, but the log never opened it")
         elif seal is None:
             if rnd in ballot_rounds or rnd in group_rounds:
                 out.notes.append(f"{where} is open: not yet sealed, its rows are not checked")
@@ -384,7 +390,7 @@ def check_seals(
             if len(out.problems) == bad:
                 out.sealed += 1
     if legacy:
-        replayed = [r for r in replay(links) if r.round in legacy]
+        replayed = [r for r in replayed if r.round in legacy]
         exported = [r for r in ballots if r.round in legacy]
         out.problems += compare(replayed, exported)
     return out

@@ -13,9 +13,15 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from hypothesis import settings as hypothesis_settings
 
 from app.config import Settings
 from app.main import create_app
+
+# Property tests assert behaviour, never speed: on a busy 2-core CI machine Hypothesis's default
+# 200 ms deadline per example failed pure tally tests by timing alone (speed is for scripts/bench).
+hypothesis_settings.register_profile("covote", deadline=None)
+hypothesis_settings.load_profile("covote")
 
 FACILITATOR_KEY = "test-facilitator-key"
 # Timing constants in tests are multiplied by this on slow CI machines.
