@@ -7,16 +7,27 @@ so a transaction that reads then writes (check the round is open, then store the
 the write lock from its first read and cannot act on a stale snapshot.
 
 PostgreSQL: `postgresql://` URLs are mapped to the psycopg 3 driver.
+
+Schema: Alembic revisions in app/migrations, applied by `upgrade` at start-up and by
+`covote db upgrade`.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from app import models  # noqa: F401  (registers the tables)
@@ -59,67 +70,104 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+MIGRATIONS = Path(__file__).with_name("migrations")
+# pg_advisory_xact_lock key: processes starting at once on one PostgreSQL database take turns.
+_MIGRATION_LOCK = 0x436F766F7465  # "Covote"
+
+
+def alembic_config() -> Config:
+    """Alembic's settings: the revisions shipped inside the package, no ini file, no URL (the
+    connection comes from `upgrade`, i.e. from the app's own Settings and engine)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's revision (None: empty, or made before migrations existed)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, *, backup_dir: Path | None = None) -> Path | None:
+    """Bring the database to the newest revision; return the SQLite backup made, if any.
+
+    An empty database gets the models' tables and is stamped with the head revision (a test
+    checks that the revisions build the same schema). A database made before migrations (release
+    ad72a22, or main before issue 12: no `alembic_version`) is stamped with the revision its
+    tables show, then upgraded. Before changing a SQLite file that holds anything, it is copied
+    to `backup_dir/covote-YYYYmmdd-HHMMSS.sqlite` (mode 0600).
+
+    One transaction: on SQLite it starts with BEGIN IMMEDIATE, on PostgreSQL it first takes an
+    advisory lock, so processes starting together wait for each other and the second one finds
+    the database already at head (DDL is transactional on both).
+    """
+    config = alembic_config()
+    head = head_revision()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        current = MigrationContext.configure(conn).get_current_revision()
+        tables = set(inspect(conn).get_table_names()) - {"alembic_version"}
+        config.attributes["connection"] = conn
+        if current is None and not tables:
+            SQLModel.metadata.create_all(conn)
+            command.stamp(config, head)
+            return None
+        if current == head:
+            return None
+        backup = _backup_sqlite(engine, backup_dir) if backup_dir is not None else None
+        if current is None:
+            command.stamp(config, _unversioned_revision(conn, tables))
+        command.upgrade(config, "head")
+        return backup
+
+
 def create_schema(engine: Engine) -> None:
-    """Create missing tables, then add missing nullable columns to existing ones.
-
-    There are no migrations yet: `create_all` only creates tables, so a column added to a model
-    later (e.g. `meeting.budget_pot`) would be missing from a database made before it. Nullable
-    columns are added with ALTER TABLE (SQLite and PostgreSQL); anything else is left alone.
-    """
-    SQLModel.metadata.create_all(engine)
-    add_missing_columns(engine)
-    draw_missing_record_secrets(engine)
+    """The schema at its newest revision (`upgrade` without a backup: tests, tools)."""
+    upgrade(engine)
 
 
-_DRAW_SECRET = text("UPDATE meeting SET record_secret = :s WHERE id = :m AND record_secret IS NULL")
+def _unversioned_revision(conn: Connection, tables: set[str]) -> str:
+    """The revision of a database made before migrations: 0002 if it has issue 11's tables and
+    the record secret (main's start-up added those), else the baseline 0001."""
+    if "meeting" not in tables:
+        raise RuntimeError(f"not a Covote database (tables: {', '.join(sorted(tables))})")
+    columns = {c["name"] for c in inspect(conn).get_columns("meeting")}
+    if "facilitatorkey" in tables and "record_secret" in columns:
+        return "0002"
+    return "0001"
 
 
-def draw_missing_record_secrets(engine: Engine) -> int:
-    """Give every meeting made before `meeting.record_secret` existed its own secret (README,
-    Anonymity). Safe from several processes: a secret once drawn is never replaced."""
-    from app.anonymity import new_secret
-
-    drawn = 0
-    with engine.begin() as conn:
-        ids = conn.exec_driver_sql("SELECT id FROM meeting WHERE record_secret IS NULL").all()
-        for (meeting_id,) in ids:
-            conn.execute(
-                text(
-                    "UPDATE meeting SET record_secret = :s WHERE id = :m AND record_secret IS NULL"
-                ),
-                {"s": new_secret(), "m": meeting_id},
-            )
-            drawn += 1
-    return drawn
-
-
-def add_missing_columns(engine: Engine) -> list[str]:
-    """ALTER TABLE ... ADD COLUMN for every nullable model column the database lacks.
-
-    Returns the `table.column` names added. Safe to run from several processes at once: on
-    PostgreSQL with IF NOT EXISTS, on SQLite under the write lock (BEGIN IMMEDIATE).
-    """
-    added: list[str] = []
-    postgres = engine.dialect.name == "postgresql"
-    with engine.begin() as conn:
-        existing = inspect(conn)
-        tables = set(existing.get_table_names())
-        for table in SQLModel.metadata.sorted_tables:
-            if table.name not in tables:
-                continue
-            have = {c["name"] for c in existing.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in have or not column.nullable or column.primary_key:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                preparer = engine.dialect.identifier_preparer
-                exists = "IF NOT EXISTS " if postgres else ""
-                conn.exec_driver_sql(
-                    f"ALTER TABLE {preparer.quote(table.name)} "
-                    f"ADD COLUMN {exists}{preparer.quote(column.name)} {kind}"
-                )
-                added.append(f"{table.name}.{column.name}")
-    return added
+def _backup_sqlite(engine: Engine, backup_dir: Path) -> Path | None:
+    """Copy a SQLite file with SQLite's online backup (consistent, WAL included), mode 0600."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    if engine.url.database == ":memory:":
+        return None
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    target = backup_dir / f"covote-{stamp}.sqlite"
+    n = 1
+    while target.exists():
+        n += 1
+        target = backup_dir / f"covote-{stamp}-{n}.sqlite"
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    source = sqlite3.connect(engine.url.database)
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        dest.close()
+        source.close()
+    os.chmod(target, 0o600)
+    return target
 
 
 def read_transaction(engine: Engine) -> AbstractContextManager[Session]:

@@ -5,16 +5,18 @@ integer primary keys stay inside the database. One person, one ballot per round 
 `(round_id, voter_id)` unique constraint on `ballot`: the database, not the code, enforces it.
 Tallies are always computed from stored ballots; there are no counter columns to drift.
 
-Columns added after the first release are nullable (db.create_schema adds them to older
-databases with ALTER TABLE); their accessors treat NULL as the documented default.
+Schema changes are Alembic revisions (app/migrations, run by db.upgrade); a test checks that the
+revisions build exactly these tables. Columns added after the first release are nullable; their
+accessors treat NULL as the documented default. Money is stored as integer pence (`Money`).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Dialect, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.anonymity import new_secret
@@ -22,6 +24,30 @@ from app.anonymity import new_secret
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class Money(TypeDecorator[float]):
+    """An amount of money, stored exactly as integer pence (BIGINT), never as a float.
+
+    Python code sees the amount as it did before (a float of pounds, e.g. 48000.0 or 60000.1):
+    the meeting file accepts at most two decimals (records.Amount), and such a number, up to
+    records.MAX_AMOUNT, survives pounds -> pence -> pounds exactly."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: float | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return value * 100
+        exact = Decimal(repr(float(value))) * 100
+        if exact != exact.to_integral_value():
+            raise ValueError(f"{value!r} is not a whole number of pence")
+        return int(exact)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> float | None:
+        return None if value is None else value / 100
 
 
 class Meeting(SQLModel, table=True):
@@ -32,12 +58,11 @@ class Meeting(SQLModel, table=True):
     group_min: int = 5
     results_hidden: bool = True
     # A budget meeting's pot, shared by the `fund` proposals with a cost (all three set, or
-    # none), and a savings target for the `keep` proposals with a saving. Nullable columns, so
-    # db.create_schema can add them to a database made before they existed.
-    budget_pot: float | None = None
+    # none), and a savings target for the `keep` proposals with a saving. Pence in the database.
+    budget_pot: float | None = Field(default=None, sa_column=Column(Money, nullable=True))
     budget_currency: str | None = Field(default=None, max_length=8)
     budget_completion: str | None = Field(default=None, max_length=16)  # "add1" | ... | "none"
-    savings_target: float | None = None
+    savings_target: float | None = Field(default=None, sa_column=Column(Money, nullable=True))
     # Drawn when the meeting is created, before any vote, so nobody can choose it after.
     tie_break: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Bumped on every set-up change; cached results are keyed by it.
@@ -47,8 +72,8 @@ class Meeting(SQLModel, table=True):
     keypad_auto_enrol: bool = False
     current_round_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
-    # The meeting file's texts in other languages: {"cy": {"title": "..."}} (nullable, so
-    # db.create_schema adds the column to older databases). Also on Segment and Proposal.
+    # The meeting file's texts in other languages: {"cy": {"title": "..."}}. Also on Segment and
+    # Proposal.
     translations: dict[str, dict[str, str]] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True)
     )
@@ -62,8 +87,7 @@ class Meeting(SQLModel, table=True):
     # Show per-channel turnout with the results on the projector. NULL = no.
     show_channels: bool | None = False
     # Keys the per-round public pseudonyms and the audit commitments (app/anonymity.py). Never
-    # shown, exported or sent. Nullable so db.create_schema can add it (and draw it) for older
-    # databases.
+    # shown, exported or sent. Migration 0002 drew one for every meeting stored before it.
     record_secret: str | None = Field(default_factory=new_secret, max_length=64)
 
 
@@ -88,8 +112,8 @@ class Proposal(SQLModel, table=True):
     title: str = Field(max_length=200)
     description: str = ""
     kind: str = "keep"  # "keep" | "fund"
-    cost: float | None = None
-    saving: float | None = None
+    cost: float | None = Field(default=None, sa_column=Column(Money, nullable=True))
+    saving: float | None = Field(default=None, sa_column=Column(Money, nullable=True))
     affected_groups: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     position: int = 0
     translations: dict[str, dict[str, str]] | None = Field(
