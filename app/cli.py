@@ -82,7 +82,7 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
     import uvicorn
 
     from app import datadir, netinfo, tls
-    from app.db import create_schema, make_engine, transaction
+    from app.db import make_engine, transaction, upgrade
     from app.demo import samples
     from app.main import create_app
     from app.meetings import create_meeting, list_meetings
@@ -97,7 +97,7 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
     scheme = "https" if certificate else "http"
     base = (settings.public_url or netinfo.lan_base_url(settings.port, scheme)).rstrip("/")
     engine = make_engine(settings.resolved_database_url())
-    create_schema(engine)
+    upgrade(engine, backup_dir=settings.data_dir / "backups")
     with transaction(engine) as session:
         demos = []
         for demo in samples() if with_demo else []:
@@ -279,6 +279,39 @@ def _reading(command: str, run: Callable[[], int]) -> int:
         return 2
 
 
+def db_command(action: str, data: Path | None, database_url: str | None) -> int:
+    """`covote db upgrade|current|history`: thin wrappers over Alembic (app/migrations)."""
+    from alembic.script import ScriptDirectory
+
+    from app import datadir
+    from app.db import alembic_config, current_revision, head_revision, make_engine, upgrade
+
+    if action == "history":
+        for script in ScriptDirectory.from_config(alembic_config()).walk_revisions():
+            print(f"{script.revision}  {(script.doc or '').splitlines()[0]}")
+        return 0
+    overrides = {"data_dir": data, "database_url": database_url}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    url = settings.resolved_database_url()
+    sqlite = datadir.sqlite_file(url)
+    if action == "current" and sqlite is not None and not sqlite.exists():
+        print(f"covote db current: no database at {sqlite}", file=sys.stderr)
+        return 1
+    if action == "upgrade":
+        os.umask(datadir.PRIVATE_UMASK)
+        datadir.secure(settings.data_dir, url)
+    engine = make_engine(url)
+    try:
+        if action == "current":
+            print(current_revision(engine) or "none (empty, or made before migrations)")
+            return 0
+        backup = upgrade(engine, backup_dir=settings.data_dir / "backups")
+    finally:
+        engine.dispose()
+    print(f"database at revision {head_revision()}" + (f" (backup: {backup})" if backup else ""))
+    return 0
+
+
 def _recount_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.pb is not None:
         if args.ballots is not None or args.meeting is not None:
@@ -315,6 +348,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     av.add_argument("--groups", type=Path, help="groups.csv to check with the ballots")
     av.add_argument("--meeting", type=Path, help="meeting.json (needed with --ballots)")
     av.add_argument("--head", default=None, help="the last link's hash, as the report prints it")
+    dbp = sub.add_parser("db", help="the database schema (migrations)")
+    db_sub = dbp.add_subparsers(dest="action", required=True)
+    for name, text in (
+        ("upgrade", "upgrade the database to the newest revision (SQLite: after a backup copy)"),
+        ("current", "print the database's revision"),
+        ("history", "list the revisions"),
+    ):
+        action = db_sub.add_parser(name, help=text)
+        action.add_argument("--data", type=Path, default=None, help="data directory (./data)")
+        action.add_argument("--database-url", default=None, help="default: SQLite in --data")
     kp = sub.add_parser("keypads", help="check a keypad receiver before a meeting")
     kp_sub = kp.add_subparsers(dest="action", required=True)
     for name, text in (
@@ -346,6 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "audit verify",
             lambda: audit_verify(args.log, args.ballots, args.meeting, args.head, args.groups),
         )
+    if args.command == "db":
+        return db_command(args.action, args.data, args.database_url)
     if args.command == "keypads":
         from hardware import cli as hw
 

@@ -36,7 +36,7 @@ from app import (
 from app.ballots import BallotWriter
 from app.broadcast import open_broadcast
 from app.config import Settings
-from app.db import create_schema, make_engine
+from app.db import make_engine, upgrade
 from app.deps import Services, render
 from app.errors import CovoteError, PayloadTooLarge, TooManyRequests
 from app.facilitators import FacilitatorGate
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         datadir.secure(settings.data_dir, settings.resolved_database_url())
         engine = make_engine(settings.resolved_database_url())
-        create_schema(engine)
+        upgrade(engine, backup_dir=settings.data_dir / "backups")
         scheme = "https" if settings.uses_tls() else "http"
         base_url = settings.public_url or netinfo.lan_base_url(settings.port, scheme)
         # The hub and the desk call back into `services`, which is bound just below.

@@ -23,6 +23,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Collection, Sequence
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -141,7 +142,15 @@ def _check_amount(value: object) -> int | float | None:
         raise PydanticCustomError("amount", "must not be negative")
     if value > MAX_AMOUNT:
         raise PydanticCustomError("amount", f"must be at most {MAX_AMOUNT:,}")
+    if isinstance(value, float) and not _whole_pence(value):
+        # The database keeps money as integer pence (models.Money).
+        raise PydanticCustomError("amount", "must have at most two decimals (whole pence)")
     return value
+
+
+def _whole_pence(value: float) -> bool:
+    exact = Decimal(repr(value)) * 100
+    return exact == exact.to_integral_value()
 
 
 def _check_pot(value: object) -> int | float:

@@ -1,5 +1,6 @@
-"""Money as integer minor units (pence), not floats: the budget pot, the savings target, and
-each proposal's cost and saving.
+"""Money as integer pence, not floats.
+
+The budget pot, the savings target, and each proposal's cost and saving.
 
 Each FLOAT column is replaced by a BIGINT column of the same name holding the amount times 100.
 Old values are converted exactly, through the shortest decimal that reads back as the stored
