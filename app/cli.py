@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from app import csvfiles, records, results
 from app.budget import COMPLETIONS, Completion
@@ -290,7 +291,7 @@ def db_command(action: str, data: Path | None, database_url: str | None) -> int:
         for script in ScriptDirectory.from_config(alembic_config()).walk_revisions():
             print(f"{script.revision}  {(script.doc or '').splitlines()[0]}")
         return 0
-    overrides = {"data_dir": data, "database_url": database_url}
+    overrides: dict[str, Any] = {"data_dir": data, "database_url": database_url}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     url = settings.resolved_database_url()
     sqlite = datadir.sqlite_file(url)

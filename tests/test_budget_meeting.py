@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,12 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import inspect, text
 
 from app import cli, demo, results
 from app.config import Settings
 from app.csvfiles import BallotRow
-from app.db import add_missing_columns, create_schema, make_engine, transaction
+from app.db import create_schema, make_engine, transaction
 from app.meetings import create_meeting, list_meetings, meeting_file
 from app.records import MeetingFile, RecordError, dump_meeting, parse_meeting
 from app.tally import Mark, ProposalSpec, Rule, VoterBallot, count_round, result_to_json
@@ -265,47 +263,21 @@ def test_completion_none_and_add1_greedy_are_honoured() -> None:
 # --- the database --------------------------------------------------------------------------
 
 
-def test_create_schema_adds_the_new_columns_to_an_old_sqlite_database(tmp_path: Path) -> None:
-    """A database made before the budget columns gets them at start-up; its data is kept."""
-    if sqlite3.sqlite_version_info < (3, 35):
-        pytest.skip("this SQLite cannot DROP COLUMN to fake an old database")
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = make_engine(url)
+def test_money_round_trips_exactly_through_the_pence_columns(tmp_path: Path) -> None:
+    """Amounts with up to two decimals come back from the database exactly as typed."""
+    sample = demo.riverside_budget()
+    assert sample.budget is not None
+    budget = sample.budget.model_copy(update={"pot": 300000.55})
+    typed = sample.model_copy(update={"budget": budget, "savings_target": 0.1})
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     create_schema(engine)
     with transaction(engine) as s:
-        create_meeting(s, demo.riverside())
-    new = ("budget_pot", "budget_currency", "budget_completion", "savings_target")
-    with engine.begin() as conn:
-        for column in new:
-            conn.execute(text(f"ALTER TABLE meeting DROP COLUMN {column}"))
-    engine.dispose()
-
-    engine = make_engine(url)
-    create_schema(engine)
-    assert set(new) <= {c["name"] for c in inspect(engine).get_columns("meeting")}
-    assert add_missing_columns(engine) == []  # a second start adds nothing
+        create_meeting(s, typed)
     with transaction(engine) as s:
-        (old,) = list_meetings(s)
-        assert old.title == demo.riverside().title and old.budget_pot is None
-        create_meeting(s, demo.riverside_budget())
-    with transaction(engine) as s:
-        made = list_meetings(s)[0]
-        assert meeting_file(s, made).budget == demo.riverside_budget().budget
+        back = meeting_file(s, list_meetings(s)[0])
     engine.dispose()
-
-
-@pytest.mark.postgres
-def test_create_schema_adds_the_new_columns_on_postgresql(postgres_url: str) -> None:
-    """On PostgreSQL too, missing nullable columns are added (IF NOT EXISTS, so twice is fine)."""
-    engine = make_engine(postgres_url)
-    create_schema(engine)
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE meeting DROP COLUMN savings_target"))
-    assert add_missing_columns(engine) == ["meeting.savings_target"]
-    assert "savings_target" in {c["name"] for c in inspect(engine).get_columns("meeting")}
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(savings_target) FROM meeting")).scalar() == 0
-    engine.dispose()
+    assert (back.budget, back.savings_target) == (budget, 0.1)
+    assert [p.cost for p in back.proposals] == [p.cost for p in typed.proposals]
 
 
 # --- the console -----------------------------------------------------------------------------

@@ -452,23 +452,19 @@ def test_a_log_written_before_seals_is_still_checked_by_replay() -> None:
 
 
 def test_a_meeting_from_an_older_database_gets_its_own_record_secret(tmp_path: Path) -> None:
-    """create_schema draws a secret for a meeting stored before the column existed."""
+    """Upgrading a database made by release ad72a22 draws a distinct secret for each meeting."""
+    import shutil
+
     from sqlalchemy import text
 
     from app.db import create_schema, make_engine
 
+    fixture = Path(__file__).parent / "fixtures" / "release-ad72a22.sqlite"
+    shutil.copyfile(fixture, tmp_path / "old.db")
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     create_schema(engine)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO meeting (code, title, ratio, group_min, results_hidden, tie_break,"
-                " revision, keypad_auto_enrol, created_at)"
-                " VALUES ('ABC123', 'Old', 2, 5, 1, '[]', 0, 0, '2026-01-01 00:00:00')"
-            )
-        )
-    create_schema(engine)
-    with engine.begin() as conn:
-        (secret,) = conn.execute(text("SELECT record_secret FROM meeting")).one()
-    assert isinstance(secret, str) and re.fullmatch(r"[0-9a-f]{64}", secret)
+        secrets = [s for (s,) in conn.execute(text("SELECT record_secret FROM meeting"))]
+    assert len(set(secrets)) == len(secrets) == 2
+    assert all(isinstance(s, str) and re.fullmatch(r"[0-9a-f]{64}", s) for s in secrets)
     engine.dispose()
