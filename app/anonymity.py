@@ -85,7 +85,7 @@ def seal(rows: Iterable[Iterable[str]]) -> str:
 
 
 def secret_or_fail(secret: str | None) -> str:
-    """The meeting's record secret; `db.create_schema` draws one for every meeting."""
+    """The meeting's record secret; drawn with the meeting (older ones: migration 0002)."""
     if not secret:
-        raise RuntimeError("this meeting has no record secret (run db.create_schema)")
+        raise RuntimeError("this meeting has no record secret (run `covote db upgrade`)")
     return secret
