@@ -31,12 +31,13 @@ from app import (
     i18n,
     netinfo,
     pages,
+    rounds,
     ws,
 )
 from app.ballots import BallotWriter
 from app.broadcast import open_broadcast
 from app.config import Settings
-from app.db import make_engine, upgrade
+from app.db import make_engine, transaction, upgrade
 from app.deps import Services, render
 from app.errors import CovoteError, PayloadTooLarge, TooManyRequests
 from app.facilitators import FacilitatorGate
@@ -61,6 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         datadir.secure(settings.data_dir, settings.resolved_database_url())
         engine = make_engine(settings.resolved_database_url())
         upgrade(engine, backup_dir=settings.data_dir / "backups")
+        with transaction(engine) as session:
+            if sealed := rounds.seal_earlier_rounds(session):
+                log.warning("sealed %d round(s) closed before seals existed (round.sealed)", sealed)
         scheme = "https" if settings.uses_tls() else "http"
         base_url = settings.public_url or netinfo.lan_base_url(settings.port, scheme)
         # The hub and the desk call back into `services`, which is bound just below.

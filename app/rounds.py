@@ -9,6 +9,7 @@ too.
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from typing import Any
 
@@ -19,7 +20,7 @@ from app import budget as mes
 from app.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
 from app.errors import BadInput, Conflict, NotFound
 from app.meetings import budget_of, get_meeting, proposals_of, savings_target_of, segments_of
-from app.models import Ballot, Meeting, Proposal, Round, Voter, utcnow
+from app.models import AuditEvent, Ballot, Meeting, Proposal, Round, Voter, utcnow
 from app.results import money_record
 from app.voters import voted_count
 
@@ -104,6 +105,32 @@ def round_seal(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]
         "ballots_sha256": anonymity.seal(ballot_cells(ballots)),
         "groups_sha256": anonymity.seal(group_cells(group_rows(session, meeting, rnd))),
     }
+
+
+def seal_earlier_rounds(session: Session) -> int:
+    """Seal every closed round whose `round.closed` link predates seals (a database upgraded
+    from before issue 11): append a `round.sealed` link with the seal of the rows the round
+    publishes now (per-round pseudonyms, no segments), so `covote audit verify` checks today's
+    exports of it; its original exports still verify by replay. Returns how many were sealed;
+    run at start-up, after the schema upgrade (a no-op once every round is sealed)."""
+    kinds = ("round.closed", "round.sealed")
+    found = session.exec(
+        select(AuditEvent.meeting_id, AuditEvent.kind, AuditEvent.data).where(
+            col(AuditEvent.kind).in_(kinds)
+        )
+    ).all()
+    sealed: set[tuple[int, int]] = set()
+    unsealed: set[tuple[int, int]] = set()
+    for meeting_id, kind, text in found:
+        data = json.loads(text)
+        key = (meeting_id, int(data["round"]))
+        (sealed if kind == "round.sealed" or "ballots_sha256" in data else unsealed).add(key)
+    for meeting_id, number in sorted(unsealed - sealed):
+        meeting = get_meeting(session, meeting_id)
+        rnd = get_round(session, meeting, number)
+        data = {"round": number, **round_seal(session, meeting, rnd)}
+        audit.record(session, meeting_id, "round.sealed", data)
+    return len(unsealed - sealed)
 
 
 def step_keypads(session: Session, meeting: Meeting, number: int, index: int) -> Round:

@@ -117,21 +117,38 @@ def test_a_release_database_upgrades_and_its_meetings_still_work(
     release: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Started on release ad72a22's database, the app upgrades it to head, then exports the same
-    meeting file, results and audit log as before (the release's own ballot file still verifies
-    against that log by replay), and its open round takes and counts new ballots."""
+    meeting file and results as before and the same audit log plus a `round.sealed` link per
+    closed round; both the release's own ballot file (by replay) and today's exports (by the
+    new seals) verify against it, and its open round takes and counts new ballots."""
     with LiveServer(release) as server:
         f = server.browser()
         f.get("/facilitator?key=test-facilitator-key")
         for mid in (1, 2):
-            for what in ("meeting.json", "results.json", "audit.jsonl"):
+            for what in ("meeting.json", "results.json"):
                 r = f.get(f"/console/{mid}/export/{what}")
                 assert r.status_code == 200, r.text
                 assert r.content == (EXPORTS / f"meeting-{mid}-{what}").read_bytes(), (mid, what)
+            # The old log, then one `round.sealed` link per round it closed before seals
+            # existed, sealing the rows the round publishes now.
+            old = (EXPORTS / f"meeting-{mid}-audit.jsonl").read_bytes()
             log = tmp_path / f"meeting-{mid}-audit.jsonl"
             log.write_bytes(f.get(f"/console/{mid}/export/audit.jsonl").content)
+            assert log.read_bytes().startswith(old)
+            added = [json.loads(line) for line in log.read_bytes()[len(old) :].splitlines()]
+            closed = old.count(b'"kind":"round.closed"')
+            assert [a["kind"] for a in added] == ["round.sealed"] * closed
+            meeting_file = str(EXPORTS / f"meeting-{mid}-meeting.json")
+            # The release's own ballot file still verifies by replay...
             args = ["audit", "verify", str(log), "--ballots"]
-            args += [str(EXPORTS / f"meeting-{mid}-ballots.csv"), "--meeting"]
-            assert cli.main([*args, str(EXPORTS / f"meeting-{mid}-meeting.json")]) == 0
+            args += [str(EXPORTS / f"meeting-{mid}-ballots.csv"), "--meeting", meeting_file]
+            assert cli.main(args) == 0
+            assert "OK: the chain is intact" in capsys.readouterr().out
+            # ...and so do today's exports of the same rounds, against the new seals.
+            for what in ("ballots.csv", "groups.csv"):
+                (tmp_path / what).write_bytes(f.get(f"/console/{mid}/export/{what}").content)
+            args = ["audit", "verify", str(log), "--ballots", str(tmp_path / "ballots.csv")]
+            args += ["--groups", str(tmp_path / "groups.csv"), "--meeting", meeting_file]
+            assert cli.main(args) == 0, capsys.readouterr()
             assert "OK: the chain is intact" in capsys.readouterr().out
         # Round 2 of the first meeting was left open by the release: it still takes ballots.
         m = existing(f, 1)
