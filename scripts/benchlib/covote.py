@@ -78,12 +78,6 @@ def server(cfg: BenchConfig, data_dir: Path, log_dir: Path, key: str) -> ServerP
     if cfg.memprobe or cfg.gcprobe:
         env["BENCH_MEMPROBE_DIR"] = str(log_dir / "memprobe")
         env["BENCH_GCPROBE_FILE"] = str(log_dir / "gc.json")
-        if cfg.gc_threshold:
-            env["BENCH_GC_THRESHOLD"] = cfg.gc_threshold
-        if cfg.gc_freeze:
-            env["BENCH_GC_FREEZE_AFTER"] = "1.5"
-        if cfg.patches:
-            env["BENCH_PATCHES"] = ",".join(cfg.patches)
         env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT / "scripts"), *filter(None, [os.environ.get("PYTHONPATH")])]
         )
