@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
@@ -234,8 +235,8 @@ async def test_a_database_error_for_one_ballot_is_a_retryable_refusal(engine, mo
 
 
 async def test_a_writer_that_dies_is_restarted_and_its_casters_answered(
-    engine, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Killing the writer task mid-batch answers the batch's casters (503, resend) at once, and
     a new writer stores the next ballots."""
     mid, rid, voters = setup_round(engine, 2)

@@ -174,12 +174,12 @@ def test_acknowledged_ballots_survive_sigkill_and_resends_do_not_duplicate(tmp_p
         for attempt in range(KILLS):
             asyncio.run(vote_until_killed(server, code, round_id, phones, 400 + 170 * attempt))
             server.start()
-            stored = set(stored_ballots(server, meeting_id).values())
+            kept = set(stored_ballots(server, meeting_id).values())
             for log in phones:
                 if log.acked < 0:
                     continue
                 later = set(log.sent[log.acked :])
-                assert stored & later, "an acknowledged ballot was lost"
+                assert kept & later, "an acknowledged ballot was lost"
         asyncio.run(resend_pending(server, code, round_id, phones))
         stored = stored_ballots(server, meeting_id)
         assert len(stored) == sum(1 for log in phones if log.sent)

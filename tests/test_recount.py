@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -16,14 +17,14 @@ from tests.conftest import Meeting, Phone
 DISPLAY_ONLY = {"title", "kind", "description", "group_labels"}
 
 
-def projector_record(results: dict[str, object]) -> dict[str, object]:
+def projector_record(results: dict[str, Any]) -> dict[str, object]:
     """The projector's results minus the display-only keys (titles, labels)."""
     proposals = []
-    for p in results["proposals"]:  # type: ignore[attr-defined]
+    for p in results["proposals"]:
         item = {k: v for k, v in p.items() if k not in DISPLAY_ONLY}
         item["affected"] = [{k: v for k, v in g.items() if k != "label"} for g in p["affected"]]
         proposals.append(item)
-    return {"proposals": proposals, "ranking": results["ranking"]}  # type: ignore[index]
+    return {"proposals": proposals, "ranking": results["ranking"]}
 
 
 def vote_a_round(meeting: Meeting, phones: Callable[[], Phone]) -> None:
