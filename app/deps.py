@@ -46,8 +46,8 @@ class Services:
     hub: Hub
     writer: BallotWriter
     desk: KeypadDesk
-    base_url: str
-    loop: asyncio.AbstractEventLoop  # what phones are told to open, e.g. http://192.168.1.20:8000
+    base_url: str  # what phones are told to open, e.g. http://192.168.1.20:8000
+    loop: asyncio.AbstractEventLoop  # the server's loop: worker threads hand work back to it
     limiter: RateLimiter
 
     def join_url(self, code: str) -> str:
