@@ -135,7 +135,7 @@ class Round(SQLModel, table=True):
     keypad_step: int | None = None
     opened_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
-    # Taken when the round closes (turnout.snapshot): registered, present, voted, by channel.
+    # Taken when the round closes (turnout.counts): registered, present, voted, by channel.
     turnout: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
