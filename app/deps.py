@@ -108,7 +108,8 @@ class Services:
     def changed(self, meeting_id: int) -> None:
         """After a commit that changes a meeting: projectors, phones and the keypad desk.
 
-        Safe from a worker thread too: the hub and the desk are only touched on the loop."""
+        Safe from a worker thread too: it hands itself to the loop, so the hub and the desk
+        change only on the loop (the hub's render thread only reads `desk.prompt`)."""
         try:
             on_loop = asyncio.get_running_loop() is self.loop
         except RuntimeError:
