@@ -46,8 +46,8 @@ class Services:
     hub: Hub
     writer: BallotWriter
     desk: KeypadDesk
-    base_url: str
-    loop: asyncio.AbstractEventLoop  # what phones are told to open, e.g. http://192.168.1.20:8000
+    base_url: str  # what phones are told to open, e.g. http://192.168.1.20:8000
+    loop: asyncio.AbstractEventLoop  # the server's loop: worker threads hand work back to it
     limiter: RateLimiter
 
     def join_url(self, code: str) -> str:
@@ -108,7 +108,8 @@ class Services:
     def changed(self, meeting_id: int) -> None:
         """After a commit that changes a meeting: projectors, phones and the keypad desk.
 
-        Safe from a worker thread too: the hub and the desk are only touched on the loop."""
+        Safe from a worker thread too: it hands itself to the loop, so the hub and the desk
+        change only on the loop (the hub's render thread only reads `desk.prompt`)."""
         try:
             on_loop = asyncio.get_running_loop() is self.loop
         except RuntimeError:

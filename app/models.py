@@ -6,8 +6,9 @@ integer primary keys stay inside the database. One person, one ballot per round 
 Tallies are always computed from stored ballots; there are no counter columns to drift.
 
 Schema changes are Alembic revisions (app/migrations, run by db.upgrade); a test checks that the
-revisions build exactly these tables. Columns added after the first release are nullable; their
-accessors treat NULL as the documented default. Money is stored as integer pence (`Money`).
+revisions build exactly these tables. Columns added after the first release are nullable; the
+code that reads them treats NULL as the documented default. Money is stored as integer pence
+(`Money`).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class Meeting(SQLModel, table=True):
     savings_target: float | None = Field(default=None, sa_column=Column(Money, nullable=True))
     # Drawn when the meeting is created, before any vote, so nobody can choose it after.
     tie_break: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    # Bumped on every set-up change; cached results are keyed by it.
+    # Bumped on every set-up change (meetings._touch). Nothing reads it: no cache is keyed by it.
     revision: int = 0
     # Presses from unregistered keypads enrol them as anonymous voters (informal meetings only:
     # radio keypads can be spoofed).
@@ -134,7 +135,7 @@ class Round(SQLModel, table=True):
     keypad_step: int | None = None
     opened_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
-    # Taken when the round closes (turnout.snapshot): registered, present, voted, by channel.
+    # Taken when the round closes (turnout.counts): registered, present, voted, by channel.
     turnout: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 

@@ -180,7 +180,7 @@ def csrf_of(client: httpx.Client, path: str = "/console") -> str:
     return m.group(1)
 
 
-MEETING = {
+MEETING: dict[str, Any] = {
     "title": "Test budget",
     "rule": {"ratio": 2, "group_min": 2},
     "segments": [

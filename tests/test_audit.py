@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,21 +17,21 @@ from app.cli import main as covote
 from tests.conftest import Meeting, Phone
 
 
-def links_of(text: str) -> list[dict[str, object]]:
+def links_of(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def dump(links: list[dict[str, object]]) -> str:
+def dump(links: list[dict[str, Any]]) -> str:
     return "".join(audit.canonical(link) + "\n" for link in links)
 
 
-def rechain(links: list[dict[str, object]]) -> list[dict[str, object]]:
+def rechain(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What a forger who knows the format would do: recompute every hash after an edit."""
     prev = audit.GENESIS
     out = []
     for seq, link in enumerate(links, start=1):
         link = {**link, "seq": seq, "prev": prev}
-        link["hash"] = audit.link_hash(seq, link["at"], link["kind"], link["data"], prev)  # type: ignore[arg-type]
+        link["hash"] = audit.link_hash(seq, link["at"], link["kind"], link["data"], prev)
         prev = str(link["hash"])
         out.append(link)
     return out
@@ -106,8 +107,8 @@ def test_the_log_records_each_outcome_change_in_order(exported: Path) -> None:
     assert kinds.count("voter.segments") == 2
     assert kinds[-2:] == ["round.closed", "round.revealed"]
     closed = next(link for link in links if link["kind"] == "round.closed")
-    assert closed["data"]["turnout"]["voted"] == 3  # type: ignore[index]
-    assert closed["data"]["turnout"]["by_channel"]["phone"] == 3  # type: ignore[index]
+    assert closed["data"]["turnout"]["voted"] == 3
+    assert closed["data"]["turnout"]["by_channel"]["phone"] == 3
     # Ballots and segment declarations carry no time: the log cannot be lined up against when
     # someone was seen voting. Facilitator actions are timed.
     for link in links:
@@ -132,7 +133,7 @@ def test_an_edited_ballot_link_is_detected(
     """Changing a ballot link's commitment breaks its hash."""
     links = links_of((exported / "audit.jsonl").read_text())
     i = next(i for i, link in enumerate(links) if link["kind"] == "ballot")
-    links[i]["data"]["commit"] = "0" * 64  # type: ignore[index]
+    links[i]["data"]["commit"] = "0" * 64
     (exported / "edited.jsonl").write_text(dump(links))
     code, _, err = verify(exported, capsys, log="edited.jsonl")
     assert code == 1
@@ -215,7 +216,7 @@ def test_set_up_edits_are_logged(meeting: Meeting, facilitator: httpx.Client) ->
     saved = next(link for link in links if link["kind"] == "segment.saved")
     assert saved["data"] == {"id": "youth", "label": "Young people", "protects": True}
     settings = next(link for link in links if link["kind"] == "meeting.settings")
-    assert settings["data"]["rule"] == {"ratio": 3, "group_min": 2}  # type: ignore[index]
+    assert settings["data"]["rule"] == {"ratio": 3, "group_min": 2}
     assert not audit.verify(text).problems
 
 

@@ -6,17 +6,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
 from app import ballots
-from app.ballots import BallotWriter, CastRequest
+from app.ballots import BallotWriter, CastRequest, Receipt
 from app.db import create_schema, make_engine, transaction
 from app.demo import riverside
-from app.errors import BadInput, NotFound, RoundClosed, StorageUnavailable
+from app.errors import BadInput, CovoteError, NotFound, RoundClosed, StorageUnavailable
 from app.meetings import create_meeting
 from app.models import Ballot, Round
 from app.rounds import close_round, open_round
@@ -25,27 +27,27 @@ from app.voters import join
 
 
 @pytest.fixture
-def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
     create_schema(engine)
     yield engine
     engine.dispose()
 
 
-def setup_round(engine, voters: int) -> tuple[int, int, list[int]]:  # type: ignore[no-untyped-def]
+def setup_round(engine: Engine, voters: int) -> tuple[int, int, list[int]]:
     with transaction(engine) as s:
         m = create_meeting(s, riverside())
         rnd = open_round(s, m, ["mobile-library", "day-centre"])
         ids = [join(s, m).id for _ in range(voters)]
-        assert m.id and rnd.id
-        return m.id, rnd.id, ids  # type: ignore[return-value]
+        assert m.id and rnd.id and None not in ids
+        return m.id, rnd.id, [i for i in ids if i is not None]
 
 
 def req(mid: int, rid: int, vid: int, uid: str, mark: Mark = Mark.WANT) -> CastRequest:
     return CastRequest(mid, rid, vid, uid, {"mobile-library": mark})
 
 
-async def test_concurrent_casts_are_all_stored_once_each(engine) -> None:  # type: ignore[no-untyped-def]
+async def test_concurrent_casts_are_all_stored_once_each(engine: Engine) -> None:
     """300 voters casting at once (twice each) leave exactly 300 ballots, the later ones."""
     mid, rid, voters = setup_round(engine, 300)
     writer = BallotWriter(engine, batch_max=64)
@@ -63,7 +65,7 @@ async def test_concurrent_casts_are_all_stored_once_each(engine) -> None:  # typ
     assert {b.marks["mobile-library"] for b in stored} == {"dont_want"}
 
 
-async def test_a_refused_ballot_does_not_spoil_its_batch(engine) -> None:  # type: ignore[no-untyped-def]
+async def test_a_refused_ballot_does_not_spoil_its_batch(engine: Engine) -> None:
     """In one batch, a ballot for an unknown proposal fails alone; the others are stored."""
     mid, rid, voters = setup_round(engine, 3)
     writer = BallotWriter(engine)
@@ -84,7 +86,7 @@ async def test_a_refused_ballot_does_not_spoil_its_batch(engine) -> None:  # typ
         assert len(s.exec(select(Ballot)).all()) == 2
 
 
-async def test_close_and_cast_race_leaves_no_ballot_after_the_close(engine) -> None:  # type: ignore[no-untyped-def]
+async def test_close_and_cast_race_leaves_no_ballot_after_the_close(engine: Engine) -> None:
     """Every ballot acknowledged is stored; every ballot refused came after the close."""
     mid, rid, voters = setup_round(engine, 200)
     writer = BallotWriter(engine, batch_max=8)
@@ -110,11 +112,12 @@ async def test_close_and_cast_race_leaves_no_ballot_after_the_close(engine) -> N
     assert all(isinstance(r, RoundClosed) for r in refused)
     with transaction(engine) as s:
         stored = {b.voter_id for b in s.exec(select(Ballot))}
-        assert s.get(Round, rid).status == "closed"  # type: ignore[union-attr]
+        closed = s.get(Round, rid)
+        assert closed is not None and closed.status == "closed"
     assert stored == acked
 
 
-async def test_shape_errors_are_refused_before_the_database(engine) -> None:  # type: ignore[no-untyped-def]
+async def test_shape_errors_are_refused_before_the_database(engine: Engine) -> None:
     """An empty ballot or a bad ballot id never reaches a transaction."""
     writer = BallotWriter(engine)  # not started: a shape error must not wait for it
     with pytest.raises(BadInput):
@@ -123,7 +126,7 @@ async def test_shape_errors_are_refused_before_the_database(engine) -> None:  # 
         await writer.cast(CastRequest(1, 1, 1, "bad id!", {"x": Mark.WANT}))
 
 
-def test_the_database_itself_refuses_a_second_ballot_row(engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_itself_refuses_a_second_ballot_row(engine: Engine) -> None:
     """One person, one ballot per round is a unique constraint, not only code."""
     _, rid, voters = setup_round(engine, 1)
     with pytest.raises(IntegrityError), transaction(engine) as s:
@@ -153,7 +156,9 @@ def poison_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ballots, "_row", row)
 
 
-async def test_hostile_ballots_fail_alone_and_voting_goes_on(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_hostile_ballots_fail_alone_and_voting_goes_on(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Hostile casts mixed into honest batches get an error; honest ones are stored and acked,
     and afterwards every voter's ballots (the attackers' honest ones too) are still stored."""
     poison_rows(monkeypatch)
@@ -185,7 +190,9 @@ async def test_hostile_ballots_fail_alone_and_voting_goes_on(engine, monkeypatch
     assert stored == {v: f"honest-2-{v:05d}" for v in voters}
 
 
-async def test_a_database_error_for_one_ballot_is_a_retryable_refusal(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_database_error_for_one_ballot_is_a_retryable_refusal(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A lone ballot whose commit raises a database error gets 503 (resend) and its batch-mates
     are stored; a database that is itself down fails the batch at once, without splitting it."""
     mid, rid, voters = setup_round(engine, 3)
@@ -199,9 +206,9 @@ async def test_a_database_error_for_one_ballot_is_a_retryable_refusal(engine, mo
             raise OperationalError("BEGIN", {}, Exception("database is locked"))
         return real_row(r, channel)
 
-    def commit(self: BallotWriter, batch: list[CastRequest]) -> list[object]:
+    def commit(self: BallotWriter, batch: list[CastRequest]) -> list[Receipt | CovoteError]:
         commits.append(len(batch))
-        return real_commit(self, batch)  # type: ignore[return-value]
+        return real_commit(self, batch)
 
     monkeypatch.setattr(ballots, "_row", row)
     monkeypatch.setattr(BallotWriter, "_commit", commit)
@@ -234,17 +241,17 @@ async def test_a_database_error_for_one_ballot_is_a_retryable_refusal(engine, mo
 
 
 async def test_a_writer_that_dies_is_restarted_and_its_casters_answered(
-    engine, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Killing the writer task mid-batch answers the batch's casters (503, resend) at once, and
     a new writer stores the next ballots."""
     mid, rid, voters = setup_round(engine, 2)
     gate = threading.Event()
     real_commit = BallotWriter._commit
 
-    def commit(self: BallotWriter, batch: list[CastRequest]) -> list[object]:
+    def commit(self: BallotWriter, batch: list[CastRequest]) -> list[Receipt | CovoteError]:
         gate.wait(5)
-        return real_commit(self, batch)  # type: ignore[return-value]
+        return real_commit(self, batch)
 
     monkeypatch.setattr(BallotWriter, "_commit", commit)
     writer = BallotWriter(engine)
@@ -265,7 +272,9 @@ async def test_a_writer_that_dies_is_restarted_and_its_casters_answered(
     assert receipt.ballot_uid == "after-restart" and writer.restarts == 1
 
 
-async def test_a_wedged_writer_is_reported_and_restarted(engine, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+async def test_a_wedged_writer_is_reported_and_restarted(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """A batch stuck past the stall bound is logged at CRITICAL, its caster gets a 503 instead
     of waiting forever, and ballots after it are stored by a new writer."""
     mid, rid, voters = setup_round(engine, 2)
@@ -273,11 +282,11 @@ async def test_a_wedged_writer_is_reported_and_restarted(engine, monkeypatch, ca
     real_commit = BallotWriter._commit
     calls: list[int] = []
 
-    def commit(self: BallotWriter, batch: list[CastRequest]) -> list[object]:
+    def commit(self: BallotWriter, batch: list[CastRequest]) -> list[Receipt | CovoteError]:
         calls.append(len(batch))
         if len(calls) == 1:
             gate.wait(5)  # wedged (a lock, a disk) before its transaction begins
-        return real_commit(self, batch)  # type: ignore[return-value]
+        return real_commit(self, batch)
 
     monkeypatch.setattr(BallotWriter, "_commit", commit)
     writer = BallotWriter(engine, stall_s=0.2)
@@ -294,7 +303,7 @@ async def test_a_wedged_writer_is_reported_and_restarted(engine, monkeypatch, ca
     assert any("wedged" in r.getMessage() for r in caplog.records)
 
 
-async def test_client_ids_cannot_enter_the_servers_id_space(engine) -> None:  # type: ignore[no-untyped-def]
+async def test_client_ids_cannot_enter_the_servers_id_space(engine: Engine) -> None:
     """A phone's ballot with a paper or keypad id is refused; the server's own casts need one."""
     mid, rid, voters = setup_round(engine, 1)
     writer = BallotWriter(engine)  # shape errors never wait for the writer
@@ -308,7 +317,7 @@ async def test_client_ids_cannot_enter_the_servers_id_space(engine) -> None:  # 
     assert ballots.server_ballot_id("keypad", "ab12") == "keypad:ab12"
 
 
-async def test_out_of_range_ids_are_refused_before_the_database(engine) -> None:  # type: ignore[no-untyped-def]
+async def test_out_of_range_ids_are_refused_before_the_database(engine: Engine) -> None:
     """A round, voter or meeting id beyond the database's integers never reaches the writer."""
     writer = BallotWriter(engine)  # not started
     for ids in ((1, 2**63, 1), (1, 1, -(2**63) - 1), (2**31, 1, 1), (1, 0, 1)):

@@ -1,7 +1,8 @@
 """The benchmark harness (`scripts/bench`) still runs end to end: tiny N, a few seconds.
 
-It starts the bare baseline app and `covote serve` as real processes, joins 20 phones through
-GET /m/{code}, votes over the WebSocket and reads the ballots back from the SQLite file. It
+It starts the bare baseline app and `covote serve` as real processes, joins 20 phones as a
+browser does (GET /m/{code}, then POST join), votes over the WebSocket and reads the ballots
+back from the SQLite file. It
 asserts only that every acknowledged ballot is stored and that the result has every key with a
 sane type: no timing assertions (figures on a shared CI machine mean nothing).
 """

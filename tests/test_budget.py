@@ -251,15 +251,15 @@ def pabutools() -> SimpleNamespace:
         reason="oracle tests need pabutools==1.2.2 (GPL, test-only): "
         ".venv/bin/pip install pabutools==1.2.2",
     )
-    from pabutools.election import (  # type: ignore[import-untyped]
+    from pabutools.election import (
         ApprovalBallot,
         ApprovalProfile,
         Cost_Sat,
         Instance,
         Project,
     )
-    from pabutools.rules import method_of_equal_shares  # type: ignore[import-untyped]
-    from pabutools.tiebreaking import TieBreakingRule  # type: ignore[import-untyped]
+    from pabutools.rules import method_of_equal_shares
+    from pabutools.tiebreaking import TieBreakingRule
 
     return SimpleNamespace(
         ApprovalBallot=ApprovalBallot,

@@ -174,12 +174,12 @@ def test_acknowledged_ballots_survive_sigkill_and_resends_do_not_duplicate(tmp_p
         for attempt in range(KILLS):
             asyncio.run(vote_until_killed(server, code, round_id, phones, 400 + 170 * attempt))
             server.start()
-            stored = set(stored_ballots(server, meeting_id).values())
+            kept = set(stored_ballots(server, meeting_id).values())
             for log in phones:
                 if log.acked < 0:
                     continue
                 later = set(log.sent[log.acked :])
-                assert stored & later, "an acknowledged ballot was lost"
+                assert kept & later, "an acknowledged ballot was lost"
         asyncio.run(resend_pending(server, code, round_id, phones))
         stored = stored_ballots(server, meeting_id)
         assert len(stored) == sum(1 for log in phones if log.sent)
@@ -187,7 +187,9 @@ def test_acknowledged_ballots_survive_sigkill_and_resends_do_not_duplicate(tmp_p
 
         with httpx.Client(base_url=server.url) as f:
             f.get(f"/facilitator?key={FACILITATOR_KEY}")
-            csrf = re.search(r'name="csrf" value="([^"]+)"', f.get("/console").text).group(1)  # type: ignore[union-attr]
+            found = re.search(r'name="csrf" value="([^"]+)"', f.get("/console").text)
+            assert found is not None
+            csrf = found.group(1)
             f.post(f"/console/{meeting_id}/rounds/1/close", data={"csrf": csrf})
             f.post(f"/console/{meeting_id}/rounds/1/reveal", data={"csrf": csrf})
             shown = f.get(f"/api/m/{code}").json()["results"]

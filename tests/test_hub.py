@@ -114,7 +114,8 @@ async def test_a_turnout_frame_never_replaces_a_snapshot_not_yet_sent() -> None:
     states = [{"type": "snapshot", "round": "open", "turnout": {"voted": 1}}]
 
     def render(_: int) -> dict[str, Any]:
-        return json.loads(json.dumps(states[-1]))
+        frame: dict[str, Any] = json.loads(json.dumps(states[-1]))
+        return frame
 
     hub = Hub(render, tick_hz=50)
     await hub.start()

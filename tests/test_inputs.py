@@ -179,7 +179,7 @@ ROWS = st.lists(
         voter=IDS,
         channel=st.sampled_from(["phone", "keypad", "paper"]),
         segments=st.just(()),
-        proposal=st.sampled_from([p["id"] for p in MEETING["proposals"]]),  # type: ignore[index]
+        proposal=st.sampled_from([p["id"] for p in MEETING["proposals"]]),
         mark=st.sampled_from(list(Mark)),
     ),
     max_size=8,

@@ -4,6 +4,7 @@ alert when "present" jumps."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import statistics
@@ -215,13 +216,13 @@ def test_repeated_api_requests_and_hellos_from_one_address_are_limited(tmp_path:
 def test_surge_is_relative_to_the_room() -> None:
     """A room filling at a human pace is quiet; a jump over the floor and half the room, or any
     refused join, raises the alert."""
-    quiet = {"min_joins": 50, "share": 0.5}
-    assert surge(30, 30, 0, **quiet) is None  # the first 30 arrive
-    assert surge(50, 450, 0, **quiet) is None  # latecomers to a hall of 400
-    assert surge(51, 51, 0, **quiet) == {"joined": 51, "refused": 0}
-    assert surge(80, 300, 0, **quiet) is None  # 80 <= 0.5 x the 220 already here
-    assert surge(120, 300, 0, **quiet) == {"joined": 120, "refused": 0}  # 120 > 0.5 x 180
-    assert surge(0, 10, 1, **quiet) == {"joined": 0, "refused": 1}
+    quiet = functools.partial(surge, min_joins=50, share=0.5)
+    assert quiet(30, 30, 0) is None  # the first 30 arrive
+    assert quiet(50, 450, 0) is None  # latecomers to a hall of 400
+    assert quiet(51, 51, 0) == {"joined": 51, "refused": 0}
+    assert quiet(80, 300, 0) is None  # 80 <= 0.5 x the 220 already here
+    assert quiet(120, 300, 0) == {"joined": 120, "refused": 0}  # 120 > 0.5 x 180
+    assert quiet(0, 10, 1) == {"joined": 0, "refused": 1}
 
 
 def test_ticket_guessing_is_locked_out_and_wrong_and_unusable_codes_look_alike(

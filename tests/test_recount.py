@@ -7,8 +7,10 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from app.cli import main as covote
 from tests.conftest import Meeting, Phone
@@ -16,14 +18,14 @@ from tests.conftest import Meeting, Phone
 DISPLAY_ONLY = {"title", "kind", "description", "group_labels"}
 
 
-def projector_record(results: dict[str, object]) -> dict[str, object]:
+def projector_record(results: dict[str, Any]) -> dict[str, object]:
     """The projector's results minus the display-only keys (titles, labels)."""
     proposals = []
-    for p in results["proposals"]:  # type: ignore[attr-defined]
+    for p in results["proposals"]:
         item = {k: v for k, v in p.items() if k not in DISPLAY_ONLY}
         item["affected"] = [{k: v for k, v in g.items() if k != "label"} for g in p["affected"]]
         proposals.append(item)
-    return {"proposals": proposals, "ranking": results["ranking"]}  # type: ignore[index]
+    return {"proposals": proposals, "ranking": results["ranking"]}
 
 
 def vote_a_round(meeting: Meeting, phones: Callable[[], Phone]) -> None:
@@ -71,7 +73,7 @@ def test_recount_of_the_exported_files_equals_the_projector(
     facilitator: httpx.Client,
     meeting: Meeting,
     phones: Callable[[], Phone],
-    capsys: object,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Byte-for-byte: results.json, the recount's output and the projector agree."""
     vote_a_round(meeting, phones)
@@ -102,7 +104,7 @@ def test_the_ballot_file_has_a_row_for_every_proposal_of_every_voter(
 
 
 def test_recount_reports_malformed_files_with_line_and_reason(
-    tmp_path: Path, capsys: object
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Unknown proposal, bad mark and duplicate row each name file and line; exit code 2."""
     meeting_file = tmp_path / "meeting.json"
@@ -128,13 +130,15 @@ def test_recount_reports_malformed_files_with_line_and_reason(
         "1,v4,phone,elves,a,want\n"
     )
     assert covote(["recount", str(ballots), "--meeting", str(meeting_file)]) == 2
-    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    err = capsys.readouterr().err
     for line in ("ballots.csv:3:", "ballots.csv:4:", "ballots.csv:5:", "ballots.csv:6:"):
         assert line in err
     assert "zzz" in err and "perhaps" in err and "elves" in err
 
 
-def test_recount_reports_a_missing_column(tmp_path: Path, capsys: object) -> None:
+def test_recount_reports_a_missing_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A header without the mark column is refused at line 1."""
     meeting_file = tmp_path / "m.json"
     meeting_file.write_text(
@@ -145,10 +149,12 @@ def test_recount_reports_a_missing_column(tmp_path: Path, capsys: object) -> Non
     ballots = tmp_path / "b.csv"
     ballots.write_text("round,voter,channel,segments,proposal\n1,v1,phone,,a\n")
     assert covote(["recount", str(ballots), "--meeting", str(meeting_file)]) == 2
-    assert "b.csv:1:" in capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "b.csv:1:" in capsys.readouterr().err
 
 
-def test_recount_of_a_missing_file_says_so(tmp_path: Path, capsys: object) -> None:
+def test_recount_of_a_missing_file_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A path that does not exist is an error message, not a traceback."""
     assert covote(["recount", str(tmp_path / "nope.csv"), "--meeting", str(tmp_path / "m")]) == 2
-    assert "No such file" in capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "No such file" in capsys.readouterr().err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -61,7 +62,7 @@ def facilitator_session(live: LiveServer) -> requests.Session:
     database=None,
 )
 def test_no_request_gets_a_server_error(
-    case: schemathesis.Case, live: LiveServer, facilitator_session: requests.Session
+    case: schemathesis.Case[Any], live: LiveServer, facilitator_session: requests.Session
 ) -> None:
     """Generated requests, as the facilitator and as a stranger, never get a 5xx."""
     for session in (facilitator_session, None):

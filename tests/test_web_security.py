@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -146,7 +147,7 @@ def test_cookies_are_secure_behind_an_https_public_url(tmp_path: Path) -> None:
     from app.main import create_app
 
     app = create_app(make_settings(tmp_path, public_url="https://vote.example"))
-    sessions = [m for m in app.user_middleware if m.cls is SessionMiddleware]
+    sessions = [m for m in app.user_middleware if cast(object, m.cls) is SessionMiddleware]
     assert sessions and sessions[0].kwargs["https_only"] is True
 
 

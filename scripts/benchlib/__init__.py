@@ -11,7 +11,5 @@ See ../shared/bench.md for the method. Modules:
 - `run`      `run_bench(config) -> dict`, what the CLI and the smoke test call
 Diagnostics (opt-in, not part of a normal run):
 - `memprobe` (--memprobe) tracemalloc: what each joined/connected phone allocates, by site
-- `gcprobe`  (--gcprobe) garbage-collector pauses per phase; also runs `patches`
-- `patches`  (--patch) proposed changes to app/ applied in the server process, to measure them
-- `exp_commit` (python -m benchlib.exp_commit) group-commit write paths compared in-process
+- `gcprobe`  (--gcprobe) garbage-collector pauses per phase
 """

@@ -54,7 +54,7 @@ class CastRefused(Exception):
 
 
 class Phone:
-    """An attendee's browser: a `covote` session cookie from GET /m/{code}, then the socket.
+    """An attendee's browser: a `covote` session cookie from joining (POST), then the socket.
 
     Snapshots are only counted (not decoded): the phone page would render them, the bench
     measures what the server sends. Acks and errors resolve the one cast in flight.

@@ -46,10 +46,7 @@ class BenchConfig:
     skip_baseline: bool = False
     memprobe: bool = False
     gcprobe: bool = False
-    gc_threshold: str | None = None  # experiment, with --gcprobe: gc.set_threshold in the server
-    gc_freeze: bool = False  # experiment, with --gcprobe: gc.freeze() after start-up
     nice: int | None = None  # scheduling priority of both servers and the client (root: < 0)
-    patches: tuple[str, ...] = ()  # experiments: benchlib.patches applied in the server
     profile_gil: bool = False  # py-spy --gil: only the thread holding the GIL (about CPU time)
     work_dir: Path | None = None  # None = a temporary directory, removed afterwards
 
@@ -162,23 +159,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         action="store_true",
         help="run Covote with a gc callback and report garbage-collector pauses per phase",
     )
-    p.add_argument(
-        "--gc-threshold",
-        metavar="T0,T1,T2",
-        help="experiment (implies --gcprobe): gc.set_threshold(T0, T1, T2) in the server",
-    )
-    p.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="experiment (implies --gcprobe): gc.freeze() in the server after start-up",
-    )
-    p.add_argument(
-        "--patch",
-        metavar="NAME[,NAME]",
-        help="experiment (implies --gcprobe): apply proposed changes to app/ in the server "
-        "process only (see benchlib/patches.py: gc, read_deferred, tick_absolute, "
-        "core_upsert, lean_mailbox, lean_writer, or all)",
-    )
     p.add_argument("--work-dir", type=Path, help="keep server logs and data here (debugging)")
     p.add_argument("--results-dir", type=Path, help="save the JSON here (default bench/results)")
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
@@ -207,23 +187,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     if a.profile_gil:
         cfg.profile = True
     cfg.work_dir = a.work_dir
-    if a.patch:
-        from benchlib.patches import PATCHES
-
-        names = list(PATCHES) if a.patch == "all" else a.patch.split(",")
-        unknown = [n for n in names if n not in PATCHES]
-        if unknown:
-            p.error(f"unknown patch(es) {unknown}; known: {', '.join(PATCHES)}")
-        cfg.patches = tuple(names)
-    cfg.gcprobe = a.gcprobe or bool(a.gc_threshold) or a.gc_freeze or bool(cfg.patches)
-    cfg.gc_threshold = a.gc_threshold
-    cfg.gc_freeze = a.gc_freeze
+    cfg.gcprobe = a.gcprobe
     if cfg.gcprobe and cfg.memprobe:
         p.error("--gcprobe and --memprobe cannot be combined")
     if a.results_dir is not None:
         cfg.results_dir = a.results_dir
-    elif cfg.patches and cfg.results_dir is not None:
-        cfg.results_dir = cfg.results_dir / "experiments"  # not comparable with plain runs
     if a.no_save:
         cfg.results_dir = None
     for name in ("ingest_phones", "latency_phones", "memory_phones", "latency_rounds"):

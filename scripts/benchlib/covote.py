@@ -2,7 +2,8 @@
 
 Set-up goes through the console as a facilitator would (facilitator key from
 COVOTE_FACILITATOR_KEY): create the demo meeting, open a round. Phones join as a browser does:
-GET /m/{code} for the `covote` session cookie, then WS /ws/m/{code} with it, `hello`, and
+GET /m/{code} (which never joins), POST /m/{code}/join for the `covote` session cookie of a
+joined voter, then WS /ws/m/{code} with it, `hello`, and
 `cast {ballot_id, round, marks}` answered by an `ack` after the ballot is committed.
 
 Order: (3) memory on the fresh process at the largest N, then (2) projector latency with
@@ -78,12 +79,6 @@ def server(cfg: BenchConfig, data_dir: Path, log_dir: Path, key: str) -> ServerP
     if cfg.memprobe or cfg.gcprobe:
         env["BENCH_MEMPROBE_DIR"] = str(log_dir / "memprobe")
         env["BENCH_GCPROBE_FILE"] = str(log_dir / "gc.json")
-        if cfg.gc_threshold:
-            env["BENCH_GC_THRESHOLD"] = cfg.gc_threshold
-        if cfg.gc_freeze:
-            env["BENCH_GC_FREEZE_AFTER"] = "1.5"
-        if cfg.patches:
-            env["BENCH_PATCHES"] = ",".join(cfg.patches)
         env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT / "scripts"), *filter(None, [os.environ.get("PYTHONPATH")])]
         )
@@ -416,7 +411,7 @@ class Run:
         from benchlib.memprobe import compare
 
         d = self.log_dir / "memprobe"
-        report = ["per joined phone (GET /m/{code}), start -> joined:"]
+        report = ["per joined phone (GET /m/{code}, POST join), start -> joined:"]
         report += compare(d / "0.tracemalloc", d / "1.tracemalloc", joined)
         report += ["", "per connected phone (socket, hello), joined -> connected:"]
         report += compare(d / "1.tracemalloc", d / "2.tracemalloc", connected)

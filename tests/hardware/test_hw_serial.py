@@ -11,13 +11,15 @@ import pytest
 
 from hardware.base import ProtocolError, ReceiverStalled, ReceiverUnavailable
 from hardware.emulator import KplEmulator
-from hardware.kpl import frame
+from hardware.kpl import KplCommand, frame
 from hardware.serialport import KplReceiver, ProfileReceiver
 
 Wait = Callable[..., Awaitable[None]]
 
 
-async def command(emulator: KplEmulator, name: str, count: int = 1, timeout: float = 5.0) -> object:
+async def command(
+    emulator: KplEmulator, name: str, count: int = 1, timeout: float = 5.0
+) -> KplCommand:
     """Wait (off the loop) until the emulator received ``count`` ``name`` commands."""
     return await asyncio.to_thread(emulator.wait_for, name, timeout, count=count)
 
@@ -68,7 +70,7 @@ async def test_arm_disarm_and_feedback_reach_the_receiver(emulator: KplEmulator)
         await anext(receiver.presses())
         await receiver.feedback("kpl:1A2B3C", True)
         fb = await command(emulator, "FB")
-        assert (fb.args) == ["1A2B3C", "41", "OK"]  # type: ignore[attr-defined]
+        assert fb.args == ["1A2B3C", "41", "OK"]
         await receiver.feedback("iclicker:82E9701B", False)  # not ours: ignored
         await receiver.disarm()
         await command(emulator, "CLOSE")
@@ -87,7 +89,7 @@ async def test_unsolicited_hello_rearms_a_rebooted_receiver(
         await command(emulator, "OPEN")
         emulator.reboot()
         reopened = await command(emulator, "OPEN", count=2)
-        assert reopened.args == ["4"]  # type: ignore[attr-defined]
+        assert reopened.args == ["4"]
         assert receiver.stats["reboots"] == 1
 
 
