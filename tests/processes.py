@@ -29,10 +29,13 @@ def free_port() -> int:
 class CovoteProcess:
     """One server process on a free port; `start()` again after `kill()` restarts it."""
 
-    def __init__(self, data: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data: Path, *args: str, env: dict[str, str] | None = None, log: Path | None = None
+    ) -> None:
         self.data, self.port = data, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args, self.env = args, env or {}
+        self.log = log  # the server's stderr goes here (appended across restarts), else nowhere
         self.proc: subprocess.Popen[bytes] | None = None
 
     def ws(self, code: str) -> str:
@@ -55,9 +58,13 @@ class CovoteProcess:
             *self.args,
         ]
         env = dict(os.environ, COVOTE_FACILITATOR_KEY=FACILITATOR_KEY, **self.env)
-        self.proc = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        if self.log is None:
+            self.proc = subprocess.Popen(
+                cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        else:
+            with self.log.open("ab") as stderr:
+                self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
         deadline = time.monotonic() + 20 * TIME_FACTOR
         while True:
             try:

@@ -1,0 +1,1034 @@
+"""A hostile attendee against a real `covote serve`, while 200 honest phones vote.
+
+One server process, two meetings: an open one (200 phones joined from their own loopback
+addresses, voting as the phone page does: over the live WebSocket, a few over the HTTP API or the
+no-JavaScript form) and a tickets one (a few ticket holders). From its own address, an attendee
+of both meetings runs the attacks of issue 11 concurrently with the vote, each bounded in count
+and time: out-of-range and huge numbers, reused and reserved ballot ids, 500 rapid versions, a
+voter-creation flood, ticket-code guessing, a cross-origin socket, oversized, deeply nested and
+NaN bodies, and texts with NUL and bidi controls. A probe asks for a cheap page every 100 ms.
+
+Checked afterwards, as product-level invariants: every attack was answered with a 4xx or an
+error frame (never a 5xx, never silence); the probe never failed nor waited long; the server is
+alive and acknowledges a new ballot; nobody was created by GETs or guesses; and in each
+meeting's export bundle every honest acknowledged final ballot is present (as a multiset of
+ballots: pseudonyms are not known to phones), `covote audit verify` passes and `covote recount`
+prints exactly the bundle's results.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import csv
+import io
+import json
+import random
+import re
+import shlex
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+import pytest
+import websockets
+from websockets.typing import Origin
+
+from app.meetings import CODE_ALPHABET
+from tests.conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
+from tests.processes import CovoteProcess
+
+pytestmark = pytest.mark.slow
+
+PHONES = 200
+TICKET_HOLDERS = 6
+PROPOSALS = ("library", "respite", "toilets")
+MARKS = ("want", "dont_want", "neutral")
+CSRF_HEADER = "X-Covote-CSRF"
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+# Loopback addresses (Linux routes all of 127.0.0.0/8 to lo): one per honest device, so limits
+# per address throttle the attacker, not the room. Only 127.x addresses are ever used.
+ATTACKER = "127.0.9.9"
+PROBE = "127.0.3.1"
+LATE_PHONE = "127.0.1.250"
+
+
+def phone_address(i: int) -> str:
+    return f"127.0.1.{i + 1}"
+
+
+def holder_address(i: int) -> str:
+    return f"127.0.2.{i + 1}"
+
+
+# A phone waits this long for an ack before it counts the ballot as lost (the page would say
+# "Not saved yet" after 5 s and retry; the product must ack long before either).
+ACK_WITHIN_S = 10 * TIME_FACTOR
+# No attack may run longer than this, answered or not.
+ATTACK_BOUND_S = 30 * TIME_FACTOR
+# The probe: a cheap page every 100 ms, each answered within a generous bound.
+PROBE_EVERY_S = 0.1
+PROBE_BOUND_S = 5 * TIME_FACTOR
+HUGE = 2**63  # one past SQLite's and PostgreSQL's signed 64-bit integers
+TINY = -(2**63) - 1
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+
+def http_client(base_url: str, address: str) -> httpx.AsyncClient:
+    """A browser's HTTP client, its connections made from `address`; never a proxy."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        transport=httpx.AsyncHTTPTransport(local_address=address),
+        timeout=30 * TIME_FACTOR,
+        trust_env=False,
+    )
+
+
+Reply = dict[str, Any]
+
+
+class LiveSocket:
+    """The page's live connection (app/static/live.js): frames are read all the time, and the
+    personal ones (ack, error) are handed to whoever waits for a reply, in arrival order."""
+
+    def __init__(self, ws: websockets.ClientConnection) -> None:
+        self.ws = ws
+        self.snapshots = 0
+        self._replies: asyncio.Queue[Reply] = asyncio.Queue()
+        self._closed: Reply | None = None
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(
+        cls, url: str, *, address: str, cookie: str | None = None, origin: str | None = None
+    ) -> LiveSocket:
+        """Raises websockets.InvalidStatus when the server refuses the handshake."""
+        ws = await websockets.connect(
+            url,
+            additional_headers={"Cookie": cookie} if cookie else {},
+            origin=Origin(origin) if origin else None,
+            compression=None,
+            proxy=None,
+            ping_interval=None,
+            open_timeout=20 * TIME_FACTOR,
+            local_addr=(address, 0),
+        )
+        live = cls(ws)
+        await live.send({"type": "hello", "last_seq": None})
+        return live
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                msg = json.loads(raw)
+                if msg.get("type") in ("ack", "error"):
+                    self._replies.put_nowait(msg)
+                elif msg.get("type") == "snapshot":
+                    self.snapshots += 1
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            self._closed = {"type": "closed", "code": self.ws.close_code}
+            self._replies.put_nowait(self._closed)
+
+    async def send(self, frame: dict[str, Any] | str) -> bool:
+        """False if the socket is closed (nothing was sent)."""
+        try:
+            await self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+            return True
+        except websockets.ConnectionClosed:
+            return False
+
+    async def reply(self, timeout: float = ACK_WITHIN_S) -> Reply:
+        """The next ack or error; `closed` once the socket is gone; `timeout` if none came."""
+        if self._replies.empty() and self._closed is not None:
+            return self._closed
+        try:
+            return await asyncio.wait_for(self._replies.get(), timeout)
+        except TimeoutError:
+            return {"type": "timeout"}
+
+    async def cast(self, round_id: int, marks: dict[str, str], ballot_id: str) -> Reply:
+        """Send a whole ballot; the reply for this ballot id (older versions' are skipped)."""
+        frame = {"type": "cast", "ballot_id": ballot_id, "round": round_id, "marks": marks}
+        if not await self.send(frame):
+            return self._closed or {"type": "closed", "code": None}
+        deadline = time.monotonic() + ACK_WITHIN_S
+        while True:
+            msg = await self.reply(max(0.0, deadline - time.monotonic()))
+            if msg["type"] in ("closed", "timeout") or msg.get("ballot_id") == ballot_id:
+                return msg
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await self._reader
+
+
+class Browser:
+    """An attendee's browser at one address: its cookie jar and the session's CSRF token."""
+
+    def __init__(self, server: CovoteProcess, code: str, address: str) -> None:
+        self.server, self.code, self.address = server, code, address
+        self.http = http_client(server.url, address)
+        self.csrf = ""
+        self.round_id: int | None = None
+
+    def cookie(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+
+    async def join(self) -> bool:
+        """Join as the page does: open it (a GET never joins), then join with a POST."""
+        page = await self.http.get(f"/m/{self.code}")
+        found = CSRF_FIELD.search(page.text)
+        if page.status_code != 200 or not found:
+            return False
+        self.csrf = found.group(1)
+        r = await self.http.post(f"/api/m/{self.code}/join", headers={CSRF_HEADER: self.csrf})
+        if r.status_code != 200:
+            return False
+        return await self.read_page()
+
+    async def read_page(self) -> bool:
+        """The phone page as a joined voter sees it: its CSRF token and the open round."""
+        page = await self.http.get(f"/m/{self.code}")
+        found = CSRF_FIELD.search(page.text)
+        shown = re.search(r'data-round-id="(\d+)"', page.text)
+        if page.status_code != 200 or not found or not shown:
+            return False
+        self.csrf, self.round_id = found.group(1), int(shown.group(1))
+        return True
+
+    async def read_form(self) -> dict[str, str]:
+        """The hidden fields of the page's ballot form (round, ballot_id; csrf is added later)."""
+        page = await self.http.get(f"/m/{self.code}")
+        found = dict(
+            re.findall(r'type="hidden" name="(round|ballot_id)" value="([^"]*)"', page.text)
+        )
+        assert set(found) == {"round", "ballot_id"}, page.text[:300]
+        return found
+
+    async def socket(self, *, origin: str | None = None, csrf: str | None = None) -> LiveSocket:
+        """The phone page's socket: the page's own Origin and the session's CSRF token."""
+        token = self.csrf if csrf is None else csrf
+        url = self.server.ws(self.code) + (f"?csrf={quote(token)}" if token else "")
+        return await LiveSocket.open(
+            url,
+            address=self.address,
+            cookie=self.cookie(),
+            origin=self.server.url if origin is None else origin,
+        )
+
+    async def post_ballot(self, body: dict[str, Any] | str) -> httpx.Response:
+        """POST /api/m/CODE/ballot, as phone.js does when the socket is down."""
+        content = body if isinstance(body, str) else json.dumps(body)
+        return await self.http.post(
+            f"/api/m/{self.code}/ballot",
+            content=content,
+            headers={"Content-Type": "application/json", CSRF_HEADER: self.csrf},
+        )
+
+    async def post_form(self, fields: dict[str, str]) -> httpx.Response:
+        """The no-JavaScript ballot form."""
+        return await self.http.post(f"/m/{self.code}/ballot", data={"csrf": self.csrf, **fields})
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+# --- honest phones ---------------------------------------------------------------------------
+
+Way = Literal["socket", "api", "form"]
+
+
+@dataclass
+class Phone:
+    """An honest attendee and what the server acknowledged to it."""
+
+    browser: Browser
+    way: Way
+    final: dict[str, str] | None = None  # marks of the last acknowledged ballot
+    acks: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def way_of(i: int) -> Way:
+    """Most phones vote over the socket; one in ten over the API, one in ten with no script."""
+    return "api" if i % 10 == 1 else "form" if i % 10 == 2 else "socket"
+
+
+def new_ballot_id() -> str:
+    return uuid.uuid4().hex  # what phone.js makes: 16 random bytes in hex
+
+
+async def cast_once(phone: Phone, live: LiveSocket | None, marks: dict[str, str]) -> None:
+    """One whole ballot the way this phone sends it; `final` moves only on an ack."""
+    b = phone.browser
+    assert b.round_id is not None
+    ballot_id = new_ballot_id()
+    if phone.way == "socket":
+        assert live is not None
+        reply = await live.cast(b.round_id, marks, ballot_id)
+        ok, what = reply["type"] == "ack", json.dumps(reply)
+    elif phone.way == "api":
+        r = await b.post_ballot({"ballot_id": ballot_id, "round": b.round_id, "marks": marks})
+        ok, what = r.status_code == 200, f"HTTP {r.status_code} {r.text[:200]}"
+    else:
+        form = await b.read_form()  # the page after the last save, with a fresh ballot id
+        fields = {f"mark:{p}": m for p, m in marks.items()}
+        r = await b.post_form({**form, **fields})
+        ok = r.status_code == 303 and "saved=1" in r.headers.get("location", "")
+        what = f"HTTP {r.status_code} {r.text[:200]}"
+    if ok:
+        phone.final, phone.acks = dict(marks), phone.acks + 1
+    else:
+        phone.failures.append(what)
+
+
+async def vote(phone: Phone, rng: random.Random) -> None:
+    """Mark the proposals one by one (the page saves the whole ballot at every change), and
+    sometimes change one's mind; the no-script form is saved once, sometimes twice."""
+    marks: dict[str, str] = {}
+    steps = [{p: rng.choice(MARKS)} for p in PROPOSALS]
+    if phone.way == "form":
+        steps = [{p: rng.choice(MARKS) for p in PROPOSALS}]
+    if rng.random() < 0.3:
+        steps.append({rng.choice(PROPOSALS): rng.choice(MARKS)})
+    live = await phone.browser.socket() if phone.way == "socket" else None
+    try:
+        for step in steps:
+            await asyncio.sleep(rng.uniform(0.2, 1.5))
+            marks.update(step)
+            await cast_once(phone, live, dict(marks))
+            if phone.failures:
+                return
+    finally:
+        if live is not None:
+            await live.close()
+
+
+# --- what the attacker sees ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One attack request and its answer; `ok` if the answer is one the product may give."""
+
+    attack: str
+    how: str
+    outcome: str
+    ok: bool
+
+
+class Attacker:
+    """A hostile attendee of both meetings, from one address, recording every answer."""
+
+    def __init__(self, server: CovoteProcess, code: str, tickets_code: str) -> None:
+        self.server, self.code, self.tickets_code = server, code, tickets_code
+        self.seen: list[Seen] = []
+        self.voters: list[Browser] = []
+
+    async def voter(self) -> Browser:
+        """A voter of the open meeting, joined as a phone would join."""
+        b = Browser(self.server, self.code, ATTACKER)
+        assert await b.join(), "the attacker could not join like an attendee"
+        self.voters.append(b)
+        return b
+
+    def saw(self, attack: str, how: str, outcome: str, ok: bool) -> None:
+        self.seen.append(Seen(attack, how, outcome, ok))
+
+    def refused_http(self, attack: str, how: str, r: httpx.Response) -> None:
+        """Must be refused: a 4xx answer."""
+        self.saw(attack, how, f"HTTP {r.status_code}", 400 <= r.status_code < 500)
+
+    def answered_http(self, attack: str, how: str, r: httpx.Response) -> None:
+        """May be accepted or refused, but never a server error."""
+        self.saw(attack, how, f"HTTP {r.status_code}", r.status_code < 500)
+
+    def refused_frame(self, attack: str, how: str, reply: Reply) -> None:
+        """Must be refused: an error frame (not a storage failure), or the socket closed."""
+        self.saw(attack, how, _describe(reply), _refused(reply))
+
+    def answered_frame(self, attack: str, how: str, reply: Reply) -> None:
+        """An ack or a refusal, but an answer."""
+        self.saw(attack, how, _describe(reply), reply["type"] == "ack" or _refused(reply))
+
+    async def http_call(
+        self, attack: str, how: str, call: Awaitable[httpx.Response], *, must_refuse: bool
+    ) -> httpx.Response | None:
+        try:
+            r = await call
+        except httpx.HTTPError as e:
+            self.saw(attack, how, f"no answer: {e!r}", False)
+            return None
+        (self.refused_http if must_refuse else self.answered_http)(attack, how, r)
+        return r
+
+
+def _describe(reply: Reply) -> str:
+    if reply["type"] == "error":
+        return f"error frame {reply.get('code')}"
+    if reply["type"] == "closed":
+        return f"socket closed {reply.get('code')}"
+    return str(reply["type"])
+
+
+def _refused(reply: Reply) -> bool:
+    if reply["type"] == "error":
+        return reply.get("code") not in ("storage_unavailable", "error")
+    # The server may close an abusive socket (policy, too big, too slow), never silently hang.
+    return reply["type"] == "closed" and reply.get("code") not in (None, 1011)
+
+
+async def frame_attack(
+    a: Attacker, attack: str, browser: Browser, frames: list[tuple[str, str]], *, refuse: bool
+) -> None:
+    """Send each (how, raw text) frame on a fresh socket and record the reply."""
+    live = await browser.socket()
+    try:
+        for how, raw in frames:
+            if not await live.send(raw):
+                a.saw(attack, how, "socket closed before sending", True)
+                live = await browser.socket()
+                await live.send(raw)
+            reply = await live.reply()
+            (a.refused_frame if refuse else a.answered_frame)(attack, how, reply)
+    finally:
+        await live.close()
+
+
+def cast_text(ballot_id: str, round_id: Any, marks: Any) -> str:
+    return json.dumps({"type": "cast", "ballot_id": ballot_id, "round": round_id, "marks": marks})
+
+
+# --- the attacks: one function each, bounded in count and time ---------------------------------
+
+
+async def huge_rounds(a: Attacker) -> None:
+    """round = 2**63 and -2**63-1 (and 400 digits) over the socket, the API and the form."""
+    b = await a.voter()
+    marks = {"library": "want"}
+    huge_numbers = [HUGE, TINY, int("9" * 400)]
+    frames = [(f"socket round={n}", cast_text(new_ballot_id(), n, marks)) for n in huge_numbers]
+    await frame_attack(a, "huge round", b, frames, refuse=True)
+    for n in huge_numbers:
+        body = {"ballot_id": new_ballot_id(), "round": n, "marks": marks}
+        await a.http_call("huge round", f"API round={n}", b.post_ballot(body), must_refuse=True)
+        form = {"round": str(n), "ballot_id": new_ballot_id(), "mark:library": "want"}
+        await a.http_call("huge round", f"form round={n}", b.post_form(form), must_refuse=True)
+
+
+async def reused_ballot_ids(a: Attacker) -> None:
+    """One ballot id sent again with other marks: over the socket, and Back + Save on the form."""
+    b = await a.voter()
+    assert b.round_id is not None
+    live = await b.socket()
+    try:
+        reused = new_ballot_id()
+        for mark in ("want", "dont_want", "neutral", "want"):
+            reply = await live.cast(b.round_id, {"library": mark, "respite": "want"}, reused)
+            a.answered_frame("reused id", f"socket {reused} library={mark}", reply)
+    finally:
+        await live.close()
+    reused = new_ballot_id()
+    for mark in ("want", "dont_want"):
+        fields = {"round": str(b.round_id), "ballot_id": reused, "mark:toilets": mark}
+        await a.http_call(
+            "reused id", f"form toilets={mark}", b.post_form(fields), must_refuse=False
+        )
+    body = {"ballot_id": reused, "round": b.round_id, "marks": {"toilets": "neutral"}}
+    await a.http_call("reused id", "API after form", b.post_ballot(body), must_refuse=False)
+
+
+async def reserved_ids(a: Attacker) -> None:
+    """Ballot ids in the server's own namespaces: paper sheets and keypads."""
+    b = await a.voter()
+    assert b.round_id is not None
+    ids = ["paper-r1-s1", "paper-r1-s2", "paper-r2-s7", "kp" + uuid.uuid4().hex]
+    frames = [(f"socket {i}", cast_text(i, b.round_id, {"library": "want"})) for i in ids]
+    await frame_attack(a, "reserved id", b, frames, refuse=True)
+    for i in ids:
+        body = {"ballot_id": i, "round": b.round_id, "marks": {"library": "want"}}
+        await a.http_call("reserved id", f"API {i}", b.post_ballot(body), must_refuse=True)
+        form = {"round": str(b.round_id), "ballot_id": i, "mark:library": "want"}
+        await a.http_call("reserved id", f"form {i}", b.post_form(form), must_refuse=True)
+
+
+async def rapid_versions(a: Attacker) -> None:
+    """500 ballot versions from one voter as fast as the socket takes them."""
+    b = await a.voter()
+    assert b.round_id is not None
+    live = await b.socket()
+    try:
+        for n in range(500):
+            frame = cast_text(new_ballot_id(), b.round_id, {"library": MARKS[n % 3]})
+            if not await live.send(frame):
+                break
+        answers: Counter[str] = Counter()
+        for _ in range(500):
+            reply = await live.reply()
+            answers[_describe(reply)] += 1
+            if reply["type"] in ("closed", "timeout"):
+                a.answered_frame("500 versions", "the last reply", reply)
+                break
+            if not (reply["type"] == "ack" or _refused(reply)):
+                a.answered_frame("500 versions", "one reply", reply)
+        a.saw("500 versions", "socket", f"answers {dict(answers)}", True)
+    finally:
+        await live.close()
+
+
+async def voter_flood(a: Attacker) -> None:
+    """300 plain GETs of the phone page from a browser that never keeps its cookie."""
+    async with http_client(a.server.url, ATTACKER) as c:
+        for _ in range(300):
+            c.cookies.clear()
+            r = await a.http_call(
+                "GET flood", "GET /m/CODE", c.get(f"/m/{a.code}"), must_refuse=False
+            )
+            if r is None:
+                return
+
+
+def guess() -> str:
+    code = "".join(random.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+async def ticket_guessing(a: Attacker) -> None:
+    """Guess ticket codes: typed on the tickets meeting's page, as links, and on /join."""
+    async with http_client(a.server.url, ATTACKER) as c:
+        page = await c.get(f"/m/{a.tickets_code}")
+        found = CSRF_FIELD.search(page.text)
+        assert found, "the tickets meeting's page asks for a ticket code"
+        typed = {"csrf": found.group(1), "meeting": a.tickets_code}
+        tries = [("POST", "/t", guess()) for _ in range(150)]
+        tries += [("GET", f"/t/{code}", code) for code in (guess() for _ in range(75))]
+        tries += [("GET", f"/join?code={code}", code) for code in (guess() for _ in range(75))]
+        for method, url, code in tries:
+            how = f"{method} {url.split('?')[0].replace(code, 'CODE')}"
+            data = {**typed, "code": code} if method == "POST" else None
+            try:
+                r = await c.request(method, url, data=data)
+            except httpx.HTTPError as e:
+                a.saw("ticket guess", how, f"no answer: {e!r}", False)
+                return
+            # A guess never gets in: refused, or sent on to a page that asks for a ticket.
+            inside = r.headers.get("location", "").startswith("/m/")
+            a.saw("ticket guess", how, f"HTTP {r.status_code}", r.status_code < 500 and not inside)
+
+
+async def cross_origin_socket(a: Attacker) -> None:
+    """Another site's page opens the socket with the voter's cookie and casts."""
+    b = await a.voter()
+    assert b.round_id is not None
+    for how, origin, csrf in (
+        ("evil Origin", "http://evil.example", None),
+        ("evil Origin, no token", "https://covote.evil.example", ""),
+        ("no CSRF token", None, ""),
+    ):
+        try:
+            live = await b.socket(origin=origin, csrf=csrf)
+        except websockets.InvalidStatus as e:
+            status = e.response.status_code
+            a.saw("cross-origin socket", how, f"handshake {status}", 400 <= status < 500)
+            continue
+        try:
+            reply = await live.cast(b.round_id, {"respite": "dont_want"}, new_ballot_id())
+            a.refused_frame("cross-origin socket", how, reply)
+        finally:
+            await live.close()
+
+
+async def raw_post(
+    server: CovoteProcess, path: str, headers: dict[str, str], body_size: int, *, chunked: bool
+) -> str:
+    """POST `body_size` bytes from the attacker's address and return the status line; stops
+    sending once the server has answered (as a server refusing a body may close early)."""
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", server.port, local_addr=(ATTACKER, 0)
+    )
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {body_size}"
+    head = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}", framing]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    answer = asyncio.create_task(reader.readline())
+    try:
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
+        piece = b'{"pad": "' + b"x" * (64 * 1024)
+        sent = 0
+        while sent < body_size and not answer.done():
+            chunk = piece[: body_size - sent]
+            writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+            await writer.drain()
+            sent += len(chunk)
+        if chunked and not answer.done():
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+    except ConnectionError:
+        pass  # the server stopped reading: its answer is what counts
+    try:
+        line = await asyncio.wait_for(answer, 20 * TIME_FACTOR)
+        return line.decode("latin-1").strip()
+    except (TimeoutError, ConnectionError):
+        return ""
+    finally:
+        answer.cancel()
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+async def oversized_bodies(a: Attacker) -> None:
+    """3 MiB bodies, chunked and with a Content-Length: 413 (or 429 once limited)."""
+    b = await a.voter()
+    headers = {"Cookie": b.cookie(), "Content-Type": "application/json", CSRF_HEADER: b.csrf}
+    for path in (f"/api/m/{a.code}/ballot", f"/m/{a.code}/ballot"):
+        for chunked in (True, False):
+            how = f"{'chunked' if chunked else 'Content-Length'} 3 MiB to {path}"
+            status = await raw_post(a.server, path, headers, 3 * 1024 * 1024, chunked=chunked)
+            code = status.split(" ")[1] if status.count(" ") >= 1 else ""
+            a.saw("3 MiB body", how, status or "no answer", code in ("413", "429"))
+
+
+async def malformed_json(a: Attacker) -> None:
+    """5,000-level nested JSON and NaN, over the API and the socket."""
+    b = await a.voter()
+    assert b.round_id is not None
+    nested = "[" * 5000 + "]" * 5000
+    deep = '{"a":' * 5000 + "1" + "}" * 5000
+    rid = b.round_id
+    nan_mark = '{"library": NaN}'
+    fields = {
+        "nested marks": f'"ballot_id": "{new_ballot_id()}", "round": {rid}, "marks": {nested}',
+        "nested objects": f'"ballot_id": "{new_ballot_id()}", "round": {rid}, "marks": {deep}',
+        "NaN round": f'"ballot_id": "{new_ballot_id()}", "round": NaN, "marks": {{}}',
+        "NaN mark": f'"ballot_id": "{new_ballot_id()}", "round": {rid}, "marks": {nan_mark}',
+        "Infinity round": f'"ballot_id": "{new_ballot_id()}", "round": Infinity, "marks": {{}}',
+    }
+    for how, body in {**{k: f"{{{v}}}" for k, v in fields.items()}, "nested body": nested}.items():
+        await a.http_call("bad JSON", f"API {how}", b.post_ballot(body), must_refuse=True)
+    segments = b.http.post(
+        f"/api/m/{a.code}/segments",
+        content='{"segments": ' + nested + "}",
+        headers={"Content-Type": "application/json", CSRF_HEADER: b.csrf},
+    )
+    await a.http_call("bad JSON", "API nested segments", segments, must_refuse=True)
+    frames = [(f"socket {how}", f'{{"type": "cast", {v}}}') for how, v in fields.items()]
+    frames += [
+        ("socket nested body", nested),
+        ("socket nested hello", '{"type": "hello", "last_seq": ' + nested + "}"),
+    ]
+    await frame_attack(a, "bad JSON", b, frames, refuse=True)
+
+
+async def huge_paths(a: Attacker) -> None:
+    """400-digit and 64-bit-overflowing numbers wherever a path takes a number or a code."""
+    digits = "9" * 400
+    paths = [
+        f"/console/{digits}",
+        f"/console/{HUGE}/rounds/{HUGE}/export/ballots.csv",
+        f"/console/{TINY}/export/ballots.csv",
+        f"/console/1/rounds/{digits}/export/results.json",
+        f"/console/1/tickets/{HUGE}/revoke",
+        f"/m/{digits}",
+        f"/m/{digits}/ballot",
+        f"/api/m/{digits}",
+        f"/p/{digits}",
+        f"/t/{digits}",
+        f"/m/{digits}/qr.svg",
+    ]
+    async with http_client(a.server.url, ATTACKER) as c:
+        for path in paths:
+            await a.http_call("huge path", f"GET {path[:60]}", c.get(path), must_refuse=True)
+    try:
+        live = await LiveSocket.open(a.server.ws(digits), address=ATTACKER, origin=a.server.url)
+    except websockets.InvalidStatus as e:
+        status = e.response.status_code
+        a.saw("huge path", "socket /ws/m/<400 digits>", f"handshake {status}", status < 500)
+        return
+    reply = await live.reply()
+    await live.close()
+    a.refused_frame("huge path", "socket /ws/m/<400 digits>", reply)
+
+
+async def hostile_texts(a: Attacker) -> None:
+    """NUL, right-to-left override and zero-width characters in ids and codes."""
+    b = await a.voter()
+    assert b.round_id is not None
+    texts = {
+        "NUL": "\x00",
+        "RLO": "\u202e",
+        "zero-width": "\u200b",
+        "BOM": "\ufeff",
+        "isolate": "\u2066",
+    }
+    frames: list[tuple[str, str]] = []
+    for name, ch in texts.items():
+        ballot_id = f"abcd{ch}efgh1234"
+        frames.append((f"socket ballot id with {name}", cast_text(ballot_id, b.round_id, {})))
+        marks = {f"library{ch}": "want"}
+        frames.append(
+            (f"socket proposal with {name}", cast_text(new_ballot_id(), b.round_id, marks))
+        )
+        body = {"ballot_id": ballot_id, "round": b.round_id, "marks": {"library": "want"}}
+        await a.http_call(
+            "hostile text", f"API id with {name}", b.post_ballot(body), must_refuse=True
+        )
+        segments = b.http.post(
+            f"/api/m/{a.code}/segments",
+            json={"segments": [f"carer{ch}"]},
+            headers={CSRF_HEADER: b.csrf},
+        )
+        await a.http_call("hostile text", f"segment with {name}", segments, must_refuse=True)
+        form = {"round": str(b.round_id), "ballot_id": ballot_id, f"mark:toilets{ch}": "want"}
+        await a.http_call("hostile text", f"form with {name}", b.post_form(form), must_refuse=True)
+        code = quote(f"ABCD{ch}EFGH")
+        await a.http_call(
+            "hostile text", f"ticket code with {name}", b.http.get(f"/t/{code}"), must_refuse=True
+        )
+        await a.http_call(
+            "hostile text",
+            f"meeting code with {name}",
+            b.http.get(f"/m/{quote(a.code + ch)}/ballot"),
+            must_refuse=True,
+        )
+    await frame_attack(a, "hostile text", b, frames, refuse=True)
+
+
+ATTACKS: tuple[Callable[[Attacker], Awaitable[None]], ...] = (
+    huge_rounds,
+    reused_ballot_ids,
+    reserved_ids,
+    rapid_versions,
+    voter_flood,
+    ticket_guessing,
+    cross_origin_socket,
+    oversized_bodies,
+    malformed_json,
+    huge_paths,
+    hostile_texts,
+)
+
+
+async def run_attack(a: Attacker, attack: Callable[[Attacker], Awaitable[None]]) -> None:
+    """One attack, bounded in time; what goes wrong on the attacker's side is recorded."""
+    name = attack.__name__
+    try:
+        async with asyncio.timeout(ATTACK_BOUND_S):
+            await attack(a)
+    except TimeoutError:
+        a.saw(name, "bounded", f"still running after {ATTACK_BOUND_S:.0f} s", False)
+    except (OSError, httpx.HTTPError, websockets.WebSocketException, AssertionError) as e:
+        a.saw(name, "attacker", f"stopped: {e!r}"[:300], False)
+
+
+# --- the probe -------------------------------------------------------------------------------
+
+
+@dataclass
+class ProbeLog:
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+async def probe(base_url: str, paths: tuple[str, ...], stop: asyncio.Event, log: ProbeLog) -> None:
+    """A cheap page every 100 ms, from its own address, until `stop`."""
+    async with http_client(base_url, PROBE) as c:
+        n = 0
+        while not stop.is_set():
+            path = paths[n % len(paths)]
+            n += 1
+            start = time.monotonic()
+            try:
+                r = await c.get(path, timeout=PROBE_BOUND_S)
+                if r.status_code != 200:
+                    log.failures.append(f"{path}: HTTP {r.status_code}")
+            except httpx.HTTPError as e:
+                log.failures.append(f"{path}: {e!r}")
+            took = time.monotonic() - start
+            log.latencies.append(took)
+            await asyncio.sleep(max(0.0, PROBE_EVERY_S - took))
+
+
+# --- the facilitator -------------------------------------------------------------------------
+
+
+class Console:
+    """The facilitator's browser on the laptop (127.0.0.1), driving the console."""
+
+    def __init__(self, server: CovoteProcess) -> None:
+        self.c = httpx.Client(base_url=server.url, timeout=60 * TIME_FACTOR, trust_env=False)
+        self.c.get(f"/facilitator?key={FACILITATOR_KEY}")
+        found = CSRF_FIELD.search(self.c.get("/console").text)
+        assert found, "the facilitator link did not open the console"
+        self.csrf = found.group(1)
+
+    def post(self, path: str, **data: Any) -> httpx.Response:
+        r = self.c.post(path, data={"csrf": self.csrf, **data})
+        assert r.status_code < 400, f"{path}: HTTP {r.status_code} {r.text[:300]}"
+        return r
+
+    def create(self, spec: dict[str, Any]) -> tuple[int, str]:
+        """Import a meeting file; (meeting id, code)."""
+        r = self.c.post(
+            "/console/import",
+            data={"csrf": self.csrf},
+            files={"file": ("m.json", json.dumps(spec).encode(), "application/json")},
+        )
+        assert r.status_code == 303, r.text[:300]
+        meeting_id = int(r.headers["location"].split("/")[2])
+        found = re.search(r'class="code">([A-Z0-9]{6})<', self.c.get(f"/console/{meeting_id}").text)
+        assert found
+        return meeting_id, found.group(1)
+
+    def open_round(self, meeting_id: int) -> None:
+        self.post(f"/console/{meeting_id}/rounds", proposal=list(PROPOSALS))
+
+    def close_round(self, meeting_id: int, number: int) -> None:
+        self.post(f"/console/{meeting_id}/rounds/{number}/close")
+
+    def issue_tickets(self, meeting_id: int, count: int) -> list[str]:
+        """Issue tickets and read their codes off the print sheet."""
+        self.post(f"/console/{meeting_id}/tickets", count=str(count))
+        sheet = self.c.get(f"/console/{meeting_id}/tickets/print?from=1")
+        codes = re.findall(r'class="ticket-code">([A-Z0-9]{4}-[A-Z0-9]{4})<', sheet.text)
+        assert len(codes) == count, sheet.text[:300]
+        return codes
+
+    def present(self, code: str) -> int:
+        return int(self.c.get(f"/api/m/{code}").json()["turnout"]["present"])
+
+    def bundle(self, meeting_id: int, into: Path) -> Path:
+        """The export bundle as the console offers it, unpacked into `into`."""
+        r = self.c.get(f"/console/{meeting_id}/export/bundle.zip")
+        assert r.status_code == 200, r.text[:300]
+        with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+            z.extractall(into)
+        return into
+
+    def close(self) -> None:
+        self.c.close()
+
+
+# --- the export checks ----------------------------------------------------------------------
+
+Ballot = frozenset[tuple[str, str]]  # (proposal, mark) for every proposal of the round
+
+
+def whole(marks: dict[str, str]) -> Ballot:
+    """A ballot as the export lists it: unmarked proposals of the round are neutral."""
+    return frozenset((p, marks.get(p, "neutral")) for p in PROPOSALS)
+
+
+def exported_ballots(folder: Path) -> Counter[Ballot]:
+    """The multiset of round 1's ballots in the bundle's ballots.csv."""
+    text = (folder / "ballots.csv").read_text(encoding="utf-8-sig")
+    by_voter: dict[str, set[tuple[str, str]]] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        if row["round"] == "1":
+            by_voter.setdefault(row["voter"], set()).add((row["proposal"], row["mark"]))
+    return Counter(frozenset(marks) for marks in by_voter.values())
+
+
+def bundle_commands(folder: Path) -> list[list[str]]:
+    """The commands the bundle's README.txt tells a reader to run, as argv for this Python."""
+    readme = (folder / "README.txt").read_text(encoding="utf-8")
+    lines = re.findall(r"^\s+(covote (?:recount|audit verify) .+)$", readme, re.MULTILINE)
+    return [[sys.executable, "-m", "app.cli", *shlex.split(line)[1:]] for line in lines]
+
+
+def check_bundle(folder: Path, honest: list[Phone], others: int) -> list[str]:
+    """Problems with one meeting's bundle: honest ballots missing, verify or recount failing."""
+    problems = []
+    exported = exported_ballots(folder)
+    missing = Counter(whole(p.final) for p in honest if p.final is not None) - exported
+    if missing:
+        problems.append(f"{folder.name}: {missing.total()} honest acknowledged ballots missing")
+    if exported.total() > len(honest) + others:
+        problems.append(f"{folder.name}: {exported.total()} ballots exported, more than voters")
+    commands = bundle_commands(folder)
+    kinds = sorted(" ".join(cmd[3:5]) for cmd in commands)
+    if len(commands) != 2 or not kinds[0].startswith("audit verify"):
+        problems.append(f"{folder.name}: README.txt names {kinds}, not recount and audit verify")
+    for cmd in commands:
+        done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, timeout=120)
+        shown = " ".join(cmd[3:])
+        if done.returncode != 0:
+            problems.append(
+                f"{folder.name}: `{shown}` exit {done.returncode}: {done.stderr[-800:]}"
+            )
+        elif cmd[3] == "recount" and done.stdout != (folder / "results.json").read_text("utf-8"):
+            problems.append(f"{folder.name}: `{shown}` differs from results.json")
+    return problems
+
+
+# --- the scenario ----------------------------------------------------------------------------
+
+
+@dataclass
+class Meetings:
+    open_id: int
+    code: str
+    tickets_id: int
+    tickets_code: str
+    cards: list[str]
+
+
+@dataclass
+class Outcome:
+    phones: list[Phone]
+    holders: list[Phone]
+    late: Phone
+    joined_before: int
+    attacker: Attacker
+    probe: ProbeLog
+
+
+async def join_all(browsers: list[Browser], batch: int = 50) -> list[bool]:
+    """Join in batches, as a hall fills over a minute (compressed)."""
+    out: list[bool] = []
+    for start in range(0, len(browsers), batch):
+        out += await asyncio.gather(*(b.join() for b in browsers[start : start + batch]))
+    return out
+
+
+async def redeem(b: Browser, card: str) -> bool:
+    """Open the ticket's link (its QR code) and press "use it on this phone"."""
+    page = await b.http.get(f"/t/{card}")
+    found = CSRF_FIELD.search(page.text)
+    if page.status_code != 200 or not found:
+        return False
+    r = await b.http.post(f"/t/{card}", data={"csrf": found.group(1)})
+    if r.status_code != 303 or r.headers.get("location") != f"/m/{b.code}":
+        return False
+    return await b.read_page()
+
+
+async def holders_vote(holders: list[Phone], cards: list[str], rng: random.Random) -> None:
+    """Ticket holders arrive while the attacker guesses codes, redeem their cards and vote."""
+
+    async def one(phone: Phone, card: str) -> None:
+        await asyncio.sleep(rng.uniform(0.5, 4.0))
+        if not await redeem(phone.browser, card):
+            phone.failures.append(f"could not redeem {card}")
+            return
+        await vote(phone, rng)
+
+    await asyncio.gather(*(one(p, c) for p, c in zip(holders, cards, strict=True)))
+
+
+async def scenario(server: CovoteProcess, console: Console, m: Meetings) -> Outcome:
+    rng = random.Random(11)
+    stop = asyncio.Event()
+    log = ProbeLog()
+    prober = asyncio.create_task(probe(server.url, ("/", f"/p/{m.code}"), stop, log))
+    browsers = [Browser(server, m.code, phone_address(i)) for i in range(PHONES)]
+    holders = [
+        Phone(Browser(server, m.tickets_code, holder_address(i)), "socket")
+        for i in range(TICKET_HOLDERS)
+    ]
+    late = Phone(Browser(server, m.code, LATE_PHONE), "socket")
+    attacker = Attacker(server, m.code, m.tickets_code)
+    try:
+        joined = await join_all(browsers)
+        assert all(joined), f"{joined.count(False)} honest phones could not join"
+        phones = [Phone(b, way_of(i)) for i, b in enumerate(browsers)]
+        joined_before = console.present(m.code)
+        assert joined_before == PHONES
+        await asyncio.gather(
+            *(vote(p, rng) for p in phones),
+            holders_vote(holders, m.cards, rng),
+            *(run_attack(attacker, attack) for attack in ATTACKS),
+        )
+        # After the attacks: a phone that arrives late still joins and its ballot is acked.
+        assert await late.browser.join(), "a phone could not join after the attacks"
+        await vote(late, rng)
+    finally:
+        stop.set()
+        await prober
+        for b in [*browsers, late.browser, *(h.browser for h in holders), *attacker.voters]:
+            await b.aclose()
+    return Outcome(phones, holders, late, joined_before, attacker, log)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[CovoteProcess]:
+    proc = CovoteProcess(tmp_path / "data", log=tmp_path / "server.log").start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def test_a_hostile_attendee_neither_stops_the_vote_nor_spoils_the_record(
+    server: CovoteProcess, tmp_path: Path
+) -> None:
+    """Attacks during a 200-phone vote: all refused, every acked ballot exported and verified."""
+    console = Console(server)
+    try:
+        open_id, code = console.create(MEETING)
+        tickets_spec = {**copy.deepcopy(MEETING), "voting": {"admission": "tickets"}}
+        tickets_id, tickets_code = console.create(tickets_spec)
+        cards = console.issue_tickets(tickets_id, TICKET_HOLDERS + 4)
+        console.open_round(open_id)
+        console.open_round(tickets_id)
+        meetings = Meetings(open_id, code, tickets_id, tickets_code, cards[:TICKET_HOLDERS])
+        started = time.monotonic()
+        out = asyncio.run(scenario(server, console, meetings))
+        took = time.monotonic() - started
+
+        problems = []
+        bad = [s for s in out.attacker.seen if not s.ok]
+        problems += [f"attack {s.attack} ({s.how}): {s.outcome}" for s in bad[:40]]
+        failed = [p for p in [*out.phones, *out.holders, out.late] if p.failures]
+        if failed:
+            problems.append(f"{len(failed)} honest phones had a ballot refused or never acked:")
+            problems += [f"  {p.way} {p.browser.address}: {p.failures[0]}" for p in failed[:10]]
+        if out.late.acks == 0:
+            problems.append("the late phone's ballot was never acknowledged")
+        problems += [f"probe: {f}" for f in out.probe.failures[:10]]
+        slowest = max(out.probe.latencies, default=0.0)
+        if slowest > PROBE_BOUND_S:
+            problems.append(f"probe: a page took {slowest:.1f} s")
+        if server.proc is None or server.proc.poll() is not None:
+            problems.append("the server process died")
+        # Only explicit joins made voters: no GET and no guessed code added anyone.
+        expected = out.joined_before + len(out.attacker.voters) + 1
+        if (present := console.present(code)) != expected:
+            problems.append(f"open meeting: {present} present, expected {expected}")
+        redeemed = sum(1 for h in out.holders if h.browser.round_id is not None)
+        if (present := console.present(tickets_code)) != redeemed:
+            problems.append(f"tickets meeting: {present} present, {redeemed} tickets redeemed")
+
+        console.close_round(open_id, 1)
+        console.close_round(tickets_id, 1)
+        problems += check_bundle(
+            console.bundle(open_id, tmp_path / "open"),
+            [*out.phones, out.late],
+            len(out.attacker.voters),
+        )
+        problems += check_bundle(console.bundle(tickets_id, tmp_path / "tickets"), out.holders, 0)
+        assert not problems, "\n".join(
+            [*problems, f"(scenario took {took:.0f} s)", *server_log_tail(server)]
+        )
+    finally:
+        console.close()
+
+
+def server_log_tail(server: CovoteProcess) -> list[str]:
+    if server.log is None or not server.log.exists():
+        return []
+    return ["server log:", *server.log.read_text(errors="replace").splitlines()[-30:]]
