@@ -191,6 +191,12 @@ class Browser:
 
     async def join(self) -> bool:
         """Join as the page does: open it (a GET never joins), then join with a POST."""
+        try:
+            return await self._join()
+        except (OSError, httpx.HTTPError):
+            return False
+
+    async def _join(self) -> bool:
         page = await self.http.get(f"/m/{self.code}")
         found = CSRF_FIELD.search(page.text)
         if page.status_code != 200 or not found:
@@ -306,14 +312,17 @@ async def vote(phone: Phone, rng: random.Random) -> None:
         steps = [{p: rng.choice(MARKS) for p in PROPOSALS}]
     if rng.random() < 0.3:
         steps.append({rng.choice(PROPOSALS): rng.choice(MARKS)})
-    live = await phone.browser.socket() if phone.way == "socket" else None
+    live: LiveSocket | None = None
     try:
+        live = await phone.browser.socket() if phone.way == "socket" else None
         for step in steps:
             await asyncio.sleep(rng.uniform(0.2, 1.5))
             marks.update(step)
             await cast_once(phone, live, dict(marks))
             if phone.failures:
                 return
+    except (OSError, httpx.HTTPError, websockets.WebSocketException) as e:
+        phone.failures.append(f"no answer: {e!r}")
     finally:
         if live is not None:
             await live.close()
@@ -567,7 +576,7 @@ async def raw_post(
     answer = asyncio.create_task(reader.readline())
     try:
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
-        piece = b'{"pad": "' + b"x" * (64 * 1024)
+        piece = b"x" * (64 * 1024)
         sent = 0
         while sent < body_size and not answer.done():
             chunk = piece[: body_size - sent]
@@ -594,11 +603,14 @@ async def raw_post(
 async def oversized_bodies(a: Attacker) -> None:
     """3 MiB bodies, chunked and with a Content-Length: 413 (or 429 once limited)."""
     b = await a.voter()
-    headers = {"Cookie": b.cookie(), "Content-Type": "application/json", CSRF_HEADER: b.csrf}
-    for path in (f"/api/m/{a.code}/ballot", f"/m/{a.code}/ballot"):
+    api = {"Content-Type": "application/json", CSRF_HEADER: b.csrf}
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for path, headers in ((f"/api/m/{a.code}/ballot", api), (f"/m/{a.code}/ballot", form)):
         for chunked in (True, False):
             how = f"{'chunked' if chunked else 'Content-Length'} 3 MiB to {path}"
-            status = await raw_post(a.server, path, headers, 3 * 1024 * 1024, chunked=chunked)
+            status = await raw_post(
+                a.server, path, {"Cookie": b.cookie(), **headers}, 3 << 20, chunked=chunked
+            )
             code = status.split(" ")[1] if status.count(" ") >= 1 else ""
             a.saw("3 MiB body", how, status or "no answer", code in ("413", "429"))
 
