@@ -73,6 +73,8 @@ class CovoteProcess:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.proc.kill()
+                self.proc.wait()
                 raise RuntimeError("covote serve did not start")
             time.sleep(0.05)
 

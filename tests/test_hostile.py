@@ -56,6 +56,7 @@ PROPOSALS = ("library", "respite", "toilets")
 MARKS = ("want", "dont_want", "neutral")
 CSRF_HEADER = "X-Covote-CSRF"
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+JOIN_FORM = re.compile(r'<form\b[^>]*\bid="join-form"[^>]*\baction="([^"]+)"')
 
 # Loopback addresses (Linux routes all of 127.0.0.0/8 to lo): one per honest device, so limits
 # per address throttle the attacker, not the room. Only 127.x addresses are ever used.
@@ -190,22 +191,18 @@ class Browser:
         return "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
 
     async def join(self) -> bool:
-        """Join as the page does: open it (a GET never joins), then join with a POST."""
+        """Join as a person does: open the phone page and press Join (a GET never joins)."""
         try:
-            return await self._join()
+            page = await self.http.get(f"/m/{self.code}")
+            form = JOIN_FORM.search(page.text)
+            csrf = CSRF_FIELD.search(page.text)
+            if form and csrf:
+                r = await self.http.post(form.group(1), data={"csrf": csrf.group(1)})
+                if r.status_code != 303:
+                    return False
+            return await self.read_page()
         except (OSError, httpx.HTTPError):
             return False
-
-    async def _join(self) -> bool:
-        page = await self.http.get(f"/m/{self.code}")
-        found = CSRF_FIELD.search(page.text)
-        if page.status_code != 200 or not found:
-            return False
-        self.csrf = found.group(1)
-        r = await self.http.post(f"/api/m/{self.code}/join", headers={CSRF_HEADER: self.csrf})
-        if r.status_code != 200:
-            return False
-        return await self.read_page()
 
     async def read_page(self) -> bool:
         """The phone page as a joined voter sees it: its CSRF token and the open round."""
