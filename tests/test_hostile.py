@@ -44,6 +44,7 @@ import pytest
 import websockets
 from websockets.typing import Origin
 
+from app.config import Settings
 from app.meetings import CODE_ALPHABET
 from tests.conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
 from tests.processes import CovoteProcess
@@ -88,11 +89,19 @@ TINY = -(2**63) - 1
 # --- clients ---------------------------------------------------------------------------------
 
 
+# Idle connections are dropped well before the server's keep-alive timeout (uvicorn: 5 s), so a
+# request never goes out on a connection the server is closing at that moment (a browser would
+# silently retry it; httpx reports it as a failure).
+KEEPALIVE_S = 1.0
+
+
 def http_client(base_url: str, address: str) -> httpx.AsyncClient:
     """A browser's HTTP client, its connections made from `address`; never a proxy."""
     return httpx.AsyncClient(
         base_url=base_url,
-        transport=httpx.AsyncHTTPTransport(local_address=address),
+        transport=httpx.AsyncHTTPTransport(
+            local_address=address, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S)
+        ),
         timeout=30 * TIME_FACTOR,
         trust_env=False,
     )
@@ -973,9 +982,21 @@ async def scenario(server: CovoteProcess, console: Console, m: Meetings) -> Outc
     return Outcome(phones, holders, late, joined_before, attacker, log)
 
 
+def product_defaults() -> dict[str, str]:
+    """The environment that gives the server Settings' own defaults for every limit (other
+    tests relax the limits; this one runs the product as it ships)."""
+    fields = Settings.model_fields
+    return {
+        f"COVOTE_{name.upper()}": str(f.default)
+        for name, f in fields.items()
+        if name.startswith(("limit_", "surge_")) and f.default is not None
+    }
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[CovoteProcess]:
-    proc = CovoteProcess(tmp_path / "data", log=tmp_path / "server.log").start()
+    data, log = tmp_path / "data", tmp_path / "server.log"
+    proc = CovoteProcess(data, env=product_defaults(), log=log).start()
     try:
         yield proc
     finally:
