@@ -82,6 +82,11 @@ ATTACK_BOUND_S = 30 * TIME_FACTOR
 # The probe: a cheap page every 100 ms, each answered within a generous bound.
 PROBE_EVERY_S = 0.1
 PROBE_BOUND_S = 5 * TIME_FACTOR
+# Paper sheets keyed after the attacks (numbers 1 and 2: the attacker sent their old ids).
+PAPER = {
+    1: {"library": "want", "respite": "dont_want", "toilets": "neutral"},
+    2: {"library": "dont_want", "respite": "want", "toilets": "want"},
+}
 HUGE = 2**63  # one past SQLite's and PostgreSQL's signed 64-bit integers
 TINY = -(2**63) - 1
 
@@ -469,17 +474,21 @@ async def reused_ballot_ids(a: Attacker) -> None:
 
 
 async def reserved_ids(a: Attacker) -> None:
-    """Ballot ids in the server's own namespaces: paper sheets and keypads."""
+    """Ballot ids like the server's own for paper sheets and keypads, old style and new. Ids no
+    client may use are refused; any other may be taken as an ordinary phone id (the paper desk
+    must then still count the real sheets: checked with `count_paper`)."""
     b = await a.voter()
     assert b.round_id is not None
-    ids = ["paper-r1-s1", "paper-r1-s2", "paper-r2-s7", "kp" + uuid.uuid4().hex]
-    frames = [(f"socket {i}", cast_text(i, b.round_id, {"library": "want"})) for i in ids]
-    await frame_attack(a, "reserved id", b, frames, refuse=True)
-    for i in ids:
-        body = {"ballot_id": i, "round": b.round_id, "marks": {"library": "want"}}
-        await a.http_call("reserved id", f"API {i}", b.post_ballot(body), must_refuse=True)
-        form = {"round": str(b.round_id), "ballot_id": i, "mark:library": "want"}
-        await a.http_call("reserved id", f"form {i}", b.post_form(form), must_refuse=True)
+    lookalike = ["paper-r1-s1", "paper-r1-s2", "paper-r2-s7", "kp" + uuid.uuid4().hex]
+    server_space = ["paper:r1:s1", "paper:r1-s2", "keypad:" + uuid.uuid4().hex]
+    for ids, refuse in ((lookalike, False), (server_space, True)):
+        frames = [(f"socket {i}", cast_text(i, b.round_id, {"library": "want"})) for i in ids]
+        await frame_attack(a, "reserved id", b, frames, refuse=refuse)
+        for i in ids:
+            body = {"ballot_id": i, "round": b.round_id, "marks": {"library": "want"}}
+            await a.http_call("reserved id", f"API {i}", b.post_ballot(body), must_refuse=refuse)
+            form = {"round": str(b.round_id), "ballot_id": i, "mark:library": "want"}
+            await a.http_call("reserved id", f"form {i}", b.post_form(form), must_refuse=refuse)
 
 
 async def rapid_versions(a: Attacker) -> None:
@@ -788,7 +797,12 @@ class Console:
     """The facilitator's browser on the laptop (127.0.0.1), driving the console."""
 
     def __init__(self, server: CovoteProcess) -> None:
-        self.c = httpx.Client(base_url=server.url, timeout=60 * TIME_FACTOR, trust_env=False)
+        self.c = httpx.Client(
+            base_url=server.url,
+            timeout=60 * TIME_FACTOR,
+            trust_env=False,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
+        )
         self.c.get(f"/facilitator?key={FACILITATOR_KEY}")
         found = CSRF_FIELD.search(self.c.get("/console").text)
         assert found, "the facilitator link did not open the console"
@@ -826,8 +840,28 @@ class Console:
         assert len(codes) == count, sheet.text[:300]
         return codes
 
+    def turnout(self, code: str) -> dict[str, Any]:
+        turnout: dict[str, Any] = self.c.get(f"/api/m/{code}").json()["turnout"]
+        return turnout
+
     def present(self, code: str) -> int:
-        return int(self.c.get(f"/api/m/{code}").json()["turnout"]["present"])
+        return int(self.turnout(code)["present"])
+
+    def count_paper(self, meeting_id: int, sheets: dict[int, dict[str, str]]) -> list[str]:
+        """Key each sheet twice (two clerks) and count round 1's paper; problems, if any."""
+        base = f"/console/{meeting_id}/rounds/1/paper"
+        problems = []
+        for sheet, marks in sheets.items():
+            for keying in (1, 2):
+                data = {"csrf": self.csrf, "sheet": str(sheet)}
+                data.update({f"mark:{p}": m for p, m in marks.items()})
+                r = self.c.post(f"{base}/key/{keying}", data=data)
+                if r.status_code != 303:
+                    problems.append(f"paper sheet {sheet}, keying {keying}: HTTP {r.status_code}")
+        r = self.c.post(f"{base}/count", data={"csrf": self.csrf})
+        if r.status_code != 303:
+            problems.append(f"counting paper: HTTP {r.status_code}")
+        return problems
 
     def bundle(self, meeting_id: int, into: Path) -> Path:
         """The export bundle as the console offers it, unpacked into `into`."""
@@ -868,11 +902,13 @@ def bundle_commands(folder: Path) -> list[list[str]]:
     return [[sys.executable, "-m", "app.cli", *shlex.split(line)[1:]] for line in lines]
 
 
-def check_bundle(folder: Path, honest: list[Phone], others: int) -> list[str]:
-    """Problems with one meeting's bundle: honest ballots missing, verify or recount failing."""
+def check_bundle(folder: Path, honest: list[dict[str, str]], others: int) -> list[str]:
+    """Problems with one meeting's bundle: an honest acknowledged ballot (`honest`, the final
+    marks of each) missing, more ballots than voters (`others` besides the honest ones), or
+    the bundle's own recount and verify commands failing."""
     problems = []
     exported = exported_ballots(folder)
-    missing = Counter(whole(p.final) for p in honest if p.final is not None) - exported
+    missing = Counter(whole(marks) for marks in honest) - exported
     if missing:
         problems.append(f"{folder.name}: {missing.total()} honest acknowledged ballots missing")
     if exported.total() > len(honest) + others:
@@ -1019,20 +1055,7 @@ def test_a_hostile_attendee_neither_stops_the_vote_nor_spoils_the_record(
         started = time.monotonic()
         out = asyncio.run(scenario(server, console, meetings))
         took = time.monotonic() - started
-
-        problems = []
-        bad = [s for s in out.attacker.seen if not s.ok]
-        problems += [f"attack {s.attack} ({s.how}): {s.outcome}" for s in bad[:40]]
-        failed = [p for p in [*out.phones, *out.holders, out.late] if p.failures]
-        if failed:
-            problems.append(f"{len(failed)} honest phones had a ballot refused or never acked:")
-            problems += [f"  {p.way} {p.browser.address}: {p.failures[0]}" for p in failed[:10]]
-        if out.late.acks == 0:
-            problems.append("the late phone's ballot was never acknowledged")
-        problems += [f"probe: {f}" for f in out.probe.failures[:10]]
-        slowest = max(out.probe.latencies, default=0.0)
-        if slowest > PROBE_BOUND_S:
-            problems.append(f"probe: a page took {slowest:.1f} s")
+        problems = [*attack_problems(out.attacker), *honest_problems(out), *probe_problems(out)]
         if server.proc is None or server.proc.poll() is not None:
             problems.append("the server process died")
         # Only explicit joins made voters: no GET and no guessed code added anyone.
@@ -1042,20 +1065,54 @@ def test_a_hostile_attendee_neither_stops_the_vote_nor_spoils_the_record(
         redeemed = sum(1 for h in out.holders if h.browser.round_id is not None)
         if (present := console.present(tickets_code)) != redeemed:
             problems.append(f"tickets meeting: {present} present, {redeemed} tickets redeemed")
+        # The sheets whose ids the attacker tried to take are keyed and counted as usual.
+        problems += console.count_paper(open_id, PAPER)
+        if (paper := console.turnout(code)["by_channel"]["paper"]) != len(PAPER):
+            problems.append(f"{paper} paper ballots counted, not {len(PAPER)}")
 
         console.close_round(open_id, 1)
         console.close_round(tickets_id, 1)
+        phones = [p.final for p in [*out.phones, out.late] if p.final is not None]
         problems += check_bundle(
             console.bundle(open_id, tmp_path / "open"),
-            [*out.phones, out.late],
+            [*phones, *PAPER.values()],
             len(out.attacker.voters),
         )
-        problems += check_bundle(console.bundle(tickets_id, tmp_path / "tickets"), out.holders, 0)
+        holders = [p.final for p in out.holders if p.final is not None]
+        problems += check_bundle(console.bundle(tickets_id, tmp_path / "tickets"), holders, 0)
         assert not problems, "\n".join(
             [*problems, f"(scenario took {took:.0f} s)", *server_log_tail(server)]
         )
     finally:
         console.close()
+
+
+def attack_problems(attacker: Attacker) -> list[str]:
+    """Every attack answered as the product may answer it (at most 40 listed)."""
+    bad = [s for s in attacker.seen if not s.ok]
+    listed = [f"attack {s.attack} ({s.how}): {s.outcome}" for s in bad[:40]]
+    return [*listed, f"... and {len(bad) - 40} more"] if len(bad) > 40 else listed
+
+
+def honest_problems(out: Outcome) -> list[str]:
+    """Every honest ballot acknowledged, the late phone's too."""
+    failed = [p for p in [*out.phones, *out.holders, out.late] if p.failures]
+    problems = []
+    if failed:
+        problems.append(f"{len(failed)} honest phones had a ballot refused or never acked:")
+        problems += [f"  {p.way} {p.browser.address}: {p.failures[0]}" for p in failed[:10]]
+    if out.late.acks == 0:
+        problems.append("the late phone's ballot was never acknowledged")
+    return problems
+
+
+def probe_problems(out: Outcome) -> list[str]:
+    """The probe's pages always answered, and within the bound."""
+    problems = [f"probe: {f}" for f in out.probe.failures[:10]]
+    slowest = max(out.probe.latencies, default=0.0)
+    if slowest > PROBE_BOUND_S:
+        problems.append(f"probe: a page took {slowest:.1f} s")
+    return problems
 
 
 def server_log_tail(server: CovoteProcess) -> list[str]:
