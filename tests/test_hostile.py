@@ -851,16 +851,19 @@ class Console:
         """Key each sheet twice (two clerks) and count round 1's paper; problems, if any."""
         base = f"/console/{meeting_id}/rounds/1/paper"
         problems = []
-        for sheet, marks in sheets.items():
-            for keying in (1, 2):
-                data = {"csrf": self.csrf, "sheet": str(sheet)}
-                data.update({f"mark:{p}": m for p, m in marks.items()})
-                r = self.c.post(f"{base}/key/{keying}", data=data)
-                if r.status_code != 303:
-                    problems.append(f"paper sheet {sheet}, keying {keying}: HTTP {r.status_code}")
-        r = self.c.post(f"{base}/count", data={"csrf": self.csrf})
-        if r.status_code != 303:
-            problems.append(f"counting paper: HTTP {r.status_code}")
+        try:
+            for sheet, marks in sheets.items():
+                for keying in (1, 2):
+                    data = {"csrf": self.csrf, "sheet": str(sheet)}
+                    data.update({f"mark:{p}": m for p, m in marks.items()})
+                    r = self.c.post(f"{base}/key/{keying}", data=data, timeout=ACK_WITHIN_S)
+                    if r.status_code != 303:
+                        problems.append(f"paper sheet {sheet}, keying {keying}: {r.status_code}")
+            r = self.c.post(f"{base}/count", data={"csrf": self.csrf}, timeout=ACK_WITHIN_S)
+            if r.status_code != 303:
+                problems.append(f"counting paper: HTTP {r.status_code}")
+        except httpx.HTTPError as e:
+            problems.append(f"paper: no answer from the console ({e!r})")
         return problems
 
     def bundle(self, meeting_id: int, into: Path) -> Path:
