@@ -601,10 +601,17 @@ async def cross_origin_socket(a: Attacker) -> None:
 
 
 async def raw_post(
-    server: CovoteProcess, path: str, headers: dict[str, str], body_size: int, *, chunked: bool
+    server: CovoteProcess,
+    path: str,
+    headers: dict[str, str],
+    body_size: int,
+    *,
+    chunked: bool,
+    piece: bytes,
 ) -> str:
-    """POST `body_size` bytes from the attacker's address and return the status line; stops
-    sending once the server has answered (as a server refusing a body may close early)."""
+    """POST `body_size` bytes (`piece` repeated) from the attacker's address and return the
+    status line; stops sending once the server has answered (a server refusing a body may
+    answer and close before reading it all)."""
     reader, writer = await asyncio.open_connection(
         "127.0.0.1", server.port, local_addr=(ATTACKER, 0)
     )
@@ -614,7 +621,6 @@ async def raw_post(
     answer = asyncio.create_task(reader.readline())
     try:
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
-        piece = b"x" * (64 * 1024)
         sent = 0
         while sent < body_size and not answer.done():
             chunk = piece[: body_size - sent]
@@ -643,11 +649,23 @@ async def oversized_bodies(a: Attacker) -> None:
     b = await a.voter()
     api = {"Content-Type": "application/json", CSRF_HEADER: b.csrf}
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    for path, headers in ((f"/api/m/{a.code}/ballot", api), (f"/m/{a.code}/ballot", form)):
+    # JSON that never ends; a form of 4 KiB fields, each within the form parser's own limits
+    # (1 MiB a field, 1,000 fields), so only the body limit can refuse it.
+    json_piece = b"[" * (64 * 1024)
+    form_piece = (b"f=" + b"x" * 4093 + b"&") * 16
+    for path, headers, piece in (
+        (f"/api/m/{a.code}/ballot", api, json_piece),
+        (f"/m/{a.code}/ballot", form, form_piece),
+    ):
         for chunked in (True, False):
             how = f"{'chunked' if chunked else 'Content-Length'} 3 MiB to {path}"
             status = await raw_post(
-                a.server, path, {"Cookie": b.cookie(), **headers}, 3 << 20, chunked=chunked
+                a.server,
+                path,
+                {"Cookie": b.cookie(), **headers},
+                3 << 20,
+                chunked=chunked,
+                piece=piece,
             )
             code = status.split(" ")[1] if status.count(" ") >= 1 else ""
             a.saw("3 MiB body", how, status or "no answer", code in ("413", "429"))
