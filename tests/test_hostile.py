@@ -873,6 +873,12 @@ class Console:
     def close_round(self, meeting_id: int, number: int) -> None:
         self.post(f"/console/{meeting_id}/rounds/{number}/close")
 
+    def reveal(self, meeting_id: int, code: str, number: int) -> dict[str, str]:
+        """Show the round's results on the projector; what each proposal's outcome is there."""
+        self.post(f"/console/{meeting_id}/rounds/{number}/reveal")
+        shown = self.c.get(f"/api/m/{code}").json()["results"]
+        return {p["id"]: p["category"] for p in shown["proposals"]}
+
     def issue_tickets(self, meeting_id: int, count: int) -> list[str]:
         """Issue tickets and read their codes off the print sheet."""
         self.post(f"/console/{meeting_id}/tickets", count=str(count))
@@ -946,10 +952,12 @@ def bundle_commands(folder: Path) -> list[list[str]]:
     return [[sys.executable, "-m", "app.cli", *shlex.split(line)[1:]] for line in lines]
 
 
-def check_bundle(folder: Path, honest: list[dict[str, str]], voters: int) -> list[str]:
+def check_bundle(
+    folder: Path, honest: list[dict[str, str]], voters: int, shown: dict[str, str]
+) -> list[str]:
     """Problems with one meeting's bundle: an honest acknowledged ballot (`honest`, the final
-    marks of each) missing, more ballots than `voters` could cast, or the bundle's own recount
-    and verify commands failing."""
+    marks of each) missing, more ballots than `voters` could cast, the bundle's own recount and
+    verify commands failing, or the recount's outcomes not those the projector `shown`."""
     problems = []
     exported = exported_ballots(folder)
     missing = Counter(whole(marks) for marks in honest) - exported
@@ -963,13 +971,16 @@ def check_bundle(folder: Path, honest: list[dict[str, str]], voters: int) -> lis
         problems.append(f"{folder.name}: README.txt names {kinds}, not recount and audit verify")
     for cmd in commands:
         done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, timeout=120)
-        shown = " ".join(cmd[3:])
+        line = " ".join(cmd[3:])
         if done.returncode != 0:
-            problems.append(
-                f"{folder.name}: `{shown}` exit {done.returncode}: {done.stderr[-800:]}"
-            )
-        elif cmd[3] == "recount" and done.stdout != (folder / "results.json").read_text("utf-8"):
-            problems.append(f"{folder.name}: `{shown}` differs from results.json")
+            problems.append(f"{folder.name}: `{line}` exit {done.returncode}: {done.stderr[-800:]}")
+        elif cmd[3] == "recount":
+            if done.stdout != (folder / "results.json").read_text("utf-8"):
+                problems.append(f"{folder.name}: `{line}` differs from results.json")
+            rounds = json.loads(done.stdout)["rounds"]
+            recounted = rounds[0]["proposals"] if rounds else []
+            if {p["id"]: p["category"] for p in recounted} != shown:
+                problems.append(f"{folder.name}: `{line}` outcomes differ from the projector's")
     return problems
 
 
@@ -1113,14 +1124,16 @@ def test_a_hostile_attendee_neither_stops_the_vote_nor_spoils_the_record(
 
         console.close_round(open_id, 1)
         console.close_round(tickets_id, 1)
+        shown = console.reveal(open_id, code, 1)
         # (A phone that lost an ack is reported above; what it has stored is not known.)
         phones = [p.final for p in [*out.phones, out.late] if p.final and not p.failures]
         voters = PHONES + 1 + len(out.attacker.voters) + len(PAPER)
         folder = console.bundle(open_id, tmp_path / "open")
-        problems += check_bundle(folder, [*phones, *PAPER.values()], voters)
+        problems += check_bundle(folder, [*phones, *PAPER.values()], voters, shown)
+        shown = console.reveal(tickets_id, tickets_code, 1)
         holders = [p.final for p in out.holders if p.final and not p.failures]
         folder = console.bundle(tickets_id, tmp_path / "tickets")
-        problems += check_bundle(folder, holders, TICKET_HOLDERS)
+        problems += check_bundle(folder, holders, TICKET_HOLDERS, shown)
         assert not problems, "\n".join(
             [*problems, f"(scenario took {took:.0f} s)", *server_log_tail(server)]
         )
