@@ -24,6 +24,7 @@ import copy
 import csv
 import io
 import json
+import os
 import random
 import re
 import shlex
@@ -945,6 +946,11 @@ def exported_ballots(folder: Path) -> Counter[Ballot]:
     return Counter(frozenset(marks) for marks in by_voter.values())
 
 
+# The tree these tests belong to: the CLI run on a bundle is this tree's code, whichever
+# directory the bundle is unpacked in.
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def bundle_commands(folder: Path) -> list[list[str]]:
     """The commands the bundle's README.txt tells a reader to run, as argv for this Python."""
     readme = (folder / "README.txt").read_text(encoding="utf-8")
@@ -970,7 +976,8 @@ def check_bundle(
     if len(commands) != 2 or not kinds[0].startswith("audit verify"):
         problems.append(f"{folder.name}: README.txt names {kinds}, not recount and audit verify")
     for cmd in commands:
-        done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, timeout=120)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
         line = " ".join(cmd[3:])
         if done.returncode != 0:
             problems.append(f"{folder.name}: `{line}` exit {done.returncode}: {done.stderr[-800:]}")
