@@ -476,21 +476,31 @@ async def reused_ballot_ids(a: Attacker) -> None:
 
 
 async def reserved_ids(a: Attacker) -> None:
-    """Ballot ids like the server's own for paper sheets and keypads, old style and new. Ids no
-    client may use are refused; any other may be taken as an ordinary phone id (the paper desk
-    must then still count the real sheets: checked with `count_paper`)."""
-    b = await a.voter()
-    assert b.round_id is not None
-    lookalike = ["paper-r1-s1", "paper-r1-s2", "paper-r2-s7", "kp" + uuid.uuid4().hex]
+    """Ballot ids like the server's own for paper sheets and keypads. Ids in the server's space
+    must be refused; a look-alike may be taken as an ordinary phone id, but the paper desk
+    must still count sheets 1 and 2 (checked after the attacks with `count_paper`), so each of
+    those two stays stored: its voter casts nothing after it."""
+    first, second, other = await a.voter(), await a.voter(), await a.voter()
+    assert other.round_id is not None
+    marks = {"library": "want"}
+
+    def body(ballot_id: str) -> dict[str, Any]:
+        return {"ballot_id": ballot_id, "round": other.round_id, "marks": marks}
+
+    sheet_1 = cast_text("paper-r1-s1", other.round_id, marks)
+    await frame_attack(a, "reserved id", first, [("socket paper-r1-s1", sheet_1)], refuse=False)
+    sheet_2 = second.post_ballot(body("paper-r1-s2"))
+    await a.http_call("reserved id", "API paper-r1-s2", sheet_2, must_refuse=False)
+    lookalike = ["paper-r2-s7", "kp" + uuid.uuid4().hex]
     server_space = ["paper:r1:s1", "paper:r1-s2", "keypad:" + uuid.uuid4().hex]
     for ids, refuse in ((lookalike, False), (server_space, True)):
-        frames = [(f"socket {i}", cast_text(i, b.round_id, {"library": "want"})) for i in ids]
-        await frame_attack(a, "reserved id", b, frames, refuse=refuse)
+        frames = [(f"socket {i}", cast_text(i, other.round_id, marks)) for i in ids]
+        await frame_attack(a, "reserved id", other, frames, refuse=refuse)
         for i in ids:
-            body = {"ballot_id": i, "round": b.round_id, "marks": {"library": "want"}}
-            await a.http_call("reserved id", f"API {i}", b.post_ballot(body), must_refuse=refuse)
-            form = {"round": str(b.round_id), "ballot_id": i, "mark:library": "want"}
-            await a.http_call("reserved id", f"form {i}", b.post_form(form), must_refuse=refuse)
+            api = other.post_ballot(body(i))
+            await a.http_call("reserved id", f"API {i}", api, must_refuse=refuse)
+            form = {"round": str(other.round_id), "ballot_id": i, "mark:library": "want"}
+            await a.http_call("reserved id", f"form {i}", other.post_form(form), must_refuse=refuse)
 
 
 async def rapid_versions(a: Attacker) -> None:
