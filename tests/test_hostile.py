@@ -1151,11 +1151,25 @@ def test_a_hostile_attendee_neither_stops_the_vote_nor_spoils_the_record(
         holders = [p.final for p in out.holders if p.final and not p.failures]
         folder = console.bundle(tickets_id, tmp_path / "tickets")
         problems += check_bundle(folder, holders, TICKET_HOLDERS, shown)
-        assert not problems, "\n".join(
-            [*problems, f"(scenario took {took:.0f} s)", *server_log_tail(server)]
-        )
+        print(summary(out, took))  # shown with -s, and with the problems on failure
+        assert not problems, "\n".join([*problems, *server_log_tail(server)])
     finally:
         console.close()
+
+
+def summary(out: Outcome, took: float) -> str:
+    """What happened, in a few lines: acks, answers to the attacks, the probe's latencies."""
+    phones = [*out.phones, *out.holders, out.late]
+    answers = Counter(f"{s.attack}: {s.outcome.split(' {')[0]}" for s in out.attacker.seen)
+    latencies = sorted(out.probe.latencies) or [0.0]
+    return "\n".join(
+        [
+            f"scenario {took:.0f} s; {sum(p.acks for p in phones)} honest ballots acknowledged",
+            f"probe: {len(latencies)} pages, median {latencies[len(latencies) // 2]:.3f} s, "
+            f"slowest {latencies[-1]:.3f} s",
+            *(f"  {n:4d} x {what}" for what, n in sorted(answers.items())),
+        ]
+    )
 
 
 def present_problems(console: Console, out: Outcome, code: str, tickets_code: str) -> list[str]:
