@@ -522,7 +522,8 @@ async def rapid_versions(a: Attacker) -> None:
                 break
             if not (reply["type"] == "ack" or _refused(reply)):
                 a.answered_frame("500 versions", "one reply", reply)
-        a.saw("500 versions", "socket", f"answers {dict(answers)}", True)
+        counts = ", ".join(f"{n} {what}" for what, n in answers.most_common())
+        a.saw("500 versions", "socket", counts, True)
     finally:
         await live.close()
 
@@ -1160,7 +1161,7 @@ def test_a_hostile_attendee_neither_stops_the_vote_nor_spoils_the_record(
 def summary(out: Outcome, took: float) -> str:
     """What happened, in a few lines: acks, answers to the attacks, the probe's latencies."""
     phones = [*out.phones, *out.holders, out.late]
-    answers = Counter(f"{s.attack}: {s.outcome.split(' {')[0]}" for s in out.attacker.seen)
+    answers = Counter(f"{s.attack}: {s.outcome}" for s in out.attacker.seen)
     latencies = sorted(out.probe.latencies) or [0.0]
     return "\n".join(
         [
