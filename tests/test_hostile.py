@@ -443,14 +443,18 @@ async def huge_rounds(a: Attacker) -> None:
     """round = 2**63 and -2**63-1 (and 400 digits) over the socket, the API and the form."""
     b = await a.voter()
     marks = {"library": "want"}
-    huge_numbers = [HUGE, TINY, int("9" * 400)]
-    frames = [(f"socket round={n}", cast_text(new_ballot_id(), n, marks)) for n in huge_numbers]
+    huge_numbers = {"2**63": HUGE, "-2**63-1": TINY, "400 digits": int("9" * 400)}
+    frames = [
+        (f"socket round={name}", cast_text(new_ballot_id(), n, marks))
+        for name, n in huge_numbers.items()
+    ]
     await frame_attack(a, "huge round", b, frames, refuse=True)
-    for n in huge_numbers:
+    for name, n in huge_numbers.items():
         body = {"ballot_id": new_ballot_id(), "round": n, "marks": marks}
-        await a.http_call("huge round", f"API round={n}", b.post_ballot(body), must_refuse=True)
+        api = b.post_ballot(body)
+        await a.http_call("huge round", f"API round={name}", api, must_refuse=True)
         form = {"round": str(n), "ballot_id": new_ballot_id(), "mark:library": "want"}
-        await a.http_call("huge round", f"form round={n}", b.post_form(form), must_refuse=True)
+        await a.http_call("huge round", f"form round={name}", b.post_form(form), must_refuse=True)
 
 
 async def reused_ballot_ids(a: Attacker) -> None:
