@@ -45,7 +45,6 @@ import pytest
 import websockets
 from websockets.typing import Origin
 
-from app.config import Settings
 from app.meetings import CODE_ALPHABET
 from tests.conftest import FACILITATOR_KEY, MEETING, TIME_FACTOR
 from tests.processes import CovoteProcess
@@ -1098,21 +1097,10 @@ async def scenario(server: CovoteProcess, console: Console, m: Meetings) -> Outc
     return Outcome(phones, holders, late, joined_before, attacker, log)
 
 
-def product_defaults() -> dict[str, str]:
-    """The environment that gives the server Settings' own defaults for every limit (other
-    tests relax the limits; this one runs the product as it ships)."""
-    fields = Settings.model_fields
-    return {
-        f"COVOTE_{name.upper()}": str(f.default)
-        for name, f in fields.items()
-        if name.startswith(("limit_", "surge_")) and f.default is not None
-    }
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[CovoteProcess]:
-    data, log = tmp_path / "data", tmp_path / "server.log"
-    proc = CovoteProcess(data, env=product_defaults(), log=log).start()
+    """`covote serve` as it ships: its own limits (tests that lift them say so), SQLite."""
+    proc = CovoteProcess(tmp_path / "data", log=tmp_path / "server.log").start()
     try:
         yield proc
     finally:
