@@ -65,14 +65,22 @@ from app.errors import (
 from app.i18n import N_
 from app.models import Ballot, Keypad, Meeting, Round, Voter, utcnow
 from app.tally import Mark
-from app.turnout import CHANNELS
+from app.vocab import (
+    DEVICE_CHANNELS,
+    Admission,
+    Channel,
+    ChannelPolicy,
+    RoundStatus,
+    admission,
+    channel_policy,
+)
 
 log = logging.getLogger(__name__)
 
 CLIENT_UID = re.compile(CLIENT_BALLOT_ID)
 SERVER_UID = re.compile(SERVER_BALLOT_ID)
-# A ballot from a browser says "phone"; it is stored with its voter's channel (phone or remote).
-DEVICE_CHANNELS = ("phone", "remote")
+# A ballot from a browser says "phone"; it is stored with its voter's channel (phone or remote,
+# vocab.DEVICE_CHANNELS).
 
 
 def server_ballot_id(source: str, key: str) -> str:
@@ -91,7 +99,7 @@ class CastRequest:
     voter_id: int
     ballot_uid: str
     marks: dict[str, Mark]
-    channel: str = "phone"
+    channel: str = Channel.PHONE
     # The sending browser's device key (auth.device_key): a ticket voter's browser ballots
     # count only from the device the ticket is bound to, checked in the ballot's transaction.
     device_key: str | None = None
@@ -106,7 +114,7 @@ class Receipt:
 
 def check_shape(req: CastRequest) -> None:
     """Checks that need no database: raise BadInput with a reason a person can act on."""
-    if req.channel not in CHANNELS:
+    if req.channel not in set(Channel):
         raise BadInput(f"Unknown channel {req.channel!r}.")
     if not all(1 <= n <= DB_INT_MAX for n in (req.meeting_id, req.round_id, req.voter_id)):
         raise NotFound("That round does not exist in this meeting.")
@@ -361,12 +369,12 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
         "voters": sorted({r.voter_id for r in batch}),
     }
     rounds: dict[int, Any] = {}
-    policies: dict[int, str] = {}
+    policies: dict[int, ChannelPolicy] = {}
     ticketed: set[int] = set()
     for row in session.execute(_ROUNDS, params):
         rounds[row.id] = row
-        policies[row.meeting_id] = row.channel_policy or "one_channel"
-        if row.admission == "tickets":
+        policies[row.meeting_id] = channel_policy(row.channel_policy)
+        if admission(row.admission) is Admission.TICKETS:
             ticketed.add(row.meeting_id)
     voters = {row.id: row for row in session.execute(_VOTERS, params)}
     stored: dict[tuple[int, int], tuple[str, str, dict[str, str]]] = {
@@ -380,7 +388,7 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
         if rnd is None or rnd.meeting_id != req.meeting_id:
             out.append(NotFound("That round does not exist in this meeting."))
             continue
-        if rnd.status != "open":
+        if rnd.status != RoundStatus.OPEN:
             closed = N_("Round %(n)s is closed; your ballot was not counted.")
             out.append(RoundClosed(closed, n=rnd.number))
             continue
@@ -401,10 +409,10 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
             if bound and (req.device_key is None or req.device_key != voter.device_key):
                 out.append(NotJoined(MOVED))
                 continue
-            channel = voter.channel if voter.channel in DEVICE_CHANNELS else "phone"
+            channel = voter.channel if voter.channel in DEVICE_CHANNELS else Channel.PHONE
         previous = stored.get((req.round_id, req.voter_id))
         refusal = cross_channel_refusal(
-            policies.get(req.meeting_id, "one_channel"),
+            policies.get(req.meeting_id, ChannelPolicy.ONE_CHANNEL),
             channel,
             keypad_bound=bool(voter.keypad),
             previous=previous[1] if previous is not None else None,
@@ -431,11 +439,11 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
 
 
 MOVED = N_("This ticket has moved to another device. Ask the facilitator.")
-ALREADY_VOTED = {
-    "phone": N_("You have already voted by phone in this round; that ballot stands."),
-    "remote": N_("You have already voted online in this round; that ballot stands."),
-    "keypad": N_("You have already voted with a keypad in this round; that ballot stands."),
-    "paper": N_("You have already voted on paper in this round; that ballot stands."),
+ALREADY_VOTED: dict[str, str] = {
+    Channel.PHONE: N_("You have already voted by phone in this round; that ballot stands."),
+    Channel.REMOTE: N_("You have already voted online in this round; that ballot stands."),
+    Channel.KEYPAD: N_("You have already voted with a keypad in this round; that ballot stands."),
+    Channel.PAPER: N_("You have already voted on paper in this round; that ballot stands."),
 }
 
 
@@ -448,12 +456,12 @@ def cross_channel_refusal(
     ballot can only be replaced on the channel it was cast on. `latest`: any channel, the
     latest ballot counts (it replaces the stored one; never a second ballot either way).
     """
-    if policy == "latest":
+    if policy == ChannelPolicy.LATEST:
         return None
-    if keypad_bound and channel != "keypad":
+    if keypad_bound and channel != Channel.KEYPAD:
         return Conflict(N_("You hold a keypad in this meeting: vote with your keypad."))
     if previous is not None and previous != channel:
-        return Conflict(ALREADY_VOTED.get(previous, ALREADY_VOTED["phone"]))
+        return Conflict(ALREADY_VOTED.get(previous, ALREADY_VOTED[Channel.PHONE]))
     return None
 
 

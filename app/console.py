@@ -21,6 +21,7 @@ from app.deps import RowId, Services, ServicesDep, render
 from app.errors import BadInput
 from app.inputs import bounded_int
 from app.models import Meeting
+from app.vocab import ChannelPolicy, RoundStatus
 
 router = APIRouter()
 
@@ -158,7 +159,7 @@ def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
     with services.session() as session:
         meeting = meetings.get_meeting(session, meeting_id)
         all_rounds = rounds.rounds_of(session, meeting_id)
-        open_round = next((r for r in all_rounds if r.status == "open"), None)
+        open_round = next((r for r in all_rounds if r.status == RoundStatus.OPEN), None)
         present = turnout.present_count(session, meeting_id)
         return {
             "surge": services.surge(session, meeting_id, present),
@@ -295,7 +296,7 @@ def _voting_fields(form: FormData) -> records.VotingFile | EllipsisType:
     try:
         return records.VotingFile(
             admission=str(form.get("admission")),
-            channel_policy=str(form.get("channel_policy") or "one_channel"),
+            channel_policy=str(form.get("channel_policy") or ChannelPolicy.ONE_CHANNEL.value),
             show_channels=checked(form, "show_channels"),
         )
     except ValidationError:

@@ -42,6 +42,7 @@ from app import budget as budget_mod
 from app.deps import TEMPLATES, RowId, Services, ServicesDep
 from app.errors import BadInput
 from app.models import Meeting
+from app.vocab import RoundStatus
 
 router = APIRouter()
 
@@ -190,10 +191,10 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
                 results=rounds.results_view(session, meeting, rnd),
                 turnout=(
                     rnd.turnout
-                    if rnd.status == "closed" and rnd.turnout
+                    if rnd.status == RoundStatus.CLOSED and rnd.turnout
                     else turnout.counts(session, meeting, rnd)
                 ),
-                turnout_at_close=rnd.status == "closed" and bool(rnd.turnout),
+                turnout_at_close=rnd.status == RoundStatus.CLOSED and bool(rnd.turnout),
             )
             for rnd in all_rounds
         ]

@@ -26,6 +26,7 @@ from app.deps import RowId, Services, ServicesDep, render
 from app.errors import BadInput, CovoteError, NotFound
 from app.inputs import bounded_int
 from app.models import Meeting
+from app.vocab import Channel
 
 router = APIRouter(prefix="/console/{meeting_id}/rounds/{number}/paper")
 
@@ -47,7 +48,7 @@ def _context(session: Session, meeting_id: int, number: int) -> dict[str, Any]:
         "round": rnd,
         "proposals": [by_key[k] for k in rnd.proposal_keys],
         "segments": meetings.segments_of(session, meeting_id),
-        "tickets": meeting.admission == "tickets",
+        "tickets": meeting.uses_tickets,
         "ranges": paper.sheet_ranges,
     }
 
@@ -152,7 +153,7 @@ async def count(
                     sheet.voter_id,
                     paper.ballot_uid(number, sheet.sheet),
                     sheet.marks,
-                    channel="paper",
+                    channel=Channel.PAPER,
                 )
             )
         except CovoteError as e:

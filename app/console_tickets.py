@@ -25,6 +25,7 @@ from app.deps import RowId, Services, ServicesDep, render
 from app.errors import BadInput
 from app.inputs import bounded_int
 from app.models import Meeting
+from app.vocab import ChannelPolicy
 
 router = APIRouter(prefix="/console/{meeting_id}/tickets")
 
@@ -37,7 +38,7 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
         rows = tickets.listing(session, meeting)
     return {
         "meeting": meeting,
-        "uses_tickets": tickets.uses_tickets(meeting),
+        "uses_tickets": meeting.uses_tickets,
         "policy": meetings.voting_of(meeting).channel_policy,
         "rows": rows,
         "pending": [r for r in rows if r.pending_at is not None],
@@ -85,7 +86,7 @@ async def check_in(request: Request, meeting_id: RowId, services: ServicesDep) -
             str(form.get("label", "")),
         )
         said = f"Ticket No. {ticket.number} now votes with keypad {keypad.label}."
-        if meetings.voting_of(meeting).channel_policy == "one_channel":
+        if meeting.policy is ChannelPolicy.ONE_CHANNEL:
             return f"{said} Its phone ballots are refused from now on: one channel per voter."
         return f"{said} Its latest ballot on any channel counts."
 

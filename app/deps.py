@@ -186,7 +186,7 @@ def not_joined(conn: HTTPConnection, session: Session, meeting: Meeting, default
     """Why this browser has no voter in the meeting, as the error to raise (`default` in an open
     meeting; in a tickets meeting: no ticket redeemed here, or the ticket moved elsewhere)."""
     assert meeting.id is not None
-    if not tickets.uses_tickets(meeting):
+    if not meeting.uses_tickets:
         return NotJoined(default)
     named = find_voter(session, meeting, auth.voter_id(conn, meeting.id))
     return tickets.refusal(meeting, named, default)
@@ -198,7 +198,7 @@ def join_attendee(conn: HTTPConnection, session: Session, code: str) -> tuple[Me
     meeting, voter = attendee(conn, session, code)
     if voter is not None:
         return meeting, voter, False
-    if tickets.uses_tickets(meeting):
+    if meeting.uses_tickets:
         raise not_joined(conn, session, meeting, tickets.NO_TICKET)
     voter = join(session, meeting, channel_of(conn.client.host if conn.client else None))
     assert voter.id is not None and meeting.id is not None
@@ -215,7 +215,7 @@ async def join_browser(conn: HTTPConnection, services: Services, code: str) -> t
         with services.read_session() as session:
             meeting, voter = attendee(conn, session, code)
             assert meeting.id is not None
-            if voter is None and tickets.uses_tickets(meeting):
+            if voter is None and meeting.uses_tickets:
                 raise not_joined(conn, session, meeting, tickets.NO_TICKET)
             return meeting.id, voter is not None
 

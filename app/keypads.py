@@ -20,10 +20,11 @@ from app import audit
 from app.csvfiles import csv_records
 from app.errors import BadInput, Conflict, NotFound
 from app.inputs import clean_text, id_problem
-from app.meetings import segments_of, voting_of
+from app.meetings import segments_of
 from app.models import Keypad, Meeting, Voter
 from app.records import Problems
 from app.tally import Mark
+from app.vocab import Channel
 from app.voters import declare_segments, join
 
 # The projector tells keypad holders: press 1 WANT, 2 DON'T WANT, 3 NEUTRAL (keys 1/A, 2/B, 3/C).
@@ -99,7 +100,7 @@ def _free(session: Session, meeting_id: int, keypad: str, label: str) -> tuple[s
 def may_make_voters(meeting: Meeting) -> bool:
     """Can a keypad become a new voter (register, import, roll call, auto-enrol)? Not in a
     tickets meeting, where every voter is a ticket's (a keypad is checked in with one)."""
-    return voting_of(meeting).admission != "tickets"
+    return not meeting.uses_tickets
 
 
 def require_new_voters(meeting: Meeting) -> None:
@@ -116,7 +117,7 @@ def register(
     assert meeting.id is not None
     require_new_voters(meeting)
     keypad, label = _free(session, meeting.id, keypad, label)
-    voter = join(session, meeting, channel="keypad")
+    voter = join(session, meeting, channel=Channel.KEYPAD)
     declare_segments(session, meeting, voter, segments)
     return bind(session, meeting, keypad, label, voter)
 

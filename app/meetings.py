@@ -32,6 +32,7 @@ from app.records import (
     SegmentFile,
     VotingFile,
 )
+from app.vocab import admission
 
 # No look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B) so a code read off a projector is typed right first
 # time: 25 symbols, 6 places = 2.4e8 codes.
@@ -196,8 +197,8 @@ def meeting_file(session: Session, meeting: Meeting) -> MeetingFile:
 def voting_of(meeting: Meeting) -> VotingFile:
     """The meeting's admission mode and channel policy (NULL columns read as the defaults)."""
     return VotingFile(
-        admission="tickets" if meeting.admission == "tickets" else "open",
-        channel_policy="latest" if meeting.channel_policy == "latest" else "one_channel",
+        admission=admission(meeting.admission).value,
+        channel_policy=meeting.policy.value,
         show_channels=bool(meeting.show_channels),
     )
 

@@ -21,6 +21,7 @@ from sqlalchemy import JSON, BigInteger, Column, Dialect, Text, TypeDecorator, U
 from sqlmodel import Field, SQLModel
 
 from app.anonymity import new_secret
+from app.vocab import Admission, ChannelPolicy, admission, channel_policy
 
 
 def utcnow() -> datetime:
@@ -80,16 +81,26 @@ class Meeting(SQLModel, table=True):
     )
     # Who may vote: "open" (anyone with the join code; one voter per browser) or "tickets"
     # (one voter per one-time ticket handed out at the door). NULL = "open".
-    admission: str | None = Field(default="open", max_length=8)
+    admission: str | None = Field(default=Admission.OPEN.value, max_length=8)
     # What a second channel may do for the same voter: "one_channel" (a keypad-bound voter votes
     # only by keypad; a round's ballot is replaced only on the channel it was cast on) or
     # "latest" (the latest ballot on any channel counts). NULL = "one_channel".
-    channel_policy: str | None = Field(default="one_channel", max_length=16)
+    channel_policy: str | None = Field(default=ChannelPolicy.ONE_CHANNEL.value, max_length=16)
     # Show per-channel turnout with the results on the projector. NULL = no.
     show_channels: bool | None = False
     # Keys the per-round public pseudonyms and the audit commitments (app/anonymity.py). Never
     # shown, exported or sent. Migration 0002 drew one for every meeting stored before it.
     record_secret: str | None = Field(default_factory=new_secret, max_length=64)
+
+    @property
+    def uses_tickets(self) -> bool:
+        """Admission is by one-time ticket (NULL admission = open)."""
+        return admission(self.admission) is Admission.TICKETS
+
+    @property
+    def policy(self) -> ChannelPolicy:
+        """The channel policy, NULL read as one_channel."""
+        return channel_policy(self.channel_policy)
 
 
 class Segment(SQLModel, table=True):

@@ -89,7 +89,7 @@ def _phone_context(
         voter: Voter | None
         meeting, voter = attendee(request, session, code)
         if ask_to_join and voter is None:
-            if tickets.uses_tickets(meeting):
+            if meeting.uses_tickets:
                 # No voter without a ticket: the page asks for its code instead.
                 why = not_joined(request, session, meeting, tickets.NO_TICKET).msgid
                 return {"ticket_entry": _entry_context(meeting.code, meeting.title, why)}

@@ -49,6 +49,7 @@ from app.models import (
     utcnow,
 )
 from app.tally import Mark
+from app.vocab import Channel, RoundStatus, TicketStatus
 from app.voters import declare_segments, has_voted, join
 
 KEYINGS = (1, 2)
@@ -218,7 +219,7 @@ def _run(run: list[int]) -> str:
 def ballot_uid(round_number: int, sheet: int) -> str:
     """The sheet's ballot id: the same on every attempt, so a retry rewrites one ballot. It is in
     the server's id space (`paper:r2:s7`), which no phone can use (bounds.SERVER_BALLOT_ID)."""
-    return ballots.server_ballot_id("paper", f"r{round_number}:s{sheet}")
+    return ballots.server_ballot_id(Channel.PAPER, f"r{round_number}:s{sheet}")
 
 
 def _uid_prefixes(round_number: int) -> tuple[str, ...]:
@@ -270,7 +271,7 @@ def locked_round(session: Session, meeting: Meeting, number: int) -> Round:
 
 
 def require_open(rnd: Round) -> None:
-    if rnd.status != "open":
+    if rnd.status != RoundStatus.OPEN:
         raise RoundClosed(
             "Round %(n)s is closed: paper ballots are keyed and counted while the round is open.",
             n=rnd.number,
@@ -303,7 +304,7 @@ def counted_sheets(session: Session, meeting: Meeting, rnd: Round) -> set[int]:
     can never make a sheet look counted. A counted ballot later replaced under the `latest`
     policy stays counted."""
     uids = session.exec(
-        select(Ballot.ballot_uid).where(Ballot.round_id == rnd.id, Ballot.channel == "paper")
+        select(Ballot.ballot_uid).where(Ballot.round_id == rnd.id, Ballot.channel == Channel.PAPER)
     )
     out: set[int] = set()
     for uid in uids:
@@ -342,7 +343,7 @@ def key(
         form,
         proposals=rnd.proposal_keys,
         segments={s.key for s in segments_of(session, meeting.id)},
-        tickets=meeting.admission == "tickets",
+        tickets=meeting.uses_tickets,
     )
     if entry.sheet in counted_sheets(session, meeting, rnd):
         raise Conflict(f"Sheet {entry.sheet} is already counted: it cannot be keyed again.")
@@ -402,7 +403,7 @@ def _plan(
     matched: list[Entry],
 ) -> tuple[list[Entry], list[Refusal]]:
     """Split the matched, uncounted sheets into those that can count and those refused."""
-    tickets_meeting = meeting.admission == "tickets"
+    tickets_meeting = meeting.uses_tickets
     pending = [e for e in matched if e.sheet not in counted]
     numbers = {e.ticket for e in pending if e.ticket is not None}
     by_number = {
@@ -428,7 +429,7 @@ def _plan(
     )
     # A ticket already on a counted sheet, or on a lower-numbered sheet of this batch.
     on_sheet = {r.ticket: r.sheet for r in rows if r.sheet in counted and r.ticket is not None}
-    policy = meeting.channel_policy or "one_channel"
+    policy = meeting.policy
     ready: list[Entry] = []
     refused: list[Refusal] = []
 
@@ -450,19 +451,19 @@ def _plan(
             refuse(e, f"Ticket No. {e.ticket} was never issued in this meeting.")
             continue
         voter = voters.get(ticket.voter_id)
-        if ticket.status == "revoked" or (voter is not None and voter.disabled):
+        if ticket.status == TicketStatus.REVOKED or (voter is not None and voter.disabled):
             refuse(e, f"Ticket No. {e.ticket} is revoked or replaced: it no longer votes.")
             continue
         if (other := on_sheet.get(e.ticket)) is not None:
             refuse(e, f"Ticket No. {e.ticket} is also on sheet {other}: one ballot per ticket.")
             continue
         previous = stored.get(ticket.voter_id) if ticket.voter_id is not None else None
-        if previous is not None and previous.channel == "paper":
+        if previous is not None and previous.channel == Channel.PAPER:
             refuse(e, f"Ticket No. {e.ticket} already has a paper ballot in round {rnd.number}.")
             continue
         rule = ballots.cross_channel_refusal(
             policy,
-            "paper",
+            Channel.PAPER,
             keypad_bound=ticket.voter_id in keypad_bound,
             previous=previous.channel if previous is not None else None,
         )
@@ -512,20 +513,20 @@ def assign_voters(
 
 
 def _sheet_voter(session: Session, meeting: Meeting, e: Entry, entries: list[PaperEntry]) -> Voter:
-    if e.ticket is not None and meeting.admission == "tickets":
+    if e.ticket is not None and meeting.uses_tickets:
         # Like a keypad check-in (app/tickets.py): an unused ticket gets a voter with no
         # device, which a browser redeeming the ticket later takes over.
         ticket = tickets.by_number(session, meeting, e.ticket)
         found = session.get(Voter, ticket.voter_id) if ticket.voter_id is not None else None
-        voter = found or join(session, meeting, channel="paper")
+        voter = found or join(session, meeting, channel=Channel.PAPER)
         ticket.voter_id = voter.id
-        if ticket.status == "issued":
-            ticket.status, ticket.used_at = "used", utcnow()
+        if ticket.status == TicketStatus.ISSUED:
+            ticket.status, ticket.used_at = TicketStatus.USED, utcnow()
         session.add(ticket)
         return voter
     earlier = next((r.voter_id for r in entries if r.voter_id is not None), None)
     again = session.get(Voter, earlier) if earlier is not None else None
-    return again or join(session, meeting, channel="paper")
+    return again or join(session, meeting, channel=Channel.PAPER)
 
 
 def record_counted(

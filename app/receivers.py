@@ -36,6 +36,7 @@ from app.errors import BadInput, CovoteError
 from app.models import Ballot, Meeting, Round, Voter
 from app.receiver_urls import ReceiverPolicy
 from app.tally import Mark
+from app.vocab import Channel, RoundStatus
 from app.voters import declare_segments
 from hardware import KeypadPress, KeypadReceiver, ReceiverConfigError, ReceiverManager
 
@@ -301,7 +302,7 @@ class KeypadDesk:
             voter_id,
             server_ballot_id("keypad", uuid.uuid4().hex),
             dict(marks),
-            channel="keypad",
+            channel=Channel.KEYPAD,
         )
         self._spawn(self._store(req, press))
 
@@ -330,7 +331,9 @@ class KeypadDesk:
                 self.meeting_id = None
                 return
             self._registry = keypads.registry(session, self.meeting_id)
-            q = select(Round).where(Round.meeting_id == self.meeting_id, Round.status == "open")
+            q = select(Round).where(
+                Round.meeting_id == self.meeting_id, Round.status == RoundStatus.OPEN
+            )
             rnd = session.exec(q).first()
             previous = self._round.round_id if self._round else None
             # A meeting switched to tickets after auto-enrol was set keeps its flag: ignore it.

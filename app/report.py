@@ -32,13 +32,14 @@ from app.explain import (
     rule_text,
 )
 from app.i18n import N_
+from app.vocab import Channel, RoundStatus
 
-# Display order and names of the channels (turnout.CHANNELS).
-CHANNEL_NAMES = {
-    "phone": N_("Phone in the room"),
-    "remote": N_("Remote"),
-    "keypad": N_("Keypad"),
-    "paper": N_("Paper"),
+# Display order and names of the channels (vocab.Channel).
+CHANNEL_NAMES: dict[str, str] = {
+    Channel.PHONE: N_("Phone in the room"),
+    Channel.REMOTE: N_("Remote"),
+    Channel.KEYPAD: N_("Keypad"),
+    Channel.PAPER: N_("Paper"),
 }
 
 RECOUNT_COMMAND = "covote recount ballots.csv --groups groups.csv --meeting meeting.json"
@@ -226,7 +227,7 @@ def build(
     """
     first = min((r.opened_at for r in rounds), default=meeting.created_at)
     built = tuple(_round(meeting, r, tz, _) for r in rounds)
-    open_numbers = [str(r.number) for r in rounds if r.status == "open"]
+    open_numbers = [str(r.number) for r in rounds if r.status == RoundStatus.OPEN]
     interim = (
         _(
             "Interim report: round %(n)s is still open. Its figures are live and will change.",
@@ -366,7 +367,7 @@ def _proposals(
 
 def _turnout(r: RoundInput, _: Translate) -> Turnout:
     t = r.turnout
-    live = r.status == "open"
+    live = r.status == RoundStatus.OPEN
     if live:
         note = _("Live, round still open.")
     elif r.turnout_at_close:
@@ -388,7 +389,7 @@ def _turnout(r: RoundInput, _: Translate) -> Turnout:
 
 
 def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> RoundReport:
-    if r.status == "open":
+    if r.status == RoundStatus.OPEN:
         status = _("Open: voting is still going on.")
         times = _("Opened %(opened)s", opened=_time(r.opened_at, tz))
     else:
@@ -408,7 +409,7 @@ def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> Rou
         heading=_("Round %(n)s", n=r.number),
         status=status,
         times=times,
-        live=r.status == "open",
+        live=r.status == RoundStatus.OPEN,
         turnout=turnout,
         voted=voted,
         proposals=tuple(_proposals(meeting, r.results, _)) if voted else (),

@@ -22,6 +22,7 @@ from app.errors import BadInput, Conflict, NotFound
 from app.meetings import budget_of, get_meeting, proposals_of, savings_target_of, segments_of
 from app.models import AuditEvent, Ballot, Meeting, Proposal, Round, Voter, utcnow
 from app.results import money_record
+from app.vocab import RoundStatus
 from app.voters import voted_count
 
 
@@ -43,7 +44,7 @@ def current_round(session: Session, meeting: Meeting) -> Round | None:
     """The round the room sees: the open round whenever one is open (phones vote in it), else
     the one last opened or revealed. `meeting.current_round_id` alone is not trusted while a
     round is open, so nothing done to another round can take the open one off the room."""
-    q = select(Round).where(Round.meeting_id == meeting.id, Round.status == "open")
+    q = select(Round).where(Round.meeting_id == meeting.id, Round.status == RoundStatus.OPEN)
     if (open_now := session.exec(q).first()) is not None:
         return open_now
     return session.get(Round, meeting.current_round_id) if meeting.current_round_id else None
@@ -59,7 +60,7 @@ def open_round(
     unknown = sorted(set(keys) - set(known))
     if unknown:
         raise BadInput(f"Unknown proposal(s): {', '.join(unknown)}.")
-    if any(r.status == "open" for r in rounds_of(session, meeting.id)):
+    if any(r.status == RoundStatus.OPEN for r in rounds_of(session, meeting.id)):
         raise Conflict("A round is already open. Close it before opening another.")
     number = 1 + max((r.number for r in rounds_of(session, meeting.id)), default=0)
     chosen = set(keys)
@@ -80,9 +81,9 @@ def open_round(
 
 def close_round(session: Session, meeting: Meeting, number: int) -> Round:
     rnd = get_round(session, meeting, number)
-    if rnd.status != "open":
+    if rnd.status != RoundStatus.OPEN:
         raise Conflict(f"Round {number} is already closed.")
-    rnd.status = "closed"
+    rnd.status = RoundStatus.CLOSED
     rnd.closed_at = utcnow()
     session.add(rnd)
     session.flush()
@@ -136,7 +137,7 @@ def seal_earlier_rounds(session: Session) -> int:
 def step_keypads(session: Session, meeting: Meeting, number: int, index: int) -> Round:
     """Put proposal `index` (0-based) of a keypad round on the projector for keypads."""
     rnd = get_round(session, meeting, number)
-    if rnd.status != "open" or rnd.keypad_step is None:
+    if rnd.status != RoundStatus.OPEN or rnd.keypad_step is None:
         raise Conflict(f"Round {number} is not an open keypad round.")
     if not 0 <= index < len(rnd.proposal_keys):
         raise BadInput(f"Round {number} has proposals 1 to {len(rnd.proposal_keys)}.")
@@ -149,13 +150,13 @@ def step_keypads(session: Session, meeting: Meeting, number: int, index: int) ->
 
 def set_revealed(session: Session, meeting: Meeting, number: int, revealed: bool) -> Round:
     rnd = get_round(session, meeting, number)
-    if revealed and rnd.status != "closed":
+    if revealed and rnd.status != RoundStatus.CLOSED:
         raise Conflict("Close the round before revealing its results.")
     rnd.revealed = revealed
     # Revealing an earlier round puts it back on the projector, unless a round is open: the
     # room stays on that one (`current_round`) and the projector shows this round once no
     # round is open, if it is the last one revealed.
-    if (live := current_round(session, meeting)) is None or live.status != "open":
+    if (live := current_round(session, meeting)) is None or live.status != RoundStatus.OPEN:
         meeting.current_round_id = rnd.id
     session.add_all([rnd, meeting])
     assert meeting.id is not None
@@ -313,7 +314,7 @@ def group_rows(session: Session, meeting: Meeting, rnd: Round) -> list[GroupRow]
 
 def results_visible(meeting: Meeting, rnd: Round) -> bool:
     """Hidden until revealed by default; a meeting may opt into results as soon as it closes."""
-    return rnd.revealed or (not meeting.results_hidden and rnd.status == "closed")
+    return rnd.revealed or (not meeting.results_hidden and rnd.status == RoundStatus.CLOSED)
 
 
 def results_view(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
@@ -377,7 +378,7 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, An
             "status": rnd.status,
             "revealed": results_visible(meeting, rnd),
             # In a keypad round, the proposal keypads vote on now (0-based), else None.
-            "keypad_step": rnd.keypad_step if rnd.status == "open" else None,
+            "keypad_step": rnd.keypad_step if rnd.status == RoundStatus.OPEN else None,
             "proposals": [_proposal_view(by_key[k]) for k in rnd.proposal_keys],
         }
         if results_visible(meeting, rnd):

@@ -45,6 +45,7 @@ from app.errors import BadInput, Conflict, NotFound, NotJoined
 from app.i18n import N_
 from app.meetings import CODE_ALPHABET
 from app.models import Keypad, Meeting, Ticket, Voter, utcnow
+from app.vocab import DEVICE_CHANNELS, Channel, TicketStatus
 from app.voters import join
 
 # 25^8 = 1.5e11 codes: with 500 tickets out, a guess hits one about once in 3e8 tries.
@@ -52,8 +53,11 @@ CODE_LENGTH = 8
 # One print run (63 A4 sheets); a meeting can issue more in several runs.
 MAX_ISSUE = 500
 # How the console and the cards name a ticket's status.
-STATUS_SHOWN = {"issued": "unused", "used": "used", "revoked": "revoked"}
-DEVICE_CHANNELS = ("phone", "remote")
+STATUS_SHOWN: dict[str, str] = {
+    TicketStatus.ISSUED: "unused",
+    TicketStatus.USED: "used",
+    TicketStatus.REVOKED: "revoked",
+}
 
 NO_TICKET = N_("This meeting uses tickets: type the code on your ticket to vote.")
 MOVED = ballots.MOVED
@@ -66,10 +70,6 @@ SWITCH_FIRST = (
 )
 
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
-
-
-def uses_tickets(meeting: Meeting) -> bool:
-    return meeting.admission == "tickets"
 
 
 # --- codes -------------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def _last_number(session: Session, meeting: Meeting) -> int:
 
 
 def _require_tickets(meeting: Meeting) -> None:
-    if not uses_tickets(meeting):
+    if not meeting.uses_tickets:
         raise Conflict(SWITCH_FIRST)
 
 
@@ -187,7 +187,7 @@ def device_may_vote(meeting: Meeting, voter: Voter, device_key: str | None) -> b
     In a tickets meeting only from the one device bound to the voter; in an open meeting any
     browser holding the voter id (its voters have no device key)."""
     if voter.device_key is None:
-        return not uses_tickets(meeting)
+        return not meeting.uses_tickets
     return device_key is not None and hmac.compare_digest(voter.device_key, device_key)
 
 
@@ -195,7 +195,7 @@ def refusal(meeting: Meeting, named: Voter | None, default: str) -> NotJoined:
     """Why a browser has no voter, as the error its ballot gets: in a tickets meeting either its
     ticket moved to another device (`named`: the voter its session still names) or it has not
     redeemed one; in an open meeting `default`."""
-    if not uses_tickets(meeting):
+    if not meeting.uses_tickets:
         return NotJoined(default)
     return NotJoined(MOVED if named is not None else NO_TICKET)
 
@@ -224,8 +224,8 @@ def _usable(session: Session, ticket: Ticket) -> tuple[Meeting, Voter | None]:
     meeting = session.get(Meeting, ticket.meeting_id)
     assert meeting is not None
     voter = _voter_of(session, ticket)
-    revoked = ticket.status == "revoked" or (voter is not None and bool(voter.disabled))
-    if revoked or not uses_tickets(meeting):
+    revoked = ticket.status == TicketStatus.REVOKED or (voter is not None and bool(voter.disabled))
+    if revoked or not meeting.uses_tickets:
         raise NotFound(UNUSABLE, code=shown(ticket.code))
     return meeting, voter
 
@@ -261,7 +261,7 @@ def _first_use(ticket: Ticket, voter: Voter | None) -> bool:
     """Does redeeming the ticket bind its voter at once? Only on the card's first use: an unused
     ticket (no voter yet), or a reissued card not yet used whose voter has no device. A ticket
     already used (by a browser, a keypad check-in or a paper sheet) moves only with approval."""
-    return voter is None or (ticket.status == "issued" and voter.device_key is None)
+    return voter is None or (ticket.status == TicketStatus.ISSUED and voter.device_key is None)
 
 
 def _is_device(voter: Voter, device_key: str | None) -> bool:
@@ -304,8 +304,8 @@ def redeem(session: Session, text: str, device_key: str, channel: str) -> Redeem
     assert voter.id is not None
     voter.device_key = device_key
     ticket.voter_id = voter.id
-    if ticket.status == "issued":
-        ticket.status, ticket.used_at = "used", utcnow()
+    if ticket.status == TicketStatus.ISSUED:
+        ticket.status, ticket.used_at = TicketStatus.USED, utcnow()
     if ticket.pending_device == device_key:
         ticket.pending_device = ticket.pending_at = None
     session.add_all([voter, ticket])
@@ -337,7 +337,7 @@ def approve(session: Session, meeting: Meeting, number: int) -> Ticket:
     assert meeting.id is not None
     ticket = by_number(session, meeting, number)
     voter = _voter_of(session, ticket)
-    if ticket.pending_device is None or voter is None or ticket.status != "used":
+    if ticket.pending_device is None or voter is None or ticket.status != TicketStatus.USED:
         raise Conflict(f"No device is waiting for ticket No. {number}.")
     voter.device_key = ticket.pending_device
     ticket.pending_device = ticket.pending_at = None
@@ -360,9 +360,9 @@ def revoke(session: Session, meeting: Meeting, number: int) -> Ticket:
     """The ticket stops working; its voter's new ballots are refused on every channel."""
     assert meeting.id is not None
     ticket = by_number(session, meeting, number)
-    if ticket.status == "revoked":
+    if ticket.status == TicketStatus.REVOKED:
         raise Conflict(f"Ticket No. {number} is already revoked.")
-    ticket.status = "revoked"
+    ticket.status = TicketStatus.REVOKED
     ticket.pending_device = ticket.pending_at = None
     voter = _voter_of(session, ticket)
     if voter is not None:
@@ -380,12 +380,12 @@ def reissue(session: Session, meeting: Meeting, number: int) -> Ticket:
     _require_tickets(meeting)
     new_number = _last_number(session, meeting) + 1
     old = by_number(session, meeting, number)
-    if old.status == "revoked":
+    if old.status == TicketStatus.REVOKED:
         raise Conflict(
             f"Ticket No. {number} is revoked or already replaced; it cannot be reissued. "
             "Reissue its newest ticket, or issue a new one."
         )
-    old.status = "revoked"
+    old.status = TicketStatus.REVOKED
     old.pending_device = old.pending_at = None
     new = Ticket(
         meeting_id=meeting.id,
@@ -412,14 +412,14 @@ def check_in(
     _require_tickets(meeting)
     ticket = find(session, meeting, ref)
     voter = _voter_of(session, ticket)
-    if ticket.status == "revoked" or (voter is not None and voter.disabled):
+    if ticket.status == TicketStatus.REVOKED or (voter is not None and voter.disabled):
         raise Conflict(f"Ticket No. {ticket.number} is revoked; it cannot be checked in.")
     if voter is None:
-        voter = join(session, meeting, channel="keypad")
+        voter = join(session, meeting, channel=Channel.KEYPAD)
     assert voter.id is not None
     ticket.voter_id = voter.id
-    if ticket.status == "issued":
-        ticket.status, ticket.used_at = "used", utcnow()
+    if ticket.status == TicketStatus.ISSUED:
+        ticket.status, ticket.used_at = TicketStatus.USED, utcnow()
     session.add(ticket)
     return ticket, keypads.bind(session, meeting, keypad, label, voter)
 
@@ -455,9 +455,9 @@ def listing(session: Session, meeting: Meeting) -> list[Row]:
     replaced_by: dict[int | None, int] = {t.replaces: t.number for t in tickets if t.replaces}
     rows = []
     for t in tickets:
-        voter = voters.get(t.voter_id) if t.status == "used" and t.voter_id else None
+        voter = voters.get(t.voter_id) if t.status == TicketStatus.USED and t.voter_id else None
         label = held.get(voter.id) if voter is not None and voter.id is not None else None
-        channel = None if voter is None else "keypad" if label is not None else voter.channel
+        channel = None if voter is None else Channel.KEYPAD if label is not None else voter.channel
         rows.append(
             Row(
                 number=t.number,
@@ -479,9 +479,9 @@ def printable(
     """The cards to print: numbers `first`..`last` that are not revoked, else all unused ones."""
     q = select(Ticket).where(Ticket.meeting_id == meeting.id)
     if first is None and last is None:
-        q = q.where(Ticket.status == "issued")
+        q = q.where(Ticket.status == TicketStatus.ISSUED)
     else:
-        q = q.where(Ticket.status != "revoked")
+        q = q.where(Ticket.status != TicketStatus.REVOKED)
         if first is not None:
             q = q.where(Ticket.number >= first)
         if last is not None:

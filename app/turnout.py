@@ -21,19 +21,16 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.models import Ballot, Meeting, Round, Ticket, Voter
-
-# Display order everywhere (console, projector, report, exports).
-CHANNELS = ("phone", "remote", "keypad", "paper")
-DEVICE_CHANNELS = ("phone", "remote")
+from app.vocab import DEVICE_CHANNELS, Channel, TicketStatus
 
 
 def registered_count(session: Session, meeting: Meeting) -> int | None:
-    if (meeting.admission or "open") != "tickets":
+    if not meeting.uses_tickets:
         return None
     q = (
         select(func.count())
         .select_from(Ticket)
-        .where(Ticket.meeting_id == meeting.id, Ticket.status != "revoked")
+        .where(Ticket.meeting_id == meeting.id, Ticket.status != TicketStatus.REVOKED)
     )
     return session.exec(q).one()
 
@@ -68,7 +65,8 @@ def by_channel(session: Session, round_id: int) -> dict[str, int]:
         .group_by(col(Ballot.channel))
     )
     found = {channel: n for channel, n in session.exec(q)}
-    return {c: found.get(c, 0) for c in (*CHANNELS, *sorted(set(found) - set(CHANNELS)))}
+    # Channel's order is the display order everywhere (console, projector, report, exports).
+    return {c: found.get(c, 0) for c in (*Channel, *sorted(set(found) - set(Channel)))}
 
 
 def counts(session: Session, meeting: Meeting, rnd: Round | None) -> dict[str, Any]:
@@ -78,5 +76,5 @@ def counts(session: Session, meeting: Meeting, rnd: Round | None) -> dict[str, A
         "registered": registered_count(session, meeting),
         "present": present_count(session, meeting.id),
         "voted": sum(channels.values()),
-        "by_channel": channels or dict.fromkeys(CHANNELS, 0),
+        "by_channel": channels or dict.fromkeys(Channel, 0),
     }

@@ -17,9 +17,10 @@ from app.errors import BadInput, Conflict
 from app.i18n import N_
 from app.meetings import segments_of
 from app.models import Ballot, Meeting, Round, Voter
+from app.vocab import Channel
 
 
-def join(session: Session, meeting: Meeting, channel: str = "phone") -> Voter:
+def join(session: Session, meeting: Meeting, channel: str = Channel.PHONE) -> Voter:
     """A new voter with a fresh random pseudonym; `channel` is how they will vote."""
     assert meeting.id is not None
     while True:

@@ -1,0 +1,64 @@
+"""The status words Covote stores, sends and compares, one StrEnum per vocabulary.
+
+Pure. A StrEnum member *is* its string (`Admission.TICKETS == "tickets"`, and `json.dumps` and
+the database see "tickets"), so stored values, exports and the wire stay byte-identical; what the
+enums add is one place to read the words and mypy catching a typo. Columns stay plain strings
+(their NULL means the documented default); read them through the accessors on the models
+(`Meeting.uses_tickets`, `Meeting.policy`), which read NULL as the default.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Admission(StrEnum):
+    """Who may vote in a meeting (`Meeting.admission`; NULL = OPEN)."""
+
+    OPEN = "open"  # anyone with the join code; one voter per browser
+    TICKETS = "tickets"  # one voter per one-time printed ticket
+
+
+class ChannelPolicy(StrEnum):
+    """What a second channel may do for the same voter (`Meeting.channel_policy`; NULL = ONE)."""
+
+    ONE_CHANNEL = "one_channel"  # a keypad-bound voter votes only by keypad
+    LATEST = "latest"  # the latest ballot on any channel counts
+
+
+class Channel(StrEnum):
+    """How a ballot reached Covote, in display order (turnout, the report, the exports)."""
+
+    PHONE = "phone"  # a phone or browser in the room
+    REMOTE = "remote"  # a browser outside the room
+    KEYPAD = "keypad"
+    PAPER = "paper"
+
+
+# The channels a voter's own browser votes on (a voter's device channel; NULL = PHONE).
+DEVICE_CHANNELS: tuple[Channel, ...] = (Channel.PHONE, Channel.REMOTE)
+
+
+class RoundStatus(StrEnum):
+    """A voting round's state (`Round.status`)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class TicketStatus(StrEnum):
+    """A voter ticket's state (`Ticket.status`); the console shows ISSUED as "unused"."""
+
+    ISSUED = "issued"
+    USED = "used"
+    REVOKED = "revoked"
+
+
+def admission(value: str | None) -> Admission:
+    """A stored admission, NULL or an unknown word read as OPEN (the documented default)."""
+    return Admission.TICKETS if value == Admission.TICKETS else Admission.OPEN
+
+
+def channel_policy(value: str | None) -> ChannelPolicy:
+    """A stored channel policy, NULL or an unknown word read as ONE_CHANNEL."""
+    return ChannelPolicy.LATEST if value == ChannelPolicy.LATEST else ChannelPolicy.ONE_CHANNEL
