@@ -27,6 +27,7 @@ from app.hub import Hub
 from app.meetings import get_meeting, meeting_by_code
 from app.models import Meeting, Voter, utcnow
 from app.netinfo import channel_of
+from app import explain
 from app.ratelimit import Limit, RateLimiter
 from app.receivers import KeypadDesk
 from app.surge import Surge, surge
@@ -37,6 +38,8 @@ SURGE_WINDOW = timedelta(minutes=1)
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.autoescape = True
+# The outcome words (names, icons, reasons, meanings) every live screen takes from explain.py.
+TEMPLATES.env.globals["outcome_strings"] = explain.live_strings
 
 
 @dataclass

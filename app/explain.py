@@ -3,6 +3,11 @@
 Pure: every sentence is made through the translator `_` the caller passes (`i18n.Translator`,
 or `english`), from R, m and the counts; the results report (app/report.py) is built from these.
 The rule itself is app/tally.py (voting-rule.md section 2); this module only explains it.
+
+This is the one place for the outcome words: category names, icons, reasons, what an outcome
+means for a keep or fund proposal, and the channel names. The live screens get them from
+`live_strings` (the projector's and the console round page's JSON islands and tables), the
+report and the PDF from `outcome` and `reason_text`, so the room and the minutes say the same.
 """
 
 from __future__ import annotations
@@ -10,9 +15,40 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from app.i18n import N_
+from app.tally import Category, Reason
+from app.vocab import Channel
+
 Translate = Callable[..., str]
 
-CATEGORIES = ("SUPPORTED", "PROTECTED", "CONTESTED", "REJECTED")
+CATEGORIES: tuple[Category, ...] = tuple(Category)
+KINDS = ("keep", "fund")
+
+# The icon beside each category's name (projector badges, console round page).
+ICONS: dict[str, str] = {
+    Category.SUPPORTED: "\u2713",
+    Category.PROTECTED: "\u25c6",
+    Category.CONTESTED: "?",
+    Category.REJECTED: "\u2717",
+}
+
+# Channel names in display order (vocab.Channel): the report's turnout table.
+CHANNEL_NAMES: dict[str, str] = {
+    Channel.PHONE: N_("Phone in the room"),
+    Channel.REMOTE: N_("Remote"),
+    Channel.KEYPAD: N_("Keypad"),
+    Channel.PAPER: N_("Paper"),
+}
+
+# One line per reason for the live screens; the page fills %(ratio)s and %(groups)s.
+SHORT_REASONS: dict[str, str] = {
+    Reason.MORE_WANT: N_("More WANT than DON'T WANT"),
+    Reason.QUALIFIED_OPPOSITION: N_("More than half the room DON'T WANT, at least %(ratio)s to 1"),
+    Reason.AFFECTED_GROUP: N_("Protected by the people it affects: %(groups)s"),
+    Reason.AFFECTED_GROUP_OBJECTS: N_("The people it affects object: %(groups)s"),
+    Reason.NO_CLEAR_MAJORITY: N_("No clear majority — refer back"),
+    Reason.STRONG_MINORITY: N_("A strong minority WANTs it — not thrown out"),
+}
 
 
 def english(message: str, **values: object) -> str:
@@ -121,6 +157,29 @@ def rule_text(ratio: int, m: int, _: Translate) -> RuleText:
     )
 
 
+def live_strings(_: Translate) -> dict[str, str]:
+    """The outcome words of the live screens, keyed as the projector's strings are.
+
+    `cat_<CATEGORY>` (name), `icon_<CATEGORY>`, `reason_<reason>` (with %(ratio)s and
+    %(groups)s left for the page to fill), `means_<kind>_<CATEGORY>` (the report's meaning) and,
+    where the meaning depends on the reason, `means_<kind>_<CATEGORY>_<reason>`.
+    """
+    out: dict[str, str] = {}
+    for c in CATEGORIES:
+        out[f"cat_{c}"] = outcome(c, None, _).label
+        out[f"icon_{c}"] = ICONS[c]
+    for r, text in SHORT_REASONS.items():
+        out[f"reason_{r}"] = _(text)
+    for kind in KINDS:
+        for c in CATEGORIES:
+            plain = outcome(c, kind, _).meaning
+            out[f"means_{kind}_{c}"] = plain
+            for r in Reason:
+                if (special := outcome(c, kind, _, r).meaning) != plain:
+                    out[f"means_{kind}_{c}_{r}"] = special
+    return out
+
+
 def outcome(category: str, kind: str | None, _: Translate, reason: str = "") -> Outcome:
     names = {
         "SUPPORTED": _("SUPPORTED"),
@@ -132,7 +191,7 @@ def outcome(category: str, kind: str | None, _: Translate, reason: str = "") -> 
         meaning = {
             "SUPPORTED": _("The room supports funding it."),
             "PROTECTED": _("Backed by the people it affects: not rejected.")
-            if reason == "affected-group"
+            if reason == Reason.AFFECTED_GROUP
             else _("Backed by a strong minority: not rejected."),
             "CONTESTED": _("Refer back: no decision tonight."),
             "REJECTED": _("Not supported."),

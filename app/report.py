@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import Any
 
 from app.explain import (
+    CHANNEL_NAMES,
     Outcome,
     RuleText,
     Translate,
@@ -31,16 +32,7 @@ from app.explain import (
     reason_text,
     rule_text,
 )
-from app.i18n import N_
-from app.vocab import Channel, RoundStatus
-
-# Display order and names of the channels (vocab.Channel).
-CHANNEL_NAMES: dict[str, str] = {
-    Channel.PHONE: N_("Phone in the room"),
-    Channel.REMOTE: N_("Remote"),
-    Channel.KEYPAD: N_("Keypad"),
-    Channel.PAPER: N_("Paper"),
-}
+from app.vocab import RoundStatus
 
 RECOUNT_COMMAND = "covote recount ballots.csv --groups groups.csv --meeting meeting.json"
 VERIFY_COMMAND = (

@@ -50,7 +50,6 @@
   var PAGE_EVERY_MS = 15000; // time to read a screenful of results from the back of the hall
   var USER_PAUSE_MS = 30000; // someone scrolled by hand: leave the screen alone for a while
 
-  var ICONS = { SUPPORTED: '\u2713', PROTECTED: '\u25C6', CONTESTED: '?', REJECTED: '\u2717' };
 
   var els = {
     proj: doc.getElementById('proj'),
@@ -175,7 +174,7 @@
 
   function badge(category) {
     var b = el('span', 'badge badge-' + String(category).toLowerCase());
-    b.appendChild(el('span', 'b-icon', ICONS[category] || '')).setAttribute('aria-hidden', 'true');
+    b.appendChild(el('span', 'b-icon', S['icon_' + category] || '')).setAttribute('aria-hidden', 'true');
     b.appendChild(biEl('span', 'b-text', tr('cat_' + category)));
     return b;
   }
@@ -328,7 +327,9 @@
     verdict.appendChild(badge(p.category));
     verdict.appendChild(biEl('span', 'reason', reasonText(p, s)));
     art.appendChild(verdict);
+    // The meaning by kind and category, or by reason too where that changes it (explain.py).
     var meansKey = 'means_' + (p.kind === 'fund' ? 'fund' : 'keep') + '_' + p.category;
+    if (S[meansKey + '_' + p.reason]) meansKey += '_' + p.reason;
     if (S[meansKey]) art.appendChild(biEl('p', 'meaning', tr(meansKey)));
     art.appendChild(bar(p));
     art.appendChild(legend(p));
