@@ -17,7 +17,7 @@ from sqlmodel import Session
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 
-from app import auth, i18n, rounds, tickets, turnout
+from app import auth, explain, i18n, rounds, tickets, turnout
 from app.ballots import BallotWriter, CastRequest, Receipt
 from app.bounds import DB_INT_MAX
 from app.config import Settings
@@ -27,7 +27,6 @@ from app.hub import Hub
 from app.meetings import get_meeting, meeting_by_code
 from app.models import Meeting, Voter, utcnow
 from app.netinfo import channel_of
-from app import explain
 from app.ratelimit import Limit, RateLimiter
 from app.receivers import KeypadDesk
 from app.surge import Surge, surge
