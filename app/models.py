@@ -21,7 +21,14 @@ from sqlalchemy import JSON, BigInteger, Column, Dialect, Text, TypeDecorator, U
 from sqlmodel import Field, SQLModel
 
 from app.anonymity import new_secret
-from app.vocab import Admission, ChannelPolicy, admission, channel_policy
+from app.vocab import (
+    Admission,
+    ChannelPolicy,
+    RoundStatus,
+    TicketStatus,
+    admission,
+    channel_policy,
+)
 
 
 def utcnow() -> datetime:
@@ -139,7 +146,7 @@ class Round(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     number: int
     proposal_keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    status: str = "open"  # "open" | "closed"
+    status: str = RoundStatus.OPEN.value  # vocab.RoundStatus
     revealed: bool = False
     # Keypads have no screen: in a keypad round the projector shows one proposal at a time and
     # a press counts for that one. None = keypads do not vote in this round.
@@ -207,7 +214,7 @@ class Ticket(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     number: int
     code: str = Field(max_length=16, unique=True, index=True)
-    status: str = Field(default="issued", max_length=8)  # "issued" | "used" | "revoked"
+    status: str = Field(default=TicketStatus.ISSUED.value, max_length=8)  # vocab.TicketStatus
     voter_id: int | None = Field(default=None, foreign_key="voter.id", index=True)
     # The ticket this one replaces (reissue after a lost card or phone): same voter.
     replaces: int | None = None
