@@ -203,6 +203,10 @@ def test_a_meeting_from_set_up_to_results(contexts: Contexts, live: LiveServer) 
     expect(projector.locator("article[data-proposal='respite'] .reason")).to_have_text(
         "Protected by the people it affects: Carer"
     )
+    # A fund proposal its affected group protects means what the report says it means.
+    expect(projector.locator("article[data-proposal='respite'] .meaning")).to_have_text(
+        "Backed by the people it affects: not rejected."
+    )
     ranking = projector.locator(".ranking li")
     expect(ranking).to_have_count(4)
     assert [li.get_attribute("data-proposal") for li in ranking.all()] == [
