@@ -422,17 +422,18 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
             continue
         marks = {k: str(v) for k, v in req.marks.items()}
         # A resend is the stored version itself; the same id with other marks is a new version.
-        resend = previous is not None and previous == (req.ballot_uid, channel, marks)
-        version = {"round": rnd.number, "voter": req.voter_id, "channel": channel, "marks": marks}
-        secret = anonymity.secret_or_fail(rnd.record_secret)
-        link = {"round": rnd.number, "commit": anonymity.commitment(secret, "ballot", version)}
-        out.append(
-            _Accepted(
-                Receipt(req.ballot_uid, req.round_id, req.meeting_id),
-                channel,
-                None if resend else (req.meeting_id, link),
-            )
-        )
+        link: tuple[int, dict[str, Any]] | None = None
+        if previous != (req.ballot_uid, channel, marks):  # a resend appends no link
+            version = {
+                "round": rnd.number,
+                "voter": req.voter_id,
+                "channel": channel,
+                "marks": marks,
+            }
+            secret = anonymity.secret_or_fail(rnd.record_secret)
+            commit = anonymity.commitment(secret, "ballot", version)
+            link = (req.meeting_id, {"round": rnd.number, "commit": commit})
+        out.append(_Accepted(Receipt(req.ballot_uid, req.round_id, req.meeting_id), channel, link))
         # A second ballot from the same voter later in this batch sees this one as stored.
         stored[(req.round_id, req.voter_id)] = (req.ballot_uid, channel, marks)
     return out
