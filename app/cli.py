@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from app import csvfiles, records, results
-from app.budget import COMPLETIONS, Completion
 from app.config import Settings
+from app.record import csvfiles, records, results
+from app.rules.budget import COMPLETIONS, Completion
 
 
 def _server_args(p: argparse.ArgumentParser) -> None:
@@ -82,11 +82,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve(settings: Settings, *, with_demo: bool = False) -> int:
     import uvicorn
 
-    from app import datadir, netinfo, tls
-    from app.db import make_engine, transaction, upgrade
+    from app.core import datadir
     from app.demo import samples
     from app.main import create_app
-    from app.meetings import create_meeting, list_meetings
+    from app.voting.db import make_engine, transaction, upgrade
+    from app.voting.meetings import create_meeting, list_meetings
+    from app.web import netinfo, tls
 
     os.umask(datadir.PRIVATE_UMASK)  # everything this server writes is for its user only
     datadir.secure(settings.data_dir, settings.resolved_database_url())
@@ -195,7 +196,7 @@ def recount(ballots_path: Path, meeting_path: Path, groups_path: Path | None = N
 
 def recount_pb(path: Path, completion: Completion) -> int:
     """`covote recount --pb FILE`: MES on a Pabulib approval election, as JSON."""
-    from app import pabulib
+    from app.record import pabulib
 
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -221,7 +222,7 @@ def audit_verify(
     """`covote audit verify`: the chain is intact, ends at `head` (the report prints it), and
     every closed round's rows in the ballot file (and groups.csv) match the round's seal.
     Prints what it checked; exit 1 if anything failed."""
-    from app import audit
+    from app.voting import audit
 
     try:
         text = log_path.read_text(encoding="utf-8")
@@ -281,11 +282,11 @@ def _reading(command: str, run: Callable[[], int]) -> int:
 
 
 def db_command(action: str, data: Path | None, database_url: str | None) -> int:
-    """`covote db upgrade|current|history`: thin wrappers over Alembic (app/migrations)."""
+    """`covote db upgrade|current|history`: thin wrappers over Alembic (app/voting/migrations)."""
     from alembic.script import ScriptDirectory
 
-    from app import datadir
-    from app.db import alembic_config, current_revision, head_revision, make_engine, upgrade
+    from app.core import datadir
+    from app.voting.db import alembic_config, current_revision, head_revision, make_engine, upgrade
 
     if action == "history":
         for script in ScriptDirectory.from_config(alembic_config()).walk_revisions():

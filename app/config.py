@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     facilitator_key: str | None = None
     # A voter's cookie must outlive a long evening meeting and a phone left in a pocket overnight.
     session_max_age_s: int = 7 * 24 * 3600
-    # The facilitator's power is a server-side session (app/facilitators.py), much shorter than
+    # The facilitator's power is a server-side session (app/web/facilitators.py), much shorter than
     # a voter's cookie: a console left alone for 12 hours (overnight) signs out, and any
     # session ends a day after signing in (a meeting day), so a copied cookie soon goes stale.
     facilitator_idle_s: int = Field(default=12 * 3600, gt=0)
@@ -114,7 +114,7 @@ class Settings(BaseSettings):
                 found.add("/".join(parts[:3]).lower())
         return frozenset(found)
 
-    # --- bounded work per voter, per address, per meeting (app/ratelimit.py) ---------------
+    # --- bounded work per voter, per address, per meeting (app/web/ratelimit.py) ---------------
     # Each is a `limits` rate string ("N/period", several joined by ";": all must hold). They
     # are shared by every process through Redis when broadcast_url is set. Keypads and paper
     # are server-side channels and never limited. Raise the per-address ones when all phones
@@ -138,7 +138,7 @@ class Settings(BaseSettings):
     # few a minute (more while its socket keeps dropping); a script repeating them gets 300.
     limit_api_per_address: str = "300/minute"
     # Console alert ("present" jumped): more new phone voters within a minute than both this
-    # many and this share of the voters present before that minute (app/surge.py).
+    # many and this share of the voters present before that minute (app/live/surge.py).
     surge_min_joins: int = Field(default=50, ge=1)
     surge_share: float = Field(default=0.5, gt=0)
 

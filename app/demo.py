@@ -7,7 +7,7 @@ services it puts to the room. `samples()` lists both, in that order.
 
 from __future__ import annotations
 
-from app.records import BudgetFile, MeetingFile, ProposalFile, RuleFile, SegmentFile
+from app.record.records import BudgetFile, MeetingFile, ProposalFile, RuleFile, SegmentFile
 
 
 def samples() -> list[MeetingFile]:

@@ -19,33 +19,27 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import (
-    api,
-    console,
-    console_access,
-    console_exports,
-    console_keypads,
-    console_paper,
-    console_tickets,
-    datadir,
-    i18n,
-    netinfo,
-    pages,
-    rounds,
-    ws,
-)
-from app.ballots import BallotWriter
-from app.broadcast import open_broadcast
 from app.config import Settings
-from app.db import make_engine, transaction, upgrade
-from app.deps import Services, render
-from app.errors import CovoteError, PayloadTooLarge, TooManyRequests
-from app.facilitators import FacilitatorGate
-from app.hub import Hub
-from app.i18n import N_
-from app.ratelimit import RateLimiter
-from app.receiver_urls import ReceiverPolicy
-from app.receivers import KeypadDesk
+from app.console import access as console_access
+from app.console import exports as console_exports
+from app.console import keypads as console_keypads
+from app.console import paper as console_paper
+from app.console import setup as console
+from app.console import tickets as console_tickets
+from app.core import datadir
+from app.core.errors import CovoteError, PayloadTooLarge, TooManyRequests
+from app.core.messages import N_
+from app.keypads.receiver_urls import ReceiverPolicy
+from app.keypads.receivers import KeypadDesk
+from app.live.broadcast import open_broadcast
+from app.live.hub import Hub
+from app.voting import rounds
+from app.voting.ballots import BallotWriter
+from app.voting.db import make_engine, transaction, upgrade
+from app.web import api, i18n, netinfo, pages, ws
+from app.web.deps import Services, render
+from app.web.facilitators import FacilitatorGate
+from app.web.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 

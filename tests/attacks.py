@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 import websockets
 
-from app.meetings import CODE_ALPHABET
+from app.voting.meetings import CODE_ALPHABET
 from tests.attendees import (
     CSRF_FIELD,
     CSRF_HEADER,

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app import audit
 from app.cli import main as covote
+from app.voting import audit
 from tests.conftest import Meeting, Phone
 
 

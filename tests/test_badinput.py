@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.cli import main as covote
-from app.inputs import MAX_INT
+from app.core.inputs import MAX_INT
 from tests.conftest import MEETING, LiveServer, Meeting, Phone, csrf_of
 from tests.test_recount import recount_exports
 
@@ -315,7 +315,7 @@ def test_recount_on_hostile_files_exits_2_with_a_reason(
 
 
 def _link(seq: int, kind: str, data: Any, prev: str) -> dict[str, Any]:
-    from app.audit import link_hash
+    from app.voting.audit import link_hash
 
     return {
         "seq": seq,
@@ -328,7 +328,7 @@ def _link(seq: int, kind: str, data: Any, prev: str) -> dict[str, Any]:
 
 
 def _chain(*links: tuple[str, Any]) -> str:
-    from app.audit import GENESIS
+    from app.voting.audit import GENESIS
 
     out, prev = [], GENESIS
     for seq, (kind, data) in enumerate(links, start=1):

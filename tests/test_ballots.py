@@ -14,16 +14,16 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
-from app import ballots
-from app.ballots import BallotWriter, CastRequest, Receipt
-from app.db import create_schema, make_engine, transaction
+from app.core.errors import BadInput, CovoteError, NotFound, RoundClosed, StorageUnavailable
 from app.demo import riverside
-from app.errors import BadInput, CovoteError, NotFound, RoundClosed, StorageUnavailable
-from app.meetings import create_meeting
-from app.models import Ballot, Round
-from app.rounds import close_round, open_round
-from app.tally import Mark
-from app.voters import join
+from app.rules.tally import Mark
+from app.voting import ballots
+from app.voting.ballots import BallotWriter, CastRequest, Receipt
+from app.voting.db import create_schema, make_engine, transaction
+from app.voting.meetings import create_meeting
+from app.voting.models import Ballot, Round
+from app.voting.rounds import close_round, open_round
+from app.voting.voters import join
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ async def test_close_and_cast_race_leaves_no_ballot_after_the_close(engine: Engi
 
     def close() -> None:
         with transaction(engine) as s:
-            from app.meetings import get_meeting
+            from app.voting.meetings import get_meeting
 
             close_round(s, get_meeting(s, mid), 1)
 
@@ -292,7 +292,7 @@ async def test_a_wedged_writer_is_reported_and_restarted(
     writer = BallotWriter(engine, stall_s=0.2)
     writer.start()
     try:
-        with caplog.at_level(logging.CRITICAL, logger="app.ballots"):
+        with caplog.at_level(logging.CRITICAL, logger="app.voting.ballots"):
             with pytest.raises(StorageUnavailable):
                 await asyncio.wait_for(writer.cast(req(mid, rid, voters[0], "wedged-01")), 3)
             receipt = await asyncio.wait_for(writer.cast(req(mid, rid, voters[1], "next-one")), 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app import bounds
+from app.core import bounds
 
 
 @given(st.text(max_size=40))

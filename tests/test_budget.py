@@ -1,4 +1,4 @@
-"""Tests for app.budget: the shared MES vectors, a literal reference, the pabutools oracle,
+"""Tests for app.rules.budget: the shared MES vectors, a literal reference, the pabutools oracle,
 the rule pipeline, savings targets and exactness.
 
 pabutools (GPL-3.0) is a test-only oracle: install `pabutools==1.2.2` into the venv (1.2.3 needs a
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.budget import (
+from app.rules.budget import (
     BudgetOutcome,
     Completion,
     amount,
@@ -35,7 +35,7 @@ from app.budget import (
     savings_cuts,
     savings_to_json,
 )
-from app.tally import (
+from app.rules.tally import (
     Category,
     Counts,
     Mark,

@@ -13,13 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
-from app import cli, demo, results
+from app import cli, demo
 from app.config import Settings
-from app.csvfiles import BallotRow
-from app.db import create_schema, make_engine, transaction
-from app.meetings import create_meeting, list_meetings, meeting_file
-from app.records import MeetingFile, RecordError, dump_meeting, parse_meeting
-from app.tally import Mark, ProposalSpec, Rule, VoterBallot, count_round, result_to_json
+from app.record import results
+from app.record.csvfiles import BallotRow
+from app.record.records import MeetingFile, RecordError, dump_meeting, parse_meeting
+from app.rules.tally import Mark, ProposalSpec, Rule, VoterBallot, count_round, result_to_json
+from app.voting.db import create_schema, make_engine, transaction
+from app.voting.meetings import create_meeting, list_meetings, meeting_file
 from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting, Phone, make_settings
 from tests.test_recount import recount_exports
 

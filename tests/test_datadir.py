@@ -6,7 +6,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from app import datadir
+from app.core import datadir
 from tests.conftest import LiveServer, Meeting, Phone, make_settings
 
 

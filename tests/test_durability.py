@@ -21,9 +21,9 @@ import httpx
 import pytest
 import websockets
 
-from app.csvfiles import read_ballot_csv
-from app.records import parse_meeting
-from app.results import recount
+from app.record.csvfiles import read_ballot_csv
+from app.record.records import parse_meeting
+from app.record.results import recount
 from tests.conftest import FACILITATOR_KEY, TIME_FACTOR, with_csrf
 from tests.processes import RELAXED_ENV, CovoteProcess, open_meeting
 

@@ -24,7 +24,7 @@ def test_phones_vote_and_results_stay_hidden_until_revealed(
         "present": 3,
         "registered": None,  # an open meeting: anyone with the code may join
         "by_channel": {"phone": 2, "remote": 0, "keypad": 0, "paper": 0},
-        "surge": None,  # no unnatural jump in "present" (app/surge.py)
+        "surge": None,  # no unnatural jump in "present" (app/live/surge.py)
     }
     assert state["results"] is None
     meeting.close_round(1)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.hub import Hub, Mailbox, TooSlow
+from app.live.hub import Hub, Mailbox, TooSlow
 from tests.conftest import TIME_FACTOR
 
 
@@ -83,7 +83,7 @@ async def test_seq_keeps_increasing_across_a_restart() -> None:
 
 async def test_a_phone_that_stops_reading_is_closed_and_does_not_hold_up_others() -> None:
     """A send that never completes hits the deadline (close 4008); other mailboxes still flow."""
-    from app.ws import _writer
+    from app.web.ws import _writer
 
     class Stuck:
         async def send_text(self, frame: str) -> None:

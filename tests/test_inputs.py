@@ -18,11 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import audit, csvfiles, keypads, meetings, pabulib, protocol, records
-from app.csvfiles import BallotRow, neutralise, restore
-from app.db import create_schema, make_engine, transaction
-from app.errors import BadInput, Conflict
-from app.inputs import (
+from app.core.errors import BadInput, Conflict
+from app.core.inputs import (
     MAX_INT,
     MIN_INT,
     JsonInputError,
@@ -32,8 +29,14 @@ from app.inputs import (
     id_problem,
     load_json,
 )
-from app.records import ProposalFile, RecordError
-from app.tally import Mark
+from app.keypads import registration as keypads
+from app.live import protocol
+from app.record import csvfiles, pabulib, records
+from app.record.csvfiles import BallotRow, neutralise, restore
+from app.record.records import ProposalFile, RecordError
+from app.rules.tally import Mark
+from app.voting import audit, meetings
+from app.voting.db import create_schema, make_engine, transaction
 from tests.conftest import MEETING
 
 FAST = settings(

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.errors import BadInput
-from app.receiver_urls import ReceiverPolicy
+from app.core.errors import BadInput
+from app.keypads.receiver_urls import ReceiverPolicy
 from hardware.emulator import KplEmulator
 from tests.conftest import TIME_FACTOR, LiveServer, Meeting, Phone, csrf_of, make_settings
 

@@ -18,7 +18,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from app.config import Settings
-from app.surge import surge
+from app.live.surge import surge
 from tests.conftest import (
     RELAXED_LIMITS,
     LiveServer,

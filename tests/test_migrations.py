@@ -1,4 +1,4 @@
-"""Alembic migrations (app/migrations, db.upgrade): a database made by release ad72a22
+"""Alembic migrations (app/voting/migrations, db.upgrade): a database made by release ad72a22
 (tests/fixtures/release-ad72a22.sqlite, see tests/fixtures/README.md) upgrades on SQLite and
 PostgreSQL and still works; the revisions build exactly the models' schema; money is pence."""
 
@@ -24,7 +24,7 @@ from sqlmodel import SQLModel
 
 from app import cli
 from app.config import Settings
-from app.db import alembic_config, current_revision, head_revision, make_engine, upgrade
+from app.voting.db import alembic_config, current_revision, head_revision, make_engine, upgrade
 from tests.conftest import LiveServer, Meeting, Phone, make_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -199,7 +199,7 @@ def test_the_migrations_build_exactly_the_models_schema(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """Revisions 0001..head on an empty database give the tables, columns, types, indexes and
-    keys of app/models.py: Alembic's compare_metadata finds no difference."""
+    keys of app/voting/models.py: Alembic's compare_metadata finds no difference."""
     url = (
         request.getfixturevalue("postgres_url")
         if backend == "postgres"
@@ -306,7 +306,7 @@ def test_an_old_amount_with_more_than_two_decimals_stops_the_upgrade_and_changes
 
 def test_an_amount_with_more_than_two_decimals_is_refused_on_import(tmp_path: Path) -> None:
     """The meeting file refuses a cost that is not whole pence, with a clear reason."""
-    from app import records
+    from app.record import records
 
     spec = json.loads((EXPORTS / "meeting-2-meeting.json").read_text())
     spec["proposals"][0]["cost"] = 45000.755

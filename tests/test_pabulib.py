@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.cli import main as covote
-from app.pabulib import (
+from app.record.pabulib import (
     Election,
     Project,
     format_amount,
@@ -32,7 +32,7 @@ from app.pabulib import (
     round_meta,
     write_pb,
 )
-from app.records import RecordError
+from app.record.records import RecordError
 from tests.conftest import Meeting, Phone
 from tests.test_budget_meeting import FUNDED, vote_budget_round
 

@@ -13,13 +13,10 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from app import paper, tickets
-from app.ballots import CastRequest
-from app.deps import Services
-from app.errors import BadInput, Conflict
-from app.meetings import get_meeting
-from app.models import Ballot, Round, Ticket, Voter
-from app.paper import (
+from app.core.errors import BadInput, Conflict
+from app.rules.tally import Mark
+from app.scrutiny import paper, tickets
+from app.scrutiny.paper import (
     Difference,
     Entry,
     KeyedOnce,
@@ -28,7 +25,10 @@ from app.paper import (
     reconcile,
     sheet_ranges,
 )
-from app.tally import Mark
+from app.voting.ballots import CastRequest
+from app.voting.meetings import get_meeting
+from app.voting.models import Ballot, Round, Ticket, Voter
+from app.web.deps import Services
 from tests.conftest import MEETING, LiveServer, Meeting, Phone
 from tests.test_audit import exports_verify
 from tests.test_recount import recount_exports

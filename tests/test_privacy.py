@@ -366,7 +366,8 @@ def test_group_totals_of_m_or_more_recount_every_outcome_exactly(
 ) -> None:
     """For any ballots: the file without segments plus the published group totals (groups of
     at least m only) gives exactly the result of counting with every voter's segments."""
-    from app import csvfiles, records, results, tally
+    from app.record import csvfiles, records, results
+    from app.rules import tally
 
     spec = {**PRIVACY_MEETING, "rule": {"ratio": 2, "group_min": group_min}}
     meeting = records.parse_meeting(json.dumps(spec))
@@ -395,7 +396,7 @@ def test_group_totals_of_m_or_more_recount_every_outcome_exactly(
 @given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
 def test_the_groups_reader_never_raises_anything_but_a_record_error(text: str) -> None:
     """Any text: rows or a RecordError with lines and reasons, never another exception."""
-    from app import csvfiles, records
+    from app.record import csvfiles, records
 
     meeting = records.parse_meeting(json.dumps(PRIVACY_MEETING))
     header = "round,group,proposal,voters,want,dont_want\n"
@@ -423,7 +424,7 @@ def test_a_channel_below_m_is_never_written_alone(
     counts: dict[str, int], labels: dict[str, str]
 ) -> None:
     """Channels below m (here 5) become "other", growing "other" until it reaches m."""
-    from app.anonymity import channel_labels
+    from app.record.anonymity import channel_labels
 
     assert channel_labels(counts, 5) == labels
     sizes: dict[str, int] = {}
@@ -434,7 +435,9 @@ def test_a_channel_below_m_is_never_written_alone(
 
 def test_a_log_written_before_seals_is_still_checked_by_replay() -> None:
     """A round closed without a seal (older logs) is checked by replaying its ballot links."""
-    from app import audit, csvfiles, tally
+    from app.record import csvfiles
+    from app.rules import tally
+    from app.voting import audit
 
     links: list[dict[str, Any]] = [
         {"kind": "round.opened", "data": {"round": 1, "proposals": ["school"]}},
@@ -457,7 +460,7 @@ def test_a_meeting_from_an_older_database_gets_its_own_record_secret(tmp_path: P
 
     from sqlalchemy import text
 
-    from app.db import create_schema, make_engine
+    from app.voting.db import create_schema, make_engine
 
     fixture = Path(__file__).parent / "fixtures" / "release-ad72a22.sqlite"
     shutil.copyfile(fixture, tmp_path / "old.db")

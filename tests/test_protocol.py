@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app import bounds, protocol
-from app.errors import BadInput
+from app.core import bounds
+from app.core.errors import BadInput
+from app.live import protocol
 
 OUT_OF_RANGE_IDS = st.one_of(st.integers(max_value=0), st.integers(min_value=bounds.DB_INT_MAX + 1))
 

@@ -1,4 +1,4 @@
-"""Tests for app.records: meeting JSON, ballot and proposals CSV, errors and the recount."""
+"""Tests for app.record.records: meeting JSON, ballot and proposals CSV, errors and the recount."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.csvfiles import (
+from app.record.csvfiles import (
     BallotRow,
     read_ballot_csv,
     read_proposals_csv,
     write_ballot_csv,
     write_proposals_csv,
 )
-from app.records import (
+from app.record.records import (
     MAX_ERRORS,
     MeetingFile,
     ProposalFile,
@@ -26,8 +26,8 @@ from app.records import (
     dump_meeting,
     parse_meeting,
 )
-from app.results import dumps_result, recount
-from app.tally import Mark, ProposalSpec, Rule, VoterBallot, count_round, result_to_json
+from app.record.results import dumps_result, recount
+from app.rules.tally import Mark, ProposalSpec, Rule, VoterBallot, count_round, result_to_json
 
 MEETING: dict[str, Any] = {
     "title": "Budget consultation — Nörth ward",

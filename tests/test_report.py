@@ -19,11 +19,12 @@ import httpx
 import pypdfium2 as pdfium
 from sqlmodel import Session
 
-from app import explain, report, report_pdf
-from app.deps import TEMPLATES
-from app.i18n import gettext_for
-from app.models import Meeting as MeetingRow
-from app.models import Ticket
+from app.record import report, report_pdf
+from app.rules import explain
+from app.voting.models import Meeting as MeetingRow
+from app.voting.models import Ticket
+from app.web.deps import TEMPLATES
+from app.web.i18n import gettext_for
 from tests.conftest import MEETING, LiveServer, Meeting, Phone
 
 # R = 3 and m = 2, so the rule text shows which number is which.

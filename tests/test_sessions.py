@@ -11,10 +11,10 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from app import facilitators
 from app.config import Settings
-from app.db import transaction
-from app.models import FacilitatorSession
+from app.voting.db import transaction
+from app.voting.models import FacilitatorSession
+from app.web import facilitators
 from tests.conftest import (
     FACILITATOR_KEY,
     MEETING,
@@ -98,7 +98,7 @@ def test_a_session_ends_after_the_idle_time_and_the_maximum(tmp_path: Path) -> N
     """A console left idle longer than facilitator_idle_s, or older than facilitator_max_s,
     is signed out, and its row removed."""
     settings = make_settings(tmp_path).with_secrets()
-    from app.db import create_schema, make_engine
+    from app.voting.db import create_schema, make_engine
 
     engine = make_engine(settings.resolved_database_url())
     create_schema(engine)

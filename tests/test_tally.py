@@ -1,4 +1,4 @@
-"""Tests for app.tally: the shared rule vectors, properties of the rule, and count_round."""
+"""Tests for app.rules.tally: the shared rule vectors, properties of the rule, and count_round."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from app.tally import (
+from app.rules.tally import (
     Category,
     Counts,
     Mark,

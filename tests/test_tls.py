@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from app import tls
+from app.web import tls
 from tests.conftest import FACILITATOR_KEY, TIME_FACTOR
 from tests.processes import free_port
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from app.ballots import cross_channel_refusal
-from app.errors import Conflict
+from app.core.errors import Conflict
+from app.voting.ballots import cross_channel_refusal
 from tests.conftest import MEETING, LiveServer, Meeting, Phone, csrf_of
 
 

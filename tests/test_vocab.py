@@ -5,12 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from app import explain
-from app.explain import english
-from app.i18n import gettext_for
-from app.models import Meeting as MeetingRow
-from app.tally import Category, Reason
-from app.vocab import (
+from app.core.vocab import (
     DEVICE_CHANNELS,
     Admission,
     Channel,
@@ -20,6 +15,11 @@ from app.vocab import (
     admission,
     channel_policy,
 )
+from app.rules import explain
+from app.rules.explain import english
+from app.rules.tally import Category, Reason
+from app.voting.models import Meeting as MeetingRow
+from app.web.i18n import gettext_for
 from tests.conftest import LiveServer, Meeting
 
 

@@ -9,7 +9,7 @@
   function fmt(s, values) {
     return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(values[k]); });
   }
-  // "present" jumped (app/surge.py): an alert (role=alert) while the jump is recent; it speaks
+  // "present" jumped (app/live/surge.py): an alert (role=alert) while the jump is recent; it speaks
   // of the last minute, so it clears itself a minute after the last snapshot that had it.
   var surgeBox = document.getElementById("surge");
   var surgeTimer = null;

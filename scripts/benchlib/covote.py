@@ -46,7 +46,7 @@ from benchlib.util import (
     rss,
 )
 
-# Settings of app/config.py that rate-limit phones (app/ratelimit.py); lifted for the bench.
+# Settings of app/config.py that rate-limit phones (app/web/ratelimit.py); lifted for the bench.
 RATE_LIMITS = (
     "limit_casts_per_voter",
     "limit_joins_per_address",

@@ -116,7 +116,7 @@ def test_the_glossary_terms_are_used_consistently() -> None:
 
 
 def test_a_welsh_page_is_rendered_in_welsh() -> None:
-    from app import i18n
+    from app.web import i18n
 
     _ = i18n.gettext_for("cy")
     assert _("Your ballot is saved") == "Mae eich pleidlais wedi'i chadw"

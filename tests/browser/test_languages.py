@@ -89,7 +89,7 @@ def test_server_messages_with_values_are_translated(contexts: Contexts, live: Li
     if "No meeting has the code" in error:
         pytest.skip(
             "the server passes this message already formatted: it needs the change that "
-            "marks server messages with N_ and passes error_args (see app/i18n.py)"
+            "marks server messages with N_ and passes error_args (see app/web/i18n.py)"
         )
     assert "Nid oes cyfarfod â'r cod QQQQQQ" in error
 

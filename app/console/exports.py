@@ -1,0 +1,344 @@
+"""The console's exports: the public record of a meeting, downloadable at any time.
+
+meeting.json, proposals.csv, ballots.csv, groups.csv (the affected groups' totals that replace
+each voter's segments; README, Anonymity), results.json and audit.jsonl (the hash-chained audit
+log, app/voting/audit.py) for the meeting; ballots.csv, groups.csv, results.json and pabulib.pb for
+one
+round. Facilitator only. results.json is exactly what
+`covote recount ballots.csv --meeting meeting.json` prints for the same files.
+
+The results report (report.html, one self-contained page, and report.pdf; app/record/report.py) and
+the export bundle (export/bundle.zip: every file above, the report, README.txt and SHA256SUMS)
+are read in one transaction, so the hashes the report prints are those of the files beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+from starlette.responses import HTMLResponse, Response
+
+from app.core.errors import BadInput
+from app.core.vocab import RoundStatus
+from app.record import csvfiles, pabulib, records, report, report_pdf, results
+from app.rules import budget as budget_mod
+from app.voting import audit, meetings, rounds, turnout
+from app.voting.models import Meeting
+from app.web import auth, i18n
+from app.web.deps import TEMPLATES, RowId, Services, ServicesDep
+
+router = APIRouter()
+
+
+def _download(text: str, filename: str, media_type: str) -> Response:
+    return Response(
+        text,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _export(services: Services, meeting_id: int, what: str, number: int | None) -> str:
+    with services.session() as session:
+        return _export_text(session, meetings.get_meeting(session, meeting_id), what, number)
+
+
+def _export_text(session: Session, meeting: Meeting, what: str, number: int | None) -> str:
+    """One export's text, read through the caller's session."""
+    assert meeting.id is not None
+    meeting_id = meeting.id
+    if what == "meeting.json":
+        return records.dump_meeting(meetings.meeting_file(session, meeting))
+    if what == "audit.jsonl":
+        return audit.export_lines(session, meeting_id)
+    if what == "proposals.csv":
+        pfs = [meetings.proposal_file(p) for p in meetings.proposals_of(session, meeting_id)]
+        return csvfiles.write_proposals_csv(pfs)
+    chosen = (
+        [rounds.get_round(session, meeting, number)]
+        if number is not None
+        else rounds.rounds_of(session, meeting_id)
+    )
+    if what == "ballots.csv":
+        rows = [row for rnd in chosen for row in rounds.ballot_rows(session, meeting, rnd)]
+        return csvfiles.write_ballot_csv(rows)
+    if what == "groups.csv":
+        totals = [row for rnd in chosen for row in rounds.group_rows(session, meeting, rnd)]
+        return csvfiles.write_groups_csv(totals)
+    # results.json: exactly what `covote recount` prints for the same ballots
+    return results.dumps_result(
+        {
+            "rounds": [
+                {"round": str(rnd.number), **rounds.round_record(session, meeting, rnd)}
+                for rnd in chosen
+                # A round nobody voted in has no ballot rows, so a recount cannot see it.
+                if rounds.has_ballots(session, rnd)
+            ]
+        }
+    )
+
+
+EXPORTS = {
+    "meeting.json": "application/json",
+    "proposals.csv": "text/csv; charset=utf-8",
+    "ballots.csv": "text/csv; charset=utf-8",
+    "groups.csv": "text/csv; charset=utf-8",
+    "results.json": "application/json",
+    "audit.jsonl": "application/jsonl",
+}
+
+
+# --- the results report and the export bundle ------------------------------------------------
+
+BUNDLE_README = """\
+Covote export of the meeting "%(title)s", made %(generated)s.
+
+  meeting.json          the meeting: proposals, affected groups, the rule's R and m
+  ballots.csv           every round's ballots (by a random pseudonym per round; no segments)
+  ballots-round-N.csv   the same, one round per file
+  groups.csv            each affected group's totals (groups of at least m voters only)
+  groups-round-N.csv    the same, one round per file
+  results.json          the results, exactly as `covote recount` prints them
+  audit.jsonl           the hash-chained audit log of everything that changed an outcome
+  report.html           the results report (one self-contained page); report.pdf the same
+  SHA256SUMS            the SHA-256 of every file here: sha256sum -c SHA256SUMS
+
+Recount (prints results.json, byte for byte):
+
+  %(recount)s
+
+Verify the audit log (the chain, its last hash as the report prints it, and that every closed
+round's seal matches its rows in ballots.csv and groups.csv):
+
+  %(verify)s
+
+Both commands come with Covote (see its README to install it); neither needs the server.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """The meeting's export files and its report, all read in one transaction."""
+
+    files: dict[str, str]  # name -> text, in bundle order
+    report: report.Report
+    generated_at: datetime
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snapshot:
+    generated_at = datetime.now(UTC)
+    with services.read_session() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # One snapshot for every read below, so the hashes match the counts shown.
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        meeting = meetings.get_meeting(session, meeting_id)
+        all_rounds = rounds.rounds_of(session, meeting_id)
+        files = {
+            "meeting.json": _export_text(session, meeting, "meeting.json", None),
+            "ballots.csv": _export_text(session, meeting, "ballots.csv", None),
+        }
+        files["groups.csv"] = _export_text(session, meeting, "groups.csv", None)
+        for rnd in all_rounds:
+            if rounds.has_ballots(session, rnd):
+                for what in ("ballots", "groups"):
+                    name = f"{what}-round-{rnd.number}.csv"
+                    files[name] = _export_text(session, meeting, f"{what}.csv", rnd.number)
+        files["results.json"] = _export_text(session, meeting, "results.json", None)
+        files["audit.jsonl"] = audit.export_lines(session, meeting_id)
+        links, head = audit.head_of(session, meeting_id)
+        info = report.MeetingInfo(
+            title=meeting.title,
+            ratio=meeting.ratio,
+            group_min=meeting.group_min,
+            segments=tuple(
+                report.SegmentInfo(s.key, s.label, s.protects)
+                for s in meetings.segments_of(session, meeting_id)
+            ),
+            proposals=tuple(
+                report.ProposalInfo(p.key, p.title, p.kind, tuple(p.affected_groups))
+                for p in meetings.proposals_of(session, meeting_id)
+            ),
+            created_at=meeting.created_at,
+        )
+        inputs = [
+            report.RoundInput(
+                number=rnd.number,
+                status=rnd.status,
+                revealed=rnd.revealed,
+                opened_at=rnd.opened_at,
+                closed_at=rnd.closed_at,
+                results=rounds.results_view(session, meeting, rnd),
+                turnout=(
+                    rnd.turnout
+                    if rnd.status == RoundStatus.CLOSED and rnd.turnout
+                    else turnout.counts(session, meeting, rnd)
+                ),
+                turnout_at_close=rnd.status == RoundStatus.CLOSED and bool(rnd.turnout),
+            )
+            for rnd in all_rounds
+        ]
+    record = report.RecordInput(
+        ballots_sha256=_sha256(files["ballots.csv"]),
+        groups_sha256=_sha256(files["groups.csv"]),
+        results_sha256=_sha256(files["results.json"]),
+        audit_links=links,
+        audit_head=head,
+    )
+    model = report.build(
+        info,
+        inputs,
+        record,
+        generated_at=generated_at,
+        tz=datetime.now().astimezone().tzinfo or UTC,
+        _=_,
+        lang=_.locale,
+    )
+    return _Snapshot(files, model, generated_at)
+
+
+def _report_html(model: report.Report, _: i18n.Translator) -> str:
+    return TEMPLATES.env.get_template("report.html").render(report=model, _=_)
+
+
+def _translator(request: Request) -> i18n.Translator:
+    return i18n.gettext_for(i18n.choose_locale(request))
+
+
+def _disposition(kind: str, filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'{kind}; filename="{filename}"'}
+
+
+@router.get("/console/{meeting_id}/report.html")
+async def report_html(
+    request: Request, meeting_id: RowId, services: ServicesDep, download: bool = False
+) -> Response:
+    """The results report as one self-contained page; `?download=1` saves it as a file."""
+    auth.require_facilitator(request)
+    _ = _translator(request)
+    snap = await asyncio.to_thread(_snapshot, services, meeting_id, _)
+    headers = _disposition("attachment", f"meeting-{meeting_id}-report.html") if download else {}
+    return HTMLResponse(_report_html(snap.report, _), headers=headers)
+
+
+@router.get("/console/{meeting_id}/report.pdf")
+async def report_pdf_view(
+    request: Request, meeting_id: RowId, services: ServicesDep, download: bool = False
+) -> Response:
+    """The results report as an A4 PDF (opens in the browser; `?download=1` saves it)."""
+    auth.require_facilitator(request)
+    _ = _translator(request)
+
+    def make() -> bytes:
+        return report_pdf.render(_snapshot(services, meeting_id, _).report)
+
+    pdf = await asyncio.to_thread(make)
+    kind = "attachment" if download else "inline"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers=_disposition(kind, f"meeting-{meeting_id}-report.pdf"),
+    )
+
+
+def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> bytes:
+    """The zip: every export, the report as HTML and PDF, README.txt and SHA256SUMS."""
+    snap = _snapshot(services, meeting_id, _)
+    data = {name: text.encode("utf-8") for name, text in snap.files.items()}
+    data["report.html"] = _report_html(snap.report, _).encode("utf-8")
+    data["report.pdf"] = report_pdf.render(snap.report)
+    data["README.txt"] = (
+        BUNDLE_README
+        % {
+            "title": snap.report.title,
+            "generated": f"{snap.generated_at:%Y-%m-%d %H:%M} UTC",
+            "recount": snap.report.check.commands[0],
+            "verify": snap.report.check.commands[1],
+        }
+    ).encode("utf-8")
+    data["SHA256SUMS"] = "".join(
+        f"{hashlib.sha256(body).hexdigest()}  {name}\n" for name, body in data.items()
+    ).encode("utf-8")
+    out = io.BytesIO()
+    stamp = snap.generated_at.timetuple()[:6]
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in data.items():
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, body)
+    return out.getvalue()
+
+
+# Registered before /export/{what}, which would otherwise take "bundle.zip" as an unknown export.
+@router.get("/console/{meeting_id}/export/bundle.zip")
+async def export_bundle(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    body = await asyncio.to_thread(_bundle, services, meeting_id, _translator(request))
+    return Response(
+        body,
+        media_type="application/zip",
+        headers=_disposition("attachment", f"meeting-{meeting_id}-export.zip"),
+    )
+
+
+@router.get("/console/{meeting_id}/export/{what}")
+async def export(request: Request, meeting_id: RowId, what: str, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    if what not in EXPORTS:
+        raise BadInput(f"Unknown export {what!r}; choose one of {', '.join(EXPORTS)}.")
+    text = await asyncio.to_thread(_export, services, meeting_id, what, None)
+    return _download(text, f"meeting-{meeting_id}-{what}", EXPORTS[what])
+
+
+def _export_pb(services: Services, meeting_id: int, number: int) -> str:
+    """The round as a Pabulib approval election: what MES ran on (see rounds.pabulib_election)."""
+    with services.session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        rnd = rounds.get_round(session, meeting, number)
+        budget = meetings.budget_of(meeting)
+        voters, costs, funded = rounds.pabulib_election(session, meeting, rnd)
+        titles = {p.key: p.title for p in meetings.proposals_of(session, meeting_id)}
+    assert budget is not None  # pabulib_election refuses a meeting without one
+    wants = {pid: sum(pid in approved for _, approved in voters) for pid in costs}
+    projects = [
+        pabulib.Project(pid, cost, titles[pid], wants[pid], int(pid in funded))
+        for pid, cost in costs.items()
+    ]
+    return pabulib.write_pb(
+        pabulib.round_meta(
+            title=meeting.title,
+            number=number,
+            opened=rnd.opened_at,
+            closed=rnd.closed_at,
+            currency=budget.currency,
+            completion=budget.completion,
+        ),
+        budget_mod.amount(budget.pot),
+        projects,
+        [(voter, sorted(approved)) for voter, approved in voters],
+    )
+
+
+@router.get("/console/{meeting_id}/rounds/{number}/export/{what}")
+async def export_round(
+    request: Request, meeting_id: RowId, number: RowId, what: str, services: ServicesDep
+) -> Response:
+    auth.require_facilitator(request)
+    if what == "pabulib.pb":
+        text = await asyncio.to_thread(_export_pb, services, meeting_id, number)
+        name = f"meeting-{meeting_id}-round-{number}.pb"
+        return _download(text, name, "text/plain; charset=utf-8")
+    if what not in ("ballots.csv", "groups.csv", "results.json"):
+        raise BadInput("A round exports ballots.csv, groups.csv, results.json or pabulib.pb.")
+    text = await asyncio.to_thread(_export, services, meeting_id, what, number)
+    return _download(text, f"meeting-{meeting_id}-round-{number}-{what}", EXPORTS[what])

@@ -1,0 +1,209 @@
+"""The console's keypad pages: receivers, roster, roll call, capture. Facilitator only."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+from starlette.responses import Response
+
+from app.console.setup import act, checked, facilitator_form, page, upload_text
+from app.core.errors import BadInput, Conflict
+from app.core.inputs import JsonInputError, id_problem, load_json
+from app.keypads import registration as keypads
+from app.voting import audit, meetings
+from app.voting.models import Meeting
+from app.web import auth
+from app.web.deps import RowId, Services, ServicesDep
+from hardware import SCHEMES, KeypadPress
+from hardware.discovery import discover
+
+router = APIRouter(prefix="/console/{meeting_id}/keypads")
+
+
+def _segments(form: Any) -> list[str]:
+    return [str(s) for s in form.getlist("segment")]
+
+
+def _context(services: Services, meeting_id: int) -> dict[str, Any]:
+    with services.session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        return {
+            "meeting": meeting,
+            "segments": meetings.segments_of(session, meeting_id),
+            "roster": keypads.roster(session, meeting_id),
+            "schemes": SCHEMES,
+            # Devices plugged in now, offered as one-click receiver URLs.
+            "candidates": discover(),
+        }
+
+
+@router.get("")
+async def keypads_page(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    ctx = await asyncio.to_thread(_context, services, meeting_id)
+    ctx["desk"] = await services.desk.fresh_status(meeting_id)
+    return page(request, "console/keypads.html", ctx)
+
+
+@router.get("/status.json")
+async def keypads_status(request: Request, meeting_id: RowId, services: ServicesDep) -> Any:
+    """What the keypads page refreshes every second: receivers, alerts, the live step count."""
+    auth.require_facilitator(request)
+    return await services.desk.fresh_status(meeting_id)
+
+
+@router.post("/serve")
+async def serve(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    await facilitator_form(request)
+    services.desk.serve(meeting_id)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        return "Keypad presses now count in this meeting."
+
+    return await act(request, services, meeting_id, change, "/keypads")
+
+
+@router.post("/receivers")
+async def add_receiver(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+    name = await services.desk.add_console_receiver(str(form.get("url", "")).strip())
+    services.desk.serve(meeting_id)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        return f"Receiver {name} added; it connects in the background."
+
+    return await act(request, services, meeting_id, change, "/keypads")
+
+
+@router.post("/import")
+async def import_keypads(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+    filename, text = await upload_text(form, "file")
+
+    def change(session: Session, meeting: Meeting) -> str:
+        return f"Registered {keypads.import_csv(session, meeting, text, filename)} keypad(s)."
+
+    return await act(request, services, meeting_id, change, "/keypads")
+
+
+@router.post("/register")
+async def register(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        row = keypads.register(
+            session,
+            meeting,
+            str(form.get("keypad", "")),
+            str(form.get("label", "")),
+            _segments(form),
+        )
+        return f"Keypad {row.keypad} registered as {row.label}."
+
+    return await act(request, services, meeting_id, change, "/keypads")
+
+
+@router.post("/rollcall")
+async def rollcall(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+    label = str(form.get("label", "")).strip()
+    if not label:
+        raise BadInput("Give the label printed on the keypad (or a seat number).")
+
+    def change(session: Session, meeting: Meeting) -> str:
+        keypads.require_new_voters(meeting)
+        return f"Roll call: the next unregistered keypad pressed becomes {label} (30 s)."
+
+    response = await act(request, services, meeting_id, change, "/keypads")
+    services.desk.start_rollcall(meeting_id, label, _segments(form))
+    return response
+
+
+@router.post("/swap")
+async def swap(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        label = str(form.get("label", "")).strip()
+        row = keypads.swap(session, meeting, label, str(form.get("keypad", "")))
+        return f"{label} now votes with keypad {row.keypad}; the old one is revoked."
+
+    return await act(request, services, meeting_id, change, "/keypads")
+
+
+@router.post("/revoke")
+async def revoke(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+    keypad = str(form.get("keypad", ""))
+
+    def change(session: Session, meeting: Meeting) -> str:
+        keypads.revoke(session, meeting, keypad)
+        return f"Keypad {keypad} revoked: its presses no longer count."
+
+    return await act(request, services, meeting_id, change, "/keypads")
+
+
+@router.post("/ask")
+async def ask_segment(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """Start or stop "press 1 if you are <segment>, 2 if not" for keypad holders."""
+    form = await facilitator_form(request)
+    segment = str(form.get("segment", "")).strip() or None
+
+    def change(session: Session, meeting: Meeting) -> str:
+        if segment is not None and segment not in {
+            s.key for s in meetings.segments_of(session, meeting_id)
+        }:
+            raise BadInput(f"Unknown segment {segment!r}.")
+        return "Question stopped." if segment is None else "Keypad holders can now answer."
+
+    response = await act(request, services, meeting_id, change, "/keypads")
+    services.desk.ask_segment(meeting_id, segment)
+    return response
+
+
+@router.post("/auto-enrol")
+async def auto_enrol(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+    on = checked(form, "on")
+
+    def change(session: Session, meeting: Meeting) -> str:
+        if on and not keypads.may_make_voters(meeting):
+            raise Conflict(keypads.NO_AUTO_ENROL)
+        meeting.keypad_auto_enrol = on
+        session.add(meeting)
+        assert meeting.id is not None
+        audit.record(session, meeting.id, "keypad.auto_enrol", {"on": on})
+        return "Unknown keypads now enrol themselves." if on else "Auto-enrol is off."
+
+    return await act(request, services, meeting_id, change, "/keypads")
+
+
+@router.get("/capture")
+async def capture_page(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """A focused page that keyboard-wedge receivers type into (where evdev is not available)."""
+    auth.require_facilitator(request)
+    ctx = await asyncio.to_thread(_context, services, meeting_id)
+    return page(request, "console/capture.html", ctx)
+
+
+@router.post("/capture")
+async def capture_line(request: Request, meeting_id: RowId, services: ServicesDep) -> Any:
+    """One typed line, `<keypad id> <key>`, from the capture page."""
+    auth.require_facilitator(request)
+    auth.check_csrf(request, request.headers.get(auth.CSRF_HEADER))
+    try:
+        body = load_json((await request.body()).decode("utf-8"))
+    except (UnicodeDecodeError, JsonInputError):
+        body = None
+    line = str(body.get("line", "")) if isinstance(body, dict) else ""
+    parts = line.replace(",", " ").split()
+    if len(parts) != 2 or len(parts[0]) > 48 or len(parts[1]) > 3 or id_problem(line.strip()):
+        raise BadInput("A capture line is '<keypad id> <key>', e.g. '0417 2'.")
+    services.desk.serve(meeting_id)
+    press = KeypadPress("capture", f"wedge:{parts[0]}", parts[1].upper(), None, time.monotonic())
+    await services.desk.handle(press)
+    return {"accepted": True, "keypad": press.keypad, "key": press.key}

@@ -1,0 +1,176 @@
+"""The console's paper ballot pages for one round (app/scrutiny/paper.py holds the rules).
+
+    GET  .../paper                status: keyed once, mismatches, matched, counted; Count button
+    GET  .../paper/print          printable sheets (?from=1&count=20), one A4 page each
+    GET  .../paper/key/{1|2}      the keying form of keying 1 or 2 (one sheet at a time)
+    POST .../paper/key/{1|2}      save that keying's entry for a sheet
+    POST .../paper/count          count the matched sheets (see paper.py, three steps)
+
+Facilitator only; POSTs carry the CSRF token and end in a redirect. A keying page shows only
+its own keying's sheet numbers, never the other keying's values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+from starlette.responses import Response
+
+from app.console.setup import act, facilitator_form, page
+from app.core.errors import BadInput, CovoteError, NotFound
+from app.core.inputs import bounded_int
+from app.core.vocab import Channel
+from app.scrutiny import paper
+from app.voting import meetings, rounds
+from app.voting.ballots import CastRequest
+from app.voting.models import Meeting
+from app.web import auth
+from app.web.deps import RowId, Services, ServicesDep, render
+
+router = APIRouter(prefix="/console/{meeting_id}/rounds/{number}/paper")
+
+MAX_PRINT = 500  # sheets per print job: a ream; more is several jobs
+
+
+def _keying(value: str) -> int:
+    if value not in ("1", "2"):
+        raise NotFound("There are two keyings: .../paper/key/1 and .../paper/key/2.")
+    return int(value)
+
+
+def _context(session: Session, meeting_id: int, number: int) -> dict[str, Any]:
+    meeting = meetings.get_meeting(session, meeting_id)
+    rnd = rounds.get_round(session, meeting, number)
+    by_key = {p.key: p for p in meetings.proposals_of(session, meeting_id)}
+    return {
+        "meeting": meeting,
+        "round": rnd,
+        "proposals": [by_key[k] for k in rnd.proposal_keys],
+        "segments": meetings.segments_of(session, meeting_id),
+        "tickets": meeting.uses_tickets,
+        "ranges": paper.sheet_ranges,
+    }
+
+
+def _read(services: Services, meeting_id: int, number: int, keying: int | None = None) -> Any:
+    """The page's context; with `keying`, that keying's sheets, else the round's status."""
+    with services.read_session() as session:
+        ctx = _context(session, meeting_id, number)
+        if keying is None:
+            ctx["status"] = paper.status(session, ctx["meeting"], ctx["round"])
+        else:
+            ctx["keyed"] = paper.keyed_sheets(session, ctx["round"], keying)
+        return {**ctx, "keying": keying}
+
+
+@router.get("")
+async def paper_status(
+    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
+) -> Response:
+    auth.require_facilitator(request)
+    ctx = await asyncio.to_thread(_read, services, meeting_id, number)
+    return page(request, "console/paper.html", ctx)
+
+
+@router.get("/print")
+async def paper_print(
+    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
+) -> Response:
+    auth.require_facilitator(request)
+    first = _query_number(request, "from", "1", "The first sheet (from)", paper.MAX_SHEET)
+    count = _query_number(request, "count", "20", "The number of sheets (count)", MAX_PRINT)
+    if first + count - 1 > paper.MAX_SHEET:
+        raise BadInput(f"Sheet numbers stop at {paper.MAX_SHEET}: print fewer sheets.")
+
+    def read() -> dict[str, Any]:
+        with services.read_session() as session:
+            return _context(session, meeting_id, number)
+
+    ctx = await asyncio.to_thread(read)
+    return render(request, "paper_print.html", {**ctx, "sheets": range(first, first + count)})
+
+
+def _query_number(request: Request, name: str, default: str, what: str, most: int) -> int:
+    return bounded_int(request.query_params.get(name, default), what, low=1, high=most)
+
+
+@router.get("/key/{keying}")
+async def keying_page(
+    request: Request, meeting_id: RowId, number: RowId, keying: str, services: ServicesDep
+) -> Response:
+    auth.require_facilitator(request)
+    ctx = await asyncio.to_thread(_read, services, meeting_id, number, _keying(keying))
+    return page(request, "console/paper.html", ctx)
+
+
+@router.post("/key/{keying}")
+async def key_sheet(
+    request: Request, meeting_id: RowId, number: RowId, keying: str, services: ServicesDep
+) -> Response:
+    form = await facilitator_form(request)
+    which = _keying(keying)
+    sheet_form = paper.SheetForm(
+        sheet=str(form.get("sheet", "")),
+        ticket=str(form.get("ticket", "")),
+        segments=tuple(str(s) for s in form.getlist("segment")),
+        marks={
+            name.removeprefix("mark:"): str(value)
+            for name, value in form.multi_items()
+            if name.startswith("mark:")
+        },
+    )
+
+    def change(session: Session, meeting: Meeting) -> str:
+        entry, replaced = paper.key(session, meeting, number, which, sheet_form)
+        again = " It replaces this keying's earlier entry for that sheet." if replaced else ""
+        return f"Sheet {entry.sheet} saved (keying {which}).{again}"
+
+    return await act(request, services, meeting_id, change, f"/rounds/{number}/paper/key/{which}")
+
+
+@router.post("/count")
+async def count(
+    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
+) -> Response:
+    """Count the matched sheets: assign voters and commit, cast each sheet's ballot, then log."""
+    await facilitator_form(request)
+
+    def assign() -> tuple[list[paper.SheetBallot], list[paper.Refusal], int]:
+        with services.session() as session:
+            meeting = meetings.get_meeting(session, meeting_id)
+            casts, refused = paper.assign_voters(session, meeting, number)
+            return casts, refused, rounds.get_round(session, meeting, number).id or 0
+
+    casts, refused, round_id = await asyncio.to_thread(assign)
+    cast: list[int] = []
+    for sheet in casts:
+        try:
+            await services.cast(
+                CastRequest(
+                    meeting_id,
+                    round_id,
+                    sheet.voter_id,
+                    paper.ballot_uid(number, sheet.sheet),
+                    sheet.marks,
+                    channel=Channel.PAPER,
+                )
+            )
+        except CovoteError as e:
+            refused.append(paper.Refusal(sheet.sheet, e.message))
+        else:
+            cast.append(sheet.sheet)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        counted = paper.record_counted(session, meeting, number, cast, [r.sheet for r in refused])
+        if not counted and not refused:
+            return "There are no matching sheets waiting to be counted."
+        said = f"Counted {len(counted)} sheet(s)"
+        said += f": {paper.sheet_ranges(counted)}." if counted else "."
+        for r in sorted(refused, key=lambda r: r.sheet):
+            said += f" Sheet {r.sheet} refused: {r.reason}"
+        return said
+
+    return await act(request, services, meeting_id, change, f"/rounds/{number}/paper")

@@ -1,0 +1,432 @@
+"""The facilitator console: set-up, running rounds, exports. Facilitator only; every change is
+a POST carrying the CSRF token, and ends in a redirect (so a reload never repeats it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from types import EllipsisType
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from sqlmodel import Session
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import RedirectResponse, Response
+
+from app import demo
+from app.core.errors import BadInput
+from app.core.inputs import bounded_int
+from app.core.vocab import ChannelPolicy, RoundStatus
+from app.record import csvfiles, records
+from app.voting import meetings, rounds, turnout
+from app.voting.models import Meeting
+from app.web import auth, facilitators
+from app.web.deps import RowId, Services, ServicesDep, render
+
+router = APIRouter()
+
+
+@router.get("/facilitator")
+async def facilitator_login(request: Request, services: ServicesDep, key: str = "") -> Response:
+    agent = request.headers.get("user-agent", "")
+    signed = await asyncio.to_thread(
+        facilitators.sign_in, services.engine, services.settings, key, agent
+    )
+    auth.start_facilitator(request, signed.token)
+    return RedirectResponse(signed.landing, status_code=303)
+
+
+@router.post("/facilitator/logout")
+async def facilitator_logout(request: Request, services: ServicesDep) -> Response:
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    grant = auth.grant_of(request)
+    if grant is not None:
+        await asyncio.to_thread(facilitators.end, services.engine, grant.session_id)
+    auth.forget_facilitator(request)
+    return RedirectResponse("/", status_code=303)
+
+
+def _flash(request: Request, message: str) -> None:
+    auth.session_of(request)["flash"] = message
+
+
+def page(request: Request, template: str, context: dict[str, Any]) -> Response:
+    return render(
+        request, template, {"flash": auth.session_of(request).pop("flash", None), **context}
+    )
+
+
+async def facilitator_form(request: Request) -> FormData:
+    """The posted form, once the sender is the facilitator and the CSRF token matches."""
+    auth.require_facilitator(request)
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    return form
+
+
+async def upload_text(form: FormData, field: str) -> tuple[str, str]:
+    upload = form.get(field)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise BadInput("Choose a file to import.")
+    data = await upload.read()
+    await upload.close()
+    try:
+        return upload.filename, data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput(f"{upload.filename} is not UTF-8 text.") from None
+
+
+async def act(
+    request: Request,
+    services: Services,
+    meeting_id: int,
+    change: Callable[[Session, Meeting], str],
+    back: str = "",
+) -> Response:
+    """Run one change in one transaction, signal the room, flash its message, redirect."""
+
+    def write() -> str:
+        with services.session() as session:
+            return change(session, meetings.get_meeting(session, meeting_id))
+
+    _flash(request, await asyncio.to_thread(write))
+    services.changed(meeting_id)
+    return RedirectResponse(f"/console/{meeting_id}{back}", status_code=303)
+
+
+def _read(services: Services, fn: Callable[[Session], Any]) -> Any:
+    with services.session() as session:
+        return fn(session)
+
+
+# --- meetings ---------------------------------------------------------------------------------
+
+
+@router.get("/console")
+async def console_home(request: Request, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    items = await asyncio.to_thread(_read, services, meetings.list_meetings)
+    signed_in = await asyncio.to_thread(_read, services, facilitators.list_sessions)
+    return page(request, "console/home.html", {"meetings": items, "browsers": len(signed_in)})
+
+
+async def _create(request: Request, services: Services, mf: records.MeetingFile) -> Response:
+    def write() -> int:
+        with services.session() as session:
+            meeting = meetings.create_meeting(session, mf)
+            assert meeting.id is not None
+            return meeting.id
+
+    meeting_id = await asyncio.to_thread(write)
+    _flash(request, f"Meeting “{mf.title}” created.")
+    return RedirectResponse(f"/console/{meeting_id}/setup", status_code=303)
+
+
+@router.post("/console/meetings")
+async def create_meeting(request: Request, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+    try:
+        mf = records.MeetingFile(
+            title=str(form.get("title", "")).strip(), segments=[], proposals=[]
+        )
+    except ValidationError:
+        raise BadInput("Give the meeting a title (1 to 200 characters).") from None
+    return await _create(request, services, mf)
+
+
+@router.post("/console/import")
+async def import_meeting(request: Request, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+    filename, text = await upload_text(form, "file")
+    try:
+        mf = records.parse_meeting(text, filename=filename)
+    except records.RecordError as e:
+        raise BadInput(str(e)) from None
+    return await _create(request, services, mf)
+
+
+@router.post("/console/demo")
+async def create_demo(request: Request, services: ServicesDep) -> Response:
+    await facilitator_form(request)
+    return await _create(request, services, demo.riverside())
+
+
+# --- one meeting: run -------------------------------------------------------------------------
+
+
+def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
+    with services.session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        all_rounds = rounds.rounds_of(session, meeting_id)
+        open_round = next((r for r in all_rounds if r.status == RoundStatus.OPEN), None)
+        present = turnout.present_count(session, meeting_id)
+        return {
+            "surge": services.surge(session, meeting_id, present),
+            "meeting": meeting,
+            "proposals": meetings.proposals_of(session, meeting_id),
+            "segments": meetings.segments_of(session, meeting_id),
+            "rounds": all_rounds,
+            "open_round": open_round,
+            "turnout": turnout.counts(session, meeting, open_round),
+            "voting_started": meetings.voting_started(session, meeting_id),
+            "join_url": services.join_url(meeting.code),
+        }
+
+
+@router.get("/console/{meeting_id}")
+async def console_meeting(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
+    return page(request, "console/meeting.html", ctx)
+
+
+@router.post("/console/{meeting_id}/rounds")
+async def open_round(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+    keys = [str(k) for k in form.getlist("proposal")]
+    with_keypads = checked(form, "keypads")
+
+    def change(session: Session, meeting: Meeting) -> str:
+        rnd = rounds.open_round(session, meeting, keys, keypads=with_keypads)
+        how = " Keypads vote one proposal at a time." if with_keypads else ""
+        return f"Round {rnd.number} is open on {len(rnd.proposal_keys)} proposal(s).{how}"
+
+    response = await act(request, services, meeting_id, change)
+    if with_keypads:
+        services.desk.serve(meeting_id)
+    return response
+
+
+@router.post("/console/{meeting_id}/rounds/{number}/{action}")
+async def round_action(
+    request: Request, meeting_id: RowId, number: RowId, action: str, services: ServicesDep
+) -> Response:
+    form = await facilitator_form(request)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        if action == "step":
+            index = _int_field(form, "index", "The proposal number") - 1
+            rnd = rounds.step_keypads(session, meeting, number, index)
+            return f"Keypads now vote on proposal {index + 1} of {len(rnd.proposal_keys)}."
+        if action == "close":
+            rounds.close_round(session, meeting, number)
+            return f"Round {number} is closed. Results are hidden until you reveal them."
+        if action in ("reveal", "hide"):
+            rnd = rounds.set_revealed(session, meeting, number, action == "reveal")
+            if meeting.current_round_id != rnd.id:  # another round is open: the room stays there
+                shown = "revealed" if action == "reveal" else "hidden"
+                return f"Round {number} results are {shown}; the room stays on the open round."
+            return (
+                f"Round {number} results are {'on' if action == 'reveal' else 'off'} the projector."
+            )
+        raise BadInput(f"Unknown round action {action!r}.")
+
+    return await act(request, services, meeting_id, change)
+
+
+@router.get("/console/{meeting_id}/rounds/{number}")
+async def round_results(
+    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
+) -> Response:
+    """Results for the facilitator, visible before they are revealed to the room."""
+    auth.require_facilitator(request)
+
+    def read() -> dict[str, Any]:
+        with services.session() as session:
+            meeting = meetings.get_meeting(session, meeting_id)
+            rnd = rounds.get_round(session, meeting, number)
+            return {
+                "meeting": meeting,
+                "round": rnd,
+                "results": rounds.results_view(session, meeting, rnd),
+                "turnout": rnd.turnout or turnout.counts(session, meeting, rnd),
+            }
+
+    return page(request, "console/round.html", await asyncio.to_thread(read))
+
+
+# --- one meeting: set-up ----------------------------------------------------------------------
+
+
+@router.get("/console/{meeting_id}/setup")
+async def console_setup(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
+    edit = request.query_params.get("edit")
+    ctx["editing"] = next((p for p in ctx["proposals"] if p.key == edit), None)
+    return page(request, "console/setup.html", ctx)
+
+
+def checked(form: FormData, name: str) -> bool:
+    return form.get(name) in ("on", "true", "1", "yes")
+
+
+def _int_field(form: FormData, name: str, label: str) -> int:
+    return bounded_int(form.get(name, ""), label)
+
+
+def _budget_fields(
+    form: FormData,
+) -> tuple[records.BudgetFile | EllipsisType | None, int | float | EllipsisType | None]:
+    """The budget and savings target from the set-up form: an empty pot means no budget; a
+    form without the fields (an older page) leaves both as they are (`...`)."""
+    if "budget_pot" not in form and "savings_target" not in form:
+        return ..., ...
+    pot = _amount(form, "budget_pot", "The pot")
+    target = _amount(form, "savings_target", "The savings target")
+    if pot is None:
+        return None, target
+    try:
+        budget = records.BudgetFile(
+            pot=pot,
+            currency=str(form.get("budget_currency", "")).strip() or "£",
+            completion=str(form.get("budget_completion", "") or "add1"),
+        )
+    except ValidationError as e:
+        raise BadInput(f"Budget: {meetings.describe_validation(e)}") from None
+    return budget, target
+
+
+def _voting_fields(form: FormData) -> records.VotingFile | EllipsisType:
+    """Admission, channel policy and per-channel turnout from the set-up form (`...` from a
+    form without them: unchanged)."""
+    if "admission" not in form:
+        return ...
+    try:
+        return records.VotingFile(
+            admission=str(form.get("admission")),
+            channel_policy=str(form.get("channel_policy") or ChannelPolicy.ONE_CHANNEL.value),
+            show_channels=checked(form, "show_channels"),
+        )
+    except ValidationError:
+        raise BadInput(
+            "Admission must be open or tickets, and the channel policy one_channel or latest."
+        ) from None
+
+
+@router.post("/console/{meeting_id}/settings")
+async def save_settings(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+    ratio = _int_field(form, "ratio", "R")
+    group_min = _int_field(form, "group_min", "m")
+    budget, savings_target = _budget_fields(form)
+    voting = _voting_fields(form)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        meetings.update_settings(
+            session,
+            meeting,
+            title=str(form.get("title", "")).strip(),
+            ratio=ratio,
+            group_min=group_min,
+            results_hidden=checked(form, "results_hidden"),
+            budget=budget,
+            savings_target=savings_target,
+            voting=voting,
+        )
+        return "Settings saved."
+
+    return await act(request, services, meeting_id, change, "/setup")
+
+
+@router.post("/console/{meeting_id}/segments")
+async def save_segment(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        seg = meetings.save_segment(
+            session,
+            meeting,
+            key=str(form.get("key", "")).strip(),
+            label=str(form.get("label", "")).strip(),
+            protects=not checked(form, "never_protects"),
+        )
+        return f"Segment “{seg.label}” saved."
+
+    return await act(request, services, meeting_id, change, "/setup")
+
+
+@router.post("/console/{meeting_id}/segments/{key}/delete")
+async def delete_segment(
+    request: Request, meeting_id: RowId, key: str, services: ServicesDep
+) -> Response:
+    await facilitator_form(request)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        meetings.delete_segment(session, meeting, key)
+        return f"Segment {key} removed."
+
+    return await act(request, services, meeting_id, change, "/setup")
+
+
+def _amount(form: FormData, name: str, label: str) -> int | float | None:
+    """'£35,000' -> 35000; empty -> None."""
+    value = str(form.get(name, "")).strip().replace(",", "").lstrip("£").strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise BadInput(f"{label} must be an amount such as 35000.") from None
+    if not math.isfinite(number) or number < 0:
+        raise BadInput(f"{label} must be zero or more.")
+    return int(number) if number.is_integer() else number
+
+
+@router.post("/console/{meeting_id}/proposals")
+async def save_proposal(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+    try:
+        pf = records.ProposalFile(
+            id=str(form.get("key", "")).strip(),
+            title=str(form.get("title", "")).strip(),
+            description=str(form.get("description", "")).strip(),
+            kind=str(form.get("kind", "")),
+            cost=_amount(form, "cost", "Cost"),
+            saving=_amount(form, "saving", "Saving"),
+            affected_groups=[str(g) for g in form.getlist("affected_groups")],
+        )
+    except ValidationError as e:
+        raise BadInput(meetings.describe_validation(e)) from None
+
+    def change(session: Session, meeting: Meeting) -> str:
+        meetings.save_proposal(session, meeting, pf)
+        return f"Proposal “{pf.title}” saved."
+
+    return await act(request, services, meeting_id, change, "/setup")
+
+
+@router.post("/console/{meeting_id}/proposals/{key}/delete")
+async def delete_proposal(
+    request: Request, meeting_id: RowId, key: str, services: ServicesDep
+) -> Response:
+    await facilitator_form(request)
+
+    def change(session: Session, meeting: Meeting) -> str:
+        meetings.delete_proposal(session, meeting, key)
+        return f"Proposal {key} removed."
+
+    return await act(request, services, meeting_id, change, "/setup")
+
+
+@router.post("/console/{meeting_id}/proposals.csv")
+async def import_proposals_csv(
+    request: Request, meeting_id: RowId, services: ServicesDep
+) -> Response:
+    form = await facilitator_form(request)
+    filename, text = await upload_text(form, "file")
+
+    def change(session: Session, meeting: Meeting) -> str:
+        assert meeting.id is not None
+        segment_ids = {s.key for s in meetings.segments_of(session, meeting.id)}
+        try:
+            parsed = csvfiles.read_proposals_csv(text, segment_ids, filename=filename)
+        except records.RecordError as e:
+            raise BadInput(str(e)) from None
+        return f"Imported {meetings.import_proposals(session, meeting, parsed)} proposal(s)."
+
+    return await act(request, services, meeting_id, change, "/setup")

@@ -1,0 +1,227 @@
+"""Live fan-out: one room per meeting, a coalescing ticker, a latest-wins mailbox per connection.
+
+Contract:
+- `Hub.changed(meeting_id)` is what services call after a commit. It never sends and never
+  awaits: it marks the room dirty.
+- Every `1/tick_hz` the ticker renders each dirty room once (state read in a worker thread,
+  JSON encoded once) and offers the same string to every mailbox. Cost is connections x tick
+  rate, whatever the ballot rate (../shared/realtime.md B.3). When only the turnout changed
+  (the usual case while a round is open) the frame is a small `turnout` frame and only screens
+  that show turnout (projector, console) get it; phones hear nothing until the round changes.
+- A mailbox holds the newest snapshot only, plus a short queue of personal frames (acks,
+  errors). A slow phone skips snapshots; it never delays anyone else. The hub never awaits a
+  socket; `ws.py` owns sending, with a deadline.
+- `seq` starts at the wall clock in milliseconds and then increases, so it still increases
+  across a server restart and a reconnecting client can always drop an older frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from app.live.broadcast import Broadcast, LocalBroadcast
+from app.live.protocol import encode
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[int], dict[str, Any]]  # meeting id -> state (blocking; runs in a thread)
+
+
+class TooSlow(Exception):
+    """The connection let its personal queue fill up: close it; the client resyncs."""
+
+
+class Mailbox:
+    __slots__ = ("_direct", "_limit", "_ready", "_snapshot", "voter_id")
+
+    @property
+    def wants_turnout(self) -> bool:
+        """Projectors and consoles show turnout; a voter's phone does not."""
+        return self.voter_id is None
+
+    def __init__(self, limit: int, voter_id: int | None = None) -> None:
+        self._snapshot: str | None = None
+        self._direct: deque[str] = deque()
+        self._limit = limit
+        self._ready = asyncio.Event()
+        self.voter_id = voter_id
+
+    @property
+    def pending(self) -> bool:
+        """A frame is waiting to be sent (the connection has not caught up yet)."""
+        return self._snapshot is not None
+
+    def offer(self, snapshot: str) -> None:
+        self._snapshot = snapshot
+        self._ready.set()
+
+    def push(self, frame: str) -> None:
+        if len(self._direct) >= self._limit:
+            raise TooSlow
+        self._direct.append(frame)
+        self._ready.set()
+
+    async def take(self) -> str:
+        """Personal frames first, in order; then the newest snapshot."""
+        while True:
+            if self._direct:
+                return self._direct.popleft()
+            if self._snapshot is not None:
+                frame, self._snapshot = self._snapshot, None
+                return frame
+            self._ready.clear()
+            await self._ready.wait()
+
+
+class Room:
+    def __init__(self, meeting_id: int) -> None:
+        self.meeting_id = meeting_id
+        self.seq = int(time.time() * 1000)
+        self.snapshot: str | None = None
+        self.state: dict[str, Any] | None = None
+        # The newest frame to offer: the whole snapshot, or only the turnout when nothing else
+        # changed (a ~100-byte frame for screens instead of ~2 KiB for everyone).
+        self.frame: str | None = None
+        self.turnout_only = False
+        self.dirty = True
+        self.mailboxes: set[Mailbox] = set()
+
+
+class Hub:
+    def __init__(
+        self,
+        render: Render,
+        *,
+        tick_hz: float,
+        direct_backlog: int = 64,
+        broadcast: Broadcast | None = None,
+        resync_s: float | None = None,
+    ) -> None:
+        self._render = render
+        self._tick_s = 1.0 / tick_hz
+        self._backlog = direct_backlog
+        self._broadcast = broadcast or LocalBroadcast()
+        # With other processes writing, re-read every room this often even without a signal:
+        # bounds how stale a lost signal can leave a projector.
+        self._resync_s = resync_s
+        self.rooms: dict[int, Room] = {}
+        self._outbox: set[int] = set()
+        self._outbox_ready = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._ticker(), name="hub-ticker"))
+        self._tasks.append(asyncio.create_task(self._publisher(), name="hub-publisher"))
+        await self._broadcast.start(self._on_signal)
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._broadcast.aclose()
+
+    def changed(self, meeting_id: int) -> None:
+        """After a commit: mark the room dirty here and tell the other processes. Never waits."""
+        self._on_signal(meeting_id)
+        self._outbox.add(meeting_id)
+        self._outbox_ready.set()
+
+    def _on_signal(self, meeting_id: int | None) -> None:
+        rooms = self.rooms.values() if meeting_id is None else [self.rooms.get(meeting_id)]
+        for room in rooms:
+            if room is not None:
+                room.dirty = True
+
+    async def _publisher(self) -> None:
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            pending, self._outbox = self._outbox, set()
+            for meeting_id in pending:
+                await self._broadcast.publish(meeting_id)
+
+    async def join(self, meeting_id: int, voter_id: int | None = None) -> Mailbox:
+        """A new connection: it gets the current snapshot at once (resync on every connect)."""
+        room = self.rooms.get(meeting_id)
+        if room is None:
+            room = self.rooms[meeting_id] = Room(meeting_id)
+        if room.snapshot is None:
+            await self._refresh(room)
+        box = Mailbox(self._backlog, voter_id)
+        room.mailboxes.add(box)
+        room.dirty = True  # the connected count changed
+        assert room.snapshot is not None
+        box.offer(room.snapshot)
+        return box
+
+    def leave(self, meeting_id: int, box: Mailbox) -> None:
+        room = self.rooms.get(meeting_id)
+        if room is None:
+            return
+        room.mailboxes.discard(box)
+        room.dirty = True
+        if not room.mailboxes:
+            del self.rooms[meeting_id]
+
+    def connected(self, meeting_id: int) -> int:
+        room = self.rooms.get(meeting_id)
+        return len(room.mailboxes) if room else 0
+
+    async def _refresh(self, room: Room) -> None:
+        room.dirty = False
+        state = await asyncio.to_thread(self._render, room.meeting_id)
+        state["turnout"]["connected"] = len(room.mailboxes)
+        previous, room.state = room.state, state
+        room.seq += 1
+        room.snapshot = encode({**state, "seq": room.seq})
+        room.turnout_only = previous is not None and _without_turnout(previous) == _without_turnout(
+            state
+        )
+        room.frame = (
+            encode({"type": "turnout", "seq": room.seq, "turnout": state["turnout"]})
+            if room.turnout_only
+            else room.snapshot
+        )
+
+    async def _ticker(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_resync = loop.time() + (self._resync_s or 0)
+        while True:
+            await asyncio.sleep(self._tick_s)
+            if self._resync_s is not None and loop.time() >= next_resync:
+                next_resync = loop.time() + self._resync_s
+                self._on_signal(None)
+            for room in list(self.rooms.values()):
+                if not room.dirty:
+                    continue
+                try:
+                    await self._refresh(room)
+                except Exception:
+                    # A failed render (database briefly unavailable) must not stop the ticker for
+                    # every meeting: keep the room dirty and try again next tick.
+                    log.exception("rendering meeting %s failed", room.meeting_id)
+                    room.dirty = True
+                    continue
+                assert room.frame is not None
+                for box in room.mailboxes:
+                    if not room.turnout_only:
+                        box.offer(room.frame)
+                    elif box.pending:
+                        # Never let a turnout frame replace a snapshot not yet sent: it would
+                        # lose the change (e.g. the round closing) that snapshot carries.
+                        assert room.snapshot is not None
+                        box.offer(room.snapshot)
+                    elif box.wants_turnout:
+                        box.offer(room.frame)
+
+
+def _without_turnout(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k != "turnout"}

@@ -1,0 +1,84 @@
+"""The WebSocket protocol, sans I/O: parse client frames into typed messages, encode replies.
+
+Client -> server (JSON text frames):
+    {"type": "hello", "last_seq": int | null}     0 <= last_seq < 2**53 (bounds.Seq)
+    {"type": "cast", "ballot_id": str, "round": int, "marks": {proposal id: mark}}
+        ballot_id: 8-64 letters, digits, '-' or '_' (bounds.CLIENT_BALLOT_ID); round: a round's
+        id, 1 <= round < 2**31 (bounds.DbId)
+    {"type": "ping"}
+Server -> client:
+    {"type": "snapshot", "seq": int, ...}   full live state of the meeting (rounds.room_state)
+    {"type": "turnout", "seq": int, "turnout": {...}}   only the turnout changed since the last
+                                            snapshot (to projectors and consoles, not phones)
+    {"type": "you", "voter": str | null, "segments": [...], "ballot": {...} | null}  after hello
+        (`voter`: this browser's handle, "me-..."; never a pseudonym, README Anonymity)
+    {"type": "ack", "ballot_id": str, "round": int}        the ballot is stored
+    {"type": "error", "code": str, "message": str, "ballot_id": str | null}
+    {"type": "pong"}
+Snapshots are complete: a client that missed some simply takes the newest (higher seq).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from app.core.bounds import CLIENT_BALLOT_ID, DbId, Seq
+from app.core.errors import BadInput
+from app.rules.tally import Mark
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Hello(_Msg):
+    type: Literal["hello"]
+    last_seq: Seq | None = None
+
+
+class BallotBody(_Msg):
+    """A voter's whole ballot for a round; the HTTP API takes the same body."""
+
+    ballot_id: str = Field(min_length=8, max_length=64, pattern=CLIENT_BALLOT_ID)
+    round: DbId
+    marks: dict[Annotated[str, Field(max_length=64)], Mark] = Field(max_length=500)
+
+
+class Cast(BallotBody):
+    type: Literal["cast"]
+
+
+class Ping(_Msg):
+    type: Literal["ping"]
+
+
+ClientMessage = Annotated[Hello | Cast | Ping, Field(discriminator="type")]
+_client = TypeAdapter(ClientMessage)
+
+
+def parse_client(raw: str | bytes) -> Hello | Cast | Ping:
+    """Raise BadInput with a readable reason for anything that is not a valid message."""
+    try:
+        return _client.validate_json(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise BadInput(f"Bad message: {where}: {err['msg']}" if where else "Bad message") from None
+
+
+def encode(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def ack(ballot_id: str, round_id: int) -> str:
+    return encode({"type": "ack", "ballot_id": ballot_id, "round": round_id})
+
+
+def error(code: str, message: str, ballot_id: str | None = None) -> str:
+    return encode({"type": "error", "code": code, "message": message, "ballot_id": ballot_id})
+
+
+PONG = encode({"type": "pong"})

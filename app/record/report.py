@@ -1,0 +1,557 @@
+"""The results report: what the clerk attaches to the minutes, as a model both renderers share.
+
+Contract:
+
+* Pure: `build` takes plain data (the meeting, each round's `rounds.results_view` record and
+  turnout, the hashes of the exported files, the audit chain's head, the time it was made) and
+  returns a `Report`; no session, no clock, no I/O. `templates/report.html` and
+  `app.record.report_pdf` render the same `Report`, so the HTML and the PDF say the same thing.
+* Every sentence is made here or in `app.rules.explain` (the rule in plain words), from the
+  meeting's own numbers (R, m, the counts), through the translator `_` the caller passes
+  (`i18n.Translator`, or `english`).
+* Anonymity: the inputs carry no voter, ticket or device, and affected-group counts arrive
+  already suppressed below m (`results_view` sets them to None); a suppressed line says
+  "fewer than m present" and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from fractions import Fraction
+from typing import Any
+
+from app.core.vocab import RoundStatus
+from app.rules.explain import (
+    CHANNEL_NAMES,
+    Outcome,
+    RuleText,
+    Translate,
+    english,
+    outcome,
+    reason_text,
+    rule_text,
+)
+
+RECOUNT_COMMAND = "covote recount ballots.csv --groups groups.csv --meeting meeting.json"
+VERIFY_COMMAND = (
+    "covote audit verify audit.jsonl --ballots ballots.csv --groups groups.csv "
+    "--meeting meeting.json --head %(head)s"
+)
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    id: str
+    label: str
+    protects: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalInfo:
+    id: str
+    title: str
+    kind: str  # "keep" | "fund"
+    affected_groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingInfo:
+    title: str
+    ratio: int
+    group_min: int
+    segments: tuple[SegmentInfo, ...]
+    proposals: tuple[ProposalInfo, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RoundInput:
+    """One round as stored: `results` is `rounds.results_view`, `turnout` `turnout.counts`
+    (the snapshot taken at close when `turnout_at_close`, else counted now)."""
+
+    number: int
+    status: str  # "open" | "closed"
+    revealed: bool
+    opened_at: datetime
+    closed_at: datetime | None
+    results: Mapping[str, Any]
+    turnout: Mapping[str, Any]
+    turnout_at_close: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecordInput:
+    """What lets anyone check the report: hashes of the exported files and the audit head."""
+
+    ballots_sha256: str
+    results_sha256: str
+    audit_links: int
+    audit_head: str
+    groups_sha256: str = ""  # groups.csv (README, Anonymity); empty: not shown
+
+
+# --- the model ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """The stacked WANT / NEUTRAL / DON'T WANT bar; shares of V in [0, 1] (display only)."""
+
+    W: int
+    N: int
+    D: int
+    V: int
+    want: float
+    neutral: float
+    dont: float
+    label: str  # the bar in words, for screen readers and the PDF
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLine:
+    label: str
+    suppressed: bool
+    V: int | None
+    W: int | None
+    D: int | None
+    verdict: str  # "protects" / "objects" (translated) or ""
+    text: str  # the whole line in words
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalReport:
+    rank: int
+    id: str
+    heading: str  # "Keep: Mobile library"
+    kind: str
+    kind_label: str
+    outcome: Outcome
+    reason: str  # the outcome's reason in plain words, with the numbers
+    groups: tuple[str, ...]  # the groups the outcome names (labels)
+    bar: Bar
+    lines: tuple[GroupLine, ...]
+    not_counted: str  # names the affected groups marked "never protects", else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Turnout:
+    note: str  # when it was counted
+    live: bool
+    rows: tuple[Row, ...]  # registered (ticket meetings), present, voted
+    channels: tuple[Row, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """A budget round's funding or a savings target's cuts, as sentences and table rows."""
+
+    heading: str
+    summary: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    empty: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoundReport:
+    number: int
+    heading: str
+    status: str
+    times: str
+    live: bool
+    turnout: Turnout
+    voted: bool
+    proposals: tuple[ProposalReport, ...]
+    money: tuple[Money, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    heading: str
+    items: tuple[Row, ...]  # (what, hash)
+    steps: tuple[str, ...]
+    commands: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    lang: str
+    title: str
+    subtitle: str
+    date: str
+    generated: str
+    interim: str  # empty unless a round is still open
+    rule: RuleText
+    rounds: tuple[RoundReport, ...]
+    check: Check
+    footer: str
+    labels: Mapping[str, str] = field(default_factory=dict)  # table headings both renderers use
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+def build(
+    meeting: MeetingInfo,
+    rounds: Sequence[RoundInput],
+    record: RecordInput,
+    *,
+    generated_at: datetime,
+    tz: tzinfo = UTC,
+    _: Translate = english,
+    lang: str = "en",
+) -> Report:
+    """The report of a meeting so far (any round may still be open).
+
+    Times are shown in `tz` (the laptop's zone); naive datetimes are taken as UTC, as stored.
+    """
+    first = min((r.opened_at for r in rounds), default=meeting.created_at)
+    built = tuple(_round(meeting, r, tz, _) for r in rounds)
+    open_numbers = [str(r.number) for r in rounds if r.status == RoundStatus.OPEN]
+    interim = (
+        _(
+            "Interim report: round %(n)s is still open. Its figures are live and will change.",
+            n=", ".join(open_numbers),
+        )
+        if open_numbers
+        else ""
+    )
+    return Report(
+        lang=lang,
+        title=meeting.title,
+        subtitle=_("Results report"),
+        date=_("Meeting date: %(date)s", date=_local(first, tz).strftime("%Y-%m-%d")),
+        generated=_("Report made %(time)s", time=_time(generated_at, tz)),
+        interim=interim,
+        rule=rule_text(meeting.ratio, meeting.group_min, _),
+        rounds=built,
+        check=_check(record, _),
+        footer=_("Covote results report · %(title)s", title=meeting.title),
+        labels=_labels(meeting.group_min, _),
+    )
+
+
+def _labels(m: int, _: Translate) -> dict[str, str]:
+    return {
+        "want": _("WANT"),
+        "neutral": _("NEUTRAL"),
+        "dont": _("DON'T WANT"),
+        "voted": _("Voted"),
+        "group": _("Affected group"),
+        "verdict": _("Verdict"),
+        "groups_caption": _(
+            "Affected groups (no counts are shown for a group with fewer than %(m)s present)", m=m
+        ),
+        "turnout": _("Turnout"),
+        "turnout_caption": _("Who could vote, who was there and who voted, by channel"),
+        "channel": _("Channel"),
+        "ballots": _("Ballots"),
+        "number": _("Number"),
+        "rank": _("Rank"),
+        "proposal": _("Proposal"),
+        "glance": _("Results at a glance, best first"),
+        "outcome": _("Outcome"),
+        "when": _("When it applies"),
+        "outcomes_caption": _("The four outcomes"),
+        "reason": _("Why"),
+        "means": _("What it means"),
+        "fewer": _("fewer than %(m)s present", m=m),
+        "no_votes": _("Nobody has voted in this round yet."),
+        "page": _("Page %(page)s of %(pages)s"),
+        "half": _("half the room"),
+        "contents": _("Contents"),
+        "file": _("File"),
+        "sha256": _("SHA-256"),
+    }
+
+
+def _bar(p: Mapping[str, Any], _: Translate) -> Bar:
+    v, w, n, d = int(p["V"]), int(p["W"]), int(p["N"]), int(p["D"])
+    share = (lambda x: x / v) if v else (lambda x: 0.0)
+    label = _(
+        "%(w)s WANT, %(n)s NEUTRAL, %(d)s DON'T WANT, of %(v)s who voted",
+        w=w,
+        n=n,
+        d=d,
+        v=v,
+    )
+    return Bar(W=w, N=n, D=d, V=v, want=share(w), neutral=share(n), dont=share(d), label=label)
+
+
+def _line(line: Mapping[str, Any], m: int, _: Translate) -> GroupLine:
+    label = str(line.get("label", line["group"]))
+    if line["suppressed"] or line["V"] is None:
+        text = _("%(label)s: fewer than %(m)s present", label=label, m=m)
+        return GroupLine(label, True, None, None, None, "", text)
+    verdict = _("protects") if line["protects"] else _("objects") if line["objects"] else ""
+    text = _(
+        "%(label)s: %(w)s of %(v)s WANT, %(d)s DON'T WANT",
+        label=label,
+        w=line["W"],
+        v=line["V"],
+        d=line["D"],
+    )
+    if verdict:
+        text += " → " + verdict
+    return GroupLine(label, False, line["V"], line["W"], line["D"], verdict, text)
+
+
+def heading(kind: str, title: str, _: Translate) -> str:
+    return (
+        _("Keep: %(title)s", title=title) if kind == "keep" else _("Fund: %(title)s", title=title)
+    )
+
+
+def _proposals(
+    meeting: MeetingInfo, results: Mapping[str, Any], _: Translate
+) -> list[ProposalReport]:
+    segments = {s.id: s for s in meeting.segments}
+    info = {p.id: p for p in meeting.proposals}
+    by_id = {p["id"]: p for p in results["proposals"]}
+    ranking = [pid for pid in results.get("ranking", []) if pid in by_id]
+    ranking += [pid for pid in by_id if pid not in ranking]
+    out = []
+    for rank, pid in enumerate(ranking, start=1):
+        p = by_id[pid]
+        kind = str(p.get("kind") or (info[pid].kind if pid in info else "keep"))
+        title = str(p.get("title") or (info[pid].title if pid in info else pid))
+        groups = tuple(str(g) for g in p.get("group_labels", p.get("groups", [])))
+        affected = info[pid].affected_groups if pid in info else ()
+        ignored = tuple(
+            segments[g].label for g in affected if g in segments and not segments[g].protects
+        )
+        out.append(
+            ProposalReport(
+                rank=rank,
+                id=pid,
+                heading=heading(kind, title, _),
+                kind=kind,
+                kind_label=_("Keep") if kind == "keep" else _("Fund"),
+                outcome=outcome(str(p["category"]), kind, _, str(p["reason"])),
+                reason=reason_text(
+                    str(p["reason"]), p, groups, meeting.ratio, meeting.group_min, _
+                ),
+                groups=groups,
+                bar=_bar(p, _),
+                lines=tuple(_line(line, meeting.group_min, _) for line in p["affected"]),
+                not_counted=_(
+                    "Not counted as affected groups (they never protect): %(groups)s.",
+                    groups=_(", ").join(ignored),
+                )
+                if ignored
+                else "",
+            )
+        )
+    return out
+
+
+def _turnout(r: RoundInput, _: Translate) -> Turnout:
+    t = r.turnout
+    live = r.status == RoundStatus.OPEN
+    if live:
+        note = _("Live, round still open.")
+    elif r.turnout_at_close:
+        note = _("Counted when the round closed.")
+    else:
+        note = _(
+            "Counted when this report was made (no count was kept when the round closed); "
+            "present may have changed since."
+        )
+    rows = []
+    if t.get("registered") is not None:
+        rows.append(Row(_("Registered (tickets issued)"), str(t["registered"])))
+    rows.append(Row(_("Present"), str(t.get("present", 0))))
+    rows.append(Row(_("Voted"), str(t.get("voted", 0))))
+    by_channel: Mapping[str, int] = t.get("by_channel") or {}
+    names = {**CHANNEL_NAMES, **{c: c for c in by_channel if c not in CHANNEL_NAMES}}
+    channels = tuple(Row(_(names[c]), str(by_channel.get(c, 0))) for c in names)
+    return Turnout(note=note, live=live, rows=tuple(rows), channels=channels)
+
+
+def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> RoundReport:
+    if r.status == RoundStatus.OPEN:
+        status = _("Open: voting is still going on.")
+        times = _("Opened %(opened)s", opened=_time(r.opened_at, tz))
+    else:
+        status = (
+            _("Closed; the results were shown on the projector.")
+            if r.revealed
+            else _("Closed; the results have not been shown on the projector.")
+        )
+        closed = _time(r.closed_at, tz) if r.closed_at is not None else "?"
+        times = _(
+            "Opened %(opened)s, closed %(closed)s", opened=_time(r.opened_at, tz), closed=closed
+        )
+    turnout = _turnout(r, _)
+    voted = any(int(p["V"]) > 0 for p in r.results["proposals"])
+    return RoundReport(
+        number=r.number,
+        heading=_("Round %(n)s", n=r.number),
+        status=status,
+        times=times,
+        live=r.status == RoundStatus.OPEN,
+        turnout=turnout,
+        voted=voted,
+        proposals=tuple(_proposals(meeting, r.results, _)) if voted else (),
+        money=tuple(_money(meeting, r.results, _)) if voted else (),
+    )
+
+
+# --- budget and savings (results_view's "funded" / "cuts" keys) -------------------------------
+
+
+def money(x: object, currency: str) -> str:
+    """An amount as the records write it (int, "12.5" or "100000/3"), for reading."""
+    if isinstance(x, str) and "/" in x:
+        text = "≈" + f"{float(Fraction(x)):,.2f}"
+    elif isinstance(x, str):
+        text = f"{float(x):,.2f}"
+    elif isinstance(x, int | float):
+        text = f"{x:,}"
+    else:
+        text = str(x)
+    c = currency or "£"
+    return f"{text} {c}" if len(c) > 1 and c.isalpha() else f"{c}{text}"
+
+
+def _money(meeting: MeetingInfo, results: Mapping[str, Any], _: Translate) -> list[Money]:
+    currency = str(results.get("currency") or "£")
+    titles = {p["id"]: heading(str(p["kind"]), str(p["title"]), _) for p in results["proposals"]}
+    out = []
+    if "funded" in results:
+        rows = []
+        for i, f in enumerate(results.get("funding", []), start=1):
+            if f.get("by") == "greedy":
+                paid = _("from what was left (most WANTs first)")
+            else:
+                paid = "; ".join(
+                    _(
+                        "%(voters)s paid %(amount)s",
+                        voters=g["voters"],
+                        amount=money(g["amount"], currency),
+                    )
+                    for g in f.get("paid", [])
+                )
+            rows.append(
+                (
+                    str(i),
+                    titles.get(f["id"], f["id"]),
+                    money(f["cost"], currency),
+                    str(f["supporters"]),
+                    paid,
+                )
+            )
+        greedy = _(", ").join(titles.get(pid, pid) for pid in results.get("greedy", [])) or _(
+            "nothing"
+        )
+        out.append(
+            Money(
+                heading=_(
+                    "Budget: %(pot)s shared by equal shares", pot=money(results["budget"], currency)
+                ),
+                summary=_(
+                    "%(n)s voters, each with a share of %(share)s. Spent %(spent)s; %(left)s left.",
+                    n=results["voters"],
+                    share=money(results["share"], currency),
+                    spent=money(results["spent"], currency),
+                    left=money(results["left"], currency),
+                ),
+                columns=("#", _("Funded"), _("Cost"), _("WANT"), _("Who paid")),
+                rows=tuple(rows),
+                empty=_("Nothing could be funded."),
+                after=_("Most WANTs first would have funded:") + " " + greedy,
+            )
+        )
+    if "cuts" in results:
+        savings = results.get("savings", {})
+        cuts = [
+            (str(i), titles.get(pid, pid), money(savings.get(pid, 0), currency))
+            for i, pid in enumerate(results["cuts"], start=1)
+        ]
+        shortfall = results.get("shortfall", 0)
+        after = (
+            _("Total %(total)s.", total=money(results["total"], currency))
+            + " "
+            + (
+                _("Shortfall: %(shortfall)s.", shortfall=money(shortfall, currency))
+                if shortfall not in (0, "0")
+                else _("The target is reached.")
+            )
+        )
+        out.append(
+            Money(
+                heading=_("Savings target: %(target)s", target=money(results["target"], currency)),
+                summary=_(
+                    "Cuts are taken only from REJECTED Keep proposals, largest majority against "
+                    "first, until the target is reached. PROTECTED services are never cut."
+                ),
+                columns=("#", _("Cut"), _("Saves")),
+                rows=tuple(cuts),
+                empty=_("The room accepted no cuts."),
+                after=after,
+            )
+        )
+    return out
+
+
+# --- checking ----------------------------------------------------------------------------------
+
+
+def _check(record: RecordInput, _: Translate) -> Check:
+    return Check(
+        heading=_("Check and recount"),
+        items=(
+            Row(_("Ballots file, all rounds (ballots.csv)"), record.ballots_sha256),
+            *(
+                [Row(_("Group totals file, all rounds (groups.csv)"), record.groups_sha256)]
+                if record.groups_sha256
+                else []
+            ),
+            Row(_("Results file (results.json)"), record.results_sha256),
+            Row(
+                _(
+                    "Audit log (audit.jsonl): hash of link %(n)s, the last one",
+                    n=record.audit_links,
+                ),
+                record.audit_head,
+            ),
+        ),
+        steps=(
+            _(
+                "Download the export bundle from the console (or the meeting JSON and the "
+                "ballots CSV). Check that the SHA-256 of each file is the one printed here, for "
+                "example with: sha256sum ballots.csv results.json"
+            ),
+            _("Recount with Covote on any computer. It prints the results file, byte for byte:"),
+            _(
+                "Check the audit log: every link must be chained to the one before it, the "
+                "ballots it records must be exactly the ballots file, and its last hash must be "
+                "the one printed here:"
+            ),
+        ),
+        commands=(RECOUNT_COMMAND, VERIFY_COMMAND % {"head": record.audit_head}),
+    )
+
+
+# --- time --------------------------------------------------------------------------------------
+
+
+def _local(at: datetime, tz: tzinfo) -> datetime:
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(tz)
+
+
+def _time(at: datetime, tz: tzinfo) -> str:
+    local = _local(at, tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()

@@ -1,0 +1,531 @@
+"""The results report as an A4 PDF, drawn with ReportLab from the model `app.record.report` builds.
+
+Contract: `render(model) -> bytes`. It says what the HTML report says (the same `Report`): bars
+are drawn as shapes, turnout and affected-group lines are tables, every page has the meeting's
+title and "Page N of M" at its foot, and the document's metadata carry the title. The output is
+deterministic (ReportLab's invariant mode: no creation time or random file id), so the same
+model gives the same bytes.
+
+Fonts: DejaVu Sans where the system has it (Welsh ŵ and ŷ, arrows), else Bitstream Vera, which
+ships with ReportLab. A character the font lacks is written as its base letter (ŵ -> w) or a
+plain stand-in, never as an empty box.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+from xml.sax.saxutils import escape
+
+import reportlab
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from app.record.report import Bar, Money, ProposalReport, Report, RoundReport
+
+PAGE_W, PAGE_H = A4
+MARGIN = 16 * mm
+FRAME_PADDING = 6  # ReportLab's default inside a page's frame, on each side
+WIDTH = PAGE_W - 2 * MARGIN - 2 * FRAME_PADDING
+
+WANT = colors.HexColor("#0a4d8c")
+DONT = colors.HexColor("#9b2c00")
+DONT_DARK = colors.HexColor("#7a2200")
+NEUTRAL = colors.HexColor("#e2e2e2")
+NEUTRAL_DARK = colors.HexColor("#c8c8c8")
+SOFT = colors.HexColor("#f3f4f6")
+GRID = colors.HexColor("#8a8a8a")
+MUTED = colors.HexColor("#4a4a4a")
+NOTE_BG = colors.HexColor("#fff4d6")
+
+BADGES = {  # category: (fill, border, text)
+    "SUPPORTED": (WANT, WANT, colors.white),
+    "PROTECTED": (colors.white, WANT, colors.HexColor("#072f57")),
+    "CONTESTED": (NOTE_BG, colors.black, colors.black),
+    "REJECTED": (colors.white, DONT_DARK, DONT_DARK),
+}
+
+_FONT_CANDIDATES = (
+    (
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    ),
+    (
+        Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
+        Path("/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"),
+    ),
+    (
+        Path(reportlab.__file__).parent / "fonts" / "Vera.ttf",
+        Path(reportlab.__file__).parent / "fonts" / "VeraBd.ttf",
+    ),
+)
+FONT, BOLD, MONO = "CovoteSans", "CovoteSans-Bold", "Courier"
+# Stand-ins for characters a font may lack (NFKD has no base letter for these).
+_PLAIN = {
+    "\u2192": "->",  # right arrow
+    "\u2248": "~",  # almost equal
+    "\u2026": "...",  # ellipsis
+    "\u2014": "-",  # em dash
+    "\u2013": "-",  # en dash
+    "\u00b7": "-",  # middle dot
+    "\u2019": "'",  # right single quotation mark
+    "\u2018": "'",  # left single quotation mark
+}
+
+
+@cache
+def _fonts() -> frozenset[int]:
+    """Register the report's font; the code points it can draw."""
+    regular, bold = next((r, b) for r, b in _FONT_CANDIDATES if r.is_file() and b.is_file())
+    pdfmetrics.registerFont(TTFont(FONT, str(regular)))
+    pdfmetrics.registerFont(TTFont(BOLD, str(bold)))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+    face: Any = pdfmetrics.getFont(FONT).face  # type: ignore[attr-defined]
+    return frozenset(face.charToGlyph)
+
+
+def fit(text: str) -> str:
+    """`text` with every character the font cannot draw replaced by one it can."""
+    known = _fonts()
+    out = []
+    for ch in text:
+        if ord(ch) in known or ch in "\n\t":
+            out.append(ch)
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if ord(c) in known)
+        out.append(base or _PLAIN.get(ch, "?"))
+    return "".join(out)
+
+
+def _t(text: str) -> str:
+    """Plain text as Paragraph markup."""
+    return escape(fit(text))
+
+
+@cache
+def _styles() -> dict[str, ParagraphStyle]:
+    _fonts()
+    base = ParagraphStyle(
+        "base", fontName=FONT, fontSize=9.5, leading=13, alignment=TA_LEFT, spaceAfter=4
+    )
+    return {
+        "base": base,
+        "kicker": ParagraphStyle("kicker", base, fontName=BOLD, textColor=MUTED, fontSize=9),
+        "h1": ParagraphStyle("h1", base, fontName=BOLD, fontSize=20, leading=24, spaceAfter=4),
+        "h2": ParagraphStyle(
+            "h2", base, fontName=BOLD, fontSize=14, leading=18, spaceBefore=12, spaceAfter=6
+        ),
+        "h3": ParagraphStyle("h3", base, fontName=BOLD, fontSize=11.5, leading=15, spaceAfter=3),
+        "meta": ParagraphStyle("meta", base, textColor=MUTED),
+        "small": ParagraphStyle(
+            "small", base, fontSize=8.5, leading=11, textColor=MUTED, spaceAfter=2
+        ),
+        # inside table cells: the cell's padding spaces them
+        "cell": ParagraphStyle("cell", base, fontSize=8.5, leading=11, spaceAfter=0),
+        "muted": ParagraphStyle(
+            "muted", base, fontSize=8.5, leading=11, textColor=MUTED, spaceAfter=0
+        ),
+        "head": ParagraphStyle("head", base, fontName=BOLD, fontSize=8.5, leading=11, spaceAfter=0),
+        "num": ParagraphStyle("num", base, fontSize=8.5, leading=11, alignment=2, spaceAfter=0),
+        "mono": ParagraphStyle("mono", base, fontName=MONO, fontSize=7.5, leading=10, spaceAfter=0),
+        "code": ParagraphStyle(
+            "code",
+            base,
+            fontName=MONO,
+            fontSize=8,
+            leading=10.5,
+            backColor=SOFT,
+            borderPadding=4,
+            leftIndent=4,
+            rightIndent=4,
+            spaceBefore=4,
+            spaceAfter=10,
+        ),
+        "note": ParagraphStyle(
+            "note",
+            base,
+            fontName=BOLD,
+            backColor=NOTE_BG,
+            borderColor=colors.HexColor("#8a6100"),
+            borderWidth=1,
+            borderPadding=5,
+            spaceBefore=6,
+            spaceAfter=8,
+        ),
+    }
+
+
+def _p(text: str, style: str = "base") -> Paragraph:
+    return Paragraph(_t(text), _styles()[style])
+
+
+def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header: bool = True) -> Table:
+    table = Table(
+        [list(r) for r in rows],
+        colWidths=list(widths),
+        repeatRows=1 if header else 0,
+        spaceAfter=6,
+    )
+    commands: list[tuple[Any, ...]] = [
+        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), SOFT))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+# --- drawings ----------------------------------------------------------------------------------
+
+
+def _rect(x: float, y: float, w: float, h: float, **style: Any) -> Rect:
+    # ReportLab's stubs type **kw without Unpack; the style names are Rect's own.
+    return Rect(x, y, w, h, **style)
+
+
+def _badge(category: str, label: str) -> Drawing:
+    fill, border, text = BADGES.get(category, (colors.white, colors.black, colors.black))
+    size = 8.5
+    w = pdfmetrics.stringWidth(fit(label), BOLD, size) + 14
+    d = Drawing(w + 2, 16)
+    d.add(_rect(1, 1, w, 14, rx=7, ry=7, fillColor=fill, strokeColor=border, strokeWidth=1.5))
+    if category == "PROTECTED":  # a double border, as on the projector
+        d.add(_rect(3, 3, w - 4, 10, rx=5, ry=5, fillColor=None, strokeColor=border, strokeWidth=1))
+    d.add(
+        String(
+            1 + w / 2,
+            4.6,
+            fit(label),
+            fontName=BOLD,
+            fontSize=size,
+            fillColor=text,
+            textAnchor="middle",
+        )
+    )
+    return d
+
+
+def _hatch(d: Drawing, x0: float, y0: float, x1: float, y1: float, color: Any, step: float) -> None:
+    """Diagonal lines (45 degrees) inside the rectangle, so the bar reads in black and white."""
+    c = x0 - (y1 - y0)
+    while c < x1:
+        ax, ay = max(x0, c), max(x0, c) - c + y0
+        bx = min(x1, c + (y1 - y0))
+        by = bx - c + y0
+        if bx > ax:
+            d.add(Line(ax, ay, bx, by, strokeColor=color, strokeWidth=step / 2.5))
+        c += step
+
+
+def _bar(bar: Bar, labels: dict[str, str] | Any, half: str) -> Drawing:
+    """WANT / NEUTRAL / DON'T WANT stacked, a dashed marker at half the room, a legend below."""
+    h, y, top = 20.0, 16.0, 46.0
+    d = Drawing(WIDTH, top)
+    widths = [bar.want * WIDTH, bar.neutral * WIDTH, bar.dont * WIDTH]
+    x = 0.0
+    segments = [
+        (widths[0], WANT, None),
+        (widths[1], NEUTRAL, NEUTRAL_DARK),
+        (widths[2], DONT, DONT_DARK),
+    ]
+    for w, fill, lines in segments:
+        if w > 0:
+            d.add(_rect(x, y, w, h, fillColor=fill, strokeColor=None))
+            if lines is not None:
+                _hatch(d, x, y, x + w, y + h, lines, 6 if fill is DONT else 5)
+        x += w
+    d.add(_rect(0, y, WIDTH, h, fillColor=None, strokeColor=colors.black, strokeWidth=0.8))
+    numbers = [
+        (widths[0], bar.W, colors.white),
+        (widths[1], bar.N, colors.black),
+        (widths[2], bar.D, colors.white),
+    ]
+    x = 0.0
+    for i, (w, n, color) in enumerate(numbers):
+        if w >= 18:
+            anchor: Literal["start", "end"] = "end" if i == 2 else "start"
+            tx = x + w - 4 if i == 2 else x + 4
+            box = pdfmetrics.stringWidth(str(n), BOLD, 9) + 4
+            bx = tx - box + 2 if anchor == "end" else tx - 2
+            back = DONT_DARK if i == 2 else (WANT if i == 0 else colors.white)
+            d.add(_rect(bx, y + 4, box, 12, fillColor=back, strokeColor=None))
+            d.add(
+                String(
+                    tx,
+                    y + 6.5,
+                    str(n),
+                    fontName=BOLD,
+                    fontSize=9,
+                    fillColor=color,
+                    textAnchor=anchor,
+                )
+            )
+        x += w
+    mid = WIDTH / 2
+    d.add(
+        Line(
+            mid,
+            y - 3,
+            mid,
+            y + h + 4,
+            strokeColor=colors.black,
+            strokeWidth=1.5,
+            strokeDashArray=[3, 2],
+        )
+    )
+    d.add(String(mid + 3, y + h + 3, fit(half), fontName=FONT, fontSize=7, fillColor=colors.black))
+    # legend
+    x = 0.0
+    for key, count, fill, lines in (
+        (labels["want"], bar.W, WANT, None),
+        (labels["neutral"], bar.N, NEUTRAL, NEUTRAL_DARK),
+        (labels["dont"], bar.D, DONT, DONT_DARK),
+    ):
+        d.add(_rect(x, 2, 9, 9, fillColor=fill, strokeColor=colors.black, strokeWidth=0.5))
+        if lines is not None:
+            _hatch(d, x, 2, x + 9, 11, lines, 3)
+        text = fit(f"{key} {count}")
+        d.add(String(x + 12, 3, text, fontName=BOLD, fontSize=8.5, fillColor=colors.black))
+        x += 12 + pdfmetrics.stringWidth(text, BOLD, 8.5) + 16
+    voted = fit(f"{labels['voted']} {bar.V}")
+    d.add(String(x, 3, voted, fontName=FONT, fontSize=8.5, fillColor=MUTED))
+    return d
+
+
+# --- sections ----------------------------------------------------------------------------------
+
+
+def _proposal(p: ProposalReport, model: Report) -> KeepTogether:
+    s, L = _styles(), model.labels
+    badge = _badge(p.outcome.category, p.outcome.label)
+    outcome = Table(
+        [
+            [
+                badge,
+                Paragraph("<b>" + _t(p.outcome.meaning) + "</b>", s["base"]),
+            ]
+        ],
+        colWidths=[badge.width + 4, WIDTH - badge.width - 4],
+        hAlign="LEFT",
+    )
+    outcome.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)])
+    )
+    parts: list[Flowable] = [
+        Paragraph(f"{p.rank}. " + _t(p.heading), s["h3"]),
+        outcome,
+        _p(p.reason),
+        Spacer(1, 3),
+        _bar(p.bar, L, L.get("half", "half the room")),
+    ]
+    if p.lines:
+        rows: list[list[Any]] = [
+            [
+                Paragraph(_t(h), s["head"])
+                for h in (L["group"], L["voted"], L["want"], L["dont"], L["verdict"])
+            ]
+        ]
+        spans = []
+        for i, g in enumerate(p.lines, start=1):
+            if g.suppressed:
+                rows.append([_p(g.label, "cell"), _p(L["fewer"], "muted"), "", "", ""])
+                spans.append(("SPAN", (1, i), (4, i)))
+            else:
+                rows.append(
+                    [
+                        _p(g.label, "cell"),
+                        _p(str(g.V), "num"),
+                        _p(str(g.W), "num"),
+                        _p(str(g.D), "num"),
+                        _p(g.verdict, "cell"),
+                    ]
+                )
+        table = _table(rows, [WIDTH * 0.36, WIDTH * 0.14, WIDTH * 0.14, WIDTH * 0.16, WIDTH * 0.2])
+        table.setStyle(TableStyle(spans))
+        parts += [Spacer(1, 4), _p(L["groups_caption"], "small"), table]
+    if p.not_counted:
+        parts.append(_p(p.not_counted, "small"))
+    parts.append(Spacer(1, 8))
+    return KeepTogether(parts)
+
+
+def _money(m: Money) -> list[Flowable]:
+    s = _styles()
+    rows: list[list[Any]] = [[Paragraph(_t(c), s["head"]) for c in m.columns]]
+    rows += [[_p(cell, "cell") for cell in row] for row in m.rows]
+    if not m.rows:
+        rows.append([_p(m.empty, "cell")] + [""] * (len(m.columns) - 1))
+    n = len(m.columns)
+    widths = [WIDTH * 0.06] + [WIDTH * 0.94 / (n - 1)] * (n - 1)
+    table = _table(rows, widths)
+    if not m.rows:
+        table.setStyle(TableStyle([("SPAN", (0, 1), (-1, 1))]))
+    return [
+        Paragraph("<b>" + _t(m.heading) + "</b>", s["base"]),
+        _p(m.summary, "small"),
+        table,
+        _p(m.after),
+        Spacer(1, 6),
+    ]
+
+
+def _glance(r: RoundReport, model: Report) -> Table:
+    """Rank, proposal, outcome and counts: the round on a few lines."""
+    s, L = _styles(), model.labels
+    columns = (L["rank"], L["proposal"], L["outcome"], L["want"], L["neutral"], L["dont"])
+    rows: list[list[Any]] = [[Paragraph(_t(c), s["head"]) for c in columns]]
+    for p in r.proposals:
+        counts = [_p(str(n), "num") for n in (p.bar.W, p.bar.N, p.bar.D)]
+        badge = _badge(p.outcome.category, p.outcome.label)
+        rows.append([_p(str(p.rank), "num"), _p(p.heading, "cell"), badge, *counts])
+    widths = [0.08, 0.4, 0.18, 0.1, 0.12, 0.12]
+    table = _table(rows, [WIDTH * w for w in widths])
+    table.setStyle(TableStyle([("VALIGN", (0, 1), (-1, -1), "MIDDLE")]))
+    return table
+
+
+def _round(r: RoundReport, model: Report) -> list[Flowable]:
+    s, L = _styles(), model.labels
+    out: list[Flowable] = [
+        Paragraph(_t(r.heading), s["h2"]),
+        Paragraph(
+            ("<b>" + _t(r.status) + "</b>" if r.live else _t(r.status)) + " " + _t(r.times),
+            s["base"],
+        ),
+        Spacer(1, 4),
+    ]
+    cells = [*r.turnout.rows, *r.turnout.channels]
+    head = [Paragraph(_t(c.label), s["head"]) for c in r.turnout.rows]
+    head += [Paragraph(_t(f"{L['voted']}: {c.label}"), s["head"]) for c in r.turnout.channels]
+    values = [_p(c.value, "num") for c in cells]
+    out += [
+        Paragraph("<b>" + _t(L["turnout"]) + "</b> " + _t(f"({r.turnout.note})"), s["small"]),
+        _table([head, values], [WIDTH / len(cells)] * len(cells)),
+        Spacer(1, 4),
+    ]
+    if not r.voted:
+        out.append(_p(L["no_votes"]))
+    else:
+        out += [Paragraph("<b>" + _t(L["glance"]) + "</b>", s["small"]), _glance(r, model)]
+    out += [_proposal(p, model) for p in r.proposals]
+    for m in r.money:
+        out += _money(m)
+    return out
+
+
+def _story(model: Report) -> list[Flowable]:
+    s, L = _styles(), model.labels
+    story: list[Flowable] = [
+        _p(model.subtitle.upper(), "kicker"),
+        _p(model.title, "h1"),
+        _p(f"{model.date} · {model.generated}", "meta"),
+    ]
+    if model.interim:
+        story.append(_p(model.interim, "note"))
+    rule = model.rule
+    story.append(_p(rule.heading, "h2"))
+    story += [_p(text) for text in rule.paragraphs]
+    rows: list[list[Any]] = [
+        [Paragraph(_t(L["outcome"]), s["head"]), Paragraph(_t(L["when"]), s["head"])]
+    ]
+    rows += [[_badge(o.category, o.label), _p(when, "cell")] for o, when in rule.outcomes]
+    story += [
+        Spacer(1, 4),
+        _table(rows, [WIDTH * 0.22, WIDTH * 0.78]),
+        _p(rule.ranking),
+        _p(rule.suppression),
+    ]
+    for r in model.rounds:
+        story += _round(r, model)
+    check = model.check
+    story.append(_p(check.heading, "h2"))
+    hashes: list[list[Any]] = [
+        [Paragraph(_t(L["file"]), s["head"]), Paragraph(_t(L["sha256"]), s["head"])]
+    ]
+    hashes += [
+        [_p(item.label, "cell"), Paragraph(escape(item.value), s["mono"])] for item in check.items
+    ]
+    story.append(KeepTogether([_table(hashes, [WIDTH * 0.37, WIDTH * 0.63])]))
+    story += [
+        _p("1. " + check.steps[0]),
+        _p("2. " + check.steps[1]),
+        Paragraph(escape(check.commands[0]), s["code"]),
+        _p("3. " + check.steps[2]),
+        Paragraph(escape(check.commands[1]), s["code"]),
+    ]
+    return story
+
+
+def _canvas_class(model: Report) -> type[Canvas]:
+    """A canvas that writes "Page N of M" and the footer once it knows M."""
+
+    footer, page_text = fit(model.footer), model.labels["page"]
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()  # type: ignore[attr-defined]
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self.setFont(FONT, 8)
+                self.setFillColor(MUTED)
+                self.drawString(MARGIN, 10 * mm, footer)
+                page = self.getPageNumber()
+                number = fit(page_text % {"page": page, "pages": total})
+                self.drawRightString(PAGE_W - MARGIN, 10 * mm, number)
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def render(model: Report) -> bytes:
+    """The report as PDF bytes."""
+    _fonts()
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 4 * mm,
+        title=f"{model.title} · {model.subtitle}",
+        author="Covote",
+        subject=model.subtitle,
+        creator="Covote",
+        lang=model.lang,
+        invariant=1,
+    )
+    doc.build(_story(model), canvasmaker=_canvas_class(model))
+    return out.getvalue()

@@ -1,0 +1,472 @@
+"""The budget variant of the rule: Method of Equal Shares, greedy, and savings targets.
+
+Contract (../shared/voting-rule.md section 3 and the savings target of section 2, copied into
+tests/vectors/budget.json):
+
+* Pure: no I/O, no clock, no floats. Every amount is an exact `Fraction`; inputs may be `int`,
+  `Fraction` or `float`, and a float is read through its shortest repr (`Fraction(str(x))`, so
+  0.1 is 1/10). Negative or non-finite amounts, bools and unknown proposal ids raise `ValueError`
+  (bad types `TypeError`); nothing is guessed.
+* `equal_shares` is MES with cost utilities (section 3 steps 3-5): `n` voters each start with
+  `s = B/n`; the affordable proposal with the smallest `rho` is funded, each supporter paying
+  `min(b_i, rho * cost)`. Completion `add1` reruns from scratch with `s + 1`, `s + 2`, ... and
+  stops at the first exhaustive outcome, or keeps the previous one when an outcome costs more
+  than B (one full MES run per unit that s rises, so keep amounts in whole currency units, not
+  pence). Only proposals with at least one WANT take part: MES can never fund the others, so
+  they do not count against "exhaustive" either (as pabutools). A zero-cost proposal with a
+  WANT has `rho = 0` and is funded first (pabutools' Cost_Sat never funds one). `add1+greedy`
+  then funds what still fits, most WANTs first. Ties between equal `rho`: lower cost, more
+  WANTs, then the drawn `tie_break` order; ids absent from it come after, by id. No voters
+  (`n = 0`): nothing is funded and `share` is 0.
+* `greedy` is "most WANTs first, skipping what no longer fits" (ties: lower cost, then drawn
+  order); a proposal nobody WANTs is never funded.
+* `budget_round` runs the section 3 pipeline on a counted round (`ValueError` when the ballots
+  do not match the result); `savings_cuts` picks the cuts of a savings target (section 2).
+* `budget_to_json` / `savings_to_json` are public record formats. Amounts are written exactly:
+  an `int` when whole, else a string, a decimal ("12.5") when the value has one, or "p/q".
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import accumulate, compress
+from operator import mul, not_, sub
+from types import MappingProxyType
+from typing import Any, Literal
+
+from app.rules import tally
+
+Number = int | float | Fraction
+Completion = Literal["add1", "add1+greedy", "none"]
+COMPLETIONS: tuple[Completion, ...] = ("add1", "add1+greedy", "none")
+
+
+def amount(x: Number) -> Fraction:
+    """An exact, non-negative amount (floats through their shortest repr)."""
+    if isinstance(x, bool) or not isinstance(x, int | float | Fraction):
+        raise TypeError(f"amount must be an int, float or Fraction, not {x!r}")
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ValueError(f"amount must be finite, not {x!r}")
+    value = Fraction(str(x)) if isinstance(x, float) else Fraction(x)
+    if value < 0:
+        raise ValueError(f"amount must not be negative, not {x!r}")
+    return value
+
+
+def _drawn(tie_break: Sequence[str]) -> Callable[[str], tuple[int, int, str]]:
+    """Sort key for the drawn order; ids it does not name come after it, by id."""
+    drawn: dict[str, int] = {}
+    for position, pid in enumerate(tie_break):
+        drawn.setdefault(pid, position)
+    return lambda pid: (0, drawn[pid], "") if pid in drawn else (1, 0, pid)
+
+
+@dataclass(frozen=True, slots=True)
+class Funded:
+    """A funded proposal and who paid: `paid` groups all its supporters by the amount each paid,
+    largest first (0 for those who had nothing left), `((amount, voters), ...)`, adding up to
+    `cost`. Funded by the greedy completion (`by == "greedy"`): paid from the pot, `paid == ()`.
+    """
+
+    id: str
+    cost: Fraction
+    supporters: int
+    paid: tuple[tuple[Fraction, int], ...]
+    by: Literal["mes", "greedy"]
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetOutcome:
+    """MES's outcome: `funded` ids in selection order, and what the projector shows."""
+
+    funded: tuple[str, ...]
+    details: tuple[Funded, ...]  # one per funded id, same order
+    payments: Mapping[str, Fraction]  # funded id -> total paid (== its cost)
+    supporters: Mapping[str, int]  # every proposal with a cost -> its WANT count
+    share: Fraction  # the per-voter start share s of the final MES run
+    budget: Fraction
+    spent: Fraction
+    left: Fraction
+    voters: int  # n
+    completion: Completion
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """An election prepared for MES: voters merged into classes with identical approvals."""
+
+    costs: dict[str, Fraction]
+    wants: dict[str, int]
+    weights: list[int]  # voters per class
+    supporters: dict[str, tuple[list[int], list[int]]]  # supported id -> (classes, weights)
+    rank: dict[str, int]  # MES tie order: lower cost, more WANTs, drawn order
+    greedy_order: list[str]  # supported ids: more WANTs, lower cost, drawn order
+
+
+def _prepare(
+    voters: Sequence[frozenset[str]], costs: Mapping[str, Number], tie_break: Sequence[str]
+) -> _Problem:
+    exact = {pid: amount(c) for pid, c in costs.items()}
+    classes = Counter(frozenset(v) for v in voters)
+    unknown = sorted(set().union(*classes) - exact.keys())
+    if unknown:
+        raise ValueError(f"voters approve proposals without a cost: {unknown}")
+    weights = list(classes.values())
+    members: dict[str, tuple[list[int], list[int]]] = {}
+    for k, (approved, w) in enumerate(classes.items()):
+        for pid in approved:
+            ks, ws = members.setdefault(pid, ([], []))
+            ks.append(k)
+            ws.append(w)
+    wants = {pid: sum(members[pid][1]) if pid in members else 0 for pid in exact}
+    drawn = _drawn(tie_break)
+    by_cost = sorted(members, key=lambda p: (exact[p], -wants[p], drawn(p)))
+    by_wants = sorted(members, key=lambda p: (-wants[p], exact[p], drawn(p)))
+    rank = {pid: r for r, pid in enumerate(by_cost)}
+    return _Problem(exact, wants, weights, members, rank, by_wants)
+
+
+_Step = tuple[str, int, int, int, dict[int, int]]
+"""A funded id, its cap, the scale, the voters who paid the cap and the others ({budget: voters});
+the cap and budgets are integers in units of 1/scale, made Fractions only for the outcome."""
+
+
+def _cap(bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction) -> Fraction | None:
+    """The smallest x with `sum(w * min(b, x)) == c` over the supporters, None if unaffordable.
+
+    Budgets `bs` (with voters `ws`, `weight` in all) and cost `c` are integers; `lower <= x`.
+    Sorted by budget, with the poorest k paying all they have, x is `(c - paid_k) / rest_k`
+    for the first k where `b_k * rest_k >= c - paid_k` (this grows with k, so bisect). Only
+    budgets under a threshold t are sorted: if x <= t, everyone above t pays x; if not, they
+    were all poor and `(c - paid) / rest` is a better lower bound for the next round.
+    """
+    if min(bs) * weight >= c:  # nobody runs out: each pays c / |S_p|
+        return Fraction(c, weight)
+    paid, rest = 0, weight  # voters known to be poor: what they pay; the others' weight
+    while True:
+        t = -((-3 * lower.numerator) // (2 * lower.denominator))  # ceil(1.5 * lower)
+        low = list(map(t.__gt__, bs))
+        lb, lw = list(compress(bs, low)), list(compress(ws, low))
+        order = sorted(range(len(lb)), key=lb.__getitem__)
+        sb, sw = list(map(lb.__getitem__, order)), list(map(lw.__getitem__, order))
+        ps = list(accumulate(map(mul, sb, sw), initial=paid))
+        rs = list(accumulate(sw, sub, initial=rest))
+        k = bisect_left(range(len(sb)), True, key=lambda k: sb[k] * rs[k] >= c - ps[k])
+        paid, rest = ps[k], rs[k]
+        if not rest:
+            return None  # everyone gives all they have and it is not enough
+        if k < len(sb) or c - paid <= t * rest:
+            return Fraction(c - paid, rest)
+        high = list(map(not_, low))
+        bs, ws = list(compress(bs, high)), list(compress(ws, high))
+        lower = Fraction(c - paid, rest)
+
+
+def _mes(problem: _Problem, share: Fraction) -> tuple[list[_Step], Fraction]:
+    """Step 3 of section 3 at share s, exactly, on integers.
+
+    The affordable proposal with the smallest `rho` is found lazily: `rho` only grows as budgets
+    shrink, so a heap keyed by (last known rho, tie rank) pops a proposal whose recomputed key is
+    unchanged only when it is the true minimum. Budgets are integers in units of 1/scale; a cap
+    that is not a whole number of units starts a new epoch with a finer scale, and a budget
+    written in epoch e is multiplied by `factor[e]` when read, instead of rescaling them all.
+    """
+    scale = math.lcm(share.denominator, *(c.denominator for c in problem.costs.values()))
+    budgets = [share.numerator * (scale // share.denominator)] * len(problem.weights)
+    epoch = [0] * len(problem.weights)
+    factor = [1]  # factor[e]: current scale / scale of epoch e
+    cost = {p: int(problem.costs[p] * scale) for p in problem.supporters}  # in epoch 0 units
+    heap = [
+        (Fraction(1, problem.wants[p]) if cost[p] else Fraction(0), problem.rank[p], p)
+        for p in problem.supporters
+    ]
+    heapq.heapify(heap)
+    steps: list[_Step] = []
+    while heap:
+        key, r, p = heapq.heappop(heap)
+        ks, ws = problem.supporters[p]
+        c = cost[p] * factor[0]
+        scales = map(factor.__getitem__, map(epoch.__getitem__, ks))
+        bs = list(map(mul, map(budgets.__getitem__, ks), scales))
+        cap = _cap(bs, ws, c, problem.wants[p], key * c) if c else Fraction(0)
+        if cap is None:
+            continue  # unaffordable now, so for the rest of the run
+        rho = cap / c if c else Fraction(0)
+        if rho != key:
+            heapq.heappush(heap, (rho, r, p))
+            continue
+        f = cap.denominator
+        if f != 1:
+            scale *= f
+            factor = [v * f for v in factor] + [1]
+            bs = list(map(f.__mul__, bs))
+        x, now = cap.numerator, len(factor) - 1
+        rich = 0
+        poor: dict[int, int] = {}
+        for k, w, b in zip(ks, ws, bs, strict=True):
+            epoch[k] = now
+            if b >= x:
+                budgets[k] = b - x
+                rich += w
+            else:
+                budgets[k] = 0
+                poor[b] = poor.get(b, 0) + w
+        steps.append((p, x, scale, rich, poor))
+    return steps, sum((problem.costs[p] for p, *_ in steps), Fraction(0))
+
+
+def equal_shares(
+    voters: Sequence[frozenset[str]],
+    costs: Mapping[str, Number],
+    budget: Number,
+    *,
+    completion: Completion = "add1",
+    tie_break: Sequence[str] = (),
+) -> BudgetOutcome:
+    """MES with cost utilities and a completion (see the module docstring) on `voters`' approval
+    sets (voters approving nothing count in n); every approved id must have a cost."""
+    if completion not in COMPLETIONS:
+        raise ValueError(f"completion must be one of {COMPLETIONS}, not {completion!r}")
+    pot = amount(budget)
+    problem = _prepare(voters, costs, tie_break)
+    n = len(voters)
+    share = pot / n if n else Fraction(0)
+    steps, spent = _mes(problem, share) if n else ([], Fraction(0))
+
+    def exhaustive(steps: list[_Step], left: Fraction) -> bool:
+        funded = {p for p, *_ in steps}
+        return all(p in funded or problem.costs[p] > left for p in problem.supporters)
+
+    while completion != "none" and not exhaustive(steps, pot - spent):
+        more, more_spent = _mes(problem, share + 1)
+        if more_spent > pot:
+            break
+        share, steps, spent = share + 1, more, more_spent
+    details = []
+    for p, x, scale, rich, poor in steps:
+        groups = Counter({Fraction(x, scale): rich} if rich else {})
+        for b, w in poor.items():
+            groups[Fraction(b, scale)] += w
+        paid = tuple(sorted(groups.items(), reverse=True))
+        details.append(Funded(p, problem.costs[p], problem.wants[p], paid, "mes"))
+    if completion == "add1+greedy":
+        for p in problem.greedy_order:
+            if p not in {d.id for d in details} and problem.costs[p] <= pot - spent:
+                details.append(Funded(p, problem.costs[p], problem.wants[p], (), "greedy"))
+                spent += problem.costs[p]
+    return BudgetOutcome(
+        funded=tuple(d.id for d in details),
+        details=tuple(details),
+        payments=MappingProxyType({d.id: d.cost for d in details}),
+        supporters=MappingProxyType(dict(problem.wants)),
+        share=share,
+        budget=pot,
+        spent=spent,
+        left=pot - spent,
+        voters=n,
+        completion=completion,
+    )
+
+
+def greedy(
+    voters: Sequence[frozenset[str]],
+    costs: Mapping[str, Number],
+    budget: Number,
+    *,
+    tie_break: Sequence[str] = (),
+) -> tuple[str, ...]:
+    """The "most WANTs first" comparison: fund by WANT count, skipping what no longer fits
+    (ties: lower cost, then the drawn order). Proposals nobody WANTs are never funded."""
+    pot = amount(budget)
+    problem = _prepare(voters, costs, tie_break)
+    funded: list[str] = []
+    for p in problem.greedy_order:
+        if problem.costs[p] <= pot:
+            funded.append(p)
+            pot -= problem.costs[p]
+    return tuple(funded)
+
+
+# --- the section 3 pipeline on a counted round --------------------------------------------
+
+
+def eligible(
+    result: tally.RoundResult, costs: Mapping[str, Number | None], kinds: Mapping[str, str]
+) -> dict[str, Fraction]:
+    """Section 3 step 1: the `fund` proposals with a cost that are neither REJECTED nor
+    CONTESTED because an affected group objects, with their costs."""
+    return {
+        r.id: amount(cost)
+        for r in result.proposals
+        if kinds.get(r.id) == "fund"
+        and (cost := costs.get(r.id)) is not None
+        and r.outcome.category is not tally.Category.REJECTED
+        and r.outcome.reason is not tally.Reason.AFFECTED_GROUP_OBJECTS
+    }
+
+
+def approval_profile(
+    result: tally.RoundResult,
+    ballots: Sequence[tally.VoterBallot],
+    costs: Mapping[str, Number | None],
+    kinds: Mapping[str, str],
+) -> tuple[tuple[frozenset[str], ...], dict[str, Fraction]]:
+    """Section 3 steps 1-2: every active voter's WANTs on eligible proposals, and their costs.
+
+    DON'T WANT and NEUTRAL marks never enter; an active voter who WANTs nothing eligible still
+    counts (an empty set).
+    """
+    chosen = eligible(result, costs, kinds)
+    active = [b.marks for b in ballots if b.marks]
+    if any(len(active) != r.counts.V for r in result.proposals):
+        raise ValueError(f"the result's V does not match the {len(active)} active ballots")
+    ids = {r.id for r in result.proposals}
+    if any(not marks.keys() <= ids for marks in active):
+        raise ValueError("a ballot marks a proposal that is not in the result")
+    voters = tuple(
+        frozenset(p for p, m in marks.items() if tally.Mark(m) is tally.Mark.WANT and p in chosen)
+        for marks in active
+    )
+    return voters, chosen
+
+
+def budget_round(
+    result: tally.RoundResult,
+    ballots: Sequence[tally.VoterBallot],
+    costs: Mapping[str, Number | None],
+    kinds: Mapping[str, str],
+    budget: Number,
+    *,
+    completion: Completion = "add1",
+    tie_break: Sequence[str] = (),
+) -> BudgetOutcome:
+    """Section 3 on a counted round: the rule's gate, then `equal_shares` over the active voters.
+
+    The comparison column is `greedy(*approval_profile(...), budget, tie_break=...)`.
+    """
+    voters, chosen = approval_profile(result, ballots, costs, kinds)
+    return equal_shares(voters, chosen, budget, completion=completion, tie_break=tie_break)
+
+
+# --- savings target ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SavingsOutcome:
+    """The cuts taken towards a savings target, in order, and how far they got.
+
+    `accepted` lists every saving the room accepted (REJECTED `keep` with a saving) in cut
+    order; `cuts` is the part of it taken, up to and including the one that reaches `target`.
+    """
+
+    target: Fraction
+    accepted: tuple[str, ...]
+    cuts: tuple[str, ...]
+    savings: Mapping[str, Fraction]  # accepted id -> its saving
+    total: Fraction  # of the cuts
+    shortfall: Fraction  # 0 when the target is reached
+
+
+def savings_cuts(
+    result: tally.RoundResult,
+    savings: Mapping[str, Number | None],
+    kinds: Mapping[str, str],
+    target: Number,
+    *,
+    tie_break: Sequence[str] = (),
+) -> SavingsOutcome:
+    """Section 2 "Savings target T": cuts only from REJECTED `keep` proposals with a saving,
+    by (D - W)/V descending, then larger saving, then the drawn order, until the total reaches
+    T. PROTECTED (indeed any proposal not REJECTED) is never cut."""
+    goal = amount(target)
+    exact = {pid: amount(x) for pid, x in savings.items() if x is not None}
+    accepted = [
+        r
+        for r in result.proposals
+        if kinds.get(r.id) == "keep" and r.id in exact
+        if r.outcome.category is tally.Category.REJECTED
+    ]
+    drawn = _drawn(tie_break)
+    accepted.sort(
+        key=lambda r: (-Fraction(r.counts.D - r.counts.W, r.counts.V), -exact[r.id], drawn(r.id))
+    )
+    cuts: list[str] = []
+    total = Fraction(0)
+    for r in accepted:
+        if total >= goal:
+            break
+        cuts.append(r.id)
+        total += exact[r.id]
+    return SavingsOutcome(
+        target=goal,
+        accepted=tuple(r.id for r in accepted),
+        cuts=tuple(cuts),
+        savings=MappingProxyType({r.id: exact[r.id] for r in accepted}),
+        total=total,
+        shortfall=max(goal - total, Fraction(0)),
+    )
+
+
+# --- public records ----------------------------------------------------------------------
+
+
+def amount_to_json(x: Fraction) -> int | str:
+    """An exact amount for JSON: an int when whole, else a string: the decimal ("12.5") when it
+    has one, else "p/q" ("100/3"). `Fraction(str(v))` reads any of them back."""
+    d = x.denominator
+    if d == 1:
+        return x.numerator
+    k = next((k for k in range(1, d.bit_length() + 1) if 10**k % d == 0), 0)
+    if not k:
+        return str(x)
+    digits = str(abs(x.numerator) * 10**k // d).rjust(k + 1, "0")
+    return f"{'-' if x < 0 else ''}{digits[:-k]}.{digits[-k:]}"
+
+
+def budget_to_json(o: BudgetOutcome, greedy_ids: Sequence[str]) -> dict[str, Any]:
+    """The public record of a budget round.
+
+    Shape: `{"budget", "completion", "voters", "share", "funded": [id, ...] (selection order),
+    "greedy": [id, ...], "spent", "left", "proposals": [{"id", "cost", "supporters", "by",
+    "paid": [{"amount", "voters"}]}]}`, amounts as `amount_to_json`.
+    """
+    return {
+        "budget": amount_to_json(o.budget),
+        "completion": o.completion,
+        "voters": o.voters,
+        "share": amount_to_json(o.share),
+        "funded": list(o.funded),
+        "greedy": list(greedy_ids),
+        "spent": amount_to_json(o.spent),
+        "left": amount_to_json(o.left),
+        "proposals": [
+            {
+                "id": d.id,
+                "cost": amount_to_json(d.cost),
+                "supporters": d.supporters,
+                "by": d.by,
+                "paid": [{"amount": amount_to_json(a), "voters": v} for a, v in d.paid],
+            }
+            for d in o.details
+        ],
+    }
+
+
+def savings_to_json(o: SavingsOutcome) -> dict[str, Any]:
+    """The public record of a savings target: `{"target", "cuts": [id, ...] (in order),
+    "accepted": [id, ...], "savings": {id: amount}, "total", "shortfall"}`, amounts as
+    `amount_to_json`."""
+    return {
+        "target": amount_to_json(o.target),
+        "cuts": list(o.cuts),
+        "accepted": list(o.accepted),
+        "savings": {pid: amount_to_json(s) for pid, s in o.savings.items()},
+        "total": amount_to_json(o.total),
+        "shortfall": amount_to_json(o.shortfall),
+    }

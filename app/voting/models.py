@@ -1,0 +1,301 @@
+"""Database tables.
+
+Public ids (`key`) of segments and proposals are the ones in the meeting file and ballot CSV;
+integer primary keys stay inside the database. One person, one ballot per round is the
+`(round_id, voter_id)` unique constraint on `ballot`: the database, not the code, enforces it.
+Tallies are always computed from stored ballots; there are no counter columns to drift.
+
+Schema changes are Alembic revisions (app/voting/migrations, run by db.upgrade); a test checks that
+the
+revisions build exactly these tables. Columns added after the first release are nullable; the
+code that reads them treats NULL as the documented default. Money is stored as integer pence
+(`Money`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Dialect, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.vocab import (
+    Admission,
+    ChannelPolicy,
+    RoundStatus,
+    TicketStatus,
+    admission,
+    channel_policy,
+)
+from app.record.anonymity import new_secret
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Money(TypeDecorator[float]):
+    """An amount of money, stored exactly as integer pence (BIGINT), never as a float.
+
+    Python code sees the amount as it did before (a float of pounds, e.g. 48000.0 or 60000.1):
+    the meeting file accepts at most two decimals (records.Amount), and such a number, up to
+    records.MAX_AMOUNT, survives pounds -> pence -> pounds exactly."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: float | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return value * 100
+        exact = Decimal(repr(float(value))) * 100
+        if exact != exact.to_integral_value():
+            raise ValueError(f"{value!r} is not a whole number of pence")
+        return int(exact)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> float | None:
+        return None if value is None else value / 100
+
+
+class Meeting(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=6, unique=True, index=True)
+    title: str = Field(max_length=200)
+    ratio: int = 2
+    group_min: int = 5
+    results_hidden: bool = True
+    # A budget meeting's pot, shared by the `fund` proposals with a cost (all three set, or
+    # none), and a savings target for the `keep` proposals with a saving. Pence in the database.
+    budget_pot: float | None = Field(default=None, sa_column=Column(Money, nullable=True))
+    budget_currency: str | None = Field(default=None, max_length=8)
+    budget_completion: str | None = Field(default=None, max_length=16)  # "add1" | ... | "none"
+    savings_target: float | None = Field(default=None, sa_column=Column(Money, nullable=True))
+    # Drawn when the meeting is created, before any vote, so nobody can choose it after.
+    tie_break: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Bumped on every set-up change (meetings._touch). Nothing reads it: no cache is keyed by it.
+    revision: int = 0
+    # Presses from unregistered keypads enrol them as anonymous voters (informal meetings only:
+    # radio keypads can be spoofed).
+    keypad_auto_enrol: bool = False
+    current_round_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    # The meeting file's texts in other languages: {"cy": {"title": "..."}}. Also on Segment and
+    # Proposal.
+    translations: dict[str, dict[str, str]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    # Who may vote: "open" (anyone with the join code; one voter per browser) or "tickets"
+    # (one voter per one-time ticket handed out at the door). NULL = "open".
+    admission: str | None = Field(default=Admission.OPEN.value, max_length=8)
+    # What a second channel may do for the same voter: "one_channel" (a keypad-bound voter votes
+    # only by keypad; a round's ballot is replaced only on the channel it was cast on) or
+    # "latest" (the latest ballot on any channel counts). NULL = "one_channel".
+    channel_policy: str | None = Field(default=ChannelPolicy.ONE_CHANNEL.value, max_length=16)
+    # Show per-channel turnout with the results on the projector. NULL = no.
+    show_channels: bool | None = False
+    # Keys the per-round public pseudonyms and the audit commitments (app/record/anonymity.py).
+    # Never
+    # shown, exported or sent. Migration 0002 drew one for every meeting stored before it.
+    record_secret: str | None = Field(default_factory=new_secret, max_length=64)
+
+    @property
+    def uses_tickets(self) -> bool:
+        """Admission is by one-time ticket (NULL admission = open)."""
+        return admission(self.admission) is Admission.TICKETS
+
+    @property
+    def policy(self) -> ChannelPolicy:
+        """The channel policy, NULL read as one_channel."""
+        return channel_policy(self.channel_policy)
+
+
+class Segment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("meeting_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    key: str = Field(max_length=64)
+    label: str = Field(max_length=200)
+    protects: bool = True
+    position: int = 0
+    translations: dict[str, dict[str, str]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+
+
+class Proposal(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("meeting_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    key: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    description: str = ""
+    kind: str = "keep"  # "keep" | "fund"
+    cost: float | None = Field(default=None, sa_column=Column(Money, nullable=True))
+    saving: float | None = Field(default=None, sa_column=Column(Money, nullable=True))
+    affected_groups: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    position: int = 0
+    translations: dict[str, dict[str, str]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+
+
+class Round(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("meeting_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    number: int
+    proposal_keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = RoundStatus.OPEN.value  # vocab.RoundStatus
+    revealed: bool = False
+    # Keypads have no screen: in a keypad round the projector shows one proposal at a time and
+    # a press counts for that one. None = keypads do not vote in this round.
+    keypad_step: int | None = None
+    opened_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+    # Taken when the round closes (turnout.counts): registered, present, voted, by channel.
+    turnout: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Voter(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    # What exports show: random, never a name, address or device detail.
+    pseudonym: str = Field(max_length=16, unique=True)
+    segments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    joined_at: datetime = Field(default_factory=utcnow)
+    # How this voter votes: "phone" (a device in the room), "remote" (a device elsewhere),
+    # "keypad" or "paper". A device's ballots take this channel. NULL = "phone".
+    channel: str | None = Field(default="phone", max_length=16)
+    # Ticket voters: SHA-256 of the one device's key that may vote as this voter (a second
+    # device needs the facilitator's approval). NULL = any browser holding the voter cookie.
+    device_key: str | None = Field(default=None, max_length=64)
+    # Set when the voter's ticket is revoked: new ballots are refused. NULL = not disabled.
+    disabled: bool | None = False
+
+
+class Ballot(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("round_id", "voter_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    # Client-generated id of the latest version; a resend of it after a reconnect is a no-op.
+    ballot_uid: str = Field(max_length=64)
+    channel: str = Field(default="phone", max_length=16)
+    marks: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    cast_at: datetime = Field(default_factory=utcnow)
+
+
+class Keypad(SQLModel, table=True):
+    """A handheld keypad registered to a meeting: it votes as its own voter."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "keypad"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    # Namespaced radio id as the receiver reports it, e.g. "kpl:0A1B2C", "iclicker:82E9701B".
+    keypad: str = Field(max_length=64)
+    # The number printed on the keypad's sticker, what the facilitator reads out.
+    label: str = Field(max_length=64)
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    revoked: bool = False
+    registered_at: datetime = Field(default_factory=utcnow)
+
+
+class Ticket(SQLModel, table=True):
+    """A one-time voter ticket (admission "tickets"): one person, whichever channel they use.
+
+    The card shows `number` (what the facilitator and stewards talk about) and `code` (what
+    the voter types or the QR code carries). The ticket-to-voter link lives only here: exports
+    and the audit log name voters by pseudonym and tickets by number, never both together.
+    """
+
+    __table_args__ = (UniqueConstraint("meeting_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    number: int
+    code: str = Field(max_length=16, unique=True, index=True)
+    status: str = Field(default=TicketStatus.ISSUED.value, max_length=8)  # vocab.TicketStatus
+    voter_id: int | None = Field(default=None, foreign_key="voter.id", index=True)
+    # The ticket this one replaces (reissue after a lost card or phone): same voter.
+    replaces: int | None = None
+    # A second device asking to take the ticket over: SHA-256 of its key, until approved.
+    pending_device: str | None = Field(default=None, max_length=64)
+    pending_at: datetime | None = None
+    issued_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
+
+
+class PaperEntry(SQLModel, table=True):
+    """One keying of one paper ballot sheet. Two independent keyings (`keying` 1 and 2) of a
+    sheet must match before it counts; the counted sheet's voter is `voter_id`."""
+
+    __table_args__ = (UniqueConstraint("round_id", "sheet", "keying"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    sheet: int
+    keying: int  # 1 or 2
+    # The ticket number written on the sheet (admission "tickets"), else None.
+    ticket: int | None = None
+    segments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    marks: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    entered_at: datetime = Field(default_factory=utcnow)
+    voter_id: int | None = Field(default=None, foreign_key="voter.id")
+    # Set on both keyings when the sheet's ballot is stored and listed in `paper.counted`.
+    counted_at: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """One link of a meeting's append-only, hash-chained audit log (see app/voting/audit.py)."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # No index of its own: the (meeting_id, seq) unique index serves lookups by meeting.
+    meeting_id: int = Field(foreign_key="meeting.id")
+    seq: int
+    at: str | None = Field(default=None, max_length=40)
+    kind: str = Field(max_length=40)
+    # The data's canonical JSON text (audit.canonical), stored as it was hashed.
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    prev: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The newest link of a meeting's chain; appending locks this row, so links never fork."""
+
+    meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
+    seq: int = 0
+    hash: str = Field(max_length=64)
+
+
+class FacilitatorKey(SQLModel, table=True):
+    """A helper's sign-in link: one meeting, one role (app/web/facilitators.py).
+
+    Only the SHA-256 of the key is kept; the link is shown once, when it is made."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    role: str = Field(max_length=16)  # "meeting" (all of one meeting) | "paper" (paper keying)
+    label: str = Field(max_length=80)
+    key_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FacilitatorSession(SQLModel, table=True):
+    """One signed-in console browser. The cookie holds a random token; this row holds its
+    SHA-256, so a copied database cannot be turned into a cookie, and deleting the row signs
+    the browser out at once, in every server process."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    # None = every meeting and the global pages (signed in with the server's facilitator key).
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    role: str = Field(max_length=16)  # "all" | "meeting" | "paper"
+    key_id: int | None = Field(default=None, foreign_key="facilitatorkey.id", index=True)
+    # "Firefox on Windows": only for the console's list of signed-in browsers.
+    user_agent: str = Field(default="", max_length=80)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

@@ -1,0 +1,240 @@
+"""What route handlers share: the app's services, typed dependencies, page rendering."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends
+from fastapi import Path as PathParam
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse
+
+from app.config import Settings
+from app.core.bounds import DB_INT_MAX
+from app.core.errors import NotJoined, TooManyRequests
+from app.keypads.receivers import KeypadDesk
+from app.live.hub import Hub
+from app.live.surge import Surge, surge
+from app.rules import explain
+from app.scrutiny import tickets
+from app.voting import rounds, turnout
+from app.voting.ballots import BallotWriter, CastRequest, Receipt
+from app.voting.db import read_transaction, transaction
+from app.voting.meetings import get_meeting, meeting_by_code
+from app.voting.models import Meeting, Voter, utcnow
+from app.voting.voters import find_voter, join
+from app.web import auth, i18n
+from app.web.netinfo import channel_of
+from app.web.ratelimit import Limit, RateLimiter
+
+# The console's alert looks at joins within this window (app/live/surge.py).
+SURGE_WINDOW = timedelta(minutes=1)
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+TEMPLATES.env.autoescape = True
+# The outcome words (names, icons, reasons, meanings) every live screen takes from explain.py.
+TEMPLATES.env.globals["outcome_strings"] = explain.live_strings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    hub: Hub
+    writer: BallotWriter
+    desk: KeypadDesk
+    base_url: str  # what phones are told to open, e.g. http://192.168.1.20:8000
+    loop: asyncio.AbstractEventLoop  # the server's loop: worker threads hand work back to it
+    limiter: RateLimiter
+
+    def join_url(self, code: str) -> str:
+        return f"{self.base_url}/m/{code}"
+
+    async def cast(self, req: CastRequest) -> Receipt:
+        """Store a ballot (returns after commit), then let the room know."""
+        receipt = await self.writer.cast(req)
+        self.hub.changed(req.meeting_id)
+        return receipt
+
+    async def device_cast(self, req: CastRequest) -> Receipt:
+        """A ballot from a phone or browser (WebSocket, API, form): limited per voter first,
+        so a refused one changes nothing. Keypads and paper use `cast`, never limited."""
+        await self.limiter.hit(Limit.CASTS_PER_VOTER, str(req.voter_id))
+        return await self.cast(req)
+
+    async def admit(self, conn: HTTPConnection, meeting_id: int) -> None:
+        """Before a browser joins a meeting as a new voter: per address, then per meeting.
+        A refusal also counts towards the console's alert."""
+        try:
+            await self.limiter.hit(Limit.JOINS_PER_ADDRESS, client_address(conn))
+            await self.limiter.hit(Limit.JOINS_PER_MEETING, str(meeting_id))
+        except TooManyRequests:
+            await self.limiter.note_join_refused(meeting_id)
+            self.changed(meeting_id)
+            raise
+
+    def room_state(self, meeting_id: int) -> dict[str, Any]:
+        """The live state of a meeting (blocking: the hub calls it in a worker thread)."""
+        with self.read_session() as session:
+            meeting = get_meeting(session, meeting_id)
+            state = rounds.room_state(session, meeting_id, self.join_url(meeting.code))
+            present = turnout.present_count(session, meeting_id)
+            state["turnout"]["surge"] = self.surge(session, meeting_id, present)
+        state["keypad_prompt"] = self.desk.prompt(meeting_id)
+        return state
+
+    def surge(self, session: Session, meeting_id: int, present: int) -> Surge | None:
+        """The console's alert (blocking: from a worker thread). Joins come from the database,
+        refused joins from the limiter (Redis in scale-out): every process agrees."""
+        joined = turnout.joined_since(session, meeting_id, utcnow() - SURGE_WINDOW)
+        try:
+            asyncio.get_running_loop()
+            refused = 0  # on the loop itself (never, today): do not block it
+        except RuntimeError:
+            refused = asyncio.run_coroutine_threadsafe(
+                self.limiter.joins_refused(meeting_id), self.loop
+            ).result(timeout=5)
+        return surge(
+            joined,
+            present,
+            refused,
+            min_joins=self.settings.surge_min_joins,
+            share=self.settings.surge_share,
+        )
+
+    def changed(self, meeting_id: int) -> None:
+        """After a commit that changes a meeting: projectors, phones and the keypad desk.
+
+        Safe from a worker thread too: it hands itself to the loop, so the hub and the desk
+        change only on the loop (the hub's render thread only reads `desk.prompt`)."""
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self.hub.changed(meeting_id)
+            self.desk.invalidate(meeting_id)
+        else:
+            self.loop.call_soon_threadsafe(self.changed, meeting_id)
+
+    def session(self) -> AbstractContextManager[Session]:
+        return transaction(self.engine)
+
+    def read_session(self) -> AbstractContextManager[Session]:
+        """For work that only reads: it never waits behind ballot commits (SQLite)."""
+        return read_transaction(self.engine)
+
+
+def client_address(conn: HTTPConnection) -> str:
+    """The peer's address as uvicorn reports it (it alone decides whether to trust
+    X-Forwarded-For: `--forwarded-allow-ips`); never parsed from headers here."""
+    return conn.client.host if conn.client else "unknown"
+
+
+def get_services(conn: HTTPConnection) -> Services:
+    services: Services = conn.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+# Every integer in a path (a meeting, round or ticket number) is positive and fits the
+# database's integers; anything else is a 404 (main._validation_error), never an overflow.
+RowId = Annotated[int, PathParam(ge=1, le=DB_INT_MAX)]
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    locale = i18n.choose_locale(request)
+    ctx = {
+        "request": request,
+        "_": i18n.gettext_for(locale),
+        "locale": locale,
+        "csrf": auth.csrf_token(request),
+        "is_facilitator": auth.is_facilitator(request),
+        "grant": auth.grant_of(request),
+        **context,
+    }
+    response = TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)
+    if request.query_params.get("lang") == locale:
+        response.set_cookie(
+            "lang",
+            locale,
+            max_age=365 * 24 * 3600,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+    return response
+
+
+def attendee(conn: HTTPConnection, session: Session, code: str) -> tuple[Meeting, Voter | None]:
+    """The meeting a code names and this browser's voter in it, if it has joined (in a tickets
+    meeting: if the voter's ticket is on this device, see tickets.device_may_vote)."""
+    meeting = meeting_by_code(session, code)
+    assert meeting.id is not None
+    voter = find_voter(session, meeting, auth.voter_id(conn, meeting.id))
+    if voter is not None and not tickets.device_may_vote(meeting, voter, auth.device_key(conn)):
+        voter = None
+    return meeting, voter
+
+
+def not_joined(conn: HTTPConnection, session: Session, meeting: Meeting, default: str) -> NotJoined:
+    """Why this browser has no voter in the meeting, as the error to raise (`default` in an open
+    meeting; in a tickets meeting: no ticket redeemed here, or the ticket moved elsewhere)."""
+    assert meeting.id is not None
+    if not meeting.uses_tickets:
+        return NotJoined(default)
+    named = find_voter(session, meeting, auth.voter_id(conn, meeting.id))
+    return tickets.refusal(meeting, named, default)
+
+
+def join_attendee(conn: HTTPConnection, session: Session, code: str) -> tuple[Meeting, Voter, bool]:
+    """Like `attendee`, joining this browser as a new voter if needed; True if it was new.
+    In a tickets meeting a browser joins only by redeeming a ticket: NotJoined otherwise."""
+    meeting, voter = attendee(conn, session, code)
+    if voter is not None:
+        return meeting, voter, False
+    if meeting.uses_tickets:
+        raise not_joined(conn, session, meeting, tickets.NO_TICKET)
+    voter = join(session, meeting, channel_of(conn.client.host if conn.client else None))
+    assert voter.id is not None and meeting.id is not None
+    auth.remember_voter(conn, meeting.id, voter.id)
+    return meeting, voter, True
+
+
+async def join_browser(conn: HTTPConnection, services: Services, code: str) -> tuple[int, str]:
+    """Join this browser to the meeting as a new voter unless it already is one (an explicit
+    POST or script action: a GET never creates a voter). New voters are rate-limited per
+    address and per meeting (`Services.admit`). Returns the meeting's id and code."""
+
+    def existing() -> tuple[int, bool]:
+        with services.read_session() as session:
+            meeting, voter = attendee(conn, session, code)
+            assert meeting.id is not None
+            if voter is None and meeting.uses_tickets:
+                raise not_joined(conn, session, meeting, tickets.NO_TICKET)
+            return meeting.id, voter is not None
+
+    meeting_id, joined = await asyncio.to_thread(existing)
+    if not joined:
+        await services.admit(conn, meeting_id)
+
+    def write() -> tuple[int, str, bool]:
+        with services.session() as session:
+            meeting, _, new = join_attendee(conn, session, code)
+            assert meeting.id is not None
+            return meeting.id, meeting.code, new
+
+    meeting_id, meeting_code, new = await asyncio.to_thread(write)
+    if new:
+        services.changed(meeting_id)
+    return meeting_id, meeting_code
