@@ -47,6 +47,16 @@ SESSION_COOKIE = "covote"
 GC_THRESHOLDS = (50_000, 20, 100)  # CPython's default is (700, 10, 10)
 
 
+def receiver_policy(settings: Settings) -> ReceiverPolicy:
+    """The console's limits on receiver URLs, from the settings (the desk never reads them)."""
+    return ReceiverPolicy(
+        file_dirs=(settings.data_dir, *settings.receiver_file_dirs),
+        device_patterns=tuple(settings.receiver_device_patterns),
+        max_bytes=settings.capture_max_bytes,
+        timeout_s=settings.capture_read_timeout_s,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = (settings or Settings()).with_secrets()
     assert settings.session_secret is not None
@@ -76,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine,
             lambda req: services.cast(req),
             hub.changed,
-            policy=ReceiverPolicy.from_settings(settings),
+            policy=receiver_policy(settings),
         )
         limiter = RateLimiter(settings)
         services = Services(

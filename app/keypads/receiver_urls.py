@@ -24,7 +24,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from app.config import Settings
 from app.core.errors import BadInput
 from hardware import KeypadReceiver, ReceiverConfigError, open_receiver
 from hardware.capture import MAX_CAPTURE_BYTES
@@ -35,19 +34,15 @@ __all__ = ["ReceiverPolicy"]
 
 @dataclass(frozen=True, slots=True)
 class ReceiverPolicy:
+    """Where the console may open receivers from, and how much and how long it may read.
+
+    Built from the settings by the app (app/main.py): the keypad desk does not read Settings.
+    """
+
     file_dirs: tuple[Path, ...] = ()
     device_patterns: tuple[str, ...] = ()
     max_bytes: int = MAX_CAPTURE_BYTES
     timeout_s: float = 10.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ReceiverPolicy:
-        return cls(
-            file_dirs=(settings.data_dir, *settings.receiver_file_dirs),
-            device_patterns=tuple(settings.receiver_device_patterns),
-            max_bytes=settings.capture_max_bytes,
-            timeout_s=settings.capture_read_timeout_s,
-        )
 
     def check(self, url: str) -> None:
         """BadInput unless the URL's file or device path is one the console may open."""
