@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from app.record import csvfiles, records, results
+from app.record import chain, csvfiles, records, results
 from app.rules.budget import COMPLETIONS, Completion
 
 
@@ -222,8 +222,6 @@ def audit_verify(
     """`covote audit verify`: the chain is intact, ends at `head` (the report prints it), and
     every closed round's rows in the ballot file (and groups.csv) match the round's seal.
     Prints what it checked; exit 1 if anything failed."""
-    from app.voting import audit
-
     try:
         text = log_path.read_text(encoding="utf-8")
         ballots_text = ballots_path.read_text(encoding="utf-8-sig") if ballots_path else None
@@ -232,7 +230,7 @@ def audit_verify(
     except (OSError, UnicodeDecodeError) as e:
         print(f"covote audit verify: {e}", file=sys.stderr)
         return 2
-    checked = audit.verify(text, filename=log_path.name)
+    checked = chain.verify(text, filename=log_path.name)
     problems = list(checked.problems)
     if head is not None and checked.head != head.strip().lower():
         problems.append(
@@ -252,10 +250,10 @@ def audit_verify(
         except records.RecordError as e:
             return _report(e)
         try:
-            sealed = audit.check_seals(checked.links, rows, groups)
+            sealed = chain.check_seals(checked.links, rows, groups)
         except (KeyError, TypeError, ValueError) as e:
             problems.append(f"{log_path.name}: a link lacks the data its kind needs ({e!r})")
-            sealed = audit.SealCheck()
+            sealed = chain.SealCheck()
         problems += [f"{ballots_path.name}: {d}" for d in sealed.problems]
         for note in sealed.notes:
             print(f"{ballots_path.name}: {note}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from app.cli import main as covote
-from app.voting import audit
+from app.record import chain
 from tests.conftest import Meeting, Phone
 
 
@@ -22,16 +23,16 @@ def links_of(text: str) -> list[dict[str, Any]]:
 
 
 def dump(links: list[dict[str, Any]]) -> str:
-    return "".join(audit.canonical(link) + "\n" for link in links)
+    return "".join(chain.canonical(link) + "\n" for link in links)
 
 
 def rechain(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What a forger who knows the format would do: recompute every hash after an edit."""
-    prev = audit.GENESIS
+    prev = chain.GENESIS
     out = []
     for seq, link in enumerate(links, start=1):
         link = {**link, "seq": seq, "prev": prev}
-        link["hash"] = audit.link_hash(seq, link["at"], link["kind"], link["data"], prev)
+        link["hash"] = chain.link_hash(seq, link["at"], link["kind"], link["data"], prev)
         prev = str(link["hash"])
         out.append(link)
     return out
@@ -114,6 +115,27 @@ def test_the_log_records_each_outcome_change_in_order(exported: Path) -> None:
     for link in links:
         untimed = link["kind"] in ("ballot", "voter.segments")
         assert (link["at"] is None) == untimed, link
+
+
+def test_the_chain_format_is_pure_and_round_trips() -> None:
+    """A link's time is UTC to the second whatever zone it is given in (naive: UTC), and a log
+    written with `link_line` is read back intact by `verify`, with every hash as written."""
+    east = timezone(timedelta(hours=2))
+    assert chain.time_text(datetime(2026, 11, 25, 21, 2, 11, 999, tzinfo=east)) == (
+        "2026-11-25T19:02:11Z"
+    )
+    assert chain.time_text(datetime(2026, 11, 25, 19, 2, 11)) == "2026-11-25T19:02:11Z"
+    prev, text = chain.GENESIS, ""
+    for seq, (at, kind, data) in enumerate(
+        [("2026-11-25T19:02:11Z", "round.opened", {"round": 1}), (None, "ballot", {"round": 1})],
+        start=1,
+    ):
+        digest = chain.link_hash(seq, at, kind, data, prev)
+        text += chain.link_line(seq, at, kind, chain.canonical(data), prev, digest)
+        prev = digest
+    checked = chain.verify(text)
+    assert checked.problems == [] and checked.head == prev and len(checked.links) == 2
+    assert text.splitlines()[1] == chain.canonical(checked.links[1])
 
 
 def test_verify_accepts_the_exported_log_and_ballots(
@@ -217,7 +239,7 @@ def test_set_up_edits_are_logged(meeting: Meeting, facilitator: httpx.Client) ->
     assert saved["data"] == {"id": "youth", "label": "Young people", "protects": True}
     settings = next(link for link in links if link["kind"] == "meeting.settings")
     assert settings["data"]["rule"] == {"ratio": 3, "group_min": 2}
-    assert not audit.verify(text).problems
+    assert not chain.verify(text).problems
 
 
 def test_the_chain_never_forks_under_concurrent_ballots_and_edits(
@@ -243,7 +265,7 @@ def test_the_chain_never_forks_under_concurrent_ballots_and_edits(
         t.join()
     assert errors == []
     text = facilitator.get(f"/console/{meeting.id}/export/audit.jsonl").text
-    checked = audit.verify(text)
+    checked = chain.verify(text)
     assert checked.problems == []
     kinds = [link["kind"] for link in checked.links]
     assert kinds.count("ballot") == 36

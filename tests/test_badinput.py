@@ -315,7 +315,7 @@ def test_recount_on_hostile_files_exits_2_with_a_reason(
 
 
 def _link(seq: int, kind: str, data: Any, prev: str) -> dict[str, Any]:
-    from app.voting.audit import link_hash
+    from app.record.chain import link_hash
 
     return {
         "seq": seq,
@@ -328,7 +328,7 @@ def _link(seq: int, kind: str, data: Any, prev: str) -> dict[str, Any]:
 
 
 def _chain(*links: tuple[str, Any]) -> str:
-    from app.voting.audit import GENESIS
+    from app.record.chain import GENESIS
 
     out, prev = [], GENESIS
     for seq, (kind, data) in enumerate(links, start=1):

@@ -31,11 +31,11 @@ from app.core.inputs import (
 )
 from app.keypads import registration as keypads
 from app.live import protocol
-from app.record import csvfiles, pabulib, records
+from app.record import chain, csvfiles, pabulib, records
 from app.record.csvfiles import BallotRow, neutralise, restore
 from app.record.records import ProposalFile, RecordError
 from app.rules.tally import Mark
-from app.voting import audit, meetings
+from app.voting import meetings
 from app.voting.db import create_schema, make_engine, transaction
 from tests.conftest import MEETING
 
@@ -241,19 +241,19 @@ def test_audit_verify_and_replay_never_raise_anything_else(
     links: list[tuple[str, Any]], noise: str
 ) -> None:
     """verify reports problems for any text; replay gives rows or ValueError for any links."""
-    prev, lines = audit.GENESIS, []
+    prev, lines = chain.GENESIS, []
     for seq, (kind, data) in enumerate(links, start=1):
-        digest = audit.link_hash(seq, None, kind, data, prev)
+        digest = chain.link_hash(seq, None, kind, data, prev)
         link = {"seq": seq, "at": None, "kind": kind, "data": data, "prev": prev, "hash": digest}
         lines.append(json.dumps(link))
         prev = digest
     for text in ("\n".join(lines), "\n".join(lines) + "\n" + noise):
-        checked = audit.verify(text)
+        checked = chain.verify(text)
         try:
-            replayed = audit.replay(checked.links)
+            replayed = chain.replay(checked.links)
         except ValueError:
             continue
-        audit.compare(replayed, [])
+        chain.compare(replayed, [])
 
 
 PB_HEAD = "META\nkey;value\nvote_type;approval\nbudget;100\nPROJECTS\nproject_id;cost\n"

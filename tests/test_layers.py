@@ -245,20 +245,26 @@ def problems_in(module: Module, known: frozenset[str]) -> list[str]:
     assert unit is not None, module.name
     where = module.path
     if unit not in LAYERS:
-        return [f"{where}: the unit {unit!r} is not in LAYERS (tests/test_layers.py): give it a row"]
+        return [
+            f"{where}: the unit {unit!r} is not in LAYERS (tests/test_layers.py): give it a row"
+        ]
     allowed = LAYERS[unit]
     pure = is_pure(module.name)
     allowance = PURE_ALLOWANCES.get(module.name, frozenset())
     for imp in imports_of(module, known):
         target_unit = unit_of(imp.target)
-        if target_unit is not None and target_unit != unit and allowed != ANY:
-            if target_unit not in allowed:
-                may = ", ".join(sorted(allowed)) or "nothing in app/ or hardware/"
-                out.append(
-                    f"{where}:{imp.line}: imports {imp.target}: {unit} may import {may}, "
-                    f"not {target_unit}"
-                )
-                continue
+        if (
+            target_unit is not None
+            and target_unit != unit
+            and allowed != ANY
+            and target_unit not in allowed
+        ):
+            may = ", ".join(sorted(allowed)) or "nothing in app/ or hardware/"
+            out.append(
+                f"{where}:{imp.line}: imports {imp.target}: {unit} may import {may}, "
+                f"not {target_unit}"
+            )
+            continue
         if not pure:
             continue
         bad = _within(imp.target, IMPURE)

@@ -435,9 +435,8 @@ def test_a_channel_below_m_is_never_written_alone(
 
 def test_a_log_written_before_seals_is_still_checked_by_replay() -> None:
     """A round closed without a seal (older logs) is checked by replaying its ballot links."""
-    from app.record import csvfiles
+    from app.record import chain, csvfiles
     from app.rules import tally
-    from app.voting import audit
 
     links: list[dict[str, Any]] = [
         {"kind": "round.opened", "data": {"round": 1, "proposals": ["school"]}},
@@ -449,9 +448,9 @@ def test_a_log_written_before_seals_is_still_checked_by_replay() -> None:
         {"kind": "round.closed", "data": {"round": 1, "turnout": {}}},
     ]
     row = csvfiles.BallotRow("1", "v-1", "phone", ("parent",), "school", tally.Mark.WANT)
-    assert audit.check_seals(links, [row], None).problems == []
+    assert chain.check_seals(links, [row], None).problems == []
     changed = csvfiles.BallotRow("1", "v-1", "phone", ("parent",), "school", tally.Mark.NEUTRAL)
-    assert audit.check_seals(links, [changed], None).problems
+    assert chain.check_seals(links, [changed], None).problems
 
 
 def test_a_meeting_from_an_older_database_gets_its_own_record_secret(tmp_path: Path) -> None:

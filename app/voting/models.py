@@ -247,7 +247,8 @@ class PaperEntry(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """One link of a meeting's append-only, hash-chained audit log (see app/voting/audit.py)."""
+    """One link of a meeting's append-only, hash-chained audit log (format: app/record/chain.py;
+    writer: app/voting/audit.py)."""
 
     __table_args__ = (UniqueConstraint("meeting_id", "seq"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -256,7 +257,7 @@ class AuditEvent(SQLModel, table=True):
     seq: int
     at: str | None = Field(default=None, max_length=40)
     kind: str = Field(max_length=40)
-    # The data's canonical JSON text (audit.canonical), stored as it was hashed.
+    # The data's canonical JSON text (app/record/chain.py: canonical), stored as it was hashed.
     data: str = Field(sa_column=Column(Text, nullable=False))
     prev: str = Field(max_length=64)
     hash: str = Field(max_length=64)
