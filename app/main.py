@@ -19,13 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import console
 from app.config import Settings
-from app.console import access as console_access
-from app.console import exports as console_exports
-from app.console import keypads as console_keypads
-from app.console import paper as console_paper
-from app.console import setup as console
-from app.console import tickets as console_tickets
 from app.core import datadir
 from app.core.errors import CovoteError, PayloadTooLarge, TooManyRequests
 from app.core.messages import N_
@@ -144,13 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
-    # Before console.router: /console/sessions must not be read as /console/{meeting_id}.
-    app.include_router(console_access.router)
     app.include_router(console.router)
-    app.include_router(console_keypads.router)
-    app.include_router(console_paper.router)
-    app.include_router(console_tickets.router)
-    app.include_router(console_exports.router)
     app.add_exception_handler(CovoteError, _render_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

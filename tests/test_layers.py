@@ -459,3 +459,44 @@ def test_what_is_allowed_passes() -> None:
     assert check("app.web.deps", web) == []
     assert check("app.console.forms", "from app.web import deps\nimport hardware\n") == []
     assert check("app.main", "from app.console import forms\n") == []
+
+
+# --- the console: one package, one router --------------------------------------------------------
+
+
+def test_the_console_is_one_router_that_main_includes_alone() -> None:
+    """app/main.py takes the console as `app.console.router`, which holds every route of its
+    parts, /console/sessions before /console/{meeting_id}; the parts share app/console/forms."""
+    from fastapi import APIRouter, FastAPI
+
+    from app import console
+    from app.console import access, exports, keypads, paper, setup, tickets
+
+    def routes(*routers: APIRouter) -> list[tuple[str, str]]:
+        """(path, method) of every route, in the order they are matched."""
+        app = FastAPI()
+        for router in routers:
+            app.include_router(router)
+        paths = app.openapi()["paths"]
+        return [(path, method) for path, ops in paths.items() for method in ops]
+
+    parts = [access, setup, keypads, paper, tickets, exports]
+    whole = routes(console.router)
+    assert len(whole) > 40
+    assert sorted(whole) == sorted(routes(*(part.router for part in parts)))
+    paths = [path for path, _ in whole]
+    assert paths.index("/console/sessions") < paths.index("/console/{meeting_id}")
+    modules = modules_on_disk()
+    known = known_modules(modules)
+    main = next(m for m in modules if m.name == "app.main")
+    into_console = {i.target for i in imports_of(main, known) if unit_of(i.target) == "console"}
+    assert into_console == {"app.console"}
+    for module in modules:
+        if module.name.startswith("app.console.") and module.name != "app.console.forms":
+            shared = {"act", "page", "facilitator_form", "upload_text", "checked", "flash"}
+            defined = {
+                node.name
+                for node in ast.parse(module.source).body
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            }
+            assert not shared & defined, f"{module.path} defines {shared & defined}"

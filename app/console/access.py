@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 
-from app.console.setup import act, checked, facilitator_form, page
+from app.console.forms import act, checked, facilitator_form, page
 from app.core.errors import BadInput, NotFound
 from app.voting import meetings
 from app.voting.models import Meeting

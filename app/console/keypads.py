@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app.console.setup import act, checked, facilitator_form, page, upload_text
+from app.console.forms import act, checked, facilitator_form, page, upload_text
 from app.core.errors import BadInput, Conflict
 from app.core.inputs import JsonInputError, id_problem, load_json
 from app.keypads import registration as keypads

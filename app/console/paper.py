@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app.console.setup import act, facilitator_form, page
+from app.console.forms import act, facilitator_form, page
 from app.core.errors import BadInput, CovoteError, NotFound
 from app.core.inputs import bounded_int
 from app.core.vocab import Channel

@@ -1,5 +1,6 @@
-"""The facilitator console: set-up, running rounds, exports. Facilitator only; every change is
-a POST carrying the CSRF token, and ends in a redirect (so a reload never repeats it).
+"""The console's set-up and rounds: signing in, meetings, their settings, segments and
+proposals, opening, closing and revealing rounds. Facilitator only; every change is a POST
+carrying the CSRF token, and ends in a redirect (app/console/forms.py).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from sqlmodel import Session
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app import demo
+from app.console.forms import act, checked, facilitator_form, flash, page, upload_text
 from app.core.errors import BadInput
 from app.core.inputs import bounded_int
 from app.core.vocab import ChannelPolicy, RoundStatus
@@ -24,7 +26,7 @@ from app.record import csvfiles, records
 from app.voting import meetings, rounds, turnout
 from app.voting.models import Meeting
 from app.web import auth, facilitators
-from app.web.deps import RowId, Services, ServicesDep, render
+from app.web.deps import RowId, Services, ServicesDep
 
 router = APIRouter()
 
@@ -48,54 +50,6 @@ async def facilitator_logout(request: Request, services: ServicesDep) -> Respons
         await asyncio.to_thread(facilitators.end, services.engine, grant.session_id)
     auth.forget_facilitator(request)
     return RedirectResponse("/", status_code=303)
-
-
-def _flash(request: Request, message: str) -> None:
-    auth.session_of(request)["flash"] = message
-
-
-def page(request: Request, template: str, context: dict[str, Any]) -> Response:
-    return render(
-        request, template, {"flash": auth.session_of(request).pop("flash", None), **context}
-    )
-
-
-async def facilitator_form(request: Request) -> FormData:
-    """The posted form, once the sender is the facilitator and the CSRF token matches."""
-    auth.require_facilitator(request)
-    form = await request.form()
-    auth.check_csrf(request, form.get("csrf"))
-    return form
-
-
-async def upload_text(form: FormData, field: str) -> tuple[str, str]:
-    upload = form.get(field)
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise BadInput("Choose a file to import.")
-    data = await upload.read()
-    await upload.close()
-    try:
-        return upload.filename, data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput(f"{upload.filename} is not UTF-8 text.") from None
-
-
-async def act(
-    request: Request,
-    services: Services,
-    meeting_id: int,
-    change: Callable[[Session, Meeting], str],
-    back: str = "",
-) -> Response:
-    """Run one change in one transaction, signal the room, flash its message, redirect."""
-
-    def write() -> str:
-        with services.session() as session:
-            return change(session, meetings.get_meeting(session, meeting_id))
-
-    _flash(request, await asyncio.to_thread(write))
-    services.changed(meeting_id)
-    return RedirectResponse(f"/console/{meeting_id}{back}", status_code=303)
 
 
 def _read(services: Services, fn: Callable[[Session], Any]) -> Any:
@@ -122,7 +76,7 @@ async def _create(request: Request, services: Services, mf: records.MeetingFile)
             return meeting.id
 
     meeting_id = await asyncio.to_thread(write)
-    _flash(request, f"Meeting “{mf.title}” created.")
+    flash(request, f"Meeting “{mf.title}” created.")
     return RedirectResponse(f"/console/{meeting_id}/setup", status_code=303)
 
 
@@ -259,10 +213,6 @@ async def console_setup(request: Request, meeting_id: RowId, services: ServicesD
     edit = request.query_params.get("edit")
     ctx["editing"] = next((p for p in ctx["proposals"] if p.key == edit), None)
     return page(request, "console/setup.html", ctx)
-
-
-def checked(form: FormData, name: str) -> bool:
-    return form.get(name) in ("on", "true", "1", "yes")
 
 
 def _int_field(form: FormData, name: str, label: str) -> int:

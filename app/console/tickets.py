@@ -20,7 +20,7 @@ from markupsafe import Markup
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app.console.setup import act, facilitator_form, page
+from app.console.forms import act, facilitator_form, page
 from app.core.errors import BadInput
 from app.core.inputs import bounded_int
 from app.core.vocab import ChannelPolicy
