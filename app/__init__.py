@@ -1,7 +1,8 @@
 """Covote: live voting for public meetings, with minority protection.
 
-Layout (one module per concept):
-- pure core: `tally` (counting rule), `records` (public file formats), `protocol` (wire)
-- services: `meetings` (set-up), `rounds` (state, results), `voters`, `ballots` (cast path)
-- edges: `db`, `hub` (live fan-out), `ws`, `api`, `pages`, `console`, `cli`
+A package per domain, each importing only those below it (docs/developing.md, "The module
+map"; enforced by tests/test_layers.py): `core` (vocabulary, bounds, errors), `rules` (the
+counting rule, the budget: pure), `record` (the public record's formats and checks), `voting`
+(the database and its services), `keypads` and `scrutiny` (tickets, paper), `live` (the wire
+protocol and fan-out), `web` and `console` (routes); `main`, `cli` and `config` at the top.
 """
