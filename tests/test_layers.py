@@ -1,9 +1,10 @@
 """The layers of `app/` and `hardware/`, enforced: who may import whom, and which modules are pure.
 
 Every `.py` file under app/ and hardware/ is parsed (never imported) and every import in it is
-checked, at any depth: module level, inside functions, under `if TYPE_CHECKING:`. A *unit* is a
-package directly under app/ (app/voting), a top-level module (app/config.py, app/main.py), the
-`app` package itself (its docstring) or `hardware`. A unit may import itself and the units
+checked, at any depth: module level, inside functions, under `if TYPE_CHECKING:`, through
+`importlib.import_module("...")`. A *unit* is a package directly under app/ (app/voting), a
+top-level module (app/config.py, app/main.py), the `app` package itself (its docstring) or
+`hardware`. A unit may import itself and the units
 `LAYERS` lists for it, nothing else in app/ or hardware/; outside libraries are not the table's
 business, except for pure modules.
 
@@ -11,9 +12,10 @@ A *pure* module (`PURE`) is a function of its arguments: no database, no web fra
 event loop, no sockets, no files, no clock, no randomness. It imports none of `IMPURE`, reads
 none of `IMPURE_NAMES` (`datetime.now`, `open`...), and imports from app/ only other pure
 modules, so nothing impure is reachable from it. Whatever a pure module needs from the world
-(the time of a report, a file's text, a fresh salt) its caller passes in.
+(the time of a report, a file's text) its caller passes in; the one exception, anonymity's
+random salts, is written down in `PURE_ALLOWANCES`.
 
-A new package under app/ fails `test_every_unit_is_in_the_table` until it is given a row:
+A new package under app/ fails `test_every_unit_is_in_the_table_and_every_row_is_a_unit` until it is given a row:
 where a package sits is a decision, made here once.
 """
 
@@ -176,11 +178,14 @@ class Import:
 def imports_of(module: Module, known: frozenset[str]) -> Iterator[Import]:
     """Every import in the module's source, at any depth. `from a import b` is module `a.b`
     when that is a module in `known`, else `a` (b is a name in it); relative imports are
-    resolved against the module's package."""
+    resolved against the module's package; `importlib.import_module("a")` and
+    `__import__("a")` with a literal name count as `import a`."""
     tree = ast.parse(module.source, filename=module.path)
     package = module.name if module.is_package else module.name.rpartition(".")[0]
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Call) and (named := _imported_by_call(node)) is not None:
+            yield Import(node.lineno, named)
+        elif isinstance(node, ast.Import):
             for alias in node.names:
                 yield Import(node.lineno, alias.name)
         elif isinstance(node, ast.ImportFrom):
@@ -192,6 +197,17 @@ def imports_of(module: Module, known: frozenset[str]) -> Iterator[Import]:
             for alias in node.names:
                 child = f"{source}.{alias.name}"
                 yield Import(node.lineno, child if child in known else source)
+
+
+def _imported_by_call(call: ast.Call) -> str | None:
+    """The module a call imports by name (`importlib.import_module("x")`, `__import__("x")`)."""
+    func = _dotted(call.func)
+    if func not in (["importlib", "import_module"], ["import_module"], ["__import__"]):
+        return None
+    first = call.args[0] if call.args else None
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value
+    return None
 
 
 def _aliases(tree: ast.AST) -> dict[str, str]:
@@ -380,11 +396,13 @@ def test_an_import_against_the_direction_is_named_with_file_line_and_rule() -> N
         "class C:\n    def m(self):\n        import app.voting.models\n",
         "from ..voting import models\n",
         "from .. import voting\n",
+        "import importlib\nm = importlib.import_module('app.voting.db')\n",
+        "def f():\n    return __import__('app.voting')\n",
     ],
 )
 def test_imports_are_found_at_any_depth_and_relative_ones_resolved(source: str) -> None:
-    """An import inside a function, a method or a TYPE_CHECKING block, or a relative one, is
-    checked like any other."""
+    """An import inside a function, a method or a TYPE_CHECKING block, a relative one or one by
+    name through importlib, is checked like any other."""
     found = check("app.rules.new", source)
     assert found and all("rules may import core, not voting" in p for p in found), found
 
