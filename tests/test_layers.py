@@ -15,8 +15,8 @@ modules, so nothing impure is reachable from it. Whatever a pure module needs fr
 (the time of a report, a file's text) its caller passes in; the one exception, anonymity's
 random salts, is written down in `PURE_ALLOWANCES`.
 
-A new package under app/ fails `test_every_unit_is_in_the_table_and_every_row_is_a_unit` until it is given a row:
-where a package sits is a decision, made here once.
+A new package under app/ fails `test_every_unit_is_in_the_table_and_every_row_is_a_unit`
+until it is given a row: where a package sits is a decision, made here once.
 """
 
 from __future__ import annotations
