@@ -1,6 +1,6 @@
 """Attendees' browsers against a real server, at their own loopback addresses: the phone
 page's HTTP requests (join, ballot API, no-script form) and its live WebSocket, as
-app/static/phone.js and live.js use them. For tests that run `covote serve` as a process
+app/static/phone/phone.js and live.js use them. For tests that run `covote serve` as a process
 (tests/processes.py) with many devices, such as tests/test_hostile.py.
 """
 
@@ -52,7 +52,7 @@ Reply = dict[str, Any]
 
 
 class LiveSocket:
-    """The page's live connection (app/static/live.js): frames are read all the time, and the
+    """The page's live connection (app/static/shared/live.js): frames are read all the time, and the
     personal ones (ack, error) are handed to whoever waits for a reply, in arrival order."""
 
     def __init__(self, ws: websockets.ClientConnection) -> None:

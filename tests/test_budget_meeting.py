@@ -581,7 +581,7 @@ def test_projector_panel_renders_funding_and_cuts_in_words(tmp_path: Path) -> No
     """renderBudget draws the pot bar in selection order with cost, supporters and who paid,
     the share, the greedy comparison and the cuts against the target, all as text."""
     sync_api = chromium_page()
-    js = (ROOT / "app" / "static" / "projector_budget.js").read_text("utf-8")
+    js = (ROOT / "app" / "static" / "projector" / "projector_budget.js").read_text("utf-8")
     results = sample_results()
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
@@ -656,7 +656,7 @@ def test_projector_panel_accepts_fraction_amounts_and_currency_codes() -> None:
     """Amounts written as "p/q" or decimals are shown rounded to pence, and a currency code is
     written after the amount."""
     sync_api = chromium_page()
-    js = (ROOT / "app" / "static" / "projector_budget.js").read_text("utf-8")
+    js = (ROOT / "app" / "static" / "projector" / "projector_budget.js").read_text("utf-8")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         page = browser.new_page()
@@ -706,7 +706,7 @@ WIRING_JS = """
       scroller.insertBefore(budgetBox, list);
     }
 """
-WIRING_HTML = '<script src="/static/projector_budget.js" defer></script>\n'
+WIRING_HTML = '<script src="/static/projector/projector_budget.js" defer></script>\n'
 
 
 def test_the_projector_page_shows_the_budget_panel_after_reveal(tmp_path: Path) -> None:
@@ -730,7 +730,7 @@ def test_the_projector_page_shows_the_budget_panel_after_reveal(tmp_path: Path) 
         def projector_html(route: Any) -> None:
             body = route.fetch().text()
             if "projector_budget.js" not in body:
-                tag = '<script src="/static/projector.js"'
+                tag = '<script src="/static/projector/projector.js"'
                 body = body.replace(tag, WIRING_HTML + tag, 1)
             route.fulfill(body=body, content_type="text/html; charset=utf-8")
 
@@ -739,7 +739,7 @@ def test_the_projector_page_shows_the_budget_panel_after_reveal(tmp_path: Path) 
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.route("**/static/projector.js", projector_js)
+            page.route("**/static/projector/projector.js", projector_js)
             page.route(f"**/p/{m.code}", projector_html)
             page.goto(f"{live.url}/p/{m.code}")
             page.wait_for_selector(".budget-panel", timeout=10_000)

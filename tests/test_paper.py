@@ -210,7 +210,7 @@ def test_print_page_has_every_proposal_with_three_boxes_and_segment_boxes(
     r = meeting.f.get(f"/console/{meeting.id}/rounds/1/paper/print?from=7&count=3")
     assert r.status_code == 200
     html = r.text
-    assert "@page { size: A4" in html and 'src="/static/paper_print.js"' in html
+    assert "@page { size: A4" in html and 'src="/static/print/paper_print.js"' in html
     assert "<script>" not in html  # no inline script
     sheets = re.findall(r'<section class="sheet"[^>]*data-sheet="(\d+)"', html)
     assert sheets == ["7", "8", "9"]
@@ -225,7 +225,7 @@ def test_print_page_has_every_proposal_with_three_boxes_and_segment_boxes(
     assert re.findall(r'data-segment="(\w+)"', sheet) == ["carer", "north", "staff"]
     assert "About you (tick any that apply)" in sheet
     assert "data-ticket-box" not in html  # an open meeting: no ticket number
-    assert meeting.f.get("/static/paper_print.js").status_code == 200
+    assert meeting.f.get("/static/print/paper_print.js").status_code == 200
 
 
 @pytest.mark.parametrize(

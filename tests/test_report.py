@@ -382,7 +382,7 @@ def test_budget_funding_and_cuts_are_in_both_renderings() -> None:
     """A round with "funded" and "cuts" gets the pot, who paid, the cuts and the shortfall."""
     model = build(budget_results())
     page = text_of(
-        TEMPLATES.env.get_template("report.html").render(report=model, _=gettext_for("en"))
+        TEMPLATES.env.get_template("record/report.html").render(report=model, _=gettext_for("en"))
     )
     assert "Budget: £100,000 shared by equal shares" in page
     assert "10 voters, each with a share of £10,000. Spent £80,000; £20,000 left." in page

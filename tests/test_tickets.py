@@ -99,8 +99,8 @@ def test_issued_tickets_print_as_cards_with_qr_codes_and_no_pseudonyms(
     assert sheet.count("<svg") == 5 and "@page" not in sheet  # the print CSS is a file
     assert f"open {server.url} and type {tm.code}, then this ticket code" in sheet
     assert "One ticket = one vote. Keep it private." in sheet
-    assert "/static/tickets_print.js" in sheet and "<script>" not in sheet
-    css = tm.f.get("/static/tickets_print.css").text
+    assert "/static/print/tickets_print.js" in sheet and "<script>" not in sheet
+    css = tm.f.get("/static/print/tickets_print.css").text
     assert "@page { size: A4; margin: 10mm; }" in css and "page-break-inside: avoid" in css
 
     holder(server, tm, cards[1])  # ticket 1 now has a voter
@@ -193,7 +193,7 @@ def test_a_second_device_waits_for_approval_then_takes_the_voter_over(
     )
     # It moves on by itself: quietly with JavaScript, by reloading without.
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in waiting.text
-    assert '<script src="/static/ticket.js" defer></script>' in waiting.text
+    assert '<script src="/static/phone/ticket.js" defer></script>' in waiting.text
     check = re.search(r'<strong class="code">([A-Z0-9]{4})</strong>', waiting.text)
     assert check
     assert present(tm) == 1

@@ -64,7 +64,7 @@ def test_a_socket_without_the_csrf_token_cannot_cast(
 
 def test_the_phone_page_opens_its_socket_with_the_token() -> None:
     """phone.js passes the page's CSRF token when it opens the socket."""
-    script = (Path(__file__).parents[1] / "app/static/phone.js").read_text()
+    script = (Path(__file__).parents[1] / "app/static/phone/phone.js").read_text()
     assert "'?csrf=' + encodeURIComponent(page.csrf)" in script
 
 
@@ -120,7 +120,7 @@ def test_every_page_of_a_meeting_carries_the_headers_and_no_inline_script(
         _check_headers(r)
         assert not INLINE_SCRIPT.search(r.text), path
         assert not INLINE_HANDLER.search(r.text), path
-    for path in ("/static/covote.css", f"/api/m/{meeting.code}"):
+    for path in ("/static/shared/covote.css", f"/api/m/{meeting.code}"):
         _check_headers(phone.c.get(path))
 
 

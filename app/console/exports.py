@@ -208,7 +208,7 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
 
 
 def _report_html(model: report.Report, _: i18n.Translator) -> str:
-    return TEMPLATES.env.get_template("report.html").render(report=model, _=_)
+    return TEMPLATES.env.get_template("record/report.html").render(report=model, _=_)
 
 
 def _translator(request: Request) -> i18n.Translator:

@@ -90,7 +90,7 @@ async def paper_print(
             return _context(session, meeting_id, number)
 
     ctx = await asyncio.to_thread(read)
-    return render(request, "paper_print.html", {**ctx, "sheets": range(first, first + count)})
+    return render(request, "print/paper_print.html", {**ctx, "sheets": range(first, first + count)})
 
 
 def _query_number(request: Request, name: str, default: str, what: str, most: int) -> int:

@@ -195,4 +195,4 @@ async def print_sheet(request: Request, meeting_id: RowId, services: ServicesDep
             "last": last,
         }
 
-    return render(request, "tickets_print.html", await asyncio.to_thread(read))
+    return render(request, "print/tickets_print.html", await asyncio.to_thread(read))

@@ -4,7 +4,7 @@ Contract:
 
 * Pure: `build` takes plain data (the meeting, each round's `rounds.results_view` record and
   turnout, the hashes of the exported files, the audit chain's head, the time it was made) and
-  returns a `Report`; no session, no clock, no I/O. `templates/report.html` and
+  returns a `Report`; no session, no clock, no I/O. `templates/record/report.html` and
   `app.record.report_pdf` render the same `Report`, so the HTML and the PDF say the same thing.
 * Every sentence is made here or in `app.rules.explain` (the rule in plain words), from the
   meeting's own numbers (R, m, the counts), through the translator `_` the caller passes

@@ -52,7 +52,7 @@ router = APIRouter()
 
 @router.get("/")
 async def home(request: Request) -> Response:
-    return render(request, "join.html", {"code": ""})
+    return render(request, "phone/join.html", {"code": ""})
 
 
 @router.get("/join")
@@ -60,7 +60,7 @@ async def join_by_code(request: Request, services: ServicesDep, code: str = "") 
     code = normalise_code(code)
     if not code:
         error = N_("Type the code on the screen.")
-        return render(request, "join.html", {"code": "", "error": error})
+        return render(request, "phone/join.html", {"code": "", "error": error})
     # A lookup per request, like the API's: a script trying meeting codes is limited alike.
     await services.limiter.hit(Limit.API_PER_ADDRESS, client_address(request))
 
@@ -79,7 +79,7 @@ async def join_by_code(request: Request, services: ServicesDep, code: str = "") 
     if target is None:
         error = N_("No meeting has the code %(code)s. Check the code on the screen.")
         context = {"code": code, "error": error, "error_args": {"code": code}}
-        return render(request, "join.html", context, status_code=404)
+        return render(request, "phone/join.html", context, status_code=404)
     return RedirectResponse(target, status_code=303)
 
 
@@ -117,10 +117,10 @@ def _phone_context(
 async def phone(request: Request, code: str, services: ServicesDep) -> Response:
     ctx = await asyncio.to_thread(_phone_context, request, services, code, ask_to_join=True)
     if "ticket_entry" in ctx:
-        return render(request, "ticket.html", ctx["ticket_entry"])
+        return render(request, "phone/ticket.html", ctx["ticket_entry"])
     if "join" in ctx:
-        return render(request, "phone_join.html", {"meeting": ctx["join"]})
-    return render(request, "phone.html", ctx)
+        return render(request, "phone/phone_join.html", {"meeting": ctx["join"]})
+    return render(request, "phone/phone.html", ctx)
 
 
 @router.post("/m/{code}/join")
@@ -136,7 +136,7 @@ async def phone_join(request: Request, code: str, services: ServicesDep) -> Resp
 async def phone_ballot_fragment(request: Request, code: str, services: ServicesDep) -> Response:
     """The ballot section alone, for the phone's script to swap in when a round opens/closes."""
     ctx = await asyncio.to_thread(_phone_context, request, services, code, ask_to_join=False)
-    return render(request, "_ballot.html", ctx)
+    return render(request, "phone/_ballot.html", ctx)
 
 
 @router.post("/m/{code}/segments")
@@ -205,7 +205,7 @@ async def projector(request: Request, code: str, services: ServicesDep) -> Respo
         return services.room_state(meeting.id)
 
     state = await asyncio.to_thread(read)
-    return render(request, "projector.html", {"state": state})
+    return render(request, "projector/projector.html", {"state": state})
 
 
 @router.get("/m/{code}/qr.svg")
@@ -273,7 +273,7 @@ async def _redeem(request: Request, services: Services, text: str) -> Response:
 def _ticket_error(request: Request, error: CovoteError, context: dict[str, Any]) -> Response:
     """A wrong, unknown or revoked ticket: say why, and ask for the code again."""
     ctx = {**context, "error": error.msgid, "error_args": error.params}
-    response = render(request, "ticket.html", ctx, status_code=error.status_code)
+    response = render(request, "phone/ticket.html", ctx, status_code=error.status_code)
     if isinstance(error, TooManyRequests):
         response.headers["Retry-After"] = str(error.retry_after)
     return response
@@ -355,7 +355,7 @@ async def _show_ticket(request: Request, services: Services, code: str) -> Respo
         "refused": refused,
         "refresh_s": WAITING_REFRESH_S,
     }
-    return render(request, "ticket.html", context)
+    return render(request, "phone/ticket.html", context)
 
 
 @router.post("/t/{code}")
