@@ -541,7 +541,7 @@ def test_covote_demo_creates_both_samples_once(
 def sample_results() -> dict[str, Any]:
     """What the projector receives for PLAN (taken from the pure recount plus display keys)."""
     m = parse_meeting(json.dumps(BUDGET_MEETING))
-    rnd: dict[str, Any] = results.recount(m, plan_rows())["rounds"][0]
+    rnd: dict[str, Any] = {**results.recount(m, plan_rows())["rounds"][0]}
     titles = {p["id"]: p for p in BUDGET_MEETING["proposals"]}
     for p in rnd["proposals"]:
         p.update(title=titles[p["id"]]["title"], kind=titles[p["id"]]["kind"])

@@ -4,12 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 import pytest
 
+from app.core.shapes import Snapshot
 from app.live.hub import Hub, Mailbox, TooSlow
 from tests.conftest import TIME_FACTOR
+
+
+def snapshot(*, title: str = "Riverside", status: str = "open", voted: int = 0) -> Snapshot:
+    """A fresh room state as `Services.room_state` renders it: a round open on no proposals."""
+    return {
+        "type": "snapshot",
+        "meeting": {
+            "id": 1,
+            "title": title,
+            "code": "7KMQRA",
+            "join_url": "http://127.0.0.1:8000/m/7KMQRA",
+            "rule": {"ratio": 2, "group_min": 5},
+            "segments": [],
+            "translations": {},
+        },
+        "round": {
+            "id": 1,
+            "number": 1,
+            "status": status,
+            "revealed": False,
+            "keypad_step": None,
+            "proposals": [],
+        },
+        "turnout": {
+            "registered": None,
+            "present": 3,
+            "voted": voted,
+            "by_channel": {"phone": voted},
+            "surge": None,
+        },
+        "show_channels": False,
+        "results": None,
+        "keypad_prompt": None,
+    }
 
 
 async def test_a_slow_reader_skips_to_the_newest_snapshot() -> None:
@@ -44,9 +78,9 @@ async def test_many_changes_within_a_tick_cost_one_render() -> None:
     """500 changes in one tick are rendered once and sent once per connection."""
     renders: list[int] = []
 
-    def render(meeting_id: int) -> dict[str, Any]:
+    def render(meeting_id: int) -> Snapshot:
         renders.append(meeting_id)
-        return {"type": "snapshot", "n": len(renders), "turnout": {}}
+        return snapshot(title=f"render {len(renders)}")
 
     hub = Hub(render, tick_hz=20)
     await hub.start()
@@ -70,8 +104,8 @@ async def test_many_changes_within_a_tick_cost_one_render() -> None:
 async def test_seq_keeps_increasing_across_a_restart() -> None:
     """A new hub (server restart) starts above the old one's sequence numbers."""
 
-    def render(_: int) -> dict[str, Any]:
-        return {"type": "snapshot", "turnout": {}}
+    def render(_: int) -> Snapshot:
+        return snapshot()
 
     old = Hub(render, tick_hz=10)
     seq_old = json.loads(await (await old.join(1)).take())["seq"]
@@ -111,11 +145,12 @@ async def test_a_phone_that_stops_reading_is_closed_and_does_not_hold_up_others(
 
 async def test_a_turnout_frame_never_replaces_a_snapshot_not_yet_sent() -> None:
     """A screen that has not taken the 'round closed' snapshot gets it, not a bare turnout."""
-    states = [{"type": "snapshot", "round": "open", "turnout": {"voted": 1}}]
+    states = [snapshot(status="open", voted=1)]
 
-    def render(_: int) -> dict[str, Any]:
-        frame: dict[str, Any] = json.loads(json.dumps(states[-1]))
-        return frame
+    def render(_: int) -> Snapshot:
+        # A copy: the hub writes `connected` into the turnout it is given.
+        state: Snapshot = json.loads(json.dumps(states[-1]))
+        return state
 
     hub = Hub(render, tick_hz=50)
     await hub.start()
@@ -125,14 +160,14 @@ async def test_a_turnout_frame_never_replaces_a_snapshot_not_yet_sent() -> None:
         await asyncio.sleep(0.1 * TIME_FACTOR)
         while box.pending:
             await box.take()
-        states.append({"type": "snapshot", "round": "closed", "turnout": {"voted": 1}})
+        states.append(snapshot(status="closed", voted=1))
         hub.changed(3)
         await asyncio.sleep(0.1 * TIME_FACTOR)  # the closing snapshot is offered, not taken
-        states.append({"type": "snapshot", "round": "closed", "turnout": {"voted": 2}})
+        states.append(snapshot(status="closed", voted=2))
         hub.changed(3)
         await asyncio.sleep(0.1 * TIME_FACTOR)  # a turnout-only tick follows
         frame = json.loads(await box.take())
-        assert frame["type"] == "snapshot" and frame["round"] == "closed"
+        assert frame["type"] == "snapshot" and frame["round"]["status"] == "closed"
         assert frame["turnout"]["voted"] == 2
     finally:
         await hub.aclose()

@@ -557,8 +557,8 @@ def test_recount_text_matches_count_round_byte_for_byte(meeting: MeetingFile) ->
         protecting=frozenset({"carer", "user"}),
         tie_break=meeting.tie_break,
     )
-    del recounted["round"]
-    assert dumps_result(recounted) == dumps_result(result_to_json(live))
+    record = {k: v for k, v in recounted.items() if k != "round"}
+    assert dumps_result(record) == dumps_result(result_to_json(live))
 
 
 ids = st.sampled_from(["daycentre", "library", "park"])

@@ -13,12 +13,12 @@ import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pypdfium2 as pdfium
 from sqlmodel import Session
 
+from app.core import shapes
 from app.record import report, report_pdf
 from app.rules import explain
 from app.voting.models import Meeting as MeetingRow
@@ -326,7 +326,7 @@ def test_only_the_facilitator_gets_reports_and_bundles(
 # --- the model and the renderers, without a server ---------------------------------------------
 
 
-def budget_results() -> dict[str, Any]:
+def budget_results() -> shapes.ResultsView:
     """A results_view record of a budget round with a savings target (as rounds.py makes it)."""
     return {
         "proposals": [
@@ -355,7 +355,7 @@ def budget_results() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def build(results: dict[str, Any], *, ratio: int = 2, locale: str = "en") -> report.Report:
+def build(results: shapes.ResultsView, *, ratio: int = 2, locale: str = "en") -> report.Report:
     at = datetime(2026, 11, 25, 19, 30, tzinfo=UTC)
     meeting = report.MeetingInfo(
         title="Riverside participatory budget: £100,000 — Tŷ Cymuned",
@@ -405,7 +405,7 @@ def test_the_rule_reads_well_with_r_equal_to_one() -> None:
 
 def test_every_reason_is_explained_with_its_numbers() -> None:
     """Each reason code has its own sentence; nobody voting is said plainly."""
-    counts = {"V": 9, "W": 2, "D": 5}
+    counts: shapes.RoomCounts = {"V": 9, "W": 2, "D": 5}
     texts = {
         code: explain.reason_text(code, counts, ["Carer", "North"], 2, 5, explain.english)
         for code in (
@@ -417,7 +417,7 @@ def test_every_reason_is_explained_with_its_numbers() -> None:
     assert all(code not in text for code, text in texts.items())
     assert "Carer, North" in texts["affected-group"]
     assert "5 DON'T WANT against 2 WANT" in texts["no-clear-majority"]
-    empty = {"V": 0, "W": 0, "D": 0}
+    empty: shapes.RoomCounts = {"V": 0, "W": 0, "D": 0}
     assert explain.reason_text("no-clear-majority", empty, [], 2, 5, explain.english) == (
         "Nobody has voted on it yet."
     )

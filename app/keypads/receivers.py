@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from app.core.errors import BadInput, CovoteError
+from app.core.shapes import KeypadPrompt
 from app.core.vocab import Channel, RoundStatus
 from app.keypads import registration as keypads
 from app.keypads.receiver_urls import ReceiverPolicy
@@ -367,7 +368,7 @@ class KeypadDesk:
 
     # -- what the console and projector show ---------------------------------------------------
 
-    def prompt(self, meeting_id: int) -> dict[str, Any] | None:
+    def prompt(self, meeting_id: int) -> KeypadPrompt | None:
         if meeting_id != self.meeting_id or self.ask is None:
             return None
         return {"ask_segment": self.ask}

@@ -23,14 +23,14 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
+from app.core.shapes import Snapshot
 from app.live.broadcast import Broadcast, LocalBroadcast
-from app.live.protocol import encode
+from app.live.protocol import SnapshotFrame, TurnoutFrame, encode
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[int], dict[str, Any]]  # meeting id -> state (blocking; runs in a thread)
+Render = Callable[[int], Snapshot]  # meeting id -> state (blocking; runs in a thread)
 
 
 class TooSlow(Exception):
@@ -84,7 +84,7 @@ class Room:
         self.meeting_id = meeting_id
         self.seq = int(time.time() * 1000)
         self.snapshot: str | None = None
-        self.state: dict[str, Any] | None = None
+        self.state: Snapshot | None = None
         # The newest frame to offer: the whole snapshot, or only the turnout when nothing else
         # changed (a ~100-byte frame for screens instead of ~2 KiB for everyone).
         self.frame: str | None = None
@@ -181,15 +181,13 @@ class Hub:
         state["turnout"]["connected"] = len(room.mailboxes)
         previous, room.state = room.state, state
         room.seq += 1
-        room.snapshot = encode({**state, "seq": room.seq})
+        frame: SnapshotFrame = {**state, "seq": room.seq}
+        room.snapshot = encode(frame)
         room.turnout_only = previous is not None and _without_turnout(previous) == _without_turnout(
             state
         )
-        room.frame = (
-            encode({"type": "turnout", "seq": room.seq, "turnout": state["turnout"]})
-            if room.turnout_only
-            else room.snapshot
-        )
+        turnout: TurnoutFrame = {"type": "turnout", "seq": room.seq, "turnout": state["turnout"]}
+        room.frame = encode(turnout) if room.turnout_only else room.snapshot
 
     async def _ticker(self) -> None:
         loop = asyncio.get_running_loop()
@@ -223,5 +221,5 @@ class Hub:
                         box.offer(room.frame)
 
 
-def _without_turnout(state: dict[str, Any]) -> dict[str, Any]:
+def _without_turnout(state: Snapshot) -> dict[str, object]:
     return {k: v for k, v in state.items() if k != "turnout"}

@@ -7,11 +7,13 @@ Client -> server (JSON text frames):
         id, 1 <= round < 2**31 (bounds.DbId)
     {"type": "ping"}
 Server -> client:
-    {"type": "snapshot", "seq": int, ...}   full live state of the meeting (rounds.room_state)
+    {"type": "snapshot", "seq": int, ...}   full live state of the meeting (`SnapshotFrame`:
+                                            shapes.Snapshot, from Services.room_state)
     {"type": "turnout", "seq": int, "turnout": {...}}   only the turnout changed since the last
                                             snapshot (to projectors and consoles, not phones)
     {"type": "you", "voter": str | null, "segments": [...], "ballot": {...} | null}  after hello
-        (`voter`: this browser's handle, "me-..."; never a pseudonym, README Anonymity)
+        (`YouFrame`; `voter`: this browser's handle, "me-..."; never a pseudonym, README
+        Anonymity)
     {"type": "ack", "ballot_id": str, "round": int}        the ballot is stored
     {"type": "error", "code": str, "message": str, "ballot_id": str | null}
     {"type": "pong"}
@@ -21,12 +23,15 @@ Snapshots are complete: a client that missed some simply takes the newest (highe
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
 from app.core.bounds import CLIENT_BALLOT_ID, DbId, Seq
 from app.core.errors import BadInput
+from app.core.shapes import LiveTurnout, Snapshot, YouView
 from app.rules.tally import Mark
 
 
@@ -69,7 +74,26 @@ def parse_client(raw: str | bytes) -> Hello | Cast | Ping:
         raise BadInput(f"Bad message: {where}: {err['msg']}" if where else "Bad message") from None
 
 
-def encode(obj: dict[str, Any]) -> str:
+# --- server -> client -----------------------------------------------------------------------
+
+
+class SnapshotFrame(Snapshot):
+    """A snapshot as the hub sends it: numbered, and its turnout has `connected`."""
+
+    seq: int
+
+
+class TurnoutFrame(TypedDict):
+    type: Literal["turnout"]
+    seq: int
+    turnout: LiveTurnout
+
+
+class YouFrame(YouView):
+    type: Literal["you"]
+
+
+def encode(obj: Mapping[str, object]) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 

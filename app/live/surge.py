@@ -8,12 +8,7 @@ share of the voters present before that minute, or when the limiter refused join
 
 from __future__ import annotations
 
-from typing import TypedDict
-
-
-class Surge(TypedDict):
-    joined: int  # new phone voters in the last minute
-    refused: int  # join attempts the limiter refused in the last minute
+from app.core.shapes import Surge
 
 
 def surge(joined: int, present: int, refused: int, *, min_joins: int, share: float) -> Surge | None:

@@ -37,9 +37,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
 
 from app.core.inputs import MAX_NUMBER_DIGITS
+from app.core.shapes import FundingKeys
 from app.record.csvfiles import neutralise, restore
 from app.record.records import Problems
 from app.rules import budget as mes
@@ -410,7 +410,7 @@ def write_pb(
 # --- recount -----------------------------------------------------------------------------
 
 
-def recount_pb(election: Election, *, completion: mes.Completion = "add1") -> dict[str, Any]:
+def recount_pb(election: Election, *, completion: mes.Completion = "add1") -> FundingKeys:
     """MES (with `completion`) and "most approvals first" on the election; the PROJECTS order
     breaks the remaining ties. Returns `budget_to_json`'s record, its per-project list as
     `funding`."""
@@ -423,5 +423,4 @@ def recount_pb(election: Election, *, completion: mes.Completion = "add1") -> di
     record = mes.budget_to_json(
         outcome, mes.greedy(voters, costs, election.budget, tie_break=order)
     )
-    record["funding"] = record.pop("proposals")
-    return record
+    return mes.funding_keys(record)

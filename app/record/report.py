@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from fractions import Fraction
-from typing import Any
 
+from app.core import shapes
 from app.core.vocab import RoundStatus
 from app.rules.explain import (
     CHANNEL_NAMES,
@@ -79,8 +79,8 @@ class RoundInput:
     revealed: bool
     opened_at: datetime
     closed_at: datetime | None
-    results: Mapping[str, Any]
-    turnout: Mapping[str, Any]
+    results: shapes.ResultsView
+    turnout: shapes.Turnout
     turnout_at_close: bool
 
 
@@ -277,8 +277,8 @@ def _labels(m: int, _: Translate) -> dict[str, str]:
     }
 
 
-def _bar(p: Mapping[str, Any], _: Translate) -> Bar:
-    v, w, n, d = int(p["V"]), int(p["W"]), int(p["N"]), int(p["D"])
+def _bar(p: shapes.ProposalView, _: Translate) -> Bar:
+    v, w, n, d = p["V"], p["W"], p["N"], p["D"]
     share = (lambda x: x / v) if v else (lambda x: 0.0)
     label = _(
         "%(w)s WANT, %(n)s NEUTRAL, %(d)s DON'T WANT, of %(v)s who voted",
@@ -290,8 +290,8 @@ def _bar(p: Mapping[str, Any], _: Translate) -> Bar:
     return Bar(W=w, N=n, D=d, V=v, want=share(w), neutral=share(n), dont=share(d), label=label)
 
 
-def _line(line: Mapping[str, Any], m: int, _: Translate) -> GroupLine:
-    label = str(line.get("label", line["group"]))
+def _line(line: shapes.AffectedView, m: int, _: Translate) -> GroupLine:
+    label = line["label"]
     if line["suppressed"] or line["V"] is None:
         text = _("%(label)s: fewer than %(m)s present", label=label, m=m)
         return GroupLine(label, True, None, None, None, "", text)
@@ -315,19 +315,18 @@ def heading(kind: str, title: str, _: Translate) -> str:
 
 
 def _proposals(
-    meeting: MeetingInfo, results: Mapping[str, Any], _: Translate
+    meeting: MeetingInfo, results: shapes.ResultsView, _: Translate
 ) -> list[ProposalReport]:
     segments = {s.id: s for s in meeting.segments}
     info = {p.id: p for p in meeting.proposals}
     by_id = {p["id"]: p for p in results["proposals"]}
-    ranking = [pid for pid in results.get("ranking", []) if pid in by_id]
+    ranking = [pid for pid in results["ranking"] if pid in by_id]
     ranking += [pid for pid in by_id if pid not in ranking]
     out = []
     for rank, pid in enumerate(ranking, start=1):
         p = by_id[pid]
-        kind = str(p.get("kind") or (info[pid].kind if pid in info else "keep"))
-        title = str(p.get("title") or (info[pid].title if pid in info else pid))
-        groups = tuple(str(g) for g in p.get("group_labels", p.get("groups", [])))
+        kind, title = p["kind"], p["title"]
+        groups = tuple(p["group_labels"])
         affected = info[pid].affected_groups if pid in info else ()
         ignored = tuple(
             segments[g].label for g in affected if g in segments and not segments[g].protects
@@ -339,10 +338,8 @@ def _proposals(
                 heading=heading(kind, title, _),
                 kind=kind,
                 kind_label=_("Keep") if kind == "keep" else _("Fund"),
-                outcome=outcome(str(p["category"]), kind, _, str(p["reason"])),
-                reason=reason_text(
-                    str(p["reason"]), p, groups, meeting.ratio, meeting.group_min, _
-                ),
+                outcome=outcome(p["category"], kind, _, p["reason"]),
+                reason=reason_text(p["reason"], p, groups, meeting.ratio, meeting.group_min, _),
                 groups=groups,
                 bar=_bar(p, _),
                 lines=tuple(_line(line, meeting.group_min, _) for line in p["affected"]),
@@ -370,11 +367,11 @@ def _turnout(r: RoundInput, _: Translate) -> Turnout:
             "present may have changed since."
         )
     rows = []
-    if t.get("registered") is not None:
+    if t["registered"] is not None:
         rows.append(Row(_("Registered (tickets issued)"), str(t["registered"])))
-    rows.append(Row(_("Present"), str(t.get("present", 0))))
-    rows.append(Row(_("Voted"), str(t.get("voted", 0))))
-    by_channel: Mapping[str, int] = t.get("by_channel") or {}
+    rows.append(Row(_("Present"), str(t["present"])))
+    rows.append(Row(_("Voted"), str(t["voted"])))
+    by_channel = t["by_channel"]
     names = {**CHANNEL_NAMES, **{c: c for c in by_channel if c not in CHANNEL_NAMES}}
     channels = tuple(Row(_(names[c]), str(by_channel.get(c, 0))) for c in names)
     return Turnout(note=note, live=live, rows=tuple(rows), channels=channels)
@@ -395,7 +392,7 @@ def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> Rou
             "Opened %(opened)s, closed %(closed)s", opened=_time(r.opened_at, tz), closed=closed
         )
     turnout = _turnout(r, _)
-    voted = any(int(p["V"]) > 0 for p in r.results["proposals"])
+    voted = any(p["V"] > 0 for p in r.results["proposals"])
     return RoundReport(
         number=r.number,
         heading=_("Round %(n)s", n=r.number),
@@ -426,14 +423,15 @@ def money(x: object, currency: str) -> str:
     return f"{text} {c}" if len(c) > 1 and c.isalpha() else f"{c}{text}"
 
 
-def _money(meeting: MeetingInfo, results: Mapping[str, Any], _: Translate) -> list[Money]:
-    currency = str(results.get("currency") or "£")
-    titles = {p["id"]: heading(str(p["kind"]), str(p["title"]), _) for p in results["proposals"]}
+def _money(meeting: MeetingInfo, results: shapes.ResultsView, _: Translate) -> list[Money]:
+    currency = results.get("currency") or "£"  # there with the budget or savings keys only
+    titles = {p["id"]: heading(p["kind"], p["title"], _) for p in results["proposals"]}
     out = []
     if "funded" in results:
         rows = []
-        for i, f in enumerate(results.get("funding", []), start=1):
-            if f.get("by") == "greedy":
+        # A round record has all of the budget keys or none (shapes.MoneyKeys).
+        for i, f in enumerate(results["funding"], start=1):
+            if f["by"] == "greedy":
                 paid = _("from what was left (most WANTs first)")
             else:
                 paid = "; ".join(
@@ -442,7 +440,7 @@ def _money(meeting: MeetingInfo, results: Mapping[str, Any], _: Translate) -> li
                         voters=g["voters"],
                         amount=money(g["amount"], currency),
                     )
-                    for g in f.get("paid", [])
+                    for g in f["paid"]
                 )
             rows.append(
                 (
@@ -453,9 +451,7 @@ def _money(meeting: MeetingInfo, results: Mapping[str, Any], _: Translate) -> li
                     paid,
                 )
             )
-        greedy = _(", ").join(titles.get(pid, pid) for pid in results.get("greedy", [])) or _(
-            "nothing"
-        )
+        greedy = _(", ").join(titles.get(pid, pid) for pid in results["greedy"]) or _("nothing")
         out.append(
             Money(
                 heading=_(
@@ -475,12 +471,13 @@ def _money(meeting: MeetingInfo, results: Mapping[str, Any], _: Translate) -> li
             )
         )
     if "cuts" in results:
-        savings = results.get("savings", {})
+        # ...and all of the savings keys or none.
+        savings = results["savings"]
         cuts = [
             (str(i), titles.get(pid, pid), money(savings.get(pid, 0), currency))
             for i, pid in enumerate(results["cuts"], start=1)
         ]
-        shortfall = results.get("shortfall", 0)
+        shortfall = results["shortfall"]
         after = (
             _("Total %(total)s.", total=money(results["total"], currency))
             + " "

@@ -17,8 +17,8 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from typing import Any
 
+from app.core.shapes import FundingKeys, MoneyKeys, RecountRecord, RecountRound
 from app.record.csvfiles import BallotRow, GroupRow
 from app.record.records import BudgetFile, MeetingFile
 from app.rules import budget as mes
@@ -50,7 +50,7 @@ def _round_ballots(rows: Sequence[BallotRow]) -> list[VoterBallot]:
 
 def recount(
     meeting: MeetingFile, rows: Sequence[BallotRow], groups: Sequence[GroupRow] | None = None
-) -> dict[str, Any]:
+) -> RecountRecord:
     """Recount every round of a ballot export with the meeting's rule.
 
     With `groups` (the export's groups.csv), the affected groups' counts come from those totals
@@ -91,7 +91,7 @@ def recount(
     kinds = {pr.id: pr.kind for pr in meeting.proposals}
     costs = {pr.id: pr.cost for pr in meeting.proposals}
     savings = {pr.id: pr.saving for pr in meeting.proposals}
-    rounds = []
+    rounds: list[RecountRound] = []
     for name, round_rows in by_round.items():
         named = {row.proposal for row in round_rows}
         unknown = sorted(named - specs.keys())
@@ -137,7 +137,7 @@ def money_record(
     budget: BudgetFile | None,
     savings_target: int | float | None,
     tie_break: Sequence[str],
-) -> dict[str, Any]:
+) -> MoneyKeys:
     """A round's budget and savings keys, to add to `result_to_json(result)`.
 
     With a budget, when the round has a `fund` proposal with a cost:
@@ -148,26 +148,23 @@ def money_record(
     `app.rules.budget.savings_to_json`. Otherwise nothing: `{}`.
     """
     ids = [r.id for r in result.proposals]
-    record: dict[str, Any] = {}
+    record: MoneyKeys = {}
     if budget is not None and any(kinds.get(p) == "fund" and costs.get(p) is not None for p in ids):
         voters, chosen = mes.approval_profile(result, ballots, costs, kinds)
         classes = sorted(Counter(voters).items(), key=lambda kv: sorted(kv[0]))
-        record.update(
-            copy.deepcopy(
-                _funding(
-                    tuple(classes),
-                    tuple(chosen.items()),
-                    mes.amount(budget.pot),
-                    budget.completion,
-                    tuple(tie_break),
-                )
-            )
+        funding = _funding(
+            tuple(classes),
+            tuple(chosen.items()),
+            mes.amount(budget.pot),
+            budget.completion,
+            tuple(tie_break),
         )
+        record = {**record, **copy.deepcopy(funding)}
     if savings_target is not None and any(
         kinds.get(p) == "keep" and savings.get(p) is not None for p in ids
     ):
         cuts = mes.savings_cuts(result, savings, kinds, savings_target, tie_break=tie_break)
-        record.update(mes.savings_to_json(cuts))
+        record = {**record, **mes.savings_to_json(cuts)}
     return record
 
 
@@ -178,15 +175,13 @@ def _funding(
     pot: Fraction,
     completion: mes.Completion,
     tie_break: tuple[str, ...],
-) -> dict[str, Any]:
+) -> FundingKeys:
     """MES and greedy on voters grouped by approval set (cached: the projector asks for the same
     closed round on every change in the room; callers copy the result before changing it)."""
     voters = [approved for approved, count in classes for _ in range(count)]
     outcome = mes.equal_shares(voters, dict(costs), pot, completion=completion, tie_break=tie_break)
     most_wanted = mes.greedy(voters, dict(costs), pot, tie_break=tie_break)
-    record = mes.budget_to_json(outcome, most_wanted)
-    record["funding"] = record.pop("proposals")
-    return record
+    return mes.funding_keys(mes.budget_to_json(outcome, most_wanted))
 
 
 def dumps_result(obj: object) -> str:

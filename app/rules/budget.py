@@ -22,8 +22,9 @@ tests/vectors/budget.json):
   order); a proposal nobody WANTs is never funded.
 * `budget_round` runs the section 3 pipeline on a counted round (`ValueError` when the ballots
   do not match the result); `savings_cuts` picks the cuts of a savings target (section 2).
-* `budget_to_json` / `savings_to_json` are public record formats. Amounts are written exactly:
-  an `int` when whole, else a string, a decimal ("12.5") when the value has one, or "p/q".
+* `budget_to_json` / `savings_to_json` are public record formats (`funding_keys`: the budget's
+  as a round record and `covote recount --pb` carry it). Amounts are written exactly: an `int`
+  when whole, else a string, a decimal ("12.5") when the value has one, or "p/q".
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ from fractions import Fraction
 from itertools import accumulate, compress
 from operator import mul, not_, sub
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Literal
 
+from app.core.shapes import BudgetRecord, FundingKeys, SavingsRecord
 from app.rules import tally
 
 Number = int | float | Fraction
@@ -429,7 +431,7 @@ def amount_to_json(x: Fraction) -> int | str:
     return f"{'-' if x < 0 else ''}{digits[:-k]}.{digits[-k:]}"
 
 
-def budget_to_json(o: BudgetOutcome, greedy_ids: Sequence[str]) -> dict[str, Any]:
+def budget_to_json(o: BudgetOutcome, greedy_ids: Sequence[str]) -> BudgetRecord:
     """The public record of a budget round.
 
     Shape: `{"budget", "completion", "voters", "share", "funded": [id, ...] (selection order),
@@ -458,7 +460,23 @@ def budget_to_json(o: BudgetOutcome, greedy_ids: Sequence[str]) -> dict[str, Any
     }
 
 
-def savings_to_json(o: SavingsOutcome) -> dict[str, Any]:
+def funding_keys(record: BudgetRecord) -> FundingKeys:
+    """`budget_to_json`'s record as a budget round's results and `covote recount --pb` publish
+    it: the same keys in the same order, the per-proposal list under `funding` (last)."""
+    return {
+        "budget": record["budget"],
+        "completion": record["completion"],
+        "voters": record["voters"],
+        "share": record["share"],
+        "funded": record["funded"],
+        "greedy": record["greedy"],
+        "spent": record["spent"],
+        "left": record["left"],
+        "funding": record["proposals"],
+    }
+
+
+def savings_to_json(o: SavingsOutcome) -> SavingsRecord:
     """The public record of a savings target: `{"target", "cuts": [id, ...] (in order),
     "accepted": [id, ...], "savings": {id: amount}, "total", "shortfall"}`, amounts as
     `amount_to_json`."""

@@ -13,10 +13,11 @@ report and the PDF from `outcome` and `reason_text`, so the room and the minutes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.core.messages import N_
+from app.core.shapes import RoomCounts
 from app.core.vocab import Channel
 from app.rules.tally import Category, Reason
 
@@ -219,7 +220,7 @@ def outcome(category: str, kind: str | None, _: Translate, reason: str = "") -> 
 
 
 def reason_text(
-    reason: str, counts: Mapping[str, int], groups: Sequence[str], ratio: int, m: int, _: Translate
+    reason: str, counts: RoomCounts, groups: Sequence[str], ratio: int, m: int, _: Translate
 ) -> str:
     """Why a proposal got its outcome, in words, with its numbers (voting-rule.md section 2)."""
     v, w, d = counts["V"], counts["W"], counts["D"]

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+
+from app.core.shapes import ResultRecord
 
 
 class Mark(StrEnum):
@@ -341,14 +342,15 @@ def rank(results: Sequence[ProposalResult], tie_break: Sequence[str]) -> tuple[s
     return tuple(r.id for _, r in sorted(enumerate(results), key=key))
 
 
-def result_to_json(r: RoundResult) -> dict[str, Any]:
+def result_to_json(r: RoundResult) -> ResultRecord:
     """The public record of a round's result (see the module docstring).
 
-    Shape: `{"proposals": [{"id", "V", "W", "D", "N", "category", "reason", "groups",
-    "affected": [{"group", "V", "W", "D", "protects", "objects", "suppressed"}]}],
-    "ranking": [id, ...]}`. `groups` are the groups named by the outcome; `affected` lists every
-    affected group that may protect, sorted by group id; a suppressed group (fewer than m active
-    voters) has V, W and D null: its counts are never published.
+    Shape (`shapes.ResultRecord`, keys in this order): `{"proposals": [{"id", "V", "W", "D",
+    "N", "category", "reason", "groups", "affected": [{"group", "V", "W", "D", "protects",
+    "objects", "suppressed"}]}], "ranking": [id, ...]}`. `groups` are the groups named by the
+    outcome; `affected` lists every affected group that may protect, sorted by group id; a
+    suppressed group (fewer than m active voters) has V, W and D null: its counts are never
+    published.
     """
     return {
         "proposals": [

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Dialect, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.core.shapes import Turnout
 from app.core.vocab import (
     Admission,
     ChannelPolicy,
@@ -156,7 +156,7 @@ class Round(SQLModel, table=True):
     opened_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
     # Taken when the round closes (turnout.counts): registered, present, voted, by channel.
-    turnout: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    turnout: Turnout | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Voter(SQLModel, table=True):

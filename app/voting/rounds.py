@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import Session, col, select
 
 from app.core.errors import BadInput, Conflict, NotFound
+from app.core.shapes import MoneyKeys, ProposalItem, ResultsView, RoomState, RoundRecord, RoundView
 from app.core.vocab import RoundStatus
 from app.record import anonymity
 from app.record.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
@@ -228,7 +229,7 @@ def _money(
     result: tally.RoundResult,
     ballots: list[tally.VoterBallot],
     by_key: dict[str, Proposal],
-) -> dict[str, Any]:
+) -> MoneyKeys:
     return money_record(
         result,
         ballots,
@@ -241,7 +242,7 @@ def _money(
     )
 
 
-def round_record(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+def round_record(session: Session, meeting: Meeting, rnd: Round) -> RoundRecord:
     """The round's results in the public recount format (`proposals`, `ranking`, and for a
     budget meeting or a savings target `results.money_record`'s keys)."""
     result, ballots, by_key = _counted(session, meeting, rnd)
@@ -319,14 +320,16 @@ def results_visible(meeting: Meeting, rnd: Round) -> bool:
     return rnd.revealed or (not meeting.results_hidden and rnd.status == RoundStatus.CLOSED)
 
 
-def results_view(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+def results_view(session: Session, meeting: Meeting, rnd: Round) -> ResultsView:
     """Results as the projector shows them: the recount record plus titles and labels.
 
     With budget or savings keys it also has `currency` and `amounts` ({id: {"cost", "saving"}}
     for the round's proposals), for display only.
     """
     assert meeting.id is not None
-    record = round_record(session, meeting, rnd)
+    # The record becomes the view in place: the loop below gives every proposal and line its
+    # display keys (the keys the record has keep their order, byte for byte on the projector).
+    record = cast(ResultsView, round_record(session, meeting, rnd))
     titles = {p.key: p for p in proposals_of(session, meeting.id)}
     labels = {s.key: s.label for s in segments_of(session, meeting.id)}
     if "funded" in record or "cuts" in record:
@@ -338,13 +341,12 @@ def results_view(session: Session, meeting: Meeting, rnd: Round) -> dict[str, An
         }
     for item in record["proposals"]:
         p = titles[item["id"]]
-        item.update(title=p.title, kind=p.kind, description=p.description)
+        item.update({"title": p.title, "kind": p.kind, "description": p.description})
         item["group_labels"] = [labels.get(g, g) for g in item["groups"]]
         for line in item["affected"]:
             line["label"] = labels.get(line["group"], line["group"])
             if line["suppressed"]:
-                for k in ("V", "W", "D"):
-                    line[k] = None
+                line["V"] = line["W"] = line["D"] = None
     return record
 
 
@@ -353,7 +355,7 @@ def _display(x: float | None) -> int | str | None:
     return None if x is None else mes.amount_to_json(mes.amount(x))
 
 
-def _proposal_view(p: Proposal) -> dict[str, Any]:
+def _proposal_view(p: Proposal) -> ProposalItem:
     return {
         "id": p.key,
         "title": p.title,
@@ -365,12 +367,14 @@ def _proposal_view(p: Proposal) -> dict[str, Any]:
     }
 
 
-def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, Any]:
-    """Everything the projector, phones and console show live (no personal data)."""
+def room_state(session: Session, meeting_id: int, join_url: str) -> RoomState:
+    """Everything the projector, phones and console show live (no personal data), as the
+    database has it: `Services.room_state` adds the console's alert and the keypad prompt."""
     meeting = get_meeting(session, meeting_id)
+    assert meeting.id is not None
     rnd = current_round(session, meeting)
     by_key = {p.key: p for p in proposals_of(session, meeting_id)}
-    round_view: dict[str, Any] | None = None
+    round_view: RoundView | None = None
     results = None
     if rnd is not None:
         assert rnd.id is not None
@@ -401,7 +405,7 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, An
         },
         "round": round_view,
         # Live while the round is open; the stored snapshot once it has closed.
-        "turnout": dict(rnd.turnout)
+        "turnout": rnd.turnout.copy()
         if rnd is not None and rnd.turnout
         else turnout.counts(session, meeting, rnd),
         "show_channels": bool(meeting.show_channels),

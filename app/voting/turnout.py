@@ -15,11 +15,11 @@ caller's session.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.core.shapes import Turnout
 from app.core.vocab import DEVICE_CHANNELS, Channel, TicketStatus
 from app.voting.models import Ballot, Meeting, Round, Ticket, Voter
 
@@ -69,7 +69,7 @@ def by_channel(session: Session, round_id: int) -> dict[str, int]:
     return {c: found.get(c, 0) for c in (*Channel, *sorted(set(found) - set(Channel)))}
 
 
-def counts(session: Session, meeting: Meeting, rnd: Round | None) -> dict[str, Any]:
+def counts(session: Session, meeting: Meeting, rnd: Round | None) -> Turnout:
     assert meeting.id is not None
     channels = by_channel(session, rnd.id) if rnd is not None and rnd.id is not None else {}
     return {

@@ -7,13 +7,13 @@ paper ballot. Segments are self-declared and fixed once the voter has cast a bal
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core.errors import BadInput, Conflict
 from app.core.messages import N_
+from app.core.shapes import YouView
 from app.core.vocab import Channel
 from app.record import anonymity
 from app.voting import audit
@@ -93,7 +93,7 @@ def latest_round_ballot(session: Session, meeting_id: int, voter_id: int) -> Bal
     return session.exec(q).first()
 
 
-def you_view(session: Session, meeting_id: int, voter: Voter | None) -> dict[str, Any]:
+def you_view(session: Session, meeting_id: int, voter: Voter | None) -> YouView:
     """What a voter's own device shows about them: its handle (`device_handle`), segments and
     latest ballot. Never a pseudonym: a device that could name its row in the public ballots
     would be a receipt for a coercer or a vote buyer (README, Anonymity)."""

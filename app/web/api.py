@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.errors import BadInput
+from app.core.shapes import MeetingState
 from app.live import protocol
 from app.voting.ballots import CastRequest
 from app.voting.voters import declare_segments, device_handle, you_view
@@ -44,11 +45,14 @@ def _require_json(request: Request) -> None:
         raise BadInput("Send the body as JSON (Content-Type: application/json).")
 
 
-@router.get("/m/{code}")
-async def meeting_state(request: Request, code: str, services: ServicesDep) -> dict[str, Any]:
+# The snapshot goes out as built: as the response model, `MeetingState` would put its keys in
+# declaration order and drop any it does not declare, so the API would not send what the socket
+# sends.
+@router.get("/m/{code}", response_model=dict[str, Any])
+async def meeting_state(request: Request, code: str, services: ServicesDep) -> MeetingState:
     """The live snapshot plus this browser's voter and latest ballot."""
 
-    def read() -> dict[str, Any]:
+    def read() -> MeetingState:
         with services.read_session() as session:
             meeting, voter = attendee(request, session, code)
             assert meeting.id is not None

@@ -20,9 +20,10 @@ from starlette.responses import HTMLResponse
 from app.config import Settings
 from app.core.bounds import DB_INT_MAX
 from app.core.errors import NotJoined, TooManyRequests
+from app.core.shapes import Snapshot, Surge
 from app.keypads.receivers import KeypadDesk
 from app.live.hub import Hub
-from app.live.surge import Surge, surge
+from app.live.surge import surge
 from app.rules import explain
 from app.scrutiny import tickets
 from app.voting import rounds, turnout
@@ -81,15 +82,26 @@ class Services:
             self.changed(meeting_id)
             raise
 
-    def room_state(self, meeting_id: int) -> dict[str, Any]:
+    def room_state(self, meeting_id: int) -> Snapshot:
         """The live state of a meeting (blocking: the hub calls it in a worker thread)."""
         with self.read_session() as session:
             meeting = get_meeting(session, meeting_id)
-            state = rounds.room_state(session, meeting_id, self.join_url(meeting.code))
+            room = rounds.room_state(session, meeting_id, self.join_url(meeting.code))
             present = turnout.present_count(session, meeting_id)
-            state["turnout"]["surge"] = self.surge(session, meeting_id, present)
-        state["keypad_prompt"] = self.desk.prompt(meeting_id)
-        return state
+            alert = self.surge(session, meeting_id, present)
+        counts = room["turnout"]
+        # Every key in its place (the alert last in turnout, the prompt last): byte for byte.
+        return {
+            **room,
+            "turnout": {
+                "registered": counts["registered"],
+                "present": counts["present"],
+                "voted": counts["voted"],
+                "by_channel": counts["by_channel"],
+                "surge": alert,
+            },
+            "keypad_prompt": self.desk.prompt(meeting_id),
+        }
 
     def surge(self, session: Session, meeting_id: int, present: int) -> Surge | None:
         """The console's alert (blocking: from a worker thread). Joins come from the database,

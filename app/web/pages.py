@@ -28,6 +28,7 @@ from starlette.responses import RedirectResponse, Response
 from app.core import bounds
 from app.core.errors import BadInput, Conflict, CovoteError, NotFound, TooManyRequests
 from app.core.messages import N_
+from app.core.shapes import Snapshot
 from app.rules.tally import Mark
 from app.scrutiny import tickets
 from app.voting.ballots import CastRequest
@@ -198,7 +199,7 @@ async def phone_ballot(request: Request, code: str, services: ServicesDep) -> Re
 
 @router.get("/p/{code}")
 async def projector(request: Request, code: str, services: ServicesDep) -> Response:
-    def read() -> dict[str, Any]:
+    def read() -> Snapshot:
         with services.session() as session:
             meeting = meeting_by_code(session, code)
             assert meeting.id is not None

@@ -248,4 +248,5 @@ async def _cast(services: Services, caster: _Caster, msg: protocol.Cast) -> str:
 
 def _you(services: Services, meeting_id: int, voter: Voter | None) -> str:
     with services.read_session() as session:
-        return protocol.encode({"type": "you", **you_view(session, meeting_id, voter)})
+        frame: protocol.YouFrame = {"type": "you", **you_view(session, meeting_id, voter)}
+    return protocol.encode(frame)

@@ -1,0 +1,320 @@
+"""The typed shapes of what crosses layers: the results record, turnout, the live snapshot.
+
+Each shape is defined once, here, and both the code that builds it and the code that reads it
+import it, so `mypy --strict` checks that what the hub sends is what the pages and the report
+read:
+
+    results   `tally.result_to_json` + `results.money_record` (app/rules, app/record) build the
+              public record (`RoundRecord`); `rounds.results_view` adds titles and labels
+              (`ResultsView`), which the projector, the console and the report read
+    turnout   `turnout.counts` (app/voting), stored on `Round.turnout` when a round closes
+    snapshot  `rounds.room_state` (`RoomState`) -> `Services.room_state` (`Snapshot`, app/web)
+              -> the hub (app/live) adds `connected` and `seq` and sends it on every socket
+
+They live in core because core is the one package every one of those layers may import
+(tests/test_layers.py). They describe JSON as it is sent or stored, nothing else: key order is not
+part of a TypedDict, so the producers keep their order (the public records and the frames are
+compared byte for byte), and tests/test_shapes.py checks a live meeting's frames against these
+types key by key. A key is `NotRequired` only where the JSON really goes without it; the comment
+says when.
+
+`typing_extensions.TypedDict`, not `typing.TypedDict`: pydantic reads `Round.turnout`'s type and
+refuses the `typing` one before Python 3.12.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired
+
+from typing_extensions import TypedDict
+
+Amount = int | str
+"""An exact amount as the records write it (`budget.amount_to_json`): 12, "12.5" or "100/3"."""
+
+Translations = dict[str, dict[str, str]]
+"""Per language, per field, the text in that language (`{"cy": {"title": "..."}}`)."""
+
+
+# --- the results record (public: results.json, `covote recount`) ----------------------------
+
+
+class RoomCounts(TypedDict):
+    """The room's counts on a proposal: V active voters, W WANT, D DON'T WANT."""
+
+    V: int
+    W: int
+    D: int
+
+
+class ProposalCounts(RoomCounts):
+    """A proposal's counts and outcome, as the record and the view both carry them."""
+
+    id: str
+    N: int
+    category: str  # tally.Category's value
+    reason: str  # tally.Reason's value
+    groups: list[str]  # the groups the outcome names
+
+
+class AffectedRecord(TypedDict):
+    """One affected group that may protect, on one proposal. A suppressed group (fewer than m
+    active voters) has V, W and D None: its counts are never published."""
+
+    group: str
+    V: int | None
+    W: int | None
+    D: int | None
+    protects: bool
+    objects: bool
+    suppressed: bool
+
+
+class ProposalRecord(ProposalCounts):
+    affected: list[AffectedRecord]  # sorted by group id
+
+
+class ResultRecord(TypedDict):
+    """`tally.result_to_json`: a round's counts, outcomes and ranking."""
+
+    proposals: list[ProposalRecord]
+    ranking: list[str]  # proposal ids, best first
+
+
+class PaidRecord(TypedDict):
+    amount: Amount
+    voters: int
+
+
+class FundingRecord(TypedDict):
+    """One funded proposal: who paid for it (MES), or funded from what was left (greedy)."""
+
+    id: str
+    cost: Amount
+    supporters: int
+    by: Literal["mes", "greedy"]
+    paid: list[PaidRecord]
+
+
+class BudgetRecord(TypedDict):
+    """`budget.budget_to_json`: MES on a budget (the per-proposal list under `proposals`)."""
+
+    budget: Amount
+    completion: str  # budget.Completion
+    voters: int
+    share: Amount
+    funded: list[str]  # selection order
+    greedy: list[str]  # what "most WANTs first" would fund
+    spent: Amount
+    left: Amount
+    proposals: list[FundingRecord]
+
+
+class FundingKeys(TypedDict):
+    """A budget round's keys in a round record and `covote recount --pb`: `BudgetRecord` with
+    its per-proposal list under `funding` (`budget.funding_keys`)."""
+
+    budget: Amount
+    completion: str
+    voters: int
+    share: Amount
+    funded: list[str]
+    greedy: list[str]
+    spent: Amount
+    left: Amount
+    funding: list[FundingRecord]
+
+
+class SavingsRecord(TypedDict):
+    """`budget.savings_to_json`: the cuts a savings target takes."""
+
+    target: Amount
+    cuts: list[str]  # in order
+    accepted: list[str]
+    savings: dict[str, Amount]  # of every accepted proposal
+    total: Amount
+    shortfall: Amount
+
+
+class MoneyKeys(TypedDict, total=False):
+    """`results.money_record`: `FundingKeys`'s keys when the round has a budget and a `fund`
+    proposal with a cost, `SavingsRecord`'s when it has a savings target and a `keep` proposal
+    with a saving; each set is there whole or not at all (tests/test_shapes.py keeps these
+    declarations equal to those two)."""
+
+    budget: Amount
+    completion: str
+    voters: int
+    share: Amount
+    funded: list[str]
+    greedy: list[str]
+    spent: Amount
+    left: Amount
+    funding: list[FundingRecord]
+    target: Amount
+    cuts: list[str]
+    accepted: list[str]
+    savings: dict[str, Amount]
+    total: Amount
+    shortfall: Amount
+
+
+class RoundRecord(ResultRecord, MoneyKeys):
+    """A round's results in the public recount format (`rounds.round_record`)."""
+
+
+class RecountRound(RoundRecord):
+    round: str  # the round's number as the ballot file names it
+
+
+class RecountRecord(TypedDict):
+    """results.json and what `covote recount` prints."""
+
+    rounds: list[RecountRound]
+
+
+# --- the results view (projector, console, report) -------------------------------------------
+
+
+class AffectedView(AffectedRecord):
+    label: str  # the segment's label (its id when the meeting has no such segment)
+
+
+class ProposalView(ProposalCounts):
+    affected: list[AffectedView]
+    title: str
+    kind: str  # "keep" | "fund"
+    description: str
+    group_labels: list[str]  # `groups`, as labels
+
+
+class AmountsView(TypedDict):
+    cost: Amount | None
+    saving: Amount | None
+
+
+class ResultsView(MoneyKeys):
+    """`rounds.results_view`: the round record with titles and labels, for display."""
+
+    proposals: list[ProposalView]
+    ranking: list[str]
+    # Both with the budget or the savings keys, never without: the currency (e.g. "GBP") and
+    # every proposal's cost and saving, by proposal id.
+    currency: NotRequired[str]
+    amounts: NotRequired[dict[str, AmountsView]]
+
+
+# --- turnout -----------------------------------------------------------------------------------
+
+
+class Turnout(TypedDict):
+    """`turnout.counts`, and `Round.turnout` (the same, taken when the round closed)."""
+
+    registered: int | None  # tickets issued and not revoked; None in an open meeting
+    present: int
+    voted: int
+    by_channel: dict[str, int]  # every channel (vocab.Channel order first), 0 where none
+
+
+class Surge(TypedDict):
+    """The console's alert (app/live/surge.py)."""
+
+    joined: int  # new phone voters in the last minute
+    refused: int  # join attempts the limiter refused in the last minute
+
+
+class LiveTurnout(Turnout):
+    surge: Surge | None
+    # The connections to the meeting: the hub adds it to every frame it sends on a socket; the
+    # snapshot of a page or of GET /api/m/CODE has none.
+    connected: NotRequired[int]
+
+
+# --- the live snapshot -------------------------------------------------------------------------
+
+
+class RuleView(TypedDict):
+    ratio: int  # R
+    group_min: int  # m
+
+
+class SegmentView(TypedDict):
+    id: str
+    label: str
+    translations: Translations
+
+
+class MeetingView(TypedDict):
+    id: int
+    title: str
+    code: str
+    join_url: str
+    rule: RuleView
+    segments: list[SegmentView]
+    translations: Translations
+
+
+class ProposalItem(TypedDict):
+    """A proposal of the round as phones and the projector show it."""
+
+    id: str
+    title: str
+    description: str
+    kind: str  # "keep" | "fund"
+    cost: float | None
+    saving: float | None
+    translations: Translations
+
+
+class RoundView(TypedDict):
+    id: int
+    number: int
+    status: str  # vocab.RoundStatus
+    revealed: bool  # results are visible (rounds.results_visible)
+    keypad_step: int | None  # while a keypad round is open, the proposal keypads vote on now
+    proposals: list[ProposalItem]
+
+
+class _Room(TypedDict):
+    type: Literal["snapshot"]
+    meeting: MeetingView
+    round: RoundView | None  # None before the first round
+    show_channels: bool
+    results: ResultsView | None  # None until the round's results are visible
+
+
+class RoomState(_Room):
+    """`rounds.room_state`: what the database says about the room."""
+
+    turnout: Turnout  # live while the round is open; the stored one once it has closed
+
+
+class KeypadPrompt(TypedDict):
+    ask_segment: str  # the segment the keypad desk asks keypads to declare
+
+
+class Snapshot(_Room):
+    """`Services.room_state`: everything the projector, phones and console show live (no
+    personal data). The hub sends it with `seq` (app/live/protocol.py `SnapshotFrame`)."""
+
+    turnout: LiveTurnout
+    keypad_prompt: KeypadPrompt | None
+
+
+class BallotView(TypedDict):
+    round: int  # the round's id
+    ballot_id: str
+    marks: dict[str, str]  # proposal id -> tally.Mark's value
+
+
+class YouView(TypedDict):
+    """`voters.you_view`: what a device shows about its own voter (never a pseudonym)."""
+
+    voter: str | None  # the device handle; None before joining
+    segments: list[str]
+    ballot: BallotView | None  # the latest ballot in the room's round
+
+
+class MeetingState(Snapshot):
+    """GET /api/m/CODE: the snapshot and this browser's voter."""
+
+    you: YouView
