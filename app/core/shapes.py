@@ -19,10 +19,10 @@ types key by key. A key is `NotRequired` only where the JSON really goes without
 says when.
 
 `typing_extensions.TypedDict`, not `typing.TypedDict`: pydantic reads `Round.turnout`'s type and
-refuses the `typing` one before Python 3.12.
+refuses the `typing` one before Python 3.12. And no `from __future__ import annotations`: a
+TypedDict finds `NotRequired` in its annotations when the class is made, and Python 3.11 does not
+look inside string annotations, so every key would count as required (`__required_keys__`).
 """
-
-from __future__ import annotations
 
 from typing import Literal, NotRequired
 

@@ -30,7 +30,7 @@ from app.live.protocol import SnapshotFrame, TurnoutFrame, encode
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[int], Snapshot]  # meeting id -> state (blocking; runs in a thread)
+Render = Callable[[int], Snapshot]  # meeting id -> its snapshot (blocking; runs in a thread)
 
 
 class TooSlow(Exception):
