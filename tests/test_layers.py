@@ -63,6 +63,7 @@ PURE = frozenset(
         "app.core.errors",
         "app.core.inputs",
         "app.core.messages",
+        "app.core.shapes",
         "app.core.vocab",
         "app.record.anonymity",
         "app.record.chain",
