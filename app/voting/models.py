@@ -22,6 +22,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.shapes import Turnout
 from app.core.vocab import (
+    ROOM_VOTE,
     Admission,
     ChannelPolicy,
     RoundStatus,
@@ -143,11 +144,17 @@ class Proposal(SQLModel, table=True):
 
 
 class Round(SQLModel, table=True):
+    """An activity's round: one run of an activity, with its own ballots and results. (The
+    table keeps the name it had when the room vote was the only kind of activity.)"""
+
     __table_args__ = (UniqueConstraint("meeting_id", "number"),)
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     number: int
+    # The activity's items (for the room vote, its proposals), in order: the marks' keys.
     proposal_keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The activity kind (app/voting/kinds.py). NULL = "room_vote" (rounds from before kinds).
+    kind: str | None = Field(default=ROOM_VOTE, max_length=32)
     status: str = RoundStatus.OPEN.value  # vocab.RoundStatus
     revealed: bool = False
     # Keypads have no screen: in a keypad round the projector shows one proposal at a time and
