@@ -328,5 +328,10 @@ def test_the_db_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert cli.main(["db", "upgrade", *data]) == 0
     assert "backup" not in capsys.readouterr().out
     assert cli.main(["db", "history"]) == 0
-    assert [line[:4] for line in capsys.readouterr().out.splitlines()] == ["0004", "0003", "0002", "0001"]
+    assert [line[:4] for line in capsys.readouterr().out.splitlines()] == [
+        "0004",
+        "0003",
+        "0002",
+        "0001",
+    ]
     assert cli.main(["db", "current", "--data", str(tmp_path / "none")]) == 1

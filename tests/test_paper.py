@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import select
 
 from app.core.errors import BadInput, Conflict
+from app.rules.scales import WANT_SCALE
 from app.rules.tally import Mark
 from app.scrutiny import paper, tickets
 from app.scrutiny.paper import (
@@ -101,7 +102,8 @@ def test_sheet_ranges_are_compact() -> None:
 
 
 def read(form: SheetForm, tickets: bool = False) -> Entry:
-    return read_entry(form, proposals=ALL, segments={"carer", "north"}, tickets=tickets)
+    scales = dict.fromkeys(ALL, WANT_SCALE)
+    return read_entry(form, scales=scales, segments={"carer", "north"}, tickets=tickets)
 
 
 def test_read_entry_leaves_blank_marks_out() -> None:

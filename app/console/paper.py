@@ -23,8 +23,9 @@ from app.console.forms import act, facilitator_form, page
 from app.core.errors import BadInput, CovoteError, NotFound
 from app.core.inputs import bounded_int
 from app.core.vocab import Channel
+from app.live import protocol
 from app.scrutiny import paper
-from app.voting import meetings, rounds
+from app.voting import kinds, meetings, rounds
 from app.voting.ballots import CastRequest
 from app.voting.models import Meeting
 from app.web import auth
@@ -44,15 +45,22 @@ def _keying(value: str) -> int:
 def _context(session: Session, meeting_id: int, number: int) -> dict[str, Any]:
     meeting = meetings.get_meeting(session, meeting_id)
     rnd = rounds.get_round(session, meeting, number)
-    by_key = {p.key: p for p in meetings.proposals_of(session, meeting_id)}
+    kind = kinds.kind_of(rnd)
+    items = kind.items(session, meeting_id, rnd.proposal_keys)
     return {
         "meeting": meeting,
         "round": rnd,
-        "proposals": [by_key[k] for k in rnd.proposal_keys],
+        # The round's items as its kind shows them, and each answer's label (a msgid) by item.
+        "items": [kind.item_view(i) for i in items],
+        "labels": {i.key: _answer_labels(i.scale.describe()) for i in items},
         "segments": meetings.segments_of(session, meeting_id),
         "tickets": meeting.uses_tickets,
         "ranges": paper.sheet_ranges,
     }
+
+
+def _answer_labels(scale: dict[str, Any]) -> dict[str, str]:
+    return {a["value"]: a["label"] for a in scale.get("answers", [])}
 
 
 def _read(services: Services, meeting_id: int, number: int, keying: int | None = None) -> Any:
@@ -116,11 +124,7 @@ async def key_sheet(
         sheet=str(form.get("sheet", "")),
         ticket=str(form.get("ticket", "")),
         segments=tuple(str(s) for s in form.getlist("segment")),
-        marks={
-            name.removeprefix("mark:"): str(value)
-            for name, value in form.multi_items()
-            if name.startswith("mark:")
-        },
+        marks=protocol.form_marks(form.multi_items()),
     )
 
     def change(session: Session, meeting: Meeting) -> str:

@@ -46,6 +46,11 @@ class RoundStatus(StrEnum):
     CLOSED = "closed"
 
 
+# The activity kind of a round stored before kinds existed (`Round.kind` NULL), and of every
+# round until another kind is chosen: app/voting/room_vote.py, registered in app/voting/kinds.py.
+ROOM_VOTE = "room_vote"
+
+
 class TicketStatus(StrEnum):
     """A voter ticket's state (`Ticket.status`); the console shows ISSUED as "unused"."""
 

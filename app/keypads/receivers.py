@@ -3,8 +3,11 @@
 `hardware/` knows nothing about meetings; this module is the bridge. Contract:
 - One consumer task reads the receiver manager's merged, de-duplicated presses in order.
 - A press counts only from a registered, not revoked keypad of the meeting the desk serves,
-  while a keypad round is open: it marks the proposal on the projector (1 WANT, 2 DON'T WANT,
-  3 NEUTRAL) and replaces that keypad's earlier mark on it. The keypad's whole ballot then goes
+  while a keypad round is open: it answers the item on the projector with the answer its key
+  gives on that item's scale (the room vote's: 1 WANT, 2 DON'T WANT, 3 NEUTRAL; a 1-5
+  rating's: the key itself; app/rules/scales.py) and replaces that keypad's earlier answer
+  on it. The receivers are armed with as many choices as the item's scale has keys. The
+  keypad's whole ballot then goes
   through `BallotWriter` like a phone's (channel `keypad`), so validation, one ballot per voter
   per round and exports are shared. The desk is the only writer of keypad voters' ballots, so
   it keeps their marks in memory (loaded from the database when a round starts).
@@ -34,9 +37,10 @@ from app.core.shapes import KeypadPrompt
 from app.core.vocab import Channel, RoundStatus
 from app.keypads import registration as keypads
 from app.keypads.receiver_urls import ReceiverPolicy
-from app.rules.tally import Mark
+from app.rules.scales import AnswerScale
 from app.voting.ballots import CastRequest, Receipt, server_ballot_id
 from app.voting.db import transaction
+from app.voting.kinds import kind_of
 from app.voting.models import Ballot, Meeting, Round, Voter
 from app.voting.voters import declare_segments
 from hardware import KeypadPress, KeypadReceiver, ReceiverConfigError, ReceiverManager
@@ -57,8 +61,15 @@ class _Round:
     round_id: int | None = None
     number: int = 0
     keys: list[str] = field(default_factory=list)
+    scales: list[AnswerScale] = field(default_factory=list)  # the items' scales, as `keys`
     step: int | None = None
     auto_enrol: bool = False
+
+    def scale(self) -> AnswerScale | None:
+        """The scale of the item keypads answer now, or None (no keypad step)."""
+        if self.round_id is None or self.step is None or not 0 <= self.step < len(self.scales):
+            return None
+        return self.scales[self.step]
 
 
 @dataclass
@@ -95,7 +106,7 @@ class KeypadDesk:
         self._stale = True
         self._round: _Round | None = None
         self._registry: dict[str, tuple[int, bool]] = {}
-        self._marks: dict[int, dict[str, Mark]] = {}  # voter id -> marks in the current round
+        self._marks: dict[int, dict[str, str]] = {}  # voter id -> answers in the current round
         self._recent: dict[str, deque[float]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._consumer: asyncio.Task[None] | None = None
@@ -169,8 +180,9 @@ class KeypadDesk:
     async def _sync_arm(self) -> None:
         rnd = self._round
         want = None  # (question, choices) while a keypad round is open
-        if rnd is not None and rnd.round_id is not None and rnd.step is not None:
-            want = (rnd.step + 1, len(keypads.CHOICE_MARKS))
+        scale = rnd.scale() if rnd is not None else None
+        if rnd is not None and rnd.step is not None and scale is not None:
+            want = (rnd.step + 1, scale.keypad_choices)
         if want == self.manager.armed:
             return
         if want is None:
@@ -290,7 +302,8 @@ class KeypadDesk:
 
     def _vote(self, press: KeypadPress, voter_id: int) -> None:
         rnd = self._round
-        mark = keypads.CHOICE_MARKS.get(press.choice or 0)
+        scale = rnd.scale() if rnd is not None else None
+        mark = scale.answer_for_key(press.choice or 0) if scale is not None else None
         if rnd is None or rnd.round_id is None or rnd.step is None or mark is None:
             self._spawn(self.manager.feedback(press.keypad, False, seq=press.seq))
             return
@@ -343,18 +356,20 @@ class KeypadDesk:
             if rnd is not None and rnd.id is not None:
                 info.round_id, info.number, info.keys = rnd.id, rnd.number, list(rnd.proposal_keys)
                 info.step = rnd.keypad_step
+                scales = kind_of(rnd).scales(session, self.meeting_id, info.keys)
+                info.scales = [scales[k] for k in info.keys]
             if info.round_id != previous:
                 self.seen.clear()
                 self._marks = self._load_marks(session, info.round_id)
             self._round = info
         self._stale = False
 
-    def _load_marks(self, session: Any, round_id: int | None) -> dict[int, dict[str, Mark]]:
+    def _load_marks(self, session: Any, round_id: int | None) -> dict[int, dict[str, str]]:
         if round_id is None:
             return {}
         voters = {v for v, _ in self._registry.values()}
         q = select(Ballot).where(Ballot.round_id == round_id, col(Ballot.voter_id).in_(voters))
-        return {b.voter_id: {k: Mark(m) for k, m in b.marks.items()} for b in session.exec(q)}
+        return {b.voter_id: dict(b.marks) for b in session.exec(q)}
 
     def _enrol(self, keypad: str) -> None:
         assert self.meeting_id is not None
@@ -382,12 +397,18 @@ class KeypadDesk:
     def status(self, meeting_id: int) -> dict[str, Any]:
         rnd = self._round if meeting_id == self.meeting_id else None
         step = None
-        if rnd is not None and rnd.step is not None and rnd.keys:
+        scale = rnd.scale() if rnd is not None else None
+        if rnd is not None and rnd.step is not None and scale is not None:
             key = rnd.keys[rnd.step]
-            counts = {m.value: 0 for m in Mark}
+            # Keypad answers on the item so far, by the answer each key gives.
+            counts = {
+                answer: 0
+                for k in range(1, scale.keypad_choices + 1)
+                if (answer := scale.answer_for_key(k)) is not None
+            }
             for marks in self._marks.values():
-                if key in marks:
-                    counts[marks[key].value] += 1
+                if marks.get(key) in counts:
+                    counts[marks[key]] += 1
             step = {"index": rnd.step, "of": len(rnd.keys), "proposal": key, "counts": counts}
         return {
             "serving": meeting_id == self.meeting_id,

@@ -22,14 +22,11 @@ from app.core.inputs import clean_text, id_problem
 from app.core.vocab import Channel
 from app.record.csvfiles import csv_records
 from app.record.records import Problems
-from app.rules.tally import Mark
 from app.voting import audit
 from app.voting.meetings import segments_of
 from app.voting.models import Keypad, Meeting, Voter
 from app.voting.voters import declare_segments, join
 
-# The projector tells keypad holders: press 1 WANT, 2 DON'T WANT, 3 NEUTRAL (keys 1/A, 2/B, 3/C).
-CHOICE_MARKS: dict[int, Mark] = {1: Mark.WANT, 2: Mark.DONT_WANT, 3: Mark.NEUTRAL}
 CSV_HEADER = ("keypad", "label", "segments")
 MAX_ID = 64
 THROUGH_TICKETS = (

@@ -2,9 +2,12 @@
 
 Client -> server (JSON text frames):
     {"type": "hello", "last_seq": int | null}     0 <= last_seq < 2**53 (bounds.Seq)
-    {"type": "cast", "ballot_id": str, "round": int, "marks": {proposal id: mark}}
+    {"type": "cast", "ballot_id": str, "round": int, "marks": {item id: answer}}
         ballot_id: 8-64 letters, digits, '-' or '_' (bounds.CLIENT_BALLOT_ID); round: a round's
-        id, 1 <= round < 2**31 (bounds.DbId)
+        id, 1 <= round < 2**31 (bounds.DbId); marks: at most 500, ids of at most 64 characters,
+        answers strings of at most scales.MAX_RAW_CHARS (a room vote's: "want", "dont_want"
+        or "neutral"). Which answers an item takes is its scale's to say: the ballot path
+        checks them against the round's activity kind (ballots.validate_batch), not the parser.
     {"type": "ping"}
 Server -> client:
     {"type": "snapshot", "seq": int, ...}   full live state of the meeting (`SnapshotFrame`:
@@ -23,7 +26,7 @@ Snapshots are complete: a client that missed some simply takes the newest (highe
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -32,7 +35,11 @@ from typing_extensions import TypedDict
 from app.core.bounds import CLIENT_BALLOT_ID, DbId, Seq
 from app.core.errors import BadInput
 from app.core.shapes import LiveTurnout, Snapshot, YouView
-from app.rules.tally import Mark
+from app.rules.scales import MAX_RAW_CHARS
+
+MAX_MARKS = 500  # items in one ballot: far more than any activity asks about at once
+ItemKey = Annotated[str, Field(max_length=64)]  # an item's id (inputs: ids are at most 64)
+Answer = Annotated[str, Field(max_length=MAX_RAW_CHARS)]  # checked by its scale later
 
 
 class _Msg(BaseModel):
@@ -49,7 +56,7 @@ class BallotBody(_Msg):
 
     ballot_id: str = Field(min_length=8, max_length=64, pattern=CLIENT_BALLOT_ID)
     round: DbId
-    marks: dict[Annotated[str, Field(max_length=64)], Mark] = Field(max_length=500)
+    marks: dict[ItemKey, Answer] = Field(max_length=MAX_MARKS)
 
 
 class Cast(BallotBody):
@@ -72,6 +79,30 @@ def parse_client(raw: str | bytes) -> Hello | Cast | Ping:
         err = e.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         raise BadInput(f"Bad message: {where}: {err['msg']}" if where else "Bad message") from None
+
+
+_marks = TypeAdapter(Annotated[dict[ItemKey, Answer], Field(max_length=MAX_MARKS)])
+
+
+def form_marks(fields: Iterable[tuple[str, object]]) -> dict[str, str]:
+    """The answers of a posted form (the no-JavaScript ballot, the paper keying form), bounded
+    like a cast's `marks`: each `mark:ITEM` field's value; a field posted more than once (a
+    multiple choice's checkboxes, in the page's order, which is its scale's) joined with ";".
+    An empty field is no answer (a text left empty, a blank on paper); an upload is not one.
+
+    Raises:
+        BadInput: too many answers, an item id or an answer too long.
+    """
+    picked: dict[str, list[str]] = {}
+    for name, value in fields:
+        if name.startswith("mark:") and value != "":
+            picked.setdefault(name[5:], []).append(value if isinstance(value, str) else "")
+    try:
+        return _marks.validate_python({k: ";".join(v) for k, v in picked.items()})
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise BadInput(f"Bad ballot: {where}: {err['msg']}" if where else "Bad ballot") from None
 
 
 # --- server -> client -----------------------------------------------------------------------

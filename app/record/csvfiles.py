@@ -102,14 +102,16 @@ def _write_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 @dataclass(frozen=True)
 class BallotRow:
-    """One mark of a voter's final ballot in a round, as exported for the recount."""
+    """One answer of a voter's final ballot in a round, as exported for the recount: `mark`
+    is the stored answer (a room vote's `tally.Mark` value, or another kind's scale value)
+    and `proposal` the item it answers."""
 
     round: str
     voter: str
     channel: str
     segments: tuple[str, ...]
     proposal: str
-    mark: Mark
+    mark: str
 
 
 def write_ballot_csv(rows: Iterable[BallotRow]) -> str:
@@ -117,7 +119,7 @@ def write_ballot_csv(rows: Iterable[BallotRow]) -> str:
     return _write_csv(
         BALLOT_HEADER,
         (
-            [r.round, r.voter, r.channel, ";".join(r.segments), r.proposal, Mark(r.mark)]
+            [r.round, r.voter, r.channel, ";".join(r.segments), r.proposal, str(r.mark)]
             for r in rows
         ),
     )
@@ -205,8 +207,7 @@ def write_groups_csv(rows: Iterable[GroupRow]) -> str:
 def ballot_cells(rows: Iterable[BallotRow]) -> list[list[str]]:
     """Ballot rows as the text cells their file holds (what a round's seal is taken over)."""
     return [
-        [r.round, r.voter, r.channel, ";".join(r.segments), r.proposal, str(Mark(r.mark))]
-        for r in rows
+        [r.round, r.voter, r.channel, ";".join(r.segments), r.proposal, str(r.mark)] for r in rows
     ]
 
 

@@ -111,6 +111,8 @@ def _checked_choices(choices: Sequence[Choice]) -> tuple[Choice, ...]:
         raise ValueError(f"choice values repeat: {values}")
     if bad := [v for v in values if not _VALUE.fullmatch(v)]:
         raise ValueError(f"choice values must be short lowercase ids: {bad}")
+    if any(not c.label for c in choices):
+        raise ValueError("every choice needs a label")  # gettext("") is the catalogue header
     keys = [c.key for c in choices if c.key is not None]
     if len(set(keys)) != len(keys) or any(not 1 <= k <= KEYPAD_KEYS for k in keys):
         raise ValueError(f"keypad keys must be distinct, 1 to {KEYPAD_KEYS}: {keys}")

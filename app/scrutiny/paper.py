@@ -3,9 +3,10 @@
 Each printed sheet of a round has a serial number (1, 2, 3… per round). Two people key the
 same batch of sheets independently, as keying 1 and keying 2; a keying of a sheet is one
 `PaperEntry` row, and keying a sheet again replaces that keying's entry (a correction). A sheet
-whose two entries agree on every field (ticket number, each "About you" box, each proposal's
-mark) is *matched*; only matched sheets are counted. Mismatches are listed field by field, with
-both values, so a supervisor can pull the sheet and have the wrong keying redo it.
+whose two entries agree on every field (ticket number, each "About you" box, each item's
+answer: a proposal's mark in a room vote) is *matched*; only matched sheets are counted.
+Mismatches are listed field by field, with both values, so a supervisor can pull the sheet and
+have the wrong keying redo it.
 
 Pure part (no I/O): `SheetForm` -> `read_entry` -> `Entry`; `reconcile(first, second)`;
 `sheet_ranges`. Service part: functions take the caller's `Session` and never commit.
@@ -29,7 +30,7 @@ channel…) stay uncounted, listed with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
@@ -37,9 +38,10 @@ from sqlmodel import Session, col, select
 from app.core.errors import BadInput, Conflict, NotFound, RoundClosed
 from app.core.inputs import bounded_int
 from app.core.vocab import Channel, RoundStatus, TicketStatus
-from app.rules.tally import Mark
+from app.rules.scales import AnswerScale, Problem
 from app.scrutiny import tickets
 from app.voting import audit, ballots
+from app.voting.kinds import kind_of
 from app.voting.meetings import segments_of
 from app.voting.models import (
     Ballot,
@@ -62,8 +64,8 @@ MAX_TICKET = 999_999
 
 @dataclass(frozen=True, slots=True)
 class SheetForm:
-    """One keying form as posted, unchecked: `marks` maps a proposal key to "want",
-    "dont_want", "neutral" or "" (the box left blank)."""
+    """One keying form as posted, unchecked: `marks` maps an item's key to the answer keyed
+    (a room vote's "want", "dont_want" or "neutral") or "" (left blank)."""
 
     sheet: str
     ticket: str = ""
@@ -73,12 +75,13 @@ class SheetForm:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """What one keying says a sheet carries. Blank proposals are absent from `marks`."""
+    """What one keying says a sheet carries: each answer as its scale stores it. Blank items
+    are absent from `marks`."""
 
     sheet: int
     ticket: int | None = None
     segments: frozenset[str] = frozenset()
-    marks: Mapping[str, Mark] = field(default_factory=dict)
+    marks: Mapping[str, str] = field(default_factory=dict)
 
 
 Value = int | bool | str | None
@@ -87,8 +90,8 @@ Value = int | bool | str | None
 @dataclass(frozen=True, slots=True)
 class Difference:
     """One field two keyings disagree on. `kind` "ticket" (values: number or None),
-    "segment" (`key` the segment; values: box ticked) or "mark" (`key` the proposal; values: a
-    Mark or None for blank)."""
+    "segment" (`key` the segment; values: box ticked) or "mark" (`key` the item; values: its
+    answer or None for blank)."""
 
     kind: str
     key: str
@@ -122,13 +125,19 @@ def _number(text: str, what: str, most: int) -> int:
 
 
 def read_entry(
-    form: SheetForm, *, proposals: Sequence[str], segments: Collection[str], tickets: bool
+    form: SheetForm,
+    *,
+    scales: Mapping[str, AnswerScale],
+    segments: Collection[str],
+    tickets: bool,
 ) -> Entry:
-    """Check a keying form against the round's proposals and the meeting's segments.
+    """Check a keying form against the round's items (their scales, by key: the round's kind
+    states them) and the meeting's segments.
 
     Raises:
         BadInput: sheet or ticket not a whole number in range; a ticket missing in a tickets
-            meeting or given in an open one; an unknown segment, proposal or mark.
+            meeting or given in an open one; an unknown segment or item, or an answer the
+            item's scale does not take.
     """
     sheet = _number(form.sheet, "The sheet number", MAX_SHEET)
     ticket: int | None = None
@@ -143,18 +152,16 @@ def read_entry(
         raise BadInput("This meeting does not use tickets: leave the ticket number empty.")
     if unknown := sorted(set(form.segments) - set(segments)):
         raise BadInput(f"Unknown segment(s): {', '.join(unknown)}.")
-    if unknown := sorted(set(form.marks) - set(proposals)):
+    if unknown := sorted(set(form.marks) - set(scales)):
         raise BadInput(f"Proposal(s) not in this round: {', '.join(unknown)}.")
-    marks: dict[str, Mark] = {}
+    marks: dict[str, str] = {}
     for key, value in form.marks.items():
         if value == "":
             continue
-        try:
-            marks[key] = Mark(value)
-        except ValueError:
-            raise BadInput(
-                f"A mark is want, dont_want, neutral or blank, not {value[:20]!r}."
-            ) from None
+        answer = scales[key].parse(value)
+        if isinstance(answer, Problem):
+            raise BadInput(answer.msgid, item=key, **answer.params)
+        marks[key] = answer
     return Entry(sheet=sheet, ticket=ticket, segments=frozenset(form.segments), marks=marks)
 
 
@@ -255,7 +262,7 @@ class SheetBallot:
 
     sheet: int
     voter_id: int
-    marks: dict[str, Mark]
+    marks: dict[str, str]
 
 
 def locked_round(session: Session, meeting: Meeting, number: int) -> Round:
@@ -284,7 +291,7 @@ def _entry(row: PaperEntry) -> Entry:
         sheet=row.sheet,
         ticket=row.ticket,
         segments=frozenset(row.segments),
-        marks={k: Mark(v) for k, v in row.marks.items()},
+        marks=dict(row.marks),
     )
 
 
@@ -342,7 +349,7 @@ def key(
     require_open(rnd)
     entry = read_entry(
         form,
-        proposals=rnd.proposal_keys,
+        scales=kind_of(rnd).scales(session, meeting.id, rnd.proposal_keys),
         segments={s.key for s in segments_of(session, meeting.id)},
         tickets=meeting.uses_tickets,
     )
@@ -361,7 +368,7 @@ def key(
         row = PaperEntry(round_id=rnd.id, sheet=entry.sheet, keying=keying)
     row.ticket = entry.ticket
     row.segments = sorted(entry.segments)
-    row.marks = {k: str(v) for k, v in entry.marks.items()}
+    row.marks = dict(entry.marks)
     row.entered_at = utcnow()
     session.add(row)
     session.flush()

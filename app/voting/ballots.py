@@ -2,8 +2,11 @@
 
 Every ballot, whatever its channel, goes through `BallotWriter.cast`. Contract:
 - it returns only after the ballot is committed (the caller acks after that, never before);
-- one ballot per voter per round: an upsert on the `(round_id, voter_id)` unique constraint,
-  so the last ballot before the round closes is the one that counts;
+- one ballot per voter per activity's round: an upsert on the `(round_id, voter_id)` unique
+  constraint, so the last ballot before the round closes is the one that counts;
+- every answer is checked by its item's scale, which the round's activity kind states
+  (`ActivityKind.scales`, app/voting/activity.py), and stored in the scale's canonical
+  spelling; a ballot with one answer that is not one is refused whole, with the reason;
 - a resend of the same `ballot_uid` with the same marks on the same channel (a phone that
   reconnected before seeing its ack) is harmless: it writes the same row again; the same id
   with other marks is a new version like any other;
@@ -34,6 +37,7 @@ import contextlib
 import functools
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,9 +75,10 @@ from app.core.vocab import (
     channel_policy,
 )
 from app.record import anonymity
-from app.rules.tally import Mark
+from app.rules.scales import AnswerScale, Problem
 from app.voting import audit
 from app.voting.db import transaction
+from app.voting.kinds import kind_named
 from app.voting.models import Ballot, Keypad, Meeting, Round, Voter, utcnow
 
 log = logging.getLogger(__name__)
@@ -99,7 +104,9 @@ class CastRequest:
     round_id: int
     voter_id: int
     ballot_uid: str
-    marks: dict[str, Mark]
+    # Item key -> the answer as sent (bounded by the caller's parser); `validate_batch` checks
+    # each with its item's scale and stores the canonical spelling.
+    marks: dict[str, str]
     channel: str = Channel.PHONE
     # The sending browser's device key (auth.device_key): a ticket voter's browser ballots
     # count only from the device the ticket is bound to, checked in the ballot's transaction.
@@ -300,7 +307,7 @@ class BallotWriter:
                 if isinstance(out, _Accepted)
             ]
             if accepted:
-                rows = [_row(req, out.channel) for req, out in accepted]
+                rows = [_row(req, out) for req, out in accepted]
                 session.execute(_upsert_for(self._engine.dialect.name), rows)
             links: dict[int, list[tuple[str, dict[str, Any]]]] = {}
             for _, out in accepted:
@@ -317,6 +324,7 @@ class _Accepted:
 
     receipt: Receipt
     channel: str  # resolved: a device's ballot takes its voter's channel (phone or remote)
+    marks: dict[str, str]  # the answers as their scales spell them: what is stored
     audit: tuple[int, dict[str, Any]] | None  # (meeting id, `ballot` link); None for a resend
 
 
@@ -329,6 +337,7 @@ _ROUNDS = (
         col(Round.number),
         col(Round.status),
         col(Round.proposal_keys),
+        col(Round.kind),
         col(Meeting.channel_policy),
         col(Meeting.admission),
         col(Meeting.record_secret),
@@ -362,8 +371,9 @@ _STORED = sa.select(
 
 
 def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted | CovoteError]:
-    """Three queries for the whole batch, none per ballot: rounds (with their meeting's
-    channel policy), voters (with whether they hold a keypad) and the batch's stored ballots.
+    """Three queries for the whole batch, none per ballot: rounds (with their kind and their
+    meeting's channel policy), voters (with whether they hold a keypad) and the batch's stored
+    ballots. Each round's scales are asked of its kind once (the room vote's need no query).
     Refusals say why, in words the voter can act on."""
     params = {
         "rounds": sorted({r.round_id for r in batch}),
@@ -382,6 +392,7 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
         (rid, vid): (uid, channel, marks)
         for rid, vid, uid, channel, marks in session.execute(_STORED, params)
     }
+    scales: dict[int, Mapping[str, AnswerScale] | CovoteError] = {}
     out: list[_Accepted | CovoteError] = []
     for req in batch:
         rnd = rounds.get(req.round_id)
@@ -396,8 +407,11 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
         if voter is None or voter.meeting_id != req.meeting_id:
             out.append(NotFound(N_("Unknown voter: please rejoin the meeting.")))
             continue
-        if unknown := sorted(set(req.marks) - set(rnd.proposal_keys)):
-            out.append(BadInput(f"Proposal(s) not in round {rnd.number}: {', '.join(unknown)}."))
+        if rnd.id not in scales:
+            scales[rnd.id] = _scales(session, rnd)
+        answers = _answers(req.marks, rnd, scales[rnd.id])
+        if isinstance(answers, CovoteError):
+            out.append(answers)
             continue
         if voter.disabled:
             out.append(NotJoined(N_("This ticket was revoked; ask the facilitator.")))
@@ -421,23 +435,50 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
         if refusal is not None:
             out.append(refusal)
             continue
-        marks = {k: str(v) for k, v in req.marks.items()}
         # A resend is the stored version itself; the same id with other marks is a new version.
         link: tuple[int, dict[str, Any]] | None = None
-        if previous != (req.ballot_uid, channel, marks):  # a resend appends no link
+        if previous != (req.ballot_uid, channel, answers):  # a resend appends no link
             version = {
                 "round": rnd.number,
                 "voter": req.voter_id,
                 "channel": channel,
-                "marks": marks,
+                "marks": answers,
             }
             secret = anonymity.secret_or_fail(rnd.record_secret)
             commit = anonymity.commitment(secret, "ballot", version)
             link = (req.meeting_id, {"round": rnd.number, "commit": commit})
-        out.append(_Accepted(Receipt(req.ballot_uid, req.round_id, req.meeting_id), channel, link))
+        receipt = Receipt(req.ballot_uid, req.round_id, req.meeting_id)
+        out.append(_Accepted(receipt, channel, answers, link))
         # A second ballot from the same voter later in this batch sees this one as stored.
-        stored[(req.round_id, req.voter_id)] = (req.ballot_uid, channel, marks)
+        stored[(req.round_id, req.voter_id)] = (req.ballot_uid, channel, answers)
     return out
+
+
+def _scales(session: Session, rnd: Any) -> Mapping[str, AnswerScale] | CovoteError:
+    """The scales of a round's items, from its kind (a kind this version lacks: its error)."""
+    try:
+        return kind_named(rnd.kind).scales(session, rnd.meeting_id, rnd.proposal_keys)
+    except CovoteError as e:
+        return e
+
+
+def _answers(
+    marks: Mapping[str, str], rnd: Any, scales: Mapping[str, AnswerScale] | CovoteError
+) -> dict[str, str] | CovoteError:
+    """The ballot's answers as stored (each item's scale's spelling), or why it is refused:
+    an item the round does not have, or an answer its scale does not take."""
+    if isinstance(scales, CovoteError):
+        return scales
+    if unknown := sorted(set(marks) - set(scales)):
+        kind = kind_named(rnd.kind)
+        return BadInput(kind.unknown_items, n=rnd.number, keys=", ".join(unknown))
+    answers: dict[str, str] = {}
+    for key, raw in marks.items():
+        answer = scales[key].parse(raw)
+        if isinstance(answer, Problem):
+            return BadInput(answer.msgid, item=key, **answer.params)
+        answers[key] = answer
+    return answers
 
 
 MOVED = N_("This ticket has moved to another device. Ask the facilitator.")
@@ -467,13 +508,13 @@ def cross_channel_refusal(
     return None
 
 
-def _row(req: CastRequest, channel: str) -> dict[str, Any]:
+def _row(req: CastRequest, accepted: _Accepted) -> dict[str, Any]:
     return {
         "round_id": req.round_id,
         "voter_id": req.voter_id,
         "ballot_uid": req.ballot_uid,
-        "channel": channel,
-        "marks": {k: str(v) for k, v in req.marks.items()},
+        "channel": accepted.channel,
+        "marks": accepted.marks,
         "cast_at": utcnow(),
     }
 

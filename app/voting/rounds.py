@@ -1,31 +1,30 @@
-"""Rounds: open, close, reveal; the live state of a meeting; results from stored ballots.
+"""An activity's rounds: open, close, reveal; the live state of a meeting; results from stored
+ballots. Written once for every kind of activity (app/voting/activity.py): where kinds differ
+(their items, results and group totals) a function asks the round's kind (`kinds.kind_of`).
 
-Contract: functions take the caller's session and never commit. Results are always computed by
-`tally.count_round` from the ballots as stored, the same function the offline recount uses on
-the exported CSV, so the projector and `covote recount` cannot disagree. A budget meeting's
-funding and a savings target's cuts come from `results.money_record`, which the recount calls
-too.
+Contract: functions take the caller's session and never commit. Results are always computed
+by the kind's pure function from the ballots as stored (the room vote's: `tally.count_round`,
+the same function the offline recount runs on the exported CSV), so the projector and
+`covote recount` cannot disagree.
 """
 
 from __future__ import annotations
 
 import json
 from fractions import Fraction
-from typing import Any, cast
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from app.core.errors import BadInput, Conflict, NotFound
-from app.core.shapes import MoneyKeys, ProposalItem, ResultsView, RoomState, RoundRecord, RoundView
-from app.core.vocab import RoundStatus
+from app.core.vocab import ROOM_VOTE, RoundStatus
 from app.record import anonymity
 from app.record.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
-from app.record.results import money_record
-from app.rules import budget as mes
-from app.rules import tally
-from app.voting import audit, turnout
-from app.voting.meetings import budget_of, get_meeting, proposals_of, savings_target_of, segments_of
-from app.voting.models import AuditEvent, Ballot, Meeting, Proposal, Round, Voter, utcnow
+from app.voting import audit, room_vote, turnout
+from app.voting.activity import public_responses
+from app.voting.kinds import kind_named, kind_of, kinds
+from app.voting.meetings import get_meeting, segments_of
+from app.voting.models import AuditEvent, Meeting, Round, utcnow
 from app.voting.voters import voted_count
 
 
@@ -54,30 +53,50 @@ def current_round(session: Session, meeting: Meeting) -> Round | None:
 
 
 def open_round(
-    session: Session, meeting: Meeting, keys: list[str], *, keypads: bool = False
+    session: Session,
+    meeting: Meeting,
+    keys: list[str],
+    *,
+    keypads: bool = False,
+    kind: str = ROOM_VOTE,
 ) -> Round:
+    """Open a round of an activity of `kind` on the chosen items (`keys`, kept in the kind's
+    order). With `keypads`, keypads answer one item at a time (`step_keypads`).
+
+    Raises:
+        BadInput: no items, an item the kind does not offer, keypads for an item they cannot
+            answer, or a kind that is not registered.
+        Conflict: a round is already open.
+    """
     assert meeting.id is not None
+    if kind not in kinds():
+        raise BadInput(f"Unknown activity kind {kind[:40]!r}.")
+    activity = kind_named(kind)
     if not keys:
-        raise BadInput("Choose at least one proposal for the round.")
-    known = [p.key for p in proposals_of(session, meeting.id)]
-    unknown = sorted(set(keys) - set(known))
-    if unknown:
-        raise BadInput(f"Unknown proposal(s): {', '.join(unknown)}.")
+        raise BadInput(f"Choose at least one {activity.noun} for the round.")
+    offered = activity.available(session, meeting.id)
+    if unknown := sorted(set(keys) - {i.key for i in offered}):
+        raise BadInput(f"Unknown {activity.noun}(s): {', '.join(unknown)}.")
     if any(r.status == RoundStatus.OPEN for r in rounds_of(session, meeting.id)):
         raise Conflict("A round is already open. Close it before opening another.")
+    chosen = [i for i in offered if i.key in set(keys)]
+    if keypads and (silent := [i.key for i in chosen if not i.scale.keypad_choices]):
+        raise BadInput(f"Keypads cannot answer {', '.join(silent)}: open the round without them.")
     number = 1 + max((r.number for r in rounds_of(session, meeting.id)), default=0)
-    chosen = set(keys)
     rnd = Round(
         meeting_id=meeting.id,
         number=number,
-        proposal_keys=[k for k in known if k in chosen],
+        proposal_keys=[i.key for i in chosen],
         keypad_step=0 if keypads else None,
+        kind=activity.key,
     )
     session.add(rnd)
     session.flush()
     meeting.current_round_id = rnd.id
     session.add(meeting)
-    data = {"round": number, "proposals": rnd.proposal_keys, "keypads": keypads}
+    data: dict[str, Any] = {"round": number, "proposals": rnd.proposal_keys, "keypads": keypads}
+    if activity.key != ROOM_VOTE:  # a room vote's link is as it was before kinds existed
+        data["kind"] = activity.key
     audit.record(session, meeting.id, "round.opened", data)
     return rnd
 
@@ -138,12 +157,13 @@ def seal_earlier_rounds(session: Session) -> int:
 
 
 def step_keypads(session: Session, meeting: Meeting, number: int, index: int) -> Round:
-    """Put proposal `index` (0-based) of a keypad round on the projector for keypads."""
+    """Put item `index` (0-based) of a keypad round on the projector for keypads."""
     rnd = get_round(session, meeting, number)
     if rnd.status != RoundStatus.OPEN or rnd.keypad_step is None:
         raise Conflict(f"Round {number} is not an open keypad round.")
     if not 0 <= index < len(rnd.proposal_keys):
-        raise BadInput(f"Round {number} has proposals 1 to {len(rnd.proposal_keys)}.")
+        noun = kind_of(rnd).noun
+        raise BadInput(f"Round {number} has {noun}s 1 to {len(rnd.proposal_keys)}.")
     rnd.keypad_step = index
     session.add(rnd)
     assert meeting.id is not None
@@ -168,151 +188,52 @@ def set_revealed(session: Session, meeting: Meeting, number: int, revealed: bool
     return rnd
 
 
-def _round_ballots(session: Session, rnd: Round) -> list[tuple[Ballot, Voter]]:
-    q = (
-        select(Ballot, Voter)
-        .join(Voter, col(Voter.id) == col(Ballot.voter_id))
-        .where(Ballot.round_id == rnd.id)
-        .order_by(col(Voter.id))
-    )
-    return [(b, v) for b, v in session.exec(q)]
+def round_result(session: Session, meeting: Meeting, rnd: Round) -> object:
+    """The round's result, counted by its kind from the stored ballots (never stored)."""
+    return kind_of(rnd).result(session, meeting, rnd)
 
 
-def _public_ballots(session: Session, meeting: Meeting, rnd: Round) -> list[tuple[str, Ballot]]:
-    """The round's ballots with their voters' public pseudonyms for this round, sorted by them
-    (the order of the public files: nothing about when or where a ballot was cast)."""
-    secret = anonymity.secret_or_fail(meeting.record_secret)
-    return sorted(
-        (
-            (anonymity.public_pseudonym(secret, rnd.number, v.id or 0), b)
-            for b, v in _round_ballots(session, rnd)
-        ),
-        key=lambda pair: pair[0],
-    )
-
-
-def _counted(
-    session: Session, meeting: Meeting, rnd: Round
-) -> tuple[tally.RoundResult, list[tally.VoterBallot], dict[str, Proposal]]:
-    """The round's result, the final ballots it counted and the meeting's proposals by id."""
-    assert meeting.id is not None
-    by_key = {p.key: p for p in proposals_of(session, meeting.id)}
-    specs = [
-        tally.ProposalSpec(id=k, affected_groups=tuple(by_key[k].affected_groups))
-        for k in rnd.proposal_keys
-    ]
-    ballots = [
-        tally.VoterBallot(
-            voter=str(v.id),
-            segments=frozenset(v.segments),
-            marks={k: tally.Mark(m) for k, m in b.marks.items()},
-        )
-        for b, v in _round_ballots(session, rnd)
-    ]
-    protecting = frozenset(s.key for s in segments_of(session, meeting.id) if s.protects)
-    result = tally.count_round(
-        specs,
-        ballots,
-        tally.Rule(ratio=meeting.ratio, group_min=meeting.group_min),
-        protecting=protecting,
-        tie_break=meeting.tie_break,
-    )
-    return result, ballots, by_key
-
-
-def round_result(session: Session, meeting: Meeting, rnd: Round) -> tally.RoundResult:
-    return _counted(session, meeting, rnd)[0]
-
-
-def _money(
-    meeting: Meeting,
-    result: tally.RoundResult,
-    ballots: list[tally.VoterBallot],
-    by_key: dict[str, Proposal],
-) -> MoneyKeys:
-    return money_record(
-        result,
-        ballots,
-        kinds={k: p.kind for k, p in by_key.items()},
-        costs={k: p.cost for k, p in by_key.items()},
-        savings={k: p.saving for k, p in by_key.items()},
-        budget=budget_of(meeting),
-        savings_target=savings_target_of(meeting),
-        tie_break=meeting.tie_break,
-    )
-
-
-def round_record(session: Session, meeting: Meeting, rnd: Round) -> RoundRecord:
-    """The round's results in the public recount format (`proposals`, `ranking`, and for a
-    budget meeting or a savings target `results.money_record`'s keys)."""
-    result, ballots, by_key = _counted(session, meeting, rnd)
-    return {**tally.result_to_json(result), **_money(meeting, result, ballots, by_key)}
+def round_record(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+    """The round's results in the public recount format (its kind's `record`)."""
+    return kind_of(rnd).record(session, meeting, rnd)
 
 
 def pabulib_election(
     session: Session, meeting: Meeting, rnd: Round
 ) -> tuple[list[tuple[str, frozenset[str]]], dict[str, Fraction], list[str]]:
-    """What MES ran on in this round (section 3 steps 1-2), for a Pabulib export.
-
-    Returns `(voters, costs, funded)`: every active voter's pseudonym and WANTs on eligible
-    proposals (possibly none), the eligible proposals' costs in the drawn order, and the ids
-    the meeting's budget funded (selection order).
+    """A room vote's approval election for a Pabulib export (`room_vote.pabulib_election`).
 
     Raises:
-        BadInput: the meeting has no budget.
+        BadInput: the round is not a room vote, or the meeting has no budget.
     """
-    budget = budget_of(meeting)
-    if budget is None:
-        raise BadInput("This meeting has no budget. Set the pot in Set-up to export a .pb file.")
-    result, ballots, by_key = _counted(session, meeting, rnd)
-    kinds = {k: p.kind for k, p in by_key.items()}
-    costs = {k: p.cost for k, p in by_key.items()}
-    approvals, chosen = mes.approval_profile(result, ballots, costs, kinds)
-    secret = anonymity.secret_or_fail(meeting.record_secret)
-    active = [
-        anonymity.public_pseudonym(secret, rnd.number, int(b.voter)) for b in ballots if b.marks
-    ]
-    drawn = [k for k in meeting.tie_break if k in chosen]
-    drawn += sorted(k for k in chosen if k not in drawn)
-    money = _money(meeting, result, ballots, by_key)
-    voters = list(zip(active, approvals, strict=True))
-    return voters, {k: chosen[k] for k in drawn}, list(money.get("funded", []))
+    if kind_of(rnd).key != ROOM_VOTE:
+        raise BadInput("Only a room vote's round is a Pabulib election.")
+    return room_vote.pabulib_election(session, meeting, rnd)
 
 
 def ballot_rows(session: Session, meeting: Meeting, rnd: Round) -> list[BallotRow]:
-    """The round's public ballot file: one row per proposal of the round for every voter who
-    voted, by this round's pseudonym, sorted by it; no segments (their totals are in
-    `group_rows`) and channels used by fewer than m voters merged (README, Anonymity)."""
-    ballots = _public_ballots(session, meeting, rnd)
+    """The round's public ballot file: one row per item of the round for every voter who
+    answered, by this round's pseudonym, sorted by it (an item they left gets the kind's
+    `unanswered` answer, or no row); no segments (their totals are in `group_rows`) and
+    channels used by fewer than m voters merged (README, Anonymity)."""
+    unanswered = kind_of(rnd).unanswered
+    ballots = public_responses(session, meeting, rnd)
     labels = anonymity.channel_labels(
-        anonymity.count_channels(b.channel for _, b in ballots), meeting.group_min
+        anonymity.count_channels(r.channel for _, r in ballots), meeting.group_min
     )
     rows = []
-    for pseudonym, b in ballots:
+    for pseudonym, r in ballots:
         for key in rnd.proposal_keys:
-            rows.append(
-                BallotRow(
-                    round=str(rnd.number),
-                    voter=pseudonym,
-                    channel=labels[b.channel],
-                    segments=(),
-                    proposal=key,
-                    mark=tally.Mark(b.marks.get(key, tally.Mark.NEUTRAL)),
-                )
-            )
+            mark = r.marks.get(key, unanswered)
+            if mark is not None:
+                rows.append(BallotRow(str(rnd.number), pseudonym, labels[r.channel], (), key, mark))
     return rows
 
 
 def group_rows(session: Session, meeting: Meeting, rnd: Round) -> list[GroupRow]:
-    """The round's group totals: every affected group that may protect, on each proposal it is
-    affected by, when it has at least m active voters (the rule's input, without any voter)."""
-    result = round_result(session, meeting, rnd)
-    return [
-        GroupRow(str(rnd.number), line.group, p.id, line.counts.V, line.counts.W, line.counts.D)
-        for p in result.proposals
-        for line in p.group_lines
-        if not line.suppressed
-    ]
+    """The round's published group totals (groups.csv): its kind's `group_rows` (the room
+    vote's affected groups with at least m active voters; none for most kinds)."""
+    return kind_of(rnd).group_rows(session, meeting, rnd)
 
 
 def results_visible(meeting: Meeting, rnd: Round) -> bool:
@@ -320,64 +241,21 @@ def results_visible(meeting: Meeting, rnd: Round) -> bool:
     return rnd.revealed or (not meeting.results_hidden and rnd.status == RoundStatus.CLOSED)
 
 
-def results_view(session: Session, meeting: Meeting, rnd: Round) -> ResultsView:
-    """Results as the projector shows them: the recount record plus titles and labels.
-
-    With budget or savings keys it also has `currency` and `amounts` ({id: {"cost", "saving"}}
-    for the round's proposals), for display only.
-    """
-    assert meeting.id is not None
-    # The record becomes the view in place: the loop below gives every proposal and line its
-    # display keys (the keys the record has keep their order, byte for byte on the projector).
-    record = cast(ResultsView, round_record(session, meeting, rnd))
-    titles = {p.key: p for p in proposals_of(session, meeting.id)}
-    labels = {s.key: s.label for s in segments_of(session, meeting.id)}
-    if "funded" in record or "cuts" in record:
-        budget = budget_of(meeting)
-        record["currency"] = budget.currency if budget is not None else "GBP"
-        record["amounts"] = {
-            k: {"cost": _display(titles[k].cost), "saving": _display(titles[k].saving)}
-            for k in rnd.proposal_keys
-        }
-    for item in record["proposals"]:
-        p = titles[item["id"]]
-        item.update({"title": p.title, "kind": p.kind, "description": p.description})
-        item["group_labels"] = [labels.get(g, g) for g in item["groups"]]
-        for line in item["affected"]:
-            line["label"] = labels.get(line["group"], line["group"])
-            if line["suppressed"]:
-                line["V"] = line["W"] = line["D"] = None
-    return record
+def results_view(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+    """Results as the screens show them (the kind's `results_view`: its record with titles)."""
+    return kind_of(rnd).results_view(session, meeting, rnd)
 
 
-def _display(x: float | None) -> int | str | None:
-    """An amount as the records write it (`budget.amount_to_json`), or None."""
-    return None if x is None else mes.amount_to_json(mes.amount(x))
-
-
-def _proposal_view(p: Proposal) -> ProposalItem:
-    return {
-        "id": p.key,
-        "title": p.title,
-        "description": p.description,
-        "kind": p.kind,
-        "cost": p.cost,
-        "saving": p.saving,
-        "translations": p.translations or {},
-    }
-
-
-def room_state(session: Session, meeting_id: int, join_url: str) -> RoomState:
-    """Everything the projector, phones and console show live (no personal data), as the
-    database has it: `Services.room_state` adds the console's alert and the keypad prompt."""
+def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, Any]:
+    """Everything the projector, phones and console show live (no personal data)."""
     meeting = get_meeting(session, meeting_id)
-    assert meeting.id is not None
     rnd = current_round(session, meeting)
-    by_key = {p.key: p for p in proposals_of(session, meeting_id)}
-    round_view: RoundView | None = None
+    round_view: dict[str, Any] | None = None
     results = None
     if rnd is not None:
         assert rnd.id is not None
+        activity = kind_of(rnd)
+        items = activity.items(session, meeting_id, rnd.proposal_keys)
         round_view = {
             "id": rnd.id,
             "number": rnd.number,
@@ -385,7 +263,10 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> RoomState:
             "revealed": results_visible(meeting, rnd),
             # In a keypad round, the proposal keypads vote on now (0-based), else None.
             "keypad_step": rnd.keypad_step if rnd.status == RoundStatus.OPEN else None,
-            "proposals": [_proposal_view(by_key[k]) for k in rnd.proposal_keys],
+            # The activity's items (a room vote's proposals), as its kind shows them.
+            "proposals": [activity.item_view(i) for i in items],
+            "kind": activity.key,
+            "view": activity.views.projector,
         }
         if results_visible(meeting, rnd):
             results = results_view(session, meeting, rnd)
@@ -405,7 +286,7 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> RoomState:
         },
         "round": round_view,
         # Live while the round is open; the stored snapshot once it has closed.
-        "turnout": rnd.turnout.copy()
+        "turnout": dict(rnd.turnout)
         if rnd is not None and rnd.turnout
         else turnout.counts(session, meeting, rnd),
         "show_channels": bool(meeting.show_channels),

@@ -26,7 +26,8 @@ from app.live.hub import Hub
 from app.live.surge import surge
 from app.rules import explain
 from app.scrutiny import tickets
-from app.voting import rounds, turnout
+from app.voting import kinds, rounds, turnout
+from app.voting.activity import Views
 from app.voting.ballots import BallotWriter, CastRequest, Receipt
 from app.voting.db import read_transaction, transaction
 from app.voting.meetings import get_meeting, meeting_by_code
@@ -43,6 +44,20 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templa
 TEMPLATES.env.autoescape = True
 # The outcome words (names, icons, reasons, meanings) every live screen takes from explain.py.
 TEMPLATES.env.globals["outcome_strings"] = explain.live_strings
+
+
+def activity_views(kind: str | None) -> Views:
+    """The templates an activity kind is drawn with (a round's `kind`; None: the room vote)."""
+    return kinds.kind_named(kind).views
+
+
+def answer_labels() -> list[str]:
+    """The label msgids of every registered kind's fixed scales (the projector's strings)."""
+    return sorted({label for kind in kinds.kinds().values() for label in kind.answer_labels()})
+
+
+TEMPLATES.env.globals["activity_views"] = activity_views
+TEMPLATES.env.globals["answer_labels"] = answer_labels
 
 
 @dataclass

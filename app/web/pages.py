@@ -29,7 +29,7 @@ from app.core import bounds
 from app.core.errors import BadInput, Conflict, CovoteError, NotFound, TooManyRequests
 from app.core.messages import N_
 from app.core.shapes import Snapshot
-from app.rules.tally import Mark
+from app.live import protocol
 from app.scrutiny import tickets
 from app.voting.ballots import CastRequest
 from app.voting.meetings import meeting_by_code, normalise_code
@@ -168,15 +168,8 @@ async def phone_ballot(request: Request, code: str, services: ServicesDep) -> Re
     round_id = bounds.db_id(str(form.get("round", "")))
     if round_id is None:
         raise BadInput(N_("The form is missing its round; reload the page."))
-    marks: dict[str, Mark] = {}
-    for name, value in form.multi_items():
-        if name.startswith("mark:") and value:
-            try:
-                marks[name[5:]] = Mark(str(value))
-            except ValueError:
-                raise BadInput(
-                    N_("%(value)s is not a mark (want, dont_want or neutral)."), value=repr(value)
-                ) from None
+    # The answers as posted; the ballot path checks each with its item's scale.
+    marks = protocol.form_marks(form.multi_items())
 
     def who() -> tuple[int, int, str]:
         with services.session() as session:

@@ -156,14 +156,20 @@
     return hex;
   }
 
+  // The ballot form's answers, as the server takes them: a radio's value, a text's (trimmed,
+  // none when empty), a multiple choice's ticked values joined with ';' in the page's order.
   function formMarks(form) {
     var marks = {};
     var count = 0;
     each(form.elements, function (el) {
-      if (el.type === 'radio' && el.checked && el.name.indexOf('mark:') === 0) {
-        marks[el.name.slice(5)] = el.value;
-        count += 1;
-      }
+      if (!el.name || el.name.indexOf('mark:') !== 0) return;
+      var key = el.name.slice(5);
+      var value = null;
+      if ((el.type === 'radio' || el.type === 'checkbox') && el.checked) value = el.value;
+      else if (el.type === 'text' && el.value.trim()) value = el.value.trim();
+      if (value === null) return;
+      marks[key] = el.type === 'checkbox' && marks[key] ? marks[key] + ';' + value : value;
+      count += 1;
     });
     return count ? marks : null;
   }
@@ -172,9 +178,11 @@
     var form = ballotForm();
     if (!form || !marks) return;
     each(form.elements, function (el) {
-      if (el.type === 'radio' && el.name.indexOf('mark:') === 0) {
-        el.checked = marks[el.name.slice(5)] === el.value;
-      }
+      if (!el.name || el.name.indexOf('mark:') !== 0) return;
+      var answer = marks[el.name.slice(5)];
+      if (el.type === 'radio') el.checked = answer === el.value;
+      else if (el.type === 'checkbox') el.checked = (answer || '').split(';').indexOf(el.value) >= 0;
+      else if (el.type === 'text') el.value = answer || '';
     });
   }
 

@@ -199,12 +199,31 @@
     }
     if (!r || r.status !== 'open' || r.keypad_step === null || r.keypad_step === undefined) return [];
     var p = r.proposals[r.keypad_step];
+    if (r.view && r.view !== 'room_vote') return keypadItemText(r, p);
     var titles = titleOf(p);
     return inLangs(function (T, lang) {
       var title = titles.filter(function (t) { return t.lang === lang; })[0] || titles[0];
       return C.fmt(T.keypad_step || S.keypad_step,
         { i: r.keypad_step + 1, n: r.proposals.length, title: title.text });
     });
+  }
+
+  // Another kind's item: its title and the keys its scale takes ("1 Very poor, 2, ... 5").
+  function keypadItemText(r, p) {
+    var answers = (p && p.scale && p.scale.answers) || [];
+    return inLangs(function (T, lang) {
+      var keys = answers
+        .filter(function (a) { return a.key !== null && a.key !== undefined; })
+        .map(function (a) { return a.key === Number(a.label) ? String(a.key) : a.key + ' ' + label(T, a.label); })
+        .join(T.list_sep || ', ');
+      return C.fmt(T.keypad_item || S.keypad_item,
+        { i: r.keypad_step + 1, n: r.proposals.length, title: local(p, 'title', lang), keys: keys });
+    });
+  }
+
+  // An answer's label (a msgid) in the strings of one language; untranslated, as it is.
+  function label(T, msgid) {
+    return T['label:' + msgid] || S['label:' + msgid] || msgid;
   }
 
   function turnoutText(s) {
@@ -342,6 +361,10 @@
 
   // ---- results ---------------------------------------------------------------------------
 
+  // Each activity kind's results are drawn by the renderer its views name (`round.view`,
+  // app/voting/activity.py Views.projector); a kind without its own gets the distribution.
+  var RENDERERS = { room_vote: renderRoomVote, distribution: renderDistribution };
+
   function renderResults(s) {
     var box = els.results;
     stopPager();
@@ -351,6 +374,70 @@
       els.proj.classList.remove('has-results');
       return;
     }
+    var view = (s.round && s.round.view) || 'room_vote';
+    (RENDERERS[view] || renderDistribution)(s, box);
+  }
+
+  // One item's answers: a bar per answer, as long as its share of those who answered.
+  function distributionCard(item, counted) {
+    var art = el('article', 'result result-distribution');
+    art.setAttribute('data-proposal', item.id);
+    art.appendChild(biEl('h3', null, inLangs(function (T, lang) { return local(item, 'title', lang); })));
+    var answered = (counted && counted.answered) || 0;
+    var line = tr('answered', { n: answered });
+    if (counted && counted.mean) line = tr('answered_mean', { n: answered, mean: counted.mean });
+    art.appendChild(biEl('p', 'verdict', line));
+    var labels = {};
+    ((item.scale && item.scale.answers) || []).forEach(function (a) { labels[a.value] = a.label; });
+    var ul = el('ul', 'answer-bars');
+    var counts = (counted && counted.counts) || {};
+    Object.keys(counts).forEach(function (value) {
+      var n = counts[value] || 0;
+      var li = el('li', 'answer-bar');
+      li.setAttribute('data-answer', value);
+      li.appendChild(biEl('span', 'answer-label', inLangs(function (T) {
+        return labels[value] ? label(T, labels[value]) : value;
+      })));
+      var b = el('span', 'answer-track');
+      b.setAttribute('aria-hidden', 'true');
+      var fillEl = el('span', 'answer-fill');
+      fillEl.style.width = (answered ? (n * 100) / answered : 0) + '%';
+      b.appendChild(fillEl);
+      li.appendChild(b);
+      li.appendChild(el('span', 'answer-count', n));
+      ul.appendChild(li);
+    });
+    art.appendChild(ul);
+    return art;
+  }
+
+  function renderDistribution(s, box) {
+    var res = s.results;
+    var items = res.items || [];
+    var byId = {};
+    (res.answers || []).forEach(function (a) { byId[a.id] = a; });
+    box.className = 'results results-distribution' + (items.length >= 5 ? ' count-many' : '');
+    box.hidden = false;
+    els.proj.classList.add('has-results');
+    var scroller = el('section', 'result-scroll');
+    scroller.setAttribute('aria-labelledby', 'results-heading');
+    scroller.tabIndex = 0;
+    var heading = biEl('h2', 'visually-hidden', tr('results_heading'));
+    heading.id = 'results-heading';
+    scroller.appendChild(heading);
+    var list = el('div', 'result-list');
+    items.forEach(function (item) { list.appendChild(distributionCard(item, byId[item.id])); });
+    scroller.appendChild(list);
+    var pager = el('p', 'proj-pager');
+    pager.setAttribute('aria-hidden', 'true');
+    var column = el('div', 'result-col');
+    column.appendChild(scroller);
+    column.appendChild(pager);
+    box.appendChild(column);
+    pageThrough(scroller, pager);
+  }
+
+  function renderRoomVote(s, box) {
     var res = s.results;
     var n = res.proposals.length;
     box.className = 'results' + (n >= 5 ? ' count-many' : '') + (n >= 9 ? ' count-lots' : '');
@@ -401,7 +488,11 @@
     });
     rankBox.appendChild(ol);
     box.appendChild(rankBox);
+    pageThrough(scroller, pager);
+  }
 
+  // Turn the results' pages by themselves, unless someone scrolls by hand.
+  function pageThrough(scroller, pager) {
     ['wheel', 'touchstart', 'keydown', 'mousedown'].forEach(function (type) {
       scroller.addEventListener(type, function () {
         pausedUntil = Date.now() + USER_PAUSE_MS;

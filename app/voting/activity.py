@@ -1,0 +1,202 @@
+"""Activities: the interface every kind of activity implements, and what every kind shares.
+
+A meeting runs activities, one round at a time. A `round` row is an activity's round (the
+table keeps the name it had when the room vote was the only kind); its `kind` column names
+the kind (`app/voting/kinds.py`; NULL, a round stored before kinds existed, is the room vote).
+
+Written once, for every kind, and never by a kind:
+
+* the ballot path (app/voting/ballots.py): group commit, one response per voter per activity
+  (the `(round_id, voter_id)` unique constraint on `ballot`), client ids and idempotent
+  resends, acks after commit, the `ballot` audit link, channels and the cross-channel policy.
+  It checks every answer with its item's scale (`ActivityKind.scales`), asked once per round
+  per batch where the round is read anyway;
+* a round's life (app/voting/rounds.py): open, keypad steps, close with its turnout snapshot
+  and seal, reveal; the keypad desk (app/keypads/receivers.py) and paper (app/scrutiny/paper.py);
+* turnout (app/voting/turnout.py) and the public ballot file (`rounds.ballot_rows`: a row per
+  item for every voter who answered, `ActivityKind.unanswered` for an item they left);
+* the readers below: a round's final responses, and the same under their public pseudonyms.
+
+A kind states (`ActivityKind`): its stored `key` and console `label`; its items
+(`available`, `items`), each with an answer scale (app/rules/scales.py); its result (`result`
+through a pure function in app/rules, `record` the public results JSON, `results_view` for the
+screens, `group_rows` if it publishes group totals); and its views (`Views`): the templates of
+the phone's item, the paper sheet's row and the console's results, and the projector's
+renderer in app/static/projector.js. docs/developing.md, "How to add an activity kind".
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from sqlmodel import Session, col, select
+
+from app.core.messages import N_
+from app.record import anonymity
+from app.record.csvfiles import GroupRow
+from app.rules import answers
+from app.rules.scales import AnswerScale
+from app.voting.models import Ballot, Meeting, Round, Voter
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One thing an activity asks about (a proposal, a survey question, an idea, a clause).
+
+    `key` is its public id (the ballot file's `proposal` column, the marks' keys); `extra`
+    holds what only its kind's views read (a proposal's kind, cost and saving)."""
+
+    key: str
+    title: str
+    scale: AnswerScale
+    description: str = ""
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Views:
+    """How a kind is shown. Templates are Jinja paths under app/templates; `projector` names
+    the results renderer in app/static/projector.js (`RENDERERS`). The defaults draw any item
+    from its scale, and its results as each answer's count, so a new kind needs none of its own.
+
+    Every item template gets `item` (`ActivityKind.item_view`) and `index` (1-based)."""
+
+    # Above the phone's ballot form (a msgid, marked with N_).
+    phone_intro: str = N_("Answer each one below. You can change your mind until voting closes.")
+    # One item in the phone's ballot form (the no-JavaScript page posts the same form); also
+    # `chosen`, the stored answer or None. Fields are named `mark:ITEM`.
+    phone_item: str = "activities/scale_item.html"
+    # The printed sheet's items: its instructions and one row per item (context `items`).
+    paper_items: str = "activities/scale_paper_items.html"
+    # One item on the console's paper keying form: like the phone's, with "blank" possible.
+    key_item: str = "activities/scale_key_item.html"
+    # The round's results on the console's round page (context `results`: results_view).
+    console_results: str = "activities/distribution_results.html"
+    projector: str = "distribution"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A voter's final ballot in a round, as stored: answers by item key."""
+
+    voter_id: int
+    segments: frozenset[str]
+    channel: str
+    marks: Mapping[str, str]
+
+
+class ActivityKind(ABC):
+    """A kind of activity. Subclass it, set the class attributes, implement `available`,
+    `result` and `record`, and register an instance (`kinds.register`). One instance serves
+    every meeting: it keeps no state, and every method takes the caller's session (which it
+    never commits) or plain data."""
+
+    key: ClassVar[str]  # stored in round.kind: a short lowercase id (kinds.KIND_KEY)
+    label: ClassVar[str]  # what the console calls it (a msgid, marked with N_)
+    noun: ClassVar[str] = "item"  # an item, in the console's English messages ("proposal")
+    views: ClassVar[Views] = Views()
+    # What the ballot file writes for an item a voter who answered others left: the room vote
+    # counts it NEUTRAL (the rule's "an active voter's unmarked proposal"); None writes no row.
+    unanswered: ClassVar[str | None] = None
+    # A ballot naming items the round does not have: %(n)s the round, %(keys)s the items.
+    unknown_items: ClassVar[str] = N_("Item(s) not in round %(n)s: %(keys)s.")
+    # The scales its items use, when they are fixed: the screens translate their labels.
+    answer_scales: ClassVar[tuple[AnswerScale, ...]] = ()
+
+    @abstractmethod
+    def available(self, session: Session, meeting_id: int) -> list[Item]:
+        """Every item a new round of this kind may take in this meeting, in display order."""
+
+    def items(self, session: Session, meeting_id: int, keys: Sequence[str]) -> list[Item]:
+        """The round's items (its stored `proposal_keys`), in the round's order."""
+        by_key = {item.key: item for item in self.available(session, meeting_id)}
+        return [by_key[k] for k in keys if k in by_key]
+
+    def scales(
+        self, session: Session, meeting_id: int, keys: Sequence[str]
+    ) -> Mapping[str, AnswerScale]:
+        """Each item's scale, by key: what the ballot path checks answers against. Called once
+        per round per batch of ballots; a kind whose items share one scale needs no query."""
+        return {item.key: item.scale for item in self.items(session, meeting_id, keys)}
+
+    @abstractmethod
+    def result(self, session: Session, meeting: Meeting, rnd: Round) -> object:
+        """The round's result, counted from its stored responses by the kind's pure function
+        (app/rules): never stored, so the screens and an offline recount cannot disagree."""
+
+    @abstractmethod
+    def record(self, session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+        """The round's results in its public JSON form (results.json's entry for the round,
+        without the `round` key)."""
+
+    def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+        """The results as the screens show them: `record` plus each item's view under
+        `items` (the projector renderer `views.projector` and `views.console_results` read it)."""
+        assert meeting.id is not None
+        views = [self.item_view(i) for i in self.items(session, meeting.id, rnd.proposal_keys)]
+        return {**self.record(session, meeting, rnd), "items": views}
+
+    def group_rows(self, session: Session, meeting: Meeting, rnd: Round) -> list[GroupRow]:
+        """The group totals the round publishes (groups.csv and the seal): none by default."""
+        return []
+
+    def answer_labels(self) -> list[str]:
+        """The label msgids of `answer_scales`' answers (the projector's strings table)."""
+        return [a["label"] for s in self.answer_scales for a in s.describe().get("answers", [])]
+
+    def item_view(self, item: Item) -> dict[str, Any]:
+        """An item as the live snapshot carries it to the phone and the projector."""
+        return {
+            "id": item.key,
+            "title": item.title,
+            "description": item.description,
+            "translations": dict(item.translations),
+            **item.extra,
+            "scale": item.scale.describe(),
+        }
+
+
+class CountingKind(ActivityKind):
+    """A kind whose result is how many voters gave each answer to each item (a rating, a
+    survey, agree / disagree / pass): `answers.count_answers` over the stored ballots, public as
+    `answers.answers_to_json`. A subclass states `key`, `label` and `available`."""
+
+    def result(self, session: Session, meeting: Meeting, rnd: Round) -> list[answers.ItemCount]:
+        assert meeting.id is not None
+        items = self.items(session, meeting.id, rnd.proposal_keys)
+        return answers.count_answers(
+            [(i.key, i.scale) for i in items], [r.marks for r in responses(session, rnd)]
+        )
+
+    def record(self, session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+        return answers.answers_to_json(self.result(session, meeting, rnd))
+
+
+def responses(session: Session, rnd: Round) -> list[Response]:
+    """The round's final responses (one per voter who answered), in voter id order."""
+    q = (
+        select(Ballot, Voter)
+        .join(Voter, col(Voter.id) == col(Ballot.voter_id))
+        .where(Ballot.round_id == rnd.id)
+        .order_by(col(Voter.id))
+    )
+    return [
+        Response(v.id or 0, frozenset(v.segments), b.channel, b.marks) for b, v in session.exec(q)
+    ]
+
+
+def public_responses(session: Session, meeting: Meeting, rnd: Round) -> list[tuple[str, Response]]:
+    """The round's responses with their voters' public pseudonyms for this round, sorted by
+    them (the order of the public files: nothing about when or where a ballot was cast)."""
+    secret = anonymity.secret_or_fail(meeting.record_secret)
+    return sorted(
+        (
+            (anonymity.public_pseudonym(secret, rnd.number, r.voter_id), r)
+            for r in responses(session, rnd)
+        ),
+        key=lambda pair: pair[0],
+    )
