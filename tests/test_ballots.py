@@ -145,13 +145,13 @@ def poison_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     does for a round id of 2**63 (OverflowError), or as any bug could (ValueError, RuntimeError)."""
     real_row = ballots._row
 
-    def row(req: CastRequest, channel: str) -> dict[str, object]:
+    def row(req: CastRequest, accepted: ballots._Accepted) -> dict[str, object]:
         for prefix, exc in HOSTILE.items():
             if req.ballot_uid.startswith(prefix):
                 raise exc("Python int too large to convert to SQLite INTEGER")
         if req.ballot_uid.startswith(HOSTILE_RUNTIME):
             raise RuntimeError("injected")
-        return real_row(req, channel)
+        return real_row(req, accepted)
 
     monkeypatch.setattr(ballots, "_row", row)
 
@@ -199,12 +199,12 @@ async def test_a_database_error_for_one_ballot_is_a_retryable_refusal(
     real_row, real_commit = ballots._row, BallotWriter._commit
     commits: list[int] = []
 
-    def row(r: CastRequest, channel: str) -> dict[str, object]:
+    def row(r: CastRequest, accepted: ballots._Accepted) -> dict[str, object]:
         if r.ballot_uid == "conflicted":
             raise IntegrityError("INSERT", {}, Exception("concurrent writer"))
         if r.ballot_uid == "database-down":
             raise OperationalError("BEGIN", {}, Exception("database is locked"))
-        return real_row(r, channel)
+        return real_row(r, accepted)
 
     def commit(self: BallotWriter, batch: list[CastRequest]) -> list[Receipt | CovoteError]:
         commits.append(len(batch))

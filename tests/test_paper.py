@@ -478,7 +478,7 @@ def test_tickets_meeting_paper_ballots_need_a_valid_unused_ticket(
         tickets.revoke(session, m, 3)
         holder_id, round_id = holder.voter_id, rnd.id
     assert holder_id is not None and round_id is not None
-    phone_marks = {"library": Mark.WANT}
+    phone_marks: dict[str, str] = {"library": Mark.WANT}
     on_loop(
         services,
         services.cast(

@@ -21,9 +21,9 @@ from app import demo
 from app.console.forms import act, checked, facilitator_form, flash, page, upload_text
 from app.core.errors import BadInput
 from app.core.inputs import bounded_int
-from app.core.vocab import ChannelPolicy, RoundStatus
+from app.core.vocab import ROOM_VOTE, ChannelPolicy, RoundStatus
 from app.record import csvfiles, records
-from app.voting import meetings, rounds, turnout
+from app.voting import kinds, meetings, rounds, turnout
 from app.voting.models import Meeting
 from app.web import auth, facilitators
 from app.web.deps import RowId, Services, ServicesDep
@@ -118,7 +118,14 @@ def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
         all_rounds = rounds.rounds_of(session, meeting_id)
         open_round = next((r for r in all_rounds if r.status == RoundStatus.OPEN), None)
         present = turnout.present_count(session, meeting_id)
+        # The other registered kinds, each with the items a round of it may take.
+        others = [
+            (kind, kind.available(session, meeting_id))
+            for key, kind in kinds.kinds().items()
+            if key != ROOM_VOTE
+        ]
         return {
+            "other_kinds": others,
             "surge": services.surge(session, meeting_id, present),
             "meeting": meeting,
             "proposals": meetings.proposals_of(session, meeting_id),
@@ -143,11 +150,13 @@ async def open_round(request: Request, meeting_id: RowId, services: ServicesDep)
     form = await facilitator_form(request)
     keys = [str(k) for k in form.getlist("proposal")]
     with_keypads = checked(form, "keypads")
+    kind = str(form.get("kind") or ROOM_VOTE)
 
     def change(session: Session, meeting: Meeting) -> str:
-        rnd = rounds.open_round(session, meeting, keys, keypads=with_keypads)
-        how = " Keypads vote one proposal at a time." if with_keypads else ""
-        return f"Round {rnd.number} is open on {len(rnd.proposal_keys)} proposal(s).{how}"
+        rnd = rounds.open_round(session, meeting, keys, keypads=with_keypads, kind=kind)
+        noun = kinds.kind_of(rnd).noun
+        how = f" Keypads vote one {noun} at a time." if with_keypads else ""
+        return f"Round {rnd.number} is open on {len(rnd.proposal_keys)} {noun}(s).{how}"
 
     response = await act(request, services, meeting_id, change)
     if with_keypads:

@@ -21,7 +21,7 @@ from app.core.vocab import ROOM_VOTE, RoundStatus
 from app.record import anonymity
 from app.record.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
 from app.voting import audit, room_vote, turnout
-from app.voting.activity import public_responses
+from app.voting.activity import ActivityKind, public_responses
 from app.voting.kinds import kind_named, kind_of, kinds
 from app.voting.meetings import get_meeting, segments_of
 from app.voting.models import AuditEvent, Meeting, Round, utcnow
@@ -254,8 +254,11 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, An
     results = None
     if rnd is not None:
         assert rnd.id is not None
-        activity = kind_of(rnd)
-        items = activity.items(session, meeting_id, rnd.proposal_keys)
+        try:
+            activity: ActivityKind | None = kind_of(rnd)
+        except Conflict:  # a kind this version lacks: the room sees the round, not its items
+            activity = None
+        items = activity.items(session, meeting_id, rnd.proposal_keys) if activity else []
         round_view = {
             "id": rnd.id,
             "number": rnd.number,
@@ -264,11 +267,11 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, An
             # In a keypad round, the proposal keypads vote on now (0-based), else None.
             "keypad_step": rnd.keypad_step if rnd.status == RoundStatus.OPEN else None,
             # The activity's items (a room vote's proposals), as its kind shows them.
-            "proposals": [activity.item_view(i) for i in items],
-            "kind": activity.key,
-            "view": activity.views.projector,
+            "proposals": [activity.item_view(i) for i in items] if activity else [],
+            "kind": activity.key if activity else rnd.kind,
+            "view": activity.views.projector if activity else None,
         }
-        if results_visible(meeting, rnd):
+        if activity is not None and results_visible(meeting, rnd):
             results = results_view(session, meeting, rnd)
     return {
         "type": "snapshot",

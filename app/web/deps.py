@@ -21,6 +21,7 @@ from app.config import Settings
 from app.core.bounds import DB_INT_MAX
 from app.core.errors import NotJoined, TooManyRequests
 from app.core.shapes import Snapshot, Surge
+from app.core.vocab import ROOM_VOTE
 from app.keypads.receivers import KeypadDesk
 from app.live.hub import Hub
 from app.live.surge import surge
@@ -47,8 +48,10 @@ TEMPLATES.env.globals["outcome_strings"] = explain.live_strings
 
 
 def activity_views(kind: str | None) -> Views:
-    """The templates an activity kind is drawn with (a round's `kind`; None: the room vote)."""
-    return kinds.kind_named(kind).views
+    """The templates an activity kind is drawn with (a round's `kind`; None: the room vote).
+    A kind this version lacks gets the defaults: its round shows, without items."""
+    known = kinds.kinds().get(kind or ROOM_VOTE)
+    return known.views if known is not None else Views()
 
 
 def answer_labels() -> list[str]:
