@@ -230,6 +230,12 @@ def test_a_second_kind_runs_end_to_end_through_the_shared_path(
     assert {k: v for k, v in results.items() if k != "items"} == recounted
     page = meeting.f.get(f"/console/{meeting.id}/rounds/1").text
     assert "Mean 2.50." in page and "Very good" in page
+    # The results report (HTML and PDF) and the bundle hold the round like any other.
+    report = meeting.f.get(f"/console/{meeting.id}/report.html").text
+    assert "4 answered · mean 2.50" in report and "Very good" in report
+    assert meeting.f.get(f"/console/{meeting.id}/report.pdf").content.startswith(b"%PDF")
+    bundle = meeting.f.get(f"/console/{meeting.id}/export/bundle.zip")
+    assert bundle.status_code == 200 and bundle.content.startswith(b"PK")
 
 
 def test_paper_sheets_of_another_kind_are_printed_keyed_and_counted_from_its_scale(

@@ -29,7 +29,7 @@ from app.core.errors import BadInput
 from app.core.vocab import RoundStatus
 from app.record import csvfiles, pabulib, records, report, report_pdf, results
 from app.rules import budget as budget_mod
-from app.voting import audit, meetings, rounds, turnout
+from app.voting import audit, kinds, meetings, rounds, turnout
 from app.voting.models import Meeting
 from app.web import auth, i18n
 from app.web.deps import TEMPLATES, RowId, Services, ServicesDep
@@ -185,6 +185,7 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
                     else turnout.counts(session, meeting, rnd)
                 ),
                 turnout_at_close=rnd.status == RoundStatus.CLOSED and bool(rnd.turnout),
+                view=kinds.kind_of(rnd).views.projector,
             )
             for rnd in all_rounds
         ]

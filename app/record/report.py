@@ -16,7 +16,7 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from fractions import Fraction
@@ -72,7 +72,9 @@ class MeetingInfo:
 @dataclass(frozen=True, slots=True)
 class RoundInput:
     """One round as stored: `results` is `rounds.results_view`, `turnout` `turnout.counts`
-    (the snapshot taken at close when `turnout_at_close`, else counted now)."""
+    (the snapshot taken at close when `turnout_at_close`, else counted now). `view` names the
+    shape of `results` (the kind's `Views.projector`): "room_vote" (proposals, outcomes,
+    ranking), else "distribution" (`answers.answers_to_json` plus the item views)."""
 
     number: int
     status: str  # "open" | "closed"
@@ -82,6 +84,7 @@ class RoundInput:
     results: shapes.ResultsView
     turnout: shapes.Turnout
     turnout_at_close: bool
+    view: str = "room_vote"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,15 @@ class Money:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemAnswers:
+    """An item of another kind of activity: how many gave each answer (a "distribution")."""
+
+    heading: str
+    summary: str  # "12 answered · mean 3.50"
+    lines: tuple[Row, ...]  # (answer, count)
+
+
+@dataclass(frozen=True, slots=True)
 class RoundReport:
     number: int
     heading: str
@@ -175,6 +187,7 @@ class RoundReport:
     voted: bool
     proposals: tuple[ProposalReport, ...]
     money: tuple[Money, ...]
+    items: tuple[ItemAnswers, ...] = ()  # a round of another kind: its answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +405,21 @@ def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> Rou
             "Opened %(opened)s, closed %(closed)s", opened=_time(r.opened_at, tz), closed=closed
         )
     turnout = _turnout(r, _)
+    if r.view != "room_vote":
+        items = tuple(_items(r.results, _))
+        voted = any(int(a["answered"]) > 0 for a in r.results.get("answers", []))
+        return RoundReport(
+            number=r.number,
+            heading=_("Round %(n)s", n=r.number),
+            status=status,
+            times=times,
+            live=r.status == RoundStatus.OPEN,
+            turnout=turnout,
+            voted=voted,
+            proposals=(),
+            money=(),
+            items=items if voted else (),
+        )
     voted = any(p["V"] > 0 for p in r.results["proposals"])
     return RoundReport(
         number=r.number,
@@ -404,6 +432,21 @@ def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> Rou
         proposals=tuple(_proposals(meeting, r.results, _)) if voted else (),
         money=tuple(_money(meeting, r.results, _)) if voted else (),
     )
+
+
+def _items(results: Mapping[str, Any], _: Translate) -> Iterator[ItemAnswers]:
+    """Each item with its answers' counts, labels translated (a distribution's results)."""
+    counted = {a["id"]: a for a in results.get("answers", [])}
+    for item in results.get("items", []):
+        a = counted.get(item["id"], {"answered": 0, "counts": {}})
+        labels = {x["value"]: x["label"] for x in item.get("scale", {}).get("answers", [])}
+        summary = _("%(n)s answered", n=a["answered"])
+        if "mean" in a:
+            summary = _("%(n)s answered · mean %(mean)s", n=a["answered"], mean=a["mean"])
+        lines = tuple(
+            Row(_(labels[v]) if v in labels else str(v), str(n)) for v, n in a["counts"].items()
+        )
+        yield ItemAnswers(str(item["title"]), summary, lines)
 
 
 # --- budget and savings (results_view's "funded" / "cuts" keys) -------------------------------

@@ -428,11 +428,16 @@ def _round(r: RoundReport, model: Report) -> list[Flowable]:
     ]
     if not r.voted:
         out.append(_p(L["no_votes"]))
-    else:
+    elif r.proposals:
         out += [Paragraph("<b>" + _t(L["glance"]) + "</b>", s["small"]), _glance(r, model)]
     out += [_proposal(p, model) for p in r.proposals]
     for m in r.money:
         out += _money(m)
+    for item in r.items:  # a round of another kind of activity: each item's answers
+        rows = [[_p(line.label, "cell"), _p(line.value, "num")] for line in item.lines]
+        out += [_p(item.heading, "h3"), _p(item.summary, "small")]
+        if rows:
+            out.append(_table(rows, [WIDTH * 0.8, WIDTH * 0.2]))
     return out
 
 
