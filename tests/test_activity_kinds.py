@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app.core import shapes
 from app.core.errors import Conflict
 from app.core.messages import N_
 from app.rules import answers
@@ -34,6 +35,7 @@ from app.web.deps import Services
 from tests.conftest import LiveServer, Meeting, Phone, Socket, csrf_of
 from tests.test_keypads import capture, eventually, import_keypads
 from tests.test_paper import key
+from tests.test_shapes import Conformance
 
 RATING_SCALE = RangeScale(1, 5, {1: N_("Very poor"), 5: N_("Very good")})
 
@@ -102,6 +104,8 @@ def test_a_second_kind_runs_end_to_end_through_the_shared_path(
     assert 'name="kind" value="rating"' in meeting.f.get(f"/console/{meeting.id}").text
     meeting.post("/rounds", kind="rating", proposal=["toilets", "library"], keypads="on")
     state = meeting.state()
+    shape = Conformance()  # the snapshot of another kind matches the shapes too, key for key
+    shape.check(state, shapes.MeetingState, "rating open")
     rnd = state["round"]
     assert (rnd["kind"], rnd["view"], rnd["keypad_step"]) == ("rating", "distribution", 0)
     assert [p["id"] for p in rnd["proposals"]] == ["library", "toilets"]  # the kind's order
@@ -188,7 +192,10 @@ def test_a_second_kind_runs_end_to_end_through_the_shared_path(
     meeting.close_round(1)
     assert meeting.state()["results"] is None  # hidden until revealed, like any round
     meeting.reveal(1)
-    results = meeting.state()["results"]
+    revealed = meeting.state()
+    shape.check(revealed, shapes.MeetingState, "rating revealed")
+    assert shape.problems == []
+    results = revealed["results"]
     library, toilets = results["answers"]
     assert library == {
         "id": "library",

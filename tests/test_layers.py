@@ -348,7 +348,7 @@ def test_the_checker_reads_the_whole_tree() -> None:
     assert len(modules) > 80
     by_name = {m.name: m for m in modules}
     targets = {i.target for i in imports_of(by_name["app.voting.ballots"], known)}
-    assert {"app.voting.audit", "app.rules.tally", "sqlmodel"} <= targets
+    assert {"app.voting.audit", "app.rules.scales", "sqlmodel"} <= targets
 
 
 # --- the checker itself, on made-up modules ------------------------------------------------------

@@ -41,7 +41,9 @@ class Conformance:
             arms = [a for a in args if a is not type(None)]
             if len(arms) == 1:
                 self.check(value, arms[0], where)
-            elif not any(self._scalar(value, a) for a in arms):
+            elif any(self._scalar(value, a) for a in arms):
+                return
+            elif not self._one_arm(value, arms, where):
                 self.problems.append(f"{where}: {value!r} is none of {tp}")
         elif origin is list:
             if not isinstance(value, list):
@@ -75,6 +77,18 @@ class Conformance:
         for key, item in value.items():
             if key in hints:
                 self.check(item, hints[key], f"{where}.{key}")
+
+    def _one_arm(self, value: object, arms: list[Any], where: str) -> bool:
+        """A union of shapes (a room vote's items or another kind's): the first arm the value
+        conforms to, key for key, counts; only its optional keys count as seen."""
+        for arm in arms:
+            trial = Conformance()
+            trial.check(value, arm, where)
+            if not trial.problems:
+                for tp, seen in trial.optional_seen.items():
+                    self.optional_seen.setdefault(tp, set()).update(seen)
+                return True
+        return False
 
     @staticmethod
     def _scalar(value: object, tp: Any) -> bool:

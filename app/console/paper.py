@@ -22,6 +22,7 @@ from starlette.responses import Response
 from app.console.forms import act, facilitator_form, page
 from app.core.errors import BadInput, CovoteError, NotFound
 from app.core.inputs import bounded_int
+from app.core.shapes import ScaleView
 from app.core.vocab import Channel
 from app.live import protocol
 from app.scrutiny import paper
@@ -59,7 +60,7 @@ def _context(session: Session, meeting_id: int, number: int) -> dict[str, Any]:
     }
 
 
-def _answer_labels(scale: dict[str, Any]) -> dict[str, str]:
+def _answer_labels(scale: ScaleView) -> dict[str, str]:
     return {a["value"]: a["label"] for a in scale.get("answers", [])}
 
 

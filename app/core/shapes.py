@@ -6,7 +6,9 @@ read:
 
     results   `tally.result_to_json` + `results.money_record` (app/rules, app/record) build the
               public record (`RoundRecord`); `rounds.results_view` adds titles and labels
-              (`ResultsView`), which the projector, the console and the report read
+              (`ResultsView`), which the projector, the console and the report read. A round
+              of a counting activity kind has `AnswersRecord` / `AnswersView` instead
+              (`KindRecord`, `KindResults`)
     turnout   `turnout.counts` (app/voting), stored on `Round.turnout` when a round closes
     snapshot  `rounds.room_state` (`RoomState`) -> `Services.room_state` (`Snapshot`, app/web)
               -> the hub (app/live) adds `connected` and `seq` and sends it on every socket
@@ -166,6 +168,26 @@ class RecountRound(RoundRecord):
     round: str  # the round's number as the ballot file names it
 
 
+class AnswerRecord(TypedDict):
+    """One item's answers (`answers.answers_to_json`): each answer's count, in the scale's order
+    (a text's: most frequent first)."""
+
+    id: str
+    answered: int  # ballots that answered the item
+    counts: dict[str, int]
+    mean: NotRequired[str]  # a range's mean, two decimals ("3.50"); only for a range
+
+
+class AnswersRecord(TypedDict):
+    """A counting kind's round in results.json (`activity.CountingKind.record`)."""
+
+    answers: list[AnswerRecord]
+
+
+KindRecord = RoundRecord | AnswersRecord
+"""A round's entry in results.json, by its kind: the room vote's or a counting kind's."""
+
+
 class RecountRecord(TypedDict):
     """results.json and what `covote recount` prints."""
 
@@ -265,13 +287,57 @@ class ProposalItem(TypedDict):
     translations: Translations
 
 
+class AnswerView(TypedDict):
+    """One answer of a scale (`scales.Choice`, a number of a range)."""
+
+    value: str  # as stored in ballot.marks
+    key: int | None  # the keypad key that gives it; None: keypads cannot
+    label: str  # an English msgid: the screens translate it
+
+
+class ScaleView(TypedDict):
+    """An item's answer scale as the screens draw it (`scales.AnswerScale.describe`)."""
+
+    type: str  # "choice" | "range" | "multi" | "text"
+    answers: NotRequired[list[AnswerView]]  # every type but "text"
+    low: NotRequired[int]  # "range"
+    high: NotRequired[int]  # "range"
+    most: NotRequired[int | None]  # "multi": the most choices one answer may pick
+    max_length: NotRequired[int]  # "text"
+
+
+class ItemView(TypedDict):
+    """An item of an activity of another kind than the room vote, as phones and the projector
+    show it (`activity.ActivityKind.item_view`): it carries its scale."""
+
+    id: str
+    title: str
+    description: str
+    translations: Translations
+    scale: ScaleView
+
+
+class AnswersView(AnswersRecord):
+    """A counting kind's results as the screens show them (`CountingKind.results_view`): the
+    record and its items, in the round's order (projector renderer "distribution")."""
+
+    items: list[ItemView]
+
+
+KindResults = ResultsView | AnswersView
+"""A round's results view, by its kind (`rounds.results_view`)."""
+
+
 class RoundView(TypedDict):
     id: int
     number: int
     status: str  # vocab.RoundStatus
     revealed: bool  # results are visible (rounds.results_visible)
-    keypad_step: int | None  # while a keypad round is open, the proposal keypads vote on now
-    proposals: list[ProposalItem]
+    keypad_step: int | None  # while a keypad round is open, the item keypads answer now
+    # The activity's items: a room vote's proposals, or another kind's items with their scales.
+    proposals: list[ProposalItem | ItemView]
+    kind: str  # the activity kind (app/voting/kinds.py), "room_vote" for a room vote
+    view: str | None  # its results renderer (Views.projector); None: a kind this version lacks
 
 
 class _Room(TypedDict):
@@ -279,7 +345,8 @@ class _Room(TypedDict):
     meeting: MeetingView
     round: RoundView | None  # None before the first round
     show_channels: bool
-    results: ResultsView | None  # None until the round's results are visible
+    # None until the round's results are visible; a counting kind's are `AnswersView`.
+    results: ResultsView | AnswersView | None
 
 
 class RoomState(_Room):

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from fractions import Fraction
+from typing import cast
 
 from app.core import shapes
 from app.core.vocab import RoundStatus
@@ -81,7 +82,7 @@ class RoundInput:
     revealed: bool
     opened_at: datetime
     closed_at: datetime | None
-    results: shapes.ResultsView
+    results: shapes.KindResults
     turnout: shapes.Turnout
     turnout_at_close: bool
     view: str = "room_vote"
@@ -405,9 +406,10 @@ def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> Rou
             "Opened %(opened)s, closed %(closed)s", opened=_time(r.opened_at, tz), closed=closed
         )
     turnout = _turnout(r, _)
-    if r.view != "room_vote":
-        items = tuple(_items(r.results, _))
-        voted = any(int(a["answered"]) > 0 for a in r.results.get("answers", []))
+    if r.view != "room_vote":  # the view names the shape (activity.Views.projector)
+        answers = cast(shapes.AnswersView, r.results)
+        items = tuple(_items(answers, _))
+        voted = any(a["answered"] > 0 for a in answers["answers"])
         return RoundReport(
             number=r.number,
             heading=_("Round %(n)s", n=r.number),
@@ -420,7 +422,8 @@ def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> Rou
             money=(),
             items=items if voted else (),
         )
-    voted = any(p["V"] > 0 for p in r.results["proposals"])
+    results = cast(shapes.ResultsView, r.results)
+    voted = any(p["V"] > 0 for p in results["proposals"])
     return RoundReport(
         number=r.number,
         heading=_("Round %(n)s", n=r.number),
@@ -429,24 +432,26 @@ def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> Rou
         live=r.status == RoundStatus.OPEN,
         turnout=turnout,
         voted=voted,
-        proposals=tuple(_proposals(meeting, r.results, _)) if voted else (),
-        money=tuple(_money(meeting, r.results, _)) if voted else (),
+        proposals=tuple(_proposals(meeting, results, _)) if voted else (),
+        money=tuple(_money(meeting, results, _)) if voted else (),
     )
 
 
-def _items(results: Mapping[str, Any], _: Translate) -> Iterator[ItemAnswers]:
+def _items(results: shapes.AnswersView, _: Translate) -> Iterator[ItemAnswers]:
     """Each item with its answers' counts, labels translated (a distribution's results)."""
-    counted = {a["id"]: a for a in results.get("answers", [])}
-    for item in results.get("items", []):
-        a = counted.get(item["id"], {"answered": 0, "counts": {}})
-        labels = {x["value"]: x["label"] for x in item.get("scale", {}).get("answers", [])}
+    counted = {a["id"]: a for a in results["answers"]}
+    for item in results["items"]:
+        a: shapes.AnswerRecord = counted.get(
+            item["id"], {"id": item["id"], "answered": 0, "counts": {}}
+        )
+        labels = {x["value"]: x["label"] for x in item["scale"].get("answers", [])}
         summary = _("%(n)s answered", n=a["answered"])
         if "mean" in a:
             summary = _("%(n)s answered · mean %(mean)s", n=a["answered"], mean=a["mean"])
         lines = tuple(
-            Row(_(labels[v]) if v in labels else str(v), str(n)) for v, n in a["counts"].items()
+            Row(_(labels[v]) if v in labels else v, str(n)) for v, n in a["counts"].items()
         )
-        yield ItemAnswers(str(item["title"]), summary, lines)
+        yield ItemAnswers(item["title"], summary, lines)
 
 
 # --- budget and savings (results_view's "funded" / "cuts" keys) -------------------------------

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
-from typing import Any
 
+from app.core.shapes import AnswerRecord, AnswersRecord
 from app.rules.scales import (
     MULTI_SEPARATOR,
     AnswerScale,
@@ -92,11 +92,11 @@ def mean_text(mean: Fraction) -> str:
     return str(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
 
 
-def answers_to_json(counted: Sequence[ItemCount]) -> dict[str, Any]:
+def answers_to_json(counted: Sequence[ItemCount]) -> AnswersRecord:
     """The public form: `{"answers": [{"id", "answered", "counts": {answer: n}, "mean"?}]}`."""
     out = []
     for item in counted:
-        entry: dict[str, Any] = {
+        entry: AnswerRecord = {
             "id": item.id,
             "answered": item.answered,
             "counts": dict(item.counts),

@@ -28,10 +28,11 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from app.core.inputs import clean_text
 from app.core.messages import N_
+from app.core.shapes import AnswerView, ScaleView
 from app.rules.tally import Mark
 
 # The longest raw answer a scale reads; the wire bounds it too (protocol.ANSWER_MAX_CHARS).
@@ -98,7 +99,7 @@ class AnswerScale(ABC):
         return value
 
     @abstractmethod
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> ScaleView:
         """The scale as JSON for the screens (phone, projector, console): `type` and its terms.
         Labels are English msgids; a page translates them."""
 
@@ -157,11 +158,11 @@ class ChoiceScale(AnswerScale):
         choice = self._by_value.get(value)
         return choice.label if choice is not None else value
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> ScaleView:
         return {"type": self.type, "answers": [_choice_json(c) for c in self.choices]}
 
 
-def _choice_json(c: Choice) -> dict[str, Any]:
+def _choice_json(c: Choice) -> AnswerView:
     return {"value": c.value, "key": c.key, "label": c.label}
 
 
@@ -207,9 +208,9 @@ class RangeScale(AnswerScale):
         """Every answer, low to high."""
         return [str(n) for n in range(self.low, self.high + 1)]
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> ScaleView:
         keyed = self.keypad_choices > 0
-        answers = [
+        answers: list[AnswerView] = [
             {"value": v, "key": int(v) if keyed else None, "label": self.label(v)}
             for v in self.values()
         ]
@@ -255,7 +256,7 @@ class MultiChoiceScale(AnswerScale):
         labels = {c.value: c.label for c in self.choices}
         return "; ".join(labels.get(v, v) for v in value.split(MULTI_SEPARATOR))
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> ScaleView:
         answers = [_choice_json(c) for c in self.choices]
         return {"type": self.type, "most": self.most, "answers": answers}
 
@@ -283,7 +284,7 @@ class TextScale(AnswerScale):
             return Problem(too_long, {"most": self.max_length})
         return text
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> ScaleView:
         return {"type": self.type, "max_length": self.max_length}
 
 

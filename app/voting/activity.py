@@ -35,6 +35,14 @@ from typing import Any, ClassVar
 from sqlmodel import Session, col, select
 
 from app.core.messages import N_
+from app.core.shapes import (
+    AnswersRecord,
+    AnswersView,
+    ItemView,
+    KindRecord,
+    KindResults,
+    ProposalItem,
+)
 from app.record import anonymity
 from app.record.csvfiles import GroupRow
 from app.rules import answers
@@ -129,16 +137,14 @@ class ActivityKind(ABC):
         (app/rules): never stored, so the screens and an offline recount cannot disagree."""
 
     @abstractmethod
-    def record(self, session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+    def record(self, session: Session, meeting: Meeting, rnd: Round) -> KindRecord:
         """The round's results in its public JSON form (results.json's entry for the round,
-        without the `round` key)."""
+        without the `round` key). A new shape of record is a new arm of `shapes.KindRecord`."""
 
-    def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
-        """The results as the screens show them: `record` plus each item's view under
-        `items` (the projector renderer `views.projector` and `views.console_results` read it)."""
-        assert meeting.id is not None
-        views = [self.item_view(i) for i in self.items(session, meeting.id, rnd.proposal_keys)]
-        return {**self.record(session, meeting, rnd), "items": views}
+    @abstractmethod
+    def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> KindResults:
+        """The results as the screens show them (`views.projector`, `views.console_results`
+        and the report read it): the record with what display needs (titles, labels)."""
 
     def group_rows(self, session: Session, meeting: Meeting, rnd: Round) -> list[GroupRow]:
         """The group totals the round publishes (groups.csv and the seal): none by default."""
@@ -148,16 +154,10 @@ class ActivityKind(ABC):
         """The label msgids of `answer_scales`' answers (the projector's strings table)."""
         return [a["label"] for s in self.answer_scales for a in s.describe().get("answers", [])]
 
-    def item_view(self, item: Item) -> dict[str, Any]:
-        """An item as the live snapshot carries it to the phone and the projector."""
-        return {
-            "id": item.key,
-            "title": item.title,
-            "description": item.description,
-            "translations": dict(item.translations),
-            **item.extra,
-            "scale": item.scale.describe(),
-        }
+    def item_view(self, item: Item) -> ProposalItem | ItemView:
+        """An item as the live snapshot carries it to the phone and the projector: with its
+        scale, which the default views draw it from."""
+        return scale_item_view(item)
 
 
 class CountingKind(ActivityKind):
@@ -172,8 +172,28 @@ class CountingKind(ActivityKind):
             [(i.key, i.scale) for i in items], [r.marks for r in responses(session, rnd)]
         )
 
-    def record(self, session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+    def record(self, session: Session, meeting: Meeting, rnd: Round) -> AnswersRecord:
         return answers.answers_to_json(self.result(session, meeting, rnd))
+
+    def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> AnswersView:
+        """The record and the round's items (`ItemView`: titles and scales' labels)."""
+        assert meeting.id is not None
+        items = self.items(session, meeting.id, rnd.proposal_keys)
+        return {
+            **self.record(session, meeting, rnd),
+            "items": [scale_item_view(i) for i in items],
+        }
+
+
+def scale_item_view(item: Item) -> ItemView:
+    """An item with its scale, as the default views draw it (`ActivityKind.item_view`)."""
+    return {
+        "id": item.key,
+        "title": item.title,
+        "description": item.description,
+        "translations": {lang: dict(texts) for lang, texts in item.translations.items()},
+        "scale": item.scale.describe(),
+    }
 
 
 def responses(session: Session, rnd: Round) -> list[Response]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import ClassVar, cast
 
 from sqlmodel import Session
 
 from app.core.errors import BadInput
 from app.core.messages import N_
+from app.core.shapes import MoneyKeys, ProposalItem, ResultsView, RoundRecord
 from app.core.vocab import ROOM_VOTE
 from app.record import anonymity
 from app.record.csvfiles import GroupRow
@@ -63,19 +64,21 @@ class RoomVote(ActivityKind):
     def result(self, session: Session, meeting: Meeting, rnd: Round) -> tally.RoundResult:
         return counted(session, meeting, rnd)[0]
 
-    def record(self, session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+    def record(self, session: Session, meeting: Meeting, rnd: Round) -> RoundRecord:
         """The public recount format: `proposals`, `ranking`, and for a budget meeting or a
         savings target `results.money_record`'s keys."""
         result, ballots, by_key = counted(session, meeting, rnd)
         return {**tally.result_to_json(result), **_money(meeting, result, ballots, by_key)}
 
-    def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+    def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> ResultsView:
         """The recount record plus titles and labels, as the projector shows it.
 
         With budget or savings keys it also has `currency` and `amounts` ({id: {"cost",
         "saving"}} for the round's proposals), for display only."""
         assert meeting.id is not None
-        record = self.record(session, meeting, rnd)
+        # The record becomes the view in place: the loop below gives every proposal and line its
+        # display keys (the keys the record has keep their order, byte for byte on the projector).
+        record = cast(ResultsView, self.record(session, meeting, rnd))
         titles = {p.key: p for p in proposals_of(session, meeting.id)}
         labels = {s.key: s.label for s in segments_of(session, meeting.id)}
         if "funded" in record or "cuts" in record:
@@ -87,13 +90,12 @@ class RoomVote(ActivityKind):
             }
         for item in record["proposals"]:
             p = titles[item["id"]]
-            item.update(title=p.title, kind=p.kind, description=p.description)
+            item.update({"title": p.title, "kind": p.kind, "description": p.description})
             item["group_labels"] = [labels.get(g, g) for g in item["groups"]]
             for line in item["affected"]:
                 line["label"] = labels.get(line["group"], line["group"])
                 if line["suppressed"]:
-                    for k in ("V", "W", "D"):
-                        line[k] = None
+                    line["V"] = line["W"] = line["D"] = None
         return record
 
     def group_rows(self, session: Session, meeting: Meeting, rnd: Round) -> list[GroupRow]:
@@ -107,7 +109,7 @@ class RoomVote(ActivityKind):
             if not line.suppressed
         ]
 
-    def item_view(self, item: Item) -> dict[str, Any]:
+    def item_view(self, item: Item) -> ProposalItem:
         # The snapshot's proposal as it always was: the screens know the room vote's scale.
         return {
             "id": item.key,
@@ -116,7 +118,7 @@ class RoomVote(ActivityKind):
             "kind": item.extra["kind"],
             "cost": item.extra["cost"],
             "saving": item.extra["saving"],
-            "translations": dict(item.translations),
+            "translations": {lang: dict(texts) for lang, texts in item.translations.items()},
         }
 
 
@@ -163,7 +165,7 @@ def _money(
     result: tally.RoundResult,
     ballots: list[tally.VoterBallot],
     by_key: dict[str, Proposal],
-) -> dict[str, Any]:
+) -> MoneyKeys:
     return money_record(
         result,
         ballots,

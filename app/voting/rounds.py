@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.core.errors import BadInput, Conflict, NotFound
+from app.core.shapes import KindRecord, KindResults, RoomState, RoundView
 from app.core.vocab import ROOM_VOTE, RoundStatus
 from app.record import anonymity
 from app.record.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
@@ -193,7 +194,7 @@ def round_result(session: Session, meeting: Meeting, rnd: Round) -> object:
     return kind_of(rnd).result(session, meeting, rnd)
 
 
-def round_record(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+def round_record(session: Session, meeting: Meeting, rnd: Round) -> KindRecord:
     """The round's results in the public recount format (its kind's `record`)."""
     return kind_of(rnd).record(session, meeting, rnd)
 
@@ -241,16 +242,18 @@ def results_visible(meeting: Meeting, rnd: Round) -> bool:
     return rnd.revealed or (not meeting.results_hidden and rnd.status == RoundStatus.CLOSED)
 
 
-def results_view(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]:
+def results_view(session: Session, meeting: Meeting, rnd: Round) -> KindResults:
     """Results as the screens show them (the kind's `results_view`: its record with titles)."""
     return kind_of(rnd).results_view(session, meeting, rnd)
 
 
-def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, Any]:
-    """Everything the projector, phones and console show live (no personal data)."""
+def room_state(session: Session, meeting_id: int, join_url: str) -> RoomState:
+    """Everything the projector, phones and console show live (no personal data), as the
+    database has it: `Services.room_state` adds the console's alert and the keypad prompt."""
     meeting = get_meeting(session, meeting_id)
+    assert meeting.id is not None
     rnd = current_round(session, meeting)
-    round_view: dict[str, Any] | None = None
+    round_view: RoundView | None = None
     results = None
     if rnd is not None:
         assert rnd.id is not None
@@ -268,7 +271,7 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, An
             "keypad_step": rnd.keypad_step if rnd.status == RoundStatus.OPEN else None,
             # The activity's items (a room vote's proposals), as its kind shows them.
             "proposals": [activity.item_view(i) for i in items] if activity else [],
-            "kind": activity.key if activity else rnd.kind,
+            "kind": activity.key if activity else str(rnd.kind),
             "view": activity.views.projector if activity else None,
         }
         if activity is not None and results_visible(meeting, rnd):
@@ -289,7 +292,7 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> dict[str, An
         },
         "round": round_view,
         # Live while the round is open; the stored snapshot once it has closed.
-        "turnout": dict(rnd.turnout)
+        "turnout": rnd.turnout.copy()
         if rnd is not None and rnd.turnout
         else turnout.counts(session, meeting, rnd),
         "show_channels": bool(meeting.show_channels),
