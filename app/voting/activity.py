@@ -22,7 +22,7 @@ A kind states (`ActivityKind`): its stored `key` and console `label`; its items
 through a pure function in app/rules, `record` the public results JSON, `results_view` for the
 screens, `group_rows` if it publishes group totals); and its views (`Views`): the templates of
 the phone's item, the paper sheet's row and the console's results, and the projector's
-renderer in app/static/projector.js. docs/developing.md, "How to add an activity kind".
+renderer in app/static/projector/projector.js. docs/developing.md, "How to add an activity kind".
 """
 
 from __future__ import annotations
@@ -67,9 +67,10 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class Views:
-    """How a kind is shown. Templates are Jinja paths under app/templates; `projector` names
-    the results renderer in app/static/projector.js (`RENDERERS`). The defaults draw any item
-    from its scale, and its results as each answer's count, so a new kind needs none of its own.
+    """How a kind is shown. Templates are Jinja paths under app/templates, each in its screen's
+    folder; `projector` names the results renderer in app/static/projector/projector.js
+    (`RENDERERS`). The defaults draw any item from its scale, and its results as each answer's
+    count, so a new kind needs none of its own.
 
     Every item template gets `item` (`ActivityKind.item_view`) and `index` (1-based)."""
 
@@ -77,13 +78,13 @@ class Views:
     phone_intro: str = N_("Answer each one below. You can change your mind until voting closes.")
     # One item in the phone's ballot form (the no-JavaScript page posts the same form); also
     # `chosen`, the stored answer or None. Fields are named `mark:ITEM`.
-    phone_item: str = "activities/scale_item.html"
+    phone_item: str = "phone/item_scale.html"
     # The printed sheet's items: its instructions and one row per item (context `items`).
-    paper_items: str = "activities/scale_paper_items.html"
+    paper_items: str = "print/items_scale.html"
     # One item on the console's paper keying form: like the phone's, with "blank" possible.
-    key_item: str = "activities/scale_key_item.html"
+    key_item: str = "console/key_item_scale.html"
     # The round's results on the console's round page (context `results`: results_view).
-    console_results: str = "activities/distribution_results.html"
+    console_results: str = "console/results_distribution.html"
     projector: str = "distribution"
 
 

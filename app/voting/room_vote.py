@@ -43,10 +43,10 @@ class RoomVote(ActivityKind):
             "For each proposal choose WANT, DON'T WANT or NEUTRAL. "
             "You can change your mind until voting closes."
         ),
-        phone_item="activities/room_vote/phone_item.html",
-        paper_items="activities/room_vote/paper_items.html",
-        key_item="activities/room_vote/key_item.html",
-        console_results="activities/room_vote/console_results.html",
+        phone_item="phone/item_room_vote.html",
+        paper_items="print/items_room_vote.html",
+        key_item="console/key_item_room_vote.html",
+        console_results="console/results_room_vote.html",
         projector="room_vote",
     )
     unanswered: ClassVar[str | None] = tally.Mark.NEUTRAL.value
