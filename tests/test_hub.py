@@ -32,6 +32,8 @@ def snapshot(*, title: str = "Riverside", status: str = "open", voted: int = 0) 
             "revealed": False,
             "keypad_step": None,
             "proposals": [],
+            "kind": "room_vote",
+            "view": "room_vote",
         },
         "turnout": {
             "registered": None,
