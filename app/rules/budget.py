@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import accumulate, compress
-from operator import mul, not_, sub
+from operator import itemgetter, mul, not_, sub
 from types import MappingProxyType
 from typing import Literal
 
@@ -47,6 +47,11 @@ from app.rules import tally
 Number = int | float | Fraction
 Completion = Literal["add1", "add1+greedy", "none"]
 COMPLETIONS: tuple[Completion, ...] = ("add1", "add1+greedy", "none")
+
+# Add1 looks ahead (runs a share + h, h > 1) only after this many unit steps in a row kept the
+# outcome: where it changes every few units (10,000 voters x 100 proposals: about every 3.5),
+# a look-ahead fails three times in four and costs most of a run, so it only pays in a calm.
+CALM = 2
 
 
 def amount(x: Number) -> Fraction:
@@ -109,6 +114,7 @@ class _Problem:
     supporters: dict[str, tuple[list[int], list[int]]]  # supported id -> (classes, weights)
     rank: dict[str, int]  # MES tie order: lower cost, more WANTs, drawn order
     greedy_order: list[str]  # supported ids: more WANTs, lower cost, drawn order
+    gather: dict[str, Callable[[list[int]], tuple[int, ...]]]  # supported id -> its classes' items
 
 
 def _prepare(
@@ -131,12 +137,38 @@ def _prepare(
     by_cost = sorted(members, key=lambda p: (exact[p], -wants[p], drawn(p)))
     by_wants = sorted(members, key=lambda p: (-wants[p], exact[p], drawn(p)))
     rank = {pid: r for r, pid in enumerate(by_cost)}
-    return _Problem(exact, wants, weights, members, rank, by_wants)
+    gather = {pid: _gatherer(ks) for pid, (ks, _) in members.items()}
+    return _Problem(exact, wants, weights, members, rank, by_wants, gather)
+
+
+def _gatherer(ks: list[int]) -> Callable[[list[int]], tuple[int, ...]]:
+    """A function picking items `ks` of a list, as a tuple (`itemgetter` loops in C, but gives
+    a bare item, not a tuple, for a single index)."""
+    if len(ks) == 1:
+        k = ks[0]
+        return lambda xs: (xs[k],)
+    return itemgetter(*ks)
 
 
 _Step = tuple[str, int, int, int, dict[int, int]]
 """A funded id, its cap, the scale, the voters who paid the cap and the others ({budget: voters});
 the cap and budgets are integers in units of 1/scale, made Fractions only for the outcome."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One MES run (step 3 of section 3) at one start share.
+
+    `rhos[j]` is the rho at which `steps[j]` was funded: cap / cost, a pure number, the same in
+    any unit. `certified`: the run passed `_mes`'s certificate against a run at a smaller share,
+    so every share between the two gives this outcome (see `_add1`).
+    """
+
+    share: Fraction
+    steps: list[_Step]
+    rhos: list[Fraction]
+    spent: Fraction
+    certified: bool
 
 
 def _cap(bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction) -> Fraction | None:
@@ -170,14 +202,24 @@ def _cap(bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction) -> 
         lower = Fraction(c - paid, rest)
 
 
-def _mes(problem: _Problem, share: Fraction) -> tuple[list[_Step], Fraction]:
-    """Step 3 of section 3 at share s, exactly, on integers.
+def _mes(
+    problem: _Problem, share: Fraction, against: _Run | None = None, *, probe: bool = False
+) -> _Run | None:
+    """Step 3 of section 3 at share s, exactly, on integers; with `against` (a run at a smaller
+    share a), also the certificate that every share in [a, s] gives this run's outcome.
 
     The affordable proposal with the smallest `rho` is found lazily: `rho` only grows as budgets
     shrink, so a heap keyed by (last known rho, tie rank) pops a proposal whose recomputed key is
     unchanged only when it is the true minimum. Budgets are integers in units of 1/scale; a cap
     that is not a whole number of units starts a new epoch with a finer scale, and a budget
     written in epoch e is multiplied by `factor[e]` when read, instead of rescaling them all.
+
+    The certificate (why it suffices: `_add1`) holds when the run funds the same proposals in
+    the same order as `against`, and at each step j every proposal still in the running other
+    than the funded one has here a (rho, tie rank) above (rho of step j at a, the funded one's
+    tie rank). Checking it recomputes only the proposals whose heap key, a lower bound of
+    their rho, is below that bar. With `probe`, a run whose certificate fails stops there and
+    returns None (nobody needs its outcome); otherwise the result is never None.
     """
     scale = math.lcm(share.denominator, *(c.denominator for c in problem.costs.values()))
     budgets = [share.numerator * (scale // share.denominator)] * len(problem.weights)
@@ -190,19 +232,46 @@ def _mes(problem: _Problem, share: Fraction) -> tuple[list[_Step], Fraction]:
     ]
     heapq.heapify(heap)
     steps: list[_Step] = []
+    rhos: list[Fraction] = []
+    certified = against is not None
+
+    def cap_now(p: str, key: Fraction) -> tuple[Fraction | None, list[int]]:
+        """p's cap now in current units (None: unaffordable), and its supporters' budgets."""
+        get = problem.gather[p]
+        c = cost[p] * factor[0]
+        if len(factor) == 1:
+            bs = list(get(budgets))
+        else:
+            bs = list(map(mul, get(budgets), map(factor.__getitem__, get(epoch))))
+        return (
+            _cap(bs, problem.supporters[p][1], c, problem.wants[p], key * c) if c else Fraction(0)
+        ), bs
+
     while heap:
         key, r, p = heapq.heappop(heap)
-        ks, ws = problem.supporters[p]
-        c = cost[p] * factor[0]
-        scales = map(factor.__getitem__, map(epoch.__getitem__, ks))
-        bs = list(map(mul, map(budgets.__getitem__, ks), scales))
-        cap = _cap(bs, ws, c, problem.wants[p], key * c) if c else Fraction(0)
+        cap, bs = cap_now(p, key)
         if cap is None:
             continue  # unaffordable now, so for the rest of the run
-        rho = cap / c if c else Fraction(0)
+        rho = cap / (cost[p] * factor[0]) if cost[p] else Fraction(0)
         if rho != key:
             heapq.heappush(heap, (rho, r, p))
             continue
+        if certified:
+            assert against is not None
+            j = len(steps)
+            certified = j < len(against.steps) and against.steps[j][0] == p
+            bar = (against.rhos[j], r) if certified else (Fraction(0), 0)
+            while certified and heap and heap[0][:2] < bar:
+                low, r2, q = heapq.heappop(heap)
+                cq = cap_now(q, low)[0]
+                if cq is None:
+                    continue  # unaffordable: out of the running, as in the loop above
+                rq = cq / (cost[q] * factor[0]) if cost[q] else Fraction(0)
+                heapq.heappush(heap, (rq, r2, q))
+                certified = (rq, r2) > bar
+            if probe and not certified:
+                return None
+        ks, ws = problem.supporters[p]
         f = cap.denominator
         if f != 1:
             scale *= f
@@ -220,7 +289,73 @@ def _mes(problem: _Problem, share: Fraction) -> tuple[list[_Step], Fraction]:
                 budgets[k] = 0
                 poor[b] = poor.get(b, 0) + w
         steps.append((p, x, scale, rich, poor))
-    return steps, sum((problem.costs[p] for p, *_ in steps), Fraction(0))
+        rhos.append(rho)
+    certified = certified and against is not None and len(steps) == len(against.steps)
+    if probe and not certified:
+        return None
+    spent = sum((problem.costs[p] for p, *_ in steps), Fraction(0))
+    return _Run(share, steps, rhos, spent, certified)
+
+
+def _exhaustive(problem: _Problem, run: _Run, pot: Fraction) -> bool:
+    """Add1's "exhaustive": every proposal with a WANT is funded or costs more than is left."""
+    funded = {p for p, *_ in run.steps}
+    left = pot - run.spent
+    return all(p in funded or problem.costs[p] > left for p in problem.supporters)
+
+
+def _add1(problem: _Problem, pot: Fraction, first: _Run) -> _Run:
+    """The Add1 completion (section 3 step 4) from the run at s = B/n: the run at the share the
+    rule's loop stops at, with work that grows with how often the outcome changes on the way,
+    not with the pot or its unit.
+
+    The rule's loop tries s, s + 1, s + 2, ... and stops at the first s + k whose outcome is
+    exhaustive (keeping it) or whose successor's outcome costs more than B (keeping s + k).
+    That stopping test is not monotone in k (a larger share can fund less: MES is not budget
+    monotone), so it cannot be bisected. Instead, this walks the same shares but skips whole
+    stretches on which the outcome provably cannot change, so the stretch's shares all give
+    the same answer to the test and the loop would walk through them (not exhaustive, not
+    overspending) exactly as it passed their first one.
+
+    Why `_mes`'s certificate proves that every share t in [a, b] gives the run at b's outcome,
+    when the runs at a < b fund p_1, ..., p_m in that order: by induction on step j, suppose
+    every t in [a, b] funds p_1, ..., p_(j-1) first. Then each voter's money before step j is
+    non-decreasing in t: a start share of t, less at each earlier step min(money, x_i(t)), where
+    the cap x_i(t) (the least x with sum(min(money, x)) = cost over p_i's supporters) can only
+    fall when their money rises, and money - min(money, x) = max(money - x, 0) does not fall.
+    So at step j every rho is non-increasing in t and a proposal affordable at some t stays
+    affordable at every larger t. For every t in [a, b], then: p_j is affordable (it is at a),
+    rho_(p_j)(t) <= rho_(p_j)(a), and every other proposal q still in the running has
+    (rho_q(t), rank_q) >= (rho_q(b), rank_q) > (rho_(p_j)(a), rank_(p_j)) (the certificate;
+    an unaffordable q counts as rho infinite), so p_j is funded at step j. After step m
+    nothing is affordable at b, so nothing is at t <= b either, and every run stops there.
+    The rhos are pure numbers, so the walk is the same in pounds and in pence.
+
+    The walk: from the current share a (its run not exhaustive), run a + h with the
+    certificate against a, abandoning that run as soon as it fails. Certified: move to a + h
+    (its rhos are a tighter bar for the next stretch) and double h. Not certified: halve h.
+    At h = 1 the run at a + 1 is the loop's next step anyway: stop if it overspends, else move
+    on (with h = 2 when it happened to be certified). A stretch of L shares with one outcome
+    costs about 2 log2(L) runs; the cost of a stretch does not depend on the pot's unit, only
+    the log of its length does.
+    """
+    run, h, calm = first, 1, 0
+    while not _exhaustive(problem, run, pot):
+        if h > 1:
+            ahead = _mes(problem, run.share + h, run, probe=True)
+            if ahead is None:
+                h //= 2
+                calm = 0
+            else:
+                run, h = ahead, 2 * h
+            continue
+        step = _mes(problem, run.share + 1, run)
+        assert step is not None
+        if step.spent > pot:
+            break
+        calm = calm + 1 if step.certified else 0
+        run, h = step, 2 if calm >= CALM else 1
+    return run
 
 
 def equal_shares(
@@ -238,18 +373,10 @@ def equal_shares(
     pot = amount(budget)
     problem = _prepare(voters, costs, tie_break)
     n = len(voters)
-    share = pot / n if n else Fraction(0)
-    steps, spent = _mes(problem, share) if n else ([], Fraction(0))
-
-    def exhaustive(steps: list[_Step], left: Fraction) -> bool:
-        funded = {p for p, *_ in steps}
-        return all(p in funded or problem.costs[p] > left for p in problem.supporters)
-
-    while completion != "none" and not exhaustive(steps, pot - spent):
-        more, more_spent = _mes(problem, share + 1)
-        if more_spent > pot:
-            break
-        share, steps, spent = share + 1, more, more_spent
+    first = _mes(problem, pot / n if n else Fraction(0))
+    assert first is not None
+    run = first if completion == "none" else _add1(problem, pot, first)
+    share, steps, spent = run.share, run.steps, run.spent
     details = []
     for p, x, scale, rich, poor in steps:
         groups = Counter({Fraction(x, scale): rich} if rich else {})
