@@ -21,6 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app import demo
+from app.rules import budget
 from app.rules.budget import (
     BudgetOutcome,
     Completion,
@@ -241,6 +243,170 @@ def test_matches_literal_reference(e: SimpleNamespace, completion: Completion) -
     assert [dict(d.paid) for d in o.details] == paid
 
 
+# --- Add1 one unit at a time: what the quick walk must equal ---------------------------------
+
+
+def by_units(
+    voters: Sequence[frozenset[str]],
+    costs: Mapping[str, Fraction | int],
+    pot: Fraction | int,
+    completion: Completion = "add1",
+    tie_break: Sequence[str] = (),
+) -> BudgetOutcome:
+    """Section 3 step 4 as the rule words it, on the module's own MES run: rerun from scratch
+    with s raised by one unit until the outcome is exhaustive or the next costs more than B."""
+    problem = budget._prepare(voters, costs, tie_break)
+    n, pot = len(voters), Fraction(pot)
+    run = budget._mes(problem, pot / n if n else Fraction(0))
+    assert run is not None
+    while completion != "none" and not budget._exhaustive(problem, run, pot):
+        more = budget._mes(problem, run.share + 1)
+        assert more is not None
+        if more.spent > pot:
+            break
+        run = more
+    return budget._outcome(problem, run, pot, n, completion)
+
+
+@st.composite
+def pence_elections(draw: st.DrawFn) -> SimpleNamespace:
+    """A small election priced in pence (costs up to 3,000) with a pot between half and twice
+    the total cost: Add1 then often climbs hundreds or thousands of units (four times in ten
+    over a hundred), the outcome changing on the way."""
+    ids = [f"p{i}" for i in range(draw(st.integers(1, 6)))]
+    costs = {p: Fraction(draw(st.integers(0, 3000))) for p in ids}
+    voters = draw(
+        st.lists(st.frozensets(st.sampled_from(ids), max_size=3), min_size=1, max_size=12)
+    )
+    total = int(sum(costs.values()))
+    pot = Fraction(draw(st.integers(total // 2, 2 * total)))
+    return SimpleNamespace(
+        ids=ids, costs=costs, voters=voters, pot=pot, tie_break=draw(st.permutations(ids))
+    )
+
+
+@st.composite
+def brief_outcomes(draw: st.DrawFn) -> SimpleNamespace:
+    """Elections shaped like `BRIEF` (below) with drawn costs and pot: 5 voters, a (3 alpha)
+    wanted by 3, c (2 gamma) and d (2 delta) by 2 each, b out of reach. From share alpha funds a,
+    then c; from delta d becomes affordable at rho 1/2 first and a, d is funded (exhaustive
+    with this pot); from alpha + gamma c reaches rho 1/2 too and wins the tie on cost, leaving
+    d unaffordable: a, c again. `e.calm` are two shares on either side of the brief outcome."""
+    alpha = draw(st.integers(300, 1500))
+    gamma = draw(st.integers(200, alpha))
+    delta = draw(st.integers(alpha + 2 * gamma // 3 + 1, alpha + gamma - 1))
+    a, c, d = 3 * alpha, 2 * gamma, 2 * delta
+    b = draw(st.integers(max(c + 1, 2 * delta - alpha - gamma + 1), d - 1))
+    costs = {"a": Fraction(a), "b": Fraction(b), "c": Fraction(c), "d": Fraction(d)}
+    return SimpleNamespace(
+        ids=list(costs),
+        costs=costs,
+        voters=[frozenset(v) for v in ("a", "a", "abc", "bcd", "d")],
+        pot=Fraction(draw(st.integers(a + b + c, a + c + d - 1))),
+        tie_break=list(costs),
+        calm=(Fraction(delta - 1), Fraction(alpha + gamma)),
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(elections(), st.sampled_from(["add1", "add1+greedy"]))
+def test_add1_walk_equals_one_unit_at_a_time(e: SimpleNamespace, completion: Completion) -> None:
+    """The walk stops at the same share as the rule's loop, with the same outcome and payments."""
+    got = equal_shares(e.voters, e.costs, e.pot, completion=completion, tie_break=e.tie_break)
+    assert got == by_units(e.voters, e.costs, e.pot, completion, e.tie_break)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pence_elections() | brief_outcomes())
+def test_add1_walk_equals_one_unit_at_a_time_in_pence(e: SimpleNamespace) -> None:
+    """In pence, where the loop may take thousands of units, the walk still lands on its share."""
+    got = equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break)
+    assert got == by_units(e.voters, e.costs, e.pot, "add1", e.tie_break)
+
+
+def funded_in_order(problem: Any, share: Fraction) -> list[str]:
+    """The proposals MES funds at `share`, in order."""
+    run = budget._mes(problem, share)
+    assert run is not None
+    return [p for p, *_ in run.steps]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pence_elections() | brief_outcomes(), st.integers(1, 600), st.integers(0, 1000))
+def test_a_certified_stretch_has_one_outcome(e: SimpleNamespace, length: int, at: int) -> None:
+    """When the run at b passes the certificate against the run at a, every whole share in
+    between funds the same proposals in the same order (equal ends alone would not do)."""
+    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    a = e.pot / len(e.voters) + at
+    start = budget._mes(problem, a)
+    end = budget._mes(problem, a + length, start)
+    assert start is not None and end is not None
+    if end.certified:
+        outcome = funded_in_order(problem, a)
+        assert all(funded_in_order(problem, a + k) == outcome for k in range(length + 1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(brief_outcomes())
+def test_a_brief_outcome_breaks_the_certificate(e: SimpleNamespace) -> None:
+    """Around a brief outcome the ends fund the same, yet the certificate refuses the stretch."""
+    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    u, v = e.calm
+    start = budget._mes(problem, u)
+    end = budget._mes(problem, v, start)
+    assert start is not None and end is not None
+    assert funded_in_order(problem, u) == funded_in_order(problem, v) == ["a", "c"]
+    assert funded_in_order(problem, u + 1) == ["a", "d"]
+    assert not end.certified
+
+
+# Shares 1,520 to 2,009 fund a then c; 2,010 to 2,019 fund a then d (d becomes affordable, at
+# rho 1/2, before c's second supporter can pay half of c), which is exhaustive; from 2,020, c
+# also reaches rho 1/2 and wins the tie on cost, which leaves d unaffordable: a then c again,
+# until 2,520 funds all three. Equal outcomes at both ends of a stretch prove nothing.
+BRIEF = SimpleNamespace(
+    costs={"a": 3000, "b": 2100, "c": 2040, "d": 4020},
+    voters=[frozenset(v) for v in ("a", "a", "abc", "bcd", "d")],
+)
+
+
+@pytest.mark.parametrize("pot", [7600, 8000, 9000])
+def test_add1_stops_at_a_brief_exhaustive_outcome(pot: int) -> None:
+    """Add1 stops at the ten shares funding a and d, though the shares on both sides of them
+    fund a and c: a walk that took equal ends for a calm stretch would stop at 2,519."""
+    o = equal_shares(BRIEF.voters, BRIEF.costs, pot)
+    assert o.funded == ("a", "d") and o.share == 2010 and o.spent == 7020
+    assert o == by_units(BRIEF.voters, BRIEF.costs, pot)
+
+
+def test_equal_ends_are_not_certified() -> None:
+    """The runs at 1,600 and 2,100 fund a then c, but the certificate refuses the stretch: at
+    step 2, d's rho at 2,100 (1/2) is below c's at 1,600."""
+    problem = budget._prepare(BRIEF.voters, BRIEF.costs, ())
+    start = budget._mes(problem, Fraction(1600))
+    end = budget._mes(problem, Fraction(2100), start)
+    assert start is not None and end is not None
+    assert funded_in_order(problem, Fraction(1600)) == funded_in_order(problem, Fraction(2100))
+    assert not end.certified
+    assert budget._mes(problem, Fraction(2100), start, probe=True) is None
+    # It is cautious: 1,600 to 2,000 fund a then c throughout, but c's rho falls on the way
+    # (at 1,600 it is 12/17) below what b's is at 2,000, so that takes the walk several hops.
+    assert budget._mes(problem, Fraction(1610), start).certified  # type: ignore[union-attr]
+    assert not budget._mes(problem, Fraction(2000), start).certified  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("unit", [1, 100])
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_vectors_walk_equals_one_unit_at_a_time(case: dict[str, Any], unit: int) -> None:
+    """The shared vectors, in pounds and in pence (costs and pot x 100), give the loop's outcome."""
+    voters = case_voters(case)
+    costs = {p: c * unit for p, c in case["costs"].items()}
+    o = equal_shares(voters, costs, case["budget"] * unit)
+    assert o == by_units(voters, costs, case["budget"] * unit)
+    if unit == 1:
+        assert list(o.funded) == case["expect"]["mes_add1"]
+
+
 # --- the pabutools oracle (GPL, test-only) --------------------------------------------------
 
 
@@ -312,6 +478,43 @@ def test_pabutools_plain(pabutools: SimpleNamespace, e: SimpleNamespace) -> None
     """Plain MES (no completion) funds the same proposals as pabutools 1.2.2."""
     ours = equal_shares(e.voters, e.costs, e.pot, completion="none", tie_break=e.tie_break)
     assert paid_for(list(ours.funded), e) == oracle(pabutools, e, None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(pence_elections() | brief_outcomes())
+def test_pabutools_add1_in_pence(pabutools: SimpleNamespace, e: SimpleNamespace) -> None:
+    """Priced in pence, where pabutools' Add1 climbs one penny at a time, it funds the same."""
+    ours = list(equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break).funded)
+    assert paid_for(ours, e) == oracle(pabutools, e, 1)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_pabutools_add1_vectors_in_pence(pabutools: SimpleNamespace, case: dict[str, Any]) -> None:
+    """The shared vectors with costs and pot x 100 (pence) fund what pabutools funds."""
+    costs = {p: Fraction(c * 100) for p, c in case["costs"].items()}
+    pot = Fraction(case["budget"] * 100)
+    e = SimpleNamespace(costs=costs, voters=case_voters(case), pot=pot, tie_break=sorted(costs))
+    ours = list(equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break).funded)
+    assert paid_for(ours, e) == oracle(pabutools, e, 1)
+
+
+@pytest.mark.parametrize("unit", [1, 100])
+def test_pabutools_add1_budget_demo(pabutools: SimpleNamespace, unit: int) -> None:
+    """The budget demo voted as its docstring says, in pounds and in pence (pot and costs
+    x 100: pabutools climbs 17,648 pennies), funds what pabutools funds."""
+    m = demo.riverside_budget()
+    assert m.budget is not None
+    costs = {p.id: Fraction(p.cost * unit) for p in m.proposals if p.cost is not None}
+    voters = (
+        [frozenset({"town-square", "cycle-path", "play-park"})] * 55
+        + [frozenset({"play-park", "youth-hub"})] * 30
+        + [frozenset({"respite-breaks"})] * 15
+    )
+    pot = Fraction(m.budget.pot * unit)
+    e = SimpleNamespace(costs=costs, voters=voters, pot=pot, tie_break=list(costs))
+    ours = equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break)
+    assert list(ours.funded) == oracle(pabutools, e, 1)
+    assert ours.funded == ("play-park", "cycle-path", "youth-hub", "respite-breaks")
 
 
 def test_gpl_oracle_stays_out_of_the_product() -> None:

@@ -376,9 +376,16 @@ def equal_shares(
     first = _mes(problem, pot / n if n else Fraction(0))
     assert first is not None
     run = first if completion == "none" else _add1(problem, pot, first)
-    share, steps, spent = run.share, run.steps, run.spent
+    return _outcome(problem, run, pot, n, completion)
+
+
+def _outcome(
+    problem: _Problem, run: _Run, pot: Fraction, n: int, completion: Completion
+) -> BudgetOutcome:
+    """The outcome of `run`, the MES run kept (with `add1+greedy`, then the greedy part)."""
+    spent = run.spent
     details = []
-    for p, x, scale, rich, poor in steps:
+    for p, x, scale, rich, poor in run.steps:
         groups = Counter({Fraction(x, scale): rich} if rich else {})
         for b, w in poor.items():
             groups[Fraction(b, scale)] += w
@@ -394,7 +401,7 @@ def equal_shares(
         details=tuple(details),
         payments=MappingProxyType({d.id: d.cost for d in details}),
         supporters=MappingProxyType(dict(problem.wants)),
-        share=share,
+        share=run.share,
         budget=pot,
         spent=spent,
         left=pot - spent,
