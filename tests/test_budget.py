@@ -360,6 +360,36 @@ def test_a_brief_outcome_breaks_the_certificate(e: SimpleNamespace) -> None:
     assert not end.certified
 
 
+@pytest.mark.parametrize(("unit", "times"), [(1, 1), (100, 1), (1, 10), (100, 10)])
+def test_add1_work_does_not_grow_with_the_pot_or_its_unit(
+    monkeypatch: pytest.MonkeyPatch, unit: int, times: int
+) -> None:
+    """One voter who WANTs only the dearest proposal makes the loop climb to its cost (20,000
+    runs in pence, 14 million with a £3,000,000 pot in pence); Add1 makes under a hundred."""
+    m = demo.riverside_budget()
+    assert m.budget is not None
+    costs = {p.id: p.cost * unit for p in m.proposals if p.cost is not None}
+    voters = (
+        [frozenset({"town-square", "cycle-path", "play-park"})] * 55
+        + [frozenset({"play-park", "youth-hub"})] * 30
+        + [frozenset({"respite-breaks"})] * 15
+        + [frozenset({"bus-shelters"})]  # the dearest, £170,000
+    )
+    runs: list[Fraction] = []
+    mes = budget._mes
+
+    def counted(problem: Any, share: Fraction, *args: Any, **kwargs: Any) -> Any:
+        runs.append(share)
+        return mes(problem, share, *args, **kwargs)
+
+    monkeypatch.setattr(budget, "_mes", counted)
+    o = equal_shares(voters, costs, m.budget.pot * unit * times, tie_break=list(costs))
+    climbed = o.share - o.budget / o.voters
+    assert len(runs) < 100 and climbed > 200 * unit
+    dearest = "bus-shelters" in o.funded
+    assert dearest == (times == 10)  # a £300,000 pot runs out first; £3,000,000 does not
+
+
 # Shares 1,520 to 2,009 fund a then c; 2,010 to 2,019 fund a then d (d becomes affordable, at
 # rho 1/2, before c's second supporter can pay half of c), which is exhaustive; from 2,020, c
 # also reaches rho 1/2 and wins the tie on cost, which leaves d unaffordable: a then c again,

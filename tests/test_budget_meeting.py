@@ -694,7 +694,14 @@ def test_bench_budget_script_reports_json(capsys: pytest.CaptureFixture[str]) ->
     assert (report["voters"], report["proposals"], report["completion"]) == (60, 8, "add1")
     assert [r["seed"] for r in report["runs"]] == [4, 5]
     for r in report["runs"]:
-        assert r["mes_runs"] >= 2 and 0 < r["funded"] <= 8 and r["seconds"] >= 0
+        assert r["mes_runs"] >= 1 and r["loop_runs"] >= 1
+        assert 0 < r["funded"] <= 8 and r["seconds"] >= 0
+    demos = report["demo_meetings"]
+    assert demos["demo_max_s"] >= 0 and "mes_10k_s" not in report  # only at 10,000 x 100
+    # The pence demo's loop would take 100 times as many runs as the pounds one; Add1 does not.
+    assert demos["as_docstring_pence"]["loop_runs"] > 90 * demos["as_docstring"]["loop_runs"]
+    assert demos["as_docstring_pence"]["mes_runs"] < 4 * demos["as_docstring"]["mes_runs"]
+    assert demos["as_docstring_pence"]["funded"] == demos["as_docstring"]["funded"]
 
 
 # What projector.js and projector.html need (see the report of issue 6); the test below applies

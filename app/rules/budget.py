@@ -11,8 +11,10 @@ tests/vectors/budget.json):
   `s = B/n`; the affordable proposal with the smallest `rho` is funded, each supporter paying
   `min(b_i, rho * cost)`. Completion `add1` reruns from scratch with `s + 1`, `s + 2`, ... and
   stops at the first exhaustive outcome, or keeps the previous one when an outcome costs more
-  than B (one full MES run per unit that s rises, so keep amounts in whole currency units, not
-  pence). Only proposals with at least one WANT take part: MES can never fund the others, so
+  than B; the result is exactly that loop's, but it is found without one run per unit (see
+  `_add1`), so a pot in pence costs about what it costs in pounds, and a share that must climb
+  a long way (one voter who WANTs only the dearest proposal) costs a few dozen runs, not one
+  per pound. Only proposals with at least one WANT take part: MES can never fund the others, so
   they do not count against "exhaustive" either (as pabutools). A zero-cost proposal with a
   WANT has `rho = 0` and is funded first (pabutools' Cost_Sat never funds one). `add1+greedy`
   then funds what still fits, most WANTs first. Ties between equal `rho`: lower cost, more
@@ -48,9 +50,10 @@ Number = int | float | Fraction
 Completion = Literal["add1", "add1+greedy", "none"]
 COMPLETIONS: tuple[Completion, ...] = ("add1", "add1+greedy", "none")
 
-# Add1 looks ahead (runs a share + h, h > 1) only after this many unit steps in a row kept the
-# outcome: where it changes every few units (10,000 voters x 100 proposals: about every 3.5),
-# a look-ahead fails three times in four and costs most of a run, so it only pays in a calm.
+# Add1's walk (`_add1`) runs shares two units apart until CALM such pairs in a row kept the
+# outcome, and only then looks further ahead. Where the outcome changes every few units (10,000
+# voters x 100 proposals: every 3.5 on average), a look-ahead fails three times in four, and a
+# failed one is most of a run wasted; a failed pair wastes nothing (see `_add1`).
 CALM = 2
 
 
@@ -221,6 +224,7 @@ def _mes(
     their rho, is below that bar. With `probe`, a run whose certificate fails stops there and
     returns None (nobody needs its outcome); otherwise the result is never None.
     """
+    assert against is not None or not probe, "a probe is a run checked against another"
     scale = math.lcm(share.denominator, *(c.denominator for c in problem.costs.values()))
     budgets = [share.numerator * (scale // share.denominator)] * len(problem.weights)
     epoch = [0] * len(problem.weights)
@@ -305,56 +309,68 @@ def _exhaustive(problem: _Problem, run: _Run, pot: Fraction) -> bool:
 
 
 def _add1(problem: _Problem, pot: Fraction, first: _Run) -> _Run:
-    """The Add1 completion (section 3 step 4) from the run at s = B/n: the run at the share the
-    rule's loop stops at, with work that grows with how often the outcome changes on the way,
-    not with the pot or its unit.
+    """The Add1 completion (section 3 step 4) from the run at s = B/n: the run at the share at
+    which the rule's loop stops, found with work that grows with how often the outcome changes
+    on the way (and the log of the stretches between), not with the pot or its unit.
 
-    The rule's loop tries s, s + 1, s + 2, ... and stops at the first s + k whose outcome is
-    exhaustive (keeping it) or whose successor's outcome costs more than B (keeping s + k).
-    That stopping test is not monotone in k (a larger share can fund less: MES is not budget
-    monotone), so it cannot be bisected. Instead, this walks the same shares but skips whole
-    stretches on which the outcome provably cannot change, so the stretch's shares all give
-    the same answer to the test and the loop would walk through them (not exhaustive, not
-    overspending) exactly as it passed their first one.
+    The loop tries s, s + 1, s + 2, ... and stops at the first s + k whose outcome is exhaustive
+    (keeping it) or whose successor's costs more than B (keeping s + k). That test is not
+    monotone in k (MES is not budget monotone: a larger share can fund less, and an outcome
+    can hold for a few units between two equal ones), so it cannot be bisected. Instead the
+    walk passes over stretches [a, b] of shares that `_mes`'s certificate proves all give the
+    outcome at a: the loop would pass each of their shares exactly as it passed a (not
+    exhaustive; the next one, the same outcome, not overspending).
 
-    Why `_mes`'s certificate proves that every share t in [a, b] gives the run at b's outcome,
-    when the runs at a < b fund p_1, ..., p_m in that order: by induction on step j, suppose
-    every t in [a, b] funds p_1, ..., p_(j-1) first. Then each voter's money before step j is
-    non-decreasing in t: a start share of t, less at each earlier step min(money, x_i(t)), where
-    the cap x_i(t) (the least x with sum(min(money, x)) = cost over p_i's supporters) can only
-    fall when their money rises, and money - min(money, x) = max(money - x, 0) does not fall.
-    So at step j every rho is non-increasing in t and a proposal affordable at some t stays
-    affordable at every larger t. For every t in [a, b], then: p_j is affordable (it is at a),
-    rho_(p_j)(t) <= rho_(p_j)(a), and every other proposal q still in the running has
-    (rho_q(t), rank_q) >= (rho_q(b), rank_q) > (rho_(p_j)(a), rank_(p_j)) (the certificate;
-    an unaffordable q counts as rho infinite), so p_j is funded at step j. After step m
-    nothing is affordable at b, so nothing is at t <= b either, and every run stops there.
-    The rhos are pure numbers, so the walk is the same in pounds and in pence.
+    Why the certificate proves it, when the runs at a < b fund p_1, ..., p_m in that order:
+    by induction on step j, suppose every t in [a, b] funds p_1, ..., p_(j-1) first. Then each
+    voter's money before step j does not fall as t rises: it starts at t, and each earlier step
+    takes min(money, x_i(t)), where the cap x_i(t) (the least x with sum(min(money, x)) = cost
+    over p_i's supporters) can only fall when their money rises, and money - min(money, x) =
+    max(money - x, 0) does not fall. So at step j every rho is non-increasing in t, and a
+    proposal affordable at some t stays affordable at every larger t. For every t in [a, b]:
+    p_j is affordable (it is at a), rho_(p_j)(t) <= rho_(p_j)(a), and every other proposal q
+    still in the running has (rho_q(t), rank_q) >= (rho_q(b), rank_q) > (rho_(p_j)(a),
+    rank_(p_j)) (the certificate; an unaffordable q counts as rho infinite), so p_j is funded
+    at step j. After step m nothing is affordable at b, so nothing is at any t <= b either.
 
-    The walk: from the current share a (its run not exhaustive), run a + h with the
-    certificate against a, abandoning that run as soon as it fails. Certified: move to a + h
-    (its rhos are a tighter bar for the next stretch) and double h. Not certified: halve h.
-    At h = 1 the run at a + 1 is the loop's next step anyway: stop if it overspends, else move
-    on (with h = 2 when it happened to be certified). A stretch of L shares with one outcome
-    costs about 2 log2(L) runs; the cost of a stretch does not depend on the pot's unit, only
-    the log of its length does.
+    The walk from a (its outcome not exhaustive): run a + 2 with the certificate against a.
+    Certified: move to a + 2. Not: run a + 1, the loop's next step, and stop there if the loop
+    would (a + 1 overspends: keep a; a + 1 exhaustive or a + 2 overspends: keep a + 1), else
+    move to a + 2, whose run is the loop's next-but-one step: pairs cost at most the runs the
+    loop makes (one more where it stops). After CALM certified pairs in a row, look ahead by h (4 at first) with
+    runs abandoned as soon as their certificate fails: certified, move on (h doubles after
+    two in a row); not, halve h, and below 4 go back to pairs. A calm stretch of L units costs
+    about 2 log2(L) runs. The certificate compares rhos, pure numbers, so it holds or fails
+    alike in pounds and pence; only the log of a stretch's length in units grows (by
+    log2(100) = 7 in pence), and the outcome may change more often at a finer unit.
     """
-    run, h, calm = first, 1, 0
+    run, calm, h, wins = first, 0, 4, 0
     while not _exhaustive(problem, run, pot):
-        if h > 1:
+        if calm >= CALM:
             ahead = _mes(problem, run.share + h, run, probe=True)
-            if ahead is None:
-                h //= 2
-                calm = 0
+            if ahead is not None:
+                run, wins = ahead, wins + 1
+                if wins >= 2:
+                    h, wins = 2 * h, 0
+            elif h > 4:
+                h, wins = h // 2, 0
             else:
-                run, h = ahead, 2 * h
+                calm = 0
             continue
-        step = _mes(problem, run.share + 1, run)
-        assert step is not None
-        if step.spent > pot:
+        two = _mes(problem, run.share + 2, run)
+        assert two is not None
+        if two.certified:
+            run, calm = two, calm + 1
+            continue
+        calm = 0
+        one = _mes(problem, run.share + 1, run)
+        assert one is not None
+        if one.spent > pot:
             break
-        calm = calm + 1 if step.certified else 0
-        run, h = step, 2 if calm >= CALM else 1
+        if two.spent > pot or _exhaustive(problem, one, pot):
+            run = one
+            break
+        run = two
     return run
 
 
