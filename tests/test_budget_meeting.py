@@ -247,6 +247,28 @@ def test_money_record_does_not_depend_on_ballot_order() -> None:
     assert again == results.recount(m, plan_rows())
 
 
+def test_a_rounds_funding_is_computed_once_for_every_snapshot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The projector re-renders a revealed round on every change in the room; its MES runs
+    once per round and set of ballots (whatever their order), not once per snapshot."""
+    from app.rules import budget
+
+    calls: list[int] = []
+    equal_shares = budget.equal_shares
+
+    def counted(*args: Any, **kwargs: Any) -> budget.BudgetOutcome:
+        calls.append(1)
+        return equal_shares(*args, **kwargs)
+
+    monkeypatch.setattr(budget, "equal_shares", counted)
+    results._funding.cache_clear()
+    m = parse_meeting(json.dumps(BUDGET_MEETING))
+    for rows in (plan_rows(), list(reversed(plan_rows())), plan_rows()):
+        assert results.recount(m, rows)["rounds"][0]["funded"] == FUNDED
+    assert len(calls) == 1
+
+
 def test_completion_none_and_add1_greedy_are_honoured() -> None:
     """With plain MES only park and respite are funded (s = 30,000); add1+greedy adds nothing
     here because the 5,000 left fits no proposal."""

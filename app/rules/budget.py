@@ -264,15 +264,16 @@ def _mes(
             assert against is not None
             j = len(steps)
             certified = j < len(against.steps) and against.steps[j][0] == p
-            bar = (against.rhos[j], r) if certified else (Fraction(0), 0)
-            while certified and heap and heap[0][:2] < bar:
+            bar = (against.rhos[j], r) if certified else None
+            while bar is not None and heap and heap[0][:2] < bar:
                 low, r2, q = heapq.heappop(heap)
                 cq = cap_now(q, low)[0]
                 if cq is None:
                     continue  # unaffordable: out of the running, as in the loop above
                 rq = cq / (cost[q] * factor[0]) if cost[q] else Fraction(0)
-                heapq.heappush(heap, (rq, r2, q))
-                certified = (rq, r2) > bar
+                heapq.heappush(heap, (rq, r2, q))  # its true rho: a lower bound from now on
+                if (rq, r2) < bar:
+                    certified, bar = False, None
             if probe and not certified:
                 return None
         ks, ws = problem.supporters[p]
@@ -337,12 +338,13 @@ def _add1(problem: _Problem, pot: Fraction, first: _Run) -> _Run:
     Certified: move to a + 2. Not: run a + 1, the loop's next step, and stop there if the loop
     would (a + 1 overspends: keep a; a + 1 exhaustive or a + 2 overspends: keep a + 1), else
     move to a + 2, whose run is the loop's next-but-one step: pairs cost at most the runs the
-    loop makes (one more where it stops). After CALM certified pairs in a row, look ahead by h (4 at first) with
-    runs abandoned as soon as their certificate fails: certified, move on (h doubles after
-    two in a row); not, halve h, and below 4 go back to pairs. A calm stretch of L units costs
-    about 2 log2(L) runs. The certificate compares rhos, pure numbers, so it holds or fails
-    alike in pounds and pence; only the log of a stretch's length in units grows (by
-    log2(100) = 7 in pence), and the outcome may change more often at a finer unit.
+    loop makes (one more where it stops). After CALM certified pairs in a row, look ahead by
+    h (4 at first), abandoning a run as soon as its certificate fails: certified, move on (h
+    doubles after two in a row); not, halve h, and below 4 go back to pairs. A calm stretch of
+    L units costs about 2 log2(L) runs. The certificate compares rhos, pure numbers, so it
+    holds or fails alike in pounds and in pence; what grows in pence is the log of a calm
+    stretch's length in units (by log2(100), about 7), and the number of runs spent closing
+    in on each change of outcome, where the certificate reaches less far the closer it gets.
     """
     run, calm, h, wins = first, 0, 4, 0
     while not _exhaustive(problem, run, pot):
