@@ -11,15 +11,16 @@ tests/vectors/budget.json):
   `s = B/n`; the affordable proposal with the smallest `rho` is funded, each supporter paying
   `min(b_i, rho * cost)`. Completion `add1` reruns from scratch with `s + 1`, `s + 2`, ... and
   stops at the first exhaustive outcome, or keeps the previous one when an outcome costs more
-  than B; the result is exactly that loop's, but it is found without one run per unit (see
-  `_add1`), so a pot in pence costs about what it costs in pounds, and a share that must climb
-  a long way (one voter who WANTs only the dearest proposal) costs a few dozen runs, not one
-  per pound. Only proposals with at least one WANT take part: MES can never fund the others, so
-  they do not count against "exhaustive" either (as pabutools). A zero-cost proposal with a
-  WANT has `rho = 0` and is funded first (pabutools' Cost_Sat never funds one). `add1+greedy`
-  then funds what still fits, most WANTs first. Ties between equal `rho`: lower cost, more
-  WANTs, then the drawn `tie_break` order; ids absent from it come after, by id. No voters
-  (`n = 0`): nothing is funded and `share` is 0.
+  than B. The result is exactly that loop's, found without one run per unit (`_add1`): the
+  work follows how often the outcome changes as s rises, not the pot or its unit, so a share
+  that must climb a long way (one voter who WANTs only the dearest proposal, a pot in pence)
+  costs dozens of runs, not one per pound or penny. Only proposals with at least one WANT
+  take part: MES can never fund the others, so they do not count against "exhaustive" either
+  (as pabutools). A zero-cost proposal with a WANT has `rho = 0` and is funded first
+  (pabutools' Cost_Sat never funds one). `add1+greedy` then funds what still fits, most WANTs
+  first. Ties between equal `rho`: lower cost, more WANTs, then the drawn `tie_break` order;
+  ids absent from it come after, by id. No voters (`n = 0`): nothing is funded and `share`
+  is 0.
 * `greedy` is "most WANTs first, skipping what no longer fits" (ties: lower cost, then drawn
   order); a proposal nobody WANTs is never funded.
 * `budget_round` runs the section 3 pipeline on a counted round (`ValueError` when the ballots
