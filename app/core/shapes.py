@@ -273,6 +273,7 @@ class MeetingView(TypedDict):
     rule: RuleView
     segments: list[SegmentView]
     translations: Translations
+    currency: str  # of costs and savings: the budget's, else "GBP" (as ResultsView's)
 
 
 class ProposalItem(TypedDict):

@@ -53,6 +53,21 @@ SHORT_REASONS: dict[str, str] = {
 }
 
 
+# What each outcome means, in a few words: the projector's one-line legend under the results.
+LEGEND: dict[str, str] = {
+    Category.SUPPORTED: N_("more WANT than DON'T WANT"),
+    Category.PROTECTED: N_("not thrown out: the people it affects or a strong minority WANT it"),
+    Category.CONTESTED: N_("no decision tonight: refer back"),
+    Category.REJECTED: N_("more than half the room DON'T WANT it"),
+}
+
+# What WANT means for each kind of proposal, said where proposals are put to the room.
+WANT_MEANS: dict[str, str] = {
+    "keep": N_("Keep: WANT means keep the service"),
+    "fund": N_("Fund: WANT means fund it"),
+}
+
+
 def english(message: str, **values: object) -> str:
     """The untranslated text, with its placeholders filled (what `_` does for English)."""
     return message % values if values else message
@@ -164,12 +179,16 @@ def live_strings(_: Translate) -> dict[str, str]:
 
     `cat_<CATEGORY>` (name), `icon_<CATEGORY>`, `reason_<reason>` (with %(ratio)s and
     %(groups)s left for the page to fill), `means_<kind>_<CATEGORY>` (the report's meaning) and,
-    where the meaning depends on the reason, `means_<kind>_<CATEGORY>_<reason>`.
+    where the meaning depends on the reason, `means_<kind>_<CATEGORY>_<reason>`;
+    `legend_<CATEGORY>` (the few words of the results legend) and `want_means_<kind>`.
     """
     out: dict[str, str] = {}
     for c in CATEGORIES:
         out[f"cat_{c}"] = outcome(c, None, _).label
         out[f"icon_{c}"] = ICONS[c]
+        out[f"legend_{c}"] = _(LEGEND[c])
+    for kind, text in WANT_MEANS.items():
+        out[f"want_means_{kind}"] = _(text)
     for r, text in SHORT_REASONS.items():
         out[f"reason_{r}"] = _(text)
     for kind in KINDS:

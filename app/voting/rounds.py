@@ -289,6 +289,8 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> RoomState:
                 for s in segments_of(session, meeting_id)
             ],
             "translations": meeting.translations or {},
+            # The projector shows each proposal's saving or cost while it is voted on.
+            "currency": meeting.budget_currency or "GBP",
         },
         "round": round_view,
         # Live while the round is open; the stored snapshot once it has closed.

@@ -48,7 +48,16 @@
   }
 
   var PAGE_EVERY_MS = 15000; // time to read a screenful of results from the back of the hall
-  var USER_PAUSE_MS = 30000; // someone scrolled by hand: leave the screen alone for a while
+  var USER_PAUSE_MS = 30000; // someone turned a page by hand: leave the screen alone for a while
+  // The ranges `fit` scales type within. The floor keeps 40 proposals legible on a 4:3 screen
+  // (.45 of the projector's type is about 10 px at 1024x768); above 1 the few get larger.
+  var BOARD_FIT = [0.45, 1.6];
+  var OVERVIEW_FIT = [0.45, 1.5];
+  var LEGEND_FIT = [0.6, 1];
+  // The outcomes in the rule's order, as explain.live_strings lists them (cat_<CATEGORY>).
+  var CATEGORIES = Object.keys(S)
+    .filter(function (k) { return k.indexOf('cat_') === 0; })
+    .map(function (k) { return k.slice(4); });
 
 
   var els = {
@@ -58,6 +67,8 @@
     turnout: doc.getElementById('proj-turnout'),
     keypad: doc.getElementById('proj-keypad'),
     results: doc.getElementById('results'),
+    board: doc.getElementById('board'),
+    fullscreen: doc.getElementById('proj-fullscreen'),
     url: doc.getElementById('join-url'),
     code: doc.getElementById('join-code'),
     conn: doc.getElementById('proj-conn'),
@@ -65,6 +76,11 @@
   };
 
   var resultsKey = null;
+  var boardKey = null;
+  // The results' pages: the fixed ones (budget, overview) and the cards' pages, the one shown,
+  // and whether Space has paused the turning (kept while the same results are redrawn).
+  var pages = { list: [], fixed: [], cards: [], index: 0, paused: false, roundId: null,
+    area: null, pager: null, legend: null };
   var painted = false;
   var pagerTimer = null;
   var pausedUntil = 0;
@@ -359,6 +375,77 @@
     return art;
   }
 
+  // ---- while a round is open: what is being voted on ---------------------------------------
+
+  // Every proposal of the round as a tile (its title, Keep or Fund, its saving or cost), with
+  // what WANT means for each kind present. The tiles' type is scaled until all of them fit.
+  function renderBoard(s) {
+    var box = els.board;
+    var r = s.round;
+    var items = (r && !s.results && r.status === 'open' && r.proposals) || [];
+    var key = items.length ? JSON.stringify([r.id, items, LANGS]) : '';
+    if (key === boardKey) return;
+    boardKey = key;
+    while (box.firstChild) box.removeChild(box.firstChild);
+    box.hidden = !items.length;
+    els.proj.classList.toggle('is-board', !!items.length);
+    if (!items.length) return;
+    var roomVote = !r.view || r.view === 'room_vote';
+    var kinds = [];
+    if (roomVote) {
+      items.forEach(function (p) {
+        if (kinds.indexOf(p.kind) < 0) kinds.push(p.kind);
+      });
+      kinds.sort().reverse(); // keep before fund, the order set-up lists them
+      var hint = el('p', 'board-hint');
+      kinds.forEach(function (k) {
+        if (S['want_means_' + k]) hint.appendChild(biEl('span', 'board-means', tr('want_means_' + k)));
+      });
+      box.appendChild(hint);
+    }
+    var cur = (s.meeting && s.meeting.currency) || '';
+    var ul = el('ul', 'board-list');
+    ul.setAttribute('data-count', String(items.length));
+    items.forEach(function (p) {
+      var li = el('li', 'board-item' + (roomVote ? ' kind-' + p.kind : ''));
+      li.setAttribute('data-proposal', p.id);
+      var title = roomVote ? titleOf(p) : inLangs(function (T, lang) { return local(p, 'title', lang); });
+      li.appendChild(biEl('span', 'board-title', title));
+      var amount = roomVote ? (p.kind === 'fund' ? p.cost : p.saving) : null;
+      if (amount !== null && amount !== undefined && C.budgetMoney) {
+        var words = p.kind === 'fund' ? 'board_costs' : 'board_saves';
+        li.appendChild(biEl('span', 'board-money', tr(words, { amount: C.budgetMoney(amount, cur) })));
+      }
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
+    fitBoard();
+  }
+
+  function fitBoard() {
+    var ul = els.board.querySelector('.board-list');
+    if (ul && !els.board.hidden) fit(els.board, ul, BOARD_FIT);
+  }
+
+  // The largest scale in [lo, hi] (the `--fit` custom property of `content`, which the CSS
+  // multiplies its type by) at which `outer` needs no scrolling; `lo` when none does.
+  function fit(outer, content, range) {
+    var lo = range[0];
+    var hi = range[1];
+    var fits = function (scale) {
+      content.style.setProperty('--fit', String(scale));
+      return outer.scrollHeight <= outer.clientHeight + 1 && outer.scrollWidth <= outer.clientWidth + 1;
+    };
+    if (fits(hi)) return hi;
+    for (var i = 0; i < 9; i++) {
+      var mid = (lo + hi) / 2;
+      if (fits(mid)) lo = mid;
+      else hi = mid;
+    }
+    fits(lo);
+    return lo;
+  }
+
   // ---- results ---------------------------------------------------------------------------
 
   // Each activity kind's results are drawn by the renderer its views name (`round.view`,
@@ -372,6 +459,7 @@
     if (!s.results) {
       box.hidden = true;
       els.proj.classList.remove('has-results');
+      pages.list = [];
       return;
     }
     var view = (s.round && s.round.view) || 'room_vote';
@@ -416,98 +504,210 @@
     var items = res.items || [];
     var byId = {};
     (res.answers || []).forEach(function (a) { byId[a.id] = a; });
-    box.className = 'results results-distribution' + (items.length >= 5 ? ' count-many' : '');
-    box.hidden = false;
-    els.proj.classList.add('has-results');
-    var scroller = el('section', 'result-scroll');
-    scroller.setAttribute('aria-labelledby', 'results-heading');
-    scroller.tabIndex = 0;
-    var heading = biEl('h2', 'visually-hidden', tr('results_heading'));
-    heading.id = 'results-heading';
-    scroller.appendChild(heading);
-    var list = el('div', 'result-list');
-    items.forEach(function (item) { list.appendChild(distributionCard(item, byId[item.id])); });
-    scroller.appendChild(list);
-    var pager = el('p', 'proj-pager');
-    pager.setAttribute('aria-hidden', 'true');
-    var column = el('div', 'result-col');
-    column.appendChild(scroller);
-    column.appendChild(pager);
-    box.appendChild(column);
-    pageThrough(scroller, pager);
+    var cards = items.map(function (item) { return distributionCard(item, byId[item.id]); });
+    showPages(s, box, 'results-distribution', [], cards, null);
   }
 
   function renderRoomVote(s, box) {
     var res = s.results;
-    var n = res.proposals.length;
-    box.className = 'results' + (n >= 5 ? ' count-many' : '') + (n >= 9 ? ' count-lots' : '');
-    box.hidden = false;
-    els.proj.classList.add('has-results');
-
-    var scroller = el('section', 'result-scroll');
-    scroller.setAttribute('aria-labelledby', 'results-heading');
-    scroller.tabIndex = 0; // a scrollable region must be reachable by keyboard
-    var resultsHeading = biEl('h2', 'visually-hidden', tr('results_heading'));
-    resultsHeading.id = 'results-heading';
-    scroller.appendChild(resultsHeading);
-    scroller.style.position = 'relative';
-    var list = el('div', 'result-list');
     var byId = {};
     res.proposals.forEach(function (p) {
       byId[p.id] = p;
-      list.appendChild(card(p, s));
     });
-    scroller.appendChild(list);
+    var fixed = [];
     if (C.renderBudget && (res.funded || res.cuts)) {
+      // A budget round's headline is what the pot paid for: its page comes first.
       var budgetBox = el('div', 'budget-box');
       C.renderBudget(budgetBox, res, S);
-      scroller.insertBefore(budgetBox, list);
+      fixed.push(page('page-budget', budgetBox));
     }
-    var pager = el('p', 'proj-pager');
-    pager.setAttribute('aria-hidden', 'true');
-    var column = el('div', 'result-col');
-    column.appendChild(scroller);
-    column.appendChild(pager);
-    box.appendChild(column);
+    fixed.push(overviewPage(res, byId));
+    var cards = res.proposals.map(function (p) {
+      return card(p, s);
+    });
+    showPages(s, box, '', fixed, cards, outcomeLegend());
+  }
 
-    var rankBox = el('section', 'ranking-box');
-    rankBox.tabIndex = 0; // it scrolls when the ranking is long: reachable by keyboard too
+  // The overview: every proposal in ranked order with its outcome and a small bar, and how
+  // many got each outcome; the type is scaled until it all fits one screen.
+  function overviewPage(res, byId) {
+    var section = el('section', 'ranking-box');
     var rh = biEl('h2', null, tr('ranking'));
     rh.id = 'ranking-heading';
-    rankBox.setAttribute('aria-labelledby', 'ranking-heading');
-    rankBox.appendChild(rh);
+    section.setAttribute('aria-labelledby', 'ranking-heading');
+    section.appendChild(rh);
+    var counts = el('p', 'outcome-counts');
+    CATEGORIES.forEach(function (c) {
+      var n = res.proposals.filter(function (p) { return p.category === c; }).length;
+      if (!n) return;
+      var item = el('span', 'outcome-count');
+      item.setAttribute('data-category', c);
+      item.appendChild(badge(c));
+      item.appendChild(el('span', 'outcome-n', n));
+      counts.appendChild(item);
+    });
+    section.appendChild(counts);
     var ol = el('ol', 'ranking');
-    (res.ranking || []).forEach(function (id) {
+    (res.ranking || []).forEach(function (id, i) {
       var p = byId[id];
       if (!p) return;
       var li = el('li');
       li.setAttribute('data-proposal', p.id);
+      li.setAttribute('data-category', p.category);
+      li.appendChild(el('span', 'rank-no', i + 1)).setAttribute('aria-hidden', 'true');
       li.appendChild(badge(p.category));
       li.appendChild(biEl('span', 'rank-title', titleOf(p)));
+      var mini = miniBar(p);
+      li.appendChild(mini);
       ol.appendChild(li);
     });
-    rankBox.appendChild(ol);
-    box.appendChild(rankBox);
-    pageThrough(scroller, pager);
+    section.appendChild(ol);
+    return page('page-overview', section, ol);
   }
 
-  // Turn the results' pages by themselves, unless someone scrolls by hand.
-  function pageThrough(scroller, pager) {
-    ['wheel', 'touchstart', 'keydown', 'mousedown'].forEach(function (type) {
-      scroller.addEventListener(type, function () {
-        pausedUntil = Date.now() + USER_PAUSE_MS;
-      }, { passive: true });
+  // WANT / NEUTRAL / DON'T WANT as one thin bar (the card on a later page says it in words).
+  function miniBar(p) {
+    var b = el('span', 'mini-bar');
+    b.setAttribute('aria-hidden', 'true');
+    var V = p.V || 0;
+    [['want', p.W], ['neutral', p.N], ['dont', p.D]].forEach(function (part) {
+      if (!V || !part[1]) return;
+      var seg = el('span', 'seg seg-' + part[0]);
+      seg.style.width = (part[1] * 100) / V + '%';
+      b.appendChild(seg);
     });
-    scroller.addEventListener('scroll', function () {
-      showPage(scroller, pager);
-    }, { passive: true });
-    showPage(scroller, pager);
-    setTimeout(function () {
-      showPage(scroller, pager);
-    }, 500);
+    return b;
+  }
+
+  // One line under the results: what each outcome means.
+  function outcomeLegend() {
+    var parts = inLangs(function (T) {
+      return CATEGORIES.map(function (c) {
+        return (T['icon_' + c] || '') + '\u00a0' + (T['cat_' + c] || c) + ': ' + (T['legend_' + c] || '');
+      }).join('  \u00b7  ');
+    });
+    return biEl('p', 'outcome-legend', parts);
+  }
+
+  function page(cls, content, fitted) {
+    var node = el('div', 'result-page ' + cls);
+    node.appendChild(content);
+    return { node: node, fitted: fitted || null, label: null };
+  }
+
+  // The results as pages: the fixed ones (budget, overview), then the cards, as many to a page
+  // as the screen holds (measured, so it holds for any screen and any number of proposals).
+  // One page shows at a time; ←/→ turn them, Space pauses the turning by itself.
+  function showPages(s, box, cls, fixed, cards, legendNode) {
+    box.className = 'results' + (cls ? ' ' + cls : '');
+    box.hidden = false;
+    els.proj.classList.add('has-results');
+    var area = el('section', 'result-pages');
+    area.setAttribute('aria-labelledby', 'results-heading');
+    var heading = biEl('h2', 'visually-hidden', tr('results_heading'));
+    heading.id = 'results-heading';
+    area.appendChild(heading);
+    var pagerLine = el('p', 'proj-pager');
+    box.appendChild(area);
+    box.appendChild(pagerLine);
+    if (legendNode) box.appendChild(legendNode);
+    pages.area = area;
+    pages.pager = pagerLine;
+    pages.legend = legendNode;
+    pages.fixed = fixed;
+    pages.cards = cards;
+    layoutPages();
+    var roundId = s.round ? s.round.id : null;
+    if (roundId !== pages.roundId) pages.index = 0; // a new round starts at its first page
+    pages.roundId = roundId;
+    showPage(Math.min(pages.index, pages.list.length - 1));
     pagerTimer = setInterval(function () {
-      turnPage(scroller, pager);
+      if (pages.paused || Date.now() < pausedUntil || pages.list.length < 2) return;
+      showPage((pages.index + 1) % pages.list.length);
     }, PAGE_EVERY_MS);
+  }
+
+  // (Re)build the card pages for the screen as it is now: after drawing and on resize.
+  function layoutPages() {
+    var area = pages.area;
+    if (!area) return;
+    Array.prototype.slice.call(area.querySelectorAll('.result-page')).forEach(function (n) {
+      n.parentNode.removeChild(n);
+    });
+    pages.list = pages.fixed.slice();
+    pages.list.forEach(function (pg) {
+      area.appendChild(pg.node);
+    });
+    // The page box has a height only on a big screen (projector.css sets --paged there);
+    // anywhere else the page scrolls as one, so every card goes on one page.
+    var paged = getComputedStyle(area).getPropertyValue('--paged').trim() === '1';
+    var current = null;
+    var first = 0;
+    var newPage = function () {
+      var list = el('div', 'result-list');
+      current = page('page-details', list);
+      current.list = list;
+      pages.list.push(current);
+      area.appendChild(current.node);
+      only(current.node);
+    };
+    pages.cards.forEach(function (c, i) {
+      if (!current) newPage();
+      current.list.appendChild(c);
+      if (paged && current.list.children.length > 1 && overflows(current.node)) {
+        current.list.removeChild(c);
+        current.label = [first + 1, i];
+        first = i;
+        newPage();
+        current.list.appendChild(c);
+      }
+    });
+    if (current) current.label = [first + 1, pages.cards.length];
+    pages.list.forEach(function (pg) {
+      if (!pg.fitted) return;
+      only(pg.node);
+      fit(pg.node, pg.fitted, OVERVIEW_FIT);
+    });
+    if (pages.legend) {
+      pages.legend.style.removeProperty('--fit');
+      fit(pages.legend, pages.legend, LEGEND_FIT);
+    }
+    only(null);
+  }
+
+  function overflows(node) {
+    return node.scrollHeight > node.clientHeight + 1;
+  }
+
+  // Show one page (none: null) and hide the others.
+  function only(node) {
+    pages.list.forEach(function (pg) {
+      pg.node.hidden = pg.node !== node;
+    });
+  }
+
+  function showPage(i) {
+    if (!pages.list.length) return;
+    pages.index = (i + pages.list.length) % pages.list.length;
+    var pg = pages.list[pages.index];
+    only(pg.node);
+    pg.node.scrollTop = 0;
+    var n = pages.list.length;
+    var total = pages.cards.length;
+    fill(
+      pages.pager,
+      inLangs(function (T) {
+        var line = [];
+        if (n > 1) line.push(C.fmt(T.page_of || S.page_of, { i: pages.index + 1, n: n }));
+        if (pg.label && n > 1) {
+          line.push(C.fmt(T.showing || S.showing, { first: pg.label[0], last: pg.label[1], total: total }));
+        }
+        if (n > 1) line.push(pages.paused ? T.paused || S.paused : T.keys_hint || S.keys_hint);
+        return line.join(' \u00b7 ');
+      })
+    );
+    pages.pager.classList.toggle('is-paused', pages.paused);
+    pages.pager.hidden = n < 2;
   }
 
   function stopPager() {
@@ -515,48 +715,63 @@
     pagerTimer = null;
   }
 
-  function overflowing(scroller) {
-    return scroller.scrollHeight > scroller.clientHeight + 4;
+  // ---- keyboard and full screen ----------------------------------------------------------
+
+  function turn(delta) {
+    if (pages.list.length < 2) return false;
+    pausedUntil = Date.now() + USER_PAUSE_MS; // someone is presenting: the timer waits
+    showPage(pages.index + delta);
+    return true;
   }
 
-  function turnPage(scroller) {
-    if (Date.now() < pausedUntil || !overflowing(scroller)) return;
-    var cards = scroller.querySelectorAll('.result');
-    var bottom = scroller.scrollTop + scroller.clientHeight;
-    var next = null;
-    for (var i = 0; i < cards.length; i++) {
-      if (cards[i].offsetTop + cards[i].offsetHeight > bottom + 2) {
-        next = cards[i];
-        break;
-      }
-    }
-    scroller.scrollTop = next ? Math.max(0, next.offsetTop - 4) : 0;
+  function togglePause() {
+    if (pages.list.length < 2) return false;
+    pages.paused = !pages.paused;
+    pausedUntil = 0;
+    showPage(pages.index);
+    return true;
   }
 
-  // "Proposals 4–6 of 9" while not everything fits.
-  function showPage(scroller, pager) {
-    if (!overflowing(scroller)) {
-      setText(pager, '');
-      return;
+  function fullscreenOn() {
+    return !!(doc.fullscreenElement || doc.webkitFullscreenElement);
+  }
+
+  function toggleFullscreen() {
+    var root = doc.documentElement;
+    var done;
+    try {
+      if (fullscreenOn()) done = (doc.exitFullscreen || doc.webkitExitFullscreen).call(doc);
+      else done = (root.requestFullscreen || root.webkitRequestFullscreen).call(root);
+    } catch (e) {
+      return; // the browser refused (not allowed here): the page still works as it is
     }
-    var cards = scroller.querySelectorAll('.result');
-    var top = scroller.scrollTop;
-    var bottom = top + scroller.clientHeight;
-    var first = 0;
-    var last = 0;
-    for (var i = 0; i < cards.length; i++) {
-      var t = cards[i].offsetTop;
-      var b = t + cards[i].offsetHeight;
-      if (t >= top - 2 && b <= bottom + 2) {
-        if (!first) first = i + 1;
-        last = i + 1;
-      }
+    if (done && done.catch) done.catch(function () {});
+  }
+
+  function paintFullscreenButton() {
+    if (!els.fullscreen) return;
+    var on = fullscreenOn();
+    fill(els.fullscreen, tr(on ? 'fullscreen_exit' : 'fullscreen'));
+    els.fullscreen.setAttribute('aria-pressed', on ? 'true' : 'false');
+  }
+
+  // ←/→ (and Page Up/Down) turn the results' pages, Home goes back to the first, Space pauses
+  // the turning by itself, F toggles full screen. A key meant for a button or a field is left
+  // to it.
+  function onKey(e) {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented) return;
+    var tag = (e.target && e.target.tagName) || '';
+    if (/^(INPUT|TEXTAREA|SELECT)$/.test(tag)) return;
+    var handled = false;
+    if (e.key === 'ArrowRight' || e.key === 'PageDown') handled = turn(1);
+    else if (e.key === 'ArrowLeft' || e.key === 'PageUp') handled = turn(-1);
+    else if (e.key === 'Home') handled = turn(-pages.index);
+    else if (e.key === ' ' || e.key === 'Spacebar') handled = tag !== 'BUTTON' && togglePause();
+    else if (e.key === 'f' || e.key === 'F') {
+      toggleFullscreen();
+      handled = true;
     }
-    if (!first) {
-      setText(pager, '');
-      return;
-    }
-    setText(pager, C.fmt(S.showing, { first: first, last: last, total: cards.length }));
+    if (handled) e.preventDefault();
   }
 
   // ---- the whole screen ------------------------------------------------------------------
@@ -593,6 +808,7 @@
       resultsKey = key;
       renderResults(s);
     }
+    renderBoard(s);
     if (painted) {
       if (revealed && s.round) announce(C.fmt(S.results_now, { n: s.round.number }));
       else if (roundChanged) announce(rt[0].text);
@@ -627,11 +843,32 @@
       .catch(function () {});
   }
 
+  // A new size: the cards go onto pages again and the tiles are scaled again (debounced: a
+  // window being dragged sends many).
+  var resizeTimer = null;
   window.addEventListener('resize', function () {
-    var scroller = els.results.querySelector('.result-scroll');
-    var pager = els.results.querySelector('.proj-pager');
-    if (scroller && pager) showPage(scroller, pager);
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      fitBoard();
+      if (!pages.area || !pages.list.length) return;
+      layoutPages();
+      showPage(Math.min(pages.index, pages.list.length - 1));
+    }, 150);
   });
+  doc.addEventListener('keydown', onKey);
+  if (els.fullscreen) {
+    var canFullscreen = !!(doc.fullscreenEnabled || doc.webkitFullscreenEnabled);
+    els.fullscreen.hidden = !canFullscreen;
+    els.fullscreen.addEventListener('click', toggleFullscreen);
+    ['fullscreenchange', 'webkitfullscreenchange'].forEach(function (type) {
+      doc.addEventListener(type, function () {
+        paintFullscreenButton();
+        // The screen changed size: fit and page again once it has.
+        window.dispatchEvent(new Event('resize'));
+      });
+    });
+    paintFullscreenButton();
+  }
 
   if (BI) {
     doc.documentElement.setAttribute('lang', LANGS[0]);

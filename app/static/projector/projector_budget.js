@@ -15,8 +15,9 @@
  *
  * Budget: the pot as a bar that fills with the funded proposals in selection order (numbered,
  * the numbers matching the list under it), each with its cost, its WANTs and who paid; the
- * per-voter share; beside it what "most WANTs first" would have funded. Savings: the accepted
- * cuts as a bar against the target, each with the running total, and the shortfall.
+ * per-voter share and, in one plain sentence, how equal shares chose; beside it what "most
+ * WANTs first" would have funded. Savings: the accepted cuts as a bar against the target, each
+ * with the running total, and the shortfall.
  * Everything the bars show is also said in words (the bars are aria-hidden). Plain ES2017, no
  * dependencies; user data is set with textContent only.
  */
@@ -29,6 +30,9 @@
   var DEFAULTS = {
     budget_heading: 'Budget: %(pot)s shared by equal shares',
     budget_share: 'Each of the %(n)s voters had %(share)s to spend on what they WANT',
+    budget_how:
+      'The pot was split equally between the voters. Proposals were funded one at a time, the one ' +
+      'that cost its supporters least each first, and each supporter paid an equal part of its cost.',
     budget_mes_heading: 'Funded, in the order chosen',
     budget_greedy_heading: 'Most WANTs first would have funded',
     budget_item: '%(title)s \u2014 %(cost)s \u00b7 %(wants)s WANT',
@@ -150,6 +154,8 @@
     panel.appendChild(
       el('p', 'budget-share', fmt(S.budget_share, { n: res.voters, share: money(res.share, cur) }))
     );
+    // The equal-shares step in one plain sentence: why the list below is in the order it is.
+    panel.appendChild(el('p', 'budget-how', S.budget_how));
     var cols = el('div', 'budget-cols');
 
     var mesCol = el('section', 'budget-col budget-mes');
