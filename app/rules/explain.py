@@ -56,7 +56,7 @@ SHORT_REASONS: dict[str, str] = {
 # What each outcome means, in a few words: the projector's one-line legend under the results.
 LEGEND: dict[str, str] = {
     Category.SUPPORTED: N_("more WANT than DON'T WANT"),
-    Category.PROTECTED: N_("not thrown out: the people it affects or a strong minority WANT it"),
+    Category.PROTECTED: N_("not rejected: backed by those it affects or a strong minority"),
     Category.CONTESTED: N_("no decision tonight: refer back"),
     Category.REJECTED: N_("more than half the room DON'T WANT it"),
 }
@@ -180,9 +180,11 @@ def live_strings(_: Translate) -> dict[str, str]:
     `cat_<CATEGORY>` (name), `icon_<CATEGORY>`, `reason_<reason>` (with %(ratio)s and
     %(groups)s left for the page to fill), `means_<kind>_<CATEGORY>` (the report's meaning) and,
     where the meaning depends on the reason, `means_<kind>_<CATEGORY>_<reason>`;
-    `legend_<CATEGORY>` (the few words of the results legend) and `want_means_<kind>`.
+    `legend_<CATEGORY>` (the few words of the results legend), `want_means_<kind>` and
+    `categories`: the category names in the rule's order, comma-separated (not a text to show:
+    the screens list outcomes in this order, and a JSON object's keys keep none).
     """
-    out: dict[str, str] = {}
+    out: dict[str, str] = {"categories": ",".join(CATEGORIES)}
     for c in CATEGORIES:
         out[f"cat_{c}"] = outcome(c, None, _).label
         out[f"icon_{c}"] = ICONS[c]

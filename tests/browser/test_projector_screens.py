@@ -126,16 +126,15 @@ def outcomes_by_keyboard(page: Any) -> dict[str, set[str]]:
     first = page_signature(page)
     shown: dict[str, set[str]] = {}
     for _turn in range(60):
-        for item in seen(page, ".ranking li[data-proposal] .badge, article.result .badge"):
-            if item["visible"]:
-                shown.setdefault(item["id"], set()).add(item["category"])
-        titles = {
-            t["id"]: t["visible"]
+        # On this page: the proposals whose title is readable, and the outcome shown with it.
+        readable = {
+            t["id"]
             for t in seen(page, ".ranking li[data-proposal] .rank-title, article.result h3")
+            if t["visible"]
         }
-        for pid in list(shown):
-            if not titles.get(pid, True):  # an outcome counts only with its title readable
-                shown.pop(pid)
+        for item in seen(page, ".ranking li[data-proposal] .badge, article.result .badge"):
+            if item["visible"] and item["id"] in readable:
+                shown.setdefault(item["id"], set()).add(item["category"])
         page.keyboard.press("ArrowRight")
         if page_signature(page) == first:
             break
@@ -200,7 +199,9 @@ def test_every_proposal_while_voting_and_every_outcome_after(
             for c in ("PROTECTED", "CONTESTED"):
                 assert legend_words[f"legend_{c}"] in legend[0]["text"]
             if lang:
-                expect(page.locator(".outcome-legend .bi-part")).to_have_count(2)
+                parts = page.locator(".outcome-legend .legend-entry .bi-part")
+                expect(parts).to_have_count(8)  # each outcome in Welsh, then in English
+                expect(parts.first).to_have_attribute("lang", "cy")
                 assert "WEDI'I DDIOGELU" in legend[0]["text"]
             # The overview holds every proposal on one page.
             page.keyboard.press("Home")

@@ -49,15 +49,13 @@
 
   var PAGE_EVERY_MS = 15000; // time to read a screenful of results from the back of the hall
   var USER_PAUSE_MS = 30000; // someone turned a page by hand: leave the screen alone for a while
-  // The ranges `fit` scales type within. The floor keeps 40 proposals legible on a 4:3 screen
-  // (.45 of the projector's type is about 10 px at 1024x768); above 1 the few get larger.
-  var BOARD_FIT = [0.45, 1.6];
-  var OVERVIEW_FIT = [0.45, 1.5];
-  var LEGEND_FIT = [0.6, 1];
-  // The outcomes in the rule's order, as explain.live_strings lists them (cat_<CATEGORY>).
-  var CATEGORIES = Object.keys(S)
-    .filter(function (k) { return k.indexOf('cat_') === 0; })
-    .map(function (k) { return k.slice(4); });
+  // The ranges `fit` scales type within; above 1 a few proposals get larger. The floor is
+  // projector.css's (never under .6rem, about 10 px), which keeps 40 legible on a 4:3 screen.
+  var BOARD_FIT = [0.2, 1.6];
+  var OVERVIEW_FIT = [0.2, 1.5];
+  var CARD_FIT = [0.6, 1];
+  // The outcomes in the rule's order (explain.live_strings `categories`).
+  var CATEGORIES = String(S.categories || 'SUPPORTED,PROTECTED,CONTESTED,REJECTED').split(',');
 
 
   var els = {
@@ -409,12 +407,19 @@
     items.forEach(function (p) {
       var li = el('li', 'board-item' + (roomVote ? ' kind-' + p.kind : ''));
       li.setAttribute('data-proposal', p.id);
-      var title = roomVote ? titleOf(p) : inLangs(function (T, lang) { return local(p, 'title', lang); });
-      li.appendChild(biEl('span', 'board-title', title));
-      var amount = roomVote ? (p.kind === 'fund' ? p.cost : p.saving) : null;
-      if (amount !== null && amount !== undefined && C.budgetMoney) {
-        var words = p.kind === 'fund' ? 'board_costs' : 'board_saves';
-        li.appendChild(biEl('span', 'board-money', tr(words, { amount: C.budgetMoney(amount, cur) })));
+      // The title once per language (once in all when nobody translated it); Keep or Fund and
+      // the amount on a smaller line of their own, so two languages do not double the title.
+      li.appendChild(biEl('span', 'board-title', inLangs(function (T, lang) {
+        return local(p, 'title', lang);
+      })));
+      if (roomVote) {
+        var amount = p.kind === 'fund' ? p.cost : p.saving;
+        var money = amount !== null && amount !== undefined && C.budgetMoney ? C.budgetMoney(amount, cur) : '';
+        li.appendChild(biEl('span', 'board-money', inLangs(function (T) {
+          var kind = (p.kind === 'fund' ? T.kind_fund : T.kind_keep) || p.kind;
+          if (!money) return kind;
+          return kind + ' \u00b7 ' + C.fmt(p.kind === 'fund' ? T.board_costs : T.board_saves, { amount: money });
+        })));
       }
       ul.appendChild(li);
     });
@@ -429,11 +434,13 @@
 
   // The largest scale in [lo, hi] (the `--fit` custom property of `content`, which the CSS
   // multiplies its type by) at which `outer` needs no scrolling; `lo` when none does.
-  function fit(outer, content, range) {
+  // `holds(outer)`, when given, says whether it fits instead.
+  function fit(outer, content, range, holds) {
     var lo = range[0];
     var hi = range[1];
     var fits = function (scale) {
       content.style.setProperty('--fit', String(scale));
+      if (holds) return holds(outer);
       return outer.scrollHeight <= outer.clientHeight + 1 && outer.scrollWidth <= outer.clientWidth + 1;
     };
     if (fits(hi)) return hi;
@@ -555,8 +562,8 @@
       li.setAttribute('data-proposal', p.id);
       li.setAttribute('data-category', p.category);
       li.appendChild(el('span', 'rank-no', i + 1)).setAttribute('aria-hidden', 'true');
-      li.appendChild(badge(p.category));
       li.appendChild(biEl('span', 'rank-title', titleOf(p)));
+      li.appendChild(badge(p.category));
       var mini = miniBar(p);
       li.appendChild(mini);
       ol.appendChild(li);
@@ -579,18 +586,24 @@
     return b;
   }
 
-  // One line under the results: what each outcome means.
+  // One row under the results: each outcome with what it means, in the rule's order.
   function outcomeLegend() {
-    var parts = inLangs(function (T) {
-      return CATEGORIES.map(function (c) {
-        return (T['icon_' + c] || '') + '\u00a0' + (T['cat_' + c] || c) + ': ' + (T['legend_' + c] || '');
-      }).join('  \u00b7  ');
+    var row = el('p', 'outcome-legend');
+    CATEGORIES.forEach(function (c) {
+      var item = el('span', 'legend-entry');
+      item.setAttribute('data-category', c);
+      item.appendChild(el('span', 'b-icon', S['icon_' + c] || '')).setAttribute('aria-hidden', 'true');
+      item.appendChild(biEl('span', 'legend-text', inLangs(function (T) {
+        return (T['cat_' + c] || c) + ': ' + (T['legend_' + c] || '');
+      })));
+      row.appendChild(item);
     });
-    return biEl('p', 'outcome-legend', parts);
+    return row;
   }
 
   function page(cls, content, fitted) {
     var node = el('div', 'result-page ' + cls);
+    node.tabIndex = 0; // a page that still scrolls (the smallest type did not fit) needs the keyboard
     node.appendChild(content);
     return { node: node, fitted: fitted || null, label: null };
   }
@@ -641,8 +654,13 @@
     // The page box has a height only on a big screen (projector.css sets --paged there);
     // anywhere else the page scrolls as one, so every card goes on one page.
     var paged = getComputedStyle(area).getPropertyValue('--paged').trim() === '1';
+    // The pager line as long as it will be (two lines in two languages): its room is not the
+    // pages' to use.
+    pages.pager.hidden = false;
+    fill(pages.pager, pagerText(99, 99, [99, 99]));
     var current = null;
     var first = 0;
+    if (paged && pages.cards.length) cardScale(area);
     var newPage = function () {
       var list = el('div', 'result-list');
       current = page('page-details', list);
@@ -668,11 +686,35 @@
       only(pg.node);
       fit(pg.node, pg.fitted, OVERVIEW_FIT);
     });
-    if (pages.legend) {
-      pages.legend.style.removeProperty('--fit');
-      fit(pages.legend, pages.legend, LEGEND_FIT);
-    }
     only(null);
+  }
+
+  // The cards' type (--fit on the pages' box, which the card lists inherit): the largest in
+  // CARD_FIT at which the tallest card takes at most half a page, so a page holds two rows of
+  // them; two languages at once need it, one rarely does.
+  function cardScale(area) {
+    var list = el('div', 'result-list');
+    var probe = page('page-details', list);
+    pages.list.push(probe);
+    area.appendChild(probe.node);
+    only(probe.node);
+    pages.cards.forEach(function (c) {
+      list.appendChild(c);
+    });
+    var rows = pages.cards.length > 1 ? 2 : 1;
+    fit(probe.node, area, CARD_FIT, function (node) {
+      var gap = parseFloat(getComputedStyle(list).rowGap) || 0;
+      var tallest = 0;
+      pages.cards.forEach(function (c) {
+        tallest = Math.max(tallest, c.offsetHeight);
+      });
+      return tallest * rows + gap * (rows - 1) <= node.clientHeight + 1;
+    });
+    pages.cards.forEach(function (c) {
+      list.removeChild(c);
+    });
+    area.removeChild(probe.node);
+    pages.list.pop();
   }
 
   function overflows(node) {
@@ -692,22 +734,23 @@
     var pg = pages.list[pages.index];
     only(pg.node);
     pg.node.scrollTop = 0;
-    var n = pages.list.length;
-    var total = pages.cards.length;
-    fill(
-      pages.pager,
-      inLangs(function (T) {
-        var line = [];
-        if (n > 1) line.push(C.fmt(T.page_of || S.page_of, { i: pages.index + 1, n: n }));
-        if (pg.label && n > 1) {
-          line.push(C.fmt(T.showing || S.showing, { first: pg.label[0], last: pg.label[1], total: total }));
-        }
-        if (n > 1) line.push(pages.paused ? T.paused || S.paused : T.keys_hint || S.keys_hint);
-        return line.join(' \u00b7 ');
-      })
-    );
+    fill(pages.pager, pagerText(pages.index + 1, pages.list.length, pg.label));
     pages.pager.classList.toggle('is-paused', pages.paused);
-    pages.pager.hidden = n < 2;
+    pages.pager.hidden = pages.list.length < 2;
+  }
+
+  // "Page 2 of 5 · Proposals 4–6 of 12 · ← → ..." in each language shown.
+  function pagerText(i, n, label) {
+    var total = pages.cards.length;
+    return inLangs(function (T) {
+      var line = [];
+      if (n > 1) line.push(C.fmt(T.page_of || S.page_of, { i: i, n: n }));
+      if (label && n > 1) {
+        line.push(C.fmt(T.showing || S.showing, { first: label[0], last: label[1], total: total }));
+      }
+      if (n > 1) line.push(pages.paused ? T.paused || S.paused : T.keys_hint || S.keys_hint);
+      return line.join(' \u00b7 ');
+    });
   }
 
   function stopPager() {
