@@ -207,7 +207,9 @@ def test_every_proposal_while_voting_and_every_outcome_after(
             page.keyboard.press("Home")
             overview = seen(page, ".ranking li[data-proposal] .badge")
             if not lang or n <= 12:
-                assert all(o["visible"] for o in overview), [o for o in overview if not o["visible"]][:3]
+                assert all(o["visible"] for o in overview), [
+                    o for o in overview if not o["visible"]
+                ][:3]
         suffix = f"{n}{'-bilingual' if lang else ''}"
         screenshot(page, f"projector-results-{suffix}")
         axe(page, f"projector: results, {n} proposals{' bilingual' if lang else ''}")
