@@ -84,3 +84,17 @@ def test_projector_says_what_the_report_says_of_a_fund_proposal_its_group_protec
     assert strings["means_fund_PROTECTED_affected-group"] == report_says
     assert strings["icon_PROTECTED"] == explain.ICONS["PROTECTED"]
     assert strings["reason_affected-group"] == "Protected by the people it affects: %(groups)s"
+
+
+def test_the_projector_legend_names_every_outcome_in_every_language() -> None:
+    """live_strings carries a legend line per outcome and what WANT means per kind, translated
+    in Welsh, and the categories in the rule's order (a JSON object's keys keep none)."""
+    for _ in (english, gettext_for("cy")):
+        words = explain.live_strings(_)
+        assert words["categories"].split(",") == [str(c) for c in Category]
+        for c in Category:
+            assert words[f"legend_{c}"] == _(explain.LEGEND[c])
+        for kind in explain.KINDS:
+            assert words[f"want_means_{kind}"] == _(explain.WANT_MEANS[kind])
+    welsh = explain.live_strings(gettext_for("cy"))
+    assert all(welsh[f"legend_{c}"] != english(explain.LEGEND[c]) for c in Category)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.rules import explain
-from tests.browser.conftest import WAIT_MS, Contexts, axe, screenshot
+from tests.browser.conftest import WAIT_MS, Contexts, axe
 from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting, Phone
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
@@ -177,7 +177,6 @@ def test_every_proposal_while_voting_and_every_outcome_after(
                 assert "WANT means fund it" in board and "costs" in board and "saves" in board
             if lang:
                 expect(page.locator(".board-hint .bi-part").first).to_have_attribute("lang", "cy")
-        screenshot(page, f"projector-open-{n}{'-bilingual' if lang else ''}")
         axe(page, f"projector: open round, {n} proposals{' bilingual' if lang else ''}")
 
     meeting.close_round(1)
@@ -210,8 +209,6 @@ def test_every_proposal_while_voting_and_every_outcome_after(
                 assert all(o["visible"] for o in overview), [
                     o for o in overview if not o["visible"]
                 ][:3]
-        suffix = f"{n}{'-bilingual' if lang else ''}"
-        screenshot(page, f"projector-results-{suffix}")
         axe(page, f"projector: results, {n} proposals{' bilingual' if lang else ''}")
 
 

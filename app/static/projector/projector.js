@@ -1,9 +1,19 @@
 /*
  * The projector: paints the meeting from the snapshot embedded in the page, then from every
- * snapshot the WebSocket brings. Results (when revealed) are a card per proposal: title, the
- * category badge and its reason, what the category means for a keep or fund proposal, a stacked
- * WANT / NEUTRAL / DON'T WANT bar with a marker at half the room, and one line per affected
- * group; then the ranking. When the cards do not fit the screen they page by themselves.
+ * snapshot the WebSocket brings.
+ *
+ * While a round is open: the turnout, large, and a tile per proposal (title, Keep or Fund, its
+ * saving or cost) under a line saying what WANT means; the tiles' type is scaled (`fit`) until
+ * all of them fit the screen, whatever their number.
+ *
+ * Results (when revealed) come as pages, one on the screen at a time: a budget round's pot
+ * first; then the overview, every proposal in ranked order with its outcome and a small bar,
+ * scaled to fit one screen; then a card per proposal (title, the category badge and its reason,
+ * what the category means for a keep or fund proposal, a stacked WANT / NEUTRAL / DON'T WANT
+ * bar with a marker at half the room, one line per affected group), as many to a page as the
+ * screen holds, measured. Under them the pager line and a legend of the outcomes. The pages
+ * turn every PAGE_EVERY_MS; ←/→ (Page Up/Down) turn them by hand, Home goes to the first, Space
+ * pauses the turning, F or the button toggles full screen.
  * All text comes from the translated #strings block; user data is set with textContent only.
  *
  * Two languages side by side: /p/CODE?lang=cy+en (or en+cy) paints every heading, badge,
