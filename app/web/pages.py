@@ -193,7 +193,7 @@ async def phone_ballot(request: Request, code: str, services: ServicesDep) -> Re
 @router.get("/p/{code}")
 async def projector(request: Request, code: str, services: ServicesDep) -> Response:
     def read() -> Snapshot:
-        with services.session() as session:
+        with services.read_session() as session:
             meeting = meeting_by_code(session, code)
             assert meeting.id is not None
         return services.room_state(meeting.id)
@@ -207,7 +207,7 @@ async def join_qr(code: str, services: ServicesDep) -> Response:
     code = normalise_code(code)
 
     def make() -> bytes:
-        with services.session() as session:
+        with services.read_session() as session:
             meeting_by_code(session, code)
         img = qrcode.make(
             services.join_url(code),
