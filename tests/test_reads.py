@@ -271,3 +271,44 @@ def test_postgres_reads_are_read_only_transactions(postgres_url: str) -> None:
             assert session.execute(text("SHOW transaction_read_only")).scalar() == "off"
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def slow_tick_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """tick_hz=1: page_state may reuse a state for up to a second."""
+    with LiveServer(make_settings(tmp_path, tick_hz=1)) as live:
+        yield live
+
+
+def test_page_views_share_the_live_state_until_the_meeting_changes(
+    slow_tick_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Views between two changes read the room once; a ballot or a facilitator's change makes
+    the next view read it again (a read after a write sees the write)."""
+    server = slow_tick_server
+    facilitator = server.browser()
+    facilitator.get("/facilitator?key=test-facilitator-key", follow_redirects=False)
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    phone = Phone(server.browser(), meeting.code)
+    services = server.app.state.services
+    reads: list[int] = []
+    room_state = services.room_state
+
+    def counted(meeting_id: int) -> Any:
+        reads.append(meeting_id)
+        return room_state(meeting_id)
+
+    # No socket is open, so the hub renders nothing: every read counted is a page view's.
+    monkeypatch.setattr(services, "room_state", counted)
+    services.changed(meeting.id)  # as after any change: the next view reads the room
+    phone.state()
+    for url in (f"/p/{meeting.code}", f"/m/{meeting.code}", f"/api/m/{meeting.code}"):
+        assert phone.c.get(url).status_code == 200
+    assert len(reads) == 1
+    assert phone.vote({"library": "want"}).status_code == 200
+    assert phone.state()["turnout"]["voted"] == 1
+    assert len(reads) == 2
+    meeting.close_round(1)
+    assert phone.state()["round"]["status"] == "closed"
+    assert len(reads) == 3

@@ -100,7 +100,7 @@ def _phone_context(
             return {"join": meeting}
         assert meeting.id is not None
         you = you_view(session, meeting.id, voter)
-    state = services.room_state(meeting.id)
+    state = services.page_state(meeting.id)
     rnd = state["round"]
     ballot = you["ballot"]
     marks = ballot["marks"] if ballot and rnd and ballot["round"] == rnd["id"] else {}
@@ -196,7 +196,7 @@ async def projector(request: Request, code: str, services: ServicesDep) -> Respo
         with services.read_session() as session:
             meeting = meeting_by_code(session, code)
             assert meeting.id is not None
-        return services.room_state(meeting.id)
+        return services.page_state(meeting.id)
 
     state = await asyncio.to_thread(read)
     return render(request, "projector/projector.html", {"state": state})
