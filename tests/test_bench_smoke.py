@@ -38,6 +38,10 @@ def tiny(tmp_path: Path) -> Any:
         memory_phones=PHONES,
         rate=100.0,
         latency_rounds=1,
+        read_load_phones=PHONES,
+        read_load_cast_per_s=40.0,
+        read_load_views_per_s=40.0,
+        read_load_s=0.5,
         warmup_s=0.3,
         ingest_s=1.0,
         echo_s=0.5,
@@ -66,7 +70,7 @@ def test_quick_harness_at_tiny_n_stores_every_acked_ballot_and_reports_every_key
     assert result["ballot_rows"] >= check["acked_checked"] - PHONES
 
     assert report.missing_keys(result) == []
-    for key in ("phones", "ingest_phones", "latency_phones", "memory_phones"):
+    for key in ("phones", "ingest_phones", "latency_phones", "memory_phones", "read_load_phones"):
         assert result[key] == PHONES
     assert result["latency_samples"] == PHONES
     for key in ("ingest_per_s", "baseline_echo_per_s", "ingest_ratio", "kib_per_phone"):
@@ -75,6 +79,15 @@ def test_quick_harness_at_tiny_n_stores_every_acked_ballot_and_reports_every_key
         assert result[key] >= 0
     assert result["ack_p50_ms"] <= result["ack_p99_ms"]
     assert result["projector_p50_ms"] <= result["projector_p99_ms"]
+    # read load: acks in both windows, page views served, the ratio of the two p99s
+    quiet_acks, loaded_acks = result["read_load_acks"]
+    assert quiet_acks > 0 and loaded_acks > 0
+    assert result["read_load_views_served_per_s"] > 0
+    assert result["read_load_views_failed"] == 0
+    assert result["read_load_ack_p99_ratio"] == pytest.approx(
+        result["read_load_ack_p99_ms"] / result["read_load_quiet_ack_p99_ms"], rel=0.01
+    )
+    assert "(4) reads" in report.table(result)
     assert isinstance(result["notes"], list)
     assert set(result["targets"]) == set(report.TARGETS)
 

@@ -46,7 +46,7 @@ def _download(text: str, filename: str, media_type: str) -> Response:
 
 
 def _export(services: Services, meeting_id: int, what: str, number: int | None) -> str:
-    with services.session() as session:
+    with services.read_session() as session:
         return _export_text(session, meetings.get_meeting(session, meeting_id), what, number)
 
 
@@ -303,7 +303,7 @@ async def export(request: Request, meeting_id: RowId, what: str, services: Servi
 
 def _export_pb(services: Services, meeting_id: int, number: int) -> str:
     """The round as a Pabulib approval election: what MES ran on (see rounds.pabulib_election)."""
-    with services.session() as session:
+    with services.read_session() as session:
         meeting = meetings.get_meeting(session, meeting_id)
         rnd = rounds.get_round(session, meeting, number)
         budget = meetings.budget_of(meeting)

@@ -29,7 +29,7 @@ def _segments(form: Any) -> list[str]:
 
 
 def _context(services: Services, meeting_id: int) -> dict[str, Any]:
-    with services.session() as session:
+    with services.read_session() as session:
         meeting = meetings.get_meeting(session, meeting_id)
         return {
             "meeting": meeting,

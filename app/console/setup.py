@@ -53,7 +53,7 @@ async def facilitator_logout(request: Request, services: ServicesDep) -> Respons
 
 
 def _read(services: Services, fn: Callable[[Session], Any]) -> Any:
-    with services.session() as session:
+    with services.read_session() as session:
         return fn(session)
 
 
@@ -113,7 +113,7 @@ async def create_demo(request: Request, services: ServicesDep) -> Response:
 
 
 def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
-    with services.session() as session:
+    with services.read_session() as session:
         meeting = meetings.get_meeting(session, meeting_id)
         all_rounds = rounds.rounds_of(session, meeting_id)
         open_round = next((r for r in all_rounds if r.status == RoundStatus.OPEN), None)
@@ -199,7 +199,7 @@ async def round_results(
     auth.require_facilitator(request)
 
     def read() -> dict[str, Any]:
-        with services.session() as session:
+        with services.read_session() as session:
             meeting = meetings.get_meeting(session, meeting_id)
             rnd = rounds.get_round(session, meeting, number)
             return {

@@ -36,7 +36,7 @@ CARDS_PER_PAGE = 8  # 2 x 4 cards of 95 x 69 mm on an A4 page with 10 mm margins
 
 
 def _context(services: Services, meeting_id: int) -> dict[str, Any]:
-    with services.session() as session:
+    with services.read_session() as session:
         meeting = meetings.get_meeting(session, meeting_id)
         rows = tickets.listing(session, meeting)
     return {
@@ -175,7 +175,7 @@ async def print_sheet(request: Request, meeting_id: RowId, services: ServicesDep
         raise BadInput(f"'from' ({first}) must not be after 'to' ({last}).")
 
     def read() -> dict[str, Any]:
-        with services.session() as session:
+        with services.read_session() as session:
             meeting = meetings.get_meeting(session, meeting_id)
             chosen = tickets.printable(session, meeting, first, last)
         cards = [

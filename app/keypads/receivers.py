@@ -39,7 +39,7 @@ from app.keypads import registration as keypads
 from app.keypads.receiver_urls import ReceiverPolicy
 from app.rules.scales import AnswerScale
 from app.voting.ballots import CastRequest, Receipt, server_ballot_id
-from app.voting.db import transaction
+from app.voting.db import read_transaction, transaction
 from app.voting.kinds import kind_of
 from app.voting.models import Ballot, Meeting, Round, Voter
 from app.voting.voters import declare_segments
@@ -339,7 +339,7 @@ class KeypadDesk:
 
     def _refresh(self) -> None:
         assert self.meeting_id is not None
-        with transaction(self._engine) as session:
+        with read_transaction(self._engine) as session:
             meeting = session.get(Meeting, self.meeting_id)
             if meeting is None:
                 self.meeting_id = None

@@ -2,9 +2,15 @@
 
 SQLite (default): WAL so readers never wait for the writer; `synchronous=FULL` because an
 acknowledged ballot must survive a power cut, and group commit (ballots.py) amortises the fsync;
-`busy_timeout` instead of "database is locked"; every transaction starts with BEGIN IMMEDIATE,
-so a transaction that reads then writes (check the round is open, then store the ballot) holds
-the write lock from its first read and cannot act on a stale snapshot.
+`busy_timeout` instead of "database is locked"; every write transaction (`transaction`) starts
+with BEGIN IMMEDIATE, so a transaction that reads then writes (check the round is open, then store
+the ballot) holds the write lock from its first read and cannot act on a stale snapshot.
+
+Reads (`read_transaction`: every GET page, the API's GETs, the live snapshot, exports) never take
+the write lock: on SQLite a plain deferred BEGIN, which in WAL mode reads a snapshot and neither
+waits for the writer nor makes it wait; on PostgreSQL a READ ONLY transaction. Their session
+(`ReadSession`) refuses to write, so a read that grows a write fails in tests instead of taking
+the lock behind the ballot path's back.
 
 PostgreSQL: `postgresql://` URLs are mapped to the psycopg 3 driver.
 
@@ -28,6 +34,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import ORMExecuteState, UOWTransaction
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.voting import models  # noqa: F401  (registers the tables)
@@ -51,6 +58,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin_immediate)
     else:
         engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        event.listen(engine, "begin", _postgres_read_only)
     return engine
 
 
@@ -63,11 +71,22 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+# The execution option `read_transaction` sets on its engine: the begin listeners read it.
+READ_ONLY = "covote_read_only"
+
+
 def _sqlite_begin_immediate(conn: Any) -> None:
     # Reads (snapshots, pages) take a plain BEGIN: in WAL they never wait for the writer, so a
-    # steady stream of ballot commits cannot starve the projector's ticker.
-    read_only = conn.get_execution_options().get("covote_read_only", False)
+    # steady stream of ballot commits cannot starve the projector's ticker or a page view.
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _postgres_read_only(conn: Any) -> None:
+    # psycopg opens the transaction with the first statement, so this is that transaction's
+    # first statement (SET TRANSACTION must precede any query): the server then refuses writes.
+    if conn.get_execution_options().get(READ_ONLY, False):
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -170,17 +189,43 @@ def _backup_sqlite(engine: Engine, backup_dir: Path) -> Path | None:
     return target
 
 
+class WriteInReadTransaction(RuntimeError):
+    """A write attempted in a `read_transaction`: a bug (use `transaction` for work that writes)."""
+
+
+class ReadSession(Session):
+    """The session of a `read_transaction`: it reads, and raises `WriteInReadTransaction` on a
+    flush with changes or on an INSERT, UPDATE or DELETE it is asked to execute, before anything
+    reaches the database (on SQLite the deferred BEGIN would otherwise quietly take the write
+    lock; PostgreSQL's READ ONLY transaction refuses it again on the server)."""
+
+
+@event.listens_for(ReadSession, "before_flush")
+def _refuse_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    changes = len(session.new) + len(session.dirty) + len(session.deleted)
+    raise WriteInReadTransaction(f"a read transaction was asked to write {changes} object(s)")
+
+
+@event.listens_for(ReadSession, "do_orm_execute")
+def _refuse_write_statements(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise WriteInReadTransaction(f"a read transaction was asked to run: {state.statement}")
+
+
 def read_transaction(engine: Engine) -> AbstractContextManager[Session]:
-    """A unit of work that only reads: never takes SQLite's write lock. Writing in it is a bug."""
-    return _unit(engine.execution_options(covote_read_only=True))
+    """A unit of work that only reads: it never takes SQLite's write lock (plain BEGIN, a WAL
+    snapshot) and is READ ONLY on PostgreSQL; writing in it raises `WriteInReadTransaction`.
+    Ends with a commit (nothing to write: it only releases the snapshot)."""
+    return _unit(engine.execution_options(**{READ_ONLY: True}), ReadSession)
 
 
 def transaction(engine: Engine) -> AbstractContextManager[Session]:
-    """One unit of work: commit on success, roll back on any error (nothing half-written)."""
-    return _unit(engine)
+    """One unit of work: commit on success, roll back on any error (nothing half-written).
+    On SQLite it holds the write lock from its first statement (BEGIN IMMEDIATE)."""
+    return _unit(engine, Session)
 
 
 @contextmanager
-def _unit(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+def _unit(engine: Engine, kind: type[Session]) -> Iterator[Session]:
+    with kind(engine, expire_on_commit=False) as session, session.begin():
         yield session

@@ -57,7 +57,7 @@ async def meeting_state(request: Request, code: str, services: ServicesDep) -> M
             meeting, voter = attendee(request, session, code)
             assert meeting.id is not None
             you = you_view(session, meeting.id, voter)
-        return {**services.room_state(meeting.id), "you": you}
+        return {**services.page_state(meeting.id), "you": you}
 
     return await asyncio.to_thread(read)
 

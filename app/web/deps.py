@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -73,6 +75,12 @@ class Services:
     base_url: str  # what phones are told to open, e.g. http://192.168.1.20:8000
     loop: asyncio.AbstractEventLoop  # the server's loop: worker threads hand work back to it
     limiter: RateLimiter
+    # page_state's cache: meeting id -> (monotonic time, generation, state); the generation of
+    # a meeting moves on with each ballot and `changed`. Guarded by _pages_lock (worker threads
+    # fill it).
+    _pages: dict[int, tuple[float, int, Snapshot]] = field(default_factory=dict, repr=False)
+    _generations: dict[int, int] = field(default_factory=dict, repr=False)
+    _pages_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def join_url(self, code: str) -> str:
         return f"{self.base_url}/m/{code}"
@@ -80,6 +88,7 @@ class Services:
     async def cast(self, req: CastRequest) -> Receipt:
         """Store a ballot (returns after commit), then let the room know."""
         receipt = await self.writer.cast(req)
+        self._forget_page_state(req.meeting_id)
         self.hub.changed(req.meeting_id)
         return receipt
 
@@ -121,6 +130,34 @@ class Services:
             "keypad_prompt": self.desk.prompt(meeting_id),
         }
 
+    def page_state(self, meeting_id: int) -> Snapshot:
+        """The live state for a page view or an API read (blocking: from a worker thread).
+
+        `room_state`, shared by the views that arrive between two changes of the meeting: it is
+        read again after any ballot or `changed` of this process (a read after a write sees
+        it) and after one hub tick (1 / tick_hz: another process's change shows as soon as
+        on the projector). Page views then cost the database, and the ballot writer that
+        shares the CPU and the GIL with them, at most one `room_state` per change or tick,
+        however many phones reload. Do not change the state it returns: others share it."""
+        ttl = 1.0 / self.settings.tick_hz
+        with self._pages_lock:
+            generation = self._generations.get(meeting_id, 0)
+            cached = self._pages.get(meeting_id)
+        now = time.monotonic()
+        if cached is not None and cached[1] == generation and now - cached[0] < ttl:
+            return cached[2]
+        state = self.room_state(meeting_id)
+        with self._pages_lock:
+            # Kept only if no change arrived while it was read (it would miss that change).
+            if self._generations.get(meeting_id, 0) == generation:
+                self._pages[meeting_id] = (now, generation, state)
+        return state
+
+    def _forget_page_state(self, meeting_id: int) -> None:
+        with self._pages_lock:
+            self._generations[meeting_id] = self._generations.get(meeting_id, 0) + 1
+            self._pages.pop(meeting_id, None)
+
     def surge(self, session: Session, meeting_id: int, present: int) -> Surge | None:
         """The console's alert (blocking: from a worker thread). Joins come from the database,
         refused joins from the limiter (Redis in scale-out): every process agrees."""
@@ -145,6 +182,8 @@ class Services:
 
         Safe from a worker thread too: it hands itself to the loop, so the hub and the desk
         change only on the loop (the hub's render thread only reads `desk.prompt`)."""
+        # Pages see the change from now on, whichever thread this is (before the redirect).
+        self._forget_page_state(meeting_id)
         try:
             on_loop = asyncio.get_running_loop() is self.loop
         except RuntimeError:

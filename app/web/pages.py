@@ -100,7 +100,7 @@ def _phone_context(
             return {"join": meeting}
         assert meeting.id is not None
         you = you_view(session, meeting.id, voter)
-    state = services.room_state(meeting.id)
+    state = services.page_state(meeting.id)
     rnd = state["round"]
     ballot = you["ballot"]
     marks = ballot["marks"] if ballot and rnd and ballot["round"] == rnd["id"] else {}
@@ -193,10 +193,10 @@ async def phone_ballot(request: Request, code: str, services: ServicesDep) -> Re
 @router.get("/p/{code}")
 async def projector(request: Request, code: str, services: ServicesDep) -> Response:
     def read() -> Snapshot:
-        with services.session() as session:
+        with services.read_session() as session:
             meeting = meeting_by_code(session, code)
             assert meeting.id is not None
-        return services.room_state(meeting.id)
+        return services.page_state(meeting.id)
 
     state = await asyncio.to_thread(read)
     return render(request, "projector/projector.html", {"state": state})
@@ -207,7 +207,7 @@ async def join_qr(code: str, services: ServicesDep) -> Response:
     code = normalise_code(code)
 
     def make() -> bytes:
-        with services.session() as session:
+        with services.read_session() as session:
             meeting_by_code(session, code)
         img = qrcode.make(
             services.join_url(code),

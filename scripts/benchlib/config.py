@@ -19,6 +19,10 @@ class BenchConfig:
     memory_phones: int  # (3) idle phones connected at once
     rate: float  # (2) offered ballots/s, open loop
     latency_rounds: int  # (2) fresh rounds; every connected phone casts once per round
+    read_load_phones: int  # (4) phones casting in turn, open loop, while pages are viewed
+    read_load_cast_per_s: float  # (4) their offered ballots/s, together
+    read_load_views_per_s: float  # (4) offered page views/s (phone page, API state, projector)
+    read_load_s: float  # (4) each window: quiet, then under page views
     # durations (seconds)
     warmup_s: float
     ingest_s: float
@@ -52,7 +56,9 @@ class BenchConfig:
 
     @property
     def max_phones(self) -> int:
-        return max(self.ingest_phones, self.latency_phones, self.memory_phones)
+        return max(
+            self.ingest_phones, self.latency_phones, self.memory_phones, self.read_load_phones
+        )
 
 
 def quick() -> BenchConfig:
@@ -63,6 +69,13 @@ def quick() -> BenchConfig:
         memory_phones=1000,
         rate=200.0,
         latency_rounds=2,
+        # The case: 200 page views/s while phones vote (115/s once raised ack p95 from
+        # 15 to over 200 ms); 100 ballots/s is half the projector phase's rate, so the quiet
+        # window has room and the ratio shows what the views cost the ballot path.
+        read_load_phones=100,
+        read_load_cast_per_s=100.0,
+        read_load_views_per_s=200.0,
+        read_load_s=3.0,
         warmup_s=1.0,
         ingest_s=4.0,
         echo_s=3.0,
@@ -77,7 +90,7 @@ def quick() -> BenchConfig:
         connect_spacing_s=0.001,
         join_concurrency=8,
         ack_timeout_s=15.0,
-        time_limit_s=58.0,
+        time_limit_s=70.0,
         tick_hz=None,
         pin=True,
         server_core=0,
@@ -96,6 +109,9 @@ def full() -> BenchConfig:
         memory_phones=5000,
         rate=500.0,
         latency_rounds=3,
+        read_load_phones=500,
+        read_load_cast_per_s=200.0,
+        read_load_s=8.0,
         warmup_s=2.0,
         ingest_s=15.0,
         echo_s=8.0,
@@ -115,14 +131,19 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         description="Benchmark Covote against a bare Starlette/uvicorn app on this machine "
         "(../shared/bench.md). Prints a table; saves JSON to bench/results/.",
     )
-    p.add_argument("--quick", action="store_true", help="small N, under 60 s")
+    p.add_argument("--quick", action="store_true", help="small N, about a minute")
     p.add_argument("--json", action="store_true", help="JSON on stdout (the table goes to stderr)")
-    p.add_argument("--phones", type=int, help="set all three scenario sizes to N")
+    p.add_argument("--phones", type=int, help="set all four scenario sizes to N")
     p.add_argument("--ingest-phones", type=int, help="(1) phones casting in a closed loop")
     p.add_argument("--latency-phones", type=int, help="(2) phones connected for projector latency")
     p.add_argument("--memory-phones", type=int, help="(3) idle phones connected at once")
     p.add_argument("--rate", type=float, help="(2) offered ballots/s (open loop)")
     p.add_argument("--latency-rounds", type=int, help="(2) fresh rounds to measure")
+    p.add_argument("--read-load-phones", type=int, help="(4) phones casting while pages are viewed")
+    p.add_argument(
+        "--read-load-cast-per-s", type=float, help="(4) their offered ballots/s, together"
+    )
+    p.add_argument("--read-load-views-per-s", type=float, help="(4) offered page views/s")
     p.add_argument("--duration", type=float, help="(1) ingest measurement window, s")
     p.add_argument("--warmup", type=float, help="warm-up before each measurement window, s")
     p.add_argument("--tick-hz", type=float, help="Covote's COVOTE_TICK_HZ for the server")
@@ -166,12 +187,22 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     cfg = quick() if a.quick else full()
     if a.phones is not None:
         cfg.ingest_phones = cfg.latency_phones = cfg.memory_phones = a.phones
-    for name in ("ingest_phones", "latency_phones", "memory_phones", "rate", "latency_rounds"):
+        cfg.read_load_phones = a.phones
+    for name in (
+        "ingest_phones",
+        "latency_phones",
+        "memory_phones",
+        "rate",
+        "latency_rounds",
+        "read_load_phones",
+        "read_load_cast_per_s",
+        "read_load_views_per_s",
+    ):
         value = getattr(a, name)
         if value is not None:
             setattr(cfg, name, value)
     if a.duration is not None:
-        cfg.ingest_s = cfg.echo_s = cfg.broadcast_s = a.duration
+        cfg.ingest_s = cfg.echo_s = cfg.broadcast_s = cfg.read_load_s = a.duration
     if a.warmup is not None:
         cfg.warmup_s = a.warmup
     if a.tick_hz is not None:
@@ -194,9 +225,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         cfg.results_dir = a.results_dir
     if a.no_save:
         cfg.results_dir = None
-    for name in ("ingest_phones", "latency_phones", "memory_phones", "latency_rounds"):
+    for name in (
+        "ingest_phones",
+        "latency_phones",
+        "memory_phones",
+        "latency_rounds",
+        "read_load_phones",
+    ):
         if getattr(cfg, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
-    if cfg.rate <= 0:
-        p.error("--rate must be positive")
+    for name in ("rate", "read_load_cast_per_s", "read_load_views_per_s"):
+        if getattr(cfg, name) <= 0:
+            p.error(f"--{name.replace('_', '-')} must be positive")
     return cfg, a

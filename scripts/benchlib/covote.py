@@ -7,8 +7,10 @@ joined voter, then WS /ws/m/{code} with it, `hello`, and
 `cast {ballot_id, round, marks}` answered by an `ack` after the ballot is committed.
 
 Order: (3) memory on the fresh process at the largest N, then (2) projector latency with
-`latency_phones` connected, then (1) ingest with `ingest_phones` connected. Phones join once
-(cookies are reused); each scenario connects or closes sockets to have exactly its N.
+`latency_phones` connected, then (1) ingest with `ingest_phones` connected, then (4) ack latency
+with `read_load_phones` casting at a steady rate, quiet and while public pages are viewed
+(issue 14: reads never slow the ballot path). Phones join once (cookies are reused); each
+scenario connects or closes sockets to have exactly its N.
 After every measured round the stored ballots are read back from the SQLite file: every acked
 ballot must be there with the marks that were sent.
 """
@@ -25,6 +27,7 @@ import signal
 import sqlite3
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -56,6 +59,28 @@ RATE_LIMITS = (
 )
 
 perf = time.perf_counter
+
+# (4) page views unanswered at once before the client stops sending more: a server that falls
+# this far behind is overloaded, and more sockets would only measure the client.
+VIEWS_IN_FLIGHT = 100
+
+
+@dataclass
+class Casts:
+    """What one window of steady casts saw."""
+
+    acks: list[float] = field(default_factory=list)  # send -> ack, seconds
+    errors: int = 0  # refused, timed out or the socket closed
+    skipped: int = 0  # the phone's previous cast was still unacknowledged at its turn
+
+
+@dataclass
+class Views:
+    """What one window of page views saw."""
+
+    latencies: list[float] = field(default_factory=list)  # request -> full response, seconds
+    failed: int = 0  # not a 200, or the connection failed
+    dropped: int = 0  # not sent: VIEWS_IN_FLIGHT already unanswered
 
 
 def server(cfg: BenchConfig, data_dir: Path, log_dir: Path, key: str) -> ServerProc:
@@ -698,6 +723,159 @@ class Run:
         if refused or timeouts:
             self.notes.append(f"ingest: {refused} casts refused, {timeouts} acks timed out")
 
+    # --- (4) ack latency under read load --------------------------------------------------
+
+    async def read_load(self) -> None:
+        """Phones cast at a steady offered rate (open loop, in turn): ack p50/p99 over a quiet
+        window, then over a window in which public pages are viewed at `read_load_views_per_s`
+        (the phone page and the API state as joined phones, the projector page). The ratio of
+        the two p99s is what page views cost the ballot path."""
+        cfg, out = self.cfg, self.out
+        n = cfg.read_load_phones
+        log(
+            f"covote: read load, {n} phones casting {cfg.read_load_cast_per_s:g}/s, quiet then "
+            f"with {cfg.read_load_views_per_s:g} page views/s, {cfg.read_load_s:g} s each"
+        )
+        await self.ensure_connected(n)
+        rnd = await self.f.fresh_round()
+        rid = rnd["id"]
+        await asyncio.sleep(0.3)  # the new round's snapshot reaches every phone
+        phones = self.phones[:n]
+        for p in phones:
+            p.last_acked = p.unacked = None
+        await self.steady_casts(phones, rid, min(cfg.warmup_s, 1.0))  # warm-up, not measured
+        quiet, qwin, _ = await self.steady_casts(phones, rid, cfg.read_load_s)
+        loaded, lwin, views = await self.steady_casts(
+            phones, rid, cfg.read_load_s, views_per_s=cfg.read_load_views_per_s
+        )
+        await self.check_round(rid, phones)
+        assert views is not None
+        out["read_load_phones"] = n
+        out["read_load_cast_per_s"] = cfg.read_load_cast_per_s
+        out["read_load_views_per_s"] = cfg.read_load_views_per_s
+        out["read_load_quiet_ack_p50_ms"] = ms(pct(quiet.acks, 50))
+        out["read_load_quiet_ack_p99_ms"] = ms(pct(quiet.acks, 99))
+        out["read_load_ack_p50_ms"] = ms(pct(loaded.acks, 50))
+        out["read_load_ack_p99_ms"] = ms(pct(loaded.acks, 99))
+        out["read_load_acks"] = [len(quiet.acks), len(loaded.acks)]
+        out["read_load_cast_errors"] = quiet.errors + loaded.errors
+        out["read_load_casts_skipped"] = quiet.skipped + loaded.skipped
+        out["read_load_views_served_per_s"] = round(len(views.latencies) / lwin.wall, 1)
+        out["read_load_view_p50_ms"] = ms(pct(views.latencies, 50))
+        out["read_load_view_p99_ms"] = ms(pct(views.latencies, 99))
+        out["read_load_views_failed"] = views.failed
+        out["read_load_views_dropped"] = views.dropped
+        out["read_load_quiet_server_util"] = round(qwin.server_util, 3)
+        out["read_load_server_util"] = round(lwin.server_util, 3)
+        out["read_load_client_util"] = round(lwin.client_util, 3)
+        log(
+            f"  quiet: ack p50 {out['read_load_quiet_ack_p50_ms']} / p99 "
+            f"{out['read_load_quiet_ack_p99_ms']} ms, server {qwin.server_util:.0%}"
+        )
+        log(
+            f"  with {out['read_load_views_served_per_s']:,.0f} page views/s served (p50 "
+            f"{out['read_load_view_p50_ms']} / p99 {out['read_load_view_p99_ms']} ms): ack p50 "
+            f"{out['read_load_ack_p50_ms']} / p99 {out['read_load_ack_p99_ms']} ms, server "
+            f"{lwin.server_util:.0%}, client {lwin.client_util:.0%}"
+        )
+        self.window_note("read load quiet", qwin)
+        self.window_note("read load", lwin)
+        if quiet.errors or loaded.errors or views.failed or views.dropped:
+            self.notes.append(
+                f"read load: {quiet.errors + loaded.errors} casts failed, {views.failed} page "
+                f"views failed, {views.dropped} not sent ({VIEWS_IN_FLIGHT} already in flight)"
+            )
+        if quiet.skipped or loaded.skipped:
+            self.notes.append(
+                f"read load: {quiet.skipped + loaded.skipped} casts not sent (the phone's "
+                "previous cast was still unacknowledged); the offered rate was not fully met"
+            )
+
+    async def steady_casts(
+        self, phones: list[Phone], round_id: int, seconds: float, views_per_s: float = 0.0
+    ) -> tuple[Casts, Window, Views | None]:
+        """Casts at `read_load_cast_per_s` for `seconds`, phones in turn (a phone whose last
+        cast is unacknowledged skips its turn); page views alongside if `views_per_s`."""
+        rate = self.cfg.read_load_cast_per_s
+        casts = Casts()
+        tasks: list[asyncio.Task[None]] = []
+
+        async def one(p: Phone, k: int) -> None:
+            _, t, fut = await p.send_cast(round_id, *self.marks.get(k))
+            try:
+                async with asyncio.timeout(self.cfg.ack_timeout_s):
+                    t1 = await fut
+            except (TimeoutError, CastRefused, ConnectionError):
+                casts.errors += 1
+                return
+            p.acked()
+            casts.acks.append(t1 - t)
+
+        views = Views() if views_per_s else None
+        meter = Meter(self.proc)
+        start = perf()
+        viewing = (
+            asyncio.create_task(self.page_views(views, phones, views_per_s, start, seconds))
+            if views is not None
+            else None
+        )
+        total = int(seconds * rate)
+        for i in range(total):
+            wait = start + i / rate - perf()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            p = phones[i % len(phones)]
+            if p.waiting is not None:
+                casts.skipped += 1
+                continue
+            # alternate each phone's marks, so every cast after its first changes its ballot
+            tasks.append(asyncio.create_task(one(p, p.idx + i // len(phones))))
+        if viewing is not None:
+            await viewing
+        await asyncio.gather(*tasks)
+        win = meter.stop()
+        return casts, win, views
+
+    async def page_views(
+        self, views: Views, phones: list[Phone], per_s: float, start: float, seconds: float
+    ) -> None:
+        """GET public pages at `per_s` from `start` for `seconds`, open loop, each on its own
+        connection: the phone page and the API state (as joined phones) and the projector page
+        in turn. A view is not sent while VIEWS_IN_FLIGHT are unanswered (counted as dropped)."""
+        code = self.f.code
+        inflight: set[asyncio.Task[None]] = set()
+
+        async def one(path: str, cookie: str | None) -> None:
+            headers = {"Cookie": f"covote={cookie}"} if cookie else {}
+            t = perf()
+            try:
+                r = await http(self.srv.port, "GET", path, headers=headers, timeout=10.0)
+            except (OSError, TimeoutError):
+                views.failed += 1
+                return
+            if r.status != 200:
+                views.failed += 1
+                return
+            views.latencies.append(perf() - t)
+
+        for i in range(int(seconds * per_s)):
+            wait = start + i / per_s - perf()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if len(inflight) >= VIEWS_IN_FLIGHT:
+                views.dropped += 1
+                continue
+            p = phones[i % len(phones)]
+            path, cookie = (
+                (f"/m/{code}", p.cookie),
+                (f"/api/m/{code}", p.cookie),
+                (f"/p/{code}", None),
+            )[i % 3]
+            task = asyncio.create_task(one(path, cookie))
+            inflight.add(task)
+            task.add_done_callback(inflight.discard)
+        await asyncio.gather(*inflight)
+
     def window_note(self, phase: str, win: Window) -> None:
         note_window(self.out, phase, win)
 
@@ -730,6 +908,7 @@ async def run(cfg: BenchConfig, srv: ServerProc, data_dir: Path, key: str,
         await r.memory()
         await r.latency()
         await r.ingest()
+        await r.read_load()
     finally:
         await r.finish()
     return r

@@ -10,6 +10,8 @@ TARGETS = {
     "projector_p99_ms": ("<=", 150.0, "2,000 phones, 500 ballots/s"),
     "memory_ratio": ("<=", 1.2, "5,000 phones"),
     "fanout_ratio": ("<=", 2.0, "bench.md C.3"),
+    # issue 14: ack p99 while 200 page views/s are served, over ack p99 without them
+    "read_load_ack_p99_ratio": ("<=", 1.5, "200 page views/s"),
 }
 
 REQUIRED = {
@@ -23,6 +25,9 @@ REQUIRED = {
     "phones": int,
     "kib_per_phone": float,
     "baseline_kib_per_conn": float,
+    "read_load_quiet_ack_p99_ms": float,
+    "read_load_ack_p99_ms": float,
+    "read_load_ack_p99_ratio": float,
 }
 
 
@@ -37,6 +42,9 @@ def add_ratios(r: dict[str, Any]) -> None:
     r["memory_ratio"] = _ratio(r.get("kib_per_phone"), r.get("baseline_kib_per_conn"))
     r["fanout_ratio"] = _ratio(
         r.get("fanout_us_per_frame"), r.get("baseline_broadcast_us_per_frame")
+    )
+    r["read_load_ack_p99_ratio"] = _ratio(
+        r.get("read_load_ack_p99_ms"), r.get("read_load_quiet_ack_p99_ms")
     )
     r["projector_p99_vs_broadcast_p99"] = _ratio(
         r.get("projector_p99_ms"), r.get("baseline_broadcast_p99_ms")
@@ -157,6 +165,30 @@ def table(r: dict[str, Any]) -> str:
         "",
         f"{_f(r.get('join_per_s'), digits=0)}; {_f(r.get('connect_s'))}",
     )
+    row(
+        f"(4) reads: {_n(r.get('read_load_phones'))} phones casting "
+        f"{_f(r.get('read_load_cast_per_s'), digits=0)}/s, "
+        f"{_f(r.get('read_load_views_per_s'), digits=0)} page views/s offered "
+        f"({_f(r.get('read_load_views_served_per_s'), digits=0)} served)"
+    )
+    row(
+        "    ack p50 / p99 ms: quiet",
+        "",
+        f"{_f(r.get('read_load_quiet_ack_p50_ms'))} / {_f(r.get('read_load_quiet_ack_p99_ms'))}",
+    )
+    row(
+        "    ack p50 / p99 ms: with page views (ratio of p99s)",
+        "",
+        f"{_f(r.get('read_load_ack_p50_ms'))} / {_f(r.get('read_load_ack_p99_ms'))}",
+        _f(r.get("read_load_ack_p99_ratio"), digits=2),
+        _met(r, "read_load_ack_p99_ratio"),
+    )
+    row(
+        "    page view p50 / p99 ms",
+        "",
+        f"{_f(r.get('read_load_view_p50_ms'))} / {_f(r.get('read_load_view_p99_ms'))}",
+    )
+    row("    server / client core busy", "", _busy(r, "read_load"))
 
     widths = [max(len(x[i]) for x in rows) for i in range(5)]
     lines = [head, ""]

@@ -1,0 +1,314 @@
+"""Reads never slow the ballot path (issue 14): every GET answers through a read transaction,
+which never takes SQLite's write lock and refuses to write.
+
+The route table below names a URL for every GET route of the app; a GET route missing from it
+fails `test_every_get_route_is_checked`, so a new page is checked from the day it is added.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import delete, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
+
+from app.config import Settings
+from app.voting.db import (
+    WriteInReadTransaction,
+    create_schema,
+    make_engine,
+    read_transaction,
+    transaction,
+)
+from app.voting.models import FacilitatorSession
+from tests.conftest import TIME_FACTOR, LiveServer, Meeting, Phone, make_settings
+
+# GET routes that write on purpose, and why.
+WRITES_ON_PURPOSE = {
+    "/facilitator": "the sign-in link: it creates the browser's console session",
+}
+
+# Every other GET route, as a URL of the meeting `m` (its first round closed, a second open).
+ROUTES: dict[str, Callable[[Meeting], str]] = {
+    "/": lambda m: "/",
+    "/join": lambda m: f"/join?code={m.code}",
+    "/m/{code}": lambda m: f"/m/{m.code}",
+    "/m/{code}/ballot": lambda m: f"/m/{m.code}/ballot",
+    "/p/{code}": lambda m: f"/p/{m.code}",
+    "/m/{code}/qr.svg": lambda m: f"/m/{m.code}/qr.svg",
+    "/t/{code}": lambda m: "/t/ABCD-EFGH-JKMN",
+    "/api/m/{code}": lambda m: f"/api/m/{m.code}",
+    "/console": lambda m: "/console",
+    "/console/sessions": lambda m: "/console/sessions",
+    "/console/{meeting_id}": lambda m: f"/console/{m.id}",
+    "/console/{meeting_id}/setup": lambda m: f"/console/{m.id}/setup",
+    "/console/{meeting_id}/access": lambda m: f"/console/{m.id}/access",
+    "/console/{meeting_id}/paper": lambda m: f"/console/{m.id}/paper",
+    "/console/{meeting_id}/rounds/{number}": lambda m: f"/console/{m.id}/rounds/1",
+    "/console/{meeting_id}/report.html": lambda m: f"/console/{m.id}/report.html",
+    "/console/{meeting_id}/report.pdf": lambda m: f"/console/{m.id}/report.pdf",
+    "/console/{meeting_id}/export/bundle.zip": lambda m: f"/console/{m.id}/export/bundle.zip",
+    "/console/{meeting_id}/export/{what}": lambda m: f"/console/{m.id}/export/results.json",
+    "/console/{meeting_id}/rounds/{number}/export/{what}": (
+        lambda m: f"/console/{m.id}/rounds/1/export/ballots.csv"
+    ),
+    "/console/{meeting_id}/rounds/{number}/paper": lambda m: f"/console/{m.id}/rounds/1/paper",
+    "/console/{meeting_id}/rounds/{number}/paper/print": (
+        lambda m: f"/console/{m.id}/rounds/1/paper/print"
+    ),
+    "/console/{meeting_id}/rounds/{number}/paper/key/{keying}": (
+        lambda m: f"/console/{m.id}/rounds/1/paper/key/1"
+    ),
+    "/console/{meeting_id}/tickets": lambda m: f"/console/{m.id}/tickets",
+    "/console/{meeting_id}/tickets/print": lambda m: f"/console/{m.id}/tickets/print",
+    "/console/{meeting_id}/keypads": lambda m: f"/console/{m.id}/keypads",
+    "/console/{meeting_id}/keypads/status.json": lambda m: f"/console/{m.id}/keypads/status.json",
+    "/console/{meeting_id}/keypads/capture": lambda m: f"/console/{m.id}/keypads/capture",
+}
+
+# More of each export than the table's one, read the same way (every branch of _export_text).
+EXPORTS = ("meeting.json", "proposals.csv", "ballots.csv", "groups.csv", "audit.jsonl")
+
+
+def get_routes(server: LiveServer) -> set[str]:
+    """The app's GET routes, from its OpenAPI schema (no route leaves it: include_in_schema is
+    never set to False; FastAPI's nested routers are not plain lists to walk)."""
+    paths: dict[str, dict[str, Any]] = server.app.openapi()["paths"]
+    return {path for path, operations in paths.items() if "get" in operations}
+
+
+class Begins:
+    """Every BEGIN statement the app's engine issues while watching (from any thread)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seen: list[str] = []
+        self._lock = threading.Lock()
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.upper().startswith("BEGIN"):
+            with self._lock:
+                self.seen.append(statement.upper())
+
+    def immediate(self) -> int:
+        with self._lock:
+            return sum("IMMEDIATE" in s for s in self.seen)
+
+    def deferred(self) -> int:
+        with self._lock:
+            return sum("IMMEDIATE" not in s for s in self.seen)
+
+    @contextmanager
+    def watching(self) -> Iterator[Begins]:
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        try:
+            yield self
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[LiveServer]:
+    with LiveServer(make_settings(tmp_path)) as live:
+        yield live
+
+
+@pytest.fixture
+def busy_meeting(sqlite_server: LiveServer) -> tuple[Meeting, httpx.Client, Phone]:
+    """A meeting with a closed round (ballots to export) and an open one; a joined phone."""
+    facilitator = sqlite_server.browser()
+    r = facilitator.get("/facilitator?key=test-facilitator-key", follow_redirects=False)
+    assert r.status_code == 303
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    phone = Phone(sqlite_server.browser(), meeting.code)
+    assert phone.vote({"library": "want", "respite": "dont_want"}).status_code == 200
+    meeting.close_round(1)
+    meeting.open_round()
+    return meeting, facilitator, phone
+
+
+def _client_for(path: str, facilitator: httpx.Client, phone: Phone) -> httpx.Client:
+    return facilitator if path.startswith("/console") else phone.c
+
+
+def _engine(server: LiveServer) -> Engine:
+    engine: Engine = server.app.state.services.engine
+    return engine
+
+
+def test_every_get_route_is_checked(sqlite_server: LiveServer) -> None:
+    """The route table names every GET route of the app (or why it writes): none is unchecked."""
+    assert get_routes(sqlite_server) == set(ROUTES) | set(WRITES_ON_PURPOSE)
+
+
+def test_no_get_page_takes_the_write_lock(
+    sqlite_server: LiveServer, busy_meeting: tuple[Meeting, httpx.Client, Phone]
+) -> None:
+    """Serving any GET (pages, the API, the console, exports) issues no BEGIN IMMEDIATE."""
+    meeting, facilitator, phone = busy_meeting
+    urls = [make(meeting) for make in ROUTES.values()]
+    urls += [f"/console/{meeting.id}/export/{what}" for what in EXPORTS]
+    with Begins(_engine(sqlite_server)).watching() as begins:
+        for url in urls:
+            before = begins.immediate()
+            r = _client_for(url, facilitator, phone).get(url, follow_redirects=False)
+            assert r.status_code < 500, (url, r.status_code, r.text[:300])
+            assert begins.immediate() == before, f"GET {url} took the write lock"
+        assert begins.deferred() >= len(urls) // 2  # the reads did run, as plain BEGINs
+
+
+def test_pages_answer_while_another_connection_holds_the_write_lock(
+    sqlite_server: LiveServer, busy_meeting: tuple[Meeting, httpx.Client, Phone]
+) -> None:
+    """With a write transaction held open by another connection (as the ballot writer holds it
+    while it commits), every GET still answers at once, with what was committed before."""
+    meeting, facilitator, phone = busy_meeting
+    database = _engine(sqlite_server).url.database
+    assert database
+    writer = sqlite3.connect(database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE meeting SET title = 'uncommitted' WHERE id = ?", (meeting.id,))
+        for make in ROUTES.values():
+            url = make(meeting)
+            client = _client_for(url, facilitator, phone)
+            # A GET that waited for the lock would wait out busy_timeout (10 s), then fail.
+            r = client.get(url, follow_redirects=False, timeout=5 * TIME_FACTOR)
+            assert r.status_code < 500, (url, r.status_code, r.text[:300])
+            assert "uncommitted" not in r.text, url
+        state = phone.state()
+        assert state["meeting"]["title"] == "Test budget"
+        assert state["round"]["number"] == 2
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_a_cast_after_the_lock_is_released_still_commits(
+    sqlite_server: LiveServer, busy_meeting: tuple[Meeting, httpx.Client, Phone]
+) -> None:
+    """Reads leave the ballot path as it was: casts take the write lock (BEGIN IMMEDIATE)."""
+    _, _, phone = busy_meeting
+    with Begins(_engine(sqlite_server)).watching() as begins:
+        assert phone.vote({"library": "dont_want"}).status_code == 200
+        assert begins.immediate() >= 1
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.resolved_database_url())
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+def _a_session_row(engine: Engine) -> int:
+    now = datetime.now(UTC)
+    with transaction(engine) as session:
+        row = FacilitatorSession(
+            token_hash="h",
+            role="all",
+            user_agent="test",
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=1),
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+
+def test_a_read_transaction_refuses_to_flush_a_change(engine: Engine) -> None:
+    """Changing, adding or deleting an object in a read transaction raises at flush, and
+    nothing reaches the database."""
+    row_id = _a_session_row(engine)
+    with pytest.raises(WriteInReadTransaction), read_transaction(engine) as session:
+        row = session.get(FacilitatorSession, row_id)
+        assert row is not None
+        row.user_agent = "changed"
+        session.flush()
+    with pytest.raises(WriteInReadTransaction), read_transaction(engine) as session:
+        row = session.get(FacilitatorSession, row_id)
+        session.delete(row)
+        session.flush()
+    with transaction(engine) as session:
+        row = session.get(FacilitatorSession, row_id)
+        assert row is not None and row.user_agent == "test"
+
+
+def test_a_read_transaction_refuses_write_statements(engine: Engine) -> None:
+    """An INSERT, UPDATE or DELETE executed through a read session raises before it runs."""
+    row_id = _a_session_row(engine)
+    with pytest.raises(WriteInReadTransaction), read_transaction(engine) as session:
+        session.execute(delete(FacilitatorSession).where(FacilitatorSession.id == row_id))  # type: ignore[arg-type]
+    with read_transaction(engine) as session:
+        assert session.exec(select(FacilitatorSession)).all()
+
+
+@pytest.mark.postgres
+def test_postgres_reads_are_read_only_transactions(postgres_url: str) -> None:
+    """On PostgreSQL a read transaction is READ ONLY: the server refuses even raw SQL."""
+    engine = make_engine(postgres_url)
+    try:
+        create_schema(engine)
+        with read_transaction(engine) as session:
+            assert session.execute(text("SHOW transaction_read_only")).scalar() == "on"
+        with pytest.raises(DBAPIError, match="read-only"), read_transaction(engine) as session:
+            session.connection().exec_driver_sql("DELETE FROM facilitatorsession")
+        with transaction(engine) as session:
+            assert session.execute(text("SHOW transaction_read_only")).scalar() == "off"
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def slow_tick_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """tick_hz=1: page_state may reuse a state for up to a second."""
+    with LiveServer(make_settings(tmp_path, tick_hz=1)) as live:
+        yield live
+
+
+def test_page_views_share_the_live_state_until_the_meeting_changes(
+    slow_tick_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Views between two changes read the room once; a ballot or a facilitator's change makes
+    the next view read it again (a read after a write sees the write)."""
+    server = slow_tick_server
+    facilitator = server.browser()
+    facilitator.get("/facilitator?key=test-facilitator-key", follow_redirects=False)
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    phone = Phone(server.browser(), meeting.code)
+    services = server.app.state.services
+    reads: list[int] = []
+    room_state = services.room_state
+
+    def counted(meeting_id: int) -> Any:
+        reads.append(meeting_id)
+        return room_state(meeting_id)
+
+    # No socket is open, so the hub renders nothing: every read counted is a page view's.
+    monkeypatch.setattr(services, "room_state", counted)
+    services.changed(meeting.id)  # as after any change: the next view reads the room
+    phone.state()
+    for url in (f"/p/{meeting.code}", f"/m/{meeting.code}", f"/api/m/{meeting.code}"):
+        assert phone.c.get(url).status_code == 200
+    assert len(reads) == 1
+    assert phone.vote({"library": "want"}).status_code == 200
+    assert phone.state()["turnout"]["voted"] == 1
+    assert len(reads) == 2
+    meeting.close_round(1)
+    assert phone.state()["round"]["status"] == "closed"
+    assert len(reads) == 3
