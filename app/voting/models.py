@@ -101,6 +101,9 @@ class Meeting(SQLModel, table=True):
     # Never
     # shown, exported or sent. Migration 0002 drew one for every meeting stored before it.
     record_secret: str | None = Field(default_factory=new_secret, max_length=64)
+    # When the facilitator archived the meeting: read-only from then on (no rounds, no set-up
+    # changes, no joins, no ballots) but still exported. NULL = not archived (app/voting/lifecycle.py).
+    archived_at: datetime | None = None
 
     @property
     def uses_tickets(self) -> bool:
