@@ -15,8 +15,8 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 
-from app.console.forms import act, checked, facilitator_form, page
-from app.core.errors import BadInput, NotFound
+from app.console.forms import act, confirm_first, facilitator_form, page
+from app.core.errors import NotFound
 from app.voting import meetings
 from app.voting.models import Meeting
 from app.web import auth, facilitators
@@ -45,8 +45,9 @@ async def sessions_page(request: Request, services: ServicesDep) -> Response:
 @router.post("/console/sessions/end-all")
 async def end_all(request: Request, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
-    if not checked(form, "confirm"):
-        raise BadInput("Tick the box to confirm: every console browser, this one too, signs out.")
+    asked = await confirm_first(request, services, form, "end_all", back="/console/sessions")
+    if asked is not None:
+        return asked
     await asyncio.to_thread(facilitators.end_all, services.engine)
     auth.forget_facilitator(request)
     return RedirectResponse("/", status_code=303)
@@ -93,20 +94,31 @@ async def create_key(request: Request, meeting_id: RowId, services: ServicesDep)
             f"shown again: {link}"
         )
 
-    return await act(request, services, meeting_id, change, "/access")
+    return await act(request, services, meeting_id, change, "/access", archived_ok=True)
 
 
 @router.post("/console/{meeting_id}/access/{key_id}/revoke")
 async def revoke_key(
     request: Request, meeting_id: RowId, key_id: RowId, services: ServicesDep
 ) -> Response:
-    await facilitator_form(request)
+    form = await facilitator_form(request)
+
+    def name(session: Session, meeting: Meeting) -> dict[str, object]:
+        keys = facilitators.keys_of(session, meeting_id)
+        return {"name": next((k.label for k, _ in keys if k.id == key_id), "")}
+
+    asked = await confirm_first(
+        request, services, form, "revoke_link", back="/access", meeting_id=meeting_id, describe=name
+    )
+    if asked is not None:
+        return asked
 
     def change(session: Session, meeting: Meeting) -> str:
         label = facilitators.revoke_key(session, meeting, key_id)
         return f"Sign-in link “{label}” revoked; its browsers are signed out."
 
-    return await act(request, services, meeting_id, change, "/access")
+    # Access is not the meeting's record: links can be revoked (and made) while it is archived.
+    return await act(request, services, meeting_id, change, "/access", archived_ok=True)
 
 
 @router.get("/console/{meeting_id}/paper")

@@ -2,7 +2,9 @@
 
 Every change in the console is a POST from the facilitator carrying the CSRF token
 (`facilitator_form`), made in one transaction and ending in a redirect (`act`), so a reload
-never repeats it; the message it flashes is shown once, on the next page (`page`).
+never repeats it; the message it flashes is shown once, on the next page (`page`). A change to
+an archived meeting is refused there, before it runs (`act`; app/voting/lifecycle.py). An
+irreversible change first asks (`confirm_first`; the words: app/console/confirm.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
+from app.console.confirm import CONFIRMATIONS
 from app.core.errors import BadInput
 from app.voting import meetings
 from app.voting.models import Meeting
@@ -29,9 +32,59 @@ def flash(request: Request, message: str) -> None:
 
 
 def page(request: Request, template: str, context: dict[str, Any]) -> Response:
-    """Render a console template with the flashed message, if any (and forget it)."""
-    return render(
-        request, template, {"flash": auth.session_of(request).pop("flash", None), **context}
+    """Render a console template with the flashed message, if any (and forget it), and the
+    confirmations its irreversible actions ask (console/_confirm.html)."""
+    flashed = auth.session_of(request).pop("flash", None)
+    return render(request, template, {"flash": flashed, "confirmations": CONFIRMATIONS, **context})
+
+
+async def confirm_first(
+    request: Request,
+    services: Services,
+    form: FormData,
+    action: str,
+    *,
+    back: str,
+    meeting_id: int | None = None,
+    describe: Callable[[Session, Meeting], dict[str, object]] | None = None,
+    **params: object,
+) -> Response | None:
+    """None once the facilitator has confirmed `action` (the form carries `confirm`); until
+    then the page that asks `CONFIRMATIONS[action]` with `params` and what `describe` reads
+    of the meeting (status 200, nothing changed): its "Yes" posts the same fields to the same
+    address with `confirm=yes`, its Cancel goes to `back` (like `act`'s: after
+    /console/{meeting_id} when a meeting is given). With JavaScript the console asks in a
+    dialog instead (app/static/console/confirm.js) and this page is never sent."""
+    if checked(form, "confirm"):
+        return None
+    meeting = None
+    if meeting_id is not None:
+
+        def read() -> Meeting:
+            with services.read_session() as session:
+                found = meetings.get_meeting(session, meeting_id)
+                if describe is not None:
+                    params.update(describe(session, found))
+                return found
+
+        meeting = await asyncio.to_thread(read)
+        back = f"/console/{meeting_id}{back}"
+    fields = [
+        (name, value)
+        for name, value in form.multi_items()
+        if isinstance(value, str) and name not in ("csrf", "confirm")
+    ]
+    return page(
+        request,
+        "console/confirm.html",
+        {
+            "meeting": meeting,
+            "confirmation": CONFIRMATIONS[action],
+            "params": params,
+            "action": request.url.path,
+            "fields": fields,
+            "back": back,
+        },
     )
 
 
@@ -66,12 +119,22 @@ async def act(
     meeting_id: int,
     change: Callable[[Session, Meeting], str],
     back: str = "",
+    *,
+    archived_ok: bool = False,
 ) -> Response:
-    """Run one change in one transaction, signal the room, flash its message, redirect."""
+    """Run one change in one transaction, signal the room, flash its message, redirect.
+
+    Raises:
+        Conflict: the meeting is archived (read-only), unless `archived_ok` (a change that
+            leaves the meeting's record alone: unarchiving, helpers' sign-in links).
+    """
 
     def write() -> str:
         with services.session() as session:
-            return change(session, meetings.get_meeting(session, meeting_id))
+            meeting = meetings.get_meeting(session, meeting_id)
+            if not archived_ok:
+                meetings.require_active(meeting)
+            return change(session, meeting)
 
     flash(request, await asyncio.to_thread(write))
     services.changed(meeting_id)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app.console.forms import act, checked, facilitator_form, page, upload_text
+from app.console.forms import act, checked, confirm_first, facilitator_form, page, upload_text
 from app.core.errors import BadInput, Conflict
 from app.core.inputs import JsonInputError, id_problem, load_json
 from app.keypads import registration as keypads
@@ -139,6 +139,23 @@ async def swap(request: Request, meeting_id: RowId, services: ServicesDep) -> Re
 async def revoke(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
     keypad = str(form.get("keypad", ""))
+
+    def label(session: Session, meeting: Meeting) -> dict[str, object]:
+        assert meeting.id is not None
+        found = (k.label for k in keypads.roster(session, meeting.id) if k.keypad == keypad)
+        return {"label": next(found, keypad)}
+
+    asked = await confirm_first(
+        request,
+        services,
+        form,
+        "revoke_keypad",
+        back="/keypads",
+        meeting_id=meeting_id,
+        describe=label,
+    )
+    if asked is not None:
+        return asked
 
     def change(session: Session, meeting: Meeting) -> str:
         keypads.revoke(session, meeting, keypad)

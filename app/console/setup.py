@@ -18,7 +18,15 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app import demo
-from app.console.forms import act, checked, facilitator_form, flash, page, upload_text
+from app.console.forms import (
+    act,
+    checked,
+    confirm_first,
+    facilitator_form,
+    flash,
+    page,
+    upload_text,
+)
 from app.core.errors import BadInput
 from app.core.inputs import bounded_int
 from app.core.vocab import ROOM_VOTE, ChannelPolicy, RoundStatus
@@ -169,6 +177,12 @@ async def round_action(
     request: Request, meeting_id: RowId, number: RowId, action: str, services: ServicesDep
 ) -> Response:
     form = await facilitator_form(request)
+    if action == "close":
+        asked = await confirm_first(
+            request, services, form, "close_round", back="", meeting_id=meeting_id, n=number
+        )
+        if asked is not None:
+            return asked
 
     def change(session: Session, meeting: Meeting) -> str:
         if action == "step":
@@ -309,11 +323,35 @@ async def save_segment(request: Request, meeting_id: RowId, services: ServicesDe
     return await act(request, services, meeting_id, change, "/setup")
 
 
+def _label_of(session: Session, meeting: Meeting, key: str) -> str:
+    """A segment's label for a confirmation (its id if there is no such segment: removing it
+    then says so)."""
+    assert meeting.id is not None
+    return next((s.label for s in meetings.segments_of(session, meeting.id) if s.key == key), key)
+
+
+def _title_of(session: Session, meeting: Meeting, key: str) -> str:
+    """A proposal's title for a confirmation (its id if there is no such proposal)."""
+    assert meeting.id is not None
+    return next((p.title for p in meetings.proposals_of(session, meeting.id) if p.key == key), key)
+
+
 @router.post("/console/{meeting_id}/segments/{key}/delete")
 async def delete_segment(
     request: Request, meeting_id: RowId, key: str, services: ServicesDep
 ) -> Response:
-    await facilitator_form(request)
+    form = await facilitator_form(request)
+    asked = await confirm_first(
+        request,
+        services,
+        form,
+        "remove_segment",
+        back="/setup",
+        meeting_id=meeting_id,
+        describe=lambda session, meeting: {"label": _label_of(session, meeting, key)},
+    )
+    if asked is not None:
+        return asked
 
     def change(session: Session, meeting: Meeting) -> str:
         meetings.delete_segment(session, meeting, key)
@@ -363,7 +401,18 @@ async def save_proposal(request: Request, meeting_id: RowId, services: ServicesD
 async def delete_proposal(
     request: Request, meeting_id: RowId, key: str, services: ServicesDep
 ) -> Response:
-    await facilitator_form(request)
+    form = await facilitator_form(request)
+    asked = await confirm_first(
+        request,
+        services,
+        form,
+        "remove_proposal",
+        back="/setup",
+        meeting_id=meeting_id,
+        describe=lambda session, meeting: {"title": _title_of(session, meeting, key)},
+    )
+    if asked is not None:
+        return asked
 
     def change(session: Session, meeting: Meeting) -> str:
         meetings.delete_proposal(session, meeting, key)

@@ -18,9 +18,10 @@ import qrcode.image.svg
 from fastapi import APIRouter, Request
 from markupsafe import Markup
 from sqlmodel import Session
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from app.console.forms import act, facilitator_form, page
+from app.console.forms import act, confirm_first, facilitator_form, page
 from app.core.errors import BadInput
 from app.core.inputs import bounded_int
 from app.core.vocab import ChannelPolicy
@@ -111,20 +112,42 @@ async def manage(request: Request, meeting_id: RowId, services: ServicesDep) -> 
     """The "Lost or misused ticket" form: a typed ticket number and the button pressed."""
     form = await facilitator_form(request)
     number = _number(form.get("number", ""), "The ticket number")
-    return await _change(request, services, meeting_id, number, str(form.get("action", "")))
+    return await _change(request, services, form, meeting_id, number, str(form.get("action", "")))
 
 
 @router.post("/{number}/{action}")
 async def ticket_action(
     request: Request, meeting_id: RowId, number: RowId, action: str, services: ServicesDep
 ) -> Response:
-    await facilitator_form(request)
-    return await _change(request, services, meeting_id, number, action)
+    form = await facilitator_form(request)
+    return await _change(request, services, form, meeting_id, number, action)
+
+
+# A revoked or replaced ticket never works again: these ask first (app/console/confirm.py).
+IRREVERSIBLE = {"revoke": "revoke_ticket", "reissue": "reissue_ticket"}
 
 
 async def _change(
-    request: Request, services: Services, meeting_id: int, number: int, action: str
+    request: Request,
+    services: Services,
+    form: FormData,
+    meeting_id: int,
+    number: int,
+    action: str,
 ) -> Response:
+    if action in IRREVERSIBLE:
+        asked = await confirm_first(
+            request,
+            services,
+            form,
+            IRREVERSIBLE[action],
+            back="/tickets",
+            meeting_id=meeting_id,
+            n=number,
+        )
+        if asked is not None:
+            return asked
+
     def change(session: Session, meeting: Meeting) -> str:
         if action == "reissue":
             new = tickets.reissue(session, meeting, number)

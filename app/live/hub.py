@@ -13,6 +13,11 @@ Contract:
   socket; `ws.py` owns sending, with a deadline.
 - `seq` starts at the wall clock in milliseconds and then increases, so it still increases
   across a server restart and a reconnecting client can always drop an older frame.
+- A meeting that no longer exists (deleted) has its room closed (`close_room`): every
+  connection ends with close code 4404, which clients take as "gone" and do not retry. The
+  process that deleted it closes the room at once; the others when their render finds no
+  meeting. No connection of a deleted meeting outlives it, so none can act in a later meeting
+  that reuses its id (SQLite reuses the highest row ids once their rows are deleted).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from app.core.errors import NotFound
 from app.core.shapes import Snapshot
 from app.live.broadcast import Broadcast, LocalBroadcast
 from app.live.protocol import SnapshotFrame, TurnoutFrame, encode
@@ -37,8 +43,20 @@ class TooSlow(Exception):
     """The connection let its personal queue fill up: close it; the client resyncs."""
 
 
+class RoomClosed(Exception):
+    """The connection's meeting is gone: close it with `code` and `reason` (no resync)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+
+GONE = 4404  # the close code for "this meeting does not exist" (live.js: no reconnect)
+
+
 class Mailbox:
-    __slots__ = ("_direct", "_limit", "_ready", "_snapshot", "voter_id")
+    __slots__ = ("_closed", "_direct", "_limit", "_ready", "_snapshot", "voter_id")
 
     @property
     def wants_turnout(self) -> bool:
@@ -50,6 +68,7 @@ class Mailbox:
         self._direct: deque[str] = deque()
         self._limit = limit
         self._ready = asyncio.Event()
+        self._closed: RoomClosed | None = None
         self.voter_id = voter_id
 
     @property
@@ -67,9 +86,20 @@ class Mailbox:
         self._direct.append(frame)
         self._ready.set()
 
+    def close(self, code: int, reason: str) -> None:
+        """End the connection: `take` raises RoomClosed from now on, frames or not."""
+        self._closed = RoomClosed(code, reason)
+        self._ready.set()
+
     async def take(self) -> str:
-        """Personal frames first, in order; then the newest snapshot."""
+        """Personal frames first, in order; then the newest snapshot.
+
+        Raises:
+            RoomClosed: the room was closed (`close`); nothing more is sent.
+        """
         while True:
+            if self._closed is not None:
+                raise self._closed
             if self._direct:
                 return self._direct.popleft()
             if self._snapshot is not None:
@@ -171,6 +201,14 @@ class Hub:
         if not room.mailboxes:
             del self.rooms[meeting_id]
 
+    def close_room(self, meeting_id: int, reason: str = "meeting deleted") -> None:
+        """The meeting is gone: end every connection to it (close code 4404) and drop its room."""
+        room = self.rooms.pop(meeting_id, None)
+        if room is None:
+            return
+        for box in room.mailboxes:
+            box.close(GONE, reason)
+
     def connected(self, meeting_id: int) -> int:
         room = self.rooms.get(meeting_id)
         return len(room.mailboxes) if room else 0
@@ -202,6 +240,10 @@ class Hub:
                     continue
                 try:
                     await self._refresh(room)
+                except NotFound:
+                    # Deleted (in another process, or between a signal and this tick).
+                    self.close_room(room.meeting_id)
+                    continue
                 except Exception:
                     # A failed render (database briefly unavailable) must not stop the ticker for
                     # every meeting: keep the room dirty and try again next tick.

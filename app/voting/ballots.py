@@ -17,7 +17,8 @@ Every ballot, whatever its channel, goes through `BallotWriter.cast`. Contract:
   the marks (app/voting/audit.py, README Anonymity);
 - a ballot for a round that is not open is refused, atomically with the close: the batch
   transaction reads the round's status under the write lock (SQLite BEGIN IMMEDIATE,
-  PostgreSQL FOR SHARE), so a close either precedes the ballot (refused) or follows it (counted).
+  PostgreSQL FOR SHARE), so a close either precedes the ballot (refused) or follows it (counted);
+  so is a ballot for an archived meeting (its `archived_at` is read in the same query).
 
 Group commit: casts that arrive while a transaction is being written wait in a queue and go
 into the next transaction together, so one fsync serves many ballots at peak load while a lone
@@ -79,6 +80,7 @@ from app.rules.scales import AnswerScale, Problem
 from app.voting import audit
 from app.voting.db import transaction
 from app.voting.kinds import kind_named
+from app.voting.meetings import ENDED
 from app.voting.models import Ballot, Keypad, Meeting, Round, Voter, utcnow
 
 log = logging.getLogger(__name__)
@@ -341,6 +343,7 @@ _ROUNDS = (
         col(Meeting.channel_policy),
         col(Meeting.admission),
         col(Meeting.record_secret),
+        col(Meeting.archived_at),
     )
     .join(Meeting, col(Meeting.id) == col(Round.meeting_id))
     .where(col(Round.id).in_(sa.bindparam("rounds", expanding=True)))
@@ -399,6 +402,9 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
         voter = voters.get(req.voter_id)
         if rnd is None or rnd.meeting_id != req.meeting_id:
             out.append(NotFound("That round does not exist in this meeting."))
+            continue
+        if rnd.archived_at is not None:  # read with the round: no query of its own
+            out.append(RoundClosed(ENDED))
             continue
         if rnd.status != RoundStatus.OPEN:
             closed = N_("Round %(n)s is closed; your ballot was not counted.")

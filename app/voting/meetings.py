@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Mapping
 from types import EllipsisType
 
 from pydantic import ValidationError
@@ -84,9 +85,16 @@ def proposals_of(session: Session, meeting_id: int) -> list[Proposal]:
 
 
 def create_meeting(
-    session: Session, mf: MeetingFile, *, rng: random.Random | None = None
+    session: Session,
+    mf: MeetingFile,
+    *,
+    rng: random.Random | None = None,
+    origin: Mapping[str, str] | None = None,
 ) -> Meeting:
-    """Store a validated meeting file; draws the tie-break order unless the file brings one."""
+    """Store a validated meeting file; draws the tie-break order unless the file brings one.
+
+    The meeting's audit chain starts with `meeting.created`: the meeting file as stored, plus
+    `origin` (e.g. `{"duplicated_from": CODE}`; it must name no person)."""
     keys = [p.id for p in mf.proposals]
     if "tie_break" in mf.model_fields_set and mf.tie_break:
         tie_break = list(mf.tie_break)
@@ -124,12 +132,8 @@ def create_meeting(
     for i, p in enumerate(mf.proposals):
         session.add(_proposal_row(meeting.id, p, i))
     session.flush()
-    audit.record(
-        session,
-        meeting.id,
-        "meeting.created",
-        meeting_file(session, meeting).model_dump(mode="json"),
-    )
+    created = meeting_file(session, meeting).model_dump(mode="json")
+    audit.record(session, meeting.id, "meeting.created", {**created, **(origin or {})})
     return meeting
 
 
@@ -227,7 +231,26 @@ def voting_started(session: Session, meeting_id: int) -> bool:
     return session.exec(q).one() > 0
 
 
+# An archived meeting is read-only (app/voting/lifecycle.py): the facilitator is told how to
+# change it again; attendees (joins, ballots) that the meeting has ended.
+ARCHIVED = N_("“%(title)s” is archived: it can be exported but not changed. Unarchive it first.")
+ENDED = N_("This meeting has ended and is archived; it no longer takes votes.")
+
+
+def require_active(meeting: Meeting) -> None:
+    """Refuse a change to an archived meeting.
+
+    Raises:
+        Conflict: the meeting is archived.
+    """
+    if meeting.archived_at is not None:
+        raise Conflict(ARCHIVED, title=meeting.title)
+
+
 def _touch(meeting: Meeting) -> None:
+    """Every set-up change passes here: refused for an archived meeting (the caller's
+    transaction then rolls back whatever the change had done), else the revision is bumped."""
+    require_active(meeting)
     meeting.revision += 1
 
 

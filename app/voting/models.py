@@ -102,7 +102,7 @@ class Meeting(SQLModel, table=True):
     # shown, exported or sent. Migration 0002 drew one for every meeting stored before it.
     record_secret: str | None = Field(default_factory=new_secret, max_length=64)
     # When the facilitator archived the meeting: read-only from then on (no rounds, no set-up
-    # changes, no joins, no ballots) but still exported. NULL = not archived (app/voting/lifecycle.py).
+    # changes, no joins, no ballots), still exported (app/voting/lifecycle.py). NULL = not archived.
     archived_at: datetime | None = None
 
     @property

@@ -24,7 +24,7 @@ from app.record.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
 from app.voting import audit, room_vote, turnout
 from app.voting.activity import ActivityKind, public_responses
 from app.voting.kinds import kind_named, kind_of, kinds
-from app.voting.meetings import get_meeting, segments_of
+from app.voting.meetings import get_meeting, require_active, segments_of
 from app.voting.models import AuditEvent, Meeting, Round, utcnow
 from app.voting.voters import voted_count
 
@@ -67,9 +67,10 @@ def open_round(
     Raises:
         BadInput: no items, an item the kind does not offer, keypads for an item they cannot
             answer, or a kind that is not registered.
-        Conflict: a round is already open.
+        Conflict: a round is already open, or the meeting is archived.
     """
     assert meeting.id is not None
+    require_active(meeting)
     if kind not in kinds():
         raise BadInput(f"Unknown activity kind {kind[:40]!r}.")
     activity = kind_named(kind)

@@ -17,13 +17,19 @@ from app.core.shapes import YouView
 from app.core.vocab import Channel
 from app.record import anonymity
 from app.voting import audit
-from app.voting.meetings import segments_of
+from app.voting.meetings import ENDED, segments_of
 from app.voting.models import Ballot, Meeting, Round, Voter
 
 
 def join(session: Session, meeting: Meeting, channel: str = Channel.PHONE) -> Voter:
-    """A new voter with a fresh random pseudonym; `channel` is how they will vote."""
+    """A new voter with a fresh random pseudonym; `channel` is how they will vote.
+
+    Raises:
+        Conflict: the meeting is archived (it has ended: nobody joins it any more).
+    """
     assert meeting.id is not None
+    if meeting.archived_at is not None:
+        raise Conflict(ENDED)
     while True:
         pseudonym = "v-" + secrets.token_hex(5)
         if session.exec(select(Voter.id).where(Voter.pseudonym == pseudonym)).first() is None:

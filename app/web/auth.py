@@ -95,15 +95,26 @@ def require_facilitator(conn: HTTPConnection) -> None:
         )
 
 
-def voter_id(conn: HTTPConnection, meeting_id: int) -> object:
+def voter_id(conn: HTTPConnection, meeting_id: int, code: str) -> object:
+    """The voter this browser joined the meeting as, if any (to be checked by the caller).
+
+    The cookie keeps the meeting's code beside the voter id (`remember_voter`), and an entry
+    for another code is ignored: a deleted meeting's id (and its voters' ids) can be reused by
+    a later meeting on SQLite, and a browser of the deleted one must not become a voter of the
+    new one. An entry written before codes were kept (a bare id) is still read."""
     voters = session_of(conn).get("voters") or {}
-    return voters.get(str(meeting_id))
+    entry = voters.get(str(meeting_id))
+    if isinstance(entry, list) and len(entry) == 2:
+        vid, joined = entry
+        return vid if joined == code else None
+    return entry
 
 
-def remember_voter(conn: HTTPConnection, meeting_id: int, vid: int) -> None:
+def remember_voter(conn: HTTPConnection, meeting_id: int, code: str, vid: int) -> None:
+    """This browser is voter `vid` of the meeting `meeting_id`, whose code is `code`."""
     session = session_of(conn)
     voters = dict(session.get("voters") or {})
-    voters[str(meeting_id)] = vid
+    voters[str(meeting_id)] = [vid, code]
     session["voters"] = voters
 
 

@@ -194,6 +194,13 @@ class Services:
         else:
             self.loop.call_soon_threadsafe(self.changed, meeting_id)
 
+    def forget(self, meeting_id: int) -> None:
+        """After a meeting is deleted (call on the loop): its connections here end at once
+        (close 4404, `Hub.close_room`), before anything can reuse its id; the keypad desk and
+        the other processes find it gone when told it `changed`."""
+        self.hub.close_room(meeting_id)
+        self.changed(meeting_id)
+
     def session(self) -> AbstractContextManager[Session]:
         return transaction(self.engine)
 
@@ -250,7 +257,7 @@ def attendee(conn: HTTPConnection, session: Session, code: str) -> tuple[Meeting
     meeting: if the voter's ticket is on this device, see tickets.device_may_vote)."""
     meeting = meeting_by_code(session, code)
     assert meeting.id is not None
-    voter = find_voter(session, meeting, auth.voter_id(conn, meeting.id))
+    voter = find_voter(session, meeting, auth.voter_id(conn, meeting.id, meeting.code))
     if voter is not None and not tickets.device_may_vote(meeting, voter, auth.device_key(conn)):
         voter = None
     return meeting, voter
@@ -262,7 +269,7 @@ def not_joined(conn: HTTPConnection, session: Session, meeting: Meeting, default
     assert meeting.id is not None
     if not meeting.uses_tickets:
         return NotJoined(default)
-    named = find_voter(session, meeting, auth.voter_id(conn, meeting.id))
+    named = find_voter(session, meeting, auth.voter_id(conn, meeting.id, meeting.code))
     return tickets.refusal(meeting, named, default)
 
 
@@ -276,7 +283,7 @@ def join_attendee(conn: HTTPConnection, session: Session, code: str) -> tuple[Me
         raise not_joined(conn, session, meeting, tickets.NO_TICKET)
     voter = join(session, meeting, channel_of(conn.client.host if conn.client else None))
     assert voter.id is not None and meeting.id is not None
-    auth.remember_voter(conn, meeting.id, voter.id)
+    auth.remember_voter(conn, meeting.id, meeting.code, voter.id)
     return meeting, voter, True
 
 

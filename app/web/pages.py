@@ -260,7 +260,7 @@ async def _redeem(request: Request, services: Services, text: str) -> Response:
     if done.voter_id is None:
         auth.session_of(request)["asked"] = tickets.normalise(text)
         return RedirectResponse(f"/t/{tickets.normalise(text)}", status_code=303)
-    auth.remember_voter(request, done.meeting_id, done.voter_id)
+    auth.remember_voter(request, done.meeting_id, done.meeting_code, done.voter_id)
     return RedirectResponse(f"/m/{done.meeting_code}", status_code=303)
 
 
@@ -337,7 +337,7 @@ async def _show_ticket(request: Request, services: Services, code: str) -> Respo
     session = auth.session_of(request)
     if view.state == "mine" and view.voter_id is not None:
         session.pop("asked", None)
-        auth.remember_voter(request, view.meeting_id, view.voter_id)
+        auth.remember_voter(request, view.meeting_id, view.meeting_code, view.voter_id)
         return RedirectResponse(f"/m/{view.meeting_code}", status_code=303)
     # This browser asked for the ticket and it is still elsewhere: the request was refused.
     refused = view.state == "elsewhere" and session.get("asked") == tickets.normalise(code)

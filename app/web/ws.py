@@ -29,7 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.core.errors import CovoteError, CsrfFailed, NotFound, NotJoined, TooManyRequests
 from app.live import protocol
-from app.live.hub import Mailbox, TooSlow
+from app.live.hub import Mailbox, RoomClosed, TooSlow
 from app.voting.ballots import CastRequest
 from app.voting.models import Voter
 from app.voting.voters import you_view
@@ -190,6 +190,8 @@ async def _writer(websocket: WebSocket, box: Mailbox, timeout_s: float) -> Close
                 await websocket.send_text(frame)
     except TimeoutError:
         return (4008, "too slow")
+    except RoomClosed as e:
+        return (e.code, e.reason)
     except (WebSocketDisconnect, RuntimeError, OSError):
         return None
 

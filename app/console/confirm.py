@@ -1,0 +1,96 @@
+"""The console's irreversible actions and the words that confirm them: one pattern for all.
+
+Closing a round, removing a segment or a proposal, revoking a keypad, a ticket or a helper's
+sign-in link, reissuing a ticket and signing every browser out cannot be undone. Each is a POST
+that changes nothing until it carries `confirm` (`forms.confirm_first`):
+
+* Without JavaScript the first POST answers with a page (console/confirm.html) that says what
+  will happen, with a button that posts the same fields again with `confirm=yes`, and Cancel.
+* With JavaScript (app/static/console/confirm.js) the form or button, marked by the
+  `confirm_attrs` macro (console/_confirm.html), asks the same question in a <dialog> first
+  and then submits with `confirm=yes`: the page is never seen.
+
+The words are defined here once, for both. Deleting a meeting asks more (its code typed back)
+on a page of its own (app/console/lifecycle.py), the same pattern with a stronger check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.core.messages import N_
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """What an irreversible action asks (`question`), what it does for good (`detail`) and its
+    button (`yes`); `%(name)s` placeholders are filled from the action's parameters."""
+
+    question: str
+    detail: str
+    yes: str
+
+
+CONFIRMATIONS: dict[str, Confirmation] = {
+    "close_round": Confirmation(
+        N_("Close round %(n)s?"),
+        N_(
+            "Voting stops on every channel and the round cannot be opened again. Its ballots are "
+            "sealed in the audit log; the results stay hidden until you reveal them."
+        ),
+        N_("Yes, close round %(n)s"),
+    ),
+    "remove_segment": Confirmation(
+        N_("Remove the segment “%(label)s”?"),
+        N_("Attendees can no longer say they belong to it. To use it again, add it again."),
+        N_("Yes, remove the segment"),
+    ),
+    "remove_proposal": Confirmation(
+        N_("Remove the proposal “%(title)s”?"),
+        N_(
+            "It leaves the set-up and the drawn tie-break order. Added again, it is drawn a new "
+            "place in that order."
+        ),
+        N_("Yes, remove the proposal"),
+    ),
+    "revoke_keypad": Confirmation(
+        N_("Revoke keypad %(label)s?"),
+        N_(
+            "Its presses stop counting; the ballots it has cast stay counted. A revoked keypad "
+            "cannot be restored: register it again to use it."
+        ),
+        N_("Yes, revoke keypad %(label)s"),
+    ),
+    "revoke_ticket": Confirmation(
+        N_("Revoke ticket No. %(n)s?"),
+        N_(
+            "Its voter's new ballots are refused on every channel; the ballots already cast stay "
+            "counted. A revoked ticket cannot be restored."
+        ),
+        N_("Yes, revoke ticket No. %(n)s"),
+    ),
+    "reissue_ticket": Confirmation(
+        N_("Reissue ticket No. %(n)s?"),
+        N_(
+            "A new ticket votes for the same voter. The old card, and the phone it is used on, "
+            "stop working for good."
+        ),
+        N_("Yes, reissue ticket No. %(n)s"),
+    ),
+    "revoke_link": Confirmation(
+        N_("Revoke the sign-in link “%(name)s”?"),
+        N_(
+            "The link stops working and the helper's browsers are signed out at once. Make a new "
+            "link if they need one again."
+        ),
+        N_("Yes, revoke the link"),
+    ),
+    "end_all": Confirmation(
+        N_("Sign out every browser?"),
+        N_(
+            "Every console browser signs out, this one and helpers' too. You will need the "
+            "facilitator link again."
+        ),
+        N_("Yes, sign out everywhere"),
+    ),
+}
