@@ -130,7 +130,10 @@ def vote_and_fetch(url: str) -> bytes:
                     url, code.group(1), round_id, segments, dict(zip(PROPOSALS, marks, strict=True))
                 )
         for step in ("close", "reveal"):
-            r = f.post(f"/console/{meeting_id}/rounds/1/{step}", data={"csrf": token})
+            # Closing is irreversible: the console acts only on a confirmed request.
+            r = f.post(
+                f"/console/{meeting_id}/rounds/1/{step}", data={"csrf": token, "confirm": "yes"}
+            )
             r.raise_for_status()
         r = f.get(f"/console/{meeting_id}/report.pdf")
         r.raise_for_status()

@@ -249,7 +249,7 @@ class Meeting:
         self.post("/rounds", proposal=list(keys) or ["library", "respite", "toilets"])
 
     def close_round(self, number: int) -> None:
-        self.post(f"/rounds/{number}/close")
+        self.post(f"/rounds/{number}/close", confirm="yes")
 
     def reveal(self, number: int) -> None:
         self.post(f"/rounds/{number}/reveal")

@@ -95,7 +95,7 @@ def test_segments_and_proposals_are_edited_in_the_console(
     meeting.post("/proposals", key="youth", title="Youth club (Saturdays)", kind="keep")
     exported = facilitator.get(f"/console/{meeting.id}/export/meeting.json").json()
     assert exported["proposals"][-1]["title"] == "Youth club (Saturdays)"
-    meeting.post("/proposals/youth/delete")
+    meeting.post("/proposals/youth/delete", confirm="yes")
     exported = facilitator.get(f"/console/{meeting.id}/export/meeting.json").json()
     assert "youth" not in [p["id"] for p in exported["proposals"]]
     assert "youth" not in exported["tie_break"]
@@ -140,7 +140,8 @@ def test_the_rule_and_voted_proposals_are_fixed_once_voting_starts(
     )
     assert r.status_code == 409 and "fixed" in r.text
     r = facilitator.post(
-        f"/console/{meeting.id}/proposals/library/delete", data={"csrf": meeting.csrf}
+        f"/console/{meeting.id}/proposals/library/delete",
+        data={"csrf": meeting.csrf, "confirm": "yes"},
     )
     assert r.status_code == 409
     r = facilitator.post(
@@ -155,7 +156,8 @@ def test_the_rule_and_voted_proposals_are_fixed_once_voting_starts(
     )
     assert r.status_code == 409
     r = facilitator.post(
-        f"/console/{meeting.id}/segments/carer/delete", data={"csrf": meeting.csrf}
+        f"/console/{meeting.id}/segments/carer/delete",
+        data={"csrf": meeting.csrf, "confirm": "yes"},
     )
     assert r.status_code == 409  # respite names it as an affected group
 
@@ -170,7 +172,9 @@ def test_only_one_round_is_open_at_a_time_and_rounds_are_numbered(
     )
     assert r.status_code == 409
     meeting.close_round(1)
-    r = facilitator.post(f"/console/{meeting.id}/rounds/1/close", data={"csrf": meeting.csrf})
+    r = facilitator.post(
+        f"/console/{meeting.id}/rounds/1/close", data={"csrf": meeting.csrf, "confirm": "yes"}
+    )
     assert r.status_code == 409
     meeting.open_round("library", "toilets")
     state = meeting.state()

@@ -190,7 +190,7 @@ def test_acknowledged_ballots_survive_sigkill_and_resends_do_not_duplicate(tmp_p
             found = re.search(r'name="csrf" value="([^"]+)"', f.get("/console").text)
             assert found is not None
             csrf = found.group(1)
-            f.post(f"/console/{meeting_id}/rounds/1/close", data={"csrf": csrf})
+            f.post(f"/console/{meeting_id}/rounds/1/close", data={"csrf": csrf, "confirm": "yes"})
             f.post(f"/console/{meeting_id}/rounds/1/reveal", data={"csrf": csrf})
             shown = f.get(f"/api/m/{code}").json()["results"]
             meeting = parse_meeting(f.get(f"/console/{meeting_id}/export/meeting.json").text)

@@ -227,7 +227,7 @@ class Console:
         self.post(f"/console/{meeting_id}/rounds", proposal=list(PROPOSALS))
 
     def close_round(self, meeting_id: int, number: int) -> None:
-        self.post(f"/console/{meeting_id}/rounds/{number}/close")
+        self.post(f"/console/{meeting_id}/rounds/{number}/close", confirm="yes")
 
     def reveal(self, meeting_id: int, code: str, number: int) -> dict[str, str]:
         """Show the round's results on the projector; what each proposal's outcome is there."""

@@ -118,7 +118,7 @@ def test_unknown_and_revoked_keypads_count_nothing_and_raise_alerts(
         lambda: [a for a in status(meeting)["alerts"] if a["kind"] == "unknown_keypad"]
     )
     assert alert[0]["keypad"] == "kpl:FFFFFF"
-    meeting.post("/keypads/revoke", keypad="kpl:0A0002")
+    meeting.post("/keypads/revoke", keypad="kpl:0A0002", confirm="yes")
     emulator.press("0A0002", "1", seq=1)
     eventually(lambda: any(a["kind"] == "revoked" for a in status(meeting)["alerts"]))
     assert meeting.state()["turnout"]["voted"] == 0

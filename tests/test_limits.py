@@ -233,7 +233,7 @@ def test_ticket_guessing_is_locked_out_and_wrong_and_unusable_codes_look_alike(
     tm = Meeting(facilitator, TICKETS)
     issue(tm, 2)
     real = codes(tm)
-    tm.post("/tickets/1/revoke")
+    tm.post("/tickets/1/revoke", confirm="yes")
     guesser = server.browser()
 
     def answer(code: str) -> tuple[int, str, float]:

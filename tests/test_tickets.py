@@ -284,8 +284,8 @@ def test_a_revoked_ticket_stops_working_on_every_channel(server: LiveServer, tm:
     tm.open_round()
     phone = holder(server, tm, cards[1])
     assert phone.vote({"library": "want"}).status_code == 200
-    tm.post("/tickets/1/revoke")
-    tm.post("/tickets/manage", number="2", action="revoke")  # never used
+    tm.post("/tickets/1/revoke", confirm="yes")
+    tm.post("/tickets/manage", number="2", action="revoke", confirm="yes")  # never used
     status, code, message = error_of(phone.vote({"library": "dont_want"}))
     assert (status, code) == (403, "not_joined") and "revoked" in message
     assert "This ticket was revoked; ask the facilitator." in phone.c.get(f"/m/{tm.code}").text
@@ -299,7 +299,7 @@ def test_a_revoked_ticket_stops_working_on_every_channel(server: LiveServer, tm:
         data={"csrf": tm.csrf, "ticket": "2", "keypad": "wedge:9", "label": "K9"},
     )
     assert r.status_code == 409 and "revoked" in r.text
-    r = tm.f.post(f"/console/{tm.id}/tickets/1/revoke", data={"csrf": tm.csrf})
+    r = tm.f.post(f"/console/{tm.id}/tickets/1/revoke", data={"csrf": tm.csrf, "confirm": "yes"})
     assert r.status_code == 409 and "already revoked" in r.text
     assert tm.state()["turnout"]["registered"] == 0
 
@@ -314,7 +314,7 @@ def test_a_reissued_ticket_takes_over_the_same_voter_and_the_audit_log_names_num
     tm.open_round()
     lost = holder(server, tm, cards[2])
     assert lost.vote({"library": "want", "toilets": "want"}).status_code == 200
-    tm.post("/tickets/2/reissue")
+    tm.post("/tickets/2/reissue", confirm="yes")
     new_code = codes(tm, "from=4&to=4")[4]
     assert error_of(lost.vote({"library": "want"})) == (403, "not_joined", MOVED)
     assert redeem(server.browser(), cards[2]).status_code == 404
@@ -326,9 +326,9 @@ def test_a_reissued_ticket_takes_over_the_same_voter_and_the_audit_log_names_num
     assert {row["proposal"]: row["mark"] for row in rows}["library"] == "dont_want"
     listing = tm.f.get(f"/console/{tm.id}/tickets").text
     assert "<td>No. 4</td>" in listing and "<td>No. 2</td>" in listing  # replaced by / replaces
-    r = tm.f.post(f"/console/{tm.id}/tickets/2/reissue", data={"csrf": tm.csrf})
+    r = tm.f.post(f"/console/{tm.id}/tickets/2/reissue", data={"csrf": tm.csrf, "confirm": "yes"})
     assert r.status_code == 409 and "cannot be reissued" in r.text
-    tm.post("/tickets/3/revoke")
+    tm.post("/tickets/3/revoke", confirm="yes")
     assert tm.state()["turnout"]["registered"] == 2  # tickets 1 and 4
 
     links = audit_links(tm)

@@ -1,19 +1,21 @@
 """The facilitator's console: one router for all of it (app/main.py includes only `router`).
 
-Its parts: `access` (signed-in browsers, access keys), `setup` (sign-in, meetings, set-up,
+Its parts: `access` (signed-in browsers, access keys), `lifecycle` (the meeting list;
+duplicating, archiving and deleting meetings), `setup` (sign-in, new meetings, set-up,
 rounds), `keypads` (the keypad desk), `paper` (paper ballots), `tickets` (voting tickets) and
-`exports` (every export, the report, the bundle); `forms` holds what their pages share.
+`exports` (every export, the report, the bundle); `forms` holds what their pages share and
+`confirm` the words of the irreversible actions.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.console import access, exports, keypads, paper, setup, tickets
+from app.console import access, exports, keypads, lifecycle, paper, setup, tickets
 
 router = APIRouter()
 # `access` first: /console/sessions must not be read as /console/{meeting_id} (setup's routes).
-for part in (access, setup, keypads, paper, tickets, exports):
+for part in (access, lifecycle, setup, keypads, paper, tickets, exports):
     router.include_router(part.router)
 
 __all__ = ["router"]

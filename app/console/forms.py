@@ -31,11 +31,14 @@ def flash(request: Request, message: str) -> None:
     auth.session_of(request)["flash"] = message
 
 
-def page(request: Request, template: str, context: dict[str, Any]) -> Response:
+def page(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
     """Render a console template with the flashed message, if any (and forget it), and the
     confirmations its irreversible actions ask (console/_confirm.html)."""
     flashed = auth.session_of(request).pop("flash", None)
-    return render(request, template, {"flash": flashed, "confirmations": CONFIRMATIONS, **context})
+    ctx = {"flash": flashed, "confirmations": CONFIRMATIONS, **context}
+    return render(request, template, ctx, status_code=status_code)
 
 
 async def confirm_first(

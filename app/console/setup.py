@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
 from types import EllipsisType
 from typing import Any
 
@@ -60,20 +59,7 @@ async def facilitator_logout(request: Request, services: ServicesDep) -> Respons
     return RedirectResponse("/", status_code=303)
 
 
-def _read(services: Services, fn: Callable[[Session], Any]) -> Any:
-    with services.read_session() as session:
-        return fn(session)
-
-
 # --- meetings ---------------------------------------------------------------------------------
-
-
-@router.get("/console")
-async def console_home(request: Request, services: ServicesDep) -> Response:
-    auth.require_facilitator(request)
-    items = await asyncio.to_thread(_read, services, meetings.list_meetings)
-    signed_in = await asyncio.to_thread(_read, services, facilitators.list_sessions)
-    return page(request, "console/home.html", {"meetings": items, "browsers": len(signed_in)})
 
 
 async def _create(request: Request, services: Services, mf: records.MeetingFile) -> Response:

@@ -105,11 +105,8 @@ def meeting_list(session: Session, *, with_archived: bool = False) -> MeetingLis
             select(col(Round.meeting_id), func.count(), open_number).group_by(col(Round.meeting_id))
         )
     }
-    voters = dict(
-        session.execute(
-            select(col(Voter.meeting_id), func.count()).group_by(col(Voter.meeting_id))
-        ).tuples()
-    )
+    q_voters = select(col(Voter.meeting_id), func.count()).group_by(col(Voter.meeting_id))
+    voters = {meeting_id: count for meeting_id, count in session.execute(q_voters)}
     archived = session.execute(
         select(func.count()).select_from(Meeting).where(col(Meeting.archived_at).is_not(None))
     ).scalar_one()
@@ -175,7 +172,8 @@ def duplicate(
 # --- archive -----------------------------------------------------------------------------------
 
 
-def _open_round_number(session: Session, meeting_id: int) -> int | None:
+def open_round_number(session: Session, meeting_id: int) -> int | None:
+    """The number of the meeting's open round, or None."""
     q = select(col(Round.number)).where(
         col(Round.meeting_id) == meeting_id, col(Round.status) == RoundStatus.OPEN.value
     )
@@ -192,7 +190,7 @@ def archive(session: Session, meeting: Meeting) -> None:
     assert meeting.id is not None
     if meeting.archived_at is not None:
         raise Conflict(N_("“%(title)s” is already archived."), title=meeting.title)
-    number = _open_round_number(session, meeting.id)
+    number = open_round_number(session, meeting.id)
     if number is not None:
         raise Conflict(N_("Close round %(n)s before archiving the meeting."), n=number)
     meeting.archived_at = utcnow()
@@ -271,7 +269,7 @@ def delete_meeting(session: Session, meeting: Meeting, typed_code: str) -> Loss:
             N_("Type the meeting's code, %(code)s, to delete it. Nothing was deleted."),
             code=meeting.code,
         )
-    number = _open_round_number(session, mid)
+    number = open_round_number(session, mid)
     if number is not None:
         raise Conflict(N_("Close round %(n)s before deleting the meeting."), n=number)
     lost = loss(session, meeting)

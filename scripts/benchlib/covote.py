@@ -181,7 +181,8 @@ class Facilitator:
         """Close the open round, if any, and open a new one on every proposal."""
         rnd = (await self.state())["round"]
         if rnd and rnd["status"] == "open":
-            await self.post(f"/console/{self.meeting_id}/rounds/{rnd['number']}/close")
+            close = f"/console/{self.meeting_id}/rounds/{rnd['number']}/close"
+            await self.post(close, ("confirm", "yes"))  # irreversible: sent confirmed
         await self.post(f"/console/{self.meeting_id}/rounds", *(("proposal", k) for k in self.keys))
         rnd = (await self.state())["round"]
         assert rnd and rnd["status"] == "open", rnd
