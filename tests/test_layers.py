@@ -489,7 +489,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
     from fastapi import APIRouter, FastAPI
 
     from app import console
-    from app.console import access, exports, keypads, paper, setup, tickets
+    from app.console import access, exports, keypads, lifecycle, paper, setup, tickets
 
     def routes(*routers: APIRouter) -> list[tuple[str, str]]:
         """(path, method) of every route, in the order they are matched."""
@@ -499,7 +499,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         paths = app.openapi()["paths"]
         return [(path, method) for path, ops in paths.items() for method in ops]
 
-    parts = [access, setup, keypads, paper, tickets, exports]
+    parts = [access, lifecycle, setup, keypads, paper, tickets, exports]
     whole = routes(console.router)
     assert len(whole) > 40
     assert sorted(whole) == sorted(routes(*(part.router for part in parts)))
@@ -513,6 +513,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
     for module in modules:
         if module.name.startswith("app.console.") and module.name != "app.console.forms":
             shared = {"act", "page", "facilitator_form", "upload_text", "checked", "flash"}
+            shared |= {"confirm_first"}
             defined = {
                 node.name
                 for node in ast.parse(module.source).body

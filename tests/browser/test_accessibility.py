@@ -74,6 +74,12 @@ def test_axe_finds_nothing_serious_on_any_page(contexts: Contexts, live: LiveSer
     axe(projector, "projector: results 4:3")
     fac.goto(f"/console/{meeting.id}/rounds/1")
     axe(fac, "console: round results")
+    # A meeting's life (tests/browser/test_lifecycle.py also checks the dialog, the archived
+    # list and the confirmation page).
+    fac.goto(f"/console/meetings/{meeting.id}/duplicate")
+    axe(fac, "console: duplicate a meeting")
+    fac.goto(f"/console/meetings/{meeting.id}/delete")
+    axe(fac, "console: delete a meeting")
 
     # A form posted from a stale page: the error page a POST gets (no language switch there).
     phone.evaluate(

@@ -188,8 +188,10 @@ def test_a_meeting_from_set_up_to_results(contexts: Contexts, live: LiveServer) 
     fac.reload()
     screenshot(fac, "console-meeting", full_page=True)
 
-    # Close: the phones say so; results stay hidden until the facilitator reveals them.
+    # Close (it asks first: closing cannot be undone): the phones say so; results stay hidden
+    # until the facilitator reveals them.
     fac.get_by_role("button", name="Close round 1").click()
+    fac.get_by_role("dialog").get_by_role("button", name="Yes, close round 1").click()
     for page in phones.values():
         expect(page.locator("#ballot .waiting")).to_have_text("Voting is closed")
     expect(projector.locator("#proj-round")).to_have_text("Round 1 — voting closed")
@@ -298,8 +300,14 @@ def test_voting_with_the_keyboard_alone(contexts: Contexts, live: LiveServer) ->
         "toilets": "neutral",
     }
 
-    # The facilitator closes and reveals from the keyboard; the phone follows.
+    # The facilitator closes and reveals from the keyboard; the phone follows. Closing asks
+    # first, with the focus on Cancel; Shift+Tab reaches "Yes".
     fac.get_by_role("button", name="Close round 1").focus()
+    fac.keyboard.press("Enter")
+    expect(fac.get_by_role("dialog")).to_be_visible()
+    expect(fac.get_by_role("button", name="Cancel")).to_be_focused()
+    fac.keyboard.press("Shift+Tab")
+    expect(fac.get_by_role("button", name="Yes, close round 1")).to_be_focused()
     fac.keyboard.press("Enter")
     fac.get_by_role("button", name="Reveal on projector").focus()
     fac.keyboard.press("Space")
