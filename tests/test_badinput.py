@@ -151,7 +151,11 @@ def test_texts_lose_control_direction_and_invisible_characters(
         ("/rounds/1/step", {"index": str(2**64)}, "proposal number must be"),
         ("/tickets/manage", {"number": "9" * 400, "action": "revoke"}, "ticket number must be"),
         ("/tickets/manage", {"number": str(2**31), "action": "revoke"}, "ticket number must be"),
-        ("/tickets/manage", {"number": str(2**31 - 1), "action": "revoke"}, "No. 2147483647"),
+        (
+            "/tickets/manage",
+            {"number": str(2**31 - 1), "action": "revoke", "confirm": "yes"},
+            "No. 2147483647",
+        ),
         ("/keypads/register", {"keypad": "k\u200b1", "label": "Seat 1"}, "U+200B"),
     ],
 )

@@ -14,7 +14,9 @@ every hash after it; cutting links off the end is caught by comparing the last h
 printed in the results report. The exported log is JSON Lines, one link per line (`link_line`),
 in `seq` order.
 
-What is logged (kinds): meeting.created / meeting.settings, segment.saved / segment.deleted,
+What is logged (kinds): meeting.created (the meeting file; a duplicate's also has
+`duplicated_from`, the source's code) / meeting.settings / meeting.archived /
+meeting.unarchived, segment.saved / segment.deleted,
 proposal.saved / proposal.deleted / proposals.imported, round.opened / round.closed /
 round.sealed / round.keypad_step / round.revealed / round.hidden, voter.segments, ballot,
 tickets.issued / ticket.revoked / ticket.reissued / ticket.device_moved, keypad.registered /
