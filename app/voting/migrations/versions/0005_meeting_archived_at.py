@@ -4,8 +4,8 @@
 meeting stored before this revision keeps, means not archived. No row is rewritten, so the
 upgrade is one ALTER TABLE on SQLite and PostgreSQL alike.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision: str | None = "0003"
+revision = "0005"
+down_revision: str | None = "0004"
 branch_labels = None
 depends_on = None
 
