@@ -11,12 +11,14 @@ back on its own page, which says what will be lost and links to the export bundl
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date, format_time
 from fastapi import APIRouter, Request
 from sqlmodel import Session
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app.console.forms import facilitator_form, flash, page
@@ -49,7 +51,10 @@ def _translator(request: Request) -> i18n.Translator:
     return i18n.gettext_for(i18n.choose_locale(request))
 
 
-def _read(services: Services, meeting_id: int, fn: Any) -> Any:
+def _read(
+    services: Services, meeting_id: int, fn: Callable[[Session, Meeting], dict[str, Any]]
+) -> dict[str, Any]:
+    """`fn` of the meeting, in a read-only transaction (blocking: call in a worker thread)."""
     with services.read_session() as session:
         return fn(session, meetings.get_meeting(session, meeting_id))
 
@@ -135,7 +140,7 @@ async def duplicate(request: Request, meeting_id: RowId, services: ServicesDep) 
 # --- archive -----------------------------------------------------------------------------------
 
 
-def _back(form: Any, meeting_id: int) -> str:
+def _back(form: FormData, meeting_id: int) -> str:
     """Where an archive button returns: the list or the delete page it was pressed on, else
     the meeting's page (a fixed choice, never an address from the form)."""
     back = form.get("back")
