@@ -24,6 +24,7 @@ def snapshot(*, title: str = "Riverside", status: str = "open", voted: int = 0) 
             "rule": {"ratio": 2, "group_min": 5},
             "segments": [],
             "translations": {},
+            "currency": "GBP",
         },
         "round": {
             "id": 1,
