@@ -74,6 +74,8 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
     "/console/{meeting_id}/keypads": lambda m: f"/console/{m.id}/keypads",
     "/console/{meeting_id}/keypads/status.json": lambda m: f"/console/{m.id}/keypads/status.json",
     "/console/{meeting_id}/keypads/capture": lambda m: f"/console/{m.id}/keypads/capture",
+    "/console/meetings/{meeting_id}/duplicate": lambda m: f"/console/meetings/{m.id}/duplicate",
+    "/console/meetings/{meeting_id}/delete": lambda m: f"/console/meetings/{m.id}/delete",
 }
 
 # More of each export than the table's one, read the same way (every branch of _export_text).
