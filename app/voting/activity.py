@@ -76,6 +76,12 @@ class Views:
 
     # Above the phone's ballot form (a msgid, marked with N_).
     phone_intro: str = N_("Answer each one below. You can change your mind until voting closes.")
+    # The phone's count once some but not all items are answered (a msgid with %(answered)s
+    # and %(total)s): it says what the items left become, which is the kind's own rule
+    # (`ActivityKind.unanswered`): a kind that writes nothing for them says just that.
+    phone_partly_answered: str = N_(
+        "%(answered)s of %(total)s answered; the others are not answered"
+    )
     # One item in the phone's ballot form (the no-JavaScript page posts the same form); also
     # `chosen`, the stored answer or None. Fields are named `mark:ITEM`.
     phone_item: str = "phone/item_scale.html"

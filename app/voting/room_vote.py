@@ -43,6 +43,10 @@ class RoomVote(ActivityKind):
             "For each proposal choose WANT, DON'T WANT or NEUTRAL. "
             "You can change your mind until voting closes."
         ),
+        # The rule counts an active voter's unmarked proposal as neutral (`unanswered`).
+        phone_partly_answered=N_(
+            "%(answered)s of %(total)s answered; the others count as neutral"
+        ),
         phone_item="phone/item_room_vote.html",
         paper_items="print/items_room_vote.html",
         key_item="console/key_item_room_vote.html",

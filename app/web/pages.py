@@ -135,9 +135,10 @@ async def phone_join(request: Request, code: str, services: ServicesDep) -> Resp
 
 @router.get("/m/{code}/ballot")
 async def phone_ballot_fragment(request: Request, code: str, services: ServicesDep) -> Response:
-    """The ballot section alone, for the phone's script to swap in when a round opens/closes."""
+    """The open-round bar and the ballot section, for the phone's script to swap in when a
+    round opens or closes."""
     ctx = await asyncio.to_thread(_phone_context, request, services, code, ask_to_join=False)
-    return render(request, "phone/_ballot.html", ctx)
+    return render(request, "phone/ballot_fragment.html", ctx)
 
 
 @router.post("/m/{code}/segments")

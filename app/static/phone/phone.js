@@ -6,6 +6,10 @@
  * same ballot_id (the server treats a resend as a no-op). When no ack comes within a few
  * seconds the page says so ("Not saved yet — still trying…") and also tries POST /api.
  * Server errors are shown in the page's language by their code (strings err_<code>).
+ * Under the items it keeps "4 of 6 answered; the others count as neutral" (#answered, in the
+ * round's kind's words) up to date and tells screen readers once the voter pauses; the Save
+ * button, needed only without this script, is hidden by CSS once the page has class "js".
+ * While a round is open the 'about you' box is collapsed and the open-round bar leads.
  */
 (function () {
   'use strict';
@@ -25,6 +29,11 @@
   var KEEP_PENDING_ON = { storage_unavailable: true, rate_limited: true };
   var RATE_LIMITED_RETRY_MS = 15000; // the per-voter limit counts saves over a minute
   var ACK_WITHIN_MS = 5000; // no ack by then: say so, and try the HTTP path as well
+  // The server's store was busy or down: the same ballot again after this pause (there is no
+  // Save button to tap with scripts on, so the page retries by itself).
+  var STORAGE_RETRY_MS = 3000;
+  // The count is read out once the voter has paused this long, not on every tap.
+  var COUNT_QUIET_MS = 1500;
 
   var pending = null;     // {ballot_id, round, marks}: sent, not yet acknowledged
   var shown = readShown(); // the round the #ballot section shows
@@ -36,6 +45,8 @@
   var everOpen = false;
   var failures = 0;
   var slowTimer = null;
+  var countTimer = null;
+  var countSpoken = null; // the count text last read out (or shown when the ballot appeared)
 
   // ---- storage (localStorage may be missing or throw in private mode) --------------------
 
@@ -186,6 +197,39 @@
     });
   }
 
+  // The #answered line: how many of the round's items have an answer, in the wording the server
+  // put on it (data-all: none or every item answered; data-some: the kind's words for the rest).
+  function countText() {
+    var el = $('answered');
+    var form = ballotForm();
+    if (!el || !form) return null;
+    var total = Number(el.getAttribute('data-total')) || 0;
+    var answered = Object.keys(formMarks(form) || {}).length;
+    var some = answered > 0 && answered < total;
+    var text = el.getAttribute(some ? 'data-some' : 'data-all') || '';
+    return C.fmt(text, { answered: answered, total: total });
+  }
+
+  // Show the count now; with `speak`, read it out once the voter pauses, if it changed.
+  function updateCount(speak) {
+    var el = $('answered');
+    var text = countText();
+    if (!el || text === null) return;
+    el.textContent = text;
+    clearTimeout(countTimer);
+    if (!speak) {
+      countSpoken = text;
+      return;
+    }
+    countTimer = setTimeout(function () {
+      var now = countText();
+      if (now !== null && now !== countSpoken) {
+        countSpoken = now;
+        announce(now);
+      }
+    }, COUNT_QUIET_MS);
+  }
+
   function castFromForm() {
     var form = ballotForm();
     if (!form || shown.status !== 'open') return;
@@ -280,10 +324,11 @@
     if (!ballotId) return;
     setStatus('error', S.not_saved_error);
     if (!KEEP_PENDING_ON[errCode]) setPending(null);
-    if (errCode === 'rate_limited') {
+    var retryMs = { rate_limited: RATE_LIMITED_RETRY_MS, storage_unavailable: STORAGE_RETRY_MS }[errCode];
+    if (retryMs) {
       setTimeout(function () {
         if (pending && pending.ballot_id === ballotId) sendPending(true);
-      }, RATE_LIMITED_RETRY_MS);
+      }, retryMs);
     }
   }
 
@@ -332,6 +377,14 @@
         h.focus();
       }
     }
+  }
+
+  // Collapse the 'about you' box when a round opens (the vote leads), open it again when the
+  // round ends; never under the voter's hands (focus inside it).
+  function foldSegments(fold) {
+    var box = $('segments-box');
+    if (!box || box.contains(doc.activeElement)) return;
+    box.open = !fold;
   }
 
   function saveSegments() {
@@ -430,6 +483,11 @@
     var before = shown;
     old.parentNode.replaceChild(doc.importNode(fresh, true), old);
     shown = readShown();
+    var bar = parsed.getElementById('round-bar');
+    var oldBar = $('round-bar');
+    if (bar && oldBar) oldBar.parentNode.replaceChild(doc.importNode(bar, true), oldBar);
+    if (shown.status === 'open' && before.status !== 'open') foldSegments(true);
+    else if (shown.status !== 'open' && before.status === 'open') foldSegments(false);
 
     // A pending ballot for an earlier round cannot be counted any more: forget it.
     if (pending && pending.round !== shown.id) setPending(null);
@@ -437,6 +495,7 @@
       setRadios(pending.marks);
       sendPending(false);
     }
+    updateCount(false);
 
     if (shown.status === 'open' && (before.id !== shown.id || before.status !== 'open')) {
       announce(C.fmt(S.round_open, { n: shown.number }));
@@ -463,6 +522,7 @@
       if (!pending && b && shown.status === 'open' && b.round === shown.id) {
         setRadios(b.marks);
         setStatus('saved');
+        updateCount(false);
       }
     }
   }
@@ -510,6 +570,7 @@
     var t = ev.target;
     if (!t || !t.name) return;
     if (t.name.indexOf('mark:') === 0 && t.form && t.form.id === 'ballot-form') {
+      updateCount(true);
       castFromForm();
     } else if (t.name === 'segment' && t.form && t.form.id === 'segments-form') {
       saveSegments();
@@ -539,6 +600,7 @@
       setPending(null);
     }
   }
+  updateCount(false);
   if (window.location.search.indexOf('saved=1') >= 0 && window.history.replaceState) {
     // Drop the no-JS "saved" marker so a reload does not suggest a save that did not happen.
     window.history.replaceState(null, '', window.location.pathname + window.location.hash);
