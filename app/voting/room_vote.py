@@ -44,9 +44,7 @@ class RoomVote(ActivityKind):
             "You can change your mind until voting closes."
         ),
         # The rule counts an active voter's unmarked proposal as neutral (`unanswered`).
-        phone_partly_answered=N_(
-            "%(answered)s of %(total)s answered; the others count as neutral"
-        ),
+        phone_partly_answered=N_("%(answered)s of %(total)s answered; the others count as neutral"),
         phone_item="phone/item_room_vote.html",
         paper_items="print/items_room_vote.html",
         key_item="console/key_item_room_vote.html",

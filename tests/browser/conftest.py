@@ -268,3 +268,12 @@ def open_phone(page: Any, path: str) -> None:
     if join.count():
         join.click()
         page.wait_for_selector("#ballot, #join-form, .error", timeout=WAIT_MS)
+
+
+def open_about_you(page: Any) -> None:
+    """Open the phone's 'about you' box (collapsed while a round is open) as a voter would:
+    a tap on its summary; nothing when it is open already."""
+    box = page.locator("#segments-box")
+    if not box.evaluate("d => d.open"):
+        box.locator("summary").click()
+        page.wait_for_function("document.getElementById('segments-box').open")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, open_phone
+from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, open_about_you, open_phone
 from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
@@ -103,7 +103,10 @@ def test_touch_targets_are_at_least_44px(contexts: Contexts, live: LiveServer) -
     for width in (390, 320):
         page = contexts.phone(viewport={"width": width, "height": 700})
         open_phone(page, f"/m/{meeting.code}")
+        open_about_you(page)  # folded while the round is open: its summary is a target too
         targets = {
+            "open-round bar": page.locator(".round-bar a"),
+            "'about you' summary": page.locator(".about-you summary"),
             "choice": page.locator(".choice input"),
             "button": page.locator("button, .btn"),
             "checkbox row": page.locator(".check"),

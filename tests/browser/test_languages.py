@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, open_phone, screenshot
+from tests.browser.conftest import (
+    WAIT_MS,
+    Contexts,
+    api_state,
+    axe,
+    open_about_you,
+    open_phone,
+    screenshot,
+)
 from tests.conftest import FACILITATOR_KEY, MEETING, LiveServer, Meeting
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
@@ -28,6 +36,7 @@ def test_an_attendee_switches_to_welsh_and_stays_signed_in(
     meeting.open_round()
     page = contexts.phone()
     open_phone(page, f"/m/{meeting.code}")
+    open_about_you(page)
     page.get_by_role("checkbox", name="Carer").tap()
     expect(page.locator("#segments-status")).to_have_text("Your answers are saved")
     page.locator("input[name='mark:library'][value='want']").tap()
@@ -172,6 +181,7 @@ def test_welsh_texts_from_the_meeting_file(contexts: Contexts, live: LiveServer)
     open_phone(page, f"/m/{meeting.code}?lang=cy")
     expect(page.get_by_role("heading", level=1)).to_have_text("Cyllideb brawf")
     expect(page.get_by_role("group", name="Cadw: Llyfrgell deithiol")).to_be_visible()
+    open_about_you(page)
     expect(page.get_by_role("checkbox", name="Gofalwr")).to_be_visible()
     open_phone(page, f"/m/{meeting.code}?lang=en")
     expect(page.get_by_role("group", name="Keep: Mobile library")).to_be_visible()

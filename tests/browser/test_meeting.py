@@ -234,8 +234,9 @@ def test_a_meeting_from_set_up_to_results(contexts: Contexts, live: LiveServer) 
 
 
 def test_voting_with_the_keyboard_alone(contexts: Contexts, live: LiveServer) -> None:
-    """Tab to the ballot, Space and the arrow keys to choose, Enter to save; the facilitator's
-    buttons work from the keyboard too."""
+    """Tab to the folded 'about you' box and open it with Enter, Space and the arrow keys to
+    choose (each choice is saved: with scripts there is no Save button to reach); the
+    facilitator's buttons work from the keyboard too."""
     f = live.browser()
     f.get(f"/facilitator?key={FACILITATOR_KEY}")
     meeting = Meeting(f)
@@ -268,7 +269,10 @@ def test_voting_with_the_keyboard_alone(contexts: Contexts, live: LiveServer) ->
                 return now
         raise AssertionError("the keyboard never reached it")
 
-    # Declare a segment with Space, then on to the first proposal's choices.
+    # The round is open: the 'about you' box is folded; Enter opens it, Space declares a
+    # segment, then on to the first proposal's choices.
+    tab_until(lambda f: f["text"] == "Tell us about yourself (optional)")
+    page.keyboard.press("Enter")
     now = tab_until(lambda f: f["name"] == "segment" and f["value"] == "carer")
     page.keyboard.press("Space")
     expect(page.locator("#segments-status")).to_have_text("Your answers are saved")
@@ -289,9 +293,9 @@ def test_voting_with_the_keyboard_alone(contexts: Contexts, live: LiveServer) ->
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")  # NEUTRAL
     assert focused()["value"] == "neutral" and focused()["checked"]
-    now = tab_until(lambda f: f["text"] == "Save my vote")
-    page.keyboard.press("Enter")
     expect(page.locator("#save-status")).to_have_text("Your ballot is saved")
+    expect(page.locator("#answered")).to_have_text("3 of 3 answered")
+    expect(page.get_by_role("button", name="Save my vote")).to_have_count(0)
     you = api_state(page, meeting.code)["you"]
     assert you["segments"] == ["carer"]
     assert you["ballot"]["marks"] == {
