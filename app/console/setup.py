@@ -339,9 +339,7 @@ async def save_settings(request: Request, meeting_id: RowId, services: ServicesD
     voting = _voting_fields(form)
     # A form without the field (an older page) leaves the expected attendance as it is.
     expected = (
-        _attendance(form.get("expected_attendance", ""))
-        if "expected_attendance" in form
-        else ...
+        _attendance(form.get("expected_attendance", "")) if "expected_attendance" in form else ...
     )
 
     def change(session: Session, meeting: Meeting) -> str:

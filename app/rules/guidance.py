@@ -166,7 +166,7 @@ def rule_guidance(
     if protecting_segments == 0:
         warnings.append(
             _(
-                'No segment can protect yet: add the segments attendees can declare, and do '
+                "No segment can protect yet: add the segments attendees can declare, and do "
                 'not mark the ones that should protect "never protects".'
             )
         )
