@@ -265,7 +265,7 @@ def update_settings(
     budget: BudgetFile | EllipsisType | None = ...,
     savings_target: int | float | EllipsisType | None = ...,
     voting: VotingFile | EllipsisType = ...,
-    expected_attendance: int | None | EllipsisType = ...,
+    expected_attendance: int | EllipsisType | None = ...,
 ) -> None:
     """Change the title, rule, visibility and (unless `...`: unchanged) budget, target,
     voting (admission, channel policy, per-channel turnout on the projector) and expected
