@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from types import EllipsisType
 from typing import Any
 
@@ -32,7 +33,7 @@ from app.core.vocab import ROOM_VOTE, ChannelPolicy, RoundStatus
 from app.record import csvfiles, records
 from app.rules import guidance
 from app.voting import kinds, meetings, rounds, turnout
-from app.voting.models import Meeting
+from app.voting.models import Meeting, Segment
 from app.web import auth, facilitators, i18n
 from app.web.deps import RowId, Services, ServicesDep
 
@@ -234,7 +235,7 @@ async def console_setup(request: Request, meeting_id: RowId, services: ServicesD
     return page(request, "console/setup.html", ctx)
 
 
-def _protecting(segments: list[Any]) -> int:
+def _protecting(segments: Sequence[Segment]) -> int:
     """How many of a meeting's segments can protect (not marked "never protects")."""
     return sum(1 for s in segments if s.protects)
 
@@ -253,19 +254,20 @@ async def setup_guidance(
     auth.require_facilitator(request)
     query = request.query_params
 
-    def read() -> tuple[Meeting, int]:
+    def read() -> tuple[int, int, int | None, int]:
+        """The saved R, m and attendance, and how many segments can protect."""
         with services.read_session() as session:
             meeting = meetings.get_meeting(session, meeting_id)
-            return meeting, _protecting(meetings.segments_of(session, meeting_id))
+            protecting = _protecting(meetings.segments_of(session, meeting_id))
+            return meeting.ratio, meeting.group_min, meeting.expected_attendance, protecting
 
-    meeting, protecting = await asyncio.to_thread(read)
-    ratio = _rule_int(query["ratio"], "R") if "ratio" in query else meeting.ratio
-    group_min = _rule_int(query["group_min"], "m") if "group_min" in query else meeting.group_min
-    expected = (
-        _attendance(query["expected_attendance"])
-        if "expected_attendance" in query
-        else meeting.expected_attendance
-    )
+    ratio, group_min, expected, protecting = await asyncio.to_thread(read)
+    if "ratio" in query:
+        ratio = _rule_int(query["ratio"], "R")
+    if "group_min" in query:
+        group_min = _rule_int(query["group_min"], "m")
+    if "expected_attendance" in query:
+        expected = _attendance(query["expected_attendance"])
     help_ = guidance.rule_guidance(
         ratio, group_min, expected, protecting, i18n.gettext_for(i18n.choose_locale(request))
     )
