@@ -52,6 +52,9 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
     "/console/sessions": lambda m: "/console/sessions",
     "/console/{meeting_id}": lambda m: f"/console/{m.id}",
     "/console/{meeting_id}/setup": lambda m: f"/console/{m.id}/setup",
+    "/console/{meeting_id}/setup/guidance.json": (
+        lambda m: f"/console/{m.id}/setup/guidance.json?group_min=3&expected_attendance=40"
+    ),
     "/console/{meeting_id}/access": lambda m: f"/console/{m.id}/access",
     "/console/{meeting_id}/paper": lambda m: f"/console/{m.id}/paper",
     "/console/{meeting_id}/rounds/{number}": lambda m: f"/console/{m.id}/rounds/1",

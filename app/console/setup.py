@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from types import EllipsisType
 from typing import Any
 
@@ -30,9 +31,10 @@ from app.core.errors import BadInput
 from app.core.inputs import bounded_int
 from app.core.vocab import ROOM_VOTE, ChannelPolicy, RoundStatus
 from app.record import csvfiles, records
+from app.rules import guidance
 from app.voting import kinds, meetings, rounds, turnout
-from app.voting.models import Meeting
-from app.web import auth, facilitators
+from app.voting.models import Meeting, Segment
+from app.web import auth, facilitators, i18n
 from app.web.deps import RowId, Services, ServicesDep
 
 router = APIRouter()
@@ -221,7 +223,70 @@ async def console_setup(request: Request, meeting_id: RowId, services: ServicesD
     ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
     edit = request.query_params.get("edit")
     ctx["editing"] = next((p for p in ctx["proposals"] if p.key == edit), None)
+    meeting: Meeting = ctx["meeting"]
+    ctx["guidance"] = guidance.rule_guidance(
+        meeting.ratio,
+        meeting.group_min,
+        meeting.expected_attendance,
+        _protecting(ctx["segments"]),
+        i18n.gettext_for(i18n.choose_locale(request)),
+    )
+    ctx["max_expected_attendance"] = guidance.MAX_EXPECTED_ATTENDANCE
     return page(request, "console/setup.html", ctx)
+
+
+def _protecting(segments: Sequence[Segment]) -> int:
+    """How many of a meeting's segments can protect (not marked "never protects")."""
+    return sum(1 for s in segments if s.protects)
+
+
+@router.get("/console/{meeting_id}/setup/guidance.json")
+async def setup_guidance(
+    request: Request, meeting_id: RowId, services: ServicesDep
+) -> dict[str, list[str]]:
+    """The help beside R and m (app/rules/guidance.py) for the values being typed, so the
+    set-up page can say what they mean before they are saved.
+
+    Query: `ratio`, `group_min`, `expected_attendance` (empty: not given); one left out is the
+    meeting's saved value. Answers `{"explanation": [...], "warnings": [...]}` in the browser's
+    language. Raises BadInput (400) for a value the set-up form would refuse.
+    """
+    auth.require_facilitator(request)
+    query = request.query_params
+
+    def read() -> tuple[int, int, int | None, int]:
+        """The saved R, m and attendance, and how many segments can protect."""
+        with services.read_session() as session:
+            meeting = meetings.get_meeting(session, meeting_id)
+            protecting = _protecting(meetings.segments_of(session, meeting_id))
+            return meeting.ratio, meeting.group_min, meeting.expected_attendance, protecting
+
+    ratio, group_min, expected, protecting = await asyncio.to_thread(read)
+    if "ratio" in query:
+        ratio = _rule_int(query["ratio"], "R")
+    if "group_min" in query:
+        group_min = _rule_int(query["group_min"], "m")
+    if "expected_attendance" in query:
+        expected = _attendance(query["expected_attendance"])
+    help_ = guidance.rule_guidance(
+        ratio, group_min, expected, protecting, i18n.gettext_for(i18n.choose_locale(request))
+    )
+    return {"explanation": list(help_.explanation), "warnings": list(help_.warnings)}
+
+
+def _rule_int(value: object, label: str) -> int:
+    """R or m as the meeting file bounds them (records.RuleFile)."""
+    return bounded_int(value, label, low=1, high=records.MAX_RULE_PARAMETER)
+
+
+def _attendance(value: object) -> int | None:
+    """The expected attendance from a form or query: empty is None (not given)."""
+    text = str(value).strip()
+    if not text:
+        return None
+    return bounded_int(
+        text, "The expected attendance", low=1, high=guidance.MAX_EXPECTED_ATTENDANCE
+    )
 
 
 def _int_field(form: FormData, name: str, label: str) -> int:
@@ -274,6 +339,10 @@ async def save_settings(request: Request, meeting_id: RowId, services: ServicesD
     group_min = _int_field(form, "group_min", "m")
     budget, savings_target = _budget_fields(form)
     voting = _voting_fields(form)
+    # A form without the field (an older page) leaves the expected attendance as it is.
+    expected = (
+        _attendance(form.get("expected_attendance", "")) if "expected_attendance" in form else ...
+    )
 
     def change(session: Session, meeting: Meeting) -> str:
         meetings.update_settings(
@@ -286,6 +355,7 @@ async def save_settings(request: Request, meeting_id: RowId, services: ServicesD
             budget=budget,
             savings_target=savings_target,
             voting=voting,
+            expected_attendance=expected,
         )
         return "Settings saved."
 

@@ -265,9 +265,12 @@ def update_settings(
     budget: BudgetFile | EllipsisType | None = ...,
     savings_target: int | float | EllipsisType | None = ...,
     voting: VotingFile | EllipsisType = ...,
+    expected_attendance: int | EllipsisType | None = ...,
 ) -> None:
-    """Change the title, rule, visibility and (unless `...`: unchanged) budget, target and
-    voting (admission, channel policy, per-channel turnout on the projector).
+    """Change the title, rule, visibility and (unless `...`: unchanged) budget, target,
+    voting (admission, channel policy, per-channel turnout on the projector) and expected
+    attendance (None: not given). The expected attendance only feeds the help beside R and m,
+    not the count, so it may change after voting started and is not part of the meeting file.
 
     Raises:
         BadInput: an invalid value (e.g. a negative savings target).
@@ -313,6 +316,8 @@ def update_settings(
     meeting.admission = new_voting.admission
     meeting.channel_policy = new_voting.channel_policy
     meeting.show_channels = new_voting.show_channels
+    if not isinstance(expected_attendance, EllipsisType):
+        meeting.expected_attendance = expected_attendance
     _touch(meeting)
     session.add(meeting)
     settings = meeting_file(session, meeting).model_dump(

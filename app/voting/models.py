@@ -104,6 +104,9 @@ class Meeting(SQLModel, table=True):
     # When the facilitator archived the meeting: read-only from then on (no rounds, no set-up
     # changes, no joins, no ballots), still exported (app/voting/lifecycle.py). NULL = not archived.
     archived_at: datetime | None = None
+    # How many people the facilitator expects (set-up): only for the help beside R and m
+    # (app/rules/guidance.py); the rule never reads it. NULL = not given.
+    expected_attendance: int | None = None
 
     @property
     def uses_tickets(self) -> bool:
