@@ -8,7 +8,8 @@
 
 Present means present now. A voter who is not disabled counts when
     1. no keypad was ever registered to them: browsers that joined (phones in the room, online)
-       and paper voters, as before issue 13; or
+       and paper voters, as before issue 13; or they hold a ticket (admission "tickets"): a
+       ticket holder given a keypad at check-in was seen at the door; or
     2. they have a ballot in the round, whatever its channel (a keypad that pressed is in the
        room, so `present >= voted` always); or
     3. they hold a keypad that is not revoked, the round takes keypads (`Round.keypad_step`
@@ -58,7 +59,8 @@ def present_count(
 ) -> int:
     """Voters present now in `rnd` (None: between rounds); the rules are the module's."""
     has_keypad = exists().where(col(Keypad.voter_id) == col(Voter.id))
-    clauses = [~has_keypad]
+    has_ticket = exists().where(col(Ticket.voter_id) == col(Voter.id))
+    clauses = [~has_keypad, has_ticket]
     if rnd is not None and rnd.id is not None:
         clauses.append(
             exists().where(col(Ballot.round_id) == rnd.id, col(Ballot.voter_id) == col(Voter.id))
