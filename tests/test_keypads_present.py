@@ -11,7 +11,15 @@ import pytest
 
 from app.config import Settings
 from hardware.emulator import KplEmulator
-from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting, Phone, csrf_of, make_settings
+from tests.conftest import (
+    FACILITATOR_KEY,
+    LiveServer,
+    Meeting,
+    Phone,
+    Socket,
+    csrf_of,
+    make_settings,
+)
 from tests.test_keypads import KEYPAD_CSV, capture, eventually, import_keypads, status
 
 WEDGE_CSV = "keypad,label,segments\nwedge:0417,1,\nwedge:0418,2,\n"
@@ -95,6 +103,23 @@ def test_keypads_are_present_in_a_keypad_round_only_while_a_receiver_serves(
     meeting.close_round(1)
     assert meeting.state()["turnout"]["present"] == 3  # the snapshot, taken at the close
     assert "Turnout when the round closed" in meeting.f.get(f"/console/{meeting.id}/rounds/1").text
+
+
+def test_the_projector_hears_when_an_unplugged_receiver_takes_keypads_out_of_present(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone], emulator: KplEmulator
+) -> None:
+    """Pulling the receiver's cable changes "present" on the projector with nothing else
+    happening: the desk tells the room when keypads stop being able to vote."""
+    assert import_keypads(meeting).status_code == 303
+    phones()
+    meeting.post("/rounds", proposal=["library"], keypads="on")
+    add_receiver(meeting, emulator.url)
+    eventually(lambda: connected(meeting))
+    with Socket(server, meeting.code) as projector:
+        projector.until(lambda m: m.get("turnout", {}).get("present") == 4)
+        emulator.unplug()
+        projector.until(lambda m: m.get("turnout", {}).get("present") == 1)
+    assert idle_alert(meeting) is not None
 
 
 def test_a_keypad_that_pressed_is_present_without_a_receiver(meeting: Meeting) -> None:

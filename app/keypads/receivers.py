@@ -124,6 +124,7 @@ class KeypadDesk:
         self._resync: asyncio.Future[None] | None = None
         # Remembered receivers that could not be re-opened on start: {"url", "error"}.
         self.reopen_failed: list[dict[str, str]] = []
+        self._watcher: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -134,7 +135,23 @@ class KeypadDesk:
             self.add_receiver(url)
         self.manager.start()
         self._consumer = asyncio.create_task(self._consume(), name="keypad-desk")
+        self._watcher = asyncio.create_task(self._watch(), name="keypad-desk-receivers")
         await self.reopen(skip=set(urls))
+
+    async def _watch(self) -> None:
+        """Tell the room when keypads start or stop being able to vote (a receiver connects,
+        is unplugged): "present" counts them only while one serves the meeting (turnout)."""
+        subscription = self.manager.statuses()
+        was: tuple[int | None, bool] = (None, False)
+        try:
+            async for _ in subscription:
+                meeting_id = self.meeting_id
+                now = (meeting_id, meeting_id is not None and self.receiving(meeting_id))
+                if now != was and meeting_id is not None:
+                    self._changed(meeting_id)
+                was = now
+        finally:
+            subscription.close()
 
     async def reopen(self, *, skip: Collection[str] = ()) -> None:
         """Re-open the receivers the console remembered (except `skip`, already open) and serve
@@ -197,10 +214,11 @@ class KeypadDesk:
         await self.manager.aclose()
         if self._resync is not None:
             self._resync.cancel()
-        if self._consumer is not None:
-            self._consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._consumer
+        for task in (self._consumer, self._watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for task in list(self._tasks):
             with contextlib.suppress(Exception):
                 await task
