@@ -138,6 +138,7 @@ def _sha256(text: str) -> str:
 
 def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snapshot:
     generated_at = datetime.now(UTC)
+    receiving = services.desk.receiving(meeting_id)
     with services.read_session() as session:
         if session.get_bind().dialect.name == "postgresql":
             # One snapshot for every read below, so the hashes match the counts shown.
@@ -182,7 +183,12 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
                 turnout=(
                     rnd.turnout
                     if rnd.status == RoundStatus.CLOSED and rnd.turnout
-                    else turnout.counts(session, meeting, rnd)
+                    else turnout.counts(
+                        session,
+                        meeting,
+                        rnd,
+                        receiver_open=receiving and rnd.status == RoundStatus.OPEN,
+                    )
                 ),
                 turnout_at_close=rnd.status == RoundStatus.CLOSED and bool(rnd.turnout),
                 view=kinds.kind_of(rnd).views.projector,

@@ -14,6 +14,7 @@ from app.console.forms import act, checked, confirm_first, facilitator_form, pag
 from app.core.errors import BadInput, Conflict
 from app.core.inputs import JsonInputError, id_problem, load_json
 from app.keypads import registration as keypads
+from app.keypads import remembered
 from app.voting import audit, meetings
 from app.voting.models import Meeting
 from app.web import auth
@@ -62,6 +63,7 @@ async def serve(request: Request, meeting_id: RowId, services: ServicesDep) -> R
     services.desk.serve(meeting_id)
 
     def change(session: Session, meeting: Meeting) -> str:
+        remembered.serve(session, meeting_id)  # and after a restart too
         return "Keypad presses now count in this meeting."
 
     return await act(request, services, meeting_id, change, "/keypads")
@@ -70,10 +72,13 @@ async def serve(request: Request, meeting_id: RowId, services: ServicesDep) -> R
 @router.post("/receivers")
 async def add_receiver(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
-    name = await services.desk.add_console_receiver(str(form.get("url", "")).strip())
+    url = str(form.get("url", "")).strip()
+    name = await services.desk.add_console_receiver(url)
     services.desk.serve(meeting_id)
 
     def change(session: Session, meeting: Meeting) -> str:
+        # Only a URL that opened is remembered; the desk re-opens it when Covote restarts.
+        remembered.remember(session, url, meeting_id)
         return f"Receiver {name} added; it connects in the background."
 
     return await act(request, services, meeting_id, change, "/keypads")

@@ -30,10 +30,11 @@ from app.console.forms import (
 from app.core.errors import BadInput
 from app.core.inputs import bounded_int
 from app.core.vocab import ROOM_VOTE, ChannelPolicy, RoundStatus
+from app.keypads import remembered
 from app.record import csvfiles, records
 from app.rules import guidance
 from app.voting import kinds, meetings, rounds, turnout
-from app.voting.models import Meeting, Segment
+from app.voting.models import Meeting, Round, Segment
 from app.web import auth, facilitators, i18n
 from app.web.deps import RowId, Services, ServicesDep
 
@@ -109,6 +110,7 @@ async def create_demo(request: Request, services: ServicesDep) -> Response:
 
 
 def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
+    receiving = services.desk.receiving(meeting_id)
     with services.read_session() as session:
         meeting = meetings.get_meeting(session, meeting_id)
         all_rounds = rounds.rounds_of(session, meeting_id)
@@ -121,6 +123,7 @@ def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
             if key != ROOM_VOTE
         ]
         return {
+            "keypads_idle": _keypads_idle(session, meeting, open_round, receiving),
             "other_kinds": others,
             "surge": services.surge(session, meeting_id, present),
             "meeting": meeting,
@@ -128,10 +131,31 @@ def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
             "segments": meetings.segments_of(session, meeting_id),
             "rounds": all_rounds,
             "open_round": open_round,
-            "turnout": turnout.counts(session, meeting, open_round),
+            "turnout": turnout.counts(session, meeting, open_round, receiver_open=receiving),
             "voting_started": meetings.voting_started(session, meeting_id),
             "join_url": services.join_url(meeting.code),
         }
+
+
+def _keypads_idle(
+    session: Session, meeting: Meeting, open_round: Round | None, receiving: bool
+) -> dict[str, Any] | None:
+    """Why registered keypads are not counting now, for the Run page's alert, or None.
+
+    `phones_only`: the open round was opened without keypads; `no_receiver`: no receiver is
+    connected and serving this meeting (none added, unplugged, or serving another meeting).
+    An archived meeting counts nothing, so it warns of nothing."""
+    assert meeting.id is not None
+    if meeting.archived_at is not None:
+        return None
+    n = turnout.registered_keypads(session, meeting.id)
+    if not n:
+        return None
+    if open_round is not None and not turnout.keypads_may_vote(open_round):
+        return {"why": "phones_only", "n": n, "round": open_round.number}
+    if not receiving:
+        return {"why": "no_receiver", "n": n}
+    return None
 
 
 @router.get("/console/{meeting_id}")
@@ -150,6 +174,9 @@ async def open_round(request: Request, meeting_id: RowId, services: ServicesDep)
 
     def change(session: Session, meeting: Meeting) -> str:
         rnd = rounds.open_round(session, meeting, keys, keypads=with_keypads, kind=kind)
+        if with_keypads:  # the receivers serve this meeting, after a restart too
+            assert meeting.id is not None
+            remembered.serve(session, meeting.id)
         noun = kinds.kind_of(rnd).noun
         how = f" Keypads vote one {noun} at a time." if with_keypads else ""
         return f"Round {rnd.number} is open on {len(rnd.proposal_keys)} {noun}(s).{how}"
@@ -165,6 +192,8 @@ async def round_action(
     request: Request, meeting_id: RowId, number: RowId, action: str, services: ServicesDep
 ) -> Response:
     form = await facilitator_form(request)
+    # The snapshot a close stores counts keypads present only while a receiver serves them.
+    receiving = services.desk.receiving(meeting_id)
     if action == "close":
         asked = await confirm_first(
             request, services, form, "close_round", back="", meeting_id=meeting_id, n=number
@@ -178,7 +207,7 @@ async def round_action(
             rnd = rounds.step_keypads(session, meeting, number, index)
             return f"Keypads now vote on proposal {index + 1} of {len(rnd.proposal_keys)}."
         if action == "close":
-            rounds.close_round(session, meeting, number)
+            rounds.close_round(session, meeting, number, receiver_open=receiving)
             return f"Round {number} is closed. Results are hidden until you reveal them."
         if action in ("reveal", "hide"):
             rnd = rounds.set_revealed(session, meeting, number, action == "reveal")
@@ -201,6 +230,7 @@ async def round_results(
     auth.require_facilitator(request)
 
     def read() -> dict[str, Any]:
+        receiving = services.desk.receiving(meeting_id)
         with services.read_session() as session:
             meeting = meetings.get_meeting(session, meeting_id)
             rnd = rounds.get_round(session, meeting, number)
@@ -208,7 +238,13 @@ async def round_results(
                 "meeting": meeting,
                 "round": rnd,
                 "results": rounds.results_view(session, meeting, rnd),
-                "turnout": rnd.turnout or turnout.counts(session, meeting, rnd),
+                "turnout": rnd.turnout
+                or turnout.counts(
+                    session,
+                    meeting,
+                    rnd,
+                    receiver_open=receiving and rnd.status == RoundStatus.OPEN,
+                ),
             }
 
     return page(request, "console/round.html", await asyncio.to_thread(read))

@@ -14,6 +14,10 @@
 - Unknown keypads and impossible press rates count nothing and raise a visible alert.
 - Roll call binds the next unregistered keypad to a label; "ask a segment" lets keypad holders
   declare one (press 1 yes, 2 no) before they vote.
+- On start the desk re-opens the receivers the facilitator opened in the console
+  (app/keypads/remembered.py) and serves the meeting they served. A receiver that cannot be
+  re-opened (its device gone, its file outside the allowed directories) is logged and listed
+  in `status()["reopen_failed"]` and the alerts; start-up never fails because of one.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +40,7 @@ from app.core.errors import BadInput, CovoteError
 from app.core.shapes import KeypadPrompt
 from app.core.vocab import Channel, RoundStatus
 from app.keypads import registration as keypads
+from app.keypads import remembered
 from app.keypads.receiver_urls import ReceiverPolicy
 from app.rules.scales import AnswerScale
 from app.voting.ballots import CastRequest, Receipt, server_ballot_id
@@ -43,7 +48,13 @@ from app.voting.db import read_transaction, transaction
 from app.voting.kinds import kind_of
 from app.voting.models import Ballot, Meeting, Round, Voter
 from app.voting.voters import declare_segments
-from hardware import KeypadPress, KeypadReceiver, ReceiverConfigError, ReceiverManager
+from hardware import (
+    KeypadPress,
+    KeypadReceiver,
+    ReceiverConfigError,
+    ReceiverManager,
+    ReceiverState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +122,79 @@ class KeypadDesk:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._consumer: asyncio.Task[None] | None = None
         self._resync: asyncio.Future[None] | None = None
+        # Remembered receivers that could not be re-opened on start: {"url", "error"}.
+        self.reopen_failed: list[dict[str, str]] = []
+        self._watcher: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, urls: list[str]) -> None:
+        """Supervise the operator's `urls` (settings: a bad one stops start-up, as it should),
+        then re-open the remembered receivers (`reopen`: failures never stop start-up)."""
         for url in urls:
             self.add_receiver(url)
         self.manager.start()
         self._consumer = asyncio.create_task(self._consume(), name="keypad-desk")
+        self._watcher = asyncio.create_task(self._watch(), name="keypad-desk-receivers")
+        await self.reopen(skip=set(urls))
+
+    async def _watch(self) -> None:
+        """Tell the room when keypads start or stop being able to vote (a receiver connects,
+        is unplugged): "present" counts them only while one serves the meeting (turnout)."""
+        subscription = self.manager.statuses()
+        was: tuple[int | None, bool] = (None, False)
+        try:
+            async for _ in subscription:
+                meeting_id = self.meeting_id
+                now = (meeting_id, meeting_id is not None and self.receiving(meeting_id))
+                if now != was and meeting_id is not None:
+                    self._changed(meeting_id)
+                was = now
+        finally:
+            subscription.close()
+
+    async def reopen(self, *, skip: Collection[str] = ()) -> None:
+        """Re-open the receivers the console remembered (except `skip`, already open) and serve
+        the meeting they served. Each failure is logged, alerted and kept in `reopen_failed`."""
+
+        def read() -> list[tuple[str, int | None]]:
+            with read_transaction(self._engine) as session:
+                return [(r.url, r.meeting_id) for r in remembered.remembered(session)]
+
+        try:
+            rows = await asyncio.to_thread(read)
+        except Exception:  # a database that cannot say must not stop the meeting starting
+            log.exception("could not read the remembered keypad receivers")
+            return
+        for url, _ in rows:
+            if url in skip:
+                continue
+            try:
+                await self.add_console_receiver(url)
+            except Exception as e:  # one receiver that cannot open must not stop the others
+                message = e.message if isinstance(e, CovoteError) else str(e) or type(e).__name__
+                log.warning("could not re-open keypad receiver %s: %s", url, message)
+                self.reopen_failed.append({"url": url, "error": message})
+                self._alert("receiver", url, f"Could not re-open this receiver: {message}")
+        served = next((m for _, m in reversed(rows) if m is not None), None)
+        if served is not None and self.meeting_id is None:
+            # `_refresh` finds a deleted meeting gone and serves none.
+            self.serve(served)
+
+    def receiving(self, meeting_id: int) -> bool:
+        """Whether a receiver is connected and serving `meeting_id` (keypads can vote in it).
+
+        Called from worker threads too (turnout): it only reads, and retries the snapshot
+        if a receiver was added on the loop meanwhile."""
+        if meeting_id != self.meeting_id:
+            return False
+        for _ in range(3):
+            try:
+                states = [s.state for s in self.manager.status()]
+            except RuntimeError:  # the receivers changed while we read them
+                continue
+            return ReceiverState.CONNECTED in states
+        return False
 
     def add_receiver(self, url: str) -> str:
         """Supervise the receiver for an operator's URL (settings); returns its name."""
@@ -138,10 +214,11 @@ class KeypadDesk:
         await self.manager.aclose()
         if self._resync is not None:
             self._resync.cancel()
-        if self._consumer is not None:
-            self._consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._consumer
+        for task in (self._consumer, self._watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for task in list(self._tasks):
             with contextlib.suppress(Exception):
                 await task
@@ -419,6 +496,7 @@ class KeypadDesk:
             "last_press": self.last_press,
             "seen": sorted(self.seen) if rnd else [],
             "step": step,
+            "reopen_failed": list(self.reopen_failed),
         }
 
 

@@ -216,6 +216,23 @@ class Keypad(SQLModel, table=True):
     registered_at: datetime = Field(default_factory=utcnow)
 
 
+class KeypadReceiver(SQLModel, table=True):
+    """A keypad receiver the facilitator opened in the console, re-opened when Covote starts.
+
+    Receivers belong to the laptop they are plugged into, not to a meeting, so a row outlives
+    the meeting it last served: `meeting_id` names the meeting whose keypads it counted ("use
+    keypads"), with no foreign key, so deleting that meeting leaves the receiver remembered and
+    the desk, finding the meeting gone, serves none.
+    """
+
+    __tablename__ = "keypad_receiver"
+    id: int | None = Field(default=None, primary_key=True)
+    # The URL as typed (`serial:///dev/ttyACM0`, `sim://?keypads=30`...): checked again on start.
+    url: str = Field(max_length=1000, unique=True)
+    meeting_id: int | None = None
+    added_at: datetime = Field(default_factory=utcnow)
+
+
 class Ticket(SQLModel, table=True):
     """A one-time voter ticket (admission "tickets"): one person, whichever channel they use.
 

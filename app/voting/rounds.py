@@ -103,7 +103,11 @@ def open_round(
     return rnd
 
 
-def close_round(session: Session, meeting: Meeting, number: int) -> Round:
+def close_round(
+    session: Session, meeting: Meeting, number: int, *, receiver_open: bool = False
+) -> Round:
+    """Close round `number` and store its turnout snapshot (`receiver_open`: whether a keypad
+    receiver serves the meeting now, for who is present; app/voting/turnout.py)."""
     rnd = get_round(session, meeting, number)
     if rnd.status != RoundStatus.OPEN:
         raise Conflict(f"Round {number} is already closed.")
@@ -113,7 +117,7 @@ def close_round(session: Session, meeting: Meeting, number: int) -> Round:
     session.flush()
     # The turnout snapshot is taken under the same write lock as the close: no ballot can
     # slip in between (ballots.py reads the round's status under that lock).
-    rnd.turnout = turnout.counts(session, meeting, rnd)
+    rnd.turnout = turnout.counts(session, meeting, rnd, receiver_open=receiver_open)
     assert meeting.id is not None
     # The seal of the round's public rows, under the same lock (README, Anonymity).
     data = {"round": number, "turnout": rnd.turnout, **round_seal(session, meeting, rnd)}
@@ -248,9 +252,12 @@ def results_view(session: Session, meeting: Meeting, rnd: Round) -> KindResults:
     return kind_of(rnd).results_view(session, meeting, rnd)
 
 
-def room_state(session: Session, meeting_id: int, join_url: str) -> RoomState:
+def room_state(
+    session: Session, meeting_id: int, join_url: str, *, receiver_open: bool = False
+) -> RoomState:
     """Everything the projector, phones and console show live (no personal data), as the
-    database has it: `Services.room_state` adds the console's alert and the keypad prompt."""
+    database has it: `Services.room_state` adds the console's alert and the keypad prompt.
+    `receiver_open`: a keypad receiver serves the meeting now (turnout's "present")."""
     meeting = get_meeting(session, meeting_id)
     assert meeting.id is not None
     rnd = current_round(session, meeting)
@@ -297,7 +304,12 @@ def room_state(session: Session, meeting_id: int, join_url: str) -> RoomState:
         # Live while the round is open; the stored snapshot once it has closed.
         "turnout": rnd.turnout.copy()
         if rnd is not None and rnd.turnout
-        else turnout.counts(session, meeting, rnd),
+        else turnout.counts(
+            session,
+            meeting,
+            rnd,
+            receiver_open=receiver_open and rnd is not None and rnd.status == RoundStatus.OPEN,
+        ),
         "show_channels": bool(meeting.show_channels),
         "results": results,
     }

@@ -113,7 +113,12 @@ class Services:
         """The live state of a meeting (blocking: the hub calls it in a worker thread)."""
         with self.read_session() as session:
             meeting = get_meeting(session, meeting_id)
-            room = rounds.room_state(session, meeting_id, self.join_url(meeting.code))
+            room = rounds.room_state(
+                session,
+                meeting_id,
+                self.join_url(meeting.code),
+                receiver_open=self.desk.receiving(meeting_id),
+            )
             present = turnout.present_count(session, meeting_id)
             alert = self.surge(session, meeting_id, present)
         counts = room["turnout"]
