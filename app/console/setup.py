@@ -268,6 +268,8 @@ async def console_setup(request: Request, meeting_id: RowId, services: ServicesD
         i18n.gettext_for(i18n.choose_locale(request)),
     )
     ctx["max_expected_attendance"] = guidance.MAX_EXPECTED_ATTENDANCE
+    ctx["common_zones"] = localtime.COMMON_ZONES
+    ctx["time_zone"] = meeting.time_zone or localtime.DEFAULT_ZONE
     return page(request, "console/setup.html", ctx)
 
 
@@ -380,6 +382,12 @@ async def save_settings(request: Request, meeting_id: RowId, services: ServicesD
         _attendance(form.get("expected_attendance", "")) if "expected_attendance" in form else ...
     )
 
+    # The record's time zone, venue and chair: a form without them leaves them as they are.
+    time_zone, venue, chair = (
+        str(form.get(name, "")).strip() if name in form else ...
+        for name in ("time_zone", "venue", "chair")
+    )
+
     def change(session: Session, meeting: Meeting) -> str:
         meetings.update_settings(
             session,
@@ -392,6 +400,9 @@ async def save_settings(request: Request, meeting_id: RowId, services: ServicesD
             savings_target=savings_target,
             voting=voting,
             expected_attendance=expected,
+            time_zone=time_zone,
+            venue=venue,
+            chair=chair,
         )
         return "Settings saved."
 

@@ -43,6 +43,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from app.core.inputs import JsonInputError, clean_text, id_problem, load_json
+from app.core.localtime import DEFAULT_ZONE, zone_name_problem
 from app.rules.tally import Rule as TallyRule
 
 MAX_ERRORS = 50  # past this the file is probably the wrong one; more lines would bury the first
@@ -226,12 +227,31 @@ def _translations(*fields: str) -> Callable[[object], dict[str, dict[str, str]]]
     return check
 
 
+def _check_optional_text(value: str) -> str:
+    """A venue or a chair: like a title, but may be empty (not given)."""
+    value = clean_text(value).strip()
+    if len(value) > MAX_TITLE:
+        raise PydanticCustomError("text", f"must be at most {MAX_TITLE} characters")
+    return value
+
+
+def _check_zone(value: str) -> str:
+    """An IANA time zone name by its form; whether the time zone database knows it is checked
+    where the meeting is stored (meetings.check_zone), since reading that database is I/O."""
+    problem = zone_name_problem(value)
+    if problem:
+        raise PydanticCustomError("time_zone", problem)
+    return value
+
+
 Id = Annotated[str, AfterValidator(check_id)]
 Title = Annotated[str, AfterValidator(_check_title)]
 Description = Annotated[str, AfterValidator(lambda v: clean_text(v, multiline=True))]
 Amount = Annotated[int | float | None, PlainValidator(_check_amount)]
 Pot = Annotated[int | float, PlainValidator(_check_pot)]
 Currency = Annotated[str, AfterValidator(_check_currency)]
+OptionalText = Annotated[str, AfterValidator(_check_optional_text)]
+TimeZone = Annotated[str, AfterValidator(_check_zone)]
 Texts = dict[str, dict[str, str]]
 MeetingTexts = Annotated[Texts, PlainValidator(_translations("title"))]
 SegmentTexts = Annotated[Texts, PlainValidator(_translations("label"))]
@@ -322,6 +342,11 @@ class MeetingFile(BaseModel):
     results_hidden: bool = True
     voting: VotingFile = Field(default_factory=VotingFile)
     translations: MeetingTexts = Field(default_factory=dict)
+    # For the record read by people (the report): the zone its times are shown in, where the
+    # meeting is held and who chairs it. Written only when set (dump_meeting).
+    time_zone: TimeZone = DEFAULT_ZONE
+    venue: OptionalText = ""
+    chair: OptionalText = ""
 
     @field_validator("tie_break", mode="before")
     @classmethod
@@ -456,4 +481,14 @@ def dump_meeting(m: MeetingFile) -> str:
     for item in (data, *data["segments"], *data["proposals"]):
         if not item["translations"]:
             del item["translations"]
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(drop_unset_place(data), indent=2, ensure_ascii=False) + "\n"
+
+
+def drop_unset_place(data: dict[str, object]) -> dict[str, object]:
+    """`data` (a dumped meeting file) without `time_zone` when it is the default and without an
+    empty `venue` or `chair`: meetings that set none of them keep the text (and the audit links)
+    they had before these keys existed."""
+    for key, default in (("time_zone", DEFAULT_ZONE), ("venue", ""), ("chair", "")):
+        if key in data and data[key] == default:
+            del data[key]
+    return data

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import random
 import secrets
+import zoneinfo
 from collections.abc import Mapping
+from functools import cache
 from types import EllipsisType
 
 from pydantic import ValidationError
@@ -23,6 +25,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core.errors import BadInput, Conflict, NotFound
+from app.core.localtime import DEFAULT_ZONE
 from app.core.messages import N_
 from app.core.vocab import admission
 from app.record.records import (
@@ -32,6 +35,7 @@ from app.record.records import (
     RuleFile,
     SegmentFile,
     VotingFile,
+    drop_unset_place,
 )
 from app.voting import audit
 from app.voting.models import Ballot, Meeting, Proposal, Round, Segment, Voter
@@ -84,6 +88,39 @@ def proposals_of(session: Session, meeting_id: int) -> list[Proposal]:
     return list(session.exec(q))
 
 
+@cache
+def known_zones() -> frozenset[str]:
+    """Every IANA time zone name the time zone database on this machine knows."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_zone(name: str) -> str:
+    """`name` if it is a time zone this machine knows (validated with zoneinfo).
+
+    Raises:
+        BadInput: it is not one ("Europe/Lundun", "GMT+1").
+    """
+    if name not in known_zones():
+        raise BadInput(
+            N_("Unknown time zone %(zone)s: use an IANA name such as Europe/London."),
+            zone=name[:64],
+        )
+    return name
+
+
+@cache
+def zone_named(name: str | None) -> zoneinfo.ZoneInfo:
+    """The time zone called `name` (None, or one this machine does not know: Europe/London)."""
+    if name is None or name not in known_zones():
+        return zoneinfo.ZoneInfo(DEFAULT_ZONE)
+    return zoneinfo.ZoneInfo(name)
+
+
+def zone_of(meeting: Meeting) -> zoneinfo.ZoneInfo:
+    """The zone every time of this meeting is shown in to people (NULL: Europe/London)."""
+    return zone_named(meeting.time_zone)
+
+
 def create_meeting(
     session: Session,
     mf: MeetingFile,
@@ -112,6 +149,9 @@ def create_meeting(
         admission=mf.voting.admission,
         channel_policy=mf.voting.channel_policy,
         show_channels=mf.voting.show_channels,
+        time_zone=None if mf.time_zone == DEFAULT_ZONE else check_zone(mf.time_zone),
+        venue=mf.venue or None,
+        chair=mf.chair or None,
     )
     _set_budget(meeting, mf.budget)
     meeting.savings_target = mf.savings_target
@@ -132,7 +172,7 @@ def create_meeting(
     for i, p in enumerate(mf.proposals):
         session.add(_proposal_row(meeting.id, p, i))
     session.flush()
-    created = meeting_file(session, meeting).model_dump(mode="json")
+    created = drop_unset_place(meeting_file(session, meeting).model_dump(mode="json"))
     audit.record(session, meeting.id, "meeting.created", {**created, **(origin or {})})
     return meeting
 
@@ -196,6 +236,9 @@ def meeting_file(session: Session, meeting: Meeting) -> MeetingFile:
         results_hidden=meeting.results_hidden,
         voting=voting_of(meeting),
         translations=meeting.translations or {},
+        time_zone=meeting.time_zone or DEFAULT_ZONE,
+        venue=meeting.venue or "",
+        chair=meeting.chair or "",
     )
 
 
@@ -266,11 +309,16 @@ def update_settings(
     savings_target: int | float | EllipsisType | None = ...,
     voting: VotingFile | EllipsisType = ...,
     expected_attendance: int | EllipsisType | None = ...,
+    time_zone: str | EllipsisType = ...,
+    venue: str | EllipsisType = ...,
+    chair: str | EllipsisType = ...,
 ) -> None:
     """Change the title, rule, visibility and (unless `...`: unchanged) budget, target,
     voting (admission, channel policy, per-channel turnout on the projector) and expected
     attendance (None: not given). The expected attendance only feeds the help beside R and m,
     not the count, so it may change after voting started and is not part of the meeting file.
+    The time zone, venue and chair ("": not given) are for the record read by people and may
+    change at any time.
 
     Raises:
         BadInput: an invalid value (e.g. a negative savings target).
@@ -285,6 +333,11 @@ def update_settings(
             segments=[],
             proposals=[],
             savings_target=savings_of_arg(meeting, savings_target),
+            time_zone=meeting.time_zone or DEFAULT_ZONE
+            if isinstance(time_zone, EllipsisType)
+            else time_zone,
+            venue=(meeting.venue or "") if isinstance(venue, EllipsisType) else venue,
+            chair=(meeting.chair or "") if isinstance(chair, EllipsisType) else chair,
         )
     except ValidationError as e:
         raise BadInput(describe_validation(e)) from None
@@ -318,6 +371,9 @@ def update_settings(
     meeting.show_channels = new_voting.show_channels
     if not isinstance(expected_attendance, EllipsisType):
         meeting.expected_attendance = expected_attendance
+    zone = check_zone(checked.time_zone)
+    meeting.time_zone = None if zone == DEFAULT_ZONE else zone
+    meeting.venue, meeting.chair = checked.venue or None, checked.chair or None
     _touch(meeting)
     session.add(meeting)
     settings = meeting_file(session, meeting).model_dump(

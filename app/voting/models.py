@@ -107,6 +107,12 @@ class Meeting(SQLModel, table=True):
     # How many people the facilitator expects (set-up): only for the help beside R and m
     # (app/rules/guidance.py); the rule never reads it. NULL = not given.
     expected_attendance: int | None = None
+    # The meeting's time zone (IANA name) for every time a person reads: the report, the
+    # console. NULL = Europe/London (localtime.DEFAULT_ZONE). The record stays UTC.
+    time_zone: str | None = Field(default=None, max_length=64)
+    # Where the meeting is held and who chairs it, for the report's heading. NULL = not given.
+    venue: str | None = Field(default=None, max_length=200)
+    chair: str | None = Field(default=None, max_length=200)
 
     @property
     def uses_tickets(self) -> bool:

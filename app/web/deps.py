@@ -7,7 +7,7 @@ import threading
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +20,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 
 from app.config import Settings
+from app.core import localtime
 from app.core.bounds import DB_INT_MAX
 from app.core.errors import NotJoined, TooManyRequests
 from app.core.shapes import Snapshot, Surge
@@ -33,7 +34,7 @@ from app.voting import kinds, rounds, turnout
 from app.voting.activity import Views
 from app.voting.ballots import BallotWriter, CastRequest, Receipt
 from app.voting.db import read_transaction, transaction
-from app.voting.meetings import get_meeting, meeting_by_code
+from app.voting.meetings import get_meeting, meeting_by_code, zone_named, zone_of
 from app.voting.models import Meeting, Voter, utcnow
 from app.voting.voters import find_voter, join
 from app.web import auth, i18n
@@ -63,6 +64,16 @@ def answer_labels() -> list[str]:
 
 TEMPLATES.env.globals["activity_views"] = activity_views
 TEMPLATES.env.globals["answer_labels"] = answer_labels
+
+
+def show_time(at: datetime | None, tz: tzinfo | None = None, seconds: bool = False) -> str:
+    """The `localtime` filter: `{{ r.opened_at | localtime(tz) }}` -> "2026-12-05 19:40 GMT".
+    `render` puts the meeting's zone in `tz` on every page about a meeting; a page about none
+    (the meeting list, sessions) shows Europe/London's time."""
+    return localtime.show(at, tz or zone_named(None), seconds=seconds)
+
+
+TEMPLATES.env.filters["localtime"] = show_time
 
 
 @dataclass
@@ -236,7 +247,10 @@ def render(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     locale = i18n.choose_locale(request)
+    meeting = context.get("meeting")
     ctx = {
+        # Every time on a page about a meeting is shown in its zone (the `localtime` filter).
+        "tz": zone_of(meeting) if isinstance(meeting, Meeting) else zone_named(None),
         "request": request,
         "_": i18n.gettext_for(locale),
         "locale": locale,
