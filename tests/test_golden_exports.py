@@ -19,6 +19,7 @@ import difflib
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -106,12 +107,18 @@ def assert_same(name: str, want: bytes, got: bytes) -> None:
 def test_each_export_is_the_kept_file_byte_for_byte(
     downloads: dict[str, Download], entry: dict[str, str]
 ) -> None:
-    """Same bytes, same media type, same file name offered for the download."""
+    """Same bytes, same media type, and the same file offered for the download (since issue 13
+    named from the meeting's title and date: `meeting-1-round-2-ballots.csv` is now
+    `{title}-{date}-round-2-ballots.csv`)."""
     got = downloads[entry["route"]]
     assert got.status == 200, got.body[:500]
     assert_same(entry["file"], kept(entry["file"]), got.body)
     assert got.content_type == entry["content_type"]
-    assert got.disposition == f'attachment; filename="{entry["file"]}"'
+    what = entry["file"].split("-", 2)[2]  # meeting-N-{what}
+    assert re.fullmatch(
+        rf'attachment; filename="[a-z0-9-]+-\d{{4}}-\d{{2}}-\d{{2}}-{re.escape(what)}"',
+        got.disposition,
+    ), got.disposition
 
 
 def meeting_files(mid: int) -> dict[str, str]:

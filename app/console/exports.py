@@ -19,15 +19,16 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
+from app.core import localtime
 from app.core.errors import BadInput
 from app.core.vocab import RoundStatus
-from app.record import csvfiles, pabulib, records, report, report_pdf, results
+from app.record import csvfiles, filenames, pabulib, records, report, report_pdf, results
 from app.rules import budget as budget_mod
 from app.voting import audit, kinds, meetings, rounds, turnout
 from app.voting.models import Meeting
@@ -37,17 +38,38 @@ from app.web.deps import TEMPLATES, RowId, Services, ServicesDep
 router = APIRouter()
 
 
-def _download(text: str, filename: str, media_type: str) -> Response:
-    return Response(
-        text,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+@dataclass(frozen=True, slots=True)
+class _Named:
+    """What a download is named after: the meeting's title and date (app/record/filenames.py)."""
+
+    title: str
+    day: date
+
+    def disposition(self, what: str, kind: str = "attachment") -> dict[str, str]:
+        """The Content-Disposition header for the file `what` ("report.pdf")."""
+        header = filenames.content_disposition(kind, self.title, self.day, what)
+        return {"Content-Disposition": header}
 
 
-def _export(services: Services, meeting_id: int, what: str, number: int | None) -> str:
+def _named(session: Session, meeting: Meeting) -> _Named:
+    """The meeting's title and date: the day its first round opened in its zone, else the
+    day it was created."""
+    assert meeting.id is not None
+    opened = [rnd.opened_at for rnd in rounds.rounds_of(session, meeting.id)]
+    day = filenames.meeting_day(meeting.created_at, opened, meetings.zone_of(meeting))
+    return _Named(meeting.title, day)
+
+
+def _download(text: str, named: _Named, what: str, media_type: str) -> Response:
+    return Response(text, media_type=media_type, headers=named.disposition(what))
+
+
+def _export(
+    services: Services, meeting_id: int, what: str, number: int | None
+) -> tuple[str, _Named]:
     with services.read_session() as session:
-        return _export_text(session, meetings.get_meeting(session, meeting_id), what, number)
+        meeting = meetings.get_meeting(session, meeting_id)
+        return _export_text(session, meeting, what, number), _named(session, meeting)
 
 
 def _export_text(session: Session, meeting: Meeting, what: str, number: int | None) -> str:
@@ -130,6 +152,8 @@ class _Snapshot:
     files: dict[str, str]  # name -> text, in bundle order
     report: report.Report
     generated_at: datetime
+    named: _Named
+    tz: tzinfo  # the meeting's zone: README.txt says when it was made in it
 
 
 def _sha256(text: str) -> str:
@@ -171,7 +195,11 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
                 for p in meetings.proposals_of(session, meeting_id)
             ),
             created_at=meeting.created_at,
+            venue=meeting.venue or "",
+            chair=meeting.chair or "",
         )
+        named = _named(session, meeting)
+        tz = meetings.zone_of(meeting)
         inputs = [
             report.RoundInput(
                 number=rnd.number,
@@ -207,11 +235,11 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         inputs,
         record,
         generated_at=generated_at,
-        tz=datetime.now().astimezone().tzinfo or UTC,
+        tz=tz,
         _=_,
         lang=_.locale,
     )
-    return _Snapshot(files, model, generated_at)
+    return _Snapshot(files, model, generated_at, named, tz)
 
 
 def _report_html(model: report.Report, _: i18n.Translator) -> str:
@@ -222,10 +250,6 @@ def _translator(request: Request) -> i18n.Translator:
     return i18n.gettext_for(i18n.choose_locale(request))
 
 
-def _disposition(kind: str, filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'{kind}; filename="{filename}"'}
-
-
 @router.get("/console/{meeting_id}/report.html")
 async def report_html(
     request: Request, meeting_id: RowId, services: ServicesDep, download: bool = False
@@ -234,7 +258,7 @@ async def report_html(
     auth.require_facilitator(request)
     _ = _translator(request)
     snap = await asyncio.to_thread(_snapshot, services, meeting_id, _)
-    headers = _disposition("attachment", f"meeting-{meeting_id}-report.html") if download else {}
+    headers = snap.named.disposition("report.html") if download else {}
     return HTMLResponse(_report_html(snap.report, _), headers=headers)
 
 
@@ -246,19 +270,18 @@ async def report_pdf_view(
     auth.require_facilitator(request)
     _ = _translator(request)
 
-    def make() -> bytes:
-        return report_pdf.render(_snapshot(services, meeting_id, _).report)
+    def make() -> tuple[bytes, _Named]:
+        snap = _snapshot(services, meeting_id, _)
+        return report_pdf.render(snap.report), snap.named
 
-    pdf = await asyncio.to_thread(make)
+    pdf, named = await asyncio.to_thread(make)
     kind = "attachment" if download else "inline"
     return Response(
-        pdf,
-        media_type="application/pdf",
-        headers=_disposition(kind, f"meeting-{meeting_id}-report.pdf"),
+        pdf, media_type="application/pdf", headers=named.disposition("report.pdf", kind)
     )
 
 
-def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> bytes:
+def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[bytes, _Named]:
     """The zip: every export, the report as HTML and PDF, README.txt and SHA256SUMS."""
     snap = _snapshot(services, meeting_id, _)
     data = {name: text.encode("utf-8") for name, text in snap.files.items()}
@@ -268,7 +291,7 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> bytes:
         BUNDLE_README
         % {
             "title": snap.report.title,
-            "generated": f"{snap.generated_at:%Y-%m-%d %H:%M} UTC",
+            "generated": localtime.show(snap.generated_at, snap.tz),
             "recount": snap.report.check.commands[0],
             "verify": snap.report.check.commands[1],
         }
@@ -283,19 +306,15 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> bytes:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, body)
-    return out.getvalue()
+    return out.getvalue(), snap.named
 
 
 # Registered before /export/{what}, which would otherwise take "bundle.zip" as an unknown export.
 @router.get("/console/{meeting_id}/export/bundle.zip")
 async def export_bundle(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
-    body = await asyncio.to_thread(_bundle, services, meeting_id, _translator(request))
-    return Response(
-        body,
-        media_type="application/zip",
-        headers=_disposition("attachment", f"meeting-{meeting_id}-export.zip"),
-    )
+    body, named = await asyncio.to_thread(_bundle, services, meeting_id, _translator(request))
+    return Response(body, media_type="application/zip", headers=named.disposition("bundle.zip"))
 
 
 @router.get("/console/{meeting_id}/export/{what}")
@@ -303,11 +322,11 @@ async def export(request: Request, meeting_id: RowId, what: str, services: Servi
     auth.require_facilitator(request)
     if what not in EXPORTS:
         raise BadInput(f"Unknown export {what!r}; choose one of {', '.join(EXPORTS)}.")
-    text = await asyncio.to_thread(_export, services, meeting_id, what, None)
-    return _download(text, f"meeting-{meeting_id}-{what}", EXPORTS[what])
+    text, named = await asyncio.to_thread(_export, services, meeting_id, what, None)
+    return _download(text, named, what, EXPORTS[what])
 
 
-def _export_pb(services: Services, meeting_id: int, number: int) -> str:
+def _export_pb(services: Services, meeting_id: int, number: int) -> tuple[str, _Named]:
     """The round as a Pabulib approval election: what MES ran on (see rounds.pabulib_election)."""
     with services.read_session() as session:
         meeting = meetings.get_meeting(session, meeting_id)
@@ -315,13 +334,14 @@ def _export_pb(services: Services, meeting_id: int, number: int) -> str:
         budget = meetings.budget_of(meeting)
         voters, costs, funded = rounds.pabulib_election(session, meeting, rnd)
         titles = {p.key: p.title for p in meetings.proposals_of(session, meeting_id)}
+        named = _named(session, meeting)
     assert budget is not None  # pabulib_election refuses a meeting without one
     wants = {pid: sum(pid in approved for _, approved in voters) for pid in costs}
     projects = [
         pabulib.Project(pid, cost, titles[pid], wants[pid], int(pid in funded))
         for pid, cost in costs.items()
     ]
-    return pabulib.write_pb(
+    text = pabulib.write_pb(
         pabulib.round_meta(
             title=meeting.title,
             number=number,
@@ -334,6 +354,7 @@ def _export_pb(services: Services, meeting_id: int, number: int) -> str:
         projects,
         [(voter, sorted(approved)) for voter, approved in voters],
     )
+    return text, named
 
 
 @router.get("/console/{meeting_id}/rounds/{number}/export/{what}")
@@ -342,10 +363,9 @@ async def export_round(
 ) -> Response:
     auth.require_facilitator(request)
     if what == "pabulib.pb":
-        text = await asyncio.to_thread(_export_pb, services, meeting_id, number)
-        name = f"meeting-{meeting_id}-round-{number}.pb"
-        return _download(text, name, "text/plain; charset=utf-8")
+        text, named = await asyncio.to_thread(_export_pb, services, meeting_id, number)
+        return _download(text, named, f"round-{number}.pb", "text/plain; charset=utf-8")
     if what not in ("ballots.csv", "groups.csv", "results.json"):
         raise BadInput("A round exports ballots.csv, groups.csv, results.json or pabulib.pb.")
-    text = await asyncio.to_thread(_export, services, meeting_id, what, number)
-    return _download(text, f"meeting-{meeting_id}-round-{number}-{what}", EXPORTS[what])
+    text, named = await asyncio.to_thread(_export, services, meeting_id, what, number)
+    return _download(text, named, f"round-{number}-{what}", EXPORTS[what])

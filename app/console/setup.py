@@ -27,6 +27,7 @@ from app.console.forms import (
     page,
     upload_text,
 )
+from app.core import localtime
 from app.core.errors import BadInput
 from app.core.inputs import bounded_int
 from app.core.vocab import ROOM_VOTE, ChannelPolicy, RoundStatus

@@ -37,13 +37,13 @@ def _bounded(slug: str) -> str:
 
 
 def slug(title: str) -> str:
-    """The title in ASCII lower case with hyphens: "Cyllideb Cymuned ŵyl" -> "cyllideb-cymuned-wyl"."""
+    """The title in ASCII lower case with hyphens: "Gŵyl y Dref" -> "gwyl-y-dref"."""
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     return _bounded(_NOT_ASCII_WORD.sub("-", ascii_text.lower()).strip("-")) or FALLBACK
 
 
 def unicode_slug(title: str) -> str:
-    """As `slug`, but letters outside ASCII are kept (NFC): "cyllideb-cymuned-ŵyl"."""
+    """As `slug`, but letters outside ASCII are kept (NFC): "gŵyl-y-dref"."""
     text = unicodedata.normalize("NFC", title.lower())
     return _bounded(_NOT_WORD.sub("-", text).strip("-")) or FALLBACK
 

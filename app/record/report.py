@@ -22,8 +22,9 @@ from datetime import UTC, datetime, tzinfo
 from fractions import Fraction
 from typing import cast
 
-from app.core import shapes
+from app.core import localtime, shapes
 from app.core.vocab import RoundStatus
+from app.record.filenames import meeting_day
 from app.rules.explain import (
     CHANNEL_NAMES,
     Outcome,
@@ -68,6 +69,8 @@ class MeetingInfo:
     segments: tuple[SegmentInfo, ...]
     proposals: tuple[ProposalInfo, ...]
     created_at: datetime
+    venue: str = ""  # "": not given (the line is left out)
+    chair: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +203,24 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True)
+class Approval:
+    """The block the minutes are signed in: lines filled in by hand on the printed report."""
+
+    heading: str
+    note: str
+    lines: tuple[str, ...]  # name, role, signature, date
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     lang: str
     title: str
     subtitle: str
     date: str
     generated: str
+    generated_at: datetime  # when it was made (UTC): the PDF's creation date
+    details: tuple[Row, ...]  # Meeting, Date, Venue, Chair (the last two when given)
+    approval: Approval
     interim: str  # empty unless a round is still open
     rule: RuleText
     rounds: tuple[RoundReport, ...]
@@ -229,9 +244,16 @@ def build(
 ) -> Report:
     """The report of a meeting so far (any round may still be open).
 
-    Times are shown in `tz` (the laptop's zone); naive datetimes are taken as UTC, as stored.
+    Times are shown in `tz` (the meeting's zone, with its abbreviation: GMT or BST); naive
+    datetimes are taken as UTC, as stored. The meeting's date is the day its first round
+    opened there, else the day it was created (`filenames.meeting_day`, as the file names).
     """
-    first = min((r.opened_at for r in rounds), default=meeting.created_at)
+    day = meeting_day(meeting.created_at, (r.opened_at for r in rounds), tz).isoformat()
+    details = [Row(_("Meeting"), meeting.title), Row(_("Date"), day)]
+    if meeting.venue:
+        details.append(Row(_("Venue"), meeting.venue))
+    if meeting.chair:
+        details.append(Row(_("Chair"), meeting.chair))
     built = tuple(_round(meeting, r, tz, _) for r in rounds)
     open_numbers = [str(r.number) for r in rounds if r.status == RoundStatus.OPEN]
     interim = (
@@ -246,8 +268,15 @@ def build(
         lang=lang,
         title=meeting.title,
         subtitle=_("Results report"),
-        date=_("Meeting date: %(date)s", date=_local(first, tz).strftime("%Y-%m-%d")),
+        date=_("Meeting date: %(date)s", date=day),
         generated=_("Report made %(time)s", time=_time(generated_at, tz)),
+        generated_at=generated_at,
+        details=tuple(details),
+        approval=Approval(
+            heading=_("Approved by"),
+            note=_("To be filled in by hand when the minutes are approved."),
+            lines=(_("Name"), _("Role"), _("Signature"), _("Date")),
+        ),
         interim=interim,
         rule=rule_text(meeting.ratio, meeting.group_min, _),
         rounds=built,
@@ -288,6 +317,7 @@ def _labels(m: int, _: Translate) -> dict[str, str]:
         "contents": _("Contents"),
         "file": _("File"),
         "sha256": _("SHA-256"),
+        "details": _("About the meeting"),
     }
 
 
@@ -593,10 +623,5 @@ def _check(record: RecordInput, _: Translate) -> Check:
 # --- time --------------------------------------------------------------------------------------
 
 
-def _local(at: datetime, tz: tzinfo) -> datetime:
-    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(tz)
-
-
 def _time(at: datetime, tz: tzinfo) -> str:
-    local = _local(at, tz)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
+    return localtime.show(at, tz)

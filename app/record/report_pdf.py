@@ -2,9 +2,11 @@
 
 Contract: `render(model) -> bytes`. It says what the HTML report says (the same `Report`): bars
 are drawn as shapes, turnout and affected-group lines are tables, every page has the meeting's
-title and "Page N of M" at its foot, and the document's metadata carry the title. The output is
-deterministic (ReportLab's invariant mode: no creation time or random file id), so the same
-model gives the same bytes.
+title and "Page N of M" at its foot. The document's metadata: Title the meeting's title, Subject
+"Results report" and the meeting's date, Author and Creator Covote, and CreationDate and ModDate
+the time the report was made (`Report.generated_at`, in UTC). The output is deterministic
+(ReportLab's invariant mode, kept for its fixed file id; the dates are ours, not the clock's), so
+the same model, made at the same time, gives the same bytes.
 
 Fonts: DejaVu Sans where the system has it (Welsh ŵ and ŷ, arrows), else Bitstream Vera, which
 ships with ReportLab. A character the font lacks is written as its base letter (ŵ -> w) or a
@@ -16,6 +18,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -443,10 +446,17 @@ def _round(r: RoundReport, model: Report) -> list[Flowable]:
 
 def _story(model: Report) -> list[Flowable]:
     s, L = _styles(), model.labels
+    details = _table(
+        [[_p(row.label, "head"), _p(row.value, "cell")] for row in model.details],
+        [WIDTH * 0.22, WIDTH * 0.78],
+        header=False,
+    )
+    details.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), SOFT)]))
     story: list[Flowable] = [
         _p(model.subtitle.upper(), "kicker"),
         _p(model.title, "h1"),
-        _p(f"{model.date} · {model.generated}", "meta"),
+        details,
+        _p(model.generated, "meta"),
     ]
     if model.interim:
         story.append(_p(model.interim, "note"))
@@ -481,18 +491,40 @@ def _story(model: Report) -> list[Flowable]:
         _p("3. " + check.steps[2]),
         Paragraph(escape(check.commands[1]), s["code"]),
     ]
+    story.append(_approval(model))
     return story
+
+
+def _approval(model: Report) -> KeepTogether:
+    """ "Approved by": a labelled line for each of name, role, signature and date, to sign."""
+    approval = model.approval
+    rows: list[list[Any]] = [[_p(line, "head"), ""] for line in approval.lines]
+    lines = Table(rows, colWidths=[WIDTH * 0.22, WIDTH * 0.6], rowHeights=[26] * len(rows))
+    lines.setStyle(
+        TableStyle(
+            [
+                ("LINEBELOW", (1, 0), (1, -1), 0.8, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LEFTPADDING", (0, 0), (0, -1), 0),
+            ]
+        )
+    )
+    lines.hAlign = "LEFT"
+    return KeepTogether([_p(approval.heading, "h2"), _p(approval.note), lines])
 
 
 def _canvas_class(model: Report) -> type[Canvas]:
     """A canvas that writes "Page N of M" and the footer once it knows M."""
 
     footer, page_text = fit(model.footer), model.labels["page"]
+    stamp = pdf_date(model.generated_at)
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            # CreationDate and ModDate: when the report was made, not invariant mode's 2000.
+            self._doc.setDateFormatter(lambda *_: stamp)  # type: ignore[attr-defined]
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
@@ -514,6 +546,12 @@ def _canvas_class(model: Report) -> type[Canvas]:
     return NumberedCanvas
 
 
+def pdf_date(at: datetime) -> str:
+    """`at` as a PDF date in UTC: D:20261205194002+00'00' (naive: taken as UTC)."""
+    moment = (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC)
+    return f"D:{moment:%Y%m%d%H%M%S}+00'00'"
+
+
 def render(model: Report) -> bytes:
     """The report as PDF bytes."""
     _fonts()
@@ -525,9 +563,9 @@ def render(model: Report) -> bytes:
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN + 4 * mm,
-        title=f"{model.title} · {model.subtitle}",
+        title=model.title,
         author="Covote",
-        subject=model.subtitle,
+        subject=f"{model.subtitle} · {model.date}",
         creator="Covote",
         lang=model.lang,
         invariant=1,
