@@ -58,6 +58,7 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
     "/console/{meeting_id}/access": lambda m: f"/console/{m.id}/access",
     "/console/{meeting_id}/paper": lambda m: f"/console/{m.id}/paper",
     "/console/{meeting_id}/rounds/{number}": lambda m: f"/console/{m.id}/rounds/1",
+    "/console/{meeting_id}/report": lambda m: f"/console/{m.id}/report",
     "/console/{meeting_id}/report.html": lambda m: f"/console/{m.id}/report.html",
     "/console/{meeting_id}/report.pdf": lambda m: f"/console/{m.id}/report.pdf",
     "/console/{meeting_id}/export/bundle.zip": lambda m: f"/console/{m.id}/export/bundle.zip",

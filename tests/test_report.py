@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pypdfium2 as pdfium
@@ -315,11 +316,12 @@ def test_only_the_facilitator_gets_reports_and_bundles(
     for url in urls:
         assert facilitator.get(f"/console/999999/{url}").status_code == 404, url
     saved = facilitator.get(f"/console/{meeting.id}/report.html?download=1")
+    day = datetime.now(ZoneInfo("Europe/London")).date().isoformat()
     assert saved.headers["content-disposition"] == (
-        f'attachment; filename="meeting-{meeting.id}-report.html"'
+        f'attachment; filename="test-budget-{day}-report.html"'
     )
     console = facilitator.get(f"/console/{meeting.id}").text
-    for url in ("report.html", "report.pdf", "export/bundle.zip"):
+    for url in ("report", "report.pdf", "export/bundle.zip"):
         assert f'href="/console/{meeting.id}/{url}"' in console
 
 

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
+from app.console.forms import page
 from app.core import localtime
 from app.core.errors import BadInput
 from app.core.vocab import RoundStatus
@@ -154,6 +155,7 @@ class _Snapshot:
     generated_at: datetime
     named: _Named
     tz: tzinfo  # the meeting's zone: README.txt says when it was made in it
+    meeting: Meeting
 
 
 def _sha256(text: str) -> str:
@@ -239,7 +241,7 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         _=_,
         lang=_.locale,
     )
-    return _Snapshot(files, model, generated_at, named, tz)
+    return _Snapshot(files, model, generated_at, named, tz, meeting)
 
 
 def _report_html(model: report.Report, _: i18n.Translator) -> str:
@@ -248,6 +250,15 @@ def _report_html(model: report.Report, _: i18n.Translator) -> str:
 
 def _translator(request: Request) -> i18n.Translator:
     return i18n.gettext_for(i18n.choose_locale(request))
+
+
+@router.get("/console/{meeting_id}/report")
+async def report_in_console(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The results report inside the console (its navigation, back to the Run page), with
+    "Download PDF", "Print" (the console left out of the print) and "Open on its own"."""
+    auth.require_facilitator(request)
+    snap = await asyncio.to_thread(_snapshot, services, meeting_id, _translator(request))
+    return page(request, "console/report.html", {"meeting": snap.meeting, "report": snap.report})
 
 
 @router.get("/console/{meeting_id}/report.html")
