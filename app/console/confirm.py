@@ -1,6 +1,7 @@
 """The console's irreversible actions and the words that confirm them: one pattern for all.
 
-Closing a round, removing a segment or a proposal, revoking a keypad, a ticket or a helper's
+Closing a round, removing a segment, a proposal or a saved keypad receiver, revoking a keypad, a
+ticket or a helper's
 sign-in link, reissuing a ticket and signing every browser out cannot be undone. Each is a POST
 that changes nothing until it carries `confirm` (`forms.confirm_first`):
 
@@ -60,6 +61,14 @@ CONFIRMATIONS: dict[str, Confirmation] = {
             "cannot be restored: register it again to use it."
         ),
         N_("Yes, revoke keypad %(label)s"),
+    ),
+    "forget_receiver": Confirmation(
+        N_("Remove the receiver %(url)s?"),
+        N_(
+            "It is closed now and no longer opened when Covote starts; its keypads' presses stop "
+            "counting until a receiver is added again."
+        ),
+        N_("Yes, remove the receiver"),
     ),
     "revoke_ticket": Confirmation(
         N_("Revoke ticket No. %(n)s?"),

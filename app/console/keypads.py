@@ -11,11 +11,13 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app.console.forms import act, checked, confirm_first, facilitator_form, page, upload_text
+from app.console.setup import keypads_idle
 from app.core.errors import BadInput, Conflict
 from app.core.inputs import JsonInputError, id_problem, load_json
+from app.core.vocab import RoundStatus
 from app.keypads import registration as keypads
 from app.keypads import remembered
-from app.voting import audit, meetings
+from app.voting import audit, meetings, rounds
 from app.voting.models import Meeting
 from app.web import auth
 from app.web.deps import RowId, Services, ServicesDep
@@ -23,6 +25,7 @@ from hardware import SCHEMES, KeypadPress
 from hardware.discovery import discover
 
 router = APIRouter(prefix="/console/{meeting_id}/keypads")
+MAX_RECEIVER_URL = 1000  # the keypad_receiver.url column
 
 
 def _segments(form: Any) -> list[str]:
@@ -39,6 +42,8 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
             "schemes": SCHEMES,
             # Devices plugged in now, offered as one-click receiver URLs.
             "candidates": discover(),
+            # Receivers re-opened when Covote starts; each may be forgotten.
+            "saved": [r.url for r in remembered.remembered(session)],
         }
 
 
@@ -50,11 +55,27 @@ async def keypads_page(request: Request, meeting_id: RowId, services: ServicesDe
     return page(request, "console/keypads.html", ctx)
 
 
+def _idle(services: Services, meeting_id: int) -> dict[str, Any] | None:
+    """The Run page's "registered keypads are not counting" alert, as it stands now."""
+    receiving = services.desk.receiving(meeting_id)
+    with services.read_session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        open_round = next(
+            (r for r in rounds.rounds_of(session, meeting_id) if r.status == RoundStatus.OPEN),
+            None,
+        )
+        return keypads_idle(session, meeting, open_round, receiving)
+
+
 @router.get("/status.json")
 async def keypads_status(request: Request, meeting_id: RowId, services: ServicesDep) -> Any:
-    """What the keypads page refreshes every second: receivers, alerts, the live step count."""
+    """What the keypads page refreshes every second: receivers, alerts, the live step count;
+    and what the Run page refreshes every few seconds: `idle`, why registered keypads are not
+    counting (setup.keypads_idle), or null."""
     auth.require_facilitator(request)
-    return await services.desk.fresh_status(meeting_id)
+    status = await services.desk.fresh_status(meeting_id)
+    status["idle"] = await asyncio.to_thread(_idle, services, meeting_id)
+    return status
 
 
 @router.post("/serve")
@@ -82,6 +103,29 @@ async def add_receiver(request: Request, meeting_id: RowId, services: ServicesDe
         return f"Receiver {name} added; it connects in the background."
 
     return await act(request, services, meeting_id, change, "/keypads")
+
+
+@router.post("/receivers/forget")
+async def forget_receiver(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """Close a saved receiver and stop re-opening it on start (asks first)."""
+    form = await facilitator_form(request)
+    url = str(form.get("url", "")).strip()
+    if not url or len(url) > MAX_RECEIVER_URL:
+        raise BadInput("Choose a saved receiver to remove.")
+    asked = await confirm_first(
+        request, services, form, "forget_receiver", back="/keypads", meeting_id=meeting_id, url=url
+    )
+    if asked is not None:
+        return asked
+
+    def change(session: Session, meeting: Meeting) -> str:
+        if not remembered.forget(session, url):
+            raise BadInput("No saved receiver has that address.")
+        return f"Receiver {url} removed: it is closed and no longer opened on start."
+
+    response = await act(request, services, meeting_id, change, "/keypads", archived_ok=True)
+    await services.desk.remove_console_receiver(url)
+    return response
 
 
 @router.post("/import")

@@ -124,7 +124,7 @@ def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
             if key != ROOM_VOTE
         ]
         return {
-            "keypads_idle": _keypads_idle(session, meeting, open_round, receiving),
+            "keypads_idle": keypads_idle(session, meeting, open_round, receiving),
             "other_kinds": others,
             "surge": services.surge(session, meeting_id, present),
             "meeting": meeting,
@@ -138,14 +138,15 @@ def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
         }
 
 
-def _keypads_idle(
+def keypads_idle(
     session: Session, meeting: Meeting, open_round: Round | None, receiving: bool
 ) -> dict[str, Any] | None:
     """Why registered keypads are not counting now, for the Run page's alert, or None.
 
     `phones_only`: the open round was opened without keypads; `no_receiver`: no receiver is
     connected and serving this meeting (none added, unplugged, or serving another meeting).
-    An archived meeting counts nothing, so it warns of nothing."""
+    An archived meeting counts nothing, so it warns of nothing. The Run page shows it and
+    refreshes it from keypads/status.json's `idle` (console_keypads.js)."""
     assert meeting.id is not None
     if meeting.archived_at is not None:
         return None

@@ -124,6 +124,8 @@ class KeypadDesk:
         self._resync: asyncio.Future[None] | None = None
         # Remembered receivers that could not be re-opened on start: {"url", "error"}.
         self.reopen_failed: list[dict[str, str]] = []
+        # The receivers the console opened, by URL: "Forget" stops the one for a URL.
+        self._console_names: dict[str, str] = {}
         self._watcher: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -202,7 +204,20 @@ class KeypadDesk:
 
     async def add_console_receiver(self, url: str) -> str:
         """A URL typed in the console: its path checked, built off the loop, then supervised."""
-        return self._supervise(await self.policy.build_checked(url))
+        name = self._supervise(await self.policy.build_checked(url))
+        self._console_names[url] = name
+        return name
+
+    async def remove_console_receiver(self, url: str) -> bool:
+        """Stop and close the receiver the console opened for `url` (and forget that it failed
+        to re-open). False if none is open for it."""
+        self.reopen_failed = [f for f in self.reopen_failed if f["url"] != url]
+        name = self._console_names.pop(url, None)
+        if name is None:
+            return False
+        with contextlib.suppress(KeyError):  # already gone
+            await self.manager.remove(name)
+        return True
 
     def _supervise(self, receiver: KeypadReceiver) -> str:
         try:

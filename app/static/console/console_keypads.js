@@ -33,17 +33,50 @@
         c.want + " WANT, " + c.dont_want + " DON'T WANT, " + c.neutral + " NEUTRAL");
     }
   }
+  // The Run page's "registered keypads are not counting" alert (setup.keypads_idle), kept up to
+  // date without a reload: rebuilt only when it changes (role=alert speaks each change once).
+  var idleBox = document.getElementById("keypads-idle");
+  var idleShown = idleBox ? JSON.stringify(JSON.parse(idleBox.getAttribute("data-idle") || "null")) : "null";
+  function renderIdle(idle) {
+    var key = JSON.stringify(idle || null);
+    if (!idleBox || key === idleShown) return;
+    idleShown = key;
+    idleBox.textContent = "";
+    if (!idle) return;
+    var strings = JSON.parse(document.getElementById("strings").textContent);
+    var fill = function (s, values) {
+      return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(values[k]); });
+    };
+    var p = document.createElement("p");
+    var strong = document.createElement("strong");
+    strong.textContent = fill(strings.idle_n, { n: idle.n });
+    p.appendChild(strong);
+    if (idle.why === "phones_only") {
+      p.appendChild(document.createTextNode(" " + fill(strings.idle_phones_only, { r: idle.round })));
+    } else {
+      p.appendChild(document.createTextNode(" " + strings.idle_no_receiver + " "));
+      var a = document.createElement("a");
+      a.href = idleBox.getAttribute("data-url").replace(/\/status\.json$/, "");
+      a.textContent = strings.idle_link;
+      p.appendChild(a);
+    }
+    idleBox.appendChild(p);
+  }
+
   var box = document.getElementById("keypad-status");
   var stepEl = document.getElementById("step-count");
   var url = box ? box.getAttribute("data-url")
-    : (stepEl ? "/console/" + stepEl.getAttribute("data-code") + "/keypads/status.json" : null);
+    : (stepEl ? "/console/" + stepEl.getAttribute("data-code") + "/keypads/status.json"
+      : (idleBox ? idleBox.getAttribute("data-url") : null));
+  // Every second while keypads are stepping or on the keypad desk; else every 3 s (the alert).
+  var every = box || stepEl ? 1000 : 3000;
   if (url) {
     var poll = function () {
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (s) { if (s) render(s); })
+        .then(function (s) { if (s) { render(s); if ("idle" in s) renderIdle(s.idle); } })
         .catch(function () {})
-        .then(function () { setTimeout(poll, 1000); });
+        .then(function () { setTimeout(poll, every); });
     };
     poll();
   }
