@@ -184,3 +184,55 @@ def test_remembered_receivers_survive_in_the_database_only_once(
             assert [(row.url, row.meeting_id) for row in rows] == [(emulator.url, meeting.id)]
     finally:
         engine.dispose()
+
+
+def test_a_removed_receiver_is_closed_and_not_reopened_on_start(
+    server: LiveServer, meeting: Meeting, settings: Settings, emulator: KplEmulator
+) -> None:
+    """Keypad desk → Saved receivers → Remove asks first (nothing changes until confirmed),
+    then closes the receiver and forgets it: after a restart it is not opened again."""
+    add_receiver(meeting, emulator.url)
+    eventually(lambda: connected(meeting))
+    page = meeting.f.get(f"/console/{meeting.id}/keypads").text
+    assert 'id="saved-receivers"' in page and emulator.url in page
+    assert 'data-confirm="Remove the receiver' in page
+    asked = meeting.f.post(
+        f"/console/{meeting.id}/keypads/receivers/forget",
+        data={"csrf": meeting.csrf, "url": emulator.url},
+    )
+    assert asked.status_code == 200 and "Yes, remove the receiver" in asked.text
+    assert connected(meeting)  # asking changed nothing
+    meeting.post("/keypads/receivers/forget", url=emulator.url, confirm="yes")
+    eventually(lambda: not status(meeting)["receivers"])
+    assert 'id="saved-receivers"' not in meeting.f.get(f"/console/{meeting.id}/keypads").text
+    server.__exit__(None, None, None)
+
+    with LiveServer(settings) as again:
+        m = reconnect(again, meeting)
+        s = status(m)
+        assert s["receivers"] == [] and s["reopen_failed"] == []
+
+
+def test_removing_a_receiver_that_is_not_saved_changes_nothing(meeting: Meeting) -> None:
+    """An unknown or oversized address is refused with a reason (400)."""
+    for url in ("kpl://nowhere", "x" * 1001, ""):
+        r = meeting.f.post(
+            f"/console/{meeting.id}/keypads/receivers/forget",
+            data={"csrf": meeting.csrf, "url": url, "confirm": "yes"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 400, url
+
+
+def test_the_run_page_alert_is_in_the_status_the_page_polls(
+    meeting: Meeting, emulator: KplEmulator
+) -> None:
+    """keypads/status.json carries the Run page's alert (`idle`), so it changes without a
+    reload: registered keypads and no receiver, then a receiver serving, then none again."""
+    assert status(meeting)["idle"] is None  # no keypads registered: nothing to warn of
+    assert import_keypads(meeting, KEYPAD_CSV).status_code == 303
+    assert status(meeting)["idle"] == {"why": "no_receiver", "n": 3}
+    add_receiver(meeting, emulator.url)
+    eventually(lambda: status(meeting)["idle"] is None)
+    meeting.open_round("library")
+    assert status(meeting)["idle"] == {"why": "phones_only", "n": 3, "round": 1}

@@ -29,14 +29,14 @@ COMMON_ZONES = (
 )
 # What an IANA zone name looks like: "Europe/London", "America/Port-au-Prince", "Etc/GMT+1",
 # "UTC". Whether it exists is the time zone database's to say (meetings.check_zone).
-_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,3}$")
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,3}")
 
 
 def zone_name_problem(name: str) -> str | None:
     """Why `name` cannot be an IANA time zone name (None: it looks like one)."""
     if not name or len(name) > MAX_ZONE:
         return f"must be 1 to {MAX_ZONE} characters"
-    if not _ZONE_NAME.match(name) or ".." in name:
+    if not _ZONE_NAME.fullmatch(name) or ".." in name:
         return 'must be an IANA time zone name such as "Europe/London"'
     return None
 
