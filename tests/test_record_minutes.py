@@ -75,7 +75,7 @@ def test_zone_venue_and_chair_are_in_the_meeting_file_only_when_set() -> None:
         "Neuadd y Dref",
         "Cllr Ŵ",
     )
-    with pytest.raises(records.RecordError, match="venue.*at most 200"):
+    with pytest.raises(records.RecordError, match=r"venue.*at most 200"):
         records.parse_meeting(json.dumps({**MEETING, "venue": "v" * 201}))
 
 
