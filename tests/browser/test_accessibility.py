@@ -74,6 +74,8 @@ def test_axe_finds_nothing_serious_on_any_page(contexts: Contexts, live: LiveSer
     axe(projector, "projector: results 4:3")
     fac.goto(f"/console/{meeting.id}/rounds/1")
     axe(fac, "console: round results")
+    fac.goto(f"/console/{meeting.id}/report")
+    axe(fac, "console: results report")
     # A meeting's life (tests/browser/test_lifecycle.py also checks the dialog, the archived
     # list and the confirmation page).
     fac.goto(f"/console/meetings/{meeting.id}/duplicate")
