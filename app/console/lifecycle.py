@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from babel.dates import format_date, format_time
@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app.console.forms import facilitator_form, flash, page
+from app.core import localtime
 from app.core.errors import BadInput
 from app.voting import lifecycle, meetings
 from app.voting.models import Meeting
@@ -34,10 +35,11 @@ router = APIRouter()
 DATE_LOCALES = {"en": "en_GB"}
 
 
-def when(at: datetime, today: date, _: i18n.Translator) -> str:
+def when(at: datetime, tz: tzinfo, _: i18n.Translator) -> str:
     """A creation time for people: "Today, 19:40", "Yesterday, 09:05" or "25 Nov 2026", in
-    the server's time zone (the laptop's: the room's) and the page's language."""
-    local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone()
+    the meeting's time zone (meetings.zone_of) and the page's language."""
+    local = localtime.local(at, tz)
+    today = datetime.now(tz).date()
     locale = DATE_LOCALES.get(_.locale, _.locale)
     clock = format_time(local, "short", locale=locale)
     if local.date() == today:
@@ -73,7 +75,6 @@ async def console_home(request: Request, services: ServicesDep, archived: bool =
 
     listed, browsers = await asyncio.to_thread(read)
     _ = _translator(request)
-    today = datetime.now().astimezone().date()
     return page(
         request,
         "console/home.html",
@@ -82,7 +83,10 @@ async def console_home(request: Request, services: ServicesDep, archived: bool =
             "archived": [m for m in listed.meetings if m.archived_at is not None],
             "archived_count": listed.archived,
             "show_archived": archived,
-            "created": {m.id: when(m.created_at, today, _) for m in listed.meetings},
+            "created": {
+                m.id: when(m.created_at, meetings.zone_named(m.time_zone), _)
+                for m in listed.meetings
+            },
             "browsers": browsers,
         },
     )

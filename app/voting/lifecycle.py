@@ -79,6 +79,7 @@ class MeetingSummary:
     rounds: int
     voters: int
     open_round: int | None  # the open round's number
+    time_zone: str | None = None  # the meeting's (NULL: Europe/London), for its times
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ def meeting_list(session: Session, *, with_archived: bool = False) -> MeetingLis
                 rounds=count,
                 voters=voters.get(m.id, 0),
                 open_round=number,
+                time_zone=m.time_zone,
             )
         )
     return MeetingList(out, archived)
