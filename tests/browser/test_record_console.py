@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import WAIT_MS, Contexts, axe
+from tests.browser.conftest import WAIT_MS, Contexts, axe, screenshot
 from tests.conftest import FACILITATOR_KEY, MEETING, LiveServer, Meeting
 from tests.test_keypads import KEYPAD_CSV, import_keypads
 
@@ -45,6 +45,8 @@ def test_the_report_opens_inside_the_console_and_prints_without_it(
         "target", "_blank"
     )
     axe(page, f"console: results report ({lang})")
+    if lang == "en":
+        screenshot(page, "console-report")
 
     printing = page.locator("#report-print")
     expect(printing).to_be_visible()  # shown once the script runs
