@@ -339,6 +339,10 @@ class RoundView(TypedDict):
     proposals: list[ProposalItem | ItemView]
     kind: str  # the activity kind (app/voting/kinds.py), "room_vote" for a room vote
     view: str | None  # its results renderer (Views.projector); None: a kind this version lacks
+    # Only while a closing countdown runs (the Run page's "Close in 30 s"): when the server
+    # closes the round (ISO, UTC) and the whole seconds left when the snapshot was made.
+    closes_at: NotRequired[str]
+    closes_in: NotRequired[int]
 
 
 class _Room(TypedDict):
