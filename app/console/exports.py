@@ -26,6 +26,7 @@ from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
 from app.core.errors import BadInput
+from app.core.shapes import RecountRecord
 from app.core.vocab import RoundStatus
 from app.record import csvfiles, pabulib, records, report, report_pdf, results
 from app.rules import budget as budget_mod
@@ -72,17 +73,17 @@ def _export_text(session: Session, meeting: Meeting, what: str, number: int | No
     if what == "groups.csv":
         totals = [row for rnd in chosen for row in rounds.group_rows(session, meeting, rnd)]
         return csvfiles.write_groups_csv(totals)
-    # results.json: exactly what `covote recount` prints for the same ballots
-    return results.dumps_result(
-        {
-            "rounds": [
-                {"round": str(rnd.number), **rounds.round_record(session, meeting, rnd)}
-                for rnd in chosen
-                # A round nobody voted in has no ballot rows, so a recount cannot see it.
-                if rounds.has_ballots(session, rnd)
-            ]
-        }
-    )
+    # results.json: exactly what `covote recount` prints for the same ballots (with
+    # `--audit audit.jsonl`, which reads the final and voided marks from the log)
+    record: RecountRecord = {
+        "rounds": [
+            {"round": str(rnd.number), **rounds.round_record(session, meeting, rnd)}
+            for rnd in chosen
+            # A round nobody voted in has no ballot rows, so a recount cannot see it.
+            if rounds.has_ballots(session, rnd)
+        ]
+    }
+    return results.dumps_result(results.with_marks(record, rounds.round_marks(chosen)))
 
 
 EXPORTS = {
@@ -182,7 +183,7 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
                 results=rounds.results_view(session, meeting, rnd),
                 turnout=(
                     rnd.turnout
-                    if rnd.status == RoundStatus.CLOSED and rnd.turnout
+                    if rnd.status != RoundStatus.OPEN and rnd.turnout
                     else turnout.counts(
                         session,
                         meeting,
@@ -190,8 +191,11 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
                         receiver_open=receiving and rnd.status == RoundStatus.OPEN,
                     )
                 ),
-                turnout_at_close=rnd.status == RoundStatus.CLOSED and bool(rnd.turnout),
+                turnout_at_close=rnd.status != RoundStatus.OPEN and bool(rnd.turnout),
                 view=kinds.kind_of(rnd).views.projector,
+                final=bool(rnd.final),
+                voided_at=rnd.voided_at if rnd.status == RoundStatus.VOIDED else None,
+                void_reason=rnd.void_reason or "",
             )
             for rnd in all_rounds
         ]

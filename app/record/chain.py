@@ -239,6 +239,33 @@ def compare(replayed: Sequence[BallotRow], exported: Sequence[BallotRow]) -> lis
     return problems
 
 
+@dataclass(frozen=True, slots=True)
+class RoundMark:
+    """A round's place in the decision, as its `round.final` / `round.voided` links say."""
+
+    final: bool = False
+    voided: bool = False
+    reason: str = ""
+
+
+def round_marks(links: Iterable[Mapping[str, Any]]) -> dict[str, RoundMark]:
+    """The rounds the log marks final (the last `round.final` link counts) or voided (with
+    the reason), by round number as text; rounds with neither are left out."""
+    marks: dict[str, RoundMark] = {}
+    for link in links:
+        kind, data = link["kind"], link["data"]
+        if kind not in ("round.final", "round.voided"):
+            continue
+        rnd = str(data["round"])
+        mark = marks.get(rnd, RoundMark())
+        if kind == "round.final":
+            mark = RoundMark(bool(data["final"]), mark.voided, mark.reason)
+        else:  # voiding takes a final mark off (rounds.void_round)
+            mark = RoundMark(False, True, str(data.get("reason", "")))
+        marks[rnd] = mark
+    return {n: m for n, m in marks.items() if m.final or m.voided}
+
+
 @dataclass
 class SealCheck:
     """What `check_seals` found: `problems` (a check failed) and `notes` (what was not checked)."""

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 from app.core.shapes import FundingKeys, MoneyKeys, RecountRecord, RecountRound
+from app.record.chain import RoundMark
 from app.record.csvfiles import BallotRow, GroupRow
 from app.record.records import BudgetFile, MeetingFile
 from app.rules import budget as mes
@@ -182,6 +183,23 @@ def _funding(
     outcome = mes.equal_shares(voters, dict(costs), pot, completion=completion, tie_break=tie_break)
     most_wanted = mes.greedy(voters, dict(costs), pot, tie_break=tie_break)
     return mes.funding_keys(mes.budget_to_json(outcome, most_wanted))
+
+
+def with_marks(record: RecountRecord, marks: Mapping[str, RoundMark]) -> RecountRecord:
+    """`record` with each round's decision marks (`final`, `voided`, `void_reason`) added
+    after its counts, only where they apply; `marks` by round number (the console's rounds, or
+    `chain.round_marks` of the audit log for `covote recount --audit`)."""
+    for rnd in record["rounds"]:
+        mark = marks.get(rnd["round"])
+        if mark is None:
+            continue
+        if mark.final:
+            rnd["final"] = True
+        if mark.voided:
+            rnd["voided"] = True
+            if mark.reason:
+                rnd["void_reason"] = mark.reason
+    return record
 
 
 def dumps_result(obj: object) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
@@ -400,6 +400,20 @@ def set_revealed(session: Session, meeting: Meeting, number: int, revealed: bool
     kind = "round.revealed" if revealed else "round.hidden"
     audit.record(session, meeting.id, kind, {"round": number})
     return rnd
+
+
+def round_marks(chosen: Sequence[Round]) -> dict[str, chain.RoundMark]:
+    """The final and voided marks of `chosen` rounds, by number as text (as the audit log's
+    `chain.round_marks` reads them back); rounds with neither are left out."""
+    return {
+        str(r.number): chain.RoundMark(
+            final=bool(r.final),
+            voided=r.status == RoundStatus.VOIDED,
+            reason=r.void_reason or "",
+        )
+        for r in chosen
+        if r.final or r.status == RoundStatus.VOIDED
+    }
 
 
 def round_result(session: Session, meeting: Meeting, rnd: Round) -> object:
