@@ -207,7 +207,8 @@ def recount(
         except (KeyError, TypeError) as e:
             print(f"covote recount: a round link lacks its data ({e!r})", file=sys.stderr)
             return 1
-        counted = results.with_marks(counted, marks)
+        sys.stdout.write(results.dumps_result(results.with_marks(counted, marks)))
+        return 0
     sys.stdout.write(results.dumps_result(counted))
     return 0
 

@@ -67,7 +67,7 @@ def audit_kinds(meeting: Meeting) -> list[tuple[str, dict[str, Any]]]:
 def test_a_countdown_is_in_the_snapshot_with_the_seconds_left(
     meeting: Meeting, phones: Callable[[], Phone]
 ) -> None:
-    """"Close in 30 s": phones get the time and the seconds left, counted by the server."""
+    """ "Close in 30 s": phones get the time and the seconds left, counted by the server."""
     meeting.open_round()
     phone = phones()
     meeting.post("/rounds/1/countdown", seconds="30")
@@ -84,7 +84,10 @@ def test_a_countdown_is_in_the_snapshot_with_the_seconds_left(
 
 
 def test_a_ballot_at_or_after_closes_at_is_refused_and_the_server_closes_the_round(
-    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone], tmp_path: Path,
+    server: LiveServer,
+    meeting: Meeting,
+    phones: Callable[[], Phone],
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Once the countdown has ended a ballot is refused with the usual "round closed", even
@@ -237,9 +240,7 @@ def test_final_rounds_are_marked_and_unmarked(server: LiveServer, meeting: Meeti
     assert finals == [{"round": 1, "final": True}, {"round": 1, "final": False}]
 
 
-def test_the_run_page_puts_the_next_step_first(
-    meeting: Meeting, facilitator: httpx.Client
-) -> None:
+def test_the_run_page_puts_the_next_step_first(meeting: Meeting, facilitator: httpx.Client) -> None:
     """Open → Close → Preview → Reveal → Open the next round; after a close the open-round
     form is folded below, nothing ticked."""
 

@@ -1,7 +1,8 @@
 """The console's irreversible actions and the words that confirm them: one pattern for all.
 
-Closing, voiding or reopening a round, removing a segment or a proposal, revoking a keypad, a ticket or a helper's
-sign-in link, reissuing a ticket and signing every browser out cannot be undone. Each is a POST
+Closing, voiding or reopening a round, removing a segment or a proposal, revoking a keypad, a
+ticket or a helper's sign-in link, reissuing a ticket and signing every browser out cannot be
+undone. Each is a POST
 that changes nothing until it carries `confirm` (`forms.confirm_first`):
 
 * Without JavaScript the first POST answers with a page (console/confirm.html) that says what

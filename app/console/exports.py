@@ -26,7 +26,6 @@ from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
 from app.core.errors import BadInput
-from app.core.shapes import RecountRecord
 from app.core.vocab import RoundStatus
 from app.record import csvfiles, pabulib, records, report, report_pdf, results
 from app.rules import budget as budget_mod
@@ -75,7 +74,7 @@ def _export_text(session: Session, meeting: Meeting, what: str, number: int | No
         return csvfiles.write_groups_csv(totals)
     # results.json: exactly what `covote recount` prints for the same ballots (with
     # `--audit audit.jsonl`, which reads the final and voided marks from the log)
-    record: RecountRecord = {
+    record = {
         "rounds": [
             {"round": str(rnd.number), **rounds.round_record(session, meeting, rnd)}
             for rnd in chosen

@@ -34,7 +34,7 @@ from app.core.vocab import ROOM_VOTE, ChannelPolicy, RoundStatus
 from app.keypads import remembered
 from app.record import csvfiles, records
 from app.rules import guidance
-from app.rules.run import RoundFacts, RunStep, latest_counted, run_step
+from app.rules.run import RoundFacts, latest_counted, run_step
 from app.voting import kinds, meetings, rounds, turnout
 from app.voting.models import Meeting, Round, Segment, utcnow
 from app.web import auth, facilitators, i18n

@@ -166,8 +166,13 @@ class RoundRecord(ResultRecord, MoneyKeys):
 
 class RecountRound(RoundRecord):
     round: str  # the round's number as the ballot file names it
-    # The decision's marks (`results.with_marks`), after the counts, only where they apply: a
-    # meeting with no final and no voided round exports exactly as before they existed.
+
+
+class MarkedRound(RecountRound):
+    """A round of results.json once marked (`results.with_marks`): the decision's marks come
+    after the counts, only where they apply, so a meeting with no final and no voided round
+    exports exactly as before they existed."""
+
     final: NotRequired[bool]  # true: this round is (part of) the meeting's decision
     voided: NotRequired[bool]  # true: voided, it did not count
     void_reason: NotRequired[str]  # why, when the facilitator said

@@ -565,14 +565,11 @@ def _money(
         return out
     label = _("if this round had decided")
     return [
-        Money(f"{m.heading} ({label})", m.summary, m.columns, m.rows, m.empty, m.after)
-        for m in out
+        Money(f"{m.heading} ({label})", m.summary, m.columns, m.rows, m.empty, m.after) for m in out
     ]
 
 
-def _money_sections(
-    meeting: MeetingInfo, results: shapes.ResultsView, _: Translate
-) -> list[Money]:
+def _money_sections(meeting: MeetingInfo, results: shapes.ResultsView, _: Translate) -> list[Money]:
     currency = results.get("currency") or "£"  # there with the budget or savings keys only
     titles = {p["id"]: heading(p["kind"], p["title"], _) for p in results["proposals"]}
     out = []

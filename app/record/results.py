@@ -17,6 +17,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 from app.core.shapes import FundingKeys, MoneyKeys, RecountRecord, RecountRound
 from app.record.chain import RoundMark
@@ -185,21 +186,23 @@ def _funding(
     return mes.funding_keys(mes.budget_to_json(outcome, most_wanted))
 
 
-def with_marks(record: RecountRecord, marks: Mapping[str, RoundMark]) -> RecountRecord:
-    """`record` with each round's decision marks (`final`, `voided`, `void_reason`) added
-    after its counts, only where they apply; `marks` by round number (the console's rounds, or
+def with_marks(record: Mapping[str, Any], marks: Mapping[str, RoundMark]) -> dict[str, Any]:
+    """A results record (`recount`'s, or results.json's rounds of any kind) with each round's
+    decision marks added after its counts, only where they apply (`MarkedRound`): `final`,
+    `voided`, `void_reason`. `marks` by round number (the console's rounds, or
     `chain.round_marks` of the audit log for `covote recount --audit`)."""
+    rounds = []
     for rnd in record["rounds"]:
-        mark = marks.get(rnd["round"])
-        if mark is None:
-            continue
-        if mark.final:
-            rnd["final"] = True
-        if mark.voided:
-            rnd["voided"] = True
+        out = dict(rnd)
+        mark = marks.get(str(rnd["round"]))
+        if mark is not None and mark.final:
+            out["final"] = True
+        if mark is not None and mark.voided:
+            out["voided"] = True
             if mark.reason:
-                rnd["void_reason"] = mark.reason
-    return record
+                out["void_reason"] = mark.reason
+        rounds.append(out)
+    return {**record, "rounds": rounds}
 
 
 def dumps_result(obj: object) -> str:

@@ -38,9 +38,9 @@ import contextlib
 import functools
 import logging
 import re
-from datetime import UTC, datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa

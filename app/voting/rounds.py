@@ -29,8 +29,8 @@ from app.record import anonymity, chain
 from app.record.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
 from app.voting import audit, room_vote, turnout
 from app.voting.activity import ActivityKind, public_responses
-from app.voting.kinds import kind_named, kind_of, kinds
 from app.voting.db import transaction
+from app.voting.kinds import kind_named, kind_of, kinds
 from app.voting.meetings import get_meeting, require_active, segments_of
 from app.voting.models import AuditEvent, Meeting, Round, utcnow
 from app.voting.voters import voted_count
@@ -177,7 +177,10 @@ def start_countdown(
     assert meeting.id is not None
     closes = chain.time_text(rnd.closes_at)
     audit.record(
-        session, meeting.id, "round.countdown", {"round": number, "seconds": seconds, "closes_at": closes}
+        session,
+        meeting.id,
+        "round.countdown",
+        {"round": number, "seconds": seconds, "closes_at": closes},
     )
     return rnd
 
@@ -233,7 +236,9 @@ def next_close(session: Session) -> datetime | None:
     return min(times, default=None)
 
 
-def close_due_now(engine: Engine, receiving: Callable[[int], bool]) -> tuple[list[int], datetime | None]:
+def close_due_now(
+    engine: Engine, receiving: Callable[[int], bool]
+) -> tuple[list[int], datetime | None]:
     """`close_due` in a transaction of its own, then `next_close` (blocking: a worker thread)."""
     with transaction(engine) as session:
         closed = close_due(session, utcnow(), receiving)
