@@ -114,7 +114,7 @@ def test_the_run_page_leads_with_the_next_step(contexts: Contexts, live: LiveSer
 def test_the_countdown_shows_on_phones_and_the_projector_then_voting_closes(
     contexts: Contexts, live: LiveServer
 ) -> None:
-    """"Close in 10 s": the phone and the projector count down (said once to screen readers,
+    """ "Close in 10 s": the phone and the projector count down (said once to screen readers,
     not every second); the server closes the round at the end and every screen follows."""
     meeting = new_meeting(live)
     phone = contexts.phone()
