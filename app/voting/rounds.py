@@ -276,8 +276,16 @@ def void_round(
     rnd.void_reason = why or None
     rnd.revealed = False
     rnd.final = False
-    if meeting.current_round_id == rnd.id:  # the projector leaves it: nothing of it is shown
-        meeting.current_round_id = None
+    if meeting.current_round_id == rnd.id:
+        # The room goes back to where it was before this round: the latest round that counts
+        # (its results if they were revealed), or none; nothing of the voided one is shown.
+        assert meeting.id is not None
+        kept = [
+            r
+            for r in rounds_of(session, meeting.id)
+            if r.id != rnd.id and r.status != RoundStatus.VOIDED
+        ]
+        meeting.current_round_id = max(kept, key=lambda r: r.number).id if kept else None
     session.add_all([rnd, meeting])
     assert meeting.id is not None
     data: dict[str, Any] = {"round": number}

@@ -152,3 +152,27 @@ def test_the_countdown_shows_on_phones_and_the_projector_then_voting_closes(
     expect(phone.locator("#countdown")).to_be_hidden()
     expect(projector.locator("#countdown")).to_be_hidden()
     expect(next_step(fac)).to_have_attribute("data-step", "closed", **ends)  # reloaded by itself
+
+
+def test_voiding_an_open_rehearsal_round_takes_it_off_every_screen(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """Round 1 revealed, round 2 opened by mistake and voided: phones stop showing its ballot
+    and the projector goes back to round 1's results; round 2's are never shown."""
+    meeting = new_meeting(live)
+    meeting.open_round()
+    meeting.close_round(1)
+    meeting.reveal(1)
+    phone = contexts.phone()
+    open_phone(phone, f"/m/{meeting.code}")
+    projector = contexts.desktop(1920, 1080)
+    projector.goto(f"/p/{meeting.code}")
+    meeting.open_round("library")
+    expect(phone.locator("#ballot-form")).to_be_visible()
+    expect(projector.locator("#proj-round")).to_have_text("Round 2 — voting open")
+    meeting.post("/rounds/2/void", confirm="yes", reason="Opened by mistake")
+    expect(phone.locator("#ballot-form")).to_have_count(0)
+    expect(projector.locator("#proj-round")).to_have_text("Round 1 — results")
+    axe(phone, "phone: after a round was voided")
+    state = meeting.state()
+    assert state["round"]["number"] == 1
