@@ -121,6 +121,8 @@ def test_the_countdown_shows_on_phones_and_the_projector_then_voting_closes(
     open_phone(phone, f"/m/{meeting.code}")
     projector = contexts.desktop(1920, 1080)
     projector.goto(f"/p/{meeting.code}")
+    bilingual = contexts.desktop(1920, 1080)
+    bilingual.goto(f"/p/{meeting.code}?lang=cy+en")
     fac = contexts.facilitator()
     fac.goto(f"/console/{meeting.id}")
     primary(fac).click()
@@ -132,6 +134,9 @@ def test_the_countdown_shows_on_phones_and_the_projector_then_voting_closes(
     counting = re.compile(r"Voting closes in \d+ s")
     expect(phone.locator("#countdown")).to_have_text(counting)
     expect(projector.locator("#countdown")).to_have_text(counting)
+    expect(bilingual.locator("#countdown")).to_have_text(
+        re.compile(r"Mae'r pleidleisio'n cau ymhen \d+ e · Voting closes in \d+ s")
+    )
     expect(phone.locator("#countdown-live")).to_have_attribute("aria-live", "polite")
     expect(phone.locator("#countdown-live")).to_have_text(
         re.compile(r"Voting closes in (10|9|8|7|6|5|4|3|2|1) seconds")

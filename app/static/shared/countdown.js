@@ -23,6 +23,30 @@
   function fmt(s, n) {
     return String(s).replace('%(s)s', String(n));
   }
+  // The bilingual projector (?lang=cy+en, with every language's strings in #strings-all):
+  // the visible countdown in each language asked for, the first one first.
+  var shownIn = (function () {
+    var all = doc.getElementById('strings-all');
+    var m = /[?&]lang=([^&#]*)/.exec(window.location.search);
+    if (!all || !m) return null;
+    var strings, asked;
+    try {
+      strings = JSON.parse(all.textContent);
+      asked = decodeURIComponent(m[1].replace(/\+/g, ' '));
+    } catch (e) {
+      return null;
+    }
+    var texts = [];
+    asked.toLowerCase().split(/[\s,+]+/).forEach(function (l) {
+      var t = strings[l] && strings[l].countdown;
+      if (t && texts.indexOf(t) < 0) texts.push(t);
+    });
+    return texts.length > 1 ? texts : null;
+  })();
+  function visible(n) {
+    if (!shownIn) return fmt(box.getAttribute('data-text'), n);
+    return shownIn.map(function (t) { return fmt(t, n); }).join(' · ');
+  }
   function say(message) {
     if (!live || message === said) return;
     said = message;
@@ -31,7 +55,7 @@
   function tick() {
     if (deadline === null) return;
     var left = Math.max(0, Math.ceil((deadline - performance.now()) / 1000));
-    text.textContent = left > 0 ? fmt(box.getAttribute('data-text'), left) : box.getAttribute('data-closed');
+    text.textContent = left > 0 ? visible(left) : box.getAttribute('data-closed');
     if (left === SAY_AT) say(fmt(box.getAttribute('data-said'), left));
     if (left === 0) {
       say(box.getAttribute('data-closed'));
