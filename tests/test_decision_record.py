@@ -83,3 +83,28 @@ def test_unmarking_the_final_round_takes_the_decision_away(decided: Meeting) -> 
     html = decided.f.get(f"/console/{decided.id}/report.html").text
     assert 'id="decision"' not in html and 'id="earlier"' in html and 'id="voided"' in html
     assert "if this round had decided" not in html
+
+
+def test_reopening_a_final_round_takes_the_mark_off_in_both_records(
+    facilitator: httpx.Client,
+    server: LiveServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The console's results.json and the recount from the log agree after a reopen."""
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    assert Phone(server.browser(), meeting.code).vote({"library": "want"}).status_code == 200
+    meeting.close_round(1)
+    meeting.post("/rounds/1/final")
+    meeting.post("/rounds/1/reopen", confirm="yes")
+    meeting.close_round(1)
+    for name in ("ballots.csv", "groups.csv", "meeting.json", "audit.jsonl", "results.json"):
+        (tmp_path / name).write_bytes(meeting.f.get(f"/console/{meeting.id}/export/{name}").content)
+    assert "final" not in json.loads((tmp_path / "results.json").read_text())["rounds"][0]
+    files = [
+        str(tmp_path / n) for n in ("ballots.csv", "meeting.json", "groups.csv", "audit.jsonl")
+    ]
+    args = ["recount", files[0], "--meeting", files[1], "--groups", files[2], "--audit", files[3]]
+    assert covote(args) == 0
+    assert capsys.readouterr().out == (tmp_path / "results.json").read_text()

@@ -249,18 +249,21 @@ class RoundMark:
 
 
 def round_marks(links: Iterable[Mapping[str, Any]]) -> dict[str, RoundMark]:
-    """The rounds the log marks final (the last `round.final` link counts) or voided (with
-    the reason), by round number as text; rounds with neither are left out."""
+    """The rounds the log marks final (the last `round.final` link counts; reopening or
+    voiding the round takes the mark off) or voided (with the reason), by round number as
+    text; rounds with neither are left out."""
     marks: dict[str, RoundMark] = {}
     for link in links:
         kind, data = link["kind"], link["data"]
-        if kind not in ("round.final", "round.voided"):
+        if kind not in ("round.final", "round.voided", "round.reopened"):
             continue
         rnd = str(data["round"])
         mark = marks.get(rnd, RoundMark())
         if kind == "round.final":
             mark = RoundMark(bool(data["final"]), mark.voided, mark.reason)
-        else:  # voiding takes a final mark off (rounds.void_round)
+        elif kind == "round.reopened":  # reopening takes a final mark off (rounds.reopen_round)
+            mark = RoundMark(False, mark.voided, mark.reason)
+        else:  # and so does voiding (rounds.void_round)
             mark = RoundMark(False, True, str(data.get("reason", "")))
         marks[rnd] = mark
     return {n: m for n, m in marks.items() if m.final or m.voided}
