@@ -157,8 +157,10 @@ def _meeting_context(
             "latest": next((r for r in all_rounds if latest and r.number == latest.number), None),
             "countdown_seconds": COUNTDOWN_SECONDS,
             "void_reason_max": VOID_REASON_MAX,
-            "room": rounds.room_state(session, meeting_id, "", receiver_open=receiving)["round"]
+            # The countdown as the snapshot's round has it (templates/_countdown.html).
+            "room": {"status": "open", "closes_in": left}
             if open_round is not None
+            and (left := rounds.seconds_left(open_round, utcnow())) is not None
             else None,
             "answers_so_far": rounds.results_view(session, meeting, open_round)
             if open_round is not None

@@ -203,6 +203,13 @@ def cancel_countdown(session: Session, meeting: Meeting, number: int, *, now: da
     return rnd
 
 
+def seconds_left(rnd: Round, now: datetime) -> int | None:
+    """Whole seconds until an open round's countdown ends (0 once it has), or None."""
+    if rnd.status != RoundStatus.OPEN or rnd.closes_at is None:
+        return None
+    return max(0, math.ceil((_aware(rnd.closes_at) - now).total_seconds()))
+
+
 def close_due(
     session: Session, now: datetime, receiving: Callable[[int], bool] = lambda _: False
 ) -> list[int]:
@@ -526,12 +533,12 @@ def room_state(
             "kind": activity.key if activity else str(rnd.kind),
             "view": activity.views.projector if activity else None,
         }
-        if rnd.status == RoundStatus.OPEN and rnd.closes_at is not None:
+        if (left := seconds_left(rnd, now or utcnow())) is not None:
             # Phones' clocks are wrong: the seconds left are counted here, when the snapshot
             # is made (screens count down from them), and the time itself is there to show.
-            ends = _aware(rnd.closes_at)
-            round_view["closes_at"] = chain.time_text(ends)
-            round_view["closes_in"] = max(0, math.ceil((ends - (now or utcnow())).total_seconds()))
+            assert rnd.closes_at is not None
+            round_view["closes_at"] = chain.time_text(_aware(rnd.closes_at))
+            round_view["closes_in"] = left
         if activity is not None and results_visible(meeting, rnd):
             results = results_view(session, meeting, rnd)
     return {
