@@ -118,7 +118,6 @@ def test_start_up_closes_a_countdown_that_ended_while_stopped(
         meeting.open_round()
         meeting.post("/rounds/1/countdown", seconds="60")
         set_closes_at(first, meeting, 1, -5)
-        first.app.state.services.countdowns._wake.clear()
         meeting_id = meeting.id
     with LiveServer(settings) as second:
         rnd = stored_round(second, meeting, 1)  # read before any request: start-up did it
