@@ -3,7 +3,7 @@
     covote serve  [--host H] [--port P] [--data DIR] [--public-url URL] [--database-url URL]
                   [--tls | --tls-cert FILE --tls-key FILE] [--forwarded-allow-ips IPS]
     covote demo   (same options; also creates the sample meeting if it is not there yet)
-    covote recount BALLOTS.csv [--groups GROUPS.csv] --meeting MEETING.json
+    covote recount BALLOTS.csv [--groups GROUPS.csv] --meeting MEETING.json [--audit AUDIT.jsonl]
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
     covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv [--groups GROUPS.csv]
                         --meeting MEETING.json] [--head HASH]
@@ -155,14 +155,21 @@ def _report(e: records.RecordError) -> int:
     return 2
 
 
-def recount(ballots_path: Path, meeting_path: Path, groups_path: Path | None = None) -> int:
+def recount(
+    ballots_path: Path,
+    meeting_path: Path,
+    groups_path: Path | None = None,
+    audit_path: Path | None = None,
+) -> int:
     """`covote recount`: the results of a ballot file (and its group totals, groups.csv) as
-    JSON, byte for byte the meeting's results.json. Exit 1 when the files contradict each
-    other (a group with more votes than the room)."""
+    JSON, byte for byte the meeting's results.json. With the audit log (`--audit`), the rounds
+    it marks final or voided say so, as results.json does. Exit 1 when the files contradict
+    each other (a group with more votes than the room) or the log is not intact."""
     try:
         meeting_text = meeting_path.read_text(encoding="utf-8-sig")
         ballots_text = ballots_path.read_text(encoding="utf-8-sig")
         groups_text = groups_path.read_text(encoding="utf-8-sig") if groups_path else None
+        audit_text = audit_path.read_text(encoding="utf-8-sig") if audit_path else None
     except (OSError, UnicodeDecodeError) as e:
         print(f"covote recount: {e}", file=sys.stderr)
         return 2
@@ -190,6 +197,18 @@ def recount(ballots_path: Path, meeting_path: Path, groups_path: Path | None = N
     except ValueError as e:
         print(f"covote recount: the files disagree: {e}", file=sys.stderr)
         return 1
+    if audit_text is not None and audit_path is not None:
+        log = chain.verify(audit_text, filename=audit_path.name)
+        if log.problems:
+            print(f"covote recount: {log.problems[0]}", file=sys.stderr)
+            return 1
+        try:
+            marks = chain.round_marks(log.links)
+        except (KeyError, TypeError) as e:
+            print(f"covote recount: a round link lacks its data ({e!r})", file=sys.stderr)
+            return 1
+        sys.stdout.write(results.dumps_result(results.with_marks(counted, marks)))
+        return 0
     sys.stdout.write(results.dumps_result(counted))
     return 0
 
@@ -321,7 +340,7 @@ def _recount_command(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         parser.error("--completion goes with --pb (a meeting file brings its own)")
     if args.ballots is None or args.meeting is None:
         parser.error("recount needs BALLOTS --meeting MEETING, or --pb FILE")
-    return recount(args.ballots, args.meeting, args.groups)
+    return recount(args.ballots, args.meeting, args.groups, args.audit)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -333,6 +352,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rc.add_argument("ballots", type=Path, nargs="?", help="ballot CSV exported from Covote")
     rc.add_argument("--meeting", type=Path, help="meeting JSON exported from Covote")
     rc.add_argument("--groups", type=Path, help="group totals CSV (groups.csv) of the ballots")
+    rc.add_argument(
+        "--audit", type=Path, help="the audit log (audit.jsonl): mark final and voided rounds"
+    )
     rc.add_argument("--pb", type=Path, help="a Pabulib .pb approval election: run MES on it")
     rc.add_argument(
         "--completion",

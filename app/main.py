@@ -98,6 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await hub.start()
         writer.start()
         await desk.start(settings.keypad_urls)
+        # Countdowns that ended while the server was down close now, before anyone is served.
+        if overdue := services.countdowns.close_overdue():
+            log.warning("closed %d round(s) whose countdown ended while stopped", len(overdue))
+        services.countdowns.start()
         # Everything alive now lives for the whole meeting: move it out of the collector's way,
         # and collect young garbage less often. Measured with scripts/bench: full collections
         # during a vote 13 -> 0 (pauses of up to 290 ms, which stalled the ticker).
@@ -107,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await services.countdowns.aclose()
             await desk.aclose()
             await hub.aclose()
             await writer.aclose()

@@ -174,3 +174,64 @@ async def test_a_turnout_frame_never_replaces_a_snapshot_not_yet_sent() -> None:
         assert frame["turnout"]["voted"] == 2
     finally:
         await hub.aclose()
+
+
+async def test_ballots_during_a_countdown_send_phones_nothing() -> None:
+    """A countdown's seconds left tick down between renders: a ballot then is a turnout frame
+    for screens, not a snapshot to every phone once a second; the countdown starting is one."""
+    states = [snapshot(voted=1)]
+
+    def render(_: int) -> Snapshot:
+        state: Snapshot = json.loads(json.dumps(states[-1]))
+        return state
+
+    def counting(voted: int, left: int) -> Snapshot:
+        state = snapshot(voted=voted)
+        assert state["round"] is not None
+        state["round"]["closes_at"] = "2026-12-05T19:00:30Z"
+        state["round"]["closes_in"] = left
+        return state
+
+    hub = Hub(render, tick_hz=50)
+    await hub.start()
+    try:
+        phone, screen = await hub.join(4, voter_id=7), await hub.join(4)
+        for box in (phone, screen):
+            await box.take()
+        states.append(counting(1, 30))
+        hub.changed(4)
+        for box in (phone, screen):
+            frame = json.loads(await box.take())
+            assert frame["type"] == "snapshot" and frame["round"]["closes_in"] == 30
+        states.append(counting(2, 29))
+        hub.changed(4)
+        assert json.loads(await screen.take())["type"] == "turnout"
+        await asyncio.sleep(0.1 * TIME_FACTOR)
+        assert not phone.pending
+    finally:
+        await hub.aclose()
+
+
+async def test_a_phone_joining_during_a_countdown_gets_the_seconds_left_now() -> None:
+    """The seconds left are counted when the snapshot is made: a connection that arrives a
+    while after the countdown started gets a fresh count, not the one from its start."""
+    left = [30]
+
+    def render(_: int) -> Snapshot:
+        state = snapshot()
+        assert state["round"] is not None
+        state["round"]["closes_at"] = "2026-12-05T19:00:30Z"
+        state["round"]["closes_in"] = left[0]
+        return state
+
+    hub = Hub(render, tick_hz=50)
+    await hub.start()
+    try:
+        first = await hub.join(5)
+        assert json.loads(await first.take())["round"]["closes_in"] == 30
+        left[0] = 20
+        await asyncio.sleep(1.2)  # the countdown runs on; nothing else happens in the room
+        later = await hub.join(5, voter_id=9)
+        assert json.loads(await later.take())["round"]["closes_in"] == 20
+    finally:
+        await hub.aclose()

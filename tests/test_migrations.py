@@ -330,6 +330,7 @@ def test_the_db_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert cli.main(["db", "history"]) == 0
     assert [line[:4] for line in capsys.readouterr().out.splitlines()] == [
         "0009",
+        "0008",
         "0007",
         "0006",
         "0005",

@@ -135,6 +135,11 @@ def test_what_a_live_meeting_sends_has_exactly_the_keys_of_its_shapes(
             assert phone.vote(marks).status_code == 200
             phones.append(phone)
         shape.check(first(projector, lambda f: f["type"] == "turnout"), protocol.TurnoutFrame, "")
+        meeting.post("/rounds/1/countdown", seconds="60")
+        counting = first(
+            projector, lambda f: f["type"] == "snapshot" and "closes_in" in (f["round"] or {})
+        )
+        shape.check(counting, protocol.SnapshotFrame, "closing countdown")
         meeting.close_round(1)
         meeting.reveal(1)
         revealed = first(projector, lambda f: f["type"] == "snapshot" and bool(f["results"]))

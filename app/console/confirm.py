@@ -1,8 +1,8 @@
 """The console's irreversible actions and the words that confirm them: one pattern for all.
 
-Closing a round, removing a segment, a proposal or a saved keypad receiver, revoking a keypad, a
-ticket or a helper's
-sign-in link, reissuing a ticket and signing every browser out cannot be undone. Each is a POST
+Closing, voiding or reopening a round, removing a segment, a proposal or a saved keypad
+receiver, revoking a keypad, a ticket or a helper's sign-in link, reissuing a ticket and signing
+every browser out cannot be undone. Each is a POST
 that changes nothing until it carries `confirm` (`forms.confirm_first`):
 
 * Without JavaScript the first POST answers with a page (console/confirm.html) that says what
@@ -36,10 +36,27 @@ CONFIRMATIONS: dict[str, Confirmation] = {
     "close_round": Confirmation(
         N_("Close round %(n)s?"),
         N_(
-            "Voting stops on every channel and the round cannot be opened again. Its ballots are "
-            "sealed in the audit log; the results stay hidden until you reveal them."
+            "Voting stops on every channel. Its ballots are sealed in the audit log; the results "
+            "stay hidden until you reveal them."
         ),
         N_("Yes, close round %(n)s"),
+    ),
+    "void_round": Confirmation(
+        N_("Void round %(n)s?"),
+        N_(
+            "The round will not count: the report and the exports mark it “Voided — did not "
+            "count” and the projector never shows its results. Its ballots stay in the record. "
+            "An open round is closed first. A voided round cannot be revealed or made final."
+        ),
+        N_("Yes, void round %(n)s"),
+    ),
+    "reopen_round": Confirmation(
+        N_("Reopen round %(n)s?"),
+        N_(
+            "Voting starts again on every channel; the ballots already cast stay and voters "
+            "can change them. Closing it again seals it again in the audit log."
+        ),
+        N_("Yes, reopen round %(n)s"),
     ),
     "remove_segment": Confirmation(
         N_("Remove the segment “%(label)s”?"),

@@ -95,17 +95,17 @@ def _export_text(session: Session, meeting: Meeting, what: str, number: int | No
     if what == "groups.csv":
         totals = [row for rnd in chosen for row in rounds.group_rows(session, meeting, rnd)]
         return csvfiles.write_groups_csv(totals)
-    # results.json: exactly what `covote recount` prints for the same ballots
-    return results.dumps_result(
-        {
-            "rounds": [
-                {"round": str(rnd.number), **rounds.round_record(session, meeting, rnd)}
-                for rnd in chosen
-                # A round nobody voted in has no ballot rows, so a recount cannot see it.
-                if rounds.has_ballots(session, rnd)
-            ]
-        }
-    )
+    # results.json: exactly what `covote recount` prints for the same ballots (with
+    # `--audit audit.jsonl`, which reads the final and voided marks from the log)
+    record = {
+        "rounds": [
+            {"round": str(rnd.number), **rounds.round_record(session, meeting, rnd)}
+            for rnd in chosen
+            # A round nobody voted in has no ballot rows, so a recount cannot see it.
+            if rounds.has_ballots(session, rnd)
+        ]
+    }
+    return results.dumps_result(results.with_marks(record, rounds.round_marks(chosen)))
 
 
 EXPORTS = {
@@ -212,7 +212,7 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
                 results=rounds.results_view(session, meeting, rnd),
                 turnout=(
                     rnd.turnout
-                    if rnd.status == RoundStatus.CLOSED and rnd.turnout
+                    if rnd.status != RoundStatus.OPEN and rnd.turnout
                     else turnout.counts(
                         session,
                         meeting,
@@ -220,8 +220,11 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
                         receiver_open=receiving and rnd.status == RoundStatus.OPEN,
                     )
                 ),
-                turnout_at_close=rnd.status == RoundStatus.CLOSED and bool(rnd.turnout),
+                turnout_at_close=rnd.status != RoundStatus.OPEN and bool(rnd.turnout),
                 view=kinds.kind_of(rnd).views.projector,
+                final=bool(rnd.final),
+                voided_at=rnd.voided_at if rnd.status == RoundStatus.VOIDED else None,
+                void_reason=rnd.void_reason or "",
             )
             for rnd in all_rounds
         ]

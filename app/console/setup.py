@@ -28,14 +28,16 @@ from app.console.forms import (
     upload_text,
 )
 from app.core import localtime
+from app.core.bounds import COUNTDOWN_SECONDS, VOID_REASON_MAX
 from app.core.errors import BadInput
 from app.core.inputs import bounded_int
 from app.core.vocab import ROOM_VOTE, ChannelPolicy, RoundStatus
 from app.keypads import remembered
 from app.record import csvfiles, records
 from app.rules import guidance
+from app.rules.run import RoundFacts, latest_counted, run_step
 from app.voting import kinds, meetings, rounds, turnout
-from app.voting.models import Meeting, Round, Segment
+from app.voting.models import Meeting, Round, Segment, utcnow
 from app.web import auth, facilitators, i18n
 from app.web.deps import RowId, Services, ServicesDep
 
@@ -110,12 +112,39 @@ async def create_demo(request: Request, services: ServicesDep) -> Response:
 # --- one meeting: run -------------------------------------------------------------------------
 
 
-def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
+# The console session remembers this many previewed rounds (the Run page's next step).
+PREVIEWED_KEPT = 20
+
+
+def _previewed(request: Request) -> set[int]:
+    """The round ids whose results this facilitator has looked at in the console."""
+    kept = auth.session_of(request).get("previewed", [])
+    return {i for i in kept if isinstance(i, int)} if isinstance(kept, list) else set()
+
+
+def _run_facts(all_rounds: Sequence[Round], previewed: set[int]) -> list[RoundFacts]:
+    return [
+        RoundFacts(
+            number=r.number,
+            status=r.status,
+            revealed=r.revealed,
+            counting_down=r.closes_at is not None,
+            previewed=r.id in previewed,
+        )
+        for r in all_rounds
+    ]
+
+
+def _meeting_context(
+    services: Services, meeting_id: int, previewed: set[int] | None = None
+) -> dict[str, Any]:
     receiving = services.desk.receiving(meeting_id)
     with services.read_session() as session:
         meeting = meetings.get_meeting(session, meeting_id)
         all_rounds = rounds.rounds_of(session, meeting_id)
         open_round = next((r for r in all_rounds if r.status == RoundStatus.OPEN), None)
+        facts = _run_facts(all_rounds, previewed or set())
+        latest = latest_counted(facts)
         present = turnout.present_count(session, meeting_id)
         # The other registered kinds, each with the items a round of it may take.
         others = [
@@ -124,6 +153,19 @@ def _meeting_context(services: Services, meeting_id: int) -> dict[str, Any]:
             if key != ROOM_VOTE
         ]
         return {
+            # The Run page's state machine (app/rules/run.py): the next step comes first.
+            "step": run_step(facts),
+            "latest": next((r for r in all_rounds if latest and r.number == latest.number), None),
+            "countdown_seconds": COUNTDOWN_SECONDS,
+            "void_reason_max": VOID_REASON_MAX,
+            # The countdown as the snapshot's round has it (templates/_countdown.html).
+            "room": {"status": "open", "closes_in": left}
+            if open_round is not None
+            and (left := rounds.seconds_left(open_round, utcnow())) is not None
+            else None,
+            "answers_so_far": rounds.results_view(session, meeting, open_round)
+            if open_round is not None
+            else None,
             "keypads_idle": keypads_idle(session, meeting, open_round, receiving),
             "other_kinds": others,
             "surge": services.surge(session, meeting_id, present),
@@ -163,7 +205,7 @@ def keypads_idle(
 @router.get("/console/{meeting_id}")
 async def console_meeting(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
-    ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
+    ctx = await asyncio.to_thread(_meeting_context, services, meeting_id, _previewed(request))
     return page(request, "console/meeting.html", ctx)
 
 
@@ -189,16 +231,32 @@ async def open_round(request: Request, meeting_id: RowId, services: ServicesDep)
     return response
 
 
+# Round actions that cannot be undone ask first (app/console/confirm.py).
+CONFIRMED_ROUND_ACTIONS = {"close": "close_round", "void": "void_round", "reopen": "reopen_round"}
+
+
 @router.post("/console/{meeting_id}/rounds/{number}/{action}")
 async def round_action(
     request: Request, meeting_id: RowId, number: RowId, action: str, services: ServicesDep
 ) -> Response:
+    """The Run page's round actions: step (keypads), close, countdown, cancel, reveal, hide,
+    void, reopen, final, unfinal. Close, void and reopen ask first; bad values change nothing."""
     form = await facilitator_form(request)
     # The snapshot a close stores counts keypads present only while a receiver serves them.
     receiving = services.desk.receiving(meeting_id)
-    if action == "close":
+    reason = str(form.get("reason", ""))
+    if len(reason) > VOID_REASON_MAX:  # bounded where parsed: refused before anything asks
+        raise BadInput(f"The reason is at most {VOID_REASON_MAX} characters.")
+    seconds = _int_field(form, "seconds", "The countdown") if action == "countdown" else 0
+    if action in CONFIRMED_ROUND_ACTIONS:
         asked = await confirm_first(
-            request, services, form, "close_round", back="", meeting_id=meeting_id, n=number
+            request,
+            services,
+            form,
+            CONFIRMED_ROUND_ACTIONS[action],
+            back="",
+            meeting_id=meeting_id,
+            n=number,
         )
         if asked is not None:
             return asked
@@ -211,6 +269,23 @@ async def round_action(
         if action == "close":
             rounds.close_round(session, meeting, number, receiver_open=receiving)
             return f"Round {number} is closed. Results are hidden until you reveal them."
+        if action == "countdown":
+            rounds.start_countdown(session, meeting, number, seconds, now=utcnow())
+            return f"Round {number} closes in {seconds} seconds."
+        if action == "cancel":
+            rounds.cancel_countdown(session, meeting, number, now=utcnow())
+            return f"The countdown is cancelled: round {number} stays open."
+        if action == "void":
+            rounds.void_round(session, meeting, number, reason, receiver_open=receiving)
+            return f"Round {number} is voided: it did not count."
+        if action == "reopen":
+            rounds.reopen_round(session, meeting, number)
+            return f"Round {number} is open again; its ballots are kept."
+        if action in ("final", "unfinal"):
+            rounds.set_final(session, meeting, number, action == "final")
+            if action == "final":
+                return f"Round {number} is marked final: the report shows it as the decision."
+            return f"Round {number} is no longer marked final."
         if action in ("reveal", "hide"):
             rnd = rounds.set_revealed(session, meeting, number, action == "reveal")
             if meeting.current_round_id != rnd.id:  # another round is open: the room stays there
@@ -219,9 +294,12 @@ async def round_action(
             return (
                 f"Round {number} results are {'on' if action == 'reveal' else 'off'} the projector."
             )
-        raise BadInput(f"Unknown round action {action!r}.")
+        raise BadInput(f"Unknown round action {action[:40]!r}.")
 
-    return await act(request, services, meeting_id, change)
+    response = await act(request, services, meeting_id, change)
+    if action in ("countdown", "cancel"):
+        services.countdowns.wake()
+    return response
 
 
 @router.get("/console/{meeting_id}/rounds/{number}")
@@ -249,7 +327,13 @@ async def round_results(
                 ),
             }
 
-    return page(request, "console/round.html", await asyncio.to_thread(read))
+    ctx = await asyncio.to_thread(read)
+    rnd: Round = ctx["round"]
+    if rnd.status == RoundStatus.CLOSED and rnd.id is not None:
+        # Previewed: the Run page's next step becomes Reveal (kept in this console session).
+        seen = [i for i in _previewed(request) if i != rnd.id][-(PREVIEWED_KEPT - 1) :]
+        auth.session_of(request)["previewed"] = [*seen, rnd.id]
+    return page(request, "console/round.html", ctx)
 
 
 # --- one meeting: set-up ----------------------------------------------------------------------

@@ -42,3 +42,9 @@ def db_id(text: str) -> int | None:
 # no client id can hold (ballots.server_ballot_id), so no client can take one over or pre-empt it.
 CLIENT_BALLOT_ID = r"^[A-Za-z0-9_-]{8,64}$"
 SERVER_BALLOT_ID = r"^(paper|keypad):[A-Za-z0-9_:-]{1,57}$"
+
+# The closing countdown's choices on the Run page, in seconds ("Close in 30 s"): long enough to
+# finish a ballot on a phone, short enough that the room does not wait.
+COUNTDOWN_SECONDS: tuple[int, ...] = (10, 30, 60)
+# A voided round's reason, as typed in the console (`Round.void_reason` holds this many).
+VOID_REASON_MAX = 200

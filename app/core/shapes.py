@@ -168,6 +168,16 @@ class RecountRound(RoundRecord):
     round: str  # the round's number as the ballot file names it
 
 
+class MarkedRound(RecountRound):
+    """A round of results.json once marked (`results.with_marks`): the decision's marks come
+    after the counts, only where they apply, so a meeting with no final and no voided round
+    exports exactly as before they existed."""
+
+    final: NotRequired[bool]  # true: this round is (part of) the meeting's decision
+    voided: NotRequired[bool]  # true: voided, it did not count
+    void_reason: NotRequired[str]  # why, when the facilitator said
+
+
 class AnswerRecord(TypedDict):
     """One item's answers (`answers.answers_to_json`): each answer's count, in the scale's order
     (a text's: most frequent first)."""
@@ -339,6 +349,10 @@ class RoundView(TypedDict):
     proposals: list[ProposalItem | ItemView]
     kind: str  # the activity kind (app/voting/kinds.py), "room_vote" for a room vote
     view: str | None  # its results renderer (Views.projector); None: a kind this version lacks
+    # Only while a closing countdown runs (the Run page's "Close in 30 s"): when the server
+    # closes the round (ISO, UTC) and the whole seconds left when the snapshot was made.
+    closes_at: NotRequired[str]
+    closes_in: NotRequired[int]
 
 
 class _Room(TypedDict):

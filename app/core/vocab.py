@@ -44,6 +44,7 @@ class RoundStatus(StrEnum):
 
     OPEN = "open"
     CLOSED = "closed"
+    VOIDED = "voided"  # closed and set aside: its ballots stay in the record, it did not count
 
 
 # The activity kind of a round stored before kinds existed (`Round.kind` NULL), and of every

@@ -115,6 +115,7 @@ class Room:
         self.seq = int(time.time() * 1000)
         self.snapshot: str | None = None
         self.state: Snapshot | None = None
+        self.rendered_at = 0.0  # time.monotonic() of the last render
         # The newest frame to offer: the whole snapshot, or only the turnout when nothing else
         # changed (a ~100-byte frame for screens instead of ~2 KiB for everyone).
         self.frame: str | None = None
@@ -183,7 +184,7 @@ class Hub:
         room = self.rooms.get(meeting_id)
         if room is None:
             room = self.rooms[meeting_id] = Room(meeting_id)
-        if room.snapshot is None:
+        if room.snapshot is None or _stale_countdown(room):
             await self._refresh(room)
         box = Mailbox(self._backlog, voter_id)
         room.mailboxes.add(box)
@@ -215,6 +216,7 @@ class Hub:
 
     async def _refresh(self, room: Room) -> None:
         room.dirty = False
+        room.rendered_at = time.monotonic()
         state = await asyncio.to_thread(self._render, room.meeting_id)
         state["turnout"]["connected"] = len(room.mailboxes)
         previous, room.state = room.state, state
@@ -263,5 +265,28 @@ class Hub:
                         box.offer(room.frame)
 
 
+# A countdown's seconds left in a snapshot older than this are rendered again for a new
+# connection (at most one render a second however many phones reconnect during it).
+COUNTDOWN_STALE_S = 1.0
+
+
+def _stale_countdown(room: Room) -> bool:
+    """The room's snapshot counts a countdown down from seconds that are out of date."""
+    rnd = room.state["round"] if room.state is not None else None
+    return (
+        rnd is not None
+        and "closes_in" in rnd
+        and time.monotonic() - room.rendered_at > COUNTDOWN_STALE_S
+    )
+
+
 def _without_turnout(state: Snapshot) -> dict[str, object]:
-    return {k: v for k, v in state.items() if k != "turnout"}
+    """What a full snapshot is sent for: all but the turnout, and but a countdown's seconds
+    left, which tick down by themselves between renders (screens count down from the first
+    ones they get; `closes_at` says when it ends), so a ballot during a countdown is still a
+    small turnout frame, not a snapshot to every phone once a second."""
+    out: dict[str, object] = {k: v for k, v in state.items() if k != "turnout"}
+    rnd = state["round"]
+    if rnd is not None and "closes_in" in rnd:
+        out["round"] = {k: v for k, v in rnd.items() if k != "closes_in"}
+    return out

@@ -18,7 +18,10 @@ What is logged (kinds): meeting.created (the meeting file; a duplicate's also ha
 `duplicated_from`, the source's code) / meeting.settings / meeting.archived /
 meeting.unarchived, segment.saved / segment.deleted,
 proposal.saved / proposal.deleted / proposals.imported, round.opened / round.closed /
-round.sealed / round.keypad_step / round.revealed / round.hidden, voter.segments, ballot,
+round.sealed / round.keypad_step / round.revealed / round.hidden, round.countdown /
+round.countdown_cancelled (a closing countdown; the `round.closed` it ends in then has
+`countdown_ended`), round.reopened (its next `round.closed` seals it again), round.voided (with
+its `reason`, if given), round.final (`final` true or false), voter.segments, ballot,
 tickets.issued / ticket.revoked / ticket.reissued / ticket.device_moved, keypad.registered /
 keypad.swapped / keypad.revoked, keypad.auto_enrol, paper.counted.
 
@@ -189,6 +192,8 @@ def _replay(links: Iterable[Mapping[str, Any]]) -> list[BallotRow]:
             proposals[str(data["round"])] = [str(k) for k in data["proposals"]]
         elif kind == "round.closed":
             closed.add(str(data["round"]))
+        elif kind == "round.reopened":
+            closed.discard(str(data["round"]))
         elif kind == "ballot" and "voter" in data and str(data["round"]) not in closed:
             final[(str(data["round"]), str(data["voter"]))] = (
                 str(data["channel"]),
@@ -234,6 +239,36 @@ def compare(replayed: Sequence[BallotRow], exported: Sequence[BallotRow]) -> lis
     return problems
 
 
+@dataclass(frozen=True, slots=True)
+class RoundMark:
+    """A round's place in the decision, as its `round.final` / `round.voided` links say."""
+
+    final: bool = False
+    voided: bool = False
+    reason: str = ""
+
+
+def round_marks(links: Iterable[Mapping[str, Any]]) -> dict[str, RoundMark]:
+    """The rounds the log marks final (the last `round.final` link counts; reopening or
+    voiding the round takes the mark off) or voided (with the reason), by round number as
+    text; rounds with neither are left out."""
+    marks: dict[str, RoundMark] = {}
+    for link in links:
+        kind, data = link["kind"], link["data"]
+        if kind not in ("round.final", "round.voided", "round.reopened"):
+            continue
+        rnd = str(data["round"])
+        mark = marks.get(rnd, RoundMark())
+        if kind == "round.final":
+            mark = RoundMark(bool(data["final"]), mark.voided, mark.reason)
+        elif kind == "round.reopened":  # reopening takes a final mark off (rounds.reopen_round)
+            mark = RoundMark(False, mark.voided, mark.reason)
+        else:  # and so does voiding (rounds.void_round)
+            mark = RoundMark(False, True, str(data.get("reason", "")))
+        marks[rnd] = mark
+    return {n: m for n, m in marks.items() if m.final or m.voided}
+
+
 @dataclass
 class SealCheck:
     """What `check_seals` found: `problems` (a check failed) and `notes` (what was not checked)."""
@@ -272,6 +307,8 @@ def check_seals(
             opened.add(str(data["round"]))
         elif kind == "round.closed":
             closed[str(data["round"])] = data
+        elif kind == "round.reopened":  # open again: its next `round.closed` is its seal
+            closed.pop(str(data["round"]), None)
         elif kind == "round.sealed":
             resealed[str(data["round"])] = data
         elif kind == "ballot":

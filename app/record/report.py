@@ -81,7 +81,7 @@ class RoundInput:
     ranking), else "distribution" (`answers.answers_to_json` plus the item views)."""
 
     number: int
-    status: str  # "open" | "closed"
+    status: str  # vocab.RoundStatus: "open" | "closed" | "voided"
     revealed: bool
     opened_at: datetime
     closed_at: datetime | None
@@ -89,6 +89,9 @@ class RoundInput:
     turnout: shapes.Turnout
     turnout_at_close: bool
     view: str = "room_vote"
+    final: bool = False  # (part of) the meeting's decision
+    voided_at: datetime | None = None  # set: voided, it did not count (status "voided")
+    void_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +195,18 @@ class RoundReport:
     proposals: tuple[ProposalReport, ...]
     money: tuple[Money, ...]
     items: tuple[ItemAnswers, ...] = ()  # a round of another kind: its answers
+    note: str = ""  # its place in the decision: "Voided — did not count…", "Final…"; or ""
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A part of the report's rounds once some are final or voided: "The decision" (the final
+    rounds), "Earlier rounds" (or "Rounds" with no final one), "Voided rounds"."""
+
+    id: str  # "decision" | "earlier" | "voided"
+    heading: str
+    intro: str
+    rounds: tuple[RoundReport, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +242,9 @@ class Report:
     check: Check
     footer: str
     labels: Mapping[str, str] = field(default_factory=dict)  # table headings both renderers use
+    # Empty unless a round is final or voided: then the rounds in their parts, the decision
+    # first (both renderers show these instead of `rounds`, which keeps every round in order).
+    parts: tuple[Part, ...] = ()
 
 
 # --- building ----------------------------------------------------------------------------------
@@ -254,7 +272,8 @@ def build(
         details.append(Row(_("Venue"), meeting.venue))
     if meeting.chair:
         details.append(Row(_("Chair"), meeting.chair))
-    built = tuple(_round(meeting, r, tz, _) for r in rounds)
+    decided = any(r.final for r in rounds)
+    built = tuple(_round(meeting, r, tz, _, decided) for r in rounds)
     open_numbers = [str(r.number) for r in rounds if r.status == RoundStatus.OPEN]
     interim = (
         _(
@@ -280,10 +299,45 @@ def build(
         interim=interim,
         rule=rule_text(meeting.ratio, meeting.group_min, _),
         rounds=built,
-        check=_check(record, _),
+        check=_check(record, _, marked=any(r.final or r.voided_at is not None for r in rounds)),
         footer=_("Covote results report · %(title)s", title=meeting.title),
         labels=_labels(meeting.group_min, _),
+        parts=_parts(rounds, built, _),
     )
+
+
+def _parts(
+    rounds: Sequence[RoundInput], built: Sequence[RoundReport], _: Translate
+) -> tuple[Part, ...]:
+    """The rounds in their parts, the decision first; none while no round is final or voided
+    (the report is then as it was before rounds could be)."""
+    if not any(r.final or r.voided_at is not None for r in rounds):
+        return ()
+    pairs = list(zip(rounds, built, strict=True))
+    final = tuple(b for r, b in pairs if r.final)
+    voided = tuple(b for r, b in pairs if r.voided_at is not None)
+    others = tuple(b for r, b in pairs if not r.final and r.voided_at is None)
+    money = any(b.money for b in final)
+    parts = []
+    if final:
+        intro = _("The rounds marked final decided. Their outcomes are the meeting's decision.")
+        if money:
+            intro += " " + _(
+                "The pot is spent once, by the final round; earlier rounds' budgets show only "
+                "what they would have funded."
+            )
+        parts.append(Part("decision", _("The decision"), intro, final))
+    if others:
+        heading = _("Earlier rounds") if final else _("Rounds")
+        intro = _("These rounds were not marked final: they are not the decision.") if final else ""
+        parts.append(Part("earlier", heading, intro, others))
+    if voided:
+        intro = _(
+            "These rounds were voided: they did not count. Their ballots stay in the exported "
+            "files and the audit log; their results are not shown here."
+        )
+        parts.append(Part("voided", _("Voided rounds"), intro, voided))
+    return tuple(parts)
 
 
 def _labels(m: int, _: Translate) -> dict[str, str]:
@@ -421,7 +475,33 @@ def _turnout(r: RoundInput, _: Translate) -> Turnout:
     return Turnout(note=note, live=live, rows=tuple(rows), channels=channels)
 
 
-def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> RoundReport:
+def _round(
+    meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate, decided: bool = False
+) -> RoundReport:
+    """One round. `decided`: some round of the meeting is final, so this one's budget, if it
+    is not final, is what it would have funded ("if this round had decided")."""
+    if r.voided_at is not None:
+        note = _("Voided — did not count (%(when)s).", when=_time(r.voided_at, tz))
+        if r.void_reason:
+            note += " " + _("Reason: %(reason)s", reason=r.void_reason)
+        closed = _time(r.closed_at, tz) if r.closed_at is not None else "?"
+        return RoundReport(
+            number=r.number,
+            heading=_("Round %(n)s", n=r.number),
+            status=_("Voided — did not count"),
+            times=_(
+                "Opened %(opened)s, closed %(closed)s",
+                opened=_time(r.opened_at, tz),
+                closed=closed,
+            ),
+            live=False,
+            turnout=_turnout(r, _),
+            voted=False,
+            proposals=(),
+            money=(),
+            note=note,
+        )
+    final_note = _("Final: this round is the meeting's decision.") if r.final else ""
     if r.status == RoundStatus.OPEN:
         status = _("Open: voting is still going on.")
         times = _("Opened %(opened)s", opened=_time(r.opened_at, tz))
@@ -451,6 +531,7 @@ def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> Rou
             proposals=(),
             money=(),
             items=items if voted else (),
+            note=final_note,
         )
     results = cast(shapes.ResultsView, r.results)
     voted = any(p["V"] > 0 for p in results["proposals"])
@@ -463,7 +544,10 @@ def _round(meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate) -> Rou
         turnout=turnout,
         voted=voted,
         proposals=tuple(_proposals(meeting, results, _)) if voted else (),
-        money=tuple(_money(meeting, results, _)) if voted else (),
+        money=tuple(_money(meeting, results, _, hypothetical=decided and not r.final))
+        if voted
+        else (),
+        note=final_note,
     )
 
 
@@ -501,7 +585,21 @@ def money(x: object, currency: str) -> str:
     return f"{text} {c}" if len(c) > 1 and c.isalpha() else f"{c}{text}"
 
 
-def _money(meeting: MeetingInfo, results: shapes.ResultsView, _: Translate) -> list[Money]:
+def _money(
+    meeting: MeetingInfo, results: shapes.ResultsView, _: Translate, *, hypothetical: bool = False
+) -> list[Money]:
+    """The budget and savings sections; `hypothetical`: another round decided, so each heading
+    says this is what it would have done ("if this round had decided")."""
+    out = _money_sections(meeting, results, _)
+    if not hypothetical:
+        return out
+    label = _("if this round had decided")
+    return [
+        Money(f"{m.heading} ({label})", m.summary, m.columns, m.rows, m.empty, m.after) for m in out
+    ]
+
+
+def _money_sections(meeting: MeetingInfo, results: shapes.ResultsView, _: Translate) -> list[Money]:
     currency = results.get("currency") or "£"  # there with the budget or savings keys only
     titles = {p["id"]: heading(p["kind"], p["title"], _) for p in results["proposals"]}
     out = []
@@ -584,7 +682,9 @@ def _money(meeting: MeetingInfo, results: shapes.ResultsView, _: Translate) -> l
 # --- checking ----------------------------------------------------------------------------------
 
 
-def _check(record: RecordInput, _: Translate) -> Check:
+def _check(record: RecordInput, _: Translate, *, marked: bool = False) -> Check:
+    """`marked`: a round is final or voided, which the recount reads from the audit log."""
+    recount = RECOUNT_COMMAND + (" --audit audit.jsonl" if marked else "")
     return Check(
         heading=_("Check and recount"),
         items=(
@@ -616,7 +716,7 @@ def _check(record: RecordInput, _: Translate) -> Check:
                 "the one printed here:"
             ),
         ),
-        commands=(RECOUNT_COMMAND, VERIFY_COMMAND % {"head": record.audit_head}),
+        commands=(recount, VERIFY_COMMAND % {"head": record.audit_head}),
     )
 
 

@@ -420,6 +420,8 @@ def _round(r: RoundReport, model: Report) -> list[Flowable]:
         ),
         Spacer(1, 4),
     ]
+    if r.note:
+        out += [Paragraph("<b>" + _t(r.note) + "</b>", s["base"]), Spacer(1, 4)]
     cells = [*r.turnout.rows, *r.turnout.channels]
     head = [Paragraph(_t(c.label), s["head"]) for c in r.turnout.rows]
     head += [Paragraph(_t(f"{L['voted']}: {c.label}"), s["head"]) for c in r.turnout.channels]
@@ -430,7 +432,8 @@ def _round(r: RoundReport, model: Report) -> list[Flowable]:
         Spacer(1, 4),
     ]
     if not r.voted:
-        out.append(_p(L["no_votes"]))
+        if not r.note or r.live:
+            out.append(_p(L["no_votes"]))
     elif r.proposals:
         out += [Paragraph("<b>" + _t(L["glance"]) + "</b>", s["small"]), _glance(r, model)]
     out += [_proposal(p, model) for p in r.proposals]
@@ -473,8 +476,16 @@ def _story(model: Report) -> list[Flowable]:
         _p(rule.ranking),
         _p(rule.suppression),
     ]
-    for r in model.rounds:
-        story += _round(r, model)
+    if model.parts:  # some round is final or voided: the decision first
+        for part in model.parts:
+            story.append(_p(part.heading.upper(), "h2"))
+            if part.intro:
+                story.append(_p(part.intro))
+            for r in part.rounds:
+                story += _round(r, model)
+    else:
+        for r in model.rounds:
+            story += _round(r, model)
     check = model.check
     story.append(_p(check.heading, "h2"))
     hashes: list[list[Any]] = [

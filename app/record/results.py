@@ -17,8 +17,10 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 from app.core.shapes import FundingKeys, MoneyKeys, RecountRecord, RecountRound
+from app.record.chain import RoundMark
 from app.record.csvfiles import BallotRow, GroupRow
 from app.record.records import BudgetFile, MeetingFile
 from app.rules import budget as mes
@@ -182,6 +184,25 @@ def _funding(
     outcome = mes.equal_shares(voters, dict(costs), pot, completion=completion, tie_break=tie_break)
     most_wanted = mes.greedy(voters, dict(costs), pot, tie_break=tie_break)
     return mes.funding_keys(mes.budget_to_json(outcome, most_wanted))
+
+
+def with_marks(record: Mapping[str, Any], marks: Mapping[str, RoundMark]) -> dict[str, Any]:
+    """A results record (`recount`'s, or results.json's rounds of any kind) with each round's
+    decision marks added after its counts, only where they apply (`MarkedRound`): `final`,
+    `voided`, `void_reason`. `marks` by round number (the console's rounds, or
+    `chain.round_marks` of the audit log for `covote recount --audit`)."""
+    rounds = []
+    for rnd in record["rounds"]:
+        out = dict(rnd)
+        mark = marks.get(str(rnd["round"]))
+        if mark is not None and mark.final:
+            out["final"] = True
+        if mark is not None and mark.voided:
+            out["voided"] = True
+            if mark.reason:
+                out["void_reason"] = mark.reason
+        rounds.append(out)
+    return {**record, "rounds": rounds}
 
 
 def dumps_result(obj: object) -> str:

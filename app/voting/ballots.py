@@ -40,6 +40,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -302,7 +303,9 @@ class BallotWriter:
 
     def _commit(self, batch: list[CastRequest]) -> list[Receipt | CovoteError]:
         with transaction(self._engine) as session:
-            outcomes = validate_batch(session, batch)
+            # The clock, read once per batch at the edge (the checks stay a function of it): a
+            # ballot stored at or after its round's `closes_at` is refused as closed.
+            outcomes = validate_batch(session, batch, now=utcnow())
             accepted = [
                 (req, out)
                 for req, out in zip(batch, outcomes, strict=True)
@@ -318,6 +321,13 @@ class BallotWriter:
             for meeting_id, meeting_links in sorted(links.items()):
                 audit.append(session, meeting_id, meeting_links)
         return [out.receipt if isinstance(out, _Accepted) else out for out in outcomes]
+
+
+def _past(closes_at: datetime | None, now: datetime | None) -> bool:
+    """Whether a countdown ending at `closes_at` has ended by `now` (SQLite returns naive UTC)."""
+    if closes_at is None or now is None:
+        return False
+    return (closes_at if closes_at.tzinfo else closes_at.replace(tzinfo=UTC)) <= now
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +348,7 @@ _ROUNDS = (
         col(Round.meeting_id),
         col(Round.number),
         col(Round.status),
+        col(Round.closes_at),
         col(Round.proposal_keys),
         col(Round.kind),
         col(Meeting.channel_policy),
@@ -373,11 +384,14 @@ _STORED = sa.select(
 )
 
 
-def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted | CovoteError]:
+def validate_batch(
+    session: Session, batch: list[CastRequest], *, now: datetime | None = None
+) -> list[_Accepted | CovoteError]:
     """Three queries for the whole batch, none per ballot: rounds (with their kind and their
     meeting's channel policy), voters (with whether they hold a keypad) and the batch's stored
     ballots. Each round's scales are asked of its kind once (the room vote's need no query).
-    Refusals say why, in words the voter can act on."""
+    Refusals say why, in words the voter can act on. `now`: the time of the batch; a round
+    whose closing countdown ends at or before it is closed to ballots (None: not checked)."""
     params = {
         "rounds": sorted({r.round_id for r in batch}),
         "voters": sorted({r.voter_id for r in batch}),
@@ -406,7 +420,7 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
         if rnd.archived_at is not None:  # read with the round: no query of its own
             out.append(RoundClosed(ENDED))
             continue
-        if rnd.status != RoundStatus.OPEN:
+        if rnd.status != RoundStatus.OPEN or _past(rnd.closes_at, now):
             closed = N_("Round %(n)s is closed; your ballot was not counted.")
             out.append(RoundClosed(closed, n=rnd.number))
             continue

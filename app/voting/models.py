@@ -176,6 +176,14 @@ class Round(SQLModel, table=True):
     closed_at: datetime | None = None
     # Taken when the round closes (turnout.counts): registered, present, voted, by channel.
     turnout: Turnout | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # While a closing countdown runs: when the server closes the round (ballots arriving at or
+    # after it are refused). None = no countdown.
+    closes_at: datetime | None = None
+    # A voided round (status "voided"): when and why. Its ballots stay; it did not count.
+    voided_at: datetime | None = None
+    void_reason: str | None = Field(default=None, max_length=200)
+    # Part of the meeting's decision (the report's "The decision"). NULL = not final.
+    final: bool | None = False
 
 
 class Voter(SQLModel, table=True):

@@ -11,18 +11,25 @@ the same function the offline recount runs on the exported CSV), so the projecto
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.core.bounds import COUNTDOWN_SECONDS, VOID_REASON_MAX
 from app.core.errors import BadInput, Conflict, NotFound
+from app.core.inputs import clean_text
 from app.core.shapes import KindRecord, KindResults, RoomState, RoundView
 from app.core.vocab import ROOM_VOTE, RoundStatus
-from app.record import anonymity
+from app.record import anonymity, chain
 from app.record.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
 from app.voting import audit, room_vote, turnout
 from app.voting.activity import ActivityKind, public_responses
+from app.voting.db import transaction
 from app.voting.kinds import kind_named, kind_of, kinds
 from app.voting.meetings import get_meeting, require_active, segments_of
 from app.voting.models import AuditEvent, Meeting, Round, utcnow
@@ -104,15 +111,24 @@ def open_round(
 
 
 def close_round(
-    session: Session, meeting: Meeting, number: int, *, receiver_open: bool = False
+    session: Session,
+    meeting: Meeting,
+    number: int,
+    *,
+    receiver_open: bool = False,
+    by_countdown: bool = False,
 ) -> Round:
     """Close round `number` and store its turnout snapshot (`receiver_open`: whether a keypad
-    receiver serves the meeting now, for who is present; app/voting/turnout.py)."""
+    receiver serves the meeting now, for who is present; app/voting/turnout.py). A countdown
+    that runs ends with it; `by_countdown`: the server closes it because its countdown ended
+    (the `round.closed` link then says when: `countdown_ended`)."""
     rnd = get_round(session, meeting, number)
     if rnd.status != RoundStatus.OPEN:
         raise Conflict(f"Round {number} is already closed.")
+    ended = rnd.closes_at if by_countdown else None
     rnd.status = RoundStatus.CLOSED
     rnd.closed_at = utcnow()
+    rnd.closes_at = None
     session.add(rnd)
     session.flush()
     # The turnout snapshot is taken under the same write lock as the close: no ballot can
@@ -121,7 +137,217 @@ def close_round(
     assert meeting.id is not None
     # The seal of the round's public rows, under the same lock (README, Anonymity).
     data = {"round": number, "turnout": rnd.turnout, **round_seal(session, meeting, rnd)}
+    if ended is not None:
+        data["countdown_ended"] = chain.time_text(_aware(ended))
     audit.record(session, meeting.id, "round.closed", data)
+    return rnd
+
+
+def _aware(at: datetime) -> datetime:
+    """A stored time as UTC (SQLite hands back naive datetimes)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _open_round(session: Session, meeting: Meeting, number: int) -> Round:
+    rnd = get_round(session, meeting, number)
+    if rnd.status != RoundStatus.OPEN:
+        raise Conflict(f"Round {number} is not open.")
+    return rnd
+
+
+def start_countdown(
+    session: Session, meeting: Meeting, number: int, seconds: int, *, now: datetime
+) -> Round:
+    """Close open round `number` `seconds` from `now` (one of `COUNTDOWN_SECONDS`): phones and
+    the projector count down, ballots stored from then on are refused, and the server's
+    `CountdownCloser` closes the round. Logged as `round.countdown`.
+
+    Raises:
+        BadInput: `seconds` is not one of the choices.
+        Conflict: the round is not open, or a countdown already runs.
+    """
+    if seconds not in COUNTDOWN_SECONDS:
+        choices = ", ".join(str(c) for c in COUNTDOWN_SECONDS)
+        raise BadInput(f"The countdown is one of {choices} seconds.")
+    rnd = _open_round(session, meeting, number)
+    if rnd.closes_at is not None:
+        raise Conflict(f"Round {number} is already closing: cancel that countdown first.")
+    rnd.closes_at = now + timedelta(seconds=seconds)
+    session.add(rnd)
+    assert meeting.id is not None
+    closes = chain.time_text(rnd.closes_at)
+    audit.record(
+        session,
+        meeting.id,
+        "round.countdown",
+        {"round": number, "seconds": seconds, "closes_at": closes},
+    )
+    return rnd
+
+
+def cancel_countdown(session: Session, meeting: Meeting, number: int, *, now: datetime) -> Round:
+    """Stop round `number`'s countdown: it stays open. Logged as `round.countdown_cancelled`.
+
+    Raises:
+        Conflict: the round is not open, no countdown runs, or it has already ended (`now`).
+    """
+    rnd = _open_round(session, meeting, number)
+    if rnd.closes_at is None:
+        raise Conflict(f"Round {number} has no countdown to cancel.")
+    if _aware(rnd.closes_at) <= now:
+        raise Conflict(f"Round {number}'s countdown has ended: voting is closed.")
+    rnd.closes_at = None
+    session.add(rnd)
+    assert meeting.id is not None
+    audit.record(session, meeting.id, "round.countdown_cancelled", {"round": number})
+    return rnd
+
+
+def seconds_left(rnd: Round, now: datetime) -> int | None:
+    """Whole seconds until an open round's countdown ends (0 once it has), or None."""
+    if rnd.status != RoundStatus.OPEN or rnd.closes_at is None:
+        return None
+    return max(0, math.ceil((_aware(rnd.closes_at) - now).total_seconds()))
+
+
+def close_due(
+    session: Session, now: datetime, receiving: Callable[[int], bool] = lambda _: False
+) -> list[int]:
+    """Close every open round whose countdown ended at or before `now`, as the server does
+    (`receiving(meeting_id)`: a keypad receiver serves it, for turnout). Returns the meetings
+    whose round it closed. Rows are locked first, so two processes never close one twice."""
+    q = (
+        select(Round)
+        .where(Round.status == RoundStatus.OPEN, col(Round.closes_at).is_not(None))
+        .with_for_update()
+    )
+    closed = []
+    for rnd in list(session.exec(q)):
+        assert rnd.closes_at is not None
+        if _aware(rnd.closes_at) > now:
+            continue
+        meeting = get_meeting(session, rnd.meeting_id)
+        close_round(
+            session, meeting, rnd.number, receiver_open=receiving(rnd.meeting_id), by_countdown=True
+        )
+        closed.append(rnd.meeting_id)
+    return closed
+
+
+def next_close(session: Session) -> datetime | None:
+    """When the next countdown ends (None: none runs)."""
+    q = select(Round.closes_at).where(
+        Round.status == RoundStatus.OPEN, col(Round.closes_at).is_not(None)
+    )
+    times = [_aware(t) for t in session.exec(q) if t is not None]
+    return min(times, default=None)
+
+
+def close_due_now(
+    engine: Engine, receiving: Callable[[int], bool]
+) -> tuple[list[int], datetime | None]:
+    """`close_due` in a transaction of its own, then `next_close` (blocking: a worker thread)."""
+    with transaction(engine) as session:
+        closed = close_due(session, utcnow(), receiving)
+        return closed, next_close(session)
+
+
+def void_round(
+    session: Session,
+    meeting: Meeting,
+    number: int,
+    reason: str = "",
+    *,
+    receiver_open: bool = False,
+) -> Round:
+    """Void round `number` (an open one is closed first, sealed as usual): it did not count.
+    Its ballots stay in the database and the audit chain; the report, the exports and the
+    recount mark it "voided" and never present its results as a decision; the projector never
+    shows them. `reason` (optional) is cleaned and at most `VOID_REASON_MAX` characters.
+    Logged as `round.voided` with the reason.
+
+    Raises:
+        BadInput: the reason is too long.
+        Conflict: the round is already voided.
+    """
+    why = clean_text(reason).strip()
+    if len(why) > VOID_REASON_MAX:
+        raise BadInput(f"The reason is at most {VOID_REASON_MAX} characters.")
+    rnd = get_round(session, meeting, number)
+    if rnd.status == RoundStatus.VOIDED:
+        raise Conflict(f"Round {number} is already voided.")
+    if rnd.status == RoundStatus.OPEN:
+        close_round(session, meeting, number, receiver_open=receiver_open)
+    rnd.status = RoundStatus.VOIDED
+    rnd.voided_at = utcnow()
+    rnd.void_reason = why or None
+    rnd.revealed = False
+    rnd.final = False
+    if meeting.current_round_id == rnd.id:
+        # The room goes back to where it was before this round: the latest round that counts
+        # (its results if they were revealed), or none; nothing of the voided one is shown.
+        assert meeting.id is not None
+        kept = [
+            r
+            for r in rounds_of(session, meeting.id)
+            if r.id != rnd.id and r.status != RoundStatus.VOIDED
+        ]
+        meeting.current_round_id = max(kept, key=lambda r: r.number).id if kept else None
+    session.add_all([rnd, meeting])
+    assert meeting.id is not None
+    data: dict[str, Any] = {"round": number}
+    if why:
+        data["reason"] = why
+    audit.record(session, meeting.id, "round.voided", data)
+    return rnd
+
+
+def reopen_round(session: Session, meeting: Meeting, number: int) -> Round:
+    """Open closed round `number` again: its ballots stay, voters may change them, and closing
+    it again seals it again (the last `round.closed` link is its seal). Logged as
+    `round.reopened`.
+
+    Raises:
+        Conflict: the round is not closed (open or voided), its results were revealed, a later
+            round exists, or another round is open.
+    """
+    rnd = get_round(session, meeting, number)
+    if rnd.status != RoundStatus.CLOSED:
+        raise Conflict(f"Only a closed round can be reopened; round {number} is {rnd.status}.")
+    if rnd.revealed:
+        raise Conflict(f"Round {number}'s results have been revealed: it cannot be reopened.")
+    assert meeting.id is not None
+    others = rounds_of(session, meeting.id)
+    if any(r.number > number for r in others):
+        raise Conflict(f"A later round exists: round {number} cannot be reopened.")
+    if any(r.status == RoundStatus.OPEN for r in others):
+        raise Conflict("A round is already open. Close it before opening another.")
+    rnd.status = RoundStatus.OPEN
+    rnd.closed_at = None
+    rnd.turnout = None
+    rnd.final = False
+    meeting.current_round_id = rnd.id
+    session.add_all([rnd, meeting])
+    audit.record(session, meeting.id, "round.reopened", {"round": number})
+    return rnd
+
+
+def set_final(session: Session, meeting: Meeting, number: int, final: bool) -> Round:
+    """Mark closed round `number` as (part of) the meeting's decision, or take the mark off.
+    Logged as `round.final` with `final`.
+
+    Raises:
+        Conflict: marking a round that is open or voided.
+    """
+    rnd = get_round(session, meeting, number)
+    if final and rnd.status == RoundStatus.VOIDED:
+        raise Conflict(f"Round {number} was voided: it cannot be the decision.")
+    if final and rnd.status != RoundStatus.CLOSED:
+        raise Conflict(f"Close round {number} before marking it final.")
+    rnd.final = final
+    session.add(rnd)
+    assert meeting.id is not None
+    audit.record(session, meeting.id, "round.final", {"round": number, "final": final})
     return rnd
 
 
@@ -179,6 +405,8 @@ def step_keypads(session: Session, meeting: Meeting, number: int, index: int) ->
 
 def set_revealed(session: Session, meeting: Meeting, number: int, revealed: bool) -> Round:
     rnd = get_round(session, meeting, number)
+    if revealed and rnd.status == RoundStatus.VOIDED:
+        raise Conflict(f"Round {number} was voided: its results are never shown.")
     if revealed and rnd.status != RoundStatus.CLOSED:
         raise Conflict("Close the round before revealing its results.")
     rnd.revealed = revealed
@@ -192,6 +420,20 @@ def set_revealed(session: Session, meeting: Meeting, number: int, revealed: bool
     kind = "round.revealed" if revealed else "round.hidden"
     audit.record(session, meeting.id, kind, {"round": number})
     return rnd
+
+
+def round_marks(chosen: Sequence[Round]) -> dict[str, chain.RoundMark]:
+    """The final and voided marks of `chosen` rounds, by number as text (as the audit log's
+    `chain.round_marks` reads them back); rounds with neither are left out."""
+    return {
+        str(r.number): chain.RoundMark(
+            final=bool(r.final),
+            voided=r.status == RoundStatus.VOIDED,
+            reason=r.void_reason or "",
+        )
+        for r in chosen
+        if r.final or r.status == RoundStatus.VOIDED
+    }
 
 
 def round_result(session: Session, meeting: Meeting, rnd: Round) -> object:
@@ -243,7 +485,10 @@ def group_rows(session: Session, meeting: Meeting, rnd: Round) -> list[GroupRow]
 
 
 def results_visible(meeting: Meeting, rnd: Round) -> bool:
-    """Hidden until revealed by default; a meeting may opt into results as soon as it closes."""
+    """Hidden until revealed by default; a meeting may opt into results as soon as it closes.
+    A voided round's never."""
+    if rnd.status == RoundStatus.VOIDED:
+        return False
     return rnd.revealed or (not meeting.results_hidden and rnd.status == RoundStatus.CLOSED)
 
 
@@ -253,11 +498,17 @@ def results_view(session: Session, meeting: Meeting, rnd: Round) -> KindResults:
 
 
 def room_state(
-    session: Session, meeting_id: int, join_url: str, *, receiver_open: bool = False
+    session: Session,
+    meeting_id: int,
+    join_url: str,
+    *,
+    receiver_open: bool = False,
+    now: datetime | None = None,
 ) -> RoomState:
     """Everything the projector, phones and console show live (no personal data), as the
     database has it: `Services.room_state` adds the console's alert and the keypad prompt.
-    `receiver_open`: a keypad receiver serves the meeting now (turnout's "present")."""
+    `receiver_open`: a keypad receiver serves the meeting now (turnout's "present"); `now`: the
+    time a countdown's seconds left are counted from (None: the clock)."""
     meeting = get_meeting(session, meeting_id)
     assert meeting.id is not None
     rnd = current_round(session, meeting)
@@ -282,6 +533,12 @@ def room_state(
             "kind": activity.key if activity else str(rnd.kind),
             "view": activity.views.projector if activity else None,
         }
+        if (left := seconds_left(rnd, now or utcnow())) is not None:
+            # Phones' clocks are wrong: the seconds left are counted here, when the snapshot
+            # is made (screens count down from them), and the time itself is there to show.
+            assert rnd.closes_at is not None
+            round_view["closes_at"] = chain.time_text(_aware(rnd.closes_at))
+            round_view["closes_in"] = left
         if activity is not None and results_visible(meeting, rnd):
             results = results_view(session, meeting, rnd)
     return {

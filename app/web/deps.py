@@ -33,6 +33,7 @@ from app.scrutiny import tickets
 from app.voting import kinds, rounds, turnout
 from app.voting.activity import Views
 from app.voting.ballots import BallotWriter, CastRequest, Receipt
+from app.voting.countdowns import CountdownCloser
 from app.voting.db import read_transaction, transaction
 from app.voting.meetings import get_meeting, meeting_by_code, zone_named, zone_of
 from app.voting.models import Meeting, Voter, utcnow
@@ -92,6 +93,11 @@ class Services:
     _pages: dict[int, tuple[float, int, Snapshot]] = field(default_factory=dict, repr=False)
     _generations: dict[int, int] = field(default_factory=dict, repr=False)
     _pages_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Closes rounds whose closing countdown ends (app/voting/countdowns.py); made with the rest.
+    countdowns: CountdownCloser = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.countdowns = CountdownCloser(self.engine, self.changed, self.desk.receiving)
 
     def join_url(self, code: str) -> str:
         return f"{self.base_url}/m/{code}"

@@ -62,6 +62,14 @@ def test_axe_finds_nothing_serious_on_any_page(contexts: Contexts, live: LiveSer
     axe(fac, "console: meeting, round open")
     fac.goto(f"/console/{meeting.id}/setup")
     axe(fac, "console: set-up")
+    # The closing countdown (tests/browser/test_run_page.py follows it to the end).
+    meeting.post("/rounds/1/countdown", seconds="60")
+    expect(phone.locator("#countdown")).to_be_visible()
+    axe(phone, "phone: closing countdown")
+    expect(projector.locator("#countdown")).to_be_visible()
+    axe(projector, "projector: closing countdown")
+    fac.goto(f"/console/{meeting.id}")
+    axe(fac, "console: run page, closing countdown")
 
     meeting.close_round(1)
     expect(phone.locator("#ballot .waiting")).to_be_visible()
@@ -76,6 +84,13 @@ def test_axe_finds_nothing_serious_on_any_page(contexts: Contexts, live: LiveSer
     axe(fac, "console: round results")
     fac.goto(f"/console/{meeting.id}/report")
     axe(fac, "console: results report")
+    fac.goto(f"/console/{meeting.id}")
+    axe(fac, "console: run page, results revealed")
+    meeting.post("/rounds/1/final")
+    meeting.open_round()
+    meeting.post("/rounds/2/void", confirm="yes", reason="Rehearsal")
+    fac.goto(f"/console/{meeting.id}/rounds/2")
+    axe(fac, "console: a voided round's results")
     # A meeting's life (tests/browser/test_lifecycle.py also checks the dialog, the archived
     # list and the confirmation page).
     fac.goto(f"/console/meetings/{meeting.id}/duplicate")

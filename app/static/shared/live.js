@@ -189,6 +189,10 @@
         attempt = 0;
         last = msg;
         call('onSnapshot', msg);
+        // For page parts that follow the room by themselves (shared/countdown.js).
+        if (typeof global.CustomEvent === 'function') {
+          global.document.dispatchEvent(new global.CustomEvent('covote:snapshot', { detail: msg }));
+        }
         return;
       }
       call('onMessage', msg);
