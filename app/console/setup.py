@@ -6,10 +6,9 @@ carrying the CSRF token, and ends in a redirect (app/console/forms.py).
 from __future__ import annotations
 
 import asyncio
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import EllipsisType
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -27,18 +26,20 @@ from app.console.forms import (
     page,
     upload_text,
 )
-from app.core.errors import BadInput
-from app.core.inputs import bounded_int
+from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm
+from app.core.inputs import amount_text, bounded_int
 from app.core.vocab import ROOM_VOTE, ChannelPolicy, RoundStatus
 from app.keypads import remembered
 from app.record import csvfiles, records
 from app.rules import guidance
-from app.voting import kinds, meetings, rounds, turnout
-from app.voting.models import Meeting, Round, Segment
+from app.voting import kinds, meetings, rounds, sections, turnout
+from app.voting.models import Meeting, Proposal, Round, Segment
 from app.web import auth, facilitators, i18n
 from app.web.deps import RowId, Services, ServicesDep
 
 router = APIRouter()
+
+_T = TypeVar("_T")
 
 
 @router.get("/facilitator")
@@ -256,9 +257,22 @@ async def round_results(
 @router.get("/console/{meeting_id}/setup")
 async def console_setup(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
-    ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
-    edit = request.query_params.get("edit")
-    ctx["editing"] = next((p for p in ctx["proposals"] if p.key == edit), None)
+    ctx = await asyncio.to_thread(_setup_context, request, services, meeting_id)
+    return page(request, "console/setup.html", ctx)
+
+
+# Blank rows under the segments table and blank fieldsets under the proposals: room to add
+# several in one save (a meeting's five segments; a few proposals; save adds more blanks).
+BLANK_SEGMENTS = 3
+BLANK_PROPOSALS = 2
+# A section of more rows than this is not a set-up page's form: refuse, do not loop over it.
+MAX_ROWS = 1000
+
+
+def _setup_context(request: Request, services: Services, meeting_id: int) -> dict[str, Any]:
+    """The set-up page as saved: each section's fields from the database (`seg_rows`,
+    `prop_rows`: dicts of the inputs' values, plus blank rows), no problems."""
+    ctx = _meeting_context(services, meeting_id)
     meeting: Meeting = ctx["meeting"]
     ctx["guidance"] = guidance.rule_guidance(
         meeting.ratio,
@@ -268,7 +282,76 @@ async def console_setup(request: Request, meeting_id: RowId, services: ServicesD
         i18n.gettext_for(i18n.choose_locale(request)),
     )
     ctx["max_expected_attendance"] = guidance.MAX_EXPECTED_ATTENDANCE
-    return page(request, "console/setup.html", ctx)
+    ctx["title_cy"] = _welsh(meeting.translations, "title")
+    ctx["seg_rows"] = [_segment_values(s) for s in ctx["segments"]] + [
+        {"was": "", "key": "", "label": "", "label_cy": "", "protects": True, "remove": False}
+        for _ in range(BLANK_SEGMENTS)
+    ]
+    ctx["prop_rows"] = [_proposal_values(p) for p in ctx["proposals"]] + [
+        _proposal_values(None) for _ in range(BLANK_PROPOSALS)
+    ]
+    ctx["welsh_missing"] = _welsh_missing(meeting, ctx["segments"], ctx["proposals"])
+    ctx["problems"] = []
+    ctx["problem_at"] = {}
+    return ctx
+
+
+def _welsh(translations: dict[str, dict[str, str]] | None, name: str) -> str:
+    return (translations or {}).get(sections.WELSH, {}).get(name, "")
+
+
+def _segment_values(s: Segment) -> dict[str, Any]:
+    return {
+        "was": s.key,
+        "key": s.key,
+        "label": s.label,
+        "label_cy": _welsh(s.translations, "label"),
+        "protects": s.protects,
+        "remove": False,
+    }
+
+
+def _proposal_values(p: Proposal | None) -> dict[str, Any]:
+    def money(x: float | None) -> str:
+        return "" if x is None else str(int(x) if float(x).is_integer() else x)
+
+    if p is None:
+        return {
+            **dict.fromkeys(("was", "key", "title", "title_cy", "description"), ""),
+            **dict.fromkeys(("description_cy", "saving", "cost"), ""),
+            "kind": "keep",
+            "groups": [],
+            "remove": False,
+        }
+    return {
+        "was": p.key,
+        "key": p.key,
+        "title": p.title,
+        "title_cy": _welsh(p.translations, "title"),
+        "description": p.description,
+        "description_cy": _welsh(p.translations, "description"),
+        "kind": p.kind,
+        "saving": money(p.saving),
+        "cost": money(p.cost),
+        "groups": list(p.affected_groups),
+        "remove": False,
+    }
+
+
+def _welsh_missing(
+    meeting: Meeting, segments: Sequence[Segment], proposals: Sequence[Proposal]
+) -> int:
+    """How many of the meeting's texts have no Welsh: phones in Welsh show those in English."""
+    texts: list[tuple[dict[str, dict[str, str]] | None, str, str]] = [
+        (meeting.translations, "title", meeting.title)
+    ]
+    texts += [(s.translations, "label", s.label) for s in segments]
+    for p in proposals:
+        texts += [
+            (p.translations, "title", p.title),
+            (p.translations, "description", p.description),
+        ]
+    return sum(1 for tr, name, english in texts if english.strip() and not _welsh(tr, name))
 
 
 def _protecting(segments: Sequence[Segment]) -> int:
@@ -370,32 +453,248 @@ def _voting_fields(form: FormData) -> records.VotingFile | EllipsisType:
 
 @router.post("/console/{meeting_id}/settings")
 async def save_settings(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The Meeting section: title (and its Welsh), rule, budget, voting. Every problem comes
+    back next to its field with what was typed; nothing is saved unless all of it is."""
     form = await facilitator_form(request)
-    ratio = _int_field(form, "ratio", "R")
-    group_min = _int_field(form, "group_min", "m")
-    budget, savings_target = _budget_fields(form)
-    voting = _voting_fields(form)
+    problems: list[tuple[str, CovoteError]] = []
+
+    def field(where: str, read: Callable[[], _T]) -> _T | None:
+        try:
+            return read()
+        except BadInput as e:
+            problems.append((where, e))
+            return None
+
+    ratio = field("s-ratio", lambda: _int_field(form, "ratio", "R"))
+    group_min = field("s-m", lambda: _int_field(form, "group_min", "m"))
+    money = field("s-pot", lambda: _budget_fields(form))
+    voting = field("s-adm-open", lambda: _voting_fields(form))
     # A form without the field (an older page) leaves the expected attendance as it is.
-    expected = (
-        _attendance(form.get("expected_attendance", "")) if "expected_attendance" in form else ...
+    expected = field(
+        "s-expected",
+        lambda: (
+            _attendance(form.get("expected_attendance", ""))
+            if "expected_attendance" in form
+            else ...
+        ),
     )
+    # A form without the Welsh title (an older page, a script) leaves the translations alone.
+    title_cy = str(form["title_cy"]) if "title_cy" in form else None
 
     def change(session: Session, meeting: Meeting) -> str:
-        meetings.update_settings(
-            session,
-            meeting,
-            title=str(form.get("title", "")).strip(),
-            ratio=ratio,
-            group_min=group_min,
-            results_hidden=checked(form, "results_hidden"),
-            budget=budget,
-            savings_target=savings_target,
-            voting=voting,
-            expected_attendance=expected,
-        )
-        return "Settings saved."
+        if problems:
+            raise InvalidForm(problems)
+        assert ratio is not None and group_min is not None and money is not None
+        assert voting is not None
+        try:
+            meetings.update_settings(
+                session,
+                meeting,
+                title=str(form.get("title", "")).strip(),
+                ratio=ratio,
+                group_min=group_min,
+                results_hidden=checked(form, "results_hidden"),
+                budget=money[0],
+                savings_target=money[1],
+                voting=voting,
+                expected_attendance=expected,
+                title_cy=... if title_cy is None else title_cy,
+            )
+        except CovoteError as e:
+            raise InvalidForm([(_settings_field(e), e)]) from None
+        return "Meeting settings saved."
 
-    return await act(request, services, meeting_id, change, "/setup")
+    return await _save_section(request, services, meeting_id, "meeting", form, change)
+
+
+def _settings_field(e: CovoteError) -> str:
+    """The input a problem of the settings (from meetings.update_settings) is about."""
+    text = e.message
+    for words, where in (
+        ("title_cy", "s-title-cy"),
+        ("translations", "s-title-cy"),
+        ("title", "s-title"),
+        ("rule", "s-ratio"),
+        ("savings", "s-target"),
+        ("budget", "s-pot"),
+        ("Admission", "s-adm-open"),
+    ):
+        if text.startswith(words) or words in text:
+            return where
+    return ""
+
+
+async def _save_section(
+    request: Request,
+    services: Services,
+    meeting_id: int,
+    section: str,
+    form: FormData,
+    change: Callable[[Session, Meeting], str],
+) -> Response:
+    """Save one set-up section in one transaction and go back to it (`#section`), or, on any
+    problem, nothing saved: the set-up page again with what was typed, each problem next to its
+    field and all of them in a summary at the top (status 400, or 409 for a conflict)."""
+    try:
+        return await act(request, services, meeting_id, change, f"/setup#{section}")
+    except InvalidForm as e:
+        problems = e.problems
+        status = e.status_code
+    except (BadInput, Conflict) as e:
+        problems, status = [("", e)], e.status_code
+
+    ctx = await asyncio.to_thread(_setup_context, request, services, meeting_id)
+    translate = i18n.gettext_for(i18n.choose_locale(request))
+    shown = [
+        {"field": where, "text": translate(e.msgid, **e.params) if e.params else translate(e.msgid)}
+        for where, e in problems
+    ]
+    ctx["problems"] = shown
+    ctx["problem_section"] = section
+    ctx["problem_at"] = {p["field"]: p["text"] for p in reversed(shown) if p["field"]}
+    if section == "meeting":
+        ctx["meeting"] = _typed_meeting(ctx["meeting"], form)
+        ctx["title_cy"] = str(form.get("title_cy", ctx["title_cy"]))
+    elif section == "segments":
+        ctx["seg_rows"] = [_typed_values(r) for r in _segment_rows(form)]
+    else:
+        ctx["prop_rows"] = [_typed_values(r) for r in _proposal_rows(form)]
+    return page(request, "console/setup.html", ctx, status_code=status)
+
+
+def _typed_meeting(meeting: Meeting, form: FormData) -> Meeting:
+    """A copy of `meeting` showing what the facilitator typed, never stored: every posted field
+    named like a column replaces it (as text), and the checkboxes are as they were ticked."""
+    shown = Meeting(**meeting.model_dump())
+    for name, value in form.multi_items():
+        if isinstance(value, str) and name in Meeting.model_fields and name not in ("id", "code"):
+            setattr(shown, name, value)
+    shown.results_hidden = checked(form, "results_hidden")
+    shown.show_channels = checked(form, "show_channels")
+    for name, column in (
+        ("budget_pot", "budget_pot"),
+        ("savings_target", "savings_target"),
+    ):
+        setattr(shown, column, str(form.get(name, "")))
+    return shown
+
+
+def _typed_values(row: sections.SegmentRow | sections.ProposalRow) -> dict[str, Any]:
+    values = dict(vars(row))
+    values.pop("prefix")
+    return values
+
+
+def _segment_rows(form: FormData) -> list[sections.SegmentRow]:
+    """The segments table's rows as posted (`seg-N-…`, N from 0 while `seg-N-was` is there)."""
+    rows = []
+    for i in range(MAX_ROWS):
+        at = f"seg-{i}"
+        if f"{at}-was" not in form:
+            break
+        rows.append(
+            sections.SegmentRow(
+                prefix=at,
+                was=_text(form, f"{at}-was"),
+                key=_text(form, f"{at}-key"),
+                label=_text(form, f"{at}-label"),
+                label_cy=_text(form, f"{at}-label_cy"),
+                protects=not checked(form, f"{at}-never"),
+                remove=checked(form, f"{at}-remove"),
+            )
+        )
+    return rows
+
+
+def _proposal_rows(form: FormData) -> list[sections.ProposalRow]:
+    """The proposals' fieldsets as posted (`prop-N-…`, N from 0 while `prop-N-was` is there)."""
+    rows = []
+    for i in range(MAX_ROWS):
+        at = f"prop-{i}"
+        if f"{at}-was" not in form:
+            break
+        rows.append(
+            sections.ProposalRow(
+                prefix=at,
+                was=_text(form, f"{at}-was"),
+                key=_text(form, f"{at}-key"),
+                title=_text(form, f"{at}-title"),
+                title_cy=_text(form, f"{at}-title_cy"),
+                description=str(form.get(f"{at}-description", "")).strip(),
+                description_cy=str(form.get(f"{at}-description_cy", "")).strip(),
+                kind=_text(form, f"{at}-kind") or "keep",
+                saving=_text(form, f"{at}-saving"),
+                cost=_text(form, f"{at}-cost"),
+                groups=[str(g) for g in form.getlist(f"{at}-groups")],
+                remove=checked(form, f"{at}-remove"),
+            )
+        )
+    return rows
+
+
+def _text(form: FormData, name: str) -> str:
+    return str(form.get(name, "")).strip()
+
+
+def _removing(rows: Sequence[sections.SegmentRow | sections.ProposalRow]) -> str:
+    """The labels or titles of the rows ticked for removal, for the confirmation."""
+    return ", ".join(
+        f"“{r.label if isinstance(r, sections.SegmentRow) else r.title or r.was}”"
+        for r in rows
+        if r.remove and r.was
+    )
+
+
+@router.post("/console/{meeting_id}/setup/segments")
+async def save_segments(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The Segments section: the whole table in one save (sections.save_segments); removing
+    any asks first (confirm_first)."""
+    form = await facilitator_form(request)
+    rows = _segment_rows(form)
+    removing = _removing(rows)
+    if removing:
+        asked = await confirm_first(
+            request,
+            services,
+            form,
+            "remove_items",
+            back="/setup#segments",
+            meeting_id=meeting_id,
+            items=removing,
+        )
+        if asked is not None:
+            return asked
+
+    def change(session: Session, meeting: Meeting) -> str:
+        return sections.save_segments(session, meeting, rows)
+
+    return await _save_section(request, services, meeting_id, "segments", form, change)
+
+
+@router.post("/console/{meeting_id}/setup/proposals")
+async def save_proposals(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The Proposals section: every proposal in one save (sections.save_proposals); removing
+    any asks first (confirm_first)."""
+    form = await facilitator_form(request)
+    rows = _proposal_rows(form)
+    removing = _removing(rows)
+    if removing:
+        asked = await confirm_first(
+            request,
+            services,
+            form,
+            "remove_items",
+            back="/setup#proposals",
+            meeting_id=meeting_id,
+            items=removing,
+        )
+        if asked is not None:
+            return asked
+
+    def change(session: Session, meeting: Meeting) -> str:
+        return sections.save_proposals(session, meeting, rows)
+
+    return await _save_section(request, services, meeting_id, "proposals", form, change)
 
 
 @router.post("/console/{meeting_id}/segments")
@@ -454,16 +753,7 @@ async def delete_segment(
 
 def _amount(form: FormData, name: str, label: str) -> int | float | None:
     """'£35,000' -> 35000; empty -> None."""
-    value = str(form.get(name, "")).strip().replace(",", "").lstrip("£").strip()
-    if not value:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise BadInput(f"{label} must be an amount such as 35000.") from None
-    if not math.isfinite(number) or number < 0:
-        raise BadInput(f"{label} must be zero or more.")
-    return int(number) if number.is_integer() else number
+    return amount_text(str(form.get(name, "")), label)
 
 
 @router.post("/console/{meeting_id}/proposals")
