@@ -177,8 +177,9 @@ def slug(label: str, taken: Collection[str], *, limit: int, fallback: str) -> st
     ("Area: South" -> "area-south", "Gwasanaeth ŵyl" -> "gwasanaeth-wyl"), at most `limit`
     characters, made unique against `taken` with -2, -3…; `fallback` when the label has no
     letter or digit that has an ASCII form."""
-    ascii_ = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower()
-    base = _NOT_SLUG.sub("-", ascii_).strip("-")[:limit].strip("-") or fallback
+    # Accents come off ("ŵ" -> "w"); any other character that is not a-z0-9 separates words.
+    plain = "".join(c for c in unicodedata.normalize("NFKD", label) if not unicodedata.combining(c))
+    base = _NOT_SLUG.sub("-", plain.lower()).strip("-")[:limit].strip("-") or fallback
     candidate, n = base, 1
     while candidate in taken:
         n += 1
