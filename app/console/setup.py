@@ -293,6 +293,7 @@ def _setup_context(request: Request, services: Services, meeting_id: int) -> dic
     ctx["welsh_missing"] = _welsh_missing(meeting, ctx["segments"], ctx["proposals"])
     ctx["problems"] = []
     ctx["problem_at"] = {}
+    ctx["problem_section"] = ""
     return ctx
 
 
