@@ -49,24 +49,24 @@ def test_a_meeting_set_up_from_nothing_with_one_save_per_section(contexts: Conte
 
     # 2. All segments at once: ids follow the labels (unique), one typed by hand, a 4th row added.
     segs = fac.get_by_role("region", name="Segments attendees can declare")
-    segs.get_by_label("Label of segment 1").fill("Carer")
+    segs.get_by_label("Label of segment 1", exact=True).fill("Carer")
     segs.get_by_label("Welsh label of segment 1").fill("Gofalwr")
     expect(segs.get_by_label("Id of segment 1 (empty: made from the label)")).to_have_value("carer")
-    segs.get_by_label("Label of segment 2").fill("Area: North")
+    segs.get_by_label("Label of segment 2", exact=True).fill("Area: North")
     expect(segs.get_by_label("Id of segment 2 (empty: made from the label)")).to_have_value(
         "area-north"
     )
     segs.get_by_label("Id of segment 2 (empty: made from the label)").fill("north")
-    segs.get_by_label("Label of segment 2").fill("Area: North (Riverside)")  # the typed id stays
+    segs.get_by_label("Label of segment 2", exact=True).fill("Area: North (Riverside)")  # the typed id stays
     expect(segs.get_by_label("Id of segment 2 (empty: made from the label)")).to_have_value("north")
-    segs.get_by_label("Label of segment 3").fill("Carer")
+    segs.get_by_label("Label of segment 3", exact=True).fill("Carer")
     expect(segs.get_by_label("Id of segment 3 (empty: made from the label)")).to_have_value(
         "carer-2"
     )
-    segs.get_by_label("Label of segment 3").fill("Staff")
+    segs.get_by_label("Label of segment 3", exact=True).fill("Staff")
     segs.get_by_label("Segment 3 never protects").check()
     segs.get_by_role("button", name="Add another segment").click()
-    segs.get_by_label("Label of segment 4").fill("Young people")
+    segs.get_by_label("Label of segment 4", exact=True).fill("Young people")
     segs.get_by_label("Welsh label of segment 4").fill("Pobl ifanc")
 
     # Another section's save while these are unsaved asks first; "Cancel" keeps them.
@@ -74,7 +74,7 @@ def test_a_meeting_set_up_from_nothing_with_one_save_per_section(contexts: Conte
     fac.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     fac.get_by_role("button", name="Save the meeting settings").click()
     assert asked and "Segments attendees can declare" in asked[0]
-    expect(segs.get_by_label("Label of segment 4")).to_have_value("Young people")
+    expect(segs.get_by_label("Label of segment 4", exact=True)).to_have_value("Young people")
     segs.get_by_role("button", name="Save the segments").click()
     saves += 1
     expect(fac.get_by_role("status")).to_contain_text("Segments saved")
@@ -131,8 +131,8 @@ def test_a_meeting_set_up_from_nothing_with_one_save_per_section(contexts: Conte
     assert respite["affected_groups"] == ["carer"]
     assert (toilets["id"], toilets["saving"]) == ("park-toilets", 22000)
     assert sorted(saved["tie_break"]) == ["mobile-library", "park-toilets", "respite-breaks"]
-    # 3 proposals' titles, 2 descriptions, 2 labels still without Welsh.
-    expect(fac.locator("#welsh-missing")).to_contain_text("Texts with no Welsh yet: 6.")
+    # Still without Welsh: 2 segments' labels, 2 proposals' titles (empty descriptions need none).
+    expect(fac.locator("#welsh-missing")).to_contain_text("Texts with no Welsh yet: 4.")
 
 
 def test_a_refused_save_keeps_every_value_and_says_what_is_wrong(contexts: Contexts) -> None:
@@ -181,7 +181,7 @@ def test_welsh_typed_in_set_up_shows_on_the_welsh_phone_and_the_bilingual_projec
     fac.get_by_label("Title in Welsh (optional)").fill("Cyllideb 2027")
     fac.get_by_role("button", name="Save the meeting settings").click()
     expect(fac.get_by_role("status")).to_contain_text("Meeting settings saved")
-    fac.get_by_label("Label of segment 1").fill("Carer")
+    fac.get_by_label("Label of segment 1", exact=True).fill("Carer")
     fac.get_by_label("Welsh label of segment 1").fill("Gofalwr")
     fac.get_by_role("button", name="Save the segments").click()
     expect(fac.get_by_role("status")).to_contain_text("Segments saved")
