@@ -393,11 +393,14 @@ def save_proposals(
 def _proposal(problems: _Problems, r: ProposalRow, segment_ids: set[str]) -> ProposalFile | None:
     """The row as a checked proposal, or None with its problems noted."""
     amounts: dict[str, int | float | None] = {}
-    for name, label, typed in (("saving", "Saving", r.saving), ("cost", "Cost", r.cost)):
+    for name, typed, problem in (
+        ("saving", r.saving, N_("The saving must be an amount such as 35000, or empty.")),
+        ("cost", r.cost, N_("The cost must be an amount such as 35000, or empty.")),
+    ):
         try:
-            amounts[name] = amount_text(typed, label)
-        except BadInput as e:
-            problems.add(f"{r.prefix}-{name}", e)
+            amounts[name] = amount_text(typed, name)
+        except BadInput:
+            problems.add(f"{r.prefix}-{name}", BadInput(problem))
     unknown = [g for g in r.groups if g not in segment_ids]
     if unknown:
         problems.add(

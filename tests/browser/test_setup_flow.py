@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import WAIT_MS, Contexts, axe, open_about_you, open_phone
+from tests.conftest import FACILITATOR_KEY, MEETING, LiveServer, Meeting
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
 expect.set_options(timeout=WAIT_MS)
@@ -57,7 +58,8 @@ def test_a_meeting_set_up_from_nothing_with_one_save_per_section(contexts: Conte
         "area-north"
     )
     segs.get_by_label("Id of segment 2 (empty: made from the label)").fill("north")
-    segs.get_by_label("Label of segment 2", exact=True).fill("Area: North (Riverside)")  # the typed id stays
+    # The id typed by hand stays when the label changes.
+    segs.get_by_label("Label of segment 2", exact=True).fill("Area: North (Riverside)")
     expect(segs.get_by_label("Id of segment 2 (empty: made from the label)")).to_have_value("north")
     segs.get_by_label("Label of segment 3", exact=True).fill("Carer")
     expect(segs.get_by_label("Id of segment 3 (empty: made from the label)")).to_have_value(
@@ -150,7 +152,7 @@ def test_a_refused_save_keeps_every_value_and_says_what_is_wrong(contexts: Conte
     fac.get_by_role("button", name="Save the proposals").click()
     summary = fac.locator("#error-summary")
     expect(summary).to_be_focused()
-    expect(summary).to_contain_text("Cost must be an amount such as 35000.")
+    expect(summary).to_contain_text("The cost must be an amount such as 35000, or empty.")
     again = fac.get_by_role("group", name="New proposal 1")
     expect(again.get_by_label("Title", exact=True)).to_have_value("Bus shelter")
     expect(again.get_by_label("Title in Welsh")).to_have_value("Cysgodfa bws")
@@ -204,3 +206,39 @@ def test_welsh_typed_in_set_up_shows_on_the_welsh_phone_and_the_bilingual_projec
     projector.goto(f"/p/{code}?lang=cy+en")
     expect(projector.locator("#proj-title .bi-part")).to_have_text(["Cyllideb 2027", "Budget 2027"])
     expect(projector.get_by_text("Llyfrgell deithiol").first).to_be_visible()
+
+
+def test_ticking_remove_asks_first_and_a_refusal_names_the_reason(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """A remove box ticked: the save asks in the dialog, naming what goes. A segment still an
+    affected group is refused next to its box; an unused proposal goes once confirmed."""
+    f = live.browser()
+    f.get(f"/facilitator?key={FACILITATOR_KEY}")
+    meeting = Meeting(f, {**MEETING, "title": "Removals"})
+    fac = contexts.facilitator()
+    fac.goto(f"/console/{meeting.id}/setup")
+    segs = fac.get_by_role("region", name="Segments attendees can declare")
+    segs.get_by_label("Remove segment Staff").check()
+    segs.get_by_role("button", name="Save the segments").click()
+    dialog = fac.get_by_role("dialog")
+    expect(dialog).to_contain_text("Save and remove “Staff”?")
+    dialog.get_by_role("button", name="Yes, save and remove").click()
+    expect(fac.locator("#error-summary")).to_contain_text(
+        "“Staff” is an affected group of “Respite breaks”; untick it there first."
+    )
+    expect(fac.locator("#seg-2-remove")).to_be_checked()
+    props = fac.get_by_role("region", name="Proposals")
+    props.get_by_role("group", name="Proposal 3: Park toilets").get_by_label(
+        "Remove this proposal"
+    ).check()
+    asked: list[str] = []
+    fac.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    props.get_by_role("button", name="Save the proposals").click()  # the segments are unsaved
+    assert asked and "Segments attendees can declare" in asked[0]
+    expect(dialog).to_contain_text("Save and remove “Park toilets”?")
+    dialog.get_by_role("button", name="Yes, save and remove").click()
+    expect(fac.get_by_role("status")).to_contain_text("Proposals saved")
+    ids = [p["id"] for p in export(fac, meeting.id)["proposals"]]
+    assert ids == ["library", "respite"]
+    assert len(export(fac, meeting.id)["segments"]) == 3
