@@ -17,6 +17,15 @@ expect = pytest.importorskip("playwright.sync_api", reason="the playwright packa
 expect.set_options(timeout=WAIT_MS)
 
 
+def answer(dialog: Any, asked: list[str], *, accept: bool) -> None:
+    """Note a browser dialog's question, then answer it."""
+    asked.append(dialog.message)
+    if accept:
+        dialog.accept()
+    else:
+        dialog.dismiss()
+
+
 def export(page: Any, meeting_id: int) -> dict[str, Any]:
     r = page.request.get(f"/console/{meeting_id}/export/meeting.json")
     assert r.ok
@@ -73,7 +82,7 @@ def test_a_meeting_set_up_from_nothing_with_one_save_per_section(contexts: Conte
 
     # Another section's save while these are unsaved asks first; "Cancel" keeps them.
     asked: list[str] = []
-    fac.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    fac.once("dialog", lambda d: answer(d, asked, accept=False))
     fac.get_by_role("button", name="Save the meeting settings").click()
     assert asked and "Segments attendees can declare" in asked[0]
     expect(segs.get_by_label("Label of segment 4", exact=True)).to_have_value("Young people")
@@ -233,7 +242,7 @@ def test_ticking_remove_asks_first_and_a_refusal_names_the_reason(
         "Remove this proposal"
     ).check()
     asked: list[str] = []
-    fac.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    fac.once("dialog", lambda d: answer(d, asked, accept=True))
     props.get_by_role("button", name="Save the proposals").click()  # the segments are unsaved
     assert asked and "Segments attendees can declare" in asked[0]
     expect(dialog).to_contain_text("Save and remove “Park toilets”?")
