@@ -3,12 +3,13 @@ proposals; all or nothing, what was typed kept on a problem, ids from labels, We
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 
-from tests.conftest import Meeting
+from tests.conftest import MEETING, LiveServer, Meeting, Phone
 
 
 class _Form(HTMLParser):
@@ -236,3 +237,20 @@ def test_the_page_counts_texts_without_welsh(meeting: Meeting) -> None:
     assert "Texts with no Welsh yet: 7." in setup_page(meeting)
     section(meeting, "meeting", title_cy="Cyllideb prawf")
     assert "Texts with no Welsh yet: 6." in setup_page(meeting)
+
+
+def test_a_voted_proposal_saves_unchanged_whatever_order_its_groups_were_listed_in(
+    server: LiveServer, facilitator: httpx.Client
+) -> None:
+    """A meeting file listing a proposal's groups out of the segments' order: after a vote,
+    saving the proposals section without changes is not taken for a change of its groups."""
+    spec = json.loads(json.dumps(MEETING))
+    spec["proposals"][1]["affected_groups"] = ["staff", "carer"]
+    meeting = Meeting(facilitator, spec)
+    meeting.open_round("respite")
+    Phone(server.browser(), meeting.code).vote({"respite": "want"})
+    r = section(meeting, "proposals", **{"prop-1-title_cy": "Seibiant"})
+    assert r.status_code == 303, r.text
+    respite = exported(meeting)["proposals"][1]
+    assert respite["affected_groups"] == ["staff", "carer"]
+    assert respite["translations"] == {"cy": {"title": "Seibiant"}}

@@ -327,6 +327,9 @@ def save_proposals(
         if pf is None:
             continue
         old = existing.get(r.was)
+        if old is not None and set(pf.affected_groups) == set(old.affected_groups):
+            # The boxes post in the segments' order; a file may have listed them in another.
+            pf = pf.model_copy(update={"affected_groups": list(old.affected_groups)})
         if old is not None and r.was in voted:
             if pf.id != r.was:
                 problems.add(
