@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app import demo
+from app.console import setup_form
 from app.console.forms import (
     act,
     checked,
@@ -33,7 +34,7 @@ from app.keypads import remembered
 from app.record import csvfiles, records
 from app.rules import guidance
 from app.voting import kinds, meetings, rounds, sections, turnout
-from app.voting.models import Meeting, Proposal, Round, Segment
+from app.voting.models import Meeting, Round, Segment
 from app.web import auth, facilitators, i18n
 from app.web.deps import RowId, Services, ServicesDep
 
@@ -261,14 +262,6 @@ async def console_setup(request: Request, meeting_id: RowId, services: ServicesD
     return page(request, "console/setup.html", ctx)
 
 
-# Blank rows under the segments table and blank fieldsets under the proposals: room to add
-# several in one save (a meeting's five segments; a few proposals; save adds more blanks).
-BLANK_SEGMENTS = 3
-BLANK_PROPOSALS = 2
-# A section of more rows than this is not a set-up page's form: refuse, do not loop over it.
-MAX_ROWS = 1000
-
-
 def _setup_context(request: Request, services: Services, meeting_id: int) -> dict[str, Any]:
     """The set-up page as saved: each section's fields from the database (`seg_rows`,
     `prop_rows`: dicts of the inputs' values, plus blank rows), no problems."""
@@ -282,77 +275,19 @@ def _setup_context(request: Request, services: Services, meeting_id: int) -> dic
         i18n.gettext_for(i18n.choose_locale(request)),
     )
     ctx["max_expected_attendance"] = guidance.MAX_EXPECTED_ATTENDANCE
-    ctx["title_cy"] = _welsh(meeting.translations, "title")
-    ctx["seg_rows"] = [_segment_values(s) for s in ctx["segments"]] + [
+    ctx["title_cy"] = setup_form.welsh(meeting.translations, "title")
+    ctx["seg_rows"] = [setup_form.segment_values(s) for s in ctx["segments"]] + [
         {"was": "", "key": "", "label": "", "label_cy": "", "protects": True, "remove": False}
-        for _ in range(BLANK_SEGMENTS)
+        for _ in range(setup_form.BLANK_SEGMENTS)
     ]
-    ctx["prop_rows"] = [_proposal_values(p) for p in ctx["proposals"]] + [
-        _proposal_values(None) for _ in range(BLANK_PROPOSALS)
+    ctx["prop_rows"] = [setup_form.proposal_values(p) for p in ctx["proposals"]] + [
+        setup_form.proposal_values(None) for _ in range(setup_form.BLANK_PROPOSALS)
     ]
-    ctx["welsh_missing"] = _welsh_missing(meeting, ctx["segments"], ctx["proposals"])
+    ctx["welsh_missing"] = setup_form.welsh_missing(meeting, ctx["segments"], ctx["proposals"])
     ctx["problems"] = []
     ctx["problem_at"] = {}
     ctx["problem_section"] = ""
     return ctx
-
-
-def _welsh(translations: dict[str, dict[str, str]] | None, name: str) -> str:
-    return (translations or {}).get(sections.WELSH, {}).get(name, "")
-
-
-def _segment_values(s: Segment) -> dict[str, Any]:
-    return {
-        "was": s.key,
-        "key": s.key,
-        "label": s.label,
-        "label_cy": _welsh(s.translations, "label"),
-        "protects": s.protects,
-        "remove": False,
-    }
-
-
-def _proposal_values(p: Proposal | None) -> dict[str, Any]:
-    def money(x: float | None) -> str:
-        return "" if x is None else str(int(x) if float(x).is_integer() else x)
-
-    if p is None:
-        return {
-            **dict.fromkeys(("was", "key", "title", "title_cy", "description"), ""),
-            **dict.fromkeys(("description_cy", "saving", "cost"), ""),
-            "kind": "keep",
-            "groups": [],
-            "remove": False,
-        }
-    return {
-        "was": p.key,
-        "key": p.key,
-        "title": p.title,
-        "title_cy": _welsh(p.translations, "title"),
-        "description": p.description,
-        "description_cy": _welsh(p.translations, "description"),
-        "kind": p.kind,
-        "saving": money(p.saving),
-        "cost": money(p.cost),
-        "groups": list(p.affected_groups),
-        "remove": False,
-    }
-
-
-def _welsh_missing(
-    meeting: Meeting, segments: Sequence[Segment], proposals: Sequence[Proposal]
-) -> int:
-    """How many of the meeting's texts have no Welsh: phones in Welsh show those in English."""
-    texts: list[tuple[dict[str, dict[str, str]] | None, str, str]] = [
-        (meeting.translations, "title", meeting.title)
-    ]
-    texts += [(s.translations, "label", s.label) for s in segments]
-    for p in proposals:
-        texts += [
-            (p.translations, "title", p.title),
-            (p.translations, "description", p.description),
-        ]
-    return sum(1 for tr, name, english in texts if english.strip() and not _welsh(tr, name))
 
 
 def _protecting(segments: Sequence[Segment]) -> int:
@@ -554,96 +489,13 @@ async def _save_section(
     ctx["problem_section"] = section
     ctx["problem_at"] = {p["field"]: p["text"] for p in reversed(shown) if p["field"]}
     if section == "meeting":
-        ctx["meeting"] = _typed_meeting(ctx["meeting"], form)
+        ctx["meeting"] = setup_form.typed_meeting(ctx["meeting"], form)
         ctx["title_cy"] = str(form.get("title_cy", ctx["title_cy"]))
     elif section == "segments":
-        ctx["seg_rows"] = [_typed_values(r) for r in _segment_rows(form)]
+        ctx["seg_rows"] = [setup_form.typed_values(r) for r in setup_form.segment_rows(form)]
     else:
-        ctx["prop_rows"] = [_typed_values(r) for r in _proposal_rows(form)]
+        ctx["prop_rows"] = [setup_form.typed_values(r) for r in setup_form.proposal_rows(form)]
     return page(request, "console/setup.html", ctx, status_code=status)
-
-
-def _typed_meeting(meeting: Meeting, form: FormData) -> Meeting:
-    """A copy of `meeting` showing what the facilitator typed, never stored: every posted field
-    named like a column replaces it (as text), and the checkboxes are as they were ticked."""
-    shown = Meeting(**meeting.model_dump())
-    for name, value in form.multi_items():
-        if isinstance(value, str) and name in Meeting.model_fields and name not in ("id", "code"):
-            setattr(shown, name, value)
-    shown.results_hidden = checked(form, "results_hidden")
-    shown.show_channels = checked(form, "show_channels")
-    for name, column in (
-        ("budget_pot", "budget_pot"),
-        ("savings_target", "savings_target"),
-    ):
-        setattr(shown, column, str(form.get(name, "")))
-    return shown
-
-
-def _typed_values(row: sections.SegmentRow | sections.ProposalRow) -> dict[str, Any]:
-    values = dict(vars(row))
-    values.pop("prefix")
-    return values
-
-
-def _segment_rows(form: FormData) -> list[sections.SegmentRow]:
-    """The segments table's rows as posted (`seg-N-…`, N from 0 while `seg-N-was` is there)."""
-    rows = []
-    for i in range(MAX_ROWS):
-        at = f"seg-{i}"
-        if f"{at}-was" not in form:
-            break
-        rows.append(
-            sections.SegmentRow(
-                prefix=at,
-                was=_text(form, f"{at}-was"),
-                key=_text(form, f"{at}-key"),
-                label=_text(form, f"{at}-label"),
-                label_cy=_text(form, f"{at}-label_cy"),
-                protects=not checked(form, f"{at}-never"),
-                remove=checked(form, f"{at}-remove"),
-            )
-        )
-    return rows
-
-
-def _proposal_rows(form: FormData) -> list[sections.ProposalRow]:
-    """The proposals' fieldsets as posted (`prop-N-…`, N from 0 while `prop-N-was` is there)."""
-    rows = []
-    for i in range(MAX_ROWS):
-        at = f"prop-{i}"
-        if f"{at}-was" not in form:
-            break
-        rows.append(
-            sections.ProposalRow(
-                prefix=at,
-                was=_text(form, f"{at}-was"),
-                key=_text(form, f"{at}-key"),
-                title=_text(form, f"{at}-title"),
-                title_cy=_text(form, f"{at}-title_cy"),
-                description=str(form.get(f"{at}-description", "")).strip(),
-                description_cy=str(form.get(f"{at}-description_cy", "")).strip(),
-                kind=_text(form, f"{at}-kind") or "keep",
-                saving=_text(form, f"{at}-saving"),
-                cost=_text(form, f"{at}-cost"),
-                groups=[str(g) for g in form.getlist(f"{at}-groups")],
-                remove=checked(form, f"{at}-remove"),
-            )
-        )
-    return rows
-
-
-def _text(form: FormData, name: str) -> str:
-    return str(form.get(name, "")).strip()
-
-
-def _removing(rows: Sequence[sections.SegmentRow | sections.ProposalRow]) -> str:
-    """The labels or titles of the rows ticked for removal, for the confirmation."""
-    return ", ".join(
-        f"“{r.label if isinstance(r, sections.SegmentRow) else r.title or r.was}”"
-        for r in rows
-        if r.remove and r.was
-    )
 
 
 @router.post("/console/{meeting_id}/setup/segments")
@@ -651,8 +503,8 @@ async def save_segments(request: Request, meeting_id: RowId, services: ServicesD
     """The Segments section: the whole table in one save (sections.save_segments); removing
     any asks first (confirm_first)."""
     form = await facilitator_form(request)
-    rows = _segment_rows(form)
-    removing = _removing(rows)
+    rows = setup_form.segment_rows(form)
+    removing = setup_form.removing(rows)
     if removing:
         asked = await confirm_first(
             request,
@@ -677,8 +529,8 @@ async def save_proposals(request: Request, meeting_id: RowId, services: Services
     """The Proposals section: every proposal in one save (sections.save_proposals); removing
     any asks first (confirm_first)."""
     form = await facilitator_form(request)
-    rows = _proposal_rows(form)
-    removing = _removing(rows)
+    rows = setup_form.proposal_rows(form)
+    removing = setup_form.removing(rows)
     if removing:
         asked = await confirm_first(
             request,
