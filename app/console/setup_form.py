@@ -45,6 +45,7 @@ def segment_values(s: Segment) -> dict[str, Any]:
 
 def proposal_values(p: Proposal | None) -> dict[str, Any]:
     """A saved proposal's fieldset as the template reads it (None: a blank one)."""
+
     def money(x: float | None) -> str:
         return "" if x is None else str(int(x) if float(x).is_integer() else x)
 
