@@ -28,12 +28,13 @@ from app.core.inputs import (
     forbidden_chars,
     id_problem,
     load_json,
+    slug,
 )
 from app.keypads import registration as keypads
 from app.live import protocol
 from app.record import chain, csvfiles, pabulib, records
 from app.record.csvfiles import BallotRow, neutralise, restore
-from app.record.records import ProposalFile, RecordError
+from app.record.records import MAX_ID, ProposalFile, RecordError, check_id
 from app.rules.tally import Mark
 from app.voting import meetings
 from app.voting.db import create_schema, make_engine, transaction
@@ -329,3 +330,25 @@ def test_pabulib_names_are_spreadsheet_safe_and_read_back(names: list[str], note
     election = pabulib.read_pb(text)
     assert [p.name for p in election.projects] == [p.name.strip() for p in projects]
     assert election.meta["description"] == note.strip()
+
+
+@pytest.mark.parametrize(
+    ("label", "taken", "made"),
+    [
+        ("Area: North", set(), "area-north"),
+        ("Young people (16\u201324)", set(), "young-people-16-24"),
+        ("Gwasanaeth ŵyl", set(), "gwasanaeth-wyl"),
+        ("Carer", {"carer"}, "carer-2"),
+        ("Carer", {"carer", "carer-2"}, "carer-3"),
+        ("£££", set(), "item"),
+        ("x" * 80, set(), "x" * 64),
+        ("x" * 80, {"x" * 64}, "x" * 62 + "-2"),
+    ],
+)
+def test_ids_made_from_labels_are_plain_bounded_and_unique(
+    label: str, taken: set[str], made: str
+) -> None:
+    """Set-up's ids from labels: a-z, 0-9 and hyphens, at most 64 characters, -2, -3… when
+    taken, and a fallback when nothing is left of the label; always a valid meeting-file id."""
+    assert slug(label, taken, limit=MAX_ID, fallback="item") == made
+    assert check_id(made) == made

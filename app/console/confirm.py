@@ -71,6 +71,14 @@ CONFIRMATIONS: dict[str, Confirmation] = {
         ),
         N_("Yes, remove the proposal"),
     ),
+    "remove_items": Confirmation(
+        N_("Save and remove %(items)s?"),
+        N_(
+            "Removed segments can no longer be declared; removed proposals leave the drawn "
+            "tie-break order. To use one again, add it again."
+        ),
+        N_("Yes, save and remove"),
+    ),
     "revoke_keypad": Confirmation(
         N_("Revoke keypad %(label)s?"),
         N_(

@@ -6,10 +6,9 @@ carrying the CSRF token, and ends in a redirect (app/console/forms.py).
 from __future__ import annotations
 
 import asyncio
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import EllipsisType
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -18,6 +17,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app import demo
+from app.console import setup_form
 from app.console.forms import (
     act,
     checked,
@@ -29,19 +29,21 @@ from app.console.forms import (
 )
 from app.core import localtime
 from app.core.bounds import COUNTDOWN_SECONDS, VOID_REASON_MAX
-from app.core.errors import BadInput
-from app.core.inputs import bounded_int
+from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm
+from app.core.inputs import amount_text, bounded_int
 from app.core.vocab import ROOM_VOTE, ChannelPolicy, RoundStatus
 from app.keypads import remembered
 from app.record import csvfiles, records
 from app.rules import guidance
 from app.rules.run import RoundFacts, latest_counted, run_step
-from app.voting import kinds, meetings, rounds, turnout
+from app.voting import kinds, meetings, rounds, sections, turnout
 from app.voting.models import Meeting, Round, Segment, utcnow
 from app.web import auth, facilitators, i18n
 from app.web.deps import RowId, Services, ServicesDep
 
 router = APIRouter()
+
+_T = TypeVar("_T")
 
 
 @router.get("/facilitator")
@@ -342,9 +344,14 @@ async def round_results(
 @router.get("/console/{meeting_id}/setup")
 async def console_setup(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
-    ctx = await asyncio.to_thread(_meeting_context, services, meeting_id)
-    edit = request.query_params.get("edit")
-    ctx["editing"] = next((p for p in ctx["proposals"] if p.key == edit), None)
+    ctx = await asyncio.to_thread(_setup_context, request, services, meeting_id)
+    return page(request, "console/setup.html", ctx)
+
+
+def _setup_context(request: Request, services: Services, meeting_id: int) -> dict[str, Any]:
+    """The set-up page as saved: each section's fields from the database (`seg_rows`,
+    `prop_rows`: dicts of the inputs' values, plus blank rows), no problems."""
+    ctx = _meeting_context(services, meeting_id)
     meeting: Meeting = ctx["meeting"]
     ctx["guidance"] = guidance.rule_guidance(
         meeting.ratio,
@@ -354,9 +361,21 @@ async def console_setup(request: Request, meeting_id: RowId, services: ServicesD
         i18n.gettext_for(i18n.choose_locale(request)),
     )
     ctx["max_expected_attendance"] = guidance.MAX_EXPECTED_ATTENDANCE
+    ctx["title_cy"] = setup_form.welsh(meeting.translations, "title")
+    ctx["seg_rows"] = [setup_form.segment_values(s) for s in ctx["segments"]] + [
+        {"was": "", "key": "", "label": "", "label_cy": "", "protects": True, "remove": False}
+        for _ in range(setup_form.BLANK_SEGMENTS)
+    ]
+    ctx["prop_rows"] = [setup_form.proposal_values(p) for p in ctx["proposals"]] + [
+        setup_form.proposal_values(None) for _ in range(setup_form.BLANK_PROPOSALS)
+    ]
+    ctx["welsh_missing"] = setup_form.welsh_missing(meeting, ctx["segments"], ctx["proposals"])
+    ctx["problems"] = []
+    ctx["problem_at"] = {}
+    ctx["problem_section"] = ""
     ctx["common_zones"] = localtime.COMMON_ZONES
     ctx["time_zone"] = meeting.time_zone or localtime.DEFAULT_ZONE
-    return page(request, "console/setup.html", ctx)
+    return ctx
 
 
 def _protecting(segments: Sequence[Segment]) -> int:
@@ -458,15 +477,33 @@ def _voting_fields(form: FormData) -> records.VotingFile | EllipsisType:
 
 @router.post("/console/{meeting_id}/settings")
 async def save_settings(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The Meeting section: title (and its Welsh), rule, budget, voting. Every problem comes
+    back next to its field with what was typed; nothing is saved unless all of it is."""
     form = await facilitator_form(request)
-    ratio = _int_field(form, "ratio", "R")
-    group_min = _int_field(form, "group_min", "m")
-    budget, savings_target = _budget_fields(form)
-    voting = _voting_fields(form)
+    problems: list[tuple[str, CovoteError]] = []
+
+    def field(where: str, read: Callable[[], _T]) -> _T | None:
+        try:
+            return read()
+        except BadInput as e:
+            problems.append((where, e))
+            return None
+
+    ratio = field("s-ratio", lambda: _int_field(form, "ratio", "R"))
+    group_min = field("s-m", lambda: _int_field(form, "group_min", "m"))
+    money = field("s-pot", lambda: _budget_fields(form))
+    voting = field("s-adm-open", lambda: _voting_fields(form))
     # A form without the field (an older page) leaves the expected attendance as it is.
-    expected = (
-        _attendance(form.get("expected_attendance", "")) if "expected_attendance" in form else ...
+    expected = field(
+        "s-expected",
+        lambda: (
+            _attendance(form.get("expected_attendance", ""))
+            if "expected_attendance" in form
+            else ...
+        ),
     )
+    # A form without the Welsh title (an older page, a script) leaves the translations alone.
+    title_cy = str(form["title_cy"]) if "title_cy" in form else None
 
     # The record's time zone, venue and chair: a form without them leaves them as they are.
     time_zone, venue, chair = (
@@ -475,24 +512,143 @@ async def save_settings(request: Request, meeting_id: RowId, services: ServicesD
     )
 
     def change(session: Session, meeting: Meeting) -> str:
-        meetings.update_settings(
-            session,
-            meeting,
-            title=str(form.get("title", "")).strip(),
-            ratio=ratio,
-            group_min=group_min,
-            results_hidden=checked(form, "results_hidden"),
-            budget=budget,
-            savings_target=savings_target,
-            voting=voting,
-            expected_attendance=expected,
-            time_zone=time_zone,
-            venue=venue,
-            chair=chair,
-        )
-        return "Settings saved."
+        if problems:
+            raise InvalidForm(problems)
+        assert ratio is not None and group_min is not None and money is not None
+        assert voting is not None
+        try:
+            meetings.update_settings(
+                session,
+                meeting,
+                title=str(form.get("title", "")).strip(),
+                ratio=ratio,
+                group_min=group_min,
+                results_hidden=checked(form, "results_hidden"),
+                budget=money[0],
+                savings_target=money[1],
+                voting=voting,
+                expected_attendance=expected,
+                title_cy=... if title_cy is None else title_cy,
+                time_zone=time_zone,
+                venue=venue,
+                chair=chair,
+            )
+        except CovoteError as e:
+            raise InvalidForm([(_settings_field(e), e)]) from None
+        return "Meeting settings saved."
 
-    return await act(request, services, meeting_id, change, "/setup")
+    return await _save_section(request, services, meeting_id, "meeting", form, change)
+
+
+def _settings_field(e: CovoteError) -> str:
+    """The input a problem of the settings (from meetings.update_settings) is about."""
+    text = e.message
+    for words, where in (
+        ("time zone", "s-zone"),
+        ("time_zone", "s-zone"),
+        ("venue", "s-venue"),
+        ("chair", "s-chair"),
+        ("title_cy", "s-title-cy"),
+        ("translations", "s-title-cy"),
+        ("title", "s-title"),
+        ("rule", "s-ratio"),
+        ("savings", "s-target"),
+        ("budget", "s-pot"),
+        ("Admission", "s-adm-open"),
+    ):
+        if text.startswith(words) or words in text:
+            return where
+    return ""
+
+
+async def _save_section(
+    request: Request,
+    services: Services,
+    meeting_id: int,
+    section: str,
+    form: FormData,
+    change: Callable[[Session, Meeting], str],
+) -> Response:
+    """Save one set-up section in one transaction and go back to it (`#section`), or, on any
+    problem, nothing saved: the set-up page again with what was typed, each problem next to its
+    field and all of them in a summary at the top (status 400, or 409 for a conflict)."""
+    try:
+        return await act(request, services, meeting_id, change, f"/setup#{section}")
+    except InvalidForm as e:
+        problems = e.problems
+        status = e.status_code
+    except (BadInput, Conflict) as e:
+        problems, status = [("", e)], e.status_code
+
+    ctx = await asyncio.to_thread(_setup_context, request, services, meeting_id)
+    translate = i18n.gettext_for(i18n.choose_locale(request))
+    shown = [
+        {"field": where, "text": translate(e.msgid, **e.params) if e.params else translate(e.msgid)}
+        for where, e in problems
+    ]
+    ctx["problems"] = shown
+    ctx["problem_section"] = section
+    ctx["problem_at"] = {p["field"]: p["text"] for p in reversed(shown) if p["field"]}
+    if section == "meeting":
+        ctx["meeting"] = setup_form.typed_meeting(ctx["meeting"], form)
+        ctx["title_cy"] = str(form.get("title_cy", ctx["title_cy"]))
+    elif section == "segments":
+        ctx["seg_rows"] = [setup_form.typed_values(r) for r in setup_form.segment_rows(form)]
+    else:
+        ctx["prop_rows"] = [setup_form.typed_values(r) for r in setup_form.proposal_rows(form)]
+    return page(request, "console/setup.html", ctx, status_code=status)
+
+
+@router.post("/console/{meeting_id}/setup/segments")
+async def save_segments(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The Segments section: the whole table in one save (sections.save_segments); removing
+    any asks first (confirm_first)."""
+    form = await facilitator_form(request)
+    rows = setup_form.segment_rows(form)
+    removing = setup_form.removing(rows)
+    if removing:
+        asked = await confirm_first(
+            request,
+            services,
+            form,
+            "remove_items",
+            back="/setup#segments",
+            meeting_id=meeting_id,
+            items=removing,
+        )
+        if asked is not None:
+            return asked
+
+    def change(session: Session, meeting: Meeting) -> str:
+        return sections.save_segments(session, meeting, rows)
+
+    return await _save_section(request, services, meeting_id, "segments", form, change)
+
+
+@router.post("/console/{meeting_id}/setup/proposals")
+async def save_proposals(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The Proposals section: every proposal in one save (sections.save_proposals); removing
+    any asks first (confirm_first)."""
+    form = await facilitator_form(request)
+    rows = setup_form.proposal_rows(form)
+    removing = setup_form.removing(rows)
+    if removing:
+        asked = await confirm_first(
+            request,
+            services,
+            form,
+            "remove_items",
+            back="/setup#proposals",
+            meeting_id=meeting_id,
+            items=removing,
+        )
+        if asked is not None:
+            return asked
+
+    def change(session: Session, meeting: Meeting) -> str:
+        return sections.save_proposals(session, meeting, rows)
+
+    return await _save_section(request, services, meeting_id, "proposals", form, change)
 
 
 @router.post("/console/{meeting_id}/segments")
@@ -551,16 +707,7 @@ async def delete_segment(
 
 def _amount(form: FormData, name: str, label: str) -> int | float | None:
     """'£35,000' -> 35000; empty -> None."""
-    value = str(form.get(name, "")).strip().replace(",", "").lstrip("£").strip()
-    if not value:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise BadInput(f"{label} must be an amount such as 35000.") from None
-    if not math.isfinite(number) or number < 0:
-        raise BadInput(f"{label} must be zero or more.")
-    return int(number) if number.is_integer() else number
+    return amount_text(str(form.get(name, "")), label)
 
 
 @router.post("/console/{meeting_id}/proposals")

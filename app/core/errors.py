@@ -2,6 +2,7 @@
 
     CovoteError                 base: a message a person can act on, an HTTP status, a code
     ├── BadInput          400   malformed or invalid input (form, JSON, CSV, WebSocket frame)
+    │   └── InvalidForm   400   several problems of one form, each with the field it concerns
     ├── NotFacilitator    403   the console needs the facilitator link
     ├── CsrfFailed        403   a change without the page's token (stale page or forged request)
     ├── NotJoined         403   a ballot from a browser that has not joined the meeting
@@ -38,6 +39,20 @@ class CovoteError(Exception):
 class BadInput(CovoteError):
     status_code = 400
     code = "bad_input"
+
+
+class InvalidForm(BadInput):
+    """Every problem of one form at once (a set-up section), so the page can show each next
+    to its field: `problems` lists `(field, error)`, `field` being the input's id in the page
+    ("" for the form as a whole). The message is the first problem's. Nothing was saved."""
+
+    def __init__(self, problems: list[tuple[str, CovoteError]]) -> None:
+        if not problems:
+            raise ValueError("InvalidForm needs at least one problem")
+        first = problems[0][1]
+        super().__init__(first.msgid, **first.params)
+        self.problems = problems
+        self.status_code = max(e.status_code for _, e in problems)
 
 
 class NotFacilitator(CovoteError):

@@ -20,10 +20,12 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Collection
 from typing import Any
 
 from app.core.bounds import DB_INT_MAX
 from app.core.errors import BadInput
+from app.core.messages import N_
 
 # Every integer column is an INTEGER: 32-bit signed on PostgreSQL (bounds.DB_INT_MAX).
 MAX_INT = DB_INT_MAX
@@ -165,3 +167,43 @@ def load_json(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
         raise JsonInputError(f"{e.msg} (column {e.colno})", e.lineno) from None
     except (ValueError, RecursionError) as e:
         raise JsonInputError(str(e) or type(e).__name__) from None
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(label: str, taken: Collection[str], *, limit: int, fallback: str) -> str:
+    """An id made from a label: lower-case ASCII letters, digits and single hyphens
+    ("Area: South" -> "area-south", "Gwasanaeth ŵyl" -> "gwasanaeth-wyl"), at most `limit`
+    characters, made unique against `taken` with -2, -3…; `fallback` when the label has no
+    letter or digit that has an ASCII form."""
+    # Accents come off ("ŵ" -> "w"); any other character that is not a-z0-9 separates words.
+    plain = "".join(c for c in unicodedata.normalize("NFKD", label) if not unicodedata.combining(c))
+    base = _NOT_SLUG.sub("-", plain.lower()).strip("-")[:limit].strip("-") or fallback
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        suffix = f"-{n}"
+        candidate = base[: limit - len(suffix)].rstrip("-") + suffix
+    return candidate
+
+
+def amount_text(value: str, label: str) -> int | float | None:
+    """An amount typed in a form: '£35,000' -> 35000, '12.5' -> 12.5, empty -> None. The
+    meeting file's checks (records.Amount) bound it further.
+
+    Raises:
+        BadInput: not a number, not finite, or negative.
+    """
+    text = value.strip().replace(",", "").lstrip("£").strip()
+    if not text:
+        return None
+    if len(text) > 40:  # far past MAX_AMOUNT with pence: a typo or an attack, not money
+        raise BadInput(N_("%(label)s must be an amount such as 35000."), label=label)
+    try:
+        number = float(text)
+    except ValueError:
+        raise BadInput(N_("%(label)s must be an amount such as 35000."), label=label) from None
+    if not math.isfinite(number) or number < 0:
+        raise BadInput(N_("%(label)s must be zero or more."), label=label)
+    return int(number) if number.is_integer() else number

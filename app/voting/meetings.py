@@ -309,14 +309,16 @@ def update_settings(
     savings_target: int | float | EllipsisType | None = ...,
     voting: VotingFile | EllipsisType = ...,
     expected_attendance: int | EllipsisType | None = ...,
+    title_cy: str | EllipsisType = ...,
     time_zone: str | EllipsisType = ...,
     venue: str | EllipsisType = ...,
     chair: str | EllipsisType = ...,
 ) -> None:
-    """Change the title, rule, visibility and (unless `...`: unchanged) budget, target,
-    voting (admission, channel policy, per-channel turnout on the projector) and expected
-    attendance (None: not given). The expected attendance only feeds the help beside R and m,
-    not the count, so it may change after voting started and is not part of the meeting file.
+    """Change the title (and, unless `...`, its Welsh: empty = none), rule, visibility and
+    (unless `...`: unchanged) budget, target, voting (admission, channel policy, per-channel
+    turnout on the projector) and expected attendance (None: not given). The expected
+    attendance only feeds the help beside R and m, not the count, so it may change after
+    voting started and is not part of the meeting file.
     The time zone, venue and chair ("": not given) are for the record read by people and may
     change at any time.
 
@@ -338,6 +340,9 @@ def update_settings(
             else time_zone,
             venue=(meeting.venue or "") if isinstance(venue, EllipsisType) else venue,
             chair=(meeting.chair or "") if isinstance(chair, EllipsisType) else chair,
+            translations=meeting.translations
+            if isinstance(title_cy, EllipsisType)
+            else _with_welsh_title(meeting.translations, title_cy),
         )
     except ValidationError as e:
         raise BadInput(describe_validation(e)) from None
@@ -363,6 +368,7 @@ def update_settings(
             else "Admission and the channel policy are fixed once voting has started."
         )
     meeting.title, meeting.ratio, meeting.group_min = checked.title, rule.ratio, rule.group_min
+    meeting.translations = checked.translations or None
     meeting.results_hidden = results_hidden
     _set_budget(meeting, new_budget)
     meeting.savings_target = checked.savings_target
@@ -380,7 +386,19 @@ def update_settings(
         mode="json",
         include={"title", "rule", "budget", "savings_target", "results_hidden", "voting"},
     )
+    if meeting.translations:
+        settings["translations"] = meeting.translations
     audit.record(session, meeting.id, "meeting.settings", settings)
+
+
+def _with_welsh_title(
+    translations: dict[str, dict[str, str]] | None, title_cy: str
+) -> dict[str, dict[str, str]]:
+    """The meeting's translations with its Welsh title replaced (other texts kept as they are;
+    the meeting file's checks drop an empty one)."""
+    out = {loc: dict(texts) for loc, texts in (translations or {}).items()}
+    out.setdefault("cy", {})["title"] = title_cy
+    return out
 
 
 def savings_of_arg(

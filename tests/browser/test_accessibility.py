@@ -113,6 +113,24 @@ def test_axe_finds_nothing_serious_on_any_page(contexts: Contexts, live: LiveSer
     axe(phone, "error page (404), Welsh")
 
 
+def test_set_up_sections_in_welsh_with_problems_and_unsaved_changes(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """Set-up by section (issue 13) in Welsh: a section with unsaved changes, then a refused
+    save with its summary and the problems next to their fields; axe finds nothing serious."""
+    meeting = new_meeting(live)
+    fac = contexts.facilitator()
+    fac.goto(f"/console/{meeting.id}/setup?lang=cy")
+    fac.locator("#prop-3-title").fill("Cysgodfa bws")
+    fac.locator("#prop-3-cost").fill("llawer")
+    expect(fac.locator("#proposals .dirty-flag")).to_be_visible()
+    axe(fac, "console: set-up in Welsh, unsaved changes")
+    fac.locator("#proposals button[type=submit]").click()
+    expect(fac.locator("#error-summary")).to_be_focused()
+    expect(fac.locator("#prop-3-cost-error")).to_be_visible()
+    axe(fac, "console: set-up in Welsh, a refused save")
+
+
 def test_touch_targets_are_at_least_44px(contexts: Contexts, live: LiveServer) -> None:
     """The phone's choices, buttons, checkboxes and links can be hit with a thumb."""
     meeting = new_meeting(live)

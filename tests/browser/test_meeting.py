@@ -64,34 +64,39 @@ def choice(page: Any, key: str, word: str) -> Any:
 
 
 def set_up_meeting_in_console(fac: Any) -> tuple[int, str]:
-    """Create the meeting by typing into the console's forms, as a facilitator would."""
+    """Create the meeting by typing into the console's forms, as a facilitator would: one save
+    for the meeting's settings, one for the segments, one for the proposals."""
     fac.get_by_label("Title").fill("Riverside test budget")
     fac.get_by_role("button", name="Create", exact=True).click()
     expect(fac.get_by_role("heading", level=1)).to_contain_text("Riverside test budget")
     meeting_id = int(fac.url.split("/")[4])
 
     fac.locator("#s-m").fill("1")
-    fac.get_by_role("button", name="Save", exact=True).click()
-    expect(fac.get_by_role("status")).to_contain_text("Settings saved")
+    fac.get_by_role("button", name="Save the meeting settings").click()
+    expect(fac.get_by_role("status")).to_contain_text("Meeting settings saved")
 
-    for key, label in (("carer", "Carer"), ("north", "Area: North")):
-        fac.locator("#seg-key").fill(key)
-        fac.locator("#seg-label").fill(label)
-        fac.get_by_role("button", name="Add or update segment").click()
-        expect(fac.get_by_role("status")).to_contain_text(label)
+    for i, (key, label) in enumerate((("carer", "Carer"), ("north", "Area: North"))):
+        fac.locator(f"#seg-{i}-label").fill(label)
+        fac.locator(f"#seg-{i}-key").fill(key)
+    fac.get_by_role("button", name="Save the segments").click()
+    expect(fac.get_by_role("status")).to_contain_text("Segments saved")
 
-    for key, title, desc, kind, amount, groups in PROPOSALS:
-        form = fac.locator("#proposal-form")
-        form.locator("#p-key").fill(key)
-        form.locator("#p-title").fill(title)
-        form.locator("#p-desc").fill(desc)
-        form.locator("#p-keep" if kind == "keep" else "#p-fund").check()
-        form.locator("#p-saving" if kind == "keep" else "#p-cost").fill(amount)
+    for i, (key, title, desc, kind, amount, groups) in enumerate(PROPOSALS):
+        if i >= 2:
+            fac.get_by_role("button", name="Add another proposal").click()
+        form = fac.locator(f"#prop-{i}")
+        form.locator(f"#prop-{i}-key").fill(key)
+        form.locator(f"#prop-{i}-title").fill(title)
+        form.locator(f"#prop-{i}-description").fill(desc)
+        form.locator(f"#prop-{i}-{kind}").check()
+        form.locator(f"#prop-{i}-saving" if kind == "keep" else f"#prop-{i}-cost").fill(amount)
         for label in groups:
             form.get_by_role("checkbox", name=label, exact=True).check()
-        form.get_by_role("button", name="Save proposal").click()
-        expect(fac.get_by_role("status")).to_contain_text(title)
-    expect(fac.locator("table").nth(1).locator("tbody tr")).to_have_count(len(PROPOSALS))
+    fac.get_by_role("button", name="Save the proposals").click()
+    expect(fac.get_by_role("status")).to_contain_text("Proposals saved")
+    expect(fac.get_by_role("group", name=re.compile(r"^Proposal \d+: "))).to_have_count(
+        len(PROPOSALS)
+    )
 
     fac.get_by_role("link", name="Run the vote").click()
     code = fac.locator(".lead .code").inner_text().strip()
