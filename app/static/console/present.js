@@ -15,9 +15,11 @@
   var box = doc.getElementById('preview-frame');
   var stringsEl = doc.getElementById('present-strings');
   if (!root || !frame || !box || !stringsEl || !window.fetch || !window.FormData) return;
+  if (!doc.getElementById('screen-error')) return;
   var S = JSON.parse(stringsEl.textContent);
   var status = doc.getElementById('screen-now');
   var pageNow = doc.getElementById('page-now');
+  var problem = doc.getElementById('screen-error');
   var WIDTH = 1920;
   var HEIGHT = 1080;
   var POLL_MS = 250; // how often the words follow the preview: a page turn shows within it
@@ -86,9 +88,30 @@
 
   var said = status.textContent.trim();
   var last = null;
+  // What was just asked for, until the preview shows it (or PENDING_MS pass): a quick second
+  // press goes on from it (Next twice turns two pages; B twice blanks and unblanks), not from
+  // what the preview has not left yet.
+  var pending = null;
+  var PENDING_MS = 2000;
+
+  function arrived(now, want) {
+    if (want.unblank) return now.mode !== 'blank';
+    return Object.keys(want).every(function (k) {
+      return k === 'at' || now[k] === want[k];
+    });
+  }
+
   function follow() {
     var now = shown();
     if (!now) return;
+    if (pending && !arrived(now, pending) && Date.now() - pending.at < PENDING_MS) {
+      Object.keys(pending).forEach(function (k) {
+        if (k !== 'at' && k !== 'unblank') now[k] = pending[k];
+      });
+      if (pending.unblank) now.mode = 'auto';
+    } else {
+      pending = null;
+    }
     last = now;
     var text = words(now);
     if (text !== said) {
@@ -114,6 +137,19 @@
 
   // ---- the buttons, sent without leaving the page --------------------------------------------
 
+  // What the screen will show once `action` is applied (as far as the presenter can tell).
+  function expected(action, data, now) {
+    if (action === 'page') return { mode: 'page', page: Number(data.get('page')) + 1, paused: now.paused };
+    if (action === 'pause' || action === 'resume') return { mode: 'page', paused: action === 'pause' };
+    if (action === 'unblank') return { unblank: true };
+    if (action === 'proposal') return { mode: 'proposal', proposal: data.get('proposal') };
+    if (action === 'blank' || action === 'join' || action === 'auto') return { mode: action };
+    return null; // the ranking: only once results are revealed; the preview will say
+  }
+
+  // One command at a time, in order: B pressed twice must blank, then unblank.
+  var queue = Promise.resolve();
+
   function send(form) {
     var data = new FormData(form);
     var action = data.get('action');
@@ -122,28 +158,41 @@
     // projector's own keys; Pause and Resume keep that page.
     if (now && now.pages > 0 && (action === 'next' || action === 'previous')) {
       var step = action === 'next' ? 1 : -1;
-      data.set('action', 'page');
+      action = 'page';
+      data.set('action', action);
       data.set('page', String((now.page - 1 + step + now.pages) % now.pages));
     } else if (now && now.pages > 0 && (action === 'pause' || action === 'resume')) {
       data.set('page', String(now.page - 1));
     }
-    return fetch(form.action, {
-      method: 'POST',
-      body: data,
-      credentials: 'same-origin',
-      headers: { Accept: 'application/json' }
-    })
-      .then(function (res) {
-        return res.json().then(function (body) {
-          if (!res.ok) throw new Error((body && body.error && body.error.message) || res.statusText);
-          return body;
-        });
+    var want = now ? expected(action, data, now) : null;
+    if (want) {
+      want.at = Date.now();
+      pending = want;
+      follow();
+    }
+    // form.action would be the field named "action": the form's address is its attribute.
+    var address = form.getAttribute('action');
+    queue = queue.then(function () {
+      return fetch(address, {
+        method: 'POST',
+        body: data,
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json' }
       })
-      .catch(function (e) {
-        var why = e && e.message && e.message !== 'Failed to fetch' ? fmt(S.failed, { why: e.message }) : S.offline;
-        said = why;
-        status.textContent = why;
-      });
+        .then(function (res) {
+          return res.json().then(function (body) {
+            if (!res.ok) throw new Error((body && body.error && body.error.message) || res.statusText);
+            problem.textContent = '';
+            return body;
+          });
+        })
+        .catch(function (e) {
+          pending = null;
+          var known = e && e.message && !(e instanceof TypeError);
+          problem.textContent = known ? fmt(S.failed, { why: e.message }) : S.offline;
+        });
+    });
+    return queue;
   }
 
   root.addEventListener('submit', function (e) {

@@ -876,6 +876,8 @@
     if (els.results && s.results) els.results.hidden = !!mode;
     if (!mode) return;
     if (mode === 'proposal') {
+      var heading = biEl('h2', 'visually-hidden', tr('results_heading'));
+      box.appendChild(heading);
       var one = el('div', 'focus-card');
       one.appendChild(card(resultOf(s, screen.proposal), s));
       box.appendChild(one);
