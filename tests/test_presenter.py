@@ -240,9 +240,7 @@ def test_only_the_facilitator_with_the_token_changes_the_screen(
 
 def test_an_unknown_meeting_has_no_screen(meeting: Meeting) -> None:
     """A command for a meeting that does not exist is a 404 and stores nothing."""
-    r = meeting.f.post(
-        "/console/999999/screen", data={"csrf": meeting.csrf, "action": "join"}
-    )
+    r = meeting.f.post("/console/999999/screen", data={"csrf": meeting.csrf, "action": "join"})
     assert r.status_code == 404
 
 
@@ -254,7 +252,9 @@ def test_a_screen_change_reaches_a_connected_projector(
         first = projector.until(lambda m: m["type"] == "snapshot")
         assert first["screen"]["mode"] == "auto"
         post_screen(meeting, action="join")
-        joined = projector.until(lambda m: m["type"] == "snapshot" and m["screen"]["mode"] == "join")
+        joined = projector.until(
+            lambda m: m["type"] == "snapshot" and m["screen"]["mode"] == "join"
+        )
         assert joined["seq"] > first["seq"] and joined["screen"]["version"] == 1
         post_screen(meeting, action="blank")
         projector.until(lambda m: m["type"] == "snapshot" and m["screen"]["mode"] == "blank")
@@ -305,4 +305,7 @@ def test_a_blanked_screen_is_black_from_its_first_paint(meeting: Meeting) -> Non
     post_screen(meeting, action="blank")
     html = httpx.get(str(meeting.f.base_url) + f"/p/{meeting.code}").text
     assert re.search(r'<div id="proj-blank"[^>]*aria-label="Screen blanked"[^>]*>', html)
-    assert 'id="proj-blank" class="proj-blank" role="img" aria-label="Screen blanked" hidden' not in html
+    assert (
+        'id="proj-blank" class="proj-blank" role="img" aria-label="Screen blanked" hidden'
+        not in html
+    )

@@ -115,7 +115,7 @@ class RedisScreens:
         except Exception as e:  # Redis down: the screen's own course, never a failed render
             log.warning("could not read the screen of meeting %s: %s", meeting_id, e)
             return AUTO
-        return from_json(raw)  # type: ignore[arg-type]
+        return from_json(raw)
 
     def update(self, meeting_id: int, change: Callable[[Screen], Screen]) -> Screen:
         import redis
@@ -125,8 +125,8 @@ class RedisScreens:
             with self._redis.pipeline() as pipe:
                 while True:
                     try:
-                        pipe.watch(key)
-                        new = change(from_json(pipe.get(key)))  # type: ignore[arg-type]
+                        pipe.watch(key)  # type: ignore[no-untyped-call]
+                        new = change(from_json(pipe.get(key)))
                         pipe.multi()
                         pipe.set(key, to_json(new), ex=KEY_TTL_S)
                         pipe.execute()

@@ -251,9 +251,9 @@ def test_forty_proposals_every_outcome_through_the_presenter(
     expect(projector.locator(".ranking li")).to_have_count(n)
     presenter = open_presenter(contexts, meeting, "?bilingual=1" if lang else "")
     if lang:
-        expect(
-            preview_of(presenter).locator(".outcome-legend .bi-part").first
-        ).to_have_attribute("lang", "cy")
+        expect(preview_of(presenter).locator(".outcome-legend .bi-part").first).to_have_attribute(
+            "lang", "cy"
+        )
     press(presenter, "Pause")
     expect(projector.locator("#proj")).to_have_attribute("data-paused", "true")
     total = int(screen_of(projector)["pages"])
@@ -281,7 +281,9 @@ def test_forty_proposals_every_outcome_through_the_presenter(
     pages = int(screen_of(projector)["pages"])
     for _ in range(pages):
         ranked |= {
-            t["id"] for t in seen(projector, "#focus .ranking li[data-proposal] .badge") if t["visible"]
+            t["id"]
+            for t in seen(projector, "#focus .ranking li[data-proposal] .badge")
+            if t["visible"]
         }
         projector.clock.run_for(15_100)
     assert ranked == set(ids), sorted(set(ids) - ranked)
