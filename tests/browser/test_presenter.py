@@ -176,10 +176,9 @@ def test_the_presenter_drives_the_projector(contexts: Contexts, live: LiveServer
     expect(projector.locator("#proj")).to_have_attribute("data-mode", "auto")
     expect(projector.locator("#results")).to_be_visible()
     axe(presenter, "presenter view: results revealed")
-    screenshot(presenter, "presenter-view")
 
-    # The keys of the presenter view, with no button focused.
-    presenter.locator("h1").click()
+    # The keys of the presenter view, also right after a click on a button (it has the focus).
+    expect(presenter.get_by_role("button", name="Back to automatic")).to_be_focused()
     presenter.keyboard.press("b")
     expect(blank).to_be_visible()
     presenter.keyboard.press("b")
@@ -189,7 +188,8 @@ def test_the_presenter_drives_the_projector(contexts: Contexts, live: LiveServer
     presenter.keyboard.press("a")
     expect(projector.locator("#proj")).to_have_attribute("data-mode", "auto")
     # Space pauses on the page the preview shows (each screen turns on its own timer until
-    # then), and the projector goes to that page.
+    # then), and the projector goes to that page. On a focused button Space presses it.
+    presenter.locator("h1").click()
     presenter.keyboard.press(" ")
     expect(projector.locator("#proj")).to_have_attribute("data-paused", "true")
     wait_for(lambda: preview_screen(presenter)["paused"] == "true", "the preview paused")
@@ -205,6 +205,8 @@ def test_the_presenter_drives_the_projector(contexts: Contexts, live: LiveServer
     wait_for(lambda: preview_screen(presenter)["page"] == str(after), "the preview follows")
     presenter.keyboard.press("ArrowLeft")  # from the page the preview shows, untouched
     expect(projector.locator("#proj")).to_have_attribute("data-page", str(here))
+    wait_for(lambda: preview_screen(presenter)["page"] == str(here), "the preview follows")
+    screenshot(presenter, "presenter-view")  # blurs the focus: last
 
 
 def test_before_the_reveal_only_join_and_blank_change_the_screen(

@@ -217,10 +217,12 @@
   doc.addEventListener('keydown', function (e) {
     if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented) return;
     var tag = (e.target && e.target.tagName) || '';
-    // A key meant for a button, a link or a field is left to it.
-    if (/^(INPUT|TEXTAREA|SELECT|BUTTON|A|SUMMARY)$/.test(tag)) return;
+    // A key meant for a field is left to it, and Space to the button or link it presses; the
+    // other keys do nothing on a button, so they work right after a click on one.
+    if (/^(INPUT|TEXTAREA|SELECT)$/.test(tag)) return;
     var action = KEYS[e.key.length === 1 ? e.key.toLowerCase() : e.key];
     if (!action) return;
+    if (action === 'pause' && /^(BUTTON|A|SUMMARY)$/.test(tag)) return;
     var button = root.querySelector('button[data-action="' + action + '"]');
     if (action === 'pause' && !button) button = root.querySelector('button[data-action="resume"]');
     if (action === 'blank' && !button) button = root.querySelector('button[data-action="unblank"]');
