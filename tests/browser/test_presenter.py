@@ -289,4 +289,32 @@ def test_forty_proposals_every_outcome_through_the_presenter(
         }
         projector.clock.run_for(15_100)
     assert ranked == set(ids), sorted(set(ids) - ranked)
+
+    # On a 4:3 screen the ranking takes more pages (two, in two languages); the projector's own
+    # keys turn them, and every proposal is on one of them.
+    projector.set_viewport_size({"width": 1024, "height": 768})
+    projector.clock.run_for(500)  # the resize is debounced, then the ranking is drawn again
+    wait_for(lambda: ranking_fits(projector), "the ranking redrawn for 4:3")
+    pages = int(screen_of(projector)["pages"])
+    if lang:
+        assert pages >= 2
+        expect(projector.locator("#focus .proj-pager")).to_have_attribute(
+            "data-text", f"Tudalen 1 o {pages} / Page 1 of {pages}"
+        )
+    ranked = set()
+    for _ in range(pages):
+        ranked |= {
+            t["id"]
+            for t in seen(projector, "#focus .ranking li[data-proposal] .badge")
+            if t["visible"]
+        }
+        projector.keyboard.press("ArrowRight")
+    assert ranked == set(ids), sorted(set(ids) - ranked)
+    axe(projector, f"projector: the ranking at 4:3, 40 proposals{' bilingual' if lang else ''}")
     axe(presenter, f"presenter view: 40 proposals{' bilingual' if lang else ''}")
+
+
+def ranking_fits(page: Any) -> bool:
+    """The ranking page shown fits the screen (drawn for the screen's size)."""
+    shown = seen(page, "#focus .result-page:not([hidden]) .ranking li .badge")
+    return bool(shown) and all(s["visible"] for s in shown)

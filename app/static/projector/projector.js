@@ -793,6 +793,10 @@
   // ---- keyboard and full screen ----------------------------------------------------------
 
   function turn(delta) {
+    if (shownMode === 'ranking' && focusPages.list.length > 1) {
+      showFocusPage(focusPages.index + delta); // the presenter's ranking, when it takes pages
+      return true;
+    }
     if (pages.list.length < 2) return false;
     pausedUntil = Date.now() + USER_PAUSE_MS; // someone is presenting: the timer waits
     showPage(pages.index + delta);
@@ -813,7 +817,7 @@
   var shownMode = 'auto'; // what the screen shows now (a results mode falls back to auto)
   var focusKey = null;
   var focusTimer = null;
-  var focusPages = { list: [], index: 0 };
+  var focusPages = { list: [], index: 0, pager: null };
 
   // The result of proposal `id` in the revealed results, or null.
   function resultOf(s, id) {
@@ -871,7 +875,7 @@
     clearInterval(focusTimer);
     focusTimer = null;
     while (box.firstChild) box.removeChild(box.firstChild);
-    focusPages = { list: [], index: 0 };
+    focusPages = { list: [], index: 0, pager: null };
     box.hidden = !mode;
     if (els.results && s.results) els.results.hidden = !!mode;
     if (!mode) return;
@@ -894,12 +898,20 @@
     var byId = {};
     res.proposals.forEach(function (p) { byId[p.id] = p; });
     var ids = res.ranking || [];
+    // The pager line first, as long as it will be: its room is not the pages' to use.
+    var pager = el('p', 'proj-pager');
+    fill(pager, tr('page_of', { i: 99, n: 99 }));
+    box.appendChild(pager);
+    var add = function (from, to) {
+      var pg = overviewPage(res, byId, from, to);
+      box.insertBefore(pg.node, pager);
+      fit(pg.node, pg.fitted, OVERVIEW_FIT);
+      return pg;
+    };
     var from = 0;
     while (from < ids.length) {
       focusPages.list.forEach(function (other) { other.node.hidden = true; });
-      var pg = overviewPage(res, byId, from, ids.length);
-      box.appendChild(pg.node);
-      fit(pg.node, pg.fitted, OVERVIEW_FIT);
+      var pg = add(from, ids.length);
       var room = ids.length - from;
       if (overflows(pg.node)) {
         // Keep the rows that fit whole; the rest go on to the next page.
@@ -912,13 +924,13 @@
         }
         room = Math.max(room, 1);
         box.removeChild(pg.node);
-        pg = overviewPage(res, byId, from, from + room);
-        box.appendChild(pg.node);
-        fit(pg.node, pg.fitted, OVERVIEW_FIT);
+        pg = add(from, from + room);
       }
       focusPages.list.push(pg);
       from += room;
     }
+    if (focusPages.list.length > 1) focusPages.pager = pager;
+    else box.removeChild(pager);
     showFocusPage(0);
     if (focusPages.list.length > 1) {
       focusTimer = setInterval(function () {
@@ -934,6 +946,7 @@
     focusPages.list.forEach(function (pg, j) {
       pg.node.hidden = j !== focusPages.index;
     });
+    if (focusPages.pager) fill(focusPages.pager, tr('page_of', { i: focusPages.index + 1, n: n }));
     markScreen();
   }
 
@@ -983,7 +996,7 @@
     var handled = false;
     if (e.key === 'ArrowRight' || e.key === 'PageDown') handled = turn(1);
     else if (e.key === 'ArrowLeft' || e.key === 'PageUp') handled = turn(-1);
-    else if (e.key === 'Home') handled = turn(-pages.index);
+    else if (e.key === 'Home') handled = turn(shownMode === 'ranking' ? -focusPages.index : -pages.index);
     else if (e.key === ' ' || e.key === 'Spacebar') handled = tag !== 'BUTTON' && togglePause();
     else if (e.key === 'f' || e.key === 'F') {
       toggleFullscreen();
