@@ -8,6 +8,7 @@ and the ranking shows all 40; the keys work; axe finds nothing serious."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -153,11 +154,14 @@ def test_the_presenter_drives_the_projector(contexts: Contexts, live: LiveServer
 
     # The join code, large, while results are revealed.
     press(presenter, "Show the join code")
+    expect(projector.locator("#proj")).to_have_attribute("data-mode", "join")
     expect(projector.locator("#join-code")).to_have_text(meeting.code)
-    expect(projector.locator(".proj-main")).to_be_hidden()
+    expect(projector.locator("#results")).to_be_hidden()
+    expect(projector.locator("#proj-title")).to_be_visible()
     assert seen(projector, "#join-code")[0]["visible"]
     assert seen(projector, ".proj-join .qr")[0]["visible"]
     axe(projector, "projector: the join code from the presenter view")
+    screenshot(projector, "projector-join-code")
 
     # Blank: black, nothing readable, and it says so to assistive technology. Unblank: back.
     press(presenter, "Blank the screen")
@@ -168,8 +172,9 @@ def test_the_presenter_drives_the_projector(contexts: Contexts, live: LiveServer
     expect(presenter.locator("#screen-now")).to_have_text("The screen is blank.")
     axe(projector, "projector: blanked")
     press(presenter, "Unblank")
+    expect(projector.locator("#proj")).to_have_attribute("data-mode", "join")
     expect(projector.locator("#join-code")).to_be_visible()
-    expect(projector.locator(".proj-main")).to_be_hidden()
+    expect(projector.locator("#results")).to_be_hidden()
 
     # Back to automatic: today's screen, turning by itself.
     press(presenter, "Back to automatic")
@@ -184,7 +189,7 @@ def test_the_presenter_drives_the_projector(contexts: Contexts, live: LiveServer
     presenter.keyboard.press("b")
     expect(blank).to_be_hidden()
     presenter.keyboard.press("j")
-    expect(projector.locator(".proj-main")).to_be_hidden()
+    expect(projector.locator("#proj")).to_have_class(re.compile("screen-join"))
     presenter.keyboard.press("a")
     expect(projector.locator("#proj")).to_have_attribute("data-mode", "auto")
     # Space pauses on the page the preview shows (each screen turns on its own timer until
