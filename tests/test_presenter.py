@@ -152,7 +152,7 @@ def test_processes_sharing_redis_share_the_screen() -> None:
         assert a.get(7) == Screen(ScreenMode.PAGE, 4, None, True, 2)
         assert other.get(7) == AUTO
     finally:
-        a.forget(7)
+        a._delete(7)
 
 
 def test_an_unreachable_redis_reads_automatic_and_refuses_changes() -> None:

@@ -140,6 +140,12 @@ class RedisScreens:
             ) from None
 
     def forget(self, meeting_id: int) -> None:
+        """Delete the key in a thread of its own: `Services.forget` runs on the event loop,
+        which must not wait for Redis (the key expires anyway, and PostgreSQL, which several
+        processes need, never reuses a meeting's id)."""
+        threading.Thread(target=self._delete, args=(meeting_id,), daemon=True).start()
+
+    def _delete(self, meeting_id: int) -> None:
         try:
             self._redis.delete(self._prefix + str(meeting_id))
         except Exception as e:
