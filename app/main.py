@@ -28,13 +28,14 @@ from app.keypads.receiver_urls import ReceiverPolicy
 from app.keypads.receivers import KeypadDesk
 from app.live.broadcast import open_broadcast
 from app.live.hub import Hub
+from app.live.screens import open_screens
 from app.voting import rounds
 from app.voting.ballots import BallotWriter
 from app.voting.db import make_engine, transaction, upgrade
 from app.web import api, i18n, netinfo, pages, ws
 from app.web.deps import Services, render
 from app.web.facilitators import FacilitatorGate
-from app.web.ratelimit import RateLimiter
+from app.web.ratelimit import RateLimiter, database_digest
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             base_url.rstrip("/"),
             asyncio.get_running_loop(),
             limiter,
+            screens=open_screens(settings.broadcast_url, database_digest(settings)),
         )
         app.state.services = services
         await hub.start()
@@ -276,13 +278,23 @@ OTHER_HEADERS = [
 ]
 
 
-def content_security_policy(host: bytes | None) -> bytes:
-    """The policy for a page served to `host` (the Host header; ignored unless well-formed)."""
+# The one page another page may frame: the projector, in the presenter view's preview
+# (/console/{id}/present), and only from Covote's own origin. It has nothing to click that
+# changes anything, so framing it can trick nobody into an action.
+FRAMED_BY_SELF = re.compile(r"/p/[^/]+")
+
+
+def content_security_policy(host: bytes | None, *, framed_by_self: bool = False) -> bytes:
+    """The policy for a page served to `host` (the Host header; ignored unless well-formed);
+    `framed_by_self`: this origin's pages may frame it (the projector)."""
     sockets = ""
     if host is not None and _HOST.fullmatch(host):
         name = host.decode("ascii")
         sockets = f" ws://{name} wss://{name}"
-    return CSP.format(sockets=sockets).encode()
+    policy = CSP.format(sockets=sockets)
+    if framed_by_self:
+        policy = policy.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+    return policy.encode()
 
 
 class SecurityHeaders:
@@ -296,8 +308,11 @@ class SecurityHeaders:
         if scope["type"] != "http" or (self.api_docs and scope["path"] == "/api/docs"):
             await self.app(scope, receive, send)
             return
-        csp = content_security_policy(dict(scope["headers"]).get(b"host"))
+        framed = FRAMED_BY_SELF.fullmatch(scope["path"]) is not None
+        csp = content_security_policy(dict(scope["headers"]).get(b"host"), framed_by_self=framed)
         wanted = [(b"content-security-policy", csp), *OTHER_HEADERS]
+        if framed:
+            wanted = [(n, b"SAMEORIGIN" if n == b"x-frame-options" else v) for n, v in wanted]
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

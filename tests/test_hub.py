@@ -46,6 +46,7 @@ def snapshot(*, title: str = "Riverside", status: str = "open", voted: int = 0) 
         "show_channels": False,
         "results": None,
         "keypad_prompt": None,
+        "screen": {"mode": "auto", "page": 0, "proposal": None, "paused": False, "version": 0},
     }
 
 

@@ -75,6 +75,7 @@ PURE = frozenset(
         "app.record.report",
         "app.record.results",
         "app.live.protocol",
+        "app.live.screen",
         "app.live.surge",
         "app.demo",
     }
@@ -491,7 +492,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
     from fastapi import APIRouter, FastAPI
 
     from app import console
-    from app.console import access, exports, keypads, lifecycle, paper, setup, tickets
+    from app.console import access, exports, keypads, lifecycle, paper, present, setup, tickets
 
     def routes(*routers: APIRouter) -> list[tuple[str, str]]:
         """(path, method) of every route, in the order they are matched."""
@@ -501,7 +502,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         paths = app.openapi()["paths"]
         return [(path, method) for path, ops in paths.items() for method in ops]
 
-    parts = [access, lifecycle, setup, keypads, paper, tickets, exports]
+    parts = [access, lifecycle, setup, present, keypads, paper, tickets, exports]
     whole = routes(console.router)
     assert len(whole) > 40
     assert sorted(whole) == sorted(routes(*(part.router for part in parts)))

@@ -76,6 +76,7 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
     "/console/{meeting_id}/tickets": lambda m: f"/console/{m.id}/tickets",
     "/console/{meeting_id}/tickets/print": lambda m: f"/console/{m.id}/tickets/print",
     "/console/{meeting_id}/keypads": lambda m: f"/console/{m.id}/keypads",
+    "/console/{meeting_id}/present": lambda m: f"/console/{m.id}/present",
     "/console/{meeting_id}/keypads/status.json": lambda m: f"/console/{m.id}/keypads/status.json",
     "/console/{meeting_id}/keypads/capture": lambda m: f"/console/{m.id}/keypads/capture",
     "/console/meetings/{meeting_id}/duplicate": lambda m: f"/console/meetings/{m.id}/duplicate",

@@ -202,3 +202,49 @@ def test_a_ballot_resent_to_another_process_lands_once(
     finally:
         a.stop()
         b.stop()
+
+
+def test_the_presenter_on_one_process_drives_a_projector_on_another(
+    tmp_path: Path, postgres_url: str, redis_server: PrivateRedis
+) -> None:
+    """The console on A blanks the screen and shows the join code; B's projector follows each
+    (the screen is kept in Redis, the change travels as a signal, B renders it)."""
+    from tests.conftest import FACILITATOR_KEY
+
+    a = process(tmp_path / "a", postgres_url, redis_server.url)
+    b = process(tmp_path / "b", postgres_url, redis_server.url)
+    try:
+        code, meeting_id, _ = open_meeting(a.url)
+
+        async def scenario() -> None:
+            async with (
+                httpx.AsyncClient(base_url=a.url) as f,
+                websockets.connect(b.ws(code), compression=None) as projector,
+            ):
+                await f.get(f"/facilitator?key={FACILITATOR_KEY}")
+                csrf = re.search(r'name="csrf" value="([^"]+)"', (await f.get("/console")).text)
+                assert csrf
+                for action in ("blank", "join"):
+                    r = await f.post(
+                        f"/console/{meeting_id}/screen",
+                        data={"csrf": csrf.group(1), "action": action},
+                    )
+                    assert r.status_code == 303, r.text
+                    await wait_for_screen(projector, action, timeout=5)
+            state = httpx.get(f"{b.url}/api/m/{code}").json()
+            assert state["screen"]["mode"] == "join" and state["screen"]["version"] == 2
+
+        asyncio.run(scenario())
+    finally:
+        a.stop()
+        b.stop()
+
+
+async def wait_for_screen(ws: websockets.ClientConnection, mode: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout * TIME_FACTOR
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, f"the projector never showed the screen {mode}"
+        msg = json.loads(await asyncio.wait_for(ws.recv(), left))
+        if msg["type"] == "snapshot" and msg["screen"]["mode"] == mode:
+            return

@@ -76,7 +76,10 @@ HEADERS = {
 
 def _check_headers(r: httpx.Response) -> None:
     csp = r.headers.get("content-security-policy", "")
-    assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp, r.url
+    # Only the projector may be framed, and only by Covote's own pages (the presenter view).
+    framing = "'self'" if r.url.path.startswith("/p/") else "'none'"
+    assert "script-src 'self';" in csp and f"frame-ancestors {framing}" in csp, r.url
+    assert r.headers.get("x-frame-options") == ("SAMEORIGIN" if framing == "'self'" else "DENY")
     assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0]
     for name, value in HEADERS.items():
         assert r.headers.get(name) == value, (r.url, name)
@@ -90,7 +93,8 @@ def test_every_page_of_a_meeting_carries_the_headers_and_no_inline_script(
     server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
 ) -> None:
     """Phone, projector, console pages, report, errors and static files: CSP (script-src 'self',
-    frame-ancestors 'none'), nosniff and no-referrer; no inline script or event handler."""
+    frame-ancestors 'none', the projector 'self' for the presenter's preview), nosniff and
+    no-referrer; no inline script or event handler."""
     meeting.open_round()
     phone = phones()
     phone.vote({"library": "want"})
@@ -113,6 +117,7 @@ def test_every_page_of_a_meeting_carries_the_headers_and_no_inline_script(
         (f, f"/console/{meeting.id}/rounds/1/paper"),
         (f, f"/console/{meeting.id}/rounds/1/paper/key/1"),
         (f, f"/console/{meeting.id}/report.html"),
+        (f, f"/console/{meeting.id}/present"),
     ]
     for client, path in pages:
         r = client.get(path)

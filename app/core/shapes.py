@@ -374,12 +374,23 @@ class KeypadPrompt(TypedDict):
     ask_segment: str  # the segment the keypad desk asks keypads to declare
 
 
+class ScreenView(TypedDict):
+    """What the presenter view has put on the big screen (app/live/screen.py `Screen.view`)."""
+
+    mode: str  # vocab.ScreenMode
+    page: int  # mode "page": the results page shown, from 0 (clamped to the projector's pages)
+    proposal: str | None  # mode "proposal": the proposal whose card is shown
+    paused: bool  # the results pages do not turn by themselves
+    version: int  # goes up with every change: a projector applies each new one once
+
+
 class Snapshot(_Room):
     """`Services.room_state`: everything the projector, phones and console show live (no
     personal data). The hub sends it with `seq` (app/live/protocol.py `SnapshotFrame`)."""
 
     turnout: LiveTurnout
     keypad_prompt: KeypadPrompt | None
+    screen: ScreenView
 
 
 class BallotView(TypedDict):

@@ -52,6 +52,17 @@ class RoundStatus(StrEnum):
 ROOM_VOTE = "room_vote"
 
 
+class ScreenMode(StrEnum):
+    """What the big screen shows, as the presenter view sets it (app/live/screen.py)."""
+
+    AUTO = "auto"  # the screen's own course: results pages turn by themselves
+    PAGE = "page"  # one results page, chosen by the presenter
+    PROPOSAL = "proposal"  # one proposal's result card, large
+    RANKING = "ranking"  # the ranked list of every proposal
+    JOIN = "join"  # the QR code and join code, large, whatever the round
+    BLANK = "blank"  # a black screen
+
+
 class TicketStatus(StrEnum):
     """A voter ticket's state (`Ticket.status`); the console shows ISSUED as "unused"."""
 

@@ -56,20 +56,22 @@ GONE = 4404  # the close code for "this meeting does not exist" (live.js: no rec
 
 
 class Mailbox:
-    __slots__ = ("_closed", "_direct", "_limit", "_ready", "_snapshot", "voter_id")
+    __slots__ = ("_closed", "_direct", "_limit", "_ready", "_snapshot", "counted", "voter_id")
 
     @property
     def wants_turnout(self) -> bool:
         """Projectors and consoles show turnout; a voter's phone does not."""
         return self.voter_id is None
 
-    def __init__(self, limit: int, voter_id: int | None = None) -> None:
+    def __init__(self, limit: int, voter_id: int | None = None, *, counted: bool = True) -> None:
         self._snapshot: str | None = None
         self._direct: deque[str] = deque()
         self._limit = limit
         self._ready = asyncio.Event()
         self._closed: RoomClosed | None = None
         self.voter_id = voter_id
+        # In the room's `connected` count; not the presenter view's preview of the projector.
+        self.counted = counted
 
     @property
     def pending(self) -> bool:
@@ -179,14 +181,17 @@ class Hub:
             for meeting_id in pending:
                 await self._broadcast.publish(meeting_id)
 
-    async def join(self, meeting_id: int, voter_id: int | None = None) -> Mailbox:
-        """A new connection: it gets the current snapshot at once (resync on every connect)."""
+    async def join(
+        self, meeting_id: int, voter_id: int | None = None, *, counted: bool = True
+    ) -> Mailbox:
+        """A new connection: it gets the current snapshot at once (resync on every connect).
+        `counted`: in the room's `connected` count (False: the presenter view's preview)."""
         room = self.rooms.get(meeting_id)
         if room is None:
             room = self.rooms[meeting_id] = Room(meeting_id)
         if room.snapshot is None or _stale_countdown(room):
             await self._refresh(room)
-        box = Mailbox(self._backlog, voter_id)
+        box = Mailbox(self._backlog, voter_id, counted=counted)
         room.mailboxes.add(box)
         room.dirty = True  # the connected count changed
         assert room.snapshot is not None
@@ -212,13 +217,13 @@ class Hub:
 
     def connected(self, meeting_id: int) -> int:
         room = self.rooms.get(meeting_id)
-        return len(room.mailboxes) if room else 0
+        return _counted(room) if room else 0
 
     async def _refresh(self, room: Room) -> None:
         room.dirty = False
         room.rendered_at = time.monotonic()
         state = await asyncio.to_thread(self._render, room.meeting_id)
-        state["turnout"]["connected"] = len(room.mailboxes)
+        state["turnout"]["connected"] = _counted(room)
         previous, room.state = room.state, state
         room.seq += 1
         frame: SnapshotFrame = {**state, "seq": room.seq}
@@ -278,6 +283,10 @@ def _stale_countdown(room: Room) -> bool:
         and "closes_in" in rnd
         and time.monotonic() - room.rendered_at > COUNTDOWN_STALE_S
     )
+
+
+def _counted(room: Room) -> int:
+    return sum(1 for box in room.mailboxes if box.counted)
 
 
 def _without_turnout(state: Snapshot) -> dict[str, object]:

@@ -26,11 +26,14 @@ from app.core.errors import NotJoined, TooManyRequests
 from app.core.shapes import Snapshot, Surge
 from app.core.vocab import ROOM_VOTE
 from app.keypads.receivers import KeypadDesk
+from app.live import screen
 from app.live.hub import Hub
+from app.live.screen import Screen
+from app.live.screens import LocalScreens, Screens
 from app.live.surge import surge
 from app.rules import explain
 from app.scrutiny import tickets
-from app.voting import kinds, rounds, turnout
+from app.voting import kinds, meetings, rounds, turnout
 from app.voting.activity import Views
 from app.voting.ballots import BallotWriter, CastRequest, Receipt
 from app.voting.countdowns import CountdownCloser
@@ -87,6 +90,10 @@ class Services:
     base_url: str  # what phones are told to open, e.g. http://192.168.1.20:8000
     loop: asyncio.AbstractEventLoop  # the server's loop: worker threads hand work back to it
     limiter: RateLimiter
+    # What each meeting's big screen shows (app/live/screen.py), set from the presenter view.
+    # In memory (a restart returns every screen to automatic) or, with several processes, in
+    # Redis: every process renders the same `screen` into its snapshots (app/live/screens.py).
+    screens: Screens = field(default_factory=LocalScreens)
     # page_state's cache: meeting id -> (monotonic time, generation, state); the generation of
     # a meeting moves on with each ballot and `changed`. Guarded by _pages_lock (worker threads
     # fill it).
@@ -150,6 +157,7 @@ class Services:
                 "surge": alert,
             },
             "keypad_prompt": self.desk.prompt(meeting_id),
+            "screen": self.screens.get(meeting_id).view(),
         }
 
     def page_state(self, meeting_id: int) -> Snapshot:
@@ -216,11 +224,34 @@ class Services:
         else:
             self.loop.call_soon_threadsafe(self.changed, meeting_id)
 
+    def set_screen(
+        self, meeting_id: int, action: str, *, page: int | None, proposal: str | None
+    ) -> Screen:
+        """Change what the meeting's big screen shows (`screen.command`) and tell every
+        projector (blocking: from a worker thread). The proposal must be the meeting's.
+
+        Raises:
+            BadInput, NotFound: as `screen.command`; nothing changes.
+            StorageUnavailable: Redis could not store it (several processes).
+        """
+        with self.read_session() as session:
+            get_meeting(session, meeting_id)  # NotFound for a meeting that does not exist
+            keys = {p.key for p in meetings.proposals_of(session, meeting_id)}
+        new = self.screens.update(
+            meeting_id,
+            lambda current: screen.command(
+                current, action, page=page, proposal=proposal, proposals=keys
+            ),
+        )
+        self.changed(meeting_id)
+        return new
+
     def forget(self, meeting_id: int) -> None:
         """After a meeting is deleted (call on the loop): its connections here end at once
         (close 4404, `Hub.close_room`), before anything can reuse its id; the keypad desk and
         the other processes find it gone when told it `changed`."""
         self.hub.close_room(meeting_id)
+        self.screens.forget(meeting_id)
         self.changed(meeting_id)
 
     def session(self) -> AbstractContextManager[Session]:

@@ -79,12 +79,18 @@ def rates(settings: Settings) -> dict[Limit, list[RateLimitItem]]:
     }
 
 
+def database_digest(settings: Settings) -> str:
+    """The deployment's name in a shared Redis: a digest of its database URL (the processes of
+    one deployment share it, two deployments never do)."""
+    return hashlib.sha256(settings.resolved_database_url().encode()).hexdigest()[:16]
+
+
 def open_storage(settings: Settings) -> Storage:
     """Redis when the deployment runs several processes (broadcast_url), else memory."""
     url = settings.broadcast_url
     if not url:
         return MemoryStorage()
-    digest = hashlib.sha256(settings.resolved_database_url().encode()).hexdigest()[:16]
+    digest = database_digest(settings)
     return RedisStorage(
         "async+" + url.removeprefix("async+"),
         implementation="redispy",

@@ -126,7 +126,9 @@ async def meeting_socket(websocket: WebSocket, code: str) -> None:
         await websocket.close(code=4404, reason=e.message[:120])
         return
     await websocket.accept()
-    box = await services.hub.join(meeting_id, voter.id if voter else None)
+    # The presenter view's preview of the projector (?preview=1) is not a screen in the room.
+    counted = websocket.query_params.get("preview") != "1"
+    box = await services.hub.join(meeting_id, voter.id if voter else None, counted=counted)
     try:
         auth.check_csrf(websocket, websocket.query_params.get("csrf"))
         forged = None

@@ -82,6 +82,26 @@ def test_axe_finds_nothing_serious_on_any_page(contexts: Contexts, live: LiveSer
     axe(projector, "projector: results 4:3")
     fac.goto(f"/console/{meeting.id}/rounds/1")
     axe(fac, "console: round results")
+    # The presenter view, and what it puts on the projector (tests/browser/test_presenter.py
+    # drives every mode).
+    projector.set_viewport_size({"width": 1920, "height": 1080})
+    fac.goto(f"/console/{meeting.id}/present")
+    expect(fac.locator("#page-now")).to_contain_text("Page 1 of ")
+    axe(fac, "console: presenter view, results")
+    fac.locator('.present-proposals li[data-proposal="respite"]').get_by_role(
+        "button", name="Show on screen"
+    ).click()
+    expect(projector.locator('#focus [data-proposal="respite"]')).to_be_visible()
+    axe(projector, "projector: one proposal (presenter)")
+    fac.get_by_role("button", name="Show the ranking").click()
+    expect(projector.locator("#focus .ranking li")).to_have_count(3)
+    axe(projector, "projector: the ranking (presenter)")
+    fac.get_by_role("button", name="Blank the screen").click()
+    expect(projector.get_by_role("img", name="Screen blanked")).to_be_visible()
+    axe(projector, "projector: blanked (presenter)")
+    axe(fac, "console: presenter view, screen blanked")
+    fac.get_by_role("button", name="Back to automatic").click()
+    expect(projector.locator("#results")).to_be_visible()
     fac.goto(f"/console/{meeting.id}/report")
     axe(fac, "console: results report")
     fac.goto(f"/console/{meeting.id}")

@@ -21,6 +21,14 @@
  * page carries every language's strings (#strings-all); a meeting's own texts (titles, group
  * labels) use the meeting file's translations when it has them ("translations": {"cy": {...}}).
  * Screen reader announcements use the first language.
+ *
+ * The presenter view (/console/ID/present) drives the screen through the snapshot's `screen`
+ * (app/live/screen.py; `applyScreen` below): auto (the course above), page N (paused or
+ * turning on from there), one proposal's card large, the ranking (paged when it does not fit),
+ * the join code large, or blank. Each new `screen` (its version) is applied once: the keys
+ * above keep working locally until the next. #proj carries data-page, data-pages, data-mode
+ * and data-paused for the presenter's preview to read. ?preview=1: the presenter's preview
+ * (inert, silent, not counted as a screen in the room).
  */
 (function () {
   'use strict';
@@ -36,6 +44,9 @@
   var pageLocale = (stringsEl && stringsEl.getAttribute('data-locale')) || 'en';
   if (!ALL[pageLocale]) ALL[pageLocale] = C.readJSON('strings') || {};
   var LANGS = chooseLangs();
+  // The presenter view's preview of this screen: not a screen in the room, nothing to focus
+  // or announce (the presenter view says in words what is on the screen).
+  var PREVIEW = /[?&]preview=1(&|#|$)/.test(window.location.search);
   var BI = LANGS.length > 1;
   var S = ALL[LANGS[0]];
 
@@ -64,6 +75,7 @@
   var BOARD_FIT = [0.2, 1.6];
   var OVERVIEW_FIT = [0.2, 1.5];
   var CARD_FIT = [0.6, 1];
+  var FOCUS_FIT = [0.6, 2.2]; // one proposal on the whole screen: up to twice a card's type
   // The outcomes in the rule's order (explain.live_strings `categories`).
   var CATEGORIES = String(S.categories || 'SUPPORTED,PROTECTED,CONTESTED,REJECTED').split(',');
 
@@ -80,7 +92,9 @@
     url: doc.getElementById('join-url'),
     code: doc.getElementById('join-code'),
     conn: doc.getElementById('proj-conn'),
-    announce: doc.getElementById('announce')
+    announce: doc.getElementById('announce'),
+    focus: doc.getElementById('focus'),
+    blank: doc.getElementById('proj-blank')
   };
 
   var resultsKey = null;
@@ -172,7 +186,7 @@
 
   var announceTimer = null;
   function announce(text) {
-    if (!els.announce) return;
+    if (!els.announce || PREVIEW) return;
     els.announce.textContent = '';
     clearTimeout(announceTimer);
     announceTimer = setTimeout(function () {
@@ -472,6 +486,7 @@
   function renderResults(s) {
     var box = els.results;
     stopPager();
+    focusKey = null; // the focus (a card, the ranking) is drawn again from the new results
     while (box.firstChild) box.removeChild(box.firstChild);
     if (!s.results) {
       box.hidden = true;
@@ -547,11 +562,17 @@
 
   // The overview: every proposal in ranked order with its outcome and a small bar, and how
   // many got each outcome; the type is scaled until it all fits one screen.
-  function overviewPage(res, byId) {
+  // `from`, `to`: only these ranks (0-based, `to` excluded), for the ranking's pages.
+  function overviewPage(res, byId, from, to) {
+    var ranked = res.ranking || [];
+    var part = from !== undefined;
+    from = from || 0;
+    to = to === undefined ? ranked.length : to;
     var section = el('section', 'ranking-box');
     var rh = biEl('h2', null, tr('ranking'));
-    rh.id = 'ranking-heading';
-    section.setAttribute('aria-labelledby', 'ranking-heading');
+    var headingId = 'ranking-heading' + (part ? '-' + from : '');
+    rh.id = headingId;
+    section.setAttribute('aria-labelledby', headingId);
     section.appendChild(rh);
     var counts = el('p', 'outcome-counts');
     CATEGORIES.forEach(function (c) {
@@ -565,9 +586,9 @@
     });
     section.appendChild(counts);
     var ol = el('ol', 'ranking');
-    (res.ranking || []).forEach(function (id, i) {
+    ranked.forEach(function (id, i) {
       var p = byId[id];
-      if (!p) return;
+      if (!p || i < from || i >= to) return;
       var li = el('li');
       li.setAttribute('data-proposal', p.id);
       li.setAttribute('data-category', p.category);
@@ -747,6 +768,7 @@
     fill(pages.pager, pagerText(pages.index + 1, pages.list.length, pg.label));
     pages.pager.classList.toggle('is-paused', pages.paused);
     pages.pager.hidden = pages.list.length < 2;
+    markScreen();
   }
 
   // "Page 2 of 5 · Proposals 4–6 of 12 · ← → ..." in each language shown.
@@ -771,6 +793,10 @@
   // ---- keyboard and full screen ----------------------------------------------------------
 
   function turn(delta) {
+    if (shownMode === 'ranking' && focusPages.list.length > 1) {
+      showFocusPage(focusPages.index + delta); // the presenter's ranking, when it takes pages
+      return true;
+    }
     if (pages.list.length < 2) return false;
     pausedUntil = Date.now() + USER_PAUSE_MS; // someone is presenting: the timer waits
     showPage(pages.index + delta);
@@ -783,6 +809,158 @@
     pausedUntil = 0;
     showPage(pages.index);
     return true;
+  }
+
+  // ---- the presenter's screen (app/live/screen.py) ----------------------------------------
+
+  var screen = { mode: 'auto', page: 0, proposal: null, paused: false, version: null };
+  var shownMode = 'auto'; // what the screen shows now (a results mode falls back to auto)
+  var focusKey = null;
+  var focusTimer = null;
+  var focusPages = { list: [], index: 0, pager: null };
+
+  // The result of proposal `id` in the revealed results, or null.
+  function resultOf(s, id) {
+    var ps = (s.results && s.results.proposals) || [];
+    for (var i = 0; i < ps.length; i++) if (ps[i].id === id) return ps[i];
+    return null;
+  }
+
+  // Apply the snapshot's `screen`: each new version once (it overrides the local keys), and
+  // whatever it shows on every render. `resultsNew`: the results were (re)drawn just now.
+  function applyScreen(s, resultsNew) {
+    var sc = s.screen || screen;
+    var isNew = sc.version !== screen.version;
+    screen = sc;
+    var revealed = !!s.results && pages.list.length > 0;
+    var roomVote = revealed && (!s.round || !s.round.view || s.round.view === 'room_vote');
+    var mode = sc.mode;
+    // Results-related modes only once results are revealed; until then the usual screen.
+    if ((mode === 'page' || mode === 'ranking') && !revealed) mode = 'auto';
+    if (mode === 'proposal' && !(roomVote && resultOf(s, sc.proposal))) mode = 'auto';
+    if (mode === 'ranking' && !roomVote) mode = 'auto';
+    shownMode = mode;
+    if (revealed && (isNew || resultsNew)) {
+      if (sc.mode === 'page') {
+        pages.paused = !!sc.paused;
+        pausedUntil = 0;
+        showPage(Math.min(sc.page, pages.list.length - 1));
+      } else if (sc.mode === 'auto' && isNew) {
+        pages.paused = false;
+        pausedUntil = 0;
+        showPage(pages.index);
+      }
+    }
+    var blank = mode === 'blank';
+    els.proj.hidden = blank;
+    if (els.blank) {
+      els.blank.hidden = !blank;
+      els.blank.setAttribute('aria-label', joined(tr('blanked')));
+    }
+    doc.body.classList.toggle('is-blank', blank);
+    els.proj.classList.toggle('screen-join', mode === 'join');
+    var focused = mode === 'proposal' || mode === 'ranking';
+    els.proj.classList.toggle('screen-focus', focused);
+    renderFocus(s, focused ? mode : null, resultsNew || isNew);
+    markScreen();
+  }
+
+  // The proposal's card or the ranking, large, in #focus (instead of the results' pages).
+  function renderFocus(s, mode, redraw) {
+    var box = els.focus;
+    if (!box) return;
+    var key = mode ? mode + '|' + (mode === 'proposal' ? screen.proposal : '') + '|' + resultsKey : null;
+    if (key === focusKey && !redraw) return;
+    focusKey = key;
+    clearInterval(focusTimer);
+    focusTimer = null;
+    while (box.firstChild) box.removeChild(box.firstChild);
+    focusPages = { list: [], index: 0, pager: null };
+    box.hidden = !mode;
+    if (els.results && s.results) els.results.hidden = !!mode;
+    if (!mode) return;
+    if (mode === 'proposal') {
+      var heading = biEl('h2', 'visually-hidden', tr('results_heading'));
+      box.appendChild(heading);
+      var one = el('div', 'focus-card');
+      one.appendChild(card(resultOf(s, screen.proposal), s));
+      box.appendChild(one);
+      fit(box, one, FOCUS_FIT);
+      return;
+    }
+    rankingPages(s, box);
+  }
+
+  // The whole ranking: on one page if it fits (type scaled down as far as the overview's),
+  // else on as many pages as it takes, turning every PAGE_EVERY_MS.
+  function rankingPages(s, box) {
+    var res = s.results;
+    var byId = {};
+    res.proposals.forEach(function (p) { byId[p.id] = p; });
+    var ids = res.ranking || [];
+    // The pager line first, as long as it will be: its room is not the pages' to use.
+    var pager = el('p', 'proj-pager');
+    fill(pager, tr('page_of', { i: 99, n: 99 }));
+    box.appendChild(pager);
+    var add = function (from, to) {
+      var pg = overviewPage(res, byId, from, to);
+      box.insertBefore(pg.node, pager);
+      fit(pg.node, pg.fitted, OVERVIEW_FIT);
+      return pg;
+    };
+    var from = 0;
+    while (from < ids.length) {
+      focusPages.list.forEach(function (other) { other.node.hidden = true; });
+      var pg = add(from, ids.length);
+      var room = ids.length - from;
+      if (overflows(pg.node)) {
+        // Keep the rows that fit whole; the rest go on to the next page.
+        var items = pg.fitted.children;
+        var bottom = pg.node.getBoundingClientRect().bottom;
+        room = 0;
+        for (var i = 0; i < items.length; i++) {
+          if (items[i].getBoundingClientRect().bottom > bottom + 1) break;
+          room = i + 1;
+        }
+        room = Math.max(room, 1);
+        box.removeChild(pg.node);
+        pg = add(from, from + room);
+      }
+      focusPages.list.push(pg);
+      from += room;
+    }
+    if (focusPages.list.length > 1) focusPages.pager = pager;
+    else box.removeChild(pager);
+    showFocusPage(0);
+    if (focusPages.list.length > 1) {
+      focusTimer = setInterval(function () {
+        showFocusPage(focusPages.index + 1);
+      }, PAGE_EVERY_MS);
+    }
+  }
+
+  function showFocusPage(i) {
+    var n = focusPages.list.length;
+    if (!n) return;
+    focusPages.index = (i + n) % n;
+    focusPages.list.forEach(function (pg, j) {
+      pg.node.hidden = j !== focusPages.index;
+    });
+    if (focusPages.pager) fill(focusPages.pager, tr('page_of', { i: focusPages.index + 1, n: n }));
+    markScreen();
+  }
+
+  // What the presenter's preview reads: the mode shown, the page and how many, paused or not.
+  function markScreen() {
+    var p = els.proj;
+    var focused = shownMode === 'ranking' && focusPages.list.length;
+    var list = focused ? focusPages : pages;
+    var n = focused ? focusPages.list.length : pages.list.length;
+    p.setAttribute('data-mode', shownMode);
+    p.setAttribute('data-page', String(n ? list.index + 1 : 0));
+    p.setAttribute('data-pages', String(n));
+    p.setAttribute('data-paused', pages.paused ? 'true' : 'false');
+    p.setAttribute('data-proposal', shownMode === 'proposal' ? screen.proposal || '' : '');
   }
 
   function fullscreenOn() {
@@ -818,7 +996,7 @@
     var handled = false;
     if (e.key === 'ArrowRight' || e.key === 'PageDown') handled = turn(1);
     else if (e.key === 'ArrowLeft' || e.key === 'PageUp') handled = turn(-1);
-    else if (e.key === 'Home') handled = turn(-pages.index);
+    else if (e.key === 'Home') handled = turn(shownMode === 'ranking' ? -focusPages.index : -pages.index);
     else if (e.key === ' ' || e.key === 'Spacebar') handled = tag !== 'BUTTON' && togglePause();
     else if (e.key === 'f' || e.key === 'F') {
       toggleFullscreen();
@@ -862,6 +1040,7 @@
       renderResults(s);
     }
     renderBoard(s);
+    applyScreen(s, resultsChanged);
     if (painted) {
       if (revealed && s.round) announce(C.fmt(S.results_now, { n: s.round.number }));
       else if (roundChanged) announce(rt[0].text);
@@ -906,10 +1085,11 @@
       if (!pages.area || !pages.list.length) return;
       layoutPages();
       showPage(Math.min(pages.index, pages.list.length - 1));
+      if (shownMode === 'proposal' || shownMode === 'ranking') renderFocus(state, shownMode, true);
     }, 150);
   });
   doc.addEventListener('keydown', onKey);
-  if (els.fullscreen) {
+  if (els.fullscreen && !PREVIEW) {
     var canFullscreen = !!(doc.fullscreenEnabled || doc.webkitFullscreenEnabled);
     els.fullscreen.hidden = !canFullscreen;
     els.fullscreen.addEventListener('click', toggleFullscreen);
@@ -933,7 +1113,9 @@
   });
   els.round.setAttribute('data-text', els.round.textContent);
   render(state);
-  conn = C.live(C.wsUrl('/ws/m/' + encodeURIComponent(state.meeting.code)), {
+  if (PREVIEW) doc.body.inert = true; // nothing in the preview takes focus or a click
+  var wsPath = '/ws/m/' + encodeURIComponent(state.meeting.code) + (PREVIEW ? '?preview=1' : '');
+  conn = C.live(C.wsUrl(wsPath), {
     onSnapshot: render,
     onStatus: onStatus
   });
