@@ -35,11 +35,11 @@ from __future__ import annotations
 import heapq
 import math
 from bisect import bisect_left
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import accumulate, compress
+from itertools import accumulate, compress, repeat
 from operator import itemgetter, mul, not_, sub
 from types import MappingProxyType
 from typing import Literal
@@ -56,6 +56,14 @@ COMPLETIONS: tuple[Completion, ...] = ("add1", "add1+greedy", "none")
 # voters x 100 proposals: every 3.5 on average), a look-ahead fails three times in four, and a
 # failed one is most of a run wasted; a failed pair wastes nothing (see `_add1`).
 CALM = 2
+_ZERO = Fraction(0)
+# `_cap`'s rounds from below before it sorts what is left.
+_ROUNDS = 8
+
+
+def _consume(items: Iterator[object]) -> None:
+    """Run an iterator to its end (a loop in C: `deque` with no room keeps nothing)."""
+    deque(items, maxlen=0)
 
 
 def amount(x: Number) -> Fraction:
@@ -119,6 +127,8 @@ class _Problem:
     rank: dict[str, int]  # MES tie order: lower cost, more WANTs, drawn order
     greedy_order: list[str]  # supported ids: more WANTs, lower cost, drawn order
     gather: dict[str, Callable[[list[int]], tuple[int, ...]]]  # supported id -> its classes' items
+    denominator: int  # the least common denominator of every cost
+    units: dict[str, int]  # supported id -> its cost times `denominator`
 
 
 def _prepare(
@@ -142,7 +152,9 @@ def _prepare(
     by_wants = sorted(members, key=lambda p: (-wants[p], exact[p], drawn(p)))
     rank = {pid: r for r, pid in enumerate(by_cost)}
     gather = {pid: _gatherer(ks) for pid, (ks, _) in members.items()}
-    return _Problem(exact, wants, weights, members, rank, by_wants, gather)
+    denominator = math.lcm(*(c.denominator for c in exact.values()))
+    units = {pid: int(exact[pid] * denominator) for pid in by_cost}
+    return _Problem(exact, wants, weights, members, rank, by_wants, gather, denominator, units)
 
 
 def _gatherer(ks: list[int]) -> Callable[[list[int]], tuple[int, ...]]:
@@ -178,6 +190,40 @@ class _Run:
 def _cap(bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction) -> Fraction | None:
     """The smallest x with `sum(w * min(b, x)) == c` over the supporters, None if unaffordable.
 
+    Budgets `bs` (with voters `ws`, `weight` in all) and cost `c > 0` are integers; `lower` is
+    a lower bound of x (`0 <= lower`). Whoever has at most a lower bound of x is poor: pays all
+    they have. The others pay at most x, so `(c - paid) / rest` (what the poor leave to pay over
+    the others' weight) is a lower bound too, and when nobody left has at most its floor, it
+    is x itself (an integer budget above the floor of a number is above the number). Each round
+    of this is a few passes in C over who is left; it settles in a few rounds as a rule, and
+    after `_ROUNDS` the rest is sorted (`_sorted_cap`).
+    """
+    if min(bs) * weight >= c:  # nobody runs out: each pays c / |S_p|
+        return Fraction(c, weight)
+    if sum(map(mul, bs, ws)) < c:
+        return None  # all they have is not enough
+    paid, rest = 0, weight
+    floor = max(lower.numerator // lower.denominator, c // weight)
+    for _ in range(_ROUNDS):
+        poor = list(map(floor.__ge__, bs))
+        if not any(poor):
+            return Fraction(c - paid, rest)
+        pb, pw = list(compress(bs, poor)), list(compress(ws, poor))
+        paid += sum(map(mul, pb, pw))
+        rest -= sum(pw)
+        if not rest:  # all they have is just enough: x is the largest budget, poor this round
+            return Fraction(max(pb))
+        rich = list(map(not_, poor))
+        bs, ws = list(compress(bs, rich)), list(compress(ws, rich))
+        floor = (c - paid) // rest
+    return _sorted_cap(bs, ws, c - paid, rest, Fraction(c - paid, rest))
+
+
+def _sorted_cap(
+    bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction
+) -> Fraction | None:
+    """The smallest x with `sum(w * min(b, x)) == c` over the supporters, None if unaffordable.
+
     Budgets `bs` (with voters `ws`, `weight` in all) and cost `c` are integers; `lower <= x`.
     Sorted by budget, with the poorest k paying all they have, x is `(c - paid_k) / rest_k`
     for the first k where `b_k * rest_k >= c - paid_k` (this grows with k, so bisect). Only
@@ -186,6 +232,8 @@ def _cap(bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction) -> 
     """
     if min(bs) * weight >= c:  # nobody runs out: each pays c / |S_p|
         return Fraction(c, weight)
+    if sum(map(mul, bs, ws)) < c:
+        return None  # all they have is not enough
     paid, rest = 0, weight  # voters known to be poor: what they pay; the others' weight
     while True:
         t = -((-3 * lower.numerator) // (2 * lower.denominator))  # ceil(1.5 * lower)
@@ -226,14 +274,21 @@ def _mes(
     returns None (nobody needs its outcome); otherwise the result is never None.
     """
     assert against is not None or not probe, "a probe is a run checked against another"
-    scale = math.lcm(share.denominator, *(c.denominator for c in problem.costs.values()))
-    budgets = [share.numerator * (scale // share.denominator)] * len(problem.weights)
+    # Money only falls during a run, so a proposal its supporters cannot pay for at the start
+    # never becomes affordable: it stays out of the heap (as an unaffordable one, rho infinite).
+    # One common denominator for the costs is known in advance (`_Problem.denominator`).
+    scale = math.lcm(share.denominator, problem.denominator)
+    start = share.numerator * (scale // share.denominator)
+    unit = scale // problem.denominator
+    cost = {p: c * unit for p, c in problem.units.items()}  # in epoch 0 units
+    budgets = [start] * len(problem.weights)
     epoch = [0] * len(problem.weights)
     factor = [1]  # factor[e]: current scale / scale of epoch e
-    cost = {p: int(problem.costs[p] * scale) for p in problem.supporters}  # in epoch 0 units
+    wants, rank = problem.wants, problem.rank
     heap = [
-        (Fraction(1, problem.wants[p]) if cost[p] else Fraction(0), problem.rank[p], p)
-        for p in problem.supporters
+        (Fraction(1, wants[p]) if c else _ZERO, rank[p], p)
+        for p, c in cost.items()
+        if wants[p] * start >= c
     ]
     heapq.heapify(heap)
     steps: list[_Step] = []
@@ -248,16 +303,14 @@ def _mes(
             bs = list(get(budgets))
         else:
             bs = list(map(mul, get(budgets), map(factor.__getitem__, get(epoch))))
-        return (
-            _cap(bs, problem.supporters[p][1], c, problem.wants[p], key * c) if c else Fraction(0)
-        ), bs
+        return (_cap(bs, problem.supporters[p][1], c, wants[p], key * c) if c else _ZERO), bs
 
     while heap:
         key, r, p = heapq.heappop(heap)
         cap, bs = cap_now(p, key)
         if cap is None:
             continue  # unaffordable now, so for the rest of the run
-        rho = cap / (cost[p] * factor[0]) if cost[p] else Fraction(0)
+        rho = cap / (cost[p] * factor[0]) if cost[p] else _ZERO
         if rho != key:
             heapq.heappush(heap, (rho, r, p))
             continue
@@ -271,7 +324,7 @@ def _mes(
                 cq = cap_now(q, low)[0]
                 if cq is None:
                     continue  # unaffordable: out of the running, as in the loop above
-                rq = cq / (cost[q] * factor[0]) if cost[q] else Fraction(0)
+                rq = cq / (cost[q] * factor[0]) if cost[q] else _ZERO
                 heapq.heappush(heap, (rq, r2, q))  # its true rho: a lower bound from now on
                 if (rq, r2) < bar:
                     certified, bar = False, None
@@ -284,22 +337,25 @@ def _mes(
             factor = [v * f for v in factor] + [1]
             bs = list(map(f.__mul__, bs))
         x, now = cap.numerator, len(factor) - 1
-        rich = 0
         poor: dict[int, int] = {}
-        for k, w, b in zip(ks, ws, bs, strict=True):
-            epoch[k] = now
-            if b >= x:
-                budgets[k] = b - x
-                rich += w
-            else:
-                budgets[k] = 0
+        if min(bs) >= x:  # everyone pays x (all of the first steps, as a rule)
+            rich = wants[p]
+            left = list(map(x.__rsub__, bs))
+        else:
+            can = list(map(x.__le__, bs))
+            rich = sum(compress(ws, can))
+            left = list(map(mul, map(x.__rsub__, bs), can))  # b - x, or 0 for the poor
+            for b, w in compress(zip(bs, ws, strict=True), map(not_, can)):
                 poor[b] = poor.get(b, 0) + w
+        _consume(map(budgets.__setitem__, ks, left))
+        if now:
+            _consume(map(epoch.__setitem__, ks, repeat(now)))
         steps.append((p, x, scale, rich, poor))
         rhos.append(rho)
     certified = certified and against is not None and len(steps) == len(against.steps)
     if probe and not certified:
         return None
-    spent = sum((problem.costs[p] for p, *_ in steps), Fraction(0))
+    spent = sum((problem.costs[p] for p, *_ in steps), _ZERO)
     return _Run(share, steps, rhos, spent, certified)
 
 
