@@ -42,11 +42,11 @@ from __future__ import annotations
 import heapq
 import math
 from bisect import bisect_left
-from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, compress
 from operator import itemgetter, mul, not_, sub
 from types import MappingProxyType
 from typing import Literal
@@ -63,14 +63,6 @@ COMPLETIONS: tuple[Completion, ...] = ("add1", "add1+greedy", "none")
 # voters x 100 proposals: every 3.5 on average), a look-ahead fails three times in four, and a
 # failed one is most of a run wasted; a failed pair wastes nothing (see `_add1`).
 CALM = 2
-_ZERO = Fraction(0)
-# `_cap`'s rounds from below before it sorts what is left.
-_ROUNDS = 8
-
-
-def _consume(items: Iterator[object]) -> None:
-    """Run an iterator to its end (a loop in C: `deque` with no room keeps nothing)."""
-    deque(items, maxlen=0)
 
 
 def amount(x: Number) -> Fraction:
@@ -134,8 +126,6 @@ class _Problem:
     rank: dict[str, int]  # MES tie order: lower cost, more WANTs, drawn order
     greedy_order: list[str]  # supported ids: more WANTs, lower cost, drawn order
     gather: dict[str, Callable[[list[int]], tuple[int, ...]]]  # supported id -> its classes' items
-    denominator: int  # the least common denominator of every cost
-    units: dict[str, int]  # supported id -> its cost times `denominator`
 
 
 def _prepare(
@@ -159,9 +149,7 @@ def _prepare(
     by_wants = sorted(members, key=lambda p: (-wants[p], exact[p], drawn(p)))
     rank = {pid: r for r, pid in enumerate(by_cost)}
     gather = {pid: _gatherer(ks) for pid, (ks, _) in members.items()}
-    denominator = math.lcm(*(c.denominator for c in exact.values()))
-    units = {pid: int(exact[pid] * denominator) for pid in by_cost}
-    return _Problem(exact, wants, weights, members, rank, by_wants, gather, denominator, units)
+    return _Problem(exact, wants, weights, members, rank, by_wants, gather)
 
 
 def _gatherer(ks: list[int]) -> Callable[[list[int]], tuple[int, ...]]:
@@ -197,40 +185,6 @@ class _Run:
 def _cap(bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction) -> Fraction | None:
     """The smallest x with `sum(w * min(b, x)) == c` over the supporters, None if unaffordable.
 
-    Budgets `bs` (with voters `ws`, `weight` in all) and cost `c > 0` are integers; `lower` is
-    a lower bound of x (`0 <= lower`). Whoever has at most a lower bound of x is poor: pays all
-    they have. The others pay at most x, so `(c - paid) / rest` (what the poor leave to pay over
-    the others' weight) is a lower bound too, and when nobody left has at most its floor, it
-    is x itself (an integer budget above the floor of a number is above the number). Each round
-    of this is a few passes in C over who is left; it settles in a few rounds as a rule, and
-    after `_ROUNDS` the rest is sorted (`_sorted_cap`).
-    """
-    if min(bs) * weight >= c:  # nobody runs out: each pays c / |S_p|
-        return Fraction(c, weight)
-    if sum(map(mul, bs, ws)) < c:
-        return None  # all they have is not enough
-    paid, rest = 0, weight
-    floor = max(lower.numerator // lower.denominator, c // weight)
-    for _ in range(_ROUNDS):
-        poor = list(map(floor.__ge__, bs))
-        if not any(poor):
-            return Fraction(c - paid, rest)
-        pb, pw = list(compress(bs, poor)), list(compress(ws, poor))
-        paid += sum(map(mul, pb, pw))
-        rest -= sum(pw)
-        if not rest:  # all they have is just enough: x is the largest budget, poor this round
-            return Fraction(max(pb))
-        rich = list(map(not_, poor))
-        bs, ws = list(compress(bs, rich)), list(compress(ws, rich))
-        floor = (c - paid) // rest
-    return _sorted_cap(bs, ws, c - paid, rest, Fraction(c - paid, rest))
-
-
-def _sorted_cap(
-    bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction
-) -> Fraction | None:
-    """The smallest x with `sum(w * min(b, x)) == c` over the supporters, None if unaffordable.
-
     Budgets `bs` (with voters `ws`, `weight` in all) and cost `c` are integers; `lower <= x`.
     Sorted by budget, with the poorest k paying all they have, x is `(c - paid_k) / rest_k`
     for the first k where `b_k * rest_k >= c - paid_k` (this grows with k, so bisect). Only
@@ -240,7 +194,7 @@ def _sorted_cap(
     if min(bs) * weight >= c:  # nobody runs out: each pays c / |S_p|
         return Fraction(c, weight)
     if sum(map(mul, bs, ws)) < c:
-        return None  # all they have is not enough
+        return None  # all they have is not enough (found before any sorting)
     paid, rest = 0, weight  # voters known to be poor: what they pay; the others' weight
     while True:
         t = -((-3 * lower.numerator) // (2 * lower.denominator))  # ceil(1.5 * lower)
@@ -272,8 +226,7 @@ def _mes(
     unchanged only when it is the true minimum. Budgets are integers in units of 1/scale; a cap
     that is not a whole number of units starts a new epoch with a finer scale, and a budget
     written in epoch e is multiplied by `factor[e]` when read, instead of rescaling them all.
-    A proposal whose supporters hold less than its cost at the start never enters the heap
-    (their money only falls), and a payment is a handful of passes in C over the supporters.
+    A proposal whose supporters hold less than its cost at the start never enters the heap.
 
     The certificate (why it suffices: `_add1`) holds when the run funds the same proposals in
     the same order as `against`, and at each step j every proposal still in the running other
@@ -283,21 +236,18 @@ def _mes(
     returns None (nobody needs its outcome); otherwise the result is never None.
     """
     assert against is not None or not probe, "a probe is a run checked against another"
-    # Money only falls during a run, so a proposal its supporters cannot pay for at the start
-    # never becomes affordable: it stays out of the heap (as an unaffordable one, rho infinite).
-    # One common denominator for the costs is known in advance (`_Problem.denominator`).
-    scale = math.lcm(share.denominator, problem.denominator)
-    start = share.numerator * (scale // share.denominator)
-    unit = scale // problem.denominator
-    cost = {p: c * unit for p, c in problem.units.items()}  # in epoch 0 units
-    budgets = [start] * len(problem.weights)
+    scale = math.lcm(share.denominator, *(c.denominator for c in problem.costs.values()))
+    budgets = [share.numerator * (scale // share.denominator)] * len(problem.weights)
     epoch = [0] * len(problem.weights)
     factor = [1]  # factor[e]: current scale / scale of epoch e
-    wants, rank = problem.wants, problem.rank
+    cost = {p: int(problem.costs[p] * scale) for p in problem.supporters}  # in epoch 0 units
+    # Money only falls during a run: a proposal whose supporters hold less than its cost at the
+    # start never becomes affordable, so it stays out (unaffordable: rho infinite).
+    start = share.numerator * (scale // share.denominator)
     heap = [
-        (Fraction(1, wants[p]) if c else _ZERO, rank[p], p)
-        for p, c in cost.items()
-        if wants[p] * start >= c
+        (Fraction(1, problem.wants[p]) if cost[p] else Fraction(0), problem.rank[p], p)
+        for p in problem.supporters
+        if problem.wants[p] * start >= cost[p]
     ]
     heapq.heapify(heap)
     steps: list[_Step] = []
@@ -312,14 +262,16 @@ def _mes(
             bs = list(get(budgets))
         else:
             bs = list(map(mul, get(budgets), map(factor.__getitem__, get(epoch))))
-        return (_cap(bs, problem.supporters[p][1], c, wants[p], key * c) if c else _ZERO), bs
+        return (
+            _cap(bs, problem.supporters[p][1], c, problem.wants[p], key * c) if c else Fraction(0)
+        ), bs
 
     while heap:
         key, r, p = heapq.heappop(heap)
         cap, bs = cap_now(p, key)
         if cap is None:
             continue  # unaffordable now, so for the rest of the run
-        rho = cap / (cost[p] * factor[0]) if cost[p] else _ZERO
+        rho = cap / (cost[p] * factor[0]) if cost[p] else Fraction(0)
         if rho != key:
             heapq.heappush(heap, (rho, r, p))
             continue
@@ -333,7 +285,7 @@ def _mes(
                 cq = cap_now(q, low)[0]
                 if cq is None:
                     continue  # unaffordable: out of the running, as in the loop above
-                rq = cq / (cost[q] * factor[0]) if cost[q] else _ZERO
+                rq = cq / (cost[q] * factor[0]) if cost[q] else Fraction(0)
                 heapq.heappush(heap, (rq, r2, q))  # its true rho: a lower bound from now on
                 if (rq, r2) < bar:
                     certified, bar = False, None
@@ -346,25 +298,22 @@ def _mes(
             factor = [v * f for v in factor] + [1]
             bs = list(map(f.__mul__, bs))
         x, now = cap.numerator, len(factor) - 1
+        rich = 0
         poor: dict[int, int] = {}
-        if min(bs) >= x:  # everyone pays x (all of the first steps, as a rule)
-            rich = wants[p]
-            left = list(map(x.__rsub__, bs))
-        else:
-            can = list(map(x.__le__, bs))
-            rich = sum(compress(ws, can))
-            left = list(map(mul, map(x.__rsub__, bs), can))  # b - x, or 0 for the poor
-            for b, w in compress(zip(bs, ws, strict=True), map(not_, can)):
+        for k, w, b in zip(ks, ws, bs, strict=True):
+            epoch[k] = now
+            if b >= x:
+                budgets[k] = b - x
+                rich += w
+            else:
+                budgets[k] = 0
                 poor[b] = poor.get(b, 0) + w
-        _consume(map(budgets.__setitem__, ks, left))
-        if now:
-            _consume(map(epoch.__setitem__, ks, repeat(now)))
         steps.append((p, x, scale, rich, poor))
         rhos.append(rho)
     certified = certified and against is not None and len(steps) == len(against.steps)
     if probe and not certified:
         return None
-    spent = sum((problem.costs[p] for p, *_ in steps), _ZERO)
+    spent = sum((problem.costs[p] for p, *_ in steps), Fraction(0))
     return _Run(share, steps, rhos, spent, certified)
 
 
@@ -431,7 +380,7 @@ def _add1(problem: _Problem, pot: Fraction, first: _Run) -> _Run:
             run, calm = two, calm + 1
             continue
         calm = 0
-        one = _mes(problem, run.share + 1)  # the loop's next run: no certificate needed
+        one = _mes(problem, run.share + 1)  # the loop's next run: nothing to certify
         assert one is not None
         if one.spent > pot:
             break
