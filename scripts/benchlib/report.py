@@ -216,9 +216,9 @@ def table(r: dict[str, Any]) -> str:
         f"{_n(r.get('mes_runs'))} / {_n(r.get('mes_loop_runs'))}",
     )
     row(
-        "    budget demo, slowest shape: ms",
+        "    budget demo, slowest shape: s",
         "",
-        _f(None if r.get("mes_demo_max_s") is None else r["mes_demo_max_s"] * 1000),
+        _f(r.get("mes_demo_max_s"), digits=4),
         "",
         _met(r, "mes_demo_max_s"),
     )
