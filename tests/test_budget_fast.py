@@ -92,8 +92,8 @@ def city(seed: int, voters: int, proposals: int, unit: int) -> SimpleNamespace:
 @pytest.mark.parametrize("unit", [1, 100])
 @pytest.mark.parametrize("seed", range(6))
 def test_city_shaped_elections_equal_the_reference(seed: int, unit: int) -> None:
-    """Elections with hundreds of voter classes, where budgets part ways after a few steps and
-    the caps are found by rounds from below, in pounds and in pence."""
+    """Elections with hundreds of voter classes, where budgets part ways after a few steps
+    (poor voters, finer scales, proposals out of reach from the start), in pounds and pence."""
     same_as_reference(city(seed, 400, 14, unit), "add1")
 
 
