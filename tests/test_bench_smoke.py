@@ -53,6 +53,8 @@ def tiny(tmp_path: Path) -> Any:
         results_dir=None,
         work_dir=tmp_path,
         time_limit_s=150.0,
+        mes_voters=300,
+        mes_proposals=12,
     )
 
 
@@ -94,6 +96,23 @@ def test_quick_harness_at_tiny_n_stores_every_acked_ballot_and_reports_every_key
     json.loads(json.dumps(result))  # what --json prints and bench/results/ keeps
     text = report.table(result)
     assert "ballots/s" in text and "KiB per connection" in text
+    # (5) the budget rule: timed at a small size here, so no mes_10k_s
+    assert result["mes_median_s"] >= 0 and result["mes_demo_max_s"] >= 0
+    assert result["mes_runs"] >= 1 and "mes_10k_s" not in result
+    assert "(5) budget rule" in text
+
+
+def test_mes_only_runs_the_budget_phase_alone() -> None:
+    """`scripts/bench --mes-only` starts no server and reports (5) beside its targets."""
+    cfg, _ = config.parse_args(["--mes-only", "--no-save", "--no-pin"])
+    assert cfg.mes_only and cfg.mes_seeds == (1, 2, 3)
+    cfg.mes_voters, cfg.mes_proposals, cfg.mes_seeds = 200, 10, (1,)
+    result = run.run_bench(cfg)
+    assert "error" not in result and "ingest_per_s" not in result
+    assert result["targets"]["mes_demo_max_s"]["value"] == result["mes_demo_max_s"]
+    assert "(5) budget rule" in report.table(result)
+    quick, _ = config.parse_args(["--quick", "--skip-mes"])
+    assert quick.mes_seeds == (1,) and not quick.mes
 
 
 def test_bench_options_scale_every_scenario() -> None:

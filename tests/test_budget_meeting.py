@@ -6,7 +6,9 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -779,3 +781,41 @@ def test_the_projector_page_shows_the_budget_panel_after_reveal(tmp_path: Path) 
     assert "£300,000" in panel and "£32,500" in panel and "Most WANTs first" in panel
     assert panel.index("Play park") < panel.index("Respite breaks") < panel.index("Town square")
     assert "Shortfall: £8,000" in panel
+
+
+def test_reads_that_arrive_together_compute_a_rounds_funding_once(
+    monkeypatch: pytest.MonkeyPatch,
+    facilitator: httpx.Client,
+    budget_meeting: Meeting,
+    budget_phones: Callable[[], Phone],
+) -> None:
+    """At the reveal the projector's snapshot, the console's round page and an export ask for
+    the round's results at the same moment: MES runs once (the others wait for it and take the
+    cached copy), not once per read, and every read shows the same funding."""
+    from app.rules import budget
+
+    vote_budget_round(budget_meeting, budget_phones)
+    calls: list[int] = []
+    equal_shares = budget.equal_shares
+
+    def slow(*args: Any, **kwargs: Any) -> budget.BudgetOutcome:
+        calls.append(1)
+        time.sleep(0.3)  # a long count: the other reads arrive while it runs
+        return equal_shares(*args, **kwargs)
+
+    monkeypatch.setattr(budget, "equal_shares", slow)
+    results._funding.cache_clear()
+    m = budget_meeting.id
+    reads = [
+        lambda: budget_meeting.state()["results"]["funded"],
+        lambda: (
+            "Most WANTs first would have funded" in facilitator.get(f"/console/{m}/rounds/1").text
+        ),
+        lambda: json.loads(facilitator.get(f"/console/{m}/export/results.json").text)["rounds"][0][
+            "funded"
+        ],
+    ]
+    with ThreadPoolExecutor(len(reads)) as pool:
+        shown = [f.result() for f in [pool.submit(read) for read in reads]]
+    assert shown == [FUNDED, True, FUNDED]
+    assert len(calls) == 1

@@ -413,11 +413,39 @@ def test_reader_agrees_with_pabutools(pabutools: SimpleNamespace, name: str) -> 
     assert sorted(map(sorted, (v for _, v in ours.voters))) == sorted(map(sorted, voters))
 
 
+def pence(amount: str) -> int:
+    """A .pb amount ("700", "700,0", "700.5") x 100."""
+    return int(Fraction(amount.strip().replace(",", ".")) * 100)
+
+
+def in_pence(text: str) -> str:
+    """A .pb file's budget and project costs x 100: the same election priced in pence."""
+    out, section, header = [], "", False
+    for line in text.splitlines():
+        if line.strip() in ("META", "PROJECTS", "VOTES"):
+            section, header = line.strip(), True
+        elif header:
+            header = False  # the section's column names
+        elif section == "META" and line.split(";")[0].strip() == "budget":
+            line = f"budget;{pence(line.split(';')[1])}"
+        elif section == "PROJECTS" and line.strip():
+            pid, cost, *rest = line.split(";", 2)
+            line = ";".join([pid, str(pence(cost)), *rest])
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("unit", [1, 100])
 @pytest.mark.parametrize("name", ["m3_spaced.pb", "bloc_and_minority.pb"])
-def test_mes_add1_agrees_with_pabutools(pabutools: SimpleNamespace, name: str) -> None:
+def test_mes_add1_agrees_with_pabutools(pabutools: SimpleNamespace, name: str, unit: int) -> None:
     """pabutools' MES with voter_budget_increment=1 funds the same projects (ties broken as
-    ours: lower cost, more approvals, file order)."""
+    ours: lower cost, more approvals, file order), also with the pot and costs in pence, where
+    pabutools climbs one penny at a time."""
     text = fixture(name).removeprefix("\ufeff")
+    if unit == 100:
+        pounds = read_pb(text)
+        text = in_pence(text)
+        assert read_pb(text).budget == 100 * pounds.budget
     e = read_pb(text)
     _, _, voters, instance, profile = as_pabutools(pabutools, text)
     wants = {p.id: sum(p.id in v for v in voters) for p in e.projects}

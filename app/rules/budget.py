@@ -21,6 +21,13 @@ tests/vectors/budget.json):
   first. Ties between equal `rho`: lower cost, more WANTs, then the drawn `tie_break` order;
   ids absent from it come after, by id. No voters (`n = 0`): nothing is funded and `share`
   is 0.
+* Cost, none of it growing with the pot or its unit: one MES run (`_mes`) is a few passes in
+  C over the voter classes (voters with the same WANTs) supporting each funded proposal, and
+  one over those of each proposal whose lazily kept rho had to be recomputed; Add1 makes one
+  run per stretch of shares its certificate covers, so its runs grow with the number of times
+  the funded order changes as s rises and with how close together those changes lie (where
+  they come every few units the certificate covers about two, and Add1 makes about as many
+  runs as the loop would; see `_add1`).
 * `greedy` is "most WANTs first, skipping what no longer fits" (ties: lower cost, then drawn
   order); a proposal nobody WANTs is never funded.
 * `budget_round` runs the section 3 pipeline on a counted round (`ValueError` when the ballots
@@ -186,6 +193,8 @@ def _cap(bs: list[int], ws: list[int], c: int, weight: int, lower: Fraction) -> 
     """
     if min(bs) * weight >= c:  # nobody runs out: each pays c / |S_p|
         return Fraction(c, weight)
+    if sum(map(mul, bs, ws)) < c:
+        return None  # all they have is not enough (found before any sorting)
     paid, rest = 0, weight  # voters known to be poor: what they pay; the others' weight
     while True:
         t = -((-3 * lower.numerator) // (2 * lower.denominator))  # ceil(1.5 * lower)
@@ -217,6 +226,7 @@ def _mes(
     unchanged only when it is the true minimum. Budgets are integers in units of 1/scale; a cap
     that is not a whole number of units starts a new epoch with a finer scale, and a budget
     written in epoch e is multiplied by `factor[e]` when read, instead of rescaling them all.
+    A proposal whose supporters hold less than its cost at the start never enters the heap.
 
     The certificate (why it suffices: `_add1`) holds when the run funds the same proposals in
     the same order as `against`, and at each step j every proposal still in the running other
@@ -231,9 +241,13 @@ def _mes(
     epoch = [0] * len(problem.weights)
     factor = [1]  # factor[e]: current scale / scale of epoch e
     cost = {p: int(problem.costs[p] * scale) for p in problem.supporters}  # in epoch 0 units
+    # Money only falls during a run: a proposal whose supporters hold less than its cost at the
+    # start never becomes affordable, so it stays out (unaffordable: rho infinite).
+    start = share.numerator * (scale // share.denominator)
     heap = [
         (Fraction(1, problem.wants[p]) if cost[p] else Fraction(0), problem.rank[p], p)
         for p in problem.supporters
+        if problem.wants[p] * start >= cost[p]
     ]
     heapq.heapify(heap)
     steps: list[_Step] = []
@@ -366,7 +380,7 @@ def _add1(problem: _Problem, pot: Fraction, first: _Run) -> _Run:
             run, calm = two, calm + 1
             continue
         calm = 0
-        one = _mes(problem, run.share + 1, run)
+        one = _mes(problem, run.share + 1)  # the loop's next run: nothing to certify
         assert one is not None
         if one.spent > pot:
             break

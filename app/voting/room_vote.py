@@ -9,6 +9,7 @@ formats (results.json, ballots.csv, groups.csv) are those of every release befor
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import ClassVar, cast
@@ -70,7 +71,7 @@ class RoomVote(ActivityKind):
         """The public recount format: `proposals`, `ranking`, and for a budget meeting or a
         savings target `results.money_record`'s keys."""
         result, ballots, by_key = counted(session, meeting, rnd)
-        return {**tally.result_to_json(result), **_money(meeting, result, ballots, by_key)}
+        return {**tally.result_to_json(result), **_money(meeting, result, ballots, by_key, rnd.id)}
 
     def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> ResultsView:
         """The recount record plus titles and labels, as the projector shows it.
@@ -162,22 +163,35 @@ def counted(session: Session, meeting: Meeting, rnd: Round) -> Counted:
     return result, ballots, by_key
 
 
+# One lock per round for its money keys: reads of a round that arrive together (the projector's
+# snapshot, the console's round page, an export, at the reveal) wait for the first to compute
+# MES, then all take `results._funding`'s cached copy, instead of each running MES at once.
+_money_locks: dict[int, threading.Lock] = {}
+_money_locks_guard = threading.Lock()
+
+
 def _money(
     meeting: Meeting,
     result: tally.RoundResult,
     ballots: list[tally.VoterBallot],
     by_key: dict[str, Proposal],
+    round_id: int | None,
 ) -> MoneyKeys:
-    return money_record(
-        result,
-        ballots,
-        kinds={k: p.kind for k, p in by_key.items()},
-        costs={k: p.cost for k, p in by_key.items()},
-        savings={k: p.saving for k, p in by_key.items()},
-        budget=budget_of(meeting),
-        savings_target=savings_target_of(meeting),
-        tie_break=meeting.tie_break,
-    )
+    """`results.money_record` for a round, computed once when several threads ask together
+    (blocking: callers are worker threads, never the event loop)."""
+    with _money_locks_guard:
+        lock = _money_locks.setdefault(round_id or 0, threading.Lock())
+    with lock:
+        return money_record(
+            result,
+            ballots,
+            kinds={k: p.kind for k, p in by_key.items()},
+            costs={k: p.cost for k, p in by_key.items()},
+            savings={k: p.saving for k, p in by_key.items()},
+            budget=budget_of(meeting),
+            savings_target=savings_target_of(meeting),
+            tie_break=meeting.tie_break,
+        )
 
 
 def pabulib_election(
@@ -205,7 +219,7 @@ def pabulib_election(
     ]
     drawn = [k for k in meeting.tie_break if k in chosen]
     drawn += sorted(k for k in chosen if k not in drawn)
-    money = _money(meeting, result, ballots, by_key)
+    money = _money(meeting, result, ballots, by_key, rnd.id)
     voters = list(zip(active, approvals, strict=True))
     return voters, {k: chosen[k] for k in drawn}, list(money.get("funded", []))
 

@@ -53,6 +53,12 @@ class BenchConfig:
     nice: int | None = None  # scheduling priority of both servers and the client (root: < 0)
     profile_gil: bool = False  # py-spy --gil: only the thread holding the GIL (about CPU time)
     work_dir: Path | None = None  # None = a temporary directory, removed afterwards
+    # (5) the budget rule in this process: MES with Add1 on a seeded election per seed
+    mes_voters: int = 10_000
+    mes_proposals: int = 100
+    mes_seeds: tuple[int, ...] = (1,)
+    mes: bool = True  # --skip-mes: leave the phase out
+    mes_only: bool = False  # --mes-only: only this phase (no servers)
 
     @property
     def max_phones(self) -> int:
@@ -120,6 +126,7 @@ def full() -> BenchConfig:
         traffic_s=4.0,
         settle_s=2.0,
         echo_extra=(10, 100),
+        mes_seeds=(1, 2, 3),
         ack_timeout_s=30.0,
         time_limit_s=590.0,
     )
@@ -180,6 +187,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         action="store_true",
         help="run Covote with a gc callback and report garbage-collector pauses per phase",
     )
+    p.add_argument(
+        "--mes-only",
+        action="store_true",
+        help="(5) only the budget rule's phase: MES with Add1, 10,000 voters x 100 proposals "
+        "and the budget demo, in this process (no servers, no baseline)",
+    )
+    p.add_argument("--skip-mes", action="store_true", help="leave out (5), the budget rule")
+    p.add_argument("--mes-seeds", type=int, nargs="+", help="(5) seeded elections to time")
     p.add_argument("--work-dir", type=Path, help="keep server logs and data here (debugging)")
     p.add_argument("--results-dir", type=Path, help="save the JSON here (default bench/results)")
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
@@ -218,6 +233,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     if a.profile_gil:
         cfg.profile = True
     cfg.work_dir = a.work_dir
+    if a.mes_only and a.skip_mes:
+        p.error("--mes-only and --skip-mes cannot be combined")
+    cfg.mes_only, cfg.mes = a.mes_only, not a.skip_mes
+    if a.mes_seeds:
+        cfg.mes_seeds = tuple(a.mes_seeds)
     cfg.gcprobe = a.gcprobe
     if cfg.gcprobe and cfg.memprobe:
         p.error("--gcprobe and --memprobe cannot be combined")

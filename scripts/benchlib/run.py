@@ -16,7 +16,7 @@ from typing import Any
 import psutil  # type: ignore[import-untyped]
 import uvloop
 
-from benchlib import baseline, covote
+from benchlib import baseline, covote, mes
 from benchlib.config import BenchConfig
 from benchlib.report import add_ratios
 from benchlib.util import Meter, can_pin, cpu_model, log, pin_self, raise_fd_limit, versions
@@ -72,11 +72,18 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
             work_dir = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="covote-bench-"))
             )
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        if not cfg.mes_only:
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                try:
+                    runner.run(_main(cfg, work_dir, out))
+                except Exception as e:  # keep what was measured; the caller reports the error
+                    out["error"] = f"{type(e).__name__}: {e}"
+                    log(f"ERROR: {out['error']}")
+        if cfg.mes or cfg.mes_only:
             try:
-                runner.run(_main(cfg, work_dir, out))
-            except Exception as e:  # keep what was measured; the caller reports the error
-                out["error"] = f"{type(e).__name__}: {e}"
+                mes.run(cfg, out)  # after the servers stopped: the phase has the core alone
+            except Exception as e:
+                out.setdefault("error", f"mes: {type(e).__name__}: {e}")
                 log(f"ERROR: {out['error']}")
     out["meta"]["elapsed_s"] = round(time.monotonic() - t0, 1)
     add_ratios(out)

@@ -1,0 +1,1 @@
+"""Frozen copies of earlier implementations, kept as test-only oracles."""
