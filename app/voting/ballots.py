@@ -38,6 +38,7 @@ import contextlib
 import functools
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -145,6 +146,21 @@ REFUSED = N_("This ballot could not be stored: the server refused its contents."
 _DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 # A supervisor restarting a writer that dies at once waits this long first (no busy loop).
 RESTART_BACKOFF_S = 1.0
+# How long what a batch found about an open round's items refuses bad answers before the queue
+# (`BallotWriter.cast`); each batch of the round renews it, `forget_rounds` drops it at once.
+OPEN_ROUND_TTL_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRound:
+    """What a batch's transaction found about an open round: enough to refuse an answer that
+    its items do not take without a transaction (`BallotWriter.cast`)."""
+
+    meeting_id: int
+    number: int
+    kind: str
+    scales: Mapping[str, AnswerScale]
+    at: float  # time.monotonic() of the batch that found it
 
 Pending = tuple[CastRequest, "asyncio.Future[Receipt]"]
 
@@ -173,6 +189,9 @@ class BallotWriter:
         self._closing = False
         self._last_restart = -RESTART_BACKOFF_S
         self.restarts = 0  # how often the supervisor restarted the task
+        # Round id -> its items' scales, as the newest batch of that round found them. Filled
+        # in the batch's worker thread (one dict store, atomic), read on the loop.
+        self._open_rounds: dict[int, OpenRound] = {}
 
     def start(self) -> None:
         self._closing = False
@@ -241,11 +260,35 @@ class BallotWriter:
                 fut.set_exception(StorageUnavailable(N_("The server is shutting down; resend.")))
 
     async def cast(self, req: CastRequest) -> Receipt:
-        """Store a ballot; returns once committed. Raises a CovoteError if refused."""
+        """Store a ballot; returns once committed. Raises a CovoteError if refused.
+
+        A ballot whose answers the round's items do not take is refused before the queue when a
+        recent batch of the same open round saw its items (`OpenRound`, at most
+        OPEN_ROUND_TTL_S old): it takes no place in a batch and no transaction. The batch's own
+        check, in its transaction, stays the authority for every ballot that gets that far."""
         check_shape(req)
+        self._refuse_answers(req)
         fut: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
         await self._queue.put((req, fut))
         return await fut
+
+    def _refuse_answers(self, req: CastRequest) -> None:
+        known = self._open_rounds.get(req.round_id)
+        if known is None or known.meeting_id != req.meeting_id:
+            return
+        if time.monotonic() - known.at > OPEN_ROUND_TTL_S:
+            self._open_rounds.pop(req.round_id, None)
+            return
+        answers = _answers(req.marks, known, known.scales)
+        if isinstance(answers, CovoteError):
+            raise answers
+
+    def forget_rounds(self, meeting_id: int) -> None:
+        """The meeting changed (its rounds or items may have): no early refusal for its rounds
+        until a batch has looked at them again. Call on the loop."""
+        for round_id, known in list(self._open_rounds.items()):
+            if known.meeting_id == meeting_id:
+                del self._open_rounds[round_id]
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -301,8 +344,9 @@ class BallotWriter:
             return [BadInput(REFUSED)]
 
     def _commit(self, batch: list[CastRequest]) -> list[Receipt | CovoteError]:
+        found: dict[int, OpenRound] = {}
         with transaction(self._engine) as session:
-            outcomes = validate_batch(session, batch)
+            outcomes = validate_batch(session, batch, found)
             accepted = [
                 (req, out)
                 for req, out in zip(batch, outcomes, strict=True)
@@ -317,6 +361,7 @@ class BallotWriter:
                     links.setdefault(out.audit[0], []).append(("ballot", out.audit[1]))
             for meeting_id, meeting_links in sorted(links.items()):
                 audit.append(session, meeting_id, meeting_links)
+        self._open_rounds.update(found)  # committed: what the transaction saw was true then
         return [out.receipt if isinstance(out, _Accepted) else out for out in outcomes]
 
 
@@ -373,11 +418,14 @@ _STORED = sa.select(
 )
 
 
-def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted | CovoteError]:
+def validate_batch(
+    session: Session, batch: list[CastRequest], found: dict[int, OpenRound] | None = None
+) -> list[_Accepted | CovoteError]:
     """Three queries for the whole batch, none per ballot: rounds (with their kind and their
     meeting's channel policy), voters (with whether they hold a keypad) and the batch's stored
     ballots. Each round's scales are asked of its kind once (the room vote's need no query).
-    Refusals say why, in words the voter can act on."""
+    Refusals say why, in words the voter can act on. `found` gets each open round's scales
+    that were asked for (BallotWriter's early refusal)."""
     params = {
         "rounds": sorted({r.round_id for r in batch}),
         "voters": sorted({r.voter_id for r in batch}),
@@ -414,7 +462,11 @@ def validate_batch(session: Session, batch: list[CastRequest]) -> list[_Accepted
             out.append(NotFound(N_("Unknown voter: please rejoin the meeting.")))
             continue
         if rnd.id not in scales:
-            scales[rnd.id] = _scales(session, rnd)
+            scales[rnd.id] = got = _scales(session, rnd)
+            if found is not None and not isinstance(got, CovoteError):
+                found[rnd.id] = OpenRound(
+                    rnd.meeting_id, rnd.number, rnd.kind, got, time.monotonic()
+                )
         answers = _answers(req.marks, rnd, scales[rnd.id])
         if isinstance(answers, CovoteError):
             out.append(answers)
