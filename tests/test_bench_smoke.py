@@ -92,7 +92,7 @@ def test_quick_harness_at_tiny_n_stores_every_acked_ballot_and_reports_every_key
     # burst: every phone cast once at the same moment; all acked, the projector showed them
     assert result["burst_sizes"] == [PHONES]
     assert result[f"burst_{PHONES}_errors"] == 0
-    assert 0 < result[f"burst_{PHONES}_s"] and 0 < result[f"burst_{PHONES}_ack_s"]
+    assert result[f"burst_{PHONES}_s"] > 0 and result[f"burst_{PHONES}_ack_s"] > 0
     assert "(5) burst" in report.table(result)
     assert isinstance(result["notes"], list)
     assert set(result["targets"]) == set(report.TARGETS)

@@ -382,7 +382,12 @@ async def test_a_phone_whose_socket_cannot_take_frames_does_not_hold_up_the_othe
     clock, render = FakeClock(), Counting()
     hub, fast_box = await quiet_room(clock, render)
     fast: list[bytes] = []
-    fast_box.sink = lambda wire: fast.append(wire) is None
+
+    def fast_sink(wire: bytes) -> bool:
+        fast.append(wire)
+        return True
+
+    fast_box.sink = fast_sink
     slow_box = await hub.join(5)
     slow_box.sink = lambda wire: False  # its TCP window is full
     try:

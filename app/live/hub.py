@@ -122,16 +122,21 @@ class Mailbox:
         """A frame is waiting to be sent (the connection has not caught up yet)."""
         return self._snapshot is not None
 
-    def _idle(self) -> bool:
-        """Nothing queued and nothing being sent: a frame written now keeps the order."""
-        return not self.sending and self._snapshot is None and not self._direct
+    def _writes_now(self) -> bool:
+        """Nothing queued, nothing being sent, not closed: a frame written now keeps the order."""
+        return (
+            self.sink is not None
+            and not self.sending
+            and self._snapshot is None
+            and not self._direct
+            and self._closed is None
+        )
 
     def offer(self, snapshot: str, wire: bytes | None = None) -> None:
         """The newest snapshot (`wire`: the same, as a whole WebSocket frame) replaces any
         snapshot not yet sent."""
-        if wire is not None and self.sink is not None and self._idle() and self._closed is None:
-            if self.sink(wire):
-                return
+        if self._writes_now() and wire is not None and self.sink is not None and self.sink(wire):
+            return
         self._snapshot = snapshot
         self._ready.set()
 
@@ -141,9 +146,8 @@ class Mailbox:
         Raises:
             TooSlow: `limit` personal frames are already waiting.
         """
-        if self.sink is not None and self._idle() and self._closed is None:
-            if self.sink(wire_text(frame)):
-                return
+        if self._writes_now() and self.sink is not None and self.sink(wire_text(frame)):
+            return
         if len(self._direct) >= self._limit:
             raise TooSlow
         self._direct.append(frame)
@@ -240,6 +244,8 @@ class Hub:
     def changed(self, meeting_id: int) -> None:
         """After a commit: mark the room dirty here and tell the other processes. Never waits."""
         self._on_signal(meeting_id)
+        if isinstance(self._broadcast, LocalBroadcast):
+            return  # one process: nobody to tell (and no publisher wake-up per ballot)
         self._outbox.add(meeting_id)
         self._outbox_ready.set()
 
@@ -337,7 +343,11 @@ class Hub:
             state
         )
         if room.turnout_only:
-            turnout: TurnoutFrame = {"type": "turnout", "seq": room.seq, "turnout": state["turnout"]}
+            turnout: TurnoutFrame = {
+                "type": "turnout",
+                "seq": room.seq,
+                "turnout": state["turnout"],
+            }
             room.frame = encode(turnout)
             room.frame_wire = wire_text(room.frame)
         else:

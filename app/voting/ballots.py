@@ -123,9 +123,12 @@ class Receipt:
     meeting_id: int
 
 
+_CHANNELS = frozenset(Channel)
+
+
 def check_shape(req: CastRequest) -> None:
     """Checks that need no database: raise BadInput with a reason a person can act on."""
-    if req.channel not in set(Channel):
+    if req.channel not in _CHANNELS:
         raise BadInput(f"Unknown channel {req.channel!r}.")
     if not all(1 <= n <= DB_INT_MAX for n in (req.meeting_id, req.round_id, req.voter_id)):
         raise NotFound("That round does not exist in this meeting.")
@@ -161,6 +164,7 @@ class OpenRound:
     kind: str
     scales: Mapping[str, AnswerScale]
     at: float  # time.monotonic() of the batch that found it
+
 
 Pending = tuple[CastRequest, "asyncio.Future[Receipt]"]
 

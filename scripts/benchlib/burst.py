@@ -72,7 +72,9 @@ async def burst(run: Run, n: int) -> None:
         *(p.send_cast(rid, *run.marks.get(p.idx)) for p in phones), return_exceptions=True
     )
     released = perf() - t0
-    pairs = [(p, s[2]) for p, s in zip(phones, sent, strict=True) if not isinstance(s, BaseException)]
+    pairs = [
+        (p, s[2]) for p, s in zip(phones, sent, strict=True) if not isinstance(s, BaseException)
+    ]
     errors = len(sent) - len(pairs)
     acked: list[float] = []
     try:
