@@ -207,7 +207,7 @@ def table(r: dict[str, Any]) -> str:
         lines.append(
             f"Stored: every acked ballot is in the database with its marks "
             f"({c.get('acked_checked', 0):,} checked over {c.get('rounds', 0)} rounds); "
-            f"{r.get('ballot_rows', '?'):,} ballot rows in all."
+            f"{_n(r.get('ballot_rows'))} ballot rows in all."
         )
     else:
         lines.append(f"Stored: CHECK FAILED {c}")
