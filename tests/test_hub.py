@@ -416,3 +416,26 @@ def test_a_frame_is_framed_as_websockets_itself_frames_it() -> None:
         ours = wire_text(text)
         theirs = Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
         assert ours == theirs
+
+
+async def test_a_connection_that_raises_never_stops_the_renderer() -> None:
+    """An error while offering one meeting's frame is logged; later changes still go out."""
+    clock, render = FakeClock(), Counting()
+    hub, box = await quiet_room(clock, render)
+
+    def broken(wire: bytes) -> bool:
+        raise RuntimeError("transport gone")
+
+    try:
+        box.sink = broken
+        render.voted = 1
+        hub.changed(5)
+        await settle()
+        box.sink = None
+        clock.advance(1.0)
+        render.voted = 2
+        hub.changed(5)
+        await settle()
+        assert [f["turnout"]["voted"] for f in frames_in(box)] == [2]
+    finally:
+        await hub.aclose()

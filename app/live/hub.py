@@ -6,8 +6,9 @@ Contract:
 - A leading-edge throttle with a trailing send, per room: a change to a room that sent nothing
   in the last `1/tick_hz` is rendered at once (a quiet room shows a ballot within a frame);
   a change within that interval only marks the room dirty, and the room is rendered once at
-  the end of the interval (trailing), with every change made meanwhile. So a room never sends
-  more than one frame per interval, and its last state always goes out. A render reads the
+  the end of the interval (trailing), with every change made meanwhile. So a room's renders
+  start at most once per interval (timed from each render's start), and its last state always
+  goes out. A render reads the
   state in a worker thread and encodes it once (JSON, and the whole WebSocket frame); the
   same string goes to every mailbox. Cost is connections x tick rate at most, whatever the
   ballot rate (../shared/realtime.md B.3, B.6). When only the turnout changed
@@ -190,9 +191,9 @@ class Room:
         self.turnout_only = False
         self.dirty = True
         self.mailboxes: set[Mailbox] = set()
-        # The throttle: when the last frame went out; a trailing render's timer; whether the
+        # The throttle: when the last render began; a trailing render's timer; whether the
         # room waits in the render queue or is being rendered.
-        self.sent_at = float("-inf")
+        self.rendered_at = float("-inf")
         self.timer: Timer | None = None
         self.queued = False
         self.rendering = False
@@ -262,7 +263,7 @@ class Hub:
         room.dirty = True
         if room.queued or room.timer is not None or room.rendering:
             return
-        due = room.sent_at + self._tick_s
+        due = room.rendered_at + self._tick_s
         if self._clock.now() >= due:
             self._enqueue(room)
         else:
@@ -297,8 +298,8 @@ class Hub:
         if room is None:
             room = self.rooms[meeting_id] = Room(meeting_id)
         if room.snapshot is None:
+            room.rendered_at = self._clock.now()
             await self._refresh(room)
-            room.sent_at = self._clock.now()
         box = Mailbox(self._backlog, voter_id)
         room.mailboxes.add(box)
         self._poke(room)  # the connected count changed
@@ -369,12 +370,17 @@ class Hub:
                 room.queued = False
                 if self.rooms.get(room.meeting_id) is not room or not room.dirty:
                     continue  # left or closed meanwhile; or nothing new since it was queued
+                # Measured from the render's start: a room renders at most once per interval,
+                # and a slow render does not stretch the interval (the frame rate stays tick_hz).
                 room.rendering = True
+                room.rendered_at = self._clock.now()
                 try:
                     await self._render_room(room)
+                except Exception:
+                    # Nothing may stop the renderer: every meeting's screens depend on it.
+                    log.exception("offering meeting %s's frame failed", room.meeting_id)
                 finally:
                     room.rendering = False
-                    room.sent_at = self._clock.now()
                 if room.dirty and self.rooms.get(room.meeting_id) is room:
                     self._poke(room)  # changed while rendering: the trailing send
 

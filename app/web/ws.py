@@ -137,7 +137,10 @@ def sink_of(send: Send) -> Sink | None:
             or transport.is_closing()
         ):
             return False
-        transport.write(wire)
+        try:
+            transport.write(wire)
+        except Exception:  # a transport closing under us: the writer's path reports it
+            return False
         return True
 
     return sink
