@@ -323,3 +323,42 @@ async def test_out_of_range_ids_are_refused_before_the_database(engine: Engine) 
     for ids in ((1, 2**63, 1), (1, 1, -(2**63) - 1), (2**31, 1, 1), (1, 0, 1)):
         with pytest.raises(NotFound):
             await writer.cast(CastRequest(*ids, "abcdefgh", {"x": Mark.WANT}))
+
+
+async def test_a_bad_answer_is_refused_before_the_queue_once_the_round_is_known(
+    engine: Engine,
+) -> None:
+    """After a batch of the open round, an answer its items do not take is refused without
+    entering a batch (no transaction); the batch stays the authority once the meeting changed."""
+    mid, rid, voters = setup_round(engine, 2)
+    writer = BallotWriter(engine)
+    batches: list[list[str]] = []
+    commit = writer._commit
+
+    def counted(batch: list[CastRequest]) -> list[Receipt | CovoteError]:
+        batches.append([r.ballot_uid for r in batch])
+        return commit(batch)
+
+    writer._commit = counted  # type: ignore[method-assign]
+    writer.start()
+    bad_answer = CastRequest(mid, rid, voters[1], "bad-answer", {"mobile-library": "maybe"})
+    bad_item = CastRequest(mid, rid, voters[1], "bad-item-1", {"cycle-path": Mark.WANT})
+    try:
+        await writer.cast(req(mid, rid, voters[0], "good-one-1"))
+        with pytest.raises(BadInput):
+            await writer.cast(bad_answer)
+        with pytest.raises(BadInput, match="cycle-path"):
+            await writer.cast(bad_item)
+        assert batches == [["good-one-1"]]
+        writer.forget_rounds(mid)  # e.g. the facilitator changed the meeting
+        with pytest.raises(BadInput):
+            await writer.cast(bad_answer)
+        assert batches == [["good-one-1"], ["bad-answer"]]
+        await writer.cast(req(mid, rid, voters[1], "good-one-2"))  # good ballots still pass
+    finally:
+        await writer.aclose()
+    with transaction(engine) as s:
+        assert sorted(b.ballot_uid for b in s.exec(select(Ballot)).all()) == [
+            "good-one-1",
+            "good-one-2",
+        ]

@@ -42,6 +42,7 @@ def tiny(tmp_path: Path) -> Any:
         read_load_cast_per_s=40.0,
         read_load_views_per_s=40.0,
         read_load_s=0.5,
+        burst_sizes=(PHONES,),
         warmup_s=0.3,
         ingest_s=1.0,
         echo_s=0.5,
@@ -90,6 +91,11 @@ def test_quick_harness_at_tiny_n_stores_every_acked_ballot_and_reports_every_key
         result["read_load_ack_p99_ms"] / result["read_load_quiet_ack_p99_ms"], rel=0.01
     )
     assert "(4) reads" in report.table(result)
+    # burst: every phone cast once at the same moment; all acked, the projector showed them
+    assert result["burst_sizes"] == [PHONES]
+    assert result[f"burst_{PHONES}_errors"] == 0
+    assert result[f"burst_{PHONES}_s"] > 0 and result[f"burst_{PHONES}_ack_s"] > 0
+    assert "(5) burst" in report.table(result)
     assert isinstance(result["notes"], list)
     assert set(result["targets"]) == set(report.TARGETS)
 
@@ -122,3 +128,7 @@ def test_bench_options_scale_every_scenario() -> None:
     full, _ = config.parse_args([])
     assert (full.ingest_phones, full.latency_phones, full.memory_phones) == (1000, 2000, 5000)
     assert full.rate == 500
+    assert full.burst_sizes == (300, 2000, 5000)
+    assert 300 in cfg.burst_sizes  # --quick: at least the 300-phone burst
+    cfg, _ = config.parse_args(["--quick", "--burst", "50,400"])
+    assert cfg.burst_sizes == (50, 400) and cfg.max_phones >= 400

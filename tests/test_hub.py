@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -173,6 +176,268 @@ async def test_a_turnout_frame_never_replaces_a_snapshot_not_yet_sent() -> None:
         frame = json.loads(await box.take())
         assert frame["type"] == "snapshot" and frame["round"]["status"] == "closed"
         assert frame["turnout"]["voted"] == 2
+    finally:
+        await hub.aclose()
+
+
+class FakeClock:
+    """The throttle's time, moved by hand: no test waits for a real tick."""
+
+    class _Timer:
+        def __init__(self, clock: FakeClock, when: float, callback: Callable[[], None]) -> None:
+            self.when, self.callback, self.cancelled = when, callback, False
+            clock.timers.append(self)
+
+        def cancel(self) -> None:
+            self.cancelled = True
+
+    def __init__(self) -> None:
+        self.t = 1024.0  # and ticks of 1/8 s: sums stay exact in binary
+        self.timers: list[FakeClock._Timer] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> FakeClock._Timer:
+        return FakeClock._Timer(self, when, callback)
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+        due = [t for t in self.timers if t.when <= self.t and not t.cancelled]
+        self.timers = [t for t in self.timers if t not in due and not t.cancelled]
+        for timer in due:
+            timer.callback()
+
+
+async def settle() -> None:
+    """Let the hub's renderer run: renders are a worker-thread hop, not a timer."""
+    for _ in range(20):
+        await asyncio.sleep(0.005 * TIME_FACTOR)
+
+
+class Counting:
+    """A render whose voted count is whatever the test last set."""
+
+    def __init__(self) -> None:
+        self.voted = 0
+        self.renders = 0
+
+    def __call__(self, _: int) -> Snapshot:
+        self.renders += 1
+        return snapshot(voted=self.voted)
+
+
+def frames_in(box: Mailbox) -> list[dict[str, Any]]:
+    """What the box holds right now (the newest snapshot only: latest wins)."""
+    out = []
+    while box._direct or box._snapshot is not None:
+        out.append(json.loads(box._direct.popleft() if box._direct else box._snapshot or ""))
+        if not box._direct:
+            box._snapshot = None
+    return out
+
+
+async def quiet_room(clock: FakeClock, render: Counting) -> tuple[Hub, Mailbox]:
+    """A hub with one connection that has taken everything, one tick after the last send."""
+    hub = Hub(render, tick_hz=8, clock=clock)
+    await hub.start()
+    box = await hub.join(5)
+    clock.advance(0.125)  # the join's own change (the connected count) goes out
+    await settle()
+    frames_in(box)
+    clock.advance(1.0)  # quiet for longer than a tick
+    return hub, box
+
+
+async def test_a_change_in_a_quiet_room_is_sent_at_once() -> None:
+    """Leading edge: no tick to wait for when nothing was sent within the last interval."""
+    clock, render = FakeClock(), Counting()
+    hub, box = await quiet_room(clock, render)
+    try:
+        render.voted = 1
+        hub.changed(5)
+        await settle()  # the clock does not move: no timer is involved
+        frames = frames_in(box)
+        assert [f["turnout"]["voted"] for f in frames] == [1]
+    finally:
+        await hub.aclose()
+
+
+async def test_a_busy_room_sends_one_frame_per_interval_and_always_the_last_state() -> None:
+    """Changes within an interval are coalesced into one trailing send with the newest state;
+    nothing more goes out before the interval ends, and the final state is never lost."""
+    clock, render = FakeClock(), Counting()
+    hub, box = await quiet_room(clock, render)
+    try:
+        render.voted = 1
+        hub.changed(5)
+        await settle()
+        assert [f["turnout"]["voted"] for f in frames_in(box)] == [1]  # leading edge
+        renders = render.renders
+        for voted in range(2, 50):
+            render.voted = voted
+            hub.changed(5)
+        await settle()
+        assert frames_in(box) == [] and render.renders == renders  # within the interval
+        clock.advance(0.0625)
+        await settle()
+        assert frames_in(box) == []  # still within it
+        clock.advance(0.0625)  # the interval ends: one trailing send, with the newest state
+        await settle()
+        assert [f["turnout"]["voted"] for f in frames_in(box)] == [49]
+        assert render.renders == renders + 1
+        clock.advance(1.0)  # nothing changed since: nothing more is sent
+        await settle()
+        assert frames_in(box) == []
+    finally:
+        await hub.aclose()
+
+
+async def test_a_change_while_rendering_is_sent_by_the_trailing_send() -> None:
+    """A ballot committed while the previous state is being read is not lost."""
+    clock = FakeClock()
+    started, release = threading.Event(), threading.Event()
+    state = {"voted": 0, "block": False}
+
+    def render(_: int) -> Snapshot:
+        voted = state["voted"]
+        if state["block"]:
+            started.set()
+            release.wait(5)
+        return snapshot(voted=int(voted))
+
+    hub = Hub(render, tick_hz=8, clock=clock)
+    await hub.start()
+    try:
+        box = await hub.join(5)
+        clock.advance(0.125)
+        await settle()
+        frames_in(box)
+        clock.advance(1.0)
+        state.update(voted=1, block=True)
+        hub.changed(5)
+        await asyncio.to_thread(started.wait, 5)  # the render read voted=1 and is blocked
+        state.update(voted=2, block=False)
+        hub.changed(5)  # arrives mid-render
+        release.set()
+        await settle()
+        assert [f["turnout"]["voted"] for f in frames_in(box)] == [1]
+        clock.advance(0.125)
+        await settle()
+        assert [f["turnout"]["voted"] for f in frames_in(box)] == [2]
+    finally:
+        release.set()
+        await hub.aclose()
+
+
+async def test_frames_reach_a_connection_in_seq_order_with_none_lost() -> None:
+    """Through the socket's fast path and its writer alike: every frame a connection gets has
+    a higher seq than the one before, and the last state always arrives."""
+    from app.web.ws import _writer
+
+    clock, render = FakeClock(), Counting()
+    hub = Hub(render, tick_hz=8, clock=clock)
+    await hub.start()
+    sent: list[dict[str, Any]] = []
+    writable = [True]
+
+    def sink(wire: bytes) -> bool:
+        if not writable[0]:
+            return False
+        sent.append(json.loads(wire[2:] if wire[1] < 126 else wire[4:]))
+        return True
+
+    class Socket:
+        async def send_text(self, frame: str) -> None:
+            await asyncio.sleep(0)
+            sent.append(json.loads(frame))
+
+    try:
+        box = await hub.join(5)
+        box.sink = sink
+        writer = asyncio.create_task(_writer(Socket(), box, 5.0))  # type: ignore[arg-type]
+        for voted in range(1, 40):
+            render.voted = voted
+            writable[0] = voted % 3 != 0  # now and then the socket cannot take a frame at once
+            hub.changed(5)
+            box.push(f'{{"type":"ack","ballot_id":"b{voted}","round":1}}')
+            clock.advance(0.125)
+            await settle()
+        writable[0] = True
+        clock.advance(0.125)
+        await settle()
+        writer.cancel()
+        seqs = [f["seq"] for f in sent if f["type"] in ("snapshot", "turnout")]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        last = [f for f in sent if f["type"] in ("snapshot", "turnout")][-1]
+        assert last["turnout"]["voted"] == 39
+        acks = [f["ballot_id"] for f in sent if f["type"] == "ack"]
+        assert acks == [f"b{i}" for i in range(1, 40)]  # personal frames: all, in order
+    finally:
+        await hub.aclose()
+
+
+async def test_a_phone_whose_socket_cannot_take_frames_does_not_hold_up_the_others() -> None:
+    """A socket that refuses the fast path gets the newest frame through its writer (with its
+    deadline); the others are written at once, and the hub never waits for anyone."""
+    clock, render = FakeClock(), Counting()
+    hub, fast_box = await quiet_room(clock, render)
+    fast: list[bytes] = []
+
+    def fast_sink(wire: bytes) -> bool:
+        fast.append(wire)
+        return True
+
+    fast_box.sink = fast_sink
+    slow_box = await hub.join(5)
+    slow_box.sink = lambda wire: False  # its TCP window is full
+    try:
+        clock.advance(1.0)
+        await settle()
+        frames_in(slow_box)
+        fast.clear()
+        for voted in (1, 2, 3):
+            render.voted = voted
+            hub.changed(5)
+            clock.advance(0.125)
+            await settle()
+        assert len(fast) == 3  # every state, written at once
+        assert [f["turnout"]["voted"] for f in frames_in(slow_box)] == [3]  # only the newest
+    finally:
+        await hub.aclose()
+
+
+def test_a_frame_is_framed_as_websockets_itself_frames_it() -> None:
+    """The pre-encoded frame is byte for byte what the websockets library would send."""
+    from websockets.frames import Frame, Opcode
+
+    from app.live.protocol import wire_text
+
+    for text in ("", "a" * 125, "é" * 63, "b" * 126, "c" * 65535, "d" * 65536):
+        ours = wire_text(text)
+        theirs = Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
+        assert ours == theirs
+
+
+async def test_a_connection_that_raises_never_stops_the_renderer() -> None:
+    """An error while offering one meeting's frame is logged; later changes still go out."""
+    clock, render = FakeClock(), Counting()
+    hub, box = await quiet_room(clock, render)
+
+    def broken(wire: bytes) -> bool:
+        raise RuntimeError("transport gone")
+
+    try:
+        box.sink = broken
+        render.voted = 1
+        hub.changed(5)
+        await settle()
+        box.sink = None
+        clock.advance(1.0)
+        render.voted = 2
+        hub.changed(5)
+        await settle()
+        assert [f["turnout"]["voted"] for f in frames_in(box)] == [2]
     finally:
         await hub.aclose()
 

@@ -3,14 +3,24 @@
 Contract:
 - `Hub.changed(meeting_id)` is what services call after a commit. It never sends and never
   awaits: it marks the room dirty.
-- Every `1/tick_hz` the ticker renders each dirty room once (state read in a worker thread,
-  JSON encoded once) and offers the same string to every mailbox. Cost is connections x tick
-  rate, whatever the ballot rate (../shared/realtime.md B.3). When only the turnout changed
+- A leading-edge throttle with a trailing send, per room: a change to a room that sent nothing
+  in the last `1/tick_hz` is rendered at once (a quiet room shows a ballot within a frame);
+  a change within that interval only marks the room dirty, and the room is rendered once at
+  the end of the interval (trailing), with every change made meanwhile. So a room's renders
+  start at most once per interval (timed from each render's start), and its last state always
+  goes out. A render reads the
+  state in a worker thread and encodes it once (JSON, and the whole WebSocket frame); the
+  same string goes to every mailbox. Cost is connections x tick rate at most, whatever the
+  ballot rate (../shared/realtime.md B.3, B.6). When only the turnout changed
   (the usual case while a round is open) the frame is a small `turnout` frame and only screens
   that show turnout (projector, console) get it; phones hear nothing until the round changes.
 - A mailbox holds the newest snapshot only, plus a short queue of personal frames (acks,
   errors). A slow phone skips snapshots; it never delays anyone else. The hub never awaits a
-  socket; `ws.py` owns sending, with a deadline.
+  socket; `ws.py` owns sending, with a deadline. A mailbox may have a `sink` (ws.py): when
+  nothing is waiting in it and the socket takes the frame without waiting, the pre-encoded
+  frame is written at once, without waking the connection's writer task; otherwise the frame
+  waits in the mailbox for the writer, as before. Order is kept: the sink is used only when
+  nothing is queued and the writer is not sending.
 - `seq` starts at the wall clock in milliseconds and then increases, so it still increases
   across a server restart and a reconnecting client can always drop an older frame.
 - A meeting that no longer exists (deleted) has its room closed (`close_room`): every
@@ -28,15 +38,19 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from app.core.errors import NotFound
 from app.core.shapes import Snapshot
 from app.live.broadcast import Broadcast, LocalBroadcast
-from app.live.protocol import SnapshotFrame, TurnoutFrame, encode
+from app.live.protocol import SnapshotFrame, TurnoutFrame, encode, wire_text
 
 log = logging.getLogger(__name__)
 
 Render = Callable[[int], Snapshot]  # meeting id -> its snapshot (blocking; runs in a thread)
+# Writes a whole pre-encoded WebSocket frame now if the socket takes it without waiting;
+# False (nothing written) otherwise (ws.py).
+Sink = Callable[[bytes], bool]
 
 
 class TooSlow(Exception):
@@ -55,8 +69,39 @@ class RoomClosed(Exception):
 GONE = 4404  # the close code for "this meeting does not exist" (live.js: no reconnect)
 
 
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Clock(Protocol):
+    """Time for the throttle: the event loop's by default; tests give a fake one."""
+
+    def now(self) -> float: ...
+    def call_at(self, when: float, callback: Callable[[], None]) -> Timer: ...
+
+
+class LoopClock:
+    """The running event loop's monotonic clock and timers."""
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
+        return asyncio.get_running_loop().call_at(when, callback)
+
+
 class Mailbox:
-    __slots__ = ("_closed", "_direct", "_limit", "_ready", "_snapshot", "counted", "voter_id")
+    __slots__ = (
+        "_closed",
+        "_direct",
+        "_limit",
+        "_ready",
+        "_snapshot",
+        "counted",
+        "sending",
+        "sink",
+        "voter_id",
+    )
 
     @property
     def wants_turnout(self) -> bool:
@@ -72,17 +117,41 @@ class Mailbox:
         self.voter_id = voter_id
         # In the room's `connected` count; not the presenter view's preview of the projector.
         self.counted = counted
+        # Set by the connection (ws.py): the fast path, and whether its writer is mid-send.
+        self.sink: Sink | None = None
+        self.sending = False
 
     @property
     def pending(self) -> bool:
         """A frame is waiting to be sent (the connection has not caught up yet)."""
         return self._snapshot is not None
 
-    def offer(self, snapshot: str) -> None:
+    def _writes_now(self) -> bool:
+        """Nothing queued, nothing being sent, not closed: a frame written now keeps the order."""
+        return (
+            self.sink is not None
+            and not self.sending
+            and self._snapshot is None
+            and not self._direct
+            and self._closed is None
+        )
+
+    def offer(self, snapshot: str, wire: bytes | None = None) -> None:
+        """The newest snapshot (`wire`: the same, as a whole WebSocket frame) replaces any
+        snapshot not yet sent."""
+        if self._writes_now() and wire is not None and self.sink is not None and self.sink(wire):
+            return
         self._snapshot = snapshot
         self._ready.set()
 
     def push(self, frame: str) -> None:
+        """A personal frame (ack, error): never dropped, sent in order, before any snapshot.
+
+        Raises:
+            TooSlow: `limit` personal frames are already waiting.
+        """
+        if self._writes_now() and self.sink is not None and self.sink(wire_text(frame)):
+            return
         if len(self._direct) >= self._limit:
             raise TooSlow
         self._direct.append(frame)
@@ -116,14 +185,22 @@ class Room:
         self.meeting_id = meeting_id
         self.seq = int(time.time() * 1000)
         self.snapshot: str | None = None
+        self.snapshot_wire: bytes | None = None
         self.state: Snapshot | None = None
-        self.rendered_at = 0.0  # time.monotonic() of the last render
+        self.refreshed_at = 0.0  # time.monotonic() when its state was last read (countdowns)
         # The newest frame to offer: the whole snapshot, or only the turnout when nothing else
         # changed (a ~100-byte frame for screens instead of ~2 KiB for everyone).
         self.frame: str | None = None
+        self.frame_wire: bytes | None = None
         self.turnout_only = False
         self.dirty = True
         self.mailboxes: set[Mailbox] = set()
+        # The throttle: when the last render began; a trailing render's timer; whether the
+        # room waits in the render queue or is being rendered.
+        self.rendered_at = float("-inf")
+        self.timer: Timer | None = None
+        self.queued = False
+        self.rendering = False
 
 
 class Hub:
@@ -135,22 +212,28 @@ class Hub:
         direct_backlog: int = 64,
         broadcast: Broadcast | None = None,
         resync_s: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._render = render
         self._tick_s = 1.0 / tick_hz
         self._backlog = direct_backlog
         self._broadcast = broadcast or LocalBroadcast()
+        self._clock: Clock = clock or LoopClock()
         # With other processes writing, re-read every room this often even without a signal:
         # bounds how stale a lost signal can leave a projector.
         self._resync_s = resync_s
         self.rooms: dict[int, Room] = {}
         self._outbox: set[int] = set()
         self._outbox_ready = asyncio.Event()
+        self._due: deque[Room] = deque()  # rooms to render now, in the order they became due
+        self._due_ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._ticker(), name="hub-ticker"))
+        self._tasks.append(asyncio.create_task(self._renderer(), name="hub-renderer"))
         self._tasks.append(asyncio.create_task(self._publisher(), name="hub-publisher"))
+        if self._resync_s is not None:
+            self._tasks.append(asyncio.create_task(self._resyncer(), name="hub-resync"))
         await self._broadcast.start(self._on_signal)
 
     async def aclose(self) -> None:
@@ -159,19 +242,51 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for room in self.rooms.values():
+            self._cancel_timer(room)
         await self._broadcast.aclose()
 
     def changed(self, meeting_id: int) -> None:
         """After a commit: mark the room dirty here and tell the other processes. Never waits."""
         self._on_signal(meeting_id)
+        if isinstance(self._broadcast, LocalBroadcast):
+            return  # one process: nobody to tell (and no publisher wake-up per ballot)
         self._outbox.add(meeting_id)
         self._outbox_ready.set()
 
     def _on_signal(self, meeting_id: int | None) -> None:
-        rooms = self.rooms.values() if meeting_id is None else [self.rooms.get(meeting_id)]
+        rooms = list(self.rooms.values()) if meeting_id is None else [self.rooms.get(meeting_id)]
         for room in rooms:
             if room is not None:
-                room.dirty = True
+                self._poke(room)
+
+    def _poke(self, room: Room) -> None:
+        """The throttle: render now if the room sent nothing within the interval, else once at
+        the interval's end. A room already queued, timed or rendering is only marked dirty:
+        what is under way picks the change up (a render in progress re-pokes when done)."""
+        room.dirty = True
+        if room.queued or room.timer is not None or room.rendering:
+            return
+        due = room.rendered_at + self._tick_s
+        if self._clock.now() >= due:
+            self._enqueue(room)
+        else:
+            room.timer = self._clock.call_at(due, lambda: self._fire(room))
+
+    def _fire(self, room: Room) -> None:
+        room.timer = None
+        self._enqueue(room)
+
+    def _enqueue(self, room: Room) -> None:
+        room.queued = True
+        self._due.append(room)
+        self._due_ready.set()
+
+    @staticmethod
+    def _cancel_timer(room: Room) -> None:
+        if room.timer is not None:
+            room.timer.cancel()
+            room.timer = None
 
     async def _publisher(self) -> None:
         while True:
@@ -190,10 +305,11 @@ class Hub:
         if room is None:
             room = self.rooms[meeting_id] = Room(meeting_id)
         if room.snapshot is None or _stale_countdown(room):
+            room.rendered_at = self._clock.now()
             await self._refresh(room)
         box = Mailbox(self._backlog, voter_id, counted=counted)
         room.mailboxes.add(box)
-        room.dirty = True  # the connected count changed
+        self._poke(room)  # the connected count changed
         assert room.snapshot is not None
         box.offer(room.snapshot)
         return box
@@ -203,15 +319,18 @@ class Hub:
         if room is None:
             return
         room.mailboxes.discard(box)
-        room.dirty = True
         if not room.mailboxes:
+            self._cancel_timer(room)
             del self.rooms[meeting_id]
+            return
+        self._poke(room)
 
     def close_room(self, meeting_id: int, reason: str = "meeting deleted") -> None:
         """The meeting is gone: end every connection to it (close code 4404) and drop its room."""
         room = self.rooms.pop(meeting_id, None)
         if room is None:
             return
+        self._cancel_timer(room)
         for box in room.mailboxes:
             box.close(GONE, reason)
 
@@ -221,53 +340,84 @@ class Hub:
 
     async def _refresh(self, room: Room) -> None:
         room.dirty = False
-        room.rendered_at = time.monotonic()
+        room.refreshed_at = time.monotonic()
         state = await asyncio.to_thread(self._render, room.meeting_id)
         state["turnout"]["connected"] = _counted(room)
         previous, room.state = room.state, state
         room.seq += 1
         frame: SnapshotFrame = {**state, "seq": room.seq}
         room.snapshot = encode(frame)
+        room.snapshot_wire = wire_text(room.snapshot)
         room.turnout_only = previous is not None and _without_turnout(previous) == _without_turnout(
             state
         )
-        turnout: TurnoutFrame = {"type": "turnout", "seq": room.seq, "turnout": state["turnout"]}
-        room.frame = encode(turnout) if room.turnout_only else room.snapshot
+        if room.turnout_only:
+            turnout: TurnoutFrame = {
+                "type": "turnout",
+                "seq": room.seq,
+                "turnout": state["turnout"],
+            }
+            room.frame = encode(turnout)
+            room.frame_wire = wire_text(room.frame)
+        else:
+            room.frame, room.frame_wire = room.snapshot, room.snapshot_wire
 
-    async def _ticker(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_resync = loop.time() + (self._resync_s or 0)
+    async def _resyncer(self) -> None:
+        assert self._resync_s is not None
         while True:
-            await asyncio.sleep(self._tick_s)
-            if self._resync_s is not None and loop.time() >= next_resync:
-                next_resync = loop.time() + self._resync_s
-                self._on_signal(None)
-            for room in list(self.rooms.values()):
-                if not room.dirty:
-                    continue
+            await asyncio.sleep(self._resync_s)
+            self._on_signal(None)
+
+    async def _renderer(self) -> None:
+        """Render the rooms that are due, one at a time, and offer each its new frame."""
+        while True:
+            await self._due_ready.wait()
+            self._due_ready.clear()
+            while self._due:
+                room = self._due.popleft()
+                room.queued = False
+                if self.rooms.get(room.meeting_id) is not room or not room.dirty:
+                    continue  # left or closed meanwhile; or nothing new since it was queued
+                # Measured from the render's start: a room renders at most once per interval,
+                # and a slow render does not stretch the interval (the frame rate stays tick_hz).
+                room.rendering = True
+                room.rendered_at = self._clock.now()
                 try:
-                    await self._refresh(room)
-                except NotFound:
-                    # Deleted (in another process, or between a signal and this tick).
-                    self.close_room(room.meeting_id)
-                    continue
+                    await self._render_room(room)
                 except Exception:
-                    # A failed render (database briefly unavailable) must not stop the ticker for
-                    # every meeting: keep the room dirty and try again next tick.
-                    log.exception("rendering meeting %s failed", room.meeting_id)
-                    room.dirty = True
-                    continue
-                assert room.frame is not None
-                for box in room.mailboxes:
-                    if not room.turnout_only:
-                        box.offer(room.frame)
-                    elif box.pending:
-                        # Never let a turnout frame replace a snapshot not yet sent: it would
-                        # lose the change (e.g. the round closing) that snapshot carries.
-                        assert room.snapshot is not None
-                        box.offer(room.snapshot)
-                    elif box.wants_turnout:
-                        box.offer(room.frame)
+                    # Nothing may stop the renderer: every meeting's screens depend on it.
+                    log.exception("offering meeting %s's frame failed", room.meeting_id)
+                finally:
+                    room.rendering = False
+                if room.dirty and self.rooms.get(room.meeting_id) is room:
+                    self._poke(room)  # changed while rendering: the trailing send
+
+    async def _render_room(self, room: Room) -> None:
+        try:
+            await self._refresh(room)
+        except NotFound:
+            # Deleted (in another process, or between a signal and this render).
+            self.close_room(room.meeting_id)
+            return
+        except Exception:
+            # A failed render (database briefly unavailable) must not stop rendering for every
+            # meeting: keep the room dirty and try again one interval later.
+            log.exception("rendering meeting %s failed", room.meeting_id)
+            room.dirty = True
+            return
+        if self.rooms.get(room.meeting_id) is not room:
+            return  # closed while its state was read
+        assert room.frame is not None and room.snapshot is not None
+        frame, wire = room.frame, room.frame_wire
+        for box in room.mailboxes:
+            if not room.turnout_only:
+                box.offer(frame, wire)
+            elif box.pending:
+                # Never let a turnout frame replace a snapshot not yet sent: it would
+                # lose the change (e.g. the round closing) that snapshot carries.
+                box.offer(room.snapshot, room.snapshot_wire)
+            elif box.wants_turnout:
+                box.offer(frame, wire)
 
 
 # A countdown's seconds left in a snapshot older than this are rendered again for a new
@@ -281,7 +431,7 @@ def _stale_countdown(room: Room) -> bool:
     return (
         rnd is not None
         and "closes_in" in rnd
-        and time.monotonic() - room.rendered_at > COUNTDOWN_STALE_S
+        and time.monotonic() - room.refreshed_at > COUNTDOWN_STALE_S
     )
 
 

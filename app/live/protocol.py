@@ -26,6 +26,7 @@ Snapshots are complete: a client that missed some simply takes the newest (highe
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
@@ -126,6 +127,22 @@ class YouFrame(YouView):
 
 def encode(obj: Mapping[str, object]) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def wire_text(text: str) -> bytes:
+    """`text` as one whole WebSocket text frame from a server (RFC 6455 5.2: FIN, opcode 1,
+    unmasked, no extension: the server runs without permessage-deflate). Built once per frame
+    and written as is to every socket that takes it (ws.py), instead of each socket encoding
+    and framing the same text again."""
+    payload = text.encode()
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x81, n))
+    elif n < 1 << 16:
+        head = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x81, 127, n)
+    return head + payload
 
 
 def ack(ballot_id: str, round_id: int) -> str:

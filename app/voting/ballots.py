@@ -38,6 +38,7 @@ import contextlib
 import functools
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -123,9 +124,12 @@ class Receipt:
     meeting_id: int
 
 
+_CHANNELS = frozenset(Channel)
+
+
 def check_shape(req: CastRequest) -> None:
     """Checks that need no database: raise BadInput with a reason a person can act on."""
-    if req.channel not in set(Channel):
+    if req.channel not in _CHANNELS:
         raise BadInput(f"Unknown channel {req.channel!r}.")
     if not all(1 <= n <= DB_INT_MAX for n in (req.meeting_id, req.round_id, req.voter_id)):
         raise NotFound("That round does not exist in this meeting.")
@@ -146,6 +150,22 @@ REFUSED = N_("This ballot could not be stored: the server refused its contents."
 _DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 # A supervisor restarting a writer that dies at once waits this long first (no busy loop).
 RESTART_BACKOFF_S = 1.0
+# How long what a batch found about an open round's items refuses bad answers before the queue
+# (`BallotWriter.cast`); each batch of the round renews it, `forget_rounds` drops it at once.
+OPEN_ROUND_TTL_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRound:
+    """What a batch's transaction found about an open round: enough to refuse an answer that
+    its items do not take without a transaction (`BallotWriter.cast`)."""
+
+    meeting_id: int
+    number: int
+    kind: str
+    scales: Mapping[str, AnswerScale]
+    at: float  # time.monotonic() of the batch that found it
+
 
 Pending = tuple[CastRequest, "asyncio.Future[Receipt]"]
 
@@ -174,6 +194,9 @@ class BallotWriter:
         self._closing = False
         self._last_restart = -RESTART_BACKOFF_S
         self.restarts = 0  # how often the supervisor restarted the task
+        # Round id -> its items' scales, as the newest batch of that round found them. Filled
+        # in the batch's worker thread (one dict store, atomic), read on the loop.
+        self._open_rounds: dict[int, OpenRound] = {}
 
     def start(self) -> None:
         self._closing = False
@@ -242,11 +265,40 @@ class BallotWriter:
                 fut.set_exception(StorageUnavailable(N_("The server is shutting down; resend.")))
 
     async def cast(self, req: CastRequest) -> Receipt:
-        """Store a ballot; returns once committed. Raises a CovoteError if refused."""
+        """Store a ballot; returns once committed. Raises a CovoteError if refused.
+
+        A ballot whose answers the round's items do not take is refused before the queue when a
+        recent batch of the same open round saw its items (`OpenRound`, at most
+        OPEN_ROUND_TTL_S old): it takes no place in a batch and no transaction. The batch's own
+        check, in its transaction, stays the authority for every ballot that gets that far."""
         check_shape(req)
+        self._refuse_answers(req)
         fut: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
         await self._queue.put((req, fut))
         return await fut
+
+    def _refuse_answers(self, req: CastRequest) -> None:
+        known = self._open_rounds.get(req.round_id)
+        if known is None or known.meeting_id != req.meeting_id:
+            return
+        if time.monotonic() - known.at > OPEN_ROUND_TTL_S:
+            self._open_rounds.pop(req.round_id, None)
+            return
+        scales = known.scales
+        for key, raw in req.marks.items():
+            scale = scales.get(key)
+            if scale is None or isinstance(scale.parse(raw), Problem):
+                answers = _answers(req.marks, known, scales)  # the refusal, with its reason
+                if isinstance(answers, CovoteError):
+                    raise answers
+                return
+
+    def forget_rounds(self, meeting_id: int) -> None:
+        """The meeting changed (its rounds or items may have): no early refusal for its rounds
+        until a batch has looked at them again. Call on the loop."""
+        for round_id, known in list(self._open_rounds.items()):
+            if known.meeting_id == meeting_id:
+                del self._open_rounds[round_id]
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -302,10 +354,11 @@ class BallotWriter:
             return [BadInput(REFUSED)]
 
     def _commit(self, batch: list[CastRequest]) -> list[Receipt | CovoteError]:
+        found: dict[int, OpenRound] = {}
         with transaction(self._engine) as session:
             # The clock, read once per batch at the edge (the checks stay a function of it): a
             # ballot stored at or after its round's `closes_at` is refused as closed.
-            outcomes = validate_batch(session, batch, now=utcnow())
+            outcomes = validate_batch(session, batch, found, now=utcnow())
             accepted = [
                 (req, out)
                 for req, out in zip(batch, outcomes, strict=True)
@@ -320,6 +373,7 @@ class BallotWriter:
                     links.setdefault(out.audit[0], []).append(("ballot", out.audit[1]))
             for meeting_id, meeting_links in sorted(links.items()):
                 audit.append(session, meeting_id, meeting_links)
+        self._open_rounds.update(found)  # committed: what the transaction saw was true then
         return [out.receipt if isinstance(out, _Accepted) else out for out in outcomes]
 
 
@@ -385,12 +439,17 @@ _STORED = sa.select(
 
 
 def validate_batch(
-    session: Session, batch: list[CastRequest], *, now: datetime | None = None
+    session: Session,
+    batch: list[CastRequest],
+    found: dict[int, OpenRound] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> list[_Accepted | CovoteError]:
     """Three queries for the whole batch, none per ballot: rounds (with their kind and their
     meeting's channel policy), voters (with whether they hold a keypad) and the batch's stored
     ballots. Each round's scales are asked of its kind once (the room vote's need no query).
-    Refusals say why, in words the voter can act on. `now`: the time of the batch; a round
+    Refusals say why, in words the voter can act on. `found` gets each open round's scales
+    that were asked for (BallotWriter's early refusal). `now`: the time of the batch; a round
     whose closing countdown ends at or before it is closed to ballots (None: not checked)."""
     params = {
         "rounds": sorted({r.round_id for r in batch}),
@@ -428,7 +487,11 @@ def validate_batch(
             out.append(NotFound(N_("Unknown voter: please rejoin the meeting.")))
             continue
         if rnd.id not in scales:
-            scales[rnd.id] = _scales(session, rnd)
+            scales[rnd.id] = got = _scales(session, rnd)
+            if found is not None and not isinstance(got, CovoteError):
+                found[rnd.id] = OpenRound(
+                    rnd.meeting_id, rnd.number, rnd.kind, got, time.monotonic()
+                )
         answers = _answers(req.marks, rnd, scales[rnd.id])
         if isinstance(answers, CovoteError):
             out.append(answers)
@@ -543,7 +606,9 @@ def _row(req: CastRequest, accepted: _Accepted) -> dict[str, Any]:
 def _upsert_for(dialect_name: str) -> Any:
     """Built once per dialect: rebuilding it for every batch cost ~140 µs of CPU and garbage."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    stmt = dialect.insert(Ballot)
+    # On the table, not the ORM class: the ORM's bulk insert path cost about a fifth of the
+    # writer's time in collecting per-row commands; every column is given (`_row`).
+    stmt = dialect.insert(Ballot.__table__)  # type: ignore[attr-defined]
     return stmt.on_conflict_do_update(
         index_elements=["round_id", "voter_id"],
         set_={c: stmt.excluded[c] for c in ("ballot_uid", "channel", "marks", "cast_at")},

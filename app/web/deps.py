@@ -219,6 +219,7 @@ class Services:
         except RuntimeError:
             on_loop = False
         if on_loop:
+            self.writer.forget_rounds(meeting_id)
             self.hub.changed(meeting_id)
             self.desk.invalidate(meeting_id)
         else:

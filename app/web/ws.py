@@ -26,10 +26,12 @@ from typing import Any
 import itsdangerous
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
 
 from app.core.errors import CovoteError, CsrfFailed, NotFound, NotJoined, TooManyRequests
 from app.live import protocol
-from app.live.hub import Mailbox, RoomClosed, TooSlow
+from app.live.hub import Mailbox, RoomClosed, Sink, TooSlow
 from app.voting.ballots import CastRequest
 from app.voting.models import Voter
 from app.voting.voters import you_view
@@ -76,7 +78,7 @@ class SocketRoute:
             await WebSocket(scope, receive, send).close(code=1008)  # HTTP 403 before accept
             return
         scope["session"] = self._session(scope)
-        await meeting_socket(WebSocket(scope, receive, send), code)
+        await meeting_socket(WebSocket(scope, receive, send), code, sink_of(send))
 
     def _session(self, scope: Scope) -> dict[str, Any]:
         for name, value in scope["headers"]:
@@ -110,7 +112,41 @@ def origin_allowed(scope: Scope, origins: frozenset[str]) -> bool:
     return bool(sep) and scheme in ("http", "https") and bool(host) and netloc == host
 
 
-async def meeting_socket(websocket: WebSocket, code: str) -> None:
+def sink_of(send: Send) -> Sink | None:
+    """The fast path for whole pre-encoded frames (protocol.wire_text): written straight to
+    the connection's transport, as uvicorn's own `send` would after encoding and framing them,
+    but once per frame for every socket instead of once per socket, and without waking the
+    connection's writer task. Only while the socket is open and its transport takes data
+    without waiting (uvicorn's `writable`, cleared above the transport's high-water mark);
+    otherwise the sink refuses and the frame goes through `send` with its deadline, so a slow
+    phone is still closed as too slow. Only with uvicorn's websockets-sansio protocol (pinned
+    in pyproject.toml, chosen in cli.py); with any other server, None: every frame uses `send`.
+    """
+    proto = getattr(send, "__self__", None)
+    if not isinstance(proto, WebSocketsSansIOProtocol):
+        return None
+    writable = proto.writable
+
+    def sink(wire: bytes) -> bool:
+        transport = proto.transport
+        if (
+            proto.close_sent
+            or proto.disconnected
+            or not writable.is_set()
+            or proto.conn.state is not State.OPEN
+            or transport.is_closing()
+        ):
+            return False
+        try:
+            transport.write(wire)
+        except Exception:  # a transport closing under us: the writer's path reports it
+            return False
+        return True
+
+    return sink
+
+
+async def meeting_socket(websocket: WebSocket, code: str, sink: Sink | None = None) -> None:
     services: Services = websocket.app.state.services
     try:
         # Each handshake reads the database: counted like an API request of this address.
@@ -129,6 +165,7 @@ async def meeting_socket(websocket: WebSocket, code: str) -> None:
     # The presenter view's preview of the projector (?preview=1) is not a screen in the room.
     counted = websocket.query_params.get("preview") != "1"
     box = await services.hub.join(meeting_id, voter.id if voter else None, counted=counted)
+    box.sink = sink
     try:
         auth.check_csrf(websocket, websocket.query_params.get("csrf"))
         forged = None
@@ -188,8 +225,12 @@ async def _writer(websocket: WebSocket, box: Mailbox, timeout_s: float) -> Close
     try:
         while True:
             frame = await box.take()
-            async with asyncio.timeout(timeout_s):
-                await websocket.send_text(frame)
+            box.sending = True
+            try:
+                async with asyncio.timeout(timeout_s):
+                    await websocket.send_text(frame)
+            finally:
+                box.sending = False
     except TimeoutError:
         return (4008, "too slow")
     except RoomClosed as e:

@@ -9,7 +9,8 @@ joined voter, then WS /ws/m/{code} with it, `hello`, and
 Order: (3) memory on the fresh process at the largest N, then (2) projector latency with
 `latency_phones` connected, then (1) ingest with `ingest_phones` connected, then (4) ack latency
 with `read_load_phones` casting at a steady rate, quiet and while public pages are viewed
-(issue 14: reads never slow the ballot path). Phones join once (cookies are reused); each
+(issue 14: reads never slow the ballot path), then (5) the bursts (burst.py): N phones
+holding their sockets, released at once. Phones join once (cookies are reused); each
 scenario connects or closes sockets to have exactly its N.
 After every measured round the stored ballots are read back from the SQLite file: every acked
 ballot must be there with the marks that were sent.
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from benchlib.burst import bursts
 from benchlib.clients import CastRefused, LatencyTrack, Phone, Projector, close_all, open_many
 from benchlib.config import ROOT, BenchConfig
 from benchlib.profile import Sampler
@@ -910,6 +912,7 @@ async def run(cfg: BenchConfig, srv: ServerProc, data_dir: Path, key: str,
         await r.latency()
         await r.ingest()
         await r.read_load()
+        await bursts(r)
     finally:
         await r.finish()
     return r

@@ -90,7 +90,7 @@ def _name(frame: str) -> str:
 # appears anywhere in a sampled stack wins.
 CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("render snapshot (room_state, thread)", ("room_state", "render_state")),
-    ("hub: encode + offer to mailboxes", ("Hub._refresh", "Hub._ticker", "Mailbox.offer")),
+    ("hub: encode + offer to mailboxes", ("Hub._refresh", "Hub._render_room", "Mailbox.offer")),
     ("commit: validate_batch SELECTs", ("validate_batch",)),
     ("commit: COMMIT (WAL write, fsync)", ("do_commit",)),
     ("commit: upsert executemany", ("BallotWriter._commit",)),

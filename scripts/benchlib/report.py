@@ -15,6 +15,9 @@ TARGETS = {
     # issue 14: MES with Add1, seconds (the median over seeds), and the budget demo's slowest
     "mes_10k_s": ("<=", 1.0, "10,000 voters x 100 proposals"),
     "mes_demo_max_s": ("<=", 0.05, "budget demo, pounds and pence"),
+    # issue 14: N phones released at once; seconds until the projector shows all N counted
+    "burst_300_s": ("<=", 0.3, "300 phones at once"),
+    "burst_2000_s": ("<=", 1.5, "2,000 phones at once"),
 }
 
 REQUIRED = {
@@ -192,6 +195,7 @@ def table(r: dict[str, Any]) -> str:
         f"{_f(r.get('read_load_view_p50_ms'))} / {_f(r.get('read_load_view_p99_ms'))}",
     )
     row("    server / client core busy", "", _busy(r, "read_load"))
+    _burst_rows(r, row)
     if r.get("meta", {}).get("config", {}).get("mes_only"):
         del rows[1:]  # --mes-only: (1) to (4) did not run
     row(
@@ -238,7 +242,7 @@ def table(r: dict[str, Any]) -> str:
         lines.append(
             f"Stored: every acked ballot is in the database with its marks "
             f"({c.get('acked_checked', 0):,} checked over {c.get('rounds', 0)} rounds); "
-            f"{r.get('ballot_rows', '?'):,} ballot rows in all."
+            f"{_n(r.get('ballot_rows'))} ballot rows in all."
         )
     else:
         lines.append(f"Stored: CHECK FAILED {c}")
@@ -260,6 +264,22 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _burst_rows(r: dict[str, Any], row: Any) -> None:
+    """(5) bursts (burst.py): one line per N, beside its target where the issue set one."""
+    sizes = r.get("burst_sizes") or []
+    if not sizes:
+        return
+    row("(5) burst: N phones holding sockets, released at once, one cast each")
+    for n in sizes:
+        row(
+            f"    {n:,}: s until the projector shows all counted / every phone acked",
+            "",
+            f"{_f(r.get(f'burst_{n}_s'), digits=3)} / {_f(r.get(f'burst_{n}_ack_s'), digits=3)}",
+            "",
+            _met(r, f"burst_{n}_s"),
+        )
+
+
 def _busy(r: dict[str, Any], prefix: str) -> str:
     a, b = (r.get(f"{prefix}_{who}_util") for who in ("server", "client"))
     pa = None if a is None else a * 100
@@ -273,7 +293,11 @@ def _n(v: Any) -> str:
 
 def missing_keys(r: dict[str, Any]) -> list[str]:
     bad = []
-    for key, typ in REQUIRED.items():
+    required = dict(REQUIRED)
+    for n in r.get("meta", {}).get("config", {}).get("burst_sizes", []):
+        required[f"burst_{n}_s"] = float
+        required[f"burst_{n}_ack_s"] = float
+    for key, typ in required.items():
         v = r.get(key)
         if typ is float:
             ok = isinstance(v, int | float) and not isinstance(v, bool)
