@@ -8,6 +8,12 @@ Contract:
   rate, whatever the ballot rate (../shared/realtime.md B.3). When only the turnout changed
   (the usual case while a round is open) the frame is a small `turnout` frame and only screens
   that show turnout (projector, console) get it; phones hear nothing until the round changes.
+- Phones get the ballot with the round (issue 14): a phone's connection names its language
+  (`Mailbox.locale`), and every snapshot it is offered carries `ballot_html`, the phone page's
+  ballot section for that state in that language, rendered once per round state and language
+  (`PhoneRender`, in a worker thread) and shared by every phone of that language. So a round
+  opening, closing or being revealed reaches every phone in one frame, with no page fetch. The
+  section has nothing of the voter's own: the phone fills in its marks from `you` and acks.
 - A mailbox holds the newest snapshot only, plus a short queue of personal frames (acks,
   errors). A slow phone skips snapshots; it never delays anyone else. The hub never awaits a
   socket; `ws.py` owns sending, with a deadline.
@@ -32,11 +38,13 @@ from collections.abc import Callable
 from app.core.errors import NotFound
 from app.core.shapes import Snapshot
 from app.live.broadcast import Broadcast, LocalBroadcast
-from app.live.protocol import SnapshotFrame, TurnoutFrame, encode
+from app.live.protocol import SnapshotFrame, TurnoutFrame, encode, encode_str
 
 log = logging.getLogger(__name__)
 
 Render = Callable[[int], Snapshot]  # meeting id -> its snapshot (blocking; runs in a thread)
+# (snapshot, locale) -> the phone's ballot section as HTML (blocking; runs in a thread)
+PhoneRender = Callable[[Snapshot, str], str]
 
 
 class TooSlow(Exception):
@@ -56,20 +64,23 @@ GONE = 4404  # the close code for "this meeting does not exist" (live.js: no rec
 
 
 class Mailbox:
-    __slots__ = ("_closed", "_direct", "_limit", "_ready", "_snapshot", "voter_id")
+    __slots__ = ("_closed", "_direct", "_limit", "_ready", "_snapshot", "locale", "voter_id")
 
     @property
     def wants_turnout(self) -> bool:
         """Projectors and consoles show turnout; a voter's phone does not."""
         return self.voter_id is None
 
-    def __init__(self, limit: int, voter_id: int | None = None) -> None:
+    def __init__(self, limit: int, voter_id: int | None = None, locale: str | None = None) -> None:
         self._snapshot: str | None = None
         self._direct: deque[str] = deque()
         self._limit = limit
         self._ready = asyncio.Event()
         self._closed: RoomClosed | None = None
         self.voter_id = voter_id
+        # A phone page's language: its snapshots carry the ballot section in it. None: a
+        # screen (projector, console) or a client that draws the ballot itself.
+        self.locale = locale
 
     @property
     def pending(self) -> bool:
@@ -121,6 +132,18 @@ class Room:
         self.turnout_only = False
         self.dirty = True
         self.mailboxes: set[Mailbox] = set()
+        # The snapshot with the phone's ballot section, by language (of the phones here), and
+        # the rendered sections by language: (what they were rendered from, the HTML).
+        self.phone_frames: dict[str, str] = {}
+        self.phone_snapshot: str | None = None  # the snapshot phone_frames were made from
+        self.ballots: dict[str, tuple[str, str]] = {}
+
+    def frame_for(self, box: Mailbox) -> str:
+        """The full snapshot as `box` takes it: with the ballot section for a phone."""
+        assert self.snapshot is not None
+        if box.locale is None or self.phone_snapshot is not self.snapshot:
+            return self.snapshot  # (the phone fetches the section: GET /m/{code}/ballot)
+        return self.phone_frames.get(box.locale, self.snapshot)
 
 
 class Hub:
@@ -132,8 +155,10 @@ class Hub:
         direct_backlog: int = 64,
         broadcast: Broadcast | None = None,
         resync_s: float | None = None,
+        phone_render: PhoneRender | None = None,
     ) -> None:
         self._render = render
+        self._phone_render = phone_render
         self._tick_s = 1.0 / tick_hz
         self._backlog = direct_backlog
         self._broadcast = broadcast or LocalBroadcast()
@@ -178,18 +203,24 @@ class Hub:
             for meeting_id in pending:
                 await self._broadcast.publish(meeting_id)
 
-    async def join(self, meeting_id: int, voter_id: int | None = None) -> Mailbox:
-        """A new connection: it gets the current snapshot at once (resync on every connect)."""
+    async def join(
+        self, meeting_id: int, voter_id: int | None = None, locale: str | None = None
+    ) -> Mailbox:
+        """A new connection: it gets the current snapshot at once (resync on every connect);
+        with a `locale`, a phone's: the snapshot carries the ballot section in that language."""
         room = self.rooms.get(meeting_id)
         if room is None:
             room = self.rooms[meeting_id] = Room(meeting_id)
+        if locale is not None and self._phone_render is None:
+            locale = None
         if room.snapshot is None:
-            await self._refresh(room)
-        box = Mailbox(self._backlog, voter_id)
+            await self._refresh(room, extra_locale=locale)
+        elif locale is not None and locale not in room.phone_frames:
+            await self._render_phones(room, {locale})
+        box = Mailbox(self._backlog, voter_id, locale)
         room.mailboxes.add(box)
         room.dirty = True  # the connected count changed
-        assert room.snapshot is not None
-        box.offer(room.snapshot)
+        box.offer(room.frame_for(box))
         return box
 
     def leave(self, meeting_id: int, box: Mailbox) -> None:
@@ -213,7 +244,7 @@ class Hub:
         room = self.rooms.get(meeting_id)
         return len(room.mailboxes) if room else 0
 
-    async def _refresh(self, room: Room) -> None:
+    async def _refresh(self, room: Room, extra_locale: str | None = None) -> None:
         room.dirty = False
         state = await asyncio.to_thread(self._render, room.meeting_id)
         state["turnout"]["connected"] = len(room.mailboxes)
@@ -226,6 +257,43 @@ class Hub:
         )
         turnout: TurnoutFrame = {"type": "turnout", "seq": room.seq, "turnout": state["turnout"]}
         room.frame = encode(turnout) if room.turnout_only else room.snapshot
+        locales = {box.locale for box in room.mailboxes if box.locale is not None}
+        if extra_locale is not None:
+            locales.add(extra_locale)
+        await self._render_phones(room, locales)
+
+    async def _render_phones(self, room: Room, locales: set[str]) -> None:
+        """Add the snapshot with the ballot section for phones in `locales` to
+        `room.phone_frames`. Each section is rendered once per state of the round and language
+        (in a worker thread), then spliced into the snapshot's JSON, which is not encoded again."""
+        if not locales or self._phone_render is None or room.state is None:
+            return
+        state, snapshot, render = room.state, room.snapshot, self._phone_render
+        assert snapshot is not None and snapshot.endswith("}")
+        # What the section is drawn from: the round and the meeting (its code and texts).
+        key = encode({"round": state["round"], "meeting": state["meeting"]})
+        stale = sorted(loc for loc in locales if room.ballots.get(loc, ("", ""))[0] != key)
+        if stale:
+
+            def draw() -> dict[str, str]:
+                return {loc: render(state, loc) for loc in stale}
+
+            try:
+                drawn = await asyncio.to_thread(draw)
+            except Exception:
+                # Phones then get the plain snapshot and fetch the section over HTTP: a
+                # template error must not stop the projector's updates.
+                log.exception("drawing the phone's ballot for meeting %s failed", room.meeting_id)
+                return
+            for loc, html in drawn.items():
+                room.ballots[loc] = (key, html)
+        if room.snapshot is not snapshot:
+            return  # a newer refresh ran meanwhile and draws its own
+        frames = dict(room.phone_frames) if room.phone_snapshot is snapshot else {}
+        for loc in locales:
+            html = room.ballots[loc][1]
+            frames[loc] = f'{snapshot[:-1]},"ballot_html":{encode_str(html)}}}'
+        room.phone_frames, room.phone_snapshot = frames, snapshot
 
     async def _ticker(self) -> None:
         loop = asyncio.get_running_loop()
@@ -253,12 +321,11 @@ class Hub:
                 assert room.frame is not None
                 for box in room.mailboxes:
                     if not room.turnout_only:
-                        box.offer(room.frame)
+                        box.offer(room.frame_for(box))
                     elif box.pending:
                         # Never let a turnout frame replace a snapshot not yet sent: it would
                         # lose the change (e.g. the round closing) that snapshot carries.
-                        assert room.snapshot is not None
-                        box.offer(room.snapshot)
+                        box.offer(room.frame_for(box))
                     elif box.wants_turnout:
                         box.offer(room.frame)
 

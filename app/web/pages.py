@@ -35,8 +35,9 @@ from app.voting.ballots import CastRequest
 from app.voting.meetings import meeting_by_code, normalise_code
 from app.voting.models import Voter
 from app.voting.voters import declare_segments, you_view
-from app.web import auth
+from app.web import auth, i18n
 from app.web.deps import (
+    TEMPLATES,
     Services,
     ServicesDep,
     attendee,
@@ -139,6 +140,23 @@ async def phone_ballot_fragment(request: Request, code: str, services: ServicesD
     round opens or closes."""
     ctx = await asyncio.to_thread(_phone_context, request, services, code, ask_to_join=False)
     return render(request, "phone/ballot_fragment.html", ctx)
+
+
+def ballot_section(state: Snapshot, locale: str) -> str:
+    """The open-round bar and the ballot section for `state` in `locale`, as the hub sends them
+    to every phone in its snapshots (blocking: the hub calls it in a worker thread). The same
+    template as GET /m/{code}/ballot, drawn for no one in particular: no marks, no CSRF token,
+    no ballot id; the phone's script fills in its own (phone.js)."""
+    context = {
+        "_": i18n.gettext_for(locale),
+        "locale": locale,
+        "csrf": "",
+        "state": state,
+        "marks": {},
+        "saved": False,
+        "new_ballot_id": "",
+    }
+    return TEMPLATES.env.get_template("phone/ballot_fragment.html").render(context)
 
 
 @router.post("/m/{code}/segments")

@@ -126,7 +126,10 @@ async def meeting_socket(websocket: WebSocket, code: str) -> None:
         await websocket.close(code=4404, reason=e.message[:120])
         return
     await websocket.accept()
-    box = await services.hub.join(meeting_id, voter.id if voter else None)
+    # The phone page asks for its ballot section in its snapshots, in the page's language.
+    phone = websocket.query_params.get("view") == "phone"
+    locale = i18n.choose_locale(websocket) if phone else None
+    box = await services.hub.join(meeting_id, voter.id if voter else None, locale)
     try:
         auth.check_csrf(websocket, websocket.query_params.get("csrf"))
         forged = None
