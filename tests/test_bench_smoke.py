@@ -39,6 +39,7 @@ def tiny(tmp_path: Path) -> Any:
         rate=100.0,
         latency_rounds=1,
         read_load_phones=PHONES,
+        all_phones=PHONES,
         read_load_cast_per_s=40.0,
         read_load_views_per_s=40.0,
         read_load_s=0.5,

@@ -53,6 +53,11 @@ class BenchConfig:
     nice: int | None = None  # scheduling priority of both servers and the client (root: < 0)
     profile_gil: bool = False  # py-spy --gil: only the thread holding the GIL (about CPU time)
     work_dir: Path | None = None  # None = a temporary directory, removed afterwards
+    # (5) every phone (benchlib/phones.py): phones that join as browsers do and hold their
+    # sockets while a round opens and its results are revealed
+    all_phones: int = 2000
+    join_concurrency_all: int = 64  # browsers joining at once
+    only_phones: bool = False  # skip (1)-(4): set-up, then (5) alone (for working on it)
 
     @property
     def max_phones(self) -> int:
@@ -90,7 +95,9 @@ def quick() -> BenchConfig:
         connect_spacing_s=0.001,
         join_concurrency=8,
         ack_timeout_s=15.0,
-        time_limit_s=70.0,
+        time_limit_s=150.0,
+        # (5) at half the 2,000 phones: the quick run stays near two minutes
+        all_phones=1000,
         tick_hz=None,
         pin=True,
         server_core=0,
@@ -122,6 +129,7 @@ def full() -> BenchConfig:
         echo_extra=(10, 100),
         ack_timeout_s=30.0,
         time_limit_s=590.0,
+        all_phones=2000,
     )
 
 
@@ -138,6 +146,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     p.add_argument("--latency-phones", type=int, help="(2) phones connected for projector latency")
     p.add_argument("--memory-phones", type=int, help="(3) idle phones connected at once")
     p.add_argument("--rate", type=float, help="(2) offered ballots/s (open loop)")
+    p.add_argument("--all-phones", type=int, help="(5) phones joining and following round changes")
+    p.add_argument(
+        "--only-phones",
+        action="store_true",
+        help="Covote's (5) alone: joins, a round opening and a reveal reaching every phone",
+    )
     p.add_argument("--latency-rounds", type=int, help="(2) fresh rounds to measure")
     p.add_argument("--read-load-phones", type=int, help="(4) phones casting while pages are viewed")
     p.add_argument(
@@ -197,6 +211,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         "read_load_phones",
         "read_load_cast_per_s",
         "read_load_views_per_s",
+        "all_phones",
     ):
         value = getattr(a, name)
         if value is not None:
@@ -219,6 +234,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         cfg.profile = True
     cfg.work_dir = a.work_dir
     cfg.gcprobe = a.gcprobe
+    cfg.only_phones = a.only_phones
     if cfg.gcprobe and cfg.memprobe:
         p.error("--gcprobe and --memprobe cannot be combined")
     if a.results_dir is not None:
@@ -231,6 +247,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         "memory_phones",
         "latency_rounds",
         "read_load_phones",
+        "all_phones",
     ):
         if getattr(cfg, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")

@@ -9,8 +9,9 @@ joined voter, then WS /ws/m/{code} with it, `hello`, and
 Order: (3) memory on the fresh process at the largest N, then (2) projector latency with
 `latency_phones` connected, then (1) ingest with `ingest_phones` connected, then (4) ack latency
 with `read_load_phones` casting at a steady rate, quiet and while public pages are viewed
-(issue 14: reads never slow the ballot path). Phones join once (cookies are reused); each
-scenario connects or closes sockets to have exactly its N.
+(issue 14: reads never slow the ballot path), then (5) `all_phones` phones joining as browsers
+do and following a round opening and a reveal (benchlib/phones.py). Phones join once (cookies
+are reused); each scenario connects or closes sockets to have exactly its N.
 After every measured round the stored ballots are read back from the SQLite file: every acked
 ballot must be there with the marks that were sent.
 """
@@ -34,6 +35,7 @@ from urllib.parse import quote, urlencode
 
 from benchlib.clients import CastRefused, LatencyTrack, Phone, Projector, close_all, open_many
 from benchlib.config import ROOT, BenchConfig
+from benchlib.phones import run_phones
 from benchlib.profile import Sampler
 from benchlib.util import (
     HttpResponse,
@@ -360,7 +362,7 @@ class Run:
         t0 = perf()
         self.phones = await self.join(n_join)
         join_s = perf() - t0
-        out["join_per_s"] = round(n_join / join_s, 1)
+        out["memory_join_per_s"] = round(n_join / join_s, 1)  # join_per_s: benchlib/phones.py
         log(f"  {n_join / join_s:,.0f} joins/s")
         await asyncio.sleep(0.5)
         await self.probe()
@@ -906,10 +908,12 @@ async def run(cfg: BenchConfig, srv: ServerProc, data_dir: Path, key: str,
         r.phases = phases
     await r.set_up()
     try:
-        await r.memory()
-        await r.latency()
-        await r.ingest()
-        await r.read_load()
+        if not cfg.only_phones:
+            await r.memory()
+            await r.latency()
+            await r.ingest()
+            await r.read_load()
+        await run_phones(r)
     finally:
         await r.finish()
     return r

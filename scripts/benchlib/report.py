@@ -12,6 +12,10 @@ TARGETS = {
     "fanout_ratio": ("<=", 2.0, "bench.md C.3"),
     # issue 14: ack p99 while 200 page views/s are served, over ack p99 without them
     "read_load_ack_p99_ratio": ("<=", 1.5, "200 page views/s"),
+    # issue 14: every phone, not only the projector (benchlib/phones.py)
+    "round_open_all_phones_s": ("<=", 1.0, "2,000 phones"),
+    "reveal_all_phones_s": ("<=", 1.0, "2,000 phones"),
+    "join_per_s": (">=", 500.0, "2,000 phones"),
 }
 
 REQUIRED = {
@@ -28,6 +32,9 @@ REQUIRED = {
     "read_load_quiet_ack_p99_ms": float,
     "read_load_ack_p99_ms": float,
     "read_load_ack_p99_ratio": float,
+    "round_open_all_phones_s": float,
+    "reveal_all_phones_s": float,
+    "join_per_s": float,
 }
 
 
@@ -161,9 +168,9 @@ def table(r: dict[str, Any]) -> str:
         f"{_f(r.get('rss_start_mib'))} -> {_f(r.get('rss_connected_mib'))}",
     )
     row(
-        "    joins/s (GET /m/{code}); connect s",
+        "    joins/s (GET /m/{code}, POST join); connect s",
         "",
-        f"{_f(r.get('join_per_s'), digits=0)}; {_f(r.get('connect_s'))}",
+        f"{_f(r.get('memory_join_per_s'), digits=0)}; {_f(r.get('connect_s'))}",
     )
     row(
         f"(4) reads: {_n(r.get('read_load_phones'))} phones casting "
@@ -189,6 +196,7 @@ def table(r: dict[str, Any]) -> str:
         f"{_f(r.get('read_load_view_p50_ms'))} / {_f(r.get('read_load_view_p99_ms'))}",
     )
     row("    server / client core busy", "", _busy(r, "read_load"))
+    _phones_rows(r, row)
 
     widths = [max(len(x[i]) for x in rows) for i in range(5)]
     lines = [head, ""]
@@ -223,6 +231,28 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"ERROR: {r['error']}")
     lines.append(f"Took {r.get('meta', {}).get('elapsed_s', '?')} s.")
     return "\n".join(lines)
+
+
+def _phones_rows(r: dict[str, Any], row: Any) -> None:
+    """(5) every phone (benchlib/phones.py)."""
+    row(f"(5) every phone: {_n(r.get('all_phones'))} phones holding their sockets")
+    row(
+        "    joins/s (page, POST join, page, socket + hello)",
+        "",
+        _f(r.get("join_per_s"), digits=0),
+        "",
+        _met(r, "join_per_s"),
+    )
+    for key, what in (("round_open", "a round opens"), ("reveal", "results revealed")):
+        row(
+            f"    {what}: s until all show it (p50; page fetches)",
+            "",
+            f"{_f(r.get(f'{key}_all_phones_s'), digits=3)} "
+            f"({_f(r.get(f'{key}_phones_p50_s'), digits=3)}; {_n(r.get(f'{key}_fetches'))})",
+            "",
+            _met(r, f"{key}_all_phones_s"),
+        )
+    row("    server / client core busy while joining", "", _busy(r, "join"))
 
 
 def _busy(r: dict[str, Any], prefix: str) -> str:
