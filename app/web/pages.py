@@ -101,7 +101,7 @@ def _phone_context(
             return {"join": meeting}
         assert meeting.id is not None
         you = you_view(session, meeting.id, voter)
-    state = services.page_state(meeting.id)
+    state = services.phone_state(meeting.id)
     rnd = state["round"]
     ballot = you["ballot"]
     marks = ballot["marks"] if ballot and rnd and ballot["round"] == rnd["id"] else {}

@@ -207,20 +207,24 @@ async def run_phones(run: Run) -> None:
     out["all_phones"] = n
     log(f"covote: {n} phones join as browsers do ({cfg.join_concurrency_all} at once)")
     sem = asyncio.Semaphore(cfg.join_concurrency_all)
+    sampler = run.sampler("phones-join")
     meter = Meter(run.proc)
     t0 = perf()
     results = await asyncio.gather(*(join_one(run, sem) for _ in range(n)), return_exceptions=True)
     join_s = perf() - t0
     win = meter.stop()
+    run.stop_sampler(sampler, "phones-join")
     phones = [p for p in results if isinstance(p, BrowserPhone)]
     failed = [e for e in results if not isinstance(e, BrowserPhone)]
     if failed:
         run.notes.append(f"phones: {len(failed)} of {n} joins failed, e.g. {failed[0]!r}")
     out["join_per_s"] = round(len(phones) / join_s, 1)
+    out["join_server_cpu_ms"] = round(win.server_cpu * 1000 / max(1, len(phones)), 2)
     out["join_server_util"] = round(win.server_util, 3)
     out["join_client_util"] = round(win.client_util, 3)
     log(
-        f"  {len(phones) / join_s:,.0f} joins/s ({join_s:.1f} s), server {win.server_util:.0%}, "
+        f"  {len(phones) / join_s:,.0f} joins/s ({join_s:.1f} s), "
+        f"{out['join_server_cpu_ms']} ms server CPU per join, server {win.server_util:.0%}, "
         f"client {win.client_util:.0%}"
     )
     run.window_note("phones join", win)
@@ -242,12 +246,14 @@ async def _round_changes(run: Run, phones: list[BrowserPhone]) -> None:
         p.fetches = 0
 
     log(f"covote: a round opens with {n} phones holding their sockets")
+    sampler = run.sampler("phones-round-open")
     meter = Meter(run.proc)
     t0 = perf()
     await f.post(f"/console/{f.meeting_id}/rounds", *(("proposal", k) for k in f.keys))
     rnd = (await f.state())["round"]
     last, each, late = await until_shown(phones, (rnd["id"], "open", False), t0, 60)
     win = meter.stop()
+    run.stop_sampler(sampler, "phones-round-open")
     fetched = sum(p.fetches for p in phones)
     out["round_open_all_phones_s"] = round(last, 3)
     out["round_open_phones_p50_s"] = _p50(each)
@@ -283,11 +289,13 @@ async def _round_changes(run: Run, phones: list[BrowserPhone]) -> None:
         p.fetches = 0
 
     log(f"covote: results of a {n - bad}-ballot round revealed with {n} phones")
+    sampler = run.sampler("phones-reveal")
     meter = Meter(run.proc)
     t0 = perf()
     await f.post(f"/console/{f.meeting_id}/rounds/{rnd['number']}/reveal")
     last, each, late = await until_shown(phones, (rnd["id"], "closed", True), t0, 120)
     win = meter.stop()
+    run.stop_sampler(sampler, "phones-reveal")
     fetched = sum(p.fetches for p in phones)
     out["reveal_all_phones_s"] = round(last, 3)
     out["reveal_phones_p50_s"] = _p50(each)

@@ -252,6 +252,7 @@ def _phones_rows(r: dict[str, Any], row: Any) -> None:
             "",
             _met(r, f"{key}_all_phones_s"),
         )
+    row("    server CPU ms per join", "", _f(r.get("join_server_cpu_ms"), digits=2))
     row("    server / client core busy while joining", "", _busy(r, "join"))
 
 
