@@ -189,9 +189,7 @@ class Services:
             self._generations[meeting_id] = self._generations.get(meeting_id, 0) + 1
             self._pages.pop(meeting_id, None)
             if phone:
-                self._phone_generations[meeting_id] = (
-                    self._phone_generations.get(meeting_id, 0) + 1
-                )
+                self._phone_generations[meeting_id] = self._phone_generations.get(meeting_id, 0) + 1
                 self._phone_pages.pop(meeting_id, None)
 
     def surge(self, session: Session, meeting_id: int, present: int) -> Surge | None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# Covote's phases, in the order they run (benchlib/covote.py run)
+PHASES = ("memory", "latency", "ingest", "reads", "phones")
 
 
 @dataclass
@@ -57,7 +59,7 @@ class BenchConfig:
     # sockets while a round opens and its results are revealed
     all_phones: int = 2000
     join_concurrency_all: int = 64  # browsers joining at once
-    only_phones: bool = False  # skip (1)-(4): set-up, then (5) alone (for working on it)
+    only: tuple[str, ...] = ()  # Covote's phases to run (PHASES); () = all
 
     @property
     def max_phones(self) -> int:
@@ -148,9 +150,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     p.add_argument("--rate", type=float, help="(2) offered ballots/s (open loop)")
     p.add_argument("--all-phones", type=int, help="(5) phones joining and following round changes")
     p.add_argument(
-        "--only-phones",
-        action="store_true",
-        help="Covote's (5) alone: joins, a round opening and a reveal reaching every phone",
+        "--only",
+        help=f"Covote's phases to run, comma-separated, of {','.join(PHASES)} (for working on "
+        "one: keys of the others are missing, so the run exits 1)",
     )
     p.add_argument("--latency-rounds", type=int, help="(2) fresh rounds to measure")
     p.add_argument("--read-load-phones", type=int, help="(4) phones casting while pages are viewed")
@@ -234,7 +236,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
         cfg.profile = True
     cfg.work_dir = a.work_dir
     cfg.gcprobe = a.gcprobe
-    cfg.only_phones = a.only_phones
+    if a.only:
+        cfg.only = tuple(x.strip() for x in a.only.split(",") if x.strip())
+        if unknown := set(cfg.only) - set(PHASES):
+            p.error(f"--only: unknown phases {sorted(unknown)}; known: {', '.join(PHASES)}")
     if cfg.gcprobe and cfg.memprobe:
         p.error("--gcprobe and --memprobe cannot be combined")
     if a.results_dir is not None:

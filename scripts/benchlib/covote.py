@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from benchlib.clients import CastRefused, LatencyTrack, Phone, Projector, close_all, open_many
-from benchlib.config import ROOT, BenchConfig
+from benchlib.config import PHASES, ROOT, BenchConfig
 from benchlib.phones import run_phones
 from benchlib.profile import Sampler
 from benchlib.util import (
@@ -908,12 +908,19 @@ async def run(cfg: BenchConfig, srv: ServerProc, data_dir: Path, key: str,
         r.phases = phases
     await r.set_up()
     try:
-        if not cfg.only_phones:
+        chosen = cfg.only or PHASES
+        if "memory" in chosen:
             await r.memory()
+        if {"latency", "ingest", "reads"} & set(chosen) and not r.phones:
+            r.phones = await r.join(cfg.max_phones)
+        if "latency" in chosen:
             await r.latency()
+        if "ingest" in chosen:
             await r.ingest()
+        if "reads" in chosen:
             await r.read_load()
-        await run_phones(r)
+        if "phones" in chosen:
+            await run_phones(r)
     finally:
         await r.finish()
     return r
