@@ -115,7 +115,7 @@ def full() -> BenchConfig:
         quick=False,
         ingest_phones=1000,
         latency_phones=2000,
-        memory_phones=5000,
+        memory_phones=10000,  # issue 14: 10,000 idle phones in one process
         rate=500.0,
         latency_rounds=3,
         read_load_phones=500,

@@ -408,6 +408,12 @@ class Run:
         out["kib_per_phone"] = round((rss_connected - rss_start) / 1024 / n, 2)
         out["kib_per_phone_socket_only"] = round((rss_connected - rss_joined) / 1024 / n, 2)
         out["kib_per_phone_after_traffic"] = round((rss_traffic - rss_start) / 1024 / n, 2)
+        # issue 14: memory per phone at 10,000 phones (full run), the sockets alone (the bare
+        # baseline joins no one) and the higher of connected and after traffic
+        out["phones_10k_phones"] = n
+        out["phones_10k_kib_per_phone"] = round(
+            (max(rss_connected, rss_traffic) - rss_joined) / 1024 / n, 2
+        )
         out["traffic_frames_per_s"] = round(frames / twin.wall, 1)
         out["traffic_server_util"] = round(twin.server_util, 3)
         out["traffic_client_util"] = round(twin.client_util, 3)
