@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+from concurrent.futures import ThreadPoolExecutor
 import logging
 import re
 from collections.abc import Mapping
@@ -149,6 +150,10 @@ RESTART_BACKOFF_S = 1.0
 Pending = tuple[CastRequest, "asyncio.Future[Receipt]"]
 
 
+def _threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="ballot-writer")
+
+
 class BallotWriter:
     """The one task that stores ballots, supervised so that no input can stop it.
 
@@ -159,6 +164,9 @@ class BallotWriter:
       (no caster waits forever) and starts a new one.
     - A watchdog reports a batch still storing after `stall_s` and restarts the writer; the
       stalled thread's transaction may still commit later (a resend of it is harmless).
+    - Commits run in the writer's own threads, never in the default pool that page views and
+      snapshot renders share: 200 page views a second must not queue a ballot's commit behind
+      them (scripts/bench, reads).
     """
 
     def __init__(self, engine: Engine, *, batch_max: int = 500, stall_s: float = 30.0) -> None:
@@ -173,9 +181,14 @@ class BallotWriter:
         self._closing = False
         self._last_restart = -RESTART_BACKOFF_S
         self.restarts = 0  # how often the supervisor restarted the task
+        # One commit at a time; more threads only so a restarted writer is not stuck behind
+        # a stalled thread's commit.
+        self._threads = _threads()
 
     def start(self) -> None:
         self._closing = False
+        self._threads.shutdown(wait=False)
+        self._threads = _threads()
         self._spawn()
         self._watchdog = asyncio.create_task(self._watch(), name="ballot-writer-watchdog")
 
@@ -239,6 +252,7 @@ class BallotWriter:
             _, fut = self._queue.get_nowait()
             if not fut.done():
                 fut.set_exception(StorageUnavailable(N_("The server is shutting down; resend.")))
+        self._threads.shutdown(wait=False)
 
     async def cast(self, req: CastRequest) -> Receipt:
         """Store a ballot; returns once committed. Raises a CovoteError if refused."""
@@ -275,7 +289,8 @@ class BallotWriter:
         voter's later ballot in the batch still replaces their earlier one.
         """
         try:
-            return await asyncio.to_thread(self._commit, batch)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._threads, self._commit, batch)
         except _DATABASE_DOWN:
             log.exception("ballot batch of %d not stored: the database is unavailable", len(batch))
             return [StorageUnavailable(UNAVAILABLE)] * len(batch)
