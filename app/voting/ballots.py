@@ -36,10 +36,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from concurrent.futures import ThreadPoolExecutor
 import logging
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
