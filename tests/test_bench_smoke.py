@@ -100,7 +100,9 @@ def test_quick_harness_at_tiny_n_stores_every_acked_ballot_and_reports_every_key
 def test_bench_options_scale_every_scenario() -> None:
     cfg, args = config.parse_args(["--quick", "--phones", "7", "--rate", "50", "--json"])
     assert (cfg.ingest_phones, cfg.latency_phones, cfg.memory_phones) == (7, 7, 7)
+    assert cfg.all_phones == 7
     assert cfg.rate == 50 and cfg.quick and args.json
     full, _ = config.parse_args([])
-    assert (full.ingest_phones, full.latency_phones, full.memory_phones) == (1000, 2000, 5000)
+    assert (full.ingest_phones, full.latency_phones, full.memory_phones) == (1000, 2000, 10000)
+    assert full.all_phones == 2000 and full.only == ()
     assert full.rate == 500

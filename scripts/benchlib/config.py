@@ -143,7 +143,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     )
     p.add_argument("--quick", action="store_true", help="small N, about a minute")
     p.add_argument("--json", action="store_true", help="JSON on stdout (the table goes to stderr)")
-    p.add_argument("--phones", type=int, help="set all four scenario sizes to N")
+    p.add_argument("--phones", type=int, help="set all five scenario sizes to N")
     p.add_argument("--ingest-phones", type=int, help="(1) phones casting in a closed loop")
     p.add_argument("--latency-phones", type=int, help="(2) phones connected for projector latency")
     p.add_argument("--memory-phones", type=int, help="(3) idle phones connected at once")
@@ -203,7 +203,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Nam
     cfg = quick() if a.quick else full()
     if a.phones is not None:
         cfg.ingest_phones = cfg.latency_phones = cfg.memory_phones = a.phones
-        cfg.read_load_phones = a.phones
+        cfg.read_load_phones = cfg.all_phones = a.phones
     for name in (
         "ingest_phones",
         "latency_phones",
