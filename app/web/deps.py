@@ -282,6 +282,12 @@ def render(
         **context,
     }
     response = TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)
+    _remember_lang(request, response, locale)
+    return response
+
+
+def _remember_lang(request: Request, response: HTMLResponse, locale: str) -> None:
+    """A language chosen with ?lang= is kept in a cookie."""
     if request.query_params.get("lang") == locale:
         response.set_cookie(
             "lang",
@@ -290,6 +296,30 @@ def render(
             samesite="lax",
             secure=request.url.scheme == "https",
         )
+
+
+# render_shared's pages: (template, locale, path) -> (what it was drawn from, the body)
+_SHARED: dict[tuple[str, str, str], tuple[object, bytes]] = {}
+
+
+def render_shared(
+    request: Request, template: str, context: dict[str, Any], source: object
+) -> HTMLResponse:
+    """`render` for a page that is the same for every viewer of `source` (the shared state
+    object `Services.page_state` returns, unchanged until the meeting changes): drawn once per
+    source, language and path, and served as drawn to the others. Only for templates that show
+    nothing of the viewer's own (no CSRF token, no facilitator links): the projector page.
+    On the event loop or in a worker thread alike."""
+    locale = i18n.choose_locale(request)
+    key = (template, locale, request.url.path)
+    hit = _SHARED.get(key)
+    if hit is None or hit[0] is not source:
+        response = render(request, template, context)
+        _SHARED[key] = (source, bytes(response.body))
+        return response
+    auth.csrf_token(request)  # as `render`: the session has its token from the first page on
+    response = HTMLResponse(hit[1])
+    _remember_lang(request, response, locale)
     return response
 
 

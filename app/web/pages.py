@@ -45,6 +45,7 @@ from app.web.deps import (
     join_browser,
     not_joined,
     render,
+    render_shared,
 )
 from app.web.netinfo import channel_of
 from app.web.ratelimit import Limit
@@ -226,7 +227,8 @@ async def projector(request: Request, code: str, services: ServicesDep) -> Respo
             meeting = meeting_by_code(session, code)
             assert meeting.id is not None
         state = services.page_state(meeting.id)
-        return render(request, "projector/projector.html", {"state": state})
+        # The same for every viewer: drawn once per state and language (scripts/bench, reads).
+        return render_shared(request, "projector/projector.html", {"state": state}, state)
 
     return await asyncio.to_thread(page)
 
