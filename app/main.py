@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             direct_backlog=settings.ws_direct_backlog,
             broadcast=open_broadcast(settings.broadcast_url),
             resync_s=settings.resync_s if settings.broadcast_url else None,
+            phone_render=pages.ballot_section,
         )
         writer = BallotWriter(
             engine, batch_max=settings.commit_batch_max, stall_s=settings.ballot_stall_s

@@ -350,6 +350,7 @@ class Socket:
         *,
         csrf: str | None = None,
         origin: str | None = None,
+        query: str = "",
     ) -> None:
         from urllib.parse import quote
 
@@ -359,7 +360,9 @@ class Socket:
         if origin is not None:
             headers["Origin"] = origin
         token = csrf if csrf is not None else session_value(client, "csrf")
-        url = server.ws_url(code) + (f"?csrf={quote(token)}" if token else "")
+        params = [f"csrf={quote(token)}"] if token else []
+        url = server.ws_url(code) + "?" + "&".join([*params, query] if query else params)
+        url = url.rstrip("?")
         self._connect = connect(url, additional_headers=headers, compression=None)
 
     def send(self, msg: dict[str, Any]) -> None:

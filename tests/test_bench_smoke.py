@@ -39,6 +39,7 @@ def tiny(tmp_path: Path) -> Any:
         rate=100.0,
         latency_rounds=1,
         read_load_phones=PHONES,
+        all_phones=PHONES,
         read_load_cast_per_s=40.0,
         read_load_views_per_s=40.0,
         read_load_s=0.5,
@@ -124,9 +125,11 @@ def test_mes_only_runs_the_budget_phase_alone() -> None:
 def test_bench_options_scale_every_scenario() -> None:
     cfg, args = config.parse_args(["--quick", "--phones", "7", "--rate", "50", "--json"])
     assert (cfg.ingest_phones, cfg.latency_phones, cfg.memory_phones) == (7, 7, 7)
+    assert cfg.all_phones == 7
     assert cfg.rate == 50 and cfg.quick and args.json
     full, _ = config.parse_args([])
-    assert (full.ingest_phones, full.latency_phones, full.memory_phones) == (1000, 2000, 5000)
+    assert (full.ingest_phones, full.latency_phones, full.memory_phones) == (1000, 2000, 10000)
+    assert full.all_phones == 2000 and full.only == ()
     assert full.rate == 500
     assert full.burst_sizes == (300, 2000, 5000)
     assert 300 in cfg.burst_sizes  # --quick: at least the 300-phone burst

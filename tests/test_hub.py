@@ -501,3 +501,82 @@ async def test_a_phone_joining_during_a_countdown_gets_the_seconds_left_now() ->
         assert json.loads(await later.take())["round"]["closes_in"] == 20
     finally:
         await hub.aclose()
+
+
+async def test_phones_get_the_ballot_section_drawn_once_per_round_state_and_language() -> None:
+    """200 phones in two languages: a round change draws the ballot section twice (once per
+    language), every phone's frame carries its own language's, screens get none; a change
+    that leaves the round as it was draws nothing again."""
+    state = {"status": "open", "title": "Riverside"}
+    drawn: list[tuple[str, str]] = []
+
+    def render(_: int) -> Snapshot:
+        return snapshot(status=state["status"], title=state["title"])
+
+    def phone_render(s: Snapshot, locale: str) -> str:
+        assert s["round"] is not None
+        drawn.append((locale, s["round"]["status"]))
+        return f'<section id="ballot" lang="{locale}">{s["round"]["status"]}</section>'
+
+    hub = Hub(render, tick_hz=20, phone_render=phone_render)
+    await hub.start()
+    try:
+        phones = [await hub.join(7, i, "cy" if i % 4 == 0 else "en") for i in range(200)]
+        screen = await hub.join(7)
+        assert sorted(set(drawn)) == [("cy", "open"), ("en", "open")]
+        first = json.loads(await phones[1].take())
+        assert first["ballot_html"] == '<section id="ballot" lang="en">open</section>'
+        assert "ballot_html" not in json.loads(await screen.take())
+        await asyncio.sleep(0.15 * TIME_FACTOR)  # the joins' own change (turnout) settles
+        assert len(drawn) == 2
+        for box in [*phones, screen]:
+            while box.pending:
+                await box.take()
+        drawn.clear()
+        state["status"] = "closed"
+        hub.changed(7)
+        frames = [json.loads(await asyncio.wait_for(b.take(), 5 * TIME_FACTOR)) for b in phones]
+        assert sorted(drawn) == [("cy", "closed"), ("en", "closed")]
+        for i, frame in enumerate(frames):
+            lang = "cy" if i % 4 == 0 else "en"
+            assert frame["round"]["status"] == "closed"
+            assert frame["ballot_html"] == f'<section id="ballot" lang="{lang}">closed</section>'
+        screen_frame = json.loads(await asyncio.wait_for(screen.take(), 5 * TIME_FACTOR))
+        assert "ballot_html" not in screen_frame and screen_frame["round"]["status"] == "closed"
+        drawn.clear()
+        state["title"] = "Riverside Hall"  # the meeting's texts: drawn again
+        hub.changed(7)
+        frame = json.loads(await asyncio.wait_for(phones[0].take(), 5 * TIME_FACTOR))
+        assert frame["meeting"]["title"] == "Riverside Hall"
+        assert sorted(drawn) == [("cy", "closed"), ("en", "closed")]
+    finally:
+        await hub.aclose()
+
+
+async def test_a_failing_ballot_drawing_still_updates_screens_and_phones() -> None:
+    """A broken template must not stop the room: everyone still gets the snapshot (phones
+    without the section, so their page fetches it)."""
+    state = {"status": "open"}
+
+    def render(_: int) -> Snapshot:
+        return snapshot(status=state["status"])
+
+    def phone_render(s: Snapshot, locale: str) -> str:
+        raise RuntimeError("template broken")
+
+    hub = Hub(render, tick_hz=20, phone_render=phone_render)
+    await hub.start()
+    try:
+        phone, screen = await hub.join(3, 1, "en"), await hub.join(3)
+        assert "ballot_html" not in json.loads(await phone.take())
+        await screen.take()
+        state["status"] = "closed"
+        hub.changed(3)
+        for box in (phone, screen):
+            while True:
+                frame = json.loads(await asyncio.wait_for(box.take(), 5 * TIME_FACTOR))
+                if frame["type"] == "snapshot" and frame["round"]["status"] == "closed":
+                    break
+            assert "ballot_html" not in frame
+    finally:
+        await hub.aclose()

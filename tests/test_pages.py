@@ -89,3 +89,22 @@ def test_join_page_explains_an_empty_or_unknown_code(server: LiveServer) -> None
     assert "Type the code" in client.get("/join", params={"code": "  "}).text
     r = client.get("/join", params={"code": "QQQQQQ"})
     assert r.status_code == 404 and "QQQQQQ" in r.text
+
+
+def test_the_projector_page_follows_the_meeting_though_it_is_drawn_once_per_state(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """The projector page is drawn once per state and language and shared by every viewer:
+    each viewer still sees the round as it is now, in their language, and gets a session."""
+    import httpx
+
+    with httpx.Client(base_url=server.url) as a, httpx.Client(base_url=server.url) as b:
+        first = a.get(f"/p/{meeting.code}")
+        assert first.status_code == 200 and "covote" in first.cookies
+        assert b.get(f"/p/{meeting.code}").text == first.text
+        meeting.open_round()
+        opened = b.get(f"/p/{meeting.code}").text
+        assert opened != first.text and "Round 1" in opened
+        assert a.get(f"/p/{meeting.code}").text == opened
+        welsh = a.get(f"/p/{meeting.code}?lang=cy")
+        assert welsh.text != opened and welsh.cookies.get("lang") == "cy"

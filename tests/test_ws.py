@@ -250,3 +250,62 @@ def test_an_out_of_range_round_is_refused_and_everyone_else_still_votes(
     assert meeting.state()["turnout"]["voted"] == 2
     meeting.close_round(1)
     assert exports_verify(meeting, tmp_path, capsys) == 0
+
+
+def test_a_round_change_reaches_a_phone_with_its_ballot_in_the_frame(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """The phone page's socket (view=phone) gets the ballot section inside the snapshot: the
+    round opening (the form for its proposals), closing and being revealed each arrive with
+    what the phone shows, so no phone fetches a page when the round changes. The section
+    is the same for everyone: no marks, no CSRF token (the voter's own come from `you`)."""
+    phone = phones()
+    with (
+        Socket(server, meeting.code, phone.c, query="view=phone&lang=en") as ws,
+        Socket(server, meeting.code) as projector,
+    ):
+        first = ws.until(is_snapshot)
+        assert "Waiting for the facilitator to open a vote" in first["ballot_html"]
+        assert "ballot_html" not in projector.until(is_snapshot)
+        meeting.open_round()
+        opened = ws.until(lambda m: is_snapshot(m) and m["round"] is not None)
+        html = opened["ballot_html"]
+        assert f'data-round-id="{opened["round"]["id"]}"' in html
+        assert 'data-round-status="open"' in html and 'id="ballot-form"' in html
+        for key in ("library", "respite", "toilets"):
+            assert f'name="mark:{key}"' in html
+        assert "Round 1 is open: vote below" in html  # the open-round bar comes with it
+        assert 'name="csrf" value=""' in html and " checked" not in html
+        ws.send({"type": "hello", "last_seq": opened["seq"]})
+        ws.until(lambda m: m["type"] == "you")
+        ws.send(
+            {
+                "type": "cast",
+                "ballot_id": uuid.uuid4().hex,
+                "round": opened["round"]["id"],
+                "marks": {"library": "want"},
+            }
+        )
+        ws.until(lambda m: m["type"] == "ack")
+        meeting.close_round(1)
+        closed = ws.until(lambda m: is_snapshot(m) and m["round"]["status"] == "closed")
+        assert "Voting is closed" in closed["ballot_html"]
+        assert '<p id="ballot-saved" hidden>' in closed["ballot_html"]  # nobody's ballot
+        meeting.reveal(1)
+        revealed = ws.until(lambda m: is_snapshot(m) and m["round"]["revealed"])
+        assert "See the results on this phone" in revealed["ballot_html"]
+        assert "ballot_html" not in projector.until(lambda m: is_snapshot(m) and m["results"])
+
+
+def test_the_ballot_in_the_frame_is_in_the_phone_pages_language(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """A Welsh phone page gets its ballot section in Welsh; an English one beside it in English."""
+    meeting.open_round()
+    cy, en = phones(), phones()
+    with (
+        Socket(server, meeting.code, cy.c, query="view=phone&lang=cy") as ws_cy,
+        Socket(server, meeting.code, en.c, query="view=phone") as ws_en,
+    ):
+        assert "Rownd 1: eich pleidlais" in ws_cy.until(is_snapshot)["ballot_html"]
+        assert "Round 1: your vote" in ws_en.until(is_snapshot)["ballot_html"]

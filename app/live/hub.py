@@ -1,4 +1,4 @@
-"""Live fan-out: one room per meeting, a coalescing ticker, a latest-wins mailbox per connection.
+"""Live fan-out: a room per meeting, a leading-edge throttle, a latest-wins mailbox per connection.
 
 Contract:
 - `Hub.changed(meeting_id)` is what services call after a commit. It never sends and never
@@ -14,6 +14,12 @@ Contract:
   ballot rate (../shared/realtime.md B.3, B.6). When only the turnout changed
   (the usual case while a round is open) the frame is a small `turnout` frame and only screens
   that show turnout (projector, console) get it; phones hear nothing until the round changes.
+- Phones get the ballot with the round (issue 14): a phone's connection names its language
+  (`Mailbox.locale`), and every snapshot it is offered carries `ballot_html`, the phone page's
+  ballot section for that state in that language, rendered once per round state and language
+  (`PhoneRender`, in a worker thread) and shared by every phone of that language. So a round
+  opening, closing or being revealed reaches every phone in one frame, with no page fetch. The
+  section has nothing of the voter's own: the phone fills in its marks from `you` and acks.
 - A mailbox holds the newest snapshot only, plus a short queue of personal frames (acks,
   errors). A slow phone skips snapshots; it never delays anyone else. The hub never awaits a
   socket; `ws.py` owns sending, with a deadline. A mailbox may have a `sink` (ws.py): when
@@ -43,7 +49,7 @@ from typing import Protocol
 from app.core.errors import NotFound
 from app.core.shapes import Snapshot
 from app.live.broadcast import Broadcast, LocalBroadcast
-from app.live.protocol import SnapshotFrame, TurnoutFrame, encode, wire_text
+from app.live.protocol import SnapshotFrame, TurnoutFrame, encode, encode_str, wire_text
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,8 @@ Render = Callable[[int], Snapshot]  # meeting id -> its snapshot (blocking; runs
 # Writes a whole pre-encoded WebSocket frame now if the socket takes it without waiting;
 # False (nothing written) otherwise (ws.py).
 Sink = Callable[[bytes], bool]
+# (snapshot, locale) -> the phone's ballot section as HTML (blocking; runs in a thread)
+PhoneRender = Callable[[Snapshot, str], str]
 
 
 class TooSlow(Exception):
@@ -91,13 +99,18 @@ class LoopClock:
 
 
 class Mailbox:
+    """One connection's frames. Lean, as there is one per phone (10,000 in a process): no
+    asyncio.Event (a future exists only while the writer waits) and no personal queue until a
+    personal frame comes (scripts/bench: memory per phone)."""
+
     __slots__ = (
         "_closed",
         "_direct",
         "_limit",
-        "_ready",
         "_snapshot",
+        "_waiter",
         "counted",
+        "locale",
         "sending",
         "sink",
         "voter_id",
@@ -108,13 +121,23 @@ class Mailbox:
         """Projectors and consoles show turnout; a voter's phone does not."""
         return self.voter_id is None
 
-    def __init__(self, limit: int, voter_id: int | None = None, *, counted: bool = True) -> None:
+    def __init__(
+        self,
+        limit: int,
+        voter_id: int | None = None,
+        locale: str | None = None,
+        *,
+        counted: bool = True,
+    ) -> None:
         self._snapshot: str | None = None
-        self._direct: deque[str] = deque()
+        self._direct: deque[str] | None = None
         self._limit = limit
-        self._ready = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
         self._closed: RoomClosed | None = None
         self.voter_id = voter_id
+        # A phone page's language: its snapshots carry the ballot section in it. None: a
+        # screen (projector, console) or a client that draws the ballot itself.
+        self.locale = locale
         # In the room's `connected` count; not the presenter view's preview of the projector.
         self.counted = counted
         # Set by the connection (ws.py): the fast path, and whether its writer is mid-send.
@@ -125,6 +148,11 @@ class Mailbox:
     def pending(self) -> bool:
         """A frame is waiting to be sent (the connection has not caught up yet)."""
         return self._snapshot is not None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _writes_now(self) -> bool:
         """Nothing queued, nothing being sent, not closed: a frame written now keeps the order."""
@@ -142,7 +170,7 @@ class Mailbox:
         if self._writes_now() and wire is not None and self.sink is not None and self.sink(wire):
             return
         self._snapshot = snapshot
-        self._ready.set()
+        self._wake()
 
     def push(self, frame: str) -> None:
         """A personal frame (ack, error): never dropped, sent in order, before any snapshot.
@@ -152,15 +180,17 @@ class Mailbox:
         """
         if self._writes_now() and self.sink is not None and self.sink(wire_text(frame)):
             return
-        if len(self._direct) >= self._limit:
+        if self._direct is None:
+            self._direct = deque()
+        elif len(self._direct) >= self._limit:
             raise TooSlow
         self._direct.append(frame)
-        self._ready.set()
+        self._wake()
 
     def close(self, code: int, reason: str) -> None:
         """End the connection: `take` raises RoomClosed from now on, frames or not."""
         self._closed = RoomClosed(code, reason)
-        self._ready.set()
+        self._wake()
 
     async def take(self) -> str:
         """Personal frames first, in order; then the newest snapshot.
@@ -172,12 +202,18 @@ class Mailbox:
             if self._closed is not None:
                 raise self._closed
             if self._direct:
-                return self._direct.popleft()
+                frame = self._direct.popleft()
+                if not self._direct:
+                    self._direct = None  # most connections never hold a personal frame
+                return frame
             if self._snapshot is not None:
                 frame, self._snapshot = self._snapshot, None
                 return frame
-            self._ready.clear()
-            await self._ready.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
 
 
 class Room:
@@ -201,6 +237,21 @@ class Room:
         self.timer: Timer | None = None
         self.queued = False
         self.rendering = False
+        # The snapshot with the phone's ballot section, by language (of the phones here), and
+        # the rendered sections by language: (what they were rendered from, the HTML).
+        self.phone_frames: dict[str, tuple[str, bytes]] = {}
+        self.phone_snapshot: str | None = None  # the snapshot phone_frames were made from
+        self.ballots: dict[str, tuple[str, str]] = {}
+
+    def frame_for(self, box: Mailbox) -> tuple[str, bytes | None]:
+        """The full snapshot as `box` takes it, and as a whole WebSocket frame: with the ballot
+        section for a phone."""
+        assert self.snapshot is not None
+        if box.locale is not None and self.phone_snapshot is self.snapshot:
+            got = self.phone_frames.get(box.locale)
+            if got is not None:
+                return got
+        return self.snapshot, self.snapshot_wire  # (a phone then fetches GET /m/{code}/ballot)
 
 
 class Hub:
@@ -213,8 +264,10 @@ class Hub:
         broadcast: Broadcast | None = None,
         resync_s: float | None = None,
         clock: Clock | None = None,
+        phone_render: PhoneRender | None = None,
     ) -> None:
         self._render = render
+        self._phone_render = phone_render
         self._tick_s = 1.0 / tick_hz
         self._backlog = direct_backlog
         self._broadcast = broadcast or LocalBroadcast()
@@ -297,21 +350,30 @@ class Hub:
                 await self._broadcast.publish(meeting_id)
 
     async def join(
-        self, meeting_id: int, voter_id: int | None = None, *, counted: bool = True
+        self,
+        meeting_id: int,
+        voter_id: int | None = None,
+        locale: str | None = None,
+        *,
+        counted: bool = True,
     ) -> Mailbox:
-        """A new connection: it gets the current snapshot at once (resync on every connect).
+        """A new connection: it gets the current snapshot at once (resync on every connect);
+        with a `locale`, a phone's: the snapshot carries the ballot section in that language.
         `counted`: in the room's `connected` count (False: the presenter view's preview)."""
         room = self.rooms.get(meeting_id)
         if room is None:
             room = self.rooms[meeting_id] = Room(meeting_id)
+        if locale is not None and self._phone_render is None:
+            locale = None
         if room.snapshot is None or _stale_countdown(room):
             room.rendered_at = self._clock.now()
-            await self._refresh(room)
-        box = Mailbox(self._backlog, voter_id, counted=counted)
+            await self._refresh(room, extra_locale=locale)
+        elif locale is not None and locale not in room.phone_frames:
+            await self._render_phones(room, {locale})
+        box = Mailbox(self._backlog, voter_id, locale, counted=counted)
         room.mailboxes.add(box)
         self._poke(room)  # the connected count changed
-        assert room.snapshot is not None
-        box.offer(room.snapshot)
+        box.offer(*room.frame_for(box))
         return box
 
     def leave(self, meeting_id: int, box: Mailbox) -> None:
@@ -338,7 +400,7 @@ class Hub:
         room = self.rooms.get(meeting_id)
         return _counted(room) if room else 0
 
-    async def _refresh(self, room: Room) -> None:
+    async def _refresh(self, room: Room, extra_locale: str | None = None) -> None:
         room.dirty = False
         room.refreshed_at = time.monotonic()
         state = await asyncio.to_thread(self._render, room.meeting_id)
@@ -361,6 +423,48 @@ class Hub:
             room.frame_wire = wire_text(room.frame)
         else:
             room.frame, room.frame_wire = room.snapshot, room.snapshot_wire
+        locales = {box.locale for box in room.mailboxes if box.locale is not None}
+        if extra_locale is not None:
+            locales.add(extra_locale)
+        await self._render_phones(room, locales)
+
+    async def _render_phones(self, room: Room, locales: set[str]) -> None:
+        """Add the snapshot with the ballot section for phones in `locales` to
+        `room.phone_frames`. Each section is rendered once per state of the round and language
+        (in a worker thread), then spliced into the snapshot's JSON, which is not encoded again."""
+        if not locales or self._phone_render is None or room.state is None:
+            return
+        state, snapshot, render = room.state, room.snapshot, self._phone_render
+        assert snapshot is not None and snapshot.endswith("}")
+        # What the section is drawn from: the round and the meeting (its code and texts).
+        # (A countdown's seconds left are not: the page counts them down itself.)
+        rnd = state["round"]
+        if rnd is not None and "closes_in" in rnd:
+            rnd = {k: v for k, v in rnd.items() if k != "closes_in"}  # type: ignore[assignment]
+        key = encode({"round": rnd, "meeting": state["meeting"]})
+        stale = sorted(loc for loc in locales if room.ballots.get(loc, ("", ""))[0] != key)
+        if stale:
+
+            def draw() -> dict[str, str]:
+                return {loc: render(state, loc) for loc in stale}
+
+            try:
+                drawn = await asyncio.to_thread(draw)
+            except Exception:
+                # Phones then get the plain snapshot and fetch the section over HTTP: a
+                # template error must not stop the projector's updates.
+                log.exception("drawing the phone's ballot for meeting %s failed", room.meeting_id)
+                return
+            for loc, html in drawn.items():
+                room.ballots[loc] = (key, html)
+        if room.snapshot is not snapshot:
+            return  # a newer refresh ran meanwhile and draws its own
+        frames = dict(room.phone_frames) if room.phone_snapshot is snapshot else {}
+        for loc in locales:
+            html = room.ballots[loc][1]
+            text = f'{snapshot[:-1]},"ballot_html":{encode_str(html)}}}'
+            frames[loc] = (text, wire_text(text))
+        room.phone_frames, room.phone_snapshot = frames, snapshot
 
     async def _resyncer(self) -> None:
         assert self._resync_s is not None
@@ -410,12 +514,10 @@ class Hub:
         assert room.frame is not None and room.snapshot is not None
         frame, wire = room.frame, room.frame_wire
         for box in room.mailboxes:
-            if not room.turnout_only:
-                box.offer(frame, wire)
-            elif box.pending:
-                # Never let a turnout frame replace a snapshot not yet sent: it would
-                # lose the change (e.g. the round closing) that snapshot carries.
-                box.offer(room.snapshot, room.snapshot_wire)
+            if not room.turnout_only or box.pending:
+                # A turnout frame never replaces a snapshot not yet sent: it would lose the
+                # change (e.g. the round closing) that snapshot carries.
+                box.offer(*room.frame_for(box))
             elif box.wants_turnout:
                 box.offer(frame, wire)
 

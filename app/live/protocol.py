@@ -12,6 +12,9 @@ Client -> server (JSON text frames):
 Server -> client:
     {"type": "snapshot", "seq": int, ...}   full live state of the meeting (`SnapshotFrame`:
                                             shapes.Snapshot, from Services.room_state)
+        A phone's connection (`?view=phone`) gets `"ballot_html": str` in it too: the phone
+        page's open-round bar and ballot section for this state, in the page's language
+        (`?lang=`), with nothing of the voter's own (app/live/hub.py).
     {"type": "turnout", "seq": int, "turnout": {...}}   only the turnout changed since the last
                                             snapshot (to projectors and consoles, not phones)
     {"type": "you", "voter": str | null, "segments": [...], "ballot": {...} | null}  after hello
@@ -143,6 +146,11 @@ def wire_text(text: str) -> bytes:
     else:
         head = struct.pack("!BBQ", 0x81, 127, n)
     return head + payload
+
+
+def encode_str(text: str) -> str:
+    """One JSON string, as `encode` writes strings."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def ack(ballot_id: str, round_id: int) -> str:

@@ -40,6 +40,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -170,6 +171,10 @@ class OpenRound:
 Pending = tuple[CastRequest, "asyncio.Future[Receipt]"]
 
 
+def _threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="ballot-writer")
+
+
 class BallotWriter:
     """The one task that stores ballots, supervised so that no input can stop it.
 
@@ -180,6 +185,9 @@ class BallotWriter:
       (no caster waits forever) and starts a new one.
     - A watchdog reports a batch still storing after `stall_s` and restarts the writer; the
       stalled thread's transaction may still commit later (a resend of it is harmless).
+    - Commits run in the writer's own threads, never in the default pool that page views and
+      snapshot renders share: 200 page views a second must not queue a ballot's commit behind
+      them (scripts/bench, reads).
     """
 
     def __init__(self, engine: Engine, *, batch_max: int = 500, stall_s: float = 30.0) -> None:
@@ -197,9 +205,14 @@ class BallotWriter:
         # Round id -> its items' scales, as the newest batch of that round found them. Filled
         # in the batch's worker thread (one dict store, atomic), read on the loop.
         self._open_rounds: dict[int, OpenRound] = {}
+        # One commit at a time; more threads only so a restarted writer is not stuck behind
+        # a stalled thread's commit.
+        self._threads = _threads()
 
     def start(self) -> None:
         self._closing = False
+        self._threads.shutdown(wait=False)
+        self._threads = _threads()
         self._spawn()
         self._watchdog = asyncio.create_task(self._watch(), name="ballot-writer-watchdog")
 
@@ -263,6 +276,7 @@ class BallotWriter:
             _, fut = self._queue.get_nowait()
             if not fut.done():
                 fut.set_exception(StorageUnavailable(N_("The server is shutting down; resend.")))
+        self._threads.shutdown(wait=False)
 
     async def cast(self, req: CastRequest) -> Receipt:
         """Store a ballot; returns once committed. Raises a CovoteError if refused.
@@ -328,7 +342,8 @@ class BallotWriter:
         voter's later ballot in the batch still replaces their earlier one.
         """
         try:
-            return await asyncio.to_thread(self._commit, batch)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._threads, self._commit, batch)
         except _DATABASE_DOWN:
             log.exception("ballot batch of %d not stored: the database is unavailable", len(batch))
             return [StorageUnavailable(UNAVAILABLE)] * len(batch)

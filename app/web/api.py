@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import JSONResponse, Response
 
 from app.core.errors import BadInput
 from app.core.shapes import MeetingState
@@ -49,15 +50,18 @@ def _require_json(request: Request) -> None:
 # declaration order and drop any it does not declare, so the API would not send what the socket
 # sends.
 @router.get("/m/{code}", response_model=dict[str, Any])
-async def meeting_state(request: Request, code: str, services: ServicesDep) -> MeetingState:
-    """The live snapshot plus this browser's voter and latest ballot."""
+async def meeting_state(request: Request, code: str, services: ServicesDep) -> Response:
+    """The live snapshot plus this browser's voter and latest ballot (`MeetingState`)."""
 
-    def read() -> MeetingState:
+    # Encoded in the worker thread too, as FastAPI would encode it: not on the event loop,
+    # where it held up ballots' acks (scripts/bench, reads).
+    def read() -> Response:
         with services.read_session() as session:
             meeting, voter = attendee(request, session, code)
             assert meeting.id is not None
             you = you_view(session, meeting.id, voter)
-        return {**services.page_state(meeting.id), "you": you}
+        state: MeetingState = {**services.page_state(meeting.id), "you": you}
+        return JSONResponse(state)
 
     return await asyncio.to_thread(read)
 

@@ -50,6 +50,9 @@ SURGE_WINDOW = timedelta(minutes=1)
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 TEMPLATES.env.autoescape = True
+# Templates are read once: checking each one's file time on every render cost 3.5% of the
+# server's time while phones joined (scripts/bench, py-spy). Restart to see edited templates.
+TEMPLATES.env.auto_reload = False
 # The outcome words (names, icons, reasons, meanings) every live screen takes from explain.py.
 TEMPLATES.env.globals["outcome_strings"] = explain.live_strings
 
@@ -99,6 +102,10 @@ class Services:
     # fill it).
     _pages: dict[int, tuple[float, int, Snapshot]] = field(default_factory=dict, repr=False)
     _generations: dict[int, int] = field(default_factory=dict, repr=False)
+    # phone_state's cache, alike; its generation moves on with `changed` only (not with ballots
+    # or joins, which change only the turnout, which the phone page does not show).
+    _phone_pages: dict[int, tuple[float, int, Snapshot]] = field(default_factory=dict, repr=False)
+    _phone_generations: dict[int, int] = field(default_factory=dict, repr=False)
     _pages_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Closes rounds whose closing countdown ends (app/voting/countdowns.py); made with the rest.
     countdowns: CountdownCloser = field(init=False, repr=False)
@@ -112,7 +119,7 @@ class Services:
     async def cast(self, req: CastRequest) -> Receipt:
         """Store a ballot (returns after commit), then let the room know."""
         receipt = await self.writer.cast(req)
-        self._forget_page_state(req.meeting_id)
+        self._forget_page_state(req.meeting_id, phone=False)
         self.hub.changed(req.meeting_id)
         return receipt
 
@@ -183,10 +190,32 @@ class Services:
                 self._pages[meeting_id] = (now, generation, state)
         return state
 
-    def _forget_page_state(self, meeting_id: int) -> None:
+    def phone_state(self, meeting_id: int) -> Snapshot:
+        """The live state for a phone page (blocking: from a worker thread): as `page_state`,
+        but a ballot or a join does not make it read again, as they change only the turnout,
+        which the phone page does not show (its turnout may be one tick old). When 1,000
+        phones join, the pages they open then cost one `room_state` per tick, not one each
+        (scripts/bench: joins). Do not change the state it returns: others share it."""
+        ttl = 1.0 / self.settings.tick_hz
+        with self._pages_lock:
+            generation = self._phone_generations.get(meeting_id, 0)
+            cached = self._phone_pages.get(meeting_id)
+        now = time.monotonic()
+        if cached is not None and cached[1] == generation and now - cached[0] < ttl:
+            return cached[2]
+        state = self.page_state(meeting_id)
+        with self._pages_lock:
+            if self._phone_generations.get(meeting_id, 0) == generation:
+                self._phone_pages[meeting_id] = (now, generation, state)
+        return state
+
+    def _forget_page_state(self, meeting_id: int, *, phone: bool = True) -> None:
         with self._pages_lock:
             self._generations[meeting_id] = self._generations.get(meeting_id, 0) + 1
             self._pages.pop(meeting_id, None)
+            if phone:
+                self._phone_generations[meeting_id] = self._phone_generations.get(meeting_id, 0) + 1
+                self._phone_pages.pop(meeting_id, None)
 
     def surge(self, session: Session, meeting_id: int, present: int) -> Surge | None:
         """The console's alert (blocking: from a worker thread). Joins come from the database,
@@ -247,6 +276,13 @@ class Services:
         self.changed(meeting_id)
         return new
 
+    def joined(self, meeting_id: int) -> None:
+        """After a browser joined (on the loop): as `changed`, but phone pages keep their
+        state (a join changes only the turnout, which they do not show)."""
+        self._forget_page_state(meeting_id, phone=False)
+        self.hub.changed(meeting_id)
+        self.desk.invalidate(meeting_id)
+
     def forget(self, meeting_id: int) -> None:
         """After a meeting is deleted (call on the loop): its connections here end at once
         (close 4404, `Hub.close_room`), before anything can reuse its id; the keypad desk and
@@ -298,6 +334,12 @@ def render(
         **context,
     }
     response = TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)
+    _remember_lang(request, response, locale)
+    return response
+
+
+def _remember_lang(request: Request, response: HTMLResponse, locale: str) -> None:
+    """A language chosen with ?lang= is kept in a cookie."""
     if request.query_params.get("lang") == locale:
         response.set_cookie(
             "lang",
@@ -306,6 +348,30 @@ def render(
             samesite="lax",
             secure=request.url.scheme == "https",
         )
+
+
+# render_shared's pages: (template, locale, path) -> (what it was drawn from, the body)
+_SHARED: dict[tuple[str, str, str], tuple[object, bytes]] = {}
+
+
+def render_shared(
+    request: Request, template: str, context: dict[str, Any], source: object
+) -> HTMLResponse:
+    """`render` for a page that is the same for every viewer of `source` (the shared state
+    object `Services.page_state` returns, unchanged until the meeting changes): drawn once per
+    source, language and path, and served as drawn to the others. Only for templates that show
+    nothing of the viewer's own (no CSRF token, no facilitator links): the projector page.
+    On the event loop or in a worker thread alike."""
+    locale = i18n.choose_locale(request)
+    key = (template, locale, request.url.path)
+    hit = _SHARED.get(key)
+    if hit is None or hit[0] is not source:
+        response = render(request, template, context)
+        _SHARED[key] = (source, bytes(response.body))
+        return response
+    auth.csrf_token(request)  # as `render`: the session has its token from the first page on
+    response = HTMLResponse(hit[1])
+    _remember_lang(request, response, locale)
     return response
 
 
@@ -369,5 +435,5 @@ async def join_browser(conn: HTTPConnection, services: Services, code: str) -> t
 
     meeting_id, meeting_code, new = await asyncio.to_thread(write)
     if new:
-        services.changed(meeting_id)
+        services.joined(meeting_id)
     return meeting_id, meeting_code

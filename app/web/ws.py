@@ -164,29 +164,52 @@ async def meeting_socket(websocket: WebSocket, code: str, sink: Sink | None = No
     await websocket.accept()
     # The presenter view's preview of the projector (?preview=1) is not a screen in the room.
     counted = websocket.query_params.get("preview") != "1"
-    box = await services.hub.join(meeting_id, voter.id if voter else None, counted=counted)
+    # The phone page asks for its ballot section in its snapshots, in the page's language.
+    phone = websocket.query_params.get("view") == "phone"
+    locale = i18n.choose_locale(websocket) if phone else None
+    box = await services.hub.join(meeting_id, voter.id if voter else None, locale, counted=counted)
     box.sink = sink
     try:
         auth.check_csrf(websocket, websocket.query_params.get("csrf"))
         forged = None
     except CsrfFailed as e:
         forged = e
-    caster = _Caster(meeting_id, voter, refused, auth.device_key(websocket), forged)
-    reader = asyncio.create_task(_reader(websocket, services, box, caster))
+    voter_id = voter.id if voter is not None else None
+    caster = _Caster(meeting_id, voter_id, refused, auth.device_key(websocket), forged)
+    del voter  # the connection keeps the voter's id, not the ORM object (memory per phone)
+    # The handler reads; one task writes. When the writer ends (too slow, room closed, socket
+    # gone) it cancels the handler's read. One task fewer per connection than a reader task
+    # beside the writer (scripts/bench: memory per phone).
+    handler = asyncio.current_task()
+    assert handler is not None
     writer = asyncio.create_task(_writer(websocket, box, services.settings.ws_send_timeout_s))
+    reading = True
+
+    def writer_ended(_: asyncio.Task[Close]) -> None:
+        if reading:
+            handler.cancel()
+
+    writer.add_done_callback(writer_ended)
     close: Close = None
     try:
-        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task.exception() is not None:
-                log.error("connection to meeting %s failed", meeting_id, exc_info=task.exception())
-            else:
-                close = close or task.result()
+        close = await _reader(websocket, services, box, caster)
+    except asyncio.CancelledError:
+        # Cancelled by the writer's end alone: carry on closing; any other cancel (shutdown)
+        # goes on up once the writer has ended.
+        if not writer.done() or handler.uncancel() > 0:
+            raise
+    except Exception:
+        log.exception("connection to meeting %s failed", meeting_id)
     finally:
+        reading = False
         # Reader and writer end together, also when this handler is cancelled (shutdown).
-        for task in (reader, writer):
-            task.cancel()
-        await asyncio.gather(reader, writer, return_exceptions=True)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            ended = await asyncio.gather(writer, return_exceptions=True)
+            if isinstance(ended[0], tuple):
+                close = close or ended[0]
+            elif isinstance(ended[0], Exception):
+                log.error("connection to meeting %s failed", meeting_id, exc_info=ended[0])
         services.hub.leave(meeting_id, box)
     if close is not None:
         with contextlib.suppress(Exception):
@@ -212,7 +235,7 @@ class _Caster:
     device, even while this connection stays open."""
 
     meeting_id: int
-    voter: Voter | None
+    voter_id: int | None
     refused: NotJoined | None  # what a ballot gets without a voter
     device_key: str | None
     forged: CsrfFailed | None  # what a ballot gets without the session's CSRF token
@@ -260,7 +283,7 @@ async def _reader(websocket: WebSocket, services: Services, box: Mailbox, caster
                     # A database read per hello: counted like an API request of this address.
                     await services.limiter.hit(Limit.API_PER_ADDRESS, client_address(websocket))
                     box.push(
-                        await asyncio.to_thread(_you, services, caster.meeting_id, caster.voter)
+                        await asyncio.to_thread(_you, services, caster.meeting_id, caster.voter_id)
                     )
                 else:
                     box.push(await _cast(services, caster, msg))
@@ -274,15 +297,15 @@ async def _reader(websocket: WebSocket, services: Services, box: Mailbox, caster
 
 
 async def _cast(services: Services, caster: _Caster, msg: protocol.Cast) -> str:
-    voter = caster.voter
-    if voter is None or voter.id is None:
+    voter_id = caster.voter_id
+    if voter_id is None:
         raise caster.refused or NotJoined("Open the meeting's join link on this phone first.")
     if caster.forged is not None:
         raise caster.forged
     req = CastRequest(
         meeting_id=caster.meeting_id,
         round_id=msg.round,
-        voter_id=voter.id,
+        voter_id=voter_id,
         ballot_uid=msg.ballot_id,
         marks=dict(msg.marks),
         device_key=caster.device_key,
@@ -291,7 +314,8 @@ async def _cast(services: Services, caster: _Caster, msg: protocol.Cast) -> str:
     return protocol.ack(receipt.ballot_uid, receipt.round_id)
 
 
-def _you(services: Services, meeting_id: int, voter: Voter | None) -> str:
+def _you(services: Services, meeting_id: int, voter_id: int | None) -> str:
     with services.read_session() as session:
+        voter = session.get(Voter, voter_id) if voter_id is not None else None
         frame: protocol.YouFrame = {"type": "you", **you_view(session, meeting_id, voter)}
     return protocol.encode(frame)

@@ -10,8 +10,9 @@ Order: (3) memory on the fresh process at the largest N, then (2) projector late
 `latency_phones` connected, then (1) ingest with `ingest_phones` connected, then (4) ack latency
 with `read_load_phones` casting at a steady rate, quiet and while public pages are viewed
 (issue 14: reads never slow the ballot path), then (5) the bursts (burst.py): N phones
-holding their sockets, released at once. Phones join once (cookies are reused); each
-scenario connects or closes sockets to have exactly its N.
+holding their sockets, released at once, then (6) `all_phones` phones joining as browsers do
+and following a round opening and a reveal (benchlib/phones.py). Phones join once (cookies
+are reused); each scenario connects or closes sockets to have exactly its N.
 After every measured round the stored ballots are read back from the SQLite file: every acked
 ballot must be there with the marks that were sent.
 """
@@ -35,7 +36,8 @@ from urllib.parse import quote, urlencode
 
 from benchlib.burst import bursts
 from benchlib.clients import CastRefused, LatencyTrack, Phone, Projector, close_all, open_many
-from benchlib.config import ROOT, BenchConfig
+from benchlib.config import PHASES, ROOT, BenchConfig
+from benchlib.phones import run_phones
 from benchlib.profile import Sampler
 from benchlib.util import (
     HttpResponse,
@@ -362,7 +364,7 @@ class Run:
         t0 = perf()
         self.phones = await self.join(n_join)
         join_s = perf() - t0
-        out["join_per_s"] = round(n_join / join_s, 1)
+        out["memory_join_per_s"] = round(n_join / join_s, 1)  # join_per_s: benchlib/phones.py
         log(f"  {n_join / join_s:,.0f} joins/s")
         await asyncio.sleep(0.5)
         await self.probe()
@@ -408,6 +410,12 @@ class Run:
         out["kib_per_phone"] = round((rss_connected - rss_start) / 1024 / n, 2)
         out["kib_per_phone_socket_only"] = round((rss_connected - rss_joined) / 1024 / n, 2)
         out["kib_per_phone_after_traffic"] = round((rss_traffic - rss_start) / 1024 / n, 2)
+        # issue 14: memory per phone at 10,000 phones (full run), the sockets alone (the bare
+        # baseline joins no one) and the higher of connected and after traffic
+        out["phones_10k_phones"] = n
+        out["phones_10k_kib_per_phone"] = round(
+            (max(rss_connected, rss_traffic) - rss_joined) / 1024 / n, 2
+        )
         out["traffic_frames_per_s"] = round(frames / twin.wall, 1)
         out["traffic_server_util"] = round(twin.server_util, 3)
         out["traffic_client_util"] = round(twin.client_util, 3)
@@ -908,11 +916,21 @@ async def run(cfg: BenchConfig, srv: ServerProc, data_dir: Path, key: str,
         r.phases = phases
     await r.set_up()
     try:
-        await r.memory()
-        await r.latency()
-        await r.ingest()
-        await r.read_load()
-        await bursts(r)
+        chosen = cfg.only or PHASES
+        if "memory" in chosen:
+            await r.memory()
+        if {"latency", "ingest", "reads"} & set(chosen) and not r.phones:
+            r.phones = await r.join(cfg.max_phones)
+        if "latency" in chosen:
+            await r.latency()
+        if "ingest" in chosen:
+            await r.ingest()
+        if "reads" in chosen:
+            await r.read_load()
+        if "bursts" in chosen:
+            await bursts(r)
+        if "phones" in chosen:
+            await run_phones(r)
     finally:
         await r.finish()
     return r

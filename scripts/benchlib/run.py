@@ -55,8 +55,9 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     }
     if not pinned:
         out["notes"].append("server and load client not pinned to separate cores")
-    if fd_limit < cfg.max_phones * 2 + 100:
-        out["notes"].append(f"fd limit {fd_limit} may be too low for {cfg.max_phones} phones")
+    most = max(cfg.max_phones, cfg.all_phones)
+    if fd_limit < most * 2 + 100:
+        out["notes"].append(f"fd limit {fd_limit} may be too low for {most} phones")
     busy = psutil.cpu_percent(interval=0.5, percpu=True)
     out["meta"]["cpu_busy_before_pct"] = busy
     if max(busy, default=0) >= 20:

@@ -150,3 +150,51 @@ def test_without_javascript_the_save_button_votes(contexts: Contexts, live: Live
         axe(scriptless, "phone: no JavaScript, saved")
     finally:
         plain.close()
+
+
+def test_round_changes_arrive_over_the_socket_without_fetching_the_ballot(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """The round opening, closing and being revealed reach the phone in the socket's frames:
+    the page shows each (and says so to screen readers) without one request for the ballot
+    section, and fills in this voter's own: the saved ballot after the round closes, the
+    marks of a stored ballot after a reload and reconnect, and the CSRF token the no-script
+    form would need."""
+    f = live.browser()
+    f.get(f"/facilitator?key={FACILITATOR_KEY}")
+    meeting = Meeting(f, copy.deepcopy(MEETING))
+    page = contexts.phone()
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if "/ballot" in r.url else None)
+    open_phone(page, f"/m/{meeting.code}")
+    expect(page.locator("#conn")).to_have_text("Live")
+    expect(page.locator("#ballot .waiting")).to_have_text(
+        "Waiting for the facilitator to open a vote"
+    )
+
+    meeting.open_round("library", "respite")
+    expect(page.get_by_role("heading", name="Round 1: your vote")).to_be_visible()
+    expect(page.get_by_role("link", name="Round 1 is open: vote below")).to_be_visible()
+    expect(page.locator("#announce")).to_have_text("Round 1 is open — you can vote now")
+    csrf = page.locator("#ballot-form input[name=csrf]").input_value()
+    assert csrf and csrf in page.content()  # the page's own token, not the empty one
+    page.locator("input[name='mark:library'][value='want']").tap()
+    expect(page.locator("#save-status")).to_have_text("Your ballot is saved")
+
+    # Reload mid-round, then the round changes under the reconnected page.
+    page.reload()
+    expect(page.locator("#conn")).to_have_text("Live")
+    meeting.close_round(1)
+    expect(page.locator("#ballot .waiting")).to_have_text("Voting is closed")
+    expect(page.get_by_text("Your ballot for this round was saved.")).to_be_visible()
+    expect(page.locator("#announce")).to_have_text("Voting is closed")
+    meeting.reveal(1)
+    expect(page.get_by_role("link", name="See the results on this phone")).to_be_visible()
+    expect(page.locator("#announce")).to_have_text("The results are on the big screen")
+    axe(page, "phone: results revealed, pushed over the socket")
+
+    meeting.open_round("toilets")
+    expect(page.get_by_role("heading", name="Round 2: your vote")).to_be_visible()
+    expect(page.locator("#answered")).to_have_text("0 of 1 answered")
+    expect(page.locator("#save-status")).to_have_text("Not saved yet")
+    assert [u for u in fetched if "/m/" in u and u.endswith("/ballot")] == [], fetched

@@ -10,6 +10,10 @@
  * round's kind's words) up to date and tells screen readers once the voter pauses; the Save
  * button, needed only without this script, is hidden by CSS once the page has class "js".
  * While a round is open the 'about you' box is collapsed and the open-round bar leads.
+ * A round opening, closing or being revealed comes in the socket's snapshot with the ballot
+ * section ready to swap in (`ballot_html`, drawn for no one in particular): the page fills in
+ * this voter's own marks (from `you` and acks) and the CSRF token. Only a snapshot without it
+ * makes the page fetch GET /m/{code}/ballot.
  */
 (function () {
   'use strict';
@@ -36,6 +40,7 @@
   var COUNT_QUIET_MS = 1500;
 
   var pending = null;     // {ballot_id, round, marks}: sent, not yet acknowledged
+  var mine = null;        // {round, marks}: this voter's newest stored ballot, as far as known
   var shown = readShown(); // the round the #ballot section shows
   var latest = null;       // newest snapshot
   var fixed = !!page.voted; // segments are read-only once this voter has voted
@@ -311,6 +316,7 @@
   function acked(ballotId) {
     if (!pending || pending.ballot_id !== ballotId) return; // an older version: ignore
     clearTimeout(slowTimer);
+    mine = { round: pending.round, marks: pending.marks };
     setPending(null);
     setStatus('saved');
     showAlert('');
@@ -434,7 +440,9 @@
 
   function onSnapshot(state) {
     latest = state;
-    if (roundKey(state.round) !== shownKey()) loadBallot();
+    if (roundKey(state.round) === shownKey()) return;
+    if (typeof state.ballot_html === 'string') swapBallot(state.ballot_html);
+    else loadBallot();
   }
 
   // Fetch the ballot section for the new round state and swap it in.
@@ -451,7 +459,9 @@
       })
       .then(function (html) {
         loading = false;
-        swapBallot(html);
+        // Only if it is what the newest snapshot shows: a snapshot may have brought a newer
+        // section while this one was on its way.
+        if (!latest || keyOf(html) === roundKey(latest.round)) swapBallot(html);
         // Only if the room moved on again meanwhile (not merely because snapshots came in).
         if (latest && roundKey(latest.round) !== shownKey()) {
           setTimeout(loadBallot, 1000);
@@ -465,6 +475,17 @@
       });
   }
 
+  function sectionKey(fresh) {
+    var id = fresh.getAttribute('data-round-id');
+    if (!id) return 'none';
+    return id + '/' + fresh.getAttribute('data-round-status') + '/' +
+      (fresh.getAttribute('data-revealed') === 'true' ? 1 : 0);
+  }
+  function keyOf(html) {
+    var fresh = new DOMParser().parseFromString(html, 'text/html').getElementById('ballot');
+    return fresh ? sectionKey(fresh) : null;
+  }
+
   function swapBallot(html) {
     var parsed = new DOMParser().parseFromString(html, 'text/html');
     var fresh = parsed.getElementById('ballot');
@@ -472,13 +493,7 @@
     if (!fresh || !old) return;
     // The same round in the same state is already on the page, with the marks the voter may
     // have changed since this copy left the server: keep what is there.
-    var freshKey =
-      (fresh.getAttribute('data-round-id') || 'none') +
-      (fresh.getAttribute('data-round-id')
-        ? '/' + fresh.getAttribute('data-round-status') + '/' +
-          (fresh.getAttribute('data-revealed') === 'true' ? 1 : 0)
-        : '');
-    if (freshKey === shownKey()) return;
+    if (sectionKey(fresh) === shownKey()) return;
     var hadFocus = old.contains(doc.activeElement);
     var before = shown;
     old.parentNode.replaceChild(doc.importNode(fresh, true), old);
@@ -489,6 +504,17 @@
     if (shown.status === 'open' && before.status !== 'open') foldSegments(true);
     else if (shown.status !== 'open' && before.status === 'open') foldSegments(false);
 
+    // The section may be drawn for no one in particular: this page's token, this voter's marks.
+    var form = ballotForm();
+    if (form && form.elements.csrf) form.elements.csrf.value = page.csrf;
+    if (mine && mine.round === shown.id) {
+      var note = $('ballot-saved');
+      if (note) note.hidden = false;
+      if (!pending && shown.status === 'open') {
+        setRadios(mine.marks);
+        setStatus('saved');
+      }
+    }
     // A pending ballot for an earlier round cannot be counted any more: forget it.
     if (pending && pending.round !== shown.id) setPending(null);
     if (pending && shown.status === 'open' && pending.round === shown.id) {
@@ -519,6 +545,9 @@
       if (msg.segments) declared = msg.segments;
       if (msg.ballot) fixSegments(declared);
       var b = msg.ballot;
+      if (b) mine = { round: b.round, marks: b.marks };
+      var note = $('ballot-saved');
+      if (note && b && b.round === shown.id) note.hidden = false;
       if (!pending && b && shown.status === 'open' && b.round === shown.id) {
         setRadios(b.marks);
         setStatus('saved');
@@ -606,7 +635,10 @@
     window.history.replaceState(null, '', window.location.pathname + window.location.hash);
   }
 
-  conn = C.live(C.wsUrl('/ws/m/' + encodeURIComponent(code) + '?csrf=' + encodeURIComponent(page.csrf)), {
+  // view=phone: snapshots carry the ballot section, in this page's language.
+  var wsPath = '/ws/m/' + encodeURIComponent(code) + '?csrf=' + encodeURIComponent(page.csrf) +
+    '&view=phone&lang=' + encodeURIComponent(doc.documentElement.lang || 'en');
+  conn = C.live(C.wsUrl(wsPath), {
     onSnapshot: onSnapshot,
     onMessage: onMessage,
     onStatus: onStatus
