@@ -106,7 +106,7 @@ def test_quick_harness_at_tiny_n_stores_every_acked_ballot_and_reports_every_key
     # (5) the budget rule: timed at a small size here, so no mes_10k_s
     assert result["mes_median_s"] >= 0 and result["mes_demo_max_s"] >= 0
     assert result["mes_runs"] >= 1 and "mes_10k_s" not in result
-    assert "(5) budget rule" in text
+    assert "(7) budget rule" in text
 
 
 def test_mes_only_runs_the_budget_phase_alone() -> None:
@@ -117,7 +117,7 @@ def test_mes_only_runs_the_budget_phase_alone() -> None:
     result = run.run_bench(cfg)
     assert "error" not in result and "ingest_per_s" not in result
     assert result["targets"]["mes_demo_max_s"]["value"] == result["mes_demo_max_s"]
-    assert "(5) budget rule" in report.table(result)
+    assert "(7) budget rule" in report.table(result)
     quick, _ = config.parse_args(["--quick", "--skip-mes"])
     assert quick.mes_seeds == (1,) and not quick.mes
 
