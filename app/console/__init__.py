@@ -1,22 +1,32 @@
 """The facilitator's console: one router for all of it (app/main.py includes only `router`).
 
 Its parts: `access` (signed-in browsers, access keys), `lifecycle` (the meeting list;
-duplicating, archiving and deleting meetings), `setup` (sign-in, new meetings, set-up,
-rounds), `present` (the presenter view: the big screen), `keypads` (the keypad desk), `paper`
-(paper ballots), `tickets` (voting tickets) and `exports` (every export, the report, the
-bundle); `forms` holds what their pages share and `confirm` the words of the irreversible
-actions.
+duplicating, archiving and deleting meetings), `setup` (sign-in, new meetings, set-up), `run`
+(the Run page: opening, closing and revealing rounds), `present` (the presenter view: the big
+screen), `keypads` (the keypad desk), `paper` (paper ballots), `tickets` (voting tickets) and
+`exports` (every export, the report, the bundle); `forms` holds what their pages share and
+`confirm` the words of the irreversible actions.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.console import access, exports, keypads, lifecycle, paper, present, setup, tickets
+from app.console import (
+    access,
+    exports,
+    keypads,
+    lifecycle,
+    paper,
+    present,
+    run,
+    setup,
+    tickets,
+)
 
 router = APIRouter()
-# `access` first: /console/sessions must not be read as /console/{meeting_id} (setup's routes).
-for part in (access, lifecycle, setup, present, keypads, paper, tickets, exports):
+# `access` first: /console/sessions must not be read as /console/{meeting_id} (run's routes).
+for part in (access, lifecycle, setup, run, present, keypads, paper, tickets, exports):
     router.include_router(part.router)
 
 __all__ = ["router"]

@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from app.console.confirm import CONFIRMATIONS
 from app.core.errors import BadInput
+from app.core.inputs import bounded_int
 from app.voting import meetings
 from app.voting.models import Meeting
 from app.web import auth
@@ -142,6 +143,11 @@ async def act(
     flash(request, await asyncio.to_thread(write))
     services.changed(meeting_id)
     return RedirectResponse(f"/console/{meeting_id}{back}", status_code=303)
+
+
+def int_field(form: FormData, name: str, label: str) -> int:
+    """A whole-number field, bounded where parsed (app/core/inputs.py); BadInput names `label`."""
+    return bounded_int(form.get(name, ""), label)
 
 
 def checked(form: FormData, name: str) -> bool:

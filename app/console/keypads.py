@@ -11,7 +11,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app.console.forms import act, checked, confirm_first, facilitator_form, page, upload_text
-from app.console.setup import keypads_idle
+from app.console.run import keypads_idle
 from app.core.errors import BadInput, Conflict
 from app.core.inputs import JsonInputError, id_problem, load_json
 from app.core.vocab import RoundStatus
@@ -71,7 +71,7 @@ def _idle(services: Services, meeting_id: int) -> dict[str, Any] | None:
 async def keypads_status(request: Request, meeting_id: RowId, services: ServicesDep) -> Any:
     """What the keypads page refreshes every second: receivers, alerts, the live step count;
     and what the Run page refreshes every few seconds: `idle`, why registered keypads are not
-    counting (setup.keypads_idle), or null."""
+    counting (run.keypads_idle), or null."""
     auth.require_facilitator(request)
     status = await services.desk.fresh_status(meeting_id)
     status["idle"] = await asyncio.to_thread(_idle, services, meeting_id)

@@ -1,6 +1,7 @@
-"""The console's set-up and rounds: signing in, meetings, their settings, segments and
-proposals, opening, closing and revealing rounds. Facilitator only; every change is a POST
-carrying the CSRF token, and ends in a redirect (app/console/forms.py).
+"""The console's set-up: signing in, new meetings, and one meeting's Set-up page (its settings,
+segments and proposals, the CSV import, the rule guidance). Facilitator only; every change is a
+POST carrying the CSRF token, and ends in a redirect (app/console/forms.py). The Run page (rounds
+as they happen) is app/console/run.py.
 """
 
 from __future__ import annotations
@@ -17,27 +18,25 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app import demo
-from app.console import setup_form
+from app.console import run, setup_form
 from app.console.forms import (
     act,
     checked,
     confirm_first,
     facilitator_form,
     flash,
+    int_field,
     page,
     upload_text,
 )
 from app.core import localtime
-from app.core.bounds import COUNTDOWN_SECONDS, VOID_REASON_MAX
 from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm
 from app.core.inputs import amount_text, bounded_int
-from app.core.vocab import ROOM_VOTE, ChannelPolicy, RoundStatus
-from app.keypads import remembered
+from app.core.vocab import ChannelPolicy
 from app.record import csvfiles, records
 from app.rules import guidance
-from app.rules.run import RoundFacts, latest_counted, run_step
-from app.voting import kinds, meetings, rounds, sections, turnout
-from app.voting.models import Meeting, Round, Segment, utcnow
+from app.voting import meetings, sections
+from app.voting.models import Meeting, Segment
 from app.web import auth, facilitators, i18n
 from app.web.deps import RowId, Services, ServicesDep
 
@@ -111,233 +110,6 @@ async def create_demo(request: Request, services: ServicesDep) -> Response:
     return await _create(request, services, demo.riverside())
 
 
-# --- one meeting: run -------------------------------------------------------------------------
-
-
-# The console session remembers this many previewed rounds (the Run page's next step).
-PREVIEWED_KEPT = 20
-
-
-def _previewed(request: Request) -> set[int]:
-    """The round ids whose results this facilitator has looked at in the console."""
-    kept = auth.session_of(request).get("previewed", [])
-    return {i for i in kept if isinstance(i, int)} if isinstance(kept, list) else set()
-
-
-def _run_facts(all_rounds: Sequence[Round], previewed: set[int]) -> list[RoundFacts]:
-    return [
-        RoundFacts(
-            number=r.number,
-            status=r.status,
-            revealed=r.revealed,
-            counting_down=r.closes_at is not None,
-            previewed=r.id in previewed,
-        )
-        for r in all_rounds
-    ]
-
-
-def _meeting_context(
-    services: Services, meeting_id: int, previewed: set[int] | None = None
-) -> dict[str, Any]:
-    receiving = services.desk.receiving(meeting_id)
-    with services.read_session() as session:
-        meeting = meetings.get_meeting(session, meeting_id)
-        all_rounds = rounds.rounds_of(session, meeting_id)
-        open_round = next((r for r in all_rounds if r.status == RoundStatus.OPEN), None)
-        facts = _run_facts(all_rounds, previewed or set())
-        latest = latest_counted(facts)
-        present = turnout.present_count(session, meeting_id)
-        # The other registered kinds, each with the items a round of it may take.
-        others = [
-            (kind, kind.available(session, meeting_id))
-            for key, kind in kinds.kinds().items()
-            if key != ROOM_VOTE
-        ]
-        return {
-            # The Run page's state machine (app/rules/run.py): the next step comes first.
-            "step": run_step(facts),
-            "latest": next((r for r in all_rounds if latest and r.number == latest.number), None),
-            "countdown_seconds": COUNTDOWN_SECONDS,
-            "void_reason_max": VOID_REASON_MAX,
-            # The countdown as the snapshot's round has it (templates/_countdown.html).
-            "room": {"status": "open", "closes_in": left}
-            if open_round is not None
-            and (left := rounds.seconds_left(open_round, utcnow())) is not None
-            else None,
-            "answers_so_far": rounds.results_view(session, meeting, open_round)
-            if open_round is not None
-            else None,
-            "keypads_idle": keypads_idle(session, meeting, open_round, receiving),
-            "other_kinds": others,
-            "surge": services.surge(session, meeting_id, present),
-            "meeting": meeting,
-            "proposals": meetings.proposals_of(session, meeting_id),
-            "segments": meetings.segments_of(session, meeting_id),
-            "rounds": all_rounds,
-            "open_round": open_round,
-            "turnout": turnout.counts(session, meeting, open_round, receiver_open=receiving),
-            "voting_started": meetings.voting_started(session, meeting_id),
-            "join_url": services.join_url(meeting.code),
-        }
-
-
-def keypads_idle(
-    session: Session, meeting: Meeting, open_round: Round | None, receiving: bool
-) -> dict[str, Any] | None:
-    """Why registered keypads are not counting now, for the Run page's alert, or None.
-
-    `phones_only`: the open round was opened without keypads; `no_receiver`: no receiver is
-    connected and serving this meeting (none added, unplugged, or serving another meeting).
-    An archived meeting counts nothing, so it warns of nothing. The Run page shows it and
-    refreshes it from keypads/status.json's `idle` (console_keypads.js)."""
-    assert meeting.id is not None
-    if meeting.archived_at is not None:
-        return None
-    n = turnout.registered_keypads(session, meeting.id)
-    if not n:
-        return None
-    if open_round is not None and not turnout.keypads_may_vote(open_round):
-        return {"why": "phones_only", "n": n, "round": open_round.number}
-    if not receiving:
-        return {"why": "no_receiver", "n": n}
-    return None
-
-
-@router.get("/console/{meeting_id}")
-async def console_meeting(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
-    auth.require_facilitator(request)
-    ctx = await asyncio.to_thread(_meeting_context, services, meeting_id, _previewed(request))
-    return page(request, "console/meeting.html", ctx)
-
-
-@router.post("/console/{meeting_id}/rounds")
-async def open_round(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
-    form = await facilitator_form(request)
-    keys = [str(k) for k in form.getlist("proposal")]
-    with_keypads = checked(form, "keypads")
-    kind = str(form.get("kind") or ROOM_VOTE)
-
-    def change(session: Session, meeting: Meeting) -> str:
-        rnd = rounds.open_round(session, meeting, keys, keypads=with_keypads, kind=kind)
-        if with_keypads:  # the receivers serve this meeting, after a restart too
-            assert meeting.id is not None
-            remembered.serve(session, meeting.id)
-        noun = kinds.kind_of(rnd).noun
-        how = f" Keypads vote one {noun} at a time." if with_keypads else ""
-        return f"Round {rnd.number} is open on {len(rnd.proposal_keys)} {noun}(s).{how}"
-
-    response = await act(request, services, meeting_id, change)
-    if with_keypads:
-        services.desk.serve(meeting_id)
-    return response
-
-
-# Round actions that cannot be undone ask first (app/console/confirm.py).
-CONFIRMED_ROUND_ACTIONS = {"close": "close_round", "void": "void_round", "reopen": "reopen_round"}
-
-
-@router.post("/console/{meeting_id}/rounds/{number}/{action}")
-async def round_action(
-    request: Request, meeting_id: RowId, number: RowId, action: str, services: ServicesDep
-) -> Response:
-    """The Run page's round actions: step (keypads), close, countdown, cancel, reveal, hide,
-    void, reopen, final, unfinal. Close, void and reopen ask first; bad values change nothing."""
-    form = await facilitator_form(request)
-    # The snapshot a close stores counts keypads present only while a receiver serves them.
-    receiving = services.desk.receiving(meeting_id)
-    reason = str(form.get("reason", ""))
-    if len(reason) > VOID_REASON_MAX:  # bounded where parsed: refused before anything asks
-        raise BadInput(f"The reason is at most {VOID_REASON_MAX} characters.")
-    seconds = _int_field(form, "seconds", "The countdown") if action == "countdown" else 0
-    if action in CONFIRMED_ROUND_ACTIONS:
-        asked = await confirm_first(
-            request,
-            services,
-            form,
-            CONFIRMED_ROUND_ACTIONS[action],
-            back="",
-            meeting_id=meeting_id,
-            n=number,
-        )
-        if asked is not None:
-            return asked
-
-    def change(session: Session, meeting: Meeting) -> str:
-        if action == "step":
-            index = _int_field(form, "index", "The proposal number") - 1
-            rnd = rounds.step_keypads(session, meeting, number, index)
-            return f"Keypads now vote on proposal {index + 1} of {len(rnd.proposal_keys)}."
-        if action == "close":
-            rounds.close_round(session, meeting, number, receiver_open=receiving)
-            return f"Round {number} is closed. Results are hidden until you reveal them."
-        if action == "countdown":
-            rounds.start_countdown(session, meeting, number, seconds, now=utcnow())
-            return f"Round {number} closes in {seconds} seconds."
-        if action == "cancel":
-            rounds.cancel_countdown(session, meeting, number, now=utcnow())
-            return f"The countdown is cancelled: round {number} stays open."
-        if action == "void":
-            rounds.void_round(session, meeting, number, reason, receiver_open=receiving)
-            return f"Round {number} is voided: it did not count."
-        if action == "reopen":
-            rounds.reopen_round(session, meeting, number)
-            return f"Round {number} is open again; its ballots are kept."
-        if action in ("final", "unfinal"):
-            rounds.set_final(session, meeting, number, action == "final")
-            if action == "final":
-                return f"Round {number} is marked final: the report shows it as the decision."
-            return f"Round {number} is no longer marked final."
-        if action in ("reveal", "hide"):
-            rnd = rounds.set_revealed(session, meeting, number, action == "reveal")
-            if meeting.current_round_id != rnd.id:  # another round is open: the room stays there
-                shown = "revealed" if action == "reveal" else "hidden"
-                return f"Round {number} results are {shown}; the room stays on the open round."
-            return (
-                f"Round {number} results are {'on' if action == 'reveal' else 'off'} the projector."
-            )
-        raise BadInput(f"Unknown round action {action[:40]!r}.")
-
-    response = await act(request, services, meeting_id, change)
-    if action in ("countdown", "cancel"):
-        services.countdowns.wake()
-    return response
-
-
-@router.get("/console/{meeting_id}/rounds/{number}")
-async def round_results(
-    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
-) -> Response:
-    """Results for the facilitator, visible before they are revealed to the room."""
-    auth.require_facilitator(request)
-
-    def read() -> dict[str, Any]:
-        receiving = services.desk.receiving(meeting_id)
-        with services.read_session() as session:
-            meeting = meetings.get_meeting(session, meeting_id)
-            rnd = rounds.get_round(session, meeting, number)
-            return {
-                "meeting": meeting,
-                "round": rnd,
-                "results": rounds.results_view(session, meeting, rnd),
-                "turnout": rnd.turnout
-                or turnout.counts(
-                    session,
-                    meeting,
-                    rnd,
-                    receiver_open=receiving and rnd.status == RoundStatus.OPEN,
-                ),
-            }
-
-    ctx = await asyncio.to_thread(read)
-    rnd: Round = ctx["round"]
-    if rnd.status == RoundStatus.CLOSED and rnd.id is not None:
-        # Previewed: the Run page's next step becomes Reveal (kept in this console session).
-        seen = [i for i in _previewed(request) if i != rnd.id][-(PREVIEWED_KEPT - 1) :]
-        auth.session_of(request)["previewed"] = [*seen, rnd.id]
-    return page(request, "console/round.html", ctx)
-
-
 # --- one meeting: set-up ----------------------------------------------------------------------
 
 
@@ -351,7 +123,7 @@ async def console_setup(request: Request, meeting_id: RowId, services: ServicesD
 def _setup_context(request: Request, services: Services, meeting_id: int) -> dict[str, Any]:
     """The set-up page as saved: each section's fields from the database (`seg_rows`,
     `prop_rows`: dicts of the inputs' values, plus blank rows), no problems."""
-    ctx = _meeting_context(services, meeting_id)
+    ctx = run.meeting_context(services, meeting_id)
     meeting: Meeting = ctx["meeting"]
     ctx["guidance"] = guidance.rule_guidance(
         meeting.ratio,
@@ -432,10 +204,6 @@ def _attendance(value: object) -> int | None:
     )
 
 
-def _int_field(form: FormData, name: str, label: str) -> int:
-    return bounded_int(form.get(name, ""), label)
-
-
 def _budget_fields(
     form: FormData,
 ) -> tuple[records.BudgetFile | EllipsisType | None, int | float | EllipsisType | None]:
@@ -489,8 +257,8 @@ async def save_settings(request: Request, meeting_id: RowId, services: ServicesD
             problems.append((where, e))
             return None
 
-    ratio = field("s-ratio", lambda: _int_field(form, "ratio", "R"))
-    group_min = field("s-m", lambda: _int_field(form, "group_min", "m"))
+    ratio = field("s-ratio", lambda: int_field(form, "ratio", "R"))
+    group_min = field("s-m", lambda: int_field(form, "group_min", "m"))
     money = field("s-pot", lambda: _budget_fields(form))
     voting = field("s-adm-open", lambda: _voting_fields(form))
     # A form without the field (an older page) leaves the expected attendance as it is.

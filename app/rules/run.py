@@ -1,7 +1,7 @@
 """The Run page's next step: which action the facilitator meets first, as a state machine.
 
 Pure: a function of the meeting's rounds as plain facts (no database, no clock). The console
-(app/console/setup.py) reads the facts from the rounds and shows the step's action as the one
+(app/console/run.py) reads the facts from the rounds and shows the step's action as the one
 big button at the top of the Run page; everything else is secondary, below it:
 
     no round ──open──▶ OPEN ──close──▶ CLOSED ──preview──▶ PREVIEWED ──reveal──▶ REVEALED

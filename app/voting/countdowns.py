@@ -8,6 +8,10 @@ start-up `close_overdue` closes every countdown that ended while the server was 
 task sleeps until the next countdown in the database ends (`wake` when one starts or is
 cancelled; at most `POLL_S` for countdowns started by another process).
 
+The countdown's actions on a round are here too: `start_countdown`, `cancel_countdown` (the
+Run page's buttons) and `close_due` (what the task runs). Like app/voting/rounds.py they take
+the caller's session and never commit; `close_due_now` is the task's own transaction.
+
 Contract: `start` once the app runs, `aclose` at shutdown (lifespan-managed: no leaked task).
 """
 
@@ -17,12 +21,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
-from app.voting import rounds
-from app.voting.models import utcnow
+from app.core.bounds import COUNTDOWN_SECONDS
+from app.core.errors import BadInput, Conflict
+from app.core.vocab import RoundStatus
+from app.record import chain
+from app.voting import audit, rounds
+from app.voting.db import transaction
+from app.voting.meetings import get_meeting
+from app.voting.models import Meeting, Round, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +60,7 @@ class CountdownCloser:
 
     def close_overdue(self) -> list[int]:
         """Close every countdown that has ended (blocking: at start-up, before serving)."""
-        closed, _ = rounds.close_due_now(self._engine, self._receiving)
+        closed, _ = close_due_now(self._engine, self._receiving)
         for meeting_id in closed:
             self._changed(meeting_id)
         return closed
@@ -74,7 +85,7 @@ class CountdownCloser:
             self._wake.clear()
             try:
                 closed, next_at = await asyncio.to_thread(
-                    rounds.close_due_now, self._engine, self._receiving
+                    close_due_now, self._engine, self._receiving
                 )
             except Exception:  # the database away for a moment: the next pass closes it
                 log.warning("closing ended countdowns failed; trying again", exc_info=True)
@@ -93,3 +104,103 @@ def _delay(next_at: datetime | None, now: datetime) -> float:
     if next_at is None:
         return POLL_S
     return min(POLL_S, max(0.0, (next_at - now).total_seconds()))
+
+
+# --- the countdown's actions on a round -----------------------------------------------------------
+
+
+def _open_round(session: Session, meeting: Meeting, number: int) -> Round:
+    rnd = rounds.get_round(session, meeting, number)
+    if rnd.status != RoundStatus.OPEN:
+        raise Conflict(f"Round {number} is not open.")
+    return rnd
+
+
+def start_countdown(
+    session: Session, meeting: Meeting, number: int, seconds: int, *, now: datetime
+) -> Round:
+    """Close open round `number` `seconds` from `now` (one of `COUNTDOWN_SECONDS`): phones and
+    the projector count down, ballots stored from then on are refused, and the server's
+    `CountdownCloser` closes the round. Logged as `round.countdown`.
+
+    Raises:
+        BadInput: `seconds` is not one of the choices.
+        Conflict: the round is not open, or a countdown already runs.
+    """
+    if seconds not in COUNTDOWN_SECONDS:
+        choices = ", ".join(str(c) for c in COUNTDOWN_SECONDS)
+        raise BadInput(f"The countdown is one of {choices} seconds.")
+    rnd = _open_round(session, meeting, number)
+    if rnd.closes_at is not None:
+        raise Conflict(f"Round {number} is already closing: cancel that countdown first.")
+    rnd.closes_at = now + timedelta(seconds=seconds)
+    session.add(rnd)
+    assert meeting.id is not None
+    closes = chain.time_text(rnd.closes_at)
+    audit.record(
+        session,
+        meeting.id,
+        "round.countdown",
+        {"round": number, "seconds": seconds, "closes_at": closes},
+    )
+    return rnd
+
+
+def cancel_countdown(session: Session, meeting: Meeting, number: int, *, now: datetime) -> Round:
+    """Stop round `number`'s countdown: it stays open. Logged as `round.countdown_cancelled`.
+
+    Raises:
+        Conflict: the round is not open, no countdown runs, or it has already ended (`now`).
+    """
+    rnd = _open_round(session, meeting, number)
+    if rnd.closes_at is None:
+        raise Conflict(f"Round {number} has no countdown to cancel.")
+    if rounds.aware(rnd.closes_at) <= now:
+        raise Conflict(f"Round {number}'s countdown has ended: voting is closed.")
+    rnd.closes_at = None
+    session.add(rnd)
+    assert meeting.id is not None
+    audit.record(session, meeting.id, "round.countdown_cancelled", {"round": number})
+    return rnd
+
+
+def close_due(
+    session: Session, now: datetime, receiving: Callable[[int], bool] = lambda _: False
+) -> list[int]:
+    """Close every open round whose countdown ended at or before `now`, as the server does
+    (`receiving(meeting_id)`: a keypad receiver serves it, for turnout). Returns the meetings
+    whose round it closed. Rows are locked first, so two processes never close one twice."""
+    q = (
+        select(Round)
+        .where(Round.status == RoundStatus.OPEN, col(Round.closes_at).is_not(None))
+        .with_for_update()
+    )
+    closed = []
+    for rnd in list(session.exec(q)):
+        assert rnd.closes_at is not None
+        if rounds.aware(rnd.closes_at) > now:
+            continue
+        meeting = get_meeting(session, rnd.meeting_id)
+        rounds.close_round(
+            session, meeting, rnd.number, receiver_open=receiving(rnd.meeting_id), by_countdown=True
+        )
+        closed.append(rnd.meeting_id)
+    return closed
+
+
+def next_close(session: Session) -> datetime | None:
+    """When the next countdown ends (None: none runs)."""
+    q = select(Round.closes_at).where(
+        Round.status == RoundStatus.OPEN, col(Round.closes_at).is_not(None)
+    )
+    times = [rounds.aware(t) for t in session.exec(q) if t is not None]
+    return min(times, default=None)
+
+
+def close_due_now(
+    engine: Engine, receiving: Callable[[int], bool]
+) -> tuple[list[int], datetime | None]:
+    """`close_due` in a transaction of its own, then `next_close` (blocking: a worker thread)."""
+    with transaction(engine) as session:
+        closed = close_due(session, utcnow(), receiving)
+        return closed, next_close(session)

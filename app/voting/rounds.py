@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from app.core.bounds import COUNTDOWN_SECONDS, VOID_REASON_MAX
+from app.core.bounds import VOID_REASON_MAX
 from app.core.errors import BadInput, Conflict, NotFound
 from app.core.inputs import clean_text
 from app.core.shapes import KindRecord, KindResults, RoomState, RoundView
@@ -29,7 +28,6 @@ from app.record import anonymity, chain
 from app.record.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
 from app.voting import audit, room_vote, turnout
 from app.voting.activity import ActivityKind, public_responses
-from app.voting.db import transaction
 from app.voting.kinds import kind_named, kind_of, kinds
 from app.voting.meetings import get_meeting, require_active, segments_of
 from app.voting.models import AuditEvent, Meeting, Round, utcnow
@@ -138,118 +136,21 @@ def close_round(
     # The seal of the round's public rows, under the same lock (README, Anonymity).
     data = {"round": number, "turnout": rnd.turnout, **round_seal(session, meeting, rnd)}
     if ended is not None:
-        data["countdown_ended"] = chain.time_text(_aware(ended))
+        data["countdown_ended"] = chain.time_text(aware(ended))
     audit.record(session, meeting.id, "round.closed", data)
     return rnd
 
 
-def _aware(at: datetime) -> datetime:
+def aware(at: datetime) -> datetime:
     """A stored time as UTC (SQLite hands back naive datetimes)."""
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
-def _open_round(session: Session, meeting: Meeting, number: int) -> Round:
-    rnd = get_round(session, meeting, number)
-    if rnd.status != RoundStatus.OPEN:
-        raise Conflict(f"Round {number} is not open.")
-    return rnd
-
-
-def start_countdown(
-    session: Session, meeting: Meeting, number: int, seconds: int, *, now: datetime
-) -> Round:
-    """Close open round `number` `seconds` from `now` (one of `COUNTDOWN_SECONDS`): phones and
-    the projector count down, ballots stored from then on are refused, and the server's
-    `CountdownCloser` closes the round. Logged as `round.countdown`.
-
-    Raises:
-        BadInput: `seconds` is not one of the choices.
-        Conflict: the round is not open, or a countdown already runs.
-    """
-    if seconds not in COUNTDOWN_SECONDS:
-        choices = ", ".join(str(c) for c in COUNTDOWN_SECONDS)
-        raise BadInput(f"The countdown is one of {choices} seconds.")
-    rnd = _open_round(session, meeting, number)
-    if rnd.closes_at is not None:
-        raise Conflict(f"Round {number} is already closing: cancel that countdown first.")
-    rnd.closes_at = now + timedelta(seconds=seconds)
-    session.add(rnd)
-    assert meeting.id is not None
-    closes = chain.time_text(rnd.closes_at)
-    audit.record(
-        session,
-        meeting.id,
-        "round.countdown",
-        {"round": number, "seconds": seconds, "closes_at": closes},
-    )
-    return rnd
-
-
-def cancel_countdown(session: Session, meeting: Meeting, number: int, *, now: datetime) -> Round:
-    """Stop round `number`'s countdown: it stays open. Logged as `round.countdown_cancelled`.
-
-    Raises:
-        Conflict: the round is not open, no countdown runs, or it has already ended (`now`).
-    """
-    rnd = _open_round(session, meeting, number)
-    if rnd.closes_at is None:
-        raise Conflict(f"Round {number} has no countdown to cancel.")
-    if _aware(rnd.closes_at) <= now:
-        raise Conflict(f"Round {number}'s countdown has ended: voting is closed.")
-    rnd.closes_at = None
-    session.add(rnd)
-    assert meeting.id is not None
-    audit.record(session, meeting.id, "round.countdown_cancelled", {"round": number})
-    return rnd
 
 
 def seconds_left(rnd: Round, now: datetime) -> int | None:
     """Whole seconds until an open round's countdown ends (0 once it has), or None."""
     if rnd.status != RoundStatus.OPEN or rnd.closes_at is None:
         return None
-    return max(0, math.ceil((_aware(rnd.closes_at) - now).total_seconds()))
-
-
-def close_due(
-    session: Session, now: datetime, receiving: Callable[[int], bool] = lambda _: False
-) -> list[int]:
-    """Close every open round whose countdown ended at or before `now`, as the server does
-    (`receiving(meeting_id)`: a keypad receiver serves it, for turnout). Returns the meetings
-    whose round it closed. Rows are locked first, so two processes never close one twice."""
-    q = (
-        select(Round)
-        .where(Round.status == RoundStatus.OPEN, col(Round.closes_at).is_not(None))
-        .with_for_update()
-    )
-    closed = []
-    for rnd in list(session.exec(q)):
-        assert rnd.closes_at is not None
-        if _aware(rnd.closes_at) > now:
-            continue
-        meeting = get_meeting(session, rnd.meeting_id)
-        close_round(
-            session, meeting, rnd.number, receiver_open=receiving(rnd.meeting_id), by_countdown=True
-        )
-        closed.append(rnd.meeting_id)
-    return closed
-
-
-def next_close(session: Session) -> datetime | None:
-    """When the next countdown ends (None: none runs)."""
-    q = select(Round.closes_at).where(
-        Round.status == RoundStatus.OPEN, col(Round.closes_at).is_not(None)
-    )
-    times = [_aware(t) for t in session.exec(q) if t is not None]
-    return min(times, default=None)
-
-
-def close_due_now(
-    engine: Engine, receiving: Callable[[int], bool]
-) -> tuple[list[int], datetime | None]:
-    """`close_due` in a transaction of its own, then `next_close` (blocking: a worker thread)."""
-    with transaction(engine) as session:
-        closed = close_due(session, utcnow(), receiving)
-        return closed, next_close(session)
+    return max(0, math.ceil((aware(rnd.closes_at) - now).total_seconds()))
 
 
 def void_round(
@@ -537,7 +438,7 @@ def room_state(
             # Phones' clocks are wrong: the seconds left are counted here, when the snapshot
             # is made (screens count down from them), and the time itself is there to show.
             assert rnd.closes_at is not None
-            round_view["closes_at"] = chain.time_text(_aware(rnd.closes_at))
+            round_view["closes_at"] = chain.time_text(aware(rnd.closes_at))
             round_view["closes_in"] = left
         if activity is not None and results_visible(meeting, rnd):
             results = results_view(session, meeting, rnd)
