@@ -19,6 +19,9 @@
   var S = JSON.parse(stringsEl.textContent);
   var status = doc.getElementById('screen-now');
   var pageNow = doc.getElementById('page-now');
+  // "Results are not revealed yet": follows the room, so a reveal (or the next round opening)
+  // on the Run page in another tab does not leave it stale.
+  var notRevealed = doc.getElementById('not-revealed');
   var problem = doc.getElementById('screen-error');
   var WIDTH = 1920;
   var HEIGHT = 1080;
@@ -53,6 +56,7 @@
       page: Number(proj.getAttribute('data-page')) || 0,
       pages: Number(proj.getAttribute('data-pages')) || 0,
       paused: proj.getAttribute('data-paused') === 'true',
+      revealed: proj.getAttribute('data-revealed') === 'true',
       proposal: proj.getAttribute('data-proposal') || ''
     };
   }
@@ -129,6 +133,7 @@
       if (on) li.setAttribute('aria-current', 'true');
       else li.removeAttribute('aria-current');
     });
+    if (notRevealed && notRevealed.hidden !== now.revealed) notRevealed.hidden = now.revealed;
     root.setAttribute('data-page', String(now.page));
     root.setAttribute('data-pages', String(now.pages));
   }

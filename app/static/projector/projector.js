@@ -26,8 +26,8 @@
  * (app/live/screen.py; `applyScreen` below): auto (the course above), page N (paused or
  * turning on from there), one proposal's card large, the ranking (paged when it does not fit),
  * the join code large, or blank. Each new `screen` (its version) is applied once: the keys
- * above keep working locally until the next. #proj carries data-page, data-pages, data-mode
- * and data-paused for the presenter's preview to read. ?preview=1: the presenter's preview
+ * above keep working locally until the next. #proj carries data-page, data-pages, data-mode,
+ * data-paused and data-revealed for the presenter's preview to read. ?preview=1: the presenter's preview
  * (inert, silent, not counted as a screen in the room).
  */
 (function () {
@@ -815,6 +815,7 @@
 
   var screen = { mode: 'auto', page: 0, proposal: null, paused: false, version: null };
   var shownMode = 'auto'; // what the screen shows now (a results mode falls back to auto)
+  var revealedNow = false; // results are revealed (whatever the screen shows of them)
   var focusKey = null;
   var focusTimer = null;
   var focusPages = { list: [], index: 0, pager: null };
@@ -833,6 +834,7 @@
     var isNew = sc.version !== screen.version;
     screen = sc;
     var revealed = !!s.results && pages.list.length > 0;
+    revealedNow = revealed;
     var roomVote = revealed && (!s.round || !s.round.view || s.round.view === 'room_vote');
     var mode = sc.mode;
     // Results-related modes only once results are revealed; until then the usual screen.
@@ -960,6 +962,7 @@
     p.setAttribute('data-page', String(n ? list.index + 1 : 0));
     p.setAttribute('data-pages', String(n));
     p.setAttribute('data-paused', pages.paused ? 'true' : 'false');
+    p.setAttribute('data-revealed', revealedNow ? 'true' : 'false');
     p.setAttribute('data-proposal', shownMode === 'proposal' ? screen.proposal || '' : '');
   }
 
