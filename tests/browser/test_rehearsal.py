@@ -198,6 +198,7 @@ def test_the_rehearsal_from_nothing_to_the_exported_decision(
     primary(fac).click()
     expect(next_step(fac)).to_have_attribute("data-step", "revealed")
     expect(projector.locator("#proj-round")).to_have_text("Round 1 — results")
+    expect(phones["A"][0].get_by_role("link", name="See the results on this phone")).to_be_visible()
     # What the room sees is what the facilitator previewed.
     shown = projector_outcomes(projector)
     assert shown == {IDS[title]: category for title, category in previewed.items()}
@@ -241,8 +242,13 @@ def test_the_rehearsal_from_nothing_to_the_exported_decision(
     confirm(fac, "Yes, void round 1")
     expect(fac.locator("tr[data-round='1']")).to_contain_text("Voided — did not count: Rehearsal")
     expect(next_step(fac)).to_have_attribute("data-step", "first")
+    # Every screen forgets the rehearsal's results: it is as if no round had been held.
     expect(projector.locator("#results")).to_be_hidden()
-    expect(projector.locator("#proj-round")).not_to_contain_text("Round 1")
+    expect(projector.locator("#proj-round")).to_have_text("Waiting for the first vote")
+    for phone, lang in phones.values():
+        see = "Gweld y canlyniadau ar y ffôn hwn" if lang == "cy" else "See the results on this phone"
+        expect(phone.get_by_role("link", name=see)).to_have_count(0)
+    axe(projector, "projector: the only round voided")
     axe(fac, "run page: the rehearsal round voided")
 
     # ---- Round 2: the real vote ----------------------------------------------------------
@@ -260,8 +266,8 @@ def test_the_rehearsal_from_nothing_to_the_exported_decision(
     confirm(fac, "Yes, close round 2")
     expect(next_step(fac)).to_have_attribute("data-step", "closed")
     for phone, lang in phones.values():
-        if lang == "en":
-            expect(phone.locator("#ballot .waiting")).to_have_text("Voting is closed")
+        closed = "Mae'r pleidleisio wedi cau" if lang == "cy" else "Voting is closed"
+        expect(phone.locator("#ballot .waiting")).to_have_text(closed)
     primary(fac).click()
     expect(fac.get_by_role("heading", level=1)).to_have_text("Round 2 results")
     assert console_outcomes(fac) == previewed  # the same ballots: the same outcomes
