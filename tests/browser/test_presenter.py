@@ -240,7 +240,6 @@ def test_before_the_reveal_only_join_and_blank_change_the_screen(
     press(presenter, "Blank the screen")
     expect(projector.get_by_role("img", name="Screen blanked")).to_be_visible()
     axe(presenter, "presenter view: round open, screen blanked")
-    screenshot(presenter, "presenter-view-voting")
 
 
 @pytest.mark.parametrize("lang", ["", "?lang=cy+en"])

@@ -20,7 +20,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import WAIT_MS, Contexts, axe, open_about_you, open_phone, screenshot
+from tests.browser.conftest import (
+    WAIT_MS,
+    Contexts,
+    axe,
+    open_about_you,
+    open_phone,
+    screenshot,
+    wait_for,
+)
 from tests.browser.test_presenter import PROJECTOR, open_presenter, press, screen_of
 from tests.browser.test_run_page import confirm, next_step, primary
 from tests.conftest import LiveServer
@@ -110,6 +118,12 @@ def vote(phone: Any, lang: str, ballot: dict[str, str]) -> None:
     expect(phone.locator("#save-status")).to_have_text(saved)
 
 
+def preview_counting(presenter: Any) -> bool:
+    """The presenter's preview of the projector shows the closing countdown."""
+    frame = presenter.frame(url=lambda url: "preview=1" in url)
+    return bool(frame and frame.locator("#countdown").is_visible())
+
+
 def projector_outcomes(projector: Any) -> dict[str, str]:
     """Each proposal's outcome as the projector's result cards say it."""
     cards = projector.locator("#results article.result[data-proposal]")
@@ -170,6 +184,8 @@ def test_the_rehearsal_from_nothing_to_the_exported_decision(
         vote(phone, lang, BALLOTS[name][1])
     expect(projector.locator("#proj-turnout")).to_have_text("3 of 3 present have voted")
     expect(fac.locator("#turnout")).to_have_text("3 of 3 present have voted")
+    fac.reload()  # the answers so far are as of the page's loading
+    screenshot(fac, "console-run-open", full_page=True)
 
     fac.get_by_label("Or close with a countdown of").select_option("10")
     fac.get_by_role("button", name="Start the countdown").click()
@@ -180,6 +196,12 @@ def test_the_rehearsal_from_nothing_to_the_exported_decision(
     expect(phones["C"][0].locator("#countdown")).to_have_text(
         re.compile(r"Mae'r pleidleisio'n cau ymhen \d+ e")
     )
+    screenshot(projector, "projector-countdown")
+    expect(presenter.locator("#preview-frame")).to_be_visible()
+    wait_for(lambda: preview_counting(presenter), "the countdown in the presenter's preview")
+    axe(presenter, "presenter view: closing countdown")
+    axe(phones["C"][0], "phone in Welsh: closing countdown")
+    screenshot(presenter, "presenter-view-voting")
     ends = {"timeout": WAIT_MS + 15_000}
     expect(next_step(fac)).to_have_attribute("data-step", "closed", **ends)  # by itself
     expect(projector.locator("#proj-round")).to_have_text("Round 1 — voting closed")
@@ -188,6 +210,7 @@ def test_the_rehearsal_from_nothing_to_the_exported_decision(
         expect(phone.locator("#countdown")).to_be_hidden()
 
     expect(primary(fac)).to_have_text("Preview results")
+    screenshot(fac, "console-run-closed", full_page=True)
     primary(fac).click()
     expect(fac.get_by_role("heading", level=1)).to_have_text("Round 1 results")
     previewed = console_outcomes(fac)

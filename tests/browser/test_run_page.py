@@ -55,7 +55,6 @@ def test_the_run_page_leads_with_the_next_step(contexts: Contexts, live: LiveSer
     answers.locator("summary").click()
     expect(answers.get_by_role("table")).to_be_visible()
     axe(fac, "run page: round open")
-    screenshot(fac, "console-run-open", full_page=True)
 
     fac.get_by_label("Or close with a countdown of").select_option("60")
     fac.get_by_role("button", name="Start the countdown").click()
@@ -76,7 +75,6 @@ def test_the_run_page_leads_with_the_next_step(contexts: Contexts, live: LiveSer
     assert folded.locator("input[name=proposal]:checked").count() == 0
     assert fac.locator("#next input[name=proposal]").count() == 0
     axe(fac, "run page: closed, not previewed")
-    screenshot(fac, "console-run-closed", full_page=True)
 
     primary(fac).click()
     expect(fac.get_by_role("heading", level=1)).to_have_text("Round 1 results")
@@ -144,7 +142,6 @@ def test_the_countdown_shows_on_phones_and_the_projector_then_voting_closes(
     axe(phone, "phone: closing countdown")
     axe(projector, "projector: closing countdown")
     screenshot(phone, "phone-countdown")
-    screenshot(projector, "projector-countdown")
     big = projector.evaluate(
         "parseFloat(getComputedStyle(document.getElementById('countdown')).fontSize)"
     )
