@@ -162,7 +162,8 @@ async def meeting_socket(websocket: WebSocket, code: str, sink: Sink | None = No
         await websocket.close(code=4404, reason=e.message[:120])
         return
     await websocket.accept()
-    # The presenter view's preview of the projector (?preview=1) is not a screen in the room.
+    # The presenter view's preview of the projector and the console's Run page (?preview=1) are
+    # not screens in the room: `connected` counts what the room sees and votes with.
     counted = websocket.query_params.get("preview") != "1"
     # The phone page asks for its ballot section in its snapshots, in the page's language.
     phone = websocket.query_params.get("view") == "phone"

@@ -171,6 +171,8 @@ def test_the_rehearsal_from_nothing_to_the_exported_decision(
         phones[name] = (phone, lang)
     expect(phones["C"][0].get_by_role("heading", level=1)).to_have_text("Ymarfer Glan yr Afon")
     expect(projector.locator("#proj-turnout")).to_have_text("Joined so far: 3")
+    # The room's screens: three phones and the projector; not this console, nor the preview.
+    expect(fac.locator("#connected")).to_have_text("4 screens and phones connected")
 
     # ---- Round 1: the rehearsal ----------------------------------------------------------
     expect(primary(fac)).to_have_text("Open the round")

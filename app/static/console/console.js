@@ -32,7 +32,9 @@
       surgeBox.appendChild(p);
     }
   }
-  Covote.live("/ws/m/" + live.getAttribute("data-code"), {
+  // ?preview=1: this console is not a screen in the room ("N screens and phones connected"
+  // counts the phones and projectors the room sees, like the presenter's preview, uncounted).
+  Covote.live("/ws/m/" + live.getAttribute("data-code") + "?preview=1", {
     onSnapshot: function (state) {
       var r = state.round;
       turnout.textContent = r && r.status === "open"
