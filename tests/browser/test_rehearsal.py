@@ -201,6 +201,9 @@ def test_the_rehearsal_from_nothing_to_the_exported_decision(
     screenshot(projector, "projector-countdown")
     expect(presenter.locator("#preview-frame")).to_be_visible()
     wait_for(lambda: preview_counting(presenter), "the countdown in the presenter's preview")
+    expect(presenter.locator("#screen-now")).to_have_text(
+        "On the screen: the round as the room usually sees it; no results yet."
+    )
     axe(presenter, "presenter view: closing countdown")
     axe(phones["C"][0], "phone in Welsh: closing countdown")
     screenshot(presenter, "presenter-view-voting")

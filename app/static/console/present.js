@@ -78,7 +78,7 @@
     if (now.mode === 'proposal') return fmt(S.proposal, { title: titleOf(now.proposal) });
     if (now.mode === 'page') return fmt(now.paused ? S.page_paused : S.page_turning, { n: now.page });
     if (now.pages > 1 && now.paused) return fmt(S.page_paused, { n: now.page });
-    return S.auto;
+    return now.revealed ? S.auto : S.auto_unrevealed; // while voting, no pages turn
   }
 
   // A button's label and action follow the screen (Pause or Resume, Blank or Unblank).
