@@ -29,7 +29,7 @@ from tests.browser.conftest import (
     screenshot,
     wait_for,
 )
-from tests.browser.test_presenter import PROJECTOR, open_presenter, press, screen_of
+from tests.browser.test_presenter import PROJECTOR, press, screen_of
 from tests.browser.test_run_page import confirm, next_step, primary
 from tests.conftest import LiveServer
 
@@ -274,7 +274,9 @@ def test_the_rehearsal_from_nothing_to_the_exported_decision(
     expect(projector.locator("#results")).to_be_hidden()
     expect(projector.locator("#proj-round")).to_have_text("Waiting for the first vote")
     for phone, lang in phones.values():
-        see = "Gweld y canlyniadau ar y ffôn hwn" if lang == "cy" else "See the results on this phone"
+        see = (
+            "Gweld y canlyniadau ar y ffôn hwn" if lang == "cy" else "See the results on this phone"
+        )
         expect(phone.get_by_role("link", name=see)).to_have_count(0)
     axe(projector, "projector: the only round voided")
     axe(fac, "run page: the rehearsal round voided")
