@@ -20,7 +20,9 @@ APP = ROOT / "app"
 TEMPLATES = APP / "templates"
 STATIC = APP / "static"
 
-SHARED_TEMPLATES = {"base.html", "error.html", "_lang_switch.html", "_text.html"}
+# The frame every page shares, and the pieces more than one screen includes (_countdown: the
+# closing countdown on the phone, the projector and the Run page).
+SHARED_TEMPLATES = {"base.html", "error.html", "_countdown.html", "_lang_switch.html", "_text.html"}
 TEMPLATE_GROUPS = {"console", "phone", "print", "projector", "record"}
 STATIC_GROUPS = {"console", "phone", "print", "projector", "shared"}
 
