@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from app.console.forms import act, confirm_first, facilitator_form, page
 from app.core.errors import NotFound
+from app.core.messages import N_, Said, said
 from app.voting import meetings
 from app.voting.models import Meeting
 from app.web import auth, facilitators
@@ -25,6 +26,17 @@ from app.web.deps import RowId, ServicesDep
 router = APIRouter()
 
 ROLE_LABELS = {"meeting": "the whole meeting", "paper": "paper keying"}
+# What making a link says, by its role (ROLE_LABELS).
+MADE = {
+    "meeting": N_(
+        "Sign-in link for the whole meeting made. Give it to the helper now; it is not shown "
+        "again: %(link)s"
+    ),
+    "paper": N_(
+        "Sign-in link for paper keying made. Give it to the helper now; it is not shown again: "
+        "%(link)s"
+    ),
+}
 
 
 @router.get("/console/sessions")
@@ -86,13 +98,10 @@ async def create_key(request: Request, meeting_id: RowId, services: ServicesDep)
     role = str(form.get("role", ""))
     label = str(form.get("label", ""))
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         key = facilitators.create_key(session, meeting, role, label)
         link = f"{services.base_url}/facilitator?key={key}"
-        return (
-            f"Sign-in link for {ROLE_LABELS[role]} made. Give it to the helper now; it is not "
-            f"shown again: {link}"
-        )
+        return said(MADE[role], link=link)
 
     return await act(request, services, meeting_id, change, "/access", archived_ok=True)
 
@@ -113,9 +122,11 @@ async def revoke_key(
     if asked is not None:
         return asked
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         label = facilitators.revoke_key(session, meeting, key_id)
-        return f"Sign-in link “{label}” revoked; its browsers are signed out."
+        return said(
+            N_("Sign-in link “%(label)s” revoked; its browsers are signed out."), label=label
+        )
 
     # Access is not the meeting's record: links can be revoked (and made) while it is archived.
     return await act(request, services, meeting_id, change, "/access", archived_ok=True)

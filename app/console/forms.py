@@ -2,7 +2,8 @@
 
 Every change in the console is a POST from the facilitator carrying the CSRF token
 (`facilitator_form`), made in one transaction and ending in a redirect (`act`), so a reload
-never repeats it; the message it flashes is shown once, on the next page (`page`). A change to
+never repeats it; the message it flashes (a `Said`, app/core/messages.py) is shown once, on the
+next page, in that page's language (`page`). A change to
 an archived meeting is refused there, before it runs (`act`; app/voting/lifecycle.py). An
 irreversible change first asks (`confirm_first`; the words: app/console/confirm.py).
 """
@@ -21,15 +22,48 @@ from starlette.responses import RedirectResponse, Response
 from app.console.confirm import CONFIRMATIONS
 from app.core.errors import BadInput
 from app.core.inputs import bounded_int
+from app.core.messages import Said
 from app.voting import meetings
 from app.voting.models import Meeting
-from app.web import auth
+from app.web import auth, i18n
 from app.web.deps import Services, render
 
+# A flashed message lives in the session cookie until the next page: bounded, so a long list
+# (a paper count refusing many sheets) cannot outgrow the cookie.
+FLASH_PARTS_MAX = 20
+FLASH_TEXT_MAX = 300
 
-def flash(request: Request, message: str) -> None:
-    """Keep `message` in the session for the next page `page` renders (shown once)."""
-    auth.session_of(request)["flash"] = message
+
+def flash(request: Request, message: Said) -> None:
+    """Keep `message` in the session for the next page `page` renders (shown once, in the
+    language of that page): its msgids and values as JSON, strings cut to FLASH_TEXT_MAX."""
+    auth.session_of(request)["flash"] = [
+        [
+            msgid,
+            {k: v if isinstance(v, int) else v[:FLASH_TEXT_MAX] for k, v in params.items()},
+        ]
+        for msgid, params in message.parts[:FLASH_PARTS_MAX]
+    ]
+
+
+def flashed(request: Request) -> str | None:
+    """The flashed message, if any, translated for this request (and forgotten)."""
+    stored = auth.session_of(request).pop("flash", None)
+    if isinstance(stored, str):  # flashed before messages were kept untranslated
+        return stored
+    if not isinstance(stored, list):
+        return None
+    _ = i18n.gettext_for(i18n.choose_locale(request))
+    sentences: list[str] = []
+    for part in stored:
+        match part:
+            case [str(msgid), dict(params)]:
+                values = {str(k): v for k, v in params.items() if isinstance(v, int | str)}
+                try:
+                    sentences.append(_(msgid, **values))
+                except (KeyError, TypeError, ValueError):  # a catalogue's placeholders drifted
+                    sentences.append(msgid % values if values else msgid)
+    return " ".join(sentences) or None
 
 
 def page(
@@ -37,8 +71,7 @@ def page(
 ) -> Response:
     """Render a console template with the flashed message, if any (and forget it), and the
     confirmations its irreversible actions ask (console/_confirm.html)."""
-    flashed = auth.session_of(request).pop("flash", None)
-    ctx = {"flash": flashed, "confirmations": CONFIRMATIONS, **context}
+    ctx = {"flash": flashed(request), "confirmations": CONFIRMATIONS, **context}
     return render(request, template, ctx, status_code=status_code)
 
 
@@ -121,7 +154,7 @@ async def act(
     request: Request,
     services: Services,
     meeting_id: int,
-    change: Callable[[Session, Meeting], str],
+    change: Callable[[Session, Meeting], Said],
     back: str = "",
     *,
     archived_ok: bool = False,
@@ -133,7 +166,7 @@ async def act(
             leaves the meeting's record alone: unarchiving, helpers' sign-in links).
     """
 
-    def write() -> str:
+    def write() -> Said:
         with services.session() as session:
             meeting = meetings.get_meeting(session, meeting_id)
             if not archived_ok:

@@ -14,6 +14,7 @@ from app.console.forms import act, checked, confirm_first, facilitator_form, pag
 from app.console.run import keypads_idle
 from app.core.errors import BadInput, Conflict
 from app.core.inputs import JsonInputError, id_problem, load_json
+from app.core.messages import N_, Said, said
 from app.core.vocab import RoundStatus
 from app.keypads import registration as keypads
 from app.keypads import remembered
@@ -83,9 +84,9 @@ async def serve(request: Request, meeting_id: RowId, services: ServicesDep) -> R
     await facilitator_form(request)
     services.desk.serve(meeting_id)
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         remembered.serve(session, meeting_id)  # and after a restart too
-        return "Keypad presses now count in this meeting."
+        return said(N_("Keypad presses now count in this meeting."))
 
     return await act(request, services, meeting_id, change, "/keypads")
 
@@ -97,10 +98,10 @@ async def add_receiver(request: Request, meeting_id: RowId, services: ServicesDe
     name = await services.desk.add_console_receiver(url)
     services.desk.serve(meeting_id)
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         # Only a URL that opened is remembered; the desk re-opens it when Covote restarts.
         remembered.remember(session, url, meeting_id)
-        return f"Receiver {name} added; it connects in the background."
+        return said(N_("Receiver %(name)s added; it connects in the background."), name=name)
 
     return await act(request, services, meeting_id, change, "/keypads")
 
@@ -118,10 +119,12 @@ async def forget_receiver(request: Request, meeting_id: RowId, services: Service
     if asked is not None:
         return asked
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         if not remembered.forget(session, url):
             raise BadInput("No saved receiver has that address.")
-        return f"Receiver {url} removed: it is closed and no longer opened on start."
+        return said(
+            N_("Receiver %(url)s removed: it is closed and no longer opened on start."), url=url
+        )
 
     response = await act(request, services, meeting_id, change, "/keypads", archived_ok=True)
     await services.desk.remove_console_receiver(url)
@@ -133,8 +136,11 @@ async def import_keypads(request: Request, meeting_id: RowId, services: Services
     form = await facilitator_form(request)
     filename, text = await upload_text(form, "file")
 
-    def change(session: Session, meeting: Meeting) -> str:
-        return f"Registered {keypads.import_csv(session, meeting, text, filename)} keypad(s)."
+    def change(session: Session, meeting: Meeting) -> Said:
+        return said(
+            N_("Registered %(n)s keypad(s)."),
+            n=keypads.import_csv(session, meeting, text, filename),
+        )
 
     return await act(request, services, meeting_id, change, "/keypads")
 
@@ -143,7 +149,7 @@ async def import_keypads(request: Request, meeting_id: RowId, services: Services
 async def register(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         row = keypads.register(
             session,
             meeting,
@@ -151,7 +157,9 @@ async def register(request: Request, meeting_id: RowId, services: ServicesDep) -
             str(form.get("label", "")),
             _segments(form),
         )
-        return f"Keypad {row.keypad} registered as {row.label}."
+        return said(
+            N_("Keypad %(keypad)s registered as %(label)s."), keypad=row.keypad, label=row.label
+        )
 
     return await act(request, services, meeting_id, change, "/keypads")
 
@@ -163,9 +171,12 @@ async def rollcall(request: Request, meeting_id: RowId, services: ServicesDep) -
     if not label:
         raise BadInput("Give the label printed on the keypad (or a seat number).")
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         keypads.require_new_voters(meeting)
-        return f"Roll call: the next unregistered keypad pressed becomes {label} (30 s)."
+        return said(
+            N_("Roll call: the next unregistered keypad pressed becomes %(label)s (30 s)."),
+            label=label,
+        )
 
     response = await act(request, services, meeting_id, change, "/keypads")
     services.desk.start_rollcall(meeting_id, label, _segments(form))
@@ -176,10 +187,14 @@ async def rollcall(request: Request, meeting_id: RowId, services: ServicesDep) -
 async def swap(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         label = str(form.get("label", "")).strip()
         row = keypads.swap(session, meeting, label, str(form.get("keypad", "")))
-        return f"{label} now votes with keypad {row.keypad}; the old one is revoked."
+        return said(
+            N_("%(label)s now votes with keypad %(keypad)s; the old one is revoked."),
+            label=label,
+            keypad=row.keypad,
+        )
 
     return await act(request, services, meeting_id, change, "/keypads")
 
@@ -206,9 +221,9 @@ async def revoke(request: Request, meeting_id: RowId, services: ServicesDep) -> 
     if asked is not None:
         return asked
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         keypads.revoke(session, meeting, keypad)
-        return f"Keypad {keypad} revoked: its presses no longer count."
+        return said(N_("Keypad %(keypad)s revoked: its presses no longer count."), keypad=keypad)
 
     return await act(request, services, meeting_id, change, "/keypads")
 
@@ -219,12 +234,14 @@ async def ask_segment(request: Request, meeting_id: RowId, services: ServicesDep
     form = await facilitator_form(request)
     segment = str(form.get("segment", "")).strip() or None
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         if segment is not None and segment not in {
             s.key for s in meetings.segments_of(session, meeting_id)
         }:
             raise BadInput(f"Unknown segment {segment!r}.")
-        return "Question stopped." if segment is None else "Keypad holders can now answer."
+        if segment is None:
+            return said(N_("Question stopped."))
+        return said(N_("Keypad holders can now answer."))
 
     response = await act(request, services, meeting_id, change, "/keypads")
     services.desk.ask_segment(meeting_id, segment)
@@ -236,14 +253,16 @@ async def auto_enrol(request: Request, meeting_id: RowId, services: ServicesDep)
     form = await facilitator_form(request)
     on = checked(form, "on")
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         if on and not keypads.may_make_voters(meeting):
             raise Conflict(keypads.NO_AUTO_ENROL)
         meeting.keypad_auto_enrol = on
         session.add(meeting)
         assert meeting.id is not None
         audit.record(session, meeting.id, "keypad.auto_enrol", {"on": on})
-        return "Unknown keypads now enrol themselves." if on else "Auto-enrol is off."
+        if on:
+            return said(N_("Unknown keypads now enrol themselves."))
+        return said(N_("Auto-enrol is off."))
 
     return await act(request, services, meeting_id, change, "/keypads")
 

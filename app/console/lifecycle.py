@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from app.console.forms import facilitator_form, flash, page
 from app.core import localtime
 from app.core.errors import BadInput
+from app.core.messages import N_, said
 from app.voting import lifecycle, meetings
 from app.voting.models import Meeting
 from app.web import auth, facilitators, i18n
@@ -127,12 +128,13 @@ async def duplicate(request: Request, meeting_id: RowId, services: ServicesDep) 
             return copy.id, copy.code, source.title
 
     new_id, code, source_title = await asyncio.to_thread(write)
-    _ = _translator(request)
     flash(
         request,
-        _(
-            "“%(title)s” made from the set-up of “%(source)s”, with the code %(code)s and a new "
-            "tie-break draw. Check the set-up below.",
+        said(
+            N_(
+                "“%(title)s” made from the set-up of “%(source)s”, with the code %(code)s and a "
+                "new tie-break draw. Check the set-up below."
+            ),
             title=title,
             source=source_title,
             code=code,
@@ -167,12 +169,13 @@ async def archive(request: Request, meeting_id: RowId, services: ServicesDep) ->
 
     title = await asyncio.to_thread(write)
     services.changed(meeting_id)
-    _ = _translator(request)
     flash(
         request,
-        _(
-            "“%(title)s” is archived: read-only, and still exported. It is listed under “Show "
-            "archived”.",
+        said(
+            N_(
+                "“%(title)s” is archived: read-only, and still exported. It is listed under “Show "
+                "archived”."
+            ),
             title=title,
         ),
     )
@@ -191,8 +194,10 @@ async def unarchive(request: Request, meeting_id: RowId, services: ServicesDep) 
 
     title = await asyncio.to_thread(write)
     services.changed(meeting_id)
-    _ = _translator(request)
-    flash(request, _("“%(title)s” is no longer archived: it can be changed again.", title=title))
+    flash(
+        request,
+        said(N_("“%(title)s” is no longer archived: it can be changed again."), title=title),
+    )
     back = "/console?archived=1" if form.get("back") == "list" else f"/console/{meeting_id}"
     return RedirectResponse(back, status_code=303)
 
@@ -235,6 +240,5 @@ async def delete(request: Request, meeting_id: RowId, services: ServicesDep) -> 
         ctx["error"] = e
         return page(request, "console/delete.html", ctx, status_code=e.status_code)
     services.forget(meeting_id)
-    _ = _translator(request)
-    flash(request, _("“%(title)s” is deleted, with its ballots and audit log.", title=title))
+    flash(request, said(N_("“%(title)s” is deleted, with its ballots and audit log."), title=title))
     return RedirectResponse("/console", status_code=303)

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from app.console.forms import act, facilitator_form, page
 from app.core.errors import BadInput, CovoteError, NotFound
 from app.core.inputs import bounded_int
+from app.core.messages import N_, Said, said
 from app.core.shapes import ScaleView
 from app.core.vocab import Channel
 from app.live import protocol
@@ -128,10 +129,14 @@ async def key_sheet(
         marks=protocol.form_marks(form.multi_items()),
     )
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         entry, replaced = paper.key(session, meeting, number, which, sheet_form)
-        again = " It replaces this keying's earlier entry for that sheet." if replaced else ""
-        return f"Sheet {entry.sheet} saved (keying {which}).{again}"
+        saved = said(
+            N_("Sheet %(sheet)s saved (keying %(which)s)."), sheet=entry.sheet, which=which
+        )
+        if replaced:
+            return saved + said(N_("It replaces this keying's earlier entry for that sheet."))
+        return saved
 
     return await act(request, services, meeting_id, change, f"/rounds/{number}/paper/key/{which}")
 
@@ -168,14 +173,21 @@ async def count(
         else:
             cast.append(sheet.sheet)
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         counted = paper.record_counted(session, meeting, number, cast, [r.sheet for r in refused])
         if not counted and not refused:
-            return "There are no matching sheets waiting to be counted."
-        said = f"Counted {len(counted)} sheet(s)"
-        said += f": {paper.sheet_ranges(counted)}." if counted else "."
+            return said(N_("There are no matching sheets waiting to be counted."))
+        if counted:
+            done = said(
+                N_("Counted %(n)s sheet(s): %(sheets)s."),
+                n=len(counted),
+                sheets=paper.sheet_ranges(counted),
+            )
+        else:
+            done = said(N_("Counted %(n)s sheet(s)."), n=len(counted))
         for r in sorted(refused, key=lambda r: r.sheet):
-            said += f" Sheet {r.sheet} refused: {r.reason}"
-        return said
+            # The reason is the scrutiny's English (also on the paper status page).
+            done += said(N_("Sheet %(sheet)s refused: %(reason)s"), sheet=r.sheet, reason=r.reason)
+        return done
 
     return await act(request, services, meeting_id, change, f"/rounds/{number}/paper")

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from app.console.forms import act, checked, confirm_first, facilitator_form, int_field, page
 from app.core.bounds import COUNTDOWN_SECONDS, VOID_REASON_MAX
 from app.core.errors import BadInput
+from app.core.messages import N_, Said, said
 from app.core.vocab import ROOM_VOTE, RoundStatus
 from app.keypads import remembered
 from app.rules.run import RoundFacts, latest_counted, run_step
@@ -134,20 +135,32 @@ async def open_round(request: Request, meeting_id: RowId, services: ServicesDep)
     with_keypads = checked(form, "keypads")
     kind = str(form.get("kind") or ROOM_VOTE)
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         rnd = rounds.open_round(session, meeting, keys, keypads=with_keypads, kind=kind)
         if with_keypads:  # the receivers serve this meeting, after a restart too
             assert meeting.id is not None
             remembered.serve(session, meeting.id)
-        noun = kinds.kind_of(rnd).noun
-        how = f" Keypads vote one {noun} at a time." if with_keypads else ""
-        return f"Round {rnd.number} is open on {len(rnd.proposal_keys)} {noun}(s).{how}"
+        opened, how = OPENED.get(kinds.kind_of(rnd).noun, OPENED["item"])
+        message = said(opened, n=rnd.number, count=len(rnd.proposal_keys))
+        return message + said(how) if with_keypads else message
 
     response = await act(request, services, meeting_id, change)
     if with_keypads:
         services.desk.serve(meeting_id)
     return response
 
+
+# What opening a round says, by what its activity votes on (activity.py's `noun`).
+OPENED = {
+    "proposal": (
+        N_("Round %(n)s is open on %(count)s proposal(s)."),
+        N_("Keypads vote one proposal at a time."),
+    ),
+    "item": (
+        N_("Round %(n)s is open on %(count)s item(s)."),
+        N_("Keypads vote one item at a time."),
+    ),
+}
 
 # Round actions that cannot be undone ask first (app/console/confirm.py).
 CONFIRMED_ROUND_ACTIONS = {"close": "close_round", "void": "void_round", "reopen": "reopen_round"}
@@ -179,39 +192,55 @@ async def round_action(
         if asked is not None:
             return asked
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         if action == "step":
             index = int_field(form, "index", "The proposal number") - 1
             rnd = rounds.step_keypads(session, meeting, number, index)
-            return f"Keypads now vote on proposal {index + 1} of {len(rnd.proposal_keys)}."
+            return said(
+                N_("Keypads now vote on proposal %(i)s of %(count)s."),
+                i=index + 1,
+                count=len(rnd.proposal_keys),
+            )
         if action == "close":
             rounds.close_round(session, meeting, number, receiver_open=receiving)
-            return f"Round {number} is closed. Results are hidden until you reveal them."
+            return said(
+                N_("Round %(n)s is closed. Results are hidden until you reveal them."), n=number
+            )
         if action == "countdown":
             countdowns.start_countdown(session, meeting, number, seconds, now=utcnow())
-            return f"Round {number} closes in {seconds} seconds."
+            return said(N_("Round %(n)s closes in %(seconds)s seconds."), n=number, seconds=seconds)
         if action == "cancel":
             countdowns.cancel_countdown(session, meeting, number, now=utcnow())
-            return f"The countdown is cancelled: round {number} stays open."
+            return said(N_("The countdown is cancelled: round %(n)s stays open."), n=number)
         if action == "void":
             rounds.void_round(session, meeting, number, reason, receiver_open=receiving)
-            return f"Round {number} is voided: it did not count."
+            return said(N_("Round %(n)s is voided: it did not count."), n=number)
         if action == "reopen":
             rounds.reopen_round(session, meeting, number)
-            return f"Round {number} is open again; its ballots are kept."
+            return said(N_("Round %(n)s is open again; its ballots are kept."), n=number)
         if action in ("final", "unfinal"):
             rounds.set_final(session, meeting, number, action == "final")
             if action == "final":
-                return f"Round {number} is marked final: the report shows it as the decision."
-            return f"Round {number} is no longer marked final."
+                return said(
+                    N_("Round %(n)s is marked final: the report shows it as the decision."),
+                    n=number,
+                )
+            return said(N_("Round %(n)s is no longer marked final."), n=number)
         if action in ("reveal", "hide"):
             rnd = rounds.set_revealed(session, meeting, number, action == "reveal")
             if meeting.current_round_id != rnd.id:  # another round is open: the room stays there
-                shown = "revealed" if action == "reveal" else "hidden"
-                return f"Round {number} results are {shown}; the room stays on the open round."
-            return (
-                f"Round {number} results are {'on' if action == 'reveal' else 'off'} the projector."
-            )
+                if action == "reveal":
+                    return said(
+                        N_("Round %(n)s results are revealed; the room stays on the open round."),
+                        n=number,
+                    )
+                return said(
+                    N_("Round %(n)s results are hidden; the room stays on the open round."),
+                    n=number,
+                )
+            if action == "reveal":
+                return said(N_("Round %(n)s results are on the projector."), n=number)
+            return said(N_("Round %(n)s results are off the projector."), n=number)
         raise BadInput(f"Unknown round action {action[:40]!r}.")
 
     response = await act(request, services, meeting_id, change)

@@ -32,6 +32,7 @@ from app.console.forms import (
 from app.core import localtime
 from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm
 from app.core.inputs import amount_text, bounded_int
+from app.core.messages import N_, Said, said
 from app.core.vocab import ChannelPolicy
 from app.record import csvfiles, records
 from app.rules import guidance
@@ -77,7 +78,7 @@ async def _create(request: Request, services: Services, mf: records.MeetingFile)
             return meeting.id
 
     meeting_id = await asyncio.to_thread(write)
-    flash(request, f"Meeting “{mf.title}” created.")
+    flash(request, said(N_("Meeting “%(title)s” created."), title=mf.title))
     return RedirectResponse(f"/console/{meeting_id}/setup", status_code=303)
 
 
@@ -279,7 +280,7 @@ async def save_settings(request: Request, meeting_id: RowId, services: ServicesD
         for name in ("time_zone", "venue", "chair")
     )
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         if problems:
             raise InvalidForm(problems)
         assert ratio is not None and group_min is not None and money is not None
@@ -303,7 +304,7 @@ async def save_settings(request: Request, meeting_id: RowId, services: ServicesD
             )
         except CovoteError as e:
             raise InvalidForm([(_settings_field(e), e)]) from None
-        return "Meeting settings saved."
+        return said(N_("Meeting settings saved."))
 
     return await _save_section(request, services, meeting_id, "meeting", form, change)
 
@@ -335,7 +336,7 @@ async def _save_section(
     meeting_id: int,
     section: str,
     form: FormData,
-    change: Callable[[Session, Meeting], str],
+    change: Callable[[Session, Meeting], Said],
 ) -> Response:
     """Save one set-up section in one transaction and go back to it (`#section`), or, on any
     problem, nothing saved: the set-up page again with what was typed, each problem next to its
@@ -387,7 +388,7 @@ async def save_segments(request: Request, meeting_id: RowId, services: ServicesD
         if asked is not None:
             return asked
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         return sections.save_segments(session, meeting, rows)
 
     return await _save_section(request, services, meeting_id, "segments", form, change)
@@ -413,7 +414,7 @@ async def save_proposals(request: Request, meeting_id: RowId, services: Services
         if asked is not None:
             return asked
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         return sections.save_proposals(session, meeting, rows)
 
     return await _save_section(request, services, meeting_id, "proposals", form, change)
@@ -423,7 +424,7 @@ async def save_proposals(request: Request, meeting_id: RowId, services: Services
 async def save_segment(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         seg = meetings.save_segment(
             session,
             meeting,
@@ -431,7 +432,7 @@ async def save_segment(request: Request, meeting_id: RowId, services: ServicesDe
             label=str(form.get("label", "")).strip(),
             protects=not checked(form, "never_protects"),
         )
-        return f"Segment “{seg.label}” saved."
+        return said(N_("Segment “%(label)s” saved."), label=seg.label)
 
     return await act(request, services, meeting_id, change, "/setup")
 
@@ -466,9 +467,9 @@ async def delete_segment(
     if asked is not None:
         return asked
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         meetings.delete_segment(session, meeting, key)
-        return f"Segment {key} removed."
+        return said(N_("Segment %(key)s removed."), key=key)
 
     return await act(request, services, meeting_id, change, "/setup")
 
@@ -494,9 +495,9 @@ async def save_proposal(request: Request, meeting_id: RowId, services: ServicesD
     except ValidationError as e:
         raise BadInput(meetings.describe_validation(e)) from None
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         meetings.save_proposal(session, meeting, pf)
-        return f"Proposal “{pf.title}” saved."
+        return said(N_("Proposal “%(title)s” saved."), title=pf.title)
 
     return await act(request, services, meeting_id, change, "/setup")
 
@@ -518,9 +519,9 @@ async def delete_proposal(
     if asked is not None:
         return asked
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         meetings.delete_proposal(session, meeting, key)
-        return f"Proposal {key} removed."
+        return said(N_("Proposal %(key)s removed."), key=key)
 
     return await act(request, services, meeting_id, change, "/setup")
 
@@ -532,13 +533,15 @@ async def import_proposals_csv(
     form = await facilitator_form(request)
     filename, text = await upload_text(form, "file")
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         assert meeting.id is not None
         segment_ids = {s.key for s in meetings.segments_of(session, meeting.id)}
         try:
             parsed = csvfiles.read_proposals_csv(text, segment_ids, filename=filename)
         except records.RecordError as e:
             raise BadInput(str(e)) from None
-        return f"Imported {meetings.import_proposals(session, meeting, parsed)} proposal(s)."
+        return said(
+            N_("Imported %(n)s proposal(s)."), n=meetings.import_proposals(session, meeting, parsed)
+        )
 
     return await act(request, services, meeting_id, change, "/setup")

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from app.console.forms import act, confirm_first, facilitator_form, page
 from app.core.errors import BadInput
 from app.core.inputs import bounded_int
+from app.core.messages import N_, Said, said
 from app.core.vocab import ChannelPolicy
 from app.scrutiny import tickets
 from app.voting import meetings
@@ -70,9 +71,13 @@ async def issue(request: Request, meeting_id: RowId, services: ServicesDep) -> R
     form = await facilitator_form(request)
     count = _number(form.get("count", ""), "The number of tickets")
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         made = tickets.issue(session, meeting, count)
-        return f"Issued tickets No. {made[0].number} to {made[-1].number}. Print them next."
+        return said(
+            N_("Issued tickets No. %(first)s to %(last)s. Print them next."),
+            first=made[0].number,
+            last=made[-1].number,
+        )
 
     return await act(request, services, meeting_id, change, "/tickets")
 
@@ -81,7 +86,7 @@ async def issue(request: Request, meeting_id: RowId, services: ServicesDep) -> R
 async def check_in(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         ticket, keypad = tickets.check_in(
             session,
             meeting,
@@ -89,20 +94,29 @@ async def check_in(request: Request, meeting_id: RowId, services: ServicesDep) -
             str(form.get("keypad", "")),
             str(form.get("label", "")),
         )
-        said = f"Ticket No. {ticket.number} now votes with keypad {keypad.label}."
+        done = said(
+            N_("Ticket No. %(number)s now votes with keypad %(keypad)s."),
+            number=ticket.number,
+            keypad=keypad.label,
+        )
         if meeting.policy is ChannelPolicy.ONE_CHANNEL:
-            return f"{said} Its phone ballots are refused from now on: one channel per voter."
-        return f"{said} Its latest ballot on any channel counts."
+            return done + said(
+                N_("Its phone ballots are refused from now on: one channel per voter.")
+            )
+        return done + said(N_("Its latest ballot on any channel counts."))
 
     return await act(request, services, meeting_id, change, "/tickets")
 
 
 ACTIONS = {
-    "approve": (tickets.approve, "Ticket No. {n} moved to the waiting device; the old one stops."),
-    "refuse": (tickets.refuse, "Ticket No. {n} stays on its device; the request is refused."),
+    "approve": (
+        tickets.approve,
+        N_("Ticket No. %(n)s moved to the waiting device; the old one stops."),
+    ),
+    "refuse": (tickets.refuse, N_("Ticket No. %(n)s stays on its device; the request is refused.")),
     "revoke": (
         tickets.revoke,
-        "Ticket No. {n} revoked: it no longer works and its voter's new ballots are refused.",
+        N_("Ticket No. %(n)s revoked: it no longer works and its voter's new ballots are refused."),
     ),
 }
 
@@ -148,18 +162,22 @@ async def _change(
         if asked is not None:
             return asked
 
-    def change(session: Session, meeting: Meeting) -> str:
+    def change(session: Session, meeting: Meeting) -> Said:
         if action == "reissue":
             new = tickets.reissue(session, meeting, number)
-            return (
-                f"Ticket No. {number} replaced by ticket No. {new.number}, for the same voter. "
-                f"Print No. {new.number} and hand it over; the old card no longer works."
+            return said(
+                N_(
+                    "Ticket No. %(n)s replaced by ticket No. %(new)s, for the same voter. "
+                    "Print No. %(new)s and hand it over; the old card no longer works."
+                ),
+                n=number,
+                new=new.number,
             )
         if action not in ACTIONS:
             raise BadInput(f"Unknown ticket action {action!r}.")
-        run, said = ACTIONS[action]
+        run, done = ACTIONS[action]
         run(session, meeting, number)
-        return said.format(n=number)
+        return said(done, n=number)
 
     return await act(request, services, meeting_id, change, "/tickets")
 

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 
 from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm
 from app.core.inputs import amount_text, slug
-from app.core.messages import N_
+from app.core.messages import N_, Said, said
 from app.record.records import MAX_ID, ProposalFile, SegmentFile, describe_error
 from app.voting import audit
 from app.voting.meetings import (
@@ -157,7 +157,7 @@ def _place_ids(
 # --- segments ---------------------------------------------------------------------------------
 
 
-def save_segments(session: Session, meeting: Meeting, rows: list[SegmentRow]) -> str:
+def save_segments(session: Session, meeting: Meeting, rows: list[SegmentRow]) -> Said:
     """Save the segments table: change, rename, add (blank rows are skipped) and remove (rows
     ticked `remove`) in one go; segments the page did not show are kept as they are. Returns
     what was done, for the status message.
@@ -273,7 +273,11 @@ def save_segments(session: Session, meeting: Meeting, rows: list[SegmentRow]) ->
         session.add(existing[k])
     _touch(meeting)
     session.add(meeting)
-    return f"Segments saved: {len(checked)} kept, {len(gone)} removed."
+    return said(
+        N_("Segments saved: %(kept)s kept, %(removed)s removed."),
+        kept=len(checked),
+        removed=len(gone),
+    )
 
 
 # --- proposals --------------------------------------------------------------------------------
@@ -285,7 +289,7 @@ def save_proposals(
     rows: list[ProposalRow],
     *,
     rng: random.Random | None = None,
-) -> str:
+) -> Said:
     """Save the proposals: change, rename, add (blank fieldsets are skipped) and remove (ticked
     `remove`) in one go; proposals the page did not show are kept. A new proposal is drawn a
     random place in the tie-break order, as one added alone is. Returns what was done.
@@ -390,7 +394,11 @@ def save_proposals(
     meeting.tie_break = order
     _touch(meeting)
     session.add(meeting)
-    return f"Proposals saved: {len(checked)} kept, {len(gone)} removed."
+    return said(
+        N_("Proposals saved: %(kept)s kept, %(removed)s removed."),
+        kept=len(checked),
+        removed=len(gone),
+    )
 
 
 def _proposal(problems: _Problems, r: ProposalRow, segment_ids: set[str]) -> ProposalFile | None:
