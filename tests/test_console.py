@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from html import unescape
 
 import httpx
 
@@ -267,3 +269,63 @@ def test_a_bad_proposals_csv_names_the_line(facilitator: httpx.Client, meeting: 
         for p in facilitator.get(f"/console/{meeting.id}/export/meeting.json").json()["proposals"]
     ]
     assert "a" not in ids
+
+
+def _notice(client: httpx.Client, response: httpx.Response, lang: str | None = None) -> str:
+    """The status message the page a change redirected to shows (in `lang`, if given)."""
+    assert response.status_code == 303, response.text
+    params = {"lang": lang} if lang else {}
+    html = client.get(response.headers["location"], params=params).text
+    m = re.search(r'<p class="notice" role="status">(.*?)</p>', html, re.S)
+    assert m, "no status message on the page"
+    return unescape(m.group(1))
+
+
+def test_status_messages_are_in_the_language_of_the_console(meeting: Meeting) -> None:
+    """A facilitator using the console in Welsh reads the message after each change in Welsh,
+    with its numbers filled in; the message takes the language of the page that shows it."""
+    meeting.f.get("/console", params={"lang": "cy"})  # the language switch: remembered
+    opened = meeting.post("/rounds", proposal=["library", "respite"])
+    assert _notice(meeting.f, opened) == "Mae rownd 1 ar agor ar 2 cynnig."
+    closed = meeting.post("/rounds/1/close", confirm="yes")
+    assert _notice(meeting.f, closed) == (
+        "Mae rownd 1 wedi cau. Mae'r canlyniadau'n gudd nes i chi eu datgelu."
+    )
+    # Made in Welsh, shown in English: switched between the change and the page.
+    revealed = meeting.post("/rounds/1/reveal")
+    assert _notice(meeting.f, revealed, lang="en") == "Round 1 results are on the projector."
+
+
+def test_status_messages_keep_their_english_wording(meeting: Meeting) -> None:
+    """In English the messages read as they always have, sentence after sentence."""
+    opened = meeting.post("/rounds", proposal=["library"], keypads="on")
+    assert _notice(meeting.f, opened) == (
+        "Round 1 is open on 1 proposal(s). Keypads vote one proposal at a time."
+    )
+    closed = meeting.post("/rounds/1/close", confirm="yes")
+    assert _notice(meeting.f, closed) == (
+        "Round 1 is closed. Results are hidden until you reveal them."
+    )
+
+
+def test_a_flashed_message_is_bounded_in_the_session() -> None:
+    """However long, a status message kept for the next page stays small enough for the
+    session cookie: the first sentences within FLASH_SIZE_MAX, values cut to FLASH_TEXT_MAX."""
+    from types import SimpleNamespace
+    from typing import cast
+
+    from fastapi import Request
+
+    from app.console.forms import FLASH_SIZE_MAX, FLASH_TEXT_MAX, flash
+    from app.core.messages import said
+
+    request = cast(Request, SimpleNamespace(session={}))
+    message = said("Counted %(n)s sheet(s).", n=50)
+    for sheet in range(50):
+        message += said("Sheet %(sheet)s refused: %(reason)s", sheet=sheet, reason="x" * 5000)
+    flash(request, message)
+    stored = request.session["flash"]
+    assert stored[0] == ["Counted %(n)s sheet(s).", {"n": 50}]
+    assert stored[1] == ["Sheet %(sheet)s refused: %(reason)s", {"sheet": 0, "reason": "x" * 200}]
+    assert 2 < len(stored) < 50 and all(len(v["reason"]) == FLASH_TEXT_MAX for _, v in stored[1:])
+    assert len(json.dumps(stored)) < 1.5 * FLASH_SIZE_MAX

@@ -28,22 +28,26 @@ from app.voting.models import Meeting
 from app.web import auth, i18n
 from app.web.deps import Services, render
 
-# A flashed message lives in the session cookie until the next page: bounded, so a long list
-# (a paper count refusing many sheets) cannot outgrow the cookie.
-FLASH_PARTS_MAX = 20
-FLASH_TEXT_MAX = 300
+# A flashed message lives in the (signed, base64) session cookie until the next page, and a
+# browser keeps no cookie over 4 kB: bounded, so a long list (a paper count refusing many
+# sheets) cannot outgrow it. The sentences past the budget are left out.
+FLASH_TEXT_MAX = 200  # characters of one value
+FLASH_SIZE_MAX = 1500  # characters of the msgids and values together
 
 
 def flash(request: Request, message: Said) -> None:
     """Keep `message` in the session for the next page `page` renders (shown once, in the
-    language of that page): its msgids and values as JSON, strings cut to FLASH_TEXT_MAX."""
-    auth.session_of(request)["flash"] = [
-        [
-            msgid,
-            {k: v if isinstance(v, int) else v[:FLASH_TEXT_MAX] for k, v in params.items()},
-        ]
-        for msgid, params in message.parts[:FLASH_PARTS_MAX]
-    ]
+    language of that page): its msgids and values as JSON, each string value cut to
+    FLASH_TEXT_MAX, and only the sentences that fit in FLASH_SIZE_MAX (the first always)."""
+    stored: list[list[object]] = []
+    size = 0
+    for msgid, params in message.parts:
+        values = {k: v if isinstance(v, int) else v[:FLASH_TEXT_MAX] for k, v in params.items()}
+        size += len(msgid) + sum(len(str(v)) for v in values.values())
+        if stored and size > FLASH_SIZE_MAX:
+            break
+        stored.append([msgid, values])
+    auth.session_of(request)["flash"] = stored
 
 
 def flashed(request: Request) -> str | None:
