@@ -370,36 +370,39 @@ async def _save_section(
 
 @router.post("/console/{meeting_id}/setup/segments")
 async def save_segments(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
-    """The Segments section: the whole table in one save (sections.save_segments); removing
-    any asks first (confirm_first)."""
+    """The Segments section: the whole table in one save (sections.save_segments)."""
     form = await facilitator_form(request)
     rows = setup_form.segment_rows(form)
-    removing = setup_form.removing(rows)
-    if removing:
-        asked = await confirm_first(
-            request,
-            services,
-            form,
-            "remove_items",
-            back="/setup#segments",
-            meeting_id=meeting_id,
-            items=removing,
-        )
-        if asked is not None:
-            return asked
 
     def change(session: Session, meeting: Meeting) -> Said:
         return sections.save_segments(session, meeting, rows)
 
-    return await _save_section(request, services, meeting_id, "segments", form, change)
+    return await _save_rows(request, services, meeting_id, "segments", form, rows, change)
 
 
 @router.post("/console/{meeting_id}/setup/proposals")
 async def save_proposals(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
-    """The Proposals section: every proposal in one save (sections.save_proposals); removing
-    any asks first (confirm_first)."""
+    """The Proposals section: every proposal in one save (sections.save_proposals)."""
     form = await facilitator_form(request)
     rows = setup_form.proposal_rows(form)
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        return sections.save_proposals(session, meeting, rows)
+
+    return await _save_rows(request, services, meeting_id, "proposals", form, rows, change)
+
+
+async def _save_rows(
+    request: Request,
+    services: Services,
+    meeting_id: int,
+    section: str,
+    form: FormData,
+    rows: Sequence[sections.SegmentRow | sections.ProposalRow],
+    change: Callable[[Session, Meeting], Said],
+) -> Response:
+    """Save a table section (`_save_section`); rows ticked for removal ask first
+    (confirm_first), since removing cannot be undone."""
     removing = setup_form.removing(rows)
     if removing:
         asked = await confirm_first(
@@ -407,17 +410,13 @@ async def save_proposals(request: Request, meeting_id: RowId, services: Services
             services,
             form,
             "remove_items",
-            back="/setup#proposals",
+            back=f"/setup#{section}",
             meeting_id=meeting_id,
             items=removing,
         )
         if asked is not None:
             return asked
-
-    def change(session: Session, meeting: Meeting) -> Said:
-        return sections.save_proposals(session, meeting, rows)
-
-    return await _save_section(request, services, meeting_id, "proposals", form, change)
+    return await _save_section(request, services, meeting_id, section, form, change)
 
 
 @router.post("/console/{meeting_id}/segments")
