@@ -314,6 +314,7 @@ class ScaleView(TypedDict):
     low: NotRequired[int]  # "range"
     high: NotRequired[int]  # "range"
     most: NotRequired[int | None]  # "multi": the most choices one answer may pick
+    alone: NotRequired[list[str]]  # "multi": answers that exclude every other ("none")
     max_length: NotRequired[int]  # "text"
 
 

@@ -220,10 +220,12 @@ class RangeScale(AnswerScale):
 @dataclass(frozen=True)
 class MultiChoiceScale(AnswerScale):
     """One or more of a closed set (up to `most`), stored as their values joined by `;` in the
-    scale's order. Keypads cannot answer it (one press is one choice)."""
+    scale's order. A value in `alone` ("none of these") is an answer only on its own. Keypads
+    cannot answer it (one press is one choice)."""
 
     choices: tuple[Choice, ...]
     most: int | None = None
+    alone: frozenset[str] = frozenset()
     type: ClassVar[str] = "multi"
     _order: dict[str, int] = field(init=False, repr=False, compare=False)
 
@@ -231,6 +233,8 @@ class MultiChoiceScale(AnswerScale):
         object.__setattr__(self, "choices", _checked_choices(self.choices))
         if self.most is not None and not 1 <= self.most <= len(self.choices):
             raise ValueError(f"most must be 1 to {len(self.choices)}, not {self.most}")
+        if unknown := self.alone - {c.value for c in self.choices}:
+            raise ValueError(f"alone names values that are not choices: {sorted(unknown)}")
         object.__setattr__(self, "_order", {c.value: i for i, c in enumerate(self.choices)})
 
     def parse(self, raw: str) -> str | Problem:
@@ -246,6 +250,9 @@ class MultiChoiceScale(AnswerScale):
         if self.most is not None and len(picked) > self.most:
             msgid = N_("An answer on %(item)s may pick at most %(most)s of %(answers)s.")
             return Problem(msgid, {"most": self.most, "answers": answers})
+        if len(picked) > 1 and (lone := self.alone.intersection(picked)):
+            msgid = N_("An answer on %(item)s cannot pick %(value)s with anything else.")
+            return Problem(msgid, {"value": _echo(min(lone))})
         canonical = MULTI_SEPARATOR.join(sorted(picked, key=order.__getitem__))
         if canonical != raw:
             msgid = N_("An answer on %(item)s lists its choices in the order %(answers)s.")
@@ -258,7 +265,10 @@ class MultiChoiceScale(AnswerScale):
 
     def describe(self) -> ScaleView:
         answers = [_choice_json(c) for c in self.choices]
-        return {"type": self.type, "most": self.most, "answers": answers}
+        view: ScaleView = {"type": self.type, "most": self.most, "answers": answers}
+        if self.alone:
+            view["alone"] = sorted(self.alone)
+        return view
 
 
 @dataclass(frozen=True)
