@@ -5,6 +5,7 @@
     covote demo   (same options; also creates the sample meeting if it is not there yet)
     covote recount BALLOTS.csv [--groups GROUPS.csv] --meeting MEETING.json [--audit AUDIT.jsonl]
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
+    covote survey tabulate RESPONSES.csv --survey SURVEY.json [--population POP.csv] [--m N]
     covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv [--groups GROUPS.csv]
                         --meeting MEETING.json] [--head HASH]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
@@ -231,6 +232,39 @@ def recount_pb(path: Path, completion: Completion) -> int:
     return 0
 
 
+def survey_tabulate(
+    responses_path: Path, survey_path: Path, population_path: Path | None, m: int
+) -> int:
+    """`covote survey tabulate`: a survey's results from its public responses CSV and survey
+    file (and population shares), as JSON: byte for byte the survey's results JSON, when `m`
+    is the meeting's group_min."""
+    from app.record import survey_file, survey_files
+    from app.rules import survey_tally
+
+    try:
+        survey_text = survey_path.read_text(encoding="utf-8-sig")
+        responses_text = responses_path.read_text(encoding="utf-8-sig")
+        population_text = (
+            population_path.read_text(encoding="utf-8-sig") if population_path else None
+        )
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"covote survey tabulate: {e}", file=sys.stderr)
+        return 2
+    try:
+        survey = survey_file.parse_survey(survey_text, filename=survey_path.name)
+        rows = survey_files.read_responses_csv(responses_text, survey, filename=responses_path.name)
+        population = (
+            survey_files.read_population(population_text, survey, filename=population_path.name)
+            if population_text is not None and population_path is not None
+            else None
+        )
+    except records.RecordError as e:
+        return _report(e)
+    results = survey_tally.tabulate(survey, survey_files.tally_input(rows), m, population)
+    sys.stdout.write(survey_files.dumps_survey_results(results))
+    return 0
+
+
 def audit_verify(
     log_path: Path,
     ballots_path: Path | None,
@@ -362,6 +396,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="MES completion for --pb (default add1)",
     )
+    sp = sub.add_parser("survey", help="a survey's public record")
+    sp_sub = sp.add_subparsers(dest="action", required=True)
+    st = sp_sub.add_parser("tabulate", help="a survey's results from its responses; prints JSON")
+    st.add_argument("responses", type=Path, help="responses CSV exported from Covote")
+    st.add_argument("--survey", type=Path, required=True, help="the survey JSON (its codebook)")
+    st.add_argument("--population", type=Path, help="population shares CSV: weighted figures")
+    st.add_argument(
+        "--m",
+        type=int,
+        default=records.RuleFile.model_fields["group_min"].default,
+        help="the meeting's m (group_min): the smallest group shown (default %(default)s)",
+    )
     au = sub.add_parser("audit", help="check an exported audit log")
     au_sub = au.add_subparsers(dest="action", required=True)
     av = au_sub.add_parser("verify", help="check the hash chain and replay it against ballots")
@@ -402,6 +448,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "recount":
         return _reading("recount", lambda: _recount_command(rc, args))
+    if args.command == "survey":
+        if not 1 <= args.m <= records.MAX_RULE_PARAMETER:
+            st.error(f"--m must be from 1 to {records.MAX_RULE_PARAMETER}")
+        return _reading(
+            "survey tabulate",
+            lambda: survey_tabulate(args.responses, args.survey, args.population, args.m),
+        )
     if args.command == "audit":
         if (args.ballots is None) != (args.meeting is None):
             av.error("--ballots and --meeting go together (the ballot file is read against it)")

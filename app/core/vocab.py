@@ -63,6 +63,16 @@ class ScreenMode(StrEnum):
     BLANK = "blank"  # a black screen
 
 
+class Quadrant(StrEnum):
+    """A service's place in the survey's priority matrix: value against satisfaction
+    (Importance-Performance Analysis's four quadrants, in the council's words)."""
+
+    FIX_FIRST = "fix_first"  # high value, low satisfaction: where to act first
+    KEEP_UP = "keep_up"  # high value, high satisfaction: keep up the good work
+    SAVINGS = "savings_may_be_accepted"  # low value, high satisfaction: savings may be accepted
+    LOW_PRIORITY = "low_priority"  # low value, low satisfaction: neither a priority nor a cut
+
+
 class TicketStatus(StrEnum):
     """A voter ticket's state (`Ticket.status`); the console shows ISSUED as "unused"."""
 

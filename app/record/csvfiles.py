@@ -100,6 +100,11 @@ def _write_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return buf.getvalue()
 
 
+# Public: the survey's files (survey_files.py) are read and written the same way.
+check_header = _check_header
+write_csv = _write_csv
+
+
 @dataclass(frozen=True)
 class BallotRow:
     """One answer of a voter's final ballot in a round, as exported for the recount: `mark`
