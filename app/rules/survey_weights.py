@@ -19,7 +19,8 @@ dependency for what is 30 lines over a few hundred cells, and neither is pure in
   segments overlap and not everyone is in one. A segment nobody (or everybody) in the sample
   is in cannot be matched and is skipped (`Weights.skipped`).
 * The weights are scaled to average 1 over all respondents, so a weighted count reads as
-  "respondents, had the sample looked like the population".
+  "respondents, had the sample looked like the population", and kept to `DIGITS` significant
+  digits.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ Cell = tuple[str | None, frozenset[str]]  # (area or None, segments)
 
 MAX_ITERATIONS = 200  # raking converges in tens of passes; a margin that cannot be met stops here
 TOLERANCE = 1e-10  # the largest gap between a margin's weighted share and its target
+# Significant digits a weight keeps: raking's last bits are noise, and cells that the margins do
+# not tell apart must share one weight exactly (a sample that already matches the population
+# gets weights of exactly 1, so its weighted figures are its unweighted ones).
+DIGITS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +127,7 @@ def rake(sizes: Mapping[Cell, int], population: Population) -> Weights:
         converged = worst < TOLERANCE
     n = sum(sizes.values())
     scale = n / total(sizes) if n else 1.0
-    weight = {c: w * scale for c, w in weight.items()}
+    weight = {c: float(f"{w * scale:.{DIGITS}g}") for c, w in weight.items()}
     return Weights(
         weight,
         [m.name for m in margins],
