@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from app.core.vocab import Quadrant
 from app.record.survey_file import parse_survey
 from app.rules import survey as sv
+from app.rules.scales import Choice
 from app.rules.survey_tally import SurveyResponse, tabulate
-from app.rules.survey_weights import Population, kish, rake
+from app.rules.survey_weights import Cell, Population, kish, rake
 
 VECTORS = sorted((Path(__file__).parent / "vectors").glob("survey_*.json"))
 
@@ -63,7 +64,7 @@ def test_t_quantiles_match_the_published_table() -> None:
 def test_an_answer_off_its_scale_is_refused() -> None:
     """A mark its item's scale does not take is an error, not a figure."""
     survey = sv.Survey("T", (sv.Service("s", "S"),))
-    with pytest.raises(ValueError, match="s.value"):
+    with pytest.raises(ValueError, match=r"s\.value"):
         tabulate(survey, [SurveyResponse(frozenset(), {"s.value": "7"})], 1)
     with pytest.raises(ValueError, match="m must be"):
         tabulate(survey, [], 0)
@@ -82,7 +83,11 @@ def test_quadrants_are_named_for_the_council() -> None:
 def test_raking_meets_every_margin_and_kish_measures_the_cost() -> None:
     """Raking over an area and an overlapping segment meets both margins; equal weights have
     an effective size of n."""
-    sizes = {("n", frozenset({"y"})): 10, ("n", frozenset()): 30, ("s", frozenset()): 60}
+    sizes: dict[Cell, int] = {
+        ("n", frozenset({"y"})): 10,
+        ("n", frozenset()): 30,
+        ("s", frozenset()): 60,
+    }
     w = rake(sizes, Population({"n": 0.5, "s": 0.5}, {"y": 0.2}))
     assert w.converged and w.margins == ["area", "segment:y"]
     total = sum(w.weights[c] * k for c, k in sizes.items())
@@ -105,7 +110,7 @@ SURVEY = sv.Survey(
             "bus",
             sv.CustomType.SINGLE,
             "Bus?",
-            (sv.Choice("y", None, "Y"), sv.Choice("n", None, "N")),
+            (Choice("y", None, "Y"), Choice("n", None, "N")),
         ),
         sv.CustomQuestion("rate", sv.CustomType.SCALE, "Rate"),
     ),
@@ -213,7 +218,7 @@ def test_no_group_under_m_is_shown_or_can_be_worked_out(rs: list[SurveyResponse]
         groups += [(g, lambda r, s=g["segment"]: s in r.segments) for g in results["segments"]]
         shown = [(g, member) for g, member in groups if _shown(g, family)]
         for g, _ in shown:
-            assert family == "" and g is results["overall"] or _n(g, family) >= m
+            assert (family == "" and g is results["overall"]) or _n(g, family) >= m
         cells = Counter((r.marks.get("area"), r.segments) for r in members)
         atoms = sorted(cells, key=lambda c: (c[0] or "", sorted(c[1])))
         if not atoms:
