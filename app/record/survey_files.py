@@ -222,6 +222,7 @@ def read_responses_csv(
 
 
 def tally_input(rows: Iterable[PublicResponse]) -> list[SurveyResponse]:
+    """The responses `survey_tally.tabulate` counts (pseudonyms play no part in the figures)."""
     return [r.response for r in rows]
 
 
