@@ -105,18 +105,15 @@ def public_responses(
 ) -> list[PublicResponse]:
     """The responses as published: by pseudonym (sorted), segments and area protected, short
     texts withheld, marks of items the survey does not ask left out."""
-    items = {i.key: i for i in sv.items(survey) if i.key != sv.AREA_ITEM}
+    asked = {i.key for i in sv.items(survey) if i.key != sv.AREA_ITEM}
+    texts = {i.key for i in sv.items(survey) if isinstance(i.scale, TextScale)}
     rows = list(responses)
     sizes = Counter((r.marks.get(sv.AREA_ITEM), r.segments) for _, r in rows)
     cells = protected_cells(sizes, m)
     out = []
     for pseudonym, r in sorted(rows, key=lambda pr: pr[0]):
         area, segments = cells[(r.marks.get(sv.AREA_ITEM), r.segments)]
-        marks = {
-            k: "" if isinstance(items[k].scale, TextScale) else v
-            for k, v in r.marks.items()
-            if k in items
-        }
+        marks = {k: "" if k in texts else v for k, v in r.marks.items() if k in asked}
         if area is not None:
             marks[sv.AREA_ITEM] = area
         out.append(PublicResponse(pseudonym, SurveyResponse(segments, marks)))
