@@ -190,7 +190,7 @@ def _shown(group: Any, family: str) -> bool:
     fig = next(s for s in group["services"] if s["service"] == service)
     if question == "satisfaction:users":
         return fig["satisfaction"] is not None and fig["satisfaction"]["users"] is not None
-    return fig[question] is not None
+    return fig.get(question) is not None
 
 
 def _n(group: Any, family: str) -> int:
@@ -206,12 +206,18 @@ def _n(group: Any, family: str) -> int:
 
 
 @settings(max_examples=80, deadline=None)
-@given(responses(18), st.integers(2, 4))
-def test_no_group_under_m_is_shown_or_can_be_worked_out(rs: list[SurveyResponse], m: int) -> None:
+@given(responses(18), st.integers(2, 4), st.booleans())
+def test_no_group_under_m_is_shown_or_can_be_worked_out(
+    rs: list[SurveyResponse], m: int, weighted: bool
+) -> None:
     """For every figure: each group shown has at least m respondents, and no set of fewer
     than m respondents (any union of the cells respondents fall in by area and segments) is
-    a sum and difference of the groups shown: its indicator is not in their span."""
-    results = tabulate(SURVEY, rs, m)
+    a sum and difference of the groups shown: its indicator is not in their span. Weighted
+    figures add sums with each respondent's weight (and its square, for the intervals)."""
+    pop = Population({"a": 0.3, "b": 0.3, "c": 0.4}, {"x": 0.5}) if weighted else None
+    results = tabulate(SURVEY, rs, m, pop)
+    everyone = Counter((r.marks.get("area"), r.segments) for r in rs)
+    weights = rake(everyone, pop).weights if pop is not None and rs else {}
     for family, members in _families(rs).items():
         groups: list[tuple[Any, Any]] = [(results["overall"], lambda r: True)]
         groups += [(g, lambda r, a=g["area"]: r.marks.get("area") == a) for g in results["areas"]]
@@ -229,6 +235,10 @@ def test_no_group_under_m_is_shown_or_can_be_worked_out(rs: list[SurveyResponse]
             for g, member in shown
             if not (family == "" and g is results["overall"] and len(members) < m)
         ]
+        w_overall = results["weighted"]["overall"] if results["weighted"] else None
+        if family and w_overall is not None and _shown(w_overall, family):
+            rows.append([Fraction(weights[c]) for c in atoms])
+            rows.append([Fraction(weights[c]) ** 2 for c in atoms])
         base = _rank(rows) if rows else 0
         small = [i for i, c in enumerate(atoms) if cells[c] < m]
         for k in range(1, m):
