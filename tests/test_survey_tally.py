@@ -49,8 +49,8 @@ def test_hand_computed_vectors(path: Path) -> None:
 
 
 def test_t_quantiles_match_the_published_table() -> None:
-    """The intervals use Student's t: 12.706 for 2 answers, 2.262 for 10, 1.984 for 101."""
-    for n, t in ((2, 12.706), (10, 2.262), (101, 1.984)):
+    """The intervals use Student's t: 3.182 for 4 answers, 2.262 for 10, 1.984 for 101."""
+    for n, t in ((4, 3.182), (10, 2.262), (101, 1.984)):
         values = ["1", "3"] * (n // 2) + ["2"] * (n % 2)
         survey = sv.Survey("T", (sv.Service("s", "S", (sv.Standard.VALUE,)),))
         fig = tabulate(survey, [SurveyResponse(frozenset(), {"s.value": v}) for v in values], 1)
