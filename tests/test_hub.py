@@ -701,3 +701,31 @@ async def test_when_the_turnout_alone_cannot_stand_the_room_is_rendered_whole() 
         assert [f["turnout"]["voted"] for f in frames_in(screen)] == [3]
     finally:
         await hub.aclose()
+
+
+async def test_turnout_frames_back_off_when_reading_the_turnout_is_slow() -> None:
+    """Reading the turnout took 1/16 s (a busy database): the next turnout frame waits four
+    times that, not the 1/32 s interval, so counting for screens never crowds out ballots."""
+    clock, render = FakeClock(), Counting()
+
+    class Slow(CountingTurnout):
+        def __call__(self, meeting_id: int, previous: Snapshot) -> Any:
+            clock.t += 1 / 16  # the time it takes (no timer fires from here)
+            return super().__call__(meeting_id, previous)
+
+    hub, screen, _ = await turnout_room(clock, render, Slow(render))
+    try:
+        render.voted = 1
+        hub.counted(5)
+        await settle()
+        assert [f["turnout"]["voted"] for f in frames_in(screen)] == [1]
+        render.voted = 2
+        hub.counted(5)
+        clock.advance(1 / 8)  # 2 turnout intervals, but half of 4 x 1/16 s
+        await settle()
+        assert frames_in(screen) == []
+        clock.advance(1 / 8)
+        await settle()
+        assert [f["turnout"]["voted"] for f in frames_in(screen)] == [2]
+    finally:
+        await hub.aclose()

@@ -85,6 +85,10 @@ class RoomClosed(Exception):
 
 
 GONE = 4404  # the close code for "this meeting does not exist" (live.js: no reconnect)
+# A room's turnout frames are spaced by at least this many times what reading its turnout last
+# took: they never take more than about a fifth of the server, however slow the counting
+# queries get (a huge meeting, a busy database), so ballots keep the rest.
+TURNOUT_SPACING = 4.0
 
 
 class Timer(Protocol):
@@ -252,6 +256,7 @@ class Room:
         # `snapshot` carries an older turnout than `state` (turnout frames went out since it
         # was encoded): re-encoded before anyone is given it (`Hub._fresh_snapshot`).
         self.snapshot_stale = False
+        self.turnout_cost = 0.0  # how long reading its turnout alone last took (clock seconds)
         self.queued = False
         self.rendering = False
         # The snapshot with the phone's ballot section, by language (of the phones here), and
@@ -354,8 +359,9 @@ class Hub:
 
     def _due_at(self, room: Room) -> float:
         """When the room may render next: a whole render one tick after the last whole one
-        (and one turnout interval after any); a turnout render one turnout interval after any."""
-        after_any = room.rendered_at + self._turnout_s
+        (and one turnout interval after any); a turnout render one turnout interval after any,
+        or `TURNOUT_SPACING` times its last cost if that is longer."""
+        after_any = room.rendered_at + max(self._turnout_s, TURNOUT_SPACING * room.turnout_cost)
         if not room.full:
             return after_any if self._cheap(room) else room.rendered_at + self._tick_s
         whole = max(room.full_at + self._tick_s, after_any)
@@ -550,7 +556,9 @@ class Hub:
         previous = room.state
         assert previous is not None and self._turnout_render is not None
         room.dirty = False
+        began = self._clock.now()
         turnout = await asyncio.to_thread(self._turnout_render, room.meeting_id, previous)
+        room.turnout_cost = self._clock.now() - began
         if turnout is None or room.state is not previous:
             room.dirty = True
             return False
