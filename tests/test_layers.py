@@ -74,6 +74,7 @@ PURE = frozenset(
         "app.record.records",
         "app.record.report",
         "app.record.results",
+        "app.record.survey_file",
         "app.live.protocol",
         "app.live.screen",
         "app.live.surge",
