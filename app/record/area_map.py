@@ -58,11 +58,12 @@ class _Fit:
     lat1: float
     x0: float
     y0: float
+    height: float  # of the drawn map, with its padding
 
 
 def _fit(features: Sequence[GeoFeature]) -> _Fit:
     """The projection: longitudes scaled by the cosine of the middle latitude, then the whole
-    fitted to the map's box and centred in it."""
+    fitted to the map's box, centred across it and from its top."""
     lons = [p[0] for f in features for poly in f.polygons for ring in poly for p in ring]
     lats = [p[1] for f in features for poly in f.polygons for ring in poly for p in ring]
     lon0, lon1, lat0, lat1 = min(lons), max(lons), min(lats), max(lats)
@@ -70,8 +71,7 @@ def _fit(features: Sequence[GeoFeature]) -> _Fit:
     w, h = max((lon1 - lon0) * squeeze, 1e-9), max(lat1 - lat0, 1e-9)
     k = min((MAP_W - 2 * PAD) / w, (MAP_H - 2 * PAD) / h)
     x0 = PAD + ((MAP_W - 2 * PAD) - k * w) / 2
-    y0 = PAD + ((MAP_H - 2 * PAD) - k * h) / 2
-    return _Fit(k * squeeze, k, lon0, lat1, x0, y0)
+    return _Fit(k * squeeze, k, lon0, lat1, x0, PAD, k * h + 2 * PAD)
 
 
 def _geometry(features: Sequence[GeoFeature], fit: _Fit) -> list[ShapelyPolygon]:
@@ -113,8 +113,8 @@ def _label(polygons: Sequence[ShapelyPolygon], name: str, number: int) -> tuple[
         return [], False
     spot = polylabel(polygons[0], tolerance=1.0)
     x, y = float(spot.x), float(spot.y)
-    for text, named in ((shorten(name, SMALL, 220), True), (str(number), False)):
-        w, h = text_width(text, SMALL) + 10, SMALL + 10
+    for text, named in ((shorten(name, SMALL, 220, bold=True), True), (str(number), False)):
+        w, h = text_width(text, SMALL, bold=True) + 10, SMALL + 10
         box = shapely.box(x - w / 2, y - h / 2, x + w / 2, y + h / 2)
         if polygons[0].contains(box) or not named:
             return [
@@ -186,7 +186,7 @@ def area_map(
     for line in notes:
         key_items.append(Text(LEGEND_X, y + SMALL, line, SMALL, cls="key"))
         y += SMALL + 8
-    height = max(MAP_H, y + 10)
+    height = max(fit.height, y + 10)
     table = DataTable(title, (area_header, plain(legend.title)), tuple(rows))
     items = (*shapes, *labels, *key_items)
     return Chart(Figure(CANVAS_W, height, title, description, items), table, tuple(notes))

@@ -26,6 +26,7 @@ from app.record.figure import (
     SMALL,
     TEXT,
     WHITE,
+    Anchor,
     Chart,
     Circle,
     Classes,
@@ -119,7 +120,7 @@ def _label_spot(
     (`force`: inside `plot`, over whatever is there: a number must be shown)."""
     w, h = text_width(text, SMALL), SMALL
     gap = 12.0
-    for dx, dy, anchor in (
+    spots: tuple[tuple[float, float, Anchor], ...] = (
         (gap, 6, "start"),
         (-gap, 6, "end"),
         (0, -gap - 2, "middle"),
@@ -128,7 +129,8 @@ def _label_spot(
         (-gap, -gap, "end"),
         (gap, gap + h - 4, "start"),
         (-gap, gap + h - 4, "end"),
-    ):
+    )
+    for dx, dy, anchor in spots:
         tx, ty = x + dx, y + dy
         x0 = tx if anchor == "start" else tx - w if anchor == "end" else tx - w / 2
         box = (x0 - 2, ty - h + 2, x0 + w + 2, ty + 5)
@@ -208,12 +210,12 @@ def priority_matrix(
 
     taken: list[Box] = []
     pad = 10.0
-    corners = ((left + pad, "start", top), (right - pad, "end", top))
+    corners: tuple[tuple[float, Anchor], ...] = ((left + pad, "start"), (right - pad, "end"))
     for i, name in enumerate(quadrant_labels):
-        x, anchor, _ = corners[i % 2]
+        x, anchor = corners[i % 2]
         y = top + pad + HEADING if i < 2 else bottom - pad
-        label = shorten(plain(name), HEADING, (right - left) / 2 - 3 * pad)
-        w = text_width(label, HEADING)
+        label = shorten(plain(name), HEADING, (right - left) / 2 - 3 * pad, bold=True)
+        w = text_width(label, HEADING, bold=True)
         x0 = x if anchor == "start" else x - w
         taken.append((x0 - 4, y - HEADING, x0 + w + 4, y + 6))
         items.append(Text(x, y, label, HEADING, anchor, bold=True, cls="quadrant-label"))
@@ -335,7 +337,9 @@ def ranking_bars(
             ]
         shown = number(r.value, decimals)
         items.append(Text(x1 + 16, mid + 6, shown, TEXT, bold=True))
-        items.append(Text(x1 + 24 + text_width(shown, TEXT), mid + 6, n, SMALL, fill=MUTED))
+        items.append(
+            Text(x1 + 24 + text_width(shown, TEXT, bold=True), mid + 6, n, SMALL, fill=MUTED)
+        )
         interval = (
             f"{number(r.low, decimals)} \u2013 {number(r.high, decimals)}"
             if r.low is not None and r.high is not None
@@ -405,8 +409,12 @@ def heat_map(
     x0 = label_w + 16
     cell_w = (CANVAS_W - 10 - x0) / max(1, len(col_labels))
     cols = [plain(c) for c in col_labels]
-    upright = all(text_width(c, SMALL) <= cell_w - 6 for c in cols)
-    head = 40.0 if upright else min(200.0, max(text_width(c, SMALL) for c in cols) * 0.72 + 30)
+    upright = all(text_width(c, SMALL, bold=True) <= cell_w - 6 for c in cols)
+    head = (
+        40.0
+        if upright
+        else min(200.0, max(text_width(c, SMALL, bold=True) for c in cols) * 0.72 + 30)
+    )
     top, cell_h = 10 + head, 44.0
     items: list[Item] = []
     for j, c in enumerate(cols):
@@ -414,7 +422,7 @@ def heat_map(
         if upright:
             items.append(Text(cx, top - 12, c, SMALL, "middle", bold=True))
         else:
-            short = shorten(c, SMALL, 250)
+            short = shorten(c, SMALL, 250, bold=True)
             items.append(Text(cx + 4, top - 10, short, SMALL, "start", bold=True, angle=-45))
     for i, (label, row) in enumerate(zip(row_labels, cells, strict=True)):
         y = top + i * cell_h

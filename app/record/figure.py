@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 from xml.sax.saxutils import escape
 
 from app.core.inputs import clean_text
@@ -35,6 +36,7 @@ HEADING = 20.0
 # DejaVu Sans (the report's font, first in the SVG's list) averages about 0.6 em a character
 # over English and Welsh words; layout estimates with a little more so labels do not collide.
 EM_PER_CHAR = 0.62
+EM_PER_CHAR_BOLD = 0.7  # DejaVu Sans Bold is about a tenth wider
 FONT_FAMILY = "DejaVu Sans, Verdana, Arial, sans-serif"
 
 INK = "#1a1a1a"  # text and axes: 17:1 on white
@@ -62,6 +64,7 @@ VIRIDIS = (
 MAX_CLASSES = 5  # more classes than this cannot be told apart on a projector
 
 Point = tuple[float, float]
+Anchor = Literal["start", "middle", "end"]
 Ring = tuple[Point, ...]
 
 
@@ -122,7 +125,7 @@ class Text:
     y: float  # the baseline
     text: str
     size: float = TEXT
-    anchor: str = "start"  # start, middle, end
+    anchor: Anchor = "start"
     bold: bool = False
     fill: str = INK
     angle: float = 0.0  # degrees, clockwise about (x, y)
@@ -179,16 +182,16 @@ def plain(text: str) -> str:
     return _NOT_XML.sub("\ufffd", clean_text(str(text))).strip()
 
 
-def text_width(text: str, size: float) -> float:
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
     """An estimate of `text`'s width at `size`, a little generous (see EM_PER_CHAR)."""
-    return len(text) * size * EM_PER_CHAR
+    return len(text) * size * (EM_PER_CHAR_BOLD if bold else EM_PER_CHAR)
 
 
-def shorten(text: str, size: float, width: float) -> str:
+def shorten(text: str, size: float, width: float, *, bold: bool = False) -> str:
     """`text`, cut with an ellipsis to fit `width` at `size` (the table keeps it whole)."""
-    if text_width(text, size) <= width:
+    if text_width(text, size, bold=bold) <= width:
         return text
-    keep = max(1, int(width / (size * EM_PER_CHAR)) - 1)
+    keep = max(1, int(width / text_width("x", size, bold=bold)) - 1)
     return text[:keep].rstrip() + "\u2026"
 
 
