@@ -523,3 +523,25 @@ def test_the_pdf_hatches_what_the_svg_hatches() -> None:
         for c in (hatched_only, filled)
     ]
     assert lines[0] > 50 and lines[1] == 0
+
+
+def test_numbers_that_are_not_numbers_are_never_drawn() -> None:
+    """NaN or infinite figures (a division by zero upstream) are shown as missing in bars and
+    heat maps, never as a shape at NaN; a matrix point without finite x and y is refused."""
+    nan, inf = float("nan"), float("inf")
+    chart = charts.ranking_bars(
+        [BarRow("A", nan, None, nan, inf), BarRow("B", 2.0, 9, nan, 2.5)],
+        title="t",
+        description="d",
+        value_label="v",
+        value_range=(0, 3),
+    )
+    svg = chart.svg
+    assert "nan" not in svg.lower() and "inf" not in svg.lower()
+    assert len(by_class(parse(chart), "missing")) == 1 and not by_class(parse(chart), "whisker")
+    grid = charts.heat_map(
+        ["r"], ["a", "b"], [[nan, 1.0]], title="t", description="d", legend=Legend("v", MISSING)
+    )
+    assert len(by_class(parse(grid), "suppressed")) == 1 and "nan" not in grid.svg.lower()
+    with pytest.raises(ValueError, match="finite"):
+        matrix([MatrixPoint("A", nan, 2.0)])

@@ -12,9 +12,12 @@ value. Every text is cleaned and escaped by `figure`, so a facilitator's label c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
+from app.core.messages import N_
 from app.record.figure import (
     CANVAS_W,
     GRID,
@@ -54,6 +57,21 @@ MAX_ROWS = 60
 MAX_COLUMNS = 30
 LABEL_CHARS = 28  # a point's label on the matrix; the table has it whole
 
+# Words the charts use, for callers to translate and pass in (the builders take translated text).
+QUADRANT = N_("Quadrant")
+ANSWERS = N_("n = %(n)s")  # a bar's number of answers
+INTERVAL = N_("Confidence interval")  # of the mean: the whisker
+# The service map's quadrants (value up, satisfaction right): top left, top right, bottom left,
+# bottom right, the order `priority_matrix` takes them in.
+QUADRANT_NAMES = (
+    N_("Fix first"),
+    N_("Keep it up"),
+    N_("Lower priority"),
+    N_("Savings may be accepted"),
+)
+# What the hatch means on a heat map or an area map, with the meeting's m.
+SUPPRESSED = N_("No answers, or fewer than %(m)s")
+
 # The matrix's quadrants, light enough for INK text (over 13:1) and told apart by their names.
 QUADRANT_TINTS = ("#fde0c5", "#d6e9f8", "#ececec", "#dcefd9")  # TL, TR, BL, BR
 BAR = "#21908d"  # viridis' middle: 5.4:1 against INK, so a whisker over it stays visible
@@ -85,8 +103,9 @@ class BarRow:
 
 @dataclass(frozen=True)
 class Legend:
-    """A sequential scale's key. `missing` says what the hatch means ("No answers, or fewer
-    than 5"); `bounds` (ascending) fixes the classes, else `classes` equal intervals."""
+    """A sequential scale's key. `missing` says what the hatch means (SUPPRESSED, translated,
+    with the meeting's m); `bounds` (ascending) fixes the classes, else `classes` equal
+    intervals over the values."""
 
     title: str
     missing: str
@@ -96,6 +115,10 @@ class Legend:
 
     def classes_for(self, values: Sequence[float]) -> Classes:
         return classify(values, most=self.classes, bounds=self.bounds)
+
+
+def _finite(value: float | None) -> TypeGuard[float]:
+    return value is not None and math.isfinite(value)
 
 
 def _check(count: int, most: int, what: str) -> None:
@@ -156,7 +179,7 @@ def priority_matrix(
     x_split: float,
     y_split: float,
     quadrant_labels: tuple[str, str, str, str],
-    quadrant_header: str = "Quadrant",
+    quadrant_header: str = QUADRANT,
     decimals: int = 1,
 ) -> Chart:
     """A scatter of `points` over four shaded, named quadrants, with error bars and axis ticks.
@@ -168,9 +191,12 @@ def priority_matrix(
     quadrant.
 
     Raises:
-        ValueError: more than MAX_POINTS points, or an empty range.
+        ValueError: more than MAX_POINTS points, a point off the number line (NaN, infinite),
+            or an empty range.
     """
     _check(len(points), MAX_POINTS, "points")
+    if not all(math.isfinite(v) for p in points for v in (p.x, p.y)):
+        raise ValueError("every point needs finite x and y")
     (x_lo, x_hi), (y_lo, y_hi) = x_range, y_range
     if not (x_hi > x_lo and y_hi > y_lo):
         raise ValueError("each range needs low < high")
@@ -225,7 +251,7 @@ def priority_matrix(
         x, y = px(p.x), py(p.y)
         taken.append((x - 10, y - 10, x + 10, y + 10))
         for ci, horizontal in ((p.x_ci, True), (p.y_ci, False)):
-            if ci is None or ci <= 0:
+            if ci is None or not (math.isfinite(ci) and ci > 0):
                 continue
             if horizontal:
                 a, b = px(p.x - ci), px(p.x + ci)
@@ -287,11 +313,13 @@ def ranking_bars(
     value_label: str,
     value_range: tuple[float, float],
     missing: str = "\u2013",
-    n_text: str = "n = %(n)s",
+    n_text: str = ANSWERS,
+    interval_header: str = INTERVAL,
     decimals: int = 1,
 ) -> Chart:
     """Horizontal bars in the caller's order, each with its value and n at the right and an
-    optional interval as a whisker; a row without a value is hatched and says `missing`.
+    optional interval as a whisker; a row without a value (None, or not finite) is hatched and
+    says `missing` (give a suppressed row n=None: its n would say what is hidden).
 
     Raises:
         ValueError: more than MAX_BARS rows, or an empty range.
@@ -322,13 +350,13 @@ def ranking_bars(
         label = plain(r.label)
         items.append(Text(label_w, mid + 6, shorten(label, TEXT, label_w), TEXT, "end"))
         n = "" if r.n is None else n_text % {"n": r.n}
-        if r.value is None:
+        if r.value is None or not math.isfinite(r.value):
             items.append(Rect(x0, y, x1 - x0, bar_h, WHITE, GRID, 1, HATCH, cls="bar missing"))
             items.append(Text(x1 + 16, mid + 6, missing, TEXT, fill=INK))
             table_rows.append((label, missing, n, ""))
             continue
         items.append(Rect(x0, y, px(r.value) - x0, bar_h, BAR, None, cls="bar", key=label))
-        if r.low is not None and r.high is not None:
+        if _finite(r.low) and _finite(r.high):
             a, b = px(r.low), px(r.high)
             items += [Line(a, mid, b, mid, INK, 2.5, cls="whisker")]
             items += [
@@ -342,13 +370,13 @@ def ranking_bars(
         )
         interval = (
             f"{number(r.low, decimals)} \u2013 {number(r.high, decimals)}"
-            if r.low is not None and r.high is not None
+            if _finite(r.low) and _finite(r.high)
             else ""
         )
         table_rows.append((label, shown, n, interval))
     items.append(Line(x0, top - 6, x0, bottom, INK, 1.5))
     items.append(Text((x0 + x1) / 2, bottom + 56, value_label, TEXT, "middle", bold=True))
-    table = DataTable(title, ("", value_label, "n", "95%"), tuple(table_rows))
+    table = DataTable(title, ("", value_label, "n", interval_header), tuple(table_rows))
     return Chart(Figure(CANVAS_W, bottom + 72, title, description, tuple(items)), table)
 
 
@@ -391,9 +419,9 @@ def heat_map(
     legend: Legend,
     corner: str = "",
 ) -> Chart:
-    """A grid of counts or shares coloured by class, each cell printing its value; a None cell
-    (suppressed: fewer than the meeting's m) is hatched, printed as nothing and explained by
-    `legend.missing`. `corner` heads the table's first column.
+    """A grid of counts or shares coloured by class, each cell printing its value; a None (or
+    not finite) cell, suppressed (fewer than the meeting's m), is hatched, printed as nothing
+    and explained by `legend.missing`. `corner` heads the table's first column.
 
     Raises:
         ValueError: more than MAX_ROWS rows or MAX_COLUMNS columns, or ragged cells.
@@ -402,6 +430,7 @@ def heat_map(
     _check(len(col_labels), MAX_COLUMNS, "columns")
     if len(cells) != len(row_labels) or any(len(r) != len(col_labels) for r in cells):
         raise ValueError("cells must have a row per row label and a cell per column label")
+    cells = [[v if v is not None and math.isfinite(v) else None for v in row] for row in cells]
     values = [v for row in cells for v in row if v is not None]
     classes = legend.classes_for(values)
     longest = max((text_width(plain(r), TEXT) for r in row_labels), default=0.0)
