@@ -129,17 +129,19 @@ class _Reader:
         self.problems = problems
         self.points = 0
 
-    def position(self, value: Any, where: str) -> Position | None:
+    def position(self, value: Any, ring: str, i: int) -> Position | None:
+        """Position `i` of the ring at `ring` (its path, formatted only for a problem)."""
+        # type() rather than isinstance: a bool is not a coordinate (and this runs per point)
         if (
-            not isinstance(value, list)
+            type(value) is not list
             or not 2 <= len(value) <= 3
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+            or any(type(v) is not float and type(v) is not int for v in value)
         ):
-            self.problems.add(None, f"{where}: a position must be [longitude, latitude]")
+            self.problems.add(None, f"{ring}[{i}]: a position must be [longitude, latitude]")
             return None
         lon, lat = float(value[0]), float(value[1])
         if not (math.isfinite(lon) and math.isfinite(lat)):
-            self.problems.add(None, f"{where}: coordinates must be finite numbers")
+            self.problems.add(None, f"{ring}[{i}]: coordinates must be finite numbers")
             return None
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             hint = (
@@ -149,12 +151,12 @@ class _Reader:
                 else ""
             )
             self.problems.add(
-                None, f"{where}: [{lon:g}, {lat:g}] is not a longitude and latitude{hint}"
+                None, f"{ring}[{i}]: [{lon:g}, {lat:g}] is not a longitude and latitude{hint}"
             )
             raise _TooMuch  # every other position will be the same: one message is enough
         self.points += 1
         if self.points > MAX_POINTS:
-            self.problems.add(None, f"{where}: more than {MAX_POINTS} points in the file")
+            self.problems.add(None, f"{ring}[{i}]: more than {MAX_POINTS} points in the file")
             raise _TooMuch
         return lon, lat
 
@@ -162,7 +164,7 @@ class _Reader:
         if not isinstance(value, list):
             self.problems.add(None, f"{where}: a ring must be a list of positions")
             return None
-        found = [self.position(p, f"{where}[{i}]") for i, p in enumerate(value)]
+        found = [self.position(p, where, i) for i, p in enumerate(value)]
         points = [p for p in found if p is not None]
         if len(points) != len(found):
             return None
