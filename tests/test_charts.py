@@ -545,3 +545,17 @@ def test_numbers_that_are_not_numbers_are_never_drawn() -> None:
     assert len(by_class(parse(grid), "suppressed")) == 1 and "nan" not in grid.svg.lower()
     with pytest.raises(ValueError, match="finite"):
         matrix([MatrixPoint("A", nan, 2.0)])
+
+
+def test_long_column_labels_turn_and_stay_on_the_canvas() -> None:
+    """Column labels too long for their cells are drawn at 45 degrees and, turned, still end
+    inside the chart (the cells narrow to make room)."""
+    cols = ["Service user", "Local business", "Gwasanaethau ŵyl y sir", "Council staff"] * 2
+    chart = charts.heat_map(
+        ["A"], cols, [[1.0] * 8], title="t", description="d", legend=Legend("v", MISSING)
+    )
+    turned = [t for t in chart.figure.items if isinstance(t, figure.Text) and t.angle]
+    assert len(turned) == len(cols)
+    for t in turned:
+        reach = figure.text_width(t.text, t.size, bold=True) * math.sqrt(0.5)
+        assert t.x + reach <= chart.figure.width and t.y - reach >= 0

@@ -439,11 +439,12 @@ def heat_map(
     cell_w = (CANVAS_W - 10 - x0) / max(1, len(col_labels))
     cols = [plain(c) for c in col_labels]
     upright = all(text_width(c, SMALL, bold=True) <= cell_w - 6 for c in cols)
-    head = (
-        40.0
-        if upright
-        else min(200.0, max(text_width(c, SMALL, bold=True) for c in cols) * 0.72 + 30)
-    )
+    head = 40.0
+    if not upright:  # labels at 45 degrees, shortened to 250 units: room above and at the right
+        reach = min(250.0, max(text_width(c, SMALL, bold=True) for c in cols)) * math.sqrt(0.5)
+        head = reach + 30
+        n = len(cols)
+        cell_w = min(cell_w, (CANVAS_W - 14 - reach - x0) / (n - 0.5))
     top, cell_h = 10 + head, 44.0
     items: list[Item] = []
     for j, c in enumerate(cols):
