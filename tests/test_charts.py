@@ -22,7 +22,7 @@ from reportlab.platypus import SimpleDocTemplate
 
 from app.demo import WARDS, riverside_wards
 from app.record import area_map as am
-from app.record import charts, charts_pdf, figure, geojson
+from app.record import charts, charts_pdf, figure, geojson, report_pdf
 from app.record.charts import BarRow, Legend, MatrixPoint
 from app.record.records import RecordError
 
@@ -559,3 +559,19 @@ def test_long_column_labels_turn_and_stay_on_the_canvas() -> None:
     for t in turned:
         reach = figure.text_width(t.text, t.size, bold=True) * math.sqrt(0.5)
         assert t.x + reach <= chart.figure.width and t.y - reach >= 0
+
+
+def test_a_chart_taller_than_a_page_still_prints() -> None:
+    """Sixty bars make a figure taller than an A4 page: its drawing is scaled to fit one, so
+    the report builds instead of failing."""
+    rows = [BarRow(f"Service {i}", 1 + i / 30, 10 + i) for i in range(charts.MAX_BARS)]
+    chart = charts.ranking_bars(
+        rows, title="t", description="d", value_label="v", value_range=(1, 3)
+    )
+    d = charts_pdf.drawing(chart.figure)
+    assert d.height <= charts_pdf.MAX_HEIGHT and d.width < report_pdf.WIDTH
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4, invariant=1).build(charts_pdf.flowables(chart))
+    assert "Service 59" in "".join(
+        page.get_textpage().get_text_range() for page in pdfium.PdfDocument(out.getvalue())
+    )

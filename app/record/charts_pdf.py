@@ -181,9 +181,17 @@ def _items(item: fig.Item, f: _Flip) -> list[Any]:
     return [_text(item, f)]
 
 
-def drawing(figure: fig.Figure, width: float = WIDTH) -> Drawing:
-    """The figure as a Drawing `width` points wide (its height in proportion)."""
-    f = _Flip(figure.height, width / figure.width)
+# A4's frame is about 770 pt high in the report (16 mm margins), 686 pt with 1-inch margins: a drawing
+# taller than this cannot be placed (ReportLab does not split drawings), so it is scaled down.
+MAX_HEIGHT = 640.0
+
+
+def drawing(figure: fig.Figure, width: float = WIDTH, max_height: float = MAX_HEIGHT) -> Drawing:
+    """The figure as a Drawing `width` points wide (its height in proportion), or narrower if
+    it would be taller than `max_height` (60 bars, say)."""
+    scale = min(width / figure.width, max_height / figure.height)
+    width = figure.width * scale
+    f = _Flip(figure.height, scale)
     d = Drawing(width, figure.height * f.s)
     for item in figure.items:
         for shape in _items(item, f):
