@@ -181,8 +181,8 @@ def _items(item: fig.Item, f: _Flip) -> list[Any]:
     return [_text(item, f)]
 
 
-# A4's frame is about 770 pt high in the report (16 mm margins), 686 pt with 1-inch margins: a drawing
-# taller than this cannot be placed (ReportLab does not split drawings), so it is scaled down.
+# A4's frame is about 770 pt high in the report (16 mm margins), 686 pt with 1-inch margins: a
+# drawing taller than that cannot be placed (ReportLab does not split drawings): scaled down.
 MAX_HEIGHT = 640.0
 
 
