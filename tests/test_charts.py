@@ -575,3 +575,30 @@ def test_a_chart_taller_than_a_page_still_prints() -> None:
     assert "Service 59" in "".join(
         page.get_textpage().get_text_range() for page in pdfium.PdfDocument(out.getvalue())
     )
+
+
+def test_a_small_area_is_numbered_and_a_twisted_one_still_drawn() -> None:
+    """An area too small for its name shows its number, listed with the name beside the map;
+    a self-intersecting ring (a bow tie, as hand-drawn files have) is repaired and drawn, not
+    refused."""
+    big = square_feature(0, [[-3, 52], [-2.8, 52], [-2.8, 52.1], [-3, 52.1], [-3, 52]])
+    tiny = square_feature(
+        1, [[-2.7, 52], [-2.699, 52], [-2.699, 52.001], [-2.7, 52.001], [-2.7, 52]]
+    )
+    bow = square_feature(2, [[-2.6, 52], [-2.5, 52.1], [-2.5, 52], [-2.6, 52.1], [-2.6, 52]])
+    chart = am.area_map(
+        collection(big, tiny, bow),
+        {"a0": 1.0, "a1": 2.0, "a2": 3.0},
+        key_property="key",
+        title="t",
+        description="d",
+        legend=Legend("v", MISSING),
+        names={"a0": "Big ward", "a1": "Tiny hamlet", "a2": "Bow tie"},
+    )
+    assert "2. Tiny hamlet" in chart.notes and "1. Big ward" not in chart.notes
+    root = parse(chart)
+    assert [e.text for e in by_class(root, "key")] == list(chart.notes)
+    texts = {e.text for e in root.iter(f"{SVG}text")}
+    assert {"Big ward", "2"} <= texts and "Tiny hamlet" not in texts
+    (bow_tie,) = [e for e in by_class(root, "area") if e.get("data-key") == "a2"]
+    assert (bow_tie.get("d") or "").count("M") == 2  # two triangles

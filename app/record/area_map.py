@@ -108,9 +108,10 @@ def _rings(polygons: Sequence[ShapelyPolygon]) -> tuple[Ring, ...]:
 
 def _label(polygons: Sequence[ShapelyPolygon], name: str, number: int) -> tuple[list[Item], bool]:
     """The area's name in a white box at its pole of inaccessibility (the point deepest inside
-    its largest part) if the box fits inside, else its number; whether the name was used."""
+    its largest part) if the box fits inside, else its number; whether the name was used (or
+    needs no number: an area that simplified away, too small to see, is only in the table)."""
     if not polygons:
-        return [], False
+        return [], True
     spot = polylabel(polygons[0], tolerance=1.0)
     x, y = float(spot.x), float(spot.y)
     for text, named in ((shorten(name, SMALL, 220, bold=True), True), (str(number), False)):
@@ -137,7 +138,8 @@ def area_map(
 ) -> Chart:
     """The areas of `geojson` (text, or already read), each coloured by its value in
     `values_by_key` (keyed by the features' `key_property`); an area whose value is None or
-    absent is hatched and listed as `legend.missing`. `names` gives each key its shown name
+    absent is hatched and listed as `legend.missing`; values of keys no feature has are not
+    drawn (`geojson.match_areas` reports those). `names` gives each key its shown name
     (default: the key) and the table's order (areas it leaves out follow, by key).
 
     Raises:
@@ -184,7 +186,8 @@ def area_map(
     )
     y += 10
     for line in notes:
-        key_items.append(Text(LEGEND_X, y + SMALL, line, SMALL, cls="key"))
+        shown = shorten(line, SMALL, CANVAS_W - LEGEND_X - 10)
+        key_items.append(Text(LEGEND_X, y + SMALL, shown, SMALL, cls="key"))
         y += SMALL + 8
     height = max(fit.height, y + 10)
     table = DataTable(title, (area_header, plain(legend.title)), tuple(rows))

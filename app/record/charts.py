@@ -282,7 +282,8 @@ def priority_matrix(
     items += marks + labels
     height = bottom + 80
     for line in key:
-        items.append(Text(left, height, line, SMALL, fill=INK, cls="key"))
+        shown = shorten(line, SMALL, right - left)
+        items.append(Text(left, height, shown, SMALL, fill=INK, cls="key"))
         height += SMALL + 8
 
     def quadrant(p: MatrixPoint) -> str:
