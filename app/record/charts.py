@@ -180,6 +180,7 @@ def priority_matrix(
     y_split: float,
     quadrant_labels: tuple[str, str, str, str],
     quadrant_header: str = QUADRANT,
+    label_header: str = "",
     decimals: int = 1,
 ) -> Chart:
     """A scatter of `points` over four shaded, named quadrants, with error bars and axis ticks.
@@ -187,8 +188,8 @@ def priority_matrix(
     `quadrant_labels` are (top left, top right, bottom left, bottom right); a point at a split
     counts as right of / above it. Each point is labelled beside itself where that overlaps
     nothing, else numbered, its number and label listed under the plot (and in `Chart.notes`).
-    The table has a row per point, in the given order: label, x, y (with the interval), n and
-    quadrant.
+    The table has a row per point, in the given order: label (its column headed
+    `label_header`), x, y (with the interval), n and quadrant.
 
     Raises:
         ValueError: more than MAX_POINTS points, a point off the number line (NaN, infinite),
@@ -299,7 +300,7 @@ def priority_matrix(
         )
         for p in points
     )
-    table = DataTable(title, ("", x_label, y_label, "n", quadrant_header), rows)
+    table = DataTable(title, (label_header, x_label, y_label, "n", quadrant_header), rows)
     return Chart(Figure(CANVAS_W, height + 10, title, description, tuple(items)), table, tuple(key))
 
 
@@ -316,6 +317,7 @@ def ranking_bars(
     missing: str = "\u2013",
     n_text: str = ANSWERS,
     interval_header: str = INTERVAL,
+    label_header: str = "",
     decimals: int = 1,
 ) -> Chart:
     """Horizontal bars in the caller's order, each with its value and n at the right and an
@@ -377,7 +379,7 @@ def ranking_bars(
         table_rows.append((label, shown, n, interval))
     items.append(Line(x0, top - 6, x0, bottom, INK, 1.5))
     items.append(Text((x0 + x1) / 2, bottom + 56, value_label, TEXT, "middle", bold=True))
-    table = DataTable(title, ("", value_label, "n", interval_header), tuple(table_rows))
+    table = DataTable(title, (label_header, value_label, "n", interval_header), tuple(table_rows))
     return Chart(Figure(CANVAS_W, bottom + 72, title, description, tuple(items)), table)
 
 

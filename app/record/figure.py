@@ -399,7 +399,8 @@ def table_html(table: DataTable) -> str:
 
     def cells(row: Sequence[str], head: str) -> str:
         first, *rest = row or ("",)
-        out = f'<th scope="{head}">{escape(plain(first))}</th>'
+        # an empty corner is a plain cell: an empty header names nothing (axe: empty-table-header)
+        out = f'<th scope="{head}">{escape(plain(first))}</th>' if plain(first) else "<td></td>"
         tag = 'th scope="col"' if head == "col" else "td"
         return out + "".join(f"<{tag}>{escape(plain(c))}</{tag.split()[0]}>" for c in rest)
 
