@@ -16,18 +16,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from app import demo
 from app.rules import survey as sv
 from app.rules.scales import Choice
 
-# Riverside's wards (the demo's area map draws them), north of the river then south.
-WARDS: tuple[tuple[str, str, str, str], ...] = (
-    # key, label, Welsh label, official-style code (made up: no real ward has these)
-    ("riverside-north", "Riverside North", "Glan yr Afon Gogledd", "X05000001"),
-    ("millbrook", "Millbrook", "Nant y Felin", "X05000002"),
-    ("ashgrove", "Ashgrove", "Llwyn Onn", "X05000003"),
-    ("riverside-south", "Riverside South", "Glan yr Afon De", "X05000004"),
-    ("kingsmead", "Kingsmead", "Dôl y Brenin", "X05000005"),
-    ("harbour", "Harbour", "Harbwr", "X05000006"),
+# Riverside's wards as the demo's area map draws them (`app.demo.riverside_wards`: the same
+# keys and codes), with their Welsh names; the first three lie north of the river.
+WELSH_WARDS: Mapping[str, str] = {
+    "northgate": "Porth y Gogledd",
+    "highfield": "Maes Uchel",
+    "eastbrook": "Nant y Dwyrain",
+    "castle": "Castell",
+    "millbrook": "Nant y Felin",
+    "southfield": "Maes y De",
+}
+WARDS: tuple[tuple[str, str, str, str], ...] = tuple(
+    (key, name, WELSH_WARDS[key], code) for key, name, code, _ in demo.WARDS
 )
 NORTH = frozenset(k for k, *_ in WARDS[:3])
 
