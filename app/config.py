@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # 10 Hz: a projector update at most 100 ms after a ballot, and fan-out cost independent of
     # the ballot rate (../shared/realtime.md B.3).
     tick_hz: float = Field(default=10.0, gt=0, le=100)
+    # While ballots arrive, screens (not phones) get the new turnout alone this often, read
+    # on its own (far cheaper than a whole snapshot): a ballot is on the projector within
+    # ~1/50 s even in a busy room (issue 14). Whole snapshots stay at tick_hz.
+    turnout_hz: float = Field(default=50.0, gt=0, le=100)
     # A phone that cannot take a ~1 KiB frame in 5 s is gone; free its slot, it will resync.
     ws_send_timeout_s: float = Field(default=5.0, gt=0)
     # The largest client message is a ballot: 200 proposals x ~40 bytes fits in 16 KiB.

@@ -75,6 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             broadcast=open_broadcast(settings.broadcast_url),
             resync_s=settings.resync_s if settings.broadcast_url else None,
             phone_render=pages.ballot_section,
+            turnout_render=lambda meeting_id, previous: services.turnout_state(
+                meeting_id, previous
+            ),
+            turnout_hz=settings.turnout_hz,
         )
         writer = BallotWriter(
             engine, batch_max=settings.commit_batch_max, stall_s=settings.ballot_stall_s

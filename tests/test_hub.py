@@ -220,11 +220,12 @@ class Counting:
 
     def __init__(self) -> None:
         self.voted = 0
+        self.status = "open"
         self.renders = 0
 
     def __call__(self, _: int) -> Snapshot:
         self.renders += 1
-        return snapshot(voted=self.voted)
+        return snapshot(voted=self.voted, status=self.status)
 
 
 def frames_in(box: Mailbox) -> list[dict[str, Any]]:
@@ -578,5 +579,153 @@ async def test_a_failing_ballot_drawing_still_updates_screens_and_phones() -> No
                 if frame["type"] == "snapshot" and frame["round"]["status"] == "closed":
                     break
             assert "ballot_html" not in frame
+    finally:
+        await hub.aclose()
+
+
+class CountingTurnout:
+    """A turnout render over the same counts as `Counting`, which counts its own calls; it
+    declines (None) while `declines` is set, as for a round that changed meanwhile."""
+
+    def __init__(self, render: Counting) -> None:
+        self.render, self.calls, self.declines = render, 0, False
+
+    def __call__(self, _: int, previous: Snapshot) -> Any:
+        self.calls += 1
+        if self.declines:
+            return None
+        return {**previous["turnout"], "voted": self.render.voted}
+
+
+async def turnout_room(
+    clock: FakeClock, render: Counting, turnout: CountingTurnout
+) -> tuple[Hub, Mailbox, Mailbox]:
+    """A quiet hub with a screen and a phone, whole renders at 8 Hz and turnout at 32 Hz."""
+    hub = Hub(render, tick_hz=8, clock=clock, turnout_render=turnout, turnout_hz=32)
+    await hub.start()
+    screen = await hub.join(5)
+    phone = await hub.join(5, voter_id=1)
+    clock.advance(0.125)
+    await settle()
+    frames_in(screen), frames_in(phone)
+    clock.advance(1.0)
+    return hub, screen, phone
+
+
+async def test_ballots_reach_screens_as_turnout_frames_without_a_whole_render() -> None:
+    """`counted` (a ballot committed) reads only the turnout: screens get a turnout frame at
+    once, phones nothing, and the room's snapshot is not read again."""
+    clock, render = FakeClock(), Counting()
+    turnout = CountingTurnout(render)
+    hub, screen, phone = await turnout_room(clock, render, turnout)
+    try:
+        renders, calls = render.renders, turnout.calls
+        render.voted = 1
+        hub.counted(5)
+        await settle()
+        frames = frames_in(screen)
+        assert [(f["type"], f["turnout"]["voted"], f["turnout"]["connected"]) for f in frames] == [
+            ("turnout", 1, 2)
+        ]
+        assert frames_in(phone) == []
+        assert render.renders == renders and turnout.calls == calls + 1
+    finally:
+        await hub.aclose()
+
+
+async def test_turnout_frames_go_at_the_turnout_rate_and_whole_renders_at_the_tick() -> None:
+    """A stream of ballots gives screens one turnout frame per turnout interval (1/32 s here),
+    always with the newest count; a change of the round among them still waits for the whole
+    render's interval (1/8 s) after the last whole render, then reaches everyone."""
+    clock, render = FakeClock(), Counting()
+    turnout = CountingTurnout(render)
+    hub, screen, phone = await turnout_room(clock, render, turnout)
+    try:
+        render.voted = 1
+        hub.changed(5)  # a whole change: rendered at once (quiet room)
+        await settle()
+        frames_in(screen), frames_in(phone)
+        renders = render.renders
+        seen: list[int] = []
+        for step in range(2, 6):  # four turnout intervals of ballots
+            render.voted = step
+            hub.counted(5)
+            clock.advance(1 / 32)
+            await settle()
+            seen += [f["turnout"]["voted"] for f in frames_in(screen)]
+        assert seen == [2, 3, 4, 5] and render.renders == renders
+        assert frames_in(phone) == []
+        render.voted, render.status = 6, "closed"
+        hub.changed(5)  # the round closing: 4/32 s after the last whole render
+        await settle()
+        assert frames_in(phone) == [] and render.renders == renders  # not yet: 1/8 s apart
+        clock.advance(1 / 32)
+        await settle()
+        assert render.renders == renders + 1
+        assert [f["type"] for f in frames_in(phone)] == ["snapshot"]
+        assert [(f["type"], f["turnout"]["voted"]) for f in frames_in(screen)] == [("snapshot", 6)]
+    finally:
+        await hub.aclose()
+
+
+async def test_a_new_connection_gets_the_turnout_sent_since_the_last_whole_render() -> None:
+    clock, render = FakeClock(), Counting()
+    turnout = CountingTurnout(render)
+    hub, screen, _ = await turnout_room(clock, render, turnout)
+    try:
+        render.voted = 7
+        hub.counted(5)
+        await settle()
+        sent = frames_in(screen)
+        late = await hub.join(5)
+        first = frames_in(late)
+        assert [(f["type"], f["turnout"]["voted"]) for f in first] == [("snapshot", 7)]
+        assert first[0]["seq"] >= sent[-1]["seq"]
+    finally:
+        await hub.aclose()
+
+
+async def test_when_the_turnout_alone_cannot_stand_the_room_is_rendered_whole() -> None:
+    """The turnout render declines (the round it showed is no longer the open one): the
+    change is not lost, the whole room is rendered instead."""
+    clock, render = FakeClock(), Counting()
+    turnout = CountingTurnout(render)
+    hub, screen, _ = await turnout_room(clock, render, turnout)
+    try:
+        renders = render.renders
+        turnout.declines = True
+        render.voted = 3
+        hub.counted(5)
+        await settle()
+        assert render.renders == renders + 1
+        assert [f["turnout"]["voted"] for f in frames_in(screen)] == [3]
+    finally:
+        await hub.aclose()
+
+
+async def test_turnout_frames_back_off_when_reading_the_turnout_is_slow() -> None:
+    """Reading the turnout took 1/16 s (a busy database): the next turnout frame waits four
+    times that, not the 1/32 s interval, so counting for screens never crowds out ballots."""
+    clock, render = FakeClock(), Counting()
+
+    class Slow(CountingTurnout):
+        def __call__(self, meeting_id: int, previous: Snapshot) -> Any:
+            clock.t += 1 / 16  # the time it takes (no timer fires from here)
+            return super().__call__(meeting_id, previous)
+
+    hub, screen, _ = await turnout_room(clock, render, Slow(render))
+    try:
+        render.voted = 1
+        hub.counted(5)
+        await settle()
+        assert [f["turnout"]["voted"] for f in frames_in(screen)] == [1]
+        render.voted = 2
+        hub.counted(5)
+        clock.advance(1 / 8)  # 2 turnout intervals, but half of 4 x 1/16 s
+        await settle()
+        assert frames_in(screen) == []
+        clock.advance(1 / 8)
+        await settle()
+        assert [f["turnout"]["voted"] for f in frames_in(screen)] == [2]
     finally:
         await hub.aclose()

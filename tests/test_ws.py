@@ -46,6 +46,26 @@ def test_projector_gets_a_snapshot_at_once_and_another_after_a_phone_votes(
         assert set(later) == {"type", "seq", "turnout"}  # no results: hidden until revealed
 
 
+def test_a_ballot_s_turnout_frame_is_the_turnout_a_whole_snapshot_gives(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """Ballots reach screens as turnout read on its own (`Services.turnout_state`): it equals
+    the whole snapshot's turnout (GET /api/m/CODE), and a screen that connects afterwards gets
+    a snapshot with it."""
+    meeting.open_round()
+    with Socket(server, meeting.code) as projector:
+        projector.until(is_snapshot)
+        for _ in range(3):
+            assert phones().vote({"library": "want"}).status_code == 200
+        frame = projector.until(lambda m: m["type"] == "turnout" and m["turnout"]["voted"] == 3)
+        whole = meeting.state()["turnout"]
+        assert {k: v for k, v in frame["turnout"].items() if k != "connected"} == whole
+        assert frame["turnout"]["by_channel"]["phone"] == 3
+        with Socket(server, meeting.code) as late:
+            first = late.until(is_snapshot)
+            assert first["turnout"]["voted"] == 3 and first["seq"] >= frame["seq"]
+
+
 def test_phones_get_no_frames_for_turnout_and_a_snapshot_when_the_round_changes(
     server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
 ) -> None:

@@ -14,6 +14,13 @@ Contract:
   ballot rate (../shared/realtime.md B.3, B.6). When only the turnout changed
   (the usual case while a round is open) the frame is a small `turnout` frame and only screens
   that show turnout (projector, console) get it; phones hear nothing until the round changes.
+- `Hub.counted(meeting_id)` is `changed` for a commit that changed only who is counted (a
+  ballot, a join): the room may then read just its turnout (`turnout_render`, a few counting
+  queries instead of the whole state) and send screens a turnout frame, up to `turnout_hz`
+  times a second (one throttle, two intervals: `_due_at`). A whole render still starts at most
+  `tick_hz` times a second; a turnout frame goes out between two whole renders, never
+  instead of one that is due. So a busy room shows each ballot on the projector within
+  ~1/turnout_hz, at the cost of counting queries, not of whole snapshots.
 - Phones get the ballot with the round (issue 14): a phone's connection names its language
   (`Mailbox.locale`), and every snapshot it is offered carries `ballot_html`, the phone page's
   ballot section for that state in that language, rendered once per round state and language
@@ -47,7 +54,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from app.core.errors import NotFound
-from app.core.shapes import Snapshot
+from app.core.shapes import LiveTurnout, Snapshot
 from app.live.broadcast import Broadcast, LocalBroadcast
 from app.live.protocol import SnapshotFrame, TurnoutFrame, encode, encode_str, wire_text
 
@@ -59,6 +66,9 @@ Render = Callable[[int], Snapshot]  # meeting id -> its snapshot (blocking; runs
 Sink = Callable[[bytes], bool]
 # (snapshot, locale) -> the phone's ballot section as HTML (blocking; runs in a thread)
 PhoneRender = Callable[[Snapshot, str], str]
+# (meeting id, its last snapshot) -> only its turnout now, or None when that cannot stand for
+# a whole render (blocking; runs in a thread). See `Hub.counted`.
+TurnoutRender = Callable[[int, Snapshot], LiveTurnout | None]
 
 
 class TooSlow(Exception):
@@ -75,6 +85,10 @@ class RoomClosed(Exception):
 
 
 GONE = 4404  # the close code for "this meeting does not exist" (live.js: no reconnect)
+# A room's turnout frames are spaced by at least this many times what reading its turnout last
+# took: they never take more than about a fifth of the server, however slow the counting
+# queries get (a huge meeting, a busy database), so ballots keep the rest.
+TURNOUT_SPACING = 4.0
 
 
 class Timer(Protocol):
@@ -229,12 +243,20 @@ class Room:
         self.frame: str | None = None
         self.frame_wire: bytes | None = None
         self.turnout_only = False
-        self.dirty = True
+        self.dirty = True  # something changed since the last render began
+        self.full = True  # ... and not only the turnout (`Hub.counted`): a whole render is due
         self.mailboxes: set[Mailbox] = set()
-        # The throttle: when the last render began; a trailing render's timer; whether the
-        # room waits in the render queue or is being rendered.
+        # The throttle: when the last render of any kind began, and the last whole one; a
+        # trailing render's timer and its time; whether the room waits in the render queue or
+        # is being rendered.
         self.rendered_at = float("-inf")
+        self.full_at = float("-inf")
         self.timer: Timer | None = None
+        self.timer_at = float("inf")
+        # `snapshot` carries an older turnout than `state` (turnout frames went out since it
+        # was encoded): re-encoded before anyone is given it (`Hub._fresh_snapshot`).
+        self.snapshot_stale = False
+        self.turnout_cost = 0.0  # how long reading its turnout alone last took (clock seconds)
         self.queued = False
         self.rendering = False
         # The snapshot with the phone's ballot section, by language (of the phones here), and
@@ -265,10 +287,15 @@ class Hub:
         resync_s: float | None = None,
         clock: Clock | None = None,
         phone_render: PhoneRender | None = None,
+        turnout_render: TurnoutRender | None = None,
+        turnout_hz: float | None = None,
     ) -> None:
         self._render = render
         self._phone_render = phone_render
+        self._turnout_render = turnout_render
         self._tick_s = 1.0 / tick_hz
+        # Turnout frames (to screens only) may go out this often; whole renders tick_hz.
+        self._turnout_s = 1.0 / turnout_hz if turnout_render and turnout_hz else self._tick_s
         self._backlog = direct_backlog
         self._broadcast = broadcast or LocalBroadcast()
         self._clock: Clock = clock or LoopClock()
@@ -302,6 +329,19 @@ class Hub:
     def changed(self, meeting_id: int) -> None:
         """After a commit: mark the room dirty here and tell the other processes. Never waits."""
         self._on_signal(meeting_id)
+        self._tell_others(meeting_id)
+
+    def counted(self, meeting_id: int) -> None:
+        """After a commit that changed only who is counted (ballots, joins): as `changed`, but
+        this process may send screens just the new turnout, read on its own (`turnout_render`,
+        far cheaper than a whole render), up to `turnout_hz` times a second. Other processes
+        are told as for `changed` (they render it whole, at most `tick_hz`)."""
+        room = self.rooms.get(meeting_id)
+        if room is not None:
+            self._poke(room, full=False)
+        self._tell_others(meeting_id)
+
+    def _tell_others(self, meeting_id: int) -> None:
         if isinstance(self._broadcast, LocalBroadcast):
             return  # one process: nobody to tell (and no publisher wake-up per ballot)
         self._outbox.add(meeting_id)
@@ -313,21 +353,43 @@ class Hub:
             if room is not None:
                 self._poke(room)
 
-    def _poke(self, room: Room) -> None:
-        """The throttle: render now if the room sent nothing within the interval, else once at
-        the interval's end. A room already queued, timed or rendering is only marked dirty:
-        what is under way picks the change up (a render in progress re-pokes when done)."""
+    def _cheap(self, room: Room) -> bool:
+        """A turnout-only change of this room can be rendered on its own."""
+        return self._turnout_render is not None and room.state is not None
+
+    def _due_at(self, room: Room) -> float:
+        """When the room may render next: a whole render one tick after the last whole one
+        (and one turnout interval after any); a turnout render one turnout interval after any,
+        or `TURNOUT_SPACING` times its last cost if that is longer."""
+        after_any = room.rendered_at + max(self._turnout_s, TURNOUT_SPACING * room.turnout_cost)
+        if not room.full:
+            return after_any if self._cheap(room) else room.rendered_at + self._tick_s
+        whole = max(room.full_at + self._tick_s, after_any)
+        return min(whole, after_any) if self._cheap(room) else whole
+
+    def _poke(self, room: Room, *, full: bool = True) -> None:
+        """The throttle: render now if the room is due (`_due_at`), else once when it is. A room
+        already queued or rendering is only marked dirty: what is under way picks the change
+        up (a render in progress re-pokes when done); a timer is brought forward if the change
+        may go out sooner."""
         room.dirty = True
-        if room.queued or room.timer is not None or room.rendering:
+        room.full = room.full or full
+        if room.queued or room.rendering:
             return
-        due = room.rendered_at + self._tick_s
+        due = self._due_at(room)
+        if room.timer is not None:
+            if room.timer_at <= due:
+                return
+            self._cancel_timer(room)
         if self._clock.now() >= due:
             self._enqueue(room)
         else:
+            room.timer_at = due
             room.timer = self._clock.call_at(due, lambda: self._fire(room))
 
     def _fire(self, room: Room) -> None:
         room.timer = None
+        room.timer_at = float("inf")
         self._enqueue(room)
 
     def _enqueue(self, room: Room) -> None:
@@ -340,6 +402,7 @@ class Hub:
         if room.timer is not None:
             room.timer.cancel()
             room.timer = None
+            room.timer_at = float("inf")
 
     async def _publisher(self) -> None:
         while True:
@@ -366,13 +429,15 @@ class Hub:
         if locale is not None and self._phone_render is None:
             locale = None
         if room.snapshot is None or _stale_countdown(room):
-            room.rendered_at = self._clock.now()
+            room.rendered_at = room.full_at = self._clock.now()
             await self._refresh(room, extra_locale=locale)
-        elif locale is not None and locale not in room.phone_frames:
-            await self._render_phones(room, {locale})
+        else:
+            self._fresh_snapshot(room)
+            if locale is not None and locale not in room.phone_frames:
+                await self._render_phones(room, {locale})
         box = Mailbox(self._backlog, voter_id, locale, counted=counted)
         room.mailboxes.add(box)
-        self._poke(room)  # the connected count changed
+        self._poke(room, full=False)  # the connected count changed
         box.offer(*room.frame_for(box))
         return box
 
@@ -385,7 +450,7 @@ class Hub:
             self._cancel_timer(room)
             del self.rooms[meeting_id]
             return
-        self._poke(room)
+        self._poke(room, full=False)
 
     def close_room(self, meeting_id: int, reason: str = "meeting deleted") -> None:
         """The meeting is gone: end every connection to it (close code 4404) and drop its room."""
@@ -401,7 +466,7 @@ class Hub:
         return _counted(room) if room else 0
 
     async def _refresh(self, room: Room, extra_locale: str | None = None) -> None:
-        room.dirty = False
+        room.dirty = room.full = room.snapshot_stale = False
         room.refreshed_at = time.monotonic()
         state = await asyncio.to_thread(self._render, room.meeting_id)
         state["turnout"]["connected"] = _counted(room)
@@ -459,12 +524,52 @@ class Hub:
                 room.ballots[loc] = (key, html)
         if room.snapshot is not snapshot:
             return  # a newer refresh ran meanwhile and draws its own
+        self._splice_phones(room, locales)
+
+    @staticmethod
+    def _splice_phones(room: Room, locales: set[str]) -> None:
+        """The phones' frames of `room.snapshot`: the sections drawn for it, spliced in."""
+        snapshot = room.snapshot
+        assert snapshot is not None
         frames = dict(room.phone_frames) if room.phone_snapshot is snapshot else {}
         for loc in locales:
             html = room.ballots[loc][1]
             text = f'{snapshot[:-1]},"ballot_html":{encode_str(html)}}}'
             frames[loc] = (text, wire_text(text))
         room.phone_frames, room.phone_snapshot = frames, snapshot
+
+    def _fresh_snapshot(self, room: Room) -> None:
+        """Re-encode the room's snapshot with the turnout that turnout frames have sent since it
+        was made (no database read, no section drawn), before anyone is given it whole."""
+        if not room.snapshot_stale or room.state is None:
+            return
+        locales = set(room.phone_frames) if room.phone_snapshot is room.snapshot else set()
+        frame: SnapshotFrame = {**room.state, "seq": room.seq}
+        room.snapshot = encode(frame)
+        room.snapshot_wire = wire_text(room.snapshot)
+        room.snapshot_stale = False
+        self._splice_phones(room, locales)
+
+    async def _refresh_turnout(self, room: Room) -> bool:
+        """Only the turnout, read on its own (`turnout_render`), as the room's next frame: a
+        `turnout` frame for screens. False when it cannot stand for a whole render."""
+        previous = room.state
+        assert previous is not None and self._turnout_render is not None
+        room.dirty = False
+        began = self._clock.now()
+        turnout = await asyncio.to_thread(self._turnout_render, room.meeting_id, previous)
+        room.turnout_cost = self._clock.now() - began
+        if turnout is None or room.state is not previous:
+            room.dirty = True
+            return False
+        turnout["connected"] = _counted(room)
+        room.state = {**previous, "turnout": turnout}
+        room.seq += 1
+        frame: TurnoutFrame = {"type": "turnout", "seq": room.seq, "turnout": turnout}
+        room.frame = encode(frame)
+        room.frame_wire = wire_text(room.frame)
+        room.turnout_only = room.snapshot_stale = True
+        return True
 
     async def _resyncer(self) -> None:
         assert self._resync_s is not None
@@ -483,22 +588,30 @@ class Hub:
                 if self.rooms.get(room.meeting_id) is not room or not room.dirty:
                     continue  # left or closed meanwhile; or nothing new since it was queued
                 # Measured from the render's start: a room renders at most once per interval,
-                # and a slow render does not stretch the interval (the frame rate stays tick_hz).
+                # and a slow render does not stretch the interval (the frame rate stays tick_hz,
+                # and turnout_hz for turnout frames).
                 room.rendering = True
-                room.rendered_at = self._clock.now()
+                now = self._clock.now()
+                whole = room.full and (not self._cheap(room) or now >= room.full_at + self._tick_s)
+                room.rendered_at = now
+                if whole:
+                    room.full_at = now
                 try:
-                    await self._render_room(room)
+                    await self._render_room(room, whole=whole)
                 except Exception:
                     # Nothing may stop the renderer: every meeting's screens depend on it.
                     log.exception("offering meeting %s's frame failed", room.meeting_id)
                 finally:
                     room.rendering = False
-                if room.dirty and self.rooms.get(room.meeting_id) is room:
-                    self._poke(room)  # changed while rendering: the trailing send
+                if (room.dirty or room.full) and self.rooms.get(room.meeting_id) is room:
+                    # Changed while rendering, or a whole render still to come: the trailing send.
+                    self._poke(room, full=False)
 
-    async def _render_room(self, room: Room) -> None:
+    async def _render_room(self, room: Room, *, whole: bool) -> None:
         try:
-            await self._refresh(room)
+            if whole or not await self._refresh_turnout(room):
+                room.full_at = room.rendered_at
+                await self._refresh(room)
         except NotFound:
             # Deleted (in another process, or between a signal and this render).
             self.close_room(room.meeting_id)
@@ -517,6 +630,7 @@ class Hub:
             if not room.turnout_only or box.pending:
                 # A turnout frame never replaces a snapshot not yet sent: it would lose the
                 # change (e.g. the round closing) that snapshot carries.
+                self._fresh_snapshot(room)
                 box.offer(*room.frame_for(box))
             elif box.wants_turnout:
                 box.offer(frame, wire)

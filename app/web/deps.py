@@ -23,8 +23,8 @@ from app.config import Settings
 from app.core import localtime
 from app.core.bounds import DB_INT_MAX
 from app.core.errors import NotJoined, TooManyRequests
-from app.core.shapes import Snapshot, Surge
-from app.core.vocab import ROOM_VOTE
+from app.core.shapes import LiveTurnout, Snapshot, Surge, Turnout
+from app.core.vocab import ROOM_VOTE, RoundStatus
 from app.keypads.receivers import KeypadDesk
 from app.live import screen
 from app.live.hub import Hub
@@ -39,7 +39,7 @@ from app.voting.ballots import BallotWriter, CastRequest, Receipt
 from app.voting.countdowns import CountdownCloser
 from app.voting.db import read_transaction, transaction
 from app.voting.meetings import get_meeting, meeting_by_code, zone_named, zone_of
-from app.voting.models import Meeting, Voter, utcnow
+from app.voting.models import Meeting, Round, Voter, utcnow
 from app.voting.voters import find_voter, join
 from app.web import auth, i18n
 from app.web.netinfo import channel_of
@@ -120,7 +120,7 @@ class Services:
         """Store a ballot (returns after commit), then let the room know."""
         receipt = await self.writer.cast(req)
         self._forget_page_state(req.meeting_id, phone=False)
-        self.hub.changed(req.meeting_id)
+        self.hub.counted(req.meeting_id)
         return receipt
 
     async def device_cast(self, req: CastRequest) -> Receipt:
@@ -152,20 +152,33 @@ class Services:
             )
             present = turnout.present_count(session, meeting_id)
             alert = self.surge(session, meeting_id, present)
-        counts = room["turnout"]
-        # Every key in its place (the alert last in turnout, the prompt last): byte for byte.
+        # Every key in its place (the prompt last): byte for byte.
         return {
             **room,
-            "turnout": {
-                "registered": counts["registered"],
-                "present": counts["present"],
-                "voted": counts["voted"],
-                "by_channel": counts["by_channel"],
-                "surge": alert,
-            },
+            "turnout": _live(room["turnout"], alert),
             "keypad_prompt": self.desk.prompt(meeting_id),
             "screen": self.screens.get(meeting_id).view(),
         }
+
+    def turnout_state(self, meeting_id: int, previous: Snapshot) -> LiveTurnout | None:
+        """Only the turnout of a meeting whose last snapshot was `previous`, as `room_state`
+        would give it now (blocking: the hub calls it in a worker thread after ballots or
+        joins, `Hub.counted`). None when it cannot stand for `room_state`: the round
+        `previous` shows is not open any more, or its results are shown (ballots change them).
+        """
+        shown = previous["round"]
+        if shown is None or shown["status"] != RoundStatus.OPEN or previous["results"]:
+            return None
+        with self.read_session() as session:
+            meeting = get_meeting(session, meeting_id)
+            rnd = session.get(Round, shown["id"])
+            if rnd is None or rnd.status != RoundStatus.OPEN or rnd.meeting_id != meeting_id:
+                return None
+            counts = turnout.counts(
+                session, meeting, rnd, receiver_open=self.desk.receiving(meeting_id)
+            )
+            alert = self.surge(session, meeting_id, turnout.present_count(session, meeting_id))
+        return _live(counts, alert)
 
     def page_state(self, meeting_id: int) -> Snapshot:
         """The live state for a page view or an API read (blocking: from a worker thread).
@@ -278,9 +291,9 @@ class Services:
 
     def joined(self, meeting_id: int) -> None:
         """After a browser joined (on the loop): as `changed`, but phone pages keep their
-        state (a join changes only the turnout, which they do not show)."""
+        state, and screens get only the turnout (a join changes nothing else)."""
         self._forget_page_state(meeting_id, phone=False)
-        self.hub.changed(meeting_id)
+        self.hub.counted(meeting_id)
         self.desk.invalidate(meeting_id)
 
     def forget(self, meeting_id: int) -> None:
@@ -437,3 +450,14 @@ async def join_browser(conn: HTTPConnection, services: Services, code: str) -> t
     if new:
         services.joined(meeting_id)
     return meeting_id, meeting_code
+
+
+def _live(counts: Turnout, alert: Surge | None) -> LiveTurnout:
+    """The live turnout: the counts and the console's alert, every key in its place."""
+    return {
+        "registered": counts["registered"],
+        "present": counts["present"],
+        "voted": counts["voted"],
+        "by_channel": counts["by_channel"],
+        "surge": alert,
+    }

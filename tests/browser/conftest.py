@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.axe_plugin import AXE_JS, FAIL_IMPACTS, AxeReport, record
 from tests.conftest import FACILITATOR_KEY, TIME_FACTOR, LiveServer, make_settings
 
 CHROMIUM = Path(os.environ.get("COVOTE_CHROMIUM", "/usr/bin/chromium"))
@@ -39,7 +38,6 @@ CHROMIUM_ARGS = [
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 TAKE_SCREENSHOTS = os.environ.get("COVOTE_SCREENSHOTS", "") not in ("", "0")
-AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
 # Playwright waits (ms) for things the server pushes: a tick is 20 ms here, so this is generous.
 WAIT_MS = int(10_000 * TIME_FACTOR)
 
@@ -164,28 +162,6 @@ def screenshot(page: Any, name: str, *, full_page: bool = False) -> None:
 
 # ---- axe-core -------------------------------------------------------------------------------
 
-FAIL_IMPACTS = ("serious", "critical")
-
-
-@dataclass
-class AxeReport:
-    page: str
-    url: str
-    passes: int
-    violations: list[dict[str, Any]] = field(default_factory=list)
-
-    def count(self, impact: str) -> int:
-        return sum(1 for v in self.violations if v["impact"] == impact)
-
-    def line(self) -> str:
-        if not self.violations:
-            return f"{self.page}: no violations ({self.passes} rules passed)"
-        found = ", ".join(f"{v['id']} [{v['impact']}] x{len(v['nodes'])}" for v in self.violations)
-        return f"{self.page}: {found} ({self.passes} rules passed)"
-
-
-AXE_REPORTS: list[AxeReport] = []
-
 
 def axe(page: Any, name: str) -> AxeReport:
     """Run axe-core on the page as it is now; fail on any serious or critical violation."""
@@ -206,31 +182,11 @@ def axe(page: Any, name: str) -> AxeReport:
         }"""
     )
     report = AxeReport(name, page.url, raw["passes"], raw["violations"])
-    AXE_REPORTS.append(report)
+    record(report)
     print(f"axe {report.line()}")
     bad = [v for v in report.violations if v["impact"] in FAIL_IMPACTS]
     assert not bad, f"axe on {name} ({page.url}):\n" + json.dumps(bad, indent=1)[:6000]
     return report
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not AXE_REPORTS:
-        return
-    version = re.search(r"axe v([\d.]+)", AXE_JS.read_text(errors="replace")[:200])
-    terminalreporter.section(
-        f"axe-core {version.group(1) if version else ''} accessibility summary "
-        f"(fails on {' or '.join(FAIL_IMPACTS)})"
-    )
-    seen: dict[str, AxeReport] = {}
-    for report in AXE_REPORTS:
-        seen[report.page] = report  # the last run of each page
-    for report in seen.values():
-        terminalreporter.write_line(report.line())
-    impacts = ("critical", "serious", "moderate", "minor")
-    total = {i: sum(r.count(i) for r in seen.values()) for i in impacts}
-    terminalreporter.write_line(
-        f"{len(seen)} pages: " + ", ".join(f"{n} {impact}" for impact, n in total.items())
-    )
 
 
 # ---- page helpers ---------------------------------------------------------------------------

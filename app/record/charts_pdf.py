@@ -1,0 +1,217 @@
+"""The survey's charts in the PDF report: a `figure.Figure` as a ReportLab `Drawing`.
+
+The geometry is the one the SVG is written from (`app.record.charts`, `area_map`); this module
+only translates it: y flipped (ReportLab's origin is bottom left), every size scaled so the
+figure is `width` points wide, texts in the report's font (`report_pdf.fit`). ReportLab has no
+fill patterns, so the hatch that marks "no data" and "fewer than m" is drawn as lines clipped to
+the shape with shapely: the same 45-degree lines, the same spacing, as the SVG's pattern.
+
+Contract: `drawing(figure, width) -> Drawing`; `flowables(chart, width)` the drawing and its
+data table, ready for a story (`report_pdf.render` builds one).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import shapely
+from reportlab.graphics.shapes import (
+    Circle,
+    Drawing,
+    Group,
+    Line,
+    Path,
+    String,
+)
+from reportlab.lib import colors
+from reportlab.platypus import Flowable, Paragraph, Spacer
+
+from app.record import figure as fig
+from app.record.report_pdf import BOLD, FONT, WIDTH, _p, _rect, _styles, _t, _table, fit
+
+FILL_EVEN_ODD: Literal[0] = 0  # reportlab.graphics.shapes.FILL_EVEN_ODD, which its type stubs lack
+
+
+def _colour(value: str | None) -> Any:
+    return None if value is None else colors.HexColor(value)
+
+
+class _Flip:
+    """Figure units (y down) to points (y up), scaled by `s`."""
+
+    def __init__(self, height: float, s: float) -> None:
+        self.height, self.s = height, s
+
+    def x(self, x: float) -> float:
+        return x * self.s
+
+    def y(self, y: float) -> float:
+        return (self.height - y) * self.s
+
+
+def _hatch(geometry: shapely.Geometry, f: _Flip) -> list[Line]:
+    """45-degree lines every HATCH_STEP units (measured across them), clipped to `geometry`."""
+    x0, y0, x1, y1 = (float(v) for v in shapely.bounds(geometry))
+    step = fig.HATCH_STEP * math.sqrt(2)  # along x, for HATCH_STEP across the lines
+    lines = []
+    c = math.floor((x0 - y1) / step) * step
+    while c <= x1 - y0:
+        lines.append(shapely.LineString([(c + y0, y0), (c + y1, y1)]))
+        c += step
+    out = []
+    ink = colors.HexColor(fig.HATCH_INK)
+    cuts = shapely.intersection(shapely.MultiLineString(lines), geometry) if lines else None
+    for part in shapely.get_parts(cuts) if cuts is not None else ():
+        if not isinstance(part, shapely.LineString) or part.length == 0:
+            continue
+        (ax, ay), (bx, by) = part.coords[0], part.coords[-1]
+        width = fig.HATCH_STEP / 2.5 * f.s
+        out.append(Line(f.x(ax), f.y(ay), f.x(bx), f.y(by), strokeColor=ink, strokeWidth=width))
+    return out
+
+
+def _geometry_of_rings(rings: tuple[fig.Ring, ...]) -> shapely.Geometry:
+    """The even-odd area of `rings`, as the SVG fills it."""
+    area: shapely.Geometry = shapely.Polygon()
+    for ring in rings:
+        if len(ring) >= 3:
+            area = shapely.symmetric_difference(area, shapely.make_valid(shapely.Polygon(ring)))
+    return area
+
+
+def _text(item: fig.Text, f: _Flip) -> Any:
+    string = String(
+        0 if item.angle else f.x(item.x),
+        0 if item.angle else f.y(item.y),
+        fit(fig.plain(item.text)),
+        fontName=BOLD if item.bold else FONT,
+        fontSize=item.size * f.s,
+        fillColor=_colour(item.fill),
+        textAnchor=item.anchor,
+    )
+    if not item.angle:
+        return string
+    group = Group(string)
+    group.translate(f.x(item.x), f.y(item.y))
+    group.rotate(-item.angle)  # the figure turns clockwise with y down: anticlockwise here
+    return group
+
+
+def _items(item: fig.Item, f: _Flip) -> list[Any]:
+    s = f.s
+    if isinstance(item, fig.Rect):
+        x, y, w, h = f.x(item.x), f.y(item.y + item.h), item.w * s, item.h * s
+        fill, stroke = _colour(item.fill), _colour(item.stroke)
+        if not item.pattern:
+            return [
+                _rect(
+                    x,
+                    y,
+                    w,
+                    h,
+                    fillColor=fill,
+                    strokeColor=stroke,
+                    strokeWidth=item.stroke_width * s,
+                )
+            ]
+        # the fill, then the hatch, then the outline over both
+        box = shapely.box(item.x, item.y, item.x + item.w, item.y + item.h)
+        return [
+            _rect(x, y, w, h, fillColor=fill, strokeColor=None),
+            *_hatch(box, f),
+            _rect(
+                x, y, w, h, fillColor=None, strokeColor=stroke, strokeWidth=item.stroke_width * s
+            ),
+        ]
+    if isinstance(item, fig.Line):
+        line = Line(
+            f.x(item.x1),
+            f.y(item.y1),
+            f.x(item.x2),
+            f.y(item.y2),
+            strokeColor=_colour(item.stroke),
+            strokeWidth=item.width * s,
+        )
+        if item.dash:
+            line.strokeDashArray = [d * s for d in item.dash]
+        return [line]
+    if isinstance(item, fig.Circle):
+        return [
+            Circle(
+                f.x(item.cx),
+                f.y(item.cy),
+                item.r * s,
+                fillColor=_colour(item.fill),
+                strokeColor=_colour(item.stroke),
+                strokeWidth=item.stroke_width * s,
+            )
+        ]
+    if isinstance(item, fig.Shape):
+        path = Path(
+            fillColor=_colour(item.fill),
+            strokeColor=_colour(item.stroke),
+            strokeWidth=item.stroke_width * s,
+            fillMode=FILL_EVEN_ODD,
+        )
+        for ring in item.rings:
+            (x, y), *rest = ring
+            path.moveTo(f.x(x), f.y(y))
+            for x, y in rest:
+                path.lineTo(f.x(x), f.y(y))
+            path.closePath()
+        if not item.pattern:
+            return [path]
+        # the fill, then the hatch, then the outline over both
+        fill_only = Path(
+            path.points,
+            path.operators,
+            fillColor=path.fillColor,
+            strokeColor=None,
+            fillMode=FILL_EVEN_ODD,
+        )
+        outline = Path(
+            path.points,
+            path.operators,
+            fillColor=None,
+            strokeColor=path.strokeColor,
+            strokeWidth=path.strokeWidth,
+        )
+        return [fill_only, *_hatch(_geometry_of_rings(item.rings), f), outline]
+    return [_text(item, f)]
+
+
+# A4's frame is about 770 pt high in the report (16 mm margins), 686 pt with 1-inch margins: a
+# drawing taller than that cannot be placed (ReportLab does not split drawings): scaled down.
+MAX_HEIGHT = 640.0
+
+
+def drawing(figure: fig.Figure, width: float = WIDTH, max_height: float = MAX_HEIGHT) -> Drawing:
+    """The figure as a Drawing `width` points wide (its height in proportion), or narrower if
+    it would be taller than `max_height` (60 bars, say)."""
+    scale = min(width / figure.width, max_height / figure.height)
+    width = figure.width * scale
+    f = _Flip(figure.height, scale)
+    d = Drawing(width, figure.height * f.s)
+    for item in figure.items:
+        for shape in _items(item, f):
+            d.add(shape)
+    return d
+
+
+def flowables(chart: fig.Chart, width: float = WIDTH) -> list[Flowable]:
+    """The chart, its notes (the numbered labels' key is already drawn) and its data table."""
+    table = chart.table
+    s = _styles()
+    columns = max(1, len(table.header))
+    # row headers take 60% beside one figure, 40% beside a few, less beside a heat map's many
+    first = 0.6 if columns <= 2 else 0.4 if columns <= 4 else max(0.18, 1 - 0.13 * (columns - 1))
+    widths = [width * first] + [width * (1 - first) / (columns - 1)] * (columns - 1)
+    rows: list[list[Any]] = [[Paragraph(_t(fig.plain(h)), s["head"]) for h in table.header]]
+    rows += [[_p(fig.plain(c), "cell") for c in row] for row in table.rows]
+    return [
+        drawing(chart.figure, width),
+        Spacer(1, 6),
+        _p(fig.plain(table.caption), "small"),
+        _table(rows, widths if columns > 1 else [width]),
+    ]
