@@ -49,8 +49,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from scipy.special import stdtrit
-
 from app.core.shapes import (
     Axes,
     CountFigure,
@@ -187,6 +185,15 @@ def _wsum(data: Data, f: Callable[[str], float] = lambda v: 1.0) -> float:
     return math.fsum(w * n * f(v) for (v, w), n in data.items())
 
 
+def _t_quantile(df: float, p: float) -> float:
+    """Student's t quantile (df may be fractional: Kish's effective n - 1)."""
+    # Imported here: scipy takes most of a second to import, which every `covote serve` and
+    # test server would otherwise pay at start-up for a figure only survey results need.
+    from scipy.special import stdtrit
+
+    return float(stdtrit(df, p))
+
+
 def _mean(data: Data, low: float = 1.0, high: float = 5.0) -> MeanFigure:
     n = _n(data)
     if not n:
@@ -199,7 +206,7 @@ def _mean(data: Data, low: float = 1.0, high: float = 5.0) -> MeanFigure:
         return {"n": n, "mean": mean, "ci": None}
     squares = math.fsum(w * k * (float(v) - mean) ** 2 for (v, w), k in data.items())
     se = math.sqrt(squares / sw * effective / (effective - 1) / effective)
-    t = float(stdtrit(effective - 1, (1 + CONFIDENCE) / 2))
+    t = _t_quantile(effective - 1, (1 + CONFIDENCE) / 2)
     return {"n": n, "mean": mean, "ci": [max(mean - t * se, low), min(mean + t * se, high)]}
 
 
