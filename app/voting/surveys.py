@@ -36,7 +36,8 @@ PARSED_KEPT = 32
 
 
 @lru_cache(maxsize=PARSED_KEPT)
-def _parsed(text: str) -> sv.Survey:
+def parse_stored(text: str) -> sv.Survey:
+    """A stored survey file, parsed (kept: the same text gives the same object)."""
     return parse_survey(text)
 
 
@@ -49,7 +50,7 @@ def survey_text(session: Session, meeting_id: int) -> str | None:
 def survey_of(session: Session, meeting_id: int) -> sv.Survey | None:
     """The meeting's survey, or None if it has none."""
     text = survey_text(session, meeting_id)
-    return None if text is None else _parsed(text)
+    return None if text is None else parse_stored(text)
 
 
 def changed_at(session: Session, meeting_id: int) -> datetime | None:
@@ -83,14 +84,19 @@ def read_file(text: str, filename: str = "survey.json") -> sv.Survey:
     try:
         return parse_survey(text, filename=filename)
     except RecordError as e:
-        where = [e.filename if n is None else f"{e.filename}:{n}" for n, _ in e.errors]
-        problems: list[tuple[str, CovoteError]] = [
-            ("", BadInput(N_("%(where)s: %(reason)s"), where=at, reason=reason))
-            for at, (_, reason) in zip(where, e.errors, strict=True)
-        ]
-        if e.omitted:
-            problems.append(("", BadInput(N_("… and %(n)s more problems."), n=e.omitted)))
-        raise InvalidForm(problems) from None
+        raise file_problems(e) from None
+
+
+def file_problems(e: RecordError) -> InvalidForm:
+    """A file's problems (a survey file, an areas CSV) as the form's: one each, with where."""
+    where = [e.filename if n is None else f"{e.filename}:{n}" for n, _ in e.errors]
+    problems: list[tuple[str, CovoteError]] = [
+        ("", BadInput(N_("%(where)s: %(reason)s"), where=at, reason=reason))
+        for at, (_, reason) in zip(where, e.errors, strict=True)
+    ]
+    if e.omitted:
+        problems.append(("", BadInput(N_("… and %(n)s more problems."), n=e.omitted)))
+    return InvalidForm(problems)
 
 
 def check(survey: sv.Survey) -> sv.Survey:
@@ -141,7 +147,7 @@ def copy_survey(session: Session, source_id: int, target: Meeting) -> None:
     """Give `target` (a duplicate) the survey of meeting `source_id`, if it has one."""
     text = survey_text(session, source_id)
     if text is not None:
-        save_survey(session, target, _parsed(text))
+        save_survey(session, target, parse_stored(text))
 
 
 def from_proposals(session: Session, meeting: Meeting, title: str | None = None) -> sv.Survey:
