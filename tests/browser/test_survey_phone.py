@@ -1,0 +1,98 @@
+"""A survey round on a phone in Welsh (issue 15): one service per screen with Nesaf / Yn ôl,
+"1 o 2 gwasanaeth wedi'u hateb", answers saved as they are given, and a reload coming back to
+the same screen with the answers shown; axe-core on the survey's screens."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, open_phone, wait_for
+from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting
+from tests.test_survey_round import SURVEY
+
+expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
+expect.set_options(timeout=WAIT_MS)
+
+
+def survey_meeting(live: LiveServer) -> Meeting:
+    """The test meeting with the Ashdown survey, its survey round open."""
+    f = live.browser()
+    f.get(f"/facilitator?key={FACILITATOR_KEY}")
+    meeting = Meeting(f)
+    meeting.post("/survey/import", text=json.dumps(SURVEY, ensure_ascii=False))
+    meeting.post("/rounds", kind="survey")
+    return meeting
+
+
+def marks(page: Any, code: str) -> dict[str, str]:
+    ballot = api_state(page, code)["you"]["ballot"]
+    return dict(ballot["marks"]) if ballot else {}
+
+
+def test_a_phone_answers_two_services_in_welsh_and_comes_back(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """Screen 1 (the mobile library) in Welsh; its answers are saved as they are given; Next
+    shows the parks alone; a reload comes back to the parks with the answers; Back shows the
+    library's answers; the hours hide while "would do more" is "none of these"."""
+    meeting = survey_meeting(live)
+    page = contexts.phone(locale="cy-GB")
+    open_phone(page, f"/m/{meeting.code}?lang=cy")
+    first = page.locator("#survey-page-1")
+    expect(first).to_be_visible()
+    expect(page.locator("#survey-page-2")).to_be_hidden()
+    expect(first.locator("legend").first).to_contain_text("Llyfrgell deithiol")
+    expect(page.locator("#survey-progress")).to_have_text("0 o 2 gwasanaeth wedi'u hateb")
+    axe(page, "phone: survey screen 1 (Cymraeg)")
+
+    value = first.get_by_role("group", name="Faint ydych chi'n gwerthfawrogi Llyfrgell deithiol?")
+    value.get_by_label("4", exact=True).check()
+    first.get_by_label("Yn aml", exact=True).check()
+    expect(page.locator("#save-status")).to_have_text("Mae eich pleidlais wedi'i chadw")
+    wait_for(lambda: marks(page, meeting.code).get("library.need") == "often", "need saved")
+    expect(page.locator("#survey-progress")).to_have_text("1 o 2 gwasanaeth wedi'u hateb")
+    hours = first.locator('[data-item="library.hours"]')
+    expect(hours).to_be_visible()
+    more = first.get_by_role("group", name="Fyddech chi'n gwneud mwy i helpu Llyfrgell deithiol?")
+    more.get_by_label("Dim un o'r rhain", exact=True).check()
+    expect(hours).to_be_hidden()
+
+    page.get_by_role("button", name="Nesaf").click()
+    second = page.locator("#survey-page-2")
+    expect(second).to_be_visible()
+    expect(second).to_be_focused()
+    expect(first).to_be_hidden()
+    expect(second.locator("legend").first).to_contain_text("Parciau")
+    second.get_by_role("group", name="Faint ydych chi'n gwerthfawrogi Parciau?").get_by_label(
+        "Yn fawr iawn", exact=True
+    ).check()
+    wait_for(lambda: marks(page, meeting.code).get("parks.value") == "5", "parks saved")
+    expect(page.locator("#survey-progress")).to_have_text("2 o 2 gwasanaeth wedi'u hateb")
+    axe(page, "phone: survey screen 2 (Cymraeg)")
+    assert marks(page, meeting.code) == {
+        "library.value": "4",
+        "library.need": "often",
+        "library.more": "none",
+        "parks.value": "5",
+    }
+
+    # Later: the phone comes back to the same screen, its answers there.
+    page.reload()
+    expect(page.locator("#survey-page-2")).to_be_visible()
+    expect(page.locator("#survey-page-1")).to_be_hidden()
+    expect(page.locator('input[name="mark:parks.value"][value="5"]')).to_be_checked()
+    page.get_by_role("button", name="Yn ôl").click()
+    expect(page.locator("#survey-page-1")).to_be_visible()
+    expect(page.locator('input[name="mark:library.value"][value="4"]')).to_be_checked()
+    expect(page.locator('input[name="mark:library.need"][value="often"]')).to_be_checked()
+    expect(page.locator('[data-item="library.hours"]')).to_be_hidden()
+    # The last screen (the area) says the answers are kept; the area's Welsh label shows.
+    for _ in range(3):
+        page.get_by_role("button", name="Nesaf").click()
+    expect(page.locator("#survey-page-4")).to_be_visible()
+    expect(page.get_by_text("Ward y Gogledd")).to_be_visible()
+    expect(page.get_by_role("button", name="Nesaf")).to_be_hidden()
+    axe(page, "phone: survey last screen (Cymraeg)")
