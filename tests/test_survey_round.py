@@ -261,6 +261,27 @@ def test_a_survey_round_saves_answers_partly_and_resumes(
     assert phone.state()["you"]["ballot"]["marks"] == more
     assert "2 of 2 services answered" in phone.c.get(f"/m/{meeting.code}").text
     assert meeting.state()["turnout"]["voted"] == 1
+    # Without JavaScript: the plain form posts every question at once (empty ones unanswered).
+    plain = phones()
+    r = plain.c.post(
+        f"/m/{meeting.code}/ballot",
+        data={
+            "csrf": plain.csrf,
+            "round": str(rid),
+            "ballot_id": uuid.uuid4().hex,
+            "mark:library.value": "2",
+            "mark:library.contributes": ["volunteer", "group"],
+            "mark:library.hours": "",
+            "mark:area": "south",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert plain.state()["you"]["ballot"]["marks"] == {
+        "library.value": "2",
+        "library.contributes": "volunteer;group",
+        "area": "south",
+    }
     # In Welsh: the services' own Welsh titles inside the Welsh questions.
     cy = phone.c.get(f"/m/{meeting.code}?lang=cy").text
     assert "Llyfrgell deithiol" in cy and "Bws" in cy and "Ward y Gogledd" in cy
@@ -270,7 +291,7 @@ def test_a_survey_round_saves_answers_partly_and_resumes(
     page = meeting.f.get(f"/console/{meeting.id}/rounds/1").text
     assert "How much do you value Mobile library?" in page
     rows = meeting.f.get(f"/console/{meeting.id}/rounds/1/export/ballots.csv").text
-    assert rows.count("\n") == 1 + 6  # a row per answered question only (none for the rest)
+    assert rows.count("\n") == 1 + 6 + 3  # a row per answered question only, none for the rest
 
 
 def test_keypads_answer_the_surveys_keyed_questions_one_at_a_time(meeting: Meeting) -> None:
