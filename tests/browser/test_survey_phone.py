@@ -96,3 +96,25 @@ def test_a_phone_answers_two_services_in_welsh_and_comes_back(
     expect(page.get_by_text("Ward y Gogledd")).to_be_visible()
     expect(page.get_by_role("button", name="Nesaf")).to_be_hidden()
     axe(page, "phone: survey last screen (Cymraeg)")
+
+
+def test_the_set_up_pages_survey_section_and_the_run_pages_survey_form_pass_axe(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """The Survey section (summary, import, from proposals, services and areas tables) and the
+    Run page's "Open a round: Community survey" are accessible; the export link downloads."""
+    f = live.browser()
+    f.get(f"/facilitator?key={FACILITATOR_KEY}")
+    meeting = Meeting(f)
+    meeting.post("/survey/import", text=json.dumps(SURVEY, ensure_ascii=False))
+    page = contexts.facilitator()
+    page.goto(f"/console/{meeting.id}/setup#survey")
+    expect(page.locator("#survey-summary")).to_contain_text("Services in Ashdown")
+    expect(page.get_by_label("Welsh title of service 1")).to_have_value("Llyfrgell deithiol")
+    axe(page, "console: set-up with a survey")
+    page.goto(f"/console/{meeting.id}")
+    form = page.locator('section[data-kind="survey"]')
+    expect(form).to_contain_text("It asks all 10 questions.")
+    axe(page, "console: run page with a survey")
+    form.get_by_role("button", name="Open the round").click()
+    expect(page.locator("#next")).to_have_attribute("data-step", "open")
