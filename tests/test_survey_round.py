@@ -290,6 +290,9 @@ def test_a_survey_round_saves_answers_partly_and_resumes(
     # The console's round page: the counts per question.
     page = meeting.f.get(f"/console/{meeting.id}/rounds/1").text
     assert "How much do you value Mobile library?" in page
+    hours = page.split('data-item="library.hours"')[1].split("</section>")[0]
+    assert 'data-answer="6"' in hours and 'data-answer="7"' not in hours  # only those given
+    assert 'data-answer="dont_use"' in page  # a short scale lists every answer, zeros too
     rows = meeting.f.get(f"/console/{meeting.id}/rounds/1/export/ballots.csv").text
     assert rows.count("\n") == 1 + 6 + 3  # a row per answered question only, none for the rest
 
