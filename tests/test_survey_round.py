@@ -172,6 +172,24 @@ def test_a_survey_starts_from_the_proposals_with_their_welsh_titles(meeting: Mee
             "svc-3-q": "satisfaction",
         },
     )
+    # A refused edit (two services with one id): nothing saved, what was typed shown again.
+    r = meeting.f.post(
+        f"/console/{meeting.id}/survey/services",
+        data={
+            "csrf": meeting.csrf,
+            "svc-0-was": "library",
+            "svc-0-key": "library",
+            "svc-0-title": "Mobile library, renamed",
+            "svc-0-q": "value",
+            "svc-1-was": "",
+            "svc-1-key": "library",
+            "svc-1-title": "Another library",
+            "svc-1-q": "need",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 400 and "service keys repeat" in r.text
+    assert 'value="Mobile library, renamed"' in r.text and 'value="Another library"' in r.text
     r = meeting.f.post(
         f"/console/{meeting.id}/survey/areas.csv",
         data={"csrf": meeting.csrf},

@@ -371,6 +371,8 @@ async def _save_section(
         ctx["seg_rows"] = [setup_form.typed_values(r) for r in setup_form.segment_rows(form)]
     elif section == "proposals":
         ctx["prop_rows"] = [setup_form.typed_values(r) for r in setup_form.proposal_rows(form)]
+    elif section == "survey":
+        ctx.update(survey_form.typed(form))
     return page(request, "console/setup.html", ctx, status_code=status)
 
 

@@ -159,3 +159,46 @@ def with_areas(old: sv.Survey | None, meeting: Meeting, areas: tuple[sv.Area, ..
     if old is None:
         return sv.Survey(meeting.title, (), areas=areas)
     return replace(old, areas=areas)
+
+
+def typed(form: FormData) -> dict[str, Any]:
+    """The edit form's rows as posted, so a refused save shows what was typed: the services'
+    (and the survey's title) or the areas', whichever the form had; {} for the imports."""
+    out: dict[str, Any] = {}
+    services = []
+    for i in range(MAX_ROWS):
+        at = f"svc-{i}"
+        if f"{at}-was" not in form:
+            break
+        services.append(
+            {
+                "was": _text(form, f"{at}-was"),
+                "key": _text(form, f"{at}-key"),
+                "title": _text(form, f"{at}-title"),
+                "title_cy": _text(form, f"{at}-title_cy"),
+                "questions": [str(q) for q in form.getlist(f"{at}-q")],
+                "remove": checked(form, f"{at}-remove"),
+            }
+        )
+    if services:
+        out["svc_rows"] = services
+        out["survey_title_typed"] = _text(form, "survey_title")
+        out["survey_title_cy"] = _text(form, "survey_title_cy")
+    areas = []
+    for i in range(MAX_ROWS):
+        at = f"area-{i}"
+        if f"{at}-was" not in form:
+            break
+        areas.append(
+            {
+                "was": _text(form, f"{at}-was"),
+                "key": _text(form, f"{at}-key"),
+                "label": _text(form, f"{at}-label"),
+                "label_cy": _text(form, f"{at}-label_cy"),
+                "code": _text(form, f"{at}-code"),
+                "remove": checked(form, f"{at}-remove"),
+            }
+        )
+    if areas:
+        out["area_rows"] = areas
+    return out
