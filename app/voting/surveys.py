@@ -153,7 +153,8 @@ def copy_survey(session: Session, source_id: int, target: Meeting) -> None:
 def from_proposals(session: Session, meeting: Meeting, title: str | None = None) -> sv.Survey:
     """A survey asking every standard question about each of the meeting's proposals: one
     service per proposal (`proposal` names it; its key made an id, its Welsh title carried),
-    keeping the custom questions and areas of the meeting's survey, if it has one.
+    keeping the custom questions and areas of the meeting's survey, if it has one. A meeting
+    of more than `survey.MAX_SERVICES` proposals gives its first `MAX_SERVICES`.
 
     Raises:
         BadInput: the meeting has no proposals.

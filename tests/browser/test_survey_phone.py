@@ -118,3 +118,21 @@ def test_the_set_up_pages_survey_section_and_the_run_pages_survey_form_pass_axe(
     axe(page, "console: run page with a survey")
     form.get_by_role("button", name="Open the round").click()
     expect(page.locator("#next")).to_have_attribute("data-step", "open")
+
+
+def test_a_survey_round_opening_while_the_phone_waits_shows_its_first_screen(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """The section the server pushes when the round opens is laid out as screens too."""
+    f = live.browser()
+    f.get(f"/facilitator?key={FACILITATOR_KEY}")
+    meeting = Meeting(f)
+    meeting.post("/survey/import", text=json.dumps(SURVEY, ensure_ascii=False))
+    page = contexts.phone()
+    open_phone(page, f"/m/{meeting.code}")
+    expect(page.locator("#ballot")).to_have_attribute("data-round-status", "none")
+    meeting.post("/rounds", kind="survey")
+    expect(page.locator("#survey-page-1")).to_be_visible()
+    expect(page.locator("#survey-page-2")).to_be_hidden()
+    expect(page.get_by_role("button", name="Next")).to_be_visible()
+    expect(page.locator("#survey-progress")).to_have_text("0 of 2 services answered")
