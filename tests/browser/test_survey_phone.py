@@ -56,7 +56,7 @@ def test_a_phone_answers_two_services_in_welsh_and_comes_back(
     expect(page.locator("#survey-progress")).to_have_text("1 o 2 gwasanaeth wedi'u hateb")
     hours = first.locator('[data-item="library.hours"]')
     expect(hours).to_be_visible()
-    more = first.get_by_role("group", name="Fyddech chi'n gwneud mwy i helpu Llyfrgell deithiol?")
+    more = first.get_by_role("group", name="A fyddech chi'n gwneud mwy i helpu Llyfrgell deithiol?")
     more.get_by_label("Dim un o'r rhain", exact=True).check()
     expect(hours).to_be_hidden()
 
