@@ -507,6 +507,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         present,
         run,
         setup,
+        survey,
         tickets,
     )
 
@@ -518,7 +519,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         paths = app.openapi()["paths"]
         return [(path, method) for path, ops in paths.items() for method in ops]
 
-    parts = [access, lifecycle, setup, run, present, keypads, paper, tickets, exports]
+    parts = [access, lifecycle, setup, survey, run, present, keypads, paper, tickets, exports]
     whole = routes(console.router)
     assert len(whole) > 40
     assert sorted(whole) == sorted(routes(*(part.router for part in parts)))

@@ -24,7 +24,7 @@ from app.record.records import (
     parse_meeting,
 )
 from app.rules.tally import Mark
-from app.voting import audit, lifecycle, meetings, rounds, voters
+from app.voting import audit, lifecycle, meetings, rounds, surveys, voters
 from app.voting.ballots import BallotWriter, CastRequest
 from app.voting.db import create_schema, make_engine, transaction
 from app.voting.models import (
@@ -98,8 +98,10 @@ def chain(session: Session, meeting_id: int) -> list[dict[str, Any]]:
 
 def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
     """Give the meeting a row in every table a meeting owns: voters, a round with a ballot,
-    a keypad, a ticket, a paper keying, a helper's link with a signed-in browser, audit links."""
+    a keypad, a ticket, a paper keying, a helper's link with a signed-in browser, audit links,
+    a survey."""
     assert meeting.id is not None
+    surveys.save_survey(session, meeting, surveys.from_proposals(session, meeting))
     rnd = rounds.open_round(session, meeting, ["library", "respite"])
     first, second = voters.join(session, meeting), voters.join(session, meeting)
     assert rnd.id and first.id and second.id
@@ -179,7 +181,8 @@ def test_the_list_is_newest_first_with_status_and_counts_and_hides_the_archived(
 def test_a_duplicate_copies_the_set_up_exactly_and_nothing_else(engine: Engine) -> None:
     """The copy's meeting JSON is the source's but for the title and a freshly drawn tie-break
     order; no voter, round, ballot, ticket, keypad, paper, helper link or audit link comes
-    along; new code and record secret; its chain starts with meeting.created naming the source."""
+    along (the survey, set-up, does); new code and record secret; its chain starts with
+    meeting.created naming the source."""
     with transaction(engine) as s:
         source = make(s)
         fill(s, source)
@@ -192,6 +195,8 @@ def test_a_duplicate_copies_the_set_up_exactly_and_nothing_else(engine: Engine) 
         after = exported(s, copy)
         copy_chain = chain(s, copy.id)
         counts = lifecycle.loss(s, copy)
+        # The survey is set-up: copied as it is (the same file, byte for byte).
+        assert surveys.survey_text(s, copy.id) == surveys.survey_text(s, source.id) is not None
         assert audit.head_of(s, source.id) == source_head  # the source is untouched
         assert (copy.code, copy.record_secret) != (source.code, source.record_secret)
         assert copy.archived_at is None and copy.keypad_auto_enrol is False
@@ -205,8 +210,9 @@ def test_a_duplicate_copies_the_set_up_exactly_and_nothing_else(engine: Engine) 
     }
     canonical = json.loads(dump_meeting(parse_meeting(json.dumps(RICH))))
     assert before == canonical  # nothing the file says was lost on the way in
-    assert counts == lifecycle.Loss(0, 0, 0, 0, 0, 1, 0)  # one audit link: meeting.created
-    (created,) = copy_chain
+    assert counts == lifecycle.Loss(0, 0, 0, 0, 0, 2, 0)  # meeting.created, survey.saved
+    created, saved = copy_chain
+    assert saved["kind"] == "survey.saved"
     assert created["kind"] == "meeting.created"
     assert created["data"].pop("duplicated_from") == source_code
     # (the time zone, venue and chair only when set, as in the file: drop_unset_place)

@@ -1,11 +1,12 @@
 """The facilitator's console: one router for all of it (app/main.py includes only `router`).
 
 Its parts: `access` (signed-in browsers, access keys), `lifecycle` (the meeting list;
-duplicating, archiving and deleting meetings), `setup` (sign-in, new meetings, set-up), `run`
-(the Run page: opening, closing and revealing rounds), `present` (the presenter view: the big
-screen), `keypads` (the keypad desk), `paper` (paper ballots), `tickets` (voting tickets) and
-`exports` (every export, the report, the bundle); `forms` holds what their pages share and
-`confirm` the words of the irreversible actions.
+duplicating, archiving and deleting meetings), `setup` (sign-in, new meetings, set-up),
+`survey` (the set-up page's Survey section), `run` (the Run page: opening, closing and
+revealing rounds), `present` (the presenter view: the big screen), `keypads` (the keypad
+desk), `paper` (paper ballots), `tickets` (voting tickets) and `exports` (every export, the
+report, the bundle); `forms` holds what their pages share and `confirm` the words of the
+irreversible actions.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from app.console import (
     present,
     run,
     setup,
+    survey,
     tickets,
 )
 
 router = APIRouter()
 # `access` first: /console/sessions must not be read as /console/{meeting_id} (run's routes).
-for part in (access, lifecycle, setup, run, present, keypads, paper, tickets, exports):
+for part in (access, lifecycle, setup, survey, run, present, keypads, paper, tickets, exports):
     router.include_router(part.router)
 
 __all__ = ["router"]

@@ -33,6 +33,15 @@ class Confirmation:
 
 
 CONFIRMATIONS: dict[str, Confirmation] = {
+    "replace_survey": Confirmation(
+        N_("Change the survey people have answered?"),
+        N_(
+            "Their answers stay, but a question you remove or change no longer shows their "
+            "answers to it in the results, and the survey's exported file changes. Export the "
+            "survey first to keep the one they answered."
+        ),
+        N_("Yes, change the survey"),
+    ),
     "close_round": Confirmation(
         N_("Close round %(n)s?"),
         N_(

@@ -27,11 +27,12 @@ from starlette.responses import HTMLResponse, Response
 
 from app.console.forms import page
 from app.core import localtime
-from app.core.errors import BadInput
+from app.core.errors import BadInput, NotFound
+from app.core.messages import N_
 from app.core.vocab import RoundStatus
 from app.record import csvfiles, filenames, pabulib, records, report, report_pdf, results
 from app.rules import budget as budget_mod
-from app.voting import audit, kinds, meetings, rounds, turnout
+from app.voting import audit, kinds, meetings, rounds, surveys, turnout
 from app.voting.models import Meeting
 from app.web import auth, i18n
 from app.web.deps import TEMPLATES, RowId, Services, ServicesDep
@@ -81,6 +82,11 @@ def _export_text(session: Session, meeting: Meeting, what: str, number: int | No
         return records.dump_meeting(meetings.meeting_file(session, meeting))
     if what == "audit.jsonl":
         return audit.export_lines(session, meeting_id)
+    if what == "survey.json":  # the survey file as stored: canonical (app/voting/surveys.py)
+        survey = surveys.survey_text(session, meeting_id)
+        if survey is None:
+            raise NotFound(N_("This meeting has no survey yet."))
+        return survey
     if what == "proposals.csv":
         pfs = [meetings.proposal_file(p) for p in meetings.proposals_of(session, meeting_id)]
         return csvfiles.write_proposals_csv(pfs)
@@ -115,6 +121,7 @@ EXPORTS = {
     "groups.csv": "text/csv; charset=utf-8",
     "results.json": "application/json",
     "audit.jsonl": "application/jsonl",
+    "survey.json": "application/json",
 }
 
 

@@ -86,6 +86,10 @@ def meeting_context(
             if open_round is not None
             else None,
             "keypads_idle": keypads_idle(session, meeting, open_round, receiving),
+            # The items keypads answer in the open round (its keypad stepper's Previous, Next).
+            "keypad_steps": rounds.keypad_steps(session, meeting, open_round)
+            if open_round is not None and open_round.keypad_step is not None
+            else [],
             "other_kinds": others,
             "surge": services.surge(session, meeting_id, present),
             "meeting": meeting,

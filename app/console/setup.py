@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app import demo
-from app.console import run, setup_form
+from app.console import run, setup_form, survey_form
 from app.console.forms import (
     act,
     checked,
@@ -36,7 +36,7 @@ from app.core.messages import N_, Said, said
 from app.core.vocab import ChannelPolicy
 from app.record import csvfiles, records
 from app.rules import guidance
-from app.voting import meetings, sections
+from app.voting import meetings, sections, surveys
 from app.voting.models import Meeting, Segment
 from app.web import auth, facilitators, i18n
 from app.web.deps import RowId, Services, ServicesDep
@@ -148,6 +148,12 @@ def _setup_context(request: Request, services: Services, meeting_id: int) -> dic
     ctx["problem_section"] = ""
     ctx["common_zones"] = localtime.COMMON_ZONES
     ctx["time_zone"] = meeting.time_zone or localtime.DEFAULT_ZONE
+    with services.read_session() as session:
+        ctx.update(
+            survey_form.survey_context(
+                surveys.survey_of(session, meeting_id), surveys.has_answers(session, meeting_id)
+            )
+        )
     return ctx
 
 
@@ -363,8 +369,10 @@ async def _save_section(
         ctx["title_cy"] = str(form.get("title_cy", ctx["title_cy"]))
     elif section == "segments":
         ctx["seg_rows"] = [setup_form.typed_values(r) for r in setup_form.segment_rows(form)]
-    else:
+    elif section == "proposals":
         ctx["prop_rows"] = [setup_form.typed_values(r) for r in setup_form.proposal_rows(form)]
+    elif section == "survey":
+        ctx.update(survey_form.typed(form))
     return page(request, "console/setup.html", ctx, status_code=status)
 
 

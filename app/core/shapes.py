@@ -446,6 +446,15 @@ class ScaleView(TypedDict):
     max_length: NotRequired[int]  # "text"
 
 
+class GroupView(TypedDict):
+    """The screen a survey's item is asked on (its service, the custom questions or the area):
+    the phone shows one group at a time."""
+
+    id: str
+    title: str
+    translations: Translations
+
+
 class ItemView(TypedDict):
     """An item of an activity of another kind than the room vote, as phones and the projector
     show it (`activity.ActivityKind.item_view`): it carries its scale."""
@@ -455,6 +464,7 @@ class ItemView(TypedDict):
     description: str
     translations: Translations
     scale: ScaleView
+    group: NotRequired[GroupView]  # only a kind that asks its items in groups (the survey)
 
 
 class AnswersView(AnswersRecord):

@@ -50,6 +50,8 @@ class RoundStatus(StrEnum):
 # The activity kind of a round stored before kinds existed (`Round.kind` NULL), and of every
 # round until another kind is chosen: app/voting/room_vote.py, registered in app/voting/kinds.py.
 ROOM_VOTE = "room_vote"
+# The Community Survey (issue 15): app/voting/survey_kind.py.
+SURVEY = "survey"
 
 
 class ScreenMode(StrEnum):

@@ -82,6 +82,9 @@ class Views:
     phone_partly_answered: str = N_(
         "%(answered)s of %(total)s answered; the others are not answered"
     )
+    # Every item of the phone's ballot form at once, instead of `phone_item` for each (context
+    # `items`, `marks`): for a kind that lays its items out itself (the survey's screens).
+    phone_items: str | None = None
     # One item in the phone's ballot form (the no-JavaScript page posts the same form); also
     # `chosen`, the stored answer or None. Fields are named `mark:ITEM`.
     phone_item: str = "phone/item_scale.html"
@@ -121,6 +124,13 @@ class ActivityKind(ABC):
     unknown_items: ClassVar[str] = N_("Item(s) not in round %(n)s: %(keys)s.")
     # The scales its items use, when they are fixed: the screens translate their labels.
     answer_scales: ClassVar[tuple[AnswerScale, ...]] = ()
+    # A round asks every item the kind offers (the survey): the console offers no choice of
+    # items, and `rounds.open_round` takes them all.
+    asks_all: ClassVar[bool] = False
+    # Keypads may answer a round where only some items have keys (the survey: its 1-5 and
+    # single-choice questions); the keypad steps go through those, phones and paper answer
+    # the rest. False: keypads need every item keyed.
+    keypads_some: ClassVar[bool] = False
 
     @abstractmethod
     def available(self, session: Session, meeting_id: int) -> list[Item]:

@@ -18,6 +18,7 @@ from app.core.vocab import ROOM_VOTE
 from app.voting.activity import ActivityKind
 from app.voting.models import Round
 from app.voting.room_vote import RoomVote
+from app.voting.survey_kind import SurveyKind
 
 # A kind's key, as stored (round.kind is VARCHAR(32)) and named in the audit log.
 KIND_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -72,3 +73,4 @@ def kind_of(rnd: Round) -> ActivityKind:
 
 
 register(RoomVote())
+register(SurveyKind())

@@ -6,7 +6,8 @@ action keeps and changes:
 * **Duplicate** (`duplicate`, a rehearsal -> the real meeting): a new meeting made from the
   set-up of another through its meeting file (`meetings.meeting_file`, the public record's one
   definition of a set-up): title, rule, budget, savings target, segments, proposals,
-  translations, results visibility, admission and channel policy. Nothing that happened in it
+  translations, results visibility, admission and channel policy; and its survey (issue 15),
+  if it has one. Nothing that happened in it
   is copied: no voters, ballots, rounds, paper, tickets, keypads, helper links or audit links.
   The copy gets a new code, a new record secret, its own tie-break order drawn afresh (the
   source's order was drawn for the source; a copy must not let anyone choose it) and its own
@@ -17,10 +18,11 @@ action keeps and changes:
   console), nobody joins (`voters.join`) and the ballot path refuses every ballot
   (`ballots.validate_batch`). Archiving needs every round closed. Both append an audit link.
 * **Delete** (`delete_meeting`): every row of the meeting in every table, in one transaction,
-  with the helpers' sign-in links and the browsers signed in with them. It needs the meeting's
-  code typed back, no open round, and a meeting with ballots archived first: deleting a counted
-  vote takes two deliberate steps (a rehearsal with ballots: archive, then delete). The
-  meeting's audit log goes with it; export the bundle first to keep the record.
+  with the helpers' sign-in links and the browsers signed in with them (and its survey). It
+  needs the meeting's code typed back, no open round, and a meeting with ballots archived
+  first: deleting a counted vote takes two deliberate steps (a rehearsal with ballots: archive,
+  then delete). The meeting's audit log goes with it; export the bundle first to keep the
+  record.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from app.core.errors import BadInput, Conflict
 from app.core.messages import N_
 from app.core.vocab import RoundStatus
 from app.record.records import MAX_TITLE, MeetingFile
-from app.voting import audit, meetings
+from app.voting import audit, meetings, surveys
 from app.voting.models import (
     AuditHead,
     Ballot,
@@ -168,7 +170,10 @@ def duplicate(
         copy = MeetingFile.model_validate({**setup, "title": title})
     except ValidationError as e:
         raise BadInput(meetings.describe_validation(e)) from None
-    return meetings.create_meeting(session, copy, rng=rng, origin={"duplicated_from": source.code})
+    made = meetings.create_meeting(session, copy, rng=rng, origin={"duplicated_from": source.code})
+    assert source.id is not None
+    surveys.copy_survey(session, source.id, made)  # the survey is set-up too (issue 15)
+    return made
 
 
 # --- archive -----------------------------------------------------------------------------------

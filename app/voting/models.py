@@ -344,3 +344,15 @@ class FacilitatorSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+
+
+class MeetingSurvey(SQLModel, table=True):
+    """A meeting's Community Survey (issue 15): at most one per meeting. Its definition is kept
+    as the canonical survey file text (app/record/survey_file.py: `dump_survey`), the same
+    bytes the console exports and the public record's codebook; app/voting/surveys.py reads
+    and writes it."""
+
+    __tablename__ = "meeting_survey"
+    meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
+    definition: str = Field(sa_column=Column(Text, nullable=False))
+    changed_at: datetime = Field(default_factory=utcnow)

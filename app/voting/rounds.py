@@ -79,22 +79,28 @@ def open_round(
     if kind not in kinds():
         raise BadInput(f"Unknown activity kind {kind[:40]!r}.")
     activity = kind_named(kind)
+    offered = activity.available(session, meeting.id)
+    if activity.asks_all:
+        keys = [i.key for i in offered]
     if not keys:
         raise BadInput(f"Choose at least one {activity.noun} for the round.")
-    offered = activity.available(session, meeting.id)
     if unknown := sorted(set(keys) - {i.key for i in offered}):
         raise BadInput(f"Unknown {activity.noun}(s): {', '.join(unknown)}.")
     if any(r.status == RoundStatus.OPEN for r in rounds_of(session, meeting.id)):
         raise Conflict("A round is already open. Close it before opening another.")
     chosen = [i for i in offered if i.key in set(keys)]
-    if keypads and (silent := [i.key for i in chosen if not i.scale.keypad_choices]):
+    keyed = [n for n, i in enumerate(chosen) if i.scale.keypad_choices]
+    if activity.keypads_some and keypads and not keyed:
+        raise BadInput("Keypads cannot answer any of these: open the round without them.")
+    silent = [i.key for i in chosen if not i.scale.keypad_choices]
+    if keypads and silent and not activity.keypads_some:
         raise BadInput(f"Keypads cannot answer {', '.join(silent)}: open the round without them.")
     number = 1 + max((r.number for r in rounds_of(session, meeting.id)), default=0)
     rnd = Round(
         meeting_id=meeting.id,
         number=number,
         proposal_keys=[i.key for i in chosen],
-        keypad_step=0 if keypads else None,
+        keypad_step=keyed[0] if keypads else None,
         kind=activity.key,
     )
     session.add(rnd)
@@ -297,11 +303,26 @@ def step_keypads(session: Session, meeting: Meeting, number: int, index: int) ->
     if not 0 <= index < len(rnd.proposal_keys):
         noun = kind_of(rnd).noun
         raise BadInput(f"Round {number} has {noun}s 1 to {len(rnd.proposal_keys)}.")
+    if index not in keypad_steps(session, meeting, rnd):
+        raise BadInput(f"Keypads cannot answer {rnd.proposal_keys[index]}: choose another.")
     rnd.keypad_step = index
     session.add(rnd)
     assert meeting.id is not None
     audit.record(session, meeting.id, "round.keypad_step", {"round": number, "proposal": index + 1})
     return rnd
+
+
+def keypad_steps(session: Session, meeting: Meeting, rnd: Round) -> list[int]:
+    """The items (0-based) keypads can answer in the round, in order: every item, but for a
+    kind whose keypads answer only its keyed items (`ActivityKind.keypads_some`)."""
+    activity = kind_of(rnd)
+    if not activity.keypads_some:
+        return list(range(len(rnd.proposal_keys)))
+    assert meeting.id is not None
+    scales = activity.scales(session, meeting.id, rnd.proposal_keys)
+    return [
+        n for n, key in enumerate(rnd.proposal_keys) if key in scales and scales[key].keypad_choices
+    ]
 
 
 def set_revealed(session: Session, meeting: Meeting, number: int, revealed: bool) -> Round:

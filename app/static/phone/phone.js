@@ -182,7 +182,7 @@
       var key = el.name.slice(5);
       var value = null;
       if ((el.type === 'radio' || el.type === 'checkbox') && el.checked) value = el.value;
-      else if (el.type === 'text' && el.value.trim()) value = el.value.trim();
+      else if ((el.type === 'text' || el.type === 'number') && el.value.trim()) value = el.value.trim();
       if (value === null) return;
       marks[key] = el.type === 'checkbox' && marks[key] ? marks[key] + ';' + value : value;
       count += 1;
@@ -198,7 +198,7 @@
       var answer = marks[el.name.slice(5)];
       if (el.type === 'radio') el.checked = answer === el.value;
       else if (el.type === 'checkbox') el.checked = (answer || '').split(';').indexOf(el.value) >= 0;
-      else if (el.type === 'text') el.value = answer || '';
+      else if (el.type === 'text' || el.type === 'number') el.value = answer || '';
     });
   }
 
@@ -233,6 +233,18 @@
         announce(now);
       }
     }, COUNT_QUIET_MS);
+  }
+
+  // The ballot section was swapped in or its marks filled in: a kind's own script (the
+  // survey's screens, survey.js) lays it out again.
+  function ballotChanged() {
+    var ev;
+    try {
+      ev = new CustomEvent('covote:ballot');
+    } catch (e) {
+      return;
+    }
+    doc.dispatchEvent(ev);
   }
 
   function castFromForm() {
@@ -522,6 +534,7 @@
       sendPending(false);
     }
     updateCount(false);
+    ballotChanged();
 
     if (shown.status === 'open' && (before.id !== shown.id || before.status !== 'open')) {
       announce(C.fmt(S.round_open, { n: shown.number }));
@@ -552,6 +565,7 @@
         setRadios(b.marks);
         setStatus('saved');
         updateCount(false);
+        ballotChanged();
       }
     }
   }

@@ -1,0 +1,164 @@
+"""The Set-up page's Survey section (issue 15): import a survey file (uploaded or pasted),
+start one from the meeting's proposals, edit its services and areas, import areas from CSV.
+Its export is `/console/{id}/export/survey.json` (app/console/exports.py).
+
+Facilitator only; every change is a POST carrying the CSRF token, saved in one transaction
+(app/voting/surveys.py `save_survey`, which checks the whole survey and stores its canonical
+file) and ending in a redirect to the section. A refused save comes back to the set-up page
+with every problem in its summary, nothing saved. Replacing a survey that people have answered
+asks first (`replace_survey`). The section's fields: app/console/survey_form.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from app.console import setup, survey_form
+from app.console.forms import confirm_first, facilitator_form, upload_text
+from app.core.errors import BadInput
+from app.core.messages import N_, Said, said
+from app.record import records, survey_areas
+from app.rules import survey as sv
+from app.voting import surveys
+from app.voting.models import Meeting
+from app.web.deps import RowId, Services, ServicesDep
+
+router = APIRouter()
+
+SECTION = "survey"
+MAX_PASTED = 1_000_000  # characters of a pasted survey file: 60 services fit in a tenth of it
+
+
+async def _save(
+    request: Request,
+    services: Services,
+    meeting_id: int,
+    form: FormData,
+    build: Callable[[Session, Meeting], sv.Survey],
+    message: Said,
+) -> Response:
+    """Save the survey `build` makes (asking first when people have answered the survey),
+    then back to the section; on a problem, the set-up page with all of them."""
+    if await _has_answers(services, meeting_id):
+        asked = await confirm_first(
+            request,
+            services,
+            form,
+            "replace_survey",
+            back=f"/setup#{SECTION}",
+            meeting_id=meeting_id,
+        )
+        if asked is not None:
+            return asked
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        surveys.save_survey(session, meeting, build(session, meeting))
+        return message
+
+    return await setup._save_section(request, services, meeting_id, SECTION, form, change)
+
+
+async def _has_answers(services: Services, meeting_id: int) -> bool:
+    def read() -> bool:
+        with services.read_session() as session:
+            return surveys.has_answers(session, meeting_id)
+
+    return await asyncio.to_thread(read)
+
+
+@router.post("/console/{meeting_id}/survey/import")
+async def import_survey(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """A survey file, uploaded (`file`) or pasted (`text`), replaces the meeting's survey."""
+    form = await facilitator_form(request)
+    pasted = str(form.get("text", ""))
+    if len(pasted) > MAX_PASTED:
+        raise BadInput(f"A pasted survey is at most {MAX_PASTED} characters.")
+    if pasted.strip():
+        filename, text = "survey.json", pasted
+    else:
+        filename, text = await upload_text(form, "file")
+
+    def build(session: Session, meeting: Meeting) -> sv.Survey:
+        return surveys.read_file(text, filename)
+
+    return await _save(
+        request, services, meeting_id, form, build, said(N_("The survey is imported."))
+    )
+
+
+@router.post("/console/{meeting_id}/survey/from-proposals")
+async def survey_from_proposals(
+    request: Request, meeting_id: RowId, services: ServicesDep
+) -> Response:
+    """A survey with one service per proposal (custom questions and areas kept)."""
+    form = await facilitator_form(request)
+    return await _save(
+        request,
+        services,
+        meeting_id,
+        form,
+        lambda session, meeting: surveys.from_proposals(session, meeting),
+        said(N_("The survey asks about each of the meeting's proposals.")),
+    )
+
+
+@router.post("/console/{meeting_id}/survey/services")
+async def save_survey_services(
+    request: Request, meeting_id: RowId, services: ServicesDep
+) -> Response:
+    """The edit form's title and services."""
+    form = await facilitator_form(request)
+
+    def build(session: Session, meeting: Meeting) -> sv.Survey:
+        assert meeting.id is not None
+        return survey_form.edited_services(form, surveys.survey_of(session, meeting.id), meeting)
+
+    return await _save(
+        request, services, meeting_id, form, build, said(N_("The survey's services are saved."))
+    )
+
+
+@router.post("/console/{meeting_id}/survey/areas")
+async def save_survey_areas(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The edit form's areas."""
+    form = await facilitator_form(request)
+
+    def build(session: Session, meeting: Meeting) -> sv.Survey:
+        assert meeting.id is not None
+        return survey_form.edited_areas(form, surveys.survey_of(session, meeting.id), meeting)
+
+    return await _save(
+        request, services, meeting_id, form, build, said(N_("The survey's areas are saved."))
+    )
+
+
+@router.post("/console/{meeting_id}/survey/areas.csv")
+async def import_survey_areas(
+    request: Request, meeting_id: RowId, services: ServicesDep
+) -> Response:
+    """Areas from a CSV (`key,label,label_cy,code`) replace the survey's areas."""
+    form = await facilitator_form(request)
+    filename, text = await upload_text(form, "file")
+
+    def build(session: Session, meeting: Meeting) -> sv.Survey:
+        assert meeting.id is not None
+        try:
+            areas = tuple(survey_areas.read_areas_csv(text, filename=filename))
+        except records.RecordError as e:
+            raise surveys.file_problems(e) from None
+        return survey_form.with_areas(surveys.survey_of(session, meeting.id), meeting, areas)
+
+    return await _save(
+        request,
+        services,
+        meeting_id,
+        form,
+        build,
+        said(N_("The survey's areas are imported from %(file)s."), file=filename),
+    )
