@@ -368,3 +368,42 @@ def test_a_survey_with_answers_asks_before_it_is_replaced(
     meeting.close_round(1)
     meeting.post("/survey/import", text=survey_text(changed), confirm="yes")
     assert "again" in meeting.f.get(f"/console/{meeting.id}/export/survey.json").text
+
+
+def test_the_console_shows_the_survey_s_charts_with_their_tables(
+    meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """After a survey round closes, its page draws the service map, the need ranking and the
+    co-production map (inline SVG, each with its table) from the survey's own figures, in the
+    console's language; no figure about fewer than m (2) respondents can be read off it."""
+    assert import_survey(meeting, survey_text()).status_code == 303
+    open_survey(meeting)
+    answers = [
+        {"library.value": "5", "library.need": "often", "library.satisfaction": "2",
+         "library.more": "volunteer", "parks.value": "3", "parks.satisfaction": "4",
+         "area": "north"},
+        {"library.value": "4", "library.need": "sometimes", "library.satisfaction": "1",
+         "library.more": "none", "parks.value": "2", "parks.satisfaction": "5",
+         "area": "north"},
+        {"library.value": "5", "library.need": "often", "library.satisfaction": "3",
+         "library.more": "group", "parks.value": "2", "parks.satisfaction": "4",
+         "area": "south"},
+    ]  # fmt: skip
+    for marks in answers:
+        assert phones().vote(marks).status_code == 200
+    meeting.close_round(1)
+    page = meeting.f.get(f"/console/{meeting.id}/rounds/1").text
+    assert 'data-survey-respondents="3"' in page
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 3
+    tables = re.findall(r"<table.*?</table>", page, re.S)
+    matrix = next(t for t in tables if "The service map" in t)
+    # Library: valued (4.7) but its users are not satisfied (2.0): fix first.
+    assert re.search(r"<th scope=\"row\">Mobile library</th>.*?Fix first", matrix, re.S)
+    assert re.search(r"<th scope=\"row\">Parks</th>.*?Savings may be accepted", matrix, re.S)
+    more = next(t for t in tables if "Co-production" in t)
+    # Everyone: 2 of 3 would do more. South has one respondent, so north (two) is hidden too:
+    # everyone minus north would give the south's one answer away.
+    cells = re.findall(r"<td>(.*?)</td>", more.split("Mobile library</th>")[1])
+    assert cells == ["66.7", "No answers, or fewer than 2", "No answers, or fewer than 2"]
+    welsh = meeting.f.get(f"/console/{meeting.id}/rounds/1?lang=cy").text
+    assert "Llyfrgell deithiol" in welsh and "Mobile library</th>" not in welsh

@@ -474,7 +474,25 @@ class AnswersView(AnswersRecord):
     items: list[ItemView]
 
 
-KindResults = ResultsView | AnswersView
+class SurveyLabels(TypedDict):
+    """The names of what a survey's results count, by key, in every language they have ("en"
+    always): its services, its areas and the meeting's segments."""
+
+    services: dict[str, dict[str, str]]
+    areas: dict[str, dict[str, str]]
+    segments: dict[str, dict[str, str]]
+
+
+class SurveyView(AnswersView):
+    """A survey round's results as the screens show them: each answer's count, and the
+    survey's own figures (`survey_tally.tabulate` over the published responses) with the names
+    its charts need (app/record/survey_charts.py)."""
+
+    survey: SurveyResults
+    labels: SurveyLabels
+
+
+KindResults = ResultsView | AnswersView | SurveyView
 """A round's results view, by its kind (`rounds.results_view`)."""
 
 
@@ -499,8 +517,9 @@ class _Room(TypedDict):
     meeting: MeetingView
     round: RoundView | None  # None before the first round
     show_channels: bool
-    # None until the round's results are visible; a counting kind's are `AnswersView`.
-    results: ResultsView | AnswersView | None
+    # None until the round's results are visible; a counting kind's are `AnswersView`, a
+    # survey's `SurveyView`.
+    results: ResultsView | AnswersView | SurveyView | None
 
 
 class RoomState(_Room):

@@ -8,8 +8,10 @@ wording); custom questions and the area question carry their choices' translatio
 `choice:VALUE` in the item's translations. Every item names its `group`, the screen the phone
 asks it on: one per service, one for the custom questions, one for the area.
 
-The result is, for now, each answer's count (`CountingKind`); the survey's own tabulation
-(app/rules/survey_tally.py) will replace `results_view` and `record`. A question left out is
+Its public record (results.json) is each answer's count (`CountingKind`); the screens also get
+the survey's own figures (`results_view`: app/rules/survey_tally.py's `tabulate` over the
+responses as the responses CSV publishes them, so `covote survey tabulate` reproduces them), with
+the names its charts need. A question left out is
 not answered (`unanswered` None: the ballot file writes no row for it). Keypads answer the
 questions whose scale has keys (1-5, need, satisfaction, a single choice or the area of at most
 9); the keypad steps go through those only (`keypads_some`), phones and paper answer the rest.
@@ -27,12 +29,22 @@ from babel.support import Translations
 from sqlmodel import Session
 
 from app.core.messages import N_
-from app.core.shapes import GroupView, ItemView, ProposalItem
+from app.core.shapes import GroupView, ItemView, ProposalItem, SurveyResults, SurveyView
 from app.core.vocab import SURVEY
+from app.record import survey_charts, survey_files
 from app.rules import survey as sv
+from app.rules import survey_tally
 from app.rules.scales import AnswerScale, RangeScale
-from app.voting import surveys
-from app.voting.activity import CountingKind, Item, Views, scale_item_view
+from app.voting import meetings, surveys
+from app.voting.activity import (
+    CountingKind,
+    Item,
+    Response,
+    Views,
+    public_responses,
+    scale_item_view,
+)
+from app.voting.models import Meeting, Round
 
 CATALOGUES = Path(__file__).parent.parent / "translations"
 ENGLISH = "en"
@@ -176,6 +188,7 @@ class SurveyKind(CountingKind):
             "%(answered)s of %(total)s questions answered; the others are left unanswered"
         ),
         phone_items="phone/items_survey.html",
+        console_results="console/results_survey.html",
     )
 
     def available(self, session: Session, meeting_id: int) -> list[Item]:
@@ -193,3 +206,31 @@ class SurveyKind(CountingKind):
                 id=str(group["id"]), title=str(group["title"]), translations=group["translations"]
             )
         return view
+
+    def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> SurveyView:
+        """The counts, the survey's figures and the names its charts need."""
+        assert meeting.id is not None
+        text = surveys.survey_text(session, meeting.id)
+        survey = surveys.parse_stored(text) if text is not None else sv.Survey("", ())
+        segments = [
+            (s.key, s.label, s.translations or {})
+            for s in meetings.segments_of(session, meeting.id)
+        ]
+        return {
+            **super().results_view(session, meeting, rnd),
+            "survey": tabulated(survey, public_responses(session, meeting, rnd), meeting.group_min),
+            "labels": survey_charts.labels_of(survey, segments),
+        }
+
+
+def tabulated(
+    survey: sv.Survey, responses: Sequence[tuple[str, Response]], m: int
+) -> SurveyResults:
+    """The survey's figures over `responses` ((pseudonym, activity.Response)) as published:
+    the one path from stored answers to the results (the responses CSV and `covote survey
+    tabulate` take the same `public_responses`)."""
+    pairs = [
+        (pseudonym, survey_tally.SurveyResponse(r.segments, r.marks)) for pseudonym, r in responses
+    ]
+    published = survey_files.public_responses(survey, pairs, m)
+    return survey_tally.tabulate(survey, survey_files.tally_input(published), m)

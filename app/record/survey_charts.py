@@ -1,0 +1,192 @@
+"""A survey's results as charts (app/record/charts.py), in one language: the service map
+(value against satisfaction), the need ranking, and the co-production map (who would do more,
+by segment and by area).
+
+Pure: the caller gives the results (`survey_tally.tabulate`), the names of what they count
+(`SurveyLabels`, from `labels_of`: they travel with the results in a round's results view) and a
+translator (`gettext`-like: msgid -> text), so the console, the projector and the report draw
+the same charts from the same figures.
+Suppressed figures (null in the results) are left out of the matrix and hatched elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from app.core.messages import N_
+from app.core.shapes import GroupFigures, ServiceFigures, SurveyLabels, SurveyResults
+from app.record import charts
+from app.record.figure import Chart
+from app.rules import survey as sv
+
+Translate = Callable[[str], str]
+
+MATRIX_TITLE = N_("The service map: value and satisfaction")
+MATRIX_DESC = N_(
+    "Each service placed by how much people value it (up) and how satisfied its users are "
+    "(right), split at %(basis)s. Fix first: valued, with low satisfaction. Savings may be "
+    "accepted: less valued, with high satisfaction."
+)
+BASIS = {"median": N_("the services' medians"), "midpoint": N_("the middle of the scale")}
+VALUE_AXIS = N_("Value (1-5)")
+SATISFACTION_AXIS = N_("Satisfaction of users (1-5)")
+SERVICE = N_("Service")
+NEED_TITLE = N_("Need: how often people use each service")
+NEED_DESC = N_("A need score from 0 (nobody uses it) to 100 (everyone uses it often).")
+NEED_AXIS = N_("Need score (0-100)")
+MORE_TITLE = N_("Co-production: who would do more to help")
+MORE_DESC = N_(
+    "The share of each group who would do more to help each service, in per cent; "
+    "groups smaller than %(m)s are not shown."
+)
+MORE_LEGEND = N_("Would do more (%)")
+EVERYONE = N_("Everyone")
+
+
+@dataclass(frozen=True)
+class SurveyCharts:
+    """The charts of one survey round, in reading order."""
+
+    matrix: Chart
+    need: Chart
+    more: Chart
+
+    def all(self) -> tuple[Chart, ...]:
+        return (self.matrix, self.need, self.more)
+
+
+def _texts(english: str, translations: sv.Translations, name: str) -> dict[str, str]:
+    out = {"en": english}
+    out.update({lang: t[name] for lang, t in translations.items() if t.get(name, "").strip()})
+    return out
+
+
+def labels_of(
+    survey: sv.Survey, segments: Iterable[tuple[str, str, sv.Translations]]
+) -> SurveyLabels:
+    """The names of the survey's services and areas and of the meeting's segments (key,
+    label, translations), in every language they have."""
+    return {
+        "services": {s.key: _texts(s.title, s.translations, "title") for s in survey.services},
+        "areas": {a.key: _texts(a.label, a.translations, "label") for a in survey.areas},
+        "segments": {key: _texts(label, t, "label") for key, label, t in segments},
+    }
+
+
+def _in(names: Mapping[str, Mapping[str, str]], lang: str) -> dict[str, str]:
+    return {key: texts.get(lang) or texts["en"] for key, texts in names.items()}
+
+
+def _figures(group: GroupFigures) -> dict[str, ServiceFigures]:
+    return {f["service"]: f for f in group["services"]}
+
+
+def _half(ci: list[float] | None, mean: float) -> float | None:
+    return None if not ci else max(mean - ci[0], ci[1] - mean)
+
+
+def _matrix(results: SurveyResults, titles: Mapping[str, str], _: Translate) -> Chart:
+    points = []
+    for key, f in _figures(results["overall"]).items():
+        value = f.get("value")
+        sat = f.get("satisfaction")
+        users = sat["users"] if sat else None
+        if not value or value["mean"] is None or not users or users["mean"] is None:
+            continue  # not asked, or suppressed: no place on the map
+        points.append(
+            charts.MatrixPoint(
+                titles.get(key, key),
+                users["mean"],
+                value["mean"],
+                _half(users["ci"], users["mean"]),
+                _half(value["ci"], value["mean"]),
+                value["n"],
+            )
+        )
+    axes = results["axes"]
+    basis = BASIS[axes["basis"]]
+    top_left, top_right, bottom_left, bottom_right = (_(q) for q in charts.QUADRANT_NAMES)
+    return charts.priority_matrix(
+        points,
+        title=_(MATRIX_TITLE),
+        description=_(MATRIX_DESC) % {"basis": _(basis)},
+        x_label=_(SATISFACTION_AXIS),
+        y_label=_(VALUE_AXIS),
+        x_range=(1.0, 5.0),
+        y_range=(1.0, 5.0),
+        x_split=axes["satisfaction"],
+        y_split=axes["value"],
+        quadrant_labels=(top_left, top_right, bottom_left, bottom_right),
+        quadrant_header=_(charts.QUADRANT),
+        label_header=_(SERVICE),
+    )
+
+
+def _need(results: SurveyResults, titles: Mapping[str, str], _: Translate) -> Chart:
+    figures = _figures(results["overall"])
+    ranked = list(results["need_ranking"])
+    ranked += [k for k in titles if k not in ranked and k in figures and figures[k].get("need")]
+    rows = []
+    for key in ranked:
+        need = figures[key].get("need")
+        rows.append(
+            charts.BarRow(
+                titles.get(key, key), need["score"] if need else None, need["n"] if need else None
+            )
+        )
+    return charts.ranking_bars(
+        rows,
+        title=_(NEED_TITLE),
+        description=_(NEED_DESC),
+        value_label=_(NEED_AXIS),
+        value_range=(0.0, 100.0),
+        n_text=_(charts.ANSWERS),
+        interval_header=_(charts.INTERVAL),
+        label_header=_(SERVICE),
+        decimals=0,
+    )
+
+
+def _more(
+    results: SurveyResults,
+    titles: Mapping[str, str],
+    segments: Mapping[str, str],
+    areas: Mapping[str, str],
+    _: Translate,
+) -> Chart:
+    groups: list[tuple[str, GroupFigures]] = [(_(EVERYONE), results["overall"])]
+    groups += [(segments.get(g["segment"], g["segment"]), g) for g in results["segments"]]
+    groups += [(areas.get(g["area"], g["area"]), g) for g in results["areas"]]
+    asked = [f["service"] for f in results["overall"]["services"] if "more" in f]
+    cells: list[list[float | None]] = []
+    for key in asked:
+        row: list[float | None] = []
+        for _label, group in groups:
+            figures = _figures(group) if group["respondents"] else {}
+            more = figures[key].get("more") if key in figures else None
+            row.append(None if not more else round(100 * more["any_share"], 1))
+        cells.append(row)
+    m = results["m"]
+    return charts.heat_map(
+        [titles.get(k, k) for k in asked],
+        [label for label, _group in groups],
+        cells,
+        title=_(MORE_TITLE),
+        description=_(MORE_DESC) % {"m": m},
+        legend=charts.Legend(_(MORE_LEGEND), _(charts.SUPPRESSED) % {"m": m}),
+        corner=_(SERVICE),
+    )
+
+
+def survey_charts(
+    results: SurveyResults, labels: SurveyLabels, _: Translate, lang: str = "en"
+) -> SurveyCharts:
+    """Every chart of a survey's results, its words in the language `_` translates to and the
+    names of services, areas and segments in `lang` (else in English)."""
+    titles = _in(labels["services"], lang)
+    return SurveyCharts(
+        _matrix(results, titles, _),
+        _need(results, titles, _),
+        _more(results, titles, _in(labels["segments"], lang), _in(labels["areas"], lang), _),
+    )
