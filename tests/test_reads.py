@@ -45,6 +45,7 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
     "/m/{code}": lambda m: f"/m/{m.code}",
     "/m/{code}/ballot": lambda m: f"/m/{m.code}/ballot",
     "/p/{code}": lambda m: f"/p/{m.code}",
+    "/p/{code}/charts": lambda m: f"/p/{m.code}/charts",
     "/m/{code}/qr.svg": lambda m: f"/m/{m.code}/qr.svg",
     "/t/{code}": lambda m: "/t/ABCD-EFGH-JKMN",
     "/api/m/{code}": lambda m: f"/api/m/{m.code}",

@@ -407,3 +407,26 @@ def test_the_console_shows_the_survey_s_charts_with_their_tables(
     assert cells == ["66.7", "No answers, or fewer than 2", "No answers, or fewer than 2"]
     welsh = meeting.f.get(f"/console/{meeting.id}/rounds/1?lang=cy").text
     assert "Llyfrgell deithiol" in welsh and "Mobile library</th>" not in welsh
+
+
+def test_the_projector_gets_the_survey_s_charts_once_revealed(
+    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """GET /p/CODE/charts (what the projector pages through) has nothing before the results
+    are revealed, then a card per chart in the language asked for."""
+    assert import_survey(meeting, survey_text()).status_code == 303
+    open_survey(meeting)
+    for value in ("5", "4", "2"):
+        marks = {"library.value": value, "library.satisfaction": "3", "library.more": "group"}
+        assert phones().vote(marks).status_code == 200
+    meeting.close_round(1)
+    projector = server.browser()
+    assert projector.get(f"/p/{meeting.code}/charts").status_code == 404
+    meeting.reveal(1)
+    assert meeting.state()["round"]["view"] == "charts"
+    english = projector.get(f"/p/{meeting.code}/charts")
+    assert english.status_code == 200
+    assert english.text.count('<article class="result result-chart"') == 3
+    assert "The service map: value and satisfaction" in english.text
+    welsh = projector.get(f"/p/{meeting.code}/charts?lang=cy").text
+    assert "Map y gwasanaethau" in welsh and "Llyfrgell deithiol" in welsh

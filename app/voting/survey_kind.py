@@ -189,6 +189,7 @@ class SurveyKind(CountingKind):
         ),
         phone_items="phone/items_survey.html",
         console_results="console/results_survey.html",
+        projector="charts",
     )
 
     def available(self, session: Session, meeting_id: int) -> list[Item]:

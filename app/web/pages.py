@@ -233,6 +233,30 @@ async def projector(request: Request, code: str, services: ServicesDep) -> Respo
     return await asyncio.to_thread(page)
 
 
+@router.get("/p/{code}/charts")
+async def projector_charts(request: Request, code: str, services: ServicesDep) -> Response:
+    """The charts of the round the projector shows, once its results are shown (a survey's:
+    service map, need, co-production), drawn on the server in the page's language as a
+    fragment the projector pages through (projector.js `renderCharts`). The same for every
+    viewer, drawn once per state and language.
+
+    Raises:
+        NotFound: no such meeting, or its results are not shown or have no charts.
+    """
+
+    def page() -> Response:
+        with services.read_session() as session:
+            meeting = meeting_by_code(session, code)
+            assert meeting.id is not None
+        state = services.page_state(meeting.id)
+        results = state["results"]
+        if results is None or "survey" not in results:
+            raise NotFound(N_("This meeting shows no charts now."))
+        return render_shared(request, "projector/charts.html", {"results": results}, state)
+
+    return await asyncio.to_thread(page)
+
+
 @router.get("/m/{code}/qr.svg")
 async def join_qr(code: str, services: ServicesDep) -> Response:
     code = normalise_code(code)

@@ -9,8 +9,16 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, open_phone, wait_for
-from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting
+from tests.browser.conftest import (
+    WAIT_MS,
+    Contexts,
+    api_state,
+    axe,
+    open_phone,
+    screenshot,
+    wait_for,
+)
+from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting, Phone
 from tests.test_survey_round import SURVEY
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
@@ -136,3 +144,25 @@ def test_a_survey_round_opening_while_the_phone_waits_shows_its_first_screen(
     expect(page.locator("#survey-page-2")).to_be_hidden()
     expect(page.get_by_role("button", name="Next")).to_be_visible()
     expect(page.locator("#survey-progress")).to_have_text("0 of 2 services answered")
+
+
+def test_the_projector_shows_the_survey_s_charts_once_revealed(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """A projector that is showing the round gets the service map and the other charts as
+    pages once the results are revealed (drawn on the server, in its language); axe-core."""
+    meeting = survey_meeting(live)
+    for value in ("5", "4", "3"):
+        p = Phone(live.browser(), meeting.code)
+        assert p.vote({"library.value": value, "library.satisfaction": "2"}).status_code == 200
+    projector = contexts.desktop(1920, 1080)
+    projector.goto(f"/p/{meeting.code}?lang=cy")
+    meeting.close_round(1)
+    meeting.reveal(1)
+    chart = projector.locator(".result-chart svg[role=img]").first
+    expect(chart).to_be_visible()
+    expect(projector.locator(".result-chart h3").first).to_have_text(
+        "Map y gwasanaethau: gwerth a bodlonrwydd"
+    )
+    axe(projector, "projector: survey charts (Cymraeg)")
+    screenshot(projector, "projector-survey-charts")

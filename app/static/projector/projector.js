@@ -481,7 +481,11 @@
 
   // Each activity kind's results are drawn by the renderer its views name (`round.view`,
   // app/voting/activity.py Views.projector); a kind without its own gets the distribution.
-  var RENDERERS = { room_vote: renderRoomVote, distribution: renderDistribution };
+  var RENDERERS = {
+    room_vote: renderRoomVote,
+    distribution: renderDistribution,
+    charts: renderCharts
+  };
 
   function renderResults(s) {
     var box = els.results;
@@ -538,6 +542,30 @@
     (res.answers || []).forEach(function (a) { byId[a.id] = a; });
     var cards = items.map(function (item) { return distributionCard(item, byId[item.id]); });
     showPages(s, box, 'results-distribution', [], cards, null);
+  }
+
+  // A kind whose results are charts drawn on the server (a survey's: GET /p/CODE/charts, in
+  // the first language): a card per chart, paged like any results. Until they arrive, or if
+  // they cannot be had, the answers' distribution.
+  var chartsFor = null; // the state whose charts are being fetched or shown
+  function renderCharts(s, box) {
+    renderDistribution(s, box);
+    chartsFor = s;
+    var url = '/p/' + encodeURIComponent(s.meeting.code) + '/charts?lang=' +
+      encodeURIComponent(LANGS[0]) + '&round=' + (s.round ? s.round.id : '');
+    fetch(url, { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html || chartsFor !== s) return; // gone, or a newer state draws its own
+        var tpl = doc.createElement('template');
+        tpl.innerHTML = html;
+        var cards = Array.prototype.slice.call(tpl.content.querySelectorAll('article'));
+        if (!cards.length) return;
+        stopPager();
+        while (box.firstChild) box.removeChild(box.firstChild);
+        showPages(s, box, 'results-charts', [], cards, null);
+      })
+      .catch(function () { /* the distribution stays */ });
   }
 
   function renderRoomVote(s, box) {
