@@ -71,6 +71,7 @@ class Phone:
         "idx",
         "last_acked",
         "snap_bytes",
+        "snap_waiter",
         "snapshots",
         "task",
         "turnouts",
@@ -87,6 +88,8 @@ class Phone:
         self.snapshots = 0
         self.turnouts = 0
         self.snap_bytes = 0
+        # resolved with the arrival time of the next snapshot, if someone waits for one
+        self.snap_waiter: asyncio.Future[float] | None = None
         self.waiting: tuple[str, asyncio.Future[float]] | None = None
         self.errors: list[dict[str, Any]] = []
         self.closed = True
@@ -120,6 +123,11 @@ class Phone:
                 if m.startswith(SNAPSHOT):
                     self.snapshots += 1
                     self.snap_bytes = len(m)
+                    sw = self.snap_waiter
+                    if sw is not None:
+                        self.snap_waiter = None
+                        if not sw.done():
+                            sw.set_result(perf())
                 elif m.startswith(TURNOUT):
                     self.turnouts += 1
                 elif m.startswith(ACK):
@@ -148,11 +156,12 @@ class Phone:
                 w[1].set_exception(ConnectionError("socket closed before the ack"))
 
     async def send_cast(
-        self, round_id: int, marks: dict[str, str], marks_json: str
+        self, round_id: int, marks: dict[str, str], marks_json: str, ballot_id: str | None = None
     ) -> tuple[str, float, asyncio.Future[float]]:
-        """Send a cast with a new ballot id. Returns (ballot id, send time, future of ack time)."""
+        """Send a cast with a new ballot id, or `ballot_id` (a resend after a reconnect, as the
+        phone page does). Returns (ballot id, send time, future of ack time)."""
         assert self.ws is not None
-        bid = uuid.uuid4().hex
+        bid = ballot_id or uuid.uuid4().hex
         fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiting = (bid, fut)
         self.unacked = (bid, marks)

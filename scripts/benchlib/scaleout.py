@@ -1,0 +1,614 @@
+"""(8) Scale-out, measured (issue 14): `scaleout_processes` (3) `covote serve` processes over one
+PostgreSQL database and Redis, `scaleout_phones` phones spread across them (phone i joins and
+connects on process i mod 3), the projector on the first.
+
+- `scaleout_projector_p50_ms` / `scaleout_projector_p99_ms`: cast-to-projector latency in a fresh
+  round, every phone casting once at `rate` ballots/s offered, measured as phase (2) measures it
+  for one process (LatencyTrack): a ballot cast on B reaches A's projector through the commit in
+  PostgreSQL, B's signal through Redis and A's render. `scaleout_projector_p99_ratio` is that
+  over phase (2)'s `projector_p99_ms` of the same run (target <= 1.5); there is none when phase
+  (2) did not run (`--only scaleout`; `--only latency,scaleout` measures both).
+- A process killed mid-vote: in a second fresh round the phones cast at the same rate; halfway
+  through, the last process gets SIGKILL (no shutdown code runs, as when a machine dies). Its
+  phones do what the phone page does (app/static/shared/live.js): reconnect after the first
+  backoff (0.25-0.5 s) to a live process (as a load balancer would send them), `hello`, and once
+  the snapshot has arrived resend the unacknowledged ballot with the same ballot id, or cast the
+  one they had not sent yet. `scaleout_resync_s`: from the kill until every one of those phones
+  has a snapshot from another process; `scaleout_resync_acked_s`: until each has its ballot
+  acknowledged. The round's ballots are then read back from PostgreSQL: `scaleout_acked`
+  ballots were acknowledged, `scaleout_lost` of them are not stored with the marks that were
+  sent (must be 0), and the projector must come to show every stored ballot.
+
+The database is created for the run (`covote_bench_<hex>` beside `scaleout_pg`) and dropped
+afterwards with its connections; Redis is a private `redis-server` on a free port (or
+`scaleout_redis`). Without PostgreSQL or Redis the phase is skipped with the reason in the notes.
+The load client stays as cheap as the other phases' (raw websockets, benchlib/clients.py) and
+the servers share the server core when pinned: on a 2-core machine this measures the
+cross-process path (commit, signal, re-read, render), not more capacity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil  # type: ignore[import-untyped]
+from websockets.exceptions import ConnectionClosed
+
+from benchlib.clients import HANDSHAKE_ERRORS, LatencyTrack, Phone, Projector, close_all, open_many
+from benchlib.config import ROOT, BenchConfig
+from benchlib.covote import RATE_LIMITS, Facilitator, Marks, join_phone
+from benchlib.util import Meter, ServerProc, free_port, log, ms, note_window, pct, rss
+
+perf = time.perf_counter
+
+# The phone page's reconnect backoff (app/static/shared/live.js BACKOFF_FIRST_MS, _CAP_MS): the
+# n-th retry waits a uniform time in [cap/2, cap], cap = 0.5 s doubling up to 10 s.
+BACKOFF_FIRST_S = 0.5
+BACKOFF_CAP_S = 10.0
+RECONNECT_TRIES = 8  # 0.5 + 1 + 2 + 4 + 8 + 10 + 10 + 10 s: a phone still out by then is lost
+
+
+@dataclass
+class ProcGroup:
+    """Several server processes as one for Meter: their CPU seconds summed. A process that has
+    exited stops counting, so meter only windows in which none of them dies."""
+
+    procs: list[psutil.Process]
+
+    def cpu_times(self) -> Any:
+        user = system = 0.0
+        for p in self.procs:
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                user += t.user
+                system += t.system
+        return _Times(user, system)
+
+
+@dataclass
+class _Times:
+    user: float
+    system: float
+
+
+class PrivateRedis:
+    """A redis-server of the bench's own on a free port: no other process's signals (tests on
+    the shared Redis publish on the same channel) reach the bench's servers."""
+
+    def __init__(self, work: Path, core: int | None) -> None:
+        self.port = free_port()
+        self.dir = work
+        self.core = core
+        self.popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", str(self.dir)]  # fmt: skip
+        if self.core is not None and shutil.which("taskset"):
+            argv = ["taskset", "-c", str(self.core), *argv]
+        self.popen = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    async def wait_ready(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not await redis_ping(self.url):
+            if self.popen is not None and self.popen.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self.popen.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not answer within {timeout:.0f} s")
+            await asyncio.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait(5)
+
+
+async def redis_ping(url: str) -> bool:
+    """Whether a Redis answers PING at `url` (redis://host:port/db)."""
+    hostport = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host, _, port = hostport.partition(":")
+    try:
+        async with asyncio.timeout(2):
+            reader, writer = await asyncio.open_connection(host or "127.0.0.1", int(port or 6379))
+            try:
+                writer.write(b"PING\r\n")
+                return (await reader.readline()).startswith(b"+PONG")
+            finally:
+                writer.close()
+    except (OSError, TimeoutError, ValueError):
+        return False
+
+
+def pg_unavailable(admin: str) -> str | None:
+    """Why the phase cannot use PostgreSQL at `admin`, or None."""
+    try:
+        import psycopg
+
+        with psycopg.connect(admin, connect_timeout=3):
+            return None
+    except Exception as e:
+        return f"PostgreSQL not reachable at {admin}: {e}"
+
+
+def create_database(admin: str) -> tuple[str, str]:
+    """A fresh, empty database beside `admin`'s. Returns (name, URL)."""
+    import psycopg
+
+    name = f"covote_bench_{secrets.token_hex(6)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, f"{admin.rsplit('/', 1)[0]}/{name}"
+
+
+def drop_database(admin: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def stored_ballots(url: str, round_id: int) -> dict[str, dict[str, str]]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT ballot_uid, marks FROM ballot WHERE round_id = %s", (round_id,)
+        ).fetchall()
+    return {uid: (json.loads(m) if isinstance(m, str) else m) for uid, m in rows}
+
+
+def pg_connections(admin: str, name: str) -> int:
+    import psycopg
+
+    with psycopg.connect(admin) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def servers(
+    cfg: BenchConfig, work: Path, db_url: str, redis_url: str, key: str
+) -> list[ServerProc]:
+    """`covote serve` processes on one database and one Redis, with one session secret (a
+    phone's cookie from any process is good on every other, as behind a load balancer)."""
+    secret = secrets.token_urlsafe(32)
+    procs = []
+    for i in range(cfg.scaleout_processes):
+        port = free_port()
+        data = work / f"scaleout-{i}"
+        data.mkdir(parents=True, exist_ok=True)
+        argv = [
+            sys.executable, "-m", "app.cli", "serve",
+            "--host", "127.0.0.1", "--port", str(port),
+            "--data", str(data),
+            "--database-url", db_url,
+            "--broadcast-url", redis_url,
+            "--public-url", f"http://127.0.0.1:{port}",
+        ]  # fmt: skip
+        env = {"COVOTE_FACILITATOR_KEY": key, "COVOTE_SESSION_SECRET": secret}
+        for limit in RATE_LIMITS:  # thousands of phones from one address, as in covote.server
+            env[f"COVOTE_{limit.upper()}"] = "1000000/minute"
+        if cfg.tick_hz is not None:
+            env["COVOTE_TICK_HZ"] = str(cfg.tick_hz)
+        procs.append(
+            ServerProc(
+                name=f"covote-{chr(ord('A') + i)}",
+                argv=argv,
+                port=port,
+                log_path=work / f"scaleout-{i}.log",
+                env=env,
+                cwd=ROOT,
+                core=cfg.server_core if cfg.pin else None,
+                nice=cfg.nice,
+                drop_env_prefix="COVOTE_",
+            )
+        )
+    return procs
+
+
+async def run(cfg: BenchConfig, work: Path, out: dict[str, Any]) -> None:
+    """Set up PostgreSQL, Redis and the processes, measure, and always tear them down."""
+    notes: list[str] = out.setdefault("notes", [])
+    reason = await asyncio.to_thread(pg_unavailable, cfg.scaleout_pg)
+    private: PrivateRedis | None = None
+    redis_url = cfg.scaleout_redis
+    if reason is None and redis_url is None:
+        if shutil.which("redis-server"):
+            private = PrivateRedis(work, cfg.server_core if cfg.pin else None)
+        elif await redis_ping("redis://127.0.0.1:6379/0"):
+            redis_url = "redis://127.0.0.1:6379/0"
+            notes.append("scale-out: no redis-server program; used the shared Redis on 6379")
+        else:
+            reason = "no redis-server program and no Redis on 127.0.0.1:6379"
+    elif reason is None and redis_url is not None and not await redis_ping(redis_url):
+        reason = f"Redis not reachable at {redis_url}"
+    if reason is not None:
+        out["scaleout_skipped"] = reason
+        notes.append(f"scale-out: skipped, {reason}")
+        log(f"scaleout: skipped, {reason}")
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    procs: list[ServerProc] = []
+    name, db_url = await asyncio.to_thread(create_database, cfg.scaleout_pg)
+    try:
+        if private is not None:
+            private.start()
+            await private.wait_ready()
+            redis_url = private.url
+        assert redis_url is not None
+        key = secrets.token_urlsafe(18)
+        procs = servers(cfg, work, db_url, redis_url, key)
+        log(
+            f"scaleout: starting {len(procs)} `covote serve` processes on database {name} and "
+            f"{'a private' if private else 'the given'} Redis"
+        )
+        for p in procs:  # at once: they take turns at the migrations (an advisory lock)
+            p.start()
+        for p in procs:
+            await p.wait_ready(120)
+        out["scaleout_redis"] = "private" if private is not None else redis_url
+        s = ScaleOut(cfg, out, procs, key, db_url, lambda: pg_connections(cfg.scaleout_pg, name))
+        try:
+            async with asyncio.timeout(cfg.scaleout_time_limit_s):
+                await s.measure()
+        finally:
+            await s.close()
+    finally:
+        for p in procs:
+            rc = p.stop()
+            if rc not in (0, None, -2, -9, -15):
+                notes.append(f"scale-out: {p.name} exited with {rc}; log tail: {p.tail(5)}")
+        if private is not None:
+            private.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(drop_database, cfg.scaleout_pg, name)
+
+
+class ScaleOut:
+    def __init__(self, cfg: BenchConfig, out: dict[str, Any], procs: list[ServerProc],
+                 key: str, db_url: str, connections: Any) -> None:  # fmt: skip
+        self.cfg, self.out, self.procs, self.db_url = cfg, out, procs, db_url
+        self.connections = connections  # () -> the database's connections (pg_stat_activity)
+        self.notes: list[str] = out.setdefault("notes", [])
+        self.f = Facilitator(procs[0].port, key)
+        self.phones: list[Phone] = []
+        self.home: dict[int, int] = {}  # phone idx -> the process it is connected to
+        self.projector: Projector | None = None
+        self.marks: Marks | None = None
+        self.servers = ProcGroup([p.proc for p in procs])
+
+    def ws_url(self, i: int) -> str:
+        return f"ws://127.0.0.1:{self.procs[i].port}/ws/m/{self.f.code}"
+
+    async def measure(self) -> None:
+        cfg, out = self.cfg, self.out
+        k = len(self.procs)
+        await self.f.set_up()
+        first = await self.f.fresh_round()
+        self.marks = Marks(self.f.keys)
+        n = cfg.scaleout_phones
+        log(f"scaleout: joining {n:,} phones, spread across {k} processes")
+        sem = asyncio.Semaphore(cfg.join_concurrency * k)
+
+        async def one(i: int) -> Phone:
+            async with sem:
+                return await join_phone(self.procs[i % k].port, self.f.code, i)
+
+        t0 = perf()
+        self.phones = list(await asyncio.gather(*(one(i) for i in range(n))))
+        out["scaleout_join_per_s"] = round(n / (perf() - t0), 1)
+        log(f"  {out['scaleout_join_per_s']:,.0f} joins/s")
+
+        self.projector = await Projector().connect(self.ws_url(0))
+        await self.projector.wait_for(lambda s: True, 10)
+        log(f"scaleout: connecting {n:,} phones, the projector on process A")
+        t0 = perf()
+        _, failed = await open_many(
+            n,
+            lambda i: self.phones[i].connect(self.ws_url(i % k)),
+            spacing_s=cfg.connect_spacing_s,
+            what="phones connect",
+            timeout=max(120.0, n * cfg.connect_spacing_s * 3),
+        )
+        out["scaleout_connect_s"] = round(perf() - t0, 2)
+        if failed:
+            self.notes.append(f"scale-out: {failed} phone sockets failed to open")
+        for p in self.phones:
+            self.home[p.idx] = p.idx % k
+        live = [p for p in self.phones if not p.closed]
+        # warm-up: one ballot through each process (lazy imports, first queries)
+        for i in range(min(k, len(live))):
+            _, _, fut = await live[i].send_cast(first["id"], *self.marks.get(i))
+            async with asyncio.timeout(cfg.ack_timeout_s):
+                await fut
+        await asyncio.sleep(0.5)
+        out["scaleout_processes"] = k
+        out["scaleout_phones"] = len(live)
+        out["scaleout_rss_mib"] = [round(rss(p.proc) / 2**20, 1) for p in self.procs]
+        await self.latency(live)
+        await self.kill_mid_vote(live)
+
+    async def fresh_round(self) -> int:
+        """A new round, shown on the projector, and a moment for it to reach every phone."""
+        assert self.projector is not None
+        rid = int((await self.f.fresh_round())["id"])
+
+        def fresh(s: dict[str, Any]) -> bool:
+            return bool(s["round"]) and s["round"]["id"] == rid and s["turnout"]["voted"] == 0
+
+        await self.projector.wait_for(fresh, 15)
+        await asyncio.sleep(0.5 + len(self.phones) / 10_000)  # ~0.1 ms per phone to send
+        return rid
+
+    async def latency(self, phones: list[Phone]) -> None:
+        """Every phone casts once, at `rate` per second in turn: cast-to-projector latency."""
+        cfg, out, proj = self.cfg, self.out, self.projector
+        assert proj is not None and self.marks is not None
+        n = len(phones)
+        rid = await self.fresh_round()
+        log(
+            f"scaleout: projector latency, {n:,} first ballots at {cfg.rate:g}/s "
+            f"({n / cfg.rate:.1f} s) over {len(self.procs)} processes"
+        )
+        for p in phones:
+            p.last_acked = p.unacked = None
+        track = LatencyTrack(rid, n)
+        proj.track = track
+        meter = Meter(self.servers)
+        pending: list[tuple[float, asyncio.Future[float]]] = []
+        late: list[float] = []
+        start = perf() + 0.01
+        for i, p in enumerate(phones):
+            due = start + i / cfg.rate
+            if (wait := due - perf()) > 0:
+                await asyncio.sleep(wait)
+            t = perf()
+            late.append(t - due)
+            track.t_send[i] = t
+            _, _, fut = await p.send_cast(rid, *self.marks.get(i))
+            self._on_ack(p, fut)
+            pending.append((t, fut))
+        try:
+            async with asyncio.timeout(cfg.ack_timeout_s):
+                await asyncio.gather(*(f for _, f in pending), return_exceptions=True)
+                await track.done.wait()
+        except TimeoutError:
+            self.notes.append("scale-out latency: timed out waiting for acks/projector")
+        win = meter.stop()
+        proj.track = None
+        acks = [f.result() - t for t, f in pending if _ok(f)]
+        errors = sum(1 for _, f in pending if not _ok(f))
+        out["scaleout_pg_connections"] = await asyncio.to_thread(self.connections)
+        stored = await asyncio.to_thread(stored_ballots, self.db_url, rid)
+        lost = sum(
+            1 for p in phones if p.last_acked and stored.get(p.last_acked[0]) != p.last_acked[1]
+        )
+        out["scaleout_rate_per_s"] = cfg.rate
+        out["scaleout_samples"] = len(track.latencies)
+        out["scaleout_projector_p50_ms"] = ms(pct(track.latencies, 50))
+        out["scaleout_projector_p99_ms"] = ms(pct(track.latencies, 99))
+        out["scaleout_projector_max_ms"] = ms(max(track.latencies, default=None))
+        out["scaleout_ack_p50_ms"] = ms(pct(acks, 50))
+        out["scaleout_ack_p99_ms"] = ms(pct(acks, 99))
+        out["scaleout_latency_errors"] = errors
+        out["scaleout_latency_lost"] = lost
+        out["scaleout_server_util"] = round(win.server_util, 3)
+        out["scaleout_client_util"] = round(win.client_util, 3)
+        log(
+            f"  projector p50 {out['scaleout_projector_p50_ms']} / p99 "
+            f"{out['scaleout_projector_p99_ms']} ms over {len(track.latencies)} ballots, ack p50 "
+            f"{out['scaleout_ack_p50_ms']} / p99 {out['scaleout_ack_p99_ms']} ms; "
+            f"servers {win.server_util:.0%} of a core together, client {win.client_util:.0%}; "
+            f"{out['scaleout_pg_connections']} database connections"
+        )
+        note_window(out, "scale-out latency", win)
+        if errors or lost:
+            self.notes.append(f"scale-out latency: {errors} casts failed, {lost} acked not stored")
+        if late and (pct(late, 99) or 0) > 0.02:
+            self.notes.append(
+                f"scale-out latency: the client sent late (p99 {ms(pct(late, 99))} ms behind "
+                "schedule); the offered rate was not fully met"
+            )
+
+    async def kill_mid_vote(self, phones: list[Phone]) -> None:
+        """Phones cast at `rate`; halfway through the last process is killed (SIGKILL)."""
+        cfg, out, proj = self.cfg, self.out, self.projector
+        assert proj is not None and self.marks is not None
+        victim = len(self.procs) - 1
+        others = [i for i in range(len(self.procs)) if i != victim]
+        rid = await self.fresh_round()
+        orphans = [p for p in phones if self.home[p.idx] == victim]
+        orphans_set = set(orphans)
+        log(
+            f"scaleout: {len(phones):,} phones cast at {cfg.rate:g}/s; halfway, process "
+            f"{self.procs[victim].name} ({len(orphans):,} phones) gets SIGKILL"
+        )
+        for p in phones:
+            p.last_acked = p.unacked = None
+        pending: list[tuple[Phone, asyncio.Future[float]]] = []
+        resyncs: list[asyncio.Task[tuple[float | None, float | None]]] = []
+        t_kill = 0.0
+        start = perf() + 0.01
+        for i, p in enumerate(phones):
+            if i == len(phones) // 2:
+                proc = self.procs[victim]
+                assert proc.popen is not None
+                proc.popen.kill()
+                t_kill = perf()
+                for o in orphans:
+                    o.closing = True  # not "dropped" in the bench's sense: we killed its server
+                resyncs = [
+                    asyncio.create_task(self.resync(o, rid, others[o.idx % len(others)]))
+                    for o in orphans
+                ]
+            due = start + i / cfg.rate
+            if (wait := due - perf()) > 0:
+                await asyncio.sleep(wait)
+            if t_kill and self.home[p.idx] == victim:
+                continue  # its process is dead: it casts once it has reconnected (resync)
+            _, _, fut = await p.send_cast(rid, *self.marks.get(i))
+            self._on_ack(p, fut)
+            pending.append((p, fut))
+        results: list[tuple[float | None, float | None]] = []
+        try:
+            async with asyncio.timeout(cfg.ack_timeout_s + sum(_backoff_caps())):
+                await asyncio.gather(*(f for _, f in pending), return_exceptions=True)
+                results = list(await asyncio.gather(*resyncs))
+        except TimeoutError:
+            self.notes.append("scale-out kill: timed out waiting for acks or resyncs")
+            for r in resyncs:
+                r.cancel()
+            await asyncio.gather(*resyncs, return_exceptions=True)
+            results = [r.result() if _ok(r) else (None, None) for r in resyncs]
+        # a cast in flight to the killed process may go unacknowledged (its phone resends it);
+        # one to a live process must not
+        errors = sum(1 for p, f in pending if not _ok(f) and p not in orphans_set)
+        cut = sum(1 for p, f in pending if not _ok(f) and p in orphans_set)
+        snaps = [s for s, _ in results if s is not None]
+        acked = [a for _, a in results if a is not None]
+        stored = await asyncio.to_thread(stored_ballots, self.db_url, rid)
+        sent: set[str] = set()
+        n_acked = lost = 0
+        for p in phones:
+            if p.last_acked is not None:
+                n_acked += 1
+                sent.add(p.last_acked[0])
+                if stored.get(p.last_acked[0]) != p.last_acked[1]:
+                    lost += 1
+            if p.unacked is not None:  # sent, ack never seen: stored or not, both are allowed
+                sent.add(p.unacked[0])
+        extra = len(set(stored) - sent)
+        shown: float | None = None
+        try:
+            s = await proj.wait_for(
+                lambda s: bool(s["round"]) and s["round"]["id"] == rid
+                and s["turnout"]["voted"] >= len(stored),
+                10,
+            )  # fmt: skip
+            shown = perf() - t_kill
+            out["scaleout_projector_voted"] = s["turnout"]["voted"]
+        except TimeoutError:
+            out["scaleout_projector_voted"] = proj.last["turnout"]["voted"] if proj.last else None
+        others_dropped = sum(1 for p in phones if self.home[p.idx] != victim and p.closed)
+        out["scaleout_killed_phones"] = len(orphans)
+        out["scaleout_resynced"] = len(snaps)
+        after = [t - t_kill for t in snaps]
+        out["scaleout_resync_s"] = round(max(after), 3) if after else None
+        out["scaleout_resync_p50_s"] = round(pct(after, 50) or 0.0, 3) if after else None
+        out["scaleout_resync_acked_s"] = (
+            round(max(acked) - t_kill, 3) if len(acked) == len(orphans) and acked else None
+        )
+        out["scaleout_acked"] = n_acked
+        out["scaleout_stored"] = len(stored)
+        out["scaleout_lost"] = lost + out.get("scaleout_latency_lost", 0)
+        out["scaleout_extra_rows"] = extra
+        out["scaleout_all_acked_stored"] = n_acked > 0 and lost == 0 and extra == 0
+        out["scaleout_kill_errors"] = errors
+        out["scaleout_casts_cut"] = cut  # in flight to the killed process: resent after resync
+        out["scaleout_others_dropped"] = others_dropped
+        out["scaleout_projector_all_counted_s"] = None if shown is None else round(shown, 3)
+        log(
+            f"  {len(snaps):,} of {len(orphans):,} phones resynced on the others "
+            f"{out['scaleout_resync_s']} s after the kill (p50 {out['scaleout_resync_p50_s']} s), "
+            f"all re-acked after {out['scaleout_resync_acked_s']} s; {n_acked:,} ballots acked, "
+            f"{len(stored):,} stored, {lost} acked ballots lost, {extra} rows never sent, {cut} "
+            f"casts cut off by the kill and resent; the projector showed all stored "
+            f"{out['scaleout_projector_all_counted_s']} s after the kill"
+        )
+        if len(snaps) < len(orphans):
+            self.notes.append(
+                f"scale-out kill: {len(orphans) - len(snaps)} phones of the killed process "
+                "never resynced on another"
+            )
+        if errors or others_dropped:
+            self.notes.append(
+                f"scale-out kill: {errors} casts to live processes failed; {others_dropped} "
+                "phones of live processes were dropped"
+            )
+        if shown is None:
+            self.notes.append("scale-out kill: the projector never showed every stored ballot")
+
+    async def resync(self, p: Phone, round_id: int, to: int) -> tuple[float | None, float | None]:
+        """As the phone page after its socket died: reconnect with backoff to process `to`,
+        wait for the snapshot, then resend the unacknowledged ballot (same id) or cast the one
+        not sent yet. Returns (snapshot time, ack time); None where it did not happen."""
+        assert self.marks is not None
+        if p.task is not None:
+            await asyncio.wait([p.task])  # the reader sees the socket close
+        p.closing = False
+        t_snap: float | None = None
+        for cap in _backoff_caps():
+            await asyncio.sleep(cap / 2 + random.random() * cap / 2)
+            fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+            p.snap_waiter = fut
+            try:
+                await p.connect(self.ws_url(to))
+                async with asyncio.timeout(15):
+                    t_snap = await fut
+                break
+            except (*HANDSHAKE_ERRORS, ConnectionError, ConnectionClosed):
+                p.snap_waiter = None
+                if p.ws is not None and not p.closed:
+                    with contextlib.suppress(Exception):
+                        await p.close()
+        if t_snap is None:
+            return None, None
+        self.home[p.idx] = to
+        if p.unacked is not None:
+            bid, marks = p.unacked
+            mj = json.dumps(marks, separators=(",", ":"))
+            _, _, ack = await p.send_cast(round_id, marks, mj, ballot_id=bid)
+        elif p.last_acked is None:
+            _, _, ack = await p.send_cast(round_id, *self.marks.get(p.idx))
+        else:
+            return t_snap, t_snap  # its ballot was acknowledged before the kill
+        self._on_ack(p, ack)
+        try:
+            async with asyncio.timeout(self.cfg.ack_timeout_s):
+                return t_snap, await ack
+        except Exception:
+            return t_snap, None
+
+    @staticmethod
+    def _on_ack(p: Phone, fut: asyncio.Future[float]) -> None:
+        """Mark the phone's ballot acknowledged as soon as the ack arrives (a resync that
+        starts later must know whether to resend)."""
+
+        def done(f: asyncio.Future[float]) -> None:
+            if _ok(f) and p.unacked is not None:
+                p.acked()
+
+        fut.add_done_callback(done)
+
+    async def close(self) -> None:
+        items: list[Any] = [p for p in self.phones if not p.closed]
+        if self.projector is not None:
+            items.append(self.projector)
+        with contextlib.suppress(TimeoutError):
+            await close_all(items)
+
+
+def _ok(f: asyncio.Future[Any]) -> bool:
+    return f.done() and not f.cancelled() and f.exception() is None
+
+
+def _backoff_caps() -> list[float]:
+    return [min(BACKOFF_CAP_S, BACKOFF_FIRST_S * 2**i) for i in range(RECONNECT_TRIES)]
