@@ -15,7 +15,7 @@ import time
 import uuid
 from base64 import b64decode
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -187,6 +187,31 @@ class Phone:
             self.closing = False
 
 
+class SnapshotTrack(Protocol):
+    """What the projector tells of every snapshot it applies (and when it arrived)."""
+
+    def on_snapshot(self, snap: dict[str, Any], t: float) -> None: ...
+
+
+class VotedLog:
+    """The projector's turnout.voted of one round over time: (arrival, voted) at each change."""
+
+    def __init__(self, round_id: int) -> None:
+        self.round_id = round_id
+        self.changes: list[tuple[float, int]] = []
+
+    def on_snapshot(self, snap: dict[str, Any], t: float) -> None:
+        rnd = snap.get("round")
+        if rnd and rnd.get("id") == self.round_id:
+            voted = int(snap["turnout"]["voted"])
+            if not self.changes or self.changes[-1][1] != voted:
+                self.changes.append((t, voted))
+
+    def first_at_least(self, voted: int) -> float | None:
+        """When the projector first showed at least `voted` ballots, if it did."""
+        return next((t for t, v in self.changes if v >= voted), None)
+
+
 class LatencyTrack:
     """Cast-to-projector latency for one fresh round: ballot i is the (i+1)-th voter.
 
@@ -226,7 +251,7 @@ class Projector:
         self.frame_bytes = 0  # the last full snapshot's size
         self.turnout_frames = 0
         self.turnout_bytes = 0
-        self.track: LatencyTrack | None = None
+        self.track: SnapshotTrack | None = None
         self.arrivals: list[float] | None = None  # snapshot arrival times, while recording
         self._waiters: list[
             tuple[Callable[[dict[str, Any]], bool], asyncio.Future[dict[str, Any]]]

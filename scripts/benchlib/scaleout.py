@@ -45,7 +45,15 @@ from typing import Any
 import psutil  # type: ignore[import-untyped]
 from websockets.exceptions import ConnectionClosed
 
-from benchlib.clients import HANDSHAKE_ERRORS, LatencyTrack, Phone, Projector, close_all, open_many
+from benchlib.clients import (
+    HANDSHAKE_ERRORS,
+    LatencyTrack,
+    Phone,
+    Projector,
+    VotedLog,
+    close_all,
+    open_many,
+)
 from benchlib.config import ROOT, BenchConfig
 from benchlib.covote import RATE_LIMITS, Facilitator, Marks, join_phone
 from benchlib.util import Meter, ServerProc, free_port, log, ms, note_window, pct, rss
@@ -294,6 +302,7 @@ class ScaleOut:
         self.projector: Projector | None = None
         self.marks: Marks | None = None
         self.servers = ProcGroup([p.proc for p in procs])
+        self.resync_failures: dict[str, int] = {}  # why a resynced phone's ballot was not acked
 
     def ws_url(self, i: int) -> str:
         return f"ws://127.0.0.1:{self.procs[i].port}/ws/m/{self.f.code}"
@@ -446,6 +455,8 @@ class ScaleOut:
         pending: list[tuple[Phone, asyncio.Future[float]]] = []
         resyncs: list[asyncio.Task[tuple[float | None, float | None]]] = []
         t_kill = 0.0
+        votes = VotedLog(rid)
+        proj.track = votes
         start = perf() + 0.01
         for i, p in enumerate(phones):
             if i == len(phones) // 2:
@@ -462,7 +473,7 @@ class ScaleOut:
             due = start + i / cfg.rate
             if (wait := due - perf()) > 0:
                 await asyncio.sleep(wait)
-            if t_kill and self.home[p.idx] == victim:
+            if t_kill and p in orphans_set:
                 continue  # its process is dead: it casts once it has reconnected (resync)
             _, _, fut = await p.send_cast(rid, *self.marks.get(i))
             self._on_ack(p, fut)
@@ -496,17 +507,18 @@ class ScaleOut:
             if p.unacked is not None:  # sent, ack never seen: stored or not, both are allowed
                 sent.add(p.unacked[0])
         extra = len(set(stored) - sent)
-        shown: float | None = None
-        try:
-            s = await proj.wait_for(
+        # when the projector came to show every stored ballot, after the last ack of the round
+        with contextlib.suppress(TimeoutError):
+            await proj.wait_for(
                 lambda s: bool(s["round"]) and s["round"]["id"] == rid
                 and s["turnout"]["voted"] >= len(stored),
                 10,
             )  # fmt: skip
-            shown = perf() - t_kill
-            out["scaleout_projector_voted"] = s["turnout"]["voted"]
-        except TimeoutError:
-            out["scaleout_projector_voted"] = proj.last["turnout"]["voted"] if proj.last else None
+        proj.track = None
+        shown = votes.first_at_least(len(stored))
+        acks = [f.result() for _, f in pending if _ok(f)] + acked
+        last_ack = max(acks, default=t_kill)
+        out["scaleout_projector_voted"] = votes.changes[-1][1] if votes.changes else None
         others_dropped = sum(1 for p in phones if self.home[p.idx] != victim and p.closed)
         out["scaleout_killed_phones"] = len(orphans)
         out["scaleout_resynced"] = len(snaps)
@@ -522,16 +534,18 @@ class ScaleOut:
         out["scaleout_extra_rows"] = extra
         out["scaleout_all_acked_stored"] = n_acked > 0 and lost == 0 and extra == 0
         out["scaleout_kill_errors"] = errors
+        out["scaleout_resync_failures"] = self.resync_failures
         out["scaleout_casts_cut"] = cut  # in flight to the killed process: resent after resync
         out["scaleout_others_dropped"] = others_dropped
-        out["scaleout_projector_all_counted_s"] = None if shown is None else round(shown, 3)
+        # from the round's last ack until the projector (on a live process) showed every ballot
+        out["scaleout_projector_lag_s"] = None if shown is None else round(shown - last_ack, 3)
         log(
             f"  {len(snaps):,} of {len(orphans):,} phones resynced on the others "
             f"{out['scaleout_resync_s']} s after the kill (p50 {out['scaleout_resync_p50_s']} s), "
             f"all re-acked after {out['scaleout_resync_acked_s']} s; {n_acked:,} ballots acked, "
             f"{len(stored):,} stored, {lost} acked ballots lost, {extra} rows never sent, {cut} "
-            f"casts cut off by the kill and resent; the projector showed all stored "
-            f"{out['scaleout_projector_all_counted_s']} s after the kill"
+            f"casts cut off by the kill and resent; the projector showed them all "
+            f"{out['scaleout_projector_lag_s']} s after the round's last ack"
         )
         if len(snaps) < len(orphans):
             self.notes.append(
@@ -584,7 +598,10 @@ class ScaleOut:
         try:
             async with asyncio.timeout(self.cfg.ack_timeout_s):
                 return t_snap, await ack
-        except Exception:
+        except Exception as e:
+            why = f"{type(e).__name__}: {e}"[:120]
+
+            self.resync_failures[why] = self.resync_failures.get(why, 0) + 1
             return t_snap, None
 
     @staticmethod
