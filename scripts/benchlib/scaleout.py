@@ -256,6 +256,7 @@ async def run(cfg: BenchConfig, work: Path, out: dict[str, Any]) -> None:
     work.mkdir(parents=True, exist_ok=True)
     procs: list[ServerProc] = []
     name, db_url = await asyncio.to_thread(create_database, cfg.scaleout_pg)
+    out["scaleout_database"] = name  # dropped at the end of the phase
     try:
         if private is not None:
             private.start()
