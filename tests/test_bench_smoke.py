@@ -27,7 +27,7 @@ if str(ROOT / "scripts") not in sys.path:
 config = importlib.import_module("benchlib.config")
 report = importlib.import_module("benchlib.report")
 run = importlib.import_module("benchlib.run")
-scaleout = importlib.import_module("benchlib.scaleout")
+cluster = importlib.import_module("benchlib.cluster")
 
 PHONES = 20
 
@@ -121,7 +121,7 @@ def test_scaleout_phase_at_tiny_n_loses_no_acked_ballot_and_reports_its_keys(
     """`--only scaleout` at tiny N: 3 processes over PostgreSQL and Redis, one killed mid-vote;
     every phone of it resyncs on another, no acknowledged ballot is lost, the keys are there."""
     cfg = dataclasses.replace(tiny(tmp_path), only=("scaleout",), mes=False, scaleout_phones=30)
-    if reason := scaleout.pg_unavailable(cfg.scaleout_pg):
+    if reason := cluster.pg_unavailable(cfg.scaleout_pg):
         pytest.skip(reason)
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed; the phase starts a private Redis")

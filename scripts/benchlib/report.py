@@ -394,10 +394,15 @@ def _scaleout_rows(r: dict[str, Any], row: Any) -> None:
         _met(r, "scaleout_lost"),
     )
     row(
-        "    joins/s; connect s; servers together / client core busy",
+        "    joins/s; connect s",
         "",
-        f"{_f(r.get('scaleout_join_per_s'), digits=0)}; {_f(r.get('scaleout_connect_s'))}; "
-        + _busy(r, "scaleout"),
+        f"{_f(r.get('scaleout_join_per_s'), digits=0)}; {_f(r.get('scaleout_connect_s'))}",
+    )
+    cov = r.get("scaleout_covote_util")
+    row(
+        "    busy: the processes together; with PostgreSQL and Redis / client",
+        "",
+        f"{_f(None if cov is None else cov * 100, '%', 0)}; {_busy(r, 'scaleout')}",
     )
 
 

@@ -35,14 +35,11 @@ import json
 import random
 import secrets
 import shutil
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil  # type: ignore[import-untyped]
 from websockets.exceptions import ConnectionClosed
 
 from benchlib.clients import (
@@ -54,9 +51,21 @@ from benchlib.clients import (
     close_all,
     open_many,
 )
-from benchlib.config import ROOT, BenchConfig
-from benchlib.covote import RATE_LIMITS, Facilitator, Marks, join_phone
-from benchlib.util import Meter, ServerProc, free_port, log, ms, note_window, pct, rss
+from benchlib.cluster import (
+    PrivateRedis,
+    ProcGroup,
+    create_database,
+    drop_database,
+    pg_backends,
+    pg_unavailable,
+    processes,
+    redis_ping,
+    servers,
+    stored_ballots,
+)
+from benchlib.config import BenchConfig
+from benchlib.covote import Facilitator, Marks, join_phone
+from benchlib.util import Meter, ServerProc, log, ms, note_window, pct, rss
 
 perf = time.perf_counter
 
@@ -65,171 +74,6 @@ perf = time.perf_counter
 BACKOFF_FIRST_S = 0.5
 BACKOFF_CAP_S = 10.0
 RECONNECT_TRIES = 8  # 0.5 + 1 + 2 + 4 + 8 + 10 + 10 + 10 s: a phone still out by then is lost
-
-
-@dataclass
-class ProcGroup:
-    """Several server processes as one for Meter: their CPU seconds summed. A process that has
-    exited stops counting, so meter only windows in which none of them dies."""
-
-    procs: list[psutil.Process]
-
-    def cpu_times(self) -> Any:
-        user = system = 0.0
-        for p in self.procs:
-            with contextlib.suppress(psutil.Error):
-                t = p.cpu_times()
-                user += t.user
-                system += t.system
-        return _Times(user, system)
-
-
-@dataclass
-class _Times:
-    user: float
-    system: float
-
-
-class PrivateRedis:
-    """A redis-server of the bench's own on a free port: no other process's signals (tests on
-    the shared Redis publish on the same channel) reach the bench's servers."""
-
-    def __init__(self, work: Path, core: int | None) -> None:
-        self.port = free_port()
-        self.dir = work
-        self.core = core
-        self.popen: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", str(self.dir)]  # fmt: skip
-        if self.core is not None and shutil.which("taskset"):
-            argv = ["taskset", "-c", str(self.core), *argv]
-        self.popen = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-
-    async def wait_ready(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not await redis_ping(self.url):
-            if self.popen is not None and self.popen.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.popen.returncode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not answer within {timeout:.0f} s")
-            await asyncio.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait(5)
-
-
-async def redis_ping(url: str) -> bool:
-    """Whether a Redis answers PING at `url` (redis://host:port/db)."""
-    hostport = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
-    host, _, port = hostport.partition(":")
-    try:
-        async with asyncio.timeout(2):
-            reader, writer = await asyncio.open_connection(host or "127.0.0.1", int(port or 6379))
-            try:
-                writer.write(b"PING\r\n")
-                return (await reader.readline()).startswith(b"+PONG")
-            finally:
-                writer.close()
-    except (OSError, TimeoutError, ValueError):
-        return False
-
-
-def pg_unavailable(admin: str) -> str | None:
-    """Why the phase cannot use PostgreSQL at `admin`, or None."""
-    try:
-        import psycopg
-
-        with psycopg.connect(admin, connect_timeout=3):
-            return None
-    except Exception as e:
-        return f"PostgreSQL not reachable at {admin}: {e}"
-
-
-def create_database(admin: str) -> tuple[str, str]:
-    """A fresh, empty database beside `admin`'s. Returns (name, URL)."""
-    import psycopg
-
-    name = f"covote_bench_{secrets.token_hex(6)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, f"{admin.rsplit('/', 1)[0]}/{name}"
-
-
-def drop_database(admin: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def stored_ballots(url: str, round_id: int) -> dict[str, dict[str, str]]:
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT ballot_uid, marks FROM ballot WHERE round_id = %s", (round_id,)
-        ).fetchall()
-    return {uid: (json.loads(m) if isinstance(m, str) else m) for uid, m in rows}
-
-
-def pg_connections(admin: str, name: str) -> int:
-    import psycopg
-
-    with psycopg.connect(admin) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def servers(
-    cfg: BenchConfig, work: Path, db_url: str, redis_url: str, key: str
-) -> list[ServerProc]:
-    """`covote serve` processes on one database and one Redis, with one session secret (a
-    phone's cookie from any process is good on every other, as behind a load balancer)."""
-    secret = secrets.token_urlsafe(32)
-    procs = []
-    for i in range(cfg.scaleout_processes):
-        port = free_port()
-        data = work / f"scaleout-{i}"
-        data.mkdir(parents=True, exist_ok=True)
-        argv = [
-            sys.executable, "-m", "app.cli", "serve",
-            "--host", "127.0.0.1", "--port", str(port),
-            "--data", str(data),
-            "--database-url", db_url,
-            "--broadcast-url", redis_url,
-            "--public-url", f"http://127.0.0.1:{port}",
-        ]  # fmt: skip
-        env = {"COVOTE_FACILITATOR_KEY": key, "COVOTE_SESSION_SECRET": secret}
-        for limit in RATE_LIMITS:  # thousands of phones from one address, as in covote.server
-            env[f"COVOTE_{limit.upper()}"] = "1000000/minute"
-        if cfg.tick_hz is not None:
-            env["COVOTE_TICK_HZ"] = str(cfg.tick_hz)
-        procs.append(
-            ServerProc(
-                name=f"covote-{chr(ord('A') + i)}",
-                argv=argv,
-                port=port,
-                log_path=work / f"scaleout-{i}.log",
-                env=env,
-                cwd=ROOT,
-                core=cfg.server_core if cfg.pin else None,
-                nice=cfg.nice,
-                drop_env_prefix="COVOTE_",
-            )
-        )
-    return procs
 
 
 async def run(cfg: BenchConfig, work: Path, out: dict[str, Any]) -> None:
@@ -274,7 +118,12 @@ async def run(cfg: BenchConfig, work: Path, out: dict[str, Any]) -> None:
         for p in procs:
             await p.wait_ready(120)
         out["scaleout_redis"] = "private" if private is not None else redis_url
-        s = ScaleOut(cfg, out, procs, key, db_url, lambda: pg_connections(cfg.scaleout_pg, name))
+        redis_pid = private.popen.pid if private is not None and private.popen else None
+
+        def support() -> list[int]:  # the database's backends and the private Redis
+            return pg_backends(cfg.scaleout_pg, name) + ([redis_pid] if redis_pid else [])
+
+        s = ScaleOut(cfg, out, procs, key, db_url, support, redis_pid is not None)
         try:
             async with asyncio.timeout(cfg.scaleout_time_limit_s):
                 await s.measure()
@@ -293,9 +142,11 @@ async def run(cfg: BenchConfig, work: Path, out: dict[str, Any]) -> None:
 
 class ScaleOut:
     def __init__(self, cfg: BenchConfig, out: dict[str, Any], procs: list[ServerProc],
-                 key: str, db_url: str, connections: Any) -> None:  # fmt: skip
+                 key: str, db_url: str, support: Callable[[], list[int]],
+                 has_redis: bool) -> None:  # fmt: skip
         self.cfg, self.out, self.procs, self.db_url = cfg, out, procs, db_url
-        self.connections = connections  # () -> the database's connections (pg_stat_activity)
+        self.support = support  # () -> pids of PostgreSQL's backends for the run and of Redis
+        self.has_redis = has_redis
         self.notes: list[str] = out.setdefault("notes", [])
         self.f = Facilitator(procs[0].port, key)
         self.phones: list[Phone] = []
@@ -382,7 +233,10 @@ class ScaleOut:
             p.last_acked = p.unacked = None
         track = LatencyTrack(rid, n)
         proj.track = track
-        meter = Meter(self.servers)
+        support = ProcGroup(processes(await asyncio.to_thread(self.support)))
+        # everything serving the vote: the processes, PostgreSQL's backends, Redis
+        meter = Meter(ProcGroup(self.servers.procs + support.procs))
+        covote0 = cpu_of(self.servers)
         pending: list[tuple[float, asyncio.Future[float]]] = []
         late: list[float] = []
         start = perf() + 0.01
@@ -406,7 +260,8 @@ class ScaleOut:
         proj.track = None
         acks = [f.result() - t for t, f in pending if _ok(f)]
         errors = sum(1 for _, f in pending if not _ok(f))
-        out["scaleout_pg_connections"] = await asyncio.to_thread(self.connections)
+        covote_cpu = cpu_of(self.servers) - covote0
+        out["scaleout_pg_connections"] = len(support.procs) - (1 if self.has_redis else 0)
         stored = await asyncio.to_thread(stored_ballots, self.db_url, rid)
         lost = sum(
             1 for p in phones if p.last_acked and stored.get(p.last_acked[0]) != p.last_acked[1]
@@ -420,13 +275,15 @@ class ScaleOut:
         out["scaleout_ack_p99_ms"] = ms(pct(acks, 99))
         out["scaleout_latency_errors"] = errors
         out["scaleout_latency_lost"] = lost
-        out["scaleout_server_util"] = round(win.server_util, 3)
+        out["scaleout_server_util"] = round(win.server_util, 3)  # with PostgreSQL and Redis
+        out["scaleout_covote_util"] = round(covote_cpu / win.wall, 3) if win.wall else None
         out["scaleout_client_util"] = round(win.client_util, 3)
         log(
             f"  projector p50 {out['scaleout_projector_p50_ms']} / p99 "
             f"{out['scaleout_projector_p99_ms']} ms over {len(track.latencies)} ballots, ack p50 "
             f"{out['scaleout_ack_p50_ms']} / p99 {out['scaleout_ack_p99_ms']} ms; "
-            f"servers {win.server_util:.0%} of a core together, client {win.client_util:.0%}; "
+            f"the processes {out['scaleout_covote_util']:.0%} of a core together, with "
+            f"PostgreSQL and Redis {win.server_util:.0%}; client {win.client_util:.0%}; "
             f"{out['scaleout_pg_connections']} database connections"
         )
         note_window(out, "scale-out latency", win)
@@ -622,6 +479,11 @@ class ScaleOut:
             items.append(self.projector)
         with contextlib.suppress(TimeoutError):
             await close_all(items)
+
+
+def cpu_of(group: ProcGroup) -> float:
+    t = group.cpu_times()
+    return float(t.user + t.system)
 
 
 def _ok(f: asyncio.Future[Any]) -> bool:
