@@ -78,7 +78,7 @@ class BenchConfig:
     # phones spread across them, the projector on the first; one of them killed mid-vote
     scaleout_phones: int = 10_000  # issue 14: 10,000 phones spread across the processes
     scaleout_processes: int = 3
-    scaleout_time_limit_s: float = 480.0  # joining and connecting 10,000 phones: minutes
+    scaleout_time_limit_s: float = 600.0  # joining and connecting 10,000 phones: minutes
     scaleout_pg: str = field(default_factory=_admin_pg)  # a fresh database is made beside it
     scaleout_redis: str | None = None  # None: a private redis-server on a free port
 
@@ -168,7 +168,7 @@ def full() -> BenchConfig:
         time_limit_s=590.0,
         all_phones=2000,
         scaleout_phones=10_000,
-        scaleout_time_limit_s=480.0,
+        scaleout_time_limit_s=600.0,
     )
 
 
