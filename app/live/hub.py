@@ -49,6 +49,7 @@ from typing import Protocol
 from app.core.errors import NotFound
 from app.core.shapes import Snapshot
 from app.live.broadcast import Broadcast, LocalBroadcast
+from app.live.presence import LocalPresence, Presence
 from app.live.protocol import SnapshotFrame, TurnoutFrame, encode, encode_str, wire_text
 
 log = logging.getLogger(__name__)
@@ -265,8 +266,11 @@ class Hub:
         resync_s: float | None = None,
         clock: Clock | None = None,
         phone_render: PhoneRender | None = None,
+        presence: Presence | None = None,
     ) -> None:
         self._render = render
+        # turnout.connected over every process (app/live/presence.py); one process: its own
+        self._presence: Presence = presence or LocalPresence()
         self._phone_render = phone_render
         self._tick_s = 1.0 / tick_hz
         self._backlog = direct_backlog
@@ -384,6 +388,7 @@ class Hub:
         if not room.mailboxes:
             self._cancel_timer(room)
             del self.rooms[meeting_id]
+            self._presence.forget(meeting_id)
             return
         self._poke(room)
 
@@ -403,8 +408,11 @@ class Hub:
     async def _refresh(self, room: Room, extra_locale: str | None = None) -> None:
         room.dirty = False
         room.refreshed_at = time.monotonic()
-        state = await asyncio.to_thread(self._render, room.meeting_id)
-        state["turnout"]["connected"] = _counted(room)
+        # counted here, on the loop: the thread must not walk a set that joins change
+        state, connected = await asyncio.to_thread(
+            self._render_counted, room.meeting_id, _counted(room)
+        )
+        state["turnout"]["connected"] = connected
         previous, room.state = room.state, state
         room.seq += 1
         frame: SnapshotFrame = {**state, "seq": room.seq}
@@ -427,6 +435,11 @@ class Hub:
         if extra_locale is not None:
             locales.add(extra_locale)
         await self._render_phones(room, locales)
+
+    def _render_counted(self, meeting_id: int, local: int) -> tuple[Snapshot, int]:
+        """In a worker thread: the meeting's state, and its connections over every process
+        (`local`: this process's)."""
+        return self._render(meeting_id), self._presence.total(meeting_id, local)
 
     async def _render_phones(self, room: Room, locales: set[str]) -> None:
         """Add the snapshot with the ballot section for phones in `locales` to
