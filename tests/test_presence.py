@@ -83,7 +83,8 @@ def test_a_projector_on_one_process_counts_the_phones_connected_to_another(
     tmp_path: Path,
 ) -> None:
     """Phones on A, the projector on B: B's turnout.connected counts A's phones (it counted
-    only its own sockets), and stops counting them when they leave."""
+    only its own sockets), also in the small frame a ballot brings, and stops counting them
+    when they leave."""
     if reason := redis_unavailable():
         pytest.skip(reason)
     settings = make_settings(tmp_path, broadcast_url=REDIS_URL, resync_s=0.2)
@@ -91,6 +92,8 @@ def test_a_projector_on_one_process_counts_the_phones_connected_to_another(
         fac = a.browser()
         fac.get("/facilitator?key=test-facilitator-key")
         meeting = Meeting(fac)
+        meeting.open_round()
+        round_id = meeting.state()["round"]["id"]
         browsers = [a.browser() for _ in range(3)]
         for c in browsers:
             join(c, meeting.code)
@@ -103,6 +106,15 @@ def test_a_projector_on_one_process_counts_the_phones_connected_to_another(
                         m["type"] in ("snapshot", "turnout") and m["turnout"]["connected"] == 4
                     )
                 )
+                # a ballot on A: B's frame for it (only the turnout changed) counts them too
+                sockets[0].send(
+                    {"type": "cast", "ballot_id": uuid.uuid4().hex, "round": round_id,
+                     "marks": {"library": "want"}}
+                )  # fmt: skip
+                voted = projector.until(
+                    lambda m: m["type"] in ("snapshot", "turnout") and m["turnout"]["voted"] == 1
+                )
+                assert voted["type"] == "turnout" and voted["turnout"]["connected"] == 4
             finally:
                 for s in sockets:
                     s.__exit__()
