@@ -139,6 +139,8 @@ def test_scaleout_phase_at_tiny_n_loses_no_acked_ballot_and_reports_its_keys(
     assert result["scaleout_acked"] == result["scaleout_stored"] == 30
     assert result["scaleout_projector_voted"] == 30
     assert result["scaleout_kill_errors"] == 0 and result["scaleout_others_dropped"] == 0
+    # the console on the projector's process counts the phones of every process
+    assert result["scaleout_connected_shown"] == result["scaleout_connected"] == 31
     missing = report.missing_keys(result)
     assert not [k for k in missing if k.startswith("scaleout_")], missing
     assert "ingest_per_s" not in result  # --only scaleout: no single-process phase ran

@@ -205,12 +205,13 @@ class ScaleOut:
         out["scaleout_processes"] = k
         out["scaleout_phones"] = len(live)
         out["scaleout_rss_mib"] = [round(rss(p.proc) / 2**20, 1) for p in self.procs]
-        # What the console's "N screens and phones connected" would say on process A: the hub
-        # counts its own process's sockets only (every phone and the projector are connected).
+        await self.latency(live)
+        # What the console's "N screens and phones connected" says on process A after the
+        # round's ballots (every process has rendered the meeting since): every phone and the
+        # projector are connected. Before app/live/presence.py it counted A's sockets only.
         assert self.projector is not None and self.projector.last is not None
         out["scaleout_connected_shown"] = self.projector.last["turnout"].get("connected")
-        out["scaleout_connected"] = len(live) + 1
-        await self.latency(live)
+        out["scaleout_connected"] = sum(1 for p in live if not p.closed) + 1
         await self.kill_mid_vote(live)
 
     async def fresh_round(self) -> int:
