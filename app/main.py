@@ -28,6 +28,7 @@ from app.keypads.receiver_urls import ReceiverPolicy
 from app.keypads.receivers import KeypadDesk
 from app.live.broadcast import open_broadcast
 from app.live.hub import Hub
+from app.live.presence import open_presence
 from app.live.screens import open_screens
 from app.voting import rounds
 from app.voting.ballots import BallotWriter
@@ -79,6 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 meeting_id, previous
             ),
             turnout_hz=settings.turnout_hz,
+            # a process that has not refreshed its count for 3 resyncs has stopped
+            presence=open_presence(
+                settings.broadcast_url, database_digest(settings), stale_s=3 * settings.resync_s
+            ),
         )
         writer = BallotWriter(
             engine, batch_max=settings.commit_batch_max, stall_s=settings.ballot_stall_s

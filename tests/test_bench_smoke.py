@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ if str(ROOT / "scripts") not in sys.path:
 config = importlib.import_module("benchlib.config")
 report = importlib.import_module("benchlib.report")
 run = importlib.import_module("benchlib.run")
+cluster = importlib.import_module("benchlib.cluster")
 
 PHONES = 20
 
@@ -57,6 +59,8 @@ def tiny(tmp_path: Path) -> Any:
         time_limit_s=150.0,
         mes_voters=300,
         mes_proposals=12,
+        # (8) needs PostgreSQL and Redis: test_scaleout_phase_at_tiny_n_... runs it
+        only=tuple(p for p in config.PHASES if p != "scaleout"),
     )
 
 
@@ -109,6 +113,53 @@ def test_quick_harness_at_tiny_n_stores_every_acked_ballot_and_reports_every_key
     assert "(7) budget rule" in text
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_scaleout_phase_at_tiny_n_loses_no_acked_ballot_and_reports_its_keys(
+    tmp_path: Path,
+) -> None:
+    """`--only scaleout` at tiny N: 3 processes over PostgreSQL and Redis, one killed mid-vote;
+    every phone of it resyncs on another, no acknowledged ballot is lost, the keys are there."""
+    cfg = dataclasses.replace(tiny(tmp_path), only=("scaleout",), mes=False, scaleout_phones=30)
+    if reason := cluster.pg_unavailable(cfg.scaleout_pg):
+        pytest.skip(reason)
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed; the phase starts a private Redis")
+
+    result = run.run_bench(cfg)
+
+    assert "error" not in result, result["error"]
+    assert "scaleout_skipped" not in result, result["scaleout_skipped"]
+    assert result["scaleout_processes"] == 3 and result["scaleout_phones"] == 30
+    assert result["scaleout_samples"] == 30  # every phone's ballot reached the projector
+    assert result["scaleout_killed_phones"] == 10
+    assert result["scaleout_resynced"] == 10 and result["scaleout_resync_failures"] == {}
+    assert result["scaleout_all_acked_stored"] is True
+    assert result["scaleout_lost"] == 0 and result["scaleout_extra_rows"] == 0
+    assert result["scaleout_acked"] == result["scaleout_stored"] == 30
+    assert result["scaleout_projector_voted"] == 30
+    assert result["scaleout_kill_errors"] == 0 and result["scaleout_others_dropped"] == 0
+    # the console on the projector's process counts the phones of every process
+    assert result["scaleout_connected_shown"] == result["scaleout_connected"] == 31
+    missing = report.missing_keys(result)
+    assert not [k for k in missing if k.startswith("scaleout_")], missing
+    assert "ingest_per_s" not in result  # --only scaleout: no single-process phase ran
+    # no ratio without phase (2) in the same run, and the target says so rather than guessing
+    assert result["targets"]["scaleout_projector_p99_ratio"]["met"] is None
+    assert result["targets"]["scaleout_lost"]["met"] is True
+    text = report.table(result)
+    assert "(8) scale-out" in text and "(1) ingest" not in text
+    json.loads(json.dumps(result))
+    # the database made for the run is gone
+    import psycopg
+
+    with psycopg.connect(cfg.scaleout_pg) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname = %s", (result["scaleout_database"],)
+        ).fetchone()
+    assert left is not None and left[0] == 0
+
+
 def test_mes_only_runs_the_budget_phase_alone() -> None:
     """`scripts/bench --mes-only` starts no server and reports (5) beside its targets."""
     cfg, _ = config.parse_args(["--mes-only", "--no-save", "--no-pin"])
@@ -135,3 +186,9 @@ def test_bench_options_scale_every_scenario() -> None:
     assert 300 in cfg.burst_sizes  # --quick: at least the 300-phone burst
     cfg, _ = config.parse_args(["--quick", "--burst", "50,400"])
     assert cfg.burst_sizes == (50, 400) and cfg.max_phones >= 400
+    # (8) scale-out: 10,000 phones in the full run, fewer in --quick; --only picks it alone
+    assert full.scaleout_phones == 10_000 and full.scaleout_processes == 3
+    cfg, _ = config.parse_args(["--quick", "--only", "scaleout", "--scaleout-phones", "90"])
+    assert cfg.only == ("scaleout",) and cfg.scaleout_phones == 90
+    assert cfg.runs("scaleout") and not cfg.runs("latency")
+    assert config.quick().scaleout_phones < full.scaleout_phones

@@ -729,3 +729,47 @@ async def test_turnout_frames_back_off_when_reading_the_turnout_is_slow() -> Non
         assert [f["turnout"]["voted"] for f in frames_in(screen)] == [2]
     finally:
         await hub.aclose()
+
+
+async def test_phones_joining_between_turnout_frames_each_get_their_ballot_section() -> None:
+    """A Welsh phone's section is being drawn when turnout frames go out and an English phone
+    joins (its join re-encodes the snapshot with the new turnout): both still get a snapshot
+    with their ballot section, not one the phone would have to fetch."""
+    clock, render = FakeClock(), Counting()
+    started, release = threading.Event(), threading.Event()
+
+    def phone_render(_: Snapshot, locale: str) -> str:
+        if locale == "cy":
+            started.set()
+            release.wait(5 * TIME_FACTOR)
+        return f"<p>{locale}</p>"
+
+    hub = Hub(
+        render,
+        tick_hz=8,
+        clock=clock,
+        turnout_render=CountingTurnout(render),
+        turnout_hz=32,
+        phone_render=phone_render,
+    )
+    await hub.start()
+    try:
+        await hub.join(5)
+        clock.advance(1.0)
+        render.voted = 1
+        hub.counted(5)
+        await settle()
+        welsh = asyncio.create_task(hub.join(5, voter_id=1, locale="cy"))
+        assert await asyncio.to_thread(started.wait, 5 * TIME_FACTOR)
+        clock.advance(1.0)
+        render.voted = 2
+        hub.counted(5)
+        await settle()
+        english = await hub.join(5, voter_id=2, locale="en")
+        release.set()
+        cy = await welsh
+        assert frames_in(cy)[0]["ballot_html"] == "<p>cy</p>"
+        assert frames_in(english)[0]["ballot_html"] == "<p>en</p>"
+    finally:
+        release.set()
+        await hub.aclose()

@@ -384,8 +384,9 @@ class Surge(TypedDict):
 
 class LiveTurnout(Turnout):
     surge: Surge | None
-    # The connections to the meeting: the hub adds it to every frame it sends on a socket; the
-    # snapshot of a page or of GET /api/m/CODE has none.
+    # The connections to the meeting, over every process (app/live/presence.py): the hub adds
+    # it to every frame it sends on a socket; the snapshot of a page or of GET /api/m/CODE has
+    # none.
     connected: NotRequired[int]
 
 

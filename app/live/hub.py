@@ -56,6 +56,7 @@ from typing import Protocol
 from app.core.errors import NotFound
 from app.core.shapes import LiveTurnout, Snapshot
 from app.live.broadcast import Broadcast, LocalBroadcast
+from app.live.presence import LocalPresence, Presence
 from app.live.protocol import SnapshotFrame, TurnoutFrame, encode, encode_str, wire_text
 
 log = logging.getLogger(__name__)
@@ -289,8 +290,11 @@ class Hub:
         phone_render: PhoneRender | None = None,
         turnout_render: TurnoutRender | None = None,
         turnout_hz: float | None = None,
+        presence: Presence | None = None,
     ) -> None:
         self._render = render
+        # turnout.connected over every process (app/live/presence.py); one process: its own
+        self._presence: Presence = presence or LocalPresence()
         self._phone_render = phone_render
         self._turnout_render = turnout_render
         self._tick_s = 1.0 / tick_hz
@@ -449,6 +453,7 @@ class Hub:
         if not room.mailboxes:
             self._cancel_timer(room)
             del self.rooms[meeting_id]
+            self._presence.forget(meeting_id)
             return
         self._poke(room, full=False)
 
@@ -468,8 +473,11 @@ class Hub:
     async def _refresh(self, room: Room, extra_locale: str | None = None) -> None:
         room.dirty = room.full = room.snapshot_stale = False
         room.refreshed_at = time.monotonic()
-        state = await asyncio.to_thread(self._render, room.meeting_id)
-        state["turnout"]["connected"] = _counted(room)
+        # counted here, on the loop: the thread must not walk a set that joins change
+        state, connected = await asyncio.to_thread(
+            self._render_counted, room.meeting_id, _counted(room)
+        )
+        state["turnout"]["connected"] = connected
         previous, room.state = room.state, state
         room.seq += 1
         frame: SnapshotFrame = {**state, "seq": room.seq}
@@ -493,6 +501,20 @@ class Hub:
             locales.add(extra_locale)
         await self._render_phones(room, locales)
 
+    def _turnout_counted(
+        self, meeting_id: int, previous: Snapshot, local: int
+    ) -> tuple[LiveTurnout | None, int]:
+        """In a worker thread: the meeting's turnout alone (`turnout_render`), and its
+        connections over every process (`local`: this process's)."""
+        assert self._turnout_render is not None
+        turnout = self._turnout_render(meeting_id, previous)
+        return turnout, self._presence.total(meeting_id, local) if turnout is not None else local
+
+    def _render_counted(self, meeting_id: int, local: int) -> tuple[Snapshot, int]:
+        """In a worker thread: the meeting's state, and its connections over every process
+        (`local`: this process's)."""
+        return self._render(meeting_id), self._presence.total(meeting_id, local)
+
     async def _render_phones(self, room: Room, locales: set[str]) -> None:
         """Add the snapshot with the ballot section for phones in `locales` to
         `room.phone_frames`. Each section is rendered once per state of the round and language
@@ -501,12 +523,7 @@ class Hub:
             return
         state, snapshot, render = room.state, room.snapshot, self._phone_render
         assert snapshot is not None and snapshot.endswith("}")
-        # What the section is drawn from: the round and the meeting (its code and texts).
-        # (A countdown's seconds left are not: the page counts them down itself.)
-        rnd = state["round"]
-        if rnd is not None and "closes_in" in rnd:
-            rnd = {k: v for k, v in rnd.items() if k != "closes_in"}  # type: ignore[assignment]
-        key = encode({"round": rnd, "meeting": state["meeting"]})
+        key = _ballot_key(state)
         stale = sorted(loc for loc in locales if room.ballots.get(loc, ("", ""))[0] != key)
         if stale:
 
@@ -522,8 +539,9 @@ class Hub:
                 return
             for loc, html in drawn.items():
                 room.ballots[loc] = (key, html)
-        if room.snapshot is not snapshot:
-            return  # a newer refresh ran meanwhile and draws its own
+        if room.snapshot is not snapshot and (room.state is None or _ballot_key(room.state) != key):
+            return  # the round changed meanwhile: its refresh draws its own
+        # (A snapshot re-encoded meanwhile for its turnout alone takes the same sections.)
         self._splice_phones(room, locales)
 
     @staticmethod
@@ -557,12 +575,14 @@ class Hub:
         assert previous is not None and self._turnout_render is not None
         room.dirty = False
         began = self._clock.now()
-        turnout = await asyncio.to_thread(self._turnout_render, room.meeting_id, previous)
+        turnout, connected = await asyncio.to_thread(
+            self._turnout_counted, room.meeting_id, previous, _counted(room)
+        )
         room.turnout_cost = self._clock.now() - began
         if turnout is None or room.state is not previous:
             room.dirty = True
             return False
-        turnout["connected"] = _counted(room)
+        turnout["connected"] = connected
         room.state = {**previous, "turnout": turnout}
         room.seq += 1
         frame: TurnoutFrame = {"type": "turnout", "seq": room.seq, "turnout": turnout}
@@ -649,6 +669,15 @@ def _stale_countdown(room: Room) -> bool:
         and "closes_in" in rnd
         and time.monotonic() - room.refreshed_at > COUNTDOWN_STALE_S
     )
+
+
+def _ballot_key(state: Snapshot) -> str:
+    """What the phone's ballot section is drawn from: the round and the meeting (its code and
+    texts); not a countdown's seconds left, which the page counts down itself."""
+    rnd = state["round"]
+    if rnd is not None and "closes_in" in rnd:
+        rnd = {k: v for k, v in rnd.items() if k != "closes_in"}  # type: ignore[assignment]
+    return encode({"round": rnd, "meeting": state["meeting"]})
 
 
 def _counted(room: Room) -> int:

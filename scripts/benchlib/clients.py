@@ -15,7 +15,7 @@ import time
 import uuid
 from base64 import b64decode
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -71,6 +71,7 @@ class Phone:
         "idx",
         "last_acked",
         "snap_bytes",
+        "snap_waiter",
         "snapshots",
         "task",
         "turnouts",
@@ -87,6 +88,8 @@ class Phone:
         self.snapshots = 0
         self.turnouts = 0
         self.snap_bytes = 0
+        # resolved with the arrival time of the next snapshot, if someone waits for one
+        self.snap_waiter: asyncio.Future[float] | None = None
         self.waiting: tuple[str, asyncio.Future[float]] | None = None
         self.errors: list[dict[str, Any]] = []
         self.closed = True
@@ -120,6 +123,11 @@ class Phone:
                 if m.startswith(SNAPSHOT):
                     self.snapshots += 1
                     self.snap_bytes = len(m)
+                    sw = self.snap_waiter
+                    if sw is not None:
+                        self.snap_waiter = None
+                        if not sw.done():
+                            sw.set_result(perf())
                 elif m.startswith(TURNOUT):
                     self.turnouts += 1
                 elif m.startswith(ACK):
@@ -148,11 +156,12 @@ class Phone:
                 w[1].set_exception(ConnectionError("socket closed before the ack"))
 
     async def send_cast(
-        self, round_id: int, marks: dict[str, str], marks_json: str
+        self, round_id: int, marks: dict[str, str], marks_json: str, ballot_id: str | None = None
     ) -> tuple[str, float, asyncio.Future[float]]:
-        """Send a cast with a new ballot id. Returns (ballot id, send time, future of ack time)."""
+        """Send a cast with a new ballot id, or `ballot_id` (a resend after a reconnect, as the
+        phone page does). Returns (ballot id, send time, future of ack time)."""
         assert self.ws is not None
-        bid = uuid.uuid4().hex
+        bid = ballot_id or uuid.uuid4().hex
         fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiting = (bid, fut)
         self.unacked = (bid, marks)
@@ -176,6 +185,31 @@ class Phone:
             self.ws = None
             self.task = None
             self.closing = False
+
+
+class SnapshotTrack(Protocol):
+    """What the projector tells of every snapshot it applies (and when it arrived)."""
+
+    def on_snapshot(self, snap: dict[str, Any], t: float) -> None: ...
+
+
+class VotedLog:
+    """The projector's turnout.voted of one round over time: (arrival, voted) at each change."""
+
+    def __init__(self, round_id: int) -> None:
+        self.round_id = round_id
+        self.changes: list[tuple[float, int]] = []
+
+    def on_snapshot(self, snap: dict[str, Any], t: float) -> None:
+        rnd = snap.get("round")
+        if rnd and rnd.get("id") == self.round_id:
+            voted = int(snap["turnout"]["voted"])
+            if not self.changes or self.changes[-1][1] != voted:
+                self.changes.append((t, voted))
+
+    def first_at_least(self, voted: int) -> float | None:
+        """When the projector first showed at least `voted` ballots, if it did."""
+        return next((t for t, v in self.changes if v >= voted), None)
 
 
 class LatencyTrack:
@@ -217,7 +251,7 @@ class Projector:
         self.frame_bytes = 0  # the last full snapshot's size
         self.turnout_frames = 0
         self.turnout_bytes = 0
-        self.track: LatencyTrack | None = None
+        self.track: SnapshotTrack | None = None
         self.arrivals: list[float] | None = None  # snapshot arrival times, while recording
         self._waiters: list[
             tuple[Callable[[dict[str, Any]], bool], asyncio.Future[dict[str, Any]]]

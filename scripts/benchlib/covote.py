@@ -225,6 +225,26 @@ def count_rows(db: Path) -> int:
         con.close()
 
 
+async def join_phone(port: int, code: str, idx: int) -> Phone:
+    """One phone joins as a browser does: open the page (a GET never joins), then press Join
+    (a POST). Returns the phone with the `covote` session cookie of a joined voter."""
+    r = await http(port, "GET", f"/m/{code}")
+    cookie = r.cookies().get("covote")
+    token = re.search(r'name="csrf" value="([^"]+)"', r.text)
+    if r.status != 200 or not cookie or not token:
+        raise RuntimeError(f"GET /m/{code}: {r.status}, no session cookie")
+    headers = {
+        "Cookie": f"covote={cookie}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    body = urlencode({"csrf": token.group(1)}).encode()
+    r = await http(port, "POST", f"/m/{code}/join", headers=headers, body=body)
+    cookie = r.cookies().get("covote")
+    if r.status != 303 or not cookie:
+        raise RuntimeError(f"POST /m/{code}/join: {r.status}, no session cookie")
+    return Phone(idx, cookie)
+
+
 class Run:
     def __init__(self, cfg: BenchConfig, srv: ServerProc, data_dir: Path, key: str,
                  out: dict[str, Any], log_dir: Path) -> None:  # fmt: skip
@@ -286,26 +306,10 @@ class Run:
 
     async def join(self, n: int) -> list[Phone]:
         sem = asyncio.Semaphore(self.cfg.join_concurrency)
-        code = self.f.code
 
         async def one(i: int) -> Phone:
-            # As a browser does: open the page (a GET never joins), then press Join (a POST).
             async with sem:
-                r = await http(self.srv.port, "GET", f"/m/{code}")
-                cookie = r.cookies().get("covote")
-                token = re.search(r'name="csrf" value="([^"]+)"', r.text)
-                if r.status != 200 or not cookie or not token:
-                    raise RuntimeError(f"GET /m/{code}: {r.status}, no session cookie")
-                headers = {
-                    "Cookie": f"covote={cookie}",
-                    "Content-Type": "application/x-www-form-urlencoded",
-                }
-                body = urlencode({"csrf": token.group(1)}).encode()
-                r = await http(self.srv.port, "POST", f"/m/{code}/join", headers=headers, body=body)
-            cookie = r.cookies().get("covote")
-            if r.status != 303 or not cookie:
-                raise RuntimeError(f"POST /m/{code}/join: {r.status}, no session cookie")
-            return Phone(i, cookie)
+                return await join_phone(self.srv.port, self.f.code, i)
 
         return list(await asyncio.gather(*(one(i) for i in range(n))))
 

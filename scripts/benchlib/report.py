@@ -24,6 +24,11 @@ TARGETS = {
     "round_open_all_phones_s": ("<=", 1.0, "2,000 phones"),
     "reveal_all_phones_s": ("<=", 1.0, "2,000 phones"),
     "join_per_s": (">=", 500.0, "2,000 phones"),
+    # issue 14: 3 processes over PostgreSQL and Redis, 10,000 phones (benchlib/scaleout.py):
+    # cast-to-projector p99 over the one-process figure of (2), and no acknowledged ballot lost
+    # when a process is killed mid-vote
+    "scaleout_projector_p99_ratio": ("<=", 1.5, "3 processes vs one"),
+    "scaleout_lost": ("<=", 0.0, "a process killed mid-vote"),
 }
 
 REQUIRED = {
@@ -44,6 +49,16 @@ REQUIRED = {
     "reveal_all_phones_s": float,
     "phones_10k_kib_per_phone": float,
     "join_per_s": float,
+}
+
+# (8) scale-out's keys, required when the phase ran (it needs PostgreSQL and Redis)
+REQUIRED_SCALEOUT = {
+    "scaleout_projector_p50_ms": float,
+    "scaleout_projector_p99_ms": float,
+    "scaleout_resync_s": float,
+    "scaleout_resync_acked_s": float,
+    "scaleout_acked": int,
+    "scaleout_lost": int,
 }
 
 
@@ -67,6 +82,9 @@ def add_ratios(r: dict[str, Any]) -> None:
     )
     r["projector_p99_vs_broadcast_p99"] = _ratio(
         r.get("projector_p99_ms"), r.get("baseline_broadcast_p99_ms")
+    )
+    r["scaleout_projector_p99_ratio"] = _ratio(
+        r.get("scaleout_projector_p99_ms"), r.get("projector_p99_ms")
     )
     targets = {}
     for key, (op, limit, where) in TARGETS.items():
@@ -217,8 +235,9 @@ def table(r: dict[str, Any]) -> str:
     row("    server / client core busy", "", _busy(r, "read_load"))
     _burst_rows(r, row)
     _phones_rows(r, row)
-    if r.get("meta", {}).get("config", {}).get("mes_only"):
-        del rows[1:]  # --mes-only: (1) to (6) did not run
+    config = r.get("meta", {}).get("config", {})
+    if config.get("mes_only") or set(config.get("only") or ["all"]) == {"scaleout"}:
+        del rows[1:]  # --mes-only, --only scaleout: (1) to (6) did not run
     row(
         f"(7) budget rule: MES with Add1 in one process, "
         f"{_n(r.get('mes_voters'))} voters x {_n(r.get('mes_proposals'))} proposals"
@@ -247,6 +266,7 @@ def table(r: dict[str, Any]) -> str:
         "",
         _met(r, "mes_demo_max_s"),
     )
+    _scaleout_rows(r, row)
 
     widths = [max(len(x[i]) for x in rows) for i in range(5)]
     lines = [head, ""]
@@ -267,6 +287,17 @@ def table(r: dict[str, Any]) -> str:
         )
     else:
         lines.append(f"Stored: CHECK FAILED {c}")
+    if "scaleout_all_acked_stored" in r:
+        lines.append(
+            "Scale-out stored: "
+            + (
+                f"every acked ballot is in PostgreSQL with its marks, also those acked by the "
+                f"process killed mid-vote ({r.get('scaleout_acked', 0):,} in the kill round)."
+                if r["scaleout_all_acked_stored"] and not r.get("scaleout_lost")
+                else f"CHECK FAILED: {r.get('scaleout_lost')} acked ballots lost, "
+                f"{r.get('scaleout_extra_rows')} rows never sent"
+            )
+        )
     if r.get("baseline_echo_by_conns") and len(r["baseline_echo_by_conns"]) > 1:
         lines.append(
             "Baseline echo round trips/s by connections: "
@@ -324,6 +355,57 @@ def _phones_rows(r: dict[str, Any], row: Any) -> None:
     row("    server / client core busy while joining", "", _busy(r, "join"))
 
 
+def _scaleout_rows(r: dict[str, Any], row: Any) -> None:
+    """(8) scale-out (scaleout.py), when it ran or was skipped."""
+    if not any(k.startswith("scaleout_") for k in r):
+        return
+    row(
+        f"(8) scale-out: {_n(r.get('scaleout_processes'))} processes over PostgreSQL and Redis, "
+        f"{_n(r.get('scaleout_phones'))} phones, projector on one"
+    )
+    if r.get("scaleout_skipped"):
+        row(f"    skipped: {r['scaleout_skipped']}")
+        return
+    row(
+        f"    projector p50 / p99 ms at {_f(r.get('scaleout_rate_per_s'), digits=0)} ballots/s "
+        "(beside: one process, (2))",
+        f"{_f(r.get('projector_p50_ms'))} / {_f(r.get('projector_p99_ms'))}",
+        f"{_f(r.get('scaleout_projector_p50_ms'))} / {_f(r.get('scaleout_projector_p99_ms'))}",
+        _f(r.get("scaleout_projector_p99_ratio"), digits=2),
+        _met(r, "scaleout_projector_p99_ratio"),
+    )
+    row(
+        "    ack p50 / p99 ms at that rate",
+        "",
+        f"{_f(r.get('scaleout_ack_p50_ms'))} / {_f(r.get('scaleout_ack_p99_ms'))}",
+    )
+    row(
+        f"    one killed mid-vote: s until its {_n(r.get('scaleout_killed_phones'))} phones "
+        "resynced on the others / re-acked",
+        "",
+        f"{_f(r.get('scaleout_resync_s'), digits=2)} / "
+        f"{_f(r.get('scaleout_resync_acked_s'), digits=2)}",
+    )
+    row(
+        "    ballots acked in the kill round / acked but not stored (both rounds)",
+        "",
+        f"{_n(r.get('scaleout_acked'))} / {_n(r.get('scaleout_lost'))}",
+        "",
+        _met(r, "scaleout_lost"),
+    )
+    row(
+        "    joins/s; connect s",
+        "",
+        f"{_f(r.get('scaleout_join_per_s'), digits=0)}; {_f(r.get('scaleout_connect_s'))}",
+    )
+    cov = r.get("scaleout_covote_util")
+    row(
+        "    busy: the processes together; with PostgreSQL and Redis / client",
+        "",
+        f"{_f(None if cov is None else cov * 100, '%', 0)}; {_busy(r, 'scaleout')}",
+    )
+
+
 def _busy(r: dict[str, Any], prefix: str) -> str:
     a, b = (r.get(f"{prefix}_{who}_util") for who in ("server", "client"))
     pa = None if a is None else a * 100
@@ -338,9 +420,12 @@ def _n(v: Any) -> str:
 def missing_keys(r: dict[str, Any]) -> list[str]:
     bad = []
     required = dict(REQUIRED)
-    for n in r.get("meta", {}).get("config", {}).get("burst_sizes", []):
+    config = r.get("meta", {}).get("config", {})
+    for n in config.get("burst_sizes", []):
         required[f"burst_{n}_s"] = float
         required[f"burst_{n}_ack_s"] = float
+    if not config.get("only") or "scaleout" in config["only"]:
+        required.update(REQUIRED_SCALEOUT)
     for key, typ in required.items():
         v = r.get(key)
         if typ is float:

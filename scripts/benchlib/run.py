@@ -16,8 +16,8 @@ from typing import Any
 import psutil  # type: ignore[import-untyped]
 import uvloop
 
-from benchlib import baseline, covote, mes
-from benchlib.config import BenchConfig
+from benchlib import baseline, covote, mes, scaleout
+from benchlib.config import PHASES, BenchConfig
 from benchlib.report import add_ratios
 from benchlib.util import Meter, can_pin, cpu_model, log, pin_self, raise_fd_limit, versions
 
@@ -55,7 +55,7 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     }
     if not pinned:
         out["notes"].append("server and load client not pinned to separate cores")
-    most = max(cfg.max_phones, cfg.all_phones)
+    most = max(cfg.max_phones, cfg.all_phones, cfg.scaleout_phones if cfg.runs("scaleout") else 0)
     if fd_limit < most * 2 + 100:
         out["notes"].append(f"fd limit {fd_limit} may be too low for {most} phones")
     busy = psutil.cpu_percent(interval=0.5, percpu=True)
@@ -80,6 +80,13 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
                 except Exception as e:  # keep what was measured; the caller reports the error
                     out["error"] = f"{type(e).__name__}: {e}"
                     log(f"ERROR: {out['error']}")
+            if cfg.runs("scaleout"):  # after the single server stopped: its own processes
+                with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                    try:
+                        runner.run(scaleout.run(cfg, work_dir / "scaleout", out))
+                    except Exception as e:
+                        out.setdefault("error", f"scaleout: {type(e).__name__}: {e}")
+                        log(f"ERROR: scaleout: {type(e).__name__}: {e}")
         if cfg.mes or cfg.mes_only:
             try:
                 mes.run(cfg, out)  # after the servers stopped: the phase has the core alone
@@ -94,6 +101,8 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
 async def _main(cfg: BenchConfig, work: Path, out: dict[str, Any]) -> None:
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    if not any(cfg.runs(p) for p in PHASES if p != "scaleout"):
+        return  # --only scaleout: neither the baseline nor the single server is needed
     async with asyncio.timeout(cfg.time_limit_s):
         if not cfg.skip_baseline:
             srv = baseline.server(cfg, logs)
