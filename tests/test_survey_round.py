@@ -4,14 +4,19 @@ shared ballot path, and counted on the console (SQLite and PostgreSQL, over HTTP
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from app.cli import main as covote
 from app.record.survey_file import dump_survey, parse_survey
 from tests.conftest import LiveServer, Meeting, Phone, Socket, csrf_of
 from tests.test_keypads import capture, eventually, import_keypads
@@ -430,3 +435,36 @@ def test_the_projector_gets_the_survey_s_charts_once_revealed(
     assert "The service map: value and satisfaction" in english.text
     welsh = projector.get(f"/p/{meeting.code}/charts?lang=cy").text
     assert "Map y gwasanaethau" in welsh and "Llyfrgell deithiol" in welsh
+
+
+def test_the_bundle_carries_the_survey_s_record_and_the_cli_reproduces_its_results(
+    meeting: Meeting,
+    phones: Callable[[], Phone],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The export bundle holds survey.json, the round's responses (protected) and its results;
+    `covote survey tabulate` on those files prints the results byte for byte, and README.txt
+    gives the command."""
+    assert import_survey(meeting, survey_text()).status_code == 303
+    open_survey(meeting)
+    for value, area in (("5", "north"), ("4", "north"), ("2", "south"), ("3", "south")):
+        marks = {"library.value": value, "library.need": "often", "area": area}
+        assert phones().vote(marks).status_code == 200
+    meeting.close_round(1)
+    r = meeting.f.get(f"/console/{meeting.id}/export/bundle.zip")
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        names = z.namelist()
+        for name in ("survey.json", "survey-responses-round-1.csv", "survey-results-round-1.json"):
+            assert name in names
+            (tmp_path / name).write_bytes(z.read(name))
+        readme = z.read("README.txt").decode()
+    assert "--survey survey.json --m 2" in readme
+    args = ["survey", "tabulate", str(tmp_path / "survey-responses-round-1.csv")]
+    assert covote([*args, "--survey", str(tmp_path / "survey.json"), "--m", "2"]) == 0
+    assert capsys.readouterr().out == (tmp_path / "survey-results-round-1.json").read_text()
+    assert (
+        json.loads((tmp_path / "survey-results-round-1.json").read_text())["overall"]["respondents"]
+        == 4
+    )

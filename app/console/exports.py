@@ -29,11 +29,11 @@ from app.console.forms import page
 from app.core import localtime
 from app.core.errors import BadInput, NotFound
 from app.core.messages import N_
-from app.core.vocab import RoundStatus
+from app.core.vocab import SURVEY, RoundStatus
 from app.record import csvfiles, filenames, pabulib, records, report, report_pdf, results
 from app.rules import budget as budget_mod
-from app.voting import audit, kinds, meetings, rounds, surveys, turnout
-from app.voting.models import Meeting
+from app.voting import audit, kinds, meetings, rounds, survey_kind, surveys, turnout
+from app.voting.models import Meeting, Round
 from app.web import auth, i18n
 from app.web.deps import TEMPLATES, RowId, Services, ServicesDep
 
@@ -152,6 +152,19 @@ round's seal matches its rows in ballots.csv and groups.csv):
 Both commands come with Covote (see its README to install it); neither needs the server.
 """
 
+# Added to README.txt when the meeting has a survey (a meeting without one keeps its bytes).
+SURVEY_README = """
+The survey:
+
+  survey.json                    the survey's questions, services and areas (the codebook)
+  survey-responses-round-N.csv   a survey round's answers, one row per person and question;
+                                 segments and areas merged until every combination written
+                                 holds at least m (%(m)s) people; short texts withheld
+  survey-results-round-N.json    its figures, exactly as this prints them:
+
+  covote survey tabulate survey-responses-round-N.csv --survey survey.json --m %(m)s
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
@@ -163,6 +176,26 @@ class _Snapshot:
     named: _Named
     tz: tzinfo  # the meeting's zone: README.txt says when it was made in it
     meeting: Meeting
+
+
+def _survey_files(session: Session, meeting: Meeting, all_rounds: list[Round]) -> dict[str, str]:
+    """The survey's record: its file (the codebook) and, for each survey round with answers,
+    its responses and results as `covote survey tabulate` reproduces them."""
+    assert meeting.id is not None
+    text = surveys.survey_text(session, meeting.id)
+    if text is None:
+        return {}
+    files = {"survey.json": text}
+    for rnd in all_rounds:
+        if rnd.kind != SURVEY or rnd.status == RoundStatus.VOIDED:
+            continue
+        if not rounds.has_ballots(session, rnd):
+            continue
+        published = survey_kind.public_files(session, meeting, rnd)
+        if published is not None:
+            files[f"survey-responses-round-{rnd.number}.csv"] = published[0]
+            files[f"survey-results-round-{rnd.number}.json"] = published[1]
+    return files
 
 
 def _sha256(text: str) -> str:
@@ -190,6 +223,7 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
                     files[name] = _export_text(session, meeting, f"{what}.csv", rnd.number)
         files["results.json"] = _export_text(session, meeting, "results.json", None)
         files["audit.jsonl"] = audit.export_lines(session, meeting_id)
+        files.update(_survey_files(session, meeting, all_rounds))
         links, head = audit.head_of(session, meeting_id)
         info = report.MeetingInfo(
             title=meeting.title,
@@ -308,15 +342,15 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[by
     data = {name: text.encode("utf-8") for name, text in snap.files.items()}
     data["report.html"] = _report_html(snap.report, _).encode("utf-8")
     data["report.pdf"] = report_pdf.render(snap.report)
-    data["README.txt"] = (
-        BUNDLE_README
-        % {
-            "title": snap.report.title,
-            "generated": localtime.show(snap.generated_at, snap.tz),
-            "recount": snap.report.check.commands[0],
-            "verify": snap.report.check.commands[1],
-        }
-    ).encode("utf-8")
+    readme = BUNDLE_README % {
+        "title": snap.report.title,
+        "generated": localtime.show(snap.generated_at, snap.tz),
+        "recount": snap.report.check.commands[0],
+        "verify": snap.report.check.commands[1],
+    }
+    if "survey.json" in snap.files:
+        readme += SURVEY_README % {"m": snap.meeting.group_min}
+    data["README.txt"] = readme.encode("utf-8")
     data["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(body).hexdigest()}  {name}\n" for name, body in data.items()
     ).encode("utf-8")

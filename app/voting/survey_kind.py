@@ -224,14 +224,36 @@ class SurveyKind(CountingKind):
         }
 
 
+def _published(
+    survey: sv.Survey, responses: Sequence[tuple[str, Response]], m: int
+) -> list[survey_files.PublicResponse]:
+    pairs = [(p, survey_tally.SurveyResponse(r.segments, r.marks)) for p, r in responses]
+    return survey_files.public_responses(survey, pairs, m)
+
+
 def tabulated(
     survey: sv.Survey, responses: Sequence[tuple[str, Response]], m: int
 ) -> SurveyResults:
     """The survey's figures over `responses` ((pseudonym, activity.Response)) as published:
     the one path from stored answers to the results (the responses CSV and `covote survey
     tabulate` take the same `public_responses`)."""
-    pairs = [
-        (pseudonym, survey_tally.SurveyResponse(r.segments, r.marks)) for pseudonym, r in responses
-    ]
-    published = survey_files.public_responses(survey, pairs, m)
+    published = _published(survey, responses, m)
     return survey_tally.tabulate(survey, survey_files.tally_input(published), m)
+
+
+def public_files(session: Session, meeting: Meeting, rnd: Round) -> tuple[str, str] | None:
+    """A survey round's responses CSV and results JSON as the record publishes them (None: the
+    meeting has no survey): `covote survey tabulate RESPONSES --survey survey.json --m M`, M
+    the meeting's m, prints the results JSON byte for byte."""
+    assert meeting.id is not None
+    text = surveys.survey_text(session, meeting.id)
+    if text is None:
+        return None
+    survey = surveys.parse_stored(text)
+    m = meeting.group_min
+    published = _published(survey, public_responses(session, meeting, rnd), m)
+    results = survey_tally.tabulate(survey, survey_files.tally_input(published), m)
+    return (
+        survey_files.write_responses_csv(survey, published),
+        survey_files.dumps_survey_results(results),
+    )
