@@ -4,12 +4,17 @@ accepts and that show the patterns the demo is meant to show."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from statistics import mean
 
+from app.console import demo_survey as demo_survey_meeting
+from app.core.vocab import RoundStatus
 from app.demo import survey as demo
-from app.record import survey_file
+from app.record import chain, survey_file
 from app.rules import survey as sv
 from app.rules.scales import Problem
+from app.voting import audit, rounds
+from app.voting.db import make_engine, read_transaction, upgrade
 
 
 def test_the_demo_survey_is_usable_and_bilingual() -> None:
@@ -52,3 +57,24 @@ def test_some_respondents_stop_part_way() -> None:
     last = f"{demo.SERVICES[-1][0]}.value"
     stopped = sum(1 for r in people if last not in r.marks)
     assert 50 < stopped < 200
+
+
+def test_the_demo_survey_meeting_has_its_answers_in_through_the_ballot_path(
+    tmp_path: Path,
+) -> None:
+    """`covote demo`'s survey meeting: the survey stored, a closed and revealed survey round
+    whose ballots went through the ballot writer (so the audit chain verifies), and results
+    that place the services on the map."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    upgrade(engine, backup_dir=tmp_path / "backups")
+    meeting = demo_survey_meeting.seed(engine, respondents=60)
+    assert meeting.id is not None
+    with read_transaction(engine) as session:
+        rnd = rounds.get_round(session, meeting, 1)
+        assert rnd.status == RoundStatus.CLOSED and rnd.revealed and rnd.kind == "survey"
+        assert rnd.turnout is not None and rnd.turnout["voted"] == 60
+        chain.verify(audit.export_lines(session, meeting.id))
+        view = rounds.results_view(session, meeting, rnd)
+    assert "survey" in view
+    assert view["survey"]["overall"]["respondents"] == 60  # type: ignore[typeddict-item]
+    engine.dispose()
