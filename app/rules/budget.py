@@ -51,6 +51,9 @@ from operator import itemgetter, mul, not_, sub
 from types import MappingProxyType
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from app.core.shapes import BudgetRecord, FundingKeys, SavingsRecord
 from app.rules import tally
 
@@ -126,6 +129,7 @@ class _Problem:
     rank: dict[str, int]  # MES tie order: lower cost, more WANTs, drawn order
     greedy_order: list[str]  # supported ids: more WANTs, lower cost, drawn order
     gather: dict[str, Callable[[list[int]], tuple[int, ...]]]  # supported id -> its classes' items
+    floats: dict[str, _Floats]  # supported id -> its classes as arrays, for `_frun`
 
 
 def _prepare(
@@ -149,7 +153,9 @@ def _prepare(
     by_wants = sorted(members, key=lambda p: (-wants[p], exact[p], drawn(p)))
     rank = {pid: r for r, pid in enumerate(by_cost)}
     gather = {pid: _gatherer(ks) for pid, (ks, _) in members.items()}
-    return _Problem(exact, wants, weights, members, rank, by_wants, gather)
+    problem = _Problem(exact, wants, weights, members, rank, by_wants, gather, {})
+    problem.floats.update(_floats(problem))
+    return problem
 
 
 def _gatherer(ks: list[int]) -> Callable[[list[int]], tuple[int, ...]]:
@@ -170,14 +176,19 @@ the cap and budgets are integers in units of 1/scale, made Fractions only for th
 class _Run:
     """One MES run (step 3 of section 3) at one start share.
 
-    `rhos[j]` is the rho at which `steps[j]` was funded: cap / cost, a pure number, the same in
-    any unit. `certified`: the run passed `_mes`'s certificate against a run at a smaller share,
-    so every share between the two gives this outcome (see `_add1`).
+    `order` lists the funded ids; `steps` says who paid what, for an exact run (`_mes`), and is
+    None for a float run (`_frun`), which knows the outcome but not the payments. `highs[j]` is
+    an upper bound (a float) of the rho at which `order[j]` was funded, `exacts[j]` that rho
+    exactly where known (always, in an exact run): cap / cost, a pure number, the same in any
+    unit. `certified`: the run passed the certificate against a run at a smaller share, so
+    every share between the two gives this outcome (see `_add1`).
     """
 
     share: Fraction
-    steps: list[_Step]
-    rhos: list[Fraction]
+    steps: list[_Step] | None
+    order: tuple[str, ...]
+    highs: list[float]
+    exacts: list[Fraction | None]
     spent: Fraction
     certified: bool
 
@@ -236,6 +247,7 @@ def _mes(
     returns None (nobody needs its outcome); otherwise the result is never None.
     """
     assert against is not None or not probe, "a probe is a run checked against another"
+    assert against is None or against.steps is not None, "an exact certificate needs exact rhos"
     scale = math.lcm(share.denominator, *(c.denominator for c in problem.costs.values()))
     budgets = [share.numerator * (scale // share.denominator)] * len(problem.weights)
     epoch = [0] * len(problem.weights)
@@ -278,8 +290,8 @@ def _mes(
         if certified:
             assert against is not None
             j = len(steps)
-            certified = j < len(against.steps) and against.steps[j][0] == p
-            bar = (against.rhos[j], r) if certified else None
+            certified = j < len(against.order) and against.order[j] == p
+            bar = (against.exacts[j], r) if certified else None
             while bar is not None and heap and heap[0][:2] < bar:
                 low, r2, q = heapq.heappop(heap)
                 cq = cap_now(q, low)[0]
@@ -310,21 +322,23 @@ def _mes(
                 poor[b] = poor.get(b, 0) + w
         steps.append((p, x, scale, rich, poor))
         rhos.append(rho)
-    certified = certified and against is not None and len(steps) == len(against.steps)
+    certified = certified and against is not None and len(steps) == len(against.order)
     if probe and not certified:
         return None
     spent = sum((problem.costs[p] for p, *_ in steps), Fraction(0))
-    return _Run(share, steps, rhos, spent, certified)
+    highs = [float(rho) * (1 + 8 * U) for rho in rhos]
+    exacts: list[Fraction | None] = list(rhos)
+    return _Run(share, steps, tuple(p for p, *_ in steps), highs, exacts, spent, certified)
 
 
 def _exhaustive(problem: _Problem, run: _Run, pot: Fraction) -> bool:
     """Add1's "exhaustive": every proposal with a WANT is funded or costs more than is left."""
-    funded = {p for p, *_ in run.steps}
+    funded = set(run.order)
     left = pot - run.spent
     return all(p in funded or problem.costs[p] > left for p in problem.supporters)
 
 
-def _add1(problem: _Problem, pot: Fraction, first: _Run) -> _Run:
+def _add1(problem: _Problem, pot: Fraction, first: _Run, at: _At | None = None) -> _Run:
     """The Add1 completion (section 3 step 4) from the run at s = B/n: the run at the share at
     which the rule's loop stops, found with work that grows with how often the outcome changes
     on the way (and the log of the stretches between), not with the pot or its unit.
@@ -361,10 +375,11 @@ def _add1(problem: _Problem, pot: Fraction, first: _Run) -> _Run:
     stretch's length in units (by log2(100), about 7), and the number of runs spent closing
     in on each change of outcome, where the certificate reaches less far the closer it gets.
     """
+    at = at or _mes
     run, calm, h, wins = first, 0, 4, 0
     while not _exhaustive(problem, run, pot):
         if calm >= CALM:
-            ahead = _mes(problem, run.share + h, run, probe=True)
+            ahead = at(problem, run.share + h, run, probe=True)
             if ahead is not None:
                 run, wins = ahead, wins + 1
                 if wins >= 2:
@@ -374,13 +389,13 @@ def _add1(problem: _Problem, pot: Fraction, first: _Run) -> _Run:
             else:
                 calm = 0
             continue
-        two = _mes(problem, run.share + 2, run)
+        two = at(problem, run.share + 2, run)
         assert two is not None
         if two.certified:
             run, calm = two, calm + 1
             continue
         calm = 0
-        one = _mes(problem, run.share + 1)  # the loop's next run: nothing to certify
+        one = at(problem, run.share + 1)  # the loop's next run: nothing to certify
         assert one is not None
         if one.spent > pot:
             break
@@ -389,6 +404,280 @@ def _add1(problem: _Problem, pot: Fraction, first: _Run) -> _Run:
             break
         run = two
     return run
+
+
+# --- the float filter (issue 14) ---------------------------------------------------------
+
+# The unit roundoff of IEEE double precision: every float operation below is exact times
+# (1 + d) with |d| <= U (round to nearest), and a sum or dot product of m terms >= 0 is off by
+# at most m U / (1 - m U) of the exact sum (Higham, Accuracy and Stability, 3.1).
+U = 2.0**-53
+
+
+class _CloseCall(Exception):
+    """A float run met a decision whose margin is not beyond its error bound."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Floats:
+    """A proposal's supporter classes as arrays, for the float runs."""
+
+    classes: npt.NDArray[np.intp]
+    weights: npt.NDArray[np.float64]
+    weight: int  # its WANTs, W
+    cost: float  # within U * cost of the exact cost
+    slack: float  # a relative bound on a dot product over its classes: 3 (m + 2) U
+
+
+def _floats(problem: _Problem) -> dict[str, _Floats]:
+    return {
+        p: _Floats(
+            np.asarray(ks, dtype=np.intp),
+            np.asarray(ws, dtype=np.float64),
+            problem.wants[p],
+            float(problem.costs[p]),
+            3 * (len(ks) + 2) * U,
+        )
+        for p, (ks, ws) in problem.supporters.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Rho:
+    """What a float run knows of a rho at one moment: the true rho lies in [low, high]; `exact`
+    is its exact value when known (everyone can pay cost / W: 1 / W; cost 0: 0). The true cap
+    lies in [cap_low, cap_high], and `cap` is the float one the payments use."""
+
+    low: float
+    high: float
+    exact: Fraction | None
+    cap: float
+    cap_low: float
+    cap_high: float
+
+
+def _frho(
+    f: _Floats, bs: npt.NDArray[np.float64], es: npt.NDArray[np.float64]
+) -> _Rho | None:
+    """The rho of a proposal whose supporter classes hold `bs`, floats each within `es` of
+    the exact budgets, bounded rigorously; None if it is certainly unaffordable.
+
+    The bounds come from f(y) = sum(w min(b, y)), exact budgets: cap <= y once f(y) >= c is
+    certain, cap > y once f(y) < c is. The float F(y) is within `slack` F(y) (rounding) and
+    the errors of the classes whose min may differ (those not certainly above y) of f(y).
+
+    Raises:
+        _CloseCall: affordability, or the cap's bounds, cannot be decided within the margin.
+    """
+    c, w = f.cost, f.weight
+    if not c:
+        return _Rho(0.0, 0.0, Fraction(0), 0.0, 0.0, 0.0)
+    floor = bs - es  # certainly at most each exact budget
+    if float(floor.min()) * w >= c * (1 + 8 * U):  # everyone pays c / W: rho is 1 / W
+        r, x = 1.0 / w, c / w
+        return _Rho(r * (1 - 4 * U), r * (1 + 4 * U), Fraction(1, w), x, *_widen(x, 0.0))
+    ws, slack = f.weights, f.slack
+    wes = ws * es
+    total = float(np.dot(bs, ws))
+    blur = float(wes.sum())
+    if total * (1 + slack) + blur < c * (1 - 4 * U):
+        return None
+    if total * (1 - slack) - blur < c * (1 + 4 * U):
+        raise _CloseCall
+    x, poor = c / w, -1.0
+    bws = bs * ws
+    for _ in range(len(bs) + 1):  # the poor only grow: at most one round per class
+        low = bs < x
+        pw = float(np.dot(low, ws))
+        if pw == poor:
+            break
+        poor = pw
+        if pw >= w:
+            raise _CloseCall
+        x = max(x, (c - float(np.dot(bws, low))) / (w - pw))
+    # x is the cap of the float budgets up to rounding; the exact one moves from it by about
+    # the errors of the poor over the weight of the rest (an error the rich then carry).
+    step = (float(np.dot(wes, floor < x)) + 4 * slack * c) / (w - poor) + 8 * U * x
+    for _ in range(4):
+        hi, lo = x + step, x - step
+        f_hi = float(np.dot(np.minimum(bs, hi), ws)) * (1 - slack)
+        if f_hi - float(np.dot(wes, floor < hi)) >= c * (1 + 4 * U) and (
+            lo <= 0
+            or float(np.dot(np.minimum(bs, lo), ws)) * (1 + slack) + float(np.dot(wes, bs < lo))
+            < c * (1 - 4 * U)
+        ):
+            lo = max(lo, 0.0)
+            return _Rho(lo / c * (1 - 8 * U), hi / c * (1 + 8 * U), None, x, lo, hi)
+        step *= 4
+    raise _CloseCall
+
+
+def _widen(x: float, step: float) -> tuple[float, float]:
+    """[x - step, x + step] widened by the rounding of x itself (a few U)."""
+    return max(x - step - 8 * U * x, 0.0), x + step + 8 * U * x
+
+
+def _frun(
+    problem: _Problem, share: Fraction, against: _Run | None = None, *, probe: bool = False
+) -> _Run | None:
+    """`_mes` in floats with rigorous error bounds: the same outcome (funded ids in order,
+    spent) and certificate, never the payments (`steps` is None).
+
+    Every budget is a float within `error` of its exact value; every rho is known as an
+    interval (`_frho`). A proposal is funded only when its interval lies below every other
+    candidate's lower bound (or both are exact and equal, and its tie rank is lower), so the
+    exact run funds the same. Anything closer raises `_CloseCall` (the caller reruns exactly).
+    The certificate against a run at a smaller share is `_mes`'s, with "above" meaning above
+    that run's upper bound for the step's rho (or exactly equal with a higher tie rank).
+    """
+    assert against is not None or not probe, "a probe is a run checked against another"
+    arrays = problem.floats
+    t = float(share)
+    budgets = np.full(len(problem.weights), t)
+    errors = np.full(len(problem.weights), U * t)  # float(share) is correctly rounded
+    heap: list[tuple[float, int, str]] = []
+    for p, f in arrays.items():
+        money = f.weight * t  # within 3 U of W * share; exactly compared only when that close
+        if money * (1 - 4 * U) < f.cost * (1 + 4 * U) and money * (1 + 4 * U) > f.cost * (
+            1 - 4 * U
+        ):
+            affordable = f.weight * share >= problem.costs[p]
+        else:
+            affordable = money >= f.cost
+        if affordable:
+            heap.append((0.0 if not f.cost else (1.0 / f.weight) * (1 - 4 * U), problem.rank[p], p))
+    heapq.heapify(heap)
+    known: dict[str, tuple[int, _Rho]] = {}  # p -> (step it was computed at, its rho)
+    order: list[str] = []
+    highs: list[float] = []
+    exacts: list[Fraction | None] = []
+    certified = against is not None
+
+    def fresh(p: str) -> _Rho | None:
+        got = known.get(p)
+        return got[1] if got is not None and got[0] == len(order) else None
+
+    def refresh() -> bool:
+        """Recompute the top of the heap; False if it turned out unaffordable (dropped)."""
+        key, r, p = heapq.heappop(heap)
+        f = arrays[p]
+        rho = _frho(f, budgets[f.classes], errors[f.classes])
+        if rho is None:
+            return False
+        known[p] = (len(order), rho)
+        # An exact rho gets the same key as every equal one, so the heap orders them by rank.
+        heapq.heappush(heap, (rho.low if rho.exact is not None else max(key, rho.low), r, p))
+        return True
+
+    while heap:
+        key, r, p = heap[0]
+        rho = fresh(p)
+        if rho is None:
+            refresh()
+            continue
+        heapq.heappop(heap)
+        while heap:  # p leads: is it certainly below the next?
+            key2, r2, q = heap[0]
+            if rho.high < key2:
+                break
+            other = fresh(q)
+            if other is None:
+                refresh()
+                continue
+            if (
+                rho.exact is not None
+                and other.exact is not None
+                and (rho.exact, r)
+                < (
+                    other.exact,
+                    r2,
+                )
+            ):
+                break  # equal exact rhos: p's tie rank is lower
+            raise _CloseCall
+        if certified:
+            assert against is not None
+            j = len(order)
+            certified = j < len(against.order) and against.order[j] == p
+            if certified:
+                bar, bar_exact, checked = against.highs[j], against.exacts[j], []
+                while heap and heap[0][0] <= bar:
+                    q = heap[0][2]
+                    other = fresh(q)
+                    if other is None:
+                        if not refresh():
+                            continue
+                        other = fresh(q)
+                        assert other is not None
+                        if heap[0][2] != q:
+                            continue  # its key rose: the heap decides what comes next
+                    entry = heapq.heappop(heap)
+                    checked.append(entry)
+                    if not (
+                        other.low > bar
+                        or (
+                            other.exact is not None
+                            and bar_exact is not None
+                            and (other.exact, entry[1]) > (bar_exact, r)
+                        )
+                    ):
+                        certified = False
+                        break
+                for entry in checked:
+                    heapq.heappush(heap, entry)
+            if probe and not certified:
+                return None
+        f = arrays[p]
+        if rho.cap:
+            # Who certainly had less than the cap pays all: 0 left, exactly, in both. The
+            # others' errors grow by the cap's and by the rounding of the subtraction.
+            bs, es = budgets[f.classes], errors[f.classes]
+            slip = max(rho.cap_high - rho.cap, rho.cap - rho.cap_low) + U * t
+            budgets[f.classes] = np.maximum(bs - rho.cap, 0.0)
+            errors[f.classes] = np.where(bs + es <= rho.cap_low, 0.0, es + slip)
+        order.append(p)
+        highs.append(rho.high)
+        exacts.append(rho.exact)
+    certified = certified and against is not None and len(order) == len(against.order)
+    if probe and not certified:
+        return None
+    spent = sum((problem.costs[p] for p in order), Fraction(0))
+    return _Run(share, None, tuple(order), highs, exacts, spent, certified)
+
+
+_At = Callable[..., "_Run | None"]
+"""How `_add1` runs MES at a share: `_mes` (exact) or `_fast` (float, exact where close)."""
+
+
+def _fast(
+    problem: _Problem, share: Fraction, against: _Run | None = None, *, probe: bool = False
+) -> _Run | None:
+    """`_frun`, or where a float run meets a close call the exact run (uncertified: a probe
+    then returns None, a walk then takes the loop's own steps)."""
+    try:
+        return _frun(problem, share, against, probe=probe)
+    except _CloseCall:
+        if probe:
+            return None
+        exact = against if against is not None and against.steps is not None else None
+        return _mes(problem, share, exact)
+
+
+def _exactly(problem: _Problem, pot: Fraction, share: Fraction, run: _Run) -> _Run:
+    """The exact run at the share the float walk stopped at, with who paid what.
+
+    Its outcome is the float run's (the bounds in `_frun` guarantee it). Should they ever
+    disagree, the float walk is not trusted at all: the exact walk decides instead.
+    """
+    if run.steps is not None:
+        return run
+    exact = _mes(problem, run.share)
+    assert exact is not None
+    if exact.order == run.order:
+        return exact
+    first = _mes(problem, share)
+    assert first is not None
+    return _add1(problem, pot, first)
 
 
 def equal_shares(
@@ -406,9 +695,14 @@ def equal_shares(
     pot = amount(budget)
     problem = _prepare(voters, costs, tie_break)
     n = len(voters)
-    first = _mes(problem, pot / n if n else Fraction(0))
-    assert first is not None
-    run = first if completion == "none" else _add1(problem, pot, first)
+    share = pot / n if n else Fraction(0)
+    if completion == "none":
+        run = _mes(problem, share)
+    else:
+        first = _fast(problem, share)
+        assert first is not None
+        run = _exactly(problem, pot, share, _add1(problem, pot, first, _fast))
+    assert run is not None
     return _outcome(problem, run, pot, n, completion)
 
 
