@@ -457,14 +457,19 @@ class _Rho:
 
 
 def _frho(
-    f: _Floats, bs: npt.NDArray[np.float64], es: npt.NDArray[np.float64]
+    f: _Floats, bs: npt.NDArray[np.float64], errors: npt.NDArray[np.float64], emax: float
 ) -> _Rho | None:
-    """The rho of a proposal whose supporter classes hold `bs`, floats each within `es` of
-    the exact budgets, bounded rigorously; None if it is certainly unaffordable.
+    """The rho of a proposal whose supporter classes hold `bs`, floats within `errors` (by
+    class, all of them at most `emax`) of the exact budgets, bounded rigorously; None if it is
+    certainly unaffordable.
 
-    The bounds come from f(y) = sum(w min(b, y)), exact budgets: cap <= y once f(y) >= c is
-    certain, cap > y once f(y) < c is. The float F(y) is within `slack` F(y) (rounding) and
-    the errors of the classes whose min may differ (those not certainly above y) of f(y).
+    The cap is found on the floats by growing the set P of the poor (who pay all they have):
+    x = (c - sum(w b over P)) / R, R the weight of the rest. When no supporter's budget lies
+    within its error plus d of x, the exact budgets have the same P, so the exact cap is within
+    d of x, d being the weighted errors over P divided by R plus the rounding: P's errors pass
+    to the rest, they do not multiply. Otherwise the bounds come from f(y) = sum(w min(b, y)),
+    exact budgets: cap <= y once f(y) >= c is certain, cap > y once f(y) < c is; the float F(y)
+    is within `slack` F(y) and the errors of the classes not certainly above y of f(y).
 
     Raises:
         _CloseCall: affordability, or the cap's bounds, cannot be decided within the margin.
@@ -472,21 +477,18 @@ def _frho(
     c, w = f.cost, f.weight
     if not c:
         return _Rho(0.0, 0.0, Fraction(0), 0.0, 0.0, 0.0)
-    floor = bs - es  # certainly at most each exact budget
-    if float(floor.min()) * w >= c * (1 + 8 * U):  # everyone pays c / W: rho is 1 / W
+    if (float(bs.min()) - emax) * w >= c * (1 + 8 * U):  # everyone pays c / W: rho is 1 / W
         r, x = 1.0 / w, c / w
         return _Rho(r * (1 - 4 * U), r * (1 + 4 * U), Fraction(1, w), x, *_widen(x, 0.0))
-    ws, slack = f.weights, f.slack
-    wes = ws * es
+    ws, slack, blur = f.weights, f.slack, w * emax  # blur: how far errors move any such sum
     total = float(np.dot(bs, ws))
-    blur = float(wes.sum())
     if total * (1 + slack) + blur < c * (1 - 4 * U):
         return None
     if total * (1 - slack) - blur < c * (1 + 4 * U):
         raise _CloseCall
-    x, poor = c / w, -1.0
+    x, xf, poor = c / w, c / w, -1.0
     bws = bs * ws
-    for _ in range(len(bs) + 1):  # the poor only grow: at most one round per class
+    for _ in range(len(bs) + 1):  # P only grows: at most one round per class
         low = bs < x
         pw = float(np.dot(low, ws))
         if pw == poor:
@@ -494,10 +496,16 @@ def _frho(
         poor = pw
         if pw >= w:
             raise _CloseCall
-        x = max(x, (c - float(np.dot(bws, low))) / (w - pw))
-    # x is the cap of the float budgets up to rounding; the exact one moves from it by about
-    # the errors of the poor over the weight of the rest (an error the rich then carry).
-    step = (float(np.dot(wes, floor < x)) + 4 * slack * c) / (w - poor) + 8 * U * x
+        xf = (c - float(np.dot(bws, low))) / (w - pw)
+        x = max(x, xf)  # only rounding makes xf < x
+    es = errors[f.classes]
+    wes = ws * es
+    rest = w - poor
+    step = (float(np.dot(wes, low)) * (1 + slack) + 4 * slack * c) / rest + 8 * U * xf
+    if float(np.abs(bs - xf).min()) * (1 - 4 * U) > emax + step:
+        lo, hi = _widen(xf, step)
+        return _Rho(lo / c * (1 - 8 * U), hi / c * (1 + 8 * U), None, xf, lo, hi)
+    floor = bs - es  # certainly at most each exact budget
     for _ in range(4):
         hi, lo = x + step, x - step
         f_hi = float(np.dot(np.minimum(bs, hi), ws)) * (1 - slack)
@@ -534,7 +542,8 @@ def _frun(
     arrays = problem.floats
     t = float(share)
     budgets = np.full(len(problem.weights), t)
-    errors = np.full(len(problem.weights), U * t)  # float(share) is correctly rounded
+    emax = U * t  # float(share) is correctly rounded
+    errors = np.full(len(problem.weights), emax)
     heap: list[tuple[float, int, str]] = []
     for p, f in arrays.items():
         money = f.weight * t  # within 3 U of W * share; exactly compared only when that close
@@ -561,7 +570,7 @@ def _frun(
         """Recompute the top of the heap; False if it turned out unaffordable (dropped)."""
         key, r, p = heapq.heappop(heap)
         f = arrays[p]
-        rho = _frho(f, budgets[f.classes], errors[f.classes])
+        rho = _frho(f, budgets[f.classes], errors, emax)
         if rho is None:
             return False
         known[p] = (len(order), rho)
@@ -635,6 +644,7 @@ def _frun(
             slip = max(rho.cap_high - rho.cap, rho.cap - rho.cap_low) + U * t
             budgets[f.classes] = np.maximum(bs - rho.cap, 0.0)
             errors[f.classes] = np.where(bs + es <= rho.cap_low, 0.0, es + slip)
+            emax += slip
         order.append(p)
         highs.append(rho.high)
         exacts.append(rho.exact)
