@@ -11,8 +11,8 @@ grouped into few or many classes.
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 from types import SimpleNamespace
 from typing import Any
@@ -132,11 +132,25 @@ def test_cap_equals_its_definition(
 # --- the float filter: a float run decides as the exact run, or says it cannot -------------
 
 
-def plain_loop(problem: Any, pot: Fraction, share: Fraction) -> Any:
-    """Section 3 step 4 as the rule words it, on exact runs: one per unit of share."""
+def exact(problem: Any, share: Fraction) -> budget._Run:
+    """The exact run at `share`."""
     run = budget._mes(problem, share)
+    assert run is not None
+    return run
+
+
+def walk(problem: Any, pot: Fraction, share: Fraction) -> budget._Run:
+    """Add1's walk on float runs from `share`, without the final exact check."""
+    first = budget._fast(problem, share)
+    assert first is not None
+    return budget._add1(problem, pot, first, budget._fast)
+
+
+def plain_loop(problem: Any, pot: Fraction, share: Fraction) -> budget._Run:
+    """Section 3 step 4 as the rule words it, on exact runs: one per unit of share."""
+    run = exact(problem, share)
     while not budget._exhaustive(problem, run, pot):
-        more = budget._mes(problem, run.share + 1)
+        more = exact(problem, run.share + 1)
         if more.spent > pot:
             break
         run = more
@@ -181,8 +195,8 @@ def test_a_float_run_funds_what_the_exact_run_funds(e: SimpleNamespace, climb: i
     share = e.pot / len(e.voters) + climb
     run = floated(problem, share)
     if run is not None:
-        exact = budget._mes(problem, share)
-        assert (run.order, run.spent) == (exact.order, exact.spent)
+        want = exact(problem, share)
+        assert (run.order, run.spent) == (want.order, want.spent)
         assert run.steps is None
 
 
@@ -196,7 +210,7 @@ def test_a_float_certificate_covers_its_stretch(e: SimpleNamespace, at: int, len
     start = floated(problem, a)
     end = floated(problem, a + length, start) if start is not None else None
     if end is not None and end.certified:
-        assert all(budget._mes(problem, a + k).order == start.order for k in range(length + 1))
+        assert all(exact(problem, a + k).order == start.order for k in range(length + 1))
 
 
 @settings(max_examples=300, deadline=None)
@@ -207,7 +221,7 @@ def test_the_float_walk_stops_where_the_plain_loop_stops(e: SimpleNamespace) -> 
     problem = budget._prepare(e.voters, e.costs, e.tie_break)
     n = len(e.voters)
     share = e.pot / n if n else Fraction(0)
-    walked = budget._add1(problem, e.pot, budget._fast(problem, share), budget._fast)
+    walked = walk(problem, e.pot, share)
     looped = plain_loop(problem, e.pot, share)
     assert (walked.share, walked.order) == (looped.share, looped.order)
 
@@ -232,11 +246,11 @@ def test_the_float_walk_on_city_shaped_elections(seed: int, unit: int) -> None:
         runs.append(True)
         return got
 
-    budget._frun = counted  # type: ignore[assignment]
+    budget._frun = counted
     try:
-        walked = budget._add1(problem, e.pot, budget._fast(problem, share), budget._fast)
+        walked = walk(problem, e.pot, share)
     finally:
-        budget._frun = frun  # type: ignore[assignment]
+        budget._frun = frun
     want = reference.equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break)
     assert (walked.share, walked.order) == (want.share, want.funded)
     assert runs.count(True) > 0.9 * len(runs)

@@ -531,128 +531,145 @@ def _frun(
     """`_mes` in floats with rigorous error bounds: the same outcome (funded ids in order,
     spent) and certificate, never the payments (`steps` is None).
 
-    Every budget is a float within `error` of its exact value; every rho is known as an
-    interval (`_frho`). A proposal is funded only when its interval lies below every other
-    candidate's lower bound (or both are exact and equal, and its tie rank is lower), so the
-    exact run funds the same. Anything closer raises `_CloseCall` (the caller reruns exactly).
-    The certificate against a run at a smaller share is `_mes`'s, with "above" meaning above
-    that run's upper bound for the step's rho (or exactly equal with a higher tie rank).
+    Every budget is a float within a known error of its exact value (`_FloatRun.errors`), so
+    every rho is known as an interval (`_frho`). A proposal is funded only when its interval
+    lies below every other candidate's lower bound (or both rhos are exact and equal, and its
+    tie rank is lower): then the exact run funds the same at that step, and by induction the
+    exact run funds the same proposals in the same order. Anything closer raises `_CloseCall`
+    (the caller reruns exactly). The certificate against a run at a smaller share is `_mes`'s,
+    with "above" meaning above that run's upper bound for the step's rho (or exactly equal with
+    a higher tie rank), so a float certificate proves what an exact one would.
+
+    Raises:
+        _CloseCall: a decision too close for the floats.
     """
     assert against is not None or not probe, "a probe is a run checked against another"
-    arrays = problem.floats
-    t = float(share)
-    budgets = np.full(len(problem.weights), t)
-    emax = U * t  # float(share) is correctly rounded
-    errors = np.full(len(problem.weights), emax)
-    heap: list[tuple[float, int, str]] = []
-    for p, f in arrays.items():
-        money = f.weight * t  # within 3 U of W * share; exactly compared only when that close
-        if money * (1 - 4 * U) < f.cost * (1 + 4 * U) and money * (1 + 4 * U) > f.cost * (
-            1 - 4 * U
-        ):
-            affordable = f.weight * share >= problem.costs[p]
-        else:
-            affordable = money >= f.cost
-        if affordable:
-            heap.append((0.0 if not f.cost else (1.0 / f.weight) * (1 - 4 * U), problem.rank[p], p))
-    heapq.heapify(heap)
-    known: dict[str, tuple[int, _Rho]] = {}  # p -> (step it was computed at, its rho)
-    order: list[str] = []
-    highs: list[float] = []
-    exacts: list[Fraction | None] = []
+    run = _FloatRun(problem, share)
     certified = against is not None
+    while (p := run.lead()) is not None:
+        rho = run.fresh(p)
+        assert rho is not None
+        if certified:
+            assert against is not None
+            certified = run.certify(against, p)
+            if probe and not certified:
+                return None
+        run.fund(p, rho)
+    certified = certified and against is not None and len(run.order) == len(against.order)
+    if probe and not certified:
+        return None
+    spent = sum((problem.costs[p] for p in run.order), Fraction(0))
+    return _Run(share, None, tuple(run.order), run.highs, run.exacts, spent, certified)
 
-    def fresh(p: str) -> _Rho | None:
-        got = known.get(p)
-        return got[1] if got is not None and got[0] == len(order) else None
 
-    def refresh() -> bool:
-        """Recompute the top of the heap; False if it turned out unaffordable (dropped)."""
-        key, r, p = heapq.heappop(heap)
-        f = arrays[p]
-        rho = _frho(f, budgets[f.classes], errors, emax)
+class _FloatRun:
+    """The state of one float run: budgets and their error bounds by voter class, the lazy
+    heap of (lower bound of rho, tie rank, id), and what is funded so far."""
+
+    def __init__(self, problem: _Problem, share: Fraction) -> None:
+        self.problem, self.arrays, self.t = problem, problem.floats, float(share)
+        self.budgets = np.full(len(problem.weights), self.t)
+        self.emax = U * self.t  # float(share) is correctly rounded; emax bounds every error
+        self.errors = np.full(len(problem.weights), self.emax)
+        self.heap: list[tuple[float, int, str]] = []
+        for p, f in self.arrays.items():
+            money = f.weight * self.t  # within 3 U of W * share: exactly compared if that close
+            if abs(money - f.cost) <= 8 * U * max(money, f.cost):
+                affordable = f.weight * share >= problem.costs[p]
+            else:
+                affordable = money >= f.cost
+            if affordable:  # W * share < cost: never affordable in this run, as in `_mes`
+                key = (1.0 / f.weight) * (1 - 4 * U) if f.cost else 0.0
+                self.heap.append((key, problem.rank[p], p))
+        heapq.heapify(self.heap)
+        self.known: dict[str, tuple[int, _Rho]] = {}  # p -> (step computed at, its rho)
+        self.order: list[str] = []
+        self.highs: list[float] = []
+        self.exacts: list[Fraction | None] = []
+
+    def fresh(self, p: str) -> _Rho | None:
+        """p's rho if computed since the last funding."""
+        got = self.known.get(p)
+        return got[1] if got is not None and got[0] == len(self.order) else None
+
+    def refresh(self) -> bool:
+        """Recompute the top of the heap; False if it is unaffordable now (dropped: money
+        only falls during a run)."""
+        key, r, p = heapq.heappop(self.heap)
+        f = self.arrays[p]
+        rho = _frho(f, self.budgets[f.classes], self.errors, self.emax)
         if rho is None:
             return False
-        known[p] = (len(order), rho)
+        self.known[p] = (len(self.order), rho)
         # An exact rho gets the same key as every equal one, so the heap orders them by rank.
-        heapq.heappush(heap, (rho.low if rho.exact is not None else max(key, rho.low), r, p))
+        heapq.heappush(self.heap, (rho.low if rho.exact is not None else max(key, rho.low), r, p))
         return True
 
-    while heap:
-        key, r, p = heap[0]
-        rho = fresh(p)
-        if rho is None:
-            refresh()
-            continue
-        heapq.heappop(heap)
-        while heap:  # p leads: is it certainly below the next?
+    def lead(self) -> str | None:
+        """The proposal the exact run funds next, popped from the heap; None when nothing is
+        affordable. Its rho is fresh and certainly below every other candidate's."""
+        heap = self.heap
+        while heap and self.fresh(heap[0][2]) is None:
+            self.refresh()
+        if not heap:
+            return None
+        _, r, p = heapq.heappop(heap)
+        rho = self.fresh(p)
+        assert rho is not None
+        while heap:
             key2, r2, q = heap[0]
             if rho.high < key2:
                 break
-            other = fresh(q)
+            other = self.fresh(q)
             if other is None:
-                refresh()
+                self.refresh()
                 continue
-            if (
-                rho.exact is not None
-                and other.exact is not None
-                and (rho.exact, r)
-                < (
-                    other.exact,
-                    r2,
-                )
-            ):
-                break  # equal exact rhos: p's tie rank is lower
-            raise _CloseCall
-        if certified:
-            assert against is not None
-            j = len(order)
-            certified = j < len(against.order) and against.order[j] == p
-            if certified:
-                bar, bar_exact, checked = against.highs[j], against.exacts[j], []
-                while heap and heap[0][0] <= bar:
-                    q = heap[0][2]
-                    other = fresh(q)
-                    if other is None:
-                        if not refresh():
-                            continue
-                        other = fresh(q)
-                        assert other is not None
-                        if heap[0][2] != q:
-                            continue  # its key rose: the heap decides what comes next
-                    entry = heapq.heappop(heap)
-                    checked.append(entry)
-                    if not (
-                        other.low > bar
-                        or (
-                            other.exact is not None
-                            and bar_exact is not None
-                            and (other.exact, entry[1]) > (bar_exact, r)
-                        )
-                    ):
-                        certified = False
-                        break
-                for entry in checked:
-                    heapq.heappush(heap, entry)
-            if probe and not certified:
-                return None
-        f = arrays[p]
+            if rho.exact is None or other.exact is None or (rho.exact, r) > (other.exact, r2):
+                raise _CloseCall
+            break  # equal exact rhos: p's tie rank is lower
+        return p
+
+    def certify(self, against: _Run, p: str) -> bool:
+        """`_mes`'s certificate at this step (p just led): `against` funded p here too, and
+        every other candidate's (rho, tie rank) is above (against's rho here, p's rank)."""
+        j, r = len(self.order), self.problem.rank[p]
+        if j >= len(against.order) or against.order[j] != p:
+            return False
+        bar, bar_exact = against.highs[j], against.exacts[j]
+        heap, checked, certified = self.heap, [], True
+        while heap and heap[0][0] <= bar:
+            q = heap[0][2]
+            other = self.fresh(q)
+            if other is None:
+                self.refresh()
+                continue  # recomputed or dropped: look at the top again
+            entry = heapq.heappop(heap)
+            checked.append(entry)
+            exact_above = (
+                other.exact is not None
+                and bar_exact is not None
+                and (other.exact, entry[1]) > (bar_exact, r)
+            )
+            if not (other.low > bar or exact_above):
+                certified = False
+                break
+        for entry in checked:
+            heapq.heappush(heap, entry)
+        return certified
+
+    def fund(self, p: str, rho: _Rho) -> None:
+        """Fund p: who certainly had less than the cap pays all and is left with 0, exactly,
+        in both runs; the others' errors grow by the cap's and by the subtraction's rounding."""
+        f = self.arrays[p]
         if rho.cap:
-            # Who certainly had less than the cap pays all: 0 left, exactly, in both. The
-            # others' errors grow by the cap's and by the rounding of the subtraction.
-            bs, es = budgets[f.classes], errors[f.classes]
-            slip = max(rho.cap_high - rho.cap, rho.cap - rho.cap_low) + U * t
-            budgets[f.classes] = np.maximum(bs - rho.cap, 0.0)
-            errors[f.classes] = np.where(bs + es <= rho.cap_low, 0.0, es + slip)
-            emax += slip
-        order.append(p)
-        highs.append(rho.high)
-        exacts.append(rho.exact)
-    certified = certified and against is not None and len(order) == len(against.order)
-    if probe and not certified:
-        return None
-    spent = sum((problem.costs[p] for p in order), Fraction(0))
-    return _Run(share, None, tuple(order), highs, exacts, spent, certified)
+            bs, es = self.budgets[f.classes], self.errors[f.classes]
+            slip = max(rho.cap_high - rho.cap, rho.cap - rho.cap_low) + U * self.t
+            self.budgets[f.classes] = np.maximum(bs - rho.cap, 0.0)
+            self.errors[f.classes] = np.where(bs + es <= rho.cap_low, 0.0, es + slip)
+            self.emax += slip
+        self.order.append(p)
+        self.highs.append(rho.high)
+        self.exacts.append(rho.exact)
 
 
 _At = Callable[..., "_Run | None"]
@@ -722,6 +739,7 @@ def _outcome(
     """The outcome of `run`, the MES run kept (with `add1+greedy`, then the greedy part)."""
     spent = run.spent
     details = []
+    assert run.steps is not None, "an outcome is read from an exact run"
     for p, x, scale, rich, poor in run.steps:
         groups = Counter({Fraction(x, scale): rich} if rich else {})
         for b, w in poor.items():
