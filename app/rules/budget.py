@@ -3,10 +3,13 @@
 Contract (../shared/voting-rule.md section 3 and the savings target of section 2, copied into
 tests/vectors/budget.json):
 
-* Pure: no I/O, no clock, no floats. Every amount is an exact `Fraction`; inputs may be `int`,
-  `Fraction` or `float`, and a float is read through its shortest repr (`Fraction(str(x))`, so
-  0.1 is 1/10). Negative or non-finite amounts, bools and unknown proposal ids raise `ValueError`
-  (bad types `TypeError`); nothing is guessed.
+* Pure: no I/O, no clock. Every amount is an exact `Fraction`; inputs may be `int`, `Fraction`
+  or `float`, and a float is read through its shortest repr (`Fraction(str(x))`, so 0.1 is
+  1/10). Negative or non-finite amounts, bools and unknown proposal ids raise `ValueError` (bad
+  types `TypeError`); nothing is guessed. No float ever decides a result: Add1's walk runs MES
+  in floats (`_frun`) only as a filter whose decisions carry proven error bounds, hands every
+  decision closer than its bound to the exact run, and the outcome returned, payments and
+  all, is an exact run's (see "Cost").
 * `equal_shares` is MES with cost utilities (section 3 steps 3-5): `n` voters each start with
   `s = B/n`; the affordable proposal with the smallest `rho` is funded, each supporter paying
   `min(b_i, rho * cost)`. Completion `add1` reruns from scratch with `s + 1`, `s + 2`, ... and
@@ -21,13 +24,15 @@ tests/vectors/budget.json):
   first. Ties between equal `rho`: lower cost, more WANTs, then the drawn `tie_break` order;
   ids absent from it come after, by id. No voters (`n = 0`): nothing is funded and `share`
   is 0.
-* Cost, none of it growing with the pot or its unit: one MES run (`_mes`) is a few passes in
-  C over the voter classes (voters with the same WANTs) supporting each funded proposal, and
-  one over those of each proposal whose lazily kept rho had to be recomputed; Add1 makes one
-  run per stretch of shares its certificate covers, so its runs grow with the number of times
-  the funded order changes as s rises and with how close together those changes lie (where
-  they come every few units the certificate covers about two, and Add1 makes about as many
-  runs as the loop would; see `_add1`).
+* Cost, none of it growing with the pot or its unit: Add1 makes one run per stretch of shares
+  its certificate covers, so its runs grow with the number of times the funded order changes
+  as s rises and with how close together those changes lie (where they come every few units
+  the certificate covers about two, and Add1 makes about as many runs as the loop would; see
+  `_add1`). Those runs are float runs (`_frun`): numpy over the voter classes (voters with the
+  same WANTs) supporting each proposal whose lazily kept rho is recomputed, about 2 ms at
+  10,000 voters x 100 proposals against 30 ms for an exact run (`_mes`: integers, in Python).
+  Exact runs are made only where a float run meets a close call (an exact tie between rhos,
+  or a margin within the error bound), and once for the share Add1 keeps, for the payments.
 * `greedy` is "most WANTs first, skipping what no longer fits" (ties: lower cost, then drawn
   order); a proposal nobody WANTs is never funded.
 * `budget_round` runs the section 3 pipeline on a counted round (`ValueError` when the ballots
@@ -374,6 +379,11 @@ def _add1(problem: _Problem, pot: Fraction, first: _Run, at: _At | None = None) 
     holds or fails alike in pounds and in pence; what grows in pence is the log of a calm
     stretch's length in units (by log2(100), about 7), and the number of runs spent closing
     in on each change of outcome, where the certificate reaches less far the closer it gets.
+
+    `at` makes the runs: `_mes` (the default: exact runs) or `_fast` (float runs, exact where
+    they meet a close call). The walk only reads outcomes (funded ids in order, spent) and
+    certificates, which a float run gives exactly as the exact run would (`_frun`), so both
+    walks stop at the same share; `_exactly` then makes the exact run there.
     """
     at = at or _mes
     run, calm, h, wins = first, 0, 4, 0
@@ -416,6 +426,20 @@ U = 2.0**-53
 
 class _CloseCall(Exception):
     """A float run met a decision whose margin is not beyond its error bound."""
+
+
+# Why a float run funds what the exact run funds (`_frun`, `_frho`, `_FloatRun`): every
+# budget b~ is kept with a bound e >= |b~ - b| on its distance from the exact budget b (U times
+# the share at the start: float(share) is correctly rounded). Each decision the exact run makes
+# is a comparison (can p's supporters pay c? do they all hold c / W? is p's rho below q's?),
+# and the float run takes it only when the float values differ by more than the errors and
+# the rounding of the comparison (a relative 3 (m + 2) U for a dot product of m terms >= 0,
+# about 3e-13 at m = 1,000: `_Floats.slack`; factors of 4 to 8 U on single operations). So
+# every decision it takes is the exact one; each step then funds the same proposal, and the
+# new errors are bounded from the cap's bounds: the supporters who certainly held less than
+# the cap have 0 in both runs; the others' errors grow by the cap's error and one rounding.
+# On random 10,000-voter elections the bounds stay near 1e-11 of a share, and only exact ties
+# (two rhos exactly equal, one not 1 / W) and margins closer than that go to the exact run.
 
 
 @dataclass(frozen=True, slots=True)
