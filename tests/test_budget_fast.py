@@ -294,3 +294,22 @@ def test_a_float_walk_that_disagrees_with_the_exact_run_is_not_trusted(
     got = equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break)
     want = reference.equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break)
     assert comparable(got) == comparable(want)
+
+
+@pytest.mark.parametrize(
+    ("scale", "completion"), [(Fraction(10**120), "none"), (Fraction(1, 10**120), "add1")]
+)
+def test_amounts_beyond_the_float_range_run_exactly(
+    scale: Fraction, completion: Completion
+) -> None:
+    """Costs and pots too large or too small for doubles' relative rounding are never given
+    to a float run (one would overflow, or round a cost to nothing): the outcome is the
+    exact one. (Add1 on a pot of 10^120 pounds climbs as far as the loop would need 10^120
+    runs for: exact runs only, it takes minutes, so that one is plain MES.)"""
+    e = city(1, 60, 6, 1)
+    e.costs = {p: c * scale for p, c in e.costs.items()}
+    e.pot *= scale
+    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    with pytest.raises(budget._CloseCall):
+        budget._frun(problem, e.pot / len(e.voters))
+    same_as_reference(e, completion)

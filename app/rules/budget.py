@@ -453,7 +453,23 @@ class _Floats:
     slack: float  # a relative bound on a dot product over its classes: 3 (m + 2) U
 
 
+# Amounts a float run takes on: far from overflow and from underflow, so that no product or
+# sum below leaves the range where rounding is relative (normal doubles reach 2e-308 to 1e308;
+# a sum of 10,000 budgets times a weight stays well inside). Anything else runs exactly.
+FLOAT_RANGE = (1e-100, 1e100)
+
+
+def _in_range(x: Fraction) -> bool:
+    """x is 0 or within FLOAT_RANGE (compared exactly)."""
+    low, high = FLOAT_RANGE
+    return not x or Fraction(low) <= x <= Fraction(high)
+
+
 def _floats(problem: _Problem) -> dict[str, _Floats]:
+    """Each supported proposal's classes as arrays; none (so only exact runs) when a cost is
+    out of FLOAT_RANGE."""
+    if not all(_in_range(problem.costs[p]) for p in problem.supporters):
+        return {}
     return {
         p: _Floats(
             np.asarray(ks, dtype=np.intp),
@@ -568,6 +584,8 @@ def _frun(
         _CloseCall: a decision too close for the floats.
     """
     assert against is not None or not probe, "a probe is a run checked against another"
+    if len(problem.floats) != len(problem.supporters) or not _in_range(share):
+        raise _CloseCall  # amounts out of FLOAT_RANGE: only exact runs
     run = _FloatRun(problem, share)
     certified = against is not None
     while (p := run.lead()) is not None:
