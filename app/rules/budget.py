@@ -707,7 +707,8 @@ class _FloatRun:
             bs, es = self.budgets[f.classes], self.errors[f.classes]
             slip = max(rho.cap_high - rho.cap, rho.cap - rho.cap_low) + U * self.t
             self.budgets[f.classes] = np.maximum(bs - rho.cap, 0.0)
-            self.errors[f.classes] = np.where(bs + es <= rho.cap_low, 0.0, es + slip)
+            poor = bs + es <= rho.cap_low * (1 - 4 * U)  # the margin: the sum rounds
+            self.errors[f.classes] = np.where(poor, 0.0, es + slip)
             self.emax += slip
         self.order.append(p)
         self.highs.append(rho.high)
