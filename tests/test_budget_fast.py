@@ -17,6 +17,7 @@ from fractions import Fraction
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -98,12 +99,15 @@ def test_city_shaped_elections_equal_the_reference(seed: int, unit: int) -> None
     same_as_reference(city(seed, 400, 14, unit), "add1")
 
 
-def sorted_cap(bs: Sequence[int], ws: Sequence[int], c: int) -> Fraction | None:
+def sorted_cap(
+    bs: Sequence[int | Fraction], ws: Sequence[int], c: int | Fraction
+) -> Fraction | None:
     """The cap as the rule defines it, found by trying every number of poor voters."""
     pairs = sorted(zip(bs, ws, strict=True))
     if sum(b * w for b, w in pairs) < c:
         return None
-    paid, rest = 0, sum(ws)
+    paid: int | Fraction = 0
+    rest = sum(ws)
     for b, w in pairs:
         if b * rest >= c - paid:
             break
@@ -313,3 +317,53 @@ def test_amounts_beyond_the_float_range_run_exactly(
     with pytest.raises(budget._CloseCall):
         budget._frun(problem, e.pot / len(e.voters))
     same_as_reference(e, completion)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5000), st.integers(1, 4), st.sampled_from([0, 1, 1000])),
+        min_size=1,
+        max_size=14,
+    ),
+    st.integers(1, 60_000),
+    st.data(),
+)
+def test_float_rho_bounds_hold_the_exact_cap(
+    supporters: list[tuple[int, int, int]], cost: int, data: st.DataObject
+) -> None:
+    """Float budgets within their error bounds of any exact budgets, the cap anywhere or
+    exactly at a budget: `_frho`'s bounds hold the exact cap and rho (its exact rho when it
+    claims one), it says the proposal is unaffordable only when it is, or it hands over."""
+    floats = [float(Fraction(k, 7)) for k, _, _ in supporters]  # most not exact in binary
+    errors = [j * 1e-12 * max(b, 1.0) for b, (_, _, j) in zip(floats, supporters, strict=True)]
+    exact = [
+        max(Fraction(b) + Fraction(e) * data.draw(st.sampled_from([-1, 0, 1])), Fraction(0))
+        for b, e in zip(floats, errors, strict=True)
+    ]
+    ws = [w for _, w, _ in supporters]
+    c = Fraction(cost, 3)
+    if data.draw(st.booleans()):  # the cap exactly at a budget: the closest call there is
+        pivot = data.draw(st.sampled_from(exact))
+        c = sum((w * min(b, pivot) for b, w in zip(exact, ws, strict=True)), Fraction(0))
+        if not c:
+            return
+    f = budget._Floats(
+        np.arange(len(ws)),
+        np.asarray(ws, dtype=np.float64),
+        sum(ws),
+        float(c),
+        3 * (len(ws) + 2) * budget.U,
+    )
+    try:
+        rho = budget._frho(f, np.asarray(floats), np.asarray(errors), max(errors))
+    except budget._CloseCall:
+        return
+    cap = sorted_cap(exact, ws, c)
+    if rho is None:
+        assert cap is None
+        return
+    assert cap is not None
+    assert Fraction(rho.cap_low) <= cap <= Fraction(rho.cap_high)
+    assert Fraction(rho.low) <= cap / c <= Fraction(rho.high)
+    assert rho.exact is None or rho.exact == cap / c
