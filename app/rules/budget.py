@@ -625,6 +625,7 @@ class _FloatRun:
                 self.heap.append((key, problem.rank[p], p))
         heapq.heapify(self.heap)
         self.known: dict[str, tuple[int, _Rho]] = {}  # p -> (step computed at, its rho)
+        self.held: dict[str, npt.NDArray[np.float64]] = {}  # p -> its classes' budgets then
         self.order: list[str] = []
         self.highs: list[float] = []
         self.exacts: list[Fraction | None] = []
@@ -639,10 +640,12 @@ class _FloatRun:
         only falls during a run)."""
         key, r, p = heapq.heappop(self.heap)
         f = self.arrays[p]
-        rho = _frho(f, self.budgets[f.classes], self.errors, self.emax)
+        bs = self.budgets[f.classes]
+        rho = _frho(f, bs, self.errors, self.emax)
         if rho is None:
             return False
         self.known[p] = (len(self.order), rho)
+        self.held[p] = bs  # what its supporters hold until the next funding
         # An exact rho gets the same key as every equal one, so the heap orders them by rank.
         heapq.heappush(self.heap, (rho.low if rho.exact is not None else max(key, rho.low), r, p))
         return True
@@ -704,11 +707,16 @@ class _FloatRun:
         in both runs; the others' errors grow by the cap's and by the subtraction's rounding."""
         f = self.arrays[p]
         if rho.cap:
-            bs, es = self.budgets[f.classes], self.errors[f.classes]
+            bs = self.held[p]  # rho is fresh: computed on the budgets as they are
             slip = max(rho.cap_high - rho.cap, rho.cap - rho.cap_low) + U * self.t
-            self.budgets[f.classes] = np.maximum(bs - rho.cap, 0.0)
-            poor = bs + es <= rho.cap_low * (1 - 4 * U)  # the margin: the sum rounds
-            self.errors[f.classes] = np.where(poor, 0.0, es + slip)
+            if rho.exact is not None:  # everyone certainly holds more than the cap
+                self.budgets[f.classes] = bs - rho.cap
+                self.errors[f.classes] += slip
+            else:
+                es = self.errors[f.classes]
+                self.budgets[f.classes] = np.maximum(bs - rho.cap, 0.0)
+                poor = bs + es <= rho.cap_low * (1 - 4 * U)  # the margin: the sum rounds
+                self.errors[f.classes] = np.where(poor, 0.0, es + slip)
             self.emax += slip
         self.order.append(p)
         self.highs.append(rho.high)
