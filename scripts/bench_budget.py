@@ -11,9 +11,10 @@ costs are whole pounds between £20,000 and £400,000, the pot a quarter of the 
 each voter WANTs 1 to 10 proposals drawn with a skewed popularity (a few favourites, a long
 tail), as in published participatory budgets; `--unit 100` multiplies costs and pot by 100
 (pence), which makes Add1's loop take 100 times as many steps. Timing covers
-`budget.equal_shares` only, and `greedy` separately. `mes_runs` counts the MES runs Add1 made,
-`loop_runs` those the rule's loop (one run per unit the share rises, and the one that stops
-it) would have made. With the default size the report's `mes_10k_s` is the median over seeds.
+`budget.equal_shares` only, and `greedy` separately. `mes_runs` counts the MES runs Add1 made
+(float runs and exact ones), `exact_runs` the exact ones among them, `loop_runs` those the
+rule's loop (one run per unit the share rises, and the one that stops it) would have made.
+With the default size the report's `mes_10k_s` is the median over seeds.
 
 `demo_meetings` times the budget demo (`app.demo.riverside_budget`) voted as its docstring says,
 and with one more voter who WANTs only the dearest proposal (the shape that took seconds when
@@ -65,19 +66,25 @@ def election(
 
 @contextmanager
 def counting_runs() -> Iterator[list[int]]:
-    """Count the MES runs `budget.equal_shares` makes (one item per run) while inside."""
+    """Count the MES runs `budget.equal_shares` makes while inside: one item per run, 1 for
+    an exact run (`_mes`), 0 for a float run (`_frun`, whose close calls an exact run redoes)."""
     runs: list[int] = []
     mes: Callable[..., Any] = budget._mes
+    frun: Callable[..., Any] = budget._frun
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         runs.append(1)
         return mes(*args, **kwargs)
 
-    budget._mes = counted
+    def counted_float(*args: Any, **kwargs: Any) -> Any:
+        runs.append(0)
+        return frun(*args, **kwargs)
+
+    budget._mes, budget._frun = counted, counted_float
     try:
         yield runs
     finally:
-        budget._mes = mes
+        budget._mes, budget._frun = mes, frun
 
 
 def timed(
@@ -89,7 +96,7 @@ def timed(
 ) -> tuple[budget.BudgetOutcome, float, int]:
     """`equal_shares` with its time in seconds and the number of MES runs it made."""
     outcome, seconds, _, runs = timed_cpu(voters, costs, pot, completion, tie_break)
-    return outcome, seconds, runs
+    return outcome, seconds, len(runs)
 
 
 def timed_cpu(
@@ -98,16 +105,16 @@ def timed_cpu(
     pot: int,
     completion: budget.Completion = "add1",
     tie_break: Sequence[str] = (),
-) -> tuple[budget.BudgetOutcome, float, float, int]:
+) -> tuple[budget.BudgetOutcome, float, float, list[int]]:
     """`timed` with the CPU seconds of this process as well (on a shared machine the wall
-    time counts the others' work too)."""
+    time counts the others' work too), and the runs as `counting_runs` lists them."""
     with counting_runs() as runs:
         c0, t0 = time.process_time(), time.perf_counter()
         outcome = budget.equal_shares(
             voters, costs, pot, completion=completion, tie_break=tie_break
         )
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return outcome, seconds, cpu, len(runs)
+    return outcome, seconds, cpu, list(runs)
 
 
 def loop_runs(
@@ -191,7 +198,8 @@ def run(
                 "pot": pot,
                 "start_share": budget.amount_to_json(Fraction(pot, voters)),
                 "final_share": budget.amount_to_json(outcome.share),
-                "mes_runs": mes_runs,
+                "mes_runs": len(mes_runs),
+                "exact_runs": sum(mes_runs),
                 "loop_runs": loop_runs(outcome, costs, completion),
                 "distinct_ballots": len(set(ballots)),
                 "funded": len(outcome.funded),

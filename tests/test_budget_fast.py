@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,12 +99,15 @@ def test_city_shaped_elections_equal_the_reference(seed: int, unit: int) -> None
     same_as_reference(city(seed, 400, 14, unit), "add1")
 
 
-def sorted_cap(bs: Sequence[int], ws: Sequence[int], c: int) -> Fraction | None:
+def sorted_cap(
+    bs: Sequence[int | Fraction], ws: Sequence[int], c: int | Fraction
+) -> Fraction | None:
     """The cap as the rule defines it, found by trying every number of poor voters."""
     pairs = sorted(zip(bs, ws, strict=True))
     if sum(b * w for b, w in pairs) < c:
         return None
-    paid, rest = 0, sum(ws)
+    paid: int | Fraction = 0
+    rest = sum(ws)
     for b, w in pairs:
         if b * rest >= c - paid:
             break
@@ -126,3 +131,239 @@ def test_cap_equals_its_definition(
     if want is not None:
         lower = data.draw(st.sampled_from([lower, want, (lower + want) / 2]))
     assert budget._cap(bs, ws, c, sum(ws), lower) == want
+
+
+# --- the float filter: a float run decides as the exact run, or says it cannot -------------
+
+
+def exact(problem: Any, share: Fraction) -> budget._Run:
+    """The exact run at `share`."""
+    run = budget._mes(problem, share)
+    assert run is not None
+    return run
+
+
+def walk(problem: Any, pot: Fraction, share: Fraction) -> budget._Run:
+    """Add1's walk on float runs from `share`, without the final exact check."""
+    first = budget._fast(problem, share)
+    assert first is not None
+    return budget._add1(problem, pot, first, budget._fast)
+
+
+def plain_loop(problem: Any, pot: Fraction, share: Fraction) -> budget._Run:
+    """Section 3 step 4 as the rule words it, on exact runs: one per unit of share."""
+    run = exact(problem, share)
+    while not budget._exhaustive(problem, run, pot):
+        more = exact(problem, run.share + 1)
+        if more.spent > pot:
+            break
+        run = more
+    return run
+
+
+@st.composite
+def crowds(draw: st.DrawFn) -> SimpleNamespace:
+    """Up to 8 proposals and 60 voters in many classes, costs in pounds or pence drawn freely
+    or from a few values (exact ties), the pot a quarter to twice the total: elections where
+    float runs mostly decide, with now and then a tie or a near-tie they must hand over."""
+    ids = [f"p{i}" for i in range(draw(st.integers(2, 8)))]
+    unit = draw(st.sampled_from([1, 100]))
+    if draw(st.booleans()):
+        costs = {p: Fraction(draw(st.integers(1, 400)) * unit) for p in ids}
+    else:
+        palette = draw(st.lists(st.integers(1, 60), min_size=1, max_size=3))
+        costs = {p: Fraction(draw(st.sampled_from(palette)) * unit) for p in ids}
+    voters = draw(
+        st.lists(st.frozensets(st.sampled_from(ids), max_size=4), min_size=1, max_size=60)
+    )
+    total = int(sum(costs.values()))
+    pot = Fraction(draw(st.integers(total // 4, 2 * total)))
+    return SimpleNamespace(
+        voters=voters, costs=costs, pot=pot, tie_break=draw(st.permutations(ids))
+    )
+
+
+def floated(problem: Any, share: Fraction, against: Any = None) -> Any:
+    """The float run at `share`, or None where it hands the decision to the exact run."""
+    try:
+        return budget._frun(problem, share, against)
+    except budget._CloseCall:
+        return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(crowds(), st.integers(0, 3000))
+def test_a_float_run_funds_what_the_exact_run_funds(e: SimpleNamespace, climb: int) -> None:
+    """At any share, a float run that decides funds the exact run's proposals in its order."""
+    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    share = e.pot / len(e.voters) + climb
+    run = floated(problem, share)
+    if run is not None:
+        want = exact(problem, share)
+        assert (run.order, run.spent) == (want.order, want.spent)
+        assert run.steps is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(crowds(), st.integers(0, 2000), st.integers(1, 300))
+def test_a_float_certificate_covers_its_stretch(e: SimpleNamespace, at: int, length: int) -> None:
+    """When a float run at b passes the certificate against the float run at a, every whole
+    share in between funds the same proposals in the same order (exact runs)."""
+    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    a = e.pot / len(e.voters) + at
+    start = floated(problem, a)
+    end = floated(problem, a + length, start) if start is not None else None
+    if end is not None and end.certified:
+        assert all(exact(problem, a + k).order == start.order for k in range(length + 1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(crowds() | small_elections())
+def test_the_float_walk_stops_where_the_plain_loop_stops(e: SimpleNamespace) -> None:
+    """Add1's walk on float runs (exact only where they hand over), without the final exact
+    check, keeps the share and outcome of the loop that runs exactly once per unit."""
+    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    n = len(e.voters)
+    share = e.pot / n if n else Fraction(0)
+    walked = walk(problem, e.pot, share)
+    looped = plain_loop(problem, e.pot, share)
+    assert (walked.share, walked.order) == (looped.share, looped.order)
+
+
+@pytest.mark.parametrize("unit", [1, 100])
+@pytest.mark.parametrize("seed", range(3))
+def test_the_float_walk_on_city_shaped_elections(seed: int, unit: int) -> None:
+    """Hundreds of voter classes, pounds and pence: the float walk alone (no final exact check)
+    lands on the share and outcome of the implementation before it, and most runs decide."""
+    e = city(seed, 400, 14, unit)
+    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    share = e.pot / len(e.voters)
+    runs: list[bool] = []
+    frun = budget._frun
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        try:
+            got = frun(*args, **kwargs)
+        except budget._CloseCall:
+            runs.append(False)
+            raise
+        runs.append(True)
+        return got
+
+    budget._frun = counted
+    try:
+        walked = walk(problem, e.pot, share)
+    finally:
+        budget._frun = frun
+    want = reference.equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break)
+    assert (walked.share, walked.order) == (want.share, want.funded)
+    assert runs.count(True) > 0.9 * len(runs)
+
+
+# BRIEF of tests/test_budget.py: from share 2,020, c's rho (one supporter paying all she has)
+# reaches 1/2, d's (everyone paying half) exactly; c wins the tie on cost.
+BRIEF = SimpleNamespace(
+    costs={"a": 3000, "b": 2100, "c": 2040, "d": 4020},
+    voters=[frozenset(v) for v in ("a", "a", "abc", "bcd", "d")],
+)
+
+
+def test_an_exact_tie_is_handed_to_the_exact_run() -> None:
+    """Floats cannot see that two rhos are exactly equal: the float run says so, and the run
+    Add1 uses is the exact one, with the tie broken as the rule says."""
+    problem = budget._prepare(BRIEF.voters, BRIEF.costs, ())
+    with pytest.raises(budget._CloseCall):
+        budget._frun(problem, Fraction(2020))
+    run = budget._fast(problem, Fraction(2020))
+    assert run is not None and run.steps is not None and run.order == ("a", "c")
+    assert (
+        budget._fast(problem, Fraction(2020), budget._mes(problem, Fraction(2019)), probe=True)
+        is None
+    )
+
+
+def test_a_float_walk_that_disagrees_with_the_exact_run_is_not_trusted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should a float run ever fund other than the exact run at the share the walk keeps,
+    the exact walk decides: the outcome is still the loop's."""
+    frun = budget._frun
+
+    def wrong(*args: Any, **kwargs: Any) -> Any:
+        got = frun(*args, **kwargs)
+        return got if got is None else replace(got, order=got.order[:-1])
+
+    monkeypatch.setattr(budget, "_frun", wrong)
+    e = city(0, 400, 14, 1)
+    got = equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break)
+    want = reference.equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break)
+    assert comparable(got) == comparable(want)
+
+
+@pytest.mark.parametrize(
+    ("scale", "completion"), [(Fraction(10**120), "none"), (Fraction(1, 10**120), "add1")]
+)
+def test_amounts_beyond_the_float_range_run_exactly(
+    scale: Fraction, completion: Completion
+) -> None:
+    """Costs and pots too large or too small for doubles' relative rounding are never given
+    to a float run (one would overflow, or round a cost to nothing): the outcome is the
+    exact one. (Add1 on a pot of 10^120 pounds climbs as far as the loop would need 10^120
+    runs for: exact runs only, it takes minutes, so that one is plain MES.)"""
+    e = city(1, 60, 6, 1)
+    e.costs = {p: c * scale for p, c in e.costs.items()}
+    e.pot *= scale
+    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    with pytest.raises(budget._CloseCall):
+        budget._frun(problem, e.pot / len(e.voters))
+    same_as_reference(e, completion)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5000), st.integers(1, 4), st.sampled_from([0, 1, 1000])),
+        min_size=1,
+        max_size=14,
+    ),
+    st.integers(1, 60_000),
+    st.data(),
+)
+def test_float_rho_bounds_hold_the_exact_cap(
+    supporters: list[tuple[int, int, int]], cost: int, data: st.DataObject
+) -> None:
+    """Float budgets within their error bounds of any exact budgets, the cap anywhere or
+    exactly at a budget: `_frho`'s bounds hold the exact cap and rho (its exact rho when it
+    claims one), it says the proposal is unaffordable only when it is, or it hands over."""
+    floats = [float(Fraction(k, 7)) for k, _, _ in supporters]  # most not exact in binary
+    errors = [j * 1e-12 * max(b, 1.0) for b, (_, _, j) in zip(floats, supporters, strict=True)]
+    exact = [
+        max(Fraction(b) + Fraction(e) * data.draw(st.sampled_from([-1, 0, 1])), Fraction(0))
+        for b, e in zip(floats, errors, strict=True)
+    ]
+    ws = [w for _, w, _ in supporters]
+    c = Fraction(cost, 3)
+    if data.draw(st.booleans()):  # the cap exactly at a budget: the closest call there is
+        pivot = data.draw(st.sampled_from(exact))
+        c = sum((w * min(b, pivot) for b, w in zip(exact, ws, strict=True)), Fraction(0))
+        if not c:
+            return
+    f = budget._Floats(
+        np.arange(len(ws)),
+        np.asarray(ws, dtype=np.float64),
+        sum(ws),
+        float(c),
+        3 * (len(ws) + 2) * budget.U,
+    )
+    try:
+        rho = budget._frho(f, np.asarray(floats), np.asarray(errors), max(errors))
+    except budget._CloseCall:
+        return
+    cap = sorted_cap(exact, ws, c)
+    if rho is None:
+        assert cap is None
+        return
+    assert cap is not None
+    assert Fraction(rho.cap_low) <= cap <= Fraction(rho.cap_high)
+    assert Fraction(rho.low) <= cap / c <= Fraction(rho.high)
+    assert rho.exact is None or rho.exact == cap / c
