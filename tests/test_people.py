@@ -275,9 +275,14 @@ def test_deleting_one_or_all_asks_first_and_names_nobody_afterwards(
     assert "Riverside Council, engage@example.org" in notice
     assert (date.today() + timedelta(days=30)).strftime("%-d %B %Y") in notice
 
+    late = server.browser()  # opened the form before the meeting was archived
+    csrf = csrf_of(late, f"/m/{meeting.code}/helping")
     r = meeting.f.post(f"/console/meetings/{meeting.id}/archive", data={"csrf": meeting.csrf})
     assert r.status_code == 303
-    assert send(server.browser(), meeting.code).status_code == 409 and contacts(server) == 2
+    assert "no longer takes details" in late.get(f"/m/{meeting.code}/helping").text
+    data = {"csrf": csrf, "name": "Dai", "email": EMAIL, "consent": "yes"}
+    assert late.post(f"/m/{meeting.code}/helping", data=data).status_code == 409
+    assert contacts(server) == 2  # archived: kept until their date
     asked = meeting.f.post(f"/console/{meeting.id}/people/delete-all", data={"csrf": meeting.csrf})
     assert "Delete the whole people list (2 people)?" in asked.text and contacts(server) == 2
     meeting.post("/people/delete-all", confirm="yes")

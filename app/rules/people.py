@@ -187,4 +187,3 @@ def parse_keeper(text: str) -> str | None:
     if len(keeper) > MAX_KEEPER:
         raise BadInput(N_("Say who keeps the list in at most %(n)s characters."), n=MAX_KEEPER)
     return keeper or None
-
