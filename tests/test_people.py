@@ -11,8 +11,9 @@ import json
 import logging
 import re
 import zipfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pypdfium2
@@ -34,6 +35,11 @@ from tests.conftest import MEETING, LiveServer, Meeting, Phone, csrf_of, make_se
 NAME = "Gwenllian Zephaniah-Prydderch"
 EMAIL = "gwen.zeph@example.org"
 PHONE = "+44 29 2087 1234"
+
+
+def london_today() -> date:
+    """The test meeting's date today (its zone, Europe/London), as the server computes it."""
+    return datetime.now(ZoneInfo("Europe/London")).date()
 
 
 def offer(**changes: Any) -> dict[str, Any]:
@@ -178,7 +184,7 @@ def test_the_notice_comes_first_and_the_facilitator_alone_sees_the_offer(
     people.csv (formula-safe, named after the meeting), never on a helper's screen."""
     phone = server.browser()
     page = phone.get(f"/m/{meeting.code}/helping?lang=en").text
-    until = (date.today() + timedelta(days=365)).strftime("%-d %B %Y")
+    until = (london_today() + timedelta(days=365)).strftime("%-d %B %Y")
     notice = page.index("Who sees them:")
     for words in ("What for:", until, "To have them deleted sooner:", "not linked to your votes"):
         assert notice < page.index(words) < page.index('name="consent"'), words
@@ -273,7 +279,7 @@ def test_deleting_one_or_all_asks_first_and_names_nobody_afterwards(
     meeting.post("/people/notice", keeper="Riverside Council, engage@example.org", days="30")
     notice = server.browser().get(f"/m/{meeting.code}/helping").text
     assert "Riverside Council, engage@example.org" in notice
-    assert (date.today() + timedelta(days=30)).strftime("%-d %B %Y") in notice
+    assert (london_today() + timedelta(days=30)).strftime("%-d %B %Y") in notice
 
     late = server.browser()  # opened the form before the meeting was archived
     csrf = csrf_of(late, f"/m/{meeting.code}/helping")
