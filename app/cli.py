@@ -371,6 +371,35 @@ def db_command(action: str, data: Path | None, database_url: str | None) -> int:
     return 0
 
 
+def people_purge(data: Path | None, database_url: str | None) -> int:
+    """`covote people purge`: delete every contact on a people list past its date (issue 15;
+    the server also does it at start-up and whenever the console reads a list)."""
+    from datetime import UTC, datetime
+
+    from app.core import datadir
+    from app.voting import people
+    from app.voting.db import current_revision, head_revision, make_engine, transaction
+
+    overrides: dict[str, Any] = {"data_dir": data, "database_url": database_url}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    url = settings.resolved_database_url()
+    sqlite = datadir.sqlite_file(url)
+    if sqlite is not None and not sqlite.exists():
+        print(f"covote people purge: no database at {sqlite}", file=sys.stderr)
+        return 1
+    engine = make_engine(url)
+    try:
+        if current_revision(engine) != head_revision():
+            print("covote people purge: run `covote db upgrade` first", file=sys.stderr)
+            return 1
+        with transaction(engine) as session:
+            purged = people.purge_expired(session, today=datetime.now(UTC).date())
+    finally:
+        engine.dispose()
+    print(f"{purged} expired contact(s) deleted from the people lists")
+    return 0
+
+
 def _recount_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.pb is not None:
         if args.ballots is not None or args.meeting is not None:
@@ -432,6 +461,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action = db_sub.add_parser(name, help=text)
         action.add_argument("--data", type=Path, default=None, help="data directory (./data)")
         action.add_argument("--database-url", default=None, help="default: SQLite in --data")
+    pp = sub.add_parser("people", help="the people lists (who offered to help)")
+    pp_sub = pp.add_subparsers(dest="action", required=True)
+    purge = pp_sub.add_parser("purge", help="delete every contact kept past its date")
+    purge.add_argument("--data", type=Path, default=None, help="data directory (./data)")
+    purge.add_argument("--database-url", default=None, help="default: SQLite in --data")
     kp = sub.add_parser("keypads", help="check a keypad receiver before a meeting")
     kp_sub = kp.add_subparsers(dest="action", required=True)
     for name, text in (
@@ -472,6 +506,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "db":
         return db_command(args.action, args.data, args.database_url)
+    if args.command == "people":
+        return people_purge(args.data, args.database_url)
     if args.command == "keypads":
         from hardware import cli as hw
 

@@ -141,10 +141,19 @@ class Settings(BaseSettings):
     # no-JS segments form, /join lookups, WebSocket handshakes and hellos): a phone page makes a
     # few a minute (more while its socket keeps dropping); a script repeating them gets 300.
     limit_api_per_address: str = "300/minute"
+    # Offers of help (the people list's form, /m/CODE/helping) per address: a household leaves a
+    # few; a script filling the list with junk gets 10 a minute (and each meeting's list is
+    # bounded: app/rules/people.py MAX_CONTACTS).
+    limit_offers_per_address: str = "10/minute;60/hour"
     # Console alert ("present" jumped): more new phone voters within a minute than both this
     # many and this share of the voters present before that minute (app/live/surge.py).
     surge_min_joins: int = Field(default=50, ge=1)
     surge_share: float = Field(default=0.5, gt=0)
+
+    # The people list (app/voting/people.py): how many days a person's contact details are kept
+    # when the meeting sets no number of its own; then they are deleted. A year covers the
+    # follow-up of a survey; at most ten years.
+    people_retention_days: int = Field(default=365, ge=1, le=3650)
 
     @field_validator(
         "limit_casts_per_voter",
@@ -152,6 +161,7 @@ class Settings(BaseSettings):
         "limit_joins_per_meeting",
         "limit_ticket_failures_per_address",
         "limit_api_per_address",
+        "limit_offers_per_address",
     )
     @classmethod
     def _rate(cls, value: str) -> str:

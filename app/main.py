@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -30,10 +31,10 @@ from app.live.broadcast import open_broadcast
 from app.live.hub import Hub
 from app.live.presence import open_presence
 from app.live.screens import open_screens
-from app.voting import rounds
+from app.voting import people, rounds
 from app.voting.ballots import BallotWriter
 from app.voting.db import make_engine, transaction, upgrade
-from app.web import api, i18n, netinfo, pages, ws
+from app.web import api, helping, i18n, netinfo, pages, ws
 from app.web.deps import Services, render
 from app.web.facilitators import FacilitatorGate
 from app.web.ratelimit import RateLimiter, database_digest
@@ -66,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with transaction(engine) as session:
             if sealed := rounds.seal_earlier_rounds(session):
                 log.warning("sealed %d round(s) closed before seals existed (round.sealed)", sealed)
+        with transaction(engine) as session:
+            # People kept past their date while the server was down go now (issue 15).
+            people.purge_expired(session, today=datetime.now(UTC).date())
         scheme = "https" if settings.uses_tls() else "http"
         base_url = settings.public_url or netinfo.lan_base_url(settings.port, scheme)
         # The hub and the desk call back into `services`, which is bound just below.
@@ -156,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(helping.router)
     app.include_router(console.router)
     app.add_exception_handler(CovoteError, _render_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

@@ -49,6 +49,7 @@ RELAXED_LIMITS: dict[str, Any] = {
     "limit_joins_per_meeting": "100000/minute",
     "limit_ticket_failures_per_address": "100000/minute",
     "limit_api_per_address": "100000/minute",
+    "limit_offers_per_address": "100000/minute",
 }
 
 

@@ -75,6 +75,7 @@ PURE = frozenset(
         "app.record.csvfiles",
         "app.record.filenames",
         "app.record.pabulib",
+        "app.record.people_csv",
         "app.record.records",
         "app.record.report",
         "app.record.results",
@@ -504,6 +505,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         keypads,
         lifecycle,
         paper,
+        people,
         present,
         run,
         setup,
@@ -519,7 +521,19 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         paths = app.openapi()["paths"]
         return [(path, method) for path, ops in paths.items() for method in ops]
 
-    parts = [access, lifecycle, setup, survey, run, present, keypads, paper, tickets, exports]
+    parts = [
+        access,
+        lifecycle,
+        setup,
+        survey,
+        run,
+        present,
+        keypads,
+        paper,
+        tickets,
+        people,
+        exports,
+    ]
     whole = routes(console.router)
     assert len(whole) > 40
     assert sorted(whole) == sorted(routes(*(part.router for part in parts)))

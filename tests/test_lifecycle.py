@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +30,7 @@ from app.voting.db import create_schema, make_engine, transaction
 from app.voting.models import (
     AuditEvent,
     Ballot,
+    Contact,
     FacilitatorKey,
     FacilitatorSession,
     Keypad,
@@ -99,7 +100,7 @@ def chain(session: Session, meeting_id: int) -> list[dict[str, Any]]:
 def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
     """Give the meeting a row in every table a meeting owns: voters, a round with a ballot,
     a keypad, a ticket, a paper keying, a helper's link with a signed-in browser, audit links,
-    a survey."""
+    a survey, someone on the people list."""
     assert meeting.id is not None
     surveys.save_survey(session, meeting, surveys.from_proposals(session, meeting))
     rnd = rounds.open_round(session, meeting, ["library", "respite"])
@@ -113,6 +114,15 @@ def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
         Ticket(meeting_id=meeting.id, number=1, code=f"T{meeting.id:07d}", voter_id=second.id)
     )
     session.add(PaperEntry(round_id=rnd.id, sheet=1, keying=1, voter_id=first.id))
+    session.add(
+        Contact(
+            meeting_id=meeting.id,
+            name="Ann Helper",
+            email="ann@example.org",
+            given_on=date(2026, 12, 5),
+            delete_after=date(2027, 12, 5),
+        )
+    )
     key = FacilitatorKey(
         meeting_id=meeting.id, role="paper", label="Desk", key_hash=f"{meeting.id:064d}"
     )
@@ -351,7 +361,7 @@ def test_deleting_removes_every_row_of_the_meeting_and_nothing_else(engine: Engi
     holding = {n for n, t in tables.items() if any(owned_by(t, r, ids) for r in before[n])}
     assert holding == {t.name for t, _ in lifecycle.meeting_tables()} | {"meeting"}
     assert (lost.rounds, lost.ballots, lost.voters, lost.tickets) == (1, 1, 2, 1)
-    assert (lost.keypads, lost.helper_links) == (1, 1) and lost.audit_links > 3
+    assert (lost.keypads, lost.helper_links, lost.people) == (1, 1, 1) and lost.audit_links > 3
 
 
 def ids_of(table: str, meeting_id: int) -> Any:

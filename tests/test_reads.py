@@ -47,6 +47,8 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
     "/p/{code}": lambda m: f"/p/{m.code}",
     "/p/{code}/charts": lambda m: f"/p/{m.code}/charts",
     "/m/{code}/qr.svg": lambda m: f"/m/{m.code}/qr.svg",
+    "/m/{code}/helping": lambda m: f"/m/{m.code}/helping",
+    "/m/{code}/helping/thanks": lambda m: f"/m/{m.code}/helping/thanks",
     "/t/{code}": lambda m: "/t/ABCD-EFGH-JKMN",
     "/api/m/{code}": lambda m: f"/api/m/{m.code}",
     "/console": lambda m: "/console",
@@ -57,6 +59,8 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
         lambda m: f"/console/{m.id}/setup/guidance.json?group_min=3&expected_attendance=40"
     ),
     "/console/{meeting_id}/access": lambda m: f"/console/{m.id}/access",
+    "/console/{meeting_id}/people": lambda m: f"/console/{m.id}/people",
+    "/console/{meeting_id}/people/people.csv": lambda m: f"/console/{m.id}/people/people.csv",
     "/console/{meeting_id}/paper": lambda m: f"/console/{m.id}/paper",
     "/console/{meeting_id}/rounds/{number}": lambda m: f"/console/{m.id}/rounds/1",
     "/console/{meeting_id}/report": lambda m: f"/console/{m.id}/report",

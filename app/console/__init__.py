@@ -4,8 +4,9 @@ Its parts: `access` (signed-in browsers, access keys), `lifecycle` (the meeting 
 duplicating, archiving and deleting meetings), `setup` (sign-in, new meetings, set-up),
 `survey` (the set-up page's Survey section), `run` (the Run page: opening, closing and
 revealing rounds), `present` (the presenter view: the big screen), `keypads` (the keypad
-desk), `paper` (paper ballots), `tickets` (voting tickets) and `exports` (every export, the
-report, the bundle); `forms` holds what their pages share and `confirm` the words of the
+desk), `paper` (paper ballots), `tickets` (voting tickets), `people` (the people list: who
+offered to help; the facilitator's alone) and `exports` (every export, the report, the
+bundle); `forms` holds what their pages share and `confirm` the words of the
 irreversible actions.
 """
 
@@ -19,6 +20,7 @@ from app.console import (
     keypads,
     lifecycle,
     paper,
+    people,
     present,
     run,
     setup,
@@ -28,7 +30,19 @@ from app.console import (
 
 router = APIRouter()
 # `access` first: /console/sessions must not be read as /console/{meeting_id} (run's routes).
-for part in (access, lifecycle, setup, survey, run, present, keypads, paper, tickets, exports):
+for part in (
+    access,
+    lifecycle,
+    setup,
+    survey,
+    run,
+    present,
+    keypads,
+    paper,
+    tickets,
+    people,
+    exports,
+):
     router.include_router(part.router)
 
 __all__ = ["router"]

@@ -1,8 +1,8 @@
 """The console's irreversible actions and the words that confirm them: one pattern for all.
 
 Closing, voiding or reopening a round, removing a segment, a proposal or a saved keypad
-receiver, revoking a keypad, a ticket or a helper's sign-in link, reissuing a ticket and signing
-every browser out cannot be undone. Each is a POST
+receiver, revoking a keypad, a ticket or a helper's sign-in link, reissuing a ticket, deleting
+people's contact details and signing every browser out cannot be undone. Each is a POST
 that changes nothing until it carries `confirm` (`forms.confirm_first`):
 
 * Without JavaScript the first POST answers with a page (console/confirm.html) that says what
@@ -127,6 +127,22 @@ CONFIRMATIONS: dict[str, Confirmation] = {
             "link if they need one again."
         ),
         N_("Yes, revoke the link"),
+    ),
+    "delete_contact": Confirmation(
+        N_("Delete the details of %(name)s?"),
+        N_(
+            "Their name and contact details are deleted from the people list for good. Do this "
+            "when they ask, once you no longer need them."
+        ),
+        N_("Yes, delete their details"),
+    ),
+    "delete_people": Confirmation(
+        N_("Delete the whole people list (%(n)s people)?"),
+        N_(
+            "Every name and contact detail on this meeting's list is deleted for good. Download "
+            "people.csv first if you still need it."
+        ),
+        N_("Yes, delete the whole list"),
     ),
     "end_all": Confirmation(
         N_("Sign out every browser?"),

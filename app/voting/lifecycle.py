@@ -8,7 +8,8 @@ action keeps and changes:
   definition of a set-up): title, rule, budget, savings target, segments, proposals,
   translations, results visibility, admission and channel policy; and its survey (issue 15),
   if it has one. Nothing that happened in it
-  is copied: no voters, ballots, rounds, paper, tickets, keypads, helper links or audit links.
+  is copied: no voters, ballots, rounds, paper, tickets, keypads, helper links, audit links or
+  people who offered to help (their details were given to the source's facilitator).
   The copy gets a new code, a new record secret, its own tie-break order drawn afresh (the
   source's order was drawn for the source; a copy must not let anyone choose it) and its own
   audit chain, which starts with `meeting.created` carrying `duplicated_from`: the source's code.
@@ -17,8 +18,10 @@ action keeps and changes:
   changes (`meetings.require_active`, checked by every set-up change, `rounds.open_round` and the
   console), nobody joins (`voters.join`) and the ballot path refuses every ballot
   (`ballots.validate_batch`). Archiving needs every round closed. Both append an audit link.
+  The people list stays until each person's date (app/voting/people.py) and can be deleted.
 * **Delete** (`delete_meeting`): every row of the meeting in every table, in one transaction,
-  with the helpers' sign-in links and the browsers signed in with them (and its survey). It
+  with the helpers' sign-in links, the browsers signed in with them, its survey and the
+  people list. It
   needs the meeting's code typed back, no open round, and a meeting with ballots archived
   first: deleting a counted vote takes two deliberate steps (a rehearsal with ballots: archive,
   then delete). The meeting's audit log goes with it; export the bundle first to keep the
@@ -47,6 +50,7 @@ from app.voting import audit, meetings, surveys
 from app.voting.models import (
     AuditHead,
     Ballot,
+    Contact,
     FacilitatorKey,
     Keypad,
     Meeting,
@@ -233,6 +237,7 @@ class Loss:
     keypads: int
     audit_links: int
     helper_links: int
+    people: int = 0  # the people list's contact details (app/voting/people.py)
 
 
 def _count(session: Session, q: Select[Any]) -> int:
@@ -258,6 +263,7 @@ def loss(session: Session, meeting: Meeting) -> Loss:
         keypads=rows(Keypad.meeting_id),
         audit_links=head.seq if head is not None else 0,
         helper_links=rows(FacilitatorKey.meeting_id),
+        people=rows(Contact.meeting_id),
     )
 
 

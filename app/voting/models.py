@@ -14,7 +14,7 @@ code that reads them treats NULL as the documented default. Money is stored as i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, BigInteger, Column, Dialect, Text, TypeDecorator, UniqueConstraint
@@ -113,6 +113,12 @@ class Meeting(SQLModel, table=True):
     # Where the meeting is held and who chairs it, for the report's heading. NULL = not given.
     venue: str | None = Field(default=None, max_length=200)
     chair: str | None = Field(default=None, max_length=200)
+    # The people list's privacy notice (app/voting/people.py): who keeps the list and deletes a
+    # person's details on request ("Riverside Council, engage@riverside.gov.uk"), and how many
+    # days a person's details are kept. NULL = "the facilitator of this meeting" and
+    # Settings.people_retention_days.
+    people_keeper: str | None = Field(default=None, max_length=200)
+    people_retention_days: int | None = None
 
     @property
     def uses_tickets(self) -> bool:
@@ -356,3 +362,27 @@ class MeetingSurvey(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
     definition: str = Field(sa_column=Column(Text, nullable=False))
     changed_at: datetime = Field(default_factory=utcnow)
+
+
+class Contact(SQLModel, table=True):
+    """One person on a meeting's people list (issue 15): they offered to help and left a name
+    and a phone number or e-mail address (app/voting/people.py).
+
+    Personal data, kept apart on purpose: there is no link to a voter, a ballot or an answer
+    (no voter id, no round, no time of day: only the day it was given), so the answers stay
+    pseudonymous. Only the facilitator sees these rows; no export of the record, report, log
+    or audit link reads this table. Deleted on request, with the meeting, or once
+    `delete_after` has passed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    name: str = Field(max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    # What they would like to help with: their own words, and the proposals they ticked (keys).
+    help_text: str | None = Field(default=None, max_length=500)
+    help_with: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The day it was given (the meeting's zone): a time could be matched to a ballot's.
+    given_on: date
+    # The last day it is kept; the first purge after that day deletes it.
+    delete_after: date = Field(index=True)

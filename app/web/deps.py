@@ -7,10 +7,11 @@ import threading
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 
+from babel.dates import format_date
 from fastapi import Depends
 from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
@@ -84,6 +85,15 @@ def show_time(at: datetime | None, tz: tzinfo | None = None, seconds: bool = Fal
 
 
 TEMPLATES.env.filters["localtime"] = show_time
+
+
+def show_day(day: date, locale: str = "en") -> str:
+    """The `day` filter: `{{ until | day(locale) }}` -> "5 December 2027" ("5 Rhagfyr 2027" in
+    Welsh): a date for people, in the page's language (the people list's retention dates)."""
+    return format_date(day, "d MMMM y", locale=locale)
+
+
+TEMPLATES.env.filters["day"] = show_day
 
 
 @dataclass

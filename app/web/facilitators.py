@@ -10,7 +10,8 @@ was copied. A session ends after `facilitator_idle_s` without a request and, at 
 
 A helper's key is scoped to one meeting and a role:
 - `meeting`: every console page of that one meeting (not the list of meetings, other meetings,
-  or the page that makes helpers' keys);
+  the page that makes helpers' keys, or the people list: personal data, the facilitator's
+  alone);
 - `paper`: only keying and counting that meeting's paper ballots.
 The server's own key grants `all`. What a grant allows is decided from the request path in one
 place (`Grant.allows`), which `auth.require_facilitator` applies to every console route.
@@ -44,6 +45,9 @@ HELPER_ROLES = ("meeting", "paper")
 # "Last seen" is written at most this often per session: a page load is not a database write.
 TOUCH_EVERY = timedelta(seconds=60)
 
+# A meeting's console pages that no helper's link opens, whatever its role.
+FACILITATOR_ONLY = ("/access", "/people")
+
 _PAPER_PATH = re.compile(r"/paper|/rounds/\d+/paper(/.*)?")
 
 
@@ -63,7 +67,8 @@ class Grant:
         if path != prefix and not path.startswith(prefix + "/"):
             return False
         rest = path[len(prefix) :]
-        if rest == "/access" or rest.startswith("/access/"):
+        # The helpers' links and the people list (personal data) are the facilitator's alone.
+        if any(rest == page or rest.startswith(page + "/") for page in FACILITATOR_ONLY):
             return False
         if self.role == "paper":
             return _PAPER_PATH.fullmatch(rest) is not None

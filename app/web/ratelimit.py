@@ -58,6 +58,7 @@ class Limit(StrEnum):
     JOINS_PER_MEETING = "join-meeting"
     TICKET_FAILURES_PER_ADDRESS = "ticket-addr"
     API_PER_ADDRESS = "api-addr"
+    OFFERS_PER_ADDRESS = "offer-addr"
 
 
 _MESSAGES = {
@@ -66,6 +67,7 @@ _MESSAGES = {
     Limit.JOINS_PER_MEETING: TOO_MANY_JOINS,
     Limit.TICKET_FAILURES_PER_ADDRESS: LOCKED_OUT,
     Limit.API_PER_ADDRESS: SLOW_DOWN,
+    Limit.OFFERS_PER_ADDRESS: SLOW_DOWN,
 }
 
 
@@ -76,6 +78,7 @@ def rates(settings: Settings) -> dict[Limit, list[RateLimitItem]]:
         Limit.JOINS_PER_MEETING: parse_many(settings.limit_joins_per_meeting),
         Limit.TICKET_FAILURES_PER_ADDRESS: parse_many(settings.limit_ticket_failures_per_address),
         Limit.API_PER_ADDRESS: parse_many(settings.limit_api_per_address),
+        Limit.OFFERS_PER_ADDRESS: parse_many(settings.limit_offers_per_address),
     }
 
 
