@@ -80,6 +80,7 @@ PURE = frozenset(
         "app.record.report",
         "app.record.results",
         "app.record.survey_file",
+        "app.record.survey_charts",
         "app.record.survey_files",
         "app.live.protocol",
         "app.live.screen",

@@ -468,3 +468,70 @@ def test_the_bundle_carries_the_survey_s_record_and_the_cli_reproduces_its_resul
         json.loads((tmp_path / "survey-results-round-1.json").read_text())["overall"]["respondents"]
         == 4
     )
+
+
+def _square(key: str, x: float) -> dict[str, Any]:
+    ring = [[x, 52.0], [x + 0.1, 52.0], [x + 0.1, 52.1], [x, 52.1], [x, 52.0]]
+    return {
+        "type": "Feature",
+        "properties": {"ward": key},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+
+
+BOUNDARIES = json.dumps(
+    {"type": "FeatureCollection", "features": [_square("north", -3.0), _square("W05000002", -2.9)]}
+)
+
+
+def upload(meeting: Meeting, what: str, name: str, text: str) -> httpx.Response:
+    return meeting.f.post(
+        f"/console/{meeting.id}/survey/{what}",
+        data={"csrf": meeting.csrf},
+        files={"file": (name, text.encode(), "application/octet-stream")},
+        follow_redirects=False,
+    )
+
+
+def test_boundaries_draw_an_area_map_and_a_population_weights_the_results(
+    meeting: Meeting,
+    phones: Callable[[], Phone],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """GeoJSON boundaries (one area named by its id, one by its official code) give the round
+    page an area map of the figure asked for; a broken file is refused with its problems; a
+    population CSV adds weighted figures, which the bundle's command reproduces."""
+    assert import_survey(meeting, survey_text()).status_code == 303
+    bad = upload(meeting, "boundaries", "wards.geojson", '{"type": "FeatureCollection"}')
+    assert bad.status_code == 400 and "wards.geojson" in bad.text
+    assert upload(meeting, "boundaries", "wards.geojson", BOUNDARIES).status_code == 303
+    setup = meeting.f.get(f"/console/{meeting.id}/setup").text
+    assert "2 of 2 areas drawn" in setup
+    population = "kind,id,share\narea,north,0.75\narea,south,0.25\n"
+    assert upload(meeting, "population", "pop.csv", population).status_code == 303
+    open_survey(meeting)
+    for value, area in (("5", "north"), ("4", "north"), ("2", "south"), ("1", "south")):
+        marks = {"library.value": value, "library.more": "group", "area": area}
+        assert phones().vote(marks).status_code == 200
+    meeting.close_round(1)
+    page = meeting.f.get(
+        f"/console/{meeting.id}/rounds/1?map_service=library&map_figure=value"
+    ).text
+    assert 'id="area-map"' in page and "Value (mean, 1-5) by area: Mobile library" in page
+    table = next(t for t in re.findall(r"<table.*?</table>", page, re.S) if "by area" in t)
+    assert re.search(r"North ward</th><td>4\.5", table), table
+    assert "Weighted to the population" in page
+    # Weighted to 3:1 north, the value's mean moves towards the north's 4.5 from the plain 3.
+    r = meeting.f.get(f"/console/{meeting.id}/export/bundle.zip")
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        for name in ("survey.json", "survey-population.csv", "survey-responses-round-1.csv"):
+            (tmp_path / name).write_bytes(z.read(name))
+        results = z.read("survey-results-round-1.json").decode()
+        assert "--population survey-population.csv" in z.read("README.txt").decode()
+    weighted = json.loads(results)["weighted"]["overall"]["services"][0]["value"]["mean"]
+    assert 3.0 < weighted < 4.5
+    args = ["survey", "tabulate", str(tmp_path / "survey-responses-round-1.csv")]
+    args += ["--survey", str(tmp_path / "survey.json"), "--m", "2"]
+    assert covote([*args, "--population", str(tmp_path / "survey-population.csv")]) == 0
+    assert capsys.readouterr().out == results

@@ -152,6 +152,7 @@ round's seal matches its rows in ballots.csv and groups.csv):
 Both commands come with Covote (see its README to install it); neither needs the server.
 """
 
+POPULATION_LINE = "  survey-population.csv          the population's shares it is weighted to\n"
 # Added to README.txt when the meeting has a survey (a meeting without one keeps its bytes).
 SURVEY_README = """
 The survey:
@@ -161,8 +162,8 @@ The survey:
                                  segments and areas merged until every combination written
                                  holds at least m (%(m)s) people; short texts withheld
   survey-results-round-N.json    its figures, exactly as this prints them:
-
-  covote survey tabulate survey-responses-round-N.csv --survey survey.json --m %(m)s
+%(population)s
+  covote survey tabulate survey-responses-round-N.csv --survey survey.json --m %(m)s%(weights)s
 """
 
 
@@ -186,6 +187,11 @@ def _survey_files(session: Session, meeting: Meeting, all_rounds: list[Round]) -
     if text is None:
         return {}
     files = {"survey.json": text}
+    population = surveys.population_of(session, meeting.id, surveys.parse_stored(text))
+    if population is not None:
+        stored = surveys.population_text(session, meeting.id)
+        assert stored is not None
+        files["survey-population.csv"] = stored
     for rnd in all_rounds:
         if rnd.kind != SURVEY or rnd.status == RoundStatus.VOIDED:
             continue
@@ -349,7 +355,12 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[by
         "verify": snap.report.check.commands[1],
     }
     if "survey.json" in snap.files:
-        readme += SURVEY_README % {"m": snap.meeting.group_min}
+        weighted = "survey-population.csv" in snap.files
+        readme += SURVEY_README % {
+            "m": snap.meeting.group_min,
+            "population": POPULATION_LINE if weighted else "",
+            "weights": " \\\n      --population survey-population.csv" if weighted else "",
+        }
     data["README.txt"] = readme.encode("utf-8")
     data["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(body).hexdigest()}  {name}\n" for name, body in data.items()

@@ -8,8 +8,8 @@ Facilitator only; every change is a POST carrying the CSRF token, and ends in a 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
@@ -19,12 +19,14 @@ from app.console.forms import act, checked, confirm_first, facilitator_form, int
 from app.core.bounds import COUNTDOWN_SECONDS, VOID_REASON_MAX
 from app.core.errors import BadInput
 from app.core.messages import N_, Said, said
+from app.core.shapes import SurveyView
 from app.core.vocab import ROOM_VOTE, RoundStatus
 from app.keypads import remembered
+from app.record import survey_charts
 from app.rules.run import RoundFacts, latest_counted, run_step
-from app.voting import countdowns, kinds, meetings, rounds, turnout
+from app.voting import countdowns, kinds, meetings, rounds, surveys, turnout
 from app.voting.models import Meeting, Round, utcnow
-from app.web import auth
+from app.web import auth, i18n
 from app.web.deps import RowId, Services, ServicesDep
 
 router = APIRouter()
@@ -253,6 +255,47 @@ async def round_action(
     return response
 
 
+def _survey_map(
+    session: Session,
+    meeting_id: int,
+    results: object,
+    _: i18n.Translator,
+    asked: Mapping[str, str],
+) -> dict[str, Any] | None:
+    """A survey round's area map (when its survey has boundaries): the service and figure
+    asked for (`?map_service=&map_figure=`), the chart, and the choices for its form."""
+    if not isinstance(results, dict) or "survey" not in results:
+        return None
+    drawn = surveys.boundaries_of(session, meeting_id)
+    if drawn is None:
+        return None
+    view = cast(SurveyView, results)
+    service = str(asked.get("map_service", ""))[:64]
+    figure = str(asked.get("map_figure", "more"))[:16]
+    chart = survey_charts.survey_area_map(
+        view["survey"],
+        view["labels"],
+        drawn.areas,
+        drawn.key_property,
+        drawn.match,
+        _,
+        _.locale,
+        service=service,
+        figure=figure,
+    )
+    services = [f["service"] for f in view["survey"]["overall"]["services"]]
+    names = {
+        k: texts.get(_.locale) or texts["en"] for k, texts in view["labels"]["services"].items()
+    }
+    return {
+        "chart": chart,
+        "service": service if service in services else (services[0] if services else ""),
+        "figure": figure if figure in survey_charts.MAP_FIGURES else "more",
+        "services": [(k, names.get(k, k)) for k in services],
+        "figures": list(survey_charts.MAP_FIGURES.items()),
+    }
+
+
 @router.get("/console/{meeting_id}/rounds/{number}")
 async def round_results(
     request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
@@ -260,15 +303,20 @@ async def round_results(
     """Results for the facilitator, visible before they are revealed to the room."""
     auth.require_facilitator(request)
 
+    _ = i18n.gettext_for(i18n.choose_locale(request))
+    asked = request.query_params
+
     def read() -> dict[str, Any]:
         receiving = services.desk.receiving(meeting_id)
         with services.read_session() as session:
             meeting = meetings.get_meeting(session, meeting_id)
             rnd = rounds.get_round(session, meeting, number)
+            results = rounds.results_view(session, meeting, rnd)
             return {
                 "meeting": meeting,
                 "round": rnd,
-                "results": rounds.results_view(session, meeting, rnd),
+                "results": results,
+                "survey_map": _survey_map(session, meeting_id, results, _, asked),
                 "turnout": rnd.turnout
                 or turnout.counts(
                     session,

@@ -154,6 +154,8 @@ def _setup_context(request: Request, services: Services, meeting_id: int) -> dic
                 surveys.survey_of(session, meeting_id), surveys.has_answers(session, meeting_id)
             )
         )
+        ctx["survey_boundaries"] = surveys.boundaries_of(session, meeting_id)
+        ctx["survey_population"] = surveys.population_text(session, meeting_id) is not None
     return ctx
 
 

@@ -162,3 +162,73 @@ async def import_survey_areas(
         build,
         said(N_("The survey's areas are imported from %(file)s."), file=filename),
     )
+
+
+# --- the area map's boundaries and the population's shares (no answer depends on them) ----
+
+
+async def _save_extra(
+    request: Request,
+    services: Services,
+    meeting_id: int,
+    form: FormData,
+    change: Callable[[Session, Meeting], Said],
+) -> Response:
+    return await setup._save_section(request, services, meeting_id, SECTION, form, change)
+
+
+@router.post("/console/{meeting_id}/survey/boundaries")
+async def save_survey_boundaries(
+    request: Request, meeting_id: RowId, services: ServicesDep
+) -> Response:
+    """The areas' boundaries (GeoJSON in longitude/latitude) for the results' area map."""
+    form = await facilitator_form(request)
+    filename, text = await upload_text(form, "file")
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        drawn = surveys.save_boundaries(session, meeting, text, filename)
+        matched, missing = len(drawn.match.matched), drawn.match.missing
+        if missing:
+            return said(
+                N_("The area map is saved: %(n)s areas drawn; not in the file: %(missing)s."),
+                n=matched,
+                missing=", ".join(missing),
+            )
+        return said(N_("The area map is saved: all %(n)s areas drawn."), n=matched)
+
+    return await _save_extra(request, services, meeting_id, form, change)
+
+
+@router.post("/console/{meeting_id}/survey/population")
+async def save_survey_population(
+    request: Request, meeting_id: RowId, services: ServicesDep
+) -> Response:
+    """The population's shares by area and segment (CSV), for weighted figures."""
+    form = await facilitator_form(request)
+    filename, text = await upload_text(form, "file")
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        surveys.save_population(session, meeting, text, filename)
+        return said(N_("The population is saved: the results show weighted figures too."))
+
+    return await _save_extra(request, services, meeting_id, form, change)
+
+
+@router.post("/console/{meeting_id}/survey/{what}/remove")
+async def remove_survey_extra(
+    request: Request, meeting_id: RowId, what: str, services: ServicesDep
+) -> Response:
+    """Forget the boundaries or the population."""
+    messages = {
+        "boundaries": N_("The area map's boundaries are removed."),
+        "population": N_("The population is removed: the results are unweighted."),
+    }
+    if what not in messages:
+        raise BadInput("Only the boundaries or the population can be removed here.")
+    form = await facilitator_form(request)
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        surveys.clear_extra(session, meeting, what)
+        return said(messages[what])
+
+    return await _save_extra(request, services, meeting_id, form, change)

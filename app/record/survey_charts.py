@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from app.core.messages import N_
 from app.core.shapes import GroupFigures, ServiceFigures, SurveyLabels, SurveyResults
-from app.record import charts
+from app.record import area_map, charts
 from app.record.figure import Chart
+from app.record.geojson import AreaMatch, GeoAreas
 from app.rules import survey as sv
 
 Translate = Callable[[str], str]
@@ -42,6 +43,18 @@ MORE_DESC = N_(
 )
 MORE_LEGEND = N_("Would do more (%)")
 EVERYONE = N_("Everyone")
+MAP_TITLE = N_("%(figure)s by area: %(service)s")
+MAP_DESC = N_(
+    "Each area coloured by its figure; an area with fewer than %(m)s answers, or none, is hatched."
+)
+AREA = N_("Area")
+# The figures an area map can show, in the order the console offers them.
+MAP_FIGURES: Mapping[str, str] = {
+    "value": N_("Value (mean, 1-5)"),
+    "satisfaction": N_("Satisfaction of users (mean, 1-5)"),
+    "need": N_("Need score (0-100)"),
+    "more": N_("Would do more (%)"),
+}
 
 
 @dataclass(frozen=True)
@@ -189,4 +202,64 @@ def survey_charts(
         _matrix(results, titles, _),
         _need(results, titles, _),
         _more(results, titles, _in(labels["segments"], lang), _in(labels["areas"], lang), _),
+    )
+
+
+def _figure_of(f: ServiceFigures | None, figure: str) -> float | None:
+    """One service's figure in one group, as a map shows it (None: not shown)."""
+    if f is None:
+        return None
+    if figure == "value":
+        value = f.get("value")
+        return value["mean"] if value else None
+    if figure == "satisfaction":
+        sat = f.get("satisfaction")
+        users = sat["users"] if sat else None
+        return users["mean"] if users else None
+    if figure == "need":
+        need = f.get("need")
+        return need["score"] if need else None
+    more = f.get("more")
+    return round(100 * more["any_share"], 1) if more else None
+
+
+def survey_area_map(
+    results: SurveyResults,
+    labels: SurveyLabels,
+    geo: GeoAreas,
+    key_property: str,
+    match: AreaMatch,
+    _: Translate,
+    lang: str = "en",
+    *,
+    service: str = "",
+    figure: str = "more",
+) -> Chart:
+    """The council's areas coloured by one service's figure (`MAP_FIGURES`; default: who would
+    do more), from the areas' suppressed figures: a hidden area is hatched. `service` defaults
+    to the first service."""
+    services = [f["service"] for f in results["overall"]["services"]]
+    service = service if service in services else (services[0] if services else "")
+    figure = figure if figure in MAP_FIGURES else "more"
+    values: dict[str, float | None] = {}
+    for group in results["areas"]:
+        feature = match.matched.get(group["area"])
+        if feature is None:
+            continue
+        figures = {f["service"]: f for f in group["services"]} if group["respondents"] else {}
+        values[feature] = _figure_of(figures.get(service), figure)
+    names = {
+        match.matched[k]: v for k, v in _in(labels["areas"], lang).items() if k in match.matched
+    }
+    titles = _in(labels["services"], lang)
+    return area_map.area_map(
+        geo,
+        values,
+        key_property=key_property,
+        title=_(MAP_TITLE)
+        % {"figure": _(MAP_FIGURES[figure]), "service": titles.get(service, service)},
+        description=_(MAP_DESC) % {"m": results["m"]},
+        legend=charts.Legend(_(MAP_FIGURES[figure]), _(charts.SUPPRESSED) % {"m": results["m"]}),
+        names=names,
+        area_header=_(AREA),
     )

@@ -362,6 +362,10 @@ class MeetingSurvey(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
     definition: str = Field(sa_column=Column(Text, nullable=False))
     changed_at: datetime = Field(default_factory=utcnow)
+    # The areas' boundaries as uploaded GeoJSON (the area map) and the population's shares as
+    # uploaded CSV (weighted figures); each checked against the survey when saved. NULL: none.
+    boundaries: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    population: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Contact(SQLModel, table=True):

@@ -35,6 +35,7 @@ from app.record import survey_charts, survey_files
 from app.rules import survey as sv
 from app.rules import survey_tally
 from app.rules.scales import AnswerScale, RangeScale
+from app.rules.survey_weights import Population
 from app.voting import meetings, surveys
 from app.voting.activity import (
     CountingKind,
@@ -217,9 +218,11 @@ class SurveyKind(CountingKind):
             (s.key, s.label, s.translations or {})
             for s in meetings.segments_of(session, meeting.id)
         ]
+        population = surveys.population_of(session, meeting.id, survey)
+        published = public_responses(session, meeting, rnd)
         return {
             **super().results_view(session, meeting, rnd),
-            "survey": tabulated(survey, public_responses(session, meeting, rnd), meeting.group_min),
+            "survey": tabulated(survey, published, meeting.group_min, population),
             "labels": survey_charts.labels_of(survey, segments),
         }
 
@@ -232,19 +235,23 @@ def _published(
 
 
 def tabulated(
-    survey: sv.Survey, responses: Sequence[tuple[str, Response]], m: int
+    survey: sv.Survey,
+    responses: Sequence[tuple[str, Response]],
+    m: int,
+    population: Population | None = None,
 ) -> SurveyResults:
-    """The survey's figures over `responses` ((pseudonym, activity.Response)) as published:
-    the one path from stored answers to the results (the responses CSV and `covote survey
-    tabulate` take the same `public_responses`)."""
+    """The survey's figures over `responses` ((pseudonym, activity.Response)) as published,
+    weighted to `population` when given: the one path from stored answers to the results (the
+    responses CSV and `covote survey tabulate` take the same `public_responses`)."""
     published = _published(survey, responses, m)
-    return survey_tally.tabulate(survey, survey_files.tally_input(published), m)
+    return survey_tally.tabulate(survey, survey_files.tally_input(published), m, population)
 
 
 def public_files(session: Session, meeting: Meeting, rnd: Round) -> tuple[str, str] | None:
     """A survey round's responses CSV and results JSON as the record publishes them (None: the
-    meeting has no survey): `covote survey tabulate RESPONSES --survey survey.json --m M`, M
-    the meeting's m, prints the results JSON byte for byte."""
+    meeting has no survey): `covote survey tabulate RESPONSES --survey survey.json --m M
+    [--population survey-population.csv]`, M the meeting's m, prints the results JSON byte for
+    byte."""
     assert meeting.id is not None
     text = surveys.survey_text(session, meeting.id)
     if text is None:
@@ -252,7 +259,8 @@ def public_files(session: Session, meeting: Meeting, rnd: Round) -> tuple[str, s
     survey = surveys.parse_stored(text)
     m = meeting.group_min
     published = _published(survey, public_responses(session, meeting, rnd), m)
-    results = survey_tally.tabulate(survey, survey_files.tally_input(published), m)
+    population = surveys.population_of(session, meeting.id, survey)
+    results = survey_tally.tabulate(survey, survey_files.tally_input(published), m, population)
     return (
         survey_files.write_responses_csv(survey, published),
         survey_files.dumps_survey_results(results),

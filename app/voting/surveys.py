@@ -14,6 +14,7 @@ never while a survey round is open: its phones and keypads are answering those i
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -24,9 +25,11 @@ from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm
 from app.core.inputs import slug
 from app.core.messages import N_
 from app.core.vocab import SURVEY, RoundStatus
+from app.record import geojson, survey_files
 from app.record.records import RecordError
 from app.record.survey_file import dump_survey, parse_survey
 from app.rules import survey as sv
+from app.rules.survey_weights import Population
 from app.voting import audit
 from app.voting.meetings import _touch, proposals_of
 from app.voting.models import Ballot, Meeting, MeetingSurvey, Round, utcnow
@@ -143,11 +146,132 @@ def save_survey(session: Session, meeting: Meeting, survey: sv.Survey) -> str:
     return text
 
 
+# --- the area map's boundaries and the population's shares ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Boundaries:
+    """A survey's areas as drawn: the checked GeoJSON, the feature property that names them
+    and which survey area each feature is (`geojson.match_areas`)."""
+
+    areas: geojson.GeoAreas
+    key_property: str
+    match: geojson.AreaMatch
+
+
+@lru_cache(maxsize=8)
+def _read_boundaries(text: str, areas: tuple[tuple[str, str], ...]) -> Boundaries:
+    """Read GeoJSON and pick the property that names the most of `areas` (key, code); kept
+    per text (reading a council's boundaries can take a second). Raises RecordError."""
+    geo = geojson.read_geojson(text)
+    best: Boundaries | None = None
+    for prop in geo.key_properties():
+        match = geojson.match_areas(geo.keys(prop), areas)
+        if best is None or len(match.matched) > len(best.match.matched):
+            best = Boundaries(geo, prop, match)
+    if best is None:
+        raise RecordError(
+            "areas.geojson", [(None, "no property names every feature with its own value")]
+        )
+    return best
+
+
+def _row(session: Session, meeting: Meeting) -> tuple[MeetingSurvey, sv.Survey]:
+    assert meeting.id is not None
+    row = session.get(MeetingSurvey, meeting.id)
+    if row is None:
+        raise Conflict(N_("Set up the survey first."))
+    return row, parse_stored(row.definition)
+
+
+def save_boundaries(session: Session, meeting: Meeting, text: str, filename: str) -> Boundaries:
+    """Store the survey's area boundaries (GeoJSON, longitude/latitude): every feature must be
+    a (Multi)Polygon and at least one of the survey's areas must be named by a property of the
+    features (its key or its official code). Returns what will be drawn.
+
+    Raises:
+        InvalidForm: every problem of the file (by feature).
+        BadInput: no feature names any of the survey's areas.
+        Conflict: the meeting has no survey.
+    """
+    row, survey = _row(session, meeting)
+    try:
+        drawn = _read_boundaries(text, tuple((a.key, a.code) for a in survey.areas))
+    except RecordError as e:
+        e.filename = filename
+        raise file_problems(e) from None
+    if not drawn.match.matched:
+        raise BadInput(
+            N_("No area of %(file)s is one of the survey's areas (by id or official code)."),
+            file=filename,
+        )
+    row.boundaries = text
+    session.add(row)
+    return drawn
+
+
+def boundaries_of(session: Session, meeting_id: int) -> Boundaries | None:
+    """The survey's area boundaries as drawn, or None (no survey, no boundaries)."""
+    row = session.get(MeetingSurvey, meeting_id)
+    if row is None or row.boundaries is None:
+        return None
+    survey = parse_stored(row.definition)
+    try:
+        return _read_boundaries(row.boundaries, tuple((a.key, a.code) for a in survey.areas))
+    except RecordError:
+        return None  # checked when saved; a file this version reads differently is not drawn
+
+
+def save_population(session: Session, meeting: Meeting, text: str, filename: str) -> Population:
+    """Store the population's shares by area and segment (the population CSV,
+    `survey_files.read_population`), for weighted figures.
+
+    Raises:
+        InvalidForm: every problem of the file, by line. Conflict: the meeting has no survey.
+    """
+    row, survey = _row(session, meeting)
+    try:
+        population = survey_files.read_population(text, survey, filename=filename)
+    except RecordError as e:
+        raise file_problems(e) from None
+    row.population = text
+    session.add(row)
+    return population
+
+
+def population_text(session: Session, meeting_id: int) -> str | None:
+    row = session.get(MeetingSurvey, meeting_id)
+    return None if row is None else row.population
+
+
+def population_of(session: Session, meeting_id: int, survey: sv.Survey) -> Population | None:
+    """The stored population's shares for `survey`, or None (none stored, or no longer
+    readable against the survey, e.g. an area was removed since: then unweighted)."""
+    text = population_text(session, meeting_id)
+    if text is None:
+        return None
+    try:
+        return survey_files.read_population(text, survey)
+    except RecordError:
+        return None
+
+
+def clear_extra(session: Session, meeting: Meeting, what: str) -> None:
+    """Forget the boundaries (`what` "boundaries") or the population ("population")."""
+    row, _ = _row(session, meeting)
+    setattr(row, what, None)
+    session.add(row)
+
+
 def copy_survey(session: Session, source_id: int, target: Meeting) -> None:
     """Give `target` (a duplicate) the survey of meeting `source_id`, if it has one."""
     text = survey_text(session, source_id)
     if text is not None:
         save_survey(session, target, parse_stored(text))
+        source, copy = session.get(MeetingSurvey, source_id), session.get(MeetingSurvey, target.id)
+        assert source is not None and copy is not None
+        copy.boundaries, copy.population = source.boundaries, source.population
+        session.add(copy)
 
 
 def from_proposals(session: Session, meeting: Meeting, title: str | None = None) -> sv.Survey:
