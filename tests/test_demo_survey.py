@@ -13,7 +13,7 @@ from app.demo import survey as demo
 from app.record import chain, survey_file
 from app.rules import survey as sv
 from app.rules.scales import Problem
-from app.voting import audit, rounds
+from app.voting import audit, rounds, surveys
 from app.voting.db import make_engine, read_transaction, upgrade
 
 
@@ -75,6 +75,8 @@ def test_the_demo_survey_meeting_has_its_answers_in_through_the_ballot_path(
         assert rnd.turnout is not None and rnd.turnout["voted"] == 60
         chain.verify(audit.export_lines(session, meeting.id))
         view = rounds.results_view(session, meeting, rnd)
+        drawn = surveys.boundaries_of(session, meeting.id)
+    assert drawn is not None and not drawn.match.missing  # every ward on the map
     assert "survey" in view
     assert view["survey"]["overall"]["respondents"] == 60  # type: ignore[typeddict-item]
     engine.dispose()

@@ -51,6 +51,7 @@ def seed(engine: Engine, respondents: int = RESPONDENTS) -> Meeting:
     with transaction(engine) as session:
         meeting = meetings.create_meeting(session, sample())
         surveys.save_survey(session, meeting, demo_survey.survey())
+        surveys.save_boundaries(session, meeting, demo.riverside_wards(), "riverside.geojson")
         assert meeting.id is not None
         keys = [i.key for i in kinds.kind_named(SURVEY).available(session, meeting.id)]
         rnd = rounds.open_round(session, meeting, keys, kind=SURVEY)
