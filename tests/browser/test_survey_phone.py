@@ -166,3 +166,25 @@ def test_the_projector_shows_the_survey_s_charts_once_revealed(
     )
     axe(projector, "projector: survey charts (Cymraeg)")
     screenshot(projector, "projector-survey-charts")
+
+
+def test_the_demo_survey_s_results_page_passes_axe(contexts: Contexts, live: LiveServer) -> None:
+    """The console's page for the demo survey's round: the service map, need, co-production and
+    the area map with their tables, in English and Welsh; axe-core on both."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.console import demo_survey
+
+    with ThreadPoolExecutor(1) as pool:  # seed runs its own event loop; Playwright's is here
+        engine = live.app.state.services.engine
+        meeting = pool.submit(demo_survey.seed, engine, 200).result()
+    page = contexts.desktop(1280, 900)
+    page.goto(f"/facilitator?key={FACILITATOR_KEY}")
+    page.goto(f"/console/{meeting.id}/rounds/1")
+    expect(page.locator("#area-map svg[role=img]")).to_be_visible()
+    expect(page.locator(".survey-chart svg[role=img]")).to_have_count(4)
+    axe(page, "console: survey results with the area map")
+    screenshot(page, "console-survey-results", full_page=True)
+    page.goto(f"/console/{meeting.id}/rounds/1?lang=cy&map_figure=value")
+    expect(page.locator("#survey-map-h")).to_contain_text("fesul ardal")
+    axe(page, "console: survey results (Cymraeg)")
