@@ -535,3 +535,49 @@ def test_boundaries_draw_an_area_map_and_a_population_weights_the_results(
     args += ["--survey", str(tmp_path / "survey.json"), "--m", "2"]
     assert covote([*args, "--population", str(tmp_path / "survey-population.csv")]) == 0
     assert capsys.readouterr().out == results
+
+
+def test_the_focus_list_becomes_a_budget_meeting_in_one_action(
+    meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """The round's page lists the focus list (the library: needed, users unsatisfied; the
+    parks: valued less); one button makes them the proposals of a new budget meeting with this
+    meeting's segments and the services' Welsh titles."""
+    assert import_survey(meeting, survey_text()).status_code == 303
+    open_survey(meeting)
+    answers = [
+        {"library.value": "5", "library.need": "often", "library.satisfaction": "2",
+         "parks.value": "3", "parks.satisfaction": "4"},
+        {"library.value": "4", "library.need": "sometimes", "library.satisfaction": "1",
+         "parks.value": "2", "parks.satisfaction": "5"},
+        {"library.value": "5", "library.need": "often", "library.satisfaction": "3",
+         "parks.value": "2", "parks.satisfaction": "4"},
+    ]  # fmt: skip
+    for marks in answers:
+        assert phones().vote(marks).status_code == 200
+    page = meeting.f.get(f"/console/{meeting.id}").text  # the Run page while it is open
+    assert "Make them the proposals" not in page
+    meeting.close_round(1)
+    page = meeting.f.get(f"/console/{meeting.id}/rounds/1").text
+    focus = page.split('id="survey-focus-h"')[1].split("</section>")[0]
+    assert "Mobile library:\n      needed, with low satisfaction" in focus
+    assert "Parks:\n      valued less than most" in focus
+    r = meeting.f.post(
+        f"/console/{meeting.id}/rounds/1/focus-budget",
+        data={"csrf": meeting.csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].endswith("/setup")
+    new_id = int(r.headers["location"].split("/")[2])
+    made = meeting.f.get(f"/console/{new_id}/export/meeting.json").json()
+    assert made["title"] == "Test budget: the focus list"
+    assert [(p["id"], p["kind"]) for p in made["proposals"]] == [
+        ("library", "keep"),
+        ("parks", "keep"),
+    ]
+    assert made["proposals"][0]["translations"]["cy"]["title"] == "Llyfrgell deithiol"
+    assert [s["id"] for s in made["segments"]] == ["carer", "north", "staff"]
+    r = meeting.f.post(  # an open or other round has no focus list: refused, nothing made
+        f"/console/{meeting.id}/rounds/9/focus-budget", data={"csrf": meeting.csrf}
+    )
+    assert r.status_code == 404

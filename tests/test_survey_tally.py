@@ -21,7 +21,13 @@ from app.core.vocab import Quadrant
 from app.record.survey_file import parse_survey
 from app.rules import survey as sv
 from app.rules.scales import Choice
-from app.rules.survey_tally import SurveyResponse, tabulate
+from app.rules.survey_tally import (
+    HIGH_NEED_LOW_SATISFACTION,
+    LOW_VALUE,
+    SurveyResponse,
+    focus_list,
+    tabulate,
+)
 from app.rules.survey_weights import Cell, Population, kish, rake
 
 VECTORS = sorted((Path(__file__).parent / "vectors").glob("survey_*.json"))
@@ -315,3 +321,45 @@ def test_every_figure_stays_within_its_scale(
     results = tabulate(SURVEY, rs, m, pop)
     _within(results)
     assert results["overall"]["respondents"] == len(rs)
+
+
+def test_the_focus_list_takes_high_need_with_low_satisfaction_and_low_value() -> None:
+    """Focus list: a service people need (need score at or above the median) whose users are
+    not satisfied (below the matrix's split), and a service valued below the split; a valued,
+    well-liked service is not on it."""
+    survey = sv.Survey(
+        "Focus",
+        (
+            sv.Service(
+                "bus", "Bus", (sv.Standard.VALUE, sv.Standard.NEED, sv.Standard.SATISFACTION)
+            ),
+            sv.Service(
+                "park", "Park", (sv.Standard.VALUE, sv.Standard.NEED, sv.Standard.SATISFACTION)
+            ),
+            sv.Service(
+                "pool", "Pool", (sv.Standard.VALUE, sv.Standard.NEED, sv.Standard.SATISFACTION)
+            ),
+        ),
+    )
+    answers = {
+        "bus": ("5", "often", "1"),  # needed, valued, not satisfying
+        "park": ("2", "sometimes", "4"),  # little valued
+        "pool": ("5", "never", "5"),  # valued, satisfying (and rarely needed)
+    }
+    people = [
+        SurveyResponse(
+            frozenset(),
+            {
+                f"{k}.{q}": v
+                for k, (value, need, sat) in answers.items()
+                for q, v in (("value", value), ("need", need), ("satisfaction", sat))
+                if not (q == "satisfaction" and need == "never")
+            },
+        )
+        for _ in range(6)
+    ]
+    focus = focus_list(tabulate(survey, people, 5))
+    assert [(f.service, f.reasons) for f in focus] == [
+        ("bus", (HIGH_NEED_LOW_SATISFACTION,)),
+        ("park", (LOW_VALUE,)),
+    ]

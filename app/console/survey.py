@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import cast
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from app.console import setup, survey_form
-from app.console.forms import confirm_first, facilitator_form, upload_text
+from app.console.forms import confirm_first, facilitator_form, flash, upload_text
 from app.core.errors import BadInput
 from app.core.messages import N_, Said, said
+from app.core.shapes import SurveyView
+from app.core.vocab import SURVEY, RoundStatus
 from app.record import records, survey_areas
 from app.rules import survey as sv
-from app.voting import surveys
+from app.rules import survey_tally
+from app.voting import meetings, rounds, surveys
 from app.voting.models import Meeting
 from app.web.deps import RowId, Services, ServicesDep
 
@@ -232,3 +236,31 @@ async def remove_survey_extra(
         return said(messages[what])
 
     return await _save_extra(request, services, meeting_id, form, change)
+
+
+@router.post("/console/{meeting_id}/rounds/{number}/focus-budget")
+async def budget_from_focus(
+    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
+) -> Response:
+    """The next step of the method in one action: a new budget meeting whose proposals are
+    the survey round's focus list; then its set-up page, to add the savings or costs."""
+    await facilitator_form(request)
+
+    def create() -> int:
+        with services.session() as session:
+            meeting = meetings.get_meeting(session, meeting_id)
+            rnd = rounds.get_round(session, meeting, number)
+            view = rounds.results_view(session, meeting, rnd)
+            if rnd.kind != SURVEY or rnd.status == RoundStatus.OPEN or "survey" not in view:
+                raise BadInput(N_("Only a closed survey round has a focus list."))
+            focus = survey_tally.focus_list(cast(SurveyView, view)["survey"])
+            made = surveys.budget_from_focus(session, meeting, focus)
+            assert made.id is not None
+            return made.id
+
+    made = await asyncio.to_thread(create)
+    flash(
+        request,
+        said(N_("A budget meeting is set up with the focus list's services: add their savings.")),
+    )
+    return RedirectResponse(f"/console/{made}/setup", status_code=303)

@@ -493,3 +493,49 @@ def tabulate(
         "weighted": weighted,
     }
     return cast(SurveyResults, _rounded(results))
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """A service on the focus list and why: `high_need_low_satisfaction` (its need score at or
+    above the services' median and its users' satisfaction below the matrix's split) or
+    `low_value` (its value below the split): what the next step of the method takes up."""
+
+    service: str
+    reasons: tuple[str, ...]
+
+
+HIGH_NEED_LOW_SATISFACTION = "high_need_low_satisfaction"
+LOW_VALUE = "low_value"
+
+
+def focus_list(results: SurveyResults) -> list[Focus]:
+    """The services a Co-Production Lab or a budget meeting should take up next, from the
+    overall figures (suppressed ones play no part), in the need ranking's order, then the
+    others in the survey's order."""
+    overall = results["overall"]["services"]
+    ax = results["axes"]
+    scores = sorted(need["score"] for f in overall if (need := f.get("need")))
+    median_need = statistics.median(scores) if scores else None
+    order = {key: i for i, key in enumerate(results["need_ranking"])}
+    out = []
+    for i, f in enumerate(overall):
+        reasons = []
+        need, sat, value = f.get("need"), f.get("satisfaction"), f.get("value")
+        users = sat["users"] if sat else None
+        if (
+            need
+            and median_need is not None
+            and need["score"] >= median_need
+            and users
+            and users["mean"] is not None
+            and users["mean"] < ax["satisfaction"]
+        ):
+            reasons.append(HIGH_NEED_LOW_SATISFACTION)
+        if value and value["mean"] is not None and value["mean"] < ax["value"]:
+            reasons.append(LOW_VALUE)
+        if reasons:
+            out.append(
+                (order.get(f["service"], len(order) + i), Focus(f["service"], tuple(reasons)))
+            )
+    return [focus for _, focus in sorted(out, key=lambda pair: pair[0])]

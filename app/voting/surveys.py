@@ -25,12 +25,13 @@ from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm
 from app.core.inputs import slug
 from app.core.messages import N_
 from app.core.vocab import SURVEY, RoundStatus
-from app.record import geojson, survey_files
+from app.record import geojson, records, survey_files
 from app.record.records import RecordError
 from app.record.survey_file import dump_survey, parse_survey
 from app.rules import survey as sv
+from app.rules.survey_tally import Focus
 from app.rules.survey_weights import Population
-from app.voting import audit
+from app.voting import audit, meetings
 from app.voting.meetings import _touch, proposals_of
 from app.voting.models import Ballot, Meeting, MeetingSurvey, Round, utcnow
 
@@ -261,6 +262,43 @@ def clear_extra(session: Session, meeting: Meeting, what: str) -> None:
     row, _ = _row(session, meeting)
     setattr(row, what, None)
     session.add(row)
+
+
+def budget_from_focus(session: Session, meeting: Meeting, focus: list[Focus]) -> Meeting:
+    """A new meeting whose proposals are the focus list's services (to keep: WANT keeps the
+    service), with this meeting's segments, rule and set-up, for the budget step of the method.
+    Its savings or costs are for the facilitator to fill in. Raises BadInput if the list is
+    empty."""
+    assert meeting.id is not None
+    survey = survey_of(session, meeting.id)
+    by_key = {s.key: s for s in (survey.services if survey else ())}
+    chosen = [by_key[f.service] for f in focus if f.service in by_key]
+    if not chosen:
+        raise BadInput(N_("The focus list is empty: no service to make a proposal of."))
+    data = meetings.meeting_file(session, meeting).model_dump()
+    data.update(
+        title=(meeting.title[: records.MAX_TITLE - 20] + ": the focus list"),
+        proposals=[
+            {
+                "id": s.key,
+                "title": s.title,
+                "description": s.description,
+                "kind": "keep",
+                "translations": {
+                    lang: {k: v for k, v in texts.items() if k in ("title", "description")}
+                    for lang, texts in s.translations.items()
+                },
+            }
+            for s in chosen
+        ],
+        tie_break=[],
+        budget=None,
+        savings_target=None,
+    )
+    data["translations"] = {}
+    return meetings.create_meeting(
+        session, records.MeetingFile.model_validate(data), origin={"from_survey_of": meeting.code}
+    )
 
 
 def copy_survey(session: Session, source_id: int, target: Meeting) -> None:

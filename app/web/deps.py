@@ -33,7 +33,7 @@ from app.live.screen import Screen
 from app.live.screens import LocalScreens, Screens
 from app.live.surge import surge
 from app.record import survey_charts
-from app.rules import explain
+from app.rules import explain, survey_tally
 from app.scrutiny import tickets
 from app.voting import kinds, meetings, rounds, turnout
 from app.voting.activity import Views
@@ -75,6 +75,7 @@ TEMPLATES.env.globals["activity_views"] = activity_views
 TEMPLATES.env.globals["answer_labels"] = answer_labels
 # A survey round's charts in the page's language (console/results_survey.html).
 TEMPLATES.env.globals["survey_charts"] = survey_charts.survey_charts
+TEMPLATES.env.globals["survey_focus"] = survey_tally.focus_list
 
 
 def show_time(at: datetime | None, tz: tzinfo | None = None, seconds: bool = False) -> str:
