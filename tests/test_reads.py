@@ -319,3 +319,54 @@ def test_page_views_share_the_live_state_until_the_meeting_changes(
     meeting.close_round(1)
     assert phone.state()["round"]["status"] == "closed"
     assert len(reads) == 3
+
+
+def test_a_voters_own_write_shows_in_their_next_view_and_others_within_a_tick(
+    slow_tick_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two ticks, a page view reads the room again only for a voter whose own ballot
+    or join is newer than the shared state: they see it counted at once, while another
+    voter's view and the projector page keep the shared state until the tick ends (so 100
+    ballots a second do not make every view read the room)."""
+    from types import SimpleNamespace
+
+    from app.web import deps
+
+    server = slow_tick_server
+    facilitator = server.browser()
+    facilitator.get("/facilitator?key=test-facilitator-key", follow_redirects=False)
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    alice = Phone(server.browser(), meeting.code)
+    bob = Phone(server.browser(), meeting.code)
+    services = server.app.state.services
+    reads: list[int] = []
+    room_state = services.room_state
+
+    def counted(meeting_id: int) -> Any:
+        reads.append(meeting_id)
+        return room_state(meeting_id)
+
+    monkeypatch.setattr(services, "room_state", counted)
+    clock = [1000.0]  # the tick ends only when the test says so
+    monkeypatch.setattr(deps, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    services.changed(meeting.id)
+    round_id = alice.round_id()
+    assert len(reads) == 1
+    assert bob.vote({"library": "want"}, round_id=round_id).status_code == 200
+    assert alice.state()["turnout"]["voted"] == 0  # Bob's ballot: within the tick, not yet
+    assert alice.c.get(f"/p/{meeting.code}").status_code == 200
+    assert len(reads) == 1
+    assert bob.state()["turnout"]["voted"] == 1  # his own ballot: at once
+    assert len(reads) == 2
+    assert alice.state()["turnout"]["voted"] == 1  # the state Bob's view read is shared
+    assert len(reads) == 2
+    carol = Phone(server.browser(), meeting.code)
+    present = alice.state()["turnout"]["present"]
+    assert len(reads) == 2  # Carol's join: not yet for Alice
+    assert carol.state()["turnout"]["present"] == present + 1  # her own join: at once
+    assert len(reads) == 3
+    assert alice.vote({"library": "dont_want"}, round_id=round_id).status_code == 200
+    clock[0] += 1.01  # the tick has ended: every view reads the room again
+    assert bob.state()["turnout"]["voted"] == 2
+    assert len(reads) == 4

@@ -60,7 +60,10 @@ async def meeting_state(request: Request, code: str, services: ServicesDep) -> R
             meeting, voter = attendee(request, session, code)
             assert meeting.id is not None
             you = you_view(session, meeting.id, voter)
-        state: MeetingState = {**services.page_state(meeting.id), "you": you}
+        state: MeetingState = {
+            **services.page_state(meeting.id, voter.id if voter else None),
+            "you": you,
+        }
         return JSONResponse(state)
 
     return await asyncio.to_thread(read)

@@ -98,15 +98,26 @@ class Services:
     # Redis: every process renders the same `screen` into its snapshots (app/live/screens.py).
     screens: Screens = field(default_factory=LocalScreens)
     # page_state's cache: meeting id -> (monotonic time, generation, state); the generation of
-    # a meeting moves on with each ballot and `changed`. Guarded by _pages_lock (worker threads
-    # fill it).
+    # a meeting moves on with each ballot, join and `changed`, and the state keeps the one it
+    # was read at. Guarded by _pages_lock (worker threads fill it).
     _pages: dict[int, tuple[float, int, Snapshot]] = field(default_factory=dict, repr=False)
     _generations: dict[int, int] = field(default_factory=dict, repr=False)
+    # Meeting id -> its generation at its latest `changed` (a round opened, closed, revealed…):
+    # a state read before it is stale for every viewer.
+    _changed_at: dict[int, int] = field(default_factory=dict, repr=False)
+    # Meeting id -> voter id -> the generation of the voter's latest ballot or join, kept until
+    # a state read at or after it is cached (so it holds about one tick of writes): their own
+    # views must show their write (read your writes); others may see it up to one tick later,
+    # as the projector's frames do.
+    _wrote: dict[int, dict[int, int]] = field(default_factory=dict, repr=False)
     # phone_state's cache, alike; its generation moves on with `changed` only (not with ballots
     # or joins, which change only the turnout, which the phone page does not show).
     _phone_pages: dict[int, tuple[float, int, Snapshot]] = field(default_factory=dict, repr=False)
     _phone_generations: dict[int, int] = field(default_factory=dict, repr=False)
     _pages_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Meeting id -> the lock its page_state reads take, one read at a time (kept: one per
+    # meeting this process served).
+    _page_reads: dict[int, threading.Lock] = field(default_factory=dict, repr=False)
     # Closes rounds whose closing countdown ends (app/voting/countdowns.py); made with the rest.
     countdowns: CountdownCloser = field(init=False, repr=False)
 
@@ -119,7 +130,7 @@ class Services:
     async def cast(self, req: CastRequest) -> Receipt:
         """Store a ballot (returns after commit), then let the room know."""
         receipt = await self.writer.cast(req)
-        self._forget_page_state(req.meeting_id, phone=False)
+        self._wrote_now(req.meeting_id, req.voter_id)
         self.hub.changed(req.meeting_id)
         return receipt
 
@@ -167,27 +178,51 @@ class Services:
             "screen": self.screens.get(meeting_id).view(),
         }
 
-    def page_state(self, meeting_id: int) -> Snapshot:
-        """The live state for a page view or an API read (blocking: from a worker thread).
+    def page_state(self, meeting_id: int, voter_id: int | None = None) -> Snapshot:
+        """The live state for a page view or an API read by `voter_id` (None: a viewer who is
+        not a voter, e.g. the projector page), blocking: from a worker thread.
 
-        `room_state`, shared by the views that arrive between two changes of the meeting: it is
-        read again after any ballot or `changed` of this process (a read after a write sees
-        it) and after one hub tick (1 / tick_hz: another process's change shows as soon as
-        on the projector). Page views then cost the database, and the ballot writer that
-        shares the CPU and the GIL with them, at most one `room_state` per change or tick,
-        however many phones reload. Do not change the state it returns: others share it."""
+        `room_state`, shared by the views that arrive within one hub tick (1 / tick_hz) of each
+        other, as long as it was read after the meeting's last `changed` of this process (the
+        round a facilitator just opened shows at once) and, for a voter, after that voter's
+        own last ballot or join here (their turnout counts their vote). Others' ballots and
+        joins show within a tick, as on the projector; another process's change too. Under
+        100 ballots/s, page views then cost the database, and the ballot writer that shares
+        the CPU and the GIL with them, about one `room_state` per tick and a few for voters
+        who have just voted, instead of one per ballot (scripts/bench, reads). Do not change
+        the state it returns: others share it."""
         ttl = 1.0 / self.settings.tick_hz
         with self._pages_lock:
-            generation = self._generations.get(meeting_id, 0)
+            needed = self._changed_at.get(meeting_id, 0)
+            if voter_id is not None:
+                needed = max(needed, self._wrote.get(meeting_id, {}).get(voter_id, 0))
             cached = self._pages.get(meeting_id)
-        now = time.monotonic()
-        if cached is not None and cached[1] == generation and now - cached[0] < ttl:
+        if cached is not None and cached[1] >= needed and time.monotonic() - cached[0] < ttl:
             return cached[2]
-        state = self.room_state(meeting_id)
         with self._pages_lock:
-            # Kept only if no change arrived while it was read (it would miss that change).
-            if self._generations.get(meeting_id, 0) == generation:
-                self._pages[meeting_id] = (now, generation, state)
+            reading = self._page_reads.setdefault(meeting_id, threading.Lock())
+        # One read of a meeting at a time: the views that find the state stale together wait
+        # for the first one's read instead of each reading the room (and taking the GIL from
+        # the ballot writer) at once.
+        with reading:
+            with self._pages_lock:
+                generation = self._generations.get(meeting_id, 0)
+                cached = self._pages.get(meeting_id)
+            now = time.monotonic()
+            if cached is not None and cached[1] >= needed and now - cached[0] < ttl:
+                return cached[2]  # read while this view waited
+            state = self.room_state(meeting_id)
+            with self._pages_lock:
+                # Read at `generation` or later: it stands for that generation (a write that
+                # arrived during the read is newer and makes its writer's next view read again).
+                current = self._pages.get(meeting_id)
+                if current is None or current[1] <= generation:
+                    self._pages[meeting_id] = (now, generation, state)
+                    writes = self._wrote.get(meeting_id)
+                    if writes:  # the writes this state includes need no entry any more
+                        self._wrote[meeting_id] = {
+                            v: g for v, g in writes.items() if g > generation
+                        }
         return state
 
     def phone_state(self, meeting_id: int) -> Snapshot:
@@ -209,13 +244,23 @@ class Services:
                 self._phone_pages[meeting_id] = (now, generation, state)
         return state
 
-    def _forget_page_state(self, meeting_id: int, *, phone: bool = True) -> None:
+    def _forget_page_state(self, meeting_id: int) -> None:
+        """The meeting changed for every viewer: no page shows a state read before now."""
         with self._pages_lock:
-            self._generations[meeting_id] = self._generations.get(meeting_id, 0) + 1
+            generation = self._generations.get(meeting_id, 0) + 1
+            self._generations[meeting_id] = self._changed_at[meeting_id] = generation
             self._pages.pop(meeting_id, None)
-            if phone:
-                self._phone_generations[meeting_id] = self._phone_generations.get(meeting_id, 0) + 1
-                self._phone_pages.pop(meeting_id, None)
+            self._phone_generations[meeting_id] = self._phone_generations.get(meeting_id, 0) + 1
+            self._phone_pages.pop(meeting_id, None)
+
+    def _wrote_now(self, meeting_id: int, voter_id: int | None) -> None:
+        """A ballot or join of `voter_id` was committed: a new generation of the meeting that
+        their own next page view must include (others' views may be a tick behind)."""
+        with self._pages_lock:
+            generation = self._generations.get(meeting_id, 0) + 1
+            self._generations[meeting_id] = generation
+            if voter_id is not None:
+                self._wrote.setdefault(meeting_id, {})[voter_id] = generation
 
     def surge(self, session: Session, meeting_id: int, present: int) -> Surge | None:
         """The console's alert (blocking: from a worker thread). Joins come from the database,
@@ -276,10 +321,11 @@ class Services:
         self.changed(meeting_id)
         return new
 
-    def joined(self, meeting_id: int) -> None:
-        """After a browser joined (on the loop): as `changed`, but phone pages keep their
-        state (a join changes only the turnout, which they do not show)."""
-        self._forget_page_state(meeting_id, phone=False)
+    def joined(self, meeting_id: int, voter_id: int | None = None) -> None:
+        """After a browser joined as `voter_id` (on the loop): as `changed`, but phone pages
+        keep their state (a join changes only the turnout, which they do not show), and other
+        page views may show the join a tick later (`page_state`)."""
+        self._wrote_now(meeting_id, voter_id)
         self.hub.changed(meeting_id)
         self.desk.invalidate(meeting_id)
 
@@ -289,6 +335,8 @@ class Services:
         the other processes find it gone when told it `changed`."""
         self.hub.close_room(meeting_id)
         self.screens.forget(meeting_id)
+        with self._pages_lock:
+            self._wrote.pop(meeting_id, None)
         self.changed(meeting_id)
 
     def session(self) -> AbstractContextManager[Session]:
@@ -427,13 +475,13 @@ async def join_browser(conn: HTTPConnection, services: Services, code: str) -> t
     if not joined:
         await services.admit(conn, meeting_id)
 
-    def write() -> tuple[int, str, bool]:
+    def write() -> tuple[int, str, int, bool]:
         with services.session() as session:
-            meeting, _, new = join_attendee(conn, session, code)
-            assert meeting.id is not None
-            return meeting.id, meeting.code, new
+            meeting, voter, new = join_attendee(conn, session, code)
+            assert meeting.id is not None and voter.id is not None
+            return meeting.id, meeting.code, voter.id, new
 
-    meeting_id, meeting_code, new = await asyncio.to_thread(write)
+    meeting_id, meeting_code, voter_id, new = await asyncio.to_thread(write)
     if new:
-        services.joined(meeting_id)
+        services.joined(meeting_id, voter_id)
     return meeting_id, meeting_code
