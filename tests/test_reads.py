@@ -370,3 +370,66 @@ def test_a_voters_own_write_shows_in_their_next_view_and_others_within_a_tick(
     clock[0] += 1.01  # the tick has ended: every view reads the room again
     assert bob.state()["turnout"]["voted"] == 2
     assert len(reads) == 4
+
+
+def test_page_views_are_drawn_by_a_few_threads_however_many_arrive(
+    slow_tick_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twelve page views at once (phone page, projector page, API state) are all answered,
+    but no more than PAGE_THREADS of them read and draw at the same time, in the page threads:
+    the rest wait their turn instead of taking the GIL from the ballot writer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.web.deps import PAGE_THREADS
+
+    server = slow_tick_server
+    facilitator = server.browser()
+    facilitator.get("/facilitator?key=test-facilitator-key", follow_redirects=False)
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    phone = Phone(server.browser(), meeting.code)
+    services = server.app.state.services
+    page_state, phone_state = services.page_state, services.phone_state
+    lock = threading.Lock()
+    running: list[str] = []
+    most = [0]
+    names: set[str] = set()
+
+    def slow(read: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(*args: Any) -> Any:
+            with lock:
+                running.append(threading.current_thread().name)
+                names.add(running[-1])
+                most[0] = max(most[0], len(running))
+            try:
+                threading.Event().wait(0.05)  # long enough for the others to pile up
+                return read(*args)
+            finally:
+                with lock:
+                    running.remove(threading.current_thread().name)
+
+        return wrapped
+
+    monkeypatch.setattr(services, "page_state", slow(page_state))
+    monkeypatch.setattr(services, "phone_state", slow(phone_state))
+    urls = [f"/m/{meeting.code}", f"/p/{meeting.code}", f"/api/m/{meeting.code}"] * 4
+    with ThreadPoolExecutor(len(urls)) as pool:
+        statuses = list(pool.map(lambda url: phone.c.get(url).status_code, urls))
+    assert statuses == [200] * len(urls)
+    assert 1 <= most[0] <= PAGE_THREADS
+    assert all(name.startswith("page") for name in names), names
+
+
+def test_the_server_runs_with_a_short_gil_switch_interval(tmp_path: Path) -> None:
+    """While the app runs, a thread waiting for the GIL (the ballot writer, the event loop
+    sending acks) gets it within SWITCH_INTERVAL_S; the interpreter's own value comes back
+    when the app stops."""
+    import sys
+
+    from app.main import SWITCH_INTERVAL_S
+
+    before = sys.getswitchinterval()
+    assert before != SWITCH_INTERVAL_S
+    with LiveServer(make_settings(tmp_path)):
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S
+    assert sys.getswitchinterval() == before

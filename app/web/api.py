@@ -66,7 +66,7 @@ async def meeting_state(request: Request, code: str, services: ServicesDep) -> R
         }
         return JSONResponse(state)
 
-    return await asyncio.to_thread(read)
+    return await services.in_page_thread(read)
 
 
 @router.post("/m/{code}/join")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
 from fastapi import Path as PathParam
@@ -47,6 +50,15 @@ from app.web.ratelimit import Limit, RateLimiter
 
 # The console's alert looks at joins within this window (app/live/surge.py).
 SURGE_WINDOW = timedelta(minutes=1)
+
+# Threads that read and draw the public pages (phone page, ballot section, projector page,
+# the API's state): few, so that however many views arrive at once, at most this many threads
+# compete for the GIL with the ballot writer's commits and the event loop that sends the acks
+# (with the 6 threads of the default pool, 200 views/s made ack p99 x9; scripts/bench, reads).
+# Two, not one: a view waiting on SQLite's disk does not hold up the next.
+PAGE_THREADS = 2
+
+T = TypeVar("T")
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 TEMPLATES.env.autoescape = True
@@ -120,9 +132,20 @@ class Services:
     _page_reads: dict[int, threading.Lock] = field(default_factory=dict, repr=False)
     # Closes rounds whose closing countdown ends (app/voting/countdowns.py); made with the rest.
     countdowns: CountdownCloser = field(init=False, repr=False)
+    # Where `in_page_thread` runs page views (PAGE_THREADS); shut down with the app.
+    page_threads: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(PAGE_THREADS, thread_name_prefix="page"),
+        repr=False,
+    )
 
     def __post_init__(self) -> None:
         self.countdowns = CountdownCloser(self.engine, self.changed, self.desk.receiving)
+
+    async def in_page_thread(self, fn: Callable[[], T]) -> T:
+        """Run a public page view's blocking work (read, draw) in one of the PAGE_THREADS, with
+        the caller's context (as asyncio.to_thread): views beyond them wait their turn."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.page_threads, contextvars.copy_context().run, fn)
 
     def join_url(self, code: str) -> str:
         return f"{self.base_url}/m/{code}"
