@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         base_url = settings.public_url or netinfo.lan_base_url(settings.port, scheme)
         # The hub and the desk call back into `services`, which is bound just below.
         hub = Hub(
-            lambda meeting_id: services.room_state(meeting_id),
+            lambda meeting_id: services.live_state(meeting_id),
             tick_hz=settings.tick_hz,
             direct_backlog=settings.ws_direct_backlog,
             broadcast=open_broadcast(settings.broadcast_url),

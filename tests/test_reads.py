@@ -7,6 +7,7 @@ fails `test_every_get_route_is_checked`, so a new page is checked from the day i
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -433,3 +434,43 @@ def test_the_server_runs_with_a_short_gil_switch_interval(tmp_path: Path) -> Non
     with LiveServer(make_settings(tmp_path)):
         assert sys.getswitchinterval() == SWITCH_INTERVAL_S
     assert sys.getswitchinterval() == before
+
+
+def test_the_hubs_render_serves_the_page_views_that_follow_it(
+    slow_tick_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state the hub reads for its frames also serves the page views of the same tick (no
+    read of their own), without the `connected` count the hub adds to its frames' turnout."""
+    from types import SimpleNamespace
+
+    from app.web import deps
+
+    server = slow_tick_server
+    facilitator = server.browser()
+    facilitator.get("/facilitator?key=test-facilitator-key", follow_redirects=False)
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    phone = Phone(server.browser(), meeting.code)
+    services = server.app.state.services
+    reads: list[int] = []
+    room_state = services.room_state
+
+    def counted(meeting_id: int) -> Any:
+        reads.append(meeting_id)
+        return room_state(meeting_id)
+
+    monkeypatch.setattr(services, "room_state", counted)
+    monkeypatch.setattr(deps, "time", SimpleNamespace(monotonic=lambda: 1000.0))
+
+    async def change() -> None:  # on the loop, as after a facilitator's change
+        services.changed(meeting.id)
+
+    asyncio.run_coroutine_threadsafe(change(), services.loop).result()
+    frame_state = services.live_state(meeting.id)  # as the hub's renderer does
+    frame_state["turnout"]["connected"] = 3  # as the hub does to its frames
+    assert len(reads) == 1
+    state = phone.state()
+    assert phone.c.get(f"/p/{meeting.code}").status_code == 200
+    assert len(reads) == 1
+    assert "connected" not in state["turnout"]
+    assert state["round"]["id"] == frame_state["round"]["id"]

@@ -235,18 +235,37 @@ class Services:
             if cached is not None and cached[1] >= needed and now - cached[0] < ttl:
                 return cached[2]  # read while this view waited
             state = self.room_state(meeting_id)
-            with self._pages_lock:
-                # Read at `generation` or later: it stands for that generation (a write that
-                # arrived during the read is newer and makes its writer's next view read again).
-                current = self._pages.get(meeting_id)
-                if current is None or current[1] <= generation:
-                    self._pages[meeting_id] = (now, generation, state)
-                    writes = self._wrote.get(meeting_id)
-                    if writes:  # the writes this state includes need no entry any more
-                        self._wrote[meeting_id] = {
-                            v: g for v, g in writes.items() if g > generation
-                        }
+            self._keep_page_state(meeting_id, now, generation, state)
         return state
+
+    def live_state(self, meeting_id: int) -> Snapshot:
+        """`room_state` for the hub's frames (blocking: the hub calls it in a worker thread):
+        always read afresh, and also kept for page views as `page_state`'s, so that while the
+        hub renders a busy meeting every tick, page views between its renders read nothing.
+        The hub adds `connected` to the turnout it gets; the pages' copy has a turnout of its
+        own, without it."""
+        with self._pages_lock:
+            generation = self._generations.get(meeting_id, 0)
+        now = time.monotonic()
+        state = self.room_state(meeting_id)
+        shared = state.copy()
+        shared["turnout"] = state["turnout"].copy()
+        self._keep_page_state(meeting_id, now, generation, shared)
+        return state
+
+    def _keep_page_state(
+        self, meeting_id: int, read_at: float, generation: int, state: Snapshot
+    ) -> None:
+        """Cache `state`, read from `read_at` on at `generation` or later, unless a newer one
+        is cached: it stands for that generation (a write that arrived during the read is
+        newer and makes its writer's next view read again)."""
+        with self._pages_lock:
+            current = self._pages.get(meeting_id)
+            if current is None or current[1] <= generation:
+                self._pages[meeting_id] = (read_at, generation, state)
+                writes = self._wrote.get(meeting_id)
+                if writes:  # the writes this state includes need no entry any more
+                    self._wrote[meeting_id] = {v: g for v, g in writes.items() if g > generation}
 
     def phone_state(self, meeting_id: int) -> Snapshot:
         """The live state for a phone page (blocking: from a worker thread): as `page_state`,
