@@ -326,9 +326,9 @@ def test_a_voters_own_write_shows_in_their_next_view_and_others_within_a_tick(
     slow_tick_server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Between two ticks, a page view reads the room again only for a voter whose own ballot
-    or join is newer than the shared state: they see it counted at once, while another
-    voter's view and the projector page keep the shared state until the tick ends (so 100
-    ballots a second do not make every view read the room)."""
+    or join is newer than the shared state (they see it counted at once) or for the
+    facilitator (exact); another voter's view and the projector page keep the shared state
+    until the tick ends (so 100 ballots a second do not make every view read the room)."""
     from types import SimpleNamespace
 
     from app.web import deps
@@ -362,15 +362,20 @@ def test_a_voters_own_write_shows_in_their_next_view_and_others_within_a_tick(
     assert len(reads) == 2
     assert alice.state()["turnout"]["voted"] == 1  # the state Bob's view read is shared
     assert len(reads) == 2
+    assert alice.vote({"library": "want"}, round_id=round_id).status_code == 200
+    assert meeting.state()["turnout"]["voted"] == 2  # the facilitator's read: exact, at once
+    assert len(reads) == 3
+    assert alice.state()["turnout"]["voted"] == 2  # the facilitator's read is shared too
+    assert len(reads) == 3
     carol = Phone(server.browser(), meeting.code)
     present = alice.state()["turnout"]["present"]
-    assert len(reads) == 2  # Carol's join: not yet for Alice
+    assert len(reads) == 3  # Carol's join: not yet for Alice
     assert carol.state()["turnout"]["present"] == present + 1  # her own join: at once
-    assert len(reads) == 3
-    assert alice.vote({"library": "dont_want"}, round_id=round_id).status_code == 200
-    clock[0] += 1.01  # the tick has ended: every view reads the room again
-    assert bob.state()["turnout"]["voted"] == 2
     assert len(reads) == 4
+    assert carol.vote({"library": "dont_want"}, round_id=round_id).status_code == 200
+    clock[0] += 1.01  # the tick has ended: every view reads the room again
+    assert bob.state()["turnout"]["voted"] == 3
+    assert len(reads) == 5
 
 
 def test_page_views_are_drawn_by_a_few_threads_however_many_arrive(
@@ -397,14 +402,14 @@ def test_page_views_are_drawn_by_a_few_threads_however_many_arrive(
     names: set[str] = set()
 
     def slow(read: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapped(*args: Any) -> Any:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
             with lock:
                 running.append(threading.current_thread().name)
                 names.add(running[-1])
                 most[0] = max(most[0], len(running))
             try:
                 threading.Event().wait(0.05)  # long enough for the others to pile up
-                return read(*args)
+                return read(*args, **kwargs)
             finally:
                 with lock:
                     running.remove(threading.current_thread().name)

@@ -201,7 +201,9 @@ class Services:
             "screen": self.screens.get(meeting_id).view(),
         }
 
-    def page_state(self, meeting_id: int, voter_id: int | None = None) -> Snapshot:
+    def page_state(
+        self, meeting_id: int, voter_id: int | None = None, *, exact: bool = False
+    ) -> Snapshot:
         """The live state for a page view or an API read by `voter_id` (None: a viewer who is
         not a voter, e.g. the projector page), blocking: from a worker thread.
 
@@ -212,12 +214,17 @@ class Services:
         joins show within a tick, as on the projector; another process's change too. Under
         100 ballots/s, page views then cost the database, and the ballot writer that shares
         the CPU and the GIL with them, about one `room_state` per tick and a few for voters
-        who have just voted, instead of one per ballot (scripts/bench, reads). Do not change
+        who have just voted, instead of one per ballot (scripts/bench, reads).
+
+        `exact` (a facilitator's view: they act on the turnout they see, and are few): read
+        after every ballot and join of this process, as all views were before. Do not change
         the state it returns: others share it."""
         ttl = 1.0 / self.settings.tick_hz
         with self._pages_lock:
             needed = self._changed_at.get(meeting_id, 0)
-            if voter_id is not None:
+            if exact:
+                needed = self._generations.get(meeting_id, 0)
+            elif voter_id is not None:
                 needed = max(needed, self._wrote.get(meeting_id, {}).get(voter_id, 0))
             cached = self._pages.get(meeting_id)
         if cached is not None and cached[1] >= needed and time.monotonic() - cached[0] < ttl:

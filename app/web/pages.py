@@ -226,7 +226,7 @@ async def projector(request: Request, code: str, services: ServicesDep) -> Respo
         with services.read_session() as session:
             meeting = meeting_by_code(session, code)
             assert meeting.id is not None
-        state = services.page_state(meeting.id)
+        state = services.page_state(meeting.id, exact=auth.grant_of(request) is not None)
         # The same for every viewer: drawn once per state and language (scripts/bench, reads).
         return render_shared(request, "projector/projector.html", {"state": state}, state)
 
