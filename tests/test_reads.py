@@ -8,6 +8,7 @@ fails `test_every_get_route_is_checked`, so a new page is checked from the day i
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -479,3 +480,58 @@ def test_the_hubs_render_serves_the_page_views_that_follow_it(
     assert len(reads) == 1
     assert "connected" not in state["turnout"]
     assert state["round"]["id"] == frame_state["round"]["id"]
+
+
+def test_a_phone_pages_items_are_drawn_once_and_follow_the_answer_and_the_round(
+    slow_tick_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The items of an open round are drawn once per answer and language for every phone
+    page: a second phone's page draws none, a voter's own answer draws its item again (with
+    that answer checked, and no one else's), and a new round draws them afresh."""
+    from types import SimpleNamespace
+
+    from app.web import deps
+
+    server = slow_tick_server
+    facilitator = server.browser()
+    facilitator.get("/facilitator?key=test-facilitator-key", follow_redirects=False)
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    alice, bob, carol = (Phone(server.browser(), meeting.code) for _ in range(3))
+    env = deps.TEMPLATES.env
+    get_template = env.get_template
+    drawn: list[str] = []
+
+    def counted(name: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(name).startswith("phone/item_"):
+            drawn.append(str(name))
+        return get_template(name, *args, **kwargs)
+
+    monkeypatch.setattr(env, "get_template", counted)
+    clock = [1000.0]  # one tick for the whole test: the phone pages share one state
+    monkeypatch.setattr(deps, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+
+    async def change() -> None:  # on the loop: a new state, drawn by none of the joins
+        services.changed(meeting.id)
+
+    services = server.app.state.services
+    asyncio.run_coroutine_threadsafe(change(), services.loop).result()
+    page = f"/m/{meeting.code}"
+
+    def checked(phone: Phone) -> list[tuple[str, str]]:
+        return re.findall(r'name="mark:(\w+)" value="(\w+)" checked', phone.c.get(page).text)
+
+    assert checked(bob) == []
+    first = len(drawn)
+    assert first == 3  # the round's three proposals
+    assert checked(carol) == []
+    assert len(drawn) == first  # drawn once for both
+    assert alice.vote({"library": "want"}).status_code == 200
+    assert checked(alice) == [("library", "want")]
+    assert len(drawn) == first + 1  # only the item with her answer
+    assert checked(bob) == []
+    assert len(drawn) == first + 1
+    meeting.close_round(1)
+    meeting.open_round("library")
+    assert checked(alice) == []  # her answer was in round 1
+    assert len(drawn) == first + 2
