@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -43,6 +44,12 @@ log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "covote"
 GC_THRESHOLDS = (50_000, 20, 100)  # CPython's default is (700, 10, 10)
+# How long a thread may hold the GIL while another waits for it (CPython's default: 5 ms). The
+# ballot writer's commit and the event loop that sends acks give the GIL up at every SQLite call
+# and socket write, and under page views they then waited up to 5 ms for a drawing thread each
+# time (the convoy effect): at 1 ms, ack p99 under 200 views/s went from 8.9-12.6x the quiet
+# figure to 2.8x (scripts/bench --only reads, with PAGE_THREADS). Restored at shutdown.
+SWITCH_INTERVAL_S = 0.001
 
 
 def receiver_policy(settings: Settings) -> ReceiverPolicy:
@@ -74,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         base_url = settings.public_url or netinfo.lan_base_url(settings.port, scheme)
         # The hub and the desk call back into `services`, which is bound just below.
         hub = Hub(
-            lambda meeting_id: services.room_state(meeting_id),
+            lambda meeting_id: services.live_state(meeting_id),
             tick_hz=settings.tick_hz,
             direct_backlog=settings.ws_direct_backlog,
             broadcast=open_broadcast(settings.broadcast_url),
@@ -124,14 +131,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
             yield
         finally:
+            sys.setswitchinterval(switch_interval)
             await services.countdowns.aclose()
             await desk.aclose()
             await hub.aclose()
             await writer.aclose()
             await limiter.aclose()
+            services.page_threads.shutdown(wait=False)
             engine.dispose()
 
     # FastAPI's docs page loads Swagger UI from a CDN: off unless asked for (`api_docs`).

@@ -7,6 +7,8 @@ fails `test_every_get_route_is_checked`, so a new page is checked from the day i
 
 from __future__ import annotations
 
+import asyncio
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -324,3 +326,217 @@ def test_page_views_share_the_live_state_until_the_meeting_changes(
     meeting.close_round(1)
     assert phone.state()["round"]["status"] == "closed"
     assert len(reads) == 3
+
+
+def test_a_voters_own_write_shows_in_their_next_view_and_others_within_a_tick(
+    slow_tick_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two ticks, a page view reads the room again only for a voter whose own ballot
+    or join is newer than the shared state (they see it counted at once) or for the
+    facilitator (exact); another voter's view and the projector page keep the shared state
+    until the tick ends (so 100 ballots a second do not make every view read the room)."""
+    from types import SimpleNamespace
+
+    from app.web import deps
+
+    server = slow_tick_server
+    facilitator = server.browser()
+    facilitator.get("/facilitator?key=test-facilitator-key", follow_redirects=False)
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    alice = Phone(server.browser(), meeting.code)
+    bob = Phone(server.browser(), meeting.code)
+    services = server.app.state.services
+    reads: list[int] = []
+    room_state = services.room_state
+
+    def counted(meeting_id: int) -> Any:
+        reads.append(meeting_id)
+        return room_state(meeting_id)
+
+    monkeypatch.setattr(services, "room_state", counted)
+    clock = [1000.0]  # the tick ends only when the test says so
+    monkeypatch.setattr(deps, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    services.changed(meeting.id)
+    round_id = alice.round_id()
+    assert len(reads) == 1
+    assert bob.vote({"library": "want"}, round_id=round_id).status_code == 200
+    assert alice.state()["turnout"]["voted"] == 0  # Bob's ballot: within the tick, not yet
+    assert alice.c.get(f"/p/{meeting.code}").status_code == 200
+    assert len(reads) == 1
+    assert bob.state()["turnout"]["voted"] == 1  # his own ballot: at once
+    assert len(reads) == 2
+    assert alice.state()["turnout"]["voted"] == 1  # the state Bob's view read is shared
+    assert len(reads) == 2
+    assert alice.vote({"library": "want"}, round_id=round_id).status_code == 200
+    assert meeting.state()["turnout"]["voted"] == 2  # the facilitator's read: exact, at once
+    assert len(reads) == 3
+    assert alice.state()["turnout"]["voted"] == 2  # the facilitator's read is shared too
+    assert len(reads) == 3
+    carol = Phone(server.browser(), meeting.code)
+    present = alice.state()["turnout"]["present"]
+    assert len(reads) == 3  # Carol's join: not yet for Alice
+    assert carol.state()["turnout"]["present"] == present + 1  # her own join: at once
+    assert len(reads) == 4
+    assert carol.vote({"library": "dont_want"}, round_id=round_id).status_code == 200
+    clock[0] += 1.01  # the tick has ended: every view reads the room again
+    assert bob.state()["turnout"]["voted"] == 3
+    assert len(reads) == 5
+
+
+def test_page_views_are_drawn_by_a_few_threads_however_many_arrive(
+    slow_tick_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twelve page views at once (phone page, projector page, API state) are all answered,
+    but no more than PAGE_THREADS of them read and draw at the same time, in the page threads:
+    the rest wait their turn instead of taking the GIL from the ballot writer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.web.deps import PAGE_THREADS
+
+    server = slow_tick_server
+    facilitator = server.browser()
+    facilitator.get("/facilitator?key=test-facilitator-key", follow_redirects=False)
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    phone = Phone(server.browser(), meeting.code)
+    services = server.app.state.services
+    page_state, phone_state = services.page_state, services.phone_state
+    lock = threading.Lock()
+    running: list[str] = []
+    most = [0]
+    names: set[str] = set()
+
+    def slow(read: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                running.append(threading.current_thread().name)
+                names.add(running[-1])
+                most[0] = max(most[0], len(running))
+            try:
+                threading.Event().wait(0.05)  # long enough for the others to pile up
+                return read(*args, **kwargs)
+            finally:
+                with lock:
+                    running.remove(threading.current_thread().name)
+
+        return wrapped
+
+    monkeypatch.setattr(services, "page_state", slow(page_state))
+    monkeypatch.setattr(services, "phone_state", slow(phone_state))
+    urls = [f"/m/{meeting.code}", f"/p/{meeting.code}", f"/api/m/{meeting.code}"] * 4
+    with ThreadPoolExecutor(len(urls)) as pool:
+        statuses = list(pool.map(lambda url: phone.c.get(url).status_code, urls))
+    assert statuses == [200] * len(urls)
+    assert 1 <= most[0] <= PAGE_THREADS
+    assert all(name.startswith("page") for name in names), names
+
+
+def test_the_server_runs_with_a_short_gil_switch_interval(tmp_path: Path) -> None:
+    """While the app runs, a thread waiting for the GIL (the ballot writer, the event loop
+    sending acks) gets it within SWITCH_INTERVAL_S; the interpreter's own value comes back
+    when the app stops."""
+    import sys
+
+    from app.main import SWITCH_INTERVAL_S
+
+    before = sys.getswitchinterval()
+    assert before != SWITCH_INTERVAL_S
+    with LiveServer(make_settings(tmp_path)):
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S
+    assert sys.getswitchinterval() == before
+
+
+def test_the_hubs_render_serves_the_page_views_that_follow_it(
+    slow_tick_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state the hub reads for its frames also serves the page views of the same tick (no
+    read of their own), without the `connected` count the hub adds to its frames' turnout."""
+    from types import SimpleNamespace
+
+    from app.web import deps
+
+    server = slow_tick_server
+    facilitator = server.browser()
+    facilitator.get("/facilitator?key=test-facilitator-key", follow_redirects=False)
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    phone = Phone(server.browser(), meeting.code)
+    services = server.app.state.services
+    reads: list[int] = []
+    room_state = services.room_state
+
+    def counted(meeting_id: int) -> Any:
+        reads.append(meeting_id)
+        return room_state(meeting_id)
+
+    monkeypatch.setattr(services, "room_state", counted)
+    monkeypatch.setattr(deps, "time", SimpleNamespace(monotonic=lambda: 1000.0))
+
+    async def change() -> None:  # on the loop, as after a facilitator's change
+        services.changed(meeting.id)
+
+    asyncio.run_coroutine_threadsafe(change(), services.loop).result()
+    frame_state = services.live_state(meeting.id)  # as the hub's renderer does
+    frame_state["turnout"]["connected"] = 3  # as the hub does to its frames
+    assert len(reads) == 1
+    state = phone.state()
+    assert phone.c.get(f"/p/{meeting.code}").status_code == 200
+    assert len(reads) == 1
+    assert "connected" not in state["turnout"]
+    assert state["round"]["id"] == frame_state["round"]["id"]
+
+
+def test_a_phone_pages_items_are_drawn_once_and_follow_the_answer_and_the_round(
+    slow_tick_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The items of an open round are drawn once per answer and language for every phone
+    page: a second phone's page draws none, a voter's own answer draws its item again (with
+    that answer checked, and no one else's), and a new round draws them afresh."""
+    from types import SimpleNamespace
+
+    from app.web import deps
+
+    server = slow_tick_server
+    facilitator = server.browser()
+    facilitator.get("/facilitator?key=test-facilitator-key", follow_redirects=False)
+    meeting = Meeting(facilitator)
+    meeting.open_round()
+    alice, bob, carol = (Phone(server.browser(), meeting.code) for _ in range(3))
+    env = deps.TEMPLATES.env
+    get_template = env.get_template
+    drawn: list[str] = []
+
+    def counted(name: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(name).startswith("phone/item_"):
+            drawn.append(str(name))
+        return get_template(name, *args, **kwargs)
+
+    monkeypatch.setattr(env, "get_template", counted)
+    clock = [1000.0]  # one tick for the whole test: the phone pages share one state
+    monkeypatch.setattr(deps, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+
+    async def change() -> None:  # on the loop: a new state, drawn by none of the joins
+        services.changed(meeting.id)
+
+    services = server.app.state.services
+    asyncio.run_coroutine_threadsafe(change(), services.loop).result()
+    page = f"/m/{meeting.code}"
+
+    def checked(phone: Phone) -> list[tuple[str, str]]:
+        return re.findall(r'name="mark:(\w+)" value="(\w+)" checked', phone.c.get(page).text)
+
+    assert checked(bob) == []
+    first = len(drawn)
+    assert first == 3  # the round's three proposals
+    assert checked(carol) == []
+    assert len(drawn) == first  # drawn once for both
+    assert alice.vote({"library": "want"}).status_code == 200
+    assert checked(alice) == [("library", "want")]
+    assert len(drawn) == first + 1  # only the item with her answer
+    assert checked(bob) == []
+    assert len(drawn) == first + 1
+    meeting.close_round(1)
+    meeting.open_round("library")
+    assert checked(alice) == []  # her answer was in round 1
+    assert len(drawn) == first + 2

@@ -40,7 +40,7 @@ async def present(request: Request, meeting_id: RowId, services: ServicesDep) ->
             }
 
     ctx = await asyncio.to_thread(read)
-    state = await asyncio.to_thread(services.page_state, meeting_id)
+    state = await asyncio.to_thread(lambda: services.page_state(meeting_id, exact=True))
     ctx.update(
         screen=state["screen"],
         revealed=state["results"] is not None,

@@ -60,10 +60,13 @@ async def meeting_state(request: Request, code: str, services: ServicesDep) -> R
             meeting, voter = attendee(request, session, code)
             assert meeting.id is not None
             you = you_view(session, meeting.id, voter)
-        state: MeetingState = {**services.page_state(meeting.id), "you": you}
+        # A facilitator's read is exact (Services.page_state): they act on what it shows.
+        exact = auth.grant_of(request) is not None
+        shared = services.page_state(meeting.id, voter.id if voter else None, exact=exact)
+        state: MeetingState = {**shared, "you": you}
         return JSONResponse(state)
 
-    return await asyncio.to_thread(read)
+    return await services.in_page_thread(read)
 
 
 @router.post("/m/{code}/join")

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from babel.dates import format_date
 from fastapi import Depends
 from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.requests import HTTPConnection, Request
@@ -50,6 +56,15 @@ from app.web.ratelimit import Limit, RateLimiter
 # The console's alert looks at joins within this window (app/live/surge.py).
 SURGE_WINDOW = timedelta(minutes=1)
 
+# Threads that read and draw the public pages (phone page, ballot section, projector page,
+# the API's state): few, so that however many views arrive at once, at most this many threads
+# compete for the GIL with the ballot writer's commits and the event loop that sends the acks
+# (with the 6 threads of the default pool, 200 views/s made ack p99 x9; scripts/bench, reads).
+# Two, not one: a view waiting on SQLite's disk does not hold up the next.
+PAGE_THREADS = 2
+
+T = TypeVar("T")
+
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 TEMPLATES.env.autoescape = True
 # Templates are read once: checking each one's file time on every render cost 3.5% of the
@@ -76,6 +91,30 @@ TEMPLATES.env.globals["answer_labels"] = answer_labels
 # A survey round's charts in the page's language (console/results_survey.html).
 TEMPLATES.env.globals["survey_charts"] = survey_charts.survey_charts
 TEMPLATES.env.globals["survey_focus"] = survey_tally.focus_list
+
+# phone_item's drawings: (template, locale, position, answer) -> (the item drawn, its HTML).
+_ITEMS: dict[tuple[str, str, int, str | None], tuple[object, Markup]] = {}
+
+
+@pass_context
+def phone_item(ctx: Context, template: str, item: object, index: int, chosen: str | None) -> Markup:
+    """An activity item as its kind draws it on the phone (`template`, activity.Views
+    .phone_item), from the item of a live state (shared, never changed), its 1-based `index`,
+    the voter's stored answer `chosen` and the page's language; drawn once per item, language,
+    position and answer, and served as drawn to every other phone page and ballot section
+    that shows the same: the items were ~28% of drawing a phone page with 8 proposals
+    (scripts/bench, joins). The templates read nothing else (`_` follows the language)."""
+    key = (template, str(ctx.get("locale")), index, chosen)
+    hit = _ITEMS.get(key)
+    if hit is not None and hit[0] is item:  # the cache holds the item: its id is not reused
+        return hit[1]
+    values = {**ctx.get_all(), "item": item, "index": index, "chosen": chosen}
+    html = Markup(ctx.environment.get_template(template).render(values))
+    _ITEMS[key] = (item, html)
+    return html
+
+
+TEMPLATES.env.globals["phone_item"] = phone_item
 
 
 def show_time(at: datetime | None, tz: tzinfo | None = None, seconds: bool = False) -> str:
@@ -112,20 +151,42 @@ class Services:
     # Redis: every process renders the same `screen` into its snapshots (app/live/screens.py).
     screens: Screens = field(default_factory=LocalScreens)
     # page_state's cache: meeting id -> (monotonic time, generation, state); the generation of
-    # a meeting moves on with each ballot and `changed`. Guarded by _pages_lock (worker threads
-    # fill it).
+    # a meeting moves on with each ballot, join and `changed`, and the state keeps the one it
+    # was read at. Guarded by _pages_lock (worker threads fill it).
     _pages: dict[int, tuple[float, int, Snapshot]] = field(default_factory=dict, repr=False)
     _generations: dict[int, int] = field(default_factory=dict, repr=False)
+    # Meeting id -> its generation at its latest `changed` (a round opened, closed, revealed…):
+    # a state read before it is stale for every viewer.
+    _changed_at: dict[int, int] = field(default_factory=dict, repr=False)
+    # Meeting id -> voter id -> the generation of the voter's latest ballot or join, kept until
+    # a state read at or after it is cached (so it holds about one tick of writes): their own
+    # views must show their write (read your writes); others may see it up to one tick later,
+    # as the projector's frames do.
+    _wrote: dict[int, dict[int, int]] = field(default_factory=dict, repr=False)
     # phone_state's cache, alike; its generation moves on with `changed` only (not with ballots
     # or joins, which change only the turnout, which the phone page does not show).
     _phone_pages: dict[int, tuple[float, int, Snapshot]] = field(default_factory=dict, repr=False)
     _phone_generations: dict[int, int] = field(default_factory=dict, repr=False)
     _pages_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Meeting id -> the lock its page_state reads take, one read at a time (kept: one per
+    # meeting this process served).
+    _page_reads: dict[int, threading.Lock] = field(default_factory=dict, repr=False)
     # Closes rounds whose closing countdown ends (app/voting/countdowns.py); made with the rest.
     countdowns: CountdownCloser = field(init=False, repr=False)
+    # Where `in_page_thread` runs page views (PAGE_THREADS); shut down with the app.
+    page_threads: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(PAGE_THREADS, thread_name_prefix="page"),
+        repr=False,
+    )
 
     def __post_init__(self) -> None:
         self.countdowns = CountdownCloser(self.engine, self.changed, self.desk.receiving)
+
+    async def in_page_thread(self, fn: Callable[[], T]) -> T:
+        """Run a public page view's blocking work (read, draw) in one of the PAGE_THREADS, with
+        the caller's context (as asyncio.to_thread): views beyond them wait their turn."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.page_threads, contextvars.copy_context().run, fn)
 
     def join_url(self, code: str) -> str:
         return f"{self.base_url}/m/{code}"
@@ -133,7 +194,7 @@ class Services:
     async def cast(self, req: CastRequest) -> Receipt:
         """Store a ballot (returns after commit), then let the room know."""
         receipt = await self.writer.cast(req)
-        self._forget_page_state(req.meeting_id, phone=False)
+        self._wrote_now(req.meeting_id, req.voter_id)
         self.hub.counted(req.meeting_id)
         return receipt
 
@@ -194,28 +255,78 @@ class Services:
             alert = self.surge(session, meeting_id, turnout.present_count(session, meeting_id))
         return _live(counts, alert)
 
-    def page_state(self, meeting_id: int) -> Snapshot:
-        """The live state for a page view or an API read (blocking: from a worker thread).
+    def page_state(
+        self, meeting_id: int, voter_id: int | None = None, *, exact: bool = False
+    ) -> Snapshot:
+        """The live state for a page view or an API read by `voter_id` (None: a viewer who is
+        not a voter, e.g. the projector page), blocking: from a worker thread.
 
-        `room_state`, shared by the views that arrive between two changes of the meeting: it is
-        read again after any ballot or `changed` of this process (a read after a write sees
-        it) and after one hub tick (1 / tick_hz: another process's change shows as soon as
-        on the projector). Page views then cost the database, and the ballot writer that
-        shares the CPU and the GIL with them, at most one `room_state` per change or tick,
-        however many phones reload. Do not change the state it returns: others share it."""
+        `room_state`, shared by the views that arrive within one hub tick (1 / tick_hz) of each
+        other, as long as it was read after the meeting's last `changed` of this process (the
+        round a facilitator just opened shows at once) and, for a voter, after that voter's
+        own last ballot or join here (their turnout counts their vote). Others' ballots and
+        joins show within a tick, as on the projector; another process's change too. Under
+        100 ballots/s, page views then cost the database, and the ballot writer that shares
+        the CPU and the GIL with them, about one `room_state` per tick and a few for voters
+        who have just voted, instead of one per ballot (scripts/bench, reads).
+
+        `exact` (a facilitator's view: they act on the turnout they see, and are few): read
+        after every ballot and join of this process, as all views were before. Do not change
+        the state it returns: others share it."""
         ttl = 1.0 / self.settings.tick_hz
         with self._pages_lock:
-            generation = self._generations.get(meeting_id, 0)
+            needed = self._changed_at.get(meeting_id, 0)
+            if exact:
+                needed = self._generations.get(meeting_id, 0)
+            elif voter_id is not None:
+                needed = max(needed, self._wrote.get(meeting_id, {}).get(voter_id, 0))
             cached = self._pages.get(meeting_id)
-        now = time.monotonic()
-        if cached is not None and cached[1] == generation and now - cached[0] < ttl:
+        if cached is not None and cached[1] >= needed and time.monotonic() - cached[0] < ttl:
             return cached[2]
-        state = self.room_state(meeting_id)
         with self._pages_lock:
-            # Kept only if no change arrived while it was read (it would miss that change).
-            if self._generations.get(meeting_id, 0) == generation:
-                self._pages[meeting_id] = (now, generation, state)
+            reading = self._page_reads.setdefault(meeting_id, threading.Lock())
+        # One read of a meeting at a time: the views that find the state stale together wait
+        # for the first one's read instead of each reading the room (and taking the GIL from
+        # the ballot writer) at once.
+        with reading:
+            with self._pages_lock:
+                generation = self._generations.get(meeting_id, 0)
+                cached = self._pages.get(meeting_id)
+            now = time.monotonic()
+            if cached is not None and cached[1] >= needed and now - cached[0] < ttl:
+                return cached[2]  # read while this view waited
+            state = self.room_state(meeting_id)
+            self._keep_page_state(meeting_id, now, generation, state)
         return state
+
+    def live_state(self, meeting_id: int) -> Snapshot:
+        """`room_state` for the hub's frames (blocking: the hub calls it in a worker thread):
+        always read afresh, and also kept for page views as `page_state`'s, so that while the
+        hub renders a busy meeting every tick, page views between its renders read nothing.
+        The hub adds `connected` to the turnout it gets; the pages' copy has a turnout of its
+        own, without it."""
+        with self._pages_lock:
+            generation = self._generations.get(meeting_id, 0)
+        now = time.monotonic()
+        state = self.room_state(meeting_id)
+        shared = state.copy()
+        shared["turnout"] = state["turnout"].copy()
+        self._keep_page_state(meeting_id, now, generation, shared)
+        return state
+
+    def _keep_page_state(
+        self, meeting_id: int, read_at: float, generation: int, state: Snapshot
+    ) -> None:
+        """Cache `state`, read from `read_at` on at `generation` or later, unless a newer one
+        is cached: it stands for that generation (a write that arrived during the read is
+        newer and makes its writer's next view read again)."""
+        with self._pages_lock:
+            current = self._pages.get(meeting_id)
+            if current is None or current[1] <= generation:
+                self._pages[meeting_id] = (read_at, generation, state)
+                writes = self._wrote.get(meeting_id)
+                if writes:  # the writes this state includes need no entry any more
+                    self._wrote[meeting_id] = {v: g for v, g in writes.items() if g > generation}
 
     def phone_state(self, meeting_id: int) -> Snapshot:
         """The live state for a phone page (blocking: from a worker thread): as `page_state`,
@@ -236,13 +347,23 @@ class Services:
                 self._phone_pages[meeting_id] = (now, generation, state)
         return state
 
-    def _forget_page_state(self, meeting_id: int, *, phone: bool = True) -> None:
+    def _forget_page_state(self, meeting_id: int) -> None:
+        """The meeting changed for every viewer: no page shows a state read before now."""
         with self._pages_lock:
-            self._generations[meeting_id] = self._generations.get(meeting_id, 0) + 1
+            generation = self._generations.get(meeting_id, 0) + 1
+            self._generations[meeting_id] = self._changed_at[meeting_id] = generation
             self._pages.pop(meeting_id, None)
-            if phone:
-                self._phone_generations[meeting_id] = self._phone_generations.get(meeting_id, 0) + 1
-                self._phone_pages.pop(meeting_id, None)
+            self._phone_generations[meeting_id] = self._phone_generations.get(meeting_id, 0) + 1
+            self._phone_pages.pop(meeting_id, None)
+
+    def _wrote_now(self, meeting_id: int, voter_id: int | None) -> None:
+        """A ballot or join of `voter_id` was committed: a new generation of the meeting that
+        their own next page view must include (others' views may be a tick behind)."""
+        with self._pages_lock:
+            generation = self._generations.get(meeting_id, 0) + 1
+            self._generations[meeting_id] = generation
+            if voter_id is not None:
+                self._wrote.setdefault(meeting_id, {})[voter_id] = generation
 
     def surge(self, session: Session, meeting_id: int, present: int) -> Surge | None:
         """The console's alert (blocking: from a worker thread). Joins come from the database,
@@ -303,10 +424,12 @@ class Services:
         self.changed(meeting_id)
         return new
 
-    def joined(self, meeting_id: int) -> None:
-        """After a browser joined (on the loop): as `changed`, but phone pages keep their
-        state, and screens get only the turnout (a join changes nothing else)."""
-        self._forget_page_state(meeting_id, phone=False)
+    def joined(self, meeting_id: int, voter_id: int | None = None) -> None:
+        """After a browser joined as `voter_id` (on the loop): as `changed`, but phone pages
+        keep their state (a join changes only the turnout, which they do not show), screens
+        get only the turnout, and other page views may show the join a tick later
+        (`page_state`)."""
+        self._wrote_now(meeting_id, voter_id)
         self.hub.counted(meeting_id)
         self.desk.invalidate(meeting_id)
 
@@ -316,6 +439,8 @@ class Services:
         the other processes find it gone when told it `changed`."""
         self.hub.close_room(meeting_id)
         self.screens.forget(meeting_id)
+        with self._pages_lock:
+            self._wrote.pop(meeting_id, None)
         self.changed(meeting_id)
 
     def session(self) -> AbstractContextManager[Session]:
@@ -454,15 +579,15 @@ async def join_browser(conn: HTTPConnection, services: Services, code: str) -> t
     if not joined:
         await services.admit(conn, meeting_id)
 
-    def write() -> tuple[int, str, bool]:
+    def write() -> tuple[int, str, int, bool]:
         with services.session() as session:
-            meeting, _, new = join_attendee(conn, session, code)
-            assert meeting.id is not None
-            return meeting.id, meeting.code, new
+            meeting, voter, new = join_attendee(conn, session, code)
+            assert meeting.id is not None and voter.id is not None
+            return meeting.id, meeting.code, voter.id, new
 
-    meeting_id, meeting_code, new = await asyncio.to_thread(write)
+    meeting_id, meeting_code, voter_id, new = await asyncio.to_thread(write)
     if new:
-        services.joined(meeting_id)
+        services.joined(meeting_id, voter_id)
     return meeting_id, meeting_code
 
 

@@ -118,7 +118,7 @@ def _phone_context(
 
 @router.get("/m/{code}")
 async def phone(request: Request, code: str, services: ServicesDep) -> Response:
-    # Read and drawn in a worker thread, as are the projector page and the ballot section:
+    # Read and drawn in a page thread, as are the projector page and the ballot section:
     # on the event loop, drawing (~2.5-3 ms a page) held up every ballot's ack behind it
     # (scripts/bench, reads: ack p99 x9 while 200 pages/s were viewed).
     def page() -> Response:
@@ -129,7 +129,7 @@ async def phone(request: Request, code: str, services: ServicesDep) -> Response:
             return render(request, "phone/phone_join.html", {"meeting": ctx["join"]})
         return render(request, "phone/phone.html", ctx)
 
-    return await asyncio.to_thread(page)
+    return await services.in_page_thread(page)
 
 
 @router.post("/m/{code}/join")
@@ -150,7 +150,7 @@ async def phone_ballot_fragment(request: Request, code: str, services: ServicesD
         ctx = _phone_context(request, services, code, ask_to_join=False)
         return render(request, "phone/ballot_fragment.html", ctx)
 
-    return await asyncio.to_thread(section)
+    return await services.in_page_thread(section)
 
 
 def ballot_section(state: Snapshot, locale: str) -> str:
@@ -226,11 +226,11 @@ async def projector(request: Request, code: str, services: ServicesDep) -> Respo
         with services.read_session() as session:
             meeting = meeting_by_code(session, code)
             assert meeting.id is not None
-        state = services.page_state(meeting.id)
+        state = services.page_state(meeting.id, exact=auth.grant_of(request) is not None)
         # The same for every viewer: drawn once per state and language (scripts/bench, reads).
         return render_shared(request, "projector/projector.html", {"state": state}, state)
 
-    return await asyncio.to_thread(page)
+    return await services.in_page_thread(page)
 
 
 @router.get("/p/{code}/charts")

@@ -760,9 +760,11 @@ class Run:
             p.last_acked = p.unacked = None
         await self.steady_casts(phones, rid, min(cfg.warmup_s, 1.0))  # warm-up, not measured
         quiet, qwin, _ = await self.steady_casts(phones, rid, cfg.read_load_s)
+        sampler = self.sampler("reads")
         loaded, lwin, views = await self.steady_casts(
             phones, rid, cfg.read_load_s, views_per_s=cfg.read_load_views_per_s
         )
+        self.stop_sampler(sampler, "reads")
         await self.check_round(rid, phones)
         assert views is not None
         out["read_load_phones"] = n
