@@ -43,6 +43,7 @@ from app.voting.activity import (
     Response,
     Views,
     public_responses,
+    responses,
     scale_item_view,
 )
 from app.voting.models import Meeting, Round
@@ -219,10 +220,14 @@ class SurveyKind(CountingKind):
             for s in meetings.segments_of(session, meeting.id)
         ]
         population = surveys.population_of(session, meeting.id, survey)
-        published = public_responses(session, meeting, rnd)
+        # Read once, for the counts and the figures. The figures do not depend on who is who,
+        # so they are tabulated without the public pseudonyms (the record's files carry them:
+        # `public_files`); the protection and the tabulation are the record's.
+        given = responses(session, rnd)
+        anonymous = [("", r) for r in given]
         return {
-            **super().results_view(session, meeting, rnd),
-            "survey": tabulated(survey, published, meeting.group_min, population),
+            **self.view_of(session, meeting, rnd, given),
+            "survey": tabulated(survey, anonymous, meeting.group_min, population),
             "labels": survey_charts.labels_of(survey, segments),
         }
 
