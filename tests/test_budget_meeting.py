@@ -17,6 +17,7 @@ import pytest
 
 from app import cli, demo
 from app.config import Settings
+from app.console import demo_survey
 from app.record import results
 from app.record.csvfiles import BallotRow
 from app.record.records import MeetingFile, RecordError, dump_meeting, parse_meeting
@@ -542,8 +543,8 @@ def test_the_budget_demo_behaves_as_its_docstring_says() -> None:
 def test_covote_demo_creates_both_samples_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`covote demo` creates the room vote and the budget meeting, and a second start does
-    not create them again."""
+    """`covote demo` creates the room vote, the budget meeting and the survey meeting, and a
+    second start does not create them again."""
     import uvicorn
 
     monkeypatch.setattr(uvicorn.Server, "run", lambda self: None)
@@ -554,9 +555,10 @@ def test_covote_demo_creates_both_samples_once(
     with transaction(engine) as s:
         titles = sorted(m.title for m in list_meetings(s))
     engine.dispose()
-    assert titles == sorted(m.title for m in demo.samples())
+    assert titles == sorted([*(m.title for m in demo.samples()), demo_survey.TITLE])
     out = capsys.readouterr().out
-    assert out.count("Demo meeting code:") == 4 and "participatory budget" in out
+    assert out.count("Demo meeting code:") == 6 and "participatory budget" in out
+    assert "community survey" in out
 
 
 # --- the projector panel (projector_budget.js) -----------------------------------------------

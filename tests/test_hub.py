@@ -773,3 +773,36 @@ async def test_phones_joining_between_turnout_frames_each_get_their_ballot_secti
     finally:
         release.set()
         await hub.aclose()
+
+
+async def test_a_socket_that_joins_while_the_state_is_read_is_counted_in_that_frame() -> None:
+    """`connected` is this process's sockets when the frame goes out, not when its state
+    began to be read: a screen that joined meanwhile sees itself counted."""
+    clock = FakeClock()
+    started, release = threading.Event(), threading.Event()
+    calls = {"n": 0}
+
+    def render(_: int) -> Snapshot:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            started.set()
+            release.wait(5 * TIME_FACTOR)
+        return snapshot(voted=calls["n"])
+
+    hub = Hub(render, tick_hz=8, clock=clock)
+    await hub.start()
+    try:
+        first = await hub.join(5)
+        clock.advance(1.0)
+        await settle()
+        frames_in(first)
+        hub.changed(5)
+        assert await asyncio.to_thread(started.wait, 5 * TIME_FACTOR)
+        second = await hub.join(5)
+        release.set()
+        await settle()
+        assert frames_in(first)[0]["turnout"]["connected"] == 2
+        frames_in(second)
+    finally:
+        release.set()
+        await hub.aclose()

@@ -474,10 +474,11 @@ class Hub:
         room.dirty = room.full = room.snapshot_stale = False
         room.refreshed_at = time.monotonic()
         # counted here, on the loop: the thread must not walk a set that joins change
-        state, connected = await asyncio.to_thread(
-            self._render_counted, room.meeting_id, _counted(room)
-        )
-        state["turnout"]["connected"] = connected
+        local = _counted(room)
+        state, connected = await asyncio.to_thread(self._render_counted, room.meeting_id, local)
+        # The other processes' count from the thread, this process's as it is now: a socket
+        # that joined while the state was read is in the frame it will get.
+        state["turnout"]["connected"] = connected - local + _counted(room)
         previous, room.state = room.state, state
         room.seq += 1
         frame: SnapshotFrame = {**state, "seq": room.seq}
@@ -575,9 +576,11 @@ class Hub:
         assert previous is not None and self._turnout_render is not None
         room.dirty = False
         began = self._clock.now()
+        local = _counted(room)
         turnout, connected = await asyncio.to_thread(
-            self._turnout_counted, room.meeting_id, previous, _counted(room)
+            self._turnout_counted, room.meeting_id, previous, local
         )
+        connected += _counted(room) - local  # as in _refresh: this process's count as it is now
         room.turnout_cost = self._clock.now() - began
         if turnout is None or room.state is not previous:
             room.dirty = True
@@ -612,7 +615,8 @@ class Hub:
                 # and turnout_hz for turnout frames).
                 room.rendering = True
                 now = self._clock.now()
-                whole = room.full and (not self._cheap(room) or now >= room.full_at + self._tick_s)
+                # Whole when due, or when the turnout cannot be read alone (no turnout_render).
+                whole = not self._cheap(room) or (room.full and now >= room.full_at + self._tick_s)
                 room.rendered_at = now
                 if whole:
                     room.full_at = now
