@@ -362,14 +362,13 @@ class Hub:
         return self._turnout_render is not None and room.state is not None
 
     def _due_at(self, room: Room) -> float:
-        """When the room may render next: a whole render one tick after the last whole one
-        (and one turnout interval after any); a turnout render one turnout interval after any,
-        or `TURNOUT_SPACING` times its last cost if that is longer."""
-        after_any = room.rendered_at + max(self._turnout_s, TURNOUT_SPACING * room.turnout_cost)
-        if not room.full:
-            return after_any if self._cheap(room) else room.rendered_at + self._tick_s
-        whole = max(room.full_at + self._tick_s, after_any)
-        return min(whole, after_any) if self._cheap(room) else whole
+        """When the room may render next: one tick after its last render while its turnout
+        cannot be read alone; else one turnout interval after it (or `TURNOUT_SPACING` times
+        what reading the turnout last took, if longer). The renderer then renders it whole if
+        a whole render is due (one tick after the last whole one), else only its turnout."""
+        if not self._cheap(room):
+            return room.rendered_at + self._tick_s
+        return room.rendered_at + max(self._turnout_s, TURNOUT_SPACING * room.turnout_cost)
 
     def _poke(self, room: Room, *, full: bool = True) -> None:
         """The throttle: render now if the room is due (`_due_at`), else once when it is. A room
