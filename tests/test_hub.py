@@ -703,30 +703,52 @@ async def test_when_the_turnout_alone_cannot_stand_the_room_is_rendered_whole() 
         await hub.aclose()
 
 
-async def test_turnout_frames_back_off_when_reading_the_turnout_is_slow() -> None:
-    """Reading the turnout took 1/16 s (a busy database): the next turnout frame waits four
-    times that, not the 1/32 s interval, so counting for screens never crowds out ballots."""
+async def test_turnout_frames_back_off_when_reading_the_turnout_is_costly() -> None:
+    """Reading the turnout took 1/64 s of CPU (a big meeting): the next turnout frame waits
+    four times that (1/16 s), not the 1/32 s interval, so counting for screens never crowds out
+    ballots; however costly, never longer than a whole render's interval (1/8 s)."""
     clock, render = FakeClock(), Counting()
+    cpu = {"t": 0.0, "cost": 1 / 64}
 
-    class Slow(CountingTurnout):
+    class Costly(CountingTurnout):
         def __call__(self, meeting_id: int, previous: Snapshot) -> Any:
-            clock.t += 1 / 16  # the time it takes (no timer fires from here)
+            cpu["t"] += cpu["cost"]  # the CPU time it takes
             return super().__call__(meeting_id, previous)
 
-    hub, screen, _ = await turnout_room(clock, render, Slow(render))
+    hub = Hub(
+        render,
+        tick_hz=8,
+        clock=clock,
+        turnout_render=Costly(render),
+        turnout_hz=32,
+        cpu_clock=lambda: cpu["t"],
+    )
+    await hub.start()
+    screen = await hub.join(5)
     try:
+        clock.advance(1 / 8)  # the join's own change goes out
+        await settle()
+        frames_in(screen)
+        clock.advance(1.0)  # then quiet
         render.voted = 1
         hub.counted(5)
         await settle()
         assert [f["turnout"]["voted"] for f in frames_in(screen)] == [1]
         render.voted = 2
         hub.counted(5)
-        clock.advance(1 / 8)  # 2 turnout intervals, but half of 4 x 1/16 s
+        clock.advance(1 / 32)  # one turnout interval: too soon for a read costing 1/64 s
         await settle()
         assert frames_in(screen) == []
-        clock.advance(1 / 8)
+        clock.advance(1 / 32)
         await settle()
         assert [f["turnout"]["voted"] for f in frames_in(screen)] == [2]
+        cpu["cost"] = 1.0  # very costly now: still a frame every whole render's interval
+        for voted in (3, 4):
+            render.voted = voted
+            hub.counted(5)
+            clock.advance(1 / 8)
+            await settle()
+            assert [f["turnout"]["voted"] for f in frames_in(screen)] == [voted]
     finally:
         await hub.aclose()
 

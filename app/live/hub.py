@@ -86,9 +86,12 @@ class RoomClosed(Exception):
 
 
 GONE = 4404  # the close code for "this meeting does not exist" (live.js: no reconnect)
-# A room's turnout frames are spaced by at least this many times what reading its turnout last
-# took: they never take more than about a fifth of the server, however slow the counting
-# queries get (a huge meeting, a busy database), so ballots keep the rest.
+# A room's turnout frames are spaced by at least this many times the CPU time reading its
+# turnout last took: they never take more than about a fifth of the server, however slow the
+# counting queries get (a huge meeting), so ballots keep the rest; but never further apart than
+# whole renders (1/tick_hz), so a busy server shows ballots at least as often as without them.
+# CPU time, not wall time: on a saturated server wall time is mostly waiting for the GIL, and
+# backing off on it made the projector slower than the ticker (scripts/bench, latency).
 TURNOUT_SPACING = 4.0
 
 
@@ -257,7 +260,7 @@ class Room:
         # `snapshot` carries an older turnout than `state` (turnout frames went out since it
         # was encoded): re-encoded before anyone is given it (`Hub._fresh_snapshot`).
         self.snapshot_stale = False
-        self.turnout_cost = 0.0  # how long reading its turnout alone last took (clock seconds)
+        self.turnout_cost = 0.0  # CPU seconds reading its turnout alone last took
         self.queued = False
         self.rendering = False
         # The snapshot with the phone's ballot section, by language (of the phones here), and
@@ -291,8 +294,10 @@ class Hub:
         turnout_render: TurnoutRender | None = None,
         turnout_hz: float | None = None,
         presence: Presence | None = None,
+        cpu_clock: Callable[[], float] = time.thread_time,
     ) -> None:
         self._render = render
+        self._cpu_clock = cpu_clock  # a thread's CPU time: what reading the turnout costs
         # turnout.connected over every process (app/live/presence.py); one process: its own
         self._presence: Presence = presence or LocalPresence()
         self._phone_render = phone_render
@@ -368,7 +373,8 @@ class Hub:
         a whole render is due (one tick after the last whole one), else only its turnout."""
         if not self._cheap(room):
             return room.rendered_at + self._tick_s
-        return room.rendered_at + max(self._turnout_s, TURNOUT_SPACING * room.turnout_cost)
+        spacing = min(self._tick_s, TURNOUT_SPACING * room.turnout_cost)
+        return room.rendered_at + max(self._turnout_s, spacing)
 
     def _poke(self, room: Room, *, full: bool = True) -> None:
         """The throttle: render now if the room is due (`_due_at`), else once when it is. A room
@@ -503,12 +509,15 @@ class Hub:
 
     def _turnout_counted(
         self, meeting_id: int, previous: Snapshot, local: int
-    ) -> tuple[LiveTurnout | None, int]:
-        """In a worker thread: the meeting's turnout alone (`turnout_render`), and its
-        connections over every process (`local`: this process's)."""
+    ) -> tuple[LiveTurnout | None, int, float]:
+        """In a worker thread: the meeting's turnout alone (`turnout_render`), its connections
+        over every process (`local`: this process's) and the CPU time reading the turnout took."""
         assert self._turnout_render is not None
+        began = self._cpu_clock()
         turnout = self._turnout_render(meeting_id, previous)
-        return turnout, self._presence.total(meeting_id, local) if turnout is not None else local
+        cost = self._cpu_clock() - began
+        total = self._presence.total(meeting_id, local) if turnout is not None else local
+        return turnout, total, cost
 
     def _render_counted(self, meeting_id: int, local: int) -> tuple[Snapshot, int]:
         """In a worker thread: the meeting's state, and its connections over every process
@@ -574,13 +583,11 @@ class Hub:
         previous = room.state
         assert previous is not None and self._turnout_render is not None
         room.dirty = False
-        began = self._clock.now()
         local = _counted(room)
-        turnout, connected = await asyncio.to_thread(
+        turnout, connected, room.turnout_cost = await asyncio.to_thread(
             self._turnout_counted, room.meeting_id, previous, local
         )
         connected += _counted(room) - local  # as in _refresh: this process's count as it is now
-        room.turnout_cost = self._clock.now() - began
         if turnout is None or room.state is not previous:
             room.dirty = True
             return False
