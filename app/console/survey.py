@@ -171,16 +171,6 @@ async def import_survey_areas(
 # --- the area map's boundaries and the population's shares (no answer depends on them) ----
 
 
-async def _save_extra(
-    request: Request,
-    services: Services,
-    meeting_id: int,
-    form: FormData,
-    change: Callable[[Session, Meeting], Said],
-) -> Response:
-    return await setup._save_section(request, services, meeting_id, SECTION, form, change)
-
-
 @router.post("/console/{meeting_id}/survey/boundaries")
 async def save_survey_boundaries(
     request: Request, meeting_id: RowId, services: ServicesDep
@@ -200,7 +190,7 @@ async def save_survey_boundaries(
             )
         return said(N_("The area map is saved: all %(n)s areas drawn."), n=matched)
 
-    return await _save_extra(request, services, meeting_id, form, change)
+    return await setup._save_section(request, services, meeting_id, SECTION, form, change)
 
 
 @router.post("/console/{meeting_id}/survey/population")
@@ -215,7 +205,7 @@ async def save_survey_population(
         surveys.save_population(session, meeting, text, filename)
         return said(N_("The population is saved: the results show weighted figures too."))
 
-    return await _save_extra(request, services, meeting_id, form, change)
+    return await setup._save_section(request, services, meeting_id, SECTION, form, change)
 
 
 @router.post("/console/{meeting_id}/survey/{what}/remove")
@@ -235,7 +225,7 @@ async def remove_survey_extra(
         surveys.clear_extra(session, meeting, what)
         return said(messages[what])
 
-    return await _save_extra(request, services, meeting_id, form, change)
+    return await setup._save_section(request, services, meeting_id, SECTION, form, change)
 
 
 @router.post("/console/{meeting_id}/rounds/{number}/focus-budget")
