@@ -284,9 +284,7 @@ def _survey_map(
         figure=figure,
     )
     services = [f["service"] for f in view["survey"]["overall"]["services"]]
-    names = {
-        k: texts.get(_.locale) or texts["en"] for k, texts in view["labels"]["services"].items()
-    }
+    names = survey_charts.names_in(view["labels"]["services"], _.locale)
     return {
         "chart": chart,
         "service": service if service in services else (services[0] if services else ""),

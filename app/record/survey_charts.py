@@ -87,7 +87,8 @@ def labels_of(
     }
 
 
-def _in(names: Mapping[str, Mapping[str, str]], lang: str) -> dict[str, str]:
+def names_in(names: Mapping[str, Mapping[str, str]], lang: str) -> dict[str, str]:
+    """Each name of a `SurveyLabels` part (services, areas, segments) in `lang`, else English."""
     return {key: texts.get(lang) or texts["en"] for key, texts in names.items()}
 
 
@@ -197,11 +198,13 @@ def survey_charts(
 ) -> SurveyCharts:
     """Every chart of a survey's results, its words in the language `_` translates to and the
     names of services, areas and segments in `lang` (else in English)."""
-    titles = _in(labels["services"], lang)
+    titles = names_in(labels["services"], lang)
     return SurveyCharts(
         _matrix(results, titles, _),
         _need(results, titles, _),
-        _more(results, titles, _in(labels["segments"], lang), _in(labels["areas"], lang), _),
+        _more(
+            results, titles, names_in(labels["segments"], lang), names_in(labels["areas"], lang), _
+        ),
     )
 
 
@@ -249,9 +252,11 @@ def survey_area_map(
         figures = {f["service"]: f for f in group["services"]} if group["respondents"] else {}
         values[feature] = _figure_of(figures.get(service), figure)
     names = {
-        match.matched[k]: v for k, v in _in(labels["areas"], lang).items() if k in match.matched
+        match.matched[k]: v
+        for k, v in names_in(labels["areas"], lang).items()
+        if k in match.matched
     }
-    titles = _in(labels["services"], lang)
+    titles = names_in(labels["services"], lang)
     return area_map.area_map(
         geo,
         values,

@@ -91,6 +91,7 @@ TEMPLATES.env.globals["answer_labels"] = answer_labels
 # A survey round's charts in the page's language (console/results_survey.html).
 TEMPLATES.env.globals["survey_charts"] = survey_charts.survey_charts
 TEMPLATES.env.globals["survey_focus"] = survey_tally.focus_list
+TEMPLATES.env.globals["survey_names"] = survey_charts.names_in
 
 # phone_item's drawings: (template, locale, position, answer) -> (the item drawn, its HTML).
 _ITEMS: dict[tuple[str, str, int, str | None], tuple[object, Markup]] = {}
