@@ -41,7 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import demo
-from app.rules import budget
+from app.rules import budget, mes, mes_floats
 
 
 def election(
@@ -66,25 +66,26 @@ def election(
 
 @contextmanager
 def counting_runs() -> Iterator[list[int]]:
-    """Count the MES runs `budget.equal_shares` makes while inside: one item per run, 1 for
-    an exact run (`_mes`), 0 for a float run (`_frun`, whose close calls an exact run redoes)."""
+    """Count the MES runs `budget.equal_shares` makes while inside: one item per run, 1 for an
+    exact run (`mes.exact_run`), 0 for a float run (`mes_floats.float_run`, whose close calls
+    an exact run redoes)."""
     runs: list[int] = []
-    mes: Callable[..., Any] = budget._mes
-    frun: Callable[..., Any] = budget._frun
+    exact: Callable[..., Any] = mes.exact_run
+    frun: Callable[..., Any] = mes_floats.float_run
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         runs.append(1)
-        return mes(*args, **kwargs)
+        return exact(*args, **kwargs)
 
     def counted_float(*args: Any, **kwargs: Any) -> Any:
         runs.append(0)
         return frun(*args, **kwargs)
 
-    budget._mes, budget._frun = counted, counted_float
+    mes.exact_run, mes_floats.float_run = counted, counted_float
     try:
         yield runs
     finally:
-        budget._mes, budget._frun = mes, frun
+        mes.exact_run, mes_floats.float_run = exact, frun
 
 
 def timed(

@@ -22,11 +22,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app import demo
-from app.rules import budget
+from app.rules import budget, mes, mes_floats
 from app.rules.budget import (
     BudgetOutcome,
     Completion,
-    amount,
     amount_to_json,
     approval_profile,
     budget_round,
@@ -37,6 +36,7 @@ from app.rules.budget import (
     savings_cuts,
     savings_to_json,
 )
+from app.rules.mes import amount
 from app.rules.tally import (
     Category,
     Counts,
@@ -255,12 +255,12 @@ def by_units(
 ) -> BudgetOutcome:
     """Section 3 step 4 as the rule words it, on the module's own MES run: rerun from scratch
     with s raised by one unit until the outcome is exhaustive or the next costs more than B."""
-    problem = budget._prepare(voters, costs, tie_break)
+    problem = budget.prepare(voters, costs, tie_break)
     n, pot = len(voters), Fraction(pot)
-    run = budget._mes(problem, pot / n if n else Fraction(0))
+    run = mes.exact_run(problem, pot / n if n else Fraction(0))
     assert run is not None
-    while completion != "none" and not budget._exhaustive(problem, run, pot):
-        more = budget._mes(problem, run.share + 1)
+    while completion != "none" and not mes.exhaustive(problem, run, pot):
+        more = mes.exact_run(problem, run.share + 1)
         assert more is not None
         if more.spent > pot:
             break
@@ -326,7 +326,7 @@ def test_add1_walk_equals_one_unit_at_a_time_in_pence(e: SimpleNamespace) -> Non
 
 def funded_in_order(problem: Any, share: Fraction) -> list[str]:
     """The proposals MES funds at `share`, in order."""
-    run = budget._mes(problem, share)
+    run = mes.exact_run(problem, share)
     assert run is not None
     return list(run.order)
 
@@ -336,10 +336,10 @@ def funded_in_order(problem: Any, share: Fraction) -> list[str]:
 def test_a_certified_stretch_has_one_outcome(e: SimpleNamespace, length: int, at: int) -> None:
     """When the run at b passes the certificate against the run at a, every whole share in
     between funds the same proposals in the same order (equal ends alone would not do)."""
-    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    problem = budget.prepare(e.voters, e.costs, e.tie_break)
     a = e.pot / len(e.voters) + at
-    start = budget._mes(problem, a)
-    end = budget._mes(problem, a + length, start)
+    start = mes.exact_run(problem, a)
+    end = mes.exact_run(problem, a + length, start)
     assert start is not None and end is not None
     if end.certified:
         outcome = funded_in_order(problem, a)
@@ -350,10 +350,10 @@ def test_a_certified_stretch_has_one_outcome(e: SimpleNamespace, length: int, at
 @given(brief_outcomes())
 def test_a_brief_outcome_breaks_the_certificate(e: SimpleNamespace) -> None:
     """Around a brief outcome the ends fund the same, yet the certificate refuses the stretch."""
-    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    problem = budget.prepare(e.voters, e.costs, e.tie_break)
     u, v = e.calm
-    start = budget._mes(problem, u)
-    end = budget._mes(problem, v, start)
+    start = mes.exact_run(problem, u)
+    end = mes.exact_run(problem, v, start)
     assert start is not None and end is not None
     assert funded_in_order(problem, u) == funded_in_order(problem, v) == ["a", "c"]
     assert funded_in_order(problem, u + 1) == ["a", "d"]
@@ -377,18 +377,18 @@ def test_add1_work_does_not_grow_with_the_pot_or_its_unit(
         + [frozenset({"bus-shelters"})]  # the dearest, £170,000
     )
     runs: list[Fraction] = []
-    mes, frun = budget._mes, budget._frun
+    exact, frun = mes.exact_run, mes_floats.float_run
 
     def counted(problem: Any, share: Fraction, *args: Any, **kwargs: Any) -> Any:
         runs.append(share)
-        return mes(problem, share, *args, **kwargs)
+        return exact(problem, share, *args, **kwargs)
 
     def counted_float(problem: Any, share: Fraction, *args: Any, **kwargs: Any) -> Any:
         runs.append(share)
         return frun(problem, share, *args, **kwargs)
 
-    monkeypatch.setattr(budget, "_mes", counted)
-    monkeypatch.setattr(budget, "_frun", counted_float)
+    monkeypatch.setattr(mes, "exact_run", counted)
+    monkeypatch.setattr(mes_floats, "float_run", counted_float)
     o = equal_shares(voters, costs, m.budget.pot * unit * times, tie_break=list(costs))
     climbed = o.share - o.budget / o.voters
     assert len(runs) < 100 and climbed > 200 * unit
@@ -418,17 +418,17 @@ def test_add1_stops_at_a_brief_exhaustive_outcome(pot: int) -> None:
 def test_equal_ends_are_not_certified() -> None:
     """The runs at 1,600 and 2,100 fund a then c, but the certificate refuses the stretch: at
     step 2, d's rho at 2,100 (1/2) is below c's at 1,600."""
-    problem = budget._prepare(BRIEF.voters, BRIEF.costs, ())
-    start = budget._mes(problem, Fraction(1600))
-    end = budget._mes(problem, Fraction(2100), start)
+    problem = budget.prepare(BRIEF.voters, BRIEF.costs, ())
+    start = mes.exact_run(problem, Fraction(1600))
+    end = mes.exact_run(problem, Fraction(2100), start)
     assert start is not None and end is not None
     assert funded_in_order(problem, Fraction(1600)) == funded_in_order(problem, Fraction(2100))
     assert not end.certified
-    assert budget._mes(problem, Fraction(2100), start, probe=True) is None
+    assert mes.exact_run(problem, Fraction(2100), start, probe=True) is None
     # It is cautious: 1,600 to 2,000 fund a then c throughout, but c's rho falls on the way
     # (at 1,600 it is 12/17) below what b's is at 2,000, so that takes the walk several hops.
-    assert budget._mes(problem, Fraction(1610), start).certified  # type: ignore[union-attr]
-    assert not budget._mes(problem, Fraction(2000), start).certified  # type: ignore[union-attr]
+    assert mes.exact_run(problem, Fraction(1610), start).certified  # type: ignore[union-attr]
+    assert not mes.exact_run(problem, Fraction(2000), start).certified  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("unit", [1, 100])

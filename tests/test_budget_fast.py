@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.rules import budget
+from app.rules import budget, mes, mes_floats
 from app.rules.budget import Completion, equal_shares
 from tests.oracles import mes_reference as reference
 
@@ -130,30 +130,30 @@ def test_cap_equals_its_definition(
     lower = Fraction(c, sum(ws))  # everyone pays at most x: always a lower bound
     if want is not None:
         lower = data.draw(st.sampled_from([lower, want, (lower + want) / 2]))
-    assert budget._cap(bs, ws, c, sum(ws), lower) == want
+    assert mes.least_cap(bs, ws, c, sum(ws), lower) == want
 
 
 # --- the float filter: a float run decides as the exact run, or says it cannot -------------
 
 
-def exact(problem: Any, share: Fraction) -> budget._Run:
+def exact(problem: Any, share: Fraction) -> mes.Run:
     """The exact run at `share`."""
-    run = budget._mes(problem, share)
+    run = mes.exact_run(problem, share)
     assert run is not None
     return run
 
 
-def walk(problem: Any, pot: Fraction, share: Fraction) -> budget._Run:
+def walk(problem: Any, pot: Fraction, share: Fraction) -> mes.Run:
     """Add1's walk on float runs from `share`, without the final exact check."""
-    first = budget._fast(problem, share)
+    first = mes_floats.fast(problem, share)
     assert first is not None
-    return budget._add1(problem, pot, first, budget._fast)
+    return mes.add1(problem, pot, first, mes_floats.fast)
 
 
-def plain_loop(problem: Any, pot: Fraction, share: Fraction) -> budget._Run:
+def plain_loop(problem: Any, pot: Fraction, share: Fraction) -> mes.Run:
     """Section 3 step 4 as the rule words it, on exact runs: one per unit of share."""
     run = exact(problem, share)
-    while not budget._exhaustive(problem, run, pot):
+    while not mes.exhaustive(problem, run, pot):
         more = exact(problem, run.share + 1)
         if more.spent > pot:
             break
@@ -186,8 +186,8 @@ def crowds(draw: st.DrawFn) -> SimpleNamespace:
 def floated(problem: Any, share: Fraction, against: Any = None) -> Any:
     """The float run at `share`, or None where it hands the decision to the exact run."""
     try:
-        return budget._frun(problem, share, against)
-    except budget._CloseCall:
+        return mes_floats.float_run(problem, share, against)
+    except mes_floats.CloseCall:
         return None
 
 
@@ -195,7 +195,7 @@ def floated(problem: Any, share: Fraction, against: Any = None) -> Any:
 @given(crowds(), st.integers(0, 3000))
 def test_a_float_run_funds_what_the_exact_run_funds(e: SimpleNamespace, climb: int) -> None:
     """At any share, a float run that decides funds the exact run's proposals in its order."""
-    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    problem = budget.prepare(e.voters, e.costs, e.tie_break)
     share = e.pot / len(e.voters) + climb
     run = floated(problem, share)
     if run is not None:
@@ -209,7 +209,7 @@ def test_a_float_run_funds_what_the_exact_run_funds(e: SimpleNamespace, climb: i
 def test_a_float_certificate_covers_its_stretch(e: SimpleNamespace, at: int, length: int) -> None:
     """When a float run at b passes the certificate against the float run at a, every whole
     share in between funds the same proposals in the same order (exact runs)."""
-    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    problem = budget.prepare(e.voters, e.costs, e.tie_break)
     a = e.pot / len(e.voters) + at
     start = floated(problem, a)
     end = floated(problem, a + length, start) if start is not None else None
@@ -222,7 +222,7 @@ def test_a_float_certificate_covers_its_stretch(e: SimpleNamespace, at: int, len
 def test_the_float_walk_stops_where_the_plain_loop_stops(e: SimpleNamespace) -> None:
     """Add1's walk on float runs (exact only where they hand over), without the final exact
     check, keeps the share and outcome of the loop that runs exactly once per unit."""
-    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    problem = budget.prepare(e.voters, e.costs, e.tie_break)
     n = len(e.voters)
     share = e.pot / n if n else Fraction(0)
     walked = walk(problem, e.pot, share)
@@ -236,25 +236,25 @@ def test_the_float_walk_on_city_shaped_elections(seed: int, unit: int) -> None:
     """Hundreds of voter classes, pounds and pence: the float walk alone (no final exact check)
     lands on the share and outcome of the implementation before it, and most runs decide."""
     e = city(seed, 400, 14, unit)
-    problem = budget._prepare(e.voters, e.costs, e.tie_break)
+    problem = budget.prepare(e.voters, e.costs, e.tie_break)
     share = e.pot / len(e.voters)
     runs: list[bool] = []
-    frun = budget._frun
+    frun = mes_floats.float_run
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         try:
             got = frun(*args, **kwargs)
-        except budget._CloseCall:
+        except mes_floats.CloseCall:
             runs.append(False)
             raise
         runs.append(True)
         return got
 
-    budget._frun = counted
+    mes_floats.float_run = counted
     try:
         walked = walk(problem, e.pot, share)
     finally:
-        budget._frun = frun
+        mes_floats.float_run = frun
     want = reference.equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break)
     assert (walked.share, walked.order) == (want.share, want.funded)
     assert runs.count(True) > 0.9 * len(runs)
@@ -271,13 +271,13 @@ BRIEF = SimpleNamespace(
 def test_an_exact_tie_is_handed_to_the_exact_run() -> None:
     """Floats cannot see that two rhos are exactly equal: the float run says so, and the run
     Add1 uses is the exact one, with the tie broken as the rule says."""
-    problem = budget._prepare(BRIEF.voters, BRIEF.costs, ())
-    with pytest.raises(budget._CloseCall):
-        budget._frun(problem, Fraction(2020))
-    run = budget._fast(problem, Fraction(2020))
+    problem = budget.prepare(BRIEF.voters, BRIEF.costs, ())
+    with pytest.raises(mes_floats.CloseCall):
+        mes_floats.float_run(problem, Fraction(2020))
+    run = mes_floats.fast(problem, Fraction(2020))
     assert run is not None and run.steps is not None and run.order == ("a", "c")
     assert (
-        budget._fast(problem, Fraction(2020), budget._mes(problem, Fraction(2019)), probe=True)
+        mes_floats.fast(problem, Fraction(2020), mes.exact_run(problem, Fraction(2019)), probe=True)
         is None
     )
 
@@ -287,13 +287,13 @@ def test_a_float_walk_that_disagrees_with_the_exact_run_is_not_trusted(
 ) -> None:
     """Should a float run ever fund other than the exact run at the share the walk keeps,
     the exact walk decides: the outcome is still the loop's."""
-    frun = budget._frun
+    frun = mes_floats.float_run
 
     def wrong(*args: Any, **kwargs: Any) -> Any:
         got = frun(*args, **kwargs)
         return got if got is None else replace(got, order=got.order[:-1])
 
-    monkeypatch.setattr(budget, "_frun", wrong)
+    monkeypatch.setattr(mes_floats, "float_run", wrong)
     e = city(0, 400, 14, 1)
     got = equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break)
     want = reference.equal_shares(e.voters, e.costs, e.pot, tie_break=e.tie_break)
@@ -313,9 +313,9 @@ def test_amounts_beyond_the_float_range_run_exactly(
     e = city(1, 60, 6, 1)
     e.costs = {p: c * scale for p, c in e.costs.items()}
     e.pot *= scale
-    problem = budget._prepare(e.voters, e.costs, e.tie_break)
-    with pytest.raises(budget._CloseCall):
-        budget._frun(problem, e.pot / len(e.voters))
+    problem = budget.prepare(e.voters, e.costs, e.tie_break)
+    with pytest.raises(mes_floats.CloseCall):
+        mes_floats.float_run(problem, e.pot / len(e.voters))
     same_as_reference(e, completion)
 
 
@@ -348,16 +348,16 @@ def test_float_rho_bounds_hold_the_exact_cap(
         c = sum((w * min(b, pivot) for b, w in zip(exact, ws, strict=True)), Fraction(0))
         if not c:
             return
-    f = budget._Floats(
+    f = mes_floats.Floats(
         np.arange(len(ws)),
         np.asarray(ws, dtype=np.float64),
         sum(ws),
         float(c),
-        3 * (len(ws) + 2) * budget.U,
+        3 * (len(ws) + 2) * mes.U,
     )
     try:
-        rho = budget._frho(f, np.asarray(floats), np.asarray(errors), max(errors))
-    except budget._CloseCall:
+        rho = mes_floats.frho(f, np.asarray(floats), np.asarray(errors), max(errors))
+    except mes_floats.CloseCall:
         return
     cap = sorted_cap(exact, ws, c)
     if rho is None:

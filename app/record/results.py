@@ -23,7 +23,8 @@ from app.core.shapes import FundingKeys, MoneyKeys, RecountRecord, RecountRound
 from app.record.chain import RoundMark
 from app.record.csvfiles import BallotRow, GroupRow
 from app.record.records import BudgetFile, MeetingFile
-from app.rules import budget as mes
+from app.rules import budget as rule
+from app.rules.mes import amount
 from app.rules.tally import (
     Counts,
     Mark,
@@ -152,12 +153,12 @@ def money_record(
     ids = [r.id for r in result.proposals]
     record: MoneyKeys = {}
     if budget is not None and any(kinds.get(p) == "fund" and costs.get(p) is not None for p in ids):
-        voters, chosen = mes.approval_profile(result, ballots, costs, kinds)
+        voters, chosen = rule.approval_profile(result, ballots, costs, kinds)
         classes = sorted(Counter(voters).items(), key=lambda kv: sorted(kv[0]))
         funding = _funding(
             tuple(classes),
             tuple(chosen.items()),
-            mes.amount(budget.pot),
+            amount(budget.pot),
             budget.completion,
             tuple(tie_break),
         )
@@ -165,8 +166,8 @@ def money_record(
     if savings_target is not None and any(
         kinds.get(p) == "keep" and savings.get(p) is not None for p in ids
     ):
-        cuts = mes.savings_cuts(result, savings, kinds, savings_target, tie_break=tie_break)
-        record = {**record, **mes.savings_to_json(cuts)}
+        cuts = rule.savings_cuts(result, savings, kinds, savings_target, tie_break=tie_break)
+        record = {**record, **rule.savings_to_json(cuts)}
     return record
 
 
@@ -175,15 +176,17 @@ def _funding(
     classes: tuple[tuple[frozenset[str], int], ...],
     costs: tuple[tuple[str, Fraction], ...],
     pot: Fraction,
-    completion: mes.Completion,
+    completion: rule.Completion,
     tie_break: tuple[str, ...],
 ) -> FundingKeys:
     """MES and greedy on voters grouped by approval set (cached: the projector asks for the same
     closed round on every change in the room; callers copy the result before changing it)."""
     voters = [approved for approved, count in classes for _ in range(count)]
-    outcome = mes.equal_shares(voters, dict(costs), pot, completion=completion, tie_break=tie_break)
-    most_wanted = mes.greedy(voters, dict(costs), pot, tie_break=tie_break)
-    return mes.funding_keys(mes.budget_to_json(outcome, most_wanted))
+    outcome = rule.equal_shares(
+        voters, dict(costs), pot, completion=completion, tie_break=tie_break
+    )
+    most_wanted = rule.greedy(voters, dict(costs), pot, tie_break=tie_break)
+    return rule.funding_keys(rule.budget_to_json(outcome, most_wanted))
 
 
 def with_marks(record: Mapping[str, Any], marks: Mapping[str, RoundMark]) -> dict[str, Any]:
