@@ -38,7 +38,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import (  # noqa: E402
 )
 from uvicorn.server import ServerState  # noqa: E402
 
-from app.live.hub import Mailbox  # noqa: E402
+from app.live.mailbox import Mailbox  # noqa: E402
 from app.live.protocol import wire_text  # noqa: E402
 from app.web.ws import _writer, sink_of  # noqa: E402
 

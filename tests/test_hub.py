@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from app.core.shapes import Snapshot
-from app.live.hub import Hub, Mailbox, TooSlow
+from app.live.hub import Hub
+from app.live.mailbox import Mailbox, TooSlow
 from tests.conftest import TIME_FACTOR
 
 

@@ -31,7 +31,7 @@ from app.core.errors import BadInput, NotFound
 from app.core.messages import N_
 from app.core.vocab import SURVEY, RoundStatus
 from app.record import csvfiles, filenames, pabulib, records, report, report_pdf, results
-from app.rules import budget as budget_mod
+from app.rules.mes import amount
 from app.voting import audit, kinds, meetings, rounds, survey_kind, surveys, turnout
 from app.voting.models import Meeting, Round
 from app.web import auth, i18n
@@ -416,7 +416,7 @@ def _export_pb(services: Services, meeting_id: int, number: int) -> tuple[str, _
             currency=budget.currency,
             completion=budget.completion,
         ),
-        budget_mod.amount(budget.pot),
+        amount(budget.pot),
         projects,
         [(voter, sorted(approved)) for voter, approved in voters],
     )

@@ -1,4 +1,4 @@
-"""Live fan-out: a room per meeting, a leading-edge throttle, a latest-wins mailbox per connection.
+"""Live fan-out: a room per meeting, a leading-edge throttle, a mailbox per connection.
 
 Contract:
 - `Hub.changed(meeting_id)` is what services call after a commit. It never sends and never
@@ -27,13 +27,9 @@ Contract:
   (`PhoneRender`, in a worker thread) and shared by every phone of that language. So a round
   opening, closing or being revealed reaches every phone in one frame, with no page fetch. The
   section has nothing of the voter's own: the phone fills in its marks from `you` and acks.
-- A mailbox holds the newest snapshot only, plus a short queue of personal frames (acks,
-  errors). A slow phone skips snapshots; it never delays anyone else. The hub never awaits a
-  socket; `ws.py` owns sending, with a deadline. A mailbox may have a `sink` (ws.py): when
-  nothing is waiting in it and the socket takes the frame without waiting, the pre-encoded
-  frame is written at once, without waking the connection's writer task; otherwise the frame
-  waits in the mailbox for the writer, as before. Order is kept: the sink is used only when
-  nothing is queued and the writer is not sending.
+- Every connection has a `Mailbox` (app/live/mailbox.py): the newest snapshot only, plus its
+  personal frames. A slow phone skips snapshots; it never delays anyone else. The hub never
+  awaits a socket; `ws.py` owns sending, with a deadline.
 - `seq` starts at the wall clock in milliseconds and then increases, so it still increases
   across a server restart and a reconnecting client can always drop an older frame.
 - A meeting that no longer exists (deleted) has its room closed (`close_room`): every
@@ -56,33 +52,18 @@ from typing import Protocol
 from app.core.errors import NotFound
 from app.core.shapes import LiveTurnout, Snapshot
 from app.live.broadcast import Broadcast, LocalBroadcast
+from app.live.mailbox import Mailbox
 from app.live.presence import LocalPresence, Presence
 from app.live.protocol import SnapshotFrame, TurnoutFrame, encode, encode_str, wire_text
 
 log = logging.getLogger(__name__)
 
 Render = Callable[[int], Snapshot]  # meeting id -> its snapshot (blocking; runs in a thread)
-# Writes a whole pre-encoded WebSocket frame now if the socket takes it without waiting;
-# False (nothing written) otherwise (ws.py).
-Sink = Callable[[bytes], bool]
 # (snapshot, locale) -> the phone's ballot section as HTML (blocking; runs in a thread)
 PhoneRender = Callable[[Snapshot, str], str]
 # (meeting id, its last snapshot) -> only its turnout now, or None when that cannot stand for
 # a whole render (blocking; runs in a thread). See `Hub.counted`.
 TurnoutRender = Callable[[int, Snapshot], LiveTurnout | None]
-
-
-class TooSlow(Exception):
-    """The connection let its personal queue fill up: close it; the client resyncs."""
-
-
-class RoomClosed(Exception):
-    """The connection's meeting is gone: close it with `code` and `reason` (no resync)."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(code, reason)
-        self.code = code
-        self.reason = reason
 
 
 GONE = 4404  # the close code for "this meeting does not exist" (live.js: no reconnect)
@@ -114,124 +95,6 @@ class LoopClock:
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
         return asyncio.get_running_loop().call_at(when, callback)
-
-
-class Mailbox:
-    """One connection's frames. Lean, as there is one per phone (10,000 in a process): no
-    asyncio.Event (a future exists only while the writer waits) and no personal queue until a
-    personal frame comes (scripts/bench: memory per phone)."""
-
-    __slots__ = (
-        "_closed",
-        "_direct",
-        "_limit",
-        "_snapshot",
-        "_waiter",
-        "counted",
-        "locale",
-        "sending",
-        "sink",
-        "voter_id",
-    )
-
-    @property
-    def wants_turnout(self) -> bool:
-        """Projectors and consoles show turnout; a voter's phone does not."""
-        return self.voter_id is None
-
-    def __init__(
-        self,
-        limit: int,
-        voter_id: int | None = None,
-        locale: str | None = None,
-        *,
-        counted: bool = True,
-    ) -> None:
-        self._snapshot: str | None = None
-        self._direct: deque[str] | None = None
-        self._limit = limit
-        self._waiter: asyncio.Future[None] | None = None
-        self._closed: RoomClosed | None = None
-        self.voter_id = voter_id
-        # A phone page's language: its snapshots carry the ballot section in it. None: a
-        # screen (projector, console) or a client that draws the ballot itself.
-        self.locale = locale
-        # In the room's `connected` count; not the presenter view's preview of the projector.
-        self.counted = counted
-        # Set by the connection (ws.py): the fast path, and whether its writer is mid-send.
-        self.sink: Sink | None = None
-        self.sending = False
-
-    @property
-    def pending(self) -> bool:
-        """A frame is waiting to be sent (the connection has not caught up yet)."""
-        return self._snapshot is not None
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def _writes_now(self) -> bool:
-        """Nothing queued, nothing being sent, not closed: a frame written now keeps the order."""
-        return (
-            self.sink is not None
-            and not self.sending
-            and self._snapshot is None
-            and not self._direct
-            and self._closed is None
-        )
-
-    def offer(self, snapshot: str, wire: bytes | None = None) -> None:
-        """The newest snapshot (`wire`: the same, as a whole WebSocket frame) replaces any
-        snapshot not yet sent."""
-        if self._writes_now() and wire is not None and self.sink is not None and self.sink(wire):
-            return
-        self._snapshot = snapshot
-        self._wake()
-
-    def push(self, frame: str) -> None:
-        """A personal frame (ack, error): never dropped, sent in order, before any snapshot.
-
-        Raises:
-            TooSlow: `limit` personal frames are already waiting.
-        """
-        if self._writes_now() and self.sink is not None and self.sink(wire_text(frame)):
-            return
-        if self._direct is None:
-            self._direct = deque()
-        elif len(self._direct) >= self._limit:
-            raise TooSlow
-        self._direct.append(frame)
-        self._wake()
-
-    def close(self, code: int, reason: str) -> None:
-        """End the connection: `take` raises RoomClosed from now on, frames or not."""
-        self._closed = RoomClosed(code, reason)
-        self._wake()
-
-    async def take(self) -> str:
-        """Personal frames first, in order; then the newest snapshot.
-
-        Raises:
-            RoomClosed: the room was closed (`close`); nothing more is sent.
-        """
-        while True:
-            if self._closed is not None:
-                raise self._closed
-            if self._direct:
-                frame = self._direct.popleft()
-                if not self._direct:
-                    self._direct = None  # most connections never hold a personal frame
-                return frame
-            if self._snapshot is not None:
-                frame, self._snapshot = self._snapshot, None
-                return frame
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
 
 
 class Room:

@@ -23,8 +23,9 @@ from app.core.vocab import ROOM_VOTE
 from app.record import anonymity
 from app.record.csvfiles import GroupRow
 from app.record.results import money_record
-from app.rules import budget as mes
+from app.rules import budget as rule
 from app.rules import tally
+from app.rules.mes import amount
 from app.rules.scales import WANT_SCALE, AnswerScale
 from app.voting.activity import ActivityKind, Item, Views, responses
 from app.voting.meetings import budget_of, proposals_of, savings_target_of, segments_of
@@ -212,7 +213,7 @@ def pabulib_election(
     result, ballots, by_key = counted(session, meeting, rnd)
     kinds = {k: p.kind for k, p in by_key.items()}
     costs = {k: p.cost for k, p in by_key.items()}
-    approvals, chosen = mes.approval_profile(result, ballots, costs, kinds)
+    approvals, chosen = rule.approval_profile(result, ballots, costs, kinds)
     secret = anonymity.secret_or_fail(meeting.record_secret)
     active = [
         anonymity.public_pseudonym(secret, rnd.number, int(b.voter)) for b in ballots if b.marks
@@ -226,4 +227,4 @@ def pabulib_election(
 
 def _display(x: float | None) -> int | str | None:
     """An amount as the records write it (`budget.amount_to_json`), or None."""
-    return None if x is None else mes.amount_to_json(mes.amount(x))
+    return None if x is None else rule.amount_to_json(amount(x))

@@ -31,7 +31,7 @@ from websockets.protocol import State
 
 from app.core.errors import CovoteError, CsrfFailed, NotFound, NotJoined, TooManyRequests
 from app.live import protocol
-from app.live.hub import Mailbox, RoomClosed, Sink, TooSlow
+from app.live.mailbox import Mailbox, RoomClosed, Sink, TooSlow
 from app.voting.ballots import CastRequest
 from app.voting.models import Voter
 from app.voting.voters import you_view
