@@ -313,15 +313,12 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
 def _report_area_map(
     boundaries: surveys.Boundaries | None, view: shapes.KindResults, _: i18n.Translator
 ) -> Chart | None:
-    """A survey round's area map for the report, when its survey has boundaries: the need
-    score of the service people need most (the need ranking's first, else the first service)
-    by area. The co-production chart already shows who would do more by area, so the map the
-    console opens on would repeat it; need is what the focus list starts from."""
+    """A survey round's area map for the report, when its survey has boundaries (the one the
+    projector shows: `survey_charts.default_area_map`)."""
     if boundaries is None or "survey" not in view:
         return None
     survey = cast(shapes.SurveyView, view)
-    ranking = survey["survey"]["need_ranking"]
-    return survey_charts.survey_area_map(
+    return survey_charts.default_area_map(
         survey["survey"],
         survey["labels"],
         boundaries.areas,
@@ -329,8 +326,6 @@ def _report_area_map(
         boundaries.match,
         _,
         _.locale,
-        service=ranking[0] if ranking else "",
-        figure="need",
     )
 
 
