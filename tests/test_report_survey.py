@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.console import demo_survey
-from app.core.shapes import SurveyView
+from app.core.shapes import SurveyResults, SurveyView, Turnout
 from app.demo import survey as demo
 from app.record import report, report_pdf, survey_charts
 from app.rules import survey_tally
@@ -166,23 +166,7 @@ def test_the_weighted_figures_are_beside_the_figures_as_answered_in_both_renderi
     population = Population({a.key: 1 / len(survey.areas) for a in survey.areas}, {})
     figures = survey_tally.tabulate(survey, responses, M, population)
     assert figures["weighted"] is not None
-    view: SurveyView = {
-        "answers": [{"id": "q", "answered": len(people), "counts": {}}],
-        "items": [],
-        "survey": figures,
-        "labels": survey_charts.labels_of(survey, []),
-    }
-    at = datetime(2026, 12, 5, 19, 0, tzinfo=UTC)
-    meeting = report.MeetingInfo("Riverside survey", 2, M, (), (), at)
-    rnd = report.RoundInput(
-        number=1, status="closed", revealed=True, opened_at=at, closed_at=at, results=view,
-        turnout={"registered": None, "present": 200, "voted": 200,
-                 "by_channel": {"phone": 150, "remote": 0, "keypad": 30, "paper": 20}},
-        turnout_at_close=True, view="charts",
-    )  # fmt: skip
-    model = report.build(
-        meeting, [rnd], report.RecordInput("a" * 64, "b" * 64, 1, "c" * 64), generated_at=at
-    )
+    model = model_of(figures, {"phone": 150, "keypad": 30, "paper": 20})
     section = model.rounds[0].survey
     assert section is not None and section.weighted is not None
     assert model.rounds[0].items == ()  # the survey's figures stand for its answers' counts
@@ -200,3 +184,44 @@ def test_the_weighted_figures_are_beside_the_figures_as_answered_in_both_renderi
         assert "Weighted to the population" in text
         assert "Value, weighted" in text and "Need score, as answered" in text
         assert "Responses by channel: Phone in the room 150, Keypad 30, Paper 20." in text
+
+
+def test_a_survey_too_few_answered_to_show_prints_its_charts_empty() -> None:
+    """Three answers with m = 5: every figure is hidden, so the matrix and the need ranking
+    have no rows and every co-production cell says "fewer than 5"; the PDF still renders,
+    with the charts' titles and no count at all."""
+    survey = demo.survey()
+    people = demo.answers(3, random.Random(7))
+    responses = [survey_tally.SurveyResponse(p.segments, p.marks) for p in people]
+    figures = survey_tally.tabulate(survey, responses, M)
+    model = model_of(figures, {"phone": 3})
+    section = model.rounds[0].survey
+    assert section is not None and section.charts[0].table.rows == ()
+    text = flat(pdf_text(report_pdf.render(model)))
+    assert "The service map: value and satisfaction" in text
+    assert "n = " not in text and "No answers, or fewer than 5" in text
+    assert "No service stands out" in text
+
+
+def model_of(figures: SurveyResults, by_channel: dict[str, int]) -> report.Report:
+    """The report of a meeting whose one round is a closed survey round with `figures`."""
+    view: SurveyView = {
+        "answers": [{"id": "q", "answered": sum(by_channel.values()), "counts": {}}],
+        "items": [],
+        "survey": figures,
+        "labels": survey_charts.labels_of(demo.survey(), []),
+    }
+    at = datetime(2026, 12, 5, 19, 0, tzinfo=UTC)
+    meeting = report.MeetingInfo("Riverside survey", 2, M, (), (), at)
+    turnout: Turnout = {
+        "registered": None,
+        "present": sum(by_channel.values()),
+        "voted": sum(by_channel.values()),
+        "by_channel": {"phone": 0, "remote": 0, "keypad": 0, "paper": 0, **by_channel},
+    }
+    rnd = report.RoundInput(
+        number=1, status="closed", revealed=True, opened_at=at, closed_at=at, results=view,
+        turnout=turnout, turnout_at_close=True, view="charts",
+    )  # fmt: skip
+    record = report.RecordInput("a" * 64, "b" * 64, 1, "c" * 64)
+    return report.build(meeting, [rnd], record, generated_at=at)

@@ -221,15 +221,15 @@ def _widths(header: Sequence[str], rows: Sequence[Sequence[str]], width: float) 
         return [width]
     need = [
         max(
-            _word_width(header[c], BOLD),
-            *(_word_width(row[c], FONT) for row in rows if c < len(row)),
+            [_word_width(header[c], BOLD)]
+            + [_word_width(row[c], FONT) for row in rows if c < len(row)]
         )
         + CELL_PADDING
         for c in range(1, len(header))
     ]
     labels = max(
-        pdfmetrics.stringWidth(fit(header[0]), BOLD, 8.5),
-        *(pdfmetrics.stringWidth(fit(row[0]), FONT, 8.5) for row in rows if row),
+        [pdfmetrics.stringWidth(fit(header[0]), BOLD, 8.5)]
+        + [pdfmetrics.stringWidth(fit(row[0]), FONT, 8.5) for row in rows if row]
     )
     first = min(max(labels + CELL_PADDING, width * 0.2), max(width - sum(need), width * 0.3))
     scale = min(1.0, (width - first) / sum(need))

@@ -333,6 +333,8 @@ def check_report(console: Console) -> None:
     survey = page.locator("section.survey")
     expect(survey.locator("svg[role=img]")).to_have_count(4)
     axe(page, "console: the report with the survey")
+    survey.scroll_into_view_if_needed()
+    screenshot(page, "report-survey")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()
     data = Path(download.value.path()).read_bytes()
