@@ -14,6 +14,7 @@ adding its count to `EXPECTED_CHANNELS`.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -270,10 +271,7 @@ def answer_by_keypads(console: Console, emulator: KplEmulator) -> None:
             eventually(lambda: emulator.accepting)
             for keypad, press in KEYPAD_PRESSES[key].items():
                 emulator.press(keypad, press, seq=seq)
-            want = len(KEYPAD_PRESSES[key])
-            eventually(
-                lambda want=want: sum(console.keypad_status()["step"]["counts"].values()) == want
-            )
+            eventually(functools.partial(all_counted, console, len(KEYPAD_PRESSES[key])))
             pressed.add(key)
         if pressed == set(KEYPAD_PRESSES):
             return
@@ -282,6 +280,12 @@ def answer_by_keypads(console: Console, emulator: KplEmulator) -> None:
         with page.expect_navigation():
             following.click()
         expect(page.locator("#step-h")).not_to_contain_text(f" {step['index'] + 1} of ")
+
+
+def all_counted(console: Console, presses: int) -> bool:
+    """The keypad step shows `presses` answers."""
+    counts: dict[str, int] = console.keypad_status()["step"]["counts"]
+    return sum(counts.values()) == presses
 
 
 def close_and_reveal(console: Console) -> None:
