@@ -460,13 +460,19 @@ def _survey(sv: SurveySection) -> list[Flowable]:
     from app.record import charts_pdf
 
     s = _styles()
-    out: list[Flowable] = [
+    out: list[Flowable] = []
+    # the section's heading and its first lines go with the first chart (a survey always
+    # draws three), never alone at a page's foot
+    lead: list[Flowable] = [
         _p(sv.heading, "h2"),
         _p(sv.summary + (" " + sv.channels if sv.channels else "")),
+        _p(sv.suppression, "small"),
     ]
-    out.append(_p(sv.suppression, "small"))
     for chart in sv.charts:
-        out.append(KeepTogether([_p(chart.figure.title, "h3"), *charts_pdf.flowables(chart)]))
+        out.append(
+            KeepTogether([*lead, _p(chart.figure.title, "h3"), *charts_pdf.flowables(chart)])
+        )
+        lead = []
     focus: list[Flowable] = [_p(sv.focus_heading, "h3"), _p(sv.focus_intro)]
     focus += [Paragraph("\u2022 " + _t(line), s["base"]) for line in sv.focus]
     out.append(KeepTogether(focus))
