@@ -157,6 +157,27 @@ def test_the_welsh_report_speaks_welsh_with_the_services_welsh_names(seeded: See
     assert "Arolwg Cymunedol" in text_of(page) and "Community Survey" not in page
 
 
+def test_the_projector_shows_the_report_s_area_map_and_each_chart_s_table(
+    server: LiveServer, seeded: Seeded
+) -> None:
+    """GET /p/CODE/charts (the revealed demo round): the three charts and the area map the
+    report prints (the most needed service's need by area), each with its table."""
+    page = seeded.facilitator.get(f"/console/{seeded.meeting_id}").text
+    match = re.search(r'class="code">([A-Z0-9]{6})<', page)
+    assert match is not None
+    fragment = server.browser().get(f"/p/{match.group(1)}/charts").text
+    cards = re.findall(r'<article class="result result-chart".*?</article>', fragment, re.S)
+    assert len(cards) == 4
+    assert all('class="visually-hidden chart-table"><table' in card for card in cards)
+    top = seeded.view["survey"]["need_ranking"][0]
+    name = {key: title for key, title, _cy in demo.SERVICES}[top]
+    assert f"Need score (0-100) by area: {name}" in text_of(cards[3])
+    report_pdf_text = flat(
+        pdf_text(seeded.facilitator.get(f"/console/{seeded.meeting_id}/report.pdf").content)
+    )
+    assert f"Need score (0-100) by area: {name}" in report_pdf_text
+
+
 def test_the_weighted_figures_are_beside_the_figures_as_answered_in_both_renderings() -> None:
     """With a population (here: the areas in equal shares), the survey section has each
     service's value and need weighted and as answered; no server: `report.build` is pure."""
