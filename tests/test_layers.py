@@ -78,6 +78,7 @@ PURE = frozenset(
         "app.record.people_csv",
         "app.record.records",
         "app.record.report",
+        "app.record.report_survey",
         "app.record.results",
         "app.record.survey_file",
         "app.record.survey_charts",

@@ -20,17 +20,28 @@ import io
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from typing import cast
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
 from app.console.forms import page
-from app.core import localtime
+from app.core import localtime, shapes
 from app.core.errors import BadInput, NotFound
 from app.core.messages import N_
 from app.core.vocab import SURVEY, RoundStatus
-from app.record import csvfiles, filenames, pabulib, records, report, report_pdf, results
+from app.record import (
+    csvfiles,
+    filenames,
+    pabulib,
+    records,
+    report,
+    report_pdf,
+    results,
+    survey_charts,
+)
+from app.record.figure import Chart
 from app.rules.mes import amount
 from app.voting import audit, kinds, meetings, rounds, survey_kind, surveys, turnout
 from app.voting.models import Meeting, Round
@@ -249,32 +260,37 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         )
         named = _named(session, meeting)
         tz = meetings.zone_of(meeting)
-        inputs = [
-            report.RoundInput(
-                number=rnd.number,
-                status=rnd.status,
-                revealed=rnd.revealed,
-                opened_at=rnd.opened_at,
-                closed_at=rnd.closed_at,
-                results=rounds.results_view(session, meeting, rnd),
-                turnout=(
-                    rnd.turnout
-                    if rnd.status != RoundStatus.OPEN and rnd.turnout
-                    else turnout.counts(
-                        session,
-                        meeting,
-                        rnd,
-                        receiver_open=receiving and rnd.status == RoundStatus.OPEN,
-                    )
-                ),
-                turnout_at_close=rnd.status != RoundStatus.OPEN and bool(rnd.turnout),
-                view=kinds.kind_of(rnd).views.projector,
-                final=bool(rnd.final),
-                voided_at=rnd.voided_at if rnd.status == RoundStatus.VOIDED else None,
-                void_reason=rnd.void_reason or "",
+        boundaries = surveys.boundaries_of(session, meeting_id)
+        inputs = []
+        for rnd in all_rounds:
+            view = rounds.results_view(session, meeting, rnd)
+            area_map = _report_area_map(boundaries, view, _) if rnd.kind == SURVEY else None
+            inputs.append(
+                report.RoundInput(
+                    number=rnd.number,
+                    status=rnd.status,
+                    revealed=rnd.revealed,
+                    opened_at=rnd.opened_at,
+                    closed_at=rnd.closed_at,
+                    results=view,
+                    turnout=(
+                        rnd.turnout
+                        if rnd.status != RoundStatus.OPEN and rnd.turnout
+                        else turnout.counts(
+                            session,
+                            meeting,
+                            rnd,
+                            receiver_open=receiving and rnd.status == RoundStatus.OPEN,
+                        )
+                    ),
+                    turnout_at_close=rnd.status != RoundStatus.OPEN and bool(rnd.turnout),
+                    view=kinds.kind_of(rnd).views.projector,
+                    final=bool(rnd.final),
+                    voided_at=rnd.voided_at if rnd.status == RoundStatus.VOIDED else None,
+                    void_reason=rnd.void_reason or "",
+                    area_map=area_map,
+                )
             )
-            for rnd in all_rounds
-        ]
     record = report.RecordInput(
         ballots_sha256=_sha256(files["ballots.csv"]),
         groups_sha256=_sha256(files["groups.csv"]),
@@ -292,6 +308,25 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         lang=_.locale,
     )
     return _Snapshot(files, model, generated_at, named, tz, meeting)
+
+
+def _report_area_map(
+    boundaries: surveys.Boundaries | None, view: shapes.KindResults, _: i18n.Translator
+) -> Chart | None:
+    """A survey round's area map for the report, when its survey has boundaries (the one the
+    projector shows: `survey_charts.default_area_map`)."""
+    if boundaries is None or "survey" not in view:
+        return None
+    survey = cast(shapes.SurveyView, view)
+    return survey_charts.default_area_map(
+        survey["survey"],
+        survey["labels"],
+        boundaries.areas,
+        boundaries.key_property,
+        boundaries.match,
+        _,
+        _.locale,
+    )
 
 
 def _report_html(model: report.Report, _: i18n.Translator) -> str:

@@ -13,6 +13,7 @@ data table, ready for a story (`report_pdf.render` builds one).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import shapely
@@ -25,6 +26,7 @@ from reportlab.graphics.shapes import (
     String,
 )
 from reportlab.lib import colors
+from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from app.record import figure as fig
@@ -199,19 +201,70 @@ def drawing(figure: fig.Figure, width: float = WIDTH, max_height: float = MAX_HE
     return d
 
 
+# A table wider than a row header and this many figures is cut into parts, each with the row
+# headers again: eleven columns on A4 would break every heading and cell mid-word.
+MAX_FIGURES = 6
+CELL_PADDING = 12  # a table cell's left and right padding together (ReportLab's default 6 + 6)
+
+
+def _word_width(text: str, font: str) -> float:
+    words = fit(text).split() or [""]
+    return max(pdfmetrics.stringWidth(w, font, 8.5) for w in words)
+
+
+def _widths(header: Sequence[str], rows: Sequence[Sequence[str]], width: float) -> list[float]:
+    """Each figure column at least as wide as its longest word (so no word is broken), the row
+    headers as wide as their longest (at least 20% of the table, and up to 30% when the figures
+    need the rest), what is left shared by the figures; figures squeezed in proportion when
+    they cannot all fit."""
+    if len(header) == 1:
+        return [width]
+    need = [
+        max(
+            [_word_width(header[c], BOLD)]
+            + [_word_width(row[c], FONT) for row in rows if c < len(row)]
+        )
+        + CELL_PADDING
+        for c in range(1, len(header))
+    ]
+    labels = max(
+        [pdfmetrics.stringWidth(fit(header[0]), BOLD, 8.5)]
+        + [pdfmetrics.stringWidth(fit(row[0]), FONT, 8.5) for row in rows if row]
+    )
+    first = min(max(labels + CELL_PADDING, width * 0.2), max(width - sum(need), width * 0.3))
+    scale = min(1.0, (width - first) / sum(need))
+    spare = (width - first - sum(need) * scale) / len(need)
+    return [first] + [n * scale + spare for n in need]
+
+
+def _parts(columns: int) -> list[list[int]]:
+    """The figure columns of each part (column 0, the row headers, starts every part),
+    balanced: 10 figures make parts of 5 and 5, not 6 and 4."""
+    figures = list(range(1, columns))
+    if len(figures) <= MAX_FIGURES:
+        return [figures]
+    count = math.ceil(len(figures) / MAX_FIGURES)
+    size = math.ceil(len(figures) / count)
+    return [figures[i : i + size] for i in range(0, len(figures), size)]
+
+
 def flowables(chart: fig.Chart, width: float = WIDTH) -> list[Flowable]:
-    """The chart, its notes (the numbered labels' key is already drawn) and its data table."""
+    """The chart, its notes (the numbered labels' key is already drawn) and its data table,
+    cut into parts of at most MAX_FIGURES figure columns, each with the row headers."""
     table = chart.table
     s = _styles()
-    columns = max(1, len(table.header))
-    # row headers take 60% beside one figure, 40% beside a few, less beside a heat map's many
-    first = 0.6 if columns <= 2 else 0.4 if columns <= 4 else max(0.18, 1 - 0.13 * (columns - 1))
-    widths = [width * first] + [width * (1 - first) / (columns - 1)] * (columns - 1)
-    rows: list[list[Any]] = [[Paragraph(_t(fig.plain(h)), s["head"]) for h in table.header]]
-    rows += [[_p(fig.plain(c), "cell") for c in row] for row in table.rows]
-    return [
+    header = [fig.plain(h) for h in table.header]
+    body = [[fig.plain(c) for c in row] for row in table.rows]
+    out: list[Flowable] = [
         drawing(chart.figure, width),
         Spacer(1, 6),
         _p(fig.plain(table.caption), "small"),
-        _table(rows, widths if columns > 1 else [width]),
     ]
+    for part in _parts(len(header)):
+        keep = [0, *part]
+        head = [header[c] for c in keep]
+        rows_text = [[row[c] if c < len(row) else "" for c in keep] for row in body]
+        rows: list[list[Any]] = [[Paragraph(_t(h), s["head"]) for h in head]]
+        rows += [[_p(c, "cell") for c in row] for row in rows_text]
+        out.append(_table(rows, _widths(head, rows_text, width)))
+    return out

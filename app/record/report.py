@@ -24,7 +24,9 @@ from typing import cast
 
 from app.core import localtime, shapes
 from app.core.vocab import RoundStatus
+from app.record.figure import Chart
 from app.record.filenames import meeting_day
+from app.record.report_survey import SurveySection, section
 from app.rules.explain import (
     CHANNEL_NAMES,
     Outcome,
@@ -92,6 +94,9 @@ class RoundInput:
     final: bool = False  # (part of) the meeting's decision
     voided_at: datetime | None = None  # set: voided, it did not count (status "voided")
     void_reason: str = ""
+    # A survey round's area map, drawn by the caller (it needs the survey's boundaries); None:
+    # no boundaries, or not a survey round.
+    area_map: Chart | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +201,9 @@ class RoundReport:
     money: tuple[Money, ...]
     items: tuple[ItemAnswers, ...] = ()  # a round of another kind: its answers
     note: str = ""  # its place in the decision: "Voided — did not count…", "Final…"; or ""
+    # A survey round: its charts, focus list and weighted figures, instead of `items` (each
+    # answer's count stays in results.json; the report shows the survey's own figures).
+    survey: SurveySection | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +281,7 @@ def build(
     if meeting.chair:
         details.append(Row(_("Chair"), meeting.chair))
     decided = any(r.final for r in rounds)
-    built = tuple(_round(meeting, r, tz, _, decided) for r in rounds)
+    built = tuple(_round(meeting, r, tz, _, decided, lang) for r in rounds)
     open_numbers = [str(r.number) for r in rounds if r.status == RoundStatus.OPEN]
     interim = (
         _(
@@ -476,10 +484,16 @@ def _turnout(r: RoundInput, _: Translate) -> Turnout:
 
 
 def _round(
-    meeting: MeetingInfo, r: RoundInput, tz: tzinfo, _: Translate, decided: bool = False
+    meeting: MeetingInfo,
+    r: RoundInput,
+    tz: tzinfo,
+    _: Translate,
+    decided: bool = False,
+    lang: str = "en",
 ) -> RoundReport:
     """One round. `decided`: some round of the meeting is final, so this one's budget, if it
-    is not final, is what it would have funded ("if this round had decided")."""
+    is not final, is what it would have funded ("if this round had decided"). `lang`: the
+    language of the names a survey's charts show (its services', areas' and segments')."""
     if r.voided_at is not None:
         note = _("Voided — did not count (%(when)s).", when=_time(r.voided_at, tz))
         if r.void_reason:
@@ -518,8 +532,12 @@ def _round(
     turnout = _turnout(r, _)
     if r.view != "room_vote":  # the view names the shape (activity.Views.projector)
         answers = cast(shapes.AnswersView, r.results)
-        items = tuple(_items(answers, _))
         voted = any(a["answered"] > 0 for a in answers["answers"])
+        survey = None
+        if "survey" in answers:  # the survey kind's view (shapes.SurveyView)
+            view = cast(shapes.SurveyView, answers)
+            survey = section(view, r.turnout["by_channel"], _, lang, r.area_map)
+        items = tuple(_items(answers, _)) if survey is None else ()
         return RoundReport(
             number=r.number,
             heading=_("Round %(n)s", n=r.number),
@@ -532,6 +550,7 @@ def _round(
             money=(),
             items=items if voted else (),
             note=final_note,
+            survey=survey if voted else None,
         )
     results = cast(shapes.ResultsView, r.results)
     voted = any(p["V"] > 0 for p in results["proposals"])

@@ -45,6 +45,7 @@ from reportlab.platypus import (
 )
 
 from app.record.report import Bar, Money, ProposalReport, Report, RoundReport
+from app.record.report_survey import SurveySection
 
 PAGE_W, PAGE_H = A4
 MARGIN = 16 * mm
@@ -444,6 +445,48 @@ def _round(r: RoundReport, model: Report) -> list[Flowable]:
         out += [_p(item.heading, "h3"), _p(item.summary, "small")]
         if rows:
             out.append(_table(rows, [WIDTH * 0.8, WIDTH * 0.2]))
+    if r.survey is not None:
+        out += _survey(r.survey)
+    return out
+
+
+def _survey(sv: SurveySection) -> list[Flowable]:
+    """A survey round's section: each chart drawn with its table, the focus list, the weighted
+    figures. A chart is kept with its heading and table: when they do not fit what is left of
+    the page they start the next one (a table longer than a page still splits, its header
+    repeated)."""
+    # Imported here: charts_pdf draws with this module's fonts and styles, so it imports this
+    # module, and a top-level import would be circular.
+    from app.record import charts_pdf
+
+    s = _styles()
+    out: list[Flowable] = []
+    # the section's heading and its first lines go with the first chart (a survey always
+    # draws three), never alone at a page's foot
+    lead: list[Flowable] = [
+        _p(sv.heading, "h2"),
+        _p(sv.summary + (" " + sv.channels if sv.channels else "")),
+        _p(sv.suppression, "small"),
+    ]
+    for chart in sv.charts:
+        out.append(
+            KeepTogether([*lead, _p(chart.figure.title, "h3"), *charts_pdf.flowables(chart)])
+        )
+        lead = []
+    focus: list[Flowable] = [_p(sv.focus_heading, "h3"), _p(sv.focus_intro)]
+    focus += [Paragraph("\u2022 " + _t(line), s["base"]) for line in sv.focus]
+    out.append(KeepTogether(focus))
+    if sv.weighted is not None:
+        w = sv.weighted
+        rows: list[list[Any]] = [[Paragraph(_t(c), s["head"]) for c in w.columns]]
+        rows += [[_p(row[0], "cell"), *(_p(cell, "num") for cell in row[1:])] for row in w.rows]
+        n = len(w.columns)
+        widths = [WIDTH * 0.36] + [WIDTH * 0.64 / (n - 1)] * (n - 1)
+        out.append(
+            KeepTogether(
+                [_p(w.heading, "h3"), _p(w.text), _p(w.caption, "small"), _table(rows, widths)]
+            )
+        )
     return out
 
 

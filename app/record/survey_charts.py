@@ -268,3 +268,30 @@ def survey_area_map(
         names=names,
         area_header=_(AREA),
     )
+
+
+def default_area_map(
+    results: SurveyResults,
+    labels: SurveyLabels,
+    geo: GeoAreas,
+    key_property: str,
+    match: AreaMatch,
+    _: Translate,
+    lang: str = "en",
+) -> Chart:
+    """The area map the report and the projector show (the console lets the facilitator choose
+    another): the need score, by area, of the service people need most (the need ranking's
+    first, else the first service). Who would do more is by area in the co-production chart
+    already; need is where the focus list starts."""
+    ranking = results["need_ranking"]
+    return survey_area_map(
+        results,
+        labels,
+        geo,
+        key_property,
+        match,
+        _,
+        lang,
+        service=ranking[0] if ranking else "",
+        figure="need",
+    )

@@ -18,7 +18,7 @@ import io
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import qrcode
 import qrcode.image.svg
@@ -28,9 +28,12 @@ from starlette.responses import RedirectResponse, Response
 from app.core import bounds
 from app.core.errors import BadInput, Conflict, CovoteError, NotFound, TooManyRequests
 from app.core.messages import N_
-from app.core.shapes import Snapshot
+from app.core.shapes import Snapshot, SurveyView
 from app.live import protocol
+from app.record import survey_charts
+from app.record.figure import Chart
 from app.scrutiny import tickets
+from app.voting import surveys
 from app.voting.ballots import CastRequest
 from app.voting.meetings import meeting_by_code, normalise_code
 from app.voting.models import Voter
@@ -252,7 +255,29 @@ async def projector_charts(request: Request, code: str, services: ServicesDep) -
         results = state["results"]
         if results is None or "survey" not in results:
             raise NotFound(N_("This meeting shows no charts now."))
-        return render_shared(request, "projector/charts.html", {"results": results}, state)
+        view = cast(SurveyView, results)
+        meeting_id = meeting.id
+
+        def area_map() -> Chart | None:
+            """Drawn only when the page is (render_shared serves it as drawn until the state
+            changes): the survey's boundaries are read then."""
+            with services.read_session() as session:
+                drawn = surveys.boundaries_of(session, meeting_id)
+            if drawn is None:
+                return None
+            _ = i18n.gettext_for(i18n.choose_locale(request))
+            return survey_charts.default_area_map(
+                view["survey"],
+                view["labels"],
+                drawn.areas,
+                drawn.key_property,
+                drawn.match,
+                _,
+                _.locale,
+            )
+
+        context = {"results": results, "area_map": area_map}
+        return render_shared(request, "projector/charts.html", context, state)
 
     return await asyncio.to_thread(page)
 
