@@ -44,6 +44,7 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from app.core.messages import N_
 from app.rules import scales, tally
@@ -57,6 +58,7 @@ MIN_RATINGS = 3  # a voter with fewer ratings says too little to place them in a
 MAX_GROUPS = 5  # more camps than this on a projector is noise, not a picture
 KMEANS_RUNS = 10  # k-means restarts per k (best inertia kept); seeded, so deterministic
 DUPLICATE_NGRAMS = (3, 5)  # character n-grams: robust to word endings and mutations (Welsh)
+SEED_MAX = 2**32 - 1  # the largest random_state scikit-learn takes
 SCORE_PLACES = 4  # decimals of a float written in the results JSON
 RESULTS_FORMAT = "covote-lab-results/1"
 
@@ -173,10 +175,10 @@ def _labels(points: Any, m: int, seed: int) -> Any:
     """Cluster labels (0..k-1) of `points` (n x d), or all zeros when no split qualifies."""
     n = points.shape[0]
     one = np.zeros(n, dtype=np.int64)
-    if n < 2 * m or n < 3 or np.allclose(points, points[0]):
-        return one
+    # k-means cannot make more groups than there are distinct points (it would warn and repeat).
+    distinct = len(np.unique(points.round(9), axis=0))
     best: tuple[float, Any] | None = None
-    for k in range(2, min(MAX_GROUPS, n - 1) + 1):
+    for k in range(2, min(MAX_GROUPS, n - 1, distinct) + 1):
         if k * m > n:
             break
         km = KMeans(n_clusters=k, random_state=seed, n_init=KMEANS_RUNS, algorithm="lloyd")
@@ -205,9 +207,17 @@ def _groups(
         for k, r in v.ratings.items():
             if k in column:
                 matrix[i, column[k]] = _VALUE[Rating(r)]
-    components = min(2, len(placed), len(keys))
-    points = PCA(n_components=components, svd_solver="full").fit_transform(matrix)
-    labels = _labels(points, m, seed)
+    if len(placed) < 2 * m or len(placed) < 3:
+        labels = np.zeros(len(placed), dtype=np.int64)  # too few voters to tell camps apart
+    elif np.all(matrix == matrix[0]):
+        labels = np.zeros(len(placed), dtype=np.int64)  # everyone rated alike: one camp
+    else:
+        components = min(2, len(placed), len(keys))
+        # One thread (BLAS and OpenMP): 500 x 300 takes milliseconds, while threads on a busy
+        # machine wait on each other for seconds; and one thread adds up in one order everywhere.
+        with threadpool_limits(limits=1):
+            points = PCA(n_components=components, svd_solver="full").fit_transform(matrix)
+            labels = _labels(points, m, seed)
     members: dict[int, list[str]] = {}
     for v, label in zip(placed, labels.tolist(), strict=True):
         members.setdefault(int(label), []).append(v.pseudonym)
@@ -277,9 +287,11 @@ def tabulate(
             never in `rejected_by`.
 
     Raises:
-        ValueError: a repeated idea key or pseudonym.
+        ValueError: a repeated idea key or pseudonym, or a seed outside 0..`SEED_MAX`.
     """
     _checked(ideas, voters)
+    if not 0 <= seed <= SEED_MAX:
+        raise ValueError(f"the Lab's seed must be from 0 to {SEED_MAX}, not {seed}")
     m = rule.group_min
     ideas = sorted(ideas, key=lambda i: i.key)
     keys = [i.key for i in ideas]
