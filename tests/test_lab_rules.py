@@ -330,3 +330,24 @@ def test_duplicates_fold_welsh_accents_and_skip_empty_texts() -> None:
     )
     assert pairs == [("a", "b", 1.0)]
     assert lab.likely_duplicates({"only": "one idea"}) == []
+
+
+# --- the timing script ----------------------------------------------------------------------
+
+
+def test_bench_lab_script_reports_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """scripts/bench_lab.py runs end to end on a small Lab and finds its three planted camps and
+    the ideas they all back (no timing assertion: figures on a shared machine mean nothing)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "bench_lab.py"
+    spec = importlib.util.spec_from_file_location("bench_lab", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--voters", "60", "--ideas", "30", "--per-voter", "20", "--runs", "1"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["voters"], report["ideas"], report["votes"]) == (60, 30, 1200)
+    assert report["groups"] == [20, 20, 20] and report["bridging"] == bench.BACKED_BY_ALL
+    assert report["lab_tabulate_s"] >= 0
