@@ -168,6 +168,10 @@ GOOD = "a,library,redesign,approved,,Open on Sundays,,0,0,"
         ("a,library,redesign,approved,,Text,,0,99999999,", "helpers: must be a whole number"),
         ("a,library,redesign,approved,,Text,,0,0,x;x", "affected: a segment is listed twice"),
         (GOOD + "\n" + GOOD, "is already on line 2"),
+        (
+            "a,library,redesign,merged,b,Text,,0,0,\nb,library,redesign,merged,a,Text,,0,0,",
+            "go round in a circle",
+        ),
     ],
 )
 def test_hostile_ideas_files_are_refused_by_line(row: str, word: str) -> None:
@@ -202,3 +206,15 @@ def test_a_file_without_its_header_is_refused() -> None:
         lab_files.read_votes_csv("pseudonym,segments,idea,rating\n", [idea("a")])
     with pytest.raises(RecordError, match="empty file"):
         lab_files.read_ideas_csv("")
+
+
+def test_a_chain_of_merges_is_read() -> None:
+    rows = [
+        "a,library,redesign,merged,b,Text a,,0,0,",
+        "b,library,redesign,merged,c,Text b,,2,0,",
+        "c,library,co_deliver,approved,,Text c,Testun c,5,2,tenants;young",
+    ]
+    ideas = lab_files.read_ideas_csv(f"{HEADER}\n" + "\n".join(rows) + "\n")
+    assert [(i.key, i.merged_into) for i in ideas] == [("a", "b"), ("b", "c"), ("c", "")]
+    assert ideas[2].affected == ("tenants", "young") and ideas[2].text_cy == "Testun c"
+    assert [i.key for i in lab_files.tally_input(ideas)] == ["c"]  # only approved ideas count

@@ -199,8 +199,8 @@ def read_ideas_csv(text: str, *, filename: str = "ideas.csv") -> list[IdeaRow]:
     Raises:
         RecordError: every malformed line with its number: wrong header (line 1), wrong number
             of fields, a bad key, kind, status, count or segment id, a text too long or empty
-            where required, a repeated key, more than `MAX_IDEAS` ideas, or a merge into an
-            idea the file does not have.
+            where required, a repeated key, more than `MAX_IDEAS` ideas, a merge into an
+            idea the file does not have, or merges that go round in a circle.
     """
     p = Problems(filename)
     records = csv_records(text, p)
@@ -237,11 +237,26 @@ def read_ideas_csv(text: str, *, filename: str = "ideas.csv") -> list[IdeaRow]:
                 affected=tuple(aff.split(";")) if aff else (),
             )
         )
+    into = {row.key: row.merged_into for row in out if row.merged_into}
     for row in out:
         if row.merged_into and row.merged_into not in lines:
             p.add(lines[row.key], f"merged_into: no idea {quote(row.merged_into[:_ECHO])}")
+        elif row.merged_into and _merges_back(row.key, into):
+            p.add(lines[row.key], "merged_into: the merges go round in a circle")
     p.raise_if_any()
     return out
+
+
+def _merges_back(key: str, into: dict[str, str]) -> bool:
+    """Whether following merges from `key` comes back to it (a merge chain is fine)."""
+    seen = {key}
+    at = into.get(key)
+    while at is not None:
+        if at in seen:
+            return True
+        seen.add(at)
+        at = into.get(at)
+    return False
 
 
 # --- reading the votes --------------------------------------------------------------------
