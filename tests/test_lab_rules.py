@@ -207,8 +207,9 @@ def test_the_results_json_is_canonical_and_keeps_who_is_where_out() -> None:
 
 
 def test_five_hundred_voters_are_tabulated_quickly() -> None:
-    """The projector recomputes on every vote: 500 voters x 300 ideas must take well under a
-    second (scripts/bench measures the full size); this keeps a regression visible."""
+    """The projector recomputes as votes arrive: 500 voters x 300 ideas x 30,000 votes must take
+    well under a second (scripts/bench lab reports the figure). CPU time, not wall time: on a
+    shared machine the wall clock counts the others' work too."""
     import time
 
     rng = random.Random(5)
@@ -217,9 +218,9 @@ def test_five_hundred_voters_are_tabulated_quickly() -> None:
         voter(f"v{n:03d}", {f"i{k:03d}": rng.choice([A, D, P]) for k in rng.sample(range(300), 60)})
         for n in range(500)
     ]
-    start = time.perf_counter()
+    start = time.process_time()
     lab.tabulate(ideas, voters, RULE)
-    assert time.perf_counter() - start < 2.0  # generous: the machine is shared
+    assert time.process_time() - start < 1.0  # about 0.15 s on the 2-core development machine
 
 
 # --- properties -----------------------------------------------------------------------------

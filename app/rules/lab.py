@@ -198,10 +198,10 @@ def _groups(
     voters: Sequence[LabVoter], keys: Sequence[str], m: int, seed: int
 ) -> tuple[tuple[OpinionGroup, ...], dict[str, int]]:
     """The opinion groups and each clustered voter's group id (voters sorted by pseudonym)."""
-    placed = [v for v in voters if sum(k in v.ratings for k in keys) >= MIN_RATINGS]
+    column = {k: j for j, k in enumerate(keys)}
+    placed = [v for v in voters if sum(k in column for k in v.ratings) >= MIN_RATINGS]
     if not placed:
         return (), {}
-    column = {k: j for j, k in enumerate(keys)}
     matrix = np.zeros((len(placed), len(keys)))
     for i, v in enumerate(placed):
         for k, r in v.ratings.items():
