@@ -161,6 +161,19 @@ def test_planted_camps_are_found_as_opinion_groups(sizes: tuple[int, ...]) -> No
     assert all(len(i.by_group) == len(sizes) for i in r.ideas)
 
 
+def test_planted_camps_give_the_same_groups_in_any_order_under_a_seed() -> None:
+    ideas, voters, _ = camps((25, 20, 15), seed=4)
+    first = lab.tabulate(ideas, voters, RULE, seed=9)
+    rng = random.Random(0)
+    for _ in range(3):
+        shuffled_voters, shuffled_ideas = voters[:], ideas[:]
+        rng.shuffle(shuffled_voters)
+        rng.shuffle(shuffled_ideas)
+        again = lab.tabulate(shuffled_ideas, shuffled_voters, RULE, seed=9)
+        assert again.membership == first.membership
+        assert lab.dumps_lab_results(again) == lab.dumps_lab_results(first)
+
+
 def test_an_idea_one_group_mostly_passes_on_is_not_bridging() -> None:
     ideas, voters, _ = camps((20, 20), extra=("lukewarm",))
     voters = [
