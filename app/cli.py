@@ -6,7 +6,7 @@
     covote recount BALLOTS.csv [--groups GROUPS.csv] --meeting MEETING.json [--audit AUDIT.jsonl]
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
     covote survey tabulate RESPONSES.csv --survey SURVEY.json [--population POP.csv] [--m N]
-    covote lab tabulate IDEAS.csv VOTES.csv [--m N] [--r R] [--seed S]
+    covote lab tabulate IDEAS.csv VOTES.csv [--groups GROUPS.csv] [--m N] [--r R] [--seed S]
     covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv [--groups GROUPS.csv]
                         --meeting MEETING.json] [--head HASH]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
@@ -272,24 +272,40 @@ def survey_tabulate(
     return 0
 
 
-def lab_tabulate(ideas_path: Path, votes_path: Path, m: int, ratio: int, seed: int) -> int:
-    """`covote lab tabulate`: the Co-Production Lab's results from its public ideas and vote
-    files, as JSON: byte for byte the Lab's results JSON, given the meeting's m, R and seed
-    (the JSON records all three)."""
+def lab_tabulate(
+    ideas_path: Path,
+    votes_path: Path,
+    m: int,
+    ratio: int,
+    seed: int,
+    groups_path: Path | None = None,
+) -> int:
+    """`covote lab tabulate`: the Co-Production Lab's results from its public ideas, vote and
+    groups files, as JSON: byte for byte the Lab's results JSON, given the meeting's m, R and
+    seed (the JSON records all three). Without `groups_path`, affected segments are counted on
+    the vote file's coarsened segments (which the server's results are not)."""
     from app.record import lab_files
 
     try:
         ideas_text = ideas_path.read_text(encoding="utf-8-sig")
         votes_text = votes_path.read_text(encoding="utf-8-sig")
+        groups_text = None if groups_path is None else groups_path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         print(f"covote lab tabulate: {e}", file=sys.stderr)
         return 2
     try:
         ideas = lab_files.read_ideas_csv(ideas_text, filename=ideas_path.name)
         voters = lab_files.read_votes_csv(votes_text, ideas, filename=votes_path.name)
+        groups = None
+        if groups_path is not None and groups_text is not None:
+            groups = lab_files.read_groups_csv(groups_text, ideas, m, filename=groups_path.name)
     except records.RecordError as e:
         return _report(e)
-    result = lab_files.tabulate_files(ideas, voters, m, ratio, seed)
+    try:
+        result = lab_files.tabulate_files(ideas, voters, m, ratio, seed, groups=groups)
+    except ValueError as e:  # group totals the ideas and vote files contradict
+        print(f"covote lab tabulate: {groups_path}: {e}", file=sys.stderr)
+        return 2
     sys.stdout.write(lab_files.dumps_lab_results(result))
     return 0
 
@@ -472,6 +488,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     lt.add_argument("ideas", type=Path, help="ideas CSV exported from Covote")
     lt.add_argument("votes", type=Path, help="vote matrix CSV exported from Covote")
     lt.add_argument(
+        "--groups", type=Path, help="groups CSV exported from Covote: affected segments' totals"
+    )
+    lt.add_argument(
         "--m",
         type=int,
         default=records.RuleFile.model_fields["group_min"].default,
@@ -547,7 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lt.error(f"--seed must be from 0 to {SEED_MAX}")
         return _reading(
             "lab tabulate",
-            lambda: lab_tabulate(args.ideas, args.votes, args.m, args.r, args.seed),
+            lambda: lab_tabulate(args.ideas, args.votes, args.m, args.r, args.seed, args.groups),
         )
     if args.command == "audit":
         if (args.ballots is None) != (args.meeting is None):

@@ -1,5 +1,5 @@
-"""The Co-Production Lab's public files: the ideas CSV, the vote matrix CSV and the one JSON
-encoding of its results (issue 16).
+"""The Co-Production Lab's public files: the ideas CSV, the vote matrix CSV, the groups CSV
+and the one JSON encoding of its results (issue 16).
 
 Pure: strings in, strings out, cells written and read as every Covote CSV is
 (`csvfiles.neutralise` / `restore`, problems by line: `votes.csv:7: rating: ...`).
@@ -14,22 +14,33 @@ segments the idea affects that may object (the server leaves out segments that n
 
 **Vote matrix CSV**, header `voter,segments,idea,rating`: one row per rating, by voter then
 idea. `voter` is the voter's pseudonym (`anonymity.public_pseudonym`, as ballots use), `rating`
-a `Rating`. Segments are protected as the survey's responses are
+a `Rating`. The segments that may object to some approved idea (those the ideas file lists as
+`affected`: `lab.withheld_segments`) are never written here: the groups file gives their
+totals. The other segments are protected as the survey's responses are
 (`survey_files.protected_cells`): a combination of segments held by fewer than m voters is
 written without segments, and while the voters without segments number 1 to m - 1 the
 smallest combination joins them, so nobody who knows a voter's segments finds them alone.
 
+**Groups CSV**, header `idea,segment,raters,agree,disagree`: the published group totals, as
+the room vote's groups file. One row per approved idea and withheld segment with at least m
+raters of it, counted on the voters' TRUE segments (`lab.group_totals`); a segment with fewer
+is left out, and can never object (that needs m disagreeing). Minority protection
+(`rejected_by`) is decided on these totals, so coarsening never silences an affected
+segment. They are not beside the segment on voters' rows: totals of true segments next to
+coarsened rows would give away, by subtraction, how the few coarsened voters rated.
+
 **Results.** The published results are `lab.tabulate` of the approved ideas and of
-`public_voters` (the protected voters, exactly what the vote file holds), with the meeting's
-rule and seed; `covote lab tabulate` reads the two files and prints `dumps_lab_results` of the
-same call, so an observer gets the server's JSON byte for byte.
+`public_voters` (the protected voters, exactly what the vote file holds) with the group totals
+of the true voters, the meeting's rule and seed (`publish` makes all three);
+`covote lab tabulate ideas.csv votes.csv --groups groups.csv` reads the three files and prints
+`dumps_lab_results` of the same call, so an observer gets the server's JSON byte for byte.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
 from pydantic_core import PydanticCustomError
@@ -54,9 +65,11 @@ IDEAS_HEADER = (
     "affected",
 )
 VOTES_HEADER = ("voter", "segments", "idea", "rating")
+GROUPS_HEADER = ("idea", "segment", "raters", "agree", "disagree")
 MAX_COUNT = 10**6  # supporters or helpers of one idea: more than any council's population turns up
 MAX_IDEAS = 10_000  # a Lab has hundreds; a file with more is not one
 MAX_VOTE_ROWS = 5_000_000  # 500 voters x 300 ideas is 150,000; room for far larger Labs
+MAX_GROUP_ROWS = 1_000_000  # MAX_IDEAS ideas x 100 affected segments each
 _COUNT = re.compile(r"[0-9]{1,7}")
 _ECHO = 80  # characters of a refused cell quoted in a message
 
@@ -79,6 +92,18 @@ class IdeaRow:
     affected: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """An affected segment's totals on one idea, counted on the voters' true segments: everyone
+    in it who rated the idea (`raters`, passes included), and who agreed and disagreed."""
+
+    idea: str
+    segment: str
+    raters: int
+    agree: int
+    disagree: int
+
+
 def _is_id(value: str) -> bool:
     """A key, pseudonym or segment id (`records.check_id`)."""
     try:
@@ -91,10 +116,17 @@ def _is_id(value: str) -> bool:
 # --- protection ---------------------------------------------------------------------------
 
 
-def public_voters(voters: Iterable[lab.LabVoter], m: int) -> list[lab.LabVoter]:
+def public_voters(
+    voters: Iterable[lab.LabVoter], m: int, *, withheld: Set[str] = frozenset()
+) -> list[lab.LabVoter]:
     """The voters as the vote file publishes them (module doc): those with at least one rating,
-    by pseudonym, their segments protected so every combination written holds m voters."""
-    rated = [v for v in voters if v.ratings]
+    by pseudonym, the `withheld` segments (`lab.withheld_segments`: the groups file gives their
+    totals) taken out, and the rest protected so every combination written holds m voters."""
+    rated = [
+        lab.LabVoter(v.pseudonym, tuple(s for s in v.segments if s not in withheld), v.ratings)
+        for v in voters
+        if v.ratings
+    ]
     sizes = Counter[Cell]((None, frozenset(v.segments)) for v in rated)
     cells = protected_cells(sizes, m)
     return [
@@ -141,6 +173,24 @@ def write_votes_csv(voters: Iterable[lab.LabVoter]) -> str:
         for key, rating in sorted(v.ratings.items()):
             cells.append([v.pseudonym, segments, key, lab.Rating(rating).value])
     return write_csv(VOTES_HEADER, cells)
+
+
+def group_rows(totals: lab.GroupTotals) -> list[GroupRow]:
+    """The groups CSV's rows of `lab.group_totals` (of the TRUE voters), by idea then segment."""
+    return [
+        GroupRow(k, seg, c.V, c.W, c.D)
+        for k, by_segment in sorted(totals.items())
+        for seg, c in sorted(by_segment.items())
+    ]
+
+
+def write_groups_csv(rows: Iterable[GroupRow]) -> str:
+    """The groups CSV (module doc), rows by idea then segment."""
+    cells = [
+        [r.idea, r.segment, str(r.raters), str(r.agree), str(r.disagree)]
+        for r in sorted(rows, key=lambda r: (r.idea, r.segment))
+    ]
+    return write_csv(GROUPS_HEADER, cells)
 
 
 # --- reading the ideas --------------------------------------------------------------------
@@ -322,6 +372,76 @@ def read_votes_csv(
     ]
 
 
+# --- reading the group totals -------------------------------------------------------------
+
+
+def read_groups_csv(
+    text: str, ideas: Sequence[IdeaRow], m: int, *, filename: str = "groups.csv"
+) -> list[GroupRow]:
+    """Parse a groups CSV against its ideas file and the meeting's m, rows in file order.
+
+    Raises:
+        RecordError: every malformed line with its number: wrong header (line 1), wrong number
+            of fields, an idea that is not an approved idea of the ideas file, a segment that
+            no approved idea lists as `affected`, a count that is not a whole number up to
+            `MAX_COUNT`, agree + disagree over the raters, fewer than m raters (such a segment
+            is never published), a second row for the same idea and segment, or more than
+            `MAX_GROUP_ROWS` rows.
+    """
+    p = Problems(filename)
+    records = csv_records(text, p)
+    check_header(records, GROUPS_HEADER, p)
+    if len(records) - 1 > MAX_GROUP_ROWS:
+        p.add(None, f"more than {MAX_GROUP_ROWS} rows: not a Lab's groups file")
+        p.raise_if_any()
+    approved = tally_input(ideas)
+    keys = {i.key for i in approved}
+    withheld = lab.withheld_segments(approved, None)
+    seen: dict[tuple[str, str], int] = {}
+    rows: list[GroupRow] = []
+    for line, cells in records[1:]:
+        if len(cells) != len(GROUPS_HEADER):
+            p.add(line, f"expected {len(GROUPS_HEADER)} fields, got {len(cells)}")
+            continue
+        idea, segment = cells[:2]
+        bad = []
+        if idea not in keys:
+            bad.append(f"idea: not an approved idea of the ideas file: {quote(idea[:_ECHO])}")
+        if segment not in withheld:
+            bad.append(f"segment: {quote(segment[:_ECHO])} is no approved idea's affected segment")
+        counts: list[int] = []
+        for name, cell in zip(GROUPS_HEADER[2:], cells[2:], strict=True):
+            if _COUNT.fullmatch(cell) and int(cell) <= MAX_COUNT:
+                counts.append(int(cell))
+            else:
+                bad.append(f"{name}: must be a whole number from 0 to {MAX_COUNT}")
+        if len(counts) == 3:
+            raters, agree, disagree = counts
+            if agree + disagree > raters:
+                bad.append("agree + disagree must not exceed raters")
+            if raters < m:
+                bad.append(f"raters: a segment with fewer than {m} raters (m) is never published")
+        earlier = seen.setdefault((idea, segment), line)
+        if earlier != line:
+            bad.append(
+                f"{quote(segment[:_ECHO])} on {quote(idea[:_ECHO])} is already on line {earlier}"
+            )
+        for reason in bad:
+            p.add(line, reason)
+        if not bad:
+            rows.append(GroupRow(idea, segment, *counts))
+    p.raise_if_any()
+    return rows
+
+
+def totals_of(rows: Iterable[GroupRow]) -> dict[str, dict[str, tally.Counts]]:
+    """The group totals (`lab.GroupTotals`) a groups file's rows give."""
+    out: dict[str, dict[str, tally.Counts]] = {}
+    for r in rows:
+        out.setdefault(r.idea, {})[r.segment] = tally.Counts(V=r.raters, W=r.agree, D=r.disagree)
+    return out
+
+
 # --- results ------------------------------------------------------------------------------
 
 
@@ -335,7 +455,64 @@ def tally_input(ideas: Sequence[IdeaRow]) -> list[lab.LabIdea]:
 
 
 def tabulate_files(
-    ideas: Sequence[IdeaRow], voters: Sequence[lab.LabVoter], m: int, ratio: int, seed: int
+    ideas: Sequence[IdeaRow],
+    voters: Sequence[lab.LabVoter],
+    m: int,
+    ratio: int,
+    seed: int,
+    *,
+    groups: Sequence[GroupRow] | None = None,
 ) -> lab.LabResult:
-    """The Lab's results from its public files (what `covote lab tabulate` prints)."""
-    return lab.tabulate(tally_input(ideas), voters, tally.Rule(ratio=ratio, group_min=m), seed=seed)
+    """The Lab's results from its public files (what `covote lab tabulate` prints).
+
+    With `groups` (the groups CSV), `rejected_by` is decided on its totals, as the server
+    decided it on the true segments; without, on the vote file's (coarsened) segments.
+
+    Raises:
+        ValueError: group totals the files contradict (`lab.tabulate`).
+    """
+    rule = tally.Rule(ratio=ratio, group_min=m)
+    totals = None if groups is None else totals_of(groups)
+    return lab.tabulate(tally_input(ideas), voters, rule, seed=seed, group_totals=totals)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the server publishes of a Lab: the results (`result`, whose `rejected_by` is the
+    decision on the voters' true segments), the vote file's voters and the groups file's rows."""
+
+    result: lab.LabResult
+    voters: list[lab.LabVoter]
+    groups: list[GroupRow]
+
+
+def publish(
+    ideas: Sequence[lab.LabIdea],
+    voters: Sequence[lab.LabVoter],
+    rule: tally.Rule,
+    *,
+    seed: int = 0,
+    protecting: frozenset[str] | None = None,
+) -> Published:
+    """The Lab's public record from the approved `ideas` and the voters with their TRUE
+    segments: the group totals counted on those (`lab.group_totals`), the voters protected
+    (`public_voters`) and `lab.tabulate` of the protected voters with those totals. The
+    ideas file's `affected` must hold the same segments (those that may object) for
+    `covote lab tabulate` to print `dumps_lab_results(result)` byte for byte.
+
+    Raises:
+        ValueError: a repeated idea key or pseudonym, or a seed outside its range.
+    """
+    ideas = [
+        lab.LabIdea(
+            i.key,
+            i.challenge,
+            tuple(sorted({s for s in i.affected if protecting is None or s in protecting})),
+        )
+        for i in ideas
+    ]
+    totals = lab.group_totals(ideas, voters, rule)
+    withheld = lab.withheld_segments(ideas, None)
+    public = public_voters(voters, rule.group_min, withheld=withheld)
+    result = lab.tabulate(ideas, public, rule, seed=seed, group_totals=totals)
+    return Published(result=result, voters=public, groups=group_rows(totals))
