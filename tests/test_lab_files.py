@@ -1,6 +1,8 @@
 """The Co-Production Lab's public files (app/record/lab_files.py) and `covote lab tabulate`:
 what is written reads back to the same results, hostile files are refused line by line, rare
-segment combinations are coarsened, and the command prints the server's JSON byte for byte."""
+segment combinations are coarsened, segments that may object are published only as group
+totals (so coarsening never silences them), and the command prints the server's JSON byte for
+byte."""
 
 from __future__ import annotations
 
@@ -64,25 +66,38 @@ def lab_voters(seed: int = 2) -> list[LabVoter]:
     return out
 
 
+def approved(ideas: list[IdeaRow]) -> list[lab.LabIdea]:
+    return [lab.LabIdea(i.key, i.challenge, i.affected) for i in ideas if i.status == "approved"]
+
+
+def published(
+    voters: list[LabVoter], m: int = 5, ratio: int = 2, seed: int = 0, ideas: list[IdeaRow] = IDEAS
+) -> lab_files.Published:
+    """What the server publishes (module doc of lab_files)."""
+    return lab_files.publish(approved(ideas), voters, Rule(ratio=ratio, group_min=m), seed=seed)
+
+
 def served(voters: list[LabVoter], m: int = 5, ratio: int = 2, seed: int = 0) -> str:
-    """What the server publishes: tabulate on the protected voters (module doc)."""
-    public = lab_files.public_voters(voters, m)
-    approved = [
-        lab.LabIdea(i.key, i.challenge, i.affected) for i in IDEAS if i.status == "approved"
-    ]
-    return lab.dumps_lab_results(
-        lab.tabulate(approved, public, Rule(ratio=ratio, group_min=m), seed=seed)
-    )
+    return lab.dumps_lab_results(published(voters, m, ratio, seed).result)
+
+
+def write_files(tmp_path: Path, pub: lab_files.Published, ideas: list[IdeaRow] = IDEAS) -> None:
+    (tmp_path / "ideas.csv").write_text(lab_files.write_ideas_csv(ideas), encoding="utf-8")
+    (tmp_path / "votes.csv").write_text(lab_files.write_votes_csv(pub.voters), encoding="utf-8")
+    (tmp_path / "groups.csv").write_text(lab_files.write_groups_csv(pub.groups), encoding="utf-8")
 
 
 def test_the_files_read_back_to_the_same_results() -> None:
-    public = lab_files.public_voters(lab_voters(), 5)
+    pub = published(lab_voters())
     ideas_text = lab_files.write_ideas_csv(IDEAS)
-    votes_text = lab_files.write_votes_csv(public)
+    votes_text = lab_files.write_votes_csv(pub.voters)
+    groups_text = lab_files.write_groups_csv(pub.groups)
     ideas = lab_files.read_ideas_csv(ideas_text)
     assert sorted(ideas, key=lambda i: i.key) == sorted(IDEAS, key=lambda i: i.key)
     back = lab_files.read_votes_csv(votes_text, ideas)
-    result = lab_files.tabulate_files(ideas, back, 5, 2, 0)
+    groups = lab_files.read_groups_csv(groups_text, ideas, 5)
+    assert groups == pub.groups and groups  # `tenants` (15 voters) rated every idea
+    result = lab_files.tabulate_files(ideas, back, 5, 2, 0, groups=groups)
     assert lab_files.dumps_lab_results(result) == served(lab_voters())
     assert [g.size for g in result.groups] == [15, 15]
     assert result.ideas[0].key == "common" and result.ideas[0].is_bridging
@@ -96,6 +111,8 @@ def test_names_hidden_texts_and_rare_segments_stay_out() -> None:
     combos = Counter(v.segments for v in public)
     assert ("tenants", "young") not in combos  # two voters: written without segments
     assert all(n >= 5 for n in combos.values())
+    withheld = lab_files.public_voters(lab_voters(), 5, withheld={"tenants"})
+    assert Counter(v.segments for v in withheld) == {(): 30}  # `young` alone: 2, coarsened
     assert "'=Open on Sundays (common)" in lab_files.write_ideas_csv(
         IDEAS
     )  # no formula reaches a spreadsheet
@@ -115,16 +132,84 @@ def test_every_written_combination_holds_at_least_m(segments: list[set[str]], m:
 def test_covote_lab_tabulate_prints_the_servers_json_byte_for_byte(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    public = lab_files.public_voters(lab_voters(), 4)
-    (tmp_path / "ideas.csv").write_text(lab_files.write_ideas_csv(IDEAS), encoding="utf-8")
-    (tmp_path / "votes.csv").write_text(lab_files.write_votes_csv(public), encoding="utf-8")
+    write_files(tmp_path, published(lab_voters(), m=4, ratio=3, seed=11))
     args = ["lab", "tabulate", str(tmp_path / "ideas.csv"), str(tmp_path / "votes.csv")]
-    assert covote([*args, "--m", "4", "--r", "3", "--seed", "11"]) == 0
+    groups = ["--groups", str(tmp_path / "groups.csv")]
+    assert covote([*args, *groups, "--m", "4", "--r", "3", "--seed", "11"]) == 0
     assert capsys.readouterr().out == served(lab_voters(), m=4, ratio=3, seed=11)
-    public = lab_files.public_voters(lab_voters(), 5)
-    (tmp_path / "votes.csv").write_text(lab_files.write_votes_csv(public), encoding="utf-8")
-    assert covote(args) == 0  # defaults: the meeting rule's defaults, seed 0
+    write_files(tmp_path, published(lab_voters(), m=5))
+    assert covote([*args, *groups]) == 0  # defaults: the meeting rule's defaults, seed 0
     assert capsys.readouterr().out == served(lab_voters(), m=5)
+
+
+def rare_minority() -> tuple[list[IdeaRow], list[LabVoter]]:
+    """The camps of `lab_voters`, and six wheelchair users, each also in a ward no other voter
+    is in (a rare combination), who all disagree with `ramp` (which affects them) while
+    everyone else agrees with it: the room supports it, the wheelchair users object."""
+    ideas = [*IDEAS, idea("ramp", affected=("wheelchair",))]
+    voters = [LabVoter(v.pseudonym, v.segments, {**v.ratings, "ramp": A}) for v in lab_voters()]
+    for n in range(6):
+        voters.append(LabVoter(f"w-{n}", ("wheelchair", f"ward-{n}"), {"ramp": D, "common": A}))
+    return ideas, voters
+
+
+def test_a_small_affected_segment_in_rare_combinations_still_rejects(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Coarsening writes each wheelchair user without segments (their combinations are rare):
+    counted on the vote file's segments their objection vanished. Decided on the true segments
+    and published as group totals, it stands, and the three files recount it byte for byte."""
+    ideas, voters = rare_minority()
+    rule = Rule(ratio=2, group_min=5)
+    coarsened = lab_files.public_voters(voters, 5)
+    assert not any("wheelchair" in v.segments for v in coarsened)
+    old = lab.tabulate(approved(ideas), coarsened, rule)
+    ramp = next(i for i in old.ideas if i.key == "ramp")
+    assert ramp.rejected_by == () and ramp.agree > ramp.disagree  # the objection was lost
+    pub = published(voters, ideas=ideas)
+    decided = lab.tabulate(approved(ideas), voters, rule)  # the server's decision: true segments
+    by_key = {i.key: i for i in pub.result.ideas}
+    assert by_key["ramp"].rejected_by == ("wheelchair",)
+    assert [i.rejected_by for i in pub.result.ideas] == [i.rejected_by for i in decided.ideas]
+    assert lab_files.GroupRow("ramp", "wheelchair", 6, 0, 6) in pub.groups
+    write_files(tmp_path, pub, ideas)
+    assert "wheelchair" not in (tmp_path / "votes.csv").read_text(encoding="utf-8")
+    assert "ward-" not in (tmp_path / "votes.csv").read_text(encoding="utf-8")
+    args = ["lab", "tabulate", str(tmp_path / "ideas.csv"), str(tmp_path / "votes.csv")]
+    assert covote([*args, "--groups", str(tmp_path / "groups.csv")]) == 0
+    out = capsys.readouterr().out
+    assert out == lab.dumps_lab_results(pub.result)
+    assert '"rejected_by": [\n        "wheelchair"\n      ]' in out
+    assert covote(args) == 0  # without the group totals, the objection is not in the files
+    assert '"wheelchair"' not in capsys.readouterr().out
+
+
+def test_the_group_totals_never_show_a_coarsened_voter_by_subtraction() -> None:
+    """A segment that may object is never on a vote row, so its totals cannot be set against
+    the vote file's count of it to find how the coarsened few rated."""
+    ideas, voters = rare_minority()
+    pub = published(voters, ideas=ideas)
+    shown = {s for v in pub.voters for s in v.segments}
+    assert shown.isdisjoint({g.segment for g in pub.groups})
+    assert shown.isdisjoint(lab.withheld_segments(approved(ideas), None))
+    assert all(g.raters >= 5 for g in pub.groups)
+
+
+def test_covote_lab_tabulate_refuses_group_totals_the_files_contradict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ideas, voters = rare_minority()
+    write_files(tmp_path, published(voters, ideas=ideas), ideas)
+    args = ["lab", "tabulate", str(tmp_path / "ideas.csv"), str(tmp_path / "votes.csv")]
+    groups = tmp_path / "groups.csv"
+    groups.write_text(f"{GROUPS_HEADER}\nramp,wheelchair,99,0,99\n", encoding="utf-8")
+    assert covote([*args, "--groups", str(groups)]) == 2
+    assert "more ratings than the room" in capsys.readouterr().err
+    old = lab_files.write_votes_csv(lab_files.public_voters(lab_voters(), 5))  # tenants shown
+    (tmp_path / "votes.csv").write_text(old, encoding="utf-8")
+    groups.write_text(f"{GROUPS_HEADER}\n", encoding="utf-8")
+    assert covote([*args, "--groups", str(groups)]) == 2
+    assert "'tenants', which group totals give" in capsys.readouterr().err
 
 
 def test_covote_lab_tabulate_reports_bad_input(
@@ -199,6 +284,42 @@ def test_hostile_vote_files_are_refused_by_line(rows: list[str], word: str) -> N
     with pytest.raises(RecordError) as caught:
         lab_files.read_votes_csv(text, ideas)
     assert word in str(caught.value)
+
+
+GROUPS_HEADER = ",".join(lab_files.GROUPS_HEADER)
+
+
+@pytest.mark.parametrize(
+    ("rows", "word"),
+    [
+        (["common,tenants,5,0"], "expected 5 fields"),
+        (["zz,tenants,5,0,5"], "idea: not an approved idea"),
+        (["rude,tenants,5,0,5"], "idea: not an approved idea"),  # hidden: never counted
+        (["common,owners,5,0,5"], "is no approved idea's affected segment"),
+        (["common,tenants,4,0,4"], "fewer than 5 raters"),
+        (["common,tenants,5,3,3"], "agree + disagree must not exceed raters"),
+        (["common,tenants,-5,0,0"], "raters: must be a whole number"),
+        (["common,tenants,5,x,0"], "agree: must be a whole number"),
+        (["common,tenants,99999999,0,0"], "raters: must be a whole number from 0"),
+        (["common,tenants,5,0,5", "common,tenants,6,0,6"], "is already on line 2"),
+        (['common,"tenants,5,0,5'], "malformed CSV"),
+    ],
+)
+def test_hostile_groups_files_are_refused_by_line(rows: list[str], word: str) -> None:
+    text = f"{GROUPS_HEADER}\n" + "\n".join(rows) + "\n"
+    with pytest.raises(RecordError) as caught:
+        lab_files.read_groups_csv(text, IDEAS, 5)
+    assert word in str(caught.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_the_groups_reader_never_raises_anything_but_a_record_error(text: str) -> None:
+    for candidate in (text, f"{GROUPS_HEADER}\n{text}"):
+        try:
+            lab_files.read_groups_csv(candidate, IDEAS, 5)
+        except RecordError as e:
+            assert e.errors
 
 
 def test_a_file_without_its_header_is_refused() -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from app.rules import lab
 from app.rules.lab import LabIdea, LabVoter, Rating
-from app.rules.tally import Rule
+from app.rules.tally import Counts, Rule
 
 A, D, P = Rating.AGREE, Rating.DISAGREE, Rating.PASS
 RULE = Rule(ratio=2, group_min=5)
@@ -131,6 +131,65 @@ def test_only_affected_segments_that_may_object_reject() -> None:
         [LabIdea("x", "c", affected=("tenants",))], voters, RULE, protecting=frozenset({"owners"})
     )
     assert idea_of(never_protects, "x").rejected_by == ()
+
+
+def test_rejection_and_its_totals_come_from_the_group_totals_when_given() -> None:
+    """Given group totals (the groups file), `rejected_by` is decided on them, whatever the
+    voters' rows show (the vote file withholds the segment); without, on the voters' segments."""
+    ideas = [LabIdea("x", "c", affected=("tenants",))]
+    rows = _segment(2, 5, 2)
+    counted = idea_of(lab.tabulate(ideas, rows, RULE), "x")
+    assert counted.rejected_by == ("tenants",)
+    assert counted.affected_totals == {"tenants": Counts(V=9, W=2, D=5)}
+    assert lab.group_totals(ideas, rows, RULE) == {"x": {"tenants": Counts(V=9, W=2, D=5)}}
+    anonymous = [LabVoter(v.pseudonym, (), v.ratings) for v in rows]
+    assert idea_of(lab.tabulate(ideas, anonymous, RULE), "x").rejected_by == ()
+    totals = {"x": {"tenants": Counts(V=9, W=2, D=5)}}
+    recounted = idea_of(lab.tabulate(ideas, anonymous, RULE, group_totals=totals), "x")
+    assert recounted == counted  # by_segment too: the withheld segment's figures are the totals
+    assert recounted.by_segment == {"tenants": (2, 5, 2)}
+    none_given = lab.tabulate(ideas, anonymous, RULE, group_totals={})
+    assert idea_of(none_given, "x").rejected_by == () and not idea_of(none_given, "x").by_segment
+
+
+def test_an_unaffected_segment_with_totals_is_shown_but_never_rejects() -> None:
+    """Totals cover every idea's segments that may object to SOME idea (so none of them is ever
+    on a vote row), but only the idea's own affected segments can reject it."""
+    ideas = [LabIdea("x", "c", affected=("tenants",)), LabIdea("y", "c")]
+    rows = [voter(f"s{i:02d}", {"x": D, "y": D}, "tenants") for i in range(6)]
+    totals = lab.group_totals(ideas, rows, RULE)
+    assert totals == {"x": {"tenants": Counts(6, 0, 6)}, "y": {"tenants": Counts(6, 0, 6)}}
+    r = lab.tabulate(ideas, rows, RULE)
+    assert idea_of(r, "x").rejected_by == ("tenants",) and idea_of(r, "y").rejected_by == ()
+    assert idea_of(r, "y").affected_totals == {} and idea_of(r, "y").by_segment
+    anonymous = [LabVoter(v.pseudonym, (), v.ratings) for v in rows]
+    again = lab.tabulate(ideas, anonymous, RULE, group_totals=totals)
+    assert lab.dumps_lab_results(again) == lab.dumps_lab_results(r)
+
+
+@pytest.mark.parametrize(
+    ("totals", "word"),
+    [
+        ({"zz": {}}, "not an idea counted"),
+        ({"x": {"owners": Counts(5, 0, 5)}}, "which no idea's objection counts"),
+        ({"x": {"tenants": Counts(4, 0, 4)}}, "fewer than m"),
+        ({"x": {"tenants": Counts(10, 0, 10)}}, "more ratings than the room"),
+        ({"x": {"tenants": Counts(6, 2, 0)}}, "more ratings than the room"),
+    ],
+)
+def test_group_totals_that_cannot_be_are_refused(
+    totals: dict[str, dict[str, Counts]], word: str
+) -> None:
+    ideas = [LabIdea("x", "c", affected=("tenants",))]
+    anonymous = [voter(f"s{i}", {"x": D}) for i in range(6)]  # the room: 6 disagree
+    with pytest.raises(ValueError, match=word):
+        lab.tabulate(ideas, anonymous, RULE, group_totals=totals)
+
+
+def test_voters_that_show_a_withheld_segment_beside_totals_are_refused() -> None:
+    ideas = [LabIdea("x", "c", affected=("tenants",))]
+    with pytest.raises(ValueError, match="which group totals give"):
+        lab.tabulate(ideas, _segment(0, 6, 0), RULE, group_totals={"x": {}})
 
 
 def test_bad_input_is_refused() -> None:
@@ -283,11 +342,27 @@ def test_one_more_agree_never_lowers_support(voters: list[LabVoter], key: str) -
 
 @settings(max_examples=30, deadline=None)
 @given(voters=voters_st)
+def test_the_group_totals_recount_every_rejection_exactly(voters: list[LabVoter]) -> None:
+    """For any voters: the voters without segments plus the group totals (segments with at
+    least m raters only) give exactly the results counted on every voter's segments."""
+    totals = lab.group_totals(IDEAS, voters, SMALL)
+    assert all(SMALL.group_min <= c.V for by in totals.values() for c in by.values())
+    withheld = lab.withheld_segments(IDEAS, None)
+    public = [LabVoter(v.pseudonym, tuple(set(v.segments) - withheld), v.ratings) for v in voters]
+    expected = lab.tabulate(IDEAS, voters, SMALL)
+    again = lab.tabulate(IDEAS, public, SMALL, group_totals=totals)
+    assert lab.dumps_lab_results(again) == lab.dumps_lab_results(expected)
+    assert [i.rejected_by for i in again.ideas] == [i.rejected_by for i in expected.ideas]
+
+
+@settings(max_examples=30, deadline=None)
+@given(voters=voters_st)
 def test_no_published_figure_is_about_fewer_than_m_raters(voters: list[LabVoter]) -> None:
     r = lab.tabulate(IDEAS, voters, SMALL)
     for i in r.ideas:
         for a, d, p in [*i.by_group.values(), *i.by_segment.values()]:
             assert a + d + p >= SMALL.group_min
+        assert all(SMALL.group_min <= c.V for c in i.affected_totals.values())
 
 
 # --- rating order ---------------------------------------------------------------------------
