@@ -311,8 +311,9 @@ def tabulate(
     Raises:
         ValueError: a repeated idea key or pseudonym, a seed outside 0..`SEED_MAX`, or group
             totals that cannot be: for an idea not counted or a segment not withheld, fewer
-            than m raters, agree + disagree over the raters, or more raters, agrees or
-            disagrees than the room; or voters who show a withheld segment beside them.
+            than m raters, or more raters, agrees or disagrees than the room (`tally.Counts`
+            itself refuses agree + disagree over the raters); or voters who show a withheld
+            segment beside them.
     """
     _checked(ideas, voters)
     if not 0 <= seed <= SEED_MAX:
@@ -397,8 +398,6 @@ def _checked_totals(
                 raise ValueError(f"group totals for {s!r}, which no idea's objection counts")
             if c.V < m:  # noqa: SIM300
                 raise ValueError(f"segment {s!r} on {k!r} has fewer than m raters ({c.V})")
-            if c.W + c.D > c.V:
-                raise ValueError(f"segment {s!r} on {k!r}: agree + disagree exceed its raters")
             if c.V > r.raters or c.W > r.a or c.D > r.d:  # noqa: SIM300
                 raise ValueError(f"segment {s!r} on {k!r} has more ratings than the room")
             out[k][s] = c
