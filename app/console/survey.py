@@ -22,12 +22,12 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app.console import setup, survey_form, survey_questions
-from app.console.forms import confirm_first, facilitator_form, flash, page, upload_text
-from app.core.errors import BadInput
+from app.console.forms import act, confirm_first, facilitator_form, flash, page, upload_text
+from app.core.errors import BadInput, Conflict
 from app.core.messages import N_, Said, said
 from app.core.shapes import SurveyView
 from app.core.vocab import SURVEY, RoundStatus
-from app.record import records, survey_areas
+from app.record import records, survey_areas, we_did
 from app.rules import survey as sv
 from app.rules import survey_tally
 from app.voting import meetings, rounds, surveys
@@ -258,6 +258,35 @@ async def remove_survey_extra(
         return said(messages[what])
 
     return await setup._save_section(request, services, meeting_id, SECTION, form, change)
+
+
+@router.post("/console/{meeting_id}/rounds/{number}/we-did")
+async def save_we_did(
+    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
+) -> Response:
+    """The "We did" texts (overall and per service, English and Welsh) from a survey round's
+    page, for the public "You said" page; back to that page."""
+    form = await facilitator_form(request)
+
+    def text(name: str) -> str:
+        return str(form.get(name, ""))
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        assert meeting.id is not None
+        survey = surveys.survey_of(session, meeting.id)
+        if survey is None:
+            raise Conflict(N_("Set up the survey first."))
+        said_ = we_did.from_fields(
+            {lang: text(f"wd-overall-{lang}") for lang in we_did.LANGUAGES},
+            {
+                s.key: {lang: text(f"wd-s-{s.key}-{lang}") for lang in we_did.LANGUAGES}
+                for s in survey.services
+            },
+        )
+        surveys.save_we_did(session, meeting, said_)
+        return said(N_("“We did” is saved: the “You said” page shows it."))
+
+    return await act(request, services, meeting_id, change, f"/rounds/{number}#we-did")
 
 
 @router.post("/console/{meeting_id}/rounds/{number}/focus-budget")
