@@ -136,14 +136,19 @@ def test_each_type_is_added_with_its_welsh_and_exports_and_imports_unchanged(
     assert r.status_code == 303, r.text
 
     questions = exported(meeting)["questions"]
-    assert [q["id"] for q in questions] == ["travel", "what-would-you-help-with", "how-safe-do-you-feel", "any-ideas"]  # fmt: skip
+    ids = ["travel", "what-would-you-help-with", "how-safe-do-you-feel", "any-ideas"]
+    assert [q["id"] for q in questions] == ids
     assert questions[0] == SURVEY["questions"][0]  # untouched: exactly as imported
     assert questions[1] == {
         "id": "what-would-you-help-with",
         "type": "multiple",
         "title": "What would you help with?",
         "choices": [
-            {"id": "litter-picks", "label": "Litter picks", "translations": {"cy": {"label": "Casglu sbwriel"}}},  # fmt: skip
+            {
+                "id": "litter-picks",
+                "label": "Litter picks",
+                "translations": {"cy": {"label": "Casglu sbwriel"}},
+            },
             {"id": "lifts", "label": "Lifts", "translations": {"cy": {"label": "Lifftiau"}}},
             {"id": "read", "label": "Reading"},
         ],
@@ -201,7 +206,10 @@ def test_a_question_is_edited_moved_and_removed(meeting: Meeting) -> None:
     fill(form, "cq-1", title="Your ideas?")
     assert post_questions(meeting, form, move="1:up").status_code == 303
     q = exported(meeting)["questions"]
-    assert [(x["id"], x["title"]) for x in q] == [("ideas", "Your ideas?"), ("travel", "How do you usually travel?")]  # fmt: skip
+    assert [(x["id"], x["title"]) for x in q] == [
+        ("ideas", "Your ideas?"),
+        ("travel", "How do you usually travel?"),
+    ]
     page = meeting.f.get(f"/console/{meeting.id}/setup").text
     assert 'name="move" value="1:up"' in page and 'name="move" value="0:down"' in page
     assert 'name="move" value="0:up"' not in page  # the first cannot move up
@@ -238,7 +246,8 @@ def test_refusals_are_listed_by_field_and_nothing_is_saved(meeting: Meeting) -> 
     problems = summary(r.text)
     assert 'href="#cq-0-title"' in problems and "Give question 1 a title." in problems
     assert 'href="#cq-0-key"' in problems and "Bad Key!" in problems
-    assert 'href="#cq-0-c-0-label"' in problems and "Give choice 1 of question 1 a label." in problems  # fmt: skip
+    assert 'href="#cq-0-c-0-label"' in problems
+    assert "Give choice 1 of question 1 a label." in problems
     assert f'href="#{at}-most"' in problems and "from 1 to 1" in problems
     # Next to each field, with what was typed.
     assert 'id="cq-0-title-error"' in r.text and 'aria-invalid="true"' in r.text
@@ -270,7 +279,7 @@ def test_refusals_are_listed_by_field_and_nothing_is_saved(meeting: Meeting) -> 
 
 
 def test_more_rows_without_javascript_save_nothing(meeting: Meeting) -> None:
-    """"More rows" draws the page again with what was typed and blank rows added (another
+    """ "More rows" draws the page again with what was typed and blank rows added (another
     question, or more choices for one), saving nothing; the new rows are then saved."""
     assert import_survey(meeting, survey_text()).status_code == 303
     before = exported(meeting)

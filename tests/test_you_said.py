@@ -16,6 +16,7 @@ from app.record import we_did
 from app.record.survey_file import parse_survey
 from app.record.you_said import custom_tables
 from app.rules import survey as sv
+from app.rules.scales import Choice
 from tests.conftest import LiveServer, Meeting, Phone
 from tests.test_survey_round import import_survey, open_survey, survey_text
 
@@ -171,7 +172,7 @@ def test_a_count_under_m_is_never_shown_nor_derivable() -> None:
         "pick",
         sv.CustomType.MULTIPLE,
         "Pick",
-        tuple(sv.Choice(k, None, k.upper()) for k in ("a", "b", "c")),
+        tuple(Choice(k, None, k.upper()) for k in ("a", "b", "c")),
     )
     survey = sv.Survey(survey.title, survey.services, (*survey.custom, pick), survey.areas)
     results = {

@@ -91,8 +91,7 @@ def question_row(q: sv.CustomQuestion | None) -> QuestionRow:
         most="" if q.most is None else str(q.most),
         max_length=str(q.max_length) if q.type is sv.CustomType.TEXT else "",
         choices=[
-            ChoiceRow(c.value, c.value, c.label, cy.get(f"choice:{c.value}", ""))
-            for c in q.choices
+            ChoiceRow(c.value, c.value, c.label, cy.get(f"choice:{c.value}", "")) for c in q.choices
         ]
         + _blank_choices(),
     )
@@ -270,9 +269,7 @@ class _Reader:
             self.problem(where, e)
             return None
 
-    def question(
-        self, i: int, row: QuestionRow, taken: set[str]
-    ) -> sv.CustomQuestion | None:
+    def question(self, i: int, row: QuestionRow, taken: set[str]) -> sv.CustomQuestion | None:
         at, n = f"cq-{i}", i + 1
         base = self.by_key.get(row.was)
         before = len(self.problems)

@@ -82,7 +82,10 @@ def dump_we_did(we_did: WeDid) -> str | None:
     """The JSON to store (None: nothing written), keys sorted."""
     if we_did.empty():
         return None
-    data = {"overall": dict(we_did.overall), "services": {k: dict(v) for k, v in we_did.services.items()}}
+    data = {
+        "overall": dict(we_did.overall),
+        "services": {k: dict(v) for k, v in we_did.services.items()},
+    }
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 

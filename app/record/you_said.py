@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from app.core.messages import N_
-from app.core.shapes import CountFigure, Distribution, MeanFigure, SurveyResults
+from app.core.shapes import Distribution, MeanFigure, SurveyResults
 from app.rules import survey as sv
 
 Translate = Callable[[str], str]
@@ -145,12 +146,11 @@ def custom_tables(
         if figure is None:
             out.append(CustomTable(title, q.type, None, hidden=True))
         elif q.type in (sv.CustomType.SINGLE, sv.CustomType.MULTIPLE):
-            dist: Distribution = figure  # type: ignore[assignment]
+            dist = cast(Distribution, figure)
             out.append(CustomTable(title, q.type, dist["n"], _rows(q, dist, m, _, lang)))
         elif q.type is sv.CustomType.SCALE:
-            mean: MeanFigure = figure  # type: ignore[assignment]
+            mean = cast(MeanFigure, figure)
             out.append(CustomTable(title, q.type, mean["n"], mean=mean["mean"]))
         else:
-            count: CountFigure = figure  # type: ignore[assignment]
-            out.append(CustomTable(title, q.type, count["n"]))
+            out.append(CustomTable(title, q.type, figure["n"]))  # a CountFigure
     return out

@@ -108,9 +108,7 @@ async def you_said_page(request: Request, code: str, services: ServicesDep) -> R
             ],
             "we_did": said,
         }
-        response = render(
-            request, "record/you_said.html", ctx, status_code=200 if shown else 404
-        )
+        response = render(request, "record/you_said.html", ctx, status_code=200 if shown else 404)
         response.headers["Cache-Control"] = CACHE_CONTROL if shown else "no-cache"
         response.headers["Vary"] = VARY
         response.headers["ETag"] = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
