@@ -307,6 +307,23 @@ def test_more_rows_without_javascript_save_nothing(meeting: Meeting) -> None:
     assert exported(meeting)["services"] == before["services"]
 
 
+def test_hostile_buttons_and_rows_change_nothing(meeting: Meeting) -> None:
+    """Odd `more` and `move` values (huge, non-ASCII digits, out of range) never fail the
+    request: "more rows" adds nothing, a move is ignored; a title past the bound is refused."""
+    assert import_survey(meeting, survey_text()).status_code == 303
+    before = exported(meeting)
+    form = questions_form(meeting)
+    for more in ("9" * 5000, "²", "-1", "99", "question"):
+        assert post_questions(meeting, form, more=more).status_code == 200
+    for move in ("9" * 5000 + ":up", "²:down", "0:sideways", "0:up", ":"):
+        assert post_questions(meeting, form, move=move).status_code == 303
+    assert exported(meeting) == before
+    fill(form, "cq-0", title="x" * 201)
+    r = post_questions(meeting, form)
+    assert r.status_code == 400 and 'href="#cq-0-title"' in summary(r.text)
+    assert exported(meeting) == before
+
+
 def test_an_answered_survey_asks_first_and_an_open_round_refuses(
     meeting: Meeting, phones: Callable[[], Phone]
 ) -> None:

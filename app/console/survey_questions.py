@@ -161,20 +161,27 @@ def typed(form: FormData) -> dict[str, Any]:
     more = _text(form, "more")
     if more == "question" and len(rows) < sv.MAX_CUSTOM_QUESTIONS + BLANK_QUESTIONS:
         rows.append(question_row(None))
-    elif more.isdigit() and int(more) < len(rows):
-        asked = rows[int(more)]
+    elif (at := _index(more)) is not None and at < len(rows):
+        asked = rows[at]
         if len(asked.choices) < sv.MAX_CHOICES + BLANK_CHOICES:
             asked.choices += _blank_choices()
     return {"cq_rows": rows, "cq_unsaved": True}
+
+
+def _index(text: str) -> int | None:
+    """A row's index as a button posts it (ASCII digits, a few of them), else None."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ROWS)):
+        return None
+    return int(text)
 
 
 def _move(rows: list[QuestionRow], move: str) -> list[QuestionRow]:
     """`rows` with the one `move` names (`N:up`, `N:down`) moved one place; an unknown or
     impossible move changes nothing (a stale page's button, say)."""
     at, _, way = move.partition(":")
-    if not at.isdigit() or len(at) > 4 or way not in ("up", "down"):
+    i = _index(at)
+    if i is None or way not in ("up", "down"):
         return rows
-    i = int(at)
     j = i - 1 if way == "up" else i + 1
     if not (0 <= i < len(rows) and 0 <= j < len(rows)):
         return rows
