@@ -7,9 +7,9 @@ in the page's language. Nothing about any one person: the figures are the tally'
 under m), the custom questions' tables app/record/you_said.py's, and no pseudonym, ballot or
 answer is read into the page. Before any results are shown it answers 404 "not published yet".
 
-The results of closed rounds are counted once per state (`_FIGURES`): a round's ballots, its
-status and the set-up (`meeting.revision`) are the key, so a page viewed by many is tabulated
-once, and a reveal, a paper ballot or a changed text is seen at once.
+The results of closed rounds are counted once per state (`_FIGURES`): the rounds shown, their
+ballots, the set-up (`meeting.revision`) and the population are the key, so a page viewed by
+many is tabulated once, and a reveal, a paper ballot or a changed text is seen at once.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ def _shown(services: Services, meeting: Meeting) -> list[tuple[Round, SurveyView
             meeting.id,
             meeting.revision,
             meeting.group_min,
+            # The population weights the figures and is saved without a set-up revision.
+            hashlib.sha256((surveys.population_text(session, meeting.id) or "").encode()).digest(),
             tuple((r.id, r.status, voted_count(session, r.id or 0)) for r in visible),
         )
         with _FIGURES_LOCK:
