@@ -107,7 +107,7 @@ def summary(html: str) -> str:
 
 
 def test_each_type_is_added_with_its_welsh_and_exports_and_imports_unchanged(
-    meeting: Meeting,
+    meeting: Meeting, phones: Callable[[], Phone]
 ) -> None:
     """Starting from an imported survey (one single choice question), the form adds a
     multiple choice question with "at most 2", a 1-5 scale and a short text with a length
@@ -172,6 +172,9 @@ def test_each_type_is_added_with_its_welsh_and_exports_and_imports_unchanged(
     items = {p["id"]: p for p in meeting.state()["round"]["proposals"]}
     assert items["q.what-would-you-help-with"]["scale"]["most"] == 2
     assert items["q.any-ideas"]["scale"]["max_length"] == 80
+    phone = phones()
+    page = phone.c.get(f"/m/{meeting.code}").text
+    assert "Choose up to 2." in page  # the multiple choice says its "at most"
 
 
 def test_a_question_is_edited_moved_and_removed(meeting: Meeting) -> None:
