@@ -321,9 +321,12 @@ def test_hostile_buttons_and_rows_change_nothing(meeting: Meeting) -> None:
     for move in ("9" * 5000 + ":up", "²:down", "0:sideways", "0:up", ":"):
         assert post_questions(meeting, form, move=move).status_code == 303
     assert exported(meeting) == before
-    fill(form, "cq-0", title="x" * 201)
+    fill(form, "cq-0", title="x" * 201, title_cy="y" * 201)
+    fill(form, "cq-0-c-1", label_cy="z" * 201)
     r = post_questions(meeting, form)
     assert r.status_code == 400 and 'href="#cq-0-title"' in summary(r.text)
+    assert 'href="#cq-0-title_cy"' in summary(r.text)
+    assert 'href="#cq-0-c-1-label_cy"' in summary(r.text)
     assert exported(meeting) == before
 
 

@@ -232,10 +232,9 @@ class _Reader:
                 )
                 continue
             if len(c.label) > sv.MAX_TEXT or len(c.label_cy) > sv.MAX_TEXT:
-                self.problem(
-                    f"{where}-label",
-                    BadInput(N_("A choice's label is at most %(most)s characters."), most=200),
-                )
+                too_long = N_("A choice's label is at most %(most)s characters.")
+                where_long = f"{where}-label" if len(c.label) > sv.MAX_TEXT else f"{where}-label_cy"
+                self.problem(where_long, BadInput(too_long, most=sv.MAX_TEXT))
                 continue
             key = c.key or slug(c.label, taken, limit=sv.MAX_SERVICE_KEY, fallback="choice")
             taken.add(key)
@@ -287,11 +286,10 @@ class _Reader:
             kind = sv.CustomType.SINGLE
         if not row.title:
             self.problem(f"{at}-title", BadInput(N_("Give question %(n)s a title."), n=n))
-        elif len(row.title) > sv.MAX_TEXT or len(row.title_cy) > sv.MAX_TEXT:
-            self.problem(
-                f"{at}-title",
-                BadInput(N_("A question's title is at most %(most)s characters."), most=200),
-            )
+        for name, text in (("title", row.title), ("title_cy", row.title_cy)):
+            if len(text) > sv.MAX_TEXT:
+                too_long = N_("A question's title is at most %(most)s characters.")
+                self.problem(f"{at}-{name}", BadInput(too_long, most=sv.MAX_TEXT))
         key = row.key or slug(row.title, taken, limit=sv.MAX_QUESTION_KEY, fallback="question")
         taken.add(key)
         if (bad := _key_problem(key, sv.MAX_QUESTION_KEY)) is not None:
