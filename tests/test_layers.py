@@ -84,6 +84,8 @@ PURE = frozenset(
         "app.record.survey_charts",
         "app.record.survey_files",
         "app.record.lab_files",
+        "app.record.we_did",
+        "app.record.you_said",
         "app.live.protocol",
         "app.live.screen",
         "app.live.surge",

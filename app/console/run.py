@@ -20,7 +20,7 @@ from app.core.bounds import COUNTDOWN_SECONDS, VOID_REASON_MAX
 from app.core.errors import BadInput
 from app.core.messages import N_, Said, said
 from app.core.shapes import SurveyView
-from app.core.vocab import ROOM_VOTE, RoundStatus
+from app.core.vocab import ROOM_VOTE, SURVEY, RoundStatus
 from app.keypads import remembered
 from app.record import survey_charts
 from app.rules.run import RoundFacts, latest_counted, run_step
@@ -315,6 +315,7 @@ async def round_results(
                 "round": rnd,
                 "results": results,
                 "survey_map": _survey_map(session, meeting_id, results, _, asked),
+                "we_did": surveys.we_did_of(session, meeting_id) if rnd.kind == SURVEY else None,
                 "turnout": rnd.turnout
                 or turnout.counts(
                     session,

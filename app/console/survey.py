@@ -1,5 +1,6 @@
 """The Set-up page's Survey section (issue 15): import a survey file (uploaded or pasted),
-start one from the meeting's proposals, edit its services and areas, import areas from CSV.
+start one from the meeting's proposals, edit its services, questions and areas, import areas
+from CSV.
 Its export is `/console/{id}/export/survey.json` (app/console/exports.py).
 
 Facilitator only; every change is a POST carrying the CSRF token, saved in one transaction
@@ -20,13 +21,13 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from app.console import setup, survey_form
-from app.console.forms import confirm_first, facilitator_form, flash, upload_text
-from app.core.errors import BadInput
+from app.console import setup, survey_form, survey_questions
+from app.console.forms import act, confirm_first, facilitator_form, flash, page, upload_text
+from app.core.errors import BadInput, Conflict
 from app.core.messages import N_, Said, said
 from app.core.shapes import SurveyView
 from app.core.vocab import SURVEY, RoundStatus
-from app.record import records, survey_areas
+from app.record import records, survey_areas, we_did
 from app.rules import survey as sv
 from app.rules import survey_tally
 from app.voting import meetings, rounds, surveys
@@ -128,6 +129,37 @@ async def save_survey_services(
     )
 
 
+@router.post("/console/{meeting_id}/survey/questions")
+async def save_survey_questions(
+    request: Request, meeting_id: RowId, services: ServicesDep
+) -> Response:
+    """The questions of the facilitator's own (survey_questions: every problem by field).
+    "More rows" (`more`) draws the page again with what was typed and more blanks, saving
+    nothing; `move` saves with a question moved up or down."""
+    form = await facilitator_form(request)
+    if str(form.get("more", "")):
+        return await _more_rows(request, services, meeting_id, form)
+
+    def build(session: Session, meeting: Meeting) -> sv.Survey:
+        assert meeting.id is not None
+        old = surveys.survey_of(session, meeting.id)
+        return survey_questions.edited_questions(form, old, meeting)
+
+    return await _save(
+        request, services, meeting_id, form, build, said(N_("The survey's questions are saved."))
+    )
+
+
+async def _more_rows(
+    request: Request, services: Services, meeting_id: int, form: FormData
+) -> Response:
+    """The set-up page with the questions as typed and the blank rows asked for (no save;
+    `facilitator_form` has checked who asks)."""
+    ctx = await asyncio.to_thread(setup._setup_context, request, services, meeting_id)
+    ctx.update(survey_questions.typed(form))
+    return page(request, "console/setup.html", ctx)
+
+
 @router.post("/console/{meeting_id}/survey/areas")
 async def save_survey_areas(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """The edit form's areas."""
@@ -226,6 +258,35 @@ async def remove_survey_extra(
         return said(messages[what])
 
     return await setup._save_section(request, services, meeting_id, SECTION, form, change)
+
+
+@router.post("/console/{meeting_id}/rounds/{number}/we-did")
+async def save_we_did(
+    request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
+) -> Response:
+    """The "We did" texts (overall and per service, English and Welsh) from a survey round's
+    page, for the public "You said" page; back to that page."""
+    form = await facilitator_form(request)
+
+    def text(name: str) -> str:
+        return str(form.get(name, ""))
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        assert meeting.id is not None
+        survey = surveys.survey_of(session, meeting.id)
+        if survey is None:
+            raise Conflict(N_("Set up the survey first."))
+        said_ = we_did.from_fields(
+            {lang: text(f"wd-overall-{lang}") for lang in we_did.LANGUAGES},
+            {
+                s.key: {lang: text(f"wd-s-{s.key}-{lang}") for lang in we_did.LANGUAGES}
+                for s in survey.services
+            },
+        )
+        surveys.save_we_did(session, meeting, said_)
+        return said(N_("“We did” is saved: the “You said” page shows it."))
+
+    return await act(request, services, meeting_id, change, f"/rounds/{number}#we-did")
 
 
 @router.post("/console/{meeting_id}/rounds/{number}/focus-budget")

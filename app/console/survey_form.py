@@ -5,8 +5,8 @@ survey (app/console/survey.py saves it).
 A service's inputs are named `svc-N-…` (was, key, title, title_cy, q: the standard questions
 ticked, remove), an area's `area-N-…` (was, key, label, label_cy, code, remove); N counts from 0
 while `…-was` is there, as in the other set-up tables. What the form does not show
-(descriptions, other languages, a service's proposal, custom questions) is kept from the stored
-survey by the row's `was` key.
+(descriptions, other languages, a service's proposal) is kept from the stored survey by the
+row's `was` key. The custom questions' fields: app/console/survey_questions.py.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from app.console import survey_questions
 from app.console.forms import checked
 from app.console.setup_form import MAX_ROWS
 from app.core.inputs import slug
@@ -88,6 +89,7 @@ def survey_context(survey: sv.Survey | None, answered: bool) -> dict[str, Any]:
             sv.Standard.MORE: N_("Would do more"),
             sv.Standard.HOURS: N_("Hours a month"),
         },
+        **survey_questions.context(survey),
     }
 
 
@@ -163,7 +165,8 @@ def with_areas(old: sv.Survey | None, meeting: Meeting, areas: tuple[sv.Area, ..
 
 def typed(form: FormData) -> dict[str, Any]:
     """The edit form's rows as posted, so a refused save shows what was typed: the services'
-    (and the survey's title) or the areas', whichever the form had; {} for the imports."""
+    (and the survey's title), the areas' or the questions', whichever the form had; {} for the
+    imports."""
     out: dict[str, Any] = {}
     services = []
     for i in range(MAX_ROWS):
@@ -201,4 +204,5 @@ def typed(form: FormData) -> dict[str, Any]:
         )
     if areas:
         out["area_rows"] = areas
+    out.update(survey_questions.typed(form))
     return out

@@ -19,14 +19,16 @@ here reads back to the same survey and is written again byte for byte.
         {"id": "travel", "type": "single", "title": "How do you travel?",
          "choices": [{"id": "bus", "label": "Bus", "translations": {"cy": {"label": "Bws"}}}],
          "translations": {"cy": {"title": "Sut ydych chi'n teithio?"}}},
-        {"id": "ideas", "type": "text", "title": "Any ideas?", "max_length": 200}
+        {"id": "ideas", "type": "text", "title": "Any ideas?", "max_length": 200},
+        {"id": "helps", "type": "multiple", "title": "What helps?", "choices": [...], "most": 2}
       ],
       "areas": [{"id": "north", "label": "North ward", "code": "E05000001",
                  "translations": {"cy": {"label": "Ward y Gogledd"}}}]
     }
 
 `questions` of a service default to all six, in their standard order; `translations`,
-`description`, `proposal`, `code`, `choices` and `max_length` may be left out. Keys are
+`description`, `proposal`, `code`, `choices`, `most` (a multiple choice question's "at most
+N" of its choices; none: any number) and `max_length` may be left out. Keys are
 lowercase ids (`survey.KEY`); the limits are `app.rules.survey`'s.
 """
 
@@ -91,6 +93,7 @@ class QuestionFile(_Strict):
     type: TypeName
     title: Title
     choices: list[ChoiceFile] = Field(default_factory=list, max_length=sv.MAX_CHOICES)
+    most: int | None = Field(default=None, ge=1, le=sv.MAX_CHOICES)  # multiple: at most N
     max_length: int = Field(default=200, ge=1, le=TEXT_MAX_LENGTH)
     translations: TitleTexts = Field(default_factory=dict)
 
@@ -123,6 +126,7 @@ def _question(q: QuestionFile) -> sv.CustomQuestion:
         tuple(Choice(c.id, None, c.label) for c in q.choices),
         q.max_length,
         texts,
+        q.most,
     )
 
 
@@ -228,10 +232,12 @@ def survey_json(survey: sv.Survey) -> dict[str, object]:
                     "type": q.type.value,
                     "title": q.title,
                     "choices": choices,
+                    "most": q.most,
                     "max_length": q.max_length,
                     "translations": _texts(q.translations, "title", "description"),
                 },
                 choices=[],
+                most=None,
                 max_length=200,
                 translations={},
             )

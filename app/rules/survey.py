@@ -163,6 +163,7 @@ class CustomQuestion:
     choices: tuple[Choice, ...] = ()  # SINGLE and MULTIPLE: keys 1-9 given by position
     max_length: int = 200  # TEXT
     translations: Translations = field(default_factory=dict)  # title and "choice:VALUE"
+    most: int | None = None  # MULTIPLE: at most this many of its choices (None: any number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +216,7 @@ def custom_scale(q: CustomQuestion) -> AnswerScale:
     )
     if q.type is CustomType.SINGLE:
         return ChoiceScale(choices)
-    return MultiChoiceScale(choices)
+    return MultiChoiceScale(choices, most=q.most)
 
 
 def area_scale(areas: tuple[Area, ...]) -> ChoiceScale:
@@ -250,6 +251,8 @@ def _custom_problems(q: CustomQuestion) -> list[str]:
             return found
     elif q.choices:
         found.append(f"question {q.key!r} is a {q.type.value} question: it has no choices")
+    if q.most is not None and q.type is not CustomType.MULTIPLE:
+        found.append(f"question {q.key!r}: only a multiple choice question has at most N")
     try:
         custom_scale(q)
     except ValueError as e:

@@ -366,6 +366,9 @@ class MeetingSurvey(SQLModel, table=True):
     # uploaded CSV (weighted figures); each checked against the survey when saved. NULL: none.
     boundaries: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     population: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # "We did" (the public "You said" page): what the council did about the results, overall
+    # and per service, in each language, as app/record/we_did.py's JSON. NULL: nothing yet.
+    we_did: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Contact(SQLModel, table=True):

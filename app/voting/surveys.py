@@ -25,7 +25,7 @@ from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm
 from app.core.inputs import slug
 from app.core.messages import N_
 from app.core.vocab import SURVEY, RoundStatus
-from app.record import geojson, records, survey_files
+from app.record import geojson, records, survey_files, we_did
 from app.record.records import RecordError
 from app.record.survey_file import dump_survey, parse_survey
 from app.rules import survey as sv
@@ -262,6 +262,29 @@ def clear_extra(session: Session, meeting: Meeting, what: str) -> None:
     row, _ = _row(session, meeting)
     setattr(row, what, None)
     session.add(row)
+
+
+# --- "We did": what was done about the results (the public "You said" page) ------------------
+
+
+def we_did_of(session: Session, meeting_id: int) -> we_did.WeDid:
+    """The meeting's "We did" texts (empty when none are written or there is no survey)."""
+    row = session.get(MeetingSurvey, meeting_id)
+    return we_did.parse_we_did(row.we_did if row is not None else None)
+
+
+def save_we_did(session: Session, meeting: Meeting, said: we_did.WeDid) -> None:
+    """Store the "We did" texts (replacing them). A set-up change of the record's words, not
+    of what people answered: allowed whatever the rounds' state, refused once archived.
+
+    Raises:
+        Conflict: the meeting has no survey, or is archived.
+    """
+    row, _ = _row(session, meeting)
+    _touch(meeting)
+    row.we_did = we_did.dump_we_did(said)
+    session.add(row)
+    session.add(meeting)
 
 
 def budget_from_focus(session: Session, meeting: Meeting, focus: list[Focus]) -> Meeting:

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, open_about_you, open_phone
-from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting
+from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting, Phone
+from tests.test_survey_round import import_survey, open_survey, survey_text
+from tests.test_you_said import ANSWERS
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
 expect.set_options(timeout=WAIT_MS)
@@ -290,3 +292,40 @@ def test_colour_is_never_the_only_signal(contexts: Contexts, live: LiveServer) -
     assert len({s[0] for s in seen.values()}) == len(seen)  # one icon per category
     legend = projector.locator(".result .bar-legend").first.inner_text()
     assert "WANT" in legend and "NEUTRAL" in legend and "DON'T WANT" in legend
+
+
+def test_survey_questions_form_and_the_you_said_page(contexts: Contexts, live: LiveServer) -> None:
+    """The Survey section's questions (a refused save with its problems by field), the round
+    page's "We did" form, and the public "You said" page before and after the reveal, in
+    English and Welsh: axe finds nothing serious."""
+    meeting = new_meeting(live)
+    assert import_survey(meeting, survey_text()).status_code == 303
+    fac = contexts.facilitator()
+    fac.goto(f"/console/{meeting.id}/setup#survey-questions")
+    axe(fac, "console: set-up, survey questions")
+    fac.locator("#cq-0-title").fill("")
+    fac.locator("#cq-1-title").fill("Pick some")
+    fac.locator("#cq-1-type").select_option("multiple")
+    fac.locator("#survey-questions button.btn-primary").first.click()
+    expect(fac.locator("#error-summary")).to_be_focused()
+    expect(fac.locator("#cq-0-title-error")).to_be_visible()
+    axe(fac, "console: set-up, survey questions refused")
+
+    open_survey(meeting)
+    for marks in ANSWERS:
+        assert Phone(live.browser(), meeting.code).vote(marks).status_code == 200
+    meeting.close_round(1)
+    public = contexts.phone()
+    public.goto(f"/m/{meeting.code}/you-said")
+    expect(public.locator("#not-published")).to_be_visible()
+    axe(public, "you said: not published yet")
+    meeting.reveal(1)
+    meeting.post("/rounds/1/we-did", **{"wd-overall-en": "We kept it.", "wd-overall-cy": "Do."})
+    fac.goto(f"/console/{meeting.id}/rounds/1#we-did")
+    axe(fac, "console: survey round with We did")
+    public.goto(f"/m/{meeting.code}/you-said")
+    expect(public.locator("#we-did")).to_be_visible()
+    axe(public, "you said: published")
+    public.goto(f"/m/{meeting.code}/you-said?lang=cy")
+    expect(public.locator("html")).to_have_attribute("lang", "cy")
+    axe(public, "you said: published, Welsh")
