@@ -303,6 +303,10 @@ def check_projector(projector: Any) -> None:
     expect(table.locator("tbody tr")).to_have_count(len(SERVICES))
     for name in SERVICES:
         expect(table).to_contain_text(name)
+    # The pager counts pages, not "Proposals 1-1 of 4": a chart is not a proposal.
+    pager = projector.locator(".proj-pager")
+    expect(pager).to_contain_text("Page 1 of ")
+    expect(pager).not_to_contain_text("Proposals")
     axe(projector, "projector: the survey's service map")
     screenshot(projector, "projector-survey-matrix")
     area_map = projector.locator(".result-chart", has_text="by area")

@@ -563,7 +563,7 @@
         if (!cards.length) return;
         stopPager();
         while (box.firstChild) box.removeChild(box.firstChild);
-        showPages(s, box, 'results-charts', [], cards, null);
+        showPages(s, box, 'results-charts', [], cards, null, true);
       })
       .catch(function () { /* the distribution stays */ });
   }
@@ -670,7 +670,8 @@
   // The results as pages: the fixed ones (budget, overview), then the cards, as many to a page
   // as the screen holds (measured, so it holds for any screen and any number of proposals).
   // One page shows at a time; ←/→ turn them, Space pauses the turning by itself.
-  function showPages(s, box, cls, fixed, cards, legendNode) {
+  // `uncounted`: the cards are not proposals (a survey's charts): the pager says only the page.
+  function showPages(s, box, cls, fixed, cards, legendNode, uncounted) {
     box.className = 'results' + (cls ? ' ' + cls : '');
     box.hidden = false;
     els.proj.classList.add('has-results');
@@ -688,6 +689,7 @@
     pages.legend = legendNode;
     pages.fixed = fixed;
     pages.cards = cards;
+    pages.uncounted = !!uncounted;
     layoutPages();
     var roundId = s.round ? s.round.id : null;
     if (roundId !== pages.roundId) pages.index = 0; // a new round starts at its first page
@@ -805,7 +807,7 @@
     return inLangs(function (T) {
       var line = [];
       if (n > 1) line.push(C.fmt(T.page_of || S.page_of, { i: i, n: n }));
-      if (label && n > 1) {
+      if (label && n > 1 && !pages.uncounted) {
         line.push(C.fmt(T.showing || S.showing, { first: label[0], last: label[1], total: total }));
       }
       if (n > 1) line.push(pages.paused ? T.paused || S.paused : T.keys_hint || S.keys_hint);
