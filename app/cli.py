@@ -6,6 +6,7 @@
     covote recount BALLOTS.csv [--groups GROUPS.csv] --meeting MEETING.json [--audit AUDIT.jsonl]
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
     covote survey tabulate RESPONSES.csv --survey SURVEY.json [--population POP.csv] [--m N]
+    covote charter tabulate CONSENT.csv --charter CHARTER.json [--m N] [--r N] [--block-percent P]
     covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv [--groups GROUPS.csv]
                         --meeting MEETING.json] [--head HASH]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
@@ -29,6 +30,8 @@ from typing import Any
 from app.config import Settings
 from app.record import chain, csvfiles, records, results
 from app.rules.budget import COMPLETIONS, Completion
+from app.rules.charter import DEFAULT_BLOCK_PERCENT, CharterRule
+from app.rules.tally import Rule as TallyRule
 
 
 def _server_args(p: argparse.ArgumentParser) -> None:
@@ -271,6 +274,28 @@ def survey_tabulate(
     return 0
 
 
+def charter_tabulate(consent_path: Path, charter_path: Path, rule: CharterRule) -> int:
+    """`covote charter tabulate`: a consent round's results from its public consent CSV and the
+    charter file, as JSON: byte for byte the round's results JSON, given the meeting's m, R and
+    block share."""
+    from app.record import charter_file, charter_files
+
+    try:
+        charter_text = charter_path.read_text(encoding="utf-8-sig")
+        consent_text = consent_path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"covote charter tabulate: {e}", file=sys.stderr)
+        return 2
+    try:
+        charter = charter_file.parse_charter(charter_text, filename=charter_path.name)
+        ballots = charter_files.read_consent_csv(consent_text, charter, filename=consent_path.name)
+    except records.RecordError as e:
+        return _report(e)
+    decisions = charter_files.tabulate(charter, ballots, rule)
+    sys.stdout.write(charter_files.dumps_charter_results(decisions, rule))
+    return 0
+
+
 def audit_verify(
     log_path: Path,
     ballots_path: Path | None,
@@ -443,6 +468,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=records.RuleFile.model_fields["group_min"].default,
         help="the meeting's m (group_min): the smallest group shown (default %(default)s)",
     )
+    cp = sub.add_parser("charter", help="a Community Charter's public record")
+    cp_sub = cp.add_subparsers(dest="action", required=True)
+    ct = cp_sub.add_parser("tabulate", help="a consent round's results from its answers; JSON")
+    ct.add_argument("consent", type=Path, help="consent CSV exported from Covote")
+    ct.add_argument("--charter", type=Path, required=True, help="the charter JSON (its codebook)")
+    ct.add_argument(
+        "--m",
+        type=int,
+        default=records.RuleFile.model_fields["group_min"].default,
+        help="the meeting's m (group_min): the smallest group shown (default %(default)s)",
+    )
+    ct.add_argument(
+        "--r",
+        type=int,
+        default=records.RuleFile.model_fields["ratio"].default,
+        help="the meeting's R (ratio) (default %(default)s)",
+    )
+    ct.add_argument(
+        "--block-percent",
+        type=int,
+        default=DEFAULT_BLOCK_PERCENT,
+        help="the share of blocks (percent) above which a clause goes back (default %(default)s)",
+    )
     au = sub.add_parser("audit", help="check an exported audit log")
     au_sub = au.add_subparsers(dest="action", required=True)
     av = au_sub.add_parser("verify", help="check the hash chain and replay it against ballots")
@@ -494,6 +542,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _reading(
             "survey tabulate",
             lambda: survey_tabulate(args.responses, args.survey, args.population, args.m),
+        )
+    if args.command == "charter":
+        if not 1 <= args.m <= records.MAX_RULE_PARAMETER:
+            ct.error(f"--m must be from 1 to {records.MAX_RULE_PARAMETER}")
+        if not 1 <= args.r <= records.MAX_RULE_PARAMETER:
+            ct.error(f"--r must be from 1 to {records.MAX_RULE_PARAMETER}")
+        if not 0 <= args.block_percent <= 100:
+            ct.error("--block-percent must be from 0 to 100")
+        rule = CharterRule(args.block_percent, TallyRule(ratio=args.r, group_min=args.m))
+        return _reading(
+            "charter tabulate", lambda: charter_tabulate(args.consent, args.charter, rule)
         )
     if args.command == "audit":
         if (args.ballots is None) != (args.meeting is None):

@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.rules.charter import AmendmentStatus, ClauseVote
+
 KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")  # a section's, clause's, party's or commitment's key
 DATE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")  # by_when: ISO date
 MAX_TEXT = 1000  # a clause is a sentence or a short paragraph, never a chapter
@@ -57,11 +59,23 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class Amendment:
+    """Another wording of a clause, proposed from the floor; once the moderator accepts it, it
+    is answered beside the original in the same round (its key is the item the answers name)."""
+
+    key: str
+    text: str
+    text_cy: str = ""
+    status: AmendmentStatus = AmendmentStatus.PROPOSED
+
+
+@dataclass(frozen=True, slots=True)
 class Clause:
     key: str
     text: str
     text_cy: str = ""
     affected_groups: tuple[str, ...] = ()  # segment ids that may block it (charter.ClauseVote)
+    amendments: tuple[Amendment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +137,10 @@ def problems(charter: Charter) -> list[str]:
 
     unique("sections", [s.key for s in charter.sections])
     clause_keys = [c.key for c in charter.clauses()]
-    unique("clauses", clause_keys)
+    unique(
+        "clauses and amendments",
+        [*clause_keys, *(a.key for c in charter.clauses() for a in c.amendments)],
+    )
     party_keys = [p.key for p in charter.parties]
     unique("parties", party_keys)
     unique("commitments", [c.key for c in charter.commitments])
@@ -135,6 +152,20 @@ def problems(charter: Charter) -> list[str]:
         if c.clause and c.clause not in clause_keys:
             found.append(f"commitments[{i}].clause: no clause {c.clause!r}")
     return found
+
+
+def clause_votes(charter: Charter, keys: Sequence[str]) -> list[ClauseVote]:
+    """What a consent round on the clauses `keys` puts to the room: each with its accepted
+    amendments, in the charter's order (keys it does not have are ignored)."""
+    return [
+        ClauseVote(
+            c.key,
+            tuple(a.key for a in c.amendments if a.status is AmendmentStatus.ACCEPTED),
+            c.affected_groups,
+        )
+        for c in charter.clauses()
+        if c.key in keys
+    ]
 
 
 # --- drafts from other meetings ---------------------------------------------------------------
