@@ -180,19 +180,34 @@ class BudgetItem:
     title_cy: str = ""
 
 
+def _keys(prefix: str, ids: Sequence[str]) -> list[str]:
+    """A commitment key per outside id (`prefix-` + the id made a KEY: lowercase, other
+    characters as `-`, cut to fit), made distinct with `-2`, `-3`... when two come out alike."""
+    out: list[str] = []
+    for i in ids:
+        slug = re.sub(r"[^a-z0-9_-]+", "-", i.lower()).strip("-") or "item"
+        key = f"{prefix}-{slug}"[:32].rstrip("-")
+        n = 1
+        while key in out:
+            n += 1
+            key = f"{prefix}-{slug}"[: 31 - len(str(n))].rstrip("-") + f"-{n}"
+        out.append(key)
+    return out
+
+
 def from_budget(items: Sequence[BudgetItem], party: str, *, clause: str = "") -> list[Commitment]:
     """Draft commitments for `party` from a budget meeting's funded and protected proposals:
     one each, keyed `budget-<id>`, its wording the proposal's title, to be edited."""
     return [
         Commitment(
-            key=f"budget-{i.id}"[:32],
+            key=key,
             party=party,
             what=i.title,
             what_cy=i.title_cy,
             clause=clause,
             source=Source(SourceKind.BUDGET, i.id),
         )
-        for i in items
+        for key, i in zip(_keys("budget", [i.id for i in items]), items, strict=True)
     ]
 
 
@@ -201,16 +216,12 @@ def from_pledges(
 ) -> list[Commitment]:
     """Draft commitments for `party` (usually the residents) from a lab's pledges: `{pledge id:
     (what, how many pledged)}`, by id. Only the count is carried: a charter names no resident."""
+    pledged = [(pid, what, count) for pid, (what, count) in sorted(pledges.items()) if count > 0]
     return [
         Commitment(
-            key=f"lab-{pid}"[:32],
-            party=party,
-            what=what,
-            clause=clause,
-            source=Source(SourceKind.LAB, pid, count),
+            key=key, party=party, what=what, clause=clause, source=Source(SourceKind.LAB, pid, n)
         )
-        for pid, (what, count) in sorted(pledges.items())
-        if count > 0
+        for key, (pid, what, n) in zip(_keys("lab", [p[0] for p in pledged]), pledged, strict=True)
     ]
 
 
@@ -300,12 +311,11 @@ def diff(old: Charter, new: Charter) -> tuple[Change, ...]:
         {c.key: (c.text, c.text_cy) for c in new.clauses()},
     )
     new_or_gone = {c.key for c in changes[before:] if c.kind is not ChangeKind.REWORDED}
-    was, now = _place(old), _place(new)
-    old_order = [k for k in was if k in now]
-    new_order = [k for k in now if k in was]
-    for key in now:
-        if key in was and key not in new_or_gone and _moved(key, was, now, old_order, new_order):
-            changes.append(Change("clause", key, ChangeKind.MOVED))
+    changes += [
+        Change("clause", key, ChangeKind.MOVED)
+        for key in _moved(old, new)
+        if key not in new_or_gone
+    ]
     for thing, a, b in (
         ("party", {p.key: p for p in old.parties}, {p.key: p for p in new.parties}),
         ("commitment", {c.key: c for c in old.commitments}, {c.key: c for c in new.commitments}),
@@ -319,19 +329,21 @@ def diff(old: Charter, new: Charter) -> tuple[Change, ...]:
     return tuple(changes)
 
 
-def _moved(
-    key: str,
-    was: Mapping[str, tuple[str, int]],
-    now: Mapping[str, tuple[str, int]],
-    old_order: Sequence[str],
-    new_order: Sequence[str],
-) -> bool:
-    """A kept clause moved when its section changed or its neighbour before it (among the
-    clauses both drafts have) is another: adding or removing others does not move it."""
-    if was[key][0] != now[key][0]:
-        return True
-    i, j = old_order.index(key), new_order.index(key)
-    return (old_order[i - 1] if i else None) != (new_order[j - 1] if j else None)
+def _moved(old: Charter, new: Charter) -> list[str]:
+    """The clauses both drafts have that moved, in `new`'s order: put in another section, or out
+    of order among the clauses their section has in both (those outside the common order
+    difflib finds), so adding or removing others moves nothing."""
+    was, now = _place(old), _place(new)
+    moved = {k for k in now if k in was and was[k][0] != now[k][0]}
+    for s in new.sections:
+        stayed = [c.key for c in s.clauses if c.key in was and was[c.key][0] == s.key]
+        before = sorted(stayed, key=lambda k: was[k][1])
+        matcher = difflib.SequenceMatcher(None, before, stayed, autojunk=False)
+        in_order = {
+            k for blk in matcher.get_matching_blocks() for k in stayed[blk.b : blk.b + blk.size]
+        }
+        moved |= set(stayed) - in_order
+    return [k for k in now if k in moved]
 
 
 def _field_words(a: Party | Commitment, b: Party | Commitment) -> tuple[Words, Words]:

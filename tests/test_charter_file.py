@@ -1,0 +1,329 @@
+"""Tests for the charter's files: covote-charter/1 JSON and Markdown (round trips, hostile files),
+the diff between drafts, draft commitments from other meetings, the consent CSV and
+`covote charter tabulate`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from app import cli
+from app.record import charter_file as cf
+from app.record import charter_files as cfs
+from app.record.records import RecordError
+from app.rules import charter_doc as cd
+from app.rules.charter import (
+    AmendmentStatus,
+    CharterRule,
+    Consent,
+    ConsentBallot,
+)
+from app.rules.tally import Rule
+
+
+def sample() -> cd.Charter:
+    """A charter using every field: both languages, an amendment, every source of commitment."""
+    return cd.Charter(
+        title="Ashdown Community Charter",
+        title_cy="Siarter Gymunedol Ashdown",
+        version=2,
+        sections=(
+            cd.Section(
+                "housing",
+                "Housing {#not-a-key}",
+                "Tai",
+                (
+                    cd.Clause(
+                        "repairs",
+                        "Repairs are done within 28 days; **urgent** ones in 24 hours.",
+                        "Mae atgyweiriadau'n cael eu gwneud o fewn 28 diwrnod.",
+                        ("tenants", "disabled"),
+                        (
+                            cd.Amendment(
+                                "repairs-a1",
+                                "Repairs are done within 14 days.",
+                                "Mae atgyweiriadau'n cael eu gwneud o fewn 14 diwrnod.",
+                                AmendmentStatus.ACCEPTED,
+                            ),
+                            cd.Amendment("repairs-a2", "Never.", status=AmendmentStatus.DECLINED),
+                        ),
+                    ),
+                    cd.Clause("heating", "Heating is checked before winter."),
+                ),
+            ),
+            cd.Section("parks", "Parks", clauses=(cd.Clause("benches", "Benches every 200 m."),)),
+        ),
+        parties=(
+            cd.Party(
+                "council",
+                "Ashdown Council",
+                cd.PartyKind.COUNCIL,
+                "Cyngor Ashdown",
+                ("Jo Bloggs", "Sam Jones"),
+            ),
+            cd.Party("residents", "Residents of Ashdown", cd.PartyKind.RESIDENTS),
+        ),
+        commitments=(
+            cd.Commitment(
+                "k1",
+                "council",
+                "Report repair times every quarter",
+                "Adrodd amseroedd atgyweirio bob chwarter",
+                "repairs",
+                "2027-03-31",
+                "share of repairs done in 28 days",
+                "cyfran yr atgyweiriadau o fewn 28 diwrnod",
+            ),
+            *cd.from_budget(
+                [cd.BudgetItem("youth club", "Youth club", "Clwb ieuenctid")], "council"
+            ),
+            *cd.from_pledges(
+                {"walk": ("Walk with a neighbour", 14), "none": ("x", 0)}, "residents"
+            ),
+        ),
+    )
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def test_json_export_import_export_is_identical() -> None:
+    """A charter written as JSON reads back to the same charter and writes the same bytes."""
+    text = cf.dump_charter(sample())
+    again = cf.parse_charter(text)
+    assert again == sample()
+    assert cf.dump_charter(again) == text
+    assert json.loads(text)["format"] == "covote-charter/1"
+
+
+def test_markdown_export_import_export_is_identical() -> None:
+    """The Markdown reads back to the same charter (Welsh lines, amendments, sources and all)."""
+    text = cf.dump_markdown(sample())
+    assert "1. Repairs are done within 28 days; **urgent** ones in 24 hours. {#repairs}" in text
+    assert "   > cy: Mae atgyweiriadau'n cael eu gwneud o fewn 28 diwrnod." in text
+    assert "  > source: lab (14 pledged): walk" in text
+    again = cf.parse_markdown(text)
+    assert again == sample()
+    assert cf.dump_markdown(again) == text
+
+
+def test_a_minimal_json_file_takes_defaults() -> None:
+    """Only the format and title are required; everything else defaults to empty."""
+    c = cf.parse_charter('{"format": "covote-charter/1", "title": "  Charter  "}')
+    assert c == cd.Charter("Charter")
+
+
+def problems_of(text: str, *, markdown: bool = False) -> list[str]:
+    with pytest.raises(RecordError) as e:
+        (cf.parse_markdown if markdown else cf.parse_charter)(text)
+    return [f"{line}: {reason}" if line else reason for line, reason in e.value.errors]
+
+
+def test_a_hostile_json_file_lists_every_problem_by_field_and_changes_nothing() -> None:
+    """Every problem is listed with its field; a huge key is never echoed whole."""
+    data = json.loads(cf.dump_charter(sample()))
+    data["sections"][0]["clauses"][0]["text"] = "   "
+    data["sections"][0]["clauses"][1]["key"] = "Bad Key"
+    data["parties"][0]["kind"] = "mayor"
+    data["commitments"][0]["by_when"] = "next year"
+    data["commitments"][0]["source"] = {"kind": "lab", "ref": "walk"}  # no pledges
+    data["x" * 10_000] = 1
+    found = problems_of(json.dumps(data))
+    assert "sections[0].clauses[0].text: must not be empty" in found
+    assert any(p.startswith("sections[0].clauses[1].key: must be 1-32 lowercase") for p in found)
+    assert any(p.startswith("parties[0].kind: must be") for p in found)
+    assert any(p.startswith("commitments[0].by_when: must be a date") for p in found)
+    assert all(len(p) < 300 for p in found)
+
+
+def test_cross_references_are_checked() -> None:
+    """Keys used twice and a commitment naming an unknown party or clause are refused."""
+    data = json.loads(cf.dump_charter(sample()))
+    data["sections"][1]["clauses"][0]["key"] = "repairs"
+    data["commitments"][0]["party"] = "mayor"
+    data["commitments"][0]["clause"] = "gone"
+    data["commitments"][1]["source"]["pledges"] = 3  # a budget commitment with pledges
+    found = problems_of(json.dumps(data))
+    assert "clauses and amendments: the key 'repairs' is used twice" in found
+    assert "commitments[0].party: no party 'mayor'" in found
+    assert "commitments[0].clause: no clause 'gone'" in found
+    assert "commitments[1].source: pledges go with a lab's commitment" in found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[1]", "must be a JSON object"),
+        ('{"format": "covote-charter/1", "title": "x",', "invalid JSON"),
+        ("[" * 10_000, "invalid JSON"),
+        ('{"format": "covote-survey/1", "title": "x"}', 'format: must be "covote-charter/1"'),
+        ('{"format": "covote-charter/1", "title": "x", "version": 0}', "version: must be >= 1"),
+        ("x" * (cf.MAX_FILE_CHARS + 1), "is over 2,000,000 characters"),
+    ],
+)
+def test_malformed_json_is_refused_with_a_reason(text: str, expected: str) -> None:
+    """Not an object, bad syntax, too deep, another format, a bad version, too big: refused."""
+    assert any(expected in p for p in problems_of(text))
+
+
+def test_a_hostile_markdown_file_is_refused_by_line() -> None:
+    """Lines that fit no part of the layout are listed by number; field problems follow."""
+    text = cf.dump_markdown(sample()).replace("> party: council", "> party: council\n  > party: x")
+    text = text.replace("Version 2", "Version 2\n\nSome stray prose " + "y" * 100_000)
+    text += "  > colour: blue\n"
+    found = problems_of(text, markdown=True)
+    assert "6: a line of a charter is at most 5,000 characters" in found
+    assert any('"party" is given twice' in p for p in found)
+    assert any('"colour" is not a line a commitment has' in p for p in found)
+    assert all(len(p) < 200 for p in found)
+    untitled = problems_of("## Housing {#housing}\n1. A clause {#c1}\n", markdown=True)
+    assert untitled == ['the first heading ("# Title") is missing']
+    bad_key = problems_of("# T\n\n## Housing {#Housing}\n", markdown=True)
+    assert any(p.startswith("sections[0].key: must be") for p in bad_key)
+
+
+# --- the diff ---------------------------------------------------------------------------------
+
+
+def test_diff_says_what_was_added_removed_reworded_and_moved() -> None:
+    """Clauses matched by key: a reworded one gets a word diff (English and Welsh), a new one
+    is added, a dropped one removed, one put in another section moved."""
+    old = sample()
+    housing, parks = old.sections
+    repairs, heating = housing.clauses
+    new_repairs = replace(
+        repairs,
+        text="Repairs are done within 14 days; **urgent** ones in 24 hours.",
+        text_cy="Mae atgyweiriadau'n cael eu gwneud o fewn 14 diwrnod.",
+    )
+    new = replace(
+        old,
+        version=3,
+        sections=(
+            replace(housing, clauses=(new_repairs,)),
+            replace(parks, clauses=(*parks.clauses, heating, cd.Clause("trees", "Plant trees."))),
+        ),
+        commitments=old.commitments[1:],
+    )
+    changes = cd.diff(old, new)
+    kinds = [(c.thing, c.key, c.kind.value) for c in changes]
+    assert kinds == [
+        ("clause", "repairs", "reworded"),
+        ("clause", "trees", "added"),
+        ("clause", "heating", "moved"),
+        ("commitment", "k1", "removed"),
+    ]
+    words = changes[0].words
+    assert (cd.Op.DELETED, "28") in words and (cd.Op.INSERTED, "14") in words
+    text = cd.render_diff(old, new, changes)
+    assert text.splitlines()[0] == "Ashdown Community Charter: version 2 → version 3"
+    assert "  Repairs are done within [-28-] {+14+} days; **urgent** ones in 24 hours." in text
+    assert "  cy: Mae atgyweiriadau'n cael eu gwneud o fewn [-28-] {+14+} diwrnod." in text
+
+
+def test_diff_of_a_charter_with_itself_is_empty() -> None:
+    """No change, no lines: a charter compared with itself says so."""
+    assert cd.diff(sample(), sample()) == ()
+    assert cd.render_diff(sample(), sample(), ()).endswith("No changes.\n")
+
+
+def test_adding_a_clause_does_not_move_the_others() -> None:
+    """Only the added clause is reported; the ones after it did not move."""
+    old = sample()
+    housing = old.sections[0]
+    new = replace(
+        old,
+        sections=(
+            replace(housing, clauses=(cd.Clause("first", "New first."), *housing.clauses)),
+            old.sections[1],
+        ),
+    )
+    assert [(c.key, c.kind.value) for c in cd.diff(old, new)] == [("first", "added")]
+
+
+def test_pledges_are_drafted_as_counts_never_names() -> None:
+    """A lab's pledges become draft commitments carrying only a count; zero pledges none."""
+    drafted = cd.from_pledges({"walk": ("Walk with a neighbour", 14), "none": ("x", 0)}, "res")
+    assert [(c.key, c.source.pledges, c.source.kind.value) for c in drafted] == [
+        ("lab-walk", 14, "lab")
+    ]
+
+
+# --- the consent CSV and the recount ----------------------------------------------------------
+
+RULE = CharterRule(10, Rule(ratio=2, group_min=3))
+
+
+def _ballots() -> list[ConsentBallot]:
+    votes = []
+    for i in range(12):
+        segs = frozenset({"tenants"}) if i < 4 else frozenset({"staff"})
+        answers = {"repairs": Consent.BLOCK if i < 4 else Consent.FULL, "repairs-a1": Consent.FULL}
+        votes.append(ConsentBallot(f"v-{i:02d}", segs, answers))
+    votes.append(ConsentBallot("v-99", frozenset({"disabled"}), {"benches": Consent.LIVE_WITH}))
+    return votes
+
+
+def test_public_consent_keeps_only_blocking_segments_and_protects_small_ones() -> None:
+    """Segments that can block no clause are dropped; a combination under m loses its segments."""
+    public = cfs.public_consent(sample(), _ballots(), m=3)
+    by_voter = {b.voter: b.segments for b in public}
+    assert by_voter["v-00"] == {"tenants"}  # 4 tenants >= m
+    assert by_voter["v-05"] == frozenset()  # staff block no clause
+    assert by_voter["v-99"] == frozenset()  # the one disabled voter is not singled out
+
+
+def test_consent_csv_round_trip_and_tabulate_reproduces_the_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`covote charter tabulate` prints, byte for byte, the results counted from the public rows."""
+    charter = sample()
+    public = cfs.public_consent(charter, _ballots(), m=3)
+    csv_text = cfs.write_consent_csv(charter, public)
+    assert csv_text.splitlines()[:2] == ["voter,item,answer,segments", "v-00,repairs,5,tenants"]
+    read = cfs.read_consent_csv(csv_text, charter)
+    assert sorted(read, key=lambda b: b.voter) == public
+    expected = cfs.dumps_charter_results(cfs.tabulate(charter, public, RULE), RULE)
+    results = json.loads(expected)
+    repairs, benches = results["clauses"]
+    assert (repairs["clause"], repairs["adopted"], repairs["decision"]) == (
+        "repairs",
+        "repairs-a1",
+        "ADOPTED",
+    )
+    assert repairs["wordings"][0]["groups"] == ["tenants"]  # 4 tenants block the original
+    assert benches["wordings"][0]["affected"] == []
+    (tmp_path / "consent.csv").write_text(csv_text, encoding="utf-8")
+    (tmp_path / "charter.json").write_text(cf.dump_charter(charter), encoding="utf-8")
+    args = ["charter", "tabulate", str(tmp_path / "consent.csv")]
+    args += ["--charter", str(tmp_path / "charter.json"), "--m", "3", "--r", "2"]
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out == expected
+
+
+def test_a_bad_consent_csv_is_refused_by_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown or declined amendment, an answer outside 1-5 and a repeat are listed by line
+    (exit 2)."""
+    text = (
+        "voter,item,answer,segments\n"
+        "v-1,repairs,6,\n"
+        "v-1,repairs-a2,1,\n"
+        "v-2,repairs,1,tenants\n"
+        "v-2,repairs,2,tenants\n"
+        "v-2,heating,2,\n"
+    )
+    with pytest.raises(RecordError) as e:
+        cfs.read_consent_csv(text, sample())
+    assert [line for line, _ in e.value.errors] == [2, 3, 5, 6]
+    assert "answer: must be 1, 2, 3, 4 or 5" in e.value.errors[0][1]
+    assert "not a clause or amendment" in e.value.errors[1][1]
+    (tmp_path / "consent.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "charter.json").write_text(cf.dump_charter(sample()), encoding="utf-8")
+    args = ["charter", "tabulate", str(tmp_path / "consent.csv")]
+    assert cli.main([*args, "--charter", str(tmp_path / "charter.json")]) == 2
+    assert "consent.csv:2: answer" in capsys.readouterr().err
