@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.rules import charter_words
 from app.rules.charter import (
     CONSENT_SCALE,
     Category,
@@ -21,6 +22,7 @@ from app.rules.charter import (
     count_charter,
     group_blocks,
 )
+from app.rules.explain import english
 from app.rules.tally import Rule
 
 RULE = CharterRule(block_percent=10, rule=Rule(ratio=2, group_min=5))
@@ -252,3 +254,21 @@ def test_moving_an_answer_towards_block_never_helps(
     a, s = rows[i]
     worse = [*rows[:i], (Consent(str(int(a.value) + 1)), s), *rows[i + 1 :]]
     assert _decide(worse, rule).rank <= _decide(rows, rule).rank
+
+
+def test_every_reason_is_explained_with_the_meetings_numbers() -> None:
+    """Each reason has its own sentence, with the counts and the meeting's P, R and m in it."""
+    counts = cc(full=2, res=1, change=1, block=6)
+    texts = {
+        r: charter_words.reason_text(r, counts, ["disabled", "tenants"], 10, 2, 5, english)
+        for r in Reason
+    }
+    assert len(set(texts.values())) == len(Reason)
+    assert texts[Reason.BLOCK_SHARE] == "6 of the 10 who answered block it: more than 10%."
+    assert "disabled, tenants" in texts[Reason.GROUP_BLOCKS]
+    assert "At least 5 of them" in texts[Reason.GROUP_BLOCKS]
+    assert texts[Reason.NEEDS_CHANGE].startswith("3 support it, against 1 who need a change")
+    rule = " ".join(charter_words.rule_text(20, 3, 4, english))
+    assert "more than 20% of those who answered block it" in rule
+    assert "at least 4 of its members" in rule and "3 times as many" in rule
+    assert charter_words.category_name("SENT_BACK", english) == "SENT BACK"

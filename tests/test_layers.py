@@ -72,6 +72,8 @@ PURE = frozenset(
         "app.record.figure",
         "app.record.geojson",
         "app.record.chain",
+        "app.record.charter_file",
+        "app.record.charter_files",
         "app.record.csvfiles",
         "app.record.filenames",
         "app.record.pabulib",
