@@ -9,8 +9,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app import cli
+from app.core.inputs import clean_text
+from app.core.shapes import RoundRecord
 from app.record import charter_file as cf
 from app.record import charter_files as cfs
 from app.record.records import RecordError
@@ -327,3 +331,146 @@ def test_a_bad_consent_csv_is_refused_by_line(
     args = ["charter", "tabulate", str(tmp_path / "consent.csv")]
     assert cli.main([*args, "--charter", str(tmp_path / "charter.json")]) == 2
     assert "consent.csv:2: answer" in capsys.readouterr().err
+
+
+# --- properties: any charter round-trips through both formats ---------------------------------
+
+# Clean text (what the files keep): no controls, direction or invisible marks, no edge spaces;
+# U+2028 and Markdown's own marks ({#, **, >, 1.) included on purpose.
+_CHARS = st.characters(
+    blacklist_categories=("Cc", "Cs", "Cf", "Co", "Cn"), blacklist_characters="\u061c"
+)
+_SPICE = st.sampled_from(["{#x}", "**", "> cy: ", "1. ", "## ", "\u2028", " (council)", ";"])
+
+
+def _clean(most: int) -> st.SearchStrategy[str]:
+    raw = st.lists(st.one_of(_CHARS, _SPICE), min_size=1, max_size=8).map("".join)
+    return raw.map(lambda s: clean_text(s).strip()[:most].strip()).filter(
+        lambda s: bool(s) and clean_text(s).strip() == s
+    )
+
+
+_keys = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,6}", fullmatch=True)
+_welsh = st.one_of(st.just(""), _clean(50))
+
+
+@st.composite
+def charters(draw: st.DrawFn) -> cd.Charter:
+    keys = iter(draw(st.lists(_keys, min_size=30, max_size=30, unique=True)))
+    sections = []
+    for _ in range(draw(st.integers(0, 2))):
+        clauses = tuple(
+            cd.Clause(
+                next(keys),
+                draw(_clean(60)),
+                draw(_welsh),
+                tuple(draw(st.lists(_keys, max_size=2, unique=True))),
+                tuple(
+                    cd.Amendment(
+                        next(keys), draw(_clean(40)), draw(_welsh), draw(st.sampled_from(AS))
+                    )
+                    for _ in range(draw(st.integers(0, 2)))
+                ),
+            )
+            for _ in range(draw(st.integers(0, 3)))
+        )
+        sections.append(cd.Section(next(keys), draw(_clean(40)), draw(_welsh), clauses))
+    names = _clean(40).filter(lambda s: ";" not in s)
+    parties = tuple(
+        cd.Party(
+            next(keys),
+            draw(_clean(40)),
+            draw(st.sampled_from(list(cd.PartyKind))),
+            draw(_welsh),
+            tuple(draw(st.lists(names, max_size=2))),
+        )
+        for _ in range(draw(st.integers(1, 2)))
+    )
+    clause_keys = ["", *(c.key for s in sections for c in s.clauses)]
+    sources = st.one_of(
+        st.just(cd.Source()),
+        st.builds(cd.Source, st.just(cd.SourceKind.BUDGET), _clean(20)),
+        st.builds(cd.Source, st.just(cd.SourceKind.LAB), _clean(20), st.integers(0, 10**6)),
+    )
+    commitments = tuple(
+        cd.Commitment(
+            next(keys),
+            draw(st.sampled_from([p.key for p in parties])),
+            draw(_clean(60)),
+            draw(_welsh),
+            draw(st.sampled_from(clause_keys)),
+            draw(st.sampled_from(["", "2027-03-31"])),
+            draw(st.one_of(st.just(""), _clean(40))),
+            draw(_welsh),
+            draw(sources),
+        )
+        for _ in range(draw(st.integers(0, 3)))
+    )
+    return cd.Charter(
+        draw(_clean(40)),
+        draw(_welsh),
+        draw(st.integers(1, 99)),
+        tuple(sections),
+        parties,
+        commitments,
+    )
+
+
+AS = list(AmendmentStatus)
+
+
+@settings(max_examples=80, deadline=None)
+@given(charters())
+def test_any_charter_round_trips_through_json_and_markdown(charter: cd.Charter) -> None:
+    """Whatever the texts hold, both formats read back to the same charter, byte for byte."""
+    text = cf.dump_charter(charter)
+    assert cf.parse_charter(text) == charter
+    md = cf.dump_markdown(charter)
+    assert cf.parse_markdown(md) == charter
+    assert cf.dump_markdown(cf.parse_markdown(md)) == md
+
+
+# --- what a round's decisions and a budget meeting give the next draft -------------------------
+
+
+def test_adopting_an_amendment_makes_the_next_version_with_its_wording() -> None:
+    """An adopted amendment replaces the clause's text in the next version; the diff shows it."""
+    charter = sample()
+    decisions = cfs.tabulate(charter, cfs.public_consent(charter, _ballots(), m=3), RULE)
+    new = cd.adopt(charter, decisions)
+    repairs = new.clauses()[0]
+    assert new.version == 3
+    assert (repairs.text, repairs.amendments) == ("Repairs are done within 14 days.", ())
+    assert new.clauses()[2] == charter.clauses()[2]  # benches: adopted as worded, no amendments
+    changes = cd.diff(charter, new)
+    assert [(c.thing, c.key, c.kind.value) for c in changes] == [
+        ("clause", "repairs", "reworded"),
+        ("amendment", "repairs-a1", "removed"),
+        ("amendment", "repairs-a2", "removed"),
+    ]
+
+
+def test_a_budget_rounds_funded_and_protected_proposals_become_draft_commitments() -> None:
+    """Funded (MES) and PROTECTED proposals are drafted, in the round's order; others are not."""
+    record: RoundRecord = json.loads(
+        json.dumps(
+            {
+                "proposals": [
+                    {"id": "Youth Club", "category": "SUPPORTED"},
+                    {"id": "bus", "category": "PROTECTED"},
+                    {"id": "pool", "category": "REJECTED"},
+                    {"id": "library", "category": "SUPPORTED"},
+                ],
+                "ranking": [],
+                "funded": ["Youth Club"],
+            }
+        )
+    )
+    items = cd.budget_items(record, {"bus": ("Night bus", "Bws nos")})
+    assert [(i.id, i.title, i.title_cy) for i in items] == [
+        ("Youth Club", "Youth Club", ""),
+        ("bus", "Night bus", "Bws nos"),
+    ]
+    drafted = cd.from_budget(items, "council")
+    assert [c.key for c in drafted] == ["budget-youth-club", "budget-bus"]
+    assert drafted[1].source == cd.Source(cd.SourceKind.BUDGET, "bus")

@@ -453,7 +453,9 @@ def parse_markdown(text: str, *, filename: str = "charter.md") -> cd.Charter:
     part = "top"  # top, section, parties, commitments: where in the document the line is
     item: dict[str, Any] | None = None  # what "> name: value" lines describe, and its kind
     kind = ""
-    for n, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+    # Split on line feeds only: str.splitlines would also split at U+2028 and the like, which
+    # a clause may hold (clean_text keeps them), and the text would not read back the same.
+    for n, raw in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
         line = raw.rstrip()
         if not line.strip():
             continue

@@ -15,10 +15,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from app.rules.charter import AmendmentStatus, ClauseVote
+from app.core.shapes import RoundRecord
+from app.rules.charter import AmendmentStatus, ClauseDecision, ClauseVote
 
 KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")  # a section's, clause's, party's or commitment's key
 DATE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")  # by_when: ISO date
@@ -195,6 +196,17 @@ def _keys(prefix: str, ids: Sequence[str]) -> list[str]:
     return out
 
 
+def budget_items(record: RoundRecord, titles: Mapping[str, tuple[str, str]]) -> list[BudgetItem]:
+    """A budget round's funded proposals (its record's `funded`) and PROTECTED ones, in the
+    round's order, titled from `titles` ({id: (English, Welsh)}; the id when missing)."""
+    funded = set(record.get("funded", []))
+    return [
+        BudgetItem(p["id"], *titles.get(p["id"], (p["id"], "")))
+        for p in record["proposals"]
+        if p["id"] in funded or p["category"] == "PROTECTED"
+    ]
+
+
 def from_budget(items: Sequence[BudgetItem], party: str, *, clause: str = "") -> list[Commitment]:
     """Draft commitments for `party` from a budget meeting's funded and protected proposals:
     one each, keyed `budget-<id>`, its wording the proposal's title, to be edited."""
@@ -281,7 +293,8 @@ def _place(charter: Charter) -> dict[str, tuple[str, int]]:
 
 def diff(old: Charter, new: Charter) -> tuple[Change, ...]:
     """How `new` differs from `old`: sections, then clauses (in `new`'s order, removed ones
-    after), then parties and commitments. Things are matched by key."""
+    after), amendments, clauses moved, then parties and commitments. Things are matched by key;
+    an amendment's status is not a change of the draft (the round's results record it)."""
     changes: list[Change] = []
 
     def texts(
@@ -311,6 +324,11 @@ def diff(old: Charter, new: Charter) -> tuple[Change, ...]:
         {c.key: (c.text, c.text_cy) for c in new.clauses()},
     )
     new_or_gone = {c.key for c in changes[before:] if c.kind is not ChangeKind.REWORDED}
+    texts(
+        "amendment",
+        {a.key: (a.text, a.text_cy) for c in old.clauses() for a in c.amendments},
+        {a.key: (a.text, a.text_cy) for c in new.clauses() for a in c.amendments},
+    )
     changes += [
         Change("clause", key, ChangeKind.MOVED)
         for key in _moved(old, new)
@@ -351,6 +369,37 @@ def _field_words(a: Party | Commitment, b: Party | Commitment) -> tuple[Words, W
         return word_diff(a.name, b.name), word_diff(a.name_cy, b.name_cy)
     assert isinstance(a, Commitment) and isinstance(b, Commitment)
     return word_diff(a.what, b.what), word_diff(a.what_cy, b.what_cy)
+
+
+def adopt(charter: Charter, decisions: Sequence[ClauseDecision]) -> Charter:
+    """The next version of the draft after a consent round: each clause whose adopted wording
+    is an amendment takes its text (English and Welsh); every decided clause's amendments are
+    cleared (they were answered). Clauses sent back or adopted as worded keep their text.
+
+    Raises:
+        ValueError: a decision about a clause the charter does not have, or adopting a wording
+            that is neither the clause nor one of its amendments.
+    """
+    by_clause = {d.clause: d for d in decisions}
+    known = {c.key for c in charter.clauses()}
+    if unknown := sorted(set(by_clause) - known):
+        raise ValueError(f"decisions about clauses the charter does not have: {unknown}")
+
+    def next_clause(c: Clause) -> Clause:
+        d = by_clause.get(c.key)
+        if d is None:
+            return c
+        if d.adopted is None or d.adopted == c.key:
+            return replace(c, amendments=())
+        chosen = next((a for a in c.amendments if a.key == d.adopted), None)
+        if chosen is None:
+            raise ValueError(f"{d.adopted!r} is not a wording of clause {c.key!r}")
+        return replace(c, text=chosen.text, text_cy=chosen.text_cy, amendments=())
+
+    sections = tuple(
+        replace(s, clauses=tuple(next_clause(c) for c in s.clauses)) for s in charter.sections
+    )
+    return replace(charter, version=charter.version + 1, sections=sections)
 
 
 def render_words(words: Words) -> str:
