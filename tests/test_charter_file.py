@@ -474,3 +474,26 @@ def test_a_budget_rounds_funded_and_protected_proposals_become_draft_commitments
     drafted = cd.from_budget(items, "council")
     assert [c.key for c in drafted] == ["budget-youth-club", "budget-bus"]
     assert drafted[1].source == cd.Source(cd.SourceKind.BUDGET, "bus")
+
+
+@pytest.mark.parametrize(
+    "flags", [["--m", "0"], ["--r", "0"], ["--block-percent", "101"], ["--block-percent", "-1"]]
+)
+def test_tabulate_refuses_rule_parameters_out_of_bounds(
+    tmp_path: Path, flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """m or R under 1, or a block share outside 0-100, is a usage error (exit 2), not a count."""
+    args = ["charter", "tabulate", str(tmp_path / "c.csv"), "--charter", str(tmp_path / "c.json")]
+    with pytest.raises(SystemExit) as e:
+        cli.main([*args, *flags])
+    assert e.value.code == 2
+    assert "must be from" in capsys.readouterr().err
+
+
+def test_tabulate_reports_an_unreadable_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing file is reported in one line (exit 2), never a traceback."""
+    args = ["charter", "tabulate", str(tmp_path / "c.csv"), "--charter", str(tmp_path / "c.json")]
+    assert cli.main(args) == 2
+    assert capsys.readouterr().err.startswith("covote charter tabulate: ")

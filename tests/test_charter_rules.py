@@ -272,3 +272,10 @@ def test_every_reason_is_explained_with_the_meetings_numbers() -> None:
     assert "more than 20% of those who answered block it" in rule
     assert "at least 4 of its members" in rule and "3 times as many" in rule
     assert charter_words.category_name("SENT_BACK", english) == "SENT BACK"
+
+
+def test_every_category_and_reason_has_its_words() -> None:
+    """The screens find a name for every category and a short line for every reason."""
+    assert set(charter_words.CATEGORY_NAMES) == set(Category)
+    assert set(charter_words.ICONS) == set(Category)
+    assert set(charter_words.SHORT_REASONS) == set(Reason)
