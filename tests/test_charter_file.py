@@ -497,3 +497,16 @@ def test_tabulate_reports_an_unreadable_file(
     args = ["charter", "tabulate", str(tmp_path / "c.csv"), "--charter", str(tmp_path / "c.json")]
     assert cli.main(args) == 2
     assert capsys.readouterr().err.startswith("covote charter tabulate: ")
+
+
+def test_voters_who_answered_nothing_do_not_shield_a_small_combination() -> None:
+    """Three tenants, two of whom answered nothing: the one row is not written as a tenant."""
+    votes = [
+        ConsentBallot("v-1", frozenset({"tenants"}), {"repairs": Consent.FULL}),
+        ConsentBallot("v-2", frozenset({"tenants"}), {}),
+        ConsentBallot("v-3", frozenset({"tenants"}), {}),
+        *(ConsentBallot(f"w-{i}", frozenset(), {"repairs": Consent.FULL}) for i in range(5)),
+    ]
+    public = cfs.public_consent(sample(), votes, m=3)
+    assert [b.voter for b in public][0] == "v-1" and len(public) == 6
+    assert all(not b.segments for b in public)

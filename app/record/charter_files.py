@@ -64,12 +64,15 @@ def public_consent(
     m: int,
     protecting: frozenset[str] | None = None,
 ) -> list[ConsentBallot]:
-    """The ballots as published (module doc): by pseudonym (`voter`, sorted), with only the
-    segments that may block a clause (`protecting`: None = all), protected under m."""
+    """The ballots as published (module doc): those with an answer, by pseudonym (`voter`,
+    sorted), with only the segments that may block a clause (`protecting`: None = all),
+    protected under m."""
     blocking = {g for c in charter.clauses() for g in c.affected_groups}
     if protecting is not None:
         blocking &= protecting
-    rows = [(b, frozenset(b.segments & blocking)) for b in ballots]
+    # Only voters who answered are written: counting the others would let a combination reach
+    # m on paper while fewer than m rows carry it.
+    rows = [(b, frozenset(b.segments & blocking)) for b in ballots if b.answers]
     cells = protected_cells(Counter((None, s) for _, s in rows), m)
     return [
         ConsentBallot(b.voter, cells[(None, s)][1], dict(b.answers))
