@@ -471,8 +471,8 @@ def test_a_budget_rounds_funded_and_protected_proposals_become_draft_commitments
         ("Youth Club", "Youth Club", ""),
         ("bus", "Night bus", "Bws nos"),
     ]
-    drafted = cd.from_budget(items, "council")
-    assert [c.key for c in drafted] == ["budget-youth-club", "budget-bus"]
+    drafted = cd.from_budget(items, "council", taken={"budget-bus"})
+    assert [c.key for c in drafted] == ["budget-youth-club", "budget-bus-2"]
     assert drafted[1].source == cd.Source(cd.SourceKind.BUDGET, "bus")
 
 

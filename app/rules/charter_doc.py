@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -181,15 +181,16 @@ class BudgetItem:
     title_cy: str = ""
 
 
-def _keys(prefix: str, ids: Sequence[str]) -> list[str]:
+def _keys(prefix: str, ids: Sequence[str], taken: Collection[str]) -> list[str]:
     """A commitment key per outside id (`prefix-` + the id made a KEY: lowercase, other
-    characters as `-`, cut to fit), made distinct with `-2`, `-3`... when two come out alike."""
+    characters as `-`, cut to fit), made distinct with `-2`, `-3`... when two come out alike
+    or the charter has it already (`taken`)."""
     out: list[str] = []
     for i in ids:
         slug = re.sub(r"[^a-z0-9_-]+", "-", i.lower()).strip("-") or "item"
         key = f"{prefix}-{slug}"[:32].rstrip("-")
         n = 1
-        while key in out:
+        while key in out or key in taken:
             n += 1
             key = f"{prefix}-{slug}"[: 31 - len(str(n))].rstrip("-") + f"-{n}"
         out.append(key)
@@ -207,9 +208,12 @@ def budget_items(record: RoundRecord, titles: Mapping[str, tuple[str, str]]) -> 
     ]
 
 
-def from_budget(items: Sequence[BudgetItem], party: str, *, clause: str = "") -> list[Commitment]:
+def from_budget(
+    items: Sequence[BudgetItem], party: str, *, clause: str = "", taken: Collection[str] = ()
+) -> list[Commitment]:
     """Draft commitments for `party` from a budget meeting's funded and protected proposals:
-    one each, keyed `budget-<id>`, its wording the proposal's title, to be edited."""
+    one each, keyed `budget-<id>` (not one of `taken`), worded as the proposal's title, to be
+    edited."""
     return [
         Commitment(
             key=key,
@@ -219,12 +223,16 @@ def from_budget(items: Sequence[BudgetItem], party: str, *, clause: str = "") ->
             clause=clause,
             source=Source(SourceKind.BUDGET, i.id),
         )
-        for key, i in zip(_keys("budget", [i.id for i in items]), items, strict=True)
+        for key, i in zip(_keys("budget", [i.id for i in items], taken), items, strict=True)
     ]
 
 
 def from_pledges(
-    pledges: Mapping[str, tuple[str, int]], party: str, *, clause: str = ""
+    pledges: Mapping[str, tuple[str, int]],
+    party: str,
+    *,
+    clause: str = "",
+    taken: Collection[str] = (),
 ) -> list[Commitment]:
     """Draft commitments for `party` (usually the residents) from a lab's pledges: `{pledge id:
     (what, how many pledged)}`, by id. Only the count is carried: a charter names no resident."""
@@ -233,7 +241,9 @@ def from_pledges(
         Commitment(
             key=key, party=party, what=what, clause=clause, source=Source(SourceKind.LAB, pid, n)
         )
-        for key, (pid, what, n) in zip(_keys("lab", [p[0] for p in pledged]), pledged, strict=True)
+        for key, (pid, what, n) in zip(
+            _keys("lab", [p[0] for p in pledged], taken), pledged, strict=True
+        )
     ]
 
 
@@ -244,7 +254,7 @@ class ChangeKind(StrEnum):
     ADDED = "added"
     REMOVED = "removed"
     REWORDED = "reworded"  # same key, other text (English or Welsh)
-    MOVED = "moved"  # same key and text, another section or place
+    MOVED = "moved"  # same key, another section or out of order in its own
     CHANGED = "changed"  # a party or commitment whose fields differ
 
 
