@@ -132,7 +132,7 @@ def test_a_hostile_json_file_lists_every_problem_by_field_and_changes_nothing() 
     data["sections"][0]["clauses"][0]["text"] = "   "
     data["sections"][0]["clauses"][1]["key"] = "Bad Key"
     data["parties"][0]["kind"] = "mayor"
-    data["commitments"][0]["by_when"] = "next year"
+    data["commitments"][0]["by_when"] = "2027-02-29"  # not a date: 2027 is no leap year
     data["commitments"][0]["source"] = {"kind": "lab", "ref": "walk"}  # no pledges
     data["x" * 10_000] = 1
     found = problems_of(json.dumps(data))

@@ -70,7 +70,7 @@ def _key(value: str) -> str:
 
 
 def _date(value: str) -> str:
-    if value and not cd.DATE.fullmatch(value):
+    if value and not cd.is_date(value):
         raise PydanticCustomError("date", "must be a date such as 2027-03-31, or empty")
     return value
 

@@ -16,13 +16,14 @@ import difflib
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from enum import StrEnum
 
 from app.core.shapes import RoundRecord
 from app.rules.charter import AmendmentStatus, ClauseDecision, ClauseVote
 
 KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")  # a section's, clause's, party's or commitment's key
-DATE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")  # by_when: ISO date
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # by_when: an ISO date (is_date checks it)
 MAX_TEXT = 1000  # a clause is a sentence or a short paragraph, never a chapter
 MAX_NAME = 200  # titles and names fit a projector line (records.MAX_TITLE)
 MAX_SECTIONS = 50
@@ -31,6 +32,17 @@ MAX_PARTIES = 100
 MAX_REPRESENTATIVES = 20
 MAX_COMMITMENTS = 1000
 MAX_VERSION = 1_000_000
+
+
+def is_date(value: str) -> bool:
+    """True for a real calendar date written YYYY-MM-DD (2027-02-29 is not one)."""
+    if not DATE.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 class PartyKind(StrEnum):
