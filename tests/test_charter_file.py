@@ -508,5 +508,27 @@ def test_voters_who_answered_nothing_do_not_shield_a_small_combination() -> None
         *(ConsentBallot(f"w-{i}", frozenset(), {"repairs": Consent.FULL}) for i in range(5)),
     ]
     public = cfs.public_consent(sample(), votes, m=3)
-    assert [b.voter for b in public][0] == "v-1" and len(public) == 6
+    assert public[0].voter == "v-1" and len(public) == 6
     assert all(not b.segments for b in public)
+
+
+def test_the_results_json_has_exactly_the_keys_of_its_shape() -> None:
+    """The results JSON, as printed, conforms to `shapes.CharterResults` key for key."""
+    from app.core import shapes
+    from tests.test_shapes import Conformance
+
+    charter = sample()
+    public = cfs.public_consent(charter, _ballots(), m=3)
+    printed = json.loads(cfs.dumps_charter_results(cfs.tabulate(charter, public, RULE), RULE))
+    checker = Conformance()
+    checker.check(printed, shapes.CharterResults, "results")
+    assert checker.problems == []
+    disabled, tenants = printed["clauses"][0]["wordings"][0]["affected"]
+    assert disabled == {
+        "group": "disabled",
+        "V": None,
+        "answers": None,
+        "blocks": False,
+        "suppressed": True,
+    }
+    assert (tenants["V"], tenants["answers"], tenants["blocks"]) == (4, [0, 0, 0, 0, 4], True)

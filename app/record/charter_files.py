@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 
 from pydantic_core import PydanticCustomError
 
+from app.core.shapes import CharterResults
 from app.record.csvfiles import check_header, csv_records, write_csv
 from app.record.records import Problems, check_id, quote
 from app.record.results import dumps_result
@@ -44,7 +45,6 @@ from app.rules.charter import (
 )
 
 CONSENT_HEADER = ("voter", "item", "answer", "segments")
-RESULTS_FORMAT = "covote-charter-results/1"
 MAX_VOTER = 64  # a pseudonym is 18 characters; room for other exporters' ids
 
 
@@ -164,7 +164,7 @@ def _answers(c: ConsentCounts) -> list[int]:
     return list(c.by)
 
 
-def results_json(decisions: Sequence[ClauseDecision], rule: CharterRule) -> dict[str, object]:
+def results_json(decisions: Sequence[ClauseDecision], rule: CharterRule) -> CharterResults:
     """The public record of a consent round's results. Keys in this order: `format`, `rule`
     (`block_percent`, `ratio`, `group_min`), `clauses`: per clause `clause`, `decision` (the
     category, SENT_BACK when no wording is adopted), `adopted` (the wording's item or null) and
@@ -173,7 +173,7 @@ def results_json(decisions: Sequence[ClauseDecision], rule: CharterRule) -> dict
     `group`, `V`, `answers` (both null when suppressed: fewer than m answered), `blocks`,
     `suppressed`."""
     return {
-        "format": RESULTS_FORMAT,
+        "format": "covote-charter-results/1",
         "rule": {
             "block_percent": rule.block_percent,
             "ratio": rule.rule.ratio,
