@@ -17,6 +17,7 @@ from app.core.inputs import clean_text
 from app.core.shapes import RoundRecord
 from app.record import charter_file as cf
 from app.record import charter_files as cfs
+from app.record import charter_markdown as cm
 from app.record.records import RecordError
 from app.rules import charter_doc as cd
 from app.rules.charter import (
@@ -105,13 +106,13 @@ def test_json_export_import_export_is_identical() -> None:
 
 def test_markdown_export_import_export_is_identical() -> None:
     """The Markdown reads back to the same charter (Welsh lines, amendments, sources and all)."""
-    text = cf.dump_markdown(sample())
+    text = cm.dump_markdown(sample())
     assert "1. Repairs are done within 28 days; **urgent** ones in 24 hours. {#repairs}" in text
     assert "   > cy: Mae atgyweiriadau'n cael eu gwneud o fewn 28 diwrnod." in text
     assert "  > source: lab (14 pledged): walk" in text
-    again = cf.parse_markdown(text)
+    again = cm.parse_markdown(text)
     assert again == sample()
-    assert cf.dump_markdown(again) == text
+    assert cm.dump_markdown(again) == text
 
 
 def test_a_minimal_json_file_takes_defaults() -> None:
@@ -122,7 +123,7 @@ def test_a_minimal_json_file_takes_defaults() -> None:
 
 def problems_of(text: str, *, markdown: bool = False) -> list[str]:
     with pytest.raises(RecordError) as e:
-        (cf.parse_markdown if markdown else cf.parse_charter)(text)
+        (cm.parse_markdown if markdown else cf.parse_charter)(text)
     return [f"{line}: {reason}" if line else reason for line, reason in e.value.errors]
 
 
@@ -175,7 +176,7 @@ def test_malformed_json_is_refused_with_a_reason(text: str, expected: str) -> No
 
 def test_a_hostile_markdown_file_is_refused_by_line() -> None:
     """Lines that fit no part of the layout are listed by number; field problems follow."""
-    text = cf.dump_markdown(sample()).replace("> party: council", "> party: council\n  > party: x")
+    text = cm.dump_markdown(sample()).replace("> party: council", "> party: council\n  > party: x")
     text = text.replace("Version 2", "Version 2\n\nSome stray prose " + "y" * 100_000)
     text += "  > colour: blue\n"
     found = problems_of(text, markdown=True)
@@ -425,9 +426,9 @@ def test_any_charter_round_trips_through_json_and_markdown(charter: cd.Charter) 
     """Whatever the texts hold, both formats read back to the same charter, byte for byte."""
     text = cf.dump_charter(charter)
     assert cf.parse_charter(text) == charter
-    md = cf.dump_markdown(charter)
-    assert cf.parse_markdown(md) == charter
-    assert cf.dump_markdown(cf.parse_markdown(md)) == md
+    md = cm.dump_markdown(charter)
+    assert cm.parse_markdown(md) == charter
+    assert cm.dump_markdown(cm.parse_markdown(md)) == md
 
 
 # --- what a round's decisions and a budget meeting give the next draft -------------------------

@@ -74,6 +74,7 @@ PURE = frozenset(
         "app.record.chain",
         "app.record.charter_file",
         "app.record.charter_files",
+        "app.record.charter_markdown",
         "app.record.csvfiles",
         "app.record.filenames",
         "app.record.pabulib",
