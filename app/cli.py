@@ -6,7 +6,8 @@
     covote recount BALLOTS.csv [--groups GROUPS.csv] --meeting MEETING.json [--audit AUDIT.jsonl]
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
     covote survey tabulate RESPONSES.csv --survey SURVEY.json [--population POP.csv] [--m N]
-    covote charter tabulate CONSENT.csv --charter CHARTER.json [--m N] [--r N] [--block-percent P]
+    covote charter tabulate CONSENT.csv --groups GROUPS.csv --charter CHARTER.json [--m N] [--r N]
+                            [--block-percent P]
     covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv [--groups GROUPS.csv]
                         --meeting MEETING.json] [--head HASH]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
@@ -274,24 +275,34 @@ def survey_tabulate(
     return 0
 
 
-def charter_tabulate(consent_path: Path, charter_path: Path, rule: CharterRule) -> int:
-    """`covote charter tabulate`: a consent round's results from its public consent CSV and the
-    charter file, as JSON: byte for byte the round's results JSON, given the meeting's m, R and
-    block share."""
+def charter_tabulate(
+    consent_path: Path, charter_path: Path, groups_path: Path, rule: CharterRule
+) -> int:
+    """`covote charter tabulate`: a consent round's results from its public consent CSV, its
+    groups CSV (the affected groups' totals) and the charter file, as JSON: byte for byte the
+    round's results JSON, given the meeting's m, R and block share. Exit 1 when the files
+    disagree (a group with more answers than the room)."""
     from app.record import charter_file, charter_files
 
     try:
         charter_text = charter_path.read_text(encoding="utf-8-sig")
         consent_text = consent_path.read_text(encoding="utf-8-sig")
+        groups_text = groups_path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         print(f"covote charter tabulate: {e}", file=sys.stderr)
         return 2
+    m = rule.rule.group_min
     try:
         charter = charter_file.parse_charter(charter_text, filename=charter_path.name)
         ballots = charter_files.read_consent_csv(consent_text, charter, filename=consent_path.name)
+        groups = charter_files.read_groups_csv(groups_text, charter, m, filename=groups_path.name)
     except records.RecordError as e:
         return _report(e)
-    decisions = charter_files.tabulate(charter, ballots, rule)
+    try:
+        decisions = charter_files.tabulate(charter, ballots, rule, groups)
+    except ValueError as e:
+        print(f"covote charter tabulate: the files disagree: {e}", file=sys.stderr)
+        return 1
     sys.stdout.write(charter_files.dumps_charter_results(decisions, rule))
     return 0
 
@@ -474,6 +485,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ct.add_argument("consent", type=Path, help="consent CSV exported from Covote")
     ct.add_argument("--charter", type=Path, required=True, help="the charter JSON (its codebook)")
     ct.add_argument(
+        "--groups", type=Path, required=True, help="groups CSV: the affected groups' totals"
+    )
+    ct.add_argument(
         "--m",
         type=int,
         default=records.RuleFile.model_fields["group_min"].default,
@@ -552,7 +566,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ct.error("--block-percent must be from 0 to 100")
         rule = CharterRule(args.block_percent, TallyRule(ratio=args.r, group_min=args.m))
         return _reading(
-            "charter tabulate", lambda: charter_tabulate(args.consent, args.charter, rule)
+            "charter tabulate",
+            lambda: charter_tabulate(args.consent, args.charter, args.groups, rule),
         )
     if args.command == "audit":
         if (args.ballots is None) != (args.meeting is None):

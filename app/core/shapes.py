@@ -582,11 +582,13 @@ class CharterRuleRecord(TypedDict):
 
 
 class ConsentGroupRecord(TypedDict):
-    """An affected group's answers on a wording; V and answers are null when suppressed."""
+    """An affected group's totals on a wording (true segments); all null when suppressed."""
 
     group: str
     V: int | None
-    answers: list[int] | None  # how many answered 1..5
+    support: int | None  # S_g: answered 1, 2 or 3
+    change: int | None  # C_g: answered 4
+    block: int | None  # B_g: answered 5
     blocks: bool
     suppressed: bool
 

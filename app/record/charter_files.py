@@ -1,37 +1,35 @@
-"""A charter round's public files: the consent CSV (written, protected and read back) and the one
-JSON encoding of its results, which `covote charter tabulate` reproduces byte for byte.
+"""A charter round's public files: the consent CSV and the groups CSV (written and read back)
+and the one JSON encoding of its results, which `covote charter tabulate` reproduces byte for
+byte.
 
 Pure: strings in, strings out, cells written and read as every Covote CSV is
 (`csvfiles.neutralise` / `restore`, problems by line: `consent.csv:7: answer: ...`).
 
-**Consent CSV**, header `voter,item,answer,segments`: one row per voter and wording answered.
-`voter` is the voter's pseudonym in the round (`anonymity.public_pseudonym`, as ballots use);
-`item` a clause's key or an accepted amendment's (the charter file is the codebook); `answer`
-the consent scale's 1-5; `segments` the voter's segments joined by `;`, as `public_consent`
-protects them.
+**Consent CSV**, header `voter,item,answer`: one row per voter and wording answered. `voter`
+is the voter's pseudonym in the round (`anonymity.public_pseudonym`, as ballots use); `item` a
+clause's key or an accepted amendment's (the charter file is the codebook); `answer` the
+consent scale's 1-5. No voter's segments are written next to their answers.
 
-**Protection** (README, Anonymity; as the survey's responses CSV, `survey_files`): only
-segments that may block some clause of the charter (an affected group that protects) are
-written, and each combination of them held by fewer than m voters loses its segments (then the
-smallest joins the voters without any, until those number 0 or at least m), so a neighbour who
-knows someone's segments finds them among at least m rows. The results are counted from these
-protected rows (`public_consent`, then `tabulate`), which is why the recount matches: a voter
-whose combination is that rare counts in the room but in none of its groups, as a group smaller
-than m cannot block anyway.
+**Groups CSV**, header `item,segment,voters,support,change,block`: per wording and affected
+group that may block it, the group's totals (V_g, S_g, C_g, B_g) counted on the voters' true
+segments, only where at least m of its members answered (README, Anonymity: as the room
+vote's `groups.csv`). A group with fewer cannot block (that needs B_g >= m), so the missing
+rows change no outcome, and the recount (`tabulate`) gives every decision exactly, a small
+group whose members hold rare combinations of segments included. Segments are not also
+written coarsened beside the answers: the totals less the rows still carrying a segment would
+give away the answers of the few whose combination was merged away.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import re
 from collections.abc import Iterable, Sequence
-
-from pydantic_core import PydanticCustomError
+from dataclasses import dataclass
 
 from app.core.shapes import CharterResults
 from app.record.csvfiles import check_header, csv_records, write_csv
-from app.record.records import Problems, check_id, quote
+from app.record.records import Problems, quote
 from app.record.results import dumps_result
-from app.record.survey_files import protected_cells
 from app.rules import charter_doc as cd
 from app.rules.charter import (
     CONSENT_SCALE,
@@ -41,10 +39,13 @@ from app.rules.charter import (
     Consent,
     ConsentBallot,
     ConsentCounts,
+    GroupCounts,
     count_charter,
+    with_group_totals,
 )
 
-CONSENT_HEADER = ("voter", "item", "answer", "segments")
+CONSENT_HEADER = ("voter", "item", "answer")
+GROUPS_HEADER = ("item", "segment", "voters", "support", "change", "block")
 MAX_VOTER = 64  # a pseudonym is 18 characters; room for other exporters' ids
 
 
@@ -58,42 +59,30 @@ def items_of(charter: cd.Charter) -> dict[str, str]:
     return out
 
 
-def public_consent(
-    charter: cd.Charter,
-    ballots: Iterable[ConsentBallot],
-    m: int,
-    protecting: frozenset[str] | None = None,
-) -> list[ConsentBallot]:
+def public_consent(ballots: Iterable[ConsentBallot]) -> list[ConsentBallot]:
     """The ballots as published (module doc): those with an answer, by pseudonym (`voter`,
-    sorted), with only the segments that may block a clause (`protecting`: None = all),
-    protected under m."""
-    blocking = {g for c in charter.clauses() for g in c.affected_groups}
-    if protecting is not None:
-        blocking &= protecting
-    # Only voters who answered are written: counting the others would let a combination reach
-    # m on paper while fewer than m rows carry it.
-    rows = [(b, frozenset(b.segments & blocking)) for b in ballots if b.answers]
-    cells = protected_cells(Counter((None, s) for _, s in rows), m)
+    sorted), without segments (the groups are published as totals, `group_rows`)."""
     return [
-        ConsentBallot(b.voter, cells[(None, s)][1], dict(b.answers))
-        for b, s in sorted(rows, key=lambda r: r[0].voter)
+        ConsentBallot(b.voter, frozenset(), dict(b.answers))
+        for b in sorted(ballots, key=lambda b: b.voter)
+        if b.answers
     ]
 
 
 def write_consent_csv(charter: cd.Charter, ballots: Iterable[ConsentBallot]) -> str:
     """The consent CSV of `public_consent`'s ballots, answers in the charter's order."""
     order = list(items_of(charter))
-    cells = []
-    for b in ballots:
-        segments = ";".join(sorted(b.segments))
-        for item in order:
-            if item in b.answers:
-                cells.append([b.voter, item, Consent(b.answers[item]).value, segments])
+    cells = [
+        [b.voter, item, Consent(b.answers[item]).value]
+        for b in ballots
+        for item in order
+        if item in b.answers
+    ]
     return write_csv(CONSENT_HEADER, cells)
 
 
 def _row_problems(cells: Sequence[str], items: Iterable[str]) -> list[str]:
-    voter, item, answer, segments = cells
+    voter, item, answer = cells
     bad = []
     if not voter or len(voter) > MAX_VOTER:
         bad.append(f"voter: must be 1-{MAX_VOTER} characters")
@@ -101,14 +90,6 @@ def _row_problems(cells: Sequence[str], items: Iterable[str]) -> list[str]:
         bad.append(f"item: not a clause or amendment of the charter: {quote(item[:80])}")
     if CONSENT_SCALE.parse(answer) != answer:
         bad.append(f"answer: must be 1, 2, 3, 4 or 5, not {quote(answer[:20])}")
-    listed = segments.split(";") if segments else []
-    for s in listed:
-        try:
-            check_id(s)
-        except PydanticCustomError:
-            bad.append(f"segments: {quote(s[:80])} is not a segment id")
-    if len(set(listed)) != len(listed):
-        bad.append("segments: a segment is listed twice")
     return bad
 
 
@@ -119,15 +100,13 @@ def read_consent_csv(
 
     Raises:
         RecordError: every malformed line with its number: wrong header (line 1), wrong number
-            of fields, an empty voter, an item the charter does not have, an answer not 1-5, a
-            bad segment id, a voter's second answer to one item, or segments that differ
-            between a voter's rows.
+            of fields, an empty voter, an item the charter does not have, an answer not 1-5, or
+            a voter's second answer to one item.
     """
     p = Problems(filename)
     records = csv_records(text, p)
     check_header(records, CONSENT_HEADER, p)
     items = items_of(charter)
-    first: dict[str, tuple[int, frozenset[str]]] = {}
     seen: dict[tuple[str, str], int] = {}
     answers: dict[str, dict[str, Consent]] = {}
     for line, cells in records[1:]:
@@ -135,11 +114,7 @@ def read_consent_csv(
             p.add(line, f"expected {len(CONSENT_HEADER)} fields, got {len(cells)}")
             continue
         bad = _row_problems(cells, items)
-        voter, item, answer, segments = cells
-        segs = frozenset(segments.split(";")) if segments else frozenset()
-        at, declared = first.setdefault(voter, (line, segs))
-        if declared != segs:
-            bad.append(f"voter {quote(voter[:80])} has other segments on line {at}")
+        voter, item, answer = cells
         if (earlier := seen.setdefault((voter, item), line)) != line:
             bad.append(f"voter {quote(voter[:80])} answered {quote(item[:80])} on line {earlier}")
         for reason in bad:
@@ -147,17 +122,132 @@ def read_consent_csv(
         if not bad:
             answers.setdefault(voter, {})[item] = Consent(answer)
     p.raise_if_any()
-    return [ConsentBallot(v, first[v][1], a) for v, a in answers.items()]
+    return [ConsentBallot(v, frozenset(), a) for v, a in answers.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """An affected group's totals on one wording (a row of the groups CSV, module doc)."""
+
+    item: str
+    segment: str
+    counts: GroupCounts
+
+
+def group_rows(decisions: Sequence[ClauseDecision]) -> list[GroupRow]:
+    """The groups CSV's rows: every affected group line not suppressed (at least m answered),
+    wordings in the decisions' order, groups in their lines' order."""
+    return [
+        GroupRow(w.item, line.group, line.counts)
+        for d in decisions
+        for w in d.wordings
+        for line in w.group_lines
+        if not line.suppressed
+    ]
+
+
+def write_groups_csv(rows: Iterable[GroupRow]) -> str:
+    """The groups CSV (module doc)."""
+    return write_csv(
+        GROUPS_HEADER,
+        (
+            [r.item, r.segment, *(str(n) for n in (r.counts.V, r.counts.S, r.counts.C, r.counts.B))]
+            for r in rows
+        ),
+    )
+
+
+_COUNT = re.compile(r"[0-9]{1,9}")  # a room of up to a billion: beyond any council meeting
+
+
+def read_groups_csv(
+    text: str, charter: cd.Charter, m: int, *, filename: str = "groups.csv"
+) -> list[GroupRow]:
+    """Parse a groups CSV against its charter and the meeting's m.
+
+    Raises:
+        RecordError: every malformed line with its number: wrong header (line 1), wrong number
+            of fields, an item the charter does not have, a segment that is not an affected
+            group of the item's clause, a count that is not a whole number of at most nine
+            digits, support + change + block other than voters, fewer voters than m (such a
+            group is never published), or a second row for the same item and segment.
+    """
+    p = Problems(filename)
+    records = csv_records(text, p)
+    check_header(records, GROUPS_HEADER, p)
+    items = items_of(charter)
+    affected = {c.key: set(c.affected_groups) for c in charter.clauses()}
+    first: dict[tuple[str, str], int] = {}
+    rows: list[GroupRow] = []
+    for line, cells in records[1:]:
+        if len(cells) != len(GROUPS_HEADER):
+            p.add(line, f"expected {len(GROUPS_HEADER)} fields, got {len(cells)}")
+            continue
+        item, segment = cells[:2]
+        bad = []
+        if item not in items:
+            bad.append(f"item: not a clause or amendment of the charter: {quote(item[:80])}")
+        elif segment not in affected[items[item]]:
+            bad.append(f"segment: {quote(segment[:80])} is not an affected group of {quote(item)}")
+        counts = []
+        for name, cell in zip(GROUPS_HEADER[2:], cells[2:], strict=True):
+            if _COUNT.fullmatch(cell):
+                counts.append(int(cell))
+            else:
+                bad.append(f"{name}: must be a whole number, not {quote(cell[:20])}")
+        if len(counts) == 4:
+            voters, support, change, block = counts
+            if support + change + block != voters:
+                bad.append("support + change + block must equal voters")
+            if voters < m:
+                bad.append(f"voters: a group with fewer than {m} voters (m) is never published")
+        if (at := first.setdefault((item, segment), line)) != line:
+            bad.append(f"{quote(segment[:80])} on {quote(item[:80])} is already on line {at}")
+        for reason in bad:
+            p.add(line, reason)
+        if not bad:
+            rows.append(GroupRow(item, segment, GroupCounts(*counts)))
+    p.raise_if_any()
+    return rows
+
+
+def count_round(
+    charter: cd.Charter,
+    ballots: Sequence[ConsentBallot],
+    rule: CharterRule,
+    protecting: frozenset[str] | None = None,
+) -> tuple[ClauseDecision, ...]:
+    """The decisions on every clause the ballots answer (or answer an amendment of), in the
+    charter's order, the groups counted on the ballots' segments: the server's count, with
+    the voters' true segments (`protecting`: the segments that may block, None = all)."""
+    items = items_of(charter)
+    answered = {items[i] for b in ballots for i in b.answers}
+    clauses = cd.clause_votes(charter, sorted(answered))
+    return count_charter(clauses, ballots, rule, protecting=protecting)
 
 
 def tabulate(
-    charter: cd.Charter, ballots: Sequence[ConsentBallot], rule: CharterRule
+    charter: cd.Charter,
+    ballots: Sequence[ConsentBallot],
+    rule: CharterRule,
+    groups: Sequence[GroupRow] = (),
 ) -> tuple[ClauseDecision, ...]:
-    """The decisions on every clause the ballots answer (or answer an amendment of), in the
-    charter's order, counted from the published ballots (module doc)."""
-    items = items_of(charter)
-    answered = {items[i] for b in ballots for i in b.answers}
-    return count_charter(cd.clause_votes(charter, sorted(answered)), ballots, rule)
+    """The recount of `count_round`'s decisions from the public files: the room from the
+    consent CSV's ballots, the affected groups from the published totals `groups` (module doc).
+    The two agree exactly, also where a group is too small for its members' combinations of
+    segments to be published (README, Anonymity).
+
+    Raises:
+        ValueError: a ballot with segments (the public file has none), or totals the ballots
+            contradict (`charter.with_group_totals`).
+    """
+    if any(b.segments for b in ballots):
+        raise ValueError("the ballots list segments: the groups come from their totals")
+    decisions = count_round(charter, ballots, rule)
+    totals: dict[str, dict[str, GroupCounts]] = {}
+    for g in groups:
+        totals.setdefault(g.item, {})[g.segment] = g.counts
+    return with_group_totals(decisions, totals, rule)
 
 
 def _answers(c: ConsentCounts) -> list[int]:
@@ -170,7 +260,8 @@ def results_json(decisions: Sequence[ClauseDecision], rule: CharterRule) -> Char
     category, SENT_BACK when no wording is adopted), `adopted` (the wording's item or null) and
     `wordings`: per wording `item`, `V`, `answers` (how many answered 1..5), `category`,
     `reasons`, `groups` (those blocking) and `affected`: per affected group that may block,
-    `group`, `V`, `answers` (both null when suppressed: fewer than m answered), `blocks`,
+    `group`, its totals on the voters' true segments `V`, `support`, `change`, `block` (all
+    null when suppressed: fewer than m answered; the groups CSV holds the others), `blocks`,
     `suppressed`."""
     return {
         "format": "covote-charter-results/1",
@@ -197,7 +288,9 @@ def results_json(decisions: Sequence[ClauseDecision], rule: CharterRule) -> Char
                                 "group": g.group,
                                 # A group under m is not published (README, Anonymity).
                                 "V": None if g.suppressed else g.counts.V,
-                                "answers": None if g.suppressed else _answers(g.counts),
+                                "support": None if g.suppressed else g.counts.S,
+                                "change": None if g.suppressed else g.counts.C,
+                                "block": None if g.suppressed else g.counts.B,
                                 "blocks": g.blocks,
                                 "suppressed": g.suppressed,
                             }

@@ -26,6 +26,11 @@ holds its vectors):
   S - C - B; a tie keeps the original, then the earlier amendment. No adopted wording: the
   clause goes back, with every wording's reasons.
 
+* Groups are counted on the voters' true segments (the server's input, `count_charter`),
+  never on the public record's coarsened ones: a small affected group whose members hold rare
+  combinations of segments still blocks. The record publishes each group's totals (V_g, S_g,
+  C_g, B_g) where V_g >= m, and `with_group_totals` recounts from them exactly.
+
 The outcome is monotone: an answer moved towards "block" (or one more block) never improves a
 wording's category, and answers' order never matters (tests check both with hypothesis).
 """
@@ -35,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from app.core.messages import N_
 from app.rules.scales import Choice, ChoiceScale
@@ -158,6 +164,39 @@ class ConsentCounts:
         return self.by[4]
 
 
+class Totals(Protocol):
+    """What the rule reads of a group's answers on a wording (`ConsentCounts`, `GroupCounts`)."""
+
+    @property
+    def V(self) -> int: ...
+    @property
+    def S(self) -> int: ...
+    @property
+    def C(self) -> int: ...
+    @property
+    def B(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCounts:
+    """An affected group's totals on one wording: V_g who answered, S_g support (1-3), C_g need
+    a change, B_g block. All the rule reads of a group, and all the groups CSV publishes (the
+    split of support into 1, 2 and 3 is not published for a group)."""
+
+    V: int
+    S: int
+    C: int
+    B: int
+
+    def __post_init__(self) -> None:
+        if min(self.V, self.S, self.C, self.B) < 0 or self.S + self.C + self.B != self.V:
+            raise ValueError(f"group totals must be whole and add up (S + C + B = V): {self}")
+
+    @classmethod
+    def of(cls, c: Totals) -> GroupCounts:
+        return cls(c.V, c.S, c.C, c.B)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """A category, every reason that applies (module doc order) and the blocking groups."""
@@ -167,20 +206,19 @@ class Outcome:
     groups: tuple[str, ...]
 
 
-def group_blocks(g: ConsentCounts, rule: Rule) -> bool:
+def group_blocks(g: Totals, rule: Rule) -> bool:
     """True when an affected group blocks: B_g ≥ m, 2·B_g > V_g, B_g ≥ R·S_g (`tally.objects`)."""
     return g.B >= rule.group_min and 2 * g.B > g.V and g.B >= rule.ratio * g.S  # noqa: SIM300
 
 
-def assess(
-    counts: ConsentCounts, groups: Mapping[str, ConsentCounts], rule: CharterRule
-) -> Outcome:
+def assess(counts: ConsentCounts, groups: Mapping[str, Totals], rule: CharterRule) -> Outcome:
     """Apply the adoption rule (module doc, steps 1-5) to one wording.
 
     Args:
         counts: the room's answers on the wording.
-        groups: its affected groups that may block, with their members' answers (the caller
-            has dropped segments marked "never protects").
+        groups: its affected groups that may block, with their members' answers counted on
+            the voters' true segments (the caller has dropped segments marked "never
+            protects"); a group with fewer than m answers may be left out, as it cannot block.
         rule: the meeting's parameters.
     """
     if counts.V == 0:
@@ -234,10 +272,10 @@ class ConsentBallot:
 
 @dataclass(frozen=True, slots=True)
 class GroupLine:
-    """An affected group's answers on a wording; `suppressed` hides them (fewer than m)."""
+    """An affected group's totals on a wording; `suppressed` hides them (fewer than m)."""
 
     group: str
-    counts: ConsentCounts
+    counts: GroupCounts
     blocks: bool
     suppressed: bool
 
@@ -291,6 +329,10 @@ def count_charter(
 ) -> tuple[ClauseDecision, ...]:
     """Count a consent round: one decision per clause, in the clauses' order.
 
+    The groups are counted on each ballot's `segments` as given: the server passes the voters'
+    true segments, so minority protection never depends on how the public record coarsens
+    them; a recount passes ballots without segments and then `with_group_totals`.
+
     Args:
         clauses: the clauses put to the room, with their accepted amendments.
         ballots: one final ballot per voter; order does not matter.
@@ -332,7 +374,8 @@ def count_charter(
         wordings = []
         for item in c.items:
             group_counts = {
-                g: ConsentCounts.of(by_group.get((item, g), ())) for g in groups_of[c.clause]
+                g: GroupCounts.of(ConsentCounts.of(by_group.get((item, g), ())))
+                for g in groups_of[c.clause]
             }
             lines = tuple(
                 GroupLine(g, gc, group_blocks(gc, rule.rule), rule.rule.group_min > gc.V)
@@ -342,3 +385,53 @@ def count_charter(
             wordings.append(WordingResult(item, counts, assess(counts, group_counts, rule), lines))
         decisions.append(decide(c.clause, wordings))
     return tuple(decisions)
+
+
+def with_group_totals(
+    decisions: Sequence[ClauseDecision],
+    totals: Mapping[str, Mapping[str, GroupCounts]],
+    rule: CharterRule,
+) -> tuple[ClauseDecision, ...]:
+    """The decisions with their affected groups' counts taken from published totals.
+
+    `decisions` counts the room from ballots without segments (the consent CSV); `totals[item]
+    [group]` gives each affected group with at least m answers on that wording (the groups
+    CSV). A group it does not give had fewer than m, so it is suppressed and cannot block
+    (B_g >= m is needed): every outcome is exactly the one the voters' true segments give.
+
+    Raises:
+        ValueError: totals for an item or group the decisions have no line for, fewer than m
+            answers, or more answers, supports, changes or blocks than the room's.
+    """
+    lines_of = {
+        w.item: {line.group for line in w.group_lines} for d in decisions for w in d.wordings
+    }
+    for item, given in totals.items():
+        if item not in lines_of:
+            raise ValueError(f"group totals for {item!r}, which is not answered in the round")
+        if unknown := sorted(set(given) - lines_of[item]):
+            raise ValueError(f"{item!r} has no affected group(s) {unknown} that may block")
+    out = []
+    for d in decisions:
+        wordings = []
+        for w in d.wordings:
+            given = totals.get(w.item, {})
+            for g, gc in given.items():
+                if rule.rule.group_min > gc.V:
+                    raise ValueError(f"group {g!r} on {w.item!r} has fewer than m answers")
+                room = w.counts
+                if gc.V > room.V or gc.S > room.S or gc.C > room.C or gc.B > room.B:
+                    raise ValueError(f"group {g!r} on {w.item!r} has more answers than the room")
+            lines = tuple(
+                GroupLine(
+                    line.group,
+                    given.get(line.group, GroupCounts(0, 0, 0, 0)),
+                    line.group in given and group_blocks(given[line.group], rule.rule),
+                    line.group not in given,
+                )
+                for line in w.group_lines
+            )
+            outcome = assess(w.counts, given, rule)
+            wordings.append(WordingResult(w.item, w.counts, outcome, lines))
+        out.append(decide(d.clause, wordings))
+    return tuple(out)
