@@ -5,6 +5,7 @@ the diff between drafts, draft commitments from other meetings, the consent CSV 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from app.rules.charter import (
     CharterRule,
     Consent,
     ConsentBallot,
+    Reason,
 )
 from app.rules.tally import Rule
 
@@ -272,26 +274,50 @@ def _ballots() -> list[ConsentBallot]:
     return votes
 
 
-def test_public_consent_keeps_only_blocking_segments_and_protects_small_ones() -> None:
-    """Segments that can block no clause are dropped; a combination under m loses its segments."""
-    public = cfs.public_consent(sample(), _ballots(), m=3)
-    by_voter = {b.voter: b.segments for b in public}
-    assert by_voter["v-00"] == {"tenants"}  # 4 tenants >= m
-    assert by_voter["v-05"] == frozenset()  # staff block no clause
-    assert by_voter["v-99"] == frozenset()  # the one disabled voter is not singled out
+def _write(tmp_path: Path, charter: cd.Charter, ballots: list[ConsentBallot]) -> list[str]:
+    """The round's public files as the server writes them; the tabulate command that reads them."""
+    decisions = cfs.count_round(charter, ballots, RULE)
+    consent = cfs.write_consent_csv(charter, cfs.public_consent(ballots))
+    (tmp_path / "consent.csv").write_text(consent, encoding="utf-8")
+    groups = cfs.write_groups_csv(cfs.group_rows(decisions))
+    (tmp_path / "groups.csv").write_text(groups, encoding="utf-8")
+    (tmp_path / "charter.json").write_text(cf.dump_charter(charter), encoding="utf-8")
+    return [
+        *("charter", "tabulate", str(tmp_path / "consent.csv")),
+        *("--groups", str(tmp_path / "groups.csv"), "--charter", str(tmp_path / "charter.json")),
+        *("--m", "3", "--r", "2", "--block-percent", "10"),
+    ]
 
 
-def test_consent_csv_round_trip_and_tabulate_reproduces_the_results(
+def test_public_consent_has_no_segments_and_only_voters_who_answered() -> None:
+    """No voter's segments are published beside their answers; a voter who answered nothing
+    has no row."""
+    public = cfs.public_consent([*_ballots(), ConsentBallot("v-50", frozenset({"tenants"}), {})])
+    assert [b.voter for b in public] == [*(f"v-{i:02d}" for i in range(12)), "v-99"]
+    assert all(not b.segments for b in public)
+
+
+def test_consent_and_groups_csv_round_trip_and_tabulate_reproduces_the_results(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`covote charter tabulate` prints, byte for byte, the results counted from the public rows."""
+    """`covote charter tabulate` prints, byte for byte, the results the server counted on the
+    voters' true segments, from the consent CSV and the groups CSV."""
     charter = sample()
-    public = cfs.public_consent(charter, _ballots(), m=3)
+    decisions = cfs.count_round(charter, _ballots(), RULE)
+    public = cfs.public_consent(_ballots())
     csv_text = cfs.write_consent_csv(charter, public)
-    assert csv_text.splitlines()[:2] == ["voter,item,answer,segments", "v-00,repairs,5,tenants"]
-    read = cfs.read_consent_csv(csv_text, charter)
-    assert sorted(read, key=lambda b: b.voter) == public
-    expected = cfs.dumps_charter_results(cfs.tabulate(charter, public, RULE), RULE)
+    assert csv_text.splitlines()[:2] == ["voter,item,answer", "v-00,repairs,5"]
+    assert cfs.read_consent_csv(csv_text, charter) == public
+    rows = cfs.group_rows(decisions)
+    groups_text = cfs.write_groups_csv(rows)
+    assert groups_text.splitlines() == [  # the one disabled voter (under m) is not published
+        "item,segment,voters,support,change,block",
+        "repairs,tenants,4,0,0,4",
+        "repairs-a1,tenants,4,4,0,0",
+    ]
+    assert cfs.read_groups_csv(groups_text, charter, 3) == rows
+    expected = cfs.dumps_charter_results(decisions, RULE)
+    assert cfs.dumps_charter_results(cfs.tabulate(charter, public, RULE, rows), RULE) == expected
     results = json.loads(expected)
     repairs, benches = results["clauses"]
     assert (repairs["clause"], repairs["adopted"], repairs["decision"]) == (
@@ -301,37 +327,176 @@ def test_consent_csv_round_trip_and_tabulate_reproduces_the_results(
     )
     assert repairs["wordings"][0]["groups"] == ["tenants"]  # 4 tenants block the original
     assert benches["wordings"][0]["affected"] == []
-    (tmp_path / "consent.csv").write_text(csv_text, encoding="utf-8")
-    (tmp_path / "charter.json").write_text(cf.dump_charter(charter), encoding="utf-8")
-    args = ["charter", "tabulate", str(tmp_path / "consent.csv")]
-    args += ["--charter", str(tmp_path / "charter.json"), "--m", "3", "--r", "2"]
-    assert cli.main(args) == 0
+    assert cli.main(_write(tmp_path, charter, _ballots())) == 0
     assert capsys.readouterr().out == expected
+
+
+def test_a_small_group_whose_members_hold_rare_combinations_still_blocks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three tenants block; each holds a combination of segments fewer than m share, so a
+    consent CSV coarsened under m would show none of them as a tenant (the old recount adopted
+    the clause). The rule counts their true segments and sends it back; the groups CSV carries
+    the tenants' totals, and tabulate reproduces the decision byte for byte."""
+    charter = sample()
+    votes = [
+        ConsentBallot("v-t1", frozenset({"tenants", "disabled"}), {"repairs": Consent.BLOCK}),
+        ConsentBallot("v-t2", frozenset({"tenants", "staff"}), {"repairs": Consent.BLOCK}),
+        ConsentBallot("v-t3", frozenset({"tenants"}), {"repairs": Consent.BLOCK}),
+        *(ConsentBallot(f"v-{i:02d}", frozenset(), {"repairs": Consent.FULL}) for i in range(27)),
+    ]
+    # What the old path counted: combinations of the blocking segments under m lost them.
+    from app.record.survey_files import protected_cells
+
+    kept = [(b, frozenset(b.segments & {"tenants", "disabled"})) for b in votes]
+    cells = protected_cells(Counter((None, s) for _, s in kept), RULE.rule.group_min)
+    coarsened = [replace(b, segments=cells[(None, s)][1]) for b, s in kept]
+    assert all(not b.segments for b in coarsened)
+    old = cfs.count_round(charter, coarsened, RULE)
+    assert old[0].adopted == "repairs"  # 3 blocks in 30 is not over 10 %: the tenants vanished
+
+    new = cfs.count_round(charter, votes, RULE)
+    original = new[0].wordings[0]
+    assert (new[0].adopted, original.outcome.reasons, original.outcome.groups) == (
+        None,
+        (Reason.GROUP_BLOCKS,),
+        ("tenants",),
+    )
+    expected = cfs.dumps_charter_results(new, RULE)
+    tenants = json.loads(expected)["clauses"][0]["wordings"][0]["affected"][1]
+    assert tenants == {
+        "group": "tenants",
+        "V": 3,
+        "support": 0,
+        "change": 0,
+        "block": 3,
+        "blocks": True,
+        "suppressed": False,
+    }
+    assert cli.main(_write(tmp_path, charter, votes)) == 0
+    assert capsys.readouterr().out == expected
+    assert "tenants" not in (tmp_path / "consent.csv").read_text(encoding="utf-8")
 
 
 def test_a_bad_consent_csv_is_refused_by_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An unknown or declined amendment, an answer outside 1-5 and a repeat are listed by line
-    (exit 2)."""
+    """An unknown or declined amendment, an answer outside 1-5, a repeat and a row of the old
+    four fields are listed by line (exit 2)."""
     text = (
-        "voter,item,answer,segments\n"
-        "v-1,repairs,6,\n"
-        "v-1,repairs-a2,1,\n"
-        "v-2,repairs,1,tenants\n"
-        "v-2,repairs,2,tenants\n"
-        "v-2,heating,2,\n"
+        "voter,item,answer\n"
+        "v-1,repairs,6\n"
+        "v-1,repairs-a2,1\n"
+        "v-2,repairs,1\n"
+        "v-2,repairs,2\n"
+        "v-2,heating,2,tenants\n"
     )
     with pytest.raises(RecordError) as e:
         cfs.read_consent_csv(text, sample())
     assert [line for line, _ in e.value.errors] == [2, 3, 5, 6]
     assert "answer: must be 1, 2, 3, 4 or 5" in e.value.errors[0][1]
     assert "not a clause or amendment" in e.value.errors[1][1]
+    assert "expected 3 fields" in e.value.errors[3][1]
+    args = _write(tmp_path, sample(), _ballots())
     (tmp_path / "consent.csv").write_text(text, encoding="utf-8")
-    (tmp_path / "charter.json").write_text(cf.dump_charter(sample()), encoding="utf-8")
-    args = ["charter", "tabulate", str(tmp_path / "consent.csv")]
-    assert cli.main([*args, "--charter", str(tmp_path / "charter.json")]) == 2
+    assert cli.main(args) == 2
     assert "consent.csv:2: answer" in capsys.readouterr().err
+
+
+def test_a_bad_groups_csv_is_refused_by_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A group under m, totals that do not add up, a group not affected by the clause, a
+    count that is not a bounded whole number and a repeat are listed by line (exit 2)."""
+    text = (
+        "item,segment,voters,support,change,block\n"
+        "repairs,disabled,2,0,0,2\n"
+        "repairs-a1,disabled,5,1,1,1\n"
+        "benches,tenants,4,0,0,4\n"
+        "repairs-a1,tenants,4,4,0,-1\n"
+        "nowhere,tenants,1234567890,0,0,1234567890\n"
+        "repairs,tenants,4,0,0,4\n"
+        "repairs,tenants,4,0,0,4\n"
+    )
+    with pytest.raises(RecordError) as e:
+        cfs.read_groups_csv(text, sample(), 3)
+    assert [(line, reason.split(":")[0]) for line, reason in e.value.errors] == [
+        (2, "voters"),
+        (3, "support + change + block must equal voters"),
+        (4, "segment"),
+        (5, "block"),
+        (6, "item"),
+        (6, "voters"),
+        (6, "block"),
+        (8, '"tenants" on "repairs" is already on line 7'),
+    ]
+    args = _write(tmp_path, sample(), _ballots())
+    (tmp_path / "groups.csv").write_text(text, encoding="utf-8")
+    assert cli.main(args) == 2
+    assert "groups.csv:2: voters" in capsys.readouterr().err
+
+
+def test_group_totals_the_consent_csv_contradicts_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A group with more blocks than the room gave is a disagreement between the files (exit 1),
+    not a count."""
+    args = _write(tmp_path, sample(), _ballots())
+    (tmp_path / "groups.csv").write_text(
+        "item,segment,voters,support,change,block\nrepairs,tenants,5,0,0,5\n", encoding="utf-8"
+    )
+    assert cli.main(args) == 1
+    assert "more answers than the room" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="segments"):
+        cfs.tabulate(sample(), _ballots(), RULE)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    votes=st.lists(
+        st.tuples(
+            st.frozensets(st.sampled_from(["tenants", "disabled", "staff"])),
+            st.sampled_from(list(Consent)),
+            st.none() | st.sampled_from(list(Consent)),
+        ),
+        max_size=30,
+    ),
+    group_min=st.integers(1, 5),
+)
+def test_the_public_files_recount_every_decision_exactly(
+    votes: list[tuple[frozenset[str], Consent, Consent | None]], group_min: int
+) -> None:
+    """For any ballots: the consent CSV (no segments) plus the groups CSV (groups of m or more)
+    give, byte for byte, the results counted on every voter's true segments."""
+    rule = CharterRule(10, Rule(ratio=2, group_min=group_min))
+    charter = sample()
+    ballots = [
+        ConsentBallot(
+            f"v-{i:02d}",
+            segs,
+            {"repairs": a, **({"repairs-a1": b} if b is not None else {})},
+        )
+        for i, (segs, a, b) in enumerate(votes)
+    ]
+    expected = cfs.dumps_charter_results(cfs.count_round(charter, ballots, rule), rule)
+    consent = cfs.read_consent_csv(
+        cfs.write_consent_csv(charter, cfs.public_consent(ballots)), charter
+    )
+    rows = cfs.group_rows(cfs.count_round(charter, ballots, rule))
+    groups = cfs.read_groups_csv(cfs.write_groups_csv(rows), charter, group_min)
+    assert all(group_min <= r.counts.V for r in groups)
+    assert cfs.dumps_charter_results(cfs.tabulate(charter, consent, rule, groups), rule) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_the_groups_reader_never_raises_anything_but_a_record_error(text: str) -> None:
+    """Any text: rows or a RecordError with lines and reasons, never another exception."""
+    for candidate in (text, "item,segment,voters,support,change,block\n" + text):
+        try:
+            cfs.read_groups_csv(candidate, sample(), 3)
+        except RecordError as e:
+            assert e.errors
 
 
 # --- properties: any charter round-trips through both formats ---------------------------------
@@ -437,7 +602,7 @@ def test_any_charter_round_trips_through_json_and_markdown(charter: cd.Charter) 
 def test_adopting_an_amendment_makes_the_next_version_with_its_wording() -> None:
     """An adopted amendment replaces the clause's text in the next version; the diff shows it."""
     charter = sample()
-    decisions = cfs.tabulate(charter, cfs.public_consent(charter, _ballots(), m=3), RULE)
+    decisions = cfs.count_round(charter, _ballots(), RULE)
     new = cd.adopt(charter, decisions)
     repairs = new.clauses()[0]
     assert new.version == 3
@@ -485,6 +650,7 @@ def test_tabulate_refuses_rule_parameters_out_of_bounds(
 ) -> None:
     """m or R under 1, or a block share outside 0-100, is a usage error (exit 2), not a count."""
     args = ["charter", "tabulate", str(tmp_path / "c.csv"), "--charter", str(tmp_path / "c.json")]
+    args += ["--groups", str(tmp_path / "g.csv")]
     with pytest.raises(SystemExit) as e:
         cli.main([*args, *flags])
     assert e.value.code == 2
@@ -496,21 +662,8 @@ def test_tabulate_reports_an_unreadable_file(
 ) -> None:
     """A missing file is reported in one line (exit 2), never a traceback."""
     args = ["charter", "tabulate", str(tmp_path / "c.csv"), "--charter", str(tmp_path / "c.json")]
-    assert cli.main(args) == 2
+    assert cli.main([*args, "--groups", str(tmp_path / "g.csv")]) == 2
     assert capsys.readouterr().err.startswith("covote charter tabulate: ")
-
-
-def test_voters_who_answered_nothing_do_not_shield_a_small_combination() -> None:
-    """Three tenants, two of whom answered nothing: the one row is not written as a tenant."""
-    votes = [
-        ConsentBallot("v-1", frozenset({"tenants"}), {"repairs": Consent.FULL}),
-        ConsentBallot("v-2", frozenset({"tenants"}), {}),
-        ConsentBallot("v-3", frozenset({"tenants"}), {}),
-        *(ConsentBallot(f"w-{i}", frozenset(), {"repairs": Consent.FULL}) for i in range(5)),
-    ]
-    public = cfs.public_consent(sample(), votes, m=3)
-    assert public[0].voter == "v-1" and len(public) == 6
-    assert all(not b.segments for b in public)
 
 
 def test_the_results_json_has_exactly_the_keys_of_its_shape() -> None:
@@ -518,9 +671,9 @@ def test_the_results_json_has_exactly_the_keys_of_its_shape() -> None:
     from app.core import shapes
     from tests.test_shapes import Conformance
 
-    charter = sample()
-    public = cfs.public_consent(charter, _ballots(), m=3)
-    printed = json.loads(cfs.dumps_charter_results(cfs.tabulate(charter, public, RULE), RULE))
+    printed = json.loads(
+        cfs.dumps_charter_results(cfs.count_round(sample(), _ballots(), RULE), RULE)
+    )
     checker = Conformance()
     checker.check(printed, shapes.CharterResults, "results")
     assert checker.problems == []
@@ -528,8 +681,10 @@ def test_the_results_json_has_exactly_the_keys_of_its_shape() -> None:
     assert disabled == {
         "group": "disabled",
         "V": None,
-        "answers": None,
+        "support": None,
+        "change": None,
+        "block": None,
         "blocks": False,
         "suppressed": True,
     }
-    assert (tenants["V"], tenants["answers"], tenants["blocks"]) == (4, [0, 0, 0, 0, 4], True)
+    assert (tenants["V"], tenants["block"], tenants["blocks"]) == (4, 4, True)

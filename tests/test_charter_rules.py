@@ -17,10 +17,12 @@ from app.rules.charter import (
     Consent,
     ConsentBallot,
     ConsentCounts,
+    GroupCounts,
     Reason,
     assess,
     count_charter,
     group_blocks,
+    with_group_totals,
 )
 from app.rules.explain import english
 from app.rules.tally import Rule
@@ -279,3 +281,52 @@ def test_every_category_and_reason_has_its_words() -> None:
     assert set(charter_words.CATEGORY_NAMES) == set(Category)
     assert set(charter_words.ICONS) == set(Category)
     assert set(charter_words.SHORT_REASONS) == set(Reason)
+
+
+def test_group_totals_give_the_decision_the_true_segments_give() -> None:
+    """Ballots without segments plus the totals of groups of m or more decide as the segments
+    did; a group left out (under m) is suppressed and cannot block."""
+    clause = ClauseVote("c1", amendments=("c1-a1",), affected_groups=("disabled", "young"))
+    votes = _room(5, {"c1": "5", "c1-a1": "1"}, "disabled") + _room(
+        2, {"c1": "5"}, "young", start=5
+    )
+    votes += _room(15, {"c1": "1", "c1-a1": "2"}, start=7)
+    rule = CharterRule(block_percent=50)
+    truth = count_charter([clause], votes, rule)
+    bare = [ConsentBallot(b.voter, frozenset(), b.answers) for b in votes]
+    totals = {
+        "c1": {"disabled": GroupCounts(5, 0, 0, 5)},
+        "c1-a1": {"disabled": GroupCounts(5, 5, 0, 0)},
+    }
+    without = count_charter([clause], bare, rule)[0].wordings[0]
+    assert without.outcome.category.adopted  # without the totals nobody's group blocks
+    assert with_group_totals(count_charter([clause], bare, rule), totals, rule) == truth
+    original = truth[0].wordings[0]
+    assert original.outcome.groups == ("disabled",) and original.group_lines[1].suppressed
+
+
+@pytest.mark.parametrize(
+    ("totals", "problem"),
+    [
+        ({"c9": {"disabled": GroupCounts(5, 0, 0, 5)}}, "not answered"),
+        ({"c1": {"staff": GroupCounts(5, 0, 0, 5)}}, "no affected group"),
+        ({"c1": {"disabled": GroupCounts(4, 0, 0, 4)}}, "fewer than m"),
+        ({"c1": {"disabled": GroupCounts(6, 0, 0, 6)}}, "more answers than the room"),
+    ],
+)
+def test_group_totals_the_ballots_contradict_are_refused(
+    totals: dict[str, dict[str, GroupCounts]], problem: str
+) -> None:
+    """Totals for an unknown wording or group, under m, or beyond the room are not counted."""
+    clause = ClauseVote("c1", affected_groups=("disabled",))
+    bare = _room(5, {"c1": "5"}) + _room(15, {"c1": "1"}, start=5)
+    with pytest.raises(ValueError, match=problem):
+        with_group_totals(count_charter([clause], bare, RULE), totals, RULE)
+
+
+def test_group_totals_must_add_up() -> None:
+    """S + C + B is V: a group's totals that do not add up are refused."""
+    with pytest.raises(ValueError, match="add up"):
+        GroupCounts(5, 1, 1, 1)
+    with pytest.raises(ValueError, match="add up"):
+        GroupCounts(-1, 0, 0, -1)

@@ -197,6 +197,9 @@ class GroupCounts:
         return cls(c.V, c.S, c.C, c.B)
 
 
+_NONE = GroupCounts(0, 0, 0, 0)  # a suppressed group's line
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """A category, every reason that applies (module doc order) and the blocking groups."""
@@ -272,7 +275,8 @@ class ConsentBallot:
 
 @dataclass(frozen=True, slots=True)
 class GroupLine:
-    """An affected group's totals on a wording; `suppressed` hides them (fewer than m)."""
+    """An affected group's totals on a wording; `suppressed`: fewer than m answered, and then
+    the counts are zeros (never the group's) and `blocks` is False (it could not block)."""
 
     group: str
     counts: GroupCounts
@@ -377,8 +381,12 @@ def count_charter(
                 g: GroupCounts.of(ConsentCounts.of(by_group.get((item, g), ())))
                 for g in groups_of[c.clause]
             }
+            # A line under m keeps no counts (nobody may read them), so the decisions equal
+            # the recount's from published totals (`with_group_totals`), value for value.
             lines = tuple(
-                GroupLine(g, gc, group_blocks(gc, rule.rule), rule.rule.group_min > gc.V)
+                GroupLine(g, gc, group_blocks(gc, rule.rule), False)
+                if rule.rule.group_min <= gc.V
+                else GroupLine(g, _NONE, False, True)
                 for g, gc in group_counts.items()
             )
             counts = ConsentCounts.of(answers[item])
@@ -425,7 +433,7 @@ def with_group_totals(
             lines = tuple(
                 GroupLine(
                     line.group,
-                    given.get(line.group, GroupCounts(0, 0, 0, 0)),
+                    given.get(line.group, _NONE),
                     line.group in given and group_blocks(given[line.group], rule.rule),
                     line.group not in given,
                 )
