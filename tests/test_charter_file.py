@@ -25,9 +25,9 @@ from app.rules.charter import (
     AmendmentStatus,
     CharterRule,
     Consent,
-    ConsentBallot,
     Reason,
 )
+from app.rules.charter_count import ConsentBallot
 from app.rules.tally import Rule
 
 

@@ -13,17 +13,14 @@ from app.rules.charter import (
     CONSENT_SCALE,
     Category,
     CharterRule,
-    ClauseVote,
     Consent,
-    ConsentBallot,
     ConsentCounts,
     GroupCounts,
     Reason,
     assess,
-    count_charter,
     group_blocks,
-    with_group_totals,
 )
+from app.rules.charter_count import ClauseVote, ConsentBallot, count_charter, with_group_totals
 from app.rules.explain import english
 from app.rules.tally import Rule
 

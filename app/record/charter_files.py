@@ -35,11 +35,13 @@ from app.rules.charter import (
     CONSENT_SCALE,
     AmendmentStatus,
     CharterRule,
-    ClauseDecision,
     Consent,
-    ConsentBallot,
     ConsentCounts,
     GroupCounts,
+)
+from app.rules.charter_count import (
+    ClauseDecision,
+    ConsentBallot,
     count_charter,
     with_group_totals,
 )

@@ -20,7 +20,8 @@ from datetime import date
 from enum import StrEnum
 
 from app.core.shapes import RoundRecord
-from app.rules.charter import AmendmentStatus, ClauseDecision, ClauseVote
+from app.rules.charter import AmendmentStatus
+from app.rules.charter_count import ClauseDecision, ClauseVote
 
 KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")  # a section's, clause's, party's or commitment's key
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # by_when: an ISO date (is_date checks it)
