@@ -448,7 +448,7 @@ def test_group_totals_the_consent_csv_contradicts_are_refused(
     assert cli.main(args) == 1
     assert "more answers than the room" in capsys.readouterr().err
     with pytest.raises(ValueError, match="segments"):
-        cfs.tabulate(sample(), _ballots(), RULE)
+        cfs.tabulate(sample(), _ballots(), RULE, [])
 
 
 @settings(max_examples=150, deadline=None)

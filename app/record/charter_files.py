@@ -232,7 +232,7 @@ def tabulate(
     charter: cd.Charter,
     ballots: Sequence[ConsentBallot],
     rule: CharterRule,
-    groups: Sequence[GroupRow] = (),
+    groups: Sequence[GroupRow],
 ) -> tuple[ClauseDecision, ...]:
     """The recount of `count_round`'s decisions from the public files: the room from the
     consent CSV's ballots, the affected groups from the published totals `groups` (module doc).
@@ -241,7 +241,7 @@ def tabulate(
 
     Raises:
         ValueError: a ballot with segments (the public file has none), or totals the ballots
-            contradict (`charter.with_group_totals`).
+            contradict (`charter_count.with_group_totals`).
     """
     if any(b.segments for b in ballots):
         raise ValueError("the ballots list segments: the groups come from their totals")
