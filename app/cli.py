@@ -7,6 +7,8 @@
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
     covote survey tabulate RESPONSES.csv --survey SURVEY.json [--population POP.csv] [--m N]
     covote lab tabulate IDEAS.csv VOTES.csv [--groups GROUPS.csv] [--m N] [--r R] [--seed S]
+    covote charter tabulate CONSENT.csv --groups GROUPS.csv --charter CHARTER.json [--m N] [--r N]
+                            [--block-percent P]
     covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv [--groups GROUPS.csv]
                         --meeting MEETING.json] [--head HASH]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
@@ -30,6 +32,8 @@ from typing import Any
 from app.config import Settings
 from app.record import chain, csvfiles, records, results
 from app.rules.budget import COMPLETIONS, Completion
+from app.rules.charter import DEFAULT_BLOCK_PERCENT, CharterRule
+from app.rules.tally import Rule as TallyRule
 
 
 def _server_args(p: argparse.ArgumentParser) -> None:
@@ -310,6 +314,38 @@ def lab_tabulate(
     return 0
 
 
+def charter_tabulate(
+    consent_path: Path, charter_path: Path, groups_path: Path, rule: CharterRule
+) -> int:
+    """`covote charter tabulate`: a consent round's results from its public consent CSV, its
+    groups CSV (the affected groups' totals) and the charter file, as JSON: byte for byte the
+    round's results JSON, given the meeting's m, R and block share. Exit 1 when the files
+    disagree (a group with more answers than the room)."""
+    from app.record import charter_file, charter_files
+
+    try:
+        charter_text = charter_path.read_text(encoding="utf-8-sig")
+        consent_text = consent_path.read_text(encoding="utf-8-sig")
+        groups_text = groups_path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"covote charter tabulate: {e}", file=sys.stderr)
+        return 2
+    m = rule.rule.group_min
+    try:
+        charter = charter_file.parse_charter(charter_text, filename=charter_path.name)
+        ballots = charter_files.read_consent_csv(consent_text, charter, filename=consent_path.name)
+        groups = charter_files.read_groups_csv(groups_text, charter, m, filename=groups_path.name)
+    except records.RecordError as e:
+        return _report(e)
+    try:
+        decisions = charter_files.tabulate(charter, ballots, rule, groups)
+    except ValueError as e:
+        print(f"covote charter tabulate: the files disagree: {e}", file=sys.stderr)
+        return 1
+    sys.stdout.write(charter_files.dumps_charter_results(decisions, rule))
+    return 0
+
+
 def audit_verify(
     log_path: Path,
     ballots_path: Path | None,
@@ -451,6 +487,39 @@ def _recount_command(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     return recount(args.ballots, args.meeting, args.groups, args.audit)
 
 
+def _check_rule_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The command's --m and --r (where it has them) within a meeting file's bounds."""
+    for flag in ("m", "r"):
+        value = getattr(args, flag, None)
+        if value is not None and not 1 <= value <= records.MAX_RULE_PARAMETER:
+            parser.error(f"--{flag} must be from 1 to {records.MAX_RULE_PARAMETER}")
+
+
+def _lab_command(lt: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`covote lab tabulate`, its arguments checked."""
+    _check_rule_args(lt, args)
+    from app.rules.lab import SEED_MAX  # scikit-learn loads only for this command
+
+    if not 0 <= args.seed <= SEED_MAX:
+        lt.error(f"--seed must be from 0 to {SEED_MAX}")
+    return _reading(
+        "lab tabulate",
+        lambda: lab_tabulate(args.ideas, args.votes, args.m, args.r, args.seed, args.groups),
+    )
+
+
+def _charter_command(ct: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`covote charter tabulate`, its arguments checked."""
+    _check_rule_args(ct, args)
+    if not 0 <= args.block_percent <= 100:
+        ct.error("--block-percent must be from 0 to 100")
+    rule = CharterRule(args.block_percent, TallyRule(ratio=args.r, group_min=args.m))
+    return _reading(
+        "charter tabulate",
+        lambda: charter_tabulate(args.consent, args.charter, args.groups, rule),
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="covote", description="Live voting for public meetings")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -503,6 +572,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the meeting's R (ratio) for rejection by affected segments (default %(default)s)",
     )
     lt.add_argument("--seed", type=int, default=0, help="the clustering seed (default 0)")
+    cp = sub.add_parser("charter", help="a Community Charter's public record")
+    cp_sub = cp.add_subparsers(dest="action", required=True)
+    ct = cp_sub.add_parser("tabulate", help="a consent round's results from its answers; JSON")
+    ct.add_argument("consent", type=Path, help="consent CSV exported from Covote")
+    ct.add_argument("--charter", type=Path, required=True, help="the charter JSON (its codebook)")
+    ct.add_argument(
+        "--groups", type=Path, required=True, help="groups CSV: the affected groups' totals"
+    )
+    ct.add_argument(
+        "--m",
+        type=int,
+        default=records.RuleFile.model_fields["group_min"].default,
+        help="the meeting's m (group_min): the smallest group shown (default %(default)s)",
+    )
+    ct.add_argument(
+        "--r",
+        type=int,
+        default=records.RuleFile.model_fields["ratio"].default,
+        help="the meeting's R (ratio) (default %(default)s)",
+    )
+    ct.add_argument(
+        "--block-percent",
+        type=int,
+        default=DEFAULT_BLOCK_PERCENT,
+        help="the share of blocks (percent) above which a clause goes back (default %(default)s)",
+    )
     au = sub.add_parser("audit", help="check an exported audit log")
     au_sub = au.add_subparsers(dest="action", required=True)
     av = au_sub.add_parser("verify", help="check the hash chain and replay it against ballots")
@@ -549,25 +644,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "recount":
         return _reading("recount", lambda: _recount_command(rc, args))
     if args.command == "survey":
-        if not 1 <= args.m <= records.MAX_RULE_PARAMETER:
-            st.error(f"--m must be from 1 to {records.MAX_RULE_PARAMETER}")
+        _check_rule_args(st, args)
         return _reading(
             "survey tabulate",
             lambda: survey_tabulate(args.responses, args.survey, args.population, args.m),
         )
     if args.command == "lab":
-        if not 1 <= args.m <= records.MAX_RULE_PARAMETER:
-            lt.error(f"--m must be from 1 to {records.MAX_RULE_PARAMETER}")
-        if not 1 <= args.r <= records.MAX_RULE_PARAMETER:
-            lt.error(f"--r must be from 1 to {records.MAX_RULE_PARAMETER}")
-        from app.rules.lab import SEED_MAX  # scikit-learn loads only for this command
-
-        if not 0 <= args.seed <= SEED_MAX:
-            lt.error(f"--seed must be from 0 to {SEED_MAX}")
-        return _reading(
-            "lab tabulate",
-            lambda: lab_tabulate(args.ideas, args.votes, args.m, args.r, args.seed, args.groups),
-        )
+        return _lab_command(lt, args)
+    if args.command == "charter":
+        return _charter_command(ct, args)
     if args.command == "audit":
         if (args.ballots is None) != (args.meeting is None):
             av.error("--ballots and --meeting go together (the ballot file is read against it)")

@@ -570,3 +570,51 @@ class MeetingState(Snapshot):
     """GET /api/m/CODE: the snapshot and this browser's voter."""
 
     you: YouView
+
+
+# --- a Community Charter's consent round (public: `covote charter tabulate`) ------------------
+
+
+class CharterRuleRecord(TypedDict):
+    block_percent: int  # P: more than this share of blocks sends a wording back
+    ratio: int  # R
+    group_min: int  # m
+
+
+class ConsentGroupRecord(TypedDict):
+    """An affected group's totals on a wording (true segments); all null when suppressed."""
+
+    group: str
+    V: int | None
+    support: int | None  # S_g: answered 1, 2 or 3
+    change: int | None  # C_g: answered 4
+    block: int | None  # B_g: answered 5
+    blocks: bool
+    suppressed: bool
+
+
+class WordingRecord(TypedDict):
+    """One wording (a clause or an amendment) and its outcome (`charter.assess`)."""
+
+    item: str
+    V: int
+    answers: list[int]  # how many answered 1..5
+    category: str  # charter.Category's value
+    reasons: list[str]  # charter.Reason's values, every one that applies
+    groups: list[str]  # the affected groups that block it
+    affected: list[ConsentGroupRecord]
+
+
+class ClauseRecord(TypedDict):
+    clause: str
+    decision: str  # the adopted wording's category, or SENT_BACK
+    adopted: str | None  # the adopted wording's item
+    wordings: list[WordingRecord]  # the original first, then its amendments
+
+
+class CharterResults(TypedDict):
+    """A consent round's results JSON (`charter_files.results_json`)."""
+
+    format: Literal["covote-charter-results/1"]
+    rule: CharterRuleRecord
+    clauses: list[ClauseRecord]
