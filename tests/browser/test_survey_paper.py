@@ -177,8 +177,9 @@ def test_two_keyings_by_keyboard_a_mismatch_fixed_and_counted(
     meeting.close_round(1)
     page.goto(f"/console/{meeting.id}/rounds/1")
     value = page.locator('[data-item="library.value"]')
-    expect(value.locator('[data-answer="4"]')).to_contain_text("1")
-    expect(value.locator('[data-answer="2"]')).to_contain_text("1")
+    expect(value.locator('[data-answer="4"] td')).to_have_text("1")
+    expect(value.locator('[data-answer="2"] td')).to_have_text("1")
+    expect(value.locator('[data-answer="5"] td')).to_have_text("0")
     expect(page.locator("[data-survey-respondents]")).to_have_attribute(
         "data-survey-respondents", "2"
     )
