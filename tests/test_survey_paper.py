@@ -12,13 +12,13 @@ import zipfile
 from typing import Any
 
 import httpx
+from sqlmodel import select
 
 from app.core.vocab import Channel
 from app.scrutiny import tickets
 from app.voting.ballots import CastRequest
 from app.voting.meetings import get_meeting
 from app.voting.models import Ballot, Round
-from sqlmodel import select
 from tests.conftest import MEETING, LiveServer, Meeting
 from tests.test_paper import (
     audit_links,
@@ -198,7 +198,8 @@ def test_hours_out_of_range_and_bad_answers_are_refused_clearly(meeting: Meeting
     assert "library.hours" in r.text
     r = key(meeting, 1, 3, {**SHEET, "library.hours": "-1"})
     assert r.status_code == 400
-    r = key(meeting, 1, 3, {**SHEET, "library.more": ["volunteer", "none"]})
+    alone: dict[str, Any] = {**SHEET, "library.more": ["volunteer", "none"]}
+    r = key(meeting, 1, 3, alone)
     assert r.status_code == 400 and "cannot pick" in r.text
     r = key(meeting, 1, 3, {**SHEET, "library.need": "daily"})
     assert r.status_code == 400

@@ -59,9 +59,9 @@ def survey_meeting(live: LiveServer, spec: dict[str, Any]) -> Meeting:
 def test_the_printed_questionnaire_fits_a4_with_the_sheet_number_on_every_page(
     contexts: Contexts, live: LiveServer, lang: str
 ) -> None:
-    """Twelve services, in English and in English and Welsh: printed, each page of a sheet is no taller than
-    A4's printable height (a service split between pages only when it cannot fit on one),
-    every question is on it once, and every page names the sheet."""
+    """Twelve services, in English and in English and Welsh: printed, each page of a sheet
+    is no taller than A4's printable height (a service split between pages only when it
+    cannot fit on one), every question is on it once, and every page names the sheet."""
     meeting = survey_meeting(live, FULL)
     page = contexts.desktop(A4_WIDTH_PX, 1000)
     page.goto(f"/facilitator?key={FACILITATOR_KEY}")
