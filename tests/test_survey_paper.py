@@ -117,6 +117,10 @@ def test_the_questionnaire_prints_every_service_and_question_in_english_and_wels
     both = printed(meeting, "&lang=en+cy")
     assert '<h2>Mobile library<span class="alt" lang="cy">Llyfrgell deithiol</span></h2>' in both
     assert 'Never <span class="alt-inline" lang="cy">Byth</span>' in both
+    # The words around the questions too ("About you"), and the status page offers it.
+    assert '<span class="alt" lang="cy">Amdanoch chi (ticiwch' in both
+    status = meeting.f.get(f"/console/{meeting.id}/rounds/1/paper?lang=en").text
+    assert '<option value="en+cy">English, with Welsh beside it</option>' in status
 
 
 def test_the_keying_form_follows_the_sheet_with_blank_chosen(meeting: Meeting) -> None:
@@ -136,7 +140,8 @@ def test_the_keying_form_follows_the_sheet_with_blank_chosen(meeting: Meeting) -
     for q in ("library.value", "library.need", "q.travel", "area"):
         assert re.search(rf'name="mark:{re.escape(q)}" value="" checked', page), q
     assert page.count('type="checkbox" id="mark-4-') == 4  # contributes: its four boxes
-    assert re.search(r'inputmode="numeric"[^>]*name="mark:library.hours"', page)
+    hours = re.search(r'<input type="number"[^>]*name="mark:library.hours"[^>]*>', page)
+    assert hours and 'min="0" max="100" step="1"' in hours.group()  # the browser checks too
     assert "A whole number from 0 to 100; empty if blank" in page
     welsh = meeting.f.get(f"/console/{meeting.id}/rounds/1/paper/key/1?lang=cy").text
     assert ">Llyfrgell deithiol</h2>" in welsh

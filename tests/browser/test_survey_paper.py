@@ -151,6 +151,13 @@ def test_two_keyings_by_keyboard_a_mismatch_fixed_and_counted(
     two = [("library.value", "2"), ("library.more", "neighbour"), ("area", "south")]
     page.goto(f"{base}/key/1")
     axe(page, "console: paper keying, survey")
+    # A slip in the hours is caught before the sheet is posted, so nothing keyed is lost.
+    page.locator("#sheet").fill("1")
+    page.locator("input[name='mark:library.hours']").fill("150")
+    page.get_by_role("button", name="Save this sheet (keying 1)").click()
+    assert page.locator("input[name='mark:library.hours']").evaluate("e => !e.validity.valid")
+    expect(page.locator("#keyed")).to_have_text("None yet.")
+    page.goto(f"{base}/key/1")
     key_sheet(page, "1", one)
     key_sheet(page, "2", two)
     page.goto(f"{base}/key/2")
