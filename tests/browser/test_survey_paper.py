@@ -160,6 +160,7 @@ def test_two_keyings_by_keyboard_a_mismatch_fixed_and_counted(
     page.goto(f"{base}/key/1")
     key_sheet(page, "1", one)
     key_sheet(page, "2", two)
+    screenshot(page, "survey-paper-keying", full_page=True)
     page.goto(f"{base}/key/2")
     key_sheet(page, "1", one)
     key_sheet(page, "2", [*two[:1], ("library.more", "neighbour;group"), *two[2:]])
