@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import uuid
 import zipfile
@@ -260,3 +261,60 @@ def test_in_a_tickets_meeting_a_sheet_answers_as_its_tickets_voter(
     assert phone_ballot.marks == {"area": "south"}  # the phone's response stands, unchanged
     turnout = meeting.state()["turnout"]
     assert turnout["voted"] == 2 and turnout["by_channel"]["paper"] == 1
+
+
+CUSTOM: dict[str, Any] = {
+    **json.loads(survey_text()),
+    "services": [{"id": "parks", "title": "Parks", "questions": ["value"]}],
+    "questions": [
+        {
+            "id": "meet",
+            "type": "multiple",
+            "title": "Where could we meet you?",
+            "choices": [
+                {
+                    "id": "hall",
+                    "label": "Village hall",
+                    "translations": {"cy": {"label": "Neuadd"}},
+                },
+                {"id": "online", "label": "Online"},
+            ],
+        },
+        {"id": "trust", "type": "scale", "title": "How far do you trust the council?"},
+        {"id": "ideas", "type": "text", "title": "Any ideas?", "max_length": 40},
+    ],
+}
+
+
+def test_custom_questions_print_key_and_compare_by_their_own_answers(meeting: Meeting) -> None:
+    """A custom multiple choice prints as tick-all boxes with its own (Welsh) labels, a 1-5
+    scale as five boxes, a short text as lines; keyed, a text compares as cleaned (spaces
+    around it do not make a mismatch, a different word does), a multiple choice by its set."""
+    assert import_survey(meeting, json.dumps(CUSTOM)).status_code == 303
+    open_survey(meeting)
+    html = printed(meeting)
+    meet = html.split('data-proposal="q.meet"')[1].split("</tr>")[0]
+    assert "Tick all that apply." in meet and re.findall(r'data-mark="(\w+)"', meet) == [
+        "hall",
+        "online",
+    ]
+    trust = html.split('data-proposal="q.trust"')[1].split("</tr>")[0]
+    assert re.findall(r'data-mark="(\w+)"', trust) == ["1", "2", "3", "4", "5"]
+    ideas = html.split('data-proposal="q.ideas"')[1].split("</tr>")[0]
+    assert ideas.count('class="write-line"') == 2 and "data-mark" not in ideas
+    assert "Neuadd" in printed(meeting, "&lang=cy")
+    page = meeting.f.get(f"/console/{meeting.id}/rounds/1/paper/key/1?lang=en").text
+    assert re.search(r'type="text" id="mark-\d+-text" name="mark:q.ideas" maxlength="40"', page)
+
+    sheet: dict[str, Any] = {"q.meet": ["hall", "online"], "q.trust": "2", "q.ideas": "A cafe"}
+    keyed(meeting, 1, 1, sheet)
+    keyed(meeting, 2, 1, {**sheet, "q.ideas": "  A cafe \u200b"})
+    keyed(meeting, 1, 2, sheet)
+    keyed(meeting, 2, 2, {**sheet, "q.ideas": "A caff"})
+    page = status_page(meeting)
+    rows = re.findall(r'<tr data-sheet="(\d)" data-field="([^"]+)">(.*?)</tr>', page, re.S)
+    assert [(s, f) for s, f, _ in rows] == [("2", "mark:q.ideas")]
+    assert re.findall(r"<td>(.*?)</td>", rows[0][2]) == ["Any ideas?", "A cafe", "A caff"]
+    assert "Counted 1 sheet(s): 1." in flash_after(meeting, count(meeting))
+    answers = {r["question"]: r["answer"] for r in responses_csv(meeting)}
+    assert answers["q.meet"] == "hall;online" and answers["q.trust"] == "2"
