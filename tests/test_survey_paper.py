@@ -92,6 +92,7 @@ def test_the_questionnaire_prints_every_service_and_question_in_english_and_wels
     survey_round(meeting)
     html = printed(meeting)
     assert 'href="/static/print/survey_print.css"' in html
+    assert "several A4 pages each, with the sheet number on every page" in html
     assert meeting.f.get("/static/print/survey_print.css").status_code == 200
     rows = re.findall(r'<tr data-proposal="([^"]+)">', html)
     assert rows == QUESTIONS  # every question once, in the sheet's order
