@@ -1,7 +1,8 @@
 """The console's paper ballot pages for one round (app/scrutiny/paper.py holds the rules).
 
     GET  .../paper                status: keyed once, mismatches, matched, counted; Count button
-    GET  .../paper/print          printable sheets (?from=1&count=20), one A4 page each
+    GET  .../paper/print          printable sheets (?from=1&count=20[&lang=en+cy]), one A4 page
+                                  each (a survey's questionnaire: several)
     GET  .../paper/key/{1|2}      the keying form of keying 1 or 2 (one sheet at a time)
     POST .../paper/key/{1|2}      save that keying's entry for a sheet
     POST .../paper/count          count the matched sheets (see paper.py, three steps)
@@ -30,7 +31,7 @@ from app.scrutiny import paper
 from app.voting import kinds, meetings, rounds
 from app.voting.ballots import CastRequest
 from app.voting.models import Meeting
-from app.web import auth
+from app.web import auth, i18n
 from app.web.deps import RowId, Services, ServicesDep, render
 
 router = APIRouter(prefix="/console/{meeting_id}/rounds/{number}/paper")
@@ -100,7 +101,11 @@ async def paper_print(
             return _context(session, meeting_id, number)
 
     ctx = await asyncio.to_thread(read)
-    return render(request, "print/paper_print.html", {**ctx, "sheets": range(first, first + count)})
+    # `?lang=en+cy` prints the sheets in English with Welsh beside it (where the kind's sheet
+    # does: the survey's questionnaire); the page's own language is the first.
+    second = next(iter(i18n.requested(request.query_params.get("lang"))[1:]), None)
+    sheets = range(first, first + count)
+    return render(request, "print/paper_print.html", {**ctx, "sheets": sheets, "second": second})
 
 
 def _query_number(request: Request, name: str, default: str, what: str, most: int) -> int:

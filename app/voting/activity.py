@@ -88,7 +88,9 @@ class Views:
     # One item in the phone's ballot form (the no-JavaScript page posts the same form); also
     # `chosen`, the stored answer or None. Fields are named `mark:ITEM`.
     phone_item: str = "phone/item_scale.html"
-    # The printed sheet's items: its instructions and one row per item (context `items`).
+    # The printed sheet's items (context `items`, `second`): macros `how()` (its instructions)
+    # and `table(number)` (the items; `number` the sheet's, for a sheet of several pages), and
+    # optionally `head()` (its own stylesheet link).
     paper_items: str = "print/items_scale.html"
     # One item on the console's paper keying form: like the phone's, with "blank" possible.
     key_item: str = "console/key_item_scale.html"

@@ -190,6 +190,8 @@ class SurveyKind(CountingKind):
             "%(answered)s of %(total)s questions answered; the others are left unanswered"
         ),
         phone_items="phone/items_survey.html",
+        paper_items="print/items_survey.html",
+        key_item="console/key_item_survey.html",
         console_results="console/results_survey.html",
         projector="charts",
     )
