@@ -1,4 +1,5 @@
-"""The server side of "Close in 30 s": a task that closes each round when its countdown ends.
+"""The server side of "Close in 30 s": a task that closes each round when its countdown ends
+(and opens a survey round whose scheduled online opening has come: app/voting/online.py).
 
 Ballots stored at or after a round's `closes_at` are refused by the ballot writer whatever this
 task does (ballots.validate_batch reads the clock at the edge), so the close itself may come a
@@ -30,7 +31,7 @@ from app.core.bounds import COUNTDOWN_SECONDS
 from app.core.errors import BadInput, Conflict
 from app.core.vocab import RoundStatus
 from app.record import chain
-from app.voting import audit, rounds
+from app.voting import audit, online, rounds
 from app.voting.db import transaction
 from app.voting.meetings import get_meeting
 from app.voting.models import Meeting, Round, utcnow
@@ -200,7 +201,12 @@ def next_close(session: Session) -> datetime | None:
 def close_due_now(
     engine: Engine, receiving: Callable[[int], bool]
 ) -> tuple[list[int], datetime | None]:
-    """`close_due` in a transaction of its own, then `next_close` (blocking: a worker thread)."""
+    """Scheduled online openings that have come (online.open_due), then `close_due`, in a
+    transaction of their own; returns the meetings changed and when the next opening or close
+    is due (blocking: a worker thread). An online period that ended while the server was down
+    is opened and closed in the same pass."""
     with transaction(engine) as session:
-        closed = close_due(session, utcnow(), receiving)
-        return closed, next_close(session)
+        now = utcnow()
+        changed = online.open_due(session, now) + close_due(session, now, receiving)
+        due = [t for t in (online.next_open(session), next_close(session)) if t is not None]
+        return list(dict.fromkeys(changed)), min(due, default=None)
