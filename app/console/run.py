@@ -18,8 +18,8 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.console.forms import act, checked, confirm_first, facilitator_form, int_field, page
-from app.core.bounds import COUNTDOWN_SECONDS, VOID_REASON_MAX
 from app.core import localtime
+from app.core.bounds import COUNTDOWN_SECONDS, VOID_REASON_MAX
 from app.core.errors import BadInput, Conflict, InvalidForm
 from app.core.messages import N_, Said, said
 from app.core.shapes import SurveyView
@@ -195,6 +195,25 @@ def _when(form: FormData, prefix: str, tz: tzinfo) -> datetime:
     return at
 
 
+ONLINE_ACTIONS = ("extend", "end")
+
+
+def _online_action(
+    session: Session, meeting: Meeting, number: int, action: str, form: FormData, receiving: bool
+) -> Said:
+    """A round online for a set period: "extend" (a new closing, from the form) or "end" (close
+    it now; asked first, CONFIRMED_ROUND_ACTIONS)."""
+    if action == "extend":
+        closes = _when(form, "closes", meetings.zone_of(meeting))
+        online.extend(session, meeting, number, closes, now=utcnow())
+        return said(N_("Round %(n)s's online period is changed."), n=number)
+    if not online.running(session, meeting, number):
+        raise Conflict(f"Round {number} is not running online.")
+    rounds.close_round(session, meeting, number, receiver_open=receiving)
+    return said(ENDED_ONLINE, n=number)
+
+
+ENDED_ONLINE = N_("Round %(n)s's online period is ended. Results are hidden until you reveal them.")
 MISSING_TIME = {
     "opens": N_("The opening needs a date and a time (HH:MM)."),
     "closes": N_("The closing needs a date and a time (HH:MM)."),
@@ -203,7 +222,7 @@ MISSING_TIME = {
 
 @router.post("/console/{meeting_id}/rounds/online")
 async def open_online(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
-    """"Open online": a survey round online from now or a given time until a given time, in
+    """ "Open online": a survey round online from now or a given time until a given time, in
     the meeting's zone. Bad dates are refused with every problem, and nothing opens."""
     form = await facilitator_form(request)
     keys = [str(k) for k in form.getlist("proposal")]
@@ -291,18 +310,8 @@ async def round_action(
         if action == "countdown":
             countdowns.start_countdown(session, meeting, number, seconds, now=utcnow())
             return said(N_("Round %(n)s closes in %(seconds)s seconds."), n=number, seconds=seconds)
-        if action == "extend":
-            closes = _when(form, "closes", meetings.zone_of(meeting))
-            online.extend(session, meeting, number, closes, now=utcnow())
-            return said(N_("Round %(n)s's online period is changed."), n=number)
-        if action == "end":
-            if not online.running(session, meeting, number):
-                raise Conflict(f"Round {number} is not running online.")
-            rounds.close_round(session, meeting, number, receiver_open=receiving)
-            return said(
-                N_("Round %(n)s's online period is ended. Results are hidden until you reveal them."),
-                n=number,
-            )
+        if action in ONLINE_ACTIONS:
+            return _online_action(session, meeting, number, action, form, receiving)
         if action == "cancel":
             countdowns.cancel_countdown(session, meeting, number, now=utcnow())
             return said(N_("The countdown is cancelled: round %(n)s stays open."), n=number)
@@ -338,7 +347,7 @@ async def round_action(
         raise BadInput(f"Unknown round action {action[:40]!r}.")
 
     response = await act(request, services, meeting_id, change)
-    if action in ("countdown", "cancel", "extend", "end"):
+    if action in ("countdown", "cancel", *ONLINE_ACTIONS):
         services.countdowns.wake()
     return response
 
