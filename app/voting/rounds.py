@@ -134,6 +134,7 @@ def close_round(
     rnd.status = RoundStatus.CLOSED
     rnd.closed_at = utcnow()
     rnd.closes_at = None
+    rnd.opens_at = None  # an online opening still to come (online.py) never comes now
     session.add(rnd)
     session.flush()
     # The turnout snapshot is taken under the same write lock as the close: no ballot can

@@ -290,3 +290,39 @@ def test_colour_is_never_the_only_signal(contexts: Contexts, live: LiveServer) -
     assert len({s[0] for s in seen.values()}) == len(seen)  # one icon per category
     legend = projector.locator(".result .bar-legend").first.inner_text()
     assert "WANT" in legend and "NEUTRAL" in legend and "DON'T WANT" in legend
+
+
+def test_axe_on_a_survey_online_for_a_set_period(contexts: Contexts, live: LiveServer) -> None:
+    """A survey online for a set period (tests/browser/test_survey_online.py has it open): the
+    phone before its opening and after it ended, the Run page while it waits, in both languages."""
+    from datetime import timedelta
+
+    from app.voting.models import utcnow
+    from tests.test_survey_online import local_fields
+    from tests.test_survey_round import survey_text
+
+    meeting = new_meeting(live)
+    meeting.post("/survey/import", text=survey_text())
+    opens, closes = utcnow() + timedelta(days=2), utcnow() + timedelta(days=9)
+    meeting.post(
+        "/rounds/online",
+        kind="survey",
+        opens="at",
+        **local_fields("opens", opens),
+        **local_fields("closes", closes),
+    )
+    phone = contexts.phone()
+    open_phone(phone, f"/m/{meeting.code}")
+    expect(phone.locator("#online-when")).to_contain_text("This survey opens on")
+    axe(phone, "phone: survey online, before it opens")
+    phone.goto(f"/m/{meeting.code}?lang=cy")
+    expect(phone.locator("#online-when")).to_contain_text("Mae'r arolwg hwn yn agor")
+    axe(phone, "phone: survey online, before it opens (Cymraeg)")
+    fac = contexts.facilitator()
+    fac.goto(f"/console/{meeting.id}")
+    expect(fac.locator("#online-period")).to_contain_text("opens online on")
+    axe(fac, "console: run page, survey scheduled online")
+    meeting.post("/rounds/1/end", confirm="yes")
+    phone.goto(f"/m/{meeting.code}?lang=en")
+    expect(phone.locator("#online-when")).to_contain_text("This survey closed on")
+    axe(phone, "phone: survey online, closed")
