@@ -207,6 +207,7 @@ def test_a_scheduled_opening_refuses_ballots_until_the_server_opens_it(
     assert refused.status_code == 409 and "not open yet" in refused.json()["error"]["message"]
     run = m.f.get(f"/console/{m.id}").text
     assert "Round 1 opens online on" in run
+    assert "Round 1 — not open yet" in server.browser().get(f"/p/{m.code}").text
 
     # The closer's pass at a given time (the injected clock): not before, then at it.
     engine = server.app.state.services.engine
@@ -319,6 +320,16 @@ def test_the_closing_is_extended_and_the_period_ended_early_after_asking(
         )
         assert r.status_code == 400
     assert [k for k, _ in audit_kinds(m)].count("round.online_extended") == 1
+
+    # The countdown's Cancel would leave it open without an end: refused, as is a countdown.
+    for action, extra in (("cancel", {}), ("countdown", {"seconds": "30"})):
+        r = m.f.post(
+            f"/console/{m.id}/rounds/1/{action}",
+            data={"csrf": m.csrf, **extra},
+            follow_redirects=False,
+        )
+        assert r.status_code == 409
+    assert stored_round(server, m, 1).closes_at is not None
 
     asked = m.f.post(f"/console/{m.id}/rounds/1/end", data={"csrf": m.csrf}, follow_redirects=False)
     assert asked.status_code == 200 and "End round 1&#39;s online period now?" in asked.text

@@ -151,9 +151,12 @@ def cancel_countdown(session: Session, meeting: Meeting, number: int, *, now: da
     """Stop round `number`'s countdown: it stays open. Logged as `round.countdown_cancelled`.
 
     Raises:
-        Conflict: the round is not open, no countdown runs, or it has already ended (`now`).
+        Conflict: the round is not open, no countdown runs, it has already ended (`now`), or
+            the round runs online for a set period (online.py: extend or end it instead).
     """
     rnd = _open_round(session, meeting, number)
+    if rnd.online:  # its closing is a date: changed or ended, never left open-ended
+        raise Conflict(f"Round {number} runs online: change its closing or end it instead.")
     if rnd.closes_at is None:
         raise Conflict(f"Round {number} has no countdown to cancel.")
     if rounds.aware(rnd.closes_at) <= now:
