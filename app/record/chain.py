@@ -23,7 +23,8 @@ round.countdown_cancelled (a closing countdown; the `round.closed` it ends in th
 `countdown_ended`), round.online / round.online_opened / round.online_extended (a survey
 online for a set period: `opens_at` and `closes_at`, its scheduled opening coming, a new
 `closes_at`; app/voting/online.py), round.reopened (its next `round.closed` seals it
-again), round.voided (with its `reason`, if given), round.final (`final` true or false), voter.segments, ballot,
+again), round.voided (with its `reason`, if given), round.final (`final` true or false),
+voter.segments, ballot,
 tickets.issued / ticket.revoked / ticket.reissued / ticket.device_moved, keypad.registered /
 keypad.swapped / keypad.revoked, keypad.auto_enrol, paper.counted, survey.saved (the survey
 file's title, sha256 and how many items it asks; the file itself is its own download).
