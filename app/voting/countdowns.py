@@ -60,7 +60,8 @@ class CountdownCloser:
         self._task: asyncio.Task[None] | None = None
 
     def close_overdue(self) -> list[int]:
-        """Close every countdown that has ended (blocking: at start-up, before serving)."""
+        """Close every countdown that has ended, and open every scheduled online round whose
+        time has come (blocking: at start-up, before serving). Returns the meetings changed."""
         closed, _ = close_due_now(self._engine, self._receiving)
         for meeting_id in closed:
             self._changed(meeting_id)

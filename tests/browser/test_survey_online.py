@@ -15,7 +15,7 @@ import pytest
 from app.voting.models import utcnow
 from tests.browser.conftest import WAIT_MS, Contexts, api_state, axe, open_phone, wait_for
 from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting
-from tests.test_survey_online import local_fields
+from tests.test_survey_online import local_fields, set_times, wake_closer
 from tests.test_survey_round import SURVEY, survey_text
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
@@ -108,3 +108,28 @@ def test_the_run_pages_open_online_form_and_online_step_pass_axe(
     page.locator("#open-online").get_by_role("button", name="Open online").click()
     expect(page.locator("#online-period")).to_contain_text("opens online on")
     axe(page, "console: Run page, online step")
+
+
+def test_a_waiting_phone_gets_the_survey_when_the_server_opens_it(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """A phone left on "This survey opens on …" gets the first screen by itself when the
+    server's task opens the round (the clock moved by moving `opens_at`), no reload."""
+    f = live.browser()
+    f.get(f"/facilitator?key={FACILITATOR_KEY}")
+    meeting = Meeting(f)
+    meeting.post("/survey/import", text=survey_text(THREE))
+    opens, closes = utcnow() + timedelta(days=1), utcnow() + timedelta(days=8)
+    fields = {"opens": "at", **local_fields("opens", opens), **local_fields("closes", closes)}
+    meeting.post("/rounds/online", kind="survey", **fields)
+    page = contexts.phone()
+    open_phone(page, f"/m/{meeting.code}")
+    expect(page.locator("#online-when")).to_contain_text("This survey opens on")
+    expect(page.locator("#ballot-form")).to_have_count(0)
+
+    set_times(live, meeting, 1, opens_at=utcnow() - timedelta(seconds=1))
+    wake_closer(live)
+    expect(page.locator("#survey-page-1")).to_be_visible()
+    expect(page.locator("#online-when")).to_contain_text("Open until")
+    page.locator('input[name="mark:library.value"][value="3"]').check()
+    wait_for(lambda: marks(page, meeting.code).get("library.value") == "3", "answer saved")
