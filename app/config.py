@@ -58,8 +58,11 @@ class Settings(BaseSettings):
     # in data_dir/covote-secrets.json, so a restart keeps every voter and the facilitator signed in.
     session_secret: str | None = None
     facilitator_key: str | None = None
-    # A voter's cookie must outlive a long evening meeting and a phone left in a pocket overnight.
-    session_max_age_s: int = 7 * 24 * 3600
+    # A voter's cookie must outlive a long evening meeting and a phone left in a pocket overnight,
+    # and a survey online for up to 90 days (app/rules/online.py MAX_DAYS) with a margin: a
+    # respondent who comes back weeks later on the same browser continues their response. The
+    # cookie is sent again only when the session changes (joining), so this counts from then.
+    session_max_age_s: int = 92 * 24 * 3600
     # The facilitator's power is a server-side session (app/web/facilitators.py), much shorter than
     # a voter's cookie: a console left alone for 12 hours (overnight) signs out, and any
     # session ends a day after signing in (a meeting day), so a copied cookie soon goes stale.

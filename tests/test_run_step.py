@@ -15,8 +15,9 @@ def facts(
     revealed: bool = False,
     counting_down: bool = False,
     previewed: bool = False,
+    online: bool = False,
 ) -> RoundFacts:
-    return RoundFacts(number, status, revealed, counting_down, previewed)
+    return RoundFacts(number, status, revealed, counting_down, previewed, online)
 
 
 @pytest.mark.parametrize(
@@ -25,6 +26,9 @@ def facts(
         ([], RunStep.FIRST),
         ([facts(1, RoundStatus.OPEN)], RunStep.OPEN),
         ([facts(1, RoundStatus.OPEN, counting_down=True)], RunStep.CLOSING),
+        # A survey online for a set period: its closing is a date, not a countdown.
+        ([facts(1, RoundStatus.OPEN, counting_down=True, online=True)], RunStep.ONLINE),
+        ([facts(1, online=True)], RunStep.CLOSED),
         ([facts(1)], RunStep.CLOSED),
         ([facts(1, previewed=True)], RunStep.PREVIEWED),
         ([facts(1, revealed=True)], RunStep.REVEALED),

@@ -3,11 +3,11 @@
 Its parts: `access` (signed-in browsers, access keys), `lifecycle` (the meeting list;
 duplicating, archiving and deleting meetings), `setup` (sign-in, new meetings, set-up),
 `survey` (the set-up page's Survey section), `run` (the Run page: opening, closing and
-revealing rounds), `present` (the presenter view: the big screen), `keypads` (the keypad
-desk), `paper` (paper ballots), `tickets` (voting tickets), `people` (the people list: who
-offered to help; the facilitator's alone) and `exports` (every export, the report, the
-bundle); `forms` holds what their pages share and `confirm` the words of the
-irreversible actions.
+revealing rounds), `online` (the Run page's survey online for a set period), `present` (the
+presenter view: the big screen), `keypads` (the keypad desk), `paper` (paper ballots),
+`tickets` (voting tickets), `people` (the people list: who offered to help; the
+facilitator's alone) and `exports` (every export, the report, the bundle); `forms` holds
+what their pages share and `confirm` the words of the irreversible actions.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from app.console import (
     exports,
     keypads,
     lifecycle,
+    online,
     paper,
     people,
     present,
@@ -36,6 +37,7 @@ for part in (
     setup,
     survey,
     run,
+    online,
     present,
     keypads,
     paper,

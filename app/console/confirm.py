@@ -42,6 +42,14 @@ CONFIRMATIONS: dict[str, Confirmation] = {
         ),
         N_("Yes, change the survey"),
     ),
+    "end_online": Confirmation(
+        N_("End round %(n)s's online period now?"),
+        N_(
+            "The survey closes now on every channel instead of at the time set: people who "
+            "have not finished cannot come back to it. Its answers are sealed in the audit log."
+        ),
+        N_("Yes, end it now"),
+    ),
     "close_round": Confirmation(
         N_("Close round %(n)s?"),
         N_(

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app.console.forms import act, checked, confirm_first, facilitator_form, int_field, page
+from app.console.online import ONLINE_ACTIONS, online_action, online_defaults
 from app.core.bounds import COUNTDOWN_SECONDS, VOID_REASON_MAX
 from app.core.errors import BadInput
 from app.core.messages import N_, Said, said
@@ -23,6 +24,7 @@ from app.core.shapes import SurveyView
 from app.core.vocab import ROOM_VOTE, SURVEY, RoundStatus
 from app.keypads import remembered
 from app.record import survey_charts
+from app.rules import online as online_rule
 from app.rules.run import RoundFacts, latest_counted, run_step
 from app.voting import countdowns, kinds, meetings, rounds, surveys, turnout
 from app.voting.models import Meeting, Round, utcnow
@@ -50,6 +52,7 @@ def _run_facts(all_rounds: Sequence[Round], previewed: set[int]) -> list[RoundFa
             revealed=r.revealed,
             counting_down=r.closes_at is not None,
             previewed=r.id in previewed,
+            online=bool(r.online) and r.closes_at is not None,
         )
         for r in all_rounds
     ]
@@ -82,8 +85,13 @@ def meeting_context(
             # The countdown as the snapshot's round has it (templates/_countdown.html).
             "room": {"status": "open", "closes_in": left}
             if open_round is not None
+            and not open_round.online
             and (left := rounds.seconds_left(open_round, utcnow())) is not None
             else None,
+            # A survey online for a set period (app/voting/online.py): its dates, and the
+            # form's starting values (in the meeting's zone).
+            "online_defaults": online_defaults(meeting, utcnow()),
+            "online_max_days": online_rule.MAX_DAYS,
             "answers_so_far": rounds.results_view(session, meeting, open_round)
             if open_round is not None
             else None,
@@ -169,7 +177,12 @@ OPENED = {
 }
 
 # Round actions that cannot be undone ask first (app/console/confirm.py).
-CONFIRMED_ROUND_ACTIONS = {"close": "close_round", "void": "void_round", "reopen": "reopen_round"}
+CONFIRMED_ROUND_ACTIONS = {
+    "close": "close_round",
+    "void": "void_round",
+    "reopen": "reopen_round",
+    "end": "end_online",
+}
 
 
 @router.post("/console/{meeting_id}/rounds/{number}/{action}")
@@ -215,6 +228,8 @@ async def round_action(
         if action == "countdown":
             countdowns.start_countdown(session, meeting, number, seconds, now=utcnow())
             return said(N_("Round %(n)s closes in %(seconds)s seconds."), n=number, seconds=seconds)
+        if action in ONLINE_ACTIONS:
+            return online_action(session, meeting, number, action, form, receiving)
         if action == "cancel":
             countdowns.cancel_countdown(session, meeting, number, now=utcnow())
             return said(N_("The countdown is cancelled: round %(n)s stays open."), n=number)
@@ -250,7 +265,7 @@ async def round_action(
         raise BadInput(f"Unknown round action {action[:40]!r}.")
 
     response = await act(request, services, meeting_id, change)
-    if action in ("countdown", "cancel"):
+    if action in ("countdown", "cancel", *ONLINE_ACTIONS):
         services.countdowns.wake()
     return response
 

@@ -497,6 +497,15 @@ KindResults = ResultsView | AnswersView | SurveyView
 """A round's results view, by its kind (`rounds.results_view`)."""
 
 
+class OnlineView(TypedDict):
+    """A round online for a set period (app/voting/online.py), as screens show it: in the
+    meeting's zone (`zone`, an IANA name), as dates, not a countdown."""
+
+    opens_at: str  # ISO, UTC: when it opened or opens
+    closes_at: str  # ISO, UTC: when it closes, or (closed) when it did
+    zone: str
+
+
 class RoundView(TypedDict):
     id: int
     number: int
@@ -511,6 +520,9 @@ class RoundView(TypedDict):
     # closes the round (ISO, UTC) and the whole seconds left when the snapshot was made.
     closes_at: NotRequired[str]
     closes_in: NotRequired[int]
+    # A round online for a set period: its dates (no `closes_in`: screens show the date). While
+    # it waits for its scheduled opening, `status` is "scheduled" (the database's is "open").
+    online: NotRequired[OnlineView]
 
 
 class _Room(TypedDict):

@@ -20,8 +20,11 @@ meeting.unarchived, segment.saved / segment.deleted,
 proposal.saved / proposal.deleted / proposals.imported, round.opened / round.closed /
 round.sealed / round.keypad_step / round.revealed / round.hidden, round.countdown /
 round.countdown_cancelled (a closing countdown; the `round.closed` it ends in then has
-`countdown_ended`), round.reopened (its next `round.closed` seals it again), round.voided (with
-its `reason`, if given), round.final (`final` true or false), voter.segments, ballot,
+`countdown_ended`), round.online / round.online_opened / round.online_extended (a survey
+online for a set period: `opens_at` and `closes_at`, its scheduled opening coming, a new
+`closes_at`; app/voting/online.py), round.reopened (its next `round.closed` seals it
+again), round.voided (with its `reason`, if given), round.final (`final` true or false),
+voter.segments, ballot,
 tickets.issued / ticket.revoked / ticket.reissued / ticket.device_moved, keypad.registered /
 keypad.swapped / keypad.revoked, keypad.auto_enrol, paper.counted, survey.saved (the survey
 file's title, sha256 and how many items it asks; the file itself is its own download).

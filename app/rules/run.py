@@ -10,6 +10,10 @@ big button at the top of the Run page; everything else is secondary, below it:
                         ▼  │                                                       │
                        CLOSING ──(the server closes it at closes_at)──▶ CLOSED     ▼
                                                                                  OPEN ...
+    no round ──open online──▶ ONLINE ──(the server closes it at closes_at, or end early)──▶ CLOSED
+
+ONLINE is a survey round online for a set period (app/voting/online.py): opened now or at a
+given time, extended or ended early; the steps after CLOSED are the same.
 
 A voided round is skipped: the step is read from the latest round that was not voided (so
 voiding a rehearsal round leaves the page where it was before that round was opened).
@@ -30,6 +34,7 @@ class RunStep(StrEnum):
     FIRST = "first"  # no round yet: open round 1
     OPEN = "open"  # a round is open: close voting (now, or with a countdown)
     CLOSING = "closing"  # a countdown runs: wait, close now or cancel it
+    ONLINE = "online"  # online for a set period (survey): wait, extend it or end it early
     CLOSED = "closed"  # closed, not looked at yet: preview the results in the console
     PREVIEWED = "previewed"  # previewed in the console: reveal them on the projector
     REVEALED = "revealed"  # on the projector: open the next round
@@ -44,6 +49,7 @@ class RoundFacts:
     revealed: bool
     counting_down: bool  # a closing countdown runs (`Round.closes_at` is set)
     previewed: bool  # the facilitator has looked at its results in the console
+    online: bool = False  # online for a set period (app/voting/online.py), or waiting for it
 
 
 def latest_counted(rounds: Sequence[RoundFacts]) -> RoundFacts | None:
@@ -58,6 +64,8 @@ def run_step(rounds: Sequence[RoundFacts]) -> RunStep:
     if latest is None:
         return RunStep.FIRST
     if latest.status == RoundStatus.OPEN:
+        if latest.online:
+            return RunStep.ONLINE
         return RunStep.CLOSING if latest.counting_down else RunStep.OPEN
     if latest.revealed:
         return RunStep.REVEALED

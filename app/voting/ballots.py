@@ -147,6 +147,8 @@ def check_shape(req: CastRequest) -> None:
 # Outcomes of a batch that could not be stored (the caller's future gets one of these).
 UNAVAILABLE = N_("Your ballot could not be stored. Please try again.")
 REFUSED = N_("This ballot could not be stored: the server refused its contents.")
+# A round online from a given time, before it (app/voting/online.py).
+NOT_YET = N_("Round %(n)s is not open yet; your answers were not saved.")
 # What the database itself raises when it is busy, gone or full: no request is to blame.
 _DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 # A supervisor restarting a writer that dies at once waits this long first (no busy loop).
@@ -418,6 +420,7 @@ _ROUNDS = (
         col(Round.number),
         col(Round.status),
         col(Round.closes_at),
+        col(Round.opens_at),
         col(Round.proposal_keys),
         col(Round.kind),
         col(Meeting.channel_policy),
@@ -465,7 +468,8 @@ def validate_batch(
     ballots. Each round's scales are asked of its kind once (the room vote's need no query).
     Refusals say why, in words the voter can act on. `found` gets each open round's scales
     that were asked for (BallotWriter's early refusal). `now`: the time of the batch; a round
-    whose closing countdown ends at or before it is closed to ballots (None: not checked)."""
+    whose closing countdown ends at or before it is closed to ballots, as is one whose
+    scheduled online opening is after it (None: not checked)."""
     params = {
         "rounds": sorted({r.round_id for r in batch}),
         "voters": sorted({r.voter_id for r in batch}),
@@ -497,6 +501,11 @@ def validate_batch(
         if rnd.status != RoundStatus.OPEN or _past(rnd.closes_at, now):
             closed = N_("Round %(n)s is closed; your ballot was not counted.")
             out.append(RoundClosed(closed, n=rnd.number))
+            continue
+        if now is not None and rnd.opens_at is not None and not _past(rnd.opens_at, now):
+            # Online from a given time (app/voting/online.py): the clock, not the server's
+            # opening pass, decides, as `closes_at` does.
+            out.append(RoundClosed(NOT_YET, n=rnd.number))
             continue
         if voter is None or voter.meeting_id != req.meeting_id:
             out.append(NotFound(N_("Unknown voter: please rejoin the meeting.")))

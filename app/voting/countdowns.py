@@ -1,4 +1,5 @@
-"""The server side of "Close in 30 s": a task that closes each round when its countdown ends.
+"""The server side of "Close in 30 s": a task that closes each round when its countdown ends
+(and opens a survey round whose scheduled online opening has come: app/voting/online.py).
 
 Ballots stored at or after a round's `closes_at` are refused by the ballot writer whatever this
 task does (ballots.validate_batch reads the clock at the edge), so the close itself may come a
@@ -30,7 +31,7 @@ from app.core.bounds import COUNTDOWN_SECONDS
 from app.core.errors import BadInput, Conflict
 from app.core.vocab import RoundStatus
 from app.record import chain
-from app.voting import audit, rounds
+from app.voting import audit, online, rounds
 from app.voting.db import transaction
 from app.voting.meetings import get_meeting
 from app.voting.models import Meeting, Round, utcnow
@@ -59,7 +60,8 @@ class CountdownCloser:
         self._task: asyncio.Task[None] | None = None
 
     def close_overdue(self) -> list[int]:
-        """Close every countdown that has ended (blocking: at start-up, before serving)."""
+        """Close every countdown that has ended, and open every scheduled online round whose
+        time has come (blocking: at start-up, before serving). Returns the meetings changed."""
         closed, _ = close_due_now(self._engine, self._receiving)
         for meeting_id in closed:
             self._changed(meeting_id)
@@ -150,9 +152,12 @@ def cancel_countdown(session: Session, meeting: Meeting, number: int, *, now: da
     """Stop round `number`'s countdown: it stays open. Logged as `round.countdown_cancelled`.
 
     Raises:
-        Conflict: the round is not open, no countdown runs, or it has already ended (`now`).
+        Conflict: the round is not open, no countdown runs, it has already ended (`now`), or
+            the round runs online for a set period (online.py: extend or end it instead).
     """
     rnd = _open_round(session, meeting, number)
+    if rnd.online:  # its closing is a date: changed or ended, never left open-ended
+        raise Conflict(f"Round {number} runs online: change its closing or end it instead.")
     if rnd.closes_at is None:
         raise Conflict(f"Round {number} has no countdown to cancel.")
     if rounds.aware(rnd.closes_at) <= now:
@@ -200,7 +205,12 @@ def next_close(session: Session) -> datetime | None:
 def close_due_now(
     engine: Engine, receiving: Callable[[int], bool]
 ) -> tuple[list[int], datetime | None]:
-    """`close_due` in a transaction of its own, then `next_close` (blocking: a worker thread)."""
+    """Scheduled online openings that have come (online.open_due), then `close_due`, in a
+    transaction of their own; returns the meetings changed and when the next opening or close
+    is due (blocking: a worker thread). An online period that ended while the server was down
+    is opened and closed in the same pass."""
     with transaction(engine) as session:
-        closed = close_due(session, utcnow(), receiving)
-        return closed, next_close(session)
+        now = utcnow()
+        changed = online.open_due(session, now) + close_due(session, now, receiving)
+        due = [t for t in (online.next_open(session), next_close(session)) if t is not None]
+        return list(dict.fromkeys(changed)), min(due, default=None)

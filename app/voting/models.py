@@ -190,6 +190,12 @@ class Round(SQLModel, table=True):
     void_reason: str | None = Field(default=None, max_length=200)
     # Part of the meeting's decision (the report's "The decision"). NULL = not final.
     final: bool | None = False
+    # Online for a set period (issue 15, app/voting/online.py): `opened_at` to `closes_at`,
+    # shown as dates, not a closing countdown. NULL = false (rounds from before it).
+    online: bool | None = False
+    # While the round waits for its scheduled opening: when it opens (ballots before it are
+    # refused; the CountdownCloser opens it and clears this). None = not waiting.
+    opens_at: datetime | None = None
 
 
 class Voter(SQLModel, table=True):

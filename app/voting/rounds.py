@@ -22,7 +22,8 @@ from sqlmodel import Session, col, select
 from app.core.bounds import VOID_REASON_MAX
 from app.core.errors import BadInput, Conflict, NotFound
 from app.core.inputs import clean_text
-from app.core.shapes import KindRecord, KindResults, RoomState, RoundView
+from app.core.localtime import DEFAULT_ZONE
+from app.core.shapes import KindRecord, KindResults, OnlineView, RoomState, RoundView
 from app.core.vocab import ROOM_VOTE, RoundStatus
 from app.record import anonymity, chain
 from app.record.csvfiles import BallotRow, GroupRow, ballot_cells, group_cells
@@ -133,6 +134,7 @@ def close_round(
     rnd.status = RoundStatus.CLOSED
     rnd.closed_at = utcnow()
     rnd.closes_at = None
+    rnd.opens_at = None  # an online opening still to come (online.py) never comes now
     session.add(rnd)
     session.flush()
     # The turnout snapshot is taken under the same write lock as the close: no ballot can
@@ -419,6 +421,24 @@ def results_view(session: Session, meeting: Meeting, rnd: Round) -> KindResults:
     return kind_of(rnd).results_view(session, meeting, rnd)
 
 
+# A round view's status while its round waits for a scheduled online opening (online.py).
+SCHEDULED = "scheduled"
+
+
+def online_view(meeting: Meeting, rnd: Round) -> OnlineView | None:
+    """An online round's period for screens (None: not online, or reopened without one)."""
+    if not rnd.online:
+        return None
+    ends = rnd.closes_at if rnd.status == RoundStatus.OPEN else rnd.closed_at
+    if ends is None:
+        return None
+    return {
+        "opens_at": chain.time_text(aware(rnd.opens_at or rnd.opened_at)),
+        "closes_at": chain.time_text(aware(ends)),
+        "zone": meeting.time_zone or DEFAULT_ZONE,
+    }
+
+
 def room_state(
     session: Session,
     meeting_id: int,
@@ -455,7 +475,11 @@ def room_state(
             "kind": activity.key if activity else str(rnd.kind),
             "view": activity.views.projector if activity else None,
         }
-        if (left := seconds_left(rnd, now or utcnow())) is not None:
+        if (period := online_view(meeting, rnd)) is not None:
+            round_view["online"] = period
+            if rnd.status == RoundStatus.OPEN and rnd.opens_at is not None:
+                round_view["status"] = SCHEDULED
+        elif (left := seconds_left(rnd, now or utcnow())) is not None:
             # Phones' clocks are wrong: the seconds left are counted here, when the snapshot
             # is made (screens count down from them), and the time itself is there to show.
             assert rnd.closes_at is not None

@@ -137,6 +137,32 @@ def show_day(day: date, locale: str = "en") -> str:
 TEMPLATES.env.filters["day"] = show_day
 
 
+# Babel's locale for dates: "en" alone is American English; Covote's is British.
+_DATE_LOCALES = {"en": "en_GB"}
+
+
+@pass_context
+def show_moment(ctx: Context, at: datetime | str, zone: tzinfo | str | None = None) -> str:
+    """The `moment` global: `{{ moment(rnd.online.closes_at, rnd.online.zone) }}` -> "Friday
+    18 December at 17:00" ("Dydd Gwener 18 Rhagfyr am 17:00" in Welsh): a time days away, for
+    people, in the meeting's zone (a tzinfo or an IANA name; None: Europe/London) and the
+    page's language. `at` is a stored datetime or a snapshot's ISO text (UTC)."""
+    when = datetime.fromisoformat(at.replace("Z", "+00:00")) if isinstance(at, str) else at
+    tz = zone if isinstance(zone, tzinfo) else zone_named(zone)
+    local = localtime.local(when, tz)
+    locale = str(ctx.get("locale") or "en")
+    babel_locale = _DATE_LOCALES.get(locale, locale)
+    _ = i18n.gettext_for(locale)
+    return _(
+        "%(day)s at %(time)s",
+        day=format_date(local, "EEEE d MMMM", locale=babel_locale),
+        time=f"{local:%H:%M}",
+    )
+
+
+TEMPLATES.env.globals["moment"] = show_moment
+
+
 @dataclass
 class Services:
     settings: Settings

@@ -329,3 +329,39 @@ def test_survey_questions_form_and_the_you_said_page(contexts: Contexts, live: L
     public.goto(f"/m/{meeting.code}/you-said?lang=cy")
     expect(public.locator("html")).to_have_attribute("lang", "cy")
     axe(public, "you said: published, Welsh")
+
+
+def test_axe_on_a_survey_online_for_a_set_period(contexts: Contexts, live: LiveServer) -> None:
+    """A survey online for a set period (tests/browser/test_survey_online.py has it open): the
+    phone before its opening and after it ended, the Run page while it waits, in both languages."""
+    from datetime import timedelta
+
+    from app.voting.models import utcnow
+    from tests.test_survey_online import local_fields
+    from tests.test_survey_round import survey_text
+
+    meeting = new_meeting(live)
+    meeting.post("/survey/import", text=survey_text())
+    opens, closes = utcnow() + timedelta(days=2), utcnow() + timedelta(days=9)
+    meeting.post(
+        "/rounds/online",
+        kind="survey",
+        opens="at",
+        **local_fields("opens", opens),
+        **local_fields("closes", closes),
+    )
+    phone = contexts.phone()
+    open_phone(phone, f"/m/{meeting.code}")
+    expect(phone.locator("#online-when")).to_contain_text("This survey opens on")
+    axe(phone, "phone: survey online, before it opens")
+    phone.goto(f"/m/{meeting.code}?lang=cy")
+    expect(phone.locator("#online-when")).to_contain_text("Mae'r arolwg hwn yn agor")
+    axe(phone, "phone: survey online, before it opens (Cymraeg)")
+    fac = contexts.facilitator()
+    fac.goto(f"/console/{meeting.id}")
+    expect(fac.locator("#online-period")).to_contain_text("opens online on")
+    axe(fac, "console: run page, survey scheduled online")
+    meeting.post("/rounds/1/end", confirm="yes")
+    phone.goto(f"/m/{meeting.code}?lang=en")
+    expect(phone.locator("#online-when")).to_contain_text("This survey closed on")
+    axe(phone, "phone: survey online, closed")

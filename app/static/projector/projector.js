@@ -221,6 +221,8 @@
     var r = s.round;
     if (!r) return tr('round_none');
     if (r.status === 'open') return tr('round_open', { n: r.number });
+    // A survey online from a given time (app/voting/online.py), before it opens.
+    if (r.status === 'scheduled') return tr('round_scheduled', { n: r.number });
     if (s.results) return tr('round_results', { n: r.number });
     return tr('round_closed', { n: r.number });
   }

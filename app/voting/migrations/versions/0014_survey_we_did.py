@@ -3,8 +3,8 @@
 `meeting_survey.we_did` (nullable text: NULL = nothing written yet), the JSON of
 app/record/we_did.py. No row is rewritten: one ALTER TABLE on SQLite and PostgreSQL alike.
 
-Revision ID: 0015
-Revises: 0012 (the lead re-chains it after the other branches' revisions at merge)
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision: str | None = "0012"
+revision = "0014"
+down_revision: str | None = "0013"
 branch_labels = None
 depends_on = None
 
