@@ -1,0 +1,150 @@
+"""The phone's Lab page (issue 16): suggest an idea for one of the meeting's challenges.
+
+- GET  `/m/{code}/lab`   the notice not to include personal details, the form (challenge, the
+                         idea, an optional description, its kind, "I would help make this
+                         happen") and the ideas this phone sent, each with its status
+- POST `/m/{code}/lab`   the form (CSRF; a joined voter only; limited per voter:
+                         Limit.IDEAS_PER_VOTER, and lab.MAX_IDEAS_PER_VOTER in all); a refused
+                         form comes back with every problem by its field and nothing kept, an
+                         accepted one returns to the page, which says the idea is waiting for
+                         the facilitator
+
+The idea is pending until the facilitator approves it (app/voting/lab.py); its author is kept
+only to list it on this phone and to count the phone's ideas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from app.core.errors import Conflict, CovoteError, InvalidForm
+from app.core.messages import N_
+from app.rules.lab import IDEA_DESCRIPTION_MAX, IDEA_TEXT_MAX
+from app.voting import lab
+from app.web import auth, i18n
+from app.web.deps import Services, ServicesDep, attendee, render
+from app.web.ratelimit import Limit
+
+router = APIRouter()
+
+NOT_JOINED = N_("Join the meeting first, then suggest your idea.")
+
+
+def _context(request: Request, services: Services, code: str) -> dict[str, Any]:
+    """The meeting, its challenges, this phone's ideas (None when the browser has not joined)."""
+    with services.read_session() as session:
+        meeting, voter = attendee(request, session, code)
+        assert meeting.id is not None
+        challenges = lab.challenges_of(session, meeting.id)
+        mine = None if voter is None else lab.ideas_by(session, meeting.id, voter.id or 0)
+        session.expunge_all()
+    return {
+        "meeting": meeting,
+        "joined": voter is not None,
+        "challenges": challenges,
+        "mine": mine or [],
+        "kinds": lab.KIND_NAMES,
+        "text_max": IDEA_TEXT_MAX,
+        "description_max": IDEA_DESCRIPTION_MAX,
+        "typed": {},
+        "problems": [],
+        "problem_at": {},
+        "sent": request.query_params.get("sent") == "1",
+    }
+
+
+@router.get("/m/{code}/lab")
+async def lab_page(request: Request, code: str, services: ServicesDep) -> Response:
+    ctx = await asyncio.to_thread(_context, request, services, code)
+    return render(request, "phone/lab.html", ctx)
+
+
+def _typed(form: FormData) -> dict[str, Any]:
+    """The form's fields, each cut short before anything reads it (lab.parse_idea checks)."""
+
+    def text(name: str, limit: int) -> str:
+        value = form.get(name)
+        return value[: limit * 2 + 16] if isinstance(value, str) else ""
+
+    return {
+        "challenge": text("challenge", 64),
+        "text": text("text", IDEA_TEXT_MAX),
+        "description": text("description", IDEA_DESCRIPTION_MAX),
+        "kind": text("kind", 16),
+        "help": form.get("help") in ("on", "yes", "1", "true"),
+    }
+
+
+def _voter_key(request: Request, services: Services, code: str) -> str:
+    """The rate limit's key: this browser's voter in the meeting. Raises NotFound, Conflict."""
+    with services.read_session() as session:
+        meeting, voter = attendee(request, session, code)
+        if voter is None:
+            raise Conflict(NOT_JOINED)
+        return f"{meeting.id}:{voter.id}"
+
+
+def _store(request: Request, services: Services, code: str, typed: dict[str, Any]) -> str:
+    """Check and store the idea in one transaction; returns the meeting's code."""
+    with services.session() as session:
+        meeting, voter = attendee(request, session, code)
+        if voter is None:
+            raise Conflict(NOT_JOINED)
+        assert meeting.id is not None
+        keys = [c.key for c in lab.challenges_of(session, meeting.id)]
+        draft = lab.parse_idea(
+            keys,
+            challenge=typed["challenge"],
+            text=typed["text"],
+            description=typed["description"],
+            kind=typed["kind"],
+        )
+        lab.submit(session, meeting, voter, draft, would_help=typed["help"])
+        return meeting.code
+
+
+@router.post("/m/{code}/lab")
+async def lab_sent(request: Request, code: str, services: ServicesDep) -> Response:
+    """Store the idea (pending), then the page again saying it waits for the facilitator; or
+    the form with every problem, nothing kept (400; 409 not joined, archived or full; 429)."""
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    typed = _typed(form)
+    try:
+        key = await asyncio.to_thread(_voter_key, request, services, code)
+        # Counted before anything is written: a refused request changes nothing (429).
+        await services.limiter.hit(Limit.IDEAS_PER_VOTER, key)
+        meeting_code = await asyncio.to_thread(_store, request, services, code, typed)
+    except InvalidForm as e:
+        return await _again(request, services, code, typed, e.problems, e.status_code)
+    except Conflict as e:
+        return await _again(request, services, code, typed, [("", e)], e.status_code)
+    # A pending idea is on no screen: nothing to signal until the facilitator approves it.
+    return RedirectResponse(f"/m/{meeting_code}/lab?sent=1#your-ideas", status_code=303)
+
+
+async def _again(
+    request: Request,
+    services: Services,
+    code: str,
+    typed: dict[str, Any],
+    problems: list[tuple[str, CovoteError]],
+    status: int,
+) -> Response:
+    """The form again with what was typed and every problem, each by its field."""
+    ctx = await asyncio.to_thread(_context, request, services, code)
+    translate = i18n.gettext_for(i18n.choose_locale(request))
+    shown = [{"field": where, "text": translate(e.msgid, **e.params)} for where, e in problems]
+    ctx.update(
+        typed=typed,
+        problems=shown,
+        problem_at={p["field"]: p["text"] for p in reversed(shown) if p["field"]},
+        sent=False,
+    )
+    return render(request, "phone/lab.html", ctx, status_code=status)
+
