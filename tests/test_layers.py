@@ -504,6 +504,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         access,
         exports,
         keypads,
+        lab,
         lifecycle,
         paper,
         people,
@@ -533,6 +534,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         paper,
         tickets,
         people,
+        lab,
         exports,
     ]
     whole = routes(console.router)

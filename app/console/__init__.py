@@ -5,7 +5,8 @@ duplicating, archiving and deleting meetings), `setup` (sign-in, new meetings, s
 `survey` (the set-up page's Survey section), `run` (the Run page: opening, closing and
 revealing rounds), `present` (the presenter view: the big screen), `keypads` (the keypad
 desk), `paper` (paper ballots), `tickets` (voting tickets), `people` (the people list: who
-offered to help; the facilitator's alone) and `exports` (every export, the report, the
+offered to help; the facilitator's alone), `lab` (the Co-Production Lab: challenges, ideas,
+moderation) and `exports` (every export, the report, the
 bundle); `forms` holds what their pages share and `confirm` the words of the
 irreversible actions.
 """
@@ -18,6 +19,7 @@ from app.console import (
     access,
     exports,
     keypads,
+    lab,
     lifecycle,
     paper,
     people,
@@ -41,6 +43,7 @@ for part in (
     paper,
     tickets,
     people,
+    lab,
     exports,
 ):
     router.include_router(part.router)

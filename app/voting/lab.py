@@ -257,6 +257,7 @@ def _new_idea(
     if _count_ideas(session, meeting.id) >= MAX_IDEAS:
         raise Conflict(N_("This Lab has all the ideas it can take. Tell a facilitator instead."))
     challenge = _challenge(session, meeting.id, draft.challenge)
+    assert challenge.id is not None
     row = LabIdea(
         meeting_id=meeting.id,
         challenge_id=challenge.id,

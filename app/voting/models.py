@@ -431,8 +431,8 @@ class LabIdea(SQLModel, table=True):
 
 
 class LabPledge(SQLModel, table=True):
-    """"I would help make this happen": one voter's pledge to one idea (counts are shown and
-    travel with a proposal; names never: a pledge names a pseudonymous voter only)."""
+    """A helper's pledge ("I would help make this happen"): one voter, one idea. Counts are
+    shown and travel with a proposal; names never (a pledge names a pseudonymous voter only)."""
 
     __tablename__ = "lab_pledge"
     __table_args__ = (UniqueConstraint("idea_id", "voter_id"),)

@@ -147,4 +147,3 @@ async def _again(
         sent=False,
     )
     return render(request, "phone/lab.html", ctx, status_code=status)
-

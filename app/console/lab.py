@@ -1,0 +1,209 @@
+"""The console's Lab page (issue 16): challenges, ideas keyed from flip charts, moderation.
+
+`/console/{id}/lab`:
+- challenges: add (English, optional Welsh), edit, remove (one with no ideas)
+- key ideas from the tables' flip charts, several rows in one form (blank rows skipped; all or
+  none stored): approved at once
+- the moderation queue (pending ideas, oldest first): approve, hide, correct the text, merge into
+  another idea; beside each, the ideas it likely duplicates (`rules.lab.likely_duplicates`)
+- the wall as it stands (approved ideas by challenge, with helpers' counts) and hidden ideas,
+  which can go back to the queue
+
+Every change is a POST with the CSRF token, one transaction, a redirect (`forms.act`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from app.console.forms import act, facilitator_form, page
+from app.core.errors import BadInput, CovoteError, InvalidForm
+from app.core.messages import N_, Said, said
+from app.rules import lab as rules
+from app.rules.lab import IdeaStatus
+from app.voting import lab, meetings
+from app.voting.models import Meeting
+from app.web import auth
+from app.web.deps import RowId, Services, ServicesDep
+
+router = APIRouter(prefix="/console/{meeting_id}/lab")
+
+# Rows of the flip-chart form: enough for a table's chart, few enough for one screen.
+KEYED_ROWS_SHOWN = 5
+# Suggested duplicates shown beside one pending idea: the closest few are what a moderator reads.
+DUPLICATES_SHOWN = 3
+# A key in a path or a form: challenges' and ideas' keys are short ids.
+KEY_MAX = 64
+
+
+def _key(value: object) -> str:
+    """A challenge's or idea's key from a form field, bounded (an unknown one is NotFound later)."""
+    return value[:KEY_MAX] if isinstance(value, str) else ""
+
+
+def _context(services: Services, meeting_id: int) -> dict[str, Any]:
+    with services.read_session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        challenges = lab.challenges_of(session, meeting_id)
+        rows = lab.ideas_of(session, meeting_id)
+        session.expunge_all()
+    live = [r for r in rows if r.idea.status in (IdeaStatus.PENDING, IdeaStatus.APPROVED)]
+    pairs = rules.likely_duplicates({r.idea.key: r.idea.text for r in live})
+    alike: dict[str, list[tuple[str, float]]] = {}
+    for a, b, score in pairs:
+        alike.setdefault(a, []).append((b, score))
+        alike.setdefault(b, []).append((a, score))
+    texts = {r.idea.key: r.idea.text for r in live}
+    return {
+        "meeting": meeting,
+        "challenges": challenges,
+        "pending": [r for r in rows if r.idea.status == IdeaStatus.PENDING],
+        "approved": [r for r in rows if r.idea.status == IdeaStatus.APPROVED],
+        "hidden": [r for r in rows if r.idea.status == IdeaStatus.HIDDEN],
+        "merged": sum(1 for r in rows if r.idea.status == IdeaStatus.MERGED),
+        "alike": {k: v[:DUPLICATES_SHOWN] for k, v in alike.items()},
+        "texts": texts,
+        "targets": live,
+        "kinds": lab.KIND_NAMES,
+        "keyed_rows": range(1, KEYED_ROWS_SHOWN + 1),
+        "text_max": rules.IDEA_TEXT_MAX,
+        "challenge_max": rules.CHALLENGE_MAX,
+        "phone_url": f"{services.base_url}/m/{meeting.code}/lab",
+    }
+
+
+@router.get("")
+async def lab_page(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    ctx = await asyncio.to_thread(_context, services, meeting_id)
+    return page(request, "console/lab.html", {"page": "lab", **ctx})
+
+
+# --- challenges ---------------------------------------------------------------------------------
+
+
+@router.post("/challenges")
+async def add_challenge(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    form = await facilitator_form(request)
+    title, title_cy = lab.parse_challenge(form.get("title"), form.get("title_cy"))
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        lab.add_challenge(session, meeting, title, title_cy)
+        return said(N_("The challenge is added."))
+
+    return await act(request, services, meeting_id, change, "/lab")
+
+
+@router.post("/challenges/{key}/edit")
+async def edit_challenge(
+    request: Request, meeting_id: RowId, key: str, services: ServicesDep
+) -> Response:
+    form = await facilitator_form(request)
+    title, title_cy = lab.parse_challenge(form.get("title"), form.get("title_cy"))
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        lab.edit_challenge(session, meeting, _key(key), title, title_cy)
+        return said(N_("The challenge is changed."))
+
+    return await act(request, services, meeting_id, change, "/lab")
+
+
+@router.post("/challenges/{key}/remove")
+async def remove_challenge(
+    request: Request, meeting_id: RowId, key: str, services: ServicesDep
+) -> Response:
+    await facilitator_form(request)
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        lab.remove_challenge(session, meeting, _key(key))
+        return said(N_("The challenge is removed."))
+
+    return await act(request, services, meeting_id, change, "/lab")
+
+
+# --- ideas --------------------------------------------------------------------------------------
+
+
+def _keyed(form: FormData, challenges: list[str]) -> list[lab.IdeaDraft]:
+    """The flip-chart rows that have text, each checked; every problem of every row at once.
+
+    Raises:
+        InvalidForm: by field (`row-N-text`...), or "" when no row has an idea.
+    """
+    drafts: list[lab.IdeaDraft] = []
+    problems: list[tuple[str, CovoteError]] = []
+    for n in range(1, lab.MAX_KEYED_ROWS + 1):
+        text = form.get(f"text_{n}")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        try:
+            drafts.append(
+                lab.parse_idea(
+                    challenges,
+                    challenge=form.get(f"challenge_{n}"),
+                    text=text,
+                    description=form.get(f"description_{n}", ""),
+                    kind=form.get(f"kind_{n}"),
+                    prefix=f"row-{n}-",
+                )
+            )
+        except InvalidForm as e:
+            problems.extend(e.problems)
+    if problems:
+        raise InvalidForm(problems)
+    if not drafts:
+        raise BadInput(N_("Type at least one idea."))
+    return drafts
+
+
+@router.post("/ideas")
+async def key_ideas(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """Ideas from the flip charts: every row with text, all stored or none."""
+    form = await facilitator_form(request)
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        keys = [c.key for c in lab.challenges_of(session, meeting_id)]
+        rows = lab.key_ideas(session, meeting, _keyed(form, keys))
+        return said(N_("%(n)s ideas are on the wall."), n=len(rows))
+
+    return await act(request, services, meeting_id, change, "/lab")
+
+
+_STATUS = {
+    "approve": (IdeaStatus.APPROVED, N_("The idea is approved: it is on the wall.")),
+    "hide": (IdeaStatus.HIDDEN, N_("The idea is hidden.")),
+    "restore": (IdeaStatus.PENDING, N_("The idea is back in the queue.")),
+}
+
+
+@router.post("/ideas/{key}/{action}")
+async def moderate(
+    request: Request, meeting_id: RowId, key: str, action: str, services: ServicesDep
+) -> Response:
+    """approve, hide, restore (hidden -> queue), edit (the text) or merge (into another)."""
+    form = await facilitator_form(request)
+    idea_key = _key(key)
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        if action in _STATUS:
+            status, message = _STATUS[action]
+            lab.set_status(session, meeting, idea_key, status)
+            return said(message)
+        if action == "edit":
+            lab.edit_idea(session, meeting, idea_key, form.get("text"))
+            return said(N_("The idea's text is corrected."))
+        if action == "merge":
+            into = lab.merge(session, meeting, idea_key, _key(form.get("into")))
+            return said(
+                N_("The ideas are merged: supporters and helpers now count for “%(text)s”."),
+                text=into.text,
+            )
+        raise BadInput(N_("The console cannot do that to an idea."))
+
+    return await act(request, services, meeting_id, change, "/lab")

@@ -1,0 +1,281 @@
+"""The Co-Production Lab in the room (issue 16): challenges, ideas from phones and flip charts,
+moderation (approve, hide, correct, merge keeping helpers and ratings), bounds and limits.
+
+Over HTTP on SQLite and PostgreSQL (the `settings` fixture), plus the service's pure parts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from app.core.errors import InvalidForm
+from app.rules.lab import IDEA_TEXT_MAX, IdeaKind
+from app.voting import lab
+from app.voting.db import make_engine, transaction
+from app.voting.models import LabIdea, LabPledge
+from tests.conftest import LiveServer, Meeting, csrf_of, join, make_settings
+
+CHALLENGES = ["library", "respite"]
+
+
+# --- pure ----------------------------------------------------------------------------------
+
+
+def test_an_idea_is_checked_field_by_field_all_at_once() -> None:
+    """No challenge, too long a text and no kind: three problems, each by its field."""
+    with pytest.raises(InvalidForm) as e:
+        lab.parse_idea(CHALLENGES, challenge="nope", text="x" * (IDEA_TEXT_MAX + 1), kind="?")
+    assert [field for field, _ in e.value.problems] == ["idea-challenge", "idea-text", "idea-kind"]
+
+
+def test_an_ideas_text_is_cleaned_of_invisible_and_direction_characters() -> None:
+    """Control and bidi characters go; spaces are trimmed; the kind is the enum."""
+    got = lab.parse_idea(
+        CHALLENGES, challenge="library", text="  Share\u202e the van\u200b ", kind="co_deliver"
+    )
+    assert got == lab.IdeaDraft("library", "Share the van", "", IdeaKind.CO_DELIVER)
+
+
+def test_a_merged_ideas_rating_counts_for_its_target_unless_the_voter_rated_both() -> None:
+    """Ratings move to the target; the target's own rating wins over the merged one's."""
+    into = {"a": "t", "b": "t"}
+    assert lab.merged_ratings({"a": "agree", "x": "pass"}, into) == {"t": "agree", "x": "pass"}
+    assert lab.merged_ratings({"a": "agree", "t": "disagree"}, into) == {"t": "disagree"}
+    # Two merged ideas rated, target not: the first by key, whatever the order given.
+    assert lab.merged_ratings({"b": "pass", "a": "agree"}, into) == {"t": "agree"}
+
+
+# --- over HTTP ----------------------------------------------------------------------------
+
+
+def add_challenge(meeting: Meeting, title: str, title_cy: str = "") -> None:
+    meeting.post("/lab/challenges", title=title, title_cy=title_cy)
+
+
+def challenge_keys(meeting: Meeting) -> list[str]:
+    page = meeting.f.get(f"/console/{meeting.id}/lab").text
+    return re.findall(r'/lab/challenges/(c\d+)/edit"', page)
+
+
+def suggest(phone: httpx.Client, code: str, **fields: Any) -> httpx.Response:
+    csrf = csrf_of(phone, f"/m/{code}/lab")
+    data = {"csrf": csrf, "kind": "redesign", **fields}
+    return phone.post(f"/m/{code}/lab", data=data, follow_redirects=False)
+
+
+def ideas(settings_url: str, meeting_id: int) -> list[LabIdea]:
+    engine = make_engine(settings_url)
+    try:
+        with transaction(engine) as session:
+            rows = list(
+                session.scalars(
+                    select(LabIdea)
+                    .where(col(LabIdea.meeting_id) == meeting_id)
+                    .order_by(col(LabIdea.id))
+                )
+            )
+            session.expunge_all()
+            return rows
+    finally:
+        engine.dispose()
+
+
+def pledges(settings_url: str, idea_id: int) -> int:
+    engine = make_engine(settings_url)
+    try:
+        with transaction(engine) as session:
+            q = select(func.count()).select_from(LabPledge).where(col(LabPledge.idea_id) == idea_id)
+            return int(session.execute(q).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_a_phone_suggests_an_idea_that_waits_for_the_facilitator(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """The notice, the form; after sending, "waiting for the facilitator"; pending in the queue
+    with the author's pledge; not on the wall until approved."""
+    add_challenge(meeting, "Keep the library open for less", "Cadw'r llyfrgell ar agor")
+    (key,) = challenge_keys(meeting)
+    phone = server.browser()
+    join(phone, meeting.code)
+    page = phone.get(f"/m/{meeting.code}/lab").text
+    assert "Do not include personal details" in page and "Keep the library open" in page
+    r = suggest(phone, meeting.code, challenge=key, text="Run it from the school", help="yes")
+    assert r.status_code == 303
+    after = phone.get(r.headers["location"]).text
+    assert "Your idea is waiting for the facilitator" in after
+    assert "Run it from the school" in after and "waiting for the facilitator" in after
+    url = server.app.state.services.settings.resolved_database_url()
+    (row,) = ideas(url, meeting.id)
+    assert (row.status, row.channel, row.kind) == ("pending", "phone", "redesign")
+    assert row.id is not None and pledges(url, row.id) == 1
+    console = meeting.f.get(f"/console/{meeting.id}/lab").text
+    queue = console.split('id="queue-h"')[1].split('id="key-h"')[0]
+    wall = console.split('id="wall-h"')[1]
+    assert "Run it from the school" in queue and "Run it from the school" not in wall
+    meeting.post(f"/lab/ideas/{row.key}/approve")
+    wall = meeting.f.get(f"/console/{meeting.id}/lab").text.split('id="wall-h"')[1]
+    assert "Run it from the school" in wall and "would help: 1" in wall
+    # In Welsh, the challenge in Welsh and the phone's status in Welsh.
+    cy = phone.get(f"/m/{meeting.code}/lab?lang=cy").text
+    assert "Cadw&#39;r llyfrgell ar agor" in cy or "Cadw'r llyfrgell ar agor" in cy
+
+
+def test_a_bad_idea_comes_back_with_every_problem_and_nothing_is_kept(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """Too long a text, too long a description, no challenge: 400, each by its field, no row;
+    a browser that has not joined is refused (409) and nothing is kept."""
+    add_challenge(meeting, "Fewer empty buses")
+    phone = server.browser()
+    join(phone, meeting.code)
+    r = suggest(
+        phone, meeting.code, text="x" * (IDEA_TEXT_MAX + 1), description="d" * 5000, kind="?"
+    )
+    assert r.status_code == 400
+    for field in ("idea-challenge", "idea-text", "idea-description", "idea-kind"):
+        assert f'href="#{field}"' in r.text
+    stranger = server.browser()
+    csrf = csrf_of(stranger, f"/m/{meeting.code}")  # the join form's: it has not joined
+    (key,) = challenge_keys(meeting)
+    r = stranger.post(
+        f"/m/{meeting.code}/lab",
+        data={"csrf": csrf, "challenge": key, "text": "Hello", "kind": "redesign"},
+    )
+    assert r.status_code == 409 and "Join the meeting first" in r.text
+    url = server.app.state.services.settings.resolved_database_url()
+    assert ideas(url, meeting.id) == []
+
+
+def test_a_phone_sending_ideas_too_fast_is_refused_before_anything_is_kept(
+    tmp_path: Path,
+) -> None:
+    """Past limit_ideas_per_voter a post is refused (429, Retry-After) and stores nothing;
+    another phone is not affected."""
+    from tests.conftest import FACILITATOR_KEY
+
+    with LiveServer(make_settings(tmp_path, limit_ideas_per_voter="2/minute")) as server:
+        f = server.browser()
+        f.get(f"/facilitator?key={FACILITATOR_KEY}")
+        meeting = Meeting(f)
+        add_challenge(meeting, "Fewer empty buses")
+        (key,) = challenge_keys(meeting)
+        phone = server.browser()
+        join(phone, meeting.code)
+        for n in range(2):
+            assert suggest(phone, meeting.code, challenge=key, text=f"Idea {n}").status_code == 303
+        r = suggest(phone, meeting.code, challenge=key, text="Idea 3")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        other = server.browser()
+        join(other, meeting.code)
+        assert suggest(other, meeting.code, challenge=key, text="Idea 4").status_code == 303
+        url = server.app.state.services.settings.resolved_database_url()
+        assert [i.text for i in ideas(url, meeting.id)] == ["Idea 0", "Idea 1", "Idea 4"]
+
+
+def test_flip_chart_rows_go_on_the_wall_at_once_all_or_none(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """Rows with text are stored approved from the console; one bad row stores none."""
+    add_challenge(meeting, "Fewer empty buses")
+    add_challenge(meeting, "Warm spaces")
+    first, second = challenge_keys(meeting)
+    bad = meeting.f.post(
+        f"/console/{meeting.id}/lab/ideas",
+        data={
+            "csrf": meeting.csrf,
+            "text_1": "Share the school bus",
+            "challenge_1": first,
+            "kind_1": "co_deliver",
+            "text_2": "y" * (IDEA_TEXT_MAX + 1),
+            "challenge_2": second,
+            "kind_2": "redesign",
+        },
+    )
+    assert bad.status_code == 400
+    url = server.app.state.services.settings.resolved_database_url()
+    assert ideas(url, meeting.id) == []
+    meeting.post(
+        "/lab/ideas",
+        text_1="Share the school bus",
+        challenge_1=first,
+        kind_1="co_deliver",
+        text_3="Open the chapel vestry",
+        challenge_3=second,
+        kind_3="cut_cost",
+    )
+    rows = ideas(url, meeting.id)
+    assert [(i.text, i.status, i.channel) for i in rows] == [
+        ("Share the school bus", "approved", "console"),
+        ("Open the chapel vestry", "approved", "console"),
+    ]
+
+
+def test_merging_keeps_every_helper_once_and_suggests_the_duplicate(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """Two phones send nearly the same idea, each would help, one also pledges the other:
+    the console suggests the pair; merging moves the helpers (one per voter), marks the source
+    merged, and a merged idea can no longer be approved."""
+    add_challenge(meeting, "Fewer empty buses")
+    (key,) = challenge_keys(meeting)
+    a, b = server.browser(), server.browser()
+    join(a, meeting.code)
+    join(b, meeting.code)
+    suggest(a, meeting.code, challenge=key, text="Share the school bus with the village", help="1")
+    suggest(b, meeting.code, challenge=key, text="Share the school bus with villages", help="1")
+    url = server.app.state.services.settings.resolved_database_url()
+    first, second = ideas(url, meeting.id)
+    page = meeting.f.get(f"/console/{meeting.id}/lab").text
+    assert "Likely the same as:" in page
+    meeting.post(f"/lab/ideas/{second.key}/merge", into=first.key)
+    first, second = ideas(url, meeting.id)
+    assert (second.status, second.merged_into) == ("merged", first.id)
+    assert first.id is not None and second.id is not None
+    assert pledges(url, first.id) == 2 and pledges(url, second.id) == 0
+    r = meeting.f.post(
+        f"/console/{meeting.id}/lab/ideas/{second.key}/approve", data={"csrf": meeting.csrf}
+    )
+    assert r.status_code == 409
+    assert lab.merged_ratings({second.key: "agree"}, {second.key: first.key}) == {
+        first.key: "agree"
+    }
+
+
+def test_the_facilitator_corrects_hides_and_restores_an_idea(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """A corrected text is bounded like a phone's; hide takes it off the wall; restore puts it
+    back in the queue; a challenge with ideas cannot be removed, an empty one can."""
+    add_challenge(meeting, "Fewer empty buses")
+    add_challenge(meeting, "Spare")
+    key, spare = challenge_keys(meeting)
+    phone = server.browser()
+    join(phone, meeting.code)
+    suggest(phone, meeting.code, challenge=key, text="Shair the bus")
+    url = server.app.state.services.settings.resolved_database_url()
+    (row,) = ideas(url, meeting.id)
+    meeting.post(f"/lab/ideas/{row.key}/edit", text="Share the bus")
+    too_long = meeting.f.post(
+        f"/console/{meeting.id}/lab/ideas/{row.key}/edit",
+        data={"csrf": meeting.csrf, "text": "z" * (IDEA_TEXT_MAX + 1)},
+    )
+    assert too_long.status_code == 400
+    meeting.post(f"/lab/ideas/{row.key}/hide")
+    (row,) = ideas(url, meeting.id)
+    assert (row.text, row.status) == ("Share the bus", "hidden")
+    meeting.post(f"/lab/ideas/{row.key}/restore")
+    assert ideas(url, meeting.id)[0].status == "pending"
+    r = meeting.f.post(
+        f"/console/{meeting.id}/lab/challenges/{key}/remove", data={"csrf": meeting.csrf}
+    )
+    assert r.status_code == 409
+    meeting.post(f"/lab/challenges/{spare}/remove")
+    assert challenge_keys(meeting) == [key]
