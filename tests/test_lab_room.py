@@ -19,7 +19,7 @@ from app.rules.lab import IDEA_TEXT_MAX, IdeaKind
 from app.voting import lab
 from app.voting.db import make_engine, transaction
 from app.voting.models import LabIdea, LabPledge
-from tests.conftest import LiveServer, Meeting, csrf_of, join, make_settings
+from tests.conftest import LiveServer, Meeting, Phone, csrf_of, join, make_settings
 
 CHALLENGES = ["library", "respite"]
 
@@ -279,3 +279,68 @@ def test_the_facilitator_corrects_hides_and_restores_an_idea(
     assert r.status_code == 409
     meeting.post(f"/lab/challenges/{spare}/remove")
     assert challenge_keys(meeting) == [key]
+
+
+def test_the_room_rates_the_ideas_by_api_and_keypad_including_one_approved_while_open(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """A `lab` round asks every approved idea on the agree/disagree/pass scale; an idea approved
+    while it runs joins the round; keypad 2 on the idea on screen is "disagree"; a merged idea's
+    rating counts for its target (target's own rating kept); the console shows the results."""
+    from tests.test_keypads import capture, eventually, import_keypads
+
+    assert import_keypads(meeting, "keypad,label,segments\nwedge:7,K7,\n").status_code == 303
+    add_challenge(meeting, "Fewer empty buses")
+    (key,) = challenge_keys(meeting)
+    meeting.post(
+        "/lab/ideas",
+        text_1="Share the school bus",
+        challenge_1=key,
+        kind_1="co_deliver",
+        text_2="A bus on demand",
+        challenge_2=key,
+        kind_2="redesign",
+    )
+    url = server.app.state.services.settings.resolved_database_url()
+    bus, demand = ideas(url, meeting.id)
+    assert 'name="kind" value="lab"' in meeting.f.get(f"/console/{meeting.id}").text
+    meeting.post("/rounds", kind="lab", keypads="on")
+    rnd = meeting.state()["round"]
+    assert rnd["kind"] == "lab"
+    assert [p["id"] for p in rnd["proposals"]] == [bus.key, demand.key]
+    assert [a["label"] for a in rnd["proposals"][0]["scale"]["answers"]] == [
+        "Agree",
+        "Disagree",
+        "Pass",
+    ]
+    phones = [Phone(server.browser(), meeting.code) for _ in range(3)]
+    assert phones[0].vote({bus.key: "agree", demand.key: "disagree"}).status_code == 200
+    assert phones[1].vote({bus.key: "agree", demand.key: "agree"}).status_code == 200
+    assert phones[2].vote({bus.key: "maybe"}).status_code == 400
+    # Approved while the round runs: a phone's idea joins the round and can be rated.
+    suggest(phones[2].c, meeting.code, challenge=key, text="Share the school bus, please")
+    late = ideas(url, meeting.id)[-1]
+    meeting.post(f"/lab/ideas/{late.key}/approve")
+    assert [p["id"] for p in meeting.state()["round"]["proposals"]] == [
+        bus.key,
+        demand.key,
+        late.key,
+    ]
+    assert phones[2].vote({late.key: "agree", demand.key: "pass"}).status_code == 200
+    # A keypad rates the idea on the big screen: 2 is disagree.
+    assert capture(meeting, "7 2").json()["accepted"] is True
+    eventually(lambda: meeting.state()["turnout"]["voted"] == 4)
+    # The late idea is merged into the bus: phone 2's agree counts for the bus.
+    meeting.post(f"/lab/ideas/{late.key}/merge", into=bus.key)
+    meeting.close_round(1)
+    meeting.reveal(1)
+    results = meeting.state()["results"]
+    counts = {a["id"]: a["counts"] for a in results["answers"]}
+    assert counts[bus.key] == {"agree": 3, "disagree": 1, "pass": 0}
+    assert counts[demand.key] == {"agree": 1, "disagree": 1, "pass": 1}
+    assert set(counts) == {bus.key, demand.key}
+    page = meeting.f.get(f"/console/{meeting.id}/lab").text
+    assert 'id="results-h"' in page
+    table = page.split('id="results-h"')[1]
+    # bus: agree from phones 0, 1 and (merged) 2, the keypad's disagree: 3 of 4 = 75%.
+    assert "Share the school bus" in table and "75%" in table

@@ -8,6 +8,9 @@
   another idea; beside each, the ideas it likely duplicates (`rules.lab.likely_duplicates`)
 - the wall as it stands (approved ideas by challenge, with helpers' counts) and hidden ideas,
   which can go back to the queue
+- the results of the last closed `lab` round (`lab_kind.lab_result`): opinion groups, each
+  idea's support overall and its lowest group's, bridging ideas first, ideas an affected
+  segment rejects marked
 
 Every change is a POST with the CSRF token, one transaction, a redirect (`forms.act`).
 """
@@ -15,6 +18,7 @@ Every change is a POST with the CSRF token, one transaction, a redirect (`forms.
 from __future__ import annotations
 
 import asyncio
+from fractions import Fraction
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,9 +29,10 @@ from starlette.responses import Response
 from app.console.forms import act, facilitator_form, page
 from app.core.errors import BadInput, CovoteError, InvalidForm
 from app.core.messages import N_, Said, said
+from app.core.vocab import LAB, RoundStatus
 from app.rules import lab as rules
 from app.rules.lab import IdeaStatus
-from app.voting import lab, meetings
+from app.voting import lab, lab_kind, meetings, rounds
 from app.voting.models import Meeting
 from app.web import auth
 from app.web.deps import RowId, Services, ServicesDep
@@ -47,11 +52,31 @@ def _key(value: object) -> str:
     return value[:KEY_MAX] if isinstance(value, str) else ""
 
 
+def _results(session: Session, meeting: Meeting) -> tuple[int, rules.LabResult] | None:
+    """The Lab's statistics of the meeting's last closed `lab` round (its number with them)."""
+    closed = [
+        r
+        for r in rounds.rounds_of(session, meeting.id or 0)
+        if r.kind == LAB and r.status == RoundStatus.CLOSED
+    ]
+    if not closed:
+        return None
+    last = closed[-1]
+    return last.number, lab_kind.lab_result(session, meeting, last)
+
+
+def _percent(share: Fraction | None) -> str:
+    """A share as a whole percentage for the table ("" when nobody agreed or disagreed)."""
+    return "" if share is None else f"{round(share * 100)}%"
+
+
 def _context(services: Services, meeting_id: int) -> dict[str, Any]:
     with services.read_session() as session:
         meeting = meetings.get_meeting(session, meeting_id)
         challenges = lab.challenges_of(session, meeting_id)
         rows = lab.ideas_of(session, meeting_id)
+        results = _results(session, meeting)
+        labels = {s.key: s.label for s in meetings.segments_of(session, meeting_id)}
         session.expunge_all()
     live = [r for r in rows if r.idea.status in (IdeaStatus.PENDING, IdeaStatus.APPROVED)]
     pairs = rules.likely_duplicates({r.idea.key: r.idea.text for r in live})
@@ -75,6 +100,10 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
         "text_max": rules.IDEA_TEXT_MAX,
         "challenge_max": rules.CHALLENGE_MAX,
         "phone_url": f"{services.base_url}/m/{meeting.code}/lab",
+        "results": results,
+        "all_texts": {r.idea.key: r.idea.text for r in rows},
+        "segment_labels": labels,
+        "percent": _percent,
     }
 
 

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm, NotFound
 from app.core.inputs import clean_text
 from app.core.messages import N_
+from app.core.vocab import LAB, RoundStatus
 from app.rules.lab import (
     CHALLENGE_MAX,
     IDEA_DESCRIPTION_MAX,
@@ -35,7 +36,7 @@ from app.rules.lab import (
     IdeaStatus,
 )
 from app.voting import meetings
-from app.voting.models import LabChallenge, LabIdea, LabPledge, Meeting, Voter
+from app.voting.models import LabChallenge, LabIdea, LabPledge, Meeting, Round, Voter
 
 # A meeting's Lab is a room's work: a few dozen challenges at most, a few hundred ideas. The
 # bounds stop a script from filling the queue, not a busy room.
@@ -305,6 +306,7 @@ def key_ideas(session: Session, meeting: Meeting, drafts: Sequence[IdeaDraft]) -
     rows = [_new_idea(session, meeting, d, IdeaStatus.APPROVED, CHANNEL_CONSOLE) for d in drafts]
     session.add_all(rows)
     session.flush()
+    join_open_round(session, meeting, [r.key for r in rows])
     return rows
 
 
@@ -369,7 +371,28 @@ def set_status(session: Session, meeting: Meeting, key: str, status: IdeaStatus)
     row = _moderated(session, meeting, key)
     row.status = status.value
     session.add(row)
+    if status == IdeaStatus.APPROVED:
+        join_open_round(session, meeting, [row.key])
     return row
+
+
+def join_open_round(session: Session, meeting: Meeting, keys: Sequence[str]) -> None:
+    """Add newly approved ideas to the meeting's open `lab` round, if one is open, after its
+    other ideas: phones and keypads rate them from the next snapshot. (The caller signals the
+    room; `Services.changed` also drops the ballot writer's copy of the round's items.)"""
+    q = select(Round).where(
+        col(Round.meeting_id) == meeting.id,
+        col(Round.status) == RoundStatus.OPEN.value,
+        col(Round.kind) == LAB,
+    )
+    rnd = session.exec(q).first()
+    if rnd is None:
+        return
+    new = [k for k in keys if k not in rnd.proposal_keys]
+    if new:
+        # A new list, not an append: the JSON column is saved only when it is reassigned.
+        rnd.proposal_keys = [*rnd.proposal_keys, *new]
+        session.add(rnd)
 
 
 def edit_idea(session: Session, meeting: Meeting, key: str, text: object) -> LabIdea:

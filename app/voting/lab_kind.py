@@ -1,0 +1,150 @@
+"""The Co-Production Lab's rating as an activity kind (issue 16): a round of kind `lab` asks
+the room to rate every approved idea agree / disagree / pass (`rules.lab.RATING_SCALE`; keypads
+1, 2, 3).
+
+Its items are the meeting's approved ideas when the round opens (`asks_all`), and every idea
+approved while it runs: `lab.join_open_round` appends the idea's key to the open round's
+`proposal_keys`, so the ballot path, keypad steps and exports see it like the others. An idea
+hidden or merged since leaves the round's items (its stored ratings stay, as cast); a merged
+idea's ratings count for the idea it was merged into (`lab.merged_ratings`).
+
+Its public record is each answer's count per idea (`CountingKind`, results.json); the Lab's
+own statistics (opinion groups, support by group and segment, bridging, rejection by affected
+segments) are `lab_result`: `rules.lab.tabulate` over the round's responses under their public
+pseudonyms, read by the console's Lab page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+from sqlmodel import Session
+
+from app.core.messages import N_
+from app.core.shapes import AnswersView
+from app.core.vocab import LAB
+from app.rules import answers, tally
+from app.rules import lab as rules
+from app.rules.scales import AnswerScale
+from app.voting import lab
+from app.voting.activity import (
+    CountingKind,
+    Item,
+    Response,
+    Views,
+    public_responses,
+    responses,
+    scale_item_view,
+)
+from app.voting.meetings import segments_of
+from app.voting.models import Meeting, Round
+
+RATINGS = frozenset(r.value for r in rules.Rating)
+
+
+def _item(row: lab.IdeaRow) -> Item:
+    return Item(
+        row.idea.key,
+        row.idea.text,
+        rules.RATING_SCALE,
+        description=row.idea.description,
+        extra={"challenge": row.challenge, "helpers": row.helpers},
+    )
+
+
+class LabKind(CountingKind):
+    """Rate the Lab's approved ideas: agree, disagree or pass."""
+
+    key: ClassVar[str] = LAB
+    label: ClassVar[str] = N_("Lab: rate the ideas")
+    noun: ClassVar[str] = "idea"
+    unanswered: ClassVar[str | None] = None
+    asks_all: ClassVar[bool] = True
+    unknown_items: ClassVar[str] = N_("Idea(s) not in Lab round %(n)s: %(keys)s.")
+    answer_scales: ClassVar[tuple[AnswerScale, ...]] = (rules.RATING_SCALE,)
+    views: ClassVar[Views] = Views(
+        phone_intro=N_(
+            "Do you agree with each idea? Answer agree, disagree or pass: skip any you like. "
+            "New ideas may appear while the round is open."
+        ),
+        phone_partly_answered=N_(
+            "%(answered)s of %(total)s ideas answered; the others are not answered"
+        ),
+    )
+
+    def available(self, session: Session, meeting_id: int) -> list[Item]:
+        return [_item(r) for r in lab.ideas_of(session, meeting_id, [rules.IdeaStatus.APPROVED])]
+
+    def items(self, session: Session, meeting_id: int, keys: Sequence[str]) -> list[Item]:
+        """The round's ideas still approved, in the round's order (hidden and merged ones
+        leave it; ideas approved while it runs were appended to its keys)."""
+        by_key = {item.key: item for item in self.available(session, meeting_id)}
+        return [by_key[k] for k in keys if k in by_key]
+
+    def result(self, session: Session, meeting: Meeting, rnd: Round) -> list[answers.ItemCount]:
+        assert meeting.id is not None
+        items = self.items(session, meeting.id, rnd.proposal_keys)
+        return answers.count_answers(
+            [(i.key, i.scale) for i in items], _merged(session, meeting, responses(session, rnd))
+        )
+
+    def view_of(
+        self, session: Session, meeting: Meeting, rnd: Round, given: Sequence[Response]
+    ) -> AnswersView:
+        """Each answer's count per idea still in the round, merged ideas' ratings counted for
+        their targets (the same as `result`)."""
+        assert meeting.id is not None
+        items = self.items(session, meeting.id, rnd.proposal_keys)
+        counted = answers.count_answers(
+            [(i.key, i.scale) for i in items], _merged(session, meeting, given)
+        )
+        return {
+            **answers.answers_to_json(counted),
+            "items": [scale_item_view(i) for i in items],
+        }
+
+    def scales(
+        self, session: Session, meeting_id: int, keys: Sequence[str]
+    ) -> Mapping[str, AnswerScale]:
+        # Every idea takes the one scale: no query per batch of ballots.
+        return dict.fromkeys(keys, rules.RATING_SCALE)
+
+
+def _merged(
+    session: Session, meeting: Meeting, given: Sequence[Response]
+) -> list[Mapping[str, str]]:
+    """Each response's ratings with merged ideas' counted for their targets."""
+    assert meeting.id is not None
+    into = lab.resolved(session, meeting.id)
+    return [lab.merged_ratings(r.marks, into) for r in given]
+
+
+def lab_result(session: Session, meeting: Meeting, rnd: Round) -> rules.LabResult:
+    """The Lab's statistics for a `lab` round: its approved ideas, each voter's ratings with
+    merged ideas' counted for their targets, under the round's public pseudonyms."""
+    assert meeting.id is not None
+    ideas = [
+        rules.LabIdea(i.key, str(i.extra["challenge"]))
+        for i in LabKind().items(session, meeting.id, rnd.proposal_keys)
+    ]
+    into = lab.resolved(session, meeting.id)
+    voters = [
+        rules.LabVoter(
+            pseudonym,
+            tuple(sorted(r.segments)),
+            {
+                k: rules.Rating(v)
+                for k, v in lab.merged_ratings(r.marks, into).items()
+                if v in RATINGS
+            },
+        )
+        for pseudonym, r in public_responses(session, meeting, rnd)
+    ]
+    protecting = frozenset(s.key for s in segments_of(session, meeting.id) if s.protects)
+    return rules.tabulate(
+        ideas,
+        voters,
+        tally.Rule(ratio=meeting.ratio, group_min=meeting.group_min),
+        protecting=protecting,
+    )
