@@ -344,3 +344,73 @@ def test_the_room_rates_the_ideas_by_api_and_keypad_including_one_approved_while
     table = page.split('id="results-h"')[1]
     # bus: agree from phones 0, 1 and (merged) 2, the keypad's disagree: 3 of 4 = 75%.
     assert "Share the school bus" in table and "75%" in table
+
+
+def test_a_rejected_idea_is_shortlisted_only_with_a_reason_and_the_shortlist_becomes_proposals(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """Carers, the group an idea affects, reject it by the meeting's rule: it is marked; it is
+    shortlisted only with a reason (audited); the shortlist becomes a new budget meeting's
+    proposals with the affected groups and the helpers' count, never who."""
+    import json
+
+    add_challenge(meeting, "Respite for carers")
+    (key,) = challenge_keys(meeting)
+    helper = Phone(server.browser(), meeting.code)
+    suggest(helper.c, meeting.code, challenge=key, text="Close the day centre", help="yes")
+    url = server.app.state.services.settings.resolved_database_url()
+    (centre,) = ideas(url, meeting.id)
+    meeting.post(f"/lab/ideas/{centre.key}/approve")
+    meeting.post("/lab/ideas", text_1="Volunteer sitters", challenge_1=key, kind_1="co_deliver")
+    sitters = ideas(url, meeting.id)[-1]
+    meeting.post(f"/lab/ideas/{centre.key}/affected", segment=["carer"])
+    r = meeting.f.post(
+        f"/console/{meeting.id}/lab/ideas/{centre.key}/affected",
+        data={"csrf": meeting.csrf, "segment": "nobody"},
+    )
+    assert r.status_code == 400
+    meeting.post("/rounds", kind="lab")
+    carers = [Phone(server.browser(), meeting.code) for _ in range(2)]
+    for p in carers:
+        assert p.segments("carer").status_code == 200
+        assert p.vote({centre.key: "disagree", sitters.key: "agree"}).status_code == 200
+    assert helper.vote({centre.key: "agree", sitters.key: "agree"}).status_code == 200
+    meeting.close_round(1)
+    page = meeting.f.get(f"/console/{meeting.id}/lab").text
+    assert "Rejected by: Carer" in page
+    no_reason = meeting.f.post(
+        f"/console/{meeting.id}/lab/shortlist",
+        data={"csrf": meeting.csrf, "idea": [centre.key, sitters.key]},
+    )
+    assert no_reason.status_code == 400 and "give your reason" in no_reason.text
+    assert not any(i.shortlisted for i in ideas(url, meeting.id))
+    meeting.post(
+        "/lab/shortlist",
+        idea=[centre.key, sitters.key],
+        **{f"reason:{centre.key}": "The only idea that meets the savings target"},
+    )
+    (link,) = [
+        json.loads(line)
+        for line in meeting.f.get(f"/console/{meeting.id}/export/audit.jsonl").text.splitlines()
+        if '"lab.shortlisted"' in line
+    ]
+    assert link["data"] == {
+        "idea": centre.key,
+        "reason": "The only idea that meets the savings target",
+        "rejected_by": ["carer"],
+    }
+    r = meeting.f.post(
+        f"/console/{meeting.id}/lab/proposals",
+        data={"csrf": meeting.csrf, f"kind:{centre.key}": "keep"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    made = int(r.headers["location"].split("/")[2])
+    spec = meeting.f.get(f"/console/{made}/export/meeting.json").json()
+    by_id = {p["id"]: p for p in spec["proposals"]}
+    assert set(by_id) == {centre.key, sitters.key}
+    assert (by_id[centre.key]["kind"], by_id[centre.key]["affected_groups"]) == ("keep", ["carer"])
+    assert by_id[sitters.key]["kind"] == "fund"
+    assert "People who would help make it happen: 1." in by_id[centre.key]["description"]
+    assert "People who would help make it happen: 0." in by_id[sitters.key]["description"]
+    assert [s["id"] for s in spec["segments"]] == ["carer", "north", "staff"]

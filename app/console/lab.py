@@ -24,9 +24,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from app.console.forms import act, facilitator_form, page
+from app.console.forms import act, facilitator_form, flash, page
 from app.core.errors import BadInput, CovoteError, InvalidForm
 from app.core.messages import N_, Said, said
 from app.core.vocab import LAB, RoundStatus
@@ -76,7 +76,7 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
         challenges = lab.challenges_of(session, meeting_id)
         rows = lab.ideas_of(session, meeting_id)
         results = _results(session, meeting)
-        labels = {s.key: s.label for s in meetings.segments_of(session, meeting_id)}
+        meetings_segments = meetings.segments_of(session, meeting_id)
         session.expunge_all()
     live = [r for r in rows if r.idea.status in (IdeaStatus.PENDING, IdeaStatus.APPROVED)]
     pairs = rules.likely_duplicates({r.idea.key: r.idea.text for r in live})
@@ -102,8 +102,11 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
         "phone_url": f"{services.base_url}/m/{meeting.code}/lab",
         "results": results,
         "all_texts": {r.idea.key: r.idea.text for r in rows},
-        "segment_labels": labels,
         "percent": _percent,
+        "segments": meetings_segments,
+        "shortlisted": [
+            r for r in rows if r.idea.shortlisted and r.idea.status == IdeaStatus.APPROVED
+        ],
     }
 
 
@@ -227,6 +230,10 @@ async def moderate(
         if action == "edit":
             lab.edit_idea(session, meeting, idea_key, form.get("text"))
             return said(N_("The idea's text is corrected."))
+        if action == "affected":
+            picked = [_key(v) for v in form.getlist("segment")][: lab.MAX_SEGMENTS_READ]
+            lab.set_affected(session, meeting, idea_key, picked)
+            return said(N_("The groups the idea affects are saved."))
         if action == "merge":
             into = lab.merge(session, meeting, idea_key, _key(form.get("into")))
             return said(
@@ -236,3 +243,51 @@ async def moderate(
         raise BadInput(N_("The console cannot do that to an idea."))
 
     return await act(request, services, meeting_id, change, "/lab")
+
+
+# --- shortlist -> proposals --------------------------------------------------------------------
+
+
+def _rejected(session: Session, meeting: Meeting) -> dict[str, tuple[str, ...]]:
+    """Each idea the last closed `lab` round's results mark rejected -> the segments."""
+    found = _results(session, meeting)
+    if found is None:
+        return {}
+    return {i.key: i.rejected_by for i in found[1].ideas if i.rejected_by}
+
+
+@router.post("/shortlist")
+async def shortlist(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The shortlist, replacing the last: ticked ideas, each rejected one with its reason."""
+    form = await facilitator_form(request)
+    keys = [_key(v) for v in form.getlist("idea")][: lab.MAX_IDEAS]
+    chosen = {k: str(form.get(f"reason:{k}", ""))[: lab.REASON_MAX * 2] for k in keys}
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        rows = lab.shortlist(session, meeting, chosen, _rejected(session, meeting))
+        return said(N_("Shortlisted ideas: %(n)s."), n=len(rows))
+
+    return await act(request, services, meeting_id, change, "/lab#shortlist-h")
+
+
+@router.post("/proposals")
+async def proposals(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The shortlist as the proposals of a new budget meeting, in one action; then that
+    meeting's set-up page, to add their costs or savings."""
+    form = await facilitator_form(request)
+    kinds = {
+        key.removeprefix("kind:")[:KEY_MAX]: str(value)[:8]
+        for key, value in form.multi_items()
+        if key.startswith("kind:")
+    }
+
+    def create() -> int:
+        with services.session() as session:
+            meeting = meetings.get_meeting(session, meeting_id)
+            made = lab.budget_from_shortlist(session, meeting, kinds)
+            assert made.id is not None
+            return made.id
+
+    made = await asyncio.to_thread(create)
+    flash(request, said(N_("A budget meeting is set up with the shortlist: add costs or savings.")))
+    return RedirectResponse(f"/console/{made}/setup", status_code=303)

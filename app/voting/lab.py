@@ -28,6 +28,7 @@ from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm, NotFou
 from app.core.inputs import clean_text
 from app.core.messages import N_
 from app.core.vocab import LAB, RoundStatus
+from app.record import records
 from app.rules.lab import (
     CHALLENGE_MAX,
     IDEA_DESCRIPTION_MAX,
@@ -35,8 +36,9 @@ from app.rules.lab import (
     IdeaKind,
     IdeaStatus,
 )
-from app.voting import meetings
+from app.voting import audit, meetings
 from app.voting.models import LabChallenge, LabIdea, LabPledge, Meeting, Round, Voter
+from app.voting.survey_kind import _catalogue, _languages
 
 # A meeting's Lab is a room's work: a few dozen challenges at most, a few hundred ideas. The
 # bounds stop a script from filling the queue, not a busy room.
@@ -44,6 +46,8 @@ MAX_CHALLENGES = 50
 MAX_IDEAS = 2000
 # Ideas one phone may leave in a meeting (the rate is Settings.limit_ideas_per_voter).
 MAX_IDEAS_PER_VOTER = 20
+# Segments read from one form: no meeting has more (records' segment limit is far below).
+MAX_SEGMENTS_READ = 200
 # Flip-chart rows keyed in one form.
 MAX_KEYED_ROWS = 20
 
@@ -478,3 +482,155 @@ def pledge(session: Session, idea_row: LabIdea, voter: Voter, hours: int | None 
     row.hours = hours
     session.add(row)
     session.flush()
+
+
+# --- affected segments, shortlist, proposals -------------------------------------------------
+
+# The reason for shortlisting an idea its affected segments rejected: recorded in the audit
+# chain, so a sentence or two.
+REASON_MAX = 500
+# A proposal's title is a projector line (records.MAX_TITLE); a longer idea is cut there and
+# given whole in the proposal's description.
+ELLIPSIS = "…"
+
+
+def set_affected(session: Session, meeting: Meeting, key: str, segments: Sequence[str]) -> LabIdea:
+    """The meeting's segments an idea affects (those that may reject it).
+
+    Raises:
+        BadInput: a segment the meeting does not have.  Conflict: the idea was merged.
+    """
+    assert meeting.id is not None
+    known = [s.key for s in meetings.segments_of(session, meeting.id)]
+    unknown = [s for s in segments if s not in known]
+    if unknown:
+        raise BadInput(N_("The meeting has no segment %(key)s."), key=unknown[0][:64])
+    row = _moderated(session, meeting, key)
+    row.affected = [k for k in known if k in segments]  # the meeting's order, once each
+    session.add(row)
+    return row
+
+
+def shortlist(
+    session: Session,
+    meeting: Meeting,
+    chosen: Mapping[str, str],
+    rejected: Mapping[str, Sequence[str]],
+) -> list[LabIdea]:
+    """Shortlist approved ideas (`chosen`: key -> the facilitator's reason, "" for none), in
+    place of the meeting's earlier shortlist. An idea its affected segments rejected
+    (`rejected`: key -> segments, from the Lab's results) needs a reason: written with the
+    segments to the audit chain (`lab.shortlisted`, no voter named).
+
+    Raises:
+        InvalidForm: a rejected idea without a reason, or a reason over REASON_MAX (field
+            `reason-KEY`).  Conflict: an idea is not approved.  NotFound: no such idea.
+    """
+    assert meeting.id is not None
+    meetings.require_active(meeting)
+    problems: list[tuple[str, CovoteError]] = []
+    picked: list[tuple[LabIdea, str | None]] = []
+    for key, raw in chosen.items():
+        row = idea(session, meeting.id, key)
+        if row.status != IdeaStatus.APPROVED:
+            raise Conflict(N_("Only an approved idea can be shortlisted."))
+        reason = _text(raw, REASON_MAX)
+        against = tuple(rejected.get(key, ()))
+        if against and not reason:
+            problems.append(
+                (
+                    f"reason-{key}",
+                    BadInput(
+                        N_("“%(text)s” was rejected by a group it affects: give your reason."),
+                        text=row.text[:80],
+                    ),
+                )
+            )
+        elif len(reason) > REASON_MAX:
+            problems.append(
+                (
+                    f"reason-{key}",
+                    BadInput(N_("Keep the reason to %(n)s characters."), n=REASON_MAX),
+                )
+            )
+        picked.append((row, reason if against else None))
+    if problems:
+        raise InvalidForm(problems)
+    for row in session.exec(select(LabIdea).where(col(LabIdea.meeting_id) == meeting.id)):
+        if row.shortlisted and row.key not in chosen:
+            row.shortlisted, row.shortlist_reason = False, None
+            session.add(row)
+    for row, why in picked:
+        row.shortlisted, row.shortlist_reason = True, why
+        session.add(row)
+        if why is not None:
+            audit.record(
+                session,
+                meeting.id,
+                "lab.shortlisted",
+                {"idea": row.key, "rejected_by": list(rejected[row.key]), "reason": why},
+            )
+    session.flush()
+    return [row for row, _ in picked]
+
+
+HELPERS = N_("From the Co-Production Lab. People who would help make it happen: %(n)s.")
+
+
+def _helpers(lang: str, n: int) -> str:
+    return _catalogue(lang).gettext(HELPERS) % {"n": n}
+
+
+def _title(text: str) -> str:
+    return text if len(text) <= records.MAX_TITLE else text[: records.MAX_TITLE - 1] + ELLIPSIS
+
+
+def budget_from_shortlist(session: Session, meeting: Meeting, kinds: Mapping[str, str]) -> Meeting:
+    """A new budget meeting whose proposals are the shortlisted ideas (`kinds`: idea key ->
+    "fund" or "keep", default "fund"), with this meeting's segments, rule and set-up; each
+    proposal's affected groups are the idea's, and its description the idea's with how many
+    people would help make it happen (a count, never who). Costs and savings are for the
+    facilitator to fill in on the new meeting's set-up page.
+
+    Raises:
+        BadInput: nothing is shortlisted, or a kind is not fund or keep.
+    """
+    assert meeting.id is not None
+    rows = [r for r in ideas_of(session, meeting.id, [IdeaStatus.APPROVED]) if r.idea.shortlisted]
+    if not rows:
+        raise BadInput(N_("Shortlist at least one idea first."))
+    proposals = []
+    for r in rows:
+        kind = kinds.get(r.idea.key, "fund")
+        if kind not in ("fund", "keep"):
+            raise BadInput(N_("A proposal is to fund or to keep."))
+        more = [r.idea.text] if len(r.idea.text) > records.MAX_TITLE else []
+        more += [r.idea.description] if r.idea.description else []
+        # The helpers' count travels in the description, in English and in each catalogue's
+        # language (the idea's own words stay as typed).
+        texts = {
+            lang: {"description": "\n\n".join([*more, _helpers(lang, r.helpers)])}
+            for lang in _languages()
+        }
+        proposals.append(
+            {
+                "id": r.idea.key,
+                "title": _title(r.idea.text),
+                "description": "\n\n".join([*more, HELPERS % {"n": r.helpers}]),
+                "kind": kind,
+                "affected_groups": list(r.idea.affected),
+                "translations": texts,
+            }
+        )
+    data = meetings.meeting_file(session, meeting).model_dump()
+    data.update(
+        title=(meeting.title[: records.MAX_TITLE - 20] + ": Lab proposals"),
+        proposals=proposals,
+        tie_break=[],
+        budget=None,
+        savings_target=None,
+    )
+    data["translations"] = {}
+    return meetings.create_meeting(
+        session, records.MeetingFile.model_validate(data), origin={"from_lab_of": meeting.code}
+    )

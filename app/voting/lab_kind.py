@@ -49,7 +49,7 @@ def _item(row: lab.IdeaRow) -> Item:
         row.idea.text,
         rules.RATING_SCALE,
         description=row.idea.description,
-        extra={"challenge": row.challenge, "helpers": row.helpers},
+        extra={"challenge": row.challenge, "helpers": row.helpers, "affected": row.idea.affected},
     )
 
 
@@ -125,7 +125,7 @@ def lab_result(session: Session, meeting: Meeting, rnd: Round) -> rules.LabResul
     merged ideas' counted for their targets, under the round's public pseudonyms."""
     assert meeting.id is not None
     ideas = [
-        rules.LabIdea(i.key, str(i.extra["challenge"]))
+        rules.LabIdea(i.key, str(i.extra["challenge"]), tuple(i.extra["affected"]))
         for i in LabKind().items(session, meeting.id, rnd.proposal_keys)
     ]
     into = lab.resolved(session, meeting.id)

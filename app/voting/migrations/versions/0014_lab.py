@@ -2,7 +2,8 @@
 
 Three new tables: `lab_challenge` (a meeting's challenges, English and Welsh titles),
 `lab_idea` (an idea: its challenge, text, description, kind, moderation status, the idea it was
-merged into, the channel it came by, its author voter, never exported) and `lab_pledge` ("I
+merged into, the channel it came by, its author voter, never exported; the segments it affects;
+whether it is shortlisted, and why when its affected segments rejected it) and `lab_pledge` ("I
 would help": one row per idea and voter). No row is rewritten.
 
 Written while another revision numbered 0013 was being written on another branch: this one
@@ -53,6 +54,9 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("affected", sa.JSON(), nullable=False),
+        sa.Column("shortlisted", sa.Boolean(), nullable=False),
+        sa.Column("shortlist_reason", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(["author_id"], ["voter.id"]),
         sa.ForeignKeyConstraint(["challenge_id"], ["lab_challenge.id"]),
         sa.ForeignKeyConstraint(["meeting_id"], ["meeting.id"]),
