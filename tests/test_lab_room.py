@@ -413,4 +413,6 @@ def test_a_rejected_idea_is_shortlisted_only_with_a_reason_and_the_shortlist_bec
     assert by_id[sitters.key]["kind"] == "fund"
     assert "People who would help make it happen: 1." in by_id[centre.key]["description"]
     assert "People who would help make it happen: 0." in by_id[sitters.key]["description"]
+    welsh = by_id[centre.key]["translations"]["cy"]["description"]
+    assert "Pobl a fyddai'n helpu i'w wireddu: 1." in welsh
     assert [s["id"] for s in spec["segments"]] == ["carer", "north", "staff"]
