@@ -416,3 +416,28 @@ def test_a_rejected_idea_is_shortlisted_only_with_a_reason_and_the_shortlist_bec
     welsh = by_id[centre.key]["translations"]["cy"]["description"]
     assert "Pobl a fyddai'n helpu i'w wireddu: 1." in welsh
     assert [s["id"] for s in spec["segments"]] == ["carer", "north", "staff"]
+
+
+def test_the_wall_shows_approved_ideas_by_challenge_and_the_idea_keypads_rate(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """Pending and hidden ideas stay off the wall; approved ones show under their challenge
+    with helpers' counts; in a keypad round the idea on screen and its keys; in Welsh too."""
+    add_challenge(meeting, "Fewer empty buses", "Llai o fysiau gwag")
+    (key,) = challenge_keys(meeting)
+    phone = Phone(server.browser(), meeting.code)
+    suggest(phone.c, meeting.code, challenge=key, text="Share the school bus", help="yes")
+    suggest(phone.c, meeting.code, challenge=key, text="Still waiting")
+    url = server.app.state.services.settings.resolved_database_url()
+    shared, waiting = ideas(url, meeting.id)
+    wall = server.browser()
+    assert "Share the school bus" not in wall.get(f"/p/{meeting.code}/wall?part=1").text
+    meeting.post(f"/lab/ideas/{shared.key}/approve")
+    part = wall.get(f"/p/{meeting.code}/wall?part=1").text
+    assert "Fewer empty buses" in part and "Share the school bus" in part
+    assert "would help: 1" in part and "Still waiting" not in part
+    meeting.post("/rounds", kind="lab", keypads="on")
+    part = wall.get(f"/p/{meeting.code}/wall?part=1").text
+    assert "Rate this idea" in part and "press 1 Agree, 2 Disagree, 3 Pass" in part
+    cy = wall.get(f"/p/{meeting.code}/wall?lang=cy").text
+    assert "Llai o fysiau gwag" in cy and "lab_wall.js" in cy

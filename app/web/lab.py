@@ -3,6 +3,10 @@
 - GET  `/m/{code}/lab`   the notice not to include personal details, the form (challenge, the
                          idea, an optional description, its kind, "I would help make this
                          happen") and the ideas this phone sent, each with its status
+- GET  `/p/{code}/wall`  the projector's idea wall: approved ideas by challenge and the idea
+                         keypads rate now; `?part=1` the wall alone, which
+                         static/projector/lab_wall.js fetches again after each snapshot of
+                         the meeting's socket (every approval, merge or keypad step sends one)
 - POST `/m/{code}/lab`   the form (CSRF; a joined voter only; limited per voter:
                          Limit.IDEAS_PER_VOTER, and lab.MAX_IDEAS_PER_VOTER in all); a refused
                          form comes back with every problem by its field and nothing kept, an
@@ -24,13 +28,17 @@ from starlette.responses import RedirectResponse, Response
 
 from app.core.errors import Conflict, CovoteError, InvalidForm
 from app.core.messages import N_
-from app.rules.lab import IDEA_DESCRIPTION_MAX, IDEA_TEXT_MAX
-from app.voting import lab
+from app.core.vocab import LAB, RoundStatus
+from app.rules.lab import IDEA_DESCRIPTION_MAX, IDEA_TEXT_MAX, IdeaStatus
+from app.voting import lab, lab_kind, meetings, rounds
 from app.web import auth, i18n
 from app.web.deps import Services, ServicesDep, attendee, render
 from app.web.ratelimit import Limit
 
 router = APIRouter()
+
+# Bridging ideas the wall shows after a rating round is revealed: a projector's few lines.
+WALL_BRIDGING = 5
 
 NOT_JOINED = N_("Join the meeting first, then suggest your idea.")
 
@@ -147,3 +155,43 @@ async def _again(
         sent=False,
     )
     return render(request, "phone/lab.html", ctx, status_code=status)
+
+
+def _wall(services: Services, code: str) -> dict[str, Any]:
+    """What the wall shows: the challenges with their approved ideas (helpers counted), the
+    idea keypads rate now in an open `lab` round, and the bridging ideas of the last revealed
+    one."""
+    with services.read_session() as session:
+        meeting = meetings.meeting_by_code(session, code)
+        assert meeting.id is not None
+        challenges = lab.challenges_of(session, meeting.id)
+        rows = lab.ideas_of(session, meeting.id, [IdeaStatus.APPROVED])
+        lab_rounds = [r for r in rounds.rounds_of(session, meeting.id) if r.kind == LAB]
+        rating = lab_rounds[-1] if lab_rounds else None
+        on_screen = None
+        bridging: list[str] = []
+        if rating is not None and rating.status == RoundStatus.OPEN:
+            step = rating.keypad_step
+            if step is not None and 0 <= step < len(rating.proposal_keys):
+                on_screen = rating.proposal_keys[step]
+        elif rating is not None and rating.status == RoundStatus.CLOSED and rating.revealed:
+            result = lab_kind.lab_result(session, meeting, rating)
+            bridging = [i.key for i in result.ideas if i.is_bridging][:WALL_BRIDGING]
+        session.expunge_all()
+    texts = {r.idea.key: r.idea.text for r in rows}
+    return {
+        "meeting": meeting,
+        "challenges": challenges,
+        "rows": rows,
+        "texts": texts,
+        "rating": rating is not None and rating.status == RoundStatus.OPEN,
+        "on_screen": on_screen if on_screen in texts else None,
+        "bridging": [k for k in bridging if k in texts],
+    }
+
+
+@router.get("/p/{code}/wall")
+async def wall(request: Request, code: str, services: ServicesDep, part: int = 0) -> Response:
+    ctx = await asyncio.to_thread(_wall, services, code)
+    template = "projector/_lab_wall.html" if part == 1 else "projector/lab_wall.html"
+    return render(request, template, ctx)
