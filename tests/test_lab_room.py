@@ -429,7 +429,7 @@ def test_the_wall_shows_approved_ideas_by_challenge_and_the_idea_keypads_rate(
     suggest(phone.c, meeting.code, challenge=key, text="Share the school bus", help="yes")
     suggest(phone.c, meeting.code, challenge=key, text="Still waiting")
     url = server.app.state.services.settings.resolved_database_url()
-    shared, waiting = ideas(url, meeting.id)
+    shared, _still = ideas(url, meeting.id)
     wall = server.browser()
     assert "Share the school bus" not in wall.get(f"/p/{meeting.code}/wall?part=1").text
     meeting.post(f"/lab/ideas/{shared.key}/approve")
