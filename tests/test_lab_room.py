@@ -441,3 +441,50 @@ def test_the_wall_shows_approved_ideas_by_challenge_and_the_idea_keypads_rate(
     assert "Rate this idea" in part and "press 1 Agree, 2 Disagree, 3 Pass" in part
     cy = wall.get(f"/p/{meeting.code}/wall?lang=cy").text
     assert "Llai o fysiau gwag" in cy and "lab_wall.js" in cy
+
+
+def test_a_phone_rates_one_idea_at_a_time_fewest_answers_first(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """/m/CODE/rate shows the idea with fewest answers first, adds each rating to the voter's
+    ballot (earlier ratings kept), can pledge help, refuses an answer off the scale, and says
+    when every idea is rated."""
+    add_challenge(meeting, "Fewer empty buses")
+    (key,) = challenge_keys(meeting)
+    meeting.post(
+        "/lab/ideas",
+        text_1="Share the school bus",
+        challenge_1=key,
+        kind_1="co_deliver",
+        text_2="A bus on demand",
+        challenge_2=key,
+        kind_2="redesign",
+    )
+    url = server.app.state.services.settings.resolved_database_url()
+    bus, demand = ideas(url, meeting.id)
+    first = Phone(server.browser(), meeting.code)
+    assert "No rating round is open" in first.c.get(f"/m/{meeting.code}/rate").text
+    meeting.post("/rounds", kind="lab")
+    assert first.vote({bus.key: "agree"}).status_code == 200
+    # A second phone: the demand-responsive bus has no answer yet, so it comes first.
+    second = Phone(server.browser(), meeting.code)
+    page = second.c.get(f"/m/{meeting.code}/rate").text
+    assert "A bus on demand" in page and "0 of 2 answered" in page
+    assert f'href="/m/{meeting.code}/rate"' in second.c.get(f"/m/{meeting.code}").text
+    csrf = csrf_of(second.c, f"/m/{meeting.code}/rate")
+    bad = second.c.post(
+        f"/m/{meeting.code}/rate", data={"csrf": csrf, "idea": demand.key, "rating": "maybe"}
+    )
+    assert bad.status_code == 400
+    r = second.c.post(
+        f"/m/{meeting.code}/rate",
+        data={"csrf": csrf, "idea": demand.key, "rating": "disagree", "help": "yes"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    page = second.c.get(f"/m/{meeting.code}/rate").text
+    assert "Share the school bus" in page and "1 of 2 answered" in page
+    second.c.post(f"/m/{meeting.code}/rate", data={"csrf": csrf, "idea": bus.key, "rating": "pass"})
+    assert "You have rated every idea" in second.c.get(f"/m/{meeting.code}/rate").text
+    assert second.state()["you"]["ballot"]["marks"] == {demand.key: "disagree", bus.key: "pass"}
+    assert demand.id is not None and pledges(url, demand.id) == 1

@@ -37,7 +37,7 @@ from app.rules.lab import (
     IdeaStatus,
 )
 from app.voting import audit, meetings
-from app.voting.models import LabChallenge, LabIdea, LabPledge, Meeting, Round, Voter
+from app.voting.models import Ballot, LabChallenge, LabIdea, LabPledge, Meeting, Round, Voter
 from app.voting.survey_kind import _catalogue, _languages
 
 # A meeting's Lab is a room's work: a few dozen challenges at most, a few hundred ideas. The
@@ -470,6 +470,15 @@ def merged_ratings(marks: Mapping[str, str], into: Mapping[str, str]) -> dict[st
     for key in sorted(k for k in marks if k in into):
         kept.setdefault(into[key], marks[key])
     return kept
+
+
+def ratings_of(session: Session, round_id: int, voter_id: int) -> dict[str, str]:
+    """A voter's ratings so far in a round (their stored ballot's marks; none: empty)."""
+    q = select(Ballot.marks).where(
+        col(Ballot.round_id) == round_id, col(Ballot.voter_id) == voter_id
+    )
+    marks = session.exec(q).first()
+    return dict(marks) if marks else {}
 
 
 def pledge(session: Session, idea_row: LabIdea, voter: Voter, hours: int | None = None) -> None:

@@ -71,6 +71,7 @@ class LabKind(CountingKind):
         phone_partly_answered=N_(
             "%(answered)s of %(total)s ideas answered; the others are not answered"
         ),
+        phone_items="phone/items_lab.html",
     )
 
     def available(self, session: Session, meeting_id: int) -> list[Item]:
@@ -148,3 +149,13 @@ def lab_result(session: Session, meeting: Meeting, rnd: Round) -> rules.LabResul
         tally.Rule(ratio=meeting.ratio, group_min=meeting.group_min),
         protecting=protecting,
     )
+
+
+def answer_counts(session: Session, rnd: Round) -> dict[str, int]:
+    """How many voters have rated each idea of the round so far (the phones' order:
+    `rules.lab.next_ideas` puts the ideas with fewest answers first)."""
+    counts: dict[str, int] = {}
+    for r in responses(session, rnd):
+        for key in r.marks:
+            counts[key] = counts.get(key, 0) + 1
+    return counts

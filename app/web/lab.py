@@ -7,6 +7,12 @@
                          keypads rate now; `?part=1` the wall alone, which
                          static/projector/lab_wall.js fetches again after each snapshot of
                          the meeting's socket (every approval, merge or keypad step sends one)
+- GET  `/m/{code}/rate`  rate the ideas of the open `lab` round one at a time: the next one
+                         this voter has not rated, fewest answers first
+                         (rules.lab.next_ideas), with agree / disagree / pass and "I would
+                         help make this happen"
+- POST `/m/{code}/rate`  one rating, added to the voter's ballot through the ballot path
+                         (Services.device_cast: the same checks, limits, audit and acks)
 - POST `/m/{code}/lab`   the form (CSRF; a joined voter only; limited per voter:
                          Limit.IDEAS_PER_VOTER, and lab.MAX_IDEAS_PER_VOTER in all); a refused
                          form comes back with every problem by its field and nothing kept, an
@@ -20,6 +26,7 @@ only to list it on this phone and to count the phone's ideas.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -29,8 +36,11 @@ from starlette.responses import RedirectResponse, Response
 from app.core.errors import Conflict, CovoteError, InvalidForm
 from app.core.messages import N_
 from app.core.vocab import LAB, RoundStatus
+from app.rules import lab as rules
 from app.rules.lab import IDEA_DESCRIPTION_MAX, IDEA_TEXT_MAX, IdeaStatus
 from app.voting import lab, lab_kind, meetings, rounds
+from app.voting.ballots import CastRequest
+from app.voting.models import Voter
 from app.web import auth, i18n
 from app.web.deps import Services, ServicesDep, attendee, render
 from app.web.ratelimit import Limit
@@ -195,3 +205,77 @@ async def wall(request: Request, code: str, services: ServicesDep, part: int = 0
     ctx = await asyncio.to_thread(_wall, services, code)
     template = "projector/_lab_wall.html" if part == 1 else "projector/lab_wall.html"
     return render(request, template, ctx)
+
+
+NO_RATING = N_("No rating round is open. The facilitator opens one when the ideas are ready.")
+
+
+def _rating(
+    request: Request, services: Services, code: str
+) -> tuple[dict[str, Any], tuple[int, int, int, dict[str, str]] | None]:
+    """The rate page's context, and (meeting id, round id, voter id, the voter's ratings so
+    far) when a `lab` round is open and this browser has joined."""
+    with services.read_session() as session:
+        meeting, voter = attendee(request, session, code)
+        assert meeting.id is not None
+        ctx: dict[str, Any] = {"meeting": meeting, "joined": voter is not None, "idea": None}
+        rnd = rounds.current_round(session, meeting)
+        if voter is None or rnd is None or rnd.kind != LAB or rnd.status != RoundStatus.OPEN:
+            return ctx, None
+        assert voter.id is not None and rnd.id is not None
+        items = lab_kind.LabKind().items(session, meeting.id, rnd.proposal_keys)
+        mine = lab.ratings_of(session, rnd.id, voter.id)
+        order = rules.next_ideas(
+            [i.key for i in items], set(mine), lab_kind.answer_counts(session, rnd), voter.pseudonym
+        )
+        by_key = {i.key: i for i in items}
+        ctx.update(
+            round=rnd,
+            idea=by_key[order[0]] if order else None,
+            rated=sum(1 for i in items if i.key in mine),
+            total=len(items),
+            answers=rules.RATING_SCALE.describe()["answers"],
+        )
+        return ctx, (meeting.id, rnd.id, voter.id, mine)
+
+
+@router.get("/m/{code}/rate")
+async def rate_page(request: Request, code: str, services: ServicesDep) -> Response:
+    ctx, _ = await asyncio.to_thread(_rating, request, services, code)
+    ctx["no_rating"] = NO_RATING
+    return render(request, "phone/lab_rate.html", ctx)
+
+
+@router.post("/m/{code}/rate")
+async def rate(request: Request, code: str, services: ServicesDep) -> Response:
+    """Add one rating to this voter's ballot of the open `lab` round (an idea no longer in
+    the round, or an answer off the scale, is refused by the ballot path: 400)."""
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    idea_key = str(form.get("idea", ""))[:64]
+    rating = str(form.get("rating", ""))[:16]
+    ctx, open_round = await asyncio.to_thread(_rating, request, services, code)
+    if open_round is None:
+        raise Conflict(NOT_JOINED if not ctx["joined"] else NO_RATING)
+    meeting_id, round_id, voter_id, mine = open_round
+    await services.device_cast(
+        CastRequest(
+            meeting_id,
+            round_id,
+            voter_id,
+            uuid.uuid4().hex,
+            {**mine, idea_key: rating},
+            device_key=auth.device_key(request),
+        )
+    )
+    if form.get("help") in ("on", "yes", "1", "true"):
+        await asyncio.to_thread(_pledge, services, meeting_id, voter_id, idea_key)
+    return RedirectResponse(f"/m/{ctx['meeting'].code}/rate", status_code=303)
+
+
+def _pledge(services: Services, meeting_id: int, voter_id: int, idea_key: str) -> None:
+    with services.session() as session:
+        row = lab.idea(session, meeting_id, idea_key)
+        voter = session.get(Voter, voter_id)
+        assert voter is not None
+        lab.pledge(session, row, voter)
