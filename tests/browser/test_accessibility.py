@@ -290,3 +290,59 @@ def test_colour_is_never_the_only_signal(contexts: Contexts, live: LiveServer) -
     assert len({s[0] for s in seen.values()}) == len(seen)  # one icon per category
     legend = projector.locator(".result .bar-legend").first.inner_text()
     assert "WANT" in legend and "NEUTRAL" in legend and "DON'T WANT" in legend
+
+
+def test_the_lab_pages(contexts: Contexts, live: LiveServer) -> None:
+    """The Co-Production Lab (issue 16): the phone's idea form (empty, refused, sent; Welsh),
+    rating one idea at a time, the console's Lab page (queue with a likely duplicate, the wall,
+    results with a rejected idea, the shortlist) and the projector's idea wall."""
+    meeting = new_meeting(live)
+    code = meeting.code
+    meeting.post("/lab/challenges", title="Fewer empty buses", title_cy="Llai o fysiau gwag")
+    fac = contexts.facilitator()
+    phone = contexts.phone()
+    wall = contexts.desktop(1920, 1080)
+    open_phone(phone, f"/m/{code}")
+    phone.goto(f"/m/{code}/lab")
+    axe(phone, "phone: suggest an idea")
+    phone.get_by_role("button", name="Send my idea").click()
+    expect(phone.locator("#error-summary")).to_be_visible()
+    axe(phone, "phone: suggest an idea, refused")
+    for text in ("Share the school bus with the village", "Share the school bus with villages"):
+        phone.get_by_label("Your idea, in a sentence").fill(text)
+        phone.get_by_label("Redesign", exact=True).check()
+        phone.get_by_role("button", name="Send my idea").click()
+        expect(phone.get_by_role("status")).to_contain_text("waiting for the facilitator")
+    axe(phone, "phone: idea sent")
+    phone.goto(f"/m/{code}/lab?lang=cy")
+    axe(phone, "phone: suggest an idea, Welsh")
+    fac.goto(f"/console/{meeting.id}/lab")
+    expect(fac.locator(".lab-queue > li").first).to_contain_text("Likely the same as:")
+    axe(fac, "console: Lab, queue with a likely duplicate")
+    for _ in range(2):
+        fac.locator(".lab-queue > li").first.get_by_role("button", name="Approve").click()
+        expect(fac.get_by_role("status")).to_contain_text("approved")
+    fac.locator("#wall-h ~ ul li").first.get_by_label("Carer").check()
+    fac.locator("#wall-h ~ ul li").first.get_by_role("button", name="Save the groups").click()
+    meeting.post("/rounds", kind="lab", keypads="on")
+    wall.goto(f"/p/{code}/wall")
+    expect(wall.get_by_role("heading", name="Rate this idea")).to_be_visible()
+    axe(wall, "projector: idea wall, keypads rating")
+    phone.goto(f"/m/{code}/rate?lang=en")
+    axe(phone, "phone: rate one idea at a time")
+    phone.get_by_role("button", name="Disagree", exact=True).click()
+    phone.get_by_role("button", name="Disagree", exact=True).click()
+    expect(phone.get_by_role("status")).to_contain_text("You have rated every idea")
+    axe(phone, "phone: every idea rated")
+    meeting.close_round(1)
+    meeting.reveal(1)
+    fac.goto(f"/console/{meeting.id}/lab")
+    expect(fac.locator("#results-h")).to_be_visible()
+    fac.locator("input[name='idea']").first.check()
+    fac.get_by_role("button", name="Save the shortlist").click()
+    expect(fac.locator("#shortlist-h")).to_be_visible()
+    axe(fac, "console: Lab, results and shortlist")
+    fac.goto(f"/console/{meeting.id}/lab?lang=cy")
+    axe(fac, "console: Lab, Welsh")
+    wall.goto(f"/p/{code}/wall?lang=cy")
+    axe(wall, "projector: idea wall, Welsh")
