@@ -488,3 +488,33 @@ def test_a_phone_rates_one_idea_at_a_time_fewest_answers_first(
     assert "You have rated every idea" in second.c.get(f"/m/{meeting.code}/rate").text
     assert second.state()["you"]["ballot"]["marks"] == {demand.key: "disagree", bus.key: "pass"}
     assert demand.id is not None and pledges(url, demand.id) == 1
+
+
+def test_challenges_come_from_the_survey_focus_list_in_english_and_welsh(
+    meeting: Meeting, phones: Any
+) -> None:
+    """After a survey round closes, one button makes a challenge per focus-list service,
+    worded by why it is there, with the service's Welsh title in the Welsh; twice adds none."""
+    from tests.test_survey_round import import_survey, open_survey, survey_text
+
+    assert "from the focus list" not in meeting.f.get(f"/console/{meeting.id}/lab").text
+    assert import_survey(meeting, survey_text()).status_code == 303
+    open_survey(meeting)
+    for marks in (
+        {"library.value": "5", "library.need": "often", "library.satisfaction": "2",
+         "parks.value": "3", "parks.satisfaction": "4"},
+        {"library.value": "4", "library.need": "sometimes", "library.satisfaction": "1",
+         "parks.value": "2", "parks.satisfaction": "5"},
+        {"library.value": "5", "library.need": "often", "library.satisfaction": "3",
+         "parks.value": "2", "parks.satisfaction": "4"},
+    ):  # fmt: skip
+        assert phones().vote(marks).status_code == 200
+    meeting.close_round(1)
+    for _ in range(2):
+        meeting.post("/lab/challenges/focus")
+    page = meeting.f.get(f"/console/{meeting.id}/lab").text
+    assert "How could Mobile library meet people&#39;s needs better?" in page
+    assert "How could Parks cost less or be run differently?" in page
+    assert challenge_keys(meeting) == ["c1", "c2"]
+    welsh = meeting.f.get(f"/console/{meeting.id}/lab?lang=cy").text
+    assert "Sut gallai Llyfrgell deithiol ddiwallu anghenion pobl yn well?" in welsh

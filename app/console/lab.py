@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
@@ -29,11 +29,13 @@ from starlette.responses import RedirectResponse, Response
 from app.console.forms import act, facilitator_form, flash, page
 from app.core.errors import BadInput, CovoteError, InvalidForm
 from app.core.messages import N_, Said, said
-from app.core.vocab import LAB, RoundStatus
+from app.core.shapes import SurveyView
+from app.core.vocab import LAB, SURVEY, RoundStatus
 from app.rules import lab as rules
+from app.rules import survey_tally
 from app.rules.lab import IdeaStatus
 from app.voting import lab, lab_kind, meetings, rounds
-from app.voting.models import Meeting
+from app.voting.models import Meeting, Round
 from app.web import auth
 from app.web.deps import RowId, Services, ServicesDep
 
@@ -76,6 +78,7 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
         challenges = lab.challenges_of(session, meeting_id)
         rows = lab.ideas_of(session, meeting_id)
         results = _results(session, meeting)
+        has_focus = _focus_round(session, meeting) is not None
         meetings_segments = meetings.segments_of(session, meeting_id)
         session.expunge_all()
     live = [r for r in rows if r.idea.status in (IdeaStatus.PENDING, IdeaStatus.APPROVED)]
@@ -101,6 +104,7 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
         "challenge_max": rules.CHALLENGE_MAX,
         "phone_url": f"{services.base_url}/m/{meeting.code}/lab",
         "results": results,
+        "has_focus": has_focus,
         "all_texts": {r.idea.key: r.idea.text for r in rows},
         "percent": _percent,
         "segments": meetings_segments,
@@ -128,6 +132,35 @@ async def add_challenge(request: Request, meeting_id: RowId, services: ServicesD
     def change(session: Session, meeting: Meeting) -> Said:
         lab.add_challenge(session, meeting, title, title_cy)
         return said(N_("The challenge is added."))
+
+    return await act(request, services, meeting_id, change, "/lab")
+
+
+def _focus_round(session: Session, meeting: Meeting) -> Round | None:
+    """The meeting's last closed survey round (its results have the focus list)."""
+    closed = [
+        r
+        for r in rounds.rounds_of(session, meeting.id or 0)
+        if r.kind == SURVEY and r.status == RoundStatus.CLOSED
+    ]
+    return closed[-1] if closed else None
+
+
+@router.post("/challenges/focus")
+async def challenges_from_focus(
+    request: Request, meeting_id: RowId, services: ServicesDep
+) -> Response:
+    """A challenge for each service on the last closed survey round's focus list."""
+    await facilitator_form(request)
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        rnd = _focus_round(session, meeting)
+        view = None if rnd is None else rounds.results_view(session, meeting, rnd)
+        if view is None or "survey" not in view:
+            raise BadInput(N_("Only a closed survey round has a focus list."))
+        focus = survey_tally.focus_list(cast(SurveyView, view)["survey"])
+        made = lab.challenges_from_focus(session, meeting, focus)
+        return said(N_("Challenges added from the focus list: %(n)s."), n=len(made))
 
     return await act(request, services, meeting_id, change, "/lab")
 

@@ -29,6 +29,7 @@ from app.core.inputs import clean_text
 from app.core.messages import N_
 from app.core.vocab import LAB, RoundStatus
 from app.record import records
+from app.rules import survey_tally
 from app.rules.lab import (
     CHALLENGE_MAX,
     IDEA_DESCRIPTION_MAX,
@@ -36,7 +37,7 @@ from app.rules.lab import (
     IdeaKind,
     IdeaStatus,
 )
-from app.voting import audit, meetings
+from app.voting import audit, meetings, surveys
 from app.voting.models import Ballot, LabChallenge, LabIdea, LabPledge, Meeting, Round, Voter
 from app.voting.survey_kind import _catalogue, _languages
 
@@ -242,6 +243,44 @@ def remove_challenge(session: Session, meeting: Meeting, key: str) -> None:
     if session.execute(q).scalar_one():
         raise Conflict(N_("This challenge has ideas: it cannot be removed."))
     session.delete(row)
+
+
+# A challenge made from a survey's focus list, by why the service is on it (the first reason).
+FOCUS_CHALLENGES: Mapping[str, str] = {
+    survey_tally.HIGH_NEED_LOW_SATISFACTION: N_(
+        "How could %(service)s meet people's needs better?"
+    ),
+    survey_tally.LOW_VALUE: N_("How could %(service)s cost less or be run differently?"),
+}
+
+
+def challenges_from_focus(
+    session: Session, meeting: Meeting, focus: Sequence[survey_tally.Focus]
+) -> list[LabChallenge]:
+    """A challenge for each service on a survey's focus list, worded by why it is there, in
+    English and Welsh (around the service's Welsh title, when it has one); a challenge the
+    meeting already has is not added again.
+
+    Raises:
+        BadInput: the list is empty.  Conflict: as `add_challenge`.
+    """
+    assert meeting.id is not None
+    survey = surveys.survey_of(session, meeting.id)
+    by_key = {s.key: s for s in (survey.services if survey else ())}
+    chosen = [(by_key[f.service], f.reasons) for f in focus if f.service in by_key and f.reasons]
+    if not chosen:
+        raise BadInput(N_("The focus list is empty: no service to make a proposal of."))
+    have = {c.title for c in challenges_of(session, meeting.id)}
+    made = []
+    for service, reasons in chosen:
+        wording = FOCUS_CHALLENGES.get(reasons[0], FOCUS_CHALLENGES[survey_tally.LOW_VALUE])
+        title = (wording % {"service": service.title})[:CHALLENGE_MAX]
+        welsh_name = service.translations.get("cy", {}).get("title", "").strip() or service.title
+        welsh = (_catalogue("cy").gettext(wording) % {"service": welsh_name})[:CHALLENGE_MAX]
+        if title not in have:
+            made.append(add_challenge(session, meeting, title, welsh))
+            have.add(title)
+    return made
 
 
 # --- ideas --------------------------------------------------------------------------------------
