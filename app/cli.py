@@ -6,6 +6,7 @@
     covote recount BALLOTS.csv [--groups GROUPS.csv] --meeting MEETING.json [--audit AUDIT.jsonl]
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
     covote survey tabulate RESPONSES.csv --survey SURVEY.json [--population POP.csv] [--m N]
+    covote lab tabulate IDEAS.csv VOTES.csv [--groups GROUPS.csv] [--m N] [--r R] [--seed S]
     covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv [--groups GROUPS.csv]
                         --meeting MEETING.json] [--head HASH]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
@@ -271,6 +272,44 @@ def survey_tabulate(
     return 0
 
 
+def lab_tabulate(
+    ideas_path: Path,
+    votes_path: Path,
+    m: int,
+    ratio: int,
+    seed: int,
+    groups_path: Path | None = None,
+) -> int:
+    """`covote lab tabulate`: the Co-Production Lab's results from its public ideas, vote and
+    groups files, as JSON: byte for byte the Lab's results JSON, given the meeting's m, R and
+    seed (the JSON records all three). Without `groups_path`, affected segments are counted on
+    the vote file's coarsened segments (which the server's results are not)."""
+    from app.record import lab_files
+
+    try:
+        ideas_text = ideas_path.read_text(encoding="utf-8-sig")
+        votes_text = votes_path.read_text(encoding="utf-8-sig")
+        groups_text = None if groups_path is None else groups_path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"covote lab tabulate: {e}", file=sys.stderr)
+        return 2
+    try:
+        ideas = lab_files.read_ideas_csv(ideas_text, filename=ideas_path.name)
+        voters = lab_files.read_votes_csv(votes_text, ideas, filename=votes_path.name)
+        groups = None
+        if groups_path is not None and groups_text is not None:
+            groups = lab_files.read_groups_csv(groups_text, ideas, m, filename=groups_path.name)
+    except records.RecordError as e:
+        return _report(e)
+    try:
+        result = lab_files.tabulate_files(ideas, voters, m, ratio, seed, groups=groups)
+    except ValueError as e:  # group totals the ideas and vote files contradict
+        print(f"covote lab tabulate: {groups_path}: {e}", file=sys.stderr)
+        return 2
+    sys.stdout.write(lab_files.dumps_lab_results(result))
+    return 0
+
+
 def audit_verify(
     log_path: Path,
     ballots_path: Path | None,
@@ -443,6 +482,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=records.RuleFile.model_fields["group_min"].default,
         help="the meeting's m (group_min): the smallest group shown (default %(default)s)",
     )
+    lp = sub.add_parser("lab", help="the Co-Production Lab's public record")
+    lp_sub = lp.add_subparsers(dest="action", required=True)
+    lt = lp_sub.add_parser("tabulate", help="the Lab's results from its public files; prints JSON")
+    lt.add_argument("ideas", type=Path, help="ideas CSV exported from Covote")
+    lt.add_argument("votes", type=Path, help="vote matrix CSV exported from Covote")
+    lt.add_argument(
+        "--groups", type=Path, help="groups CSV exported from Covote: affected segments' totals"
+    )
+    lt.add_argument(
+        "--m",
+        type=int,
+        default=records.RuleFile.model_fields["group_min"].default,
+        help="the meeting's m (group_min): the smallest group shown (default %(default)s)",
+    )
+    lt.add_argument(
+        "--r",
+        type=int,
+        default=records.RuleFile.model_fields["ratio"].default,
+        help="the meeting's R (ratio) for rejection by affected segments (default %(default)s)",
+    )
+    lt.add_argument("--seed", type=int, default=0, help="the clustering seed (default 0)")
     au = sub.add_parser("audit", help="check an exported audit log")
     au_sub = au.add_subparsers(dest="action", required=True)
     av = au_sub.add_parser("verify", help="check the hash chain and replay it against ballots")
@@ -494,6 +554,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _reading(
             "survey tabulate",
             lambda: survey_tabulate(args.responses, args.survey, args.population, args.m),
+        )
+    if args.command == "lab":
+        if not 1 <= args.m <= records.MAX_RULE_PARAMETER:
+            lt.error(f"--m must be from 1 to {records.MAX_RULE_PARAMETER}")
+        if not 1 <= args.r <= records.MAX_RULE_PARAMETER:
+            lt.error(f"--r must be from 1 to {records.MAX_RULE_PARAMETER}")
+        from app.rules.lab import SEED_MAX  # scikit-learn loads only for this command
+
+        if not 0 <= args.seed <= SEED_MAX:
+            lt.error(f"--seed must be from 0 to {SEED_MAX}")
+        return _reading(
+            "lab tabulate",
+            lambda: lab_tabulate(args.ideas, args.votes, args.m, args.r, args.seed, args.groups),
         )
     if args.command == "audit":
         if (args.ballots is None) != (args.meeting is None):

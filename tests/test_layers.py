@@ -82,6 +82,7 @@ PURE = frozenset(
         "app.record.survey_file",
         "app.record.survey_charts",
         "app.record.survey_files",
+        "app.record.lab_files",
         "app.live.protocol",
         "app.live.screen",
         "app.live.surge",

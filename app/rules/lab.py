@@ -22,7 +22,14 @@ figures (issue 16).
   ideas come first in the results.
 * **Rejected by affected segments**: each affected segment that may object (`protecting`)
   objects by `tally.objects` with agree as W, disagree as D and everyone in it who rated the
-  idea as V (the meeting's rule: D >= m, D > V/2 and D >= R x W).
+  idea as V (the meeting's rule: D >= m, D > V/2 and D >= R x W). Minority protection never
+  depends on the privacy coarsening of the vote file: it is decided on the voters' TRUE
+  segments. The segments that may object to some idea (`withheld_segments`) are published
+  only as group totals (`group_totals`: per idea, those with at least m raters; a smaller one
+  can never object, as D >= m), never on a voter's row, since totals beside coarsened rows
+  would give away, by subtraction, how the few voters whose segments were coarsened rated.
+  Given `group_totals` (the groups file), `tabulate` decides on them, so the public files
+  reproduce the decision exactly.
 * **Likely duplicates**: TF-IDF over character n-grams (English and Welsh alike, accents
   folded), cosine similarity, pairs above a threshold.
 
@@ -44,6 +51,7 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from app.core.messages import N_
 from app.rules import scales, tally
@@ -57,6 +65,7 @@ MIN_RATINGS = 3  # a voter with fewer ratings says too little to place them in a
 MAX_GROUPS = 5  # more camps than this on a projector is noise, not a picture
 KMEANS_RUNS = 10  # k-means restarts per k (best inertia kept); seeded, so deterministic
 DUPLICATE_NGRAMS = (3, 5)  # character n-grams: robust to word endings and mutations (Welsh)
+SEED_MAX = 2**32 - 1  # the largest random_state scikit-learn takes
 SCORE_PLACES = 4  # decimals of a float written in the results JSON
 RESULTS_FORMAT = "covote-lab-results/1"
 
@@ -119,6 +128,10 @@ class LabVoter:
 Figures = tuple[int, int, int]
 """(agree, disagree, passes) of one idea among some voters."""
 
+GroupTotals = Mapping[str, Mapping[str, tally.Counts]]
+"""Idea key -> withheld segment (`withheld_segments`) -> (V raters, W agree, D disagree) on the
+voters' true segments: the published group totals (only segments with at least m raters)."""
+
 
 @dataclass(frozen=True)
 class OpinionGroup:
@@ -143,6 +156,9 @@ class IdeaResult:
     bridging: Fraction | None
     is_bridging: bool
     rejected_by: tuple[str, ...]
+    affected_totals: Mapping[str, tally.Counts] = field(default_factory=dict)
+    """The idea's affected segments that may object -> (V raters, W agree, D disagree) on the
+    voters' true segments, for those with at least m raters: `rejected_by` is decided on these."""
 
     @property
     def raters(self) -> int:
@@ -173,10 +189,10 @@ def _labels(points: Any, m: int, seed: int) -> Any:
     """Cluster labels (0..k-1) of `points` (n x d), or all zeros when no split qualifies."""
     n = points.shape[0]
     one = np.zeros(n, dtype=np.int64)
-    if n < 2 * m or n < 3 or np.allclose(points, points[0]):
-        return one
+    # k-means cannot make more groups than there are distinct points (it would warn and repeat).
+    distinct = len(np.unique(points.round(9), axis=0))
     best: tuple[float, Any] | None = None
-    for k in range(2, min(MAX_GROUPS, n - 1) + 1):
+    for k in range(2, min(MAX_GROUPS, n - 1, distinct) + 1):
         if k * m > n:
             break
         km = KMeans(n_clusters=k, random_state=seed, n_init=KMEANS_RUNS, algorithm="lloyd")
@@ -196,18 +212,26 @@ def _groups(
     voters: Sequence[LabVoter], keys: Sequence[str], m: int, seed: int
 ) -> tuple[tuple[OpinionGroup, ...], dict[str, int]]:
     """The opinion groups and each clustered voter's group id (voters sorted by pseudonym)."""
-    placed = [v for v in voters if sum(k in v.ratings for k in keys) >= MIN_RATINGS]
+    column = {k: j for j, k in enumerate(keys)}
+    placed = [v for v in voters if sum(k in column for k in v.ratings) >= MIN_RATINGS]
     if not placed:
         return (), {}
-    column = {k: j for j, k in enumerate(keys)}
     matrix = np.zeros((len(placed), len(keys)))
     for i, v in enumerate(placed):
         for k, r in v.ratings.items():
             if k in column:
                 matrix[i, column[k]] = _VALUE[Rating(r)]
-    components = min(2, len(placed), len(keys))
-    points = PCA(n_components=components, svd_solver="full").fit_transform(matrix)
-    labels = _labels(points, m, seed)
+    if len(placed) < 2 * m or len(placed) < 3:
+        labels = np.zeros(len(placed), dtype=np.int64)  # too few voters to tell camps apart
+    elif np.all(matrix == matrix[0]):
+        labels = np.zeros(len(placed), dtype=np.int64)  # everyone rated alike: one camp
+    else:
+        components = min(2, len(placed), len(keys))
+        # One thread (BLAS and OpenMP): 500 x 300 takes milliseconds, while threads on a busy
+        # machine wait on each other for seconds; and one thread adds up in one order everywhere.
+        with threadpool_limits(limits=1):
+            points = PCA(n_components=components, svd_solver="full").fit_transform(matrix)
+            labels = _labels(points, m, seed)
     members: dict[int, list[str]] = {}
     for v, label in zip(placed, labels.tolist(), strict=True):
         members.setdefault(int(label), []).append(v.pseudonym)
@@ -262,6 +286,7 @@ def tabulate(
     *,
     seed: int = 0,
     protecting: frozenset[str] | None = None,
+    group_totals: GroupTotals | None = None,
 ) -> LabResult:
     """The Lab's results (module doc) for the approved `ideas` and every voter's ratings.
 
@@ -275,11 +300,24 @@ def tabulate(
         seed: k-means' random_state; the results JSON records it.
         protecting: segment ids that may object (None = all); other affected segments are
             never in `rejected_by`.
+        group_totals: the published group totals (`GroupTotals` of `withheld_segments`; a
+            segment not given had fewer than m raters of that idea). None: they are counted
+            from the voters' segments, which must then be their TRUE segments (the server's
+            decision). Given: `rejected_by`, `affected_totals` and the withheld segments'
+            `by_segment` figures come from them; the voters (as the vote file holds them, the
+            withheld segments taken out) give every other segment's figures
+            (`covote lab tabulate --groups`).
 
     Raises:
-        ValueError: a repeated idea key or pseudonym.
+        ValueError: a repeated idea key or pseudonym, a seed outside 0..`SEED_MAX`, or group
+            totals that cannot be: for an idea not counted or a segment not withheld, fewer
+            than m raters, or more raters, agrees or disagrees than the room (`tally.Counts`
+            itself refuses agree + disagree over the raters); or voters who show a withheld
+            segment beside them.
     """
     _checked(ideas, voters)
+    if not 0 <= seed <= SEED_MAX:
+        raise ValueError(f"the Lab's seed must be from 0 to {SEED_MAX}, not {seed}")
     m = rule.group_min
     ideas = sorted(ideas, key=lambda i: i.key)
     keys = [i.key for i in ideas]
@@ -300,12 +338,26 @@ def tabulate(
                 by_group[k][group].add(r)
             for s in set(v.segments):
                 by_segment[k].setdefault(s, _Count()).add(r)
-    results = [
-        _idea_result(
-            idea, room[idea.key], by_group[idea.key], by_segment[idea.key], rule, protecting
-        )
-        for idea in ideas
-    ]
+    withheld = withheld_segments(ideas, protecting)
+    if group_totals is None:
+        totals = {
+            k: {
+                s: tally.Counts(V=c.raters, W=c.a, D=c.d)
+                for s, c in sorted(by_segment[k].items())
+                if s in withheld and c.raters >= m
+            }
+            for k in keys
+        }
+    else:
+        totals = _checked_totals(group_totals, withheld, room, voters, m)
+    results = []
+    for idea in ideas:
+        k = idea.key
+        figures = {s: c.figures() for s, c in by_segment[k].items() if c.raters >= m}
+        figures.update({s: (c.W, c.D, c.V - c.W - c.D) for s, c in totals[k].items()})
+        may_object = {s for s in idea.affected if s in withheld}
+        affected = {s: c for s, c in totals[k].items() if s in may_object}
+        results.append(_idea_result(k, room[k], by_group[k], figures, affected, rule))
     results.sort(key=_order)
     return LabResult(
         groups=groups,
@@ -319,13 +371,78 @@ def tabulate(
     )
 
 
+def withheld_segments(ideas: Sequence[LabIdea], protecting: frozenset[str] | None) -> set[str]:
+    """The segments that may object to at least one of `ideas`: the vote file withholds them
+    and the groups file gives their totals instead (so the two cannot be told apart)."""
+    return {s for i in ideas for s in i.affected if protecting is None or s in protecting}
+
+
+def _checked_totals(
+    given: GroupTotals,
+    withheld: set[str],
+    room: Mapping[str, _Count],
+    voters: Sequence[LabVoter],
+    m: int,
+) -> dict[str, dict[str, tally.Counts]]:
+    """The group totals by idea (every counted idea present), or ValueError (`tabulate`)."""
+    for v in voters:
+        if shown := sorted(withheld.intersection(v.segments)):
+            raise ValueError(f"the voters show segment {shown[0]!r}, which group totals give")
+    out: dict[str, dict[str, tally.Counts]] = {k: {} for k in room}
+    for k, by_segment in given.items():
+        if k not in room:
+            raise ValueError(f"group totals for {k!r}, which is not an idea counted")
+        r = room[k]
+        for s, c in sorted(by_segment.items()):
+            if s not in withheld:
+                raise ValueError(f"group totals for {s!r}, which no idea's objection counts")
+            if c.V < m:  # noqa: SIM300
+                raise ValueError(f"segment {s!r} on {k!r} has fewer than m raters ({c.V})")
+            if c.V > r.raters or c.W > r.a or c.D > r.d:  # noqa: SIM300
+                raise ValueError(f"segment {s!r} on {k!r} has more ratings than the room")
+            out[k][s] = c
+    return out
+
+
+def group_totals(
+    ideas: Sequence[LabIdea],
+    voters: Sequence[LabVoter],
+    rule: tally.Rule,
+    *,
+    protecting: frozenset[str] | None = None,
+) -> dict[str, dict[str, tally.Counts]]:
+    """The group totals to publish (`GroupTotals`): for each idea (every key present), each
+    affected segment that may object with at least m raters among `voters`, counted on their
+    segments as given: pass the TRUE voters. The same as `tabulate(...).ideas[i].affected_totals`
+    without the clustering (cheap: one pass over the ratings).
+
+    Raises:
+        ValueError: a repeated idea key or pseudonym.
+    """
+    _checked(ideas, voters)
+    withheld = withheld_segments(ideas, protecting)
+    keys = {i.key for i in ideas}
+    counts: dict[tuple[str, str], _Count] = {}
+    for v in voters:
+        mine = withheld.intersection(v.segments)
+        for k, r in v.ratings.items():
+            if k in keys:
+                for s in mine:
+                    counts.setdefault((k, s), _Count()).add(Rating(r))
+    out: dict[str, dict[str, tally.Counts]] = {k: {} for k in sorted(keys)}
+    for (k, s), c in sorted(counts.items()):
+        if c.raters >= rule.group_min:
+            out[k][s] = tally.Counts(V=c.raters, W=c.a, D=c.d)
+    return out
+
+
 def _idea_result(
-    idea: LabIdea,
+    key: str,
     room: _Count,
     groups: Mapping[int, _Count],
-    segments: Mapping[str, _Count],
+    segments: Mapping[str, Figures],
+    affected: Mapping[str, tally.Counts],
     rule: tally.Rule,
-    protecting: frozenset[str] | None,
 ) -> IdeaResult:
     m = rule.group_min
     shown = {g: c for g, c in sorted(groups.items()) if c.raters >= m}
@@ -335,26 +452,19 @@ def _idea_result(
         and len(shown) == len(groups)
         and all(2 * c.a > c.raters for c in shown.values())
     )
-    affected = sorted({s for s in idea.affected if protecting is None or s in protecting})
-    rejected_by = tuple(
-        s
-        for s in affected
-        if s in segments
-        and tally.objects(
-            tally.Counts(V=segments[s].raters, W=segments[s].a, D=segments[s].d), rule
-        )
-    )
+    rejected_by = tuple(s for s, c in sorted(affected.items()) if tally.objects(c, rule))
     return IdeaResult(
-        key=idea.key,
+        key=key,
         agree=room.a,
         disagree=room.d,
         passes=room.p,
         support=_support(room.a, room.d),
         by_group={g: c.figures() for g, c in shown.items()},
-        by_segment={s: c.figures() for s, c in sorted(segments.items()) if c.raters >= m},
+        by_segment=dict(sorted(segments.items())),
         bridging=min(supports) if supports else None,
         is_bridging=is_bridging,
         rejected_by=rejected_by,
+        affected_totals=dict(sorted(affected.items())),
     )
 
 
@@ -380,10 +490,11 @@ def result_to_json(r: LabResult) -> dict[str, Any]:
 
     `{"format", "m", "ratio", "seed", "voters_rated", "clustered", "groups": [{"id", "size"}],
     "ideas": [{"key", "agree", "disagree", "passes", "support", "bridging", "is_bridging",
-    "rejected_by", "by_group": [{"group", "agree", "disagree", "passes", "support"}],
-    "by_segment": [{"segment", ...}]}]}`, ideas best first. Supports are floats rounded to
-    `SCORE_PLACES` decimals (the counts beside them give the exact fraction); which voter is in
-    which group is not in it.
+    "rejected_by", "affected": [{"segment", "raters", "agree", "disagree"}], "by_group":
+    [{"group", "agree", "disagree", "passes", "support"}], "by_segment": [{"segment", ...}]}]}`,
+    ideas best first; `affected` holds the group totals `rejected_by` is decided on. Supports
+    are floats rounded to `SCORE_PLACES` decimals (the counts beside them give the exact
+    fraction); which voter is in which group is not in it.
     """
     return {
         "format": RESULTS_FORMAT,
@@ -403,6 +514,10 @@ def result_to_json(r: LabResult) -> dict[str, Any]:
                 "bridging": _float(i.bridging),
                 "is_bridging": i.is_bridging,
                 "rejected_by": list(i.rejected_by),
+                "affected": [
+                    {"segment": s, "raters": c.V, "agree": c.W, "disagree": c.D}
+                    for s, c in sorted(i.affected_totals.items())
+                ],
                 "by_group": [{"group": g, **_figures(f)} for g, f in sorted(i.by_group.items())],
                 "by_segment": [
                     {"segment": s, **_figures(f)} for s, f in sorted(i.by_segment.items())
