@@ -5,6 +5,7 @@ Over HTTP on SQLite and PostgreSQL (the `settings` fixture), plus the service's 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -518,3 +519,54 @@ def test_challenges_come_from_the_survey_focus_list_in_english_and_welsh(
     assert challenge_keys(meeting) == ["c1", "c2"]
     welsh = meeting.f.get(f"/console/{meeting.id}/lab?lang=cy").text
     assert "Sut gallai Llyfrgell deithiol ddiwallu anghenion pobl yn well?" in welsh
+
+
+def test_the_labs_public_files_recount_to_the_servers_results_byte_for_byte(
+    server: LiveServer, meeting: Meeting, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a rating round: the ideas, votes and groups CSV and the results JSON download;
+    `covote lab tabulate` over the three files prints the JSON byte for byte; the carers'
+    rejection is in it; the vote file names no carer segment (its totals are in groups)."""
+    from app import cli
+
+    add_challenge(meeting, "Respite for carers")
+    (key,) = challenge_keys(meeting)
+    meeting.post(
+        "/lab/ideas",
+        text_1="Close the day centre",
+        challenge_1=key,
+        kind_1="cut_cost",
+        text_2="Volunteer sitters",
+        challenge_2=key,
+        kind_2="co_deliver",
+    )
+    url = server.app.state.services.settings.resolved_database_url()
+    centre, sitters = ideas(url, meeting.id)
+    meeting.post(f"/lab/ideas/{centre.key}/affected", segment=["carer"])
+    assert meeting.f.get(f"/console/{meeting.id}/lab/lab-results.json").status_code == 404
+    meeting.post("/rounds", kind="lab")
+    for segments, ratings in (
+        (["carer"], ("disagree", "agree")),
+        (["carer"], ("disagree", "agree")),
+        (["staff"], ("agree", "agree")),
+        (["staff"], ("agree", "pass")),
+    ):
+        p = Phone(server.browser(), meeting.code)
+        assert p.segments(*segments).status_code == 200
+        assert p.vote(dict(zip((centre.key, sitters.key), ratings, strict=True))).status_code == 200
+    meeting.close_round(1)
+    files = {}
+    for what in ("lab-ideas.csv", "lab-votes.csv", "lab-groups.csv", "lab-results.json"):
+        r = meeting.f.get(f"/console/{meeting.id}/lab/{what}")
+        assert r.status_code == 200, what
+        assert what in r.headers["content-disposition"]
+        files[what] = r.text
+        (tmp_path / what).write_text(r.text, encoding="utf-8")
+    assert "carer" not in files["lab-votes.csv"] and "carer" in files["lab-groups.csv"]
+    results = json.loads(files["lab-results.json"])
+    rejected = {i["key"]: i["rejected_by"] for i in results["ideas"]}
+    assert rejected == {centre.key: ["carer"], sitters.key: []}
+    args = ["lab", "tabulate", str(tmp_path / "lab-ideas.csv"), str(tmp_path / "lab-votes.csv")]
+    args += ["--groups", str(tmp_path / "lab-groups.csv"), "--m", "2", "--r", "2"]
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out == files["lab-results.json"]

@@ -27,10 +27,11 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app.console.forms import act, facilitator_form, flash, page
-from app.core.errors import BadInput, CovoteError, InvalidForm
+from app.core.errors import BadInput, CovoteError, InvalidForm, NotFound
 from app.core.messages import N_, Said, said
 from app.core.shapes import SurveyView
 from app.core.vocab import LAB, SURVEY, RoundStatus
+from app.record import filenames, lab_files
 from app.rules import lab as rules
 from app.rules import survey_tally
 from app.rules.lab import IdeaStatus
@@ -324,3 +325,52 @@ async def proposals(request: Request, meeting_id: RowId, services: ServicesDep) 
     made = await asyncio.to_thread(create)
     flash(request, said(N_("A budget meeting is set up with the shortlist: add costs or savings.")))
     return RedirectResponse(f"/console/{made}/setup", status_code=303)
+
+
+# --- the Lab's public files ------------------------------------------------------------------
+
+LAB_FILES = {
+    "lab-ideas.csv": "text/csv; charset=utf-8",
+    "lab-votes.csv": "text/csv; charset=utf-8",
+    "lab-groups.csv": "text/csv; charset=utf-8",
+    "lab-results.json": "application/json",
+}
+
+
+def _lab_file(services: Services, meeting_id: int, what: str) -> tuple[str, str]:
+    """One of the last closed `lab` round's public files, and its Content-Disposition."""
+    with services.read_session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        closed = [
+            r
+            for r in rounds.rounds_of(session, meeting_id)
+            if r.kind == LAB and r.status == RoundStatus.CLOSED
+        ]
+        if not closed:
+            raise NotFound(N_("No Lab rating round has closed yet."))
+        published = lab_kind.lab_published(session, meeting, closed[-1])
+        if what == "lab-ideas.csv":
+            text = lab_files.write_ideas_csv(lab_kind.idea_rows(session, meeting, published.result))
+        elif what == "lab-votes.csv":
+            text = lab_files.write_votes_csv(published.voters)
+        elif what == "lab-groups.csv":
+            text = lab_files.write_groups_csv(published.groups)
+        else:
+            text = lab_files.dumps_lab_results(published.result)
+        opened = [r.opened_at for r in rounds.rounds_of(session, meeting_id)]
+        day = filenames.meeting_day(meeting.created_at, opened, meetings.zone_of(meeting))
+        header = filenames.content_disposition("attachment", meeting.title, day, what)
+    return text, header
+
+
+@router.get("/{what}")
+async def lab_file(
+    request: Request, meeting_id: RowId, what: str, services: ServicesDep
+) -> Response:
+    """The Lab's public record: ideas, votes (protected), group totals and results, which
+    `covote lab tabulate` reproduces from the three CSV files byte for byte."""
+    auth.require_facilitator(request)
+    if what not in LAB_FILES:
+        raise NotFound(N_("There is no such Lab file."))
+    text, disposition = await asyncio.to_thread(_lab_file, services, meeting_id, what)
+    return Response(text, media_type=LAB_FILES[what], headers={"Content-Disposition": disposition})

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from app.core.messages import N_
 from app.core.shapes import AnswersView
 from app.core.vocab import LAB
+from app.record import lab_files
 from app.rules import answers, tally
 from app.rules import lab as rules
 from app.rules.scales import AnswerScale
@@ -121,9 +122,11 @@ def _merged(
     return [lab.merged_ratings(r.marks, into) for r in given]
 
 
-def lab_result(session: Session, meeting: Meeting, rnd: Round) -> rules.LabResult:
-    """The Lab's statistics for a `lab` round: its approved ideas, each voter's ratings with
-    merged ideas' counted for their targets, under the round's public pseudonyms."""
+def lab_published(session: Session, meeting: Meeting, rnd: Round) -> lab_files.Published:
+    """The Lab's public record for a `lab` round (`lab_files.publish`): its approved ideas and
+    each voter's ratings (merged ideas' counted for their targets) under the round's public
+    pseudonyms, with the voters' TRUE segments, so minority protection is decided on them;
+    the vote file's voters are protected, the withheld segments published as group totals."""
     assert meeting.id is not None
     ideas = [
         rules.LabIdea(i.key, str(i.extra["challenge"]), tuple(i.extra["affected"]))
@@ -143,12 +146,45 @@ def lab_result(session: Session, meeting: Meeting, rnd: Round) -> rules.LabResul
         for pseudonym, r in public_responses(session, meeting, rnd)
     ]
     protecting = frozenset(s.key for s in segments_of(session, meeting.id) if s.protects)
-    return rules.tabulate(
+    return lab_files.publish(
         ideas,
         voters,
         tally.Rule(ratio=meeting.ratio, group_min=meeting.group_min),
         protecting=protecting,
     )
+
+
+def lab_result(session: Session, meeting: Meeting, rnd: Round) -> rules.LabResult:
+    """The Lab's results for a `lab` round, as published (`lab_published`)."""
+    return lab_published(session, meeting, rnd).result
+
+
+def idea_rows(
+    session: Session, meeting: Meeting, result: rules.LabResult
+) -> list[lab_files.IdeaRow]:
+    """The meeting's ideas as the ideas file holds them: supporters are the agreeing raters
+    in `result` (0 for an idea not rated there), helpers a count, affected only the segments
+    that may object."""
+    assert meeting.id is not None
+    protecting = frozenset(s.key for s in segments_of(session, meeting.id) if s.protects)
+    agree = {i.key: i.agree for i in result.ideas}
+    rows = lab.ideas_of(session, meeting.id)
+    key_of = {r.idea.id: r.idea.key for r in rows}
+    return [
+        lab_files.IdeaRow(
+            key=r.idea.key,
+            challenge=r.challenge,
+            kind=rules.IdeaKind(r.idea.kind),
+            status=rules.IdeaStatus(r.idea.status),
+            merged_into=key_of.get(r.idea.merged_into, "") if r.idea.merged_into else "",
+            text=r.idea.text,
+            text_cy="",
+            supporters=agree.get(r.idea.key, 0),
+            helpers=r.helpers,
+            affected=tuple(s for s in r.idea.affected if s in protecting),
+        )
+        for r in sorted(rows, key=lambda r: r.idea.key)
+    ]
 
 
 def answer_counts(session: Session, rnd: Round) -> dict[str, int]:
