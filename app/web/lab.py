@@ -180,6 +180,7 @@ def _wall(services: Services, code: str) -> dict[str, Any]:
         rating = lab_rounds[-1] if lab_rounds else None
         on_screen = None
         bridging: list[str] = []
+        groups = 0
         if rating is not None and rating.status == RoundStatus.OPEN:
             step = rating.keypad_step
             if step is not None and 0 <= step < len(rating.proposal_keys):
@@ -187,6 +188,7 @@ def _wall(services: Services, code: str) -> dict[str, Any]:
         elif rating is not None and rating.status == RoundStatus.CLOSED and rating.revealed:
             result = lab_kind.lab_result(session, meeting, rating)
             bridging = [i.key for i in result.ideas if i.is_bridging][:WALL_BRIDGING]
+            groups = len(result.groups)
         session.expunge_all()
     texts = {r.idea.key: r.idea.text for r in rows}
     return {
@@ -197,6 +199,7 @@ def _wall(services: Services, code: str) -> dict[str, Any]:
         "rating": rating is not None and rating.status == RoundStatus.OPEN,
         "on_screen": on_screen if on_screen in texts else None,
         "bridging": [k for k in bridging if k in texts],
+        "groups": groups,
     }
 
 
