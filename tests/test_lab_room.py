@@ -570,3 +570,42 @@ def test_the_labs_public_files_recount_to_the_servers_results_byte_for_byte(
     args += ["--groups", str(tmp_path / "lab-groups.csv"), "--m", "2", "--r", "2"]
     assert cli.main(args) == 0
     assert capsys.readouterr().out == files["lab-results.json"]
+
+
+def test_hostile_input_is_bounded_refused_clearly_and_changes_nothing(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """A megabyte idea, a stranger's kind, an unknown idea or action, a merge into itself or
+    into a hidden idea, a shortlist of a pending idea: 4xx, and nothing stored or changed."""
+    add_challenge(meeting, "Fewer empty buses")
+    (key,) = challenge_keys(meeting)
+    phone = Phone(server.browser(), meeting.code)
+    r = suggest(phone.c, meeting.code, challenge=key, text="x" * 1_000_000, kind="redesign")
+    assert r.status_code == 400 and "x" * 1000 not in r.text
+    r = suggest(phone.c, meeting.code, challenge=key, text="Fine", kind="<script>")
+    assert r.status_code == 400
+    url = server.app.state.services.settings.resolved_database_url()
+    assert ideas(url, meeting.id) == []
+    suggest(phone.c, meeting.code, challenge=key, text="Share the bus")
+    suggest(phone.c, meeting.code, challenge=key, text="Hide me")
+    shared, hidden = ideas(url, meeting.id)
+    meeting.post(f"/lab/ideas/{hidden.key}/hide")
+
+    def refused(path: str, **data: Any) -> int:
+        r = meeting.f.post(f"/console/{meeting.id}{path}", data={"csrf": meeting.csrf, **data})
+        return r.status_code
+
+    assert refused("/lab/ideas/nope/approve") == 404
+    assert refused(f"/lab/ideas/{'z' * 5000}/approve") == 404
+    assert refused(f"/lab/ideas/{shared.key}/explode") == 400
+    assert refused(f"/lab/ideas/{shared.key}/merge", into=shared.key) == 400
+    assert refused(f"/lab/ideas/{shared.key}/merge", into=hidden.key) == 409
+    assert refused("/lab/shortlist", idea=shared.key) == 409  # pending, not approved
+    assert refused("/lab/challenges", title="") == 400
+    assert refused("/lab/challenges", title="t" * 301) == 400
+    assert refused("/lab/ideas") == 400  # no row with text
+    assert [(i.status, i.shortlisted) for i in ideas(url, meeting.id)] == [
+        ("pending", False),
+        ("hidden", False),
+    ]
+    assert challenge_keys(meeting) == [key]

@@ -324,10 +324,13 @@ def submit(
     when they would help make it happen.
 
     Raises:
-        Conflict: the meeting is archived, its Lab full, or this voter has left
-            MAX_IDEAS_PER_VOTER ideas.  NotFound: the challenge has gone.
+        Conflict: the meeting is archived, its Lab full, the voter's ticket revoked, or this
+            voter has left MAX_IDEAS_PER_VOTER ideas.  NotFound: the challenge has gone.
     """
     assert meeting.id is not None and voter.id is not None
+    if voter.disabled:
+        # A revoked ticket's voter: the same refusal their ballots get.
+        raise Conflict(N_("This ticket was revoked; ask the facilitator."))
     if _count_ideas(session, meeting.id, voter.id) >= MAX_IDEAS_PER_VOTER:
         raise Conflict(
             N_("You have sent %(n)s ideas, the most one phone can send."), n=MAX_IDEAS_PER_VOTER
@@ -460,13 +463,16 @@ def merge(session: Session, meeting: Meeting, source_key: str, target_key: str) 
     its ratings count for the target when results are read (`resolved`). Returns the target.
 
     Raises:
-        BadInput: an idea into itself.  Conflict: either idea was merged already.
+        BadInput: an idea into itself.  Conflict: either idea was merged already, or the
+            target is hidden.
         NotFound: no such idea.
     """
     if source_key == target_key:
         raise BadInput(N_("An idea cannot be merged into itself."))
     source = _moderated(session, meeting, source_key)
     target = _moderated(session, meeting, target_key)
+    if target.status == IdeaStatus.HIDDEN:
+        raise Conflict(N_("A hidden idea cannot take others: bring it back first."))
     assert source.id is not None and target.id is not None
     pledged = set(
         session.exec(select(LabPledge.voter_id).where(col(LabPledge.idea_id) == target.id))
