@@ -333,6 +333,10 @@ def test_the_room_rates_the_ideas_by_api_and_keypad_including_one_approved_while
     eventually(lambda: meeting.state()["turnout"]["voted"] == 4)
     # The late idea is merged into the bus: phone 2's agree counts for the bus.
     meeting.post(f"/lab/ideas/{late.key}/merge", into=bus.key)
+    # It leaves the round's items (phones, projector and keypads agree on the rest), yet a
+    # phone re-sending its whole ballot with it is still taken.
+    assert [p["id"] for p in meeting.state()["round"]["proposals"]] == [bus.key, demand.key]
+    assert phones[2].vote({late.key: "agree", demand.key: "pass"}).status_code == 200
     meeting.close_round(1)
     meeting.reveal(1)
     results = meeting.state()["results"]
@@ -609,3 +613,44 @@ def test_hostile_input_is_bounded_refused_clearly_and_changes_nothing(
         ("hidden", False),
     ]
     assert challenge_keys(meeting) == [key]
+
+
+def test_hiding_the_idea_before_the_one_keypads_rate_keeps_that_one_on_screen(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """Keypads rate the second idea; hiding the first keeps the second on the big screen and
+    keypad presses still count for it; the round's only idea cannot be hidden while open."""
+    from tests.test_keypads import capture, eventually, import_keypads
+
+    assert import_keypads(meeting, "keypad,label,segments\nwedge:7,K7,\n").status_code == 303
+    add_challenge(meeting, "Fewer empty buses")
+    (key,) = challenge_keys(meeting)
+    meeting.post(
+        "/lab/ideas",
+        text_1="First idea",
+        challenge_1=key,
+        kind_1="redesign",
+        text_2="Second idea",
+        challenge_2=key,
+        kind_2="redesign",
+    )
+    url = server.app.state.services.settings.resolved_database_url()
+    first, second = ideas(url, meeting.id)
+    meeting.post("/rounds", kind="lab", keypads="on")
+    meeting.post("/rounds/1/step", index="2")
+    rnd = meeting.state()["round"]
+    assert rnd["proposals"][rnd["keypad_step"]]["id"] == second.key
+    meeting.post(f"/lab/ideas/{first.key}/hide")
+    rnd = meeting.state()["round"]
+    assert [p["id"] for p in rnd["proposals"]] == [second.key]
+    assert rnd["proposals"][rnd["keypad_step"]]["id"] == second.key
+    assert capture(meeting, "7 1").json()["accepted"] is True
+    eventually(lambda: meeting.state()["turnout"]["voted"] == 1)
+    r = meeting.f.post(
+        f"/console/{meeting.id}/lab/ideas/{second.key}/hide", data={"csrf": meeting.csrf}
+    )
+    assert r.status_code == 409
+    meeting.close_round(1)
+    meeting.reveal(1)
+    counts = {a["id"]: a["counts"] for a in meeting.state()["results"]["answers"]}
+    assert counts == {second.key: {"agree": 1, "disagree": 0, "pass": 0}}

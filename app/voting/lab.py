@@ -419,19 +419,48 @@ def set_status(session: Session, meeting: Meeting, key: str, status: IdeaStatus)
     session.add(row)
     if status == IdeaStatus.APPROVED:
         join_open_round(session, meeting, [row.key])
+    else:
+        leave_open_round(session, meeting, row.key)
     return row
+
+
+def _open_lab_round(session: Session, meeting: Meeting) -> Round | None:
+    q = select(Round).where(
+        col(Round.meeting_id) == meeting.id,
+        col(Round.status) == RoundStatus.OPEN.value,
+        col(Round.kind) == LAB,
+    )
+    return session.exec(q).first()
+
+
+def leave_open_round(session: Session, meeting: Meeting, key: str) -> None:
+    """Take an idea hidden, sent back to the queue or merged off the open `lab` round's items,
+    so phones, the projector and the keypads (which index the items) agree; the idea the
+    keypads rate stays on screen, or the next one if it was this. Its stored ratings stay
+    (the ballot path still takes them: `LabKind.scales`).
+
+    Raises:
+        Conflict: it is the round's only idea (close the round first).
+    """
+    rnd = _open_lab_round(session, meeting)
+    if rnd is None or key not in rnd.proposal_keys:
+        return
+    keys = list(rnd.proposal_keys)
+    if len(keys) == 1:
+        raise Conflict(N_("This is the open round's only idea: close the round first."))
+    gone = keys.index(key)
+    keys.pop(gone)
+    if rnd.keypad_step is not None and (gone < rnd.keypad_step or rnd.keypad_step >= len(keys)):
+        rnd.keypad_step = max(0, rnd.keypad_step - 1) if gone < rnd.keypad_step else len(keys) - 1
+    rnd.proposal_keys = keys
+    session.add(rnd)
 
 
 def join_open_round(session: Session, meeting: Meeting, keys: Sequence[str]) -> None:
     """Add newly approved ideas to the meeting's open `lab` round, if one is open, after its
     other ideas: phones and keypads rate them from the next snapshot. (The caller signals the
     room; `Services.changed` also drops the ballot writer's copy of the round's items.)"""
-    q = select(Round).where(
-        col(Round.meeting_id) == meeting.id,
-        col(Round.status) == RoundStatus.OPEN.value,
-        col(Round.kind) == LAB,
-    )
-    rnd = session.exec(q).first()
+    rnd = _open_lab_round(session, meeting)
     if rnd is None:
         return
     new = [k for k in keys if k not in rnd.proposal_keys]
@@ -488,6 +517,7 @@ def merge(session: Session, meeting: Meeting, source_key: str, target_key: str) 
     for row in session.exec(earlier):
         row.merged_into = target.id
         session.add(row)
+    leave_open_round(session, meeting, source.key)
     source.status = IdeaStatus.MERGED.value
     source.merged_into = target.id
     session.add(source)
@@ -515,6 +545,11 @@ def merged_ratings(marks: Mapping[str, str], into: Mapping[str, str]) -> dict[st
     for key in sorted(k for k in marks if k in into):
         kept.setdefault(into[key], marks[key])
     return kept
+
+
+def keys_of(session: Session, meeting_id: int) -> list[str]:
+    """Every idea key of the meeting, whatever its status."""
+    return list(session.exec(select(LabIdea.key).where(col(LabIdea.meeting_id) == meeting_id)))
 
 
 def ratings_of(session: Session, round_id: int, voter_id: int) -> dict[str, str]:

@@ -109,8 +109,10 @@ class LabKind(CountingKind):
     def scales(
         self, session: Session, meeting_id: int, keys: Sequence[str]
     ) -> Mapping[str, AnswerScale]:
-        # Every idea takes the one scale: no query per batch of ballots.
-        return dict.fromkeys(keys, rules.RATING_SCALE)
+        # Every idea takes the one scale. The meeting's other ideas too: one hidden or merged
+        # while the round runs leaves its items, but a phone re-sending its whole ballot still
+        # carries that rating (kept as cast: merged ones count for their targets when read).
+        return dict.fromkeys([*keys, *lab.keys_of(session, meeting_id)], rules.RATING_SCALE)
 
 
 def _merged(
