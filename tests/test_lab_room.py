@@ -406,7 +406,27 @@ def test_a_rejected_idea_is_shortlisted_only_with_a_reason_and_the_shortlist_bec
     }
     r = meeting.f.post(
         f"/console/{meeting.id}/lab/proposals",
-        data={"csrf": meeting.csrf, f"kind:{centre.key}": "keep"},
+        data={"csrf": meeting.csrf, f"kind:{centre.key}": "keep", f"amount:{centre.key}": "x"},
+    )
+    assert r.status_code == 400
+    r = meeting.f.post(
+        f"/console/{meeting.id}/lab/proposals",
+        data={
+            "csrf": meeting.csrf,
+            f"kind:{centre.key}": "keep",
+            f"amount:{centre.key}": "£48,000",
+            f"amount:{sitters.key}": "12.345",
+        },
+    )
+    assert r.status_code == 400 and "whole pence" in r.text
+    r = meeting.f.post(
+        f"/console/{meeting.id}/lab/proposals",
+        data={
+            "csrf": meeting.csrf,
+            f"kind:{centre.key}": "keep",
+            f"amount:{centre.key}": "£48,000",
+            f"amount:{sitters.key}": "1500.50",
+        },
         follow_redirects=False,
     )
     assert r.status_code == 303
@@ -415,7 +435,8 @@ def test_a_rejected_idea_is_shortlisted_only_with_a_reason_and_the_shortlist_bec
     by_id = {p["id"]: p for p in spec["proposals"]}
     assert set(by_id) == {centre.key, sitters.key}
     assert (by_id[centre.key]["kind"], by_id[centre.key]["affected_groups"]) == ("keep", ["carer"])
-    assert by_id[sitters.key]["kind"] == "fund"
+    assert (by_id[sitters.key]["kind"], by_id[sitters.key]["cost"]) == ("fund", 1500.5)
+    assert by_id[centre.key]["saving"] == 48000
     assert "People who would help make it happen: 1." in by_id[centre.key]["description"]
     assert "People who would help make it happen: 0." in by_id[sitters.key]["description"]
     welsh = by_id[centre.key]["translations"]["cy"]["description"]

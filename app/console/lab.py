@@ -28,6 +28,7 @@ from starlette.responses import RedirectResponse, Response
 
 from app.console.forms import act, facilitator_form, flash, page
 from app.core.errors import BadInput, CovoteError, InvalidForm, NotFound
+from app.core.inputs import amount_text
 from app.core.messages import N_, Said, said
 from app.core.shapes import SurveyView
 from app.core.vocab import LAB, SURVEY, RoundStatus
@@ -314,11 +315,17 @@ async def proposals(request: Request, meeting_id: RowId, services: ServicesDep) 
         for key, value in form.multi_items()
         if key.startswith("kind:")
     }
+    amounts = {
+        key.removeprefix("amount:")[:KEY_MAX]: amount
+        for key, value in form.multi_items()
+        if key.startswith("amount:")
+        and (amount := amount_text(str(value)[:64], N_("A cost or saving"))) is not None
+    }
 
     def create() -> int:
         with services.session() as session:
             meeting = meetings.get_meeting(session, meeting_id)
-            made = lab.budget_from_shortlist(session, meeting, kinds)
+            made = lab.budget_from_shortlist(session, meeting, kinds, amounts)
             assert made.id is not None
             return made.id
 

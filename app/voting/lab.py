@@ -670,19 +670,38 @@ def _helpers(lang: str, n: int) -> str:
     return _catalogue(lang).gettext(HELPERS) % {"n": n}
 
 
+def _amount(value: int | float | None) -> int | float | None:
+    """An amount as the meeting file takes it (records.Amount), checked here so a bad one is
+    a clear BadInput, not the file's validation error."""
+    if value is None:
+        return None
+    if value > records.MAX_AMOUNT or round(value * 100) != value * 100:
+        raise BadInput(
+            N_("A cost or saving is whole pence, at most %(max)s."), max=records.MAX_AMOUNT
+        )
+    return value
+
+
 def _title(text: str) -> str:
     return text if len(text) <= records.MAX_TITLE else text[: records.MAX_TITLE - 1] + ELLIPSIS
 
 
-def budget_from_shortlist(session: Session, meeting: Meeting, kinds: Mapping[str, str]) -> Meeting:
+def budget_from_shortlist(
+    session: Session,
+    meeting: Meeting,
+    kinds: Mapping[str, str],
+    amounts: Mapping[str, int | float] | None = None,
+) -> Meeting:
     """A new budget meeting whose proposals are the shortlisted ideas (`kinds`: idea key ->
-    "fund" or "keep", default "fund"), with this meeting's segments, rule and set-up; each
+    "fund" or "keep", default "fund"; `amounts`: idea key -> its cost if funded, the saving
+    if it is cut when kept, where given), with this meeting's segments, rule and set-up; each
     proposal's affected groups are the idea's, and its description the idea's with how many
-    people would help make it happen (a count, never who). Costs and savings are for the
-    facilitator to fill in on the new meeting's set-up page.
+    people would help make it happen (a count, never who). Costs and savings not given are
+    for the facilitator to fill in on the new meeting's set-up page.
 
     Raises:
-        BadInput: nothing is shortlisted, or a kind is not fund or keep.
+        BadInput: nothing is shortlisted, a kind is not fund or keep, or an amount is more
+            than records.MAX_AMOUNT or not whole pence.
     """
     assert meeting.id is not None
     rows = [r for r in ideas_of(session, meeting.id, [IdeaStatus.APPROVED]) if r.idea.shortlisted]
@@ -709,6 +728,7 @@ def budget_from_shortlist(session: Session, meeting: Meeting, kinds: Mapping[str
                 "kind": kind,
                 "affected_groups": list(r.idea.affected),
                 "translations": texts,
+                ("cost" if kind == "fund" else "saving"): _amount((amounts or {}).get(r.idea.key)),
             }
         )
     data = meetings.meeting_file(session, meeting).model_dump()
