@@ -467,6 +467,13 @@ def test_the_wall_shows_approved_ideas_by_challenge_and_the_idea_keypads_rate(
     assert "Rate this idea" in part and "press 1 Agree, 2 Disagree, 3 Pass" in part
     cy = wall.get(f"/p/{meeting.code}/wall?lang=cy").text
     assert "Llai o fysiau gwag" in cy and "lab_wall.js" in cy
+    # Revealed: the wall no longer asks for ratings; read twice, it says the same (the second
+    # from the figures kept for the unchanged ideas).
+    meeting.close_round(1)
+    meeting.reveal(1)
+    once = wall.get(f"/p/{meeting.code}/wall?part=1").text
+    assert "Rate this idea" not in once and "Share the school bus" in once
+    assert wall.get(f"/p/{meeting.code}/wall?part=1").text == once
 
 
 def test_a_phone_rates_one_idea_at_a_time_fewest_answers_first(

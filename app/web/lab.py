@@ -26,10 +26,12 @@ only to list it on this phone and to count the phone's ideas.
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
@@ -40,7 +42,7 @@ from app.rules import lab as rules
 from app.rules.lab import IDEA_DESCRIPTION_MAX, IDEA_TEXT_MAX, IdeaStatus
 from app.voting import lab, lab_kind, meetings, rounds
 from app.voting.ballots import CastRequest
-from app.voting.models import Voter
+from app.voting.models import Meeting, Round, Voter
 from app.web import auth, i18n
 from app.web.deps import Services, ServicesDep, attendee, render
 from app.web.ratelimit import Limit
@@ -167,6 +169,41 @@ async def _again(
     return render(request, "phone/lab.html", ctx, status_code=status)
 
 
+# The wall re-reads itself after every snapshot of its meeting (joins, turnout...), and the
+# Lab's statistics cost up to ~0.15 s of CPU for a big room (rules/lab.py): a closed round's
+# are kept per meeting until its ideas change (their keys, statuses, groups or merges).
+_REVEALED: dict[int, tuple[object, tuple[list[str], int]]] = {}
+_REVEALED_LOCK = threading.Lock()
+# Meetings whose figures are kept: a server runs a handful at once; the oldest are dropped.
+REVEALED_KEPT = 32
+
+
+def _revealed(session: Session, meeting: Meeting, rnd: Round) -> tuple[list[str], int]:
+    """The bridging ideas (best first, at most WALL_BRIDGING) and the number of opinion
+    groups of a closed, revealed `lab` round, recomputed only when its ideas changed."""
+    assert meeting.id is not None
+    ideas = lab.ideas_of(session, meeting.id)
+    fingerprint = (
+        rnd.id,
+        tuple(rnd.proposal_keys),
+        tuple(
+            (r.idea.key, r.idea.status, tuple(r.idea.affected), r.idea.merged_into) for r in ideas
+        ),
+    )
+    with _REVEALED_LOCK:
+        kept = _REVEALED.get(meeting.id)
+    if kept is not None and kept[0] == fingerprint:
+        return kept[1]
+    result = lab_kind.lab_result(session, meeting, rnd)
+    figures = ([i.key for i in result.ideas if i.is_bridging][:WALL_BRIDGING], len(result.groups))
+    with _REVEALED_LOCK:
+        _REVEALED.pop(meeting.id, None)
+        _REVEALED[meeting.id] = (fingerprint, figures)
+        while len(_REVEALED) > REVEALED_KEPT:
+            _REVEALED.pop(next(iter(_REVEALED)))
+    return figures
+
+
 def _wall(services: Services, code: str) -> dict[str, Any]:
     """What the wall shows: the challenges with their approved ideas (helpers counted), the
     idea keypads rate now in an open `lab` round, and the bridging ideas of the last revealed
@@ -186,9 +223,7 @@ def _wall(services: Services, code: str) -> dict[str, Any]:
             if step is not None and 0 <= step < len(rating.proposal_keys):
                 on_screen = rating.proposal_keys[step]
         elif rating is not None and rating.status == RoundStatus.CLOSED and rating.revealed:
-            result = lab_kind.lab_result(session, meeting, rating)
-            bridging = [i.key for i in result.ideas if i.is_bridging][:WALL_BRIDGING]
-            groups = len(result.groups)
+            bridging, groups = _revealed(session, meeting, rating)
         session.expunge_all()
     texts = {r.idea.key: r.idea.text for r in rows}
     return {
