@@ -55,6 +55,7 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
     "/m/{code}/rate": lambda m: f"/m/{m.code}/rate",
     "/p/{code}/wall": lambda m: f"/p/{m.code}/wall",
     "/console/{meeting_id}/lab": lambda m: f"/console/{m.id}/lab",
+    "/console/{meeting_id}/lab/{what}": lambda m: f"/console/{m.id}/lab/lab-results.json",
     "/t/{code}": lambda m: "/t/ABCD-EFGH-JKMN",
     "/api/m/{code}": lambda m: f"/api/m/{m.code}",
     "/console": lambda m: "/console",
