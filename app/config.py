@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     # few; a script filling the list with junk gets 10 a minute (and each meeting's list is
     # bounded: app/rules/people.py MAX_CONTACTS).
     limit_offers_per_address: str = "10/minute;60/hour"
+    # Lab ideas (/m/CODE/lab) per voter: a table's scribe sends one every minute or so; a phone
+    # flooding the moderation queue is stopped at 5 a minute (and MAX_IDEAS_PER_VOTER in all).
+    limit_ideas_per_voter: str = "5/minute;20/hour"
     # Console alert ("present" jumped): more new phone voters within a minute than both this
     # many and this share of the voters present before that minute (app/live/surge.py).
     surge_min_joins: int = Field(default=50, ge=1)
@@ -165,6 +168,7 @@ class Settings(BaseSettings):
         "limit_ticket_failures_per_address",
         "limit_api_per_address",
         "limit_offers_per_address",
+        "limit_ideas_per_voter",
     )
     @classmethod
     def _rate(cls, value: str) -> str:

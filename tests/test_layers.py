@@ -511,6 +511,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         access,
         exports,
         keypads,
+        lab,
         lifecycle,
         online,
         paper,
@@ -542,6 +543,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         paper,
         tickets,
         people,
+        lab,
         exports,
     ]
     whole = routes(console.router)

@@ -34,6 +34,9 @@ from app.voting.models import (
     FacilitatorKey,
     FacilitatorSession,
     Keypad,
+    LabChallenge,
+    LabIdea,
+    LabPledge,
     Meeting,
     PaperEntry,
     Ticket,
@@ -100,7 +103,7 @@ def chain(session: Session, meeting_id: int) -> list[dict[str, Any]]:
 def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
     """Give the meeting a row in every table a meeting owns: voters, a round with a ballot,
     a keypad, a ticket, a paper keying, a helper's link with a signed-in browser, audit links,
-    a survey, someone on the people list."""
+    a survey, someone on the people list, a Lab challenge with an idea and a helper's pledge."""
     assert meeting.id is not None
     surveys.save_survey(session, meeting, surveys.from_proposals(session, meeting))
     rnd = rounds.open_round(session, meeting, ["library", "respite"])
@@ -123,6 +126,22 @@ def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
             delete_after=date(2027, 12, 5),
         )
     )
+    challenge = LabChallenge(meeting_id=meeting.id, key="c1", title="Fewer empty buses")
+    session.add(challenge)
+    session.flush()
+    assert challenge.id is not None
+    idea = LabIdea(
+        meeting_id=meeting.id,
+        challenge_id=challenge.id,
+        key="i1",
+        text="Share the school bus",
+        kind="co_deliver",
+        author_id=first.id,
+    )
+    session.add(idea)
+    session.flush()
+    assert idea.id is not None
+    session.add(LabPledge(idea_id=idea.id, voter_id=first.id))
     key = FacilitatorKey(
         meeting_id=meeting.id, role="paper", label="Desk", key_hash=f"{meeting.id:064d}"
     )

@@ -6,8 +6,9 @@ duplicating, archiving and deleting meetings), `setup` (sign-in, new meetings, s
 revealing rounds), `online` (the Run page's survey online for a set period), `present` (the
 presenter view: the big screen), `keypads` (the keypad desk), `paper` (paper ballots),
 `tickets` (voting tickets), `people` (the people list: who offered to help; the
-facilitator's alone) and `exports` (every export, the report, the bundle); `forms` holds
-what their pages share and `confirm` the words of the irreversible actions.
+facilitator's alone), `lab` (the Co-Production Lab: challenges, ideas, moderation) and
+`exports` (every export, the report, the bundle); `forms` holds what their pages share and
+`confirm` the words of the irreversible actions.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from app.console import (
     access,
     exports,
     keypads,
+    lab,
     lifecycle,
     online,
     paper,
@@ -43,6 +45,7 @@ for part in (
     paper,
     tickets,
     people,
+    lab,
     exports,
 ):
     router.include_router(part.router)

@@ -52,6 +52,8 @@ class RoundStatus(StrEnum):
 ROOM_VOTE = "room_vote"
 # The Community Survey (issue 15): app/voting/survey_kind.py.
 SURVEY = "survey"
+# The Co-Production Lab's rating of ideas (issue 16; app/voting/lab_kind.py).
+LAB = "lab"
 
 
 class ScreenMode(StrEnum):

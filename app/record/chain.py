@@ -27,7 +27,9 @@ again), round.voided (with its `reason`, if given), round.final (`final` true or
 voter.segments, ballot,
 tickets.issued / ticket.revoked / ticket.reissued / ticket.device_moved, keypad.registered /
 keypad.swapped / keypad.revoked, keypad.auto_enrol, paper.counted, survey.saved (the survey
-file's title, sha256 and how many items it asks; the file itself is its own download).
+file's title, sha256 and how many items it asks; the file itself is its own download),
+lab.shortlisted (an idea its affected segments rejected, shortlisted: the idea's key, the
+segments and the facilitator's `reason`).
 
 Anonymity (README, Anonymity): no link names a voter. A `ballot` link (one per stored ballot
 version, however it arrived) holds only its round and an opaque `commit`ment, a keyed hash of

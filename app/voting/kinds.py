@@ -16,6 +16,7 @@ from app.core.errors import Conflict
 from app.core.messages import N_
 from app.core.vocab import ROOM_VOTE
 from app.voting.activity import ActivityKind
+from app.voting.lab_kind import LabKind
 from app.voting.models import Round
 from app.voting.room_vote import RoomVote
 from app.voting.survey_kind import SurveyKind
@@ -74,3 +75,4 @@ def kind_of(rnd: Round) -> ActivityKind:
 
 register(RoomVote())
 register(SurveyKind())
+register(LabKind())

@@ -399,3 +399,60 @@ class Contact(SQLModel, table=True):
     given_on: date
     # The last day it is kept; the first purge after that day deletes it.
     delete_after: date = Field(index=True)
+
+
+class LabChallenge(SQLModel, table=True):
+    """A challenge the Co-Production Lab's ideas answer (issue 16; app/voting/lab.py), in the
+    facilitator's words (and in Welsh when given)."""
+
+    __tablename__ = "lab_challenge"
+    __table_args__ = (UniqueConstraint("meeting_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    key: str = Field(max_length=64)
+    title: str = Field(max_length=300)  # rules.lab.CHALLENGE_MAX
+    title_cy: str | None = Field(default=None, max_length=300)
+    position: int = 0
+
+
+class LabIdea(SQLModel, table=True):
+    """One idea in the Lab: typed on a phone or keyed from a flip chart in the console.
+
+    `author_id` is kept only to limit and show a voter their own ideas: no export, record or
+    screen reads it (the record names ideas, never who wrote them). `merged_into` is the id of
+    the idea this one was merged into (status "merged"); no foreign key, so a meeting's ideas
+    delete in one statement whatever the order of merges."""
+
+    __tablename__ = "lab_idea"
+    __table_args__ = (UniqueConstraint("meeting_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    challenge_id: int = Field(foreign_key="lab_challenge.id", index=True)
+    key: str = Field(max_length=64)
+    text: str = Field(max_length=280)  # rules.lab.IDEA_TEXT_MAX
+    description: str = Field(default="", max_length=1000)  # rules.lab.IDEA_DESCRIPTION_MAX
+    kind: str = Field(max_length=16)  # rules.lab.IdeaKind
+    status: str = Field(default="pending", max_length=16, index=True)  # rules.lab.IdeaStatus
+    merged_into: int | None = None
+    channel: str = Field(default="phone", max_length=16)  # "phone" | "console"
+    author_id: int | None = Field(default=None, foreign_key="voter.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    # The meeting's segments the idea affects (the facilitator's call): those that may reject
+    # it by the meeting's rule (rules.lab.tabulate `rejected_by`).
+    affected: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Shortlisted for a budget meeting; an idea its affected segments rejected needs a reason
+    # (written to the audit chain as `lab.shortlisted`). NULL reason = none was needed.
+    shortlisted: bool = False
+    shortlist_reason: str | None = Field(default=None, max_length=500)
+
+
+class LabPledge(SQLModel, table=True):
+    """A helper's pledge ("I would help make this happen"): one voter, one idea. Counts are
+    shown and travel with a proposal; names never (a pledge names a pseudonymous voter only)."""
+
+    __tablename__ = "lab_pledge"
+    __table_args__ = (UniqueConstraint("idea_id", "voter_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="lab_idea.id", index=True)
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    hours: int | None = None

@@ -45,6 +45,9 @@ TOO_MANY_CASTS = N_(
 TOO_MANY_JOINS = N_(
     "Too many people are joining right now. Wait %(seconds)s seconds and try again."
 )
+TOO_MANY_IDEAS = N_(
+    "You are sending ideas very quickly. Wait %(seconds)s seconds, then send the next one."
+)
 LOCKED_OUT = N_(
     "Too many wrong ticket codes from this device. Wait %(seconds)s seconds before trying again."
 )
@@ -59,6 +62,7 @@ class Limit(StrEnum):
     TICKET_FAILURES_PER_ADDRESS = "ticket-addr"
     API_PER_ADDRESS = "api-addr"
     OFFERS_PER_ADDRESS = "offer-addr"
+    IDEAS_PER_VOTER = "idea"
 
 
 _MESSAGES = {
@@ -68,6 +72,7 @@ _MESSAGES = {
     Limit.TICKET_FAILURES_PER_ADDRESS: LOCKED_OUT,
     Limit.API_PER_ADDRESS: SLOW_DOWN,
     Limit.OFFERS_PER_ADDRESS: SLOW_DOWN,
+    Limit.IDEAS_PER_VOTER: TOO_MANY_IDEAS,
 }
 
 
@@ -79,6 +84,7 @@ def rates(settings: Settings) -> dict[Limit, list[RateLimitItem]]:
         Limit.TICKET_FAILURES_PER_ADDRESS: parse_many(settings.limit_ticket_failures_per_address),
         Limit.API_PER_ADDRESS: parse_many(settings.limit_api_per_address),
         Limit.OFFERS_PER_ADDRESS: parse_many(settings.limit_offers_per_address),
+        Limit.IDEAS_PER_VOTER: parse_many(settings.limit_ideas_per_voter),
     }
 
 

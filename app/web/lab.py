@@ -1,0 +1,319 @@
+"""The phone's Lab page (issue 16): suggest an idea for one of the meeting's challenges.
+
+- GET  `/m/{code}/lab`   the notice not to include personal details, the form (challenge, the
+                         idea, an optional description, its kind, "I would help make this
+                         happen") and the ideas this phone sent, each with its status
+- GET  `/p/{code}/wall`  the projector's idea wall: approved ideas by challenge and the idea
+                         keypads rate now; `?part=1` the wall alone, which
+                         static/projector/lab_wall.js fetches again after each snapshot of
+                         the meeting's socket (every approval, merge or keypad step sends one)
+- GET  `/m/{code}/rate`  rate the ideas of the open `lab` round one at a time: the next one
+                         this voter has not rated, fewest answers first
+                         (rules.lab.next_ideas), with agree / disagree / pass and "I would
+                         help make this happen"
+- POST `/m/{code}/rate`  one rating, added to the voter's ballot through the ballot path
+                         (Services.device_cast: the same checks, limits, audit and acks)
+- POST `/m/{code}/lab`   the form (CSRF; a joined voter only; limited per voter:
+                         Limit.IDEAS_PER_VOTER, and lab.MAX_IDEAS_PER_VOTER in all); a refused
+                         form comes back with every problem by its field and nothing kept, an
+                         accepted one returns to the page, which says the idea is waiting for
+                         the facilitator
+
+The idea is pending until the facilitator approves it (app/voting/lab.py); its author is kept
+only to list it on this phone and to count the phone's ideas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from app.core.errors import Conflict, CovoteError, InvalidForm
+from app.core.messages import N_
+from app.core.vocab import LAB, RoundStatus
+from app.rules import lab as rules
+from app.rules.lab import IDEA_DESCRIPTION_MAX, IDEA_TEXT_MAX, IdeaStatus
+from app.voting import lab, lab_kind, meetings, rounds
+from app.voting.ballots import CastRequest
+from app.voting.models import Meeting, Round, Voter
+from app.web import auth, i18n
+from app.web.deps import Services, ServicesDep, attendee, render
+from app.web.ratelimit import Limit
+
+router = APIRouter()
+
+# Bridging ideas the wall shows after a rating round is revealed: a projector's few lines.
+WALL_BRIDGING = 5
+
+NOT_JOINED = N_("Join the meeting first, then suggest your idea.")
+
+
+def _context(request: Request, services: Services, code: str) -> dict[str, Any]:
+    """The meeting, its challenges, this phone's ideas (None when the browser has not joined)."""
+    with services.read_session() as session:
+        meeting, voter = attendee(request, session, code)
+        assert meeting.id is not None
+        challenges = lab.challenges_of(session, meeting.id)
+        mine = None if voter is None else lab.ideas_by(session, meeting.id, voter.id or 0)
+        session.expunge_all()
+    return {
+        "meeting": meeting,
+        "joined": voter is not None,
+        "challenges": challenges,
+        "mine": mine or [],
+        "kinds": lab.KIND_NAMES,
+        "text_max": IDEA_TEXT_MAX,
+        "description_max": IDEA_DESCRIPTION_MAX,
+        "typed": {},
+        "problems": [],
+        "problem_at": {},
+        "sent": request.query_params.get("sent") == "1",
+    }
+
+
+@router.get("/m/{code}/lab")
+async def lab_page(request: Request, code: str, services: ServicesDep) -> Response:
+    ctx = await asyncio.to_thread(_context, request, services, code)
+    return render(request, "phone/lab.html", ctx)
+
+
+def _typed(form: FormData) -> dict[str, Any]:
+    """The form's fields, each cut short before anything reads it (lab.parse_idea checks)."""
+
+    def text(name: str, limit: int) -> str:
+        value = form.get(name)
+        return value[: limit * 2 + 16] if isinstance(value, str) else ""
+
+    return {
+        "challenge": text("challenge", 64),
+        "text": text("text", IDEA_TEXT_MAX),
+        "description": text("description", IDEA_DESCRIPTION_MAX),
+        "kind": text("kind", 16),
+        "help": form.get("help") in ("on", "yes", "1", "true"),
+    }
+
+
+def _voter_key(request: Request, services: Services, code: str) -> str:
+    """The rate limit's key: this browser's voter in the meeting. Raises NotFound, Conflict."""
+    with services.read_session() as session:
+        meeting, voter = attendee(request, session, code)
+        if voter is None:
+            raise Conflict(NOT_JOINED)
+        return f"{meeting.id}:{voter.id}"
+
+
+def _store(request: Request, services: Services, code: str, typed: dict[str, Any]) -> str:
+    """Check and store the idea in one transaction; returns the meeting's code."""
+    with services.session() as session:
+        meeting, voter = attendee(request, session, code)
+        if voter is None:
+            raise Conflict(NOT_JOINED)
+        assert meeting.id is not None
+        keys = [c.key for c in lab.challenges_of(session, meeting.id)]
+        draft = lab.parse_idea(
+            keys,
+            challenge=typed["challenge"],
+            text=typed["text"],
+            description=typed["description"],
+            kind=typed["kind"],
+        )
+        lab.submit(session, meeting, voter, draft, would_help=typed["help"])
+        return meeting.code
+
+
+@router.post("/m/{code}/lab")
+async def lab_sent(request: Request, code: str, services: ServicesDep) -> Response:
+    """Store the idea (pending), then the page again saying it waits for the facilitator; or
+    the form with every problem, nothing kept (400; 409 not joined, archived or full; 429)."""
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    typed = _typed(form)
+    try:
+        key = await asyncio.to_thread(_voter_key, request, services, code)
+        # Counted before anything is written: a refused request changes nothing (429).
+        await services.limiter.hit(Limit.IDEAS_PER_VOTER, key)
+        meeting_code = await asyncio.to_thread(_store, request, services, code, typed)
+    except InvalidForm as e:
+        return await _again(request, services, code, typed, e.problems, e.status_code)
+    except Conflict as e:
+        return await _again(request, services, code, typed, [("", e)], e.status_code)
+    # A pending idea is on no screen: nothing to signal until the facilitator approves it.
+    return RedirectResponse(f"/m/{meeting_code}/lab?sent=1#your-ideas", status_code=303)
+
+
+async def _again(
+    request: Request,
+    services: Services,
+    code: str,
+    typed: dict[str, Any],
+    problems: list[tuple[str, CovoteError]],
+    status: int,
+) -> Response:
+    """The form again with what was typed and every problem, each by its field."""
+    ctx = await asyncio.to_thread(_context, request, services, code)
+    translate = i18n.gettext_for(i18n.choose_locale(request))
+    shown = [{"field": where, "text": translate(e.msgid, **e.params)} for where, e in problems]
+    ctx.update(
+        typed=typed,
+        problems=shown,
+        problem_at={p["field"]: p["text"] for p in reversed(shown) if p["field"]},
+        sent=False,
+    )
+    return render(request, "phone/lab.html", ctx, status_code=status)
+
+
+# The wall re-reads itself after every snapshot of its meeting (joins, turnout...), and the
+# Lab's statistics cost up to ~0.15 s of CPU for a big room (rules/lab.py): a closed round's
+# are kept per meeting until its ideas change (their keys, statuses, groups or merges).
+_REVEALED: dict[int, tuple[object, tuple[list[str], int]]] = {}
+_REVEALED_LOCK = threading.Lock()
+# Meetings whose figures are kept: a server runs a handful at once; the oldest are dropped.
+REVEALED_KEPT = 32
+
+
+def _revealed(session: Session, meeting: Meeting, rnd: Round) -> tuple[list[str], int]:
+    """The bridging ideas (best first, at most WALL_BRIDGING) and the number of opinion
+    groups of a closed, revealed `lab` round, recomputed only when its ideas changed."""
+    assert meeting.id is not None
+    ideas = lab.ideas_of(session, meeting.id)
+    fingerprint = (
+        rnd.id,
+        tuple(rnd.proposal_keys),
+        tuple(
+            (r.idea.key, r.idea.status, tuple(r.idea.affected), r.idea.merged_into) for r in ideas
+        ),
+    )
+    with _REVEALED_LOCK:
+        kept = _REVEALED.get(meeting.id)
+    if kept is not None and kept[0] == fingerprint:
+        return kept[1]
+    result = lab_kind.lab_result(session, meeting, rnd)
+    figures = ([i.key for i in result.ideas if i.is_bridging][:WALL_BRIDGING], len(result.groups))
+    with _REVEALED_LOCK:
+        _REVEALED.pop(meeting.id, None)
+        _REVEALED[meeting.id] = (fingerprint, figures)
+        while len(_REVEALED) > REVEALED_KEPT:
+            _REVEALED.pop(next(iter(_REVEALED)))
+    return figures
+
+
+def _wall(services: Services, code: str) -> dict[str, Any]:
+    """What the wall shows: the challenges with their approved ideas (helpers counted), the
+    idea keypads rate now in an open `lab` round, and the bridging ideas of the last revealed
+    one."""
+    with services.read_session() as session:
+        meeting = meetings.meeting_by_code(session, code)
+        assert meeting.id is not None
+        challenges = lab.challenges_of(session, meeting.id)
+        rows = lab.ideas_of(session, meeting.id, [IdeaStatus.APPROVED])
+        lab_rounds = [r for r in rounds.rounds_of(session, meeting.id) if r.kind == LAB]
+        rating = lab_rounds[-1] if lab_rounds else None
+        on_screen = None
+        bridging: list[str] = []
+        groups = 0
+        if rating is not None and rating.status == RoundStatus.OPEN:
+            step = rating.keypad_step
+            if step is not None and 0 <= step < len(rating.proposal_keys):
+                on_screen = rating.proposal_keys[step]
+        elif rating is not None and rating.status == RoundStatus.CLOSED and rating.revealed:
+            bridging, groups = _revealed(session, meeting, rating)
+        session.expunge_all()
+    texts = {r.idea.key: r.idea.text for r in rows}
+    return {
+        "meeting": meeting,
+        "challenges": challenges,
+        "rows": rows,
+        "texts": texts,
+        "rating": rating is not None and rating.status == RoundStatus.OPEN,
+        "on_screen": on_screen if on_screen in texts else None,
+        "bridging": [k for k in bridging if k in texts],
+        "groups": groups,
+    }
+
+
+@router.get("/p/{code}/wall")
+async def wall(request: Request, code: str, services: ServicesDep, part: int = 0) -> Response:
+    ctx = await asyncio.to_thread(_wall, services, code)
+    template = "projector/_lab_wall.html" if part == 1 else "projector/lab_wall.html"
+    return render(request, template, ctx)
+
+
+NO_RATING = N_("No rating round is open. The facilitator opens one when the ideas are ready.")
+
+
+def _rating(
+    request: Request, services: Services, code: str
+) -> tuple[dict[str, Any], tuple[int, int, int, dict[str, str]] | None]:
+    """The rate page's context, and (meeting id, round id, voter id, the voter's ratings so
+    far) when a `lab` round is open and this browser has joined."""
+    with services.read_session() as session:
+        meeting, voter = attendee(request, session, code)
+        assert meeting.id is not None
+        ctx: dict[str, Any] = {"meeting": meeting, "joined": voter is not None, "idea": None}
+        rnd = rounds.current_round(session, meeting)
+        if voter is None or rnd is None or rnd.kind != LAB or rnd.status != RoundStatus.OPEN:
+            return ctx, None
+        assert voter.id is not None and rnd.id is not None
+        items = lab_kind.LabKind().items(session, meeting.id, rnd.proposal_keys)
+        mine = lab.ratings_of(session, rnd.id, voter.id)
+        order = rules.next_ideas(
+            [i.key for i in items], set(mine), lab_kind.answer_counts(session, rnd), voter.pseudonym
+        )
+        by_key = {i.key: i for i in items}
+        ctx.update(
+            round=rnd,
+            idea=by_key[order[0]] if order else None,
+            rated=sum(1 for i in items if i.key in mine),
+            total=len(items),
+            answers=rules.RATING_SCALE.describe()["answers"],
+        )
+        return ctx, (meeting.id, rnd.id, voter.id, mine)
+
+
+@router.get("/m/{code}/rate")
+async def rate_page(request: Request, code: str, services: ServicesDep) -> Response:
+    ctx, _ = await asyncio.to_thread(_rating, request, services, code)
+    ctx["no_rating"] = NO_RATING
+    return render(request, "phone/lab_rate.html", ctx)
+
+
+@router.post("/m/{code}/rate")
+async def rate(request: Request, code: str, services: ServicesDep) -> Response:
+    """Add one rating to this voter's ballot of the open `lab` round (an idea no longer in
+    the round, or an answer off the scale, is refused by the ballot path: 400)."""
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    idea_key = str(form.get("idea", ""))[:64]
+    rating = str(form.get("rating", ""))[:16]
+    ctx, open_round = await asyncio.to_thread(_rating, request, services, code)
+    if open_round is None:
+        raise Conflict(NOT_JOINED if not ctx["joined"] else NO_RATING)
+    meeting_id, round_id, voter_id, mine = open_round
+    await services.device_cast(
+        CastRequest(
+            meeting_id,
+            round_id,
+            voter_id,
+            uuid.uuid4().hex,
+            {**mine, idea_key: rating},
+            device_key=auth.device_key(request),
+        )
+    )
+    if form.get("help") in ("on", "yes", "1", "true"):
+        await asyncio.to_thread(_pledge, services, meeting_id, voter_id, idea_key)
+    return RedirectResponse(f"/m/{ctx['meeting'].code}/rate", status_code=303)
+
+
+def _pledge(services: Services, meeting_id: int, voter_id: int, idea_key: str) -> None:
+    with services.session() as session:
+        row = lab.idea(session, meeting_id, idea_key)
+        voter = session.get(Voter, voter_id)
+        assert voter is not None
+        lab.pledge(session, row, voter)
