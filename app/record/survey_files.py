@@ -19,9 +19,10 @@ ballots (`anonymity.channel_labels`): a combination of segments and area held by
 respondents loses its segments; an area then held by fewer than m loses its name too; and while
 the respondents left with neither number 1 to m - 1, the smallest combination joins them. So a
 neighbour who knows someone's segments and area finds them among at least m rows, never alone.
-The results published are tabulated from these protected responses (the server calls
-`public_responses` and then `survey_tally.tabulate`), which is why
-`covote survey tabulate` reproduces them byte for byte.
+The results published are tabulated from these protected responses (the record calls
+`public_responses` and then `survey_tally.tabulate`; the screens `public_counts`, the same
+protection over counts made in the database), which is why `covote survey tabulate`
+reproduces them byte for byte.
 
 **Population CSV**, header `kind,id,share` or `kind,id,count`: a row per area (`area`, its
 key) and per segment (`segment`, its id) with its share of the population (0-1) or its number

@@ -11,9 +11,10 @@ are the same bytes as the record's path over the responses (tests/test_survey_co
 
 Both databases count the same way, in one query: PostgreSQL with `json_each_text` (the
 columns are `json`, so the segments are grouped as their text, which is also what SQLite
-stores), SQLite with `json_each`. Segments' text is turned into a set here, once per distinct text, so two voters
-whose segments were stored in another order or spacing land in one cell. A multi-choice
-answer is one stored string ("a;b"), counted as such, as the Python path counts it.
+stores), SQLite with `json_each`. Segments' text is turned into a set here, once per
+distinct text, so two voters whose segments were stored in another order or spacing land in
+one cell. A multi-choice answer is one stored string ("a;b"), counted as such, as the Python
+path counts it.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ wording); custom questions and the area question carry their choices' translatio
 asks it on: one per service, one for the custom questions, one for the area.
 
 Its public record (results.json) is each answer's count (`CountingKind`); the screens also get
-the survey's own figures (`results_view`: app/rules/survey_tally.py's `tabulate` over the
-responses as the responses CSV publishes them, so `covote survey tabulate` reproduces them), with
-the names its charts need. A question left out is
+the survey's own figures (`results_view`: the answers counted in the database,
+app/voting/survey_counts.py, protected as the responses CSV publishes them and tabulated by
+app/rules/survey_tally.py's `tabulate_counts`: the same bytes as `public_files`, which
+`covote survey tabulate` reproduces), with the names its charts need. A question left out is
 not answered (`unanswered` None: the ballot file writes no row for it). Keypads answer the
 questions whose scale has keys (1-5, need, satisfaction, a single choice or the area of at most
 9); the keypad steps go through those only (`keypads_some`), phones and paper answer the rest.
