@@ -23,6 +23,7 @@ from app.console import demo_survey
 from app.core.vocab import SURVEY
 from app.demo import survey as demo
 from app.record.survey_files import dumps_survey_results
+from app.rules import answers
 from app.rules import survey as sv
 from app.rules.scales import (
     MULTI_SEPARATOR,
@@ -102,7 +103,13 @@ def _both_paths(engine: Engine, meeting_id: int) -> tuple[dict[str, Any], dict[s
         rnd = rounds.get_round(session, meeting, 1)
         screens = dict(rounds.results_view(session, meeting, rnd))
         kind = survey_kind.SurveyKind()
-        read = dict(kind.view_of(session, meeting, rnd, activity.responses(session, rnd)))
+        given = activity.responses(session, rnd)
+        read = dict(kind.view_of(session, meeting, rnd, given))
+        # results.json's counts, also counted in SQL, are the counts of the responses read
+        items = kind.items(session, meeting_id, rnd.proposal_keys)
+        assert kind.result(session, meeting, rnd) == answers.count_answers(
+            [(i.key, i.scale) for i in items], [r.marks for r in given]
+        )
         files = survey_kind.public_files(session, meeting, rnd)
     assert files is not None
     return screens, read, files[1]

@@ -209,6 +209,20 @@ class SurveyKind(CountingKind):
             )
         return view
 
+    def result(self, session: Session, meeting: Meeting, rnd: Round) -> list[answers.ItemCount]:
+        """Each answer's count (the record's results.json), counted in the database as the
+        screens' are (`results_view`): the same as counting the responses read."""
+        return self._totals(session, meeting, rnd, survey_counts.stored_counts(session, rnd))
+
+    def _totals(
+        self, session: Session, meeting: Meeting, rnd: Round, counted: survey_counts.StoredCounts
+    ) -> list[answers.ItemCount]:
+        assert meeting.id is not None
+        items = self.items(session, meeting.id, rnd.proposal_keys)
+        return answers.count_answer_totals(
+            [(i.key, i.scale) for i in items], counted.totals().items()
+        )
+
     def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> SurveyView:
         """The counts, the survey's figures and the names its charts need."""
         assert meeting.id is not None
@@ -225,9 +239,7 @@ class SurveyKind(CountingKind):
         # is who, so no pseudonyms; the protection and the tabulation are the record's.
         counted = survey_counts.stored_counts(session, rnd)
         items = self.items(session, meeting.id, rnd.proposal_keys)
-        totals = answers.count_answer_totals(
-            [(i.key, i.scale) for i in items], counted.totals().items()
-        )
+        totals = self._totals(session, meeting, rnd, counted)
         people, given = survey_files.public_counts(
             survey, counted.people, counted.answers, meeting.group_min
         )
