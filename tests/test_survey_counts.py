@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 
 from app.console import demo_survey
@@ -33,7 +33,7 @@ from app.rules.scales import (
     RangeScale,
     TextScale,
 )
-from app.voting import activity, kinds, meetings, rounds, survey_kind, surveys
+from app.voting import activity, kinds, meetings, rounds, survey_counts, survey_kind, surveys
 from app.voting.db import make_engine, read_transaction, transaction, upgrade
 from app.voting.models import Ballot, Voter
 
@@ -48,6 +48,15 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     else:
         url = f"sqlite:///{tmp_path / 'covote.db'}"
     e = make_engine(url)
+    upgrade(e)
+    yield e
+    e.dispose()
+
+
+@pytest.fixture
+def pg_engine(postgres_url: str) -> Iterator[Engine]:
+    """A migrated PostgreSQL database (skips with its reason if absent)."""
+    e = make_engine(postgres_url)
     upgrade(e)
     yield e
     e.dispose()
@@ -201,3 +210,37 @@ def test_random_surveys_counted_in_sql_are_the_record_s_bytes(engine: Engine, se
         session.add(meeting)
     screens = _check_same(engine, meeting_id, len(people))
     assert (screens["survey"]["weighted"] is not None) == (population is not None)
+
+
+@pytest.mark.postgres
+def test_kept_counts_follow_every_change_to_ballots_and_voters(pg_engine: Engine) -> None:
+    """On PostgreSQL a round's counts are kept while its ballots and voters are unchanged (the
+    same object comes back), and never outlive a change: a changed answer, a voter's changed
+    segments and a deleted ballot each give the record's bytes again."""
+    e = pg_engine
+    rng = random.Random(9)
+    survey = _random_survey(rng)
+    people = _random_people(survey, 80, rng)
+    meeting_id = _seed(e, survey, people, None)
+
+    def counted() -> survey_counts.StoredCounts:
+        with read_transaction(e) as session:
+            meeting = meetings.get_meeting(session, meeting_id)
+            return survey_counts.stored_counts(session, rounds.get_round(session, meeting, 1))
+
+    first = counted()
+    assert counted() is first
+    key = next(i.key for i in sv.items(survey) if i.key != sv.AREA_ITEM)
+    answer = _answers(next(i.scale for i in sv.items(survey) if i.key == key), rng)[0]
+    changes = [
+        f'UPDATE ballot SET marks = \'{{"{key}": "{answer}"}}\' WHERE voter_id = 1000',
+        'UPDATE voter SET segments = \'["young", "carers"]\' WHERE id = 1001',
+        "DELETE FROM ballot WHERE voter_id = 1002",
+    ]
+    for change in changes:
+        before = counted()
+        with transaction(e) as session:
+            session.execute(text(change))
+        after = counted()
+        assert after is not before and after != before, change
+        _check_same(e, meeting_id, len(people) - ("DELETE" in change))
