@@ -10,10 +10,15 @@ Makes a fresh PostgreSQL database beside `--pg-url` (default: COVOTE_TEST_PG or 
 (6 standard questions each: 30 questions) and its six wards, and a survey round holding
 `--respondents` made-up answers (app/demo/survey.py, seeded), written in bulk (the ballot path
 is timed elsewhere). Then times what the console and the projector do to show the results:
-`rounds.results_view` in a fresh read transaction (every ballot read, the responses protected
-as published, `survey_tally.tabulate`), `--repeat` times, and reports the median as
-`survey_100k_s` (for the default size) beside `survey_read_s` (the ballots read alone) and
-`survey_tabulate_s` (the pure tabulation alone). Prints one JSON object. Not part of the tests.
+`rounds.results_view` in a fresh read transaction (the ballots counted in SQL,
+`survey_counts.stored_counts`; the counts protected as published and tabulated,
+`survey_files.public_counts`, `survey_tally.tabulate_counts`), `--repeat` times, and reports the
+median as `survey_100k_s` (for the default size; the counts counted, not kept) beside
+`survey_results_kept_s` (the same view again, nothing changed: the counts kept) and its
+parts, `survey_count_sql_s` (the SQL counts) and `survey_figures_s` (protection and figures
+from the counts), and the path before the SQL counts for comparison: `survey_read_s` (every
+ballot read), `survey_tabulate_s` (the pure tabulation over them) and their sum
+`survey_python_s`. Prints one JSON object. Not part of the tests.
 """
 
 from __future__ import annotations
@@ -51,9 +56,10 @@ def run(respondents: int, repeat: int, pg_url: str) -> dict[str, Any]:
     from app.console import demo_survey
     from app.core.vocab import SURVEY
     from app.demo import survey as demo
+    from app.record import survey_files
     from app.rules import survey as sv
     from app.rules import survey_tally
-    from app.voting import activity, kinds, meetings, rounds, surveys
+    from app.voting import activity, kinds, meetings, rounds, survey_counts, surveys
     from app.voting.db import make_engine, read_transaction, transaction, upgrade
     from app.voting.models import Ballot, Voter
 
@@ -113,7 +119,7 @@ def run(respondents: int, repeat: int, pg_url: str) -> dict[str, Any]:
             out = fn()
             return time.perf_counter() - t, out
 
-        views, reads, tabulations = [], [], []
+        views, warm, counts, figures, reads, tabulations = [], [], [], [], [], []
         survey_tally.tabulate(survey, [], 5)  # imports scipy's quantiles once, as a server has
         for _ in range(repeat):
 
@@ -123,14 +129,37 @@ def run(respondents: int, repeat: int, pg_url: str) -> dict[str, Any]:
                     rnd = rounds.get_round(session, meeting, 1)
                     return rounds.results_view(session, meeting, rnd)
 
+            def count() -> Any:
+                with read_transaction(engine) as session:
+                    meeting = meetings.get_meeting(session, meeting_id)
+                    rnd = rounds.get_round(session, meeting, 1)
+                    return survey_counts.stored_counts(session, rnd)
+
+            def figures_of(counted: Any) -> Any:
+                people, given = survey_files.public_counts(
+                    survey, counted.people, counted.answers, 5
+                )
+                table = survey_tally.count_table(survey, given)
+                return survey_tally.tabulate_counts(survey, people, table, 5)
+
             def read() -> Any:
                 with read_transaction(engine) as session:
                     meeting = meetings.get_meeting(session, meeting_id)
                     rnd = rounds.get_round(session, meeting, 1)
                     return activity.responses(session, rnd)
 
+            survey_counts.forget()  # the first view after a ballot changed: counted
             s, result = timed(view)
             views.append(s)
+            s, _ = timed(view)  # again, nothing changed: the kept counts
+            warm.append(s)
+            survey_counts.forget()
+            s, counted = timed(count)
+            counts.append(s)
+            s, _ = timed(lambda counted=counted: figures_of(counted))
+            figures.append(s)
+            # The path before issue 15's SQL counts, for comparison: every ballot read, then
+            # counted in Python (what the record's files still do, once, when published).
             s, stored = timed(read)
             reads.append(s)
             given = [survey_tally.SurveyResponse(r.segments, r.marks) for r in stored]
@@ -143,8 +172,12 @@ def run(respondents: int, repeat: int, pg_url: str) -> dict[str, Any]:
             "answers": answers,
             "load_s": round(load_s, 2),
             "survey_results_s": round(statistics.median(views), 3),
+            "survey_results_kept_s": round(statistics.median(warm), 3),
+            "survey_count_sql_s": round(statistics.median(counts), 3),
+            "survey_figures_s": round(statistics.median(figures), 3),
             "survey_read_s": round(statistics.median(reads), 3),
             "survey_tabulate_s": round(statistics.median(tabulations), 3),
+            "survey_python_s": round(statistics.median(reads) + statistics.median(tabulations), 3),
             "target_s": TARGET_S,
         }
         if respondents == 100_000:

@@ -101,6 +101,12 @@ def test_quick_harness_at_tiny_n_stores_every_acked_ballot_and_reports_every_key
     assert result[f"burst_{PHONES}_errors"] == 0
     assert result[f"burst_{PHONES}_s"] > 0 and result[f"burst_{PHONES}_ack_s"] > 0
     assert "(5) burst" in report.table(result)
+    # (6b) a survey answered by every phone, screen by screen: each Next acked and the last
+    # ballot of every phone stored with its marks; the projector counted them all
+    assert result["survey_phones"] == PHONES and result["survey_stored_ok"] is True
+    assert result["survey_acks"] == PHONES * result["survey_screens"] > PHONES
+    assert result["survey_acks_per_s"] > 0 and result["survey_turnout_p99_ms"] is not None
+    assert "(6b) survey" in report.table(result)
     assert isinstance(result["notes"], list)
     assert set(result["targets"]) == set(report.TARGETS)
 

@@ -19,9 +19,10 @@ ballots (`anonymity.channel_labels`): a combination of segments and area held by
 respondents loses its segments; an area then held by fewer than m loses its name too; and while
 the respondents left with neither number 1 to m - 1, the smallest combination joins them. So a
 neighbour who knows someone's segments and area finds them among at least m rows, never alone.
-The results published are tabulated from these protected responses (the server calls
-`public_responses` and then `survey_tally.tabulate`), which is why
-`covote survey tabulate` reproduces them byte for byte.
+The results published are tabulated from these protected responses (the record calls
+`public_responses` and then `survey_tally.tabulate`; the screens `public_counts`, the same
+protection over counts made in the database), which is why `covote survey tabulate`
+reproduces them byte for byte.
 
 **Population CSV**, header `kind,id,share` or `kind,id,count`: a row per area (`area`, its
 key) and per segment (`segment`, its id) with its share of the population (0-1) or its number
@@ -45,7 +46,7 @@ from app.record.records import Problems, check_id, quote
 from app.record.results import dumps_result
 from app.rules import survey as sv
 from app.rules.scales import TextScale
-from app.rules.survey_tally import SurveyResponse
+from app.rules.survey_tally import Answer, SurveyResponse
 from app.rules.survey_weights import Cell, Population, cell_order
 
 RESPONSES_HEADER = ("respondent", "question", "answer", "segments", "area")
@@ -118,6 +119,33 @@ def public_responses(
             marks[sv.AREA_ITEM] = area
         out.append(PublicResponse(pseudonym, SurveyResponse(segments, marks)))
     return out
+
+
+def public_counts(
+    survey: sv.Survey, sizes: Mapping[Cell, int], answers: Iterable[Answer], m: int
+) -> tuple[Counter[Cell], list[Answer]]:
+    """What `public_responses` and then `survey_tally.count` give, from counts rather than
+    responses (a database counts them without reading each one: app/voting/survey_counts.py):
+    `sizes`, the respondents by the cell they answered (area answer or None, segments), and
+    `answers`, their `(cell, item, answer, respondents)`, become the respondents and answers by
+    the cell published, the area's answer that of the cell published, texts withheld (""),
+    items the survey does not ask left out. `survey_tally.count_table` takes the answers."""
+    asked = {i.key for i in sv.items(survey) if i.key != sv.AREA_ITEM}
+    texts = {i.key for i in sv.items(survey) if isinstance(i.scale, TextScale)}
+    cells = protected_cells({c: n for c, n in sizes.items() if n}, m)
+    people: Counter[Cell] = Counter()
+    out: list[Answer] = []
+    for stored, n in sizes.items():
+        if not n:
+            continue
+        cell = cells[stored]
+        people[cell] += n
+        if cell[0] is not None:
+            out.append((cell, sv.AREA_ITEM, cell[0], n))
+    for stored, key, value, n in answers:
+        if key in asked:
+            out.append((cells[stored], key, "" if key in texts else value, n))
+    return people, out
 
 
 # --- the responses CSV ----------------------------------------------------------------------

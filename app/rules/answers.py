@@ -52,15 +52,28 @@ def count_answers(
         ValueError: a ballot answers an item that is not listed, or gives an answer its scale
             does not take (stored answers are checked when cast: this is a corrupt input).
     """
+    # Each distinct (item, answer) is counted in one pass in C, then checked and added once:
+    # a survey of 100,000 people gives millions of answers but a few hundred distinct ones.
+    return count_answer_totals(
+        items, Counter(chain.from_iterable(b.items() for b in ballots)).items()
+    )
+
+
+def count_answer_totals(
+    items: Sequence[tuple[str, AnswerScale]], given: Iterable[tuple[tuple[str, str], int]]
+) -> list[ItemCount]:
+    """`count_answers` from the ballots' `((item, answer), how many gave it)` counted already
+    (in SQL: app/voting/survey_counts.py); a pair may come more than once, its numbers added.
+
+    Raises:
+        ValueError: as `count_answers`.
+    """
     scales = dict(items)
     if len(scales) != len(items):
         raise ValueError("an item is listed twice")
     found: dict[str, Counter[str]] = {key: Counter() for key in scales}
     answered: Counter[str] = Counter()
-    # Each distinct (item, answer) is counted in one pass in C, then checked and added once:
-    # a survey of 100,000 people gives millions of answers but a few hundred distinct ones.
-    given = Counter(chain.from_iterable(ballot.items() for ballot in ballots))
-    for (key, answer), n in given.items():
+    for (key, answer), n in given:
         scale = scales.get(key)
         if scale is None:
             raise ValueError(f"a ballot answers {key!r}, which is not an item")

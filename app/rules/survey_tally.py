@@ -93,17 +93,18 @@ def _cell(r: SurveyResponse) -> Cell:
     return (r.marks.get(sv.AREA_ITEM), r.segments)
 
 
+Answer = tuple[Cell, str, str, int]  # (cell, item key, answer, respondents who gave it)
+
+
 def count(
     survey: sv.Survey, responses: Iterable[SurveyResponse]
 ) -> tuple[Counter[Cell], dict[str, dict[Cell, Counter[str]]]]:
-    """Respondents by cell, and each item's answers by cell: the one pass over the responses.
-
-    Marks of items the survey does not ask are ignored (a text's value is never looked at).
+    """Respondents by cell, and each item's answers by cell: the one pass over the responses
+    (then `count_table`).
 
     Raises:
         ValueError: an answer its item's scale does not take.
     """
-    items = {i.key: i for i in sv.items(survey)}
     number: dict[Cell, int] = {}  # cells by a small number: cheaper to hash 3 million times
     rows = [(number.setdefault(_cell(r), len(number)), r.marks) for r in responses]
     cells = list(number)
@@ -111,10 +112,25 @@ def count(
     # One C-level count of every (cell, item, answer), then a look at each distinct one: the
     # pass over 3 million answers is the whole cost, so nothing else happens in it.
     answers = Counter((i, k, v) for i, marks in rows for k, v in marks.items())
+    return people, count_table(survey, ((cells[i], k, v, n) for (i, k, v), n in answers.items()))
+
+
+def count_table(
+    survey: sv.Survey, answers: Iterable[Answer]
+) -> dict[str, dict[Cell, Counter[str]]]:
+    """Each item's answers by cell from `(cell, item, answer, respondents)` counts, however
+    they were counted (`count` in Python, `app/voting/survey_counts.py` in SQL): a
+    `(cell, item, answer)` may come more than once, its respondents are added.
+
+    Counts of items the survey does not ask are ignored (a text's value is never looked at).
+
+    Raises:
+        ValueError: an answer its item's scale does not take.
+    """
+    items = {i.key: i for i in sv.items(survey)}
     table: dict[str, dict[Cell, Counter[str]]] = {k: {} for k in items}
     checked: set[tuple[str, str]] = set()
-    for (i, key, value), n in answers.items():
-        cell = cells[i]
+    for cell, key, value, n in answers:
         item = items.get(key)
         if item is None:
             continue
@@ -125,7 +141,7 @@ def count(
                 raise ValueError(f"{key}: {value!r} is not an answer to it")
             checked.add((key, value))
         table[key].setdefault(cell, Counter())[value] += n
-    return people, table
+    return table
 
 
 # --- suppression ------------------------------------------------------------------------------
@@ -455,7 +471,27 @@ def tabulate(
     """
     if m < 1:
         raise ValueError("m must be at least 1")
-    people, table = count(survey, responses)
+    return tabulate_counts(survey, *count(survey, responses), m, population)
+
+
+def tabulate_counts(
+    survey: sv.Survey,
+    people: Mapping[Cell, int],
+    table: Mapping[str, Mapping[Cell, Counter[str]]],
+    m: int,
+    population: Population | None = None,
+) -> SurveyResults:
+    """`tabulate` from counts already made: respondents by cell and each item's answers by
+    cell (`count`, or `count_table` over counts made elsewhere, e.g. in SQL). The same counts
+    give the same results, byte for byte, however they were made or ordered.
+
+    Raises:
+        ValueError: m below 1.
+    """
+    if m < 1:
+        raise ValueError("m must be at least 1")
+    # In one order whatever the counter's: raking and the families then see the same dicts.
+    people = {c: people[c] for c in sorted(people, key=cell_order) if people[c]}
     segments = sorted({s for cell in people for s in cell[1]})
     groups: list[Group] = [("area", a.key) for a in survey.areas]
     groups += [("segment", s) for s in segments]

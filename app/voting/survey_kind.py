@@ -9,9 +9,10 @@ wording); custom questions and the area question carry their choices' translatio
 asks it on: one per service, one for the custom questions, one for the area.
 
 Its public record (results.json) is each answer's count (`CountingKind`); the screens also get
-the survey's own figures (`results_view`: app/rules/survey_tally.py's `tabulate` over the
-responses as the responses CSV publishes them, so `covote survey tabulate` reproduces them), with
-the names its charts need. A question left out is
+the survey's own figures (`results_view`: the answers counted in the database,
+app/voting/survey_counts.py, protected as the responses CSV publishes them and tabulated by
+app/rules/survey_tally.py's `tabulate_counts`: the same bytes as `public_files`, which
+`covote survey tabulate` reproduces), with the names its charts need. A question left out is
 not answered (`unanswered` None: the ballot file writes no row for it). Keypads answer the
 questions whose scale has keys (1-5, need, satisfaction, a single choice or the area of at most
 9); the keypad steps go through those only (`keypads_some`), phones and paper answer the rest.
@@ -29,21 +30,19 @@ from babel.support import Translations
 from sqlmodel import Session
 
 from app.core.messages import N_
-from app.core.shapes import GroupView, ItemView, ProposalItem, SurveyResults, SurveyView
+from app.core.shapes import GroupView, ItemView, ProposalItem, SurveyView
 from app.core.vocab import SURVEY
 from app.record import survey_charts, survey_files
+from app.rules import answers, survey_tally
 from app.rules import survey as sv
-from app.rules import survey_tally
 from app.rules.scales import AnswerScale, RangeScale
-from app.rules.survey_weights import Population
-from app.voting import meetings, surveys
+from app.voting import meetings, survey_counts, surveys
 from app.voting.activity import (
     CountingKind,
     Item,
     Response,
     Views,
     public_responses,
-    responses,
     scale_item_view,
 )
 from app.voting.models import Meeting, Round
@@ -212,6 +211,20 @@ class SurveyKind(CountingKind):
             )
         return view
 
+    def result(self, session: Session, meeting: Meeting, rnd: Round) -> list[answers.ItemCount]:
+        """Each answer's count (the record's results.json), counted in the database as the
+        screens' are (`results_view`): the same as counting the responses read."""
+        return self._totals(session, meeting, rnd, survey_counts.stored_counts(session, rnd))
+
+    def _totals(
+        self, session: Session, meeting: Meeting, rnd: Round, counted: survey_counts.StoredCounts
+    ) -> list[answers.ItemCount]:
+        assert meeting.id is not None
+        items = self.items(session, meeting.id, rnd.proposal_keys)
+        return answers.count_answer_totals(
+            [(i.key, i.scale) for i in items], counted.totals().items()
+        )
+
     def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> SurveyView:
         """The counts, the survey's figures and the names its charts need."""
         assert meeting.id is not None
@@ -222,14 +235,23 @@ class SurveyKind(CountingKind):
             for s in meetings.segments_of(session, meeting.id)
         ]
         population = surveys.population_of(session, meeting.id, survey)
-        # Read once, for the counts and the figures. The figures do not depend on who is who,
-        # so they are tabulated without the public pseudonyms (the record's files carry them:
-        # `public_files`); the protection and the tabulation are the record's.
-        given = responses(session, rnd)
-        anonymous = [("", r) for r in given]
+        # Counted in the database (issue 15: 100,000 respondents in about a second), not
+        # read: the same counts as `view_of` and `public_files` over the responses would make,
+        # so the same bytes (tests/test_survey_counts.py). The figures do not depend on who
+        # is who, so no pseudonyms; the protection and the tabulation are the record's.
+        counted = survey_counts.stored_counts(session, rnd)
+        items = self.items(session, meeting.id, rnd.proposal_keys)
+        totals = self._totals(session, meeting, rnd, counted)
+        people, given = survey_files.public_counts(
+            survey, counted.people, counted.answers, meeting.group_min
+        )
+        table = survey_tally.count_table(survey, given)
         return {
-            **self.view_of(session, meeting, rnd, given),
-            "survey": tabulated(survey, anonymous, meeting.group_min, population),
+            **answers.answers_to_json(totals),
+            "items": [scale_item_view(i) for i in items],
+            "survey": survey_tally.tabulate_counts(
+                survey, people, table, meeting.group_min, population
+            ),
             "labels": survey_charts.labels_of(survey, segments),
         }
 
@@ -239,19 +261,6 @@ def _published(
 ) -> list[survey_files.PublicResponse]:
     pairs = [(p, survey_tally.SurveyResponse(r.segments, r.marks)) for p, r in responses]
     return survey_files.public_responses(survey, pairs, m)
-
-
-def tabulated(
-    survey: sv.Survey,
-    responses: Sequence[tuple[str, Response]],
-    m: int,
-    population: Population | None = None,
-) -> SurveyResults:
-    """The survey's figures over `responses` ((pseudonym, activity.Response)) as published,
-    weighted to `population` when given: the one path from stored answers to the results (the
-    responses CSV and `covote survey tabulate` take the same `public_responses`)."""
-    published = _published(survey, responses, m)
-    return survey_tally.tabulate(survey, survey_files.tally_input(published), m, population)
 
 
 def public_files(session: Session, meeting: Meeting, rnd: Round) -> tuple[str, str] | None:

@@ -39,6 +39,7 @@ from benchlib.clients import CastRefused, LatencyTrack, Phone, Projector, close_
 from benchlib.config import PHASES, ROOT, BenchConfig
 from benchlib.phones import run_phones
 from benchlib.profile import Sampler
+from benchlib.survey_phones import run_survey
 from benchlib.util import (
     HttpResponse,
     Meter,
@@ -937,6 +938,8 @@ async def run(cfg: BenchConfig, srv: ServerProc, data_dir: Path, key: str,
             await bursts(r)
         if "phones" in chosen:
             await run_phones(r)
+        if cfg.runs("survey"):
+            await run_survey(r)
     finally:
         await r.finish()
     return r

@@ -235,6 +235,7 @@ def table(r: dict[str, Any]) -> str:
     row("    server / client core busy", "", _busy(r, "read_load"))
     _burst_rows(r, row)
     _phones_rows(r, row)
+    _survey_rows(r, row)
     config = r.get("meta", {}).get("config", {})
     if config.get("mes_only") or set(config.get("only") or ["all"]) == {"scaleout"}:
         del rows[1:]  # --mes-only, --only scaleout: (1) to (6) did not run
@@ -353,6 +354,33 @@ def _phones_rows(r: dict[str, Any], row: Any) -> None:
         )
     row("    server CPU ms per join", "", _f(r.get("join_server_cpu_ms"), digits=2))
     row("    server / client core busy while joining", "", _busy(r, "join"))
+
+
+def _survey_rows(r: dict[str, Any], row: Any) -> None:
+    """(6b) a survey answered by every phone (benchlib/survey_phones.py), when it ran."""
+    if "survey_acks_per_s" not in r:
+        return
+    row(
+        f"(6b) survey: {_n(r.get('survey_phones'))} phones answering "
+        f"{_n(r.get('survey_questions'))} questions on {_n(r.get('survey_screens'))} screens"
+    )
+    row(
+        "    acks/s (every Next a ballot; ratio to (1) ingest)",
+        "",
+        _f(r.get("survey_acks_per_s"), digits=0),
+        _f(r.get("survey_vs_ingest_ratio"), digits=2),
+    )
+    row(
+        "    ack p50 / p99 ms",
+        "",
+        f"{_f(r.get('survey_ack_p50_ms'))} / {_f(r.get('survey_ack_p99_ms'))}",
+    )
+    row(
+        "    projector turnout p50 / p99 ms (first ballot to counted)",
+        "",
+        f"{_f(r.get('survey_turnout_p50_ms'))} / {_f(r.get('survey_turnout_p99_ms'))}",
+    )
+    row("    server CPU ms per ack", "", _f(r.get("survey_server_cpu_ms_per_ack"), digits=3))
 
 
 def _scaleout_rows(r: dict[str, Any], row: Any) -> None:
