@@ -1,15 +1,24 @@
 """A Community Survey run end to end in the browser (issue 15): set up in the console (the
 meeting file, the survey file with three services, the areas' boundaries, the keypads), opened
-with keypads; six phones answer one service per screen; three keypads answer the keyed
-questions through an emulated KPL/1 receiver while the Run page steps through them; closed and
-revealed; the projector shows the service map (its SVG and its table) and the area map; the
-console's results page; the report PDF downloaded and read. axe-core on every page visited.
+with keypads; a resident at home (an internet address: channel "remote") answers two services
+and closes the page; six phones answer one service per screen; three keypads answer the keyed
+questions through an emulated KPL/1 receiver while the Run page steps through them; two paper
+sheets are keyed twice by keyboard, one mismatch found and keyed again, and counted; the
+resident comes back to the screen they left and finishes; the Run page's counts by channel;
+closed and revealed; the projector shows the service map (its SVG and its table) and the area
+map; the console's results page; the report PDF downloaded and read, its responses by channel
+among them. axe-core on every page visited.
 
-The module is one story on one server, told by helpers (`set_up`, `answer_by_phone`,
-`answer_by_keypads`, `close_and_reveal`, ...), so another channel is a helper and a line in
-the story: paper (`answer_on_paper`: the sheets keyed twice) goes after the keypads, online
-(`answer_online`: a respondent who stops half-way and comes back) beside the phones, each
-adding its count to `EXPECTED_CHANNELS`.
+The module is one story on one server, told by helpers (`set_up`, `start_online`,
+`answer_by_phone`, `answer_by_keypads`, `answer_on_paper`, `finish_online`,
+`close_and_reveal`, ...), so another channel is a helper and a line in the story, with its
+count in `EXPECTED_CHANNELS`.
+
+The online respondent answers the round the room answers, opened in the room: a survey round
+opened online for a set period ("Open online") takes no keypads, and a resident following the
+meeting from home reaches the same link; their browser's address makes them "remote", the
+channel the report's "Responses by channel" names. The period's own dates are
+tests/browser/test_survey_online.py's.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from tests.browser.conftest import (
     screenshot,
     wait_for,
 )
+from tests.browser.test_survey_paper import key_sheet
 from tests.conftest import FACILITATOR_KEY, LiveServer, make_settings
 from tests.test_keypads import eventually
 from tests.test_report import pdf_text
@@ -71,7 +81,7 @@ SURVEY: dict[str, Any] = {
     ],
 }
 SERVICES = ("Mobile library", "Parks", "Youth club")
-# The area map shows the most needed service's need score: both who answered for the youth
+# The area map shows the most needed service's need score: all who answered for the youth
 # club use it often (100); the library's users are mixed.
 AREA_MAP_TITLE = "Need score (0-100) by area: Youth club"
 
@@ -118,7 +128,34 @@ KEYPAD_PRESSES: dict[str, dict[str, str]] = {
     "library.need": {"0A0001": "3", "0A0002": "3", "0A0003": "2"},
     "area": {"0A0001": "1", "0A0002": "2", "0A0003": "2"},
 }
-EXPECTED_CHANNELS = {"Phone in the room": len(PHONES), "Keypad": 3}
+# The paper sheets (sheet number: item, value; "a;b" ticks both boxes), keyed twice. Keying 2
+# first misreads sheet 2's `MISREAD` (PAPER_SLIP), which the paper page lists; keyed again,
+# the sheets match and are counted.
+PAPER: dict[str, list[tuple[str, str]]] = {
+    "1": [("library.value", "5"), ("library.more", "volunteer;group"), ("parks.value", "3"),
+          ("youth.need", "often"), ("area", "north")],
+    "2": [("library.value", "3"), ("parks.value", "4"), ("parks.satisfaction", "4"),
+          ("area", "south")],
+}  # fmt: skip
+MISREAD = ("parks.satisfaction", "4", "2")  # the item, its value on the sheet, keying 2's slip
+# The resident online: two services, then (coming back) the third and the area.
+ONLINE_FIRST = {"library.value": "4", "library.satisfaction": "3", "parks.value": "5"}
+ONLINE_REST = {"youth.value": "5", "youth.need": "often", "area": "south"}
+HOME_ADDRESS = "81.2.69.142"  # a public address: the server sees it through X-Forwarded-For
+# Each channel's respondents, in the order the report and the console list them.
+EXPECTED_CHANNELS = {"phone": len(PHONES), "remote": 1, "keypad": 3, "paper": len(PAPER)}
+CONSOLE_COLUMNS = {
+    "phone": "Phones in the room",
+    "remote": "Online",
+    "keypad": "Keypads",
+    "paper": "Paper",
+}
+REPORT_CHANNEL_NAMES = {
+    "phone": "Phone in the room",
+    "remote": "Remote",
+    "keypad": "Keypad",
+    "paper": "Paper",
+}
 
 
 # --- the server: one emulated receiver plugged in from the start --------------------------------
@@ -224,6 +261,60 @@ def open_with_keypads(console: Console, emulator: KplEmulator) -> None:
     axe(page, "console: run page, a survey open with keypads")
 
 
+def tick(screen: Any, answers: Mapping[str, Any]) -> None:
+    """Check, on one screen of the phone's survey, every answer of `answers` it asks (a list:
+    each box of a multiple choice)."""
+    for key, value in answers.items():
+        for v in value if isinstance(value, list) else [value]:
+            box = screen.locator(f'input[name="mark:{key}"][value="{v}"]')
+            if box.count():
+                box.check()
+
+
+def saved_marks(page: Any, code: str) -> dict[str, str]:
+    """The answers the server holds for the page's browser (none yet: empty)."""
+    ballot = api_state(page, code)["you"]["ballot"]
+    return dict(ballot["marks"]) if ballot else {}
+
+
+def start_online(contexts: Contexts, code: str) -> Any:
+    """A resident at home (a public address, so the server counts them "remote") opens the
+    meeting's link, answers the first two services' screens, reaches the third and closes the
+    page there. Returns their browser (its cookies and stored screen) to come back with."""
+    page = contexts.phone(extra_http_headers={"X-Forwarded-For": HOME_ADDRESS})
+    open_phone(page, f"/m/{code}")
+    for n in (1, 2):
+        screen = page.locator(f"#survey-page-{n}")
+        expect(screen).to_be_visible()
+        tick(screen, ONLINE_FIRST)
+        page.get_by_role("button", name="Next").click()
+    expect(page.locator("#survey-page-3")).to_be_visible()
+    wait_for(lambda: saved_marks(page, code) == ONLINE_FIRST, "the first two services saved")
+    expect(page.locator("#survey-progress")).to_have_text("2 of 3 services answered")
+    context = page.context
+    page.close()
+    return context
+
+
+def finish_online(context: Any, code: str) -> None:
+    """The resident comes back later in the same browser: the survey opens at the screen
+    they left, with their progress; they answer the rest and the one response is complete."""
+    page = context.new_page()
+    page.goto(f"/m/{code}")
+    expect(page.locator("#survey-progress")).to_have_text("2 of 3 services answered")
+    expect(page.locator("#survey-page-3")).to_be_visible()
+    expect(page.locator("#survey-page-1")).to_be_hidden()
+    axe(page, "phone: an online respondent back at the screen they left")
+    tick(page.locator("#survey-page-3"), ONLINE_REST)
+    page.get_by_role("button", name="Next").click()
+    area = page.locator("#survey-page-4")
+    expect(area).to_be_visible()
+    tick(area, ONLINE_REST)
+    expect(page.locator("#survey-progress")).to_have_text("3 of 3 services answered")
+    want = {**ONLINE_FIRST, **ONLINE_REST}
+    wait_for(lambda: saved_marks(page, code) == want, "the online response finished")
+
+
 def answer_by_phone(
     contexts: Contexts, code: str, segments: tuple[str, ...], answers: Mapping[str, Any]
 ) -> Any:
@@ -240,20 +331,11 @@ def answer_by_phone(
     for n in range(1, screens.count() + 1):
         screen = page.locator(f"#survey-page-{n}")
         expect(screen).to_be_visible()
-        for key, value in answers.items():
-            for v in value if isinstance(value, list) else [value]:
-                box = screen.locator(f'input[name="mark:{key}"][value="{v}"]')
-                if box.count():
-                    box.check()
+        tick(screen, answers)
         if n < screens.count():
             page.get_by_role("button", name="Next").click()
     want = {k: (",".join(v) if isinstance(v, list) else v) for k, v in answers.items()}
-
-    def saved() -> bool:
-        ballot = api_state(page, code)["you"]["ballot"]
-        return bool(ballot) and dict(ballot["marks"]) == want
-
-    wait_for(saved, "the phone's answers saved")
+    wait_for(lambda: saved_marks(page, code) == want, "the phone's answers saved")
     return page
 
 
@@ -286,6 +368,48 @@ def all_counted(console: Console, presses: int) -> bool:
     """The keypad step shows `presses` answers."""
     counts: dict[str, int] = console.keypad_status()["step"]["counts"]
     return sum(counts.values()) == presses
+
+
+def answer_on_paper(console: Console) -> None:
+    """The paper sheets keyed twice on the console by keyboard (tests/browser/
+    test_survey_paper.py's `key_sheet`), keying 2 slipping on one answer; the paper page lists
+    the mismatch with both readings; keying 2 keys that sheet again, and Count stores the
+    matching sheets as paper responses in the round the phones and keypads answer."""
+    page = console.page
+    base = f"/console/{console.id}/rounds/1/paper"
+    item, right, slip = MISREAD
+    page.goto(f"{base}/key/1")
+    axe(page, "console: paper keying, the round open with phones and keypads")
+    for sheet, answers in PAPER.items():
+        key_sheet(page, sheet, answers)
+    page.goto(f"{base}/key/2")
+    for sheet, answers in PAPER.items():
+        key_sheet(page, sheet, [(k, slip if (sheet, k) == ("2", item) else v) for k, v in answers])
+
+    page.goto(base)
+    rows = page.locator("#mismatches tbody tr")
+    expect(rows).to_have_count(1)
+    row = rows.first
+    expect(row).to_have_attribute("data-sheet", "2")
+    expect(row.locator("td").nth(0)).to_contain_text("Parks")
+    expect(row.locator("td").nth(1)).to_contain_text(right)
+    expect(row.locator("td").nth(2)).to_contain_text(slip)
+    axe(page, "console: paper status, a survey sheet mismatched")
+
+    page.goto(f"{base}/key/2")
+    key_sheet(page, "2", PAPER["2"])
+    page.goto(base)
+    expect(page.locator("#mismatches")).to_have_count(0)
+    page.get_by_role("button", name=f"Count {len(PAPER)} matching sheets").click()
+    expect(page.locator(".notice")).to_contain_text(f"Counted {len(PAPER)} sheet(s): 1\u20132.")
+
+
+def check_channels_on_console(console: Console) -> None:
+    """The Run page's "By channel:" line counts each channel's respondents."""
+    page = console.page
+    page.goto(f"/console/{console.id}")
+    for channel, n in EXPECTED_CHANNELS.items():
+        expect(page.locator(f'#channels [data-channel="{channel}"] strong')).to_have_text(str(n))
 
 
 def close_and_reveal(console: Console) -> None:
@@ -324,10 +448,17 @@ def check_projector(projector: Any) -> None:
 def check_console_results(console: Console) -> None:
     page = console.page
     page.goto(f"/console/{console.id}/rounds/1")
-    respondents = len(PHONES) + len(KEYPAD_PRESSES["area"])
+    respondents = sum(EXPECTED_CHANNELS.values())
     expect(page.locator("[data-survey-respondents]")).to_have_attribute(
         "data-survey-respondents", str(respondents)
     )
+    # The turnout table: a column per channel, the respondents each one brought.
+    table = page.locator(".turnout-table")
+    expect(table.locator("caption")).to_have_text("Turnout when the round closed")
+    heads = table.locator("thead th").all_inner_texts()
+    cells = table.locator("tbody td").all_inner_texts()
+    columns = dict(zip(heads, cells, strict=True))
+    assert {c: int(columns[CONSOLE_COLUMNS[c]]) for c in EXPECTED_CHANNELS} == EXPECTED_CHANNELS
     expect(page.locator(".survey-chart svg[role=img]")).to_have_count(4)
     expect(page.locator("#survey-focus-h")).to_be_visible()
     axe(page, "console: the survey's results")
@@ -358,11 +489,12 @@ def check_report(console: Console) -> None:
         assert title in text, title
     for name in SERVICES:
         assert name in text, name
-    channels = ", ".join(f"{c} {n}" for c, n in EXPECTED_CHANNELS.items())
+    channels = ", ".join(f"{REPORT_CHANNEL_NAMES[c]} {n}" for c, n in EXPECTED_CHANNELS.items())
     assert f"Responses by channel: {channels}." in text
     assert "The focus list" in text
     # m = 2: the one keypad without a segment (3) answered no segment question, so no figure
-    # names a group of one; every n the tables print is at least m.
+    # names a group of one; every n the tables print is at least m (the paper sheets and the
+    # online respondent name no segment either).
     counts = [int(n) for n in text.split("n = ")[1:] for n in [n.split()[0]] if n.isdigit()]
     assert counts and min(counts) >= 2
 
@@ -378,14 +510,16 @@ def test_a_survey_runs_end_to_end(
     projector = contexts.desktop(1920, 1080)
     open_with_keypads(console, emulator)
     projector.goto(f"/p/{console.code}")
+    at_home = start_online(contexts, console.code)
     phones = [answer_by_phone(contexts, console.code, s, a) for s, a in PHONES]
     axe(phones[0], "phone: the survey's last screen")
     answer_by_keypads(console, emulator)
-    # answer_on_paper / answer_online go here, adding to EXPECTED_CHANNELS.
+    answer_on_paper(console)
+    finish_online(at_home, console.code)
     wait_for(
-        lambda: console.turnout()["voted"] == sum(EXPECTED_CHANNELS.values()),
-        "every respondent counted",
+        lambda: console.turnout()["by_channel"] == EXPECTED_CHANNELS, "every respondent counted"
     )
+    check_channels_on_console(console)
     close_and_reveal(console)
     check_projector(projector)
     check_console_results(console)
