@@ -391,9 +391,9 @@ def answer_on_paper(console: Console) -> None:
     expect(rows).to_have_count(1)
     row = rows.first
     expect(row).to_have_attribute("data-sheet", "2")
-    expect(row.locator("td").nth(0)).to_contain_text("Parks")
-    expect(row.locator("td").nth(1)).to_contain_text(right)
-    expect(row.locator("td").nth(2)).to_contain_text(slip)
+    expect(row.locator("td").nth(0)).to_have_text("How satisfied are you with Parks?")
+    expect(row.locator("td").nth(1)).to_have_text(right)  # the scale's labels: "4", "2"
+    expect(row.locator("td").nth(2)).to_have_text(slip)
     axe(page, "console: paper status, a survey sheet mismatched")
 
     page.goto(f"{base}/key/2")
