@@ -51,6 +51,7 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
     "/m/{code}/qr.svg": lambda m: f"/m/{m.code}/qr.svg",
     "/m/{code}/helping": lambda m: f"/m/{m.code}/helping",
     "/m/{code}/helping/thanks": lambda m: f"/m/{m.code}/helping/thanks",
+    "/m/{code}/you-said": lambda m: f"/m/{m.code}/you-said",
     "/m/{code}/lab": lambda m: f"/m/{m.code}/lab",
     "/m/{code}/rate": lambda m: f"/m/{m.code}/rate",
     "/p/{code}/wall": lambda m: f"/p/{m.code}/wall",
