@@ -73,7 +73,7 @@ def hidden_groups(view: SurveyView) -> list[str]:
 
 
 def test_the_pdf_shows_every_chart_service_and_the_focus_list(seeded: Seeded) -> None:
-    """The PDF: "Community Survey", the four charts' titles (the area map's too), every
+    """The PDF: "Community Survey", the five charts' titles (the area map's too), every
     service, the focus list in order, the responses by channel and the suppression note."""
     r = seeded.facilitator.get(f"/console/{seeded.meeting_id}/report.pdf")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
@@ -130,12 +130,12 @@ def test_no_figure_about_fewer_than_m_people_is_printed(seeded: Seeded) -> None:
 
 
 def test_the_html_report_has_each_chart_as_an_image_with_its_table(seeded: Seeded) -> None:
-    """The page: four charts (SVG images named by their titles), each with its table; the
+    """The page: five charts (SVG images named by their titles), each with its table; the
     focus list as a list."""
     page = seeded.facilitator.get(f"/console/{seeded.meeting_id}/report.html").text
     survey = page[page.index('<section class="survey"') :]
-    assert survey.count('<article class="survey-chart"') == 4
-    assert survey.count('role="img"') == 4
+    assert survey.count('<article class="survey-chart"') == 5
+    assert survey.count('role="img"') == 5
     for article in re.findall(r'<article class="survey-chart".*?</article>', survey, re.S):
         assert "<svg" in article and "<table" in article
     text = text_of(survey)
@@ -160,18 +160,18 @@ def test_the_welsh_report_speaks_welsh_with_the_services_welsh_names(seeded: See
 def test_the_projector_shows_the_report_s_area_map_and_each_chart_s_table(
     server: LiveServer, seeded: Seeded
 ) -> None:
-    """GET /p/CODE/charts (the revealed demo round): the three charts and the area map the
+    """GET /p/CODE/charts (the revealed demo round): the four charts and the area map the
     report prints (the most needed service's need by area), each with its table."""
     page = seeded.facilitator.get(f"/console/{seeded.meeting_id}").text
     match = re.search(r'class="code">([A-Z0-9]{6})<', page)
     assert match is not None
     fragment = server.browser().get(f"/p/{match.group(1)}/charts").text
     cards = re.findall(r'<article class="result result-chart".*?</article>', fragment, re.S)
-    assert len(cards) == 4
+    assert len(cards) == 5  # the service map, need, would do more, hours, the area map
     assert all('class="visually-hidden chart-table"><table' in card for card in cards)
     top = seeded.view["survey"]["need_ranking"][0]
     name = {key: title for key, title, _cy in demo.SERVICES}[top]
-    assert f"Need score (0-100) by area: {name}" in text_of(cards[3])
+    assert f"Need score (0-100) by area: {name}" in text_of(cards[-1])
     report_pdf_text = flat(
         pdf_text(seeded.facilitator.get(f"/console/{seeded.meeting_id}/report.pdf").content)
     )

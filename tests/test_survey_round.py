@@ -399,7 +399,7 @@ def test_the_console_shows_the_survey_s_charts_with_their_tables(
     meeting.close_round(1)
     page = meeting.f.get(f"/console/{meeting.id}/rounds/1").text
     assert 'data-survey-respondents="3"' in page
-    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 3
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 4  # hours offered too
     tables = re.findall(r"<table.*?</table>", page, re.S)
     matrix = next(t for t in tables if "The service map" in t)
     # Library: valued (4.7) but its users are not satisfied (2.0): fix first.
@@ -431,7 +431,7 @@ def test_the_projector_gets_the_survey_s_charts_once_revealed(
     assert meeting.state()["round"]["view"] == "charts"
     english = projector.get(f"/p/{meeting.code}/charts")
     assert english.status_code == 200
-    assert english.text.count('<article class="result result-chart"') == 3
+    assert english.text.count('<article class="result result-chart"') == 4
     assert "The service map: value and satisfaction" in english.text
     welsh = projector.get(f"/p/{meeting.code}/charts?lang=cy").text
     assert "Map y gwasanaethau" in welsh and "Llyfrgell deithiol" in welsh

@@ -70,7 +70,7 @@ def test_nothing_is_published_before_the_results_are_shown(
 def test_once_revealed_it_shows_what_was_asked_said_and_done(
     server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
 ) -> None:
-    """After the reveal: the questions, the three charts each with its table (the console's
+    """After the reveal: the questions, the four charts each with its table (the console's
     tables, the same figures and suppression), the own question with no count under m, "We
     did" once written; cached a minute, with an ETag; the phones link to it."""
     people = answered(meeting, phones)
@@ -86,12 +86,12 @@ def test_once_revealed_it_shows_what_was_asked_said_and_done(
     assert "How do you travel?" in asked and "Bus; Car" in asked
     assert "Which area do you live in?" in asked and "North ward; South ward" in asked
     said = page.split('id="you-said"')[1]
-    assert said.count('<svg xmlns="http://www.w3.org/2000/svg"') == 3
+    assert said.count('<svg xmlns="http://www.w3.org/2000/svg"') == 4
     assert "3 people answered." in said
     console = meeting.f.get(f"/console/{meeting.id}/rounds/1").text
     titles = ("The service map", "Need: how often", "Co-production")
     charts = [t for t in tables(console) if any(title in t for title in titles)]
-    assert len(charts) == 3
+    assert len(charts) == 4  # the service map, need, would do more, hours offered
     for table in charts:
         assert table in page  # the very tables of the console: same figures, same suppression
     more = next(t for t in tables(page) if "Co-production" in t)

@@ -11,7 +11,7 @@ Suppressed figures (null in the results) are left out of the matrix and hatched 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from app.core.messages import N_
@@ -42,6 +42,12 @@ MORE_DESC = N_(
     "groups smaller than %(m)s are not shown."
 )
 MORE_LEGEND = N_("Would do more (%)")
+HOURS_TITLE = N_("Co-production: hours offered a month")
+HOURS_DESC = N_(
+    "The hours a month that the people of each group would give to help each service, in all; "
+    "groups smaller than %(m)s are not shown."
+)
+HOURS_LEGEND = N_("Hours a month")
 EVERYONE = N_("Everyone")
 MAP_TITLE = N_("%(figure)s by area: %(service)s")
 MAP_DESC = N_(
@@ -64,9 +70,11 @@ class SurveyCharts:
     matrix: Chart
     need: Chart
     more: Chart
+    hours: Chart | None  # None: no service asks for hours
 
     def all(self) -> tuple[Chart, ...]:
-        return (self.matrix, self.need, self.more)
+        shown = (self.matrix, self.need, self.more, self.hours)
+        return tuple(c for c in shown if c is not None)
 
 
 def _texts(english: str, translations: sv.Translations, name: str) -> dict[str, str]:
@@ -162,25 +170,52 @@ def _need(results: SurveyResults, titles: Mapping[str, str], _: Translate) -> Ch
     )
 
 
-def _more(
-    results: SurveyResults,
-    titles: Mapping[str, str],
-    segments: Mapping[str, str],
-    areas: Mapping[str, str],
-    _: Translate,
-) -> Chart:
+def _groups(
+    results: SurveyResults, segments: Mapping[str, str], areas: Mapping[str, str], _: Translate
+) -> list[tuple[str, GroupFigures]]:
+    """Everyone, then each segment, then each area, by name: the co-production charts' columns."""
     groups: list[tuple[str, GroupFigures]] = [(_(EVERYONE), results["overall"])]
     groups += [(segments.get(g["segment"], g["segment"]), g) for g in results["segments"]]
     groups += [(areas.get(g["area"], g["area"]), g) for g in results["areas"]]
-    asked = [f["service"] for f in results["overall"]["services"] if "more" in f]
+    return groups
+
+
+def _by_group(
+    results: SurveyResults,
+    groups: Sequence[tuple[str, GroupFigures]],
+    figure: str,
+    pick: Callable[[ServiceFigures], float | None],
+) -> tuple[list[str], list[list[float | None]]]:
+    """The services that ask `figure`, and `pick` of each one's figures per group (None:
+    hidden, or no group figures)."""
+    asked = [f["service"] for f in results["overall"]["services"] if figure in f]
     cells: list[list[float | None]] = []
     for key in asked:
         row: list[float | None] = []
         for _label, group in groups:
             figures = _figures(group) if group["respondents"] else {}
-            more = figures[key].get("more") if key in figures else None
-            row.append(None if not more else round(100 * more["any_share"], 1))
+            row.append(pick(figures[key]) if key in figures else None)
         cells.append(row)
+    return asked, cells
+
+
+def _more_share(f: ServiceFigures) -> float | None:
+    more = f.get("more")
+    return round(100 * more["any_share"], 1) if more else None
+
+
+def _hours_sum(f: ServiceFigures) -> float | None:
+    hours = f.get("hours")
+    return float(hours["sum"]) if hours else None
+
+
+def _more(
+    results: SurveyResults,
+    titles: Mapping[str, str],
+    groups: Sequence[tuple[str, GroupFigures]],
+    _: Translate,
+) -> Chart:
+    asked, cells = _by_group(results, groups, "more", _more_share)
     m = results["m"]
     return charts.heat_map(
         [titles.get(k, k) for k in asked],
@@ -193,18 +228,40 @@ def _more(
     )
 
 
+def _hours(
+    results: SurveyResults,
+    titles: Mapping[str, str],
+    groups: Sequence[tuple[str, GroupFigures]],
+    _: Translate,
+) -> Chart | None:
+    asked, cells = _by_group(results, groups, "hours", _hours_sum)
+    if not asked:
+        return None
+    m = results["m"]
+    return charts.heat_map(
+        [titles.get(k, k) for k in asked],
+        [label for label, _group in groups],
+        cells,
+        title=_(HOURS_TITLE),
+        description=_(HOURS_DESC) % {"m": m},
+        legend=charts.Legend(_(HOURS_LEGEND), _(charts.SUPPRESSED) % {"m": m}),
+        corner=_(SERVICE),
+    )
+
+
 def survey_charts(
     results: SurveyResults, labels: SurveyLabels, _: Translate, lang: str = "en"
 ) -> SurveyCharts:
     """Every chart of a survey's results, its words in the language `_` translates to and the
     names of services, areas and segments in `lang` (else in English)."""
     titles = names_in(labels["services"], lang)
+    segments, areas = names_in(labels["segments"], lang), names_in(labels["areas"], lang)
+    groups = _groups(results, segments, areas, _)
     return SurveyCharts(
         _matrix(results, titles, _),
         _need(results, titles, _),
-        _more(
-            results, titles, names_in(labels["segments"], lang), names_in(labels["areas"], lang), _
-        ),
+        _more(results, titles, groups, _),
+        _hours(results, titles, groups, _),
     )
 
 
