@@ -221,7 +221,7 @@ def test_the_report_has_a_lab_section_ranked_with_groups_rejections_and_the_shor
     assert "Co-Production Lab" in html and HIDDEN_TEXT not in html
     welsh = flat(pdf_text(bundle(meeting, "cy")["report.pdf"]))
     assert "Labordy Cydgynhyrchu" in welsh and "Seibiant i ofalwyr" in welsh
-    assert "Gwrthodwyd gan: Carer" in welsh
+    assert "Wedi'i wrthod gan: Carer" in welsh and "Grŵp 1" in welsh
 
 
 def test_no_support_figure_about_fewer_than_m_people_is_printed() -> None:
