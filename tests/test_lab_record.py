@@ -143,7 +143,7 @@ def test_the_bundle_carries_the_labs_files_and_its_readme_commands_reproduce_the
         if args[0] == "recount":  # a room vote's recount: a Lab round's is `lab tabulate`
             continue
         assert cli.main(args) == 0, args
-        out, err = capsys.readouterr()
+        out, _err = capsys.readouterr()
         if args[0] == "lab":
             assert out.encode("utf-8") == files["lab-results-round-1.json"]
     results = json.loads(files["results.json"])
