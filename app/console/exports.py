@@ -10,6 +10,11 @@ round. Facilitator only. results.json is exactly what
 The results report (report.html, one self-contained page, and report.pdf; app/record/report.py) and
 the export bundle (export/bundle.zip: every file above, the report, README.txt and SHA256SUMS)
 are read in one transaction, so the hashes the report prints are those of the files beside it.
+
+A Lab rating round (issue 16) adds its own four files to the bundle (`_lab_files`, the Lab
+page's downloads) and README.txt the `covote lab tabulate` command that reproduces its results.
+results.json keeps the round's bare answer counts: it is what `covote recount` reads from
+ballots.csv, and the Lab's figures need the ideas and groups files, which it does not read.
 """
 
 from __future__ import annotations

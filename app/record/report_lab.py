@@ -204,8 +204,7 @@ def section(
         ),
         lines=tuple(lines),
         pledges=_(
-            "Pledges to help make ideas happen: %(n)s in all; ideas with at least one: "
-            "%(ideas)s.",
+            "Pledges to help make ideas happen: %(n)s in all; ideas with at least one: %(ideas)s.",
             n=pledged,
             ideas=with_helpers,
         ),
