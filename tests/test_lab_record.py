@@ -272,3 +272,32 @@ def test_no_support_figure_about_fewer_than_m_people_is_printed() -> None:
     assert (b.support, b.by_group) == (report_lab.DASH, (report_lab.DASH, report_lab.DASH))
     assert got.columns[4:6] == ("Group 1", "Group 2")
     assert re.search(r"fewer than 3 people", got.suppression)
+
+
+def test_audit_verify_catches_a_changed_lab_rating_and_refuses_a_row_that_is_no_answer(
+    server: LiveServer, meeting: Meeting, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Lab round's rows in ballots.csv are sealed like a room vote's: one rating changed
+    fails the seal check; a row whose answer is not a short answer word (a formula, free text)
+    is refused by line, before any seal is compared."""
+    keys = run_lab(server, meeting)
+    files = bundle(meeting)
+    for name in ("audit.jsonl", "groups.csv", "meeting.json"):
+        (tmp_path / name).write_bytes(files[name])
+    ballots = files["ballots.csv"].decode()
+    row = next(line for line in ballots.splitlines() if f",{keys['centre']},disagree" in line)
+    args = ["audit", "verify", str(tmp_path / "audit.jsonl"), "--ballots"]
+    args += [str(tmp_path / "ballots.csv"), "--groups", str(tmp_path / "groups.csv")]
+    args += ["--meeting", str(tmp_path / "meeting.json")]
+    (tmp_path / "ballots.csv").write_text(ballots, encoding="utf-8")
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    changed = ballots.replace(row, row.replace(",disagree", ",agree"))
+    (tmp_path / "ballots.csv").write_text(changed, encoding="utf-8")
+    assert cli.main(args) == 1
+    assert "round 1" in capsys.readouterr().err
+    formula = ballots.replace(row, row.replace(",disagree", ",=cmd()"))
+    (tmp_path / "ballots.csv").write_text(formula, encoding="utf-8")
+    assert cli.main(args) == 2
+    line = ballots.splitlines().index(row) + 1
+    assert f"ballots.csv:{line}: mark: not an answer" in capsys.readouterr().err
