@@ -207,7 +207,9 @@ The Co-Production Lab (per rating round N):
                             combination written holds at least m (%(m)s) voters, affected
                             segments left out (their totals are in the groups file)
   lab-groups-round-N.csv    the affected segments' totals per idea (at least m raters only)
-  lab-results-round-N.json  opinion groups and each idea's support, exactly as this prints:
+  lab-results-round-N.json  opinion groups and each idea's support, exactly as this prints
+                            (`covote recount` counts room votes and does not yet read a Lab
+                            round's rows in ballots.csv; `covote audit verify` checks them):
 
   covote lab tabulate lab-ideas-round-N.csv lab-votes-round-N.csv \\
       --groups lab-groups-round-N.csv --m %(m)s --r %(r)s --seed %(seed)s
