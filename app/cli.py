@@ -375,7 +375,12 @@ def audit_verify(
     if ballots_text is not None and meeting_text is not None and ballots_path and meeting_path:
         try:
             meeting = records.parse_meeting(meeting_text, filename=meeting_path.name)
-            rows = csvfiles.read_ballot_csv(ballots_text, meeting, filename=ballots_path.name)
+            rows = csvfiles.read_ballot_csv(
+                ballots_text,
+                meeting,
+                filename=ballots_path.name,
+                other_rounds=chain.other_kind_rounds(checked.links),
+            )
             groups = (
                 csvfiles.read_groups_csv(groups_text, meeting, filename=groups_path.name)
                 if groups_text is not None and groups_path is not None

@@ -82,6 +82,7 @@ PURE = frozenset(
         "app.record.records",
         "app.record.report",
         "app.record.report_survey",
+        "app.record.report_lab",
         "app.record.results",
         "app.record.survey_file",
         "app.record.survey_charts",

@@ -10,6 +10,11 @@ round. Facilitator only. results.json is exactly what
 The results report (report.html, one self-contained page, and report.pdf; app/record/report.py) and
 the export bundle (export/bundle.zip: every file above, the report, README.txt and SHA256SUMS)
 are read in one transaction, so the hashes the report prints are those of the files beside it.
+
+A Lab rating round (issue 16) adds its own four files to the bundle (`_lab_files`, the Lab
+page's downloads) and README.txt the `covote lab tabulate` command that reproduces its results.
+results.json keeps the round's bare answer counts: it is what `covote recount` reads from
+ballots.csv, and the Lab's figures need the ideas and groups files, which it does not read.
 """
 
 from __future__ import annotations
@@ -30,20 +35,33 @@ from app.console.forms import page
 from app.core import localtime, shapes
 from app.core.errors import BadInput, NotFound
 from app.core.messages import N_
-from app.core.vocab import SURVEY, RoundStatus
+from app.core.vocab import LAB, SURVEY, RoundStatus
 from app.record import (
     csvfiles,
     filenames,
+    lab_files,
     pabulib,
     records,
     report,
+    report_lab,
     report_pdf,
     results,
     survey_charts,
 )
 from app.record.figure import Chart
+from app.rules import lab as lab_rules
 from app.rules.mes import amount
-from app.voting import audit, kinds, meetings, rounds, survey_kind, surveys, turnout
+from app.voting import (
+    audit,
+    kinds,
+    lab,
+    lab_kind,
+    meetings,
+    rounds,
+    survey_kind,
+    surveys,
+    turnout,
+)
 from app.voting.models import Meeting, Round
 from app.web import auth, i18n
 from app.web.deps import TEMPLATES, RowId, Services, ServicesDep
@@ -178,6 +196,26 @@ The survey:
 """
 
 
+# Added to README.txt when a Lab round has ratings (a meeting without one keeps its bytes).
+LAB_README = """
+The Co-Production Lab (per rating round N):
+
+  lab-ideas-round-N.csv     every idea: challenge, kind, status (a merged one names the idea
+                            it joined; a hidden one's text withheld), supporters and helpers
+                            as counts, the segments that may reject it
+  lab-votes-round-N.csv     each rating by a random pseudonym; segments merged until every
+                            combination written holds at least m (%(m)s) voters, affected
+                            segments left out (their totals are in the groups file)
+  lab-groups-round-N.csv    the affected segments' totals per idea (at least m raters only)
+  lab-results-round-N.json  opinion groups and each idea's support, exactly as this prints
+                            (`covote recount` counts room votes and does not yet read a Lab
+                            round's rows in ballots.csv; `covote audit verify` checks them):
+
+  covote lab tabulate lab-ideas-round-N.csv lab-votes-round-N.csv \\
+      --groups lab-groups-round-N.csv --m %(m)s --r %(r)s --seed %(seed)s
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
     """The meeting's export files and its report, all read in one transaction."""
@@ -188,6 +226,7 @@ class _Snapshot:
     named: _Named
     tz: tzinfo  # the meeting's zone: README.txt says when it was made in it
     meeting: Meeting
+    lab_seeds: tuple[int, ...] = ()  # each Lab round's seed, when the bundle has Lab files
 
 
 def _survey_files(session: Session, meeting: Meeting, all_rounds: list[Round]) -> dict[str, str]:
@@ -213,6 +252,57 @@ def _survey_files(session: Session, meeting: Meeting, all_rounds: list[Round]) -
             files[f"survey-responses-round-{rnd.number}.csv"] = published[0]
             files[f"survey-results-round-{rnd.number}.json"] = published[1]
     return files
+
+
+def _lab_files(
+    session: Session, meeting: Meeting, all_rounds: list[Round]
+) -> tuple[dict[str, str], dict[int, lab_files.Published]]:
+    """The Lab's record for each `lab` round with ratings, not voided: its ideas, votes and
+    groups CSV and its results JSON, as `covote lab tabulate` reproduces them
+    (`lab_kind.lab_published`, the same as the Lab page's downloads); with each round's
+    published results by number, for the report."""
+    files: dict[str, str] = {}
+    published: dict[int, lab_files.Published] = {}
+    for rnd in all_rounds:
+        if rnd.kind != LAB or rnd.status == RoundStatus.VOIDED:
+            continue
+        if not rounds.has_ballots(session, rnd):
+            continue
+        made = lab_kind.lab_published(session, meeting, rnd)
+        ideas = lab_kind.idea_rows(session, meeting, made.result)
+        n = rnd.number
+        files[f"lab-ideas-round-{n}.csv"] = lab_files.write_ideas_csv(ideas)
+        files[f"lab-votes-round-{n}.csv"] = lab_files.write_votes_csv(made.voters)
+        files[f"lab-groups-round-{n}.csv"] = lab_files.write_groups_csv(made.groups)
+        files[f"lab-results-round-{n}.json"] = lab_files.dumps_lab_results(made.result)
+        published[n] = made
+    return files, published
+
+
+def _lab_input(
+    session: Session, meeting: Meeting, result: lab_rules.LabResult
+) -> report_lab.LabInput:
+    """The meeting's challenges and ideas with a Lab round's published results, for the report."""
+    assert meeting.id is not None
+    return report_lab.LabInput(
+        challenges=tuple(
+            report_lab.ChallengeInfo(c.key, c.title, c.title_cy or "")
+            for c in lab.challenges_of(session, meeting.id)
+        ),
+        ideas=tuple(
+            report_lab.IdeaInfo(
+                key=r.idea.key,
+                challenge=r.challenge,
+                text=r.idea.text,
+                status=lab_rules.IdeaStatus(r.idea.status),
+                helpers=r.helpers,
+                shortlisted=r.idea.shortlisted,
+                reason=r.idea.shortlist_reason or "",
+            )
+            for r in lab.ideas_of(session, meeting.id)
+        ),
+        result=result,
+    )
 
 
 def _sha256(text: str) -> str:
@@ -241,6 +331,8 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         files["results.json"] = _export_text(session, meeting, "results.json", None)
         files["audit.jsonl"] = audit.export_lines(session, meeting_id)
         files.update(_survey_files(session, meeting, all_rounds))
+        lab_record, lab_published = _lab_files(session, meeting, all_rounds)
+        files.update(lab_record)
         links, head = audit.head_of(session, meeting_id)
         info = report.MeetingInfo(
             title=meeting.title,
@@ -289,6 +381,11 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
                     voided_at=rnd.voided_at if rnd.status == RoundStatus.VOIDED else None,
                     void_reason=rnd.void_reason or "",
                     area_map=area_map,
+                    lab=(
+                        _lab_input(session, meeting, lab_published[rnd.number].result)
+                        if rnd.number in lab_published
+                        else None
+                    ),
                 )
             )
     record = report.RecordInput(
@@ -307,7 +404,8 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         _=_,
         lang=_.locale,
     )
-    return _Snapshot(files, model, generated_at, named, tz, meeting)
+    seeds = tuple(p.result.seed for p in lab_published.values())
+    return _Snapshot(files, model, generated_at, named, tz, meeting, seeds)
 
 
 def _report_area_map(
@@ -395,6 +493,13 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[by
             "m": snap.meeting.group_min,
             "population": POPULATION_LINE if weighted else "",
             "weights": " \\\n      --population survey-population.csv" if weighted else "",
+        }
+    if snap.lab_seeds:
+        # One seed for the meeting (`lab_kind.lab_published`'s); every round's results say it.
+        readme += LAB_README % {
+            "m": snap.meeting.group_min,
+            "r": snap.meeting.ratio,
+            "seed": snap.lab_seeds[0],
         }
     data["README.txt"] = readme.encode("utf-8")
     data["SHA256SUMS"] = "".join(

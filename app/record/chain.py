@@ -29,7 +29,11 @@ tickets.issued / ticket.revoked / ticket.reissued / ticket.device_moved, keypad.
 keypad.swapped / keypad.revoked, keypad.auto_enrol, paper.counted, survey.saved (the survey
 file's title, sha256 and how many items it asks; the file itself is its own download),
 lab.shortlisted (an idea its affected segments rejected, shortlisted: the idea's key, the
-segments and the facilitator's `reason`).
+segments and the facilitator's `reason`), the Lab's moderation: lab.approved (`idea`; ideas
+keyed from flip charts also `"keyed": true`) / lab.hidden / lab.restored (back to the queue) /
+lab.corrected (its text corrected) / lab.merged (`idea` merged `into` another) / lab.affected
+(the `segments` that may reject it). Moderation links carry idea keys and segment ids only,
+never an idea's text: a hidden idea's words stay out of the public record.
 
 Anonymity (README, Anonymity): no link names a voter. A `ballot` link (one per stored ballot
 version, however it arrived) holds only its round and an opaque `commit`ment, a keyed hash of
@@ -282,6 +286,17 @@ class SealCheck:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     sealed: int = 0  # closed rounds whose rows matched their seal
+
+
+def other_kind_rounds(links: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The rounds the log opened as another activity kind than a room vote (their
+    `round.opened` names its `kind`: a Lab's rating, a survey, a scale question), whose ballot
+    rows answer items that are not the meeting's proposals (`csvfiles.read_ballot_csv`)."""
+    return {
+        str(link["data"]["round"])
+        for link in links
+        if link["kind"] == "round.opened" and "kind" in link["data"]
+    }
 
 
 def check_seals(

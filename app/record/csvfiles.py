@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from app.core.inputs import MAX_NUMBER_DIGITS
+from app.core.inputs import MAX_NUMBER_DIGITS, id_problem
 from app.record.records import (
+    MAX_ID,
     MeetingFile,
     Problems,
     ProposalFile,
@@ -38,6 +39,8 @@ BALLOT_HEADER = ("round", "voter", "channel", "segments", "proposal", "mark")
 GROUP_HEADER = ("round", "group", "proposal", "voters", "want", "dont_want")
 PROPOSAL_HEADER = ("id", "title", "description", "kind", "cost", "saving", "affected_groups")
 _MARKS = frozenset(m.value for m in Mark)
+# Another kind's answer (a scale value: "agree", "4"): a short word, never free text.
+_ANSWER = re.compile(r"[a-z0-9_]{1,32}")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -131,9 +134,18 @@ def write_ballot_csv(rows: Iterable[BallotRow]) -> str:
 
 
 def read_ballot_csv(
-    text: str, meeting: MeetingFile, *, filename: str = "ballots.csv"
+    text: str,
+    meeting: MeetingFile,
+    *,
+    filename: str = "ballots.csv",
+    other_rounds: Collection[str] = (),
 ) -> list[BallotRow]:
     """Parse a ballot CSV against its meeting.
+
+    `other_rounds`: the rounds of another activity kind (`chain.other_kind_rounds`: a Lab's
+    ideas, a scale's items), whose items are not the meeting's proposals and whose answers
+    are their scale's: there a row's item need only be an id and its answer a short word
+    (`_ANSWER`), kept as written so the round's seal can be checked.
 
     Raises:
         RecordError: every malformed line with its number: wrong header (line 1), wrong number
@@ -158,10 +170,16 @@ def read_ballot_csv(
         named = zip(BALLOT_HEADER[:3], cells[:3], strict=True)
         bad = [f"{name}: must not be empty" for name, value in named if not value]
         bad += [f"segments: {why}" for why in group_problems(segments, segment_ids)]
-        if proposal not in proposal_ids:
-            bad.append(f"proposal: unknown proposal {quote(proposal)}")
-        if mark not in _MARKS:
-            bad.append(f"mark: must be want, dont_want or neutral, not {quote(mark)}")
+        if round_ in other_rounds:
+            if id_problem(proposal) or len(proposal) > MAX_ID or not proposal:
+                bad.append(f"proposal: not an item id: {quote(proposal[:80])}")
+            if not _ANSWER.fullmatch(mark):
+                bad.append(f"mark: not an answer: {quote(mark[:80])}")
+        else:
+            if proposal not in proposal_ids:
+                bad.append(f"proposal: unknown proposal {quote(proposal)}")
+            if mark not in _MARKS:
+                bad.append(f"mark: must be want, dont_want or neutral, not {quote(mark)}")
         in_round = f"in round {quote(round_)}"
         seen = first_mark.setdefault((round_, voter, proposal), line)
         if seen != line:
@@ -180,7 +198,8 @@ def read_ballot_csv(
         for reason in bad:
             p.add(line, reason)
         if not bad:
-            rows.append(BallotRow(round_, voter, channel, segments, proposal, Mark(mark)))
+            answer = mark if round_ in other_rounds else Mark(mark)
+            rows.append(BallotRow(round_, voter, channel, segments, proposal, answer))
     p.raise_if_any()
     return rows
 

@@ -24,6 +24,7 @@ from typing import cast
 
 from app.core import localtime, shapes
 from app.core.vocab import RoundStatus
+from app.record import report_lab
 from app.record.figure import Chart
 from app.record.filenames import meeting_day
 from app.record.report_survey import SurveySection, section
@@ -97,6 +98,9 @@ class RoundInput:
     # A survey round's area map, drawn by the caller (it needs the survey's boundaries); None:
     # no boundaries, or not a survey round.
     area_map: Chart | None = None
+    # A Lab rating round's challenges, ideas and published results (`report_lab.LabInput`);
+    # None: not a Lab round, or nobody rated.
+    lab: report_lab.LabInput | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +208,9 @@ class RoundReport:
     # A survey round: its charts, focus list and weighted figures, instead of `items` (each
     # answer's count stays in results.json; the report shows the survey's own figures).
     survey: SurveySection | None = None
+    # A Lab rating round: its challenges, ideas, opinion groups and ranking, instead of `items`
+    # (each answer's count stays in results.json; the Lab's own figures are its results file).
+    lab: report_lab.LabSection | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,7 +544,9 @@ def _round(
         if "survey" in answers:  # the survey kind's view (shapes.SurveyView)
             view = cast(shapes.SurveyView, answers)
             survey = section(view, r.turnout["by_channel"], _, lang, r.area_map)
-        items = tuple(_items(answers, _)) if survey is None else ()
+        segments = {s.id: s.label for s in meeting.segments}
+        lab = report_lab.section(r.lab, segments, _, lang) if r.lab is not None else None
+        items = tuple(_items(answers, _)) if survey is None and lab is None else ()
         return RoundReport(
             number=r.number,
             heading=_("Round %(n)s", n=r.number),
@@ -551,6 +560,7 @@ def _round(
             items=items if voted else (),
             note=final_note,
             survey=survey if voted else None,
+            lab=lab if voted else None,
         )
     results = cast(shapes.ResultsView, r.results)
     voted = any(p["V"] > 0 for p in results["proposals"])

@@ -45,6 +45,7 @@ from reportlab.platypus import (
 )
 
 from app.record.report import Bar, Money, ProposalReport, Report, RoundReport
+from app.record.report_lab import LabSection
 from app.record.report_survey import SurveySection
 
 PAGE_W, PAGE_H = A4
@@ -447,6 +448,41 @@ def _round(r: RoundReport, model: Report) -> list[Flowable]:
             out.append(_table(rows, [WIDTH * 0.8, WIDTH * 0.2]))
     if r.survey is not None:
         out += _survey(r.survey)
+    if r.lab is not None:
+        out += _lab(r.lab)
+    return out
+
+
+def _lab(lb: LabSection) -> list[Flowable]:
+    """A Lab round's section: the challenges, the ideas' and groups' counts, then the ideas
+    ranked in one table (its header repeated on each page), each idea with its notes."""
+    s = _styles()
+    out: list[Flowable] = [_p(lb.heading, "h2"), _p(lb.challenges_heading, "h3")]
+    out += [Paragraph("\u2022 " + _t(c), s["base"]) for c in lb.challenges]
+    out += [_p(lb.ideas_summary), _p(lb.groups), _p(lb.suppression, "small")]
+    rows: list[list[Any]] = [[Paragraph(_t(c), s["head"]) for c in lb.columns]]
+    for line in lb.lines:
+        idea = "<br/>".join([_t(line.text), *(_t(n) for n in line.notes)])
+        rows.append(
+            [
+                _p(str(line.rank), "num"),
+                Paragraph(idea, s["cell"]),
+                _p(line.counts, "num"),
+                _p(line.support, "num"),
+                *(_p(g, "num") for g in line.by_group),
+                _p(line.helpers, "num"),
+            ]
+        )
+    # Each figure's column as wide as its heading's longest word (headings wrap between
+    # words, never inside one), the idea's column what is left.
+    fit_word = [
+        max(pdfmetrics.stringWidth(w, BOLD, 8.5) for w in c.split()) + 14 for c in lb.columns
+    ]
+    figures = [max(34.0, min(WIDTH * 0.16, w)) for w in fit_word]
+    figures[2] = max(figures[2], pdfmetrics.stringWidth("000 / 000 / 000", BOLD, 8.5) + 14)
+    idea_width = max(WIDTH * 0.3, WIDTH - sum(figures) + figures[1])
+    widths = [figures[0], idea_width, *figures[2:]]
+    out += [_p(lb.caption, "small"), _table(rows, widths), _p(lb.pledges)]
     return out
 
 

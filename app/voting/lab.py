@@ -13,6 +13,13 @@ they are read.
 
 Every function takes the caller's session and never commits; every text is checked here
 (`parse_idea`, `parse_challenge`), so the phone form, the console and tests share one bound.
+
+Moderation is in the audit chain (app/record/chain.py): `lab.approved` (also for ideas keyed
+from flip charts, with `"keyed": true`), `lab.hidden`, `lab.restored` (back to the queue),
+`lab.corrected`, `lab.merged` (`into`: the target's key) and `lab.affected` (`segments`).
+A link carries idea keys and segment ids only, never an idea's text: the chain is public
+and cannot be edited, and a hidden idea was hidden for a reason (the ideas file withholds
+its text too); the ideas file has the texts of the ideas still shown.
 """
 
 from __future__ import annotations
@@ -352,6 +359,10 @@ def key_ideas(session: Session, meeting: Meeting, drafts: Sequence[IdeaDraft]) -
     rows = [_new_idea(session, meeting, d, IdeaStatus.APPROVED, CHANNEL_CONSOLE) for d in drafts]
     session.add_all(rows)
     session.flush()
+    assert meeting.id is not None
+    audit.append(
+        session, meeting.id, [("lab.approved", {"idea": r.key, "keyed": True}) for r in rows]
+    )
     join_open_round(session, meeting, [r.key for r in rows])
     return rows
 
@@ -417,11 +428,21 @@ def set_status(session: Session, meeting: Meeting, key: str, status: IdeaStatus)
     row = _moderated(session, meeting, key)
     row.status = status.value
     session.add(row)
+    assert meeting.id is not None
+    audit.record(session, meeting.id, _STATUS_LINKS[status], {"idea": row.key})
     if status == IdeaStatus.APPROVED:
         join_open_round(session, meeting, [row.key])
     else:
         leave_open_round(session, meeting, row.key)
     return row
+
+
+# The audit link of each status `set_status` sets.
+_STATUS_LINKS: Mapping[IdeaStatus, str] = {
+    IdeaStatus.APPROVED: "lab.approved",
+    IdeaStatus.HIDDEN: "lab.hidden",
+    IdeaStatus.PENDING: "lab.restored",
+}
 
 
 def _open_lab_round(session: Session, meeting: Meeting) -> Round | None:
@@ -483,6 +504,9 @@ def edit_idea(session: Session, meeting: Meeting, key: str, text: object) -> Lab
         raise InvalidForm([("edit-text", problem if body else BadInput(N_("Write your idea.")))])
     row.text = body
     session.add(row)
+    assert meeting.id is not None
+    # The key only: the text is the ideas file's (and a hidden idea's is withheld there).
+    audit.record(session, meeting.id, "lab.corrected", {"idea": row.key})
     return row
 
 
@@ -521,6 +545,8 @@ def merge(session: Session, meeting: Meeting, source_key: str, target_key: str) 
     source.status = IdeaStatus.MERGED.value
     source.merged_into = target.id
     session.add(source)
+    assert meeting.id is not None
+    audit.record(session, meeting.id, "lab.merged", {"idea": source.key, "into": target.key})
     session.flush()
     return target
 
@@ -597,6 +623,8 @@ def set_affected(session: Session, meeting: Meeting, key: str, segments: Sequenc
     row = _moderated(session, meeting, key)
     row.affected = [k for k in known if k in segments]  # the meeting's order, once each
     session.add(row)
+    # Who may reject an idea decides its outcome (`rejected_by`): that is an audited change.
+    audit.record(session, meeting.id, "lab.affected", {"idea": row.key, "segments": row.affected})
     return row
 
 

@@ -370,7 +370,8 @@ def test_axe_on_a_survey_online_for_a_set_period(contexts: Contexts, live: LiveS
 def test_the_lab_pages(contexts: Contexts, live: LiveServer) -> None:
     """The Co-Production Lab (issue 16): the phone's idea form (empty, refused, sent; Welsh),
     rating one idea at a time, the console's Lab page (queue with a likely duplicate, the wall,
-    results with a rejected idea, the shortlist) and the projector's idea wall."""
+    results with a rejected idea, the shortlist), the projector's idea wall and the results
+    report's Lab section."""
     meeting = new_meeting(live)
     code = meeting.code
     meeting.post("/lab/challenges", title="Fewer empty buses", title_cy="Llai o fysiau gwag")
@@ -421,3 +422,8 @@ def test_the_lab_pages(contexts: Contexts, live: LiveServer) -> None:
     axe(fac, "console: Lab, Welsh")
     wall.goto(f"/p/{code}/wall?lang=cy")
     axe(wall, "projector: idea wall, Welsh")
+    fac.goto(f"/console/{meeting.id}/report?lang=en")
+    expect(fac.get_by_role("heading", name="Co-Production Lab")).to_be_visible()
+    axe(fac, "console: results report with a Lab section")
+    fac.goto(f"/console/{meeting.id}/report.html?lang=cy")
+    axe(fac, "results report with a Lab section, Welsh")
