@@ -305,7 +305,9 @@ def test_a_consent_round_is_answered_by_phone_and_keypad_and_decided_on_true_seg
     assert "2 of the 11 who answered block it: more than 10%." in words
     assert "Adopted as amended by library-fortnight." in words
     cy = text_of(meeting.f.get(f"/console/{meeting.id}/rounds/1?lang=cy").text)
-    assert "Clause respite" not in cy and "respite" in cy
+    assert "Cymal respite: ↩ ANFONWYD YN ÔL" in cy
+    assert "Mae'r bobl y mae'n effeithio arnynt yn ei rwystro: carer." in cy
+    assert "Mae gofalwyr yn cael seibiant bob mis." in cy  # the clause's own Welsh
 
 
 def test_a_small_affected_group_blocks_on_its_true_segments(
@@ -371,7 +373,7 @@ def test_a_later_version_never_changes_a_closed_rounds_results(
     assert after["rounds"][0]["charter"]["clauses"][0]["decision"] == "ADOPTED"
 
 
-@pytest.mark.parametrize("what", ["charter.pdf", "..", "charter.json.bak"])
+@pytest.mark.parametrize("what", ["charter.pdf", "survey.json", "charter.json.bak"])
 def test_only_the_charter_files_are_served(meeting: Meeting, what: str) -> None:
     assert upload(meeting, json.dumps(CHARTER)).status_code == 303
     assert meeting.f.get(f"/console/{meeting.id}/charter/{what}").status_code == 404
