@@ -108,7 +108,8 @@ def test_a_charter_round_trips_through_the_console_as_json_and_markdown(
     assert r.status_code == 303 and r.headers["location"] == f"/console/{meeting.id}/charter"
     page = meeting.f.get(r.headers["location"]).text
     assert "The charter is imported as version 1." in page
-    assert 'href="/console/%s/charter" aria-current="page"' % meeting.id in page  # the nav link
+    nav = f'href="/console/{meeting.id}/charter" aria-current="page"'
+    assert nav in page  # the nav link
     first = exported(meeting)
     charter = parse_charter(json.dumps(CHARTER))
     assert first.text == dump_charter(charter)  # stored and exported as the canonical file
@@ -118,7 +119,9 @@ def test_a_charter_round_trips_through_the_console_as_json_and_markdown(
     # The export, and its Markdown, import back as the same charter: no new version.
     assert upload(meeting, first.text).status_code == 303
     md = exported(meeting, "charter.md")
-    assert md.text == dump_markdown(charter) and "charter-v1.md" in md.headers["content-disposition"]
+    assert (
+        md.text == dump_markdown(charter) and "charter-v1.md" in md.headers["content-disposition"]
+    )
     r = upload(meeting, md.text, "charter.md")
     assert "nothing is saved" in meeting.f.get(r.headers["location"]).text
     assert versions(meeting) == [1]
