@@ -380,3 +380,32 @@ def test_a_later_version_never_changes_a_closed_rounds_results(
 def test_only_the_charter_files_are_served(meeting: Meeting, what: str) -> None:
     assert upload(meeting, json.dumps(CHARTER)).status_code == 303
     assert meeting.f.get(f"/console/{meeting.id}/charter/{what}").status_code == 404
+
+
+def test_commitments_are_drafted_from_the_labs_pledges_as_counts(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """An approved idea two people pledged to help with becomes the residents' commitment,
+    with the count and never a name; an idea nobody pledged to stays out."""
+    from tests.conftest import join
+    from tests.test_lab_room import add_challenge, challenge_keys, ideas, suggest
+
+    assert upload(meeting, json.dumps(CHARTER)).status_code == 303
+    add_challenge(meeting, "Fewer empty buses")
+    (challenge,) = challenge_keys(meeting)
+    for text, helps in (("Share the school bus", "yes"), ("Paint the shelters", "")):
+        phone = server.browser()
+        join(phone, meeting.code)
+        assert suggest(phone, meeting.code, challenge=challenge, text=text, help=helps).status_code
+    url = server.app.state.services.settings.resolved_database_url()
+    rows = {r.text: r for r in ideas(url, meeting.id)}
+    for row in rows.values():
+        meeting.post(f"/lab/ideas/{row.key}/approve")
+    page = meeting.f.get(f"/console/{meeting.id}/charter").text
+    assert "Ideas with pledges: 1." in page
+    meeting.post("/charter/from-lab", party="residents")
+    (drafted,) = parse_charter(exported(meeting).text).commitments
+    bus = rows["Share the school bus"]
+    assert (drafted.party, drafted.what) == ("residents", "Share the school bus")
+    assert drafted.source == cd.Source(cd.SourceKind.LAB, bus.key, 1)
+    assert versions(meeting) == [2, 1]

@@ -21,6 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
+from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from app.console.forms import act, facilitator_form, int_field, page, upload_text
@@ -169,6 +170,9 @@ async def import_charter(request: Request, meeting_id: RowId, services: Services
             raise BadInput(N_("A pasted charter is at most %(n)s characters."), n=MAX_PASTED)
         if pasted.strip():
             filename, text = "charter", pasted
+            unused = form.get("file")
+            if isinstance(unused, UploadFile):
+                await unused.close()  # an empty file field is still a temporary file
         else:
             filename, text = await upload_text(form, "file")
         charter = charters.read_file(text, filename)

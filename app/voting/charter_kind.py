@@ -25,7 +25,7 @@ from app.core.messages import N_
 from app.core.shapes import CharterRecord, CharterView
 from app.core.vocab import CHARTER
 from app.record import charter_files
-from app.rules import answers
+from app.rules import answers, charter_words
 from app.rules import charter_doc as cd
 from app.rules.charter import CONSENT_SCALE, AmendmentStatus, Consent
 from app.rules.charter_count import ClauseDecision, ConsentBallot
@@ -82,6 +82,11 @@ class CharterKind(CountingKind):
         ),
         console_results="console/results_charter.html",
     )
+
+    def answer_labels(self) -> list[str]:
+        """The consent scale's labels and the outcome names the projector's decision line
+        shows ("label:ADOPTED WITH RESERVATIONS": the category's value, spaces for _)."""
+        return [*super().answer_labels(), *charter_words.CATEGORY_NAMES.values()]
 
     def available(self, session: Session, meeting_id: int) -> list[Item]:
         charter = charters.charter_of(session, meeting_id)
