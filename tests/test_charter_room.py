@@ -409,3 +409,19 @@ def test_commitments_are_drafted_from_the_labs_pledges_as_counts(
     assert (drafted.party, drafted.what) == ("residents", "Share the school bus")
     assert drafted.source == cd.Source(cd.SourceKind.LAB, bus.key, 1)
     assert versions(meeting) == [2, 1]
+
+
+def test_phones_show_each_clause_in_welsh_and_paper_prints_the_consent_scale(
+    meeting: Meeting, phones: Callable[[], Phone]
+) -> None:
+    """The phone's form in Welsh gives each clause its own Welsh and the five answers; the
+    printed sheet lists the clauses with the scale."""
+    assert upload(meeting, json.dumps(CHARTER)).status_code == 303
+    meeting.post("/rounds", kind="charter", proposal=["respite", "library"])
+    phone = phones()
+    page = phone.c.get(f"/m/{meeting.code}?lang=cy").text
+    assert "Mae gofalwyr yn cael seibiant bob mis." in page
+    assert all(f'name="mark:respite" value="{k}"' in page for k in "12345")
+    sheet = meeting.f.get(f"/console/{meeting.id}/rounds/1/paper/print?from=1&count=1").text
+    assert "Carers get a respite break every month." in sheet
+    assert "Need a change" in sheet and "Block" in sheet
