@@ -16,12 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
+from app.core import shapes
 from app.record.charter_file import dump_charter, parse_charter
 from app.record.charter_markdown import dump_markdown
 from app.rules import charter_doc as cd
 from tests.conftest import LiveServer, Meeting, Phone
 from tests.test_budget_meeting import BUDGET_MEETING, vote_budget_round
 from tests.test_keypads import capture, eventually, import_keypads
+from tests.test_shapes import Conformance
 
 CHARTER: dict[str, Any] = {
     "format": "covote-charter/1",
@@ -275,6 +277,9 @@ def test_a_consent_round_is_answered_by_phone_and_keypad_and_decided_on_true_seg
     eventually(lambda: meeting.state()["turnout"]["voted"] == 11)
     meeting.close_round(1)
     meeting.reveal(1)
+    shape = Conformance()  # the revealed snapshot matches the shapes, key for key
+    shape.check(meeting.state(), shapes.MeetingState, "charter revealed")
+    assert shape.problems == []
 
     record = meeting.f.get(f"/console/{meeting.id}/export/results.json").json()["rounds"][0]
     decided = {c["clause"]: c for c in record["charter"]["clauses"]}

@@ -545,8 +545,8 @@ class _Room(TypedDict):
     round: RoundView | None  # None before the first round
     show_channels: bool
     # None until the round's results are visible; a counting kind's are `AnswersView`, a
-    # survey's `SurveyView`.
-    results: ResultsView | AnswersView | SurveyView | None
+    # survey's `SurveyView`, a charter round's `CharterView`.
+    results: ResultsView | AnswersView | SurveyView | CharterView | None
 
 
 class RoomState(_Room):
