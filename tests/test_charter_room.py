@@ -427,6 +427,19 @@ def test_phones_show_each_clause_in_welsh_and_paper_prints_the_consent_scale(
     page = phone.c.get(f"/m/{meeting.code}?lang=cy").text
     assert "Mae gofalwyr yn cael seibiant bob mis." in page
     assert all(f'name="mark:respite" value="{k}"' in page for k in "12345")
-    sheet = meeting.f.get(f"/console/{meeting.id}/rounds/1/paper/print?from=1&count=1").text
+    # One screen per clause, its amendment beside it (survey.js pages them one at a time).
+    meeting.close_round(1)
+    meeting.post("/rounds", kind="charter", proposal=["respite", "library", "library-fortnight"])
+    page = phone.c.get(f"/m/{meeting.code}?lang=en").text
+    screens = re.findall(r'<fieldset class="survey-page"[^>]*data-group="([^"]+)"', page)
+    assert screens == ["respite", "library"]
+    library = page[page.index('data-group="library"') :]
+    assert 'name="mark:library-fortnight"' in library
+    assert "An amendment to this clause, answered beside it:" in library
+    assert "0 of 2 clauses answered" in page and "Clause 1 of 2" in page
+    assert phone.vote({"library-fortnight": "2"}).status_code == 200
+    assert "1 of 2 clauses answered" in phone.c.get(f"/m/{meeting.code}?lang=en").text
+    meeting.close_round(2)
+    sheet = meeting.f.get(f"/console/{meeting.id}/rounds/2/paper/print?from=1&count=1").text
     assert "Carers get a respite break every month." in sheet
     assert "Need a change" in sheet and "Block" in sheet

@@ -22,7 +22,7 @@ from typing import ClassVar
 from sqlmodel import Session
 
 from app.core.messages import N_
-from app.core.shapes import CharterRecord, CharterView
+from app.core.shapes import CharterRecord, CharterView, GroupView, ItemView, ProposalItem
 from app.core.vocab import CHARTER
 from app.record import charter_files
 from app.rules import answers, charter_words
@@ -43,23 +43,27 @@ def charter_items(charter: cd.Charter) -> list[Item]:
     accepted amendments (`extra["clause"]` names the clause an item belongs to)."""
     out: list[Item] = []
     for section in charter.sections:
+        view = {
+            "title": section.title,
+            "translations": {"cy": {"title": section.title_cy}} if section.title_cy else {},
+        }
         for c in section.clauses:
-            out.append(_item(c.key, c.text, c.text_cy, c.key, section.title))
+            out.append(_item(c.key, c.text, c.text_cy, c.key, view))
             out += [
-                _item(a.key, a.text, a.text_cy, c.key, section.title)
+                _item(a.key, a.text, a.text_cy, c.key, view)
                 for a in c.amendments
                 if a.status is AmendmentStatus.ACCEPTED
             ]
     return out
 
 
-def _item(key: str, text: str, text_cy: str, clause: str, section: str) -> Item:
+def _item(key: str, text: str, text_cy: str, clause: str, section: Mapping[str, object]) -> Item:
     return Item(
         key,
         text,
         CONSENT_SCALE,
         translations={"cy": {"title": text_cy}} if text_cy else {},
-        extra={"clause": clause, "section": section, "amendment": key != clause},
+        extra={"clause": clause, "section_view": section, "amendment": key != clause},
     )
 
 
@@ -80,8 +84,22 @@ class CharterKind(CountingKind):
         phone_partly_answered=N_(
             "%(answered)s of %(total)s clauses answered; the others are not answered"
         ),
+        phone_items="phone/items_charter.html",
         console_results="console/results_charter.html",
     )
+
+    def item_view(self, item: Item) -> ProposalItem | ItemView:
+        """The item with its scale and its screen on the phone: its clause's section (the
+        clause and its amendments are asked together, phone/items_charter.html)."""
+        view = scale_item_view(item)
+        section = item.extra.get("section_view")
+        if isinstance(section, dict):
+            view["group"] = GroupView(
+                id=str(item.extra["clause"]),
+                title=str(section["title"]),
+                translations=section["translations"],
+            )
+        return view
 
     def answer_labels(self) -> list[str]:
         """The consent scale's labels and the outcome names the projector's decision line

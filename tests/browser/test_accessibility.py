@@ -452,6 +452,21 @@ def test_axe_on_the_charter_pages_and_the_projectors_decision_line(
     axe(fac, "console: charter import refused")
 
     meeting.post("/rounds", kind="charter", proposal=["respite", "library", "library-fortnight"])
+    # The phone: one clause at a time, its amendment on the same screen; Next saves.
+    phone = contexts.phone()
+    open_phone(phone, f"/m/{meeting.code}?lang=cy")
+    first, second = phone.locator("#survey-page-1"), phone.locator("#survey-page-2")
+    expect(first).to_be_visible()
+    expect(second).to_be_hidden()
+    expect(first).to_contain_text("Mae gofalwyr yn cael seibiant bob pythefnos.")  # version 2
+    axe(phone, "phone: charter round, first clause (Welsh)")
+    phone.locator("input[name='mark:respite'][value='3']").tap()
+    phone.locator("[data-survey='next']").tap()
+    expect(second).to_be_visible()
+    expect(first).to_be_hidden()
+    expect(second.locator("input[name='mark:library-fortnight']").first).to_be_visible()
+    expect(phone.locator("#survey-progress")).to_contain_text("1 o 2")
+    axe(phone, "phone: charter round, a clause with its amendment (Welsh)")
     for marks in ({"respite": "5", "library": "1"}, {"respite": "1", "library-fortnight": "2"}):
         assert Phone(live.browser(), meeting.code).vote(marks).status_code == 200
     meeting.close_round(1)
