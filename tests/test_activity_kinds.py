@@ -288,15 +288,15 @@ def test_a_round_of_a_kind_this_version_lacks_refuses_ballots_clearly(
     phone = phones()
     rid = phone.round_id()
     with transaction(services_of(server).engine) as session:
-        session.execute(sa.update(Round).values(kind="charter"))
+        session.execute(sa.update(Round).values(kind="hustings"))
     services_of(server).changed(meeting.id)
-    eventually(lambda: meeting.state()["round"]["kind"] == "charter")
+    eventually(lambda: meeting.state()["round"]["kind"] == "hustings")
     assert meeting.state()["round"]["proposals"] == []  # the room sees the round, no items
     assert phone.c.get(f"/m/{meeting.code}").status_code == 200
     status, code, message = error_of(phone.vote({"library": "want"}, round_id=rid))
     assert (status, code) == (409, "conflict")
     assert (
-        message == "This round is a charter activity, which this version of Covote does not know."
+        message == "This round is a hustings activity, which this version of Covote does not know."
     )
     with transaction(services_of(server).engine) as session:
         assert session.exec(select(Ballot)).first() is None
@@ -327,10 +327,10 @@ def test_the_registry_is_explicit() -> None:
 
     with pytest.raises(ValueError, match="short lowercase id"):
         kinds.register(Odd())
-    assert list(kinds.kinds()) == ["room_vote", "survey", "lab", "rating"]
+    assert list(kinds.kinds()) == ["room_vote", "survey", "lab", "charter", "rating"]
     assert kinds.kind_named(None).key == "room_vote"
     with pytest.raises(Conflict):
-        kinds.kind_named("charter")
+        kinds.kind_named("hustings")
 
 
 @pytest.mark.parametrize(

@@ -510,6 +510,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
     from app import console
     from app.console import (
         access,
+        charter,
         exports,
         keypads,
         lab,
@@ -545,6 +546,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         tickets,
         people,
         lab,
+        charter,
         exports,
     ]
     whole = routes(console.router)

@@ -23,8 +23,9 @@ from app.record.records import (
     dump_meeting,
     parse_meeting,
 )
+from app.rules import charter_doc as cd
 from app.rules.tally import Mark
-from app.voting import audit, lifecycle, meetings, rounds, surveys, voters
+from app.voting import audit, charters, lifecycle, meetings, rounds, surveys, voters
 from app.voting.ballots import BallotWriter, CastRequest
 from app.voting.db import create_schema, make_engine, transaction
 from app.voting.models import (
@@ -103,9 +104,16 @@ def chain(session: Session, meeting_id: int) -> list[dict[str, Any]]:
 def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
     """Give the meeting a row in every table a meeting owns: voters, a round with a ballot,
     a keypad, a ticket, a paper keying, a helper's link with a signed-in browser, audit links,
-    a survey, someone on the people list, a Lab challenge with an idea and a helper's pledge."""
+    a survey, someone on the people list, a Lab challenge with an idea and a helper's pledge,
+    a charter with its settings and a version."""
     assert meeting.id is not None
     surveys.save_survey(session, meeting, surveys.from_proposals(session, meeting))
+    clause = cd.Clause("repairs", "Repairs are done within 28 days.", "Gwneir atgyweiriadau.")
+    charters.save_charter(
+        session,
+        meeting,
+        cd.Charter("Charter", sections=(cd.Section("s", "Homes", clauses=(clause,)),)),
+    )
     rnd = rounds.open_round(session, meeting, ["library", "respite"])
     first, second = voters.join(session, meeting), voters.join(session, meeting)
     assert rnd.id and first.id and second.id
@@ -226,6 +234,9 @@ def test_a_duplicate_copies_the_set_up_exactly_and_nothing_else(engine: Engine) 
         counts = lifecycle.loss(s, copy)
         # The survey is set-up: copied as it is (the same file, byte for byte).
         assert surveys.survey_text(s, copy.id) == surveys.survey_text(s, source.id) is not None
+        # So is the charter: its current draft, as the copy's version 1.
+        assert charters.charter_of(s, copy.id) == charters.charter_of(s, source.id) is not None
+        assert [v.number for v in charters.versions_of(s, copy.id)] == [1]
         assert audit.head_of(s, source.id) == source_head  # the source is untouched
         assert (copy.code, copy.record_secret) != (source.code, source.record_secret)
         assert copy.archived_at is None and copy.keypad_auto_enrol is False
@@ -239,9 +250,10 @@ def test_a_duplicate_copies_the_set_up_exactly_and_nothing_else(engine: Engine) 
     }
     canonical = json.loads(dump_meeting(parse_meeting(json.dumps(RICH))))
     assert before == canonical  # nothing the file says was lost on the way in
-    assert counts == lifecycle.Loss(0, 0, 0, 0, 0, 2, 0)  # meeting.created, survey.saved
-    created, saved = copy_chain
-    assert saved["kind"] == "survey.saved"
+    # meeting.created, survey.saved, charter.saved
+    assert counts == lifecycle.Loss(0, 0, 0, 0, 0, 3, 0)
+    created, saved, charter_saved = copy_chain
+    assert saved["kind"] == "survey.saved" and charter_saved["kind"] == "charter.saved"
     assert created["kind"] == "meeting.created"
     assert created["data"].pop("duplicated_from") == source_code
     # (the time zone, venue and chair only when set, as in the file: drop_unset_place)

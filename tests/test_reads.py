@@ -57,6 +57,8 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
     "/p/{code}/wall": lambda m: f"/p/{m.code}/wall",
     "/console/{meeting_id}/lab": lambda m: f"/console/{m.id}/lab",
     "/console/{meeting_id}/lab/{what}": lambda m: f"/console/{m.id}/lab/lab-results.json",
+    "/console/{meeting_id}/charter": lambda m: f"/console/{m.id}/charter?from=1&to=1",
+    "/console/{meeting_id}/charter/{what}": lambda m: f"/console/{m.id}/charter/charter.md",
     "/t/{code}": lambda m: "/t/ABCD-EFGH-JKMN",
     "/api/m/{code}": lambda m: f"/api/m/{m.code}",
     "/console": lambda m: "/console",

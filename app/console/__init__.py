@@ -6,7 +6,8 @@ duplicating, archiving and deleting meetings), `setup` (sign-in, new meetings, s
 revealing rounds), `online` (the Run page's survey online for a set period), `present` (the
 presenter view: the big screen), `keypads` (the keypad desk), `paper` (paper ballots),
 `tickets` (voting tickets), `people` (the people list: who offered to help; the
-facilitator's alone), `lab` (the Co-Production Lab: challenges, ideas, moderation) and
+facilitator's alone), `lab` (the Co-Production Lab: challenges, ideas, moderation),
+`charter` (the Community Charter: versions, diffs, drafted commitments) and
 `exports` (every export, the report, the bundle); `forms` holds what their pages share and
 `confirm` the words of the irreversible actions.
 """
@@ -17,6 +18,7 @@ from fastapi import APIRouter
 
 from app.console import (
     access,
+    charter,
     exports,
     keypads,
     lab,
@@ -46,6 +48,7 @@ for part in (
     tickets,
     people,
     lab,
+    charter,
     exports,
 ):
     router.include_router(part.router)

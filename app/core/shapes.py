@@ -194,7 +194,14 @@ class AnswersRecord(TypedDict):
     answers: list[AnswerRecord]
 
 
-KindRecord = RoundRecord | AnswersRecord
+class CharterRecord(AnswersRecord):
+    """A charter consent round in results.json (`charter_kind.CharterKind.record`): each
+    answer's count per wording and the clauses' decisions (`charter_files.results_json`)."""
+
+    charter: "CharterResults"  # defined below, with the charter file's shapes
+
+
+KindRecord = RoundRecord | AnswersRecord | CharterRecord
 """A round's entry in results.json, by its kind: the room vote's or a counting kind's."""
 
 
@@ -493,7 +500,14 @@ class SurveyView(AnswersView):
     labels: SurveyLabels
 
 
-KindResults = ResultsView | AnswersView | SurveyView
+class CharterView(AnswersView):
+    """A charter consent round's results as the screens show them: the counts, the round's
+    items and the decisions (`CharterRecord`)."""
+
+    charter: "CharterResults"  # defined below, with the charter file's shapes
+
+
+KindResults = ResultsView | AnswersView | SurveyView | CharterView
 """A round's results view, by its kind (`rounds.results_view`)."""
 
 
@@ -531,8 +545,8 @@ class _Room(TypedDict):
     round: RoundView | None  # None before the first round
     show_channels: bool
     # None until the round's results are visible; a counting kind's are `AnswersView`, a
-    # survey's `SurveyView`.
-    results: ResultsView | AnswersView | SurveyView | None
+    # survey's `SurveyView`, a charter round's `CharterView`.
+    results: ResultsView | AnswersView | SurveyView | CharterView | None
 
 
 class RoomState(_Room):

@@ -54,6 +54,8 @@ ROOM_VOTE = "room_vote"
 SURVEY = "survey"
 # The Co-Production Lab's rating of ideas (issue 16; app/voting/lab_kind.py).
 LAB = "lab"
+# The Community Charter's consent round, clause by clause (issue 17; app/voting/charter_kind.py).
+CHARTER = "charter"
 
 
 class ScreenMode(StrEnum):

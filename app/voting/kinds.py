@@ -16,6 +16,7 @@ from app.core.errors import Conflict
 from app.core.messages import N_
 from app.core.vocab import ROOM_VOTE
 from app.voting.activity import ActivityKind
+from app.voting.charter_kind import CharterKind
 from app.voting.lab_kind import LabKind
 from app.voting.models import Round
 from app.voting.room_vote import RoomVote
@@ -76,3 +77,4 @@ def kind_of(rnd: Round) -> ActivityKind:
 register(RoomVote())
 register(SurveyKind())
 register(LabKind())
+register(CharterKind())

@@ -6,10 +6,11 @@ action keeps and changes:
 * **Duplicate** (`duplicate`, a rehearsal -> the real meeting): a new meeting made from the
   set-up of another through its meeting file (`meetings.meeting_file`, the public record's one
   definition of a set-up): title, rule, budget, savings target, segments, proposals,
-  translations, results visibility, admission and channel policy; and its survey (issue 15),
-  if it has one. Nothing that happened in it
-  is copied: no voters, ballots, rounds, paper, tickets, keypads, helper links, audit links or
-  people who offered to help (their details were given to the source's facilitator).
+  translations, results visibility, admission and channel policy; its survey (issue 15), if
+  it has one, and its charter's current draft as version 1 with its block share (issue 17).
+  Nothing that happened in it is copied: no voters, ballots, rounds, paper, tickets, keypads,
+  helper links, audit links or people who offered to help (their details were given to the
+  source's facilitator).
   The copy gets a new code, a new record secret, its own tie-break order drawn afresh (the
   source's order was drawn for the source; a copy must not let anyone choose it) and its own
   audit chain, which starts with `meeting.created` carrying `duplicated_from`: the source's code.
@@ -46,7 +47,7 @@ from app.core.errors import BadInput, Conflict
 from app.core.messages import N_
 from app.core.vocab import RoundStatus
 from app.record.records import MAX_TITLE, MeetingFile
-from app.voting import audit, meetings, surveys
+from app.voting import audit, charters, meetings, surveys
 from app.voting.models import (
     AuditHead,
     Ballot,
@@ -177,6 +178,7 @@ def duplicate(
     made = meetings.create_meeting(session, copy, rng=rng, origin={"duplicated_from": source.code})
     assert source.id is not None
     surveys.copy_survey(session, source.id, made)  # the survey is set-up too (issue 15)
+    charters.copy_charter(session, source.id, made)  # and the charter's current draft (17)
     return made
 
 

@@ -456,3 +456,30 @@ class LabPledge(SQLModel, table=True):
     idea_id: int = Field(foreign_key="lab_idea.id", index=True)
     voter_id: int = Field(foreign_key="voter.id", index=True)
     hours: int | None = None
+
+
+class MeetingCharter(SQLModel, table=True):
+    """A meeting's Community Charter settings (issue 17; app/voting/charters.py): at most one
+    row per meeting, made with its first draft. `block_percent` is the adoption rule's P
+    (app/rules/charter.py): the share of the room whose blocks send a clause back."""
+
+    __tablename__ = "meeting_charter"
+    meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
+    block_percent: int = 10  # charter.DEFAULT_BLOCK_PERCENT
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class CharterVersion(SQLModel, table=True):
+    """One saved draft of a meeting's charter, numbered from 1; the highest is the current.
+    `definition` is the canonical charter file text (app/record/charter_file.py
+    `dump_charter`), whose own `version` is `number`: the bytes the console exports."""
+
+    __tablename__ = "charter_version"
+    __table_args__ = (UniqueConstraint("meeting_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    number: int
+    definition: str = Field(sa_column=Column(Text, nullable=False))
+    saved_at: datetime = Field(default_factory=utcnow)
+    # What made it, for the versions list: "imported", "budget", "lab" (charters.SAVED_BY).
+    made_by: str = Field(default="imported", max_length=16)

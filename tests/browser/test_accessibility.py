@@ -427,3 +427,67 @@ def test_the_lab_pages(contexts: Contexts, live: LiveServer) -> None:
     axe(fac, "console: results report with a Lab section")
     fac.goto(f"/console/{meeting.id}/report.html?lang=cy")
     axe(fac, "results report with a Lab section, Welsh")
+
+
+def test_axe_on_the_charter_pages_and_the_projectors_decision_line(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """The Charter page (its versions, a diff, a refused import) and a consent round's results
+    on the console and the projector, in English and Welsh: axe finds nothing serious; the
+    projector says each wording's outcome in words beside its icon."""
+    import json
+
+    from tests.test_charter_room import CHARTER, upload
+
+    meeting = new_meeting(live)
+    fac = contexts.facilitator()
+    fac.goto(f"/console/{meeting.id}/charter")
+    axe(fac, "console: charter, none yet")
+    assert upload(meeting, json.dumps(CHARTER)).status_code == 303
+    two = json.loads(json.dumps(CHARTER))
+    two["sections"][0]["clauses"][0]["text"] = "Carers get a respite break every fortnight."
+    two["sections"][0]["clauses"][0]["text_cy"] = "Mae gofalwyr yn cael seibiant bob pythefnos."
+    assert upload(meeting, json.dumps(two)).status_code == 303
+    for lang in ("en", "cy"):
+        fac.goto(f"/console/{meeting.id}/charter?from=1&to=2&lang={lang}")
+        expect(fac.locator("#diff-h")).to_be_visible()
+        axe(fac, f"console: charter with a diff ({lang})")
+    fac.locator("#charter-text").fill('{"format": "covote-charter/1", "title": ""}')
+    fac.locator("form[action$='/charter/import'] button").click()
+    expect(fac.locator("#error-summary")).to_be_visible()
+    axe(fac, "console: charter import refused")
+
+    meeting.post("/rounds", kind="charter", proposal=["respite", "library", "library-fortnight"])
+    # The phone: one clause at a time, its amendment on the same screen; Next saves.
+    phone = contexts.phone()
+    open_phone(phone, f"/m/{meeting.code}?lang=cy")
+    first, second = phone.locator("#survey-page-1"), phone.locator("#survey-page-2")
+    expect(first).to_be_visible()
+    expect(second).to_be_hidden()
+    expect(first).to_contain_text("Mae gofalwyr yn cael seibiant bob pythefnos.")  # version 2
+    axe(phone, "phone: charter round, first clause (Welsh)")
+    phone.locator("input[name='mark:respite'][value='3']").tap()
+    phone.locator("[data-survey='next']").tap()
+    expect(second).to_be_visible()
+    expect(first).to_be_hidden()
+    expect(second.locator("input[name='mark:library-fortnight']").first).to_be_visible()
+    expect(phone.locator("#survey-progress")).to_contain_text("1 o 2")
+    axe(phone, "phone: charter round, a clause with its amendment (Welsh)")
+    for marks in ({"respite": "5", "library": "1"}, {"respite": "1", "library-fortnight": "2"}):
+        assert Phone(live.browser(), meeting.code).vote(marks).status_code == 200
+    meeting.close_round(1)
+    meeting.reveal(1)
+    for lang in ("en", "cy"):
+        fac.goto(f"/console/{meeting.id}/rounds/1?lang={lang}")
+        expect(fac.locator(".charter-decision").first).to_be_visible()
+        axe(fac, f"console: charter round results ({lang})")
+    projector = contexts.desktop(1920, 1080)
+    projector.goto(f"/p/{meeting.code}")
+    line = projector.locator("[data-proposal='respite'] .charter-decision")
+    expect(line).to_contain_text("SENT BACK")
+    expect(line).to_contain_text("\u21a9")
+    axe(projector, "projector: charter results")
+    projector.goto(f"/p/{meeting.code}?lang=cy")
+    expect(projector.locator("[data-proposal='respite'] .charter-decision")).to_contain_text(
+        "ANFONWYD YN ÔL"
+    )

@@ -8,6 +8,8 @@
  * back to it (else to the first screen with no answer), with the answers, which the server
  * draws or phone.js fills in. "7 of 12 services answered" follows the answers, and the hours
  * question of a service hides while its "would do more" is "none of these".
+ * A charter consent round's clauses use the same markup (templates/phone/items_charter.html:
+ * a screen per clause, its amendments with it), so they page the same way.
  */
 (function () {
   'use strict';

@@ -505,7 +505,11 @@
   }
 
   // One item's answers: a bar per answer, as long as its share of those who answered.
-  function distributionCard(item, counted) {
+  // A charter round's wordings: their category's name (a "label:" string, charter_kind's
+  // answer_labels) and icon, as app/rules/charter_words.py has them; text, not colour only.
+  var CHARTER_ICONS = { ADOPTED: '\u2713', ADOPTED_WITH_RESERVATIONS: '\u25c6', SENT_BACK: '\u21a9' };
+
+  function distributionCard(item, counted, decision) {
     var art = el('article', 'result result-distribution');
     art.setAttribute('data-proposal', item.id);
     art.appendChild(biEl('h3', null, inLangs(function (T, lang) { return local(item, 'title', lang); })));
@@ -513,6 +517,12 @@
     var line = tr('answered', { n: answered });
     if (counted && counted.mean) line = tr('answered_mean', { n: answered, mean: counted.mean });
     art.appendChild(biEl('p', 'verdict', line));
+    if (decision) {
+      art.setAttribute('data-decision', decision);
+      art.appendChild(biEl('p', 'charter-decision', inLangs(function (T) {
+        return (CHARTER_ICONS[decision] || '') + ' ' + label(T, decision.replace(/_/g, ' '));
+      })));
+    }
     var labels = {};
     ((item.scale && item.scale.answers) || []).forEach(function (a) { labels[a.value] = a.label; });
     var ul = el('ul', 'answer-bars');
@@ -542,7 +552,13 @@
     var items = res.items || [];
     var byId = {};
     (res.answers || []).forEach(function (a) { byId[a.id] = a; });
-    var cards = items.map(function (item) { return distributionCard(item, byId[item.id]); });
+    var decided = {}; // a charter round's: each wording's category (charter_files.results_json)
+    ((res.charter && res.charter.clauses) || []).forEach(function (c) {
+      c.wordings.forEach(function (w) { decided[w.item] = w.category; });
+    });
+    var cards = items.map(function (item) {
+      return distributionCard(item, byId[item.id], decided[item.id]);
+    });
     showPages(s, box, 'results-distribution', [], cards, null);
   }
 

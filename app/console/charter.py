@@ -1,0 +1,293 @@
+"""The console's Charter page (issue 17): the meeting's Community Charter, drafted and versioned.
+
+`/console/{id}/charter`:
+- import a charter file, uploaded or pasted, JSON (covote-charter/1) or Markdown: a refused
+  file lists every problem and changes nothing; an accepted one is the next version
+- export the current version (or `?version=N`) as JSON or Markdown
+- the versions, and the readable difference between any two (`?from=N&to=M`:
+  `charter_doc.diff`, word by word, in <del>/<ins> with their meaning in words)
+- the rule's block share (the meeting's R and m are its set-up's)
+- draft commitments from one of the facilitator's budget meetings (its last closed round's
+  funded and protected proposals) or from the Lab's pledges: each a new version
+
+Every change is a POST with the CSRF token, one transaction, a redirect (`forms.act`). The
+consent round itself is opened from the Run page as any activity (kind `charter`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from app.console.forms import act, facilitator_form, int_field, page, upload_text
+from app.core.errors import BadInput, Conflict, InvalidForm, NotFound
+from app.core.inputs import bounded_int
+from app.core.messages import N_, Said, said
+from app.core.shapes import CharterRuleRecord, WordingRecord
+from app.core.vocab import CHARTER, RoundStatus
+from app.record import filenames
+from app.record.charter_markdown import dump_markdown
+from app.rules import charter_doc as cd
+from app.rules import charter_words
+from app.rules.charter import AmendmentStatus, ConsentCounts
+from app.rules.explain import Translate
+from app.rules.lab import IdeaStatus
+from app.voting import charter_drafts, charters, lab, meetings, rounds
+from app.voting.models import Meeting
+from app.web import auth, i18n
+from app.web.deps import TEMPLATES, RowId, Services, ServicesDep
+
+router = APIRouter(prefix="/console/{meeting_id}/charter")
+
+MAX_PASTED = 2_000_000  # characters: the charter file's own bound (charter_file.MAX_FILE_CHARS)
+PARTY_MAX = 32  # a party's key (charter_doc.KEY)
+
+THINGS = {
+    "section": N_("Section"),
+    "clause": N_("Clause"),
+    "amendment": N_("Amendment"),
+    "party": N_("Party"),
+    "commitment": N_("Commitment"),
+}
+CHANGES = {
+    cd.ChangeKind.ADDED: N_("added"),
+    cd.ChangeKind.REMOVED: N_("removed"),
+    cd.ChangeKind.REWORDED: N_("reworded"),
+    cd.ChangeKind.MOVED: N_("moved"),
+    cd.ChangeKind.CHANGED: N_("changed"),
+}
+AMENDMENT_STATUS = {
+    AmendmentStatus.PROPOSED: N_("proposed"),
+    AmendmentStatus.ACCEPTED: N_("accepted"),
+    AmendmentStatus.DECLINED: N_("declined"),
+}
+MADE_BY = {
+    "imported": N_("imported"),
+    "budget": N_("commitments from a budget meeting"),
+    "lab": N_("commitments from the Lab's pledges"),
+    "copied": N_("copied with the meeting"),
+}
+
+
+def wording_reasons(w: WordingRecord, rule: CharterRuleRecord, _: Translate) -> list[str]:
+    """Why a wording of a consent round's results got its outcome, a sentence per reason with
+    its numbers (`charter_words.reason_text`): the round page's words (results_charter.html)."""
+    by = w["answers"]
+    counts = ConsentCounts((by[0], by[1], by[2], by[3], by[4]))
+    return [
+        charter_words.reason_text(
+            r, counts, w["groups"], rule["block_percent"], rule["ratio"], rule["group_min"], _
+        )
+        for r in w["reasons"]
+    ]
+
+
+TEMPLATES.env.globals["charter_reasons"] = wording_reasons
+TEMPLATES.env.globals["charter_category"] = charter_words.category_name
+TEMPLATES.env.globals["charter_icons"] = charter_words.ICONS
+
+
+def _number(value: str | None, label: str) -> int | None:
+    """A version number from the query string, bounded; None when not given."""
+    if value is None or value == "":
+        return None
+    return bounded_int(value, label, low=1, high=cd.MAX_VERSION)
+
+
+def _context(
+    request: Request, services: Services, meeting_id: int, old: int | None, new: int | None
+) -> dict[str, Any]:
+    grant = auth.grant_of(request)
+    with services.read_session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        versions = charters.versions_of(session, meeting_id)
+        charter = charters.charter_of(session, meeting_id)
+        diff = None
+        if old is not None and new is not None:
+            before = charters.version(session, meeting_id, old)
+            after = charters.version(session, meeting_id, new)
+            diff = (before, after, cd.diff(before, after))
+        sources = [
+            (m, r)
+            for m, r in charter_drafts.budget_rounds(session, meetings.list_meetings(session))
+            if m.id != meeting_id and grant is not None and grant.allows(f"/console/{m.id}")
+        ]
+        pledged = sum(
+            1 for r in lab.ideas_of(session, meeting_id, [IdeaStatus.APPROVED]) if r.helpers > 0
+        )
+        block = charters.block_percent(session, meeting_id)
+        charter_rounds = [
+            r
+            for r in charters.charter_rounds(session, meeting_id)
+            if r.status != RoundStatus.VOIDED
+        ]
+        session.expunge_all()
+    _ = i18n.gettext_for(i18n.choose_locale(request))
+    return {
+        "page": "charter",
+        "meeting": meeting,
+        "charter": charter,
+        "versions": list(reversed(versions)),
+        "diff": diff,
+        "old": old,
+        "new": new,
+        "sources": sources,
+        "pledged": pledged,
+        "block_percent": block,
+        "rule_text": charter_words.rule_text(block, meeting.ratio, meeting.group_min, _),
+        "things": THINGS,
+        "changes": CHANGES,
+        "made_by": MADE_BY,
+        "amendment_status": AMENDMENT_STATUS,
+        "charter_rounds": sorted(charter_rounds, key=lambda r: r.number),
+        "kind": CHARTER,
+    }
+
+
+@router.get("")
+async def charter_page(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    auth.require_facilitator(request)
+    old = _number(request.query_params.get("from"), N_("The earlier version"))
+    new = _number(request.query_params.get("to"), N_("The later version"))
+    ctx = await asyncio.to_thread(_context, request, services, meeting_id, old, new)
+    return page(request, "console/charter.html", ctx)
+
+
+@router.post("/import")
+async def import_charter(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """A charter file, uploaded (`file`) or pasted (`text`), becomes the next version. A refused
+    file: the page again with every problem listed (status 400, 409 for a conflict), nothing
+    saved."""
+    form = await facilitator_form(request)
+    pasted = str(form.get("text", ""))
+    try:
+        if len(pasted) > MAX_PASTED:
+            raise BadInput(N_("A pasted charter is at most %(n)s characters."), n=MAX_PASTED)
+        if pasted.strip():
+            filename, text = "charter", pasted
+            unused = form.get("file")
+            if isinstance(unused, UploadFile):
+                await unused.close()  # an empty file field is still a temporary file
+        else:
+            filename, text = await upload_text(form, "file")
+        charter = charters.read_file(text, filename)
+
+        def change(session: Session, meeting: Meeting) -> Said:
+            saved = charters.save_charter(session, meeting, charter)
+            if saved is None:
+                return said(N_("The charter is the same as the current version: nothing is saved."))
+            return said(N_("The charter is imported as version %(n)s."), n=saved.number)
+
+        return await act(request, services, meeting_id, change, "/charter")
+    except InvalidForm as e:
+        problems, status = e.problems, e.status_code
+    except (BadInput, Conflict) as e:
+        problems, status = [("", e)], e.status_code
+    ctx = await asyncio.to_thread(_context, request, services, meeting_id, None, None)
+    translate = i18n.gettext_for(i18n.choose_locale(request))
+    ctx["problems"] = [translate(e.msgid, **e.params) for _, e in problems]
+    return page(request, "console/charter.html", ctx, status_code=status)
+
+
+@router.post("/rule")
+async def set_rule(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The block share P, a whole percentage."""
+    form = await facilitator_form(request)
+    value = int_field(form, "block_percent", N_("The block share"))
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        charters.set_block_percent(session, meeting, value)
+        return said(N_("The block share is %(p)s%%."), p=value)
+
+    return await act(request, services, meeting_id, change, "/charter")
+
+
+def _party(form_value: object) -> str:
+    return form_value[:PARTY_MAX] if isinstance(form_value, str) else ""
+
+
+@router.post("/from-budget")
+async def from_budget(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """Commitments for a party from another meeting's funded and protected proposals."""
+    form = await facilitator_form(request)
+    source_id = int_field(form, "source", N_("The budget meeting"))
+    party = _party(form.get("party"))
+    grant = auth.grant_of(request)
+    if source_id == meeting_id or grant is None or not grant.allows(f"/console/{source_id}"):
+        raise NotFound(N_("Choose one of your budget meetings."))
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        source = meetings.get_meeting(session, source_id)
+        n = charter_drafts.commitments_from_budget(session, meeting, source, party)
+        return said(
+            N_("%(n)s draft commitments from “%(title)s” are a new version."),
+            n=n,
+            title=source.title,
+        )
+
+    return await act(request, services, meeting_id, change, "/charter")
+
+
+@router.post("/from-lab")
+async def from_lab(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """Commitments for a party (usually the residents) from the Lab's pledges, as counts."""
+    form = await facilitator_form(request)
+    party = _party(form.get("party"))
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        n = charter_drafts.commitments_from_lab(session, meeting, party)
+        return said(N_("%(n)s draft commitments from the Lab's pledges are a new version."), n=n)
+
+    return await act(request, services, meeting_id, change, "/charter")
+
+
+# --- export ----------------------------------------------------------------------------------
+
+EXPORTS = {
+    "charter.json": "application/json",
+    "charter.md": "text/markdown; charset=utf-8",
+}
+
+
+def _export(services: Services, meeting_id: int, what: str, number: int | None) -> tuple[str, str]:
+    with services.read_session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        if number is None:
+            row = charters.current_version(session, meeting_id)
+            if row is None:
+                raise NotFound(N_("This meeting has no charter yet."))
+            number, text = row.number, row.definition
+        else:
+            charters.version(session, meeting_id, number)  # NotFound when it has none
+            text = next(
+                v.definition
+                for v in charters.versions_of(session, meeting_id)
+                if v.number == number
+            )
+        if what == "charter.md":
+            text = dump_markdown(charters.parse_stored(text))
+        opened = [r.opened_at for r in rounds.rounds_of(session, meeting_id)]
+        day = filenames.meeting_day(meeting.created_at, opened, meetings.zone_of(meeting))
+        stem, dot, ext = what.partition(".")
+        name = f"{stem}-v{number}{dot}{ext}"
+        header = filenames.content_disposition("attachment", meeting.title, day, name)
+    return text, header
+
+
+@router.get("/{what}")
+async def export_charter(
+    request: Request, meeting_id: RowId, what: str, services: ServicesDep
+) -> Response:
+    """The charter as stored (JSON, canonical: it imports back to the same version) or as
+    Markdown; the current version, or `?version=N`."""
+    auth.require_facilitator(request)
+    if what not in EXPORTS:
+        raise NotFound(N_("There is no such charter file."))
+    number = _number(request.query_params.get("version"), N_("The version"))
+    text, disposition = await asyncio.to_thread(_export, services, meeting_id, what, number)
+    return Response(text, media_type=EXPORTS[what], headers={"Content-Disposition": disposition})

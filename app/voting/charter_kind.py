@@ -1,0 +1,190 @@
+"""The Community Charter's consent round as an activity kind (issue 17): a round of kind
+`charter` asks the room to answer clauses on the consent scale (`charter.CONSENT_SCALE`:
+keypads 1-5, phones and paper from the scale's default views).
+
+Its items are the current charter's clauses and, as separate items answered in the same round,
+each clause's ACCEPTED amendments (app/rules/charter.py: the wording adopted is chosen among
+them). An item carries its Welsh as its `cy` title. No charter version is saved while a charter
+round is open (app/voting/charters.py), and a round is read against the version in force when
+it opened (`charters.charter_at`), so a later draft never changes its items or results.
+
+Its result is `charter_files.count_round` over the final ballots with the voters' TRUE
+segments (a small affected group blocks even when the public record coarsens its members'
+segments), the meeting's R and m and its block share; its public record (results.json) is each
+answer's count per wording with the decisions (`charter_files.results_json`) under `charter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+from sqlmodel import Session
+
+from app.core.messages import N_
+from app.core.shapes import CharterRecord, CharterView, GroupView, ItemView, ProposalItem
+from app.core.vocab import CHARTER
+from app.record import charter_files
+from app.rules import answers, charter_words
+from app.rules import charter_doc as cd
+from app.rules.charter import CONSENT_SCALE, AmendmentStatus, Consent
+from app.rules.charter_count import ClauseDecision, ConsentBallot
+from app.rules.scales import AnswerScale
+from app.voting import charters
+from app.voting.activity import CountingKind, Item, Response, Views, responses, scale_item_view
+from app.voting.meetings import segments_of
+from app.voting.models import Meeting, Round
+
+CONSENTS = frozenset(c.value for c in Consent)
+
+
+def charter_items(charter: cd.Charter) -> list[Item]:
+    """Every wording a consent round may ask, in document order: each clause, then its
+    accepted amendments (`extra["clause"]` names the clause an item belongs to)."""
+    out: list[Item] = []
+    for section in charter.sections:
+        view = {
+            "title": section.title,
+            "translations": {"cy": {"title": section.title_cy}} if section.title_cy else {},
+        }
+        for c in section.clauses:
+            out.append(_item(c.key, c.text, c.text_cy, c.key, view))
+            out += [
+                _item(a.key, a.text, a.text_cy, c.key, view)
+                for a in c.amendments
+                if a.status is AmendmentStatus.ACCEPTED
+            ]
+    return out
+
+
+def _item(key: str, text: str, text_cy: str, clause: str, section: Mapping[str, object]) -> Item:
+    return Item(
+        key,
+        text,
+        CONSENT_SCALE,
+        translations={"cy": {"title": text_cy}} if text_cy else {},
+        extra={"clause": clause, "section_view": section, "amendment": key != clause},
+    )
+
+
+class CharterKind(CountingKind):
+    """Answer the charter's clauses (and amendments) on the consent scale."""
+
+    key: ClassVar[str] = CHARTER
+    label: ClassVar[str] = N_("Charter: consent to the clauses")
+    noun: ClassVar[str] = "clause"
+    unanswered: ClassVar[str | None] = None
+    unknown_items: ClassVar[str] = N_("Clause(s) not in charter round %(n)s: %(keys)s.")
+    answer_scales: ClassVar[tuple[AnswerScale, ...]] = (CONSENT_SCALE,)
+    views: ClassVar[Views] = Views(
+        phone_intro=N_(
+            "For each clause, say how far you support it: 1 fully support, 2 support with "
+            "reservations, 3 can live with it, 4 need a change, 5 block."
+        ),
+        phone_partly_answered=N_(
+            "%(answered)s of %(total)s clauses answered; the others are not answered"
+        ),
+        phone_items="phone/items_charter.html",
+        console_results="console/results_charter.html",
+    )
+
+    def item_view(self, item: Item) -> ProposalItem | ItemView:
+        """The item with its scale and its screen on the phone: its clause's section (the
+        clause and its amendments are asked together, phone/items_charter.html)."""
+        view = scale_item_view(item)
+        section = item.extra.get("section_view")
+        if isinstance(section, dict):
+            view["group"] = GroupView(
+                id=str(item.extra["clause"]),
+                title=str(section["title"]),
+                translations=section["translations"],
+            )
+        return view
+
+    def answer_labels(self) -> list[str]:
+        """The consent scale's labels and the outcome names the projector's decision line
+        shows ("label:ADOPTED WITH RESERVATIONS": the category's value, spaces for _)."""
+        return [*super().answer_labels(), *charter_words.CATEGORY_NAMES.values()]
+
+    def available(self, session: Session, meeting_id: int) -> list[Item]:
+        charter = charters.charter_of(session, meeting_id)
+        return [] if charter is None else charter_items(charter)
+
+    def scales(
+        self, session: Session, meeting_id: int, keys: Sequence[str]
+    ) -> Mapping[str, AnswerScale]:
+        return dict.fromkeys(keys, CONSENT_SCALE)  # one scale for every wording: no query
+
+    def _asked(
+        self, session: Session, meeting: Meeting, rnd: Round
+    ) -> tuple[cd.Charter, list[Item]]:
+        """The charter version the round asked, and its items in the round's order."""
+        assert meeting.id is not None
+        charter = charters.charter_at(session, meeting.id, rnd.opened_at) or cd.Charter("")
+        by_key = {i.key: i for i in charter_items(charter)}
+        return charter, [by_key[k] for k in rnd.proposal_keys if k in by_key]
+
+    def result(self, session: Session, meeting: Meeting, rnd: Round) -> list[answers.ItemCount]:
+        _, items = self._asked(session, meeting, rnd)
+        return _counts(items, responses(session, rnd))
+
+    def decisions(
+        self, session: Session, meeting: Meeting, rnd: Round
+    ) -> tuple[ClauseDecision, ...]:
+        """Each answered clause's decision, on the voters' true segments."""
+        charter, items = self._asked(session, meeting, rnd)
+        return _decide(session, meeting, charter, items, responses(session, rnd))
+
+    def record(self, session: Session, meeting: Meeting, rnd: Round) -> CharterRecord:
+        charter, items = self._asked(session, meeting, rnd)
+        given = responses(session, rnd)
+        decided = _decide(session, meeting, charter, items, given)
+        return {
+            **answers.answers_to_json(_counts(items, given)),
+            "charter": charter_files.results_json(decided, charters.rule_of(session, meeting)),
+        }
+
+    def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> CharterView:
+        """The counts, the round's items (titles, Welsh, the consent scale's labels) and the
+        decisions."""
+        charter, items = self._asked(session, meeting, rnd)
+        given = responses(session, rnd)
+        decided = _decide(session, meeting, charter, items, given)
+        return {
+            **answers.answers_to_json(_counts(items, given)),
+            "items": [scale_item_view(i) for i in items],
+            "charter": charter_files.results_json(decided, charters.rule_of(session, meeting)),
+        }
+
+
+def _counts(items: Sequence[Item], given: Sequence[Response]) -> list[answers.ItemCount]:
+    keys = {i.key for i in items}
+    return answers.count_answers(
+        [(i.key, i.scale) for i in items],
+        [{k: v for k, v in r.marks.items() if k in keys} for r in given],
+    )
+
+
+def _decide(
+    session: Session,
+    meeting: Meeting,
+    charter: cd.Charter,
+    items: Sequence[Item],
+    given: Sequence[Response],
+) -> tuple[ClauseDecision, ...]:
+    """`charter_files.count_round` over the responses with the voters' true segments; only the
+    segments marked to protect may block."""
+    assert meeting.id is not None
+    keys = {i.key for i in items}
+    ballots = [
+        ConsentBallot(
+            str(r.voter_id),
+            r.segments,
+            {k: Consent(v) for k, v in r.marks.items() if k in keys and v in CONSENTS},
+        )
+        for r in given
+    ]
+    protecting = frozenset(s.key for s in segments_of(session, meeting.id) if s.protects)
+    return charter_files.count_round(
+        charter, ballots, charters.rule_of(session, meeting), protecting
+    )
