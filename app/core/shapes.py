@@ -198,10 +198,17 @@ KindRecord = RoundRecord | AnswersRecord
 """A round's entry in results.json, by its kind: the room vote's or a counting kind's."""
 
 
-class RecountRecord(TypedDict):
-    """results.json and what `covote recount` prints."""
+class AnswersRound(AnswersRecord):
+    """A counting kind's round as `covote recount` prints it (`kind_rounds.OfflineRound`)."""
 
-    rounds: list[RecountRound]
+    round: str  # the round's number as the ballot file names it
+
+
+class RecountRecord(TypedDict):
+    """results.json and what `covote recount` prints: a round of each kind as its kind counts
+    it (a room vote's, or each answer's count per item)."""
+
+    rounds: list[RecountRound | AnswersRound]
 
 
 # --- the survey's results (public: the survey's results JSON, `covote survey tabulate`) ------

@@ -19,9 +19,10 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from app.core.shapes import FundingKeys, MoneyKeys, RecountRecord, RecountRound
+from app.core.shapes import AnswersRound, FundingKeys, MoneyKeys, RecountRecord, RecountRound
 from app.record.chain import RoundMark
 from app.record.csvfiles import BallotRow, GroupRow
+from app.record.kind_rounds import OfflineRound
 from app.record.records import BudgetFile, MeetingFile
 from app.rules import budget as rule
 from app.rules.mes import amount
@@ -52,9 +53,15 @@ def _round_ballots(rows: Sequence[BallotRow]) -> list[VoterBallot]:
 
 
 def recount(
-    meeting: MeetingFile, rows: Sequence[BallotRow], groups: Sequence[GroupRow] | None = None
+    meeting: MeetingFile,
+    rows: Sequence[BallotRow],
+    groups: Sequence[GroupRow] | None = None,
+    offline: Mapping[str, OfflineRound] | None = None,
 ) -> RecountRecord:
     """Recount every round of a ballot export with the meeting's rule.
+
+    `offline`: the rounds of other activity kinds (by round), each counted as its kind counts
+    it (`OfflineRound.record`: each answer's count per item); every other round is a room vote.
 
     With `groups` (the export's groups.csv), the affected groups' counts come from those totals
     and the ballots carry no segments (README, Anonymity); without, from the ballots' segments
@@ -74,8 +81,10 @@ def recount(
         ValueError: a row names an unknown proposal, or repeats a voter's mark or changes their
             segments within a round (`read_ballot_csv` reports these per line); with `groups`,
             a ballot row with segments, group totals for a round without ballots, or totals
-            the ballots contradict (`tally.with_group_counts`).
+            the ballots contradict (`tally.with_group_counts`); in another kind's round, an
+            answer its items do not take.
     """
+    others = offline or {}
     by_round: dict[str, list[BallotRow]] = {}
     for row in rows:
         by_round.setdefault(row.round, []).append(row)
@@ -94,8 +103,13 @@ def recount(
     kinds = {pr.id: pr.kind for pr in meeting.proposals}
     costs = {pr.id: pr.cost for pr in meeting.proposals}
     savings = {pr.id: pr.saving for pr in meeting.proposals}
-    rounds: list[RecountRound] = []
+    rounds: list[RecountRound | AnswersRound] = []
     for name, round_rows in by_round.items():
+        if name in others:
+            if name in totals:
+                raise ValueError(f"group totals for round {name!r}, which is not a room vote")
+            rounds.append({"round": name, **others[name].record(round_rows)})
+            continue
         named = {row.proposal for row in round_rows}
         unknown = sorted(named - specs.keys())
         if unknown:
