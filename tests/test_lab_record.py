@@ -114,8 +114,8 @@ def test_the_bundle_carries_the_labs_files_and_its_readme_commands_reproduce_the
     """The bundle has the round's ideas, votes and groups CSV and results JSON (the Lab page's
     downloads, byte for byte), listed in SHA256SUMS; README.txt's `covote lab tabulate`, with
     the meeting's m, R and seed, prints the results file byte for byte; its recount (with the
-    audit log) prints results.json, whose Lab entry is each answer's count per idea; its audit verify
-    passes; no file holds the hidden idea's text."""
+    audit log) prints results.json, whose Lab entry is each answer's count per idea; its audit
+    verify passes; no file holds the hidden idea's text."""
     keys = run_lab(server, meeting)
     files = bundle(meeting)
     lab_names = [

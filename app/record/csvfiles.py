@@ -224,17 +224,18 @@ def read_ballot_csv(
 
 
 def rounds_not_room_votes(text: str) -> list[str]:
-    """The rounds of a ballot CSV with an answer that is not a room vote's mark (WANT /
-    DON'T WANT / NEUTRAL), in order of their first row: rounds of another activity kind,
-    which `read_ballot_csv` can check only with their scales. Reads what it can; a malformed
-    file is left to `read_ballot_csv` to report."""
+    """The rounds of a ballot CSV none of whose answers is a room vote's mark (WANT / DON'T
+    WANT / NEUTRAL), in order of their first row: rounds of another activity kind, which
+    `read_ballot_csv` can check only with their scales. (A room vote's round with a bad mark
+    has good ones too: its rows are reported by line.) Reads what it can; a malformed file is
+    left to `read_ballot_csv` to report."""
     records = _csv_records(text, Problems("-"))
     mark = len(BALLOT_HEADER) - 1
-    found: dict[str, None] = {}
+    room: dict[str, bool] = {}
     for _line, cells in records[1:]:
-        if len(cells) == len(BALLOT_HEADER) and cells[mark] not in _MARKS:
-            found.setdefault(cells[0])
-    return list(found)
+        if len(cells) == len(BALLOT_HEADER):
+            room[cells[0]] = room.get(cells[0], False) or cells[mark] in _MARKS
+    return [n for n, marked in room.items() if not marked]
 
 
 @dataclass(frozen=True)
