@@ -255,7 +255,7 @@ def recount(
             file=sys.stderr,
         )
     try:
-        counted = results.recount(meeting, rows, groups, offline)
+        counted = results.recount_kinds(meeting, rows, groups, offline)
     except ValueError as e:
         print(f"covote recount: the files disagree: {e}", file=sys.stderr)
         return 1

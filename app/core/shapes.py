@@ -205,8 +205,14 @@ class AnswersRound(AnswersRecord):
 
 
 class RecountRecord(TypedDict):
-    """results.json and what `covote recount` prints: a round of each kind as its kind counts
-    it (a room vote's, or each answer's count per item)."""
+    """results.json and what `covote recount` prints, for room votes (`results.recount`)."""
+
+    rounds: list[RecountRound]
+
+
+class KindsRecountRecord(TypedDict):
+    """results.json and what `covote recount` prints when rounds may be of other kinds
+    (`results.recount_kinds`): each round as its kind counts it."""
 
     rounds: list[RecountRound | AnswersRound]
 
