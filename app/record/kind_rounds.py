@@ -132,15 +132,15 @@ def lab_round(links: Iterable[Mapping[str, Any]], number: str) -> LabRound:
     Raises:
         KeyError / TypeError: a link lacks its data.
     """
-    keys: list[str] = []
+    keys: dict[str, None] = {}  # an ordered set: a long log stays linear
     is_open = False
     status: dict[str, str] = {}
-    into: dict[str, str] = {}
+    merged: dict[str, str] = {}  # each merged idea -> the idea it was merged into then
     for link in links:
         kind, data = link["kind"], link["data"]
         if kind.startswith("round.") and "round" in data and str(data["round"]) == number:
             if kind == "round.opened":
-                keys, is_open = [str(k) for k in data["proposals"]], True
+                keys, is_open = dict.fromkeys(str(k) for k in data["proposals"]), True
                 status.update((k, status.get(k, "approved")) for k in keys)
             elif kind in ("round.closed", "round.voided"):
                 is_open = False
@@ -150,18 +150,29 @@ def lab_round(links: Iterable[Mapping[str, Any]], number: str) -> LabRound:
             idea = str(data["idea"])
             status[idea] = _LAB_STATUS[kind]
             if kind == "lab.merged":
-                target = str(data["into"])
-                status.setdefault(target, "approved")
-                for source, now in list(into.items()):
-                    if now == idea:
-                        into[source] = target
-                into[idea] = target
-            if is_open and kind == "lab.approved" and idea not in keys:
-                keys.append(idea)
-            elif is_open and kind != "lab.approved" and idea in keys:
-                keys.remove(idea)
+                merged[idea] = str(data["into"])
+                status.setdefault(merged[idea], "approved")
+            if is_open and kind == "lab.approved":
+                keys.setdefault(idea)
+            elif is_open:
+                keys.pop(idea, None)
     items = tuple(k for k in keys if status.get(k) == "approved")
-    return LabRound(items, tuple(status), into)
+    return LabRound(items, tuple(status), _flat(merged))
+
+
+def _flat(merged: Mapping[str, str]) -> dict[str, str]:
+    """Each merged idea -> the idea its merges end at (`lab.merge` re-points ideas merged into
+    one that is merged later). A cycle, which no log Covote writes has, ends where it repeats."""
+    into: dict[str, str] = {}
+    for source in merged:
+        path: dict[str, None] = {}
+        node = source
+        while node in merged and node not in into and node not in path:
+            path[node] = None
+            node = merged[node]
+        end = node if node in path else into.get(node, node)
+        into.update(dict.fromkeys(path, end))  # each idea resolved once: linear in the merges
+    return into
 
 
 def merged_ratings(marks: Answers, into: Mapping[str, str]) -> dict[str, str]:
