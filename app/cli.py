@@ -24,6 +24,7 @@ reader that fails in a way it did not foresee is reported as unreadable input to
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -213,8 +214,18 @@ def recount(
         try:
             public = kind_rounds.PublicFiles(meeting, survey, log.links)
             offline, cannot = _offline_rounds(log.links, public)
+            saved = kind_rounds.saved_survey(log.links)
         except (KeyError, TypeError, ValueError) as e:
             print(f"covote recount: a round link lacks its data ({e!r})", file=sys.stderr)
+            return 1
+        # The survey's questions decide how its rows read: the file must be the one saved.
+        given = hashlib.sha256(survey_text.encode("utf-8")).hexdigest() if survey_text else None
+        if given is not None and survey_path is not None and given != saved:
+            print(
+                f"covote recount: {survey_path.name} is not the survey the audit log saved "
+                f"last (its sha256 is {given}, the log's {saved or 'none'})",
+                file=sys.stderr,
+            )
             return 1
     elif others := csvfiles.rounds_not_room_votes(ballots_text):
         print(

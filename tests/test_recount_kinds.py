@@ -53,7 +53,8 @@ def test_the_bundles_recount_reproduces_results_json_for_rounds_of_every_kind(
     for byte for a Lab round, a room vote, a survey round and a rating; its audit verify
     passes. ballots.csv has the merged idea's rating as cast, under its own key, and both
     count it for the idea it joined. Without the log, or without the survey file, the recount
-    names the rounds it cannot count; an answer off its item's scale is refused by line."""
+    names the rounds it cannot count; a survey file other than the one the log saved is
+    refused; an answer off its item's scale is refused by line."""
     keys = run_lab(server, meeting)  # round 1
     meeting.open_round()  # round 2: a room vote
     for marks in (
@@ -118,6 +119,12 @@ def test_the_bundles_recount_reproduces_results_json_for_rounds_of_every_kind(
     assert err == (
         "covote recount: round 3: a survey round: give the survey file with --survey survey.json\n"
     )
+
+    Path("survey.json").write_text(files["survey.json"].decode() + " ", encoding="utf-8")
+    code, out, err = _run(recount, capsys)
+    assert (code, out) == (1, "")
+    assert "survey.json is not the survey the audit log saved last" in err
+    Path("survey.json").write_bytes(files["survey.json"])
 
     lines = ballots.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("1,"))

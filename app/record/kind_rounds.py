@@ -101,6 +101,19 @@ def opened_kinds(links: Iterable[Mapping[str, Any]]) -> dict[str, Opened]:
     return found
 
 
+def saved_survey(links: Iterable[Mapping[str, Any]]) -> str | None:
+    """The sha256 of the survey file the log saved last (`survey.saved`), or None.
+
+    Raises:
+        KeyError / TypeError: a `survey.saved` link lacks its hash.
+    """
+    found = None
+    for link in links:
+        if link["kind"] == "survey.saved":
+            found = str(link["data"]["sha256"])
+    return found
+
+
 # The Lab's moderation links and the status each leaves an idea in (lab.py `_STATUS_LINKS`).
 _LAB_STATUS = {
     "lab.approved": "approved",

@@ -20,9 +20,10 @@ Written once, for every kind, and never by a kind:
 A kind states (`ActivityKind`): its stored `key` and console `label`; its items
 (`available`, `items`), each with an answer scale (app/rules/scales.py); its result (`result`
 through a pure function in app/rules, `record` the public results JSON, `results_view` for the
-screens, `group_rows` if it publishes group totals); and its views (`Views`): the templates of
-the phone's item, the paper sheet's row and the console's results, and the projector's
-renderer in app/static/projector/projector.js. docs/developing.md, "How to add an activity kind".
+screens, `group_rows` if it publishes group totals; `offline`, how `covote recount` counts it
+from the public files); and its views (`Views`): the templates of the phone's item, the paper
+sheet's row and the console's results, and the projector's renderer in
+app/static/projector/projector.js. docs/developing.md, "How to add an activity kind".
 """
 
 from __future__ import annotations
