@@ -4,6 +4,7 @@
                   [--tls | --tls-cert FILE --tls-key FILE] [--forwarded-allow-ips IPS]
     covote demo   (same options; also creates the sample meeting if it is not there yet)
     covote recount BALLOTS.csv [--groups GROUPS.csv] --meeting MEETING.json [--audit AUDIT.jsonl]
+                   [--survey SURVEY.json]
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
     covote survey tabulate RESPONSES.csv --survey SURVEY.json [--population POP.csv] [--m N]
     covote lab tabulate IDEAS.csv VOTES.csv [--groups GROUPS.csv] [--m N] [--r R] [--seed S]
@@ -23,14 +24,15 @@ reader that fails in a way it did not foresee is reported as unreadable input to
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from app.record import chain, csvfiles, records, results
+from app.record import chain, csvfiles, kind_rounds, records, results
 from app.rules.budget import COMPLETIONS, Completion
 from app.rules.charter import DEFAULT_BLOCK_PERCENT, CharterRule
 from app.rules.tally import Rule as TallyRule
@@ -172,22 +174,76 @@ def recount(
     meeting_path: Path,
     groups_path: Path | None = None,
     audit_path: Path | None = None,
+    survey_path: Path | None = None,
 ) -> int:
     """`covote recount`: the results of a ballot file (and its group totals, groups.csv) as
     JSON, byte for byte the meeting's results.json. With the audit log (`--audit`), the rounds
-    it marks final or voided say so, as results.json does. Exit 1 when the files contradict
-    each other (a group with more votes than the room) or the log is not intact."""
+    it marks final or voided say so, as results.json does, and a round it opened as another
+    activity kind (a survey, a Lab rating, a scale) is counted as that kind counts it (the
+    kind's offline hook, `ActivityKind.offline`; a survey round also needs `--survey`). Exit 1
+    when the files contradict each other (a group with more votes than the room) or the log is
+    not intact; 2 for unreadable input, or a round of another kind it cannot count."""
+    from app.record import survey_file
+
     try:
         meeting_text = meeting_path.read_text(encoding="utf-8-sig")
         ballots_text = ballots_path.read_text(encoding="utf-8-sig")
         groups_text = groups_path.read_text(encoding="utf-8-sig") if groups_path else None
         audit_text = audit_path.read_text(encoding="utf-8-sig") if audit_path else None
+        survey_text = survey_path.read_text(encoding="utf-8-sig") if survey_path else None
     except (OSError, UnicodeDecodeError) as e:
         print(f"covote recount: {e}", file=sys.stderr)
         return 2
     try:
         meeting = records.parse_meeting(meeting_text, filename=meeting_path.name)
-        rows = csvfiles.read_ballot_csv(ballots_text, meeting, filename=ballots_path.name)
+        survey = (
+            survey_file.parse_survey(survey_text, filename=survey_path.name)
+            if survey_text is not None and survey_path is not None
+            else None
+        )
+    except records.RecordError as e:
+        return _report(e)
+    log: chain.Verified | None = None
+    offline: dict[str, kind_rounds.OfflineRound] = {}
+    cannot: dict[str, str] = {}  # round -> why it cannot be counted offline
+    if audit_text is not None and audit_path is not None:
+        log = chain.verify(audit_text, filename=audit_path.name)
+        if log.problems:
+            print(f"covote recount: {log.problems[0]}", file=sys.stderr)
+            return 1
+        try:
+            public = kind_rounds.PublicFiles(meeting, survey, log.links)
+            offline, cannot = _offline_rounds(log.links, public)
+            saved = kind_rounds.saved_survey(log.links)
+        except (KeyError, TypeError, ValueError) as e:
+            print(f"covote recount: a round link lacks its data ({e!r})", file=sys.stderr)
+            return 1
+        # The survey's questions decide how its rows read: the file must be the one saved.
+        given = hashlib.sha256(survey_text.encode("utf-8")).hexdigest() if survey_text else None
+        if given is not None and survey_path is not None and given != saved:
+            print(
+                f"covote recount: {survey_path.name} is not the survey the audit log saved "
+                f"last (its sha256 is {given}, the log's {saved or 'none'})",
+                file=sys.stderr,
+            )
+            return 1
+    elif others := csvfiles.rounds_not_room_votes(ballots_text):
+        print(
+            f"covote recount: round(s) {', '.join(others)} of {ballots_path.name} are not room "
+            "votes (their answers are not want, dont_want or neutral): give the audit log, "
+            "--audit audit.jsonl, which names each round's kind (and --survey survey.json for "
+            "a survey round)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        rows = csvfiles.read_ballot_csv(
+            ballots_text,
+            meeting,
+            filename=ballots_path.name,
+            other_rounds=cannot.keys(),
+            scales={n: o.scales for n, o in offline.items()},
+        )
         groups = (
             csvfiles.read_groups_csv(groups_text, meeting, filename=groups_path.name)
             if groups_text is not None and groups_path is not None
@@ -195,9 +251,14 @@ def recount(
         )
     except records.RecordError as e:
         return _report(e)
+    if uncounted := [n for n in dict.fromkeys(r.round for r in rows) if n in cannot]:
+        for n in uncounted:
+            print(f"covote recount: round {n}: {cannot[n]}", file=sys.stderr)
+        return 2
     protecting = {sg.id for sg in meeting.segments if sg.protects}
     affected = any(set(p.affected_groups) & protecting for p in meeting.proposals)
-    if groups is None and affected and rows and not any(r.segments for r in rows):
+    room = [r for r in rows if r.round not in offline]
+    if groups is None and affected and room and not any(r.segments for r in room):
         print(
             f"covote recount: note: {ballots_path.name} lists no segments and no --groups file "
             "was given, so every affected group counts as smaller than m; pass the export's "
@@ -205,15 +266,11 @@ def recount(
             file=sys.stderr,
         )
     try:
-        counted = results.recount(meeting, rows, groups)
+        counted = results.recount_kinds(meeting, rows, groups, offline)
     except ValueError as e:
         print(f"covote recount: the files disagree: {e}", file=sys.stderr)
         return 1
-    if audit_text is not None and audit_path is not None:
-        log = chain.verify(audit_text, filename=audit_path.name)
-        if log.problems:
-            print(f"covote recount: {log.problems[0]}", file=sys.stderr)
-            return 1
+    if log is not None:
         try:
             marks = chain.round_marks(log.links)
         except (KeyError, TypeError) as e:
@@ -223,6 +280,30 @@ def recount(
         return 0
     sys.stdout.write(results.dumps_result(counted))
     return 0
+
+
+def _offline_rounds(
+    links: Sequence[Mapping[str, Any]], public: kind_rounds.PublicFiles
+) -> tuple[dict[str, kind_rounds.OfflineRound], dict[str, str]]:
+    """Each round the log opened as another kind: how its kind counts it offline (by round),
+    and why it cannot, for the rounds whose kind has no offline hook here or lacks a file."""
+    from app.core.vocab import SURVEY
+    from app.voting import kinds
+
+    offline: dict[str, kind_rounds.OfflineRound] = {}
+    cannot: dict[str, str] = {}
+    for n, opened in kind_rounds.opened_kinds(links).items():
+        kind = kinds.kinds().get(opened.kind)
+        counted = kind.offline(opened, public) if kind is not None else None
+        if counted is not None:
+            offline[n] = counted
+        elif kind is None:
+            cannot[n] = f"a {opened.kind!r} activity, which this version of Covote does not know"
+        elif opened.kind == SURVEY and public.survey is None:
+            cannot[n] = "a survey round: give the survey file with --survey survey.json"
+        else:
+            cannot[n] = f"a {opened.kind!r} activity, which covote recount cannot count offline"
+    return offline, cannot
 
 
 def recount_pb(path: Path, completion: Completion) -> int:
@@ -489,7 +570,7 @@ def _recount_command(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         parser.error("--completion goes with --pb (a meeting file brings its own)")
     if args.ballots is None or args.meeting is None:
         parser.error("recount needs BALLOTS --meeting MEETING, or --pb FILE")
-    return recount(args.ballots, args.meeting, args.groups, args.audit)
+    return recount(args.ballots, args.meeting, args.groups, args.audit, args.survey)
 
 
 def _check_rule_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -535,7 +616,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rc.add_argument("--meeting", type=Path, help="meeting JSON exported from Covote")
     rc.add_argument("--groups", type=Path, help="group totals CSV (groups.csv) of the ballots")
     rc.add_argument(
-        "--audit", type=Path, help="the audit log (audit.jsonl): mark final and voided rounds"
+        "--audit", type=Path, help="the audit log (audit.jsonl): rounds' kinds, final and voided"
+    )
+    rc.add_argument(
+        "--survey", type=Path, help="the survey file (survey.json): a survey round's questions"
     )
     rc.add_argument("--pb", type=Path, help="a Pabulib .pb approval election: run MES on it")
     rc.add_argument(

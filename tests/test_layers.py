@@ -77,6 +77,7 @@ PURE = frozenset(
         "app.record.charter_markdown",
         "app.record.csvfiles",
         "app.record.filenames",
+        "app.record.kind_rounds",
         "app.record.pabulib",
         "app.record.people_csv",
         "app.record.records",

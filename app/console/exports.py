@@ -14,7 +14,8 @@ are read in one transaction, so the hashes the report prints are those of the fi
 A Lab rating round (issue 16) adds its own four files to the bundle (`_lab_files`, the Lab
 page's downloads) and README.txt the `covote lab tabulate` command that reproduces its results.
 results.json keeps the round's bare answer counts: it is what `covote recount` reads from
-ballots.csv, and the Lab's figures need the ideas and groups files, which it does not read.
+ballots.csv (with the audit log, which names each round's kind and the Lab's merges), and the
+Lab's figures need the ideas and groups files, which it does not read.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from app.console.forms import page
 from app.core import localtime, shapes
 from app.core.errors import BadInput, NotFound
 from app.core.messages import N_
-from app.core.vocab import LAB, SURVEY, RoundStatus
+from app.core.vocab import LAB, ROOM_VOTE, SURVEY, RoundStatus
 from app.record import (
     csvfiles,
     filenames,
@@ -208,8 +209,9 @@ The Co-Production Lab (per rating round N):
                             segments left out (their totals are in the groups file)
   lab-groups-round-N.csv    the affected segments' totals per idea (at least m raters only)
   lab-results-round-N.json  opinion groups and each idea's support, exactly as this prints
-                            (`covote recount` counts room votes and does not yet read a Lab
-                            round's rows in ballots.csv; `covote audit verify` checks them):
+                            (ballots.csv has the round's ratings as cast, a merged idea's
+                            under its own key; results.json and `covote recount` count them
+                            for the idea it joined, as the audit log's lab.merged says):
 
   covote lab tabulate lab-ideas-round-N.csv lab-votes-round-N.csv \\
       --groups lab-groups-round-N.csv --m %(m)s --r %(r)s --seed %(seed)s
@@ -329,6 +331,16 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
                     name = f"{what}-round-{rnd.number}.csv"
                     files[name] = _export_text(session, meeting, f"{what}.csv", rnd.number)
         files["results.json"] = _export_text(session, meeting, "results.json", None)
+        # The kinds the recount reads from the log (of rounds in results.json: with ballots).
+        other_kinds = tuple(
+            sorted(
+                {
+                    rnd.kind
+                    for rnd in all_rounds
+                    if rnd.kind not in (None, ROOM_VOTE) and rounds.has_ballots(session, rnd)
+                }
+            )
+        )
         files["audit.jsonl"] = audit.export_lines(session, meeting_id)
         files.update(_survey_files(session, meeting, all_rounds))
         lab_record, lab_published = _lab_files(session, meeting, all_rounds)
@@ -394,6 +406,7 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         results_sha256=_sha256(files["results.json"]),
         audit_links=links,
         audit_head=head,
+        other_kinds=other_kinds,
     )
     model = report.build(
         info,

@@ -205,10 +205,23 @@ KindRecord = RoundRecord | AnswersRecord | CharterRecord
 """A round's entry in results.json, by its kind: the room vote's or a counting kind's."""
 
 
+class AnswersRound(AnswersRecord):
+    """A counting kind's round as `covote recount` prints it (`kind_rounds.OfflineRound`)."""
+
+    round: str  # the round's number as the ballot file names it
+
+
 class RecountRecord(TypedDict):
-    """results.json and what `covote recount` prints."""
+    """results.json and what `covote recount` prints, for room votes (`results.recount`)."""
 
     rounds: list[RecountRound]
+
+
+class KindsRecountRecord(TypedDict):
+    """results.json and what `covote recount` prints when rounds may be of other kinds
+    (`results.recount_kinds`): each round as its kind counts it."""
+
+    rounds: list[RecountRound | AnswersRound]
 
 
 # --- the survey's results (public: the survey's results JSON, `covote survey tabulate`) ------

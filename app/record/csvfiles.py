@@ -18,7 +18,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -33,6 +33,7 @@ from app.record.records import (
     group_problems,
     quote,
 )
+from app.rules.scales import AnswerScale, Problem
 from app.rules.tally import Mark
 
 BALLOT_HEADER = ("round", "voter", "channel", "segments", "proposal", "mark")
@@ -139,8 +140,13 @@ def read_ballot_csv(
     *,
     filename: str = "ballots.csv",
     other_rounds: Collection[str] = (),
+    scales: Mapping[str, Mapping[str, AnswerScale]] | None = None,
 ) -> list[BallotRow]:
     """Parse a ballot CSV against its meeting.
+
+    `scales`: the rounds of another activity kind whose items and scales are known (the
+    recount's, `kind_rounds.OfflineRound.scales`, by round): there a row's item must be one
+    of the round's and its answer one its scale takes, written as the scale stores it.
 
     `other_rounds`: the rounds of another activity kind (`chain.other_kind_rounds`: a Lab's
     ideas, a scale's items), whose items are not the meeting's proposals and whose answers
@@ -170,7 +176,19 @@ def read_ballot_csv(
         named = zip(BALLOT_HEADER[:3], cells[:3], strict=True)
         bad = [f"{name}: must not be empty" for name, value in named if not value]
         bad += [f"segments: {why}" for why in group_problems(segments, segment_ids)]
-        if round_ in other_rounds:
+        if scales is not None and round_ in scales:
+            scale = scales[round_].get(proposal)
+            if scale is None:
+                bad.append(f"proposal: {quote(proposal[:80])} is not an item of round {round_}")
+            else:
+                parsed = scale.parse(mark)
+                if isinstance(parsed, Problem) or parsed != mark:
+                    why = parsed.message(proposal[:80]) if isinstance(parsed, Problem) else ""
+                    bad.append(
+                        f"mark: not an answer to {quote(proposal[:80])}: {quote(mark[:80])}"
+                        + (f" ({why})" if why else "")
+                    )
+        elif round_ in other_rounds:
             if id_problem(proposal) or len(proposal) > MAX_ID or not proposal:
                 bad.append(f"proposal: not an item id: {quote(proposal[:80])}")
             if not _ANSWER.fullmatch(mark):
@@ -198,10 +216,26 @@ def read_ballot_csv(
         for reason in bad:
             p.add(line, reason)
         if not bad:
-            answer = mark if round_ in other_rounds else Mark(mark)
+            other = round_ in other_rounds or (scales is not None and round_ in scales)
+            answer = mark if other else Mark(mark)
             rows.append(BallotRow(round_, voter, channel, segments, proposal, answer))
     p.raise_if_any()
     return rows
+
+
+def rounds_not_room_votes(text: str) -> list[str]:
+    """The rounds of a ballot CSV none of whose answers is a room vote's mark (WANT / DON'T
+    WANT / NEUTRAL), in order of their first row: rounds of another activity kind, which
+    `read_ballot_csv` can check only with their scales. (A room vote's round with a bad mark
+    has good ones too: its rows are reported by line.) Reads what it can; a malformed file is
+    left to `read_ballot_csv` to report."""
+    records = _csv_records(text, Problems("-"))
+    mark = len(BALLOT_HEADER) - 1
+    room: dict[str, bool] = {}
+    for _line, cells in records[1:]:
+        if len(cells) == len(BALLOT_HEADER):
+            room[cells[0]] = room.get(cells[0], False) or cells[mark] in _MARKS
+    return [n for n, marked in room.items() if not marked]
 
 
 @dataclass(frozen=True)

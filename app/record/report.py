@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import cast
 
 from app.core import localtime, shapes
-from app.core.vocab import RoundStatus
+from app.core.vocab import SURVEY, RoundStatus
 from app.record import report_lab
 from app.record.figure import Chart
 from app.record.filenames import meeting_day
@@ -112,6 +112,9 @@ class RecordInput:
     audit_links: int
     audit_head: str
     groups_sha256: str = ""  # groups.csv (README, Anonymity); empty: not shown
+    # The kinds of the results' rounds that are not room votes: the recount reads their kind
+    # from the audit log (and a survey round's questions from survey.json).
+    other_kinds: tuple[str, ...] = ()
 
 
 # --- the model ---------------------------------------------------------------------------------
@@ -712,8 +715,10 @@ def _money_sections(meeting: MeetingInfo, results: shapes.ResultsView, _: Transl
 
 
 def _check(record: RecordInput, _: Translate, *, marked: bool = False) -> Check:
-    """`marked`: a round is final or voided, which the recount reads from the audit log."""
-    recount = RECOUNT_COMMAND + (" --audit audit.jsonl" if marked else "")
+    """`marked`: a round is final or voided, which the recount reads from the audit log (as
+    it reads there the kind of a round of another kind)."""
+    recount = RECOUNT_COMMAND + (" --audit audit.jsonl" if marked or record.other_kinds else "")
+    recount += " --survey survey.json" if SURVEY in record.other_kinds else ""
     return Check(
         heading=_("Check and recount"),
         items=(

@@ -15,13 +15,21 @@ import copy
 import functools
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from app.core.shapes import FundingKeys, MoneyKeys, RecountRecord, RecountRound
+from app.core.shapes import (
+    AnswersRound,
+    FundingKeys,
+    KindsRecountRecord,
+    MoneyKeys,
+    RecountRecord,
+    RecountRound,
+)
 from app.record.chain import RoundMark
 from app.record.csvfiles import BallotRow, GroupRow
+from app.record.kind_rounds import OfflineRound
 from app.record.records import BudgetFile, MeetingFile
 from app.rules import budget as rule
 from app.rules.mes import amount
@@ -76,9 +84,50 @@ def recount(
             a ballot row with segments, group totals for a round without ballots, or totals
             the ballots contradict (`tally.with_group_counts`).
     """
+    room = _room_vote(meeting, rows, groups)
+    return {"rounds": [room(name, round_rows) for name, round_rows in _by_round(rows).items()]}
+
+
+def recount_kinds(
+    meeting: MeetingFile,
+    rows: Sequence[BallotRow],
+    groups: Sequence[GroupRow] | None,
+    offline: Mapping[str, OfflineRound],
+) -> KindsRecountRecord:
+    """`recount` of a ballot export whose rounds may be of other activity kinds: the rounds in
+    `offline` (by round) are counted as their kind counts them (`OfflineRound.record`: each
+    answer's count per item), every other round as a room vote (`recount`). Rounds in order of
+    their first row, as results.json lists them.
+
+    Raises:
+        ValueError: as `recount`; group totals for a round of another kind; in another kind's
+            round, a voter answering an item twice or an answer its items do not take.
+    """
+    if stray := sorted({g.round for g in groups or () if g.round in offline}):
+        raise ValueError(f"group totals for round(s) {stray}, which are not room votes")
+    room = _room_vote(meeting, [r for r in rows if r.round not in offline], groups)
+    rounds: list[RecountRound | AnswersRound] = []
+    for name, round_rows in _by_round(rows).items():
+        if name in offline:
+            rounds.append({"round": name, **offline[name].record(round_rows)})
+        else:
+            rounds.append(room(name, round_rows))
+    return {"rounds": rounds}
+
+
+def _by_round(rows: Sequence[BallotRow]) -> dict[str, list[BallotRow]]:
     by_round: dict[str, list[BallotRow]] = {}
     for row in rows:
         by_round.setdefault(row.round, []).append(row)
+    return by_round
+
+
+def _room_vote(
+    meeting: MeetingFile, rows: Sequence[BallotRow], groups: Sequence[GroupRow] | None
+) -> Callable[[str, Sequence[BallotRow]], RecountRound]:
+    """What counts one room vote's round (its name and rows), once the room votes' `rows` and
+    the `groups` are checked (see `recount`)."""
+    by_round = _by_round(rows)
     totals: dict[str, dict[str, dict[str, Counts]]] = {}
     if groups is not None:
         if any(row.segments for row in rows):
@@ -94,8 +143,8 @@ def recount(
     kinds = {pr.id: pr.kind for pr in meeting.proposals}
     costs = {pr.id: pr.cost for pr in meeting.proposals}
     savings = {pr.id: pr.saving for pr in meeting.proposals}
-    rounds: list[RecountRound] = []
-    for name, round_rows in by_round.items():
+
+    def count(name: str, round_rows: Sequence[BallotRow]) -> RecountRound:
         named = {row.proposal for row in round_rows}
         unknown = sorted(named - specs.keys())
         if unknown:
@@ -123,8 +172,9 @@ def recount(
             savings_target=meeting.savings_target,
             tie_break=tie_break,
         )
-        rounds.append({"round": name, **result_to_json(result), **money})
-    return {"rounds": rounds}
+        return {"round": name, **result_to_json(result), **money}
+
+    return count
 
 
 # --- budget and savings --------------------------------------------------------------------

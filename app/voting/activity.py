@@ -20,9 +20,10 @@ Written once, for every kind, and never by a kind:
 A kind states (`ActivityKind`): its stored `key` and console `label`; its items
 (`available`, `items`), each with an answer scale (app/rules/scales.py); its result (`result`
 through a pure function in app/rules, `record` the public results JSON, `results_view` for the
-screens, `group_rows` if it publishes group totals); and its views (`Views`): the templates of
-the phone's item, the paper sheet's row and the console's results, and the projector's
-renderer in app/static/projector/projector.js. docs/developing.md, "How to add an activity kind".
+screens, `group_rows` if it publishes group totals; `offline`, how `covote recount` counts it
+from the public files); and its views (`Views`): the templates of the phone's item, the paper
+sheet's row and the console's results, and the projector's renderer in
+app/static/projector/projector.js. docs/developing.md, "How to add an activity kind".
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from app.core.shapes import (
 )
 from app.record import anonymity
 from app.record.csvfiles import GroupRow
+from app.record.kind_rounds import OfflineRound, Opened, PublicFiles
 from app.rules import answers
 from app.rules.scales import AnswerScale
 from app.voting.models import Ballot, Meeting, Round, Voter
@@ -169,6 +171,20 @@ class ActivityKind(ABC):
         """The group totals the round publishes (groups.csv and the seal): none by default."""
         return []
 
+    def ballot_keys(self, session: Session, meeting: Meeting, rnd: Round) -> list[str]:
+        """The items the ballot file writes a voter's answers to, in order (`rounds.ballot_rows`):
+        the round's items by default. What the round's seal is taken over, so it must not change
+        once the round is closed."""
+        return list(rnd.proposal_keys)
+
+    def offline(self, opened: Opened, public: PublicFiles) -> OfflineRound | None:
+        """How `covote recount` counts a round of this kind from the public files alone (no
+        database): every item its ballot rows may answer with its scale, and the items its
+        result lists (`kind_rounds.OfflineRound`), from the round's `round.opened` link and
+        the meeting's files. The record it counts must be byte for byte `record`'s.
+        None: the recount cannot (it says so, naming the round)."""
+        return None
+
     def answer_labels(self) -> list[str]:
         """The label msgids of `answer_scales`' answers (the projector's strings table)."""
         return [a["label"] for s in self.answer_scales for a in s.describe().get("answers", [])]
@@ -193,6 +209,15 @@ class CountingKind(ActivityKind):
 
     def record(self, session: Session, meeting: Meeting, rnd: Round) -> AnswersRecord:
         return answers.answers_to_json(self.result(session, meeting, rnd))
+
+    def offline(self, opened: Opened, public: PublicFiles) -> OfflineRound | None:
+        """A kind whose items all take its one fixed scale (`answer_scales`, like a 1-5
+        rating) is counted offline on the items its round opened on; any other needs its own
+        hook."""
+        if len(self.answer_scales) != 1:
+            return None
+        items = [(key, self.answer_scales[0]) for key in opened.keys]
+        return OfflineRound(self.key, dict(items), items)
 
     def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> AnswersView:
         """The record and the round's items (`ItemView`: titles and scales' labels)."""

@@ -35,7 +35,7 @@ from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm, NotFou
 from app.core.inputs import clean_text
 from app.core.messages import N_
 from app.core.vocab import LAB, RoundStatus
-from app.record import records
+from app.record import kind_rounds, records
 from app.rules import survey_tally
 from app.rules.lab import (
     CHALLENGE_MAX,
@@ -564,13 +564,9 @@ def resolved(session: Session, meeting_id: int) -> dict[str, str]:
 
 
 def merged_ratings(marks: Mapping[str, str], into: Mapping[str, str]) -> dict[str, str]:
-    """One voter's ratings with merged ideas' counting for their targets: a rating of a merged
-    idea moves to the idea it was merged into unless the voter rated that one too (then the
-    target's own rating stands). Pure; the order of `marks` does not matter."""
-    kept = {k: v for k, v in marks.items() if k not in into}
-    for key in sorted(k for k in marks if k in into):
-        kept.setdefault(into[key], marks[key])
-    return kept
+    """One voter's ratings with merged ideas' counting for their targets (the recount's own
+    rule, `kind_rounds.merged_ratings`: one implementation for the server and the recount)."""
+    return kind_rounds.merged_ratings(marks, into)
 
 
 def keys_of(session: Session, meeting_id: int) -> list[str]:

@@ -24,7 +24,7 @@ from sqlmodel import Session
 from app.core.messages import N_
 from app.core.shapes import AnswersView
 from app.core.vocab import LAB
-from app.record import lab_files
+from app.record import kind_rounds, lab_files
 from app.rules import answers, tally
 from app.rules import lab as rules
 from app.rules.scales import AnswerScale
@@ -105,6 +105,28 @@ class LabKind(CountingKind):
             **answers.answers_to_json(counted),
             "items": [scale_item_view(i) for i in items],
         }
+
+    def ballot_keys(self, session: Session, meeting: Meeting, rnd: Round) -> list[str]:
+        """The round's ideas, then every merged idea (by key): a merged idea's ratings are
+        written as cast, under the idea rated, and count for the idea it joined
+        (`lab.merged`, in the audit log), as results.json counts them."""
+        assert meeting.id is not None
+        merged = sorted(set(lab.resolved(session, meeting.id)) - set(rnd.proposal_keys))
+        return [*rnd.proposal_keys, *merged]
+
+    def offline(
+        self, opened: kind_rounds.Opened, public: kind_rounds.PublicFiles
+    ) -> kind_rounds.OfflineRound:
+        """The round's ideas as the audit log leaves them (`kind_rounds.lab_round`); its rows
+        may rate any idea the log names; merged ideas' ratings count for their targets."""
+        replayed = kind_rounds.lab_round(public.links, opened.round)
+        into = dict(replayed.into)
+        return kind_rounds.OfflineRound(
+            self.key,
+            dict.fromkeys([*replayed.ideas, *opened.keys], rules.RATING_SCALE),
+            [(key, rules.RATING_SCALE) for key in replayed.items],
+            lambda marks: kind_rounds.merged_ratings(marks, into),
+        )
 
     def scales(
         self, session: Session, meeting_id: int, keys: Sequence[str]

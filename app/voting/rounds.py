@@ -384,18 +384,20 @@ def pabulib_election(
 
 
 def ballot_rows(session: Session, meeting: Meeting, rnd: Round) -> list[BallotRow]:
-    """The round's public ballot file: one row per item of the round for every voter who
-    answered, by this round's pseudonym, sorted by it (an item they left gets the kind's
-    `unanswered` answer, or no row); no segments (their totals are in `group_rows`) and
-    channels used by fewer than m voters merged (README, Anonymity)."""
-    unanswered = kind_of(rnd).unanswered
+    """The round's public ballot file: one row per item of the round (its kind's
+    `ballot_keys`) for every voter who answered, by this round's pseudonym, sorted by it (an
+    item they left gets the kind's `unanswered` answer, or no row); no segments (their totals
+    are in `group_rows`) and channels used by fewer than m voters merged (README, Anonymity)."""
+    kind = kind_of(rnd)
+    unanswered = kind.unanswered
+    keys = kind.ballot_keys(session, meeting, rnd)
     ballots = public_responses(session, meeting, rnd)
     labels = anonymity.channel_labels(
         anonymity.count_channels(r.channel for _, r in ballots), meeting.group_min
     )
     rows = []
     for pseudonym, r in ballots:
-        for key in rnd.proposal_keys:
+        for key in keys:
             mark = r.marks.get(key, unanswered)
             if mark is not None:
                 rows.append(BallotRow(str(rnd.number), pseudonym, labels[r.channel], (), key, mark))

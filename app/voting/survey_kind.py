@@ -32,7 +32,7 @@ from sqlmodel import Session
 from app.core.messages import N_
 from app.core.shapes import GroupView, ItemView, ProposalItem, SurveyView
 from app.core.vocab import SURVEY
-from app.record import survey_charts, survey_files
+from app.record import kind_rounds, survey_charts, survey_files
 from app.rules import answers, survey_tally
 from app.rules import survey as sv
 from app.rules.scales import AnswerScale, RangeScale
@@ -198,6 +198,17 @@ class SurveyKind(CountingKind):
     def available(self, session: Session, meeting_id: int) -> list[Item]:
         text = surveys.survey_text(session, meeting_id)
         return [] if text is None else list(survey_items(text))
+
+    def offline(
+        self, opened: kind_rounds.Opened, public: kind_rounds.PublicFiles
+    ) -> kind_rounds.OfflineRound | None:
+        """The survey file's items (`survey.items`: their scales) that the round opened on, in
+        its order, as `items` reads them. None without the survey file."""
+        if public.survey is None:
+            return None
+        scales = {i.key: i.scale for i in sv.items(public.survey)}
+        items = [(key, scales[key]) for key in opened.keys if key in scales]
+        return kind_rounds.OfflineRound(self.key, dict(items), items)
 
     def item_view(self, item: Item) -> ProposalItem | ItemView:
         view = scale_item_view(item)

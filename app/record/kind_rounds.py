@@ -1,0 +1,198 @@
+"""Rounds of every activity kind in the public record: what `covote recount` needs to count a
+round that is not a room vote from the exported files, without a database.
+
+Pure: the audit log's links, the meeting and survey files and the ballot rows in, counts out.
+
+A round's kind is named by its `round.opened` link (`kind`; a room vote's link has none, as
+before kinds existed), with the items it opened on (`proposals`). The kind's offline hook
+(`ActivityKind.offline`, app/voting/activity.py) turns that into an `OfflineRound`: every
+item key a row of the round may answer, with its scale (what `csvfiles.read_ballot_csv`
+checks each row against), and the items the result lists, in order. The count is the one
+the server's kind makes: `answers.count_answers` (app/rules/answers.py) over each voter's
+answers, after the kind's `rewrite` (a Lab round's merged ideas counted for their targets).
+
+A Lab round's items change while it runs (app/voting/lab.py): ideas approved join it, ideas
+hidden, sent back or merged leave it, and its result lists the ideas still approved when the
+record is read. Every one of those changes is an audit link (`lab.approved`, `lab.hidden`,
+`lab.restored`, `lab.merged`), so `lab_round` replays them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.shapes import AnswersRecord
+from app.record.csvfiles import BallotRow
+from app.record.records import MeetingFile
+from app.rules import answers
+from app.rules.scales import AnswerScale
+from app.rules.survey import Survey
+
+Answers = Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A round the log opened as another kind: its `kind` key and the items it opened on."""
+
+    round: str
+    kind: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PublicFiles:
+    """What an offline hook may read: the meeting file, the survey file (None: not given),
+    and the audit log's links (already verified: `chain.verify`)."""
+
+    meeting: MeetingFile
+    survey: Survey | None
+    links: Sequence[Mapping[str, Any]]
+
+
+def _same(ballot: Answers) -> Answers:
+    return ballot
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineRound:
+    """How to count one round of another kind from its ballot rows.
+
+    `scales`: every item a row may answer, with its scale (more than `items` where the file
+    keeps answers the result moves or drops, like a Lab's merged ideas). `items`: the items
+    the result lists, in order, each with its scale. `rewrite`: a voter's answers as the kind
+    counts them (by default as written)."""
+
+    kind: str
+    scales: Mapping[str, AnswerScale]
+    items: Sequence[tuple[str, AnswerScale]]
+    rewrite: Callable[[Answers], Answers] = field(default=_same)
+
+    def record(self, rows: Sequence[BallotRow]) -> AnswersRecord:
+        """The round's results.json entry (without `round`): each answer's count per item.
+
+        Raises:
+            ValueError: a voter answers an item twice, or an answer the items do not take.
+        """
+        ballots: dict[str, dict[str, str]] = {}
+        for row in rows:
+            mine = ballots.setdefault(row.voter, {})
+            if row.proposal in mine:
+                raise ValueError(f"voter {row.voter!r} answered {row.proposal!r} twice")
+            mine[row.proposal] = str(row.mark)
+        counted = answers.count_answers(self.items, [self.rewrite(b) for b in ballots.values()])
+        return answers.answers_to_json(counted)
+
+
+def opened_kinds(links: Iterable[Mapping[str, Any]]) -> dict[str, Opened]:
+    """Every round the log opened as another kind than a room vote, by round number.
+
+    Raises:
+        KeyError / TypeError: a `round.opened` link lacks its round or proposals.
+    """
+    found: dict[str, Opened] = {}
+    for link in links:
+        data = link["data"]
+        if link["kind"] == "round.opened" and "kind" in data:
+            n = str(data["round"])
+            found[n] = Opened(n, str(data["kind"]), tuple(str(k) for k in data["proposals"]))
+    return found
+
+
+def saved_survey(links: Iterable[Mapping[str, Any]]) -> str | None:
+    """The sha256 of the survey file the log saved last (`survey.saved`), or None.
+
+    Raises:
+        KeyError / TypeError: a `survey.saved` link lacks its hash.
+    """
+    found = None
+    for link in links:
+        if link["kind"] == "survey.saved":
+            found = str(link["data"]["sha256"])
+    return found
+
+
+# The Lab's moderation links and the status each leaves an idea in (lab.py `_STATUS_LINKS`).
+_LAB_STATUS = {
+    "lab.approved": "approved",
+    "lab.hidden": "hidden",
+    "lab.restored": "pending",
+    "lab.merged": "merged",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LabRound:
+    """A Lab round as the log tells it: `items`, the ideas its result lists (those in the
+    round when the log ends that are still approved, in the round's order); `ideas`, every
+    idea the log names (a ballot row may rate any: the ballot path keeps ratings as cast);
+    `into`, each merged idea's key -> the idea it now counts for."""
+
+    items: tuple[str, ...]
+    ideas: tuple[str, ...]
+    into: Mapping[str, str]
+
+
+def lab_round(links: Iterable[Mapping[str, Any]], number: str) -> LabRound:
+    """Replay the log for Lab round `number`: it opens on its `round.opened` proposals; while
+    it is open (until `round.closed` or `round.voided`, again after `round.reopened`) an idea
+    approved joins it at the end and an idea hidden, sent back or merged leaves it
+    (`lab.join_open_round`, `lab.leave_open_round`). Merges are kept flat, as `lab.merge`
+    keeps them: ideas merged into one that is merged later follow it.
+
+    Raises:
+        KeyError / TypeError: a link lacks its data.
+    """
+    keys: dict[str, None] = {}  # an ordered set: a long log stays linear
+    is_open = False
+    status: dict[str, str] = {}
+    merged: dict[str, str] = {}  # each merged idea -> the idea it was merged into then
+    for link in links:
+        kind, data = link["kind"], link["data"]
+        if kind.startswith("round.") and "round" in data and str(data["round"]) == number:
+            if kind == "round.opened":
+                keys, is_open = dict.fromkeys(str(k) for k in data["proposals"]), True
+                status.update((k, status.get(k, "approved")) for k in keys)
+            elif kind in ("round.closed", "round.voided"):
+                is_open = False
+            elif kind == "round.reopened":
+                is_open = True
+        elif kind in _LAB_STATUS:
+            idea = str(data["idea"])
+            status[idea] = _LAB_STATUS[kind]
+            if kind == "lab.merged":
+                merged[idea] = str(data["into"])
+                status.setdefault(merged[idea], "approved")
+            if is_open and kind == "lab.approved":
+                keys.setdefault(idea)
+            elif is_open:
+                keys.pop(idea, None)
+    items = tuple(k for k in keys if status.get(k) == "approved")
+    return LabRound(items, tuple(status), _flat(merged))
+
+
+def _flat(merged: Mapping[str, str]) -> dict[str, str]:
+    """Each merged idea -> the idea its merges end at (`lab.merge` re-points ideas merged into
+    one that is merged later). A cycle, which no log Covote writes has, ends where it repeats."""
+    into: dict[str, str] = {}
+    for source in merged:
+        path: dict[str, None] = {}
+        node = source
+        while node in merged and node not in into and node not in path:
+            path[node] = None
+            node = merged[node]
+        end = node if node in path else into.get(node, node)
+        into.update(dict.fromkeys(path, end))  # each idea resolved once: linear in the merges
+    return into
+
+
+def merged_ratings(marks: Answers, into: Mapping[str, str]) -> dict[str, str]:
+    """One voter's ratings with merged ideas' counting for their targets: a rating of a merged
+    idea moves to the idea it was merged into unless the voter rated that one too (then the
+    target's own rating stands). The order of `marks` does not matter."""
+    kept = {k: v for k, v in marks.items() if k not in into}
+    for key in sorted(k for k in marks if k in into):
+        kept.setdefault(into[key], marks[key])
+    return kept
