@@ -3,8 +3,8 @@ arrive, at most once per `LIVE_INTERVAL_S` per meeting, only when the ratings ch
 
 The wall (app/web/lab.py) fetches itself again after every frame of its meeting's socket, and
 a busy room sends a turnout frame after each batch of ballots, several a second. The Lab's
-statistics cost ~0.15 s of CPU at 500 voters x 300 ideas (scripts/bench lab), so they are not
-worked out per fetch, nor per ballot:
+statistics as published (`lab_kind.lab_result`) cost ~0.2 s of CPU at 500 voters x 300 ideas x
+30,000 ratings, so they are not worked out per fetch, nor per ballot:
 
 * Each fetch reads a cheap **fingerprint** of what the figures depend on (the round, its ideas'
   keys, statuses and merges, the rule, and the round's ballots: how many and the latest cast),
@@ -38,7 +38,7 @@ from app.voting.models import Ballot, Meeting, Round
 
 LIVE_INTERVAL_S = 1.0  # the issue's "within a second": at most one computation a second
 WALL_BRIDGING = 5  # bridging ideas on the wall: a projector's few lines
-KEPT = 32  # meetings whose figures are kept: a server runs a handful at once
+KEPT = 32  # rounds whose figures are kept: a server runs a handful of meetings at once
 
 T = TypeVar("T")
 
@@ -75,14 +75,15 @@ class LiveCache(Generic[T]):
         self._clock = clock
         self._kept = kept
         self._lock = threading.Lock()
-        self._entries: dict[int, _Entry[T]] = {}
+        self._entries: dict[Hashable, _Entry[T]] = {}
         self.computations = 0
 
-    def get(self, meeting_id: int, fingerprint: Hashable, compute: Callable[[], T]) -> Live[T]:
-        """The meeting's figures for `fingerprint`: kept, computed now, or (when a computation
-        ran less than `interval_s` ago or is running) the last ones with a time to ask again."""
+    def get(self, key: Hashable, fingerprint: Hashable, compute: Callable[[], T]) -> Live[T]:
+        """The figures of `key` (a meeting's round) for `fingerprint`: kept, computed now, or
+        (when a computation for `key` ran less than `interval_s` ago or is running) the last
+        ones with a time to ask again."""
         with self._lock:
-            entry = self._entries.get(meeting_id)
+            entry = self._entries.get(key)
             if entry is not None and entry.fingerprint == fingerprint:
                 return Live(entry.figures, None)
             now = self._clock()
@@ -91,7 +92,7 @@ class LiveCache(Generic[T]):
                 return Live(entry.figures, max(0.05, wait))
             if entry is None:
                 entry = _Entry(None, None, now, True)
-                self._entries[meeting_id] = entry
+                self._entries[key] = entry
                 while len(self._entries) > self._kept:
                     self._entries.pop(next(iter(self._entries)))
             entry.started, entry.busy = now, True
@@ -172,9 +173,10 @@ CACHE: LiveCache[WallGroups] = LiveCache()
 def live_groups(session: Session, meeting: Meeting, rnd: Round) -> Live[WallGroups]:
     """The wall's opinion groups and bridging ideas of a `lab` round, as of its ratings now
     (or up to `LIVE_INTERVAL_S` older, with a time to ask again). Blocking: a worker thread."""
-    assert meeting.id is not None
+    # Keyed by the round (and the meeting's code, random: a test's fresh database reuses ids),
+    # so a new round never shows the last one's figures while its own are worked out.
     return CACHE.get(
-        meeting.id,
+        (meeting.code, rnd.id),
         fingerprint(session, meeting, rnd),
         lambda: wall_groups(lab_kind.lab_result(session, meeting, rnd)),
     )
