@@ -90,7 +90,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve(settings: Settings, *, with_demo: bool = False) -> int:
     import uvicorn
 
-    from app.console import demo_survey
+    from app.console import demo_lab, demo_survey
     from app.core import datadir
     from app.demo import samples
     from app.main import create_app
@@ -116,8 +116,9 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
             demos.append(existing[0] if existing else create_meeting(session, demo))
         surveyed = [m for m in list_meetings(session) if m.title == demo_survey.TITLE]
     if with_demo:
-        # The survey meeting, with made-up answers already in (through the ballot path).
-        demos.append(surveyed[0] if surveyed else demo_survey.seed(engine))
+        # The survey meeting, with made-up answers already in (through the ballot path), going
+        # on into a Co-Production Lab with made-up ideas and ratings (app/console/demo_lab.py).
+        demos.append(surveyed[0] if surveyed else demo_lab.seed(engine, demo_survey.seed(engine)))
     with transaction(engine) as session:
         known = list_meetings(session)
     engine.dispose()

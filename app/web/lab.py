@@ -6,7 +6,10 @@
 - GET  `/p/{code}/wall`  the projector's idea wall: approved ideas by challenge and the idea
                          keypads rate now; `?part=1` the wall alone, which
                          static/projector/lab_wall.js fetches again after each snapshot of
-                         the meeting's socket (every approval, merge or keypad step sends one)
+                         the meeting's socket (every approval, merge or keypad step sends one;
+                         ballots send turnout frames); the last `lab` round's opinion groups
+                         and bridging ideas live (app/web/lab_live.py), `?groups=0` keeping
+                         them off until the closed round is revealed
 - GET  `/m/{code}/rate`  rate the ideas of the open `lab` round one at a time: the next one
                          this voter has not rated, fewest answers first
                          (rules.lab.next_ideas), with agree / disagree / pass and "I would
@@ -26,12 +29,10 @@ only to list it on this phone and to count the phone's ideas.
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
@@ -42,15 +43,12 @@ from app.rules import lab as rules
 from app.rules.lab import IDEA_DESCRIPTION_MAX, IDEA_TEXT_MAX, IdeaStatus
 from app.voting import lab, lab_kind, meetings, rounds
 from app.voting.ballots import CastRequest
-from app.voting.models import Meeting, Round, Voter
-from app.web import auth, i18n
+from app.voting.models import Voter
+from app.web import auth, i18n, lab_live
 from app.web.deps import Services, ServicesDep, attendee, render
 from app.web.ratelimit import Limit
 
 router = APIRouter()
-
-# Bridging ideas the wall shows after a rating round is revealed: a projector's few lines.
-WALL_BRIDGING = 5
 
 NOT_JOINED = N_("Join the meeting first, then suggest your idea.")
 
@@ -169,45 +167,11 @@ async def _again(
     return render(request, "phone/lab.html", ctx, status_code=status)
 
 
-# The wall re-reads itself after every snapshot of its meeting (joins, turnout...), and the
-# Lab's statistics cost up to ~0.15 s of CPU for a big room (rules/lab.py): a closed round's
-# are kept per meeting until its ideas change (their keys, statuses, groups or merges).
-_REVEALED: dict[int, tuple[object, tuple[list[str], int]]] = {}
-_REVEALED_LOCK = threading.Lock()
-# Meetings whose figures are kept: a server runs a handful at once; the oldest are dropped.
-REVEALED_KEPT = 32
-
-
-def _revealed(session: Session, meeting: Meeting, rnd: Round) -> tuple[list[str], int]:
-    """The bridging ideas (best first, at most WALL_BRIDGING) and the number of opinion
-    groups of a closed, revealed `lab` round, recomputed only when its ideas changed."""
-    assert meeting.id is not None
-    ideas = lab.ideas_of(session, meeting.id)
-    fingerprint = (
-        rnd.id,
-        tuple(rnd.proposal_keys),
-        tuple(
-            (r.idea.key, r.idea.status, tuple(r.idea.affected), r.idea.merged_into) for r in ideas
-        ),
-    )
-    with _REVEALED_LOCK:
-        kept = _REVEALED.get(meeting.id)
-    if kept is not None and kept[0] == fingerprint:
-        return kept[1]
-    result = lab_kind.lab_result(session, meeting, rnd)
-    figures = ([i.key for i in result.ideas if i.is_bridging][:WALL_BRIDGING], len(result.groups))
-    with _REVEALED_LOCK:
-        _REVEALED.pop(meeting.id, None)
-        _REVEALED[meeting.id] = (fingerprint, figures)
-        while len(_REVEALED) > REVEALED_KEPT:
-            _REVEALED.pop(next(iter(_REVEALED)))
-    return figures
-
-
-def _wall(services: Services, code: str) -> dict[str, Any]:
+def _wall(services: Services, code: str, live: bool) -> dict[str, Any]:
     """What the wall shows: the challenges with their approved ideas (helpers counted), the
-    idea keypads rate now in an open `lab` round, and the bridging ideas of the last revealed
-    one."""
+    idea keypads rate now in an open `lab` round, and the opinion groups and bridging ideas of
+    the last `lab` round (lab_live): live while it runs and after, or (`live` off: the
+    facilitator's ?groups=0) only once it is closed and revealed."""
     with services.read_session() as session:
         meeting = meetings.meeting_by_code(session, code)
         assert meeting.id is not None
@@ -216,31 +180,43 @@ def _wall(services: Services, code: str) -> dict[str, Any]:
         lab_rounds = [r for r in rounds.rounds_of(session, meeting.id) if r.kind == LAB]
         rating = lab_rounds[-1] if lab_rounds else None
         on_screen = None
-        bridging: list[str] = []
-        groups = 0
+        figures: lab_live.Live[lab_live.WallGroups] | None = None
         if rating is not None and rating.status == RoundStatus.OPEN:
             step = rating.keypad_step
             if step is not None and 0 <= step < len(rating.proposal_keys):
                 on_screen = rating.proposal_keys[step]
-        elif rating is not None and rating.status == RoundStatus.CLOSED and rating.revealed:
-            bridging, groups = _revealed(session, meeting, rating)
+        opened = rating is not None and rating.status == RoundStatus.OPEN
+        closed = rating is not None and rating.status == RoundStatus.CLOSED
+        if rating is not None and ((live and (opened or closed)) or (closed and rating.revealed)):
+            figures = lab_live.live_groups(session, meeting, rating)
         session.expunge_all()
     texts = {r.idea.key: r.idea.text for r in rows}
+    groups = figures.figures if figures is not None else None
     return {
         "meeting": meeting,
         "challenges": challenges,
         "rows": rows,
         "texts": texts,
-        "rating": rating is not None and rating.status == RoundStatus.OPEN,
+        "rating": opened,
         "on_screen": on_screen if on_screen in texts else None,
-        "bridging": [k for k in bridging if k in texts],
-        "groups": groups,
+        "live": figures is not None,
+        "groups": groups.groups if groups else (),
+        "bridging": [b for b in groups.bridging if b.key in texts] if groups else [],
+        "voters_rated": groups.voters_rated if groups else 0,
+        # Figures older than the ratings: lab_wall.js asks again after this many milliseconds.
+        "retry_ms": None
+        if figures is None or figures.retry_s is None
+        else int(figures.retry_s * 1000),
     }
 
 
 @router.get("/p/{code}/wall")
-async def wall(request: Request, code: str, services: ServicesDep, part: int = 0) -> Response:
-    ctx = await asyncio.to_thread(_wall, services, code)
+async def wall(
+    request: Request, code: str, services: ServicesDep, part: int = 0, groups: int = 1
+) -> Response:
+    """The wall (`?part=1` its live part alone; `?groups=0` keeps the opinion groups off the
+    screen until the facilitator reveals the closed round)."""
+    ctx = await asyncio.to_thread(_wall, services, code, groups != 0)
     template = "projector/_lab_wall.html" if part == 1 else "projector/lab_wall.html"
     return render(request, template, ctx)
 
