@@ -47,11 +47,6 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import silhouette_score
-from threadpoolctl import threadpool_limits
 
 from app.core.messages import N_
 from app.rules import scales, tally
@@ -187,6 +182,9 @@ class LabResult:
 
 def _labels(points: Any, m: int, seed: int) -> Any:
     """Cluster labels (0..k-1) of `points` (n x d), or all zeros when no split qualifies."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
     n = points.shape[0]
     one = np.zeros(n, dtype=np.int64)
     # k-means cannot make more groups than there are distinct points (it would warn and repeat).
@@ -226,6 +224,11 @@ def _groups(
     elif np.all(matrix == matrix[0]):
         labels = np.zeros(len(placed), dtype=np.int64)  # everyone rated alike: one camp
     else:
+        # scikit-learn takes most of a second to import: the server pays it at the first
+        # Lab count, not at every start (covote serve, and tests that start it).
+        from sklearn.decomposition import PCA
+        from threadpoolctl import threadpool_limits
+
         components = min(2, len(placed), len(keys))
         # One thread (BLAS and OpenMP): 500 x 300 takes milliseconds, while threads on a busy
         # machine wait on each other for seconds; and one thread adds up in one order everywhere.
@@ -568,6 +571,8 @@ def likely_duplicates(
     keys = sorted(k for k, t in texts.items() if any(ch.isalnum() for ch in t))
     if len(keys) < 2:
         return []
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(
         analyzer="char_wb",
         ngram_range=DUPLICATE_NGRAMS,
