@@ -152,7 +152,9 @@ def test_a_party_signs_a_version_and_each_signature_is_an_audit_link(meeting: Me
     assert chain(meeting)[-1]["data"]["drawing_sha256"] is None
 
     words = text_of(meeting.f.get(f"/console/{meeting.id}/charter").text)
-    assert "Cllr Megan Pritchard, Cabinet member for care, Ashdown Council · drawn signature" in words
+    assert (
+        "Cllr Megan Pritchard, Cabinet member for care, Ashdown Council · drawn signature" in words
+    )
     assert "Aled Jones, Chair, Tenants" in words
 
     # A new version voids nothing: the signature stays on version 1, and says so.
@@ -160,7 +162,7 @@ def test_a_party_signs_a_version_and_each_signature_is_an_audit_link(meeting: Me
     spec["title"] = "Ashdown Community Charter 2027"
     assert upload(meeting, json.dumps(spec)).status_code == 303
     words = text_of(meeting.f.get(f"/console/{meeting.id}/charter").text)
-    assert "Cllr Megan Pritchard, Cabinet member for care, Ashdown Council · drawn signature 1 (not the current version)" in words
+    assert "Ashdown Council · drawn signature 1 (not the current version)" in words
     assert sign(meeting).status_code == 303  # version 2 may be signed
     assert chain(meeting)[-1]["data"]["version"] == 2
 

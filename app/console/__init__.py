@@ -52,6 +52,5 @@ for part in (
     exports,
 ):
     router.include_router(part.router)
-router.include_router(charter.pdf_router)
 
 __all__ = ["router"]

@@ -43,8 +43,9 @@ from app.voting.models import Meeting
 from app.web import auth, i18n
 from app.web.deps import TEMPLATES, RowId, Services, ServicesDep
 
-router = APIRouter(prefix="/console/{meeting_id}/charter")
-pdf_router = APIRouter()  # /console/{meeting_id}/charter.pdf, beside the page rather than under it
+# Paths spelled whole: the PDF (/console/{id}/charter.pdf) sits beside the page, not under it.
+router = APIRouter()
+PAGE = "/console/{meeting_id}/charter"
 
 MAX_PASTED = 2_000_000  # characters: the charter file's own bound (charter_file.MAX_FILE_CHARS)
 PARTY_MAX = 32  # a party's key (charter_doc.KEY)
@@ -164,7 +165,7 @@ def _context(
     }
 
 
-@router.get("")
+@router.get(PAGE)
 async def charter_page(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
     old = _number(request.query_params.get("from"), N_("The earlier version"))
@@ -183,7 +184,7 @@ async def _with_problems(
     return page(request, "console/charter.html", ctx, status_code=e.status_code)
 
 
-@router.post("/import")
+@router.post(PAGE + "/import")
 async def import_charter(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """A charter file, uploaded (`file`) or pasted (`text`), becomes the next version. A refused
     file: the page again with every problem listed (status 400, 409 for a conflict), nothing
@@ -219,7 +220,7 @@ async def import_charter(request: Request, meeting_id: RowId, services: Services
     return page(request, "console/charter.html", ctx, status_code=status)
 
 
-@router.post("/rule")
+@router.post(PAGE + "/rule")
 async def set_rule(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """The block share P, a whole percentage."""
     form = await facilitator_form(request)
@@ -236,7 +237,7 @@ def _party(form_value: object) -> str:
     return form_value[:PARTY_MAX] if isinstance(form_value, str) else ""
 
 
-@router.post("/from-budget")
+@router.post(PAGE + "/from-budget")
 async def from_budget(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """Commitments for a party from another meeting's funded and protected proposals."""
     form = await facilitator_form(request)
@@ -258,7 +259,7 @@ async def from_budget(request: Request, meeting_id: RowId, services: ServicesDep
     return await act(request, services, meeting_id, change, "/charter")
 
 
-@router.post("/from-lab")
+@router.post(PAGE + "/from-lab")
 async def from_lab(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """Commitments for a party (usually the residents) from the Lab's pledges, as counts."""
     form = await facilitator_form(request)
@@ -274,7 +275,7 @@ async def from_lab(request: Request, meeting_id: RowId, services: ServicesDep) -
 # --- adoption and sign-off -------------------------------------------------------------------
 
 
-@router.post("/adopt")
+@router.post(PAGE + "/adopt")
 async def adopt(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """A closed consent round's decisions become the next version (asked first)."""
     form = await facilitator_form(request)
@@ -305,7 +306,7 @@ def _field(form_value: object, most: int) -> str:
     return form_value[: most + 1] if isinstance(form_value, str) else ""
 
 
-@router.post("/sign")
+@router.post(PAGE + "/sign")
 async def sign(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """A party's representative signs the current version: name, role and organisation (all
     needed, bounded) and, if drawn, the signature (`charter_sign.parse_drawing`)."""
@@ -330,7 +331,7 @@ async def sign(request: Request, meeting_id: RowId, services: ServicesDep) -> Re
         return await _with_problems(request, services, meeting_id, e)
 
 
-@router.post("/withdraw")
+@router.post(PAGE + "/withdraw")
 async def withdraw(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """Withdraw a signature (asked first); the audit log keeps both."""
     form = await facilitator_form(request)
@@ -367,7 +368,7 @@ def _pdf(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[bytes
     return charter_pdf.render(doc), header
 
 
-@pdf_router.get("/console/{meeting_id}/charter.pdf")
+@router.get(PAGE + ".pdf")
 async def charter_pdf_view(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """The charter as an A4 PDF: clauses with their support, amendments, commitments per party,
     signatures and the audit log's head at printing."""
@@ -410,7 +411,7 @@ def _export(services: Services, meeting_id: int, what: str, number: int | None) 
     return text, header
 
 
-@router.get("/{what}")
+@router.get(PAGE + "/{what}")
 async def export_charter(
     request: Request, meeting_id: RowId, what: str, services: ServicesDep
 ) -> Response:
