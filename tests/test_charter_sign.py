@@ -133,6 +133,8 @@ def test_a_party_signs_a_version_and_each_signature_is_an_audit_link(meeting: Me
     ]
     assert [r.status_code for r, _ in refused] == [s for _, s in refused]
     assert "The drawn signature could not be read" in refused[3][0].text
+    assert "Give the representative&#39;s name." in refused[0][0].text
+    assert "A name is at most 120 characters." in refused[1][0].text
     assert len(chain(meeting)) == before
 
     r = sign(meeting, name="  Cllr   Megan Pritchard ", drawing=DRAWING)

@@ -112,12 +112,14 @@ def _still_to_adopt(
     return out
 
 
-def _text(value: str, label: str, most: int) -> str:
+def _text(value: str, empty: str, long: str, most: int) -> str:
+    """A typed field with its spaces collapsed; `empty` and `long` (msgids, `%(n)s` the bound)
+    refuse it when it is empty or over `most` characters."""
     text = " ".join(value.split())
     if not text:
-        raise BadInput(N_("%(field)s is needed."), field=label)
+        raise BadInput(empty)
     if len(text) > most:
-        raise BadInput(N_("%(field)s is at most %(n)s characters."), field=label, n=most)
+        raise BadInput(long, n=most)
     return text
 
 
@@ -131,9 +133,24 @@ def sign(session: Session, meeting: Meeting, signing: Signing) -> CharterSignatu
         Conflict: the party has signed this version already.
     """
     assert meeting.id is not None
-    name = _text(signing.name, N_("The name"), cs.MAX_NAME)
-    role = _text(signing.role, N_("The role"), cs.MAX_ROLE)
-    organisation = _text(signing.organisation, N_("The organisation"), cs.MAX_ORGANISATION)
+    name = _text(
+        signing.name,
+        N_("Give the representative's name."),
+        N_("A name is at most %(n)s characters."),
+        cs.MAX_NAME,
+    )
+    role = _text(
+        signing.role,
+        N_("Give the representative's role."),
+        N_("A role is at most %(n)s characters."),
+        cs.MAX_ROLE,
+    )
+    organisation = _text(
+        signing.organisation,
+        N_("Give the representative's organisation."),
+        N_("An organisation is at most %(n)s characters."),
+        cs.MAX_ORGANISATION,
+    )
     drawing: str | None = None
     if signing.drawing.strip():
         try:
