@@ -9,7 +9,9 @@ Over HTTP on SQLite and PostgreSQL (the `settings` fixture)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -238,3 +240,26 @@ def test_a_drawing_is_stored_in_its_canonical_form() -> None:
     strokes = cs.parse_drawing("M1,2 L 3 4   L5 6 M 7 8 M 9 9 L 10 10 ")
     assert strokes == (((1, 2), (3, 4), (5, 6)), ((9, 9), (10, 10)))
     assert cs.drawing_text(strokes) == "M 1 2 L 3 4 L 5 6 M 9 9 L 10 10"
+
+
+def test_the_export_bundle_has_the_charter_pdf_in_its_sums_only_when_there_is_a_charter(
+    meeting: Meeting,
+) -> None:
+    def bundle() -> dict[str, bytes]:
+        r = meeting.f.get(f"/console/{meeting.id}/export/bundle.zip")
+        assert r.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+            return {name: z.read(name) for name in z.namelist()}
+
+    assert "charter.pdf" not in bundle()
+    assert upload(meeting, json.dumps(SIGNED_CHARTER)).status_code == 303
+    assert sign(meeting).status_code == 303
+    files = bundle()
+    sums = {
+        name: digest
+        for digest, name in (line.split("  ") for line in files["SHA256SUMS"].decode().splitlines())
+    }
+    assert sums["charter.pdf"] == hashlib.sha256(files["charter.pdf"]).hexdigest()
+    text = pdf_text(files["charter.pdf"])
+    assert "Signed by: Cllr Megan Pritchard" in text
+    assert "charter.pdf" in files["README.txt"].decode()

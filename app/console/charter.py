@@ -17,6 +17,7 @@ consent round itself is opened from the Run page as any activity (kind `charter`
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -366,6 +367,19 @@ def _pdf(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[bytes
             "attachment", meeting.title, day, f"charter-v{doc.version}.pdf"
         )
     return charter_pdf.render(doc), header
+
+
+def bundle_pdf(
+    services: Services, meeting_id: int, _: i18n.Translator, at: datetime
+) -> bytes | None:
+    """The charter PDF for the export bundle, printed `at` (the bundle's time); None when the
+    meeting has no charter (its bundle keeps its bytes)."""
+    with services.read_session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        if charters.current_version(session, meeting_id) is None:
+            return None
+        doc = charter_signing.document(session, meeting, _, at)
+    return charter_pdf.render(doc)
 
 
 @router.get(PAGE + ".pdf")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -258,14 +259,18 @@ def _latest_decisions(
     return out
 
 
-def document(session: Session, meeting: Meeting, _: Translate) -> pdf.CharterDocument:
+def document(
+    session: Session, meeting: Meeting, _: Translate, at: datetime | None = None
+) -> pdf.CharterDocument:
     """What the charter PDF prints: the current version with each clause's last decision, the
-    commitments per party, the signatures in force and the audit chain's head now.
+    commitments per party, the signatures in force and the audit chain's head now; printed
+    `at` (default now: the export bundle passes its own time).
 
     Raises:
         NotFound: the meeting has no charter.
     """
     assert meeting.id is not None
+    printed = at if at is not None else utcnow()
     charter = charters.charter_of(session, meeting.id)
     if charter is None:
         raise NotFound(N_("This meeting has no charter yet."))
@@ -351,7 +356,7 @@ def document(session: Session, meeting: Meeting, _: Translate) -> pdf.CharterDoc
         "title_line": _(
             "Community Charter, version %(n)s, printed %(date)s",
             n=charter.version,
-            date=f"{local(utcnow(), zone):%Y-%m-%d %H:%M}",
+            date=f"{local(printed, zone):%Y-%m-%d %H:%M}",
         ),
         "answers": ";".join(answers),
         "support": _("Support"),
@@ -393,7 +398,7 @@ def document(session: Session, meeting: Meeting, _: Translate) -> pdf.CharterDoc
         signatures=signatures,
         audit_seq=seq,
         audit_hash=head,
-        printed_at=utcnow(),
+        printed_at=printed,
         labels=labels,
     )
 
