@@ -24,7 +24,14 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, KeepTogether, SimpleDocTemplate, Spacer
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from app.record.report_pdf import (
     FONT,
@@ -36,7 +43,6 @@ from app.record.report_pdf import (
     _fonts,
     _p,
     _rect,
-    _table,
     fit,
     pdf_date,
 )
@@ -122,7 +128,18 @@ def _both(en: str, cy: str, bilingual: bool, style: str = "base") -> list[Flowab
     """English, then the Welsh beside it in a two-column row when the charter is bilingual."""
     if not bilingual or not cy:
         return [_p(en, style)]
-    table = _table([[_p(en, style), _p(cy, style)]], [WIDTH / 2, WIDTH / 2], header=False)
+    # Side by side without rules: the two languages are one text, not a table of figures.
+    table = Table([[_p(en, style), _p(cy, style)]], colWidths=[WIDTH / 2, WIDTH / 2])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (0, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     return [table]
 
 
