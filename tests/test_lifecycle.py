@@ -25,7 +25,16 @@ from app.record.records import (
 )
 from app.rules import charter_doc as cd
 from app.rules.tally import Mark
-from app.voting import audit, charters, lifecycle, meetings, rounds, surveys, voters
+from app.voting import (
+    audit,
+    charter_signing,
+    charters,
+    lifecycle,
+    meetings,
+    rounds,
+    surveys,
+    voters,
+)
 from app.voting.ballots import BallotWriter, CastRequest
 from app.voting.db import create_schema, make_engine, transaction
 from app.voting.models import (
@@ -105,14 +114,21 @@ def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
     """Give the meeting a row in every table a meeting owns: voters, a round with a ballot,
     a keypad, a ticket, a paper keying, a helper's link with a signed-in browser, audit links,
     a survey, someone on the people list, a Lab challenge with an idea and a helper's pledge,
-    a charter with its settings and a version."""
+    a charter with its settings, a version and a party's signature."""
     assert meeting.id is not None
     surveys.save_survey(session, meeting, surveys.from_proposals(session, meeting))
     clause = cd.Clause("repairs", "Repairs are done within 28 days.", "Gwneir atgyweiriadau.")
     charters.save_charter(
         session,
         meeting,
-        cd.Charter("Charter", sections=(cd.Section("s", "Homes", clauses=(clause,)),)),
+        cd.Charter(
+            "Charter",
+            sections=(cd.Section("s", "Homes", clauses=(clause,)),),
+            parties=(cd.Party("council", "The council", cd.PartyKind.COUNCIL),),
+        ),
+    )
+    charter_signing.sign(
+        session, meeting, charter_signing.Signing("council", "A Name", "Leader", "The council")
     )
     rnd = rounds.open_round(session, meeting, ["library", "respite"])
     first, second = voters.join(session, meeting), voters.join(session, meeting)

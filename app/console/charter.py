@@ -17,6 +17,7 @@ consent round itself is opened from the Run page as any activity (kind `charter`
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,25 +25,28 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from app.console.forms import act, facilitator_form, int_field, page, upload_text
+from app.console.forms import act, confirm_first, facilitator_form, int_field, page, upload_text
 from app.core.errors import BadInput, Conflict, InvalidForm, NotFound
 from app.core.inputs import bounded_int
 from app.core.messages import N_, Said, said
 from app.core.shapes import CharterRuleRecord, WordingRecord
 from app.core.vocab import CHARTER, RoundStatus
-from app.record import filenames
+from app.record import charter_pdf, filenames
 from app.record.charter_markdown import dump_markdown
 from app.rules import charter_doc as cd
+from app.rules import charter_sign as cs
 from app.rules import charter_words
 from app.rules.charter import AmendmentStatus, ConsentCounts
 from app.rules.explain import Translate
 from app.rules.lab import IdeaStatus
-from app.voting import charter_drafts, charters, lab, meetings, rounds
+from app.voting import charter_drafts, charter_signing, charters, lab, meetings, rounds
 from app.voting.models import Meeting
 from app.web import auth, i18n
 from app.web.deps import TEMPLATES, RowId, Services, ServicesDep
 
-router = APIRouter(prefix="/console/{meeting_id}/charter")
+# Paths spelled whole: the PDF (/console/{id}/charter.pdf) sits beside the page, not under it.
+router = APIRouter()
+PAGE = "/console/{meeting_id}/charter"
 
 MAX_PASTED = 2_000_000  # characters: the charter file's own bound (charter_file.MAX_FILE_CHARS)
 PARTY_MAX = 32  # a party's key (charter_doc.KEY)
@@ -71,6 +75,7 @@ MADE_BY = {
     "budget": N_("commitments from a budget meeting"),
     "lab": N_("commitments from the Lab's pledges"),
     "copied": N_("copied with the meeting"),
+    "adopted": N_("a consent round's decisions adopted"),
 }
 
 
@@ -126,6 +131,16 @@ def _context(
             for r in charters.charter_rounds(session, meeting_id)
             if r.status != RoundStatus.VOIDED
         ]
+        signed = (
+            []
+            if charter is None
+            else charter_signing.signed_parties(session, meeting_id, charter.parties)
+        )
+        adoptable = [
+            r.number
+            for r in charters.charter_rounds(session, meeting_id)
+            if r.status == RoundStatus.CLOSED
+        ]
         session.expunge_all()
     _ = i18n.gettext_for(i18n.choose_locale(request))
     return {
@@ -146,10 +161,12 @@ def _context(
         "amendment_status": AMENDMENT_STATUS,
         "charter_rounds": sorted(charter_rounds, key=lambda r: r.number),
         "kind": CHARTER,
+        "signed": signed,
+        "adoptable": sorted(adoptable),
     }
 
 
-@router.get("")
+@router.get(PAGE)
 async def charter_page(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     auth.require_facilitator(request)
     old = _number(request.query_params.get("from"), N_("The earlier version"))
@@ -158,7 +175,17 @@ async def charter_page(request: Request, meeting_id: RowId, services: ServicesDe
     return page(request, "console/charter.html", ctx)
 
 
-@router.post("/import")
+async def _with_problems(
+    request: Request, services: Services, meeting_id: int, e: BadInput | Conflict | NotFound
+) -> Response:
+    """The Charter page again with the refusal listed (its status), nothing changed."""
+    ctx = await asyncio.to_thread(_context, request, services, meeting_id, None, None)
+    translate = i18n.gettext_for(i18n.choose_locale(request))
+    ctx["problems"] = [translate(e.msgid, **e.params)]
+    return page(request, "console/charter.html", ctx, status_code=e.status_code)
+
+
+@router.post(PAGE + "/import")
 async def import_charter(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """A charter file, uploaded (`file`) or pasted (`text`), becomes the next version. A refused
     file: the page again with every problem listed (status 400, 409 for a conflict), nothing
@@ -194,7 +221,7 @@ async def import_charter(request: Request, meeting_id: RowId, services: Services
     return page(request, "console/charter.html", ctx, status_code=status)
 
 
-@router.post("/rule")
+@router.post(PAGE + "/rule")
 async def set_rule(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """The block share P, a whole percentage."""
     form = await facilitator_form(request)
@@ -211,7 +238,7 @@ def _party(form_value: object) -> str:
     return form_value[:PARTY_MAX] if isinstance(form_value, str) else ""
 
 
-@router.post("/from-budget")
+@router.post(PAGE + "/from-budget")
 async def from_budget(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """Commitments for a party from another meeting's funded and protected proposals."""
     form = await facilitator_form(request)
@@ -233,7 +260,7 @@ async def from_budget(request: Request, meeting_id: RowId, services: ServicesDep
     return await act(request, services, meeting_id, change, "/charter")
 
 
-@router.post("/from-lab")
+@router.post(PAGE + "/from-lab")
 async def from_lab(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     """Commitments for a party (usually the residents) from the Lab's pledges, as counts."""
     form = await facilitator_form(request)
@@ -244,6 +271,125 @@ async def from_lab(request: Request, meeting_id: RowId, services: ServicesDep) -
         return said(N_("%(n)s draft commitments from the Lab's pledges are a new version."), n=n)
 
     return await act(request, services, meeting_id, change, "/charter")
+
+
+# --- adoption and sign-off -------------------------------------------------------------------
+
+
+@router.post(PAGE + "/adopt")
+async def adopt(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """A closed consent round's decisions become the next version (asked first)."""
+    form = await facilitator_form(request)
+    number = int_field(form, "round", N_("The round"))
+    asked = await confirm_first(
+        request, services, form, "adopt_charter", back="/charter", meeting_id=meeting_id, n=number
+    )
+    if asked is not None:
+        return asked
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        saved = charter_signing.adopt_round(session, meeting, number)
+        return said(
+            N_("Round %(round)s's decisions are adopted as version %(n)s."),
+            round=number,
+            n=saved.number,
+        )
+
+    try:
+        return await act(request, services, meeting_id, change, "/charter")
+    except (BadInput, Conflict, NotFound) as e:
+        return await _with_problems(request, services, meeting_id, e)
+
+
+def _field(form_value: object, most: int) -> str:
+    """A text field cut to `most` + 1 characters: over the bound still reads as too long, and
+    nothing larger is carried further."""
+    return form_value[: most + 1] if isinstance(form_value, str) else ""
+
+
+@router.post(PAGE + "/sign")
+async def sign(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """A party's representative signs the current version: name, role and organisation (all
+    needed, bounded) and, if drawn, the signature (`charter_sign.parse_drawing`)."""
+    form = await facilitator_form(request)
+    signing = charter_signing.Signing(
+        party=_party(form.get("party")),
+        name=_field(form.get("name"), cs.MAX_NAME),
+        role=_field(form.get("role"), cs.MAX_ROLE),
+        organisation=_field(form.get("organisation"), cs.MAX_ORGANISATION),
+        drawing=_field(form.get("drawing"), cs.MAX_DRAWING),
+    )
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        sig = charter_signing.sign(session, meeting, signing)
+        return said(
+            N_("%(name)s has signed version %(n)s of the charter."), name=sig.name, n=sig.version
+        )
+
+    try:
+        return await act(request, services, meeting_id, change, "/charter#signoff-h")
+    except (BadInput, Conflict, NotFound) as e:
+        return await _with_problems(request, services, meeting_id, e)
+
+
+@router.post(PAGE + "/withdraw")
+async def withdraw(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """Withdraw a signature (asked first); the audit log keeps both."""
+    form = await facilitator_form(request)
+    signature = int_field(form, "signature", N_("The signature"))
+    name = _field(form.get("name"), cs.MAX_NAME)
+    asked = await confirm_first(
+        request,
+        services,
+        form,
+        "withdraw_signature",
+        back="/charter",
+        meeting_id=meeting_id,
+        name=name,
+    )
+    if asked is not None:
+        return asked
+
+    def change(session: Session, meeting: Meeting) -> Said:
+        sig = charter_signing.withdraw(session, meeting, signature)
+        return said(N_("%(name)s's signature is withdrawn."), name=sig.name)
+
+    return await act(request, services, meeting_id, change, "/charter#signoff-h")
+
+
+def _pdf(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[bytes, str]:
+    with services.read_session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        doc = charter_signing.document(session, meeting, _)
+        opened = [r.opened_at for r in rounds.rounds_of(session, meeting_id)]
+        day = filenames.meeting_day(meeting.created_at, opened, meetings.zone_of(meeting))
+        header = filenames.content_disposition(
+            "attachment", meeting.title, day, f"charter-v{doc.version}.pdf"
+        )
+    return charter_pdf.render(doc), header
+
+
+def bundle_pdf(
+    services: Services, meeting_id: int, _: i18n.Translator, at: datetime
+) -> bytes | None:
+    """The charter PDF for the export bundle, printed `at` (the bundle's time); None when the
+    meeting has no charter (its bundle keeps its bytes)."""
+    with services.read_session() as session:
+        meeting = meetings.get_meeting(session, meeting_id)
+        if charters.current_version(session, meeting_id) is None:
+            return None
+        doc = charter_signing.document(session, meeting, _, at)
+    return charter_pdf.render(doc)
+
+
+@router.get(PAGE + ".pdf")
+async def charter_pdf_view(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
+    """The charter as an A4 PDF: clauses with their support, amendments, commitments per party,
+    signatures and the audit log's head at printing."""
+    auth.require_facilitator(request)
+    _ = i18n.gettext_for(i18n.choose_locale(request))
+    pdf, disposition = await asyncio.to_thread(_pdf, services, meeting_id, _)
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -279,7 +425,7 @@ def _export(services: Services, meeting_id: int, what: str, number: int | None) 
     return text, header
 
 
-@router.get("/{what}")
+@router.get(PAGE + "/{what}")
 async def export_charter(
     request: Request, meeting_id: RowId, what: str, services: ServicesDep
 ) -> Response:

@@ -58,6 +58,23 @@ CONFIRMATIONS: dict[str, Confirmation] = {
         ),
         N_("Yes, close round %(n)s"),
     ),
+    "adopt_charter": Confirmation(
+        N_("Adopt round %(n)s's decisions as the charter's next version?"),
+        N_(
+            "Each clause adopted as amended takes the amendment's wording, and the amendments "
+            "answered are cleared. Clauses sent back keep their wording. Signatures stay on the "
+            "version they were given for."
+        ),
+        N_("Yes, adopt them"),
+    ),
+    "withdraw_signature": Confirmation(
+        N_("Withdraw %(name)s's signature?"),
+        N_(
+            "The charter no longer shows it as signed by them; the audit log keeps the "
+            "signature and its withdrawal. They can sign again."
+        ),
+        N_("Yes, withdraw it"),
+    ),
     "void_round": Confirmation(
         N_("Void round %(n)s?"),
         N_(

@@ -32,6 +32,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
+from app.console import charter as charter_page
 from app.console.forms import page
 from app.core import localtime, shapes
 from app.core.errors import BadInput, NotFound
@@ -494,6 +495,9 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[by
     data = {name: text.encode("utf-8") for name, text in snap.files.items()}
     data["report.html"] = _report_html(snap.report, _).encode("utf-8")
     data["report.pdf"] = report_pdf.render(snap.report)
+    charter = charter_page.bundle_pdf(services, meeting_id, _, snap.generated_at)
+    if charter is not None:  # a meeting without a charter keeps its bundle's bytes
+        data["charter.pdf"] = charter
     readme = BUNDLE_README % {
         "title": snap.report.title,
         "generated": localtime.show(snap.generated_at, snap.tz),
@@ -514,6 +518,8 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[by
             "r": snap.meeting.ratio,
             "seed": snap.lab_seeds[0],
         }
+    if charter is not None:
+        readme += CHARTER_README
     data["README.txt"] = readme.encode("utf-8")
     data["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(body).hexdigest()}  {name}\n" for name, body in data.items()
@@ -526,6 +532,13 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[by
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, body)
     return out.getvalue(), snap.named
+
+
+CHARTER_README = """
+The Community Charter (charter.pdf): every clause with its support and decision, the
+amendments, each party's commitments, the signatures and the audit log's head hash when this
+bundle was made.
+"""
 
 
 # Registered before /export/{what}, which would otherwise take "bundle.zip" as an unknown export.

@@ -33,7 +33,12 @@ segments and the facilitator's `reason`), the Lab's moderation: lab.approved (`i
 keyed from flip charts also `"keyed": true`) / lab.hidden / lab.restored (back to the queue) /
 lab.corrected (its text corrected) / lab.merged (`idea` merged `into` another) / lab.affected
 (the `segments` that may reject it). Moderation links carry idea keys and segment ids only,
-never an idea's text: a hidden idea's words stay out of the public record.
+never an idea's text: a hidden idea's words stay out of the public record. The charter:
+charter.saved (`version`, the file's `sha256`, how many `clauses`) / charter.rule
+(`block_percent`) / charter.signed (`signature` number, `party`, `version`, the `name`, `role`
+and `organisation` as typed, which the charter prints anyway, and `drawing_sha256`, the drawn
+signature's hash or null: the drawing itself stays out) / charter.withdrawn (`signature`,
+`party`, `version`).
 
 Anonymity (README, Anonymity): no link names a voter. A `ballot` link (one per stored ballot
 version, however it arrived) holds only its round and an opaque `commit`ment, a keyed hash of

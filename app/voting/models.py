@@ -483,3 +483,23 @@ class CharterVersion(SQLModel, table=True):
     saved_at: datetime = Field(default_factory=utcnow)
     # What made it, for the versions list: "imported", "budget", "lab" (charters.SAVED_BY).
     made_by: str = Field(default="imported", max_length=16)
+
+
+class CharterSignature(SQLModel, table=True):
+    """A party's signature on one version of the meeting's charter (issue 17,
+    app/voting/charter_signing.py): the representative's name, role and organisation as typed
+    (public: they sign a public document) and the drawn signature, if any
+    (`charter_sign.drawing_text`). A withdrawn signature keeps its row with `withdrawn_at` set,
+    so the charter's signing history stays whole."""
+
+    __tablename__ = "charter_signature"
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    party: str = Field(max_length=32)
+    version: int
+    name: str = Field(max_length=120)
+    role: str = Field(max_length=120)
+    organisation: str = Field(max_length=200)
+    drawing: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    signed_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: datetime | None = None

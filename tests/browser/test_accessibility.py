@@ -491,3 +491,39 @@ def test_axe_on_the_charter_pages_and_the_projectors_decision_line(
     expect(projector.locator("[data-proposal='respite'] .charter-decision")).to_contain_text(
         "ANFONWYD YN ÔL"
     )
+
+
+def test_axe_on_the_charter_sign_off_and_a_drawn_signature(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """The Charter page's sign-off (the form, its pad and who has signed), in English and
+    Welsh: axe finds nothing serious; a signature drawn with the mouse is sent and stored."""
+    import json
+
+    from tests.test_charter_room import CHARTER, upload
+
+    meeting = new_meeting(live)
+    assert upload(meeting, json.dumps(CHARTER)).status_code == 303
+    fac = contexts.facilitator()
+    fac.goto(f"/console/{meeting.id}/charter?lang=en")
+    pad = fac.locator("canvas.signature-pad")
+    expect(pad).to_be_visible()
+    axe(fac, "console: charter sign-off form")
+    fac.locator("#sign-name").fill("Cllr Megan Pritchard")
+    fac.locator("#sign-role").fill("Leader")
+    fac.locator("#sign-organisation").fill("Ashdown Council")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    assert box is not None
+    fac.mouse.move(box["x"] + 20, box["y"] + 20)
+    fac.mouse.down()
+    for i in range(1, 10):
+        fac.mouse.move(box["x"] + 20 + 30 * i, box["y"] + 20 + (i % 2) * 40)
+    fac.mouse.up()
+    assert fac.locator("input[name=drawing]").input_value().startswith("M ")
+    fac.locator("#sign-form button[type=submit]").click()
+    expect(fac.locator("[data-signature]")).to_contain_text("drawn signature")
+    for lang in ("en", "cy"):
+        fac.goto(f"/console/{meeting.id}/charter?lang={lang}")
+        expect(fac.locator("#signoff-h")).to_be_visible()
+        axe(fac, f"console: charter signed ({lang})")
