@@ -36,7 +36,7 @@ from app.record.csvfiles import BallotRow
 from app.record.records import MeetingFile
 from app.rules import answers
 from app.rules import charter_doc as cd
-from app.rules.charter import DEFAULT_BLOCK_PERCENT, Consent
+from app.rules.charter import DEFAULT_BLOCK_PERCENT, CharterRule, Consent
 from app.rules.charter_count import ConsentBallot
 from app.rules.scales import AnswerScale
 from app.rules.survey import Survey
@@ -263,7 +263,7 @@ def charter_block_percent(links: Iterable[Mapping[str, Any]]) -> int:
 
 
 def charter_round(
-    number: str, files: CharterFiles, rule: charter_files.CharterRule
+    number: str, files: CharterFiles, rule: CharterRule
 ) -> Callable[[Sequence[BallotRow]], CharterResults]:
     """What counts charter round `number`'s decisions from its ballot rows: the rows must be
     the consent CSV's answers exactly (the rows are sealed in the audit log; the consent CSV is

@@ -17,10 +17,11 @@ import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from app.core.shapes import (
     AnswersRound,
+    CharterRecord,
     CharterRound,
     FundingKeys,
     KindsRecountRecord,
@@ -114,9 +115,8 @@ def recount_kinds(
         if name in offline:
             counted = offline[name].record(round_rows)
             if "charter" in counted:  # a charter round: its decisions after the counts
-                rounds.append(
-                    {"round": name, "answers": counted["answers"], "charter": counted["charter"]}
-                )
+                decided = cast(CharterRecord, counted)["charter"]
+                rounds.append({"round": name, "answers": counted["answers"], "charter": decided})
             else:
                 rounds.append({"round": name, "answers": counted["answers"]})
         else:
