@@ -186,7 +186,7 @@ def recount(
     names, its consent CSV, which must be its rows of the ballots, and its groups CSV). Exit 1
     when the files contradict each other (a group with more votes than the room) or the log is
     not intact; 2 for unreadable input, or a round of another kind it cannot count."""
-    from app.record import survey_file
+    from app.record import anonymity, charter_files, survey_file
 
     try:
         meeting_text = meeting_path.read_text(encoding="utf-8-sig")
@@ -226,6 +226,7 @@ def recount(
             offline, cannot = _offline_rounds(log.links, public)
             saved = kind_rounds.saved_survey(log.links)
             asked = {n: kind_rounds.charter_saved(log.links, n) for n in charters}
+            sealed = {n: kind_rounds.charter_seal(log.links, n) for n in charters}
         except (KeyError, TypeError, ValueError) as e:
             print(f"covote recount: a round link lacks its data ({e!r})", file=sys.stderr)
             return 1
@@ -235,6 +236,15 @@ def recount(
                 print(
                     f"covote recount: {files.charter_name} is not the charter round {n} asked "
                     f"(its sha256 is {files.sha256}, the audit log's {asked[n] or 'none'})",
+                    file=sys.stderr,
+                )
+                return 1
+            # Its groups' totals come from true segments, which no public file holds: sealed.
+            groups_seal = anonymity.seal(charter_files.group_cells(files.groups))
+            if sealed[n] is not None and groups_seal != sealed[n]:
+                print(
+                    f"covote recount: {files.groups_name}: its rows do not match round {n}'s "
+                    "seal in the audit log (a row was changed, added or removed)",
                     file=sys.stderr,
                 )
                 return 1
@@ -323,6 +333,7 @@ def _charter_files(
         ),
         charter_name=charter_path.name,
         consent_name=consent_path.name,
+        groups_name=groups_path.name,
     )
 
 

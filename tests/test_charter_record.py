@@ -39,8 +39,9 @@ def test_the_bundles_commands_reproduce_a_charter_rounds_results_and_catch_tampe
     library clause's amendment is adopted; the one voter in the north is too few to publish.
     A room vote follows. README.txt's recount prints results.json byte for byte, the charter's
     decisions included; its charter tabulate prints the round's results JSON, which is
-    results.json's `charter`; audit verify passes. A consent row changed, or another charter
-    version, is refused; without the charter files the recount names the round."""
+    results.json's `charter`; audit verify passes. A consent row changed, a group's row
+    removed (against the round's seal) or another charter version is refused; without the
+    charter files the recount names the round."""
     assert upload(meeting, json.dumps(CHARTER)).status_code == 303
     meeting.post("/rounds", kind="charter", proposal=["respite", "library", "library-fortnight"])
     for _ in range(2):
@@ -125,6 +126,21 @@ def test_the_bundles_commands_reproduce_a_charter_rounds_results_and_catch_tampe
     assert (code, out) == (1, "")
     assert err.startswith("covote charter tabulate: the files disagree: ")
     Path(FILES[1]).write_bytes(files[FILES[1]])
+
+    # The carers' row removed: the tabulation alone would no longer see their block, but the
+    # groups CSV is sealed when the round closes (true segments: no public file recounts it).
+    Path(FILES[2]).write_text(
+        "".join(f"{g}\n" for g in groups if not g.startswith("respite,carer,")), encoding="utf-8"
+    )
+    code, out, err = _run(tabulate, capsys)
+    assert code == 0 and json.loads(out)["clauses"][0]["wordings"][0]["groups"] == []
+    code, out, err = _run(recount, capsys)
+    assert (code, out) == (1, "")
+    assert err == (
+        f"covote recount: {FILES[2]}: its rows do not match round 1's seal in the audit log "
+        "(a row was changed, added or removed)\n"
+    )
+    Path(FILES[2]).write_bytes(files[FILES[2]])
 
     # Another charter version than the one the round asked (the log's charter.saved).
     other = json.loads(files[FILES[0]])

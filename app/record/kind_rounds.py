@@ -65,6 +65,7 @@ class CharterFiles:
     groups: Sequence[charter_files.GroupRow]
     charter_name: str = "charter.json"
     consent_name: str = "consent.csv"
+    groups_name: str = "groups.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +248,24 @@ def charter_saved(links: Iterable[Mapping[str, Any]], number: str) -> str | None
         elif kind == "round.opened" and str(data["round"]) == number:
             return found
     return None
+
+
+def charter_seal(links: Iterable[Mapping[str, Any]], number: str) -> str | None:
+    """The seal of charter round `number`'s groups CSV (`charter_groups_sha256`) in its last
+    `round.closed` or `round.sealed` link; None while it is open (reopened), or sealed
+    without one.
+
+    Raises:
+        KeyError / TypeError: a link lacks its round.
+    """
+    found = None
+    for link in links:
+        kind, data = link["kind"], link["data"]
+        if kind in ("round.closed", "round.sealed", "round.reopened"):
+            if str(data["round"]) == number:
+                sealed = data.get("charter_groups_sha256") if kind != "round.reopened" else None
+                found = None if sealed is None else str(sealed)
+    return found
 
 
 def charter_block_percent(links: Iterable[Mapping[str, Any]]) -> int:

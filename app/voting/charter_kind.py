@@ -30,7 +30,7 @@ from sqlmodel import Session
 from app.core.messages import N_
 from app.core.shapes import CharterRecord, CharterView, GroupView, ItemView, ProposalItem
 from app.core.vocab import CHARTER
-from app.record import charter_files, kind_rounds
+from app.record import anonymity, charter_files, kind_rounds
 from app.rules import answers, charter_words
 from app.rules import charter_doc as cd
 from app.rules.charter import CONSENT_SCALE, AmendmentStatus, CharterRule, Consent
@@ -175,6 +175,14 @@ class CharterKind(CountingKind):
             **answers.answers_to_json(_counts(items, given)),
             "charter": charter_files.results_json(decided, charters.rule_of(session, meeting)),
         }
+
+    def seals(self, session: Session, meeting: Meeting, rnd: Round) -> dict[str, str]:
+        """The groups CSV's rows (`charter_groups_sha256`): counted on the voters' true
+        segments, they are the one charter file no public file recomputes, so `covote recount
+        --charter` checks the file it is given against this seal."""
+        decided = self.decisions(session, meeting, rnd)
+        rows = charter_files.group_cells(charter_files.group_rows(decided))
+        return {"charter_groups_sha256": anonymity.seal(rows)}
 
     def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> CharterView:
         """The counts, the round's items (titles, Welsh, the consent scale's labels) and the
