@@ -261,10 +261,11 @@ def charter_seal(links: Iterable[Mapping[str, Any]], number: str) -> str | None:
     found = None
     for link in links:
         kind, data = link["kind"], link["data"]
-        if kind in ("round.closed", "round.sealed", "round.reopened"):
-            if str(data["round"]) == number:
-                sealed = data.get("charter_groups_sha256") if kind != "round.reopened" else None
-                found = None if sealed is None else str(sealed)
+        if kind in ("round.closed", "round.sealed") and str(data["round"]) == number:
+            sealed = data.get("charter_groups_sha256")
+            found = None if sealed is None else str(sealed)
+        elif kind == "round.reopened" and str(data["round"]) == number:
+            found = None  # open again: its next `round.closed` is its seal
     return found
 
 
