@@ -230,6 +230,13 @@ def recount(
         except (KeyError, TypeError, ValueError) as e:
             print(f"covote recount: a round link lacks its data ({e!r})", file=sys.stderr)
             return 1
+        if stray := sorted(n for n in charters if n not in offline or offline[n].charter is None):
+            print(
+                f"covote recount: --charter {stray[0]}: round {stray[0]} is not a charter round "
+                "of the audit log",
+                file=sys.stderr,
+            )
+            return 2
         # A charter round's wordings and affected groups are the version it asked: that one.
         for n, files in charters.items():
             if files.sha256 != asked[n]:
@@ -257,6 +264,13 @@ def recount(
                 file=sys.stderr,
             )
             return 1
+    elif charters:
+        print(
+            "covote recount: --charter needs the audit log, --audit audit.jsonl, which names "
+            "the charter version each round asked",
+            file=sys.stderr,
+        )
+        return 2
     elif others := csvfiles.rounds_not_room_votes(ballots_text):
         print(
             f"covote recount: round(s) {', '.join(others)} of {ballots_path.name} are not room "

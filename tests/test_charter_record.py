@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from app import cli
+from app.record import kind_rounds
 from tests.conftest import LiveServer, Meeting, Phone
 from tests.test_charter_room import CHARTER, upload
 from tests.test_lab_record import bundle, commands
@@ -142,6 +143,14 @@ def test_the_bundles_commands_reproduce_a_charter_rounds_results_and_catch_tampe
     )
     Path(FILES[2]).write_bytes(files[FILES[2]])
 
+    no_log = [a for a in recount if a not in ("--audit", "audit.jsonl")]
+    code, out, err = _run(no_log, capsys)
+    assert (code, out) == (2, "") and "--charter needs the audit log" in err
+    # A room vote is not a charter round.
+    code, out, err = _run([*without, "--charter", "2", *FILES], capsys)
+    assert (code, out) == (2, "")
+    assert "--charter 2: round 2 is not a charter round of the audit log" in err
+
     # Another charter version than the one the round asked (the log's charter.saved).
     other = json.loads(files[FILES[0]])
     other["title"] = "Ashdown Charter (edited)"
@@ -149,3 +158,29 @@ def test_the_bundles_commands_reproduce_a_charter_rounds_results_and_catch_tampe
     code, out, err = _run(recount, capsys)
     assert (code, out) == (1, "")
     assert f"{FILES[0]} is not the charter round 1 asked" in err
+
+
+def _link(link_kind: str, /, **data: object) -> dict[str, object]:
+    return {"kind": link_kind, "data": data}
+
+
+def test_a_charter_rounds_version_block_share_and_seal_are_read_from_the_log() -> None:
+    """The version in force is the last saved before the round opened (a later draft is not);
+    the block share is the last set; a reopened round has no seal until it closes again, and
+    its last close's seal is the one."""
+    links = [
+        _link("charter.saved", version=1, sha256="v1", clauses=2),
+        _link("charter.rule", block_percent=20),
+        _link("charter.saved", version=2, sha256="v2", clauses=2),
+        _link("round.opened", round=1, proposals=["a"], kind="charter", keypads=False),
+        _link("round.closed", round=1, ballots=3, charter_groups_sha256="s1"),
+        _link("charter.saved", version=3, sha256="v3", clauses=2),
+        _link("round.reopened", round=1),
+    ]
+    assert kind_rounds.charter_saved(links, "1") == "v2"
+    assert kind_rounds.charter_saved(links, "2") is None  # never opened
+    assert kind_rounds.charter_block_percent(links) == 20
+    assert kind_rounds.charter_block_percent([]) == 10
+    assert kind_rounds.charter_seal(links, "1") is None
+    closed = [*links, _link("round.closed", round=1, ballots=4, charter_groups_sha256="s2")]
+    assert kind_rounds.charter_seal(closed, "1") == "s2"
