@@ -4,7 +4,7 @@
                   [--tls | --tls-cert FILE --tls-key FILE] [--forwarded-allow-ips IPS]
     covote demo   (same options; also creates the sample meeting if it is not there yet)
     covote recount BALLOTS.csv [--groups GROUPS.csv] --meeting MEETING.json [--audit AUDIT.jsonl]
-                   [--survey SURVEY.json]
+                   [--survey SURVEY.json] [--charter N CHARTER.json CONSENT.csv GROUPS.csv]...
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
     covote survey tabulate RESPONSES.csv --survey SURVEY.json [--population POP.csv] [--m N]
     covote lab tabulate IDEAS.csv VOTES.csv [--groups GROUPS.csv] [--m N] [--r R] [--seed S]
@@ -176,15 +176,18 @@ def recount(
     groups_path: Path | None = None,
     audit_path: Path | None = None,
     survey_path: Path | None = None,
+    charter_paths: Sequence[Sequence[str]] = (),
 ) -> int:
     """`covote recount`: the results of a ballot file (and its group totals, groups.csv) as
     JSON, byte for byte the meeting's results.json. With the audit log (`--audit`), the rounds
     it marks final or voided say so, as results.json does, and a round it opened as another
     activity kind (a survey, a Lab rating, a scale) is counted as that kind counts it (the
-    kind's offline hook, `ActivityKind.offline`; a survey round also needs `--survey`). Exit 1
+    kind's offline hook, `ActivityKind.offline`; a survey round also needs `--survey`, a
+    charter round `--charter N CHARTER CONSENT GROUPS`: the version it asked, which the log
+    names, its consent CSV, which must be its rows of the ballots, and its groups CSV). Exit 1
     when the files contradict each other (a group with more votes than the room) or the log is
     not intact; 2 for unreadable input, or a round of another kind it cannot count."""
-    from app.record import survey_file
+    from app.record import anonymity, charter_files, survey_file
 
     try:
         meeting_text = meeting_path.read_text(encoding="utf-8-sig")
@@ -192,6 +195,12 @@ def recount(
         groups_text = groups_path.read_text(encoding="utf-8-sig") if groups_path else None
         audit_text = audit_path.read_text(encoding="utf-8-sig") if audit_path else None
         survey_text = survey_path.read_text(encoding="utf-8-sig") if survey_path else None
+        charter_texts = {
+            number: tuple(
+                (Path(name), Path(name).read_text(encoding="utf-8-sig")) for name in names
+            )
+            for number, *names in charter_paths
+        }
     except (OSError, UnicodeDecodeError) as e:
         print(f"covote recount: {e}", file=sys.stderr)
         return 2
@@ -202,6 +211,7 @@ def recount(
             if survey_text is not None and survey_path is not None
             else None
         )
+        charters = {n: _charter_files(f, meeting) for n, f in charter_texts.items()}
     except records.RecordError as e:
         return _report(e)
     log: chain.Verified | None = None
@@ -213,12 +223,39 @@ def recount(
             print(f"covote recount: {log.problems[0]}", file=sys.stderr)
             return 1
         try:
-            public = kind_rounds.PublicFiles(meeting, survey, log.links)
+            public = kind_rounds.PublicFiles(meeting, survey, log.links, charters)
             offline, cannot = _offline_rounds(log.links, public)
             saved = kind_rounds.saved_survey(log.links)
+            asked = {n: kind_rounds.charter_saved(log.links, n) for n in charters}
+            sealed = {n: kind_rounds.charter_seal(log.links, n) for n in charters}
         except (KeyError, TypeError, ValueError) as e:
             print(f"covote recount: a round link lacks its data ({e!r})", file=sys.stderr)
             return 1
+        if stray := sorted(n for n in charters if n not in offline or offline[n].charter is None):
+            print(
+                f"covote recount: --charter {stray[0]}: round {stray[0]} is not a charter round "
+                "of the audit log",
+                file=sys.stderr,
+            )
+            return 2
+        # A charter round's wordings and affected groups are the version it asked: that one.
+        for n, files in charters.items():
+            if files.sha256 != asked[n]:
+                print(
+                    f"covote recount: {files.charter_name} is not the charter round {n} asked "
+                    f"(its sha256 is {files.sha256}, the audit log's {asked[n] or 'none'})",
+                    file=sys.stderr,
+                )
+                return 1
+            # Its groups' totals come from true segments, which no public file holds: sealed.
+            groups_seal = anonymity.seal(charter_files.group_cells(files.groups))
+            if sealed[n] is not None and groups_seal != sealed[n]:
+                print(
+                    f"covote recount: {files.groups_name}: its rows do not match round {n}'s "
+                    "seal in the audit log (a row was changed, added or removed)",
+                    file=sys.stderr,
+                )
+                return 1
         # The survey's questions decide how its rows read: the file must be the one saved.
         given = hashlib.sha256(survey_text.encode("utf-8")).hexdigest() if survey_text else None
         if given is not None and survey_path is not None and given != saved:
@@ -228,6 +265,13 @@ def recount(
                 file=sys.stderr,
             )
             return 1
+    elif charters:
+        print(
+            "covote recount: --charter needs the audit log, --audit audit.jsonl, which names "
+            "the charter version each round asked",
+            file=sys.stderr,
+        )
+        return 2
     elif others := csvfiles.rounds_not_room_votes(ballots_text):
         print(
             f"covote recount: round(s) {', '.join(others)} of {ballots_path.name} are not room "
@@ -283,12 +327,37 @@ def recount(
     return 0
 
 
+def _charter_files(
+    files: Sequence[tuple[Path, str]], meeting: records.MeetingFile
+) -> kind_rounds.CharterFiles:
+    """A charter round's files as `--charter N CHARTER CONSENT GROUPS` names them, read.
+
+    Raises:
+        RecordError: a file is malformed (by line), or names a wording the charter lacks.
+    """
+    from app.record import charter_file, charter_files
+
+    (charter_path, charter_text), (consent_path, consent_text), (groups_path, groups_text) = files
+    charter = charter_file.parse_charter(charter_text, filename=charter_path.name)
+    return kind_rounds.CharterFiles(
+        charter=charter,
+        sha256=hashlib.sha256(charter_text.encode("utf-8")).hexdigest(),
+        consent=charter_files.read_consent_csv(consent_text, charter, filename=consent_path.name),
+        groups=charter_files.read_groups_csv(
+            groups_text, charter, meeting.rule.group_min, filename=groups_path.name
+        ),
+        charter_name=charter_path.name,
+        consent_name=consent_path.name,
+        groups_name=groups_path.name,
+    )
+
+
 def _offline_rounds(
     links: Sequence[Mapping[str, Any]], public: kind_rounds.PublicFiles
 ) -> tuple[dict[str, kind_rounds.OfflineRound], dict[str, str]]:
     """Each round the log opened as another kind: how its kind counts it offline (by round),
     and why it cannot, for the rounds whose kind has no offline hook here or lacks a file."""
-    from app.core.vocab import SURVEY
+    from app.core.vocab import CHARTER, SURVEY
     from app.voting import kinds
 
     offline: dict[str, kind_rounds.OfflineRound] = {}
@@ -302,6 +371,11 @@ def _offline_rounds(
             cannot[n] = f"a {opened.kind!r} activity, which this version of Covote does not know"
         elif opened.kind == SURVEY and public.survey is None:
             cannot[n] = "a survey round: give the survey file with --survey survey.json"
+        elif opened.kind == CHARTER and n not in public.charters:
+            cannot[n] = (
+                f"a charter round: give its files with --charter {n} charter-round-{n}.json "
+                f"charter-consent-round-{n}.csv charter-groups-round-{n}.csv"
+            )
         else:
             cannot[n] = f"a {opened.kind!r} activity, which covote recount cannot count offline"
     return offline, cannot
@@ -571,7 +645,14 @@ def _recount_command(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         parser.error("--completion goes with --pb (a meeting file brings its own)")
     if args.ballots is None or args.meeting is None:
         parser.error("recount needs BALLOTS --meeting MEETING, or --pb FILE")
-    return recount(args.ballots, args.meeting, args.groups, args.audit, args.survey)
+    for number, *_ in args.charter or ():
+        if not number.isdigit() or len(number) > 9:
+            parser.error(f"--charter takes a round number first, not {number[:20]!r}")
+    if len({c[0] for c in args.charter or ()}) != len(args.charter or ()):
+        parser.error("--charter names a round twice")
+    return recount(
+        args.ballots, args.meeting, args.groups, args.audit, args.survey, args.charter or ()
+    )
 
 
 def _check_rule_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -621,6 +702,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     rc.add_argument(
         "--survey", type=Path, help="the survey file (survey.json): a survey round's questions"
+    )
+    rc.add_argument(
+        "--charter",
+        nargs=4,
+        action="append",
+        metavar=("N", "CHARTER", "CONSENT", "GROUPS"),
+        help="charter round N's files: the charter it asked, its consent and groups CSV",
     )
     rc.add_argument("--pb", type=Path, help="a Pabulib .pb approval election: run MES on it")
     rc.add_argument(

@@ -16,6 +16,11 @@ page's downloads) and README.txt the `covote lab tabulate` command that reproduc
 results.json keeps the round's bare answer counts: it is what `covote recount` reads from
 ballots.csv (with the audit log, which names each round's kind and the Lab's merges), and the
 Lab's figures need the ideas and groups files, which it does not read.
+
+A charter consent round (issue 17) adds the charter version it asked, its consent and groups
+CSV and its results JSON (`_charter_files`, `charter_kind.public_files`): the recount counts
+it from ballots.csv with the first three (`--charter N ...`) and README.txt gives the
+`covote charter tabulate` command that prints its results JSON from them.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from app.console.forms import page
 from app.core import localtime, shapes
 from app.core.errors import BadInput, NotFound
 from app.core.messages import N_
-from app.core.vocab import LAB, ROOM_VOTE, SURVEY, RoundStatus
+from app.core.vocab import CHARTER, LAB, ROOM_VOTE, SURVEY, RoundStatus
 from app.record import (
     csvfiles,
     filenames,
@@ -55,6 +60,8 @@ from app.rules import lab as lab_rules
 from app.rules.mes import amount
 from app.voting import (
     audit,
+    charter_kind,
+    charters,
     kinds,
     lab,
     lab_kind,
@@ -219,6 +226,25 @@ The Co-Production Lab (per rating round N):
 """
 
 
+# Added to README.txt when a charter round has answers (a meeting without one keeps its bytes).
+CHARTER_README = """
+The Community Charter (per consent round N):
+
+  charter-round-N.json          the charter version the round asked (its codebook; the audit
+                                log's charter.saved link holds its SHA-256)
+  charter-consent-round-N.csv   each answer (1 fully support .. 5 block) by the round's random
+                                pseudonyms, no segments: the round's rows of ballots.csv
+  charter-groups-round-N.csv    each affected group's totals per wording, counted on its
+                                members' true segments (groups of at least m (%(m)s) only)
+  charter-results-round-N.json  each clause's decision, exactly as this prints it (and as
+                                results.json's `charter` for the round):
+"""
+CHARTER_TABULATE = """
+  covote charter tabulate charter-consent-round-%(n)s.csv --groups charter-groups-round-%(n)s.csv \\
+      --charter charter-round-%(n)s.json --m %(m)s --r %(r)s --block-percent %(p)s
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
     """The meeting's export files and its report, all read in one transaction."""
@@ -230,6 +256,8 @@ class _Snapshot:
     tz: tzinfo  # the meeting's zone: README.txt says when it was made in it
     meeting: Meeting
     lab_seeds: tuple[int, ...] = ()  # each Lab round's seed, when the bundle has Lab files
+    charter_rounds: tuple[int, ...] = ()  # the charter rounds whose files the bundle has
+    block_percent: int = 0  # the meeting's charter block share (README.txt's tabulate)
 
 
 def _survey_files(session: Session, meeting: Meeting, all_rounds: list[Round]) -> dict[str, str]:
@@ -280,6 +308,24 @@ def _lab_files(
         files[f"lab-results-round-{n}.json"] = lab_files.dumps_lab_results(made.result)
         published[n] = made
     return files, published
+
+
+def _charter_files(session: Session, meeting: Meeting, all_rounds: list[Round]) -> dict[str, str]:
+    """Each `charter` round with answers (voided too: results.json lists it): the charter
+    version it asked, its consent and groups CSV and its results JSON
+    (`charter_kind.public_files`)."""
+    files: dict[str, str] = {}
+    for rnd in all_rounds:
+        if rnd.kind != CHARTER or not rounds.has_ballots(session, rnd):
+            continue
+        made = charter_kind.public_files(session, meeting, rnd)
+        if made is not None:
+            n = rnd.number
+            files[f"charter-round-{n}.json"] = made.charter
+            files[f"charter-consent-round-{n}.csv"] = made.consent
+            files[f"charter-groups-round-{n}.csv"] = made.groups
+            files[f"charter-results-round-{n}.json"] = made.results
+    return files
 
 
 def _lab_input(
@@ -346,6 +392,12 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         files.update(_survey_files(session, meeting, all_rounds))
         lab_record, lab_published = _lab_files(session, meeting, all_rounds)
         files.update(lab_record)
+        charter_record = _charter_files(session, meeting, all_rounds)
+        files.update(charter_record)
+        charter_rounds = tuple(
+            rnd.number for rnd in all_rounds if f"charter-round-{rnd.number}.json" in files
+        )
+        block_percent = charters.block_percent(session, meeting_id)
         links, head = audit.head_of(session, meeting_id)
         info = report.MeetingInfo(
             title=meeting.title,
@@ -408,6 +460,7 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         audit_links=links,
         audit_head=head,
         other_kinds=other_kinds,
+        charter_rounds=charter_rounds,
     )
     model = report.build(
         info,
@@ -419,7 +472,9 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         lang=_.locale,
     )
     seeds = tuple(p.result.seed for p in lab_published.values())
-    return _Snapshot(files, model, generated_at, named, tz, meeting, seeds)
+    return _Snapshot(
+        files, model, generated_at, named, tz, meeting, seeds, charter_rounds, block_percent
+    )
 
 
 def _report_area_map(
@@ -519,7 +574,18 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[by
             "seed": snap.lab_seeds[0],
         }
     if charter is not None:
-        readme += CHARTER_README
+        readme += CHARTER_PDF_README
+    if snap.charter_rounds:
+        readme += CHARTER_README % {"m": snap.meeting.group_min} + "".join(
+            CHARTER_TABULATE
+            % {
+                "n": n,
+                "m": snap.meeting.group_min,
+                "r": snap.meeting.ratio,
+                "p": snap.block_percent,
+            }
+            for n in snap.charter_rounds
+        )
     data["README.txt"] = readme.encode("utf-8")
     data["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(body).hexdigest()}  {name}\n" for name, body in data.items()
@@ -534,7 +600,7 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[by
     return out.getvalue(), snap.named
 
 
-CHARTER_README = """
+CHARTER_PDF_README = """
 The Community Charter (charter.pdf): every clause with its support and decision, the
 amendments, each party's commitments, the signatures and the audit log's head hash when this
 bundle was made.

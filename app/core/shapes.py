@@ -211,6 +211,12 @@ class AnswersRound(AnswersRecord):
     round: str  # the round's number as the ballot file names it
 
 
+class CharterRound(AnswersRound):
+    """A charter consent round as `covote recount` prints it (`kind_rounds.charter_round`)."""
+
+    charter: "CharterResults"
+
+
 class RecountRecord(TypedDict):
     """results.json and what `covote recount` prints, for room votes (`results.recount`)."""
 
@@ -221,7 +227,7 @@ class KindsRecountRecord(TypedDict):
     """results.json and what `covote recount` prints when rounds may be of other kinds
     (`results.recount_kinds`): each round as its kind counts it."""
 
-    rounds: list[RecountRound | AnswersRound]
+    rounds: list[RecountRound | AnswersRound | CharterRound]
 
 
 # --- the survey's results (public: the survey's results JSON, `covote survey tabulate`) ------

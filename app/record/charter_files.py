@@ -150,13 +150,16 @@ def group_rows(decisions: Sequence[ClauseDecision]) -> list[GroupRow]:
 
 def write_groups_csv(rows: Iterable[GroupRow]) -> str:
     """The groups CSV (module doc)."""
-    return write_csv(
-        GROUPS_HEADER,
-        (
-            [r.item, r.segment, *(str(n) for n in (r.counts.V, r.counts.S, r.counts.C, r.counts.B))]
-            for r in rows
-        ),
-    )
+    return write_csv(GROUPS_HEADER, group_cells(rows))
+
+
+def group_cells(rows: Iterable[GroupRow]) -> list[list[str]]:
+    """The groups CSV's rows as cells (header left out): what a charter round's seal is taken
+    over (`anonymity.seal`: the order of the lines does not matter)."""
+    return [
+        [r.item, r.segment, *(str(n) for n in (r.counts.V, r.counts.S, r.counts.C, r.counts.B))]
+        for r in rows
+    ]
 
 
 _COUNT = re.compile(r"[0-9]{1,9}")  # a room of up to a billion: beyond any council meeting

@@ -15,6 +15,13 @@ A Lab round's items change while it runs (app/voting/lab.py): ideas approved joi
 hidden, sent back or merged leave it, and its result lists the ideas still approved when the
 record is read. Every one of those changes is an audit link (`lab.approved`, `lab.hidden`,
 `lab.restored`, `lab.merged`), so `lab_round` replays them.
+
+A charter round (issue 17) is read against the charter version in force when it opened: the
+last `charter.saved` link before its `round.opened` names that version's sha256
+(`charter_saved`), so the charter file given to the recount must be that one; its block share
+is the last `charter.rule` link's (`charter_block_percent`: it cannot change once a charter
+round has answers). Its record adds the decisions (`OfflineRound.charter`), counted from the
+ballot rows and the groups CSV's totals (`charter_files.tabulate`).
 """
 
 from __future__ import annotations
@@ -23,10 +30,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.shapes import AnswersRecord
+from app.core.shapes import AnswersRecord, CharterRecord, CharterResults
+from app.record import charter_files
 from app.record.csvfiles import BallotRow
 from app.record.records import MeetingFile
 from app.rules import answers
+from app.rules import charter_doc as cd
+from app.rules.charter import DEFAULT_BLOCK_PERCENT, CharterRule, Consent
+from app.rules.charter_count import ConsentBallot
 from app.rules.scales import AnswerScale
 from app.rules.survey import Survey
 
@@ -43,13 +54,30 @@ class Opened:
 
 
 @dataclass(frozen=True, slots=True)
+class CharterFiles:
+    """A charter round's public files, read (`covote recount --charter N ...`): the charter
+    version it asked with the sha256 of its text, its consent CSV's ballots and its groups
+    CSV's rows, and their file names (for messages)."""
+
+    charter: cd.Charter
+    sha256: str
+    consent: Sequence[ConsentBallot]
+    groups: Sequence[charter_files.GroupRow]
+    charter_name: str = "charter.json"
+    consent_name: str = "consent.csv"
+    groups_name: str = "groups.csv"
+
+
+@dataclass(frozen=True, slots=True)
 class PublicFiles:
     """What an offline hook may read: the meeting file, the survey file (None: not given),
-    and the audit log's links (already verified: `chain.verify`)."""
+    the audit log's links (already verified: `chain.verify`) and each charter round's files
+    by round number (those given)."""
 
     meeting: MeetingFile
     survey: Survey | None
     links: Sequence[Mapping[str, Any]]
+    charters: Mapping[str, CharterFiles] = field(default_factory=dict)
 
 
 def _same(ballot: Answers) -> Answers:
@@ -63,18 +91,22 @@ class OfflineRound:
     `scales`: every item a row may answer, with its scale (more than `items` where the file
     keeps answers the result moves or drops, like a Lab's merged ideas). `items`: the items
     the result lists, in order, each with its scale. `rewrite`: a voter's answers as the kind
-    counts them (by default as written)."""
+    counts them (by default as written). `charter`: a charter round's decisions from its rows
+    (its record's `charter` key), None for any other kind."""
 
     kind: str
     scales: Mapping[str, AnswerScale]
     items: Sequence[tuple[str, AnswerScale]]
     rewrite: Callable[[Answers], Answers] = field(default=_same)
+    charter: Callable[[Sequence[BallotRow]], CharterResults] | None = None
 
-    def record(self, rows: Sequence[BallotRow]) -> AnswersRecord:
-        """The round's results.json entry (without `round`): each answer's count per item.
+    def record(self, rows: Sequence[BallotRow]) -> AnswersRecord | CharterRecord:
+        """The round's results.json entry (without `round`): each answer's count per item,
+        and a charter round's decisions after them.
 
         Raises:
-            ValueError: a voter answers an item twice, or an answer the items do not take.
+            ValueError: a voter answers an item twice, or an answer the items do not take;
+                a charter round's files disagree with its rows (`charter_round`).
         """
         ballots: dict[str, dict[str, str]] = {}
         for row in rows:
@@ -83,7 +115,10 @@ class OfflineRound:
                 raise ValueError(f"voter {row.voter!r} answered {row.proposal!r} twice")
             mine[row.proposal] = str(row.mark)
         counted = answers.count_answers(self.items, [self.rewrite(b) for b in ballots.values()])
-        return answers.answers_to_json(counted)
+        record = answers.answers_to_json(counted)
+        if self.charter is None:
+            return record
+        return {"answers": record["answers"], "charter": self.charter(rows)}
 
 
 def opened_kinds(links: Iterable[Mapping[str, Any]]) -> dict[str, Opened]:
@@ -196,3 +231,85 @@ def merged_ratings(marks: Answers, into: Mapping[str, str]) -> dict[str, str]:
     for key in sorted(k for k in marks if k in into):
         kept.setdefault(into[key], marks[key])
     return kept
+
+
+def charter_saved(links: Iterable[Mapping[str, Any]], number: str) -> str | None:
+    """The sha256 of the charter version in force when round `number` opened: the last
+    `charter.saved` link before its `round.opened` (None: no charter was saved before it).
+
+    Raises:
+        KeyError / TypeError: a link lacks its data.
+    """
+    found = None
+    for link in links:
+        kind, data = link["kind"], link["data"]
+        if kind == "charter.saved":
+            found = str(data["sha256"])
+        elif kind == "round.opened" and str(data["round"]) == number:
+            return found
+    return None
+
+
+def charter_seal(links: Iterable[Mapping[str, Any]], number: str) -> str | None:
+    """The seal of charter round `number`'s groups CSV (`charter_groups_sha256`) in its last
+    `round.closed` or `round.sealed` link; None while it is open (reopened), or sealed
+    without one.
+
+    Raises:
+        KeyError / TypeError: a link lacks its round.
+    """
+    found = None
+    for link in links:
+        kind, data = link["kind"], link["data"]
+        if kind in ("round.closed", "round.sealed") and str(data["round"]) == number:
+            sealed = data.get("charter_groups_sha256")
+            found = None if sealed is None else str(sealed)
+        elif kind == "round.reopened" and str(data["round"]) == number:
+            found = None  # open again: its next `round.closed` is its seal
+    return found
+
+
+def charter_block_percent(links: Iterable[Mapping[str, Any]]) -> int:
+    """The block share the log set last (`charter.rule`), or the default.
+
+    Raises:
+        KeyError / TypeError / ValueError: a `charter.rule` link lacks its share.
+    """
+    found = DEFAULT_BLOCK_PERCENT
+    for link in links:
+        if link["kind"] == "charter.rule":
+            found = int(link["data"]["block_percent"])
+    return found
+
+
+def charter_round(
+    number: str, files: CharterFiles, rule: CharterRule
+) -> Callable[[Sequence[BallotRow]], CharterResults]:
+    """What counts charter round `number`'s decisions from its ballot rows: the rows must be
+    the consent CSV's answers exactly (the rows are sealed in the audit log; the consent CSV is
+    what `covote charter tabulate` reads), the affected groups from the groups CSV's totals.
+
+    The returned function raises ValueError when the consent CSV and the rows differ, or the
+    groups' totals contradict the answers (`charter_files.tabulate`)."""
+
+    def decide(rows: Sequence[BallotRow]) -> CharterResults:
+        given: dict[str, dict[str, str]] = {}
+        for row in rows:
+            given.setdefault(row.voter, {})[row.proposal] = str(row.mark)
+        published = {b.voter: {k: v.value for k, v in b.answers.items()} for b in files.consent}
+        if given != published:
+            voter = min(
+                v for v in given.keys() | published.keys() if given.get(v) != published.get(v)
+            )
+            raise ValueError(
+                f"{files.consent_name} is not round {number}'s ballots: voter {voter!r} answers "
+                f"differently in it"
+            )
+        ballots = [
+            ConsentBallot(voter, frozenset(), {k: Consent(v) for k, v in marks.items()})
+            for voter, marks in given.items()
+        ]
+        decided = charter_files.tabulate(files.charter, ballots, rule, files.groups)
+        return charter_files.results_json(decided, rule)
+
+    return decide

@@ -40,6 +40,10 @@ from app.rules.explain import (
 )
 
 RECOUNT_COMMAND = "covote recount ballots.csv --groups groups.csv --meeting meeting.json"
+# A charter round's files in the export bundle, as `covote recount --charter N` takes them.
+CHARTER_FILES = (
+    "charter-round-%(n)s.json charter-consent-round-%(n)s.csv charter-groups-round-%(n)s.csv"
+)
 VERIFY_COMMAND = (
     "covote audit verify audit.jsonl --ballots ballots.csv --groups groups.csv "
     "--meeting meeting.json --head %(head)s"
@@ -115,6 +119,9 @@ class RecordInput:
     # The kinds of the results' rounds that are not room votes: the recount reads their kind
     # from the audit log (and a survey round's questions from survey.json).
     other_kinds: tuple[str, ...] = ()
+    # The charter rounds whose files the bundle carries: the recount reads each with its
+    # charter, consent and groups files (`CHARTER_FILES`).
+    charter_rounds: tuple[int, ...] = ()
 
 
 # --- the model ---------------------------------------------------------------------------------
@@ -719,6 +726,7 @@ def _check(record: RecordInput, _: Translate, *, marked: bool = False) -> Check:
     it reads there the kind of a round of another kind)."""
     recount = RECOUNT_COMMAND + (" --audit audit.jsonl" if marked or record.other_kinds else "")
     recount += " --survey survey.json" if SURVEY in record.other_kinds else ""
+    recount += "".join(f" --charter {n} " + CHARTER_FILES % {"n": n} for n in record.charter_rounds)
     return Check(
         heading=_("Check and recount"),
         items=(

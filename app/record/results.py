@@ -17,10 +17,12 @@ import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from app.core.shapes import (
     AnswersRound,
+    CharterRecord,
+    CharterRound,
     FundingKeys,
     KindsRecountRecord,
     MoneyKeys,
@@ -29,10 +31,12 @@ from app.core.shapes import (
 )
 from app.record.chain import RoundMark
 from app.record.csvfiles import BallotRow, GroupRow
-from app.record.kind_rounds import OfflineRound
 from app.record.records import BudgetFile, MeetingFile
 from app.rules import budget as rule
 from app.rules.mes import amount
+
+if TYPE_CHECKING:  # kind_rounds reads charter_files, which reads this module
+    from app.record.kind_rounds import OfflineRound
 from app.rules.tally import (
     Counts,
     Mark,
@@ -106,10 +110,15 @@ def recount_kinds(
     if stray := sorted({g.round for g in groups or () if g.round in offline}):
         raise ValueError(f"group totals for round(s) {stray}, which are not room votes")
     room = _room_vote(meeting, [r for r in rows if r.round not in offline], groups)
-    rounds: list[RecountRound | AnswersRound] = []
+    rounds: list[RecountRound | AnswersRound | CharterRound] = []
     for name, round_rows in _by_round(rows).items():
         if name in offline:
-            rounds.append({"round": name, **offline[name].record(round_rows)})
+            counted = offline[name].record(round_rows)
+            if "charter" in counted:  # a charter round: its decisions after the counts
+                decided = cast(CharterRecord, counted)["charter"]
+                rounds.append({"round": name, "answers": counted["answers"], "charter": decided})
+            else:
+                rounds.append({"round": name, "answers": counted["answers"]})
         else:
             rounds.append(room(name, round_rows))
     return {"rounds": rounds}

@@ -171,6 +171,13 @@ class ActivityKind(ABC):
         """The group totals the round publishes (groups.csv and the seal): none by default."""
         return []
 
+    def seals(self, session: Session, meeting: Meeting, rnd: Round) -> dict[str, str]:
+        """What the round's `round.closed` link seals beside its ballot and group rows: the
+        SHA-256 (`anonymity.seal`) of other public rows the kind publishes, by name (a charter
+        round's groups CSV, counted on true segments, which no public file recomputes). None
+        by default. Must not change once the round is closed."""
+        return {}
+
     def ballot_keys(self, session: Session, meeting: Meeting, rnd: Round) -> list[str]:
         """The items the ballot file writes a voter's answers to, in order (`rounds.ballot_rows`):
         the round's items by default. What the round's seal is taken over, so it must not change

@@ -12,11 +12,17 @@ Its result is `charter_files.count_round` over the final ballots with the voters
 segments (a small affected group blocks even when the public record coarsens its members'
 segments), the meeting's R and m and its block share; its public record (results.json) is each
 answer's count per wording with the decisions (`charter_files.results_json`) under `charter`.
+
+The export bundle publishes, per round with answers, the charter version it asked, its consent
+CSV and groups CSV and its results JSON (`public_files`); `covote recount` counts the round
+from ballots.csv with those files and the audit log (`CharterKind.offline`), and
+`covote charter tabulate` from the consent and groups CSV: both byte for byte the record's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from sqlmodel import Session
@@ -24,14 +30,22 @@ from sqlmodel import Session
 from app.core.messages import N_
 from app.core.shapes import CharterRecord, CharterView, GroupView, ItemView, ProposalItem
 from app.core.vocab import CHARTER
-from app.record import charter_files
+from app.record import anonymity, charter_files, kind_rounds
 from app.rules import answers, charter_words
 from app.rules import charter_doc as cd
-from app.rules.charter import CONSENT_SCALE, AmendmentStatus, Consent
+from app.rules.charter import CONSENT_SCALE, AmendmentStatus, CharterRule, Consent
 from app.rules.charter_count import ClauseDecision, ConsentBallot
 from app.rules.scales import AnswerScale
 from app.voting import charters
-from app.voting.activity import CountingKind, Item, Response, Views, responses, scale_item_view
+from app.voting.activity import (
+    CountingKind,
+    Item,
+    Response,
+    Views,
+    public_responses,
+    responses,
+    scale_item_view,
+)
 from app.voting.meetings import segments_of
 from app.voting.models import Meeting, Round
 
@@ -87,6 +101,24 @@ class CharterKind(CountingKind):
         phone_items="phone/items_charter.html",
         console_results="console/results_charter.html",
     )
+
+    def offline(
+        self, opened: kind_rounds.Opened, public: kind_rounds.PublicFiles
+    ) -> kind_rounds.OfflineRound | None:
+        """The round's wordings in the charter version it asked (the files given for it,
+        `public.charters`), each on the consent scale, in the round's order, and its decisions
+        from the rows and the groups CSV (`kind_rounds.charter_round`), under the meeting
+        file's R and m and the log's block share. None without the round's files."""
+        files = public.charters.get(opened.round)
+        if files is None:
+            return None
+        wordings = charter_files.items_of(files.charter)
+        items = [(key, CONSENT_SCALE) for key in opened.keys if key in wordings]
+        rule = CharterRule(
+            kind_rounds.charter_block_percent(public.links), public.meeting.rule.to_rule()
+        )
+        decide = kind_rounds.charter_round(opened.round, files, rule)
+        return kind_rounds.OfflineRound(self.key, dict(items), items, charter=decide)
 
     def item_view(self, item: Item) -> ProposalItem | ItemView:
         """The item with its scale and its screen on the phone: its clause's section (the
@@ -144,6 +176,14 @@ class CharterKind(CountingKind):
             "charter": charter_files.results_json(decided, charters.rule_of(session, meeting)),
         }
 
+    def seals(self, session: Session, meeting: Meeting, rnd: Round) -> dict[str, str]:
+        """The groups CSV's rows (`charter_groups_sha256`): counted on the voters' true
+        segments, they are the one charter file no public file recomputes, so `covote recount
+        --charter` checks the file it is given against this seal."""
+        decided = self.decisions(session, meeting, rnd)
+        rows = charter_files.group_cells(charter_files.group_rows(decided))
+        return {"charter_groups_sha256": anonymity.seal(rows)}
+
     def results_view(self, session: Session, meeting: Meeting, rnd: Round) -> CharterView:
         """The counts, the round's items (titles, Welsh, the consent scale's labels) and the
         decisions."""
@@ -187,4 +227,46 @@ def _decide(
     protecting = frozenset(s.key for s in segments_of(session, meeting.id) if s.protects)
     return charter_files.count_round(
         charter, ballots, charters.rule_of(session, meeting), protecting
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A charter round's public files (`public_files`)."""
+
+    charter: str  # the version the round asked, as stored (covote-charter/1, canonical)
+    consent: str  # the consent CSV
+    groups: str  # the groups CSV
+    results: str  # the results JSON: results.json's `charter` for the round
+
+
+def public_files(session: Session, meeting: Meeting, rnd: Round) -> Published | None:
+    """A charter round's files as the record publishes them (None: no charter version was in
+    force when it opened). `covote charter tabulate CONSENT --groups GROUPS --charter CHARTER
+    --m M --r R --block-percent P`, with the meeting's m, R and block share, prints `results`
+    byte for byte; the consent CSV's rows are the round's rows of ballots.csv."""
+    assert meeting.id is not None
+    text = charters.definition_at(session, meeting.id, rnd.opened_at)
+    if text is None:
+        return None
+    charter = charters.parse_stored(text)
+    by_key = {i.key: i for i in charter_items(charter)}
+    items = [by_key[k] for k in rnd.proposal_keys if k in by_key]  # as `_asked` reads them
+    keys = {i.key for i in items}
+    given = public_responses(session, meeting, rnd)
+    published = charter_files.public_consent(
+        ConsentBallot(
+            pseudonym,
+            frozenset(),
+            {k: Consent(v) for k, v in r.marks.items() if k in keys and v in CONSENTS},
+        )
+        for pseudonym, r in given
+    )
+    rule = charters.rule_of(session, meeting)
+    decided = _decide(session, meeting, charter, items, [r for _, r in given])
+    return Published(
+        charter=text,
+        consent=charter_files.write_consent_csv(charter, published),
+        groups=charter_files.write_groups_csv(charter_files.group_rows(decided)),
+        results=charter_files.dumps_charter_results(decided, rule),
     )

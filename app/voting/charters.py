@@ -95,6 +95,14 @@ def version(session: Session, meeting_id: int, number: int) -> cd.Charter:
 def charter_at(session: Session, meeting_id: int, at: datetime) -> cd.Charter | None:
     """The version in force at `at` (the latest saved by then): what a round opened at `at`
     asked, since no version is saved while a charter round is open."""
+    text = definition_at(session, meeting_id, at)
+    return None if text is None else parse_stored(text)
+
+
+def definition_at(session: Session, meeting_id: int, at: datetime) -> str | None:
+    """The stored text of the version in force at `at` (`charter_at`): the charter file the
+    public record publishes for a round opened then, whose sha256 its `charter.saved` link
+    holds."""
     q = (
         select(CharterVersion)
         .where(CharterVersion.meeting_id == meeting_id, col(CharterVersion.saved_at) <= at)
@@ -102,7 +110,7 @@ def charter_at(session: Session, meeting_id: int, at: datetime) -> cd.Charter | 
         .limit(1)
     )
     row = session.exec(q).first()
-    return None if row is None else parse_stored(row.definition)
+    return None if row is None else row.definition
 
 
 def block_percent(session: Session, meeting_id: int) -> int:

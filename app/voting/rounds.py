@@ -268,6 +268,7 @@ def round_seal(session: Session, meeting: Meeting, rnd: Round) -> dict[str, Any]
         "ballots": len({r.voter for r in ballots}),
         "ballots_sha256": anonymity.seal(ballot_cells(ballots)),
         "groups_sha256": anonymity.seal(group_cells(group_rows(session, meeting, rnd))),
+        **kind_of(rnd).seals(session, meeting, rnd),
     }
 
 
