@@ -108,9 +108,9 @@ def commitments_from_budget(session: Session, meeting: Meeting, source: Meeting,
 
 def commitments_from_lab(session: Session, meeting: Meeting, party: str) -> int:
     """Add a draft commitment for `party` per Lab idea that people pledged to help with, as a
-    new version; returns how many. Each carries the count of helpers (its source) and, in its
-    English and Welsh wording, the idea's pledge summary: hours a month in all and helpers by
-    segment, suppressed under the meeting's m as everywhere (lab.pledge_summaries). Never who,
+    new version; returns how many. Each carries the count of helpers (its source) and, as its
+    measure in English and Welsh, the idea's pledge summary: hours a month in all and helpers
+    by segment, suppressed under the meeting's m as everywhere (lab.pledge_summaries). Never who,
     never one person's hours.
 
     Raises:
@@ -133,12 +133,12 @@ def _with_summary(
     commitment: cd.Commitment,
     summaries: Mapping[str, lab_pledges.PledgeSummary],
 ) -> cd.Commitment:
-    """A Lab commitment's wording with its idea's pledge summary after the idea's text (cut to
-    the charter's text bound: the summary is a sentence or three, the idea at most 280)."""
+    """A Lab commitment with its idea's pledge summary, in English and Welsh, as how it will be
+    measured: what the helpers offered is the yardstick the charter's parties check it by. The
+    commitment's own words stay the idea's, as typed."""
     summary = summaries.get(commitment.source.ref, lab_pledges.EMPTY)
 
     def worded(lang: str) -> str:
-        said = lab.describe_pledges(session, meeting_id, summary, lang)
-        return f"{commitment.what} ({said})"[: cd.MAX_TEXT]
+        return lab.describe_pledges(session, meeting_id, summary, lang)[: cd.MAX_TEXT]
 
-    return replace(commitment, what=worded("en"), what_cy=worded("cy"))
+    return replace(commitment, measure=worded("en"), measure_cy=worded("cy"))
