@@ -84,7 +84,9 @@ def _derivable_counts(given: list[lp.Pledge], shown: list[str]) -> Iterator[int]
     that...) is a sum of shown figures with signs, by inclusion-exclusion over the shown."""
     for inside in itertools.product((True, False), repeat=len(shown)):
         yield sum(
-            1 for p in given if all((s in p.segments) == i for s, i in zip(shown, inside, strict=True))
+            1
+            for p in given
+            if all((s in p.segments) == i for s, i in zip(shown, inside, strict=True))
         )
 
 
@@ -100,7 +102,10 @@ def test_no_count_under_m_can_be_derived_from_what_is_shown(m: int) -> None:
             got = lp.summarise(given, SEGMENTS, m)
             shown = [s for s, _ in got.by_segment]
             # The helpers' number alone is always shown (as a round's turnout).
-            assert not shown or all(n == 0 or n >= m for n in _derivable_counts(given, shown)), (mix, size)
+            assert not shown or all(n == 0 or n >= m for n in _derivable_counts(given, shown)), (
+                mix,
+                size,
+            )
 
 
 def test_the_summary_is_worded_with_the_segments_names() -> None:
@@ -118,8 +123,12 @@ MEETING: dict[str, Any] = {
     "title": "Lab night",
     "rule": {"ratio": 2, "group_min": 3},
     "segments": [
-        {"id": "carer", "label": "Carers", "protects": True,
-         "translations": {"cy": {"label": "Gofalwyr"}}},
+        {
+            "id": "carer",
+            "label": "Carers",
+            "protects": True,
+            "translations": {"cy": {"label": "Gofalwyr"}},
+        },
         {"id": "north", "label": "Ward North", "protects": True},
     ],
     "proposals": [{"id": "seed", "title": "Seed", "kind": "keep", "saving": 1}],
@@ -155,7 +164,7 @@ def _hours(session: Session, idea_row: LabIdea) -> list[int | None]:
     return sorted(session.exec(q), key=lambda h: -1 if h is None else h)
 
 
-@pytest.mark.parametrize("typed", ["-1", "101", "2.5", "ten", "１０", "1e2"])
+@pytest.mark.parametrize("typed", ["-1", "101", "2.5", "ten", "\uff11\uff10", "1e2"])
 def test_hours_outside_0_to_100_or_not_whole_are_refused_by_their_field(typed: str) -> None:
     with pytest.raises(InvalidForm) as e:
         lab.parse_hours(typed, "hours-i1")
@@ -164,7 +173,12 @@ def test_hours_outside_0_to_100_or_not_whole_are_refused_by_their_field(typed: s
 
 def test_hours_may_be_left_out_or_anything_from_0_to_100() -> None:
     assert [lab.parse_hours(t) for t in ("", "  ", None, "0", " 100 ", "7")] == [
-        None, None, None, 0, 100, 7
+        None,
+        None,
+        None,
+        0,
+        100,
+        7,
     ]
 
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 from app.core.messages import N_
 from app.rules import survey_tally
-from app.rules.survey_weights import Cell
 from app.rules.survey import MAX_HOURS
+from app.rules.survey_weights import Cell
 
 # Hours a month one helper offers: the survey's bound (100 is over three hours every day).
 HOURS_MAX = MAX_HOURS

@@ -636,9 +636,7 @@ def pledge(session: Session, idea_row: LabIdea, voter: Voter, hours: int | None 
         raise BadInput(
             N_("Hours a month are a whole number from 0 to %(max)s."), max=lab_pledges.HOURS_MAX
         )
-    row = _pledge_row(session, idea_row, voter) or LabPledge(
-        idea_id=idea_row.id, voter_id=voter.id
-    )
+    row = _pledge_row(session, idea_row, voter) or LabPledge(idea_id=idea_row.id, voter_id=voter.id)
     row.hours = hours
     session.add(row)
     session.flush()
@@ -678,13 +676,9 @@ def pledge_summaries(session: Session, meeting: Meeting) -> dict[str, lab_pledge
     )
     by_idea: dict[str, list[lab_pledges.Pledge]] = {}
     for key, segs, hours in session.execute(q).all():
-        by_idea.setdefault(str(key), []).append(
-            lab_pledges.Pledge(frozenset(segs or ()), hours)
-        )
+        by_idea.setdefault(str(key), []).append(lab_pledges.Pledge(frozenset(segs or ()), hours))
     order = [s.key for s in meetings.segments_of(session, meeting.id)]
-    return {
-        k: lab_pledges.summarise(ps, order, meeting.group_min) for k, ps in by_idea.items()
-    }
+    return {k: lab_pledges.summarise(ps, order, meeting.group_min) for k, ps in by_idea.items()}
 
 
 def segment_labels(session: Session, meeting_id: int, lang: str) -> dict[str, str]:
