@@ -24,7 +24,7 @@ from app.rules.lab import IdeaKind, IdeaStatus
 from app.voting import charter_drafts, charters, lab, meetings
 from app.voting.db import create_schema, make_engine, transaction
 from app.voting.models import LabIdea, LabPledge, Meeting, Proposal, Voter
-from tests.conftest import LiveServer, csrf_of, join
+from tests.conftest import LiveServer, Phone, csrf_of, join
 from tests.conftest import Meeting as ConsoleMeeting
 from tests.test_lab_room import add_challenge, challenge_keys, ideas, suggest
 
@@ -341,3 +341,62 @@ def test_a_pending_idea_takes_no_pledge_from_another_phone(
     join(phone, meeting.code)
     r = _pledge(phone, meeting.code, idea=row.key, hours="3")
     assert r.status_code == 409 and "Only an approved idea takes pledges." in r.text
+
+
+def _keyed_idea(server: LiveServer, meeting: ConsoleMeeting) -> LabIdea:
+    """An idea keyed from a flip chart: approved at once."""
+    add_challenge(meeting, "Fewer empty buses")
+    (challenge,) = challenge_keys(meeting)
+    meeting.post(
+        "/lab/ideas", text_1="Share the school bus", challenge_1=challenge, kind_1="co_deliver"
+    )
+    url = server.app.state.services.settings.resolved_database_url()
+    (row,) = ideas(url, meeting.id)
+    return row
+
+
+def _stored_hours(server: LiveServer) -> list[int | None]:
+    engine = make_engine(server.app.state.services.settings.resolved_database_url())
+    try:
+        with transaction(engine) as s:
+            return list(s.exec(select(LabPledge.hours)))
+    finally:
+        engine.dispose()
+
+
+def test_rating_an_idea_can_pledge_hours_and_bad_hours_refuse_the_rating_too(
+    server: LiveServer, meeting: ConsoleMeeting
+) -> None:
+    row = _keyed_idea(server, meeting)
+    meeting.post("/rounds", kind="lab")
+    phone = Phone(server.browser(), meeting.code)
+    csrf = csrf_of(phone.c, f"/m/{meeting.code}/rate")
+    assert 'id="rate-hours"' in phone.c.get(f"/m/{meeting.code}/rate").text
+    rate = {"csrf": csrf, "idea": row.key, "rating": "agree", "help": "yes"}
+    bad = phone.c.post(f"/m/{meeting.code}/rate", data={**rate, "hours": "101"})
+    assert bad.status_code == 400
+    assert phone.state()["you"]["ballot"] is None and _stored_hours(server) == []
+    r = phone.c.post(f"/m/{meeting.code}/rate", data={**rate, "hours": "5"}, follow_redirects=False)
+    assert r.status_code == 303 and _stored_hours(server) == [5]
+
+
+def test_the_wall_and_the_console_show_the_summary_by_segment_never_who(
+    server: LiveServer, meeting: ConsoleMeeting
+) -> None:
+    """Four helpers (m = 2): two carers and two in the north, three hours each: the wall and the
+    console say 4 would help, 12 hours a month, Carer 2, Area: North 2. One in the north
+    withdraws: North (1) goes, and Carer (2) too, as 3 - 2 would show the one in the north."""
+    row = _keyed_idea(server, meeting)
+    for segs in (["carer"], ["carer"], ["north"], ["north"]):
+        phone = Phone(server.browser(), meeting.code)
+        assert phone.segments(*segs).status_code == 200
+        assert _pledge(phone.c, meeting.code, idea=row.key, hours="3").status_code == 303
+    wall = server.browser().get(f"/p/{meeting.code}/wall?part=1").text
+    console = meeting.f.get(f"/console/{meeting.id}/lab").text
+    for page in (wall, console):
+        assert "would help: 4 · hours a month: 12 · Carer 2, Area: North 2" in page
+    assert _pledge(phone.c, meeting.code, idea=row.key, action="withdraw").status_code == 303
+    wall = server.browser().get(f"/p/{meeting.code}/wall?part=1").text
+    # Three left, north 1: under m, so not shown; carers 2 and the rest 1: not shown either.
+    assert "would help: 3 · hours a month: 9<" in wall.replace("</span>", "<")
+    assert "Carer 2" not in wall and "North" not in wall
