@@ -82,6 +82,7 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
         results = _results(session, meeting)
         has_focus = _focus_round(session, meeting) is not None
         meetings_segments = meetings.segments_of(session, meeting_id)
+        pledges = lab.pledge_summaries(session, meeting)
         session.expunge_all()
     live = [r for r in rows if r.idea.status in (IdeaStatus.PENDING, IdeaStatus.APPROVED)]
     pairs = rules.likely_duplicates({r.idea.key: r.idea.text for r in live})
@@ -110,6 +111,7 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
         "all_texts": {r.idea.key: r.idea.text for r in rows},
         "percent": _percent,
         "segments": meetings_segments,
+        "pledges": pledges,
         "shortlisted": [
             r for r in rows if r.idea.shortlisted and r.idea.status == IdeaStatus.APPROVED
         ],

@@ -180,6 +180,13 @@ def _shown(
     return True, shown, label
 
 
+def shown_groups(sizes: Mapping[Cell, int], groups: Sequence[Group], m: int) -> set[Group]:
+    """The groups whose counts may be shown of people counted by cell (`sizes`), by the rule
+    above (`_shown`): none when fewer than m in all. For other counts than the survey's (the
+    Lab's pledges, app/rules/lab_pledges.py)."""
+    return _shown(sizes, groups, m)[1]
+
+
 # --- figures ----------------------------------------------------------------------------------
 
 

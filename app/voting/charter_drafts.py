@@ -11,6 +11,7 @@ Contract: every function takes the caller's session and never commits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import cast
 
@@ -21,6 +22,7 @@ from app.core.messages import N_
 from app.core.shapes import RoundRecord
 from app.core.vocab import ROOM_VOTE, RoundStatus
 from app.rules import charter_doc as cd
+from app.rules import lab_pledges
 from app.rules.lab import IdeaStatus
 from app.voting import lab, rounds
 from app.voting.charters import charter_of, save_charter
@@ -105,8 +107,11 @@ def commitments_from_budget(session: Session, meeting: Meeting, source: Meeting,
 
 
 def commitments_from_lab(session: Session, meeting: Meeting, party: str) -> int:
-    """Add a draft commitment for `party` per Lab idea that people pledged to help with (the
-    count only, never who), as a new version; returns how many.
+    """Add a draft commitment for `party` per Lab idea that people pledged to help with, as a
+    new version; returns how many. Each carries the count of helpers (its source) and, as its
+    measure in English and Welsh, the idea's pledge summary: hours a month in all and helpers
+    by segment, suppressed under the meeting's m as everywhere (lab.pledge_summaries). Never who,
+    never one person's hours.
 
     Raises:
         Conflict: no charter. BadInput: an unknown party, or no pledges.
@@ -114,9 +119,26 @@ def commitments_from_lab(session: Session, meeting: Meeting, party: str) -> int:
     assert meeting.id is not None
     charter = _current(session, meeting)
     party = _party(charter, party)
-    pledges = {
-        r.idea.key: (r.idea.text, r.helpers)
-        for r in lab.ideas_of(session, meeting.id, [IdeaStatus.APPROVED])
-    }
+    rows = lab.ideas_of(session, meeting.id, [IdeaStatus.APPROVED])
+    summaries = lab.pledge_summaries(session, meeting)
+    pledges = {r.idea.key: (r.idea.text, r.helpers) for r in rows}
     new = cd.from_pledges(pledges, party, taken=_taken(charter))
+    new = [_with_summary(session, meeting.id, c, summaries) for c in new]
     return _added(session, meeting, charter, new, "lab")
+
+
+def _with_summary(
+    session: Session,
+    meeting_id: int,
+    commitment: cd.Commitment,
+    summaries: Mapping[str, lab_pledges.PledgeSummary],
+) -> cd.Commitment:
+    """A Lab commitment with its idea's pledge summary, in English and Welsh, as how it will be
+    measured: what the helpers offered is the yardstick the charter's parties check it by. The
+    commitment's own words stay the idea's, as typed."""
+    summary = summaries.get(commitment.source.ref, lab_pledges.EMPTY)
+
+    def worded(lang: str) -> str:
+        return lab.describe_pledges(session, meeting_id, summary, lang)[: cd.MAX_TEXT]
+
+    return replace(commitment, measure=worded("en"), measure_cy=worded("cy"))

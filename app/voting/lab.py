@@ -36,7 +36,7 @@ from app.core.inputs import clean_text
 from app.core.messages import N_
 from app.core.vocab import LAB, RoundStatus
 from app.record import kind_rounds, records
-from app.rules import survey_tally
+from app.rules import lab_pledges, survey_tally
 from app.rules.lab import (
     CHALLENGE_MAX,
     IDEA_DESCRIPTION_MAX,
@@ -325,10 +325,17 @@ def _new_idea(
 
 
 def submit(
-    session: Session, meeting: Meeting, voter: Voter, draft: IdeaDraft, *, would_help: bool
+    session: Session,
+    meeting: Meeting,
+    voter: Voter,
+    draft: IdeaDraft,
+    *,
+    would_help: bool,
+    hours: int | None = None,
 ) -> LabIdea:
     """A phone's idea: pending until the facilitator approves it; with its author's pledge
-    when they would help make it happen.
+    (and the hours a month they offer, checked by `parse_hours`) when they would help make it
+    happen.
 
     Raises:
         Conflict: the meeting is archived, its Lab full, the voter's ticket revoked, or this
@@ -348,7 +355,7 @@ def submit(
     session.flush()
     if would_help:
         assert row.id is not None
-        session.add(LabPledge(idea_id=row.id, voter_id=voter.id))
+        session.add(LabPledge(idea_id=row.id, voter_id=voter.id, hours=hours))
         session.flush()
     return row
 
@@ -583,16 +590,111 @@ def ratings_of(session: Session, round_id: int, voter_id: int) -> dict[str, str]
     return dict(marks) if marks else {}
 
 
-def pledge(session: Session, idea_row: LabIdea, voter: Voter, hours: int | None = None) -> None:
-    """A voter would help make an idea happen (once per idea: a second pledge changes hours)."""
-    assert idea_row.id is not None and voter.id is not None
+HOURS_FIELD = "hours"
+
+
+def parse_hours(raw: object, field: str = HOURS_FIELD) -> int | None:
+    """The hours a month a helper offers, as typed: "" for not said (None), else a whole
+    number 0..lab_pledges.HOURS_MAX (the survey's bound).
+
+    Raises:
+        InvalidForm: anything else (field `field`).
+    """
+    text = raw.strip()[:16] if isinstance(raw, str) else ""
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) > lab_pledges.HOURS_MAX:
+        problem = BadInput(
+            N_("Hours a month are a whole number from 0 to %(max)s."), max=lab_pledges.HOURS_MAX
+        )
+        raise InvalidForm([(field, problem)])
+    return int(text)
+
+
+def _pledge_row(session: Session, idea_row: LabIdea, voter: Voter) -> LabPledge | None:
     q = select(LabPledge).where(
         col(LabPledge.idea_id) == idea_row.id, col(LabPledge.voter_id) == voter.id
     )
-    row = session.exec(q).first() or LabPledge(idea_id=idea_row.id, voter_id=voter.id)
+    return session.exec(q).first()
+
+
+def pledge(session: Session, idea_row: LabIdea, voter: Voter, hours: int | None = None) -> None:
+    """A voter would help make an approved idea happen, offering `hours` a month (None: not
+    said): once per idea, a second pledge changes the hours.
+
+    Raises:
+        Conflict: the idea is not approved (waiting, hidden or merged), or the voter's ticket
+            was revoked.
+        BadInput: hours outside 0..HOURS_MAX (callers check with `parse_hours`).
+    """
+    assert idea_row.id is not None and voter.id is not None
+    if voter.disabled:
+        raise Conflict(N_("This ticket was revoked; ask the facilitator."))
+    if idea_row.status != IdeaStatus.APPROVED:
+        raise Conflict(N_("Only an approved idea takes pledges."))
+    if hours is not None and not 0 <= hours <= lab_pledges.HOURS_MAX:
+        raise BadInput(
+            N_("Hours a month are a whole number from 0 to %(max)s."), max=lab_pledges.HOURS_MAX
+        )
+    row = _pledge_row(session, idea_row, voter) or LabPledge(idea_id=idea_row.id, voter_id=voter.id)
     row.hours = hours
     session.add(row)
     session.flush()
+
+
+def withdraw(session: Session, idea_row: LabIdea, voter: Voter) -> bool:
+    """Take back a voter's pledge on an idea; False when there was none."""
+    row = _pledge_row(session, idea_row, voter)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def pledges_by(session: Session, meeting_id: int, voter_id: int) -> dict[str, int | None]:
+    """One voter's pledges in a meeting: idea key -> the hours offered (None: not said), for
+    their own phone only."""
+    q = (
+        select(LabIdea.key, LabPledge.hours)
+        .join(LabIdea, col(LabIdea.id) == col(LabPledge.idea_id))
+        .where(col(LabIdea.meeting_id) == meeting_id, col(LabPledge.voter_id) == voter_id)
+    )
+    return {str(k): h for k, h in session.execute(q).all()}
+
+
+def pledge_summaries(session: Session, meeting: Meeting) -> dict[str, lab_pledges.PledgeSummary]:
+    """Each idea's pledges summed up (idea key -> summary; ideas without pledges are left
+    out): counts by the helpers' segments, hours in all, every count under the meeting's m
+    suppressed (app/rules/lab_pledges.py). No voter leaves this function."""
+    assert meeting.id is not None
+    q = (
+        select(LabIdea.key, Voter.segments, LabPledge.hours)
+        .join(LabIdea, col(LabIdea.id) == col(LabPledge.idea_id))
+        .join(Voter, col(Voter.id) == col(LabPledge.voter_id))
+        .where(col(LabIdea.meeting_id) == meeting.id)
+    )
+    by_idea: dict[str, list[lab_pledges.Pledge]] = {}
+    for key, segs, hours in session.execute(q).all():
+        by_idea.setdefault(str(key), []).append(lab_pledges.Pledge(frozenset(segs or ()), hours))
+    order = [s.key for s in meetings.segments_of(session, meeting.id)]
+    return {k: lab_pledges.summarise(ps, order, meeting.group_min) for k, ps in by_idea.items()}
+
+
+def segment_labels(session: Session, meeting_id: int, lang: str) -> dict[str, str]:
+    """The meeting's segment names in `lang` (its own label where no translation is given)."""
+    return {
+        s.key: ((s.translations or {}).get(lang, {}).get("label", "").strip() or s.label)
+        for s in meetings.segments_of(session, meeting_id)
+    }
+
+
+def describe_pledges(
+    session: Session, meeting_id: int, summary: lab_pledges.PledgeSummary, lang: str
+) -> str:
+    """A pledge summary in words in `lang` (lab_pledges.describe with the segments' names)."""
+    labels = segment_labels(session, meeting_id, lang)
+    return lab_pledges.describe(summary, labels, _catalogue(lang).gettext)
 
 
 # --- affected segments, shortlist, proposals -------------------------------------------------
@@ -687,13 +789,6 @@ def shortlist(
     return [row for row, _ in picked]
 
 
-HELPERS = N_("From the Co-Production Lab. People who would help make it happen: %(n)s.")
-
-
-def _helpers(lang: str, n: int) -> str:
-    return _catalogue(lang).gettext(HELPERS) % {"n": n}
-
-
 def _amount(value: int | float | None) -> int | float | None:
     """An amount as the meeting file takes it (records.Amount), checked here so a bad one is
     a clear BadInput, not the file's validation error."""
@@ -731,6 +826,7 @@ def budget_from_shortlist(
     rows = [r for r in ideas_of(session, meeting.id, [IdeaStatus.APPROVED]) if r.idea.shortlisted]
     if not rows:
         raise BadInput(N_("Shortlist at least one idea first."))
+    summaries = pledge_summaries(session, meeting)
     proposals = []
     for r in rows:
         kind = kinds.get(r.idea.key, "fund")
@@ -738,17 +834,25 @@ def budget_from_shortlist(
             raise BadInput(N_("A proposal is to fund or to keep."))
         more = [r.idea.text] if len(r.idea.text) > records.MAX_TITLE else []
         more += [r.idea.description] if r.idea.description else []
-        # The helpers' count travels in the description, in English and in each catalogue's
-        # language (the idea's own words stay as typed).
+        # The helpers' summary (counts, hours, by segment; lab_pledges) travels in the
+        # description, in English and in each catalogue's language (the idea's own words stay
+        # as typed).
+        summary = summaries.get(r.idea.key, lab_pledges.EMPTY)
         texts = {
-            lang: {"description": "\n\n".join([*more, _helpers(lang, r.helpers)])}
+            lang: {
+                "description": "\n\n".join(
+                    [*more, describe_pledges(session, meeting.id, summary, lang)]
+                )
+            }
             for lang in _languages()
         }
         proposals.append(
             {
                 "id": r.idea.key,
                 "title": _title(r.idea.text),
-                "description": "\n\n".join([*more, HELPERS % {"n": r.helpers}]),
+                "description": "\n\n".join(
+                    [*more, describe_pledges(session, meeting.id, summary, "en")]
+                ),
                 "kind": kind,
                 "affected_groups": list(r.idea.affected),
                 "translations": texts,

@@ -16,6 +16,11 @@
                          help make this happen"
 - POST `/m/{code}/rate`  one rating, added to the voter's ballot through the ballot path
                          (Services.device_cast: the same checks, limits, audit and acks)
+- POST `/m/{code}/pledge` "I would help make this happen" on an approved idea, with optional
+                         hours a month (0-100), or `action=withdraw` to take it back; one
+                         pledge per phone and idea, a second changes the hours (CSRF; a joined
+                         voter; limited as ideas are: Limit.IDEAS_PER_VOTER); a refused one
+                         comes back with its problem by the idea's hours field, nothing kept
 - POST `/m/{code}/lab`   the form (CSRF; a joined voter only; limited per voter:
                          Limit.IDEAS_PER_VOTER, and lab.MAX_IDEAS_PER_VOTER in all); a refused
                          form comes back with every problem by its field and nothing kept, an
@@ -36,11 +41,12 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from app.core.errors import Conflict, CovoteError, InvalidForm
+from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm, NotFound
 from app.core.messages import N_
 from app.core.vocab import LAB, RoundStatus
 from app.rules import lab as rules
 from app.rules.lab import IDEA_DESCRIPTION_MAX, IDEA_TEXT_MAX, IdeaStatus
+from app.rules.lab_pledges import HOURS_MAX
 from app.voting import lab, lab_kind, meetings, rounds
 from app.voting.ballots import CastRequest
 from app.voting.models import Voter
@@ -60,6 +66,8 @@ def _context(request: Request, services: Services, code: str) -> dict[str, Any]:
         assert meeting.id is not None
         challenges = lab.challenges_of(session, meeting.id)
         mine = None if voter is None else lab.ideas_by(session, meeting.id, voter.id or 0)
+        pledged = {} if voter is None else lab.pledges_by(session, meeting.id, voter.id or 0)
+        approved = lab.ideas_of(session, meeting.id, [IdeaStatus.APPROVED])
         session.expunge_all()
     return {
         "meeting": meeting,
@@ -73,6 +81,11 @@ def _context(request: Request, services: Services, code: str) -> dict[str, Any]:
         "problems": [],
         "problem_at": {},
         "sent": request.query_params.get("sent") == "1",
+        "approved": approved,
+        "pledged": pledged,
+        "hours_max": HOURS_MAX,
+        "pledge_saved": request.query_params.get("pledged") == "1",
+        "pledge_failed": False,
     }
 
 
@@ -95,6 +108,7 @@ def _typed(form: FormData) -> dict[str, Any]:
         "description": text("description", IDEA_DESCRIPTION_MAX),
         "kind": text("kind", 16),
         "help": form.get("help") in ("on", "yes", "1", "true"),
+        "hours": text("hours", 8),
     }
 
 
@@ -122,7 +136,8 @@ def _store(request: Request, services: Services, code: str, typed: dict[str, Any
             description=typed["description"],
             kind=typed["kind"],
         )
-        lab.submit(session, meeting, voter, draft, would_help=typed["help"])
+        hours = lab.parse_hours(typed["hours"], "idea-hours")
+        lab.submit(session, meeting, voter, draft, would_help=typed["help"], hours=hours)
         return meeting.code
 
 
@@ -146,6 +161,52 @@ async def lab_sent(request: Request, code: str, services: ServicesDep) -> Respon
     return RedirectResponse(f"/m/{meeting_code}/lab?sent=1#your-ideas", status_code=303)
 
 
+def _store_pledge(
+    request: Request, services: Services, code: str, idea_key: str, raw_hours: str, action: str
+) -> str:
+    """Pledge, change the hours of, or withdraw this phone's pledge on an approved idea, in
+    one transaction; returns the meeting's code. Raises InvalidForm (`hours-KEY`), Conflict,
+    NotFound."""
+    with services.session() as session:
+        meeting, voter = attendee(request, session, code)
+        if voter is None:
+            raise Conflict(NOT_JOINED)
+        assert meeting.id is not None
+        meetings.require_active(meeting)
+        row = lab.idea(session, meeting.id, idea_key)
+        if action == "withdraw":
+            lab.withdraw(session, row, voter)
+        else:
+            lab.pledge(session, row, voter, lab.parse_hours(raw_hours, f"hours-{row.key}"))
+        return meeting.code
+
+
+@router.post("/m/{code}/pledge")
+async def pledge(request: Request, code: str, services: ServicesDep) -> Response:
+    """Pledge to help with an approved idea (hours optional), change the hours, or withdraw;
+    back to the Lab page. A refused one: the page with the problem, nothing kept (400 bad
+    hours; 404 no such idea; 409 not joined, archived, or the idea not approved; 429)."""
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    idea_key = str(form.get("idea", ""))[:64]
+    raw = form.get("hours")
+    raw_hours = raw[:16] if isinstance(raw, str) else ""
+    action = "withdraw" if form.get("action") == "withdraw" else "help"
+    try:
+        key = await asyncio.to_thread(_voter_key, request, services, code)
+        await services.limiter.hit(Limit.IDEAS_PER_VOTER, key)
+        meeting_code = await asyncio.to_thread(
+            _store_pledge, request, services, code, idea_key, raw_hours, action
+        )
+    except InvalidForm as e:
+        return await _again(request, services, code, {}, e.problems, e.status_code, True)
+    except (Conflict, NotFound, BadInput) as e:
+        return await _again(request, services, code, {}, [("", e)], e.status_code, True)
+    # Not signalled: the wall's summary follows at its next snapshot (an approval, a merge, a
+    # keypad step), so a room of phones pledging does not resend every phone's page.
+    return RedirectResponse(f"/m/{meeting_code}/lab?pledged=1#help-ideas", status_code=303)
+
+
 async def _again(
     request: Request,
     services: Services,
@@ -153,6 +214,7 @@ async def _again(
     typed: dict[str, Any],
     problems: list[tuple[str, CovoteError]],
     status: int,
+    pledging: bool = False,
 ) -> Response:
     """The form again with what was typed and every problem, each by its field."""
     ctx = await asyncio.to_thread(_context, request, services, code)
@@ -163,6 +225,8 @@ async def _again(
         problems=shown,
         problem_at={p["field"]: p["text"] for p in reversed(shown) if p["field"]},
         sent=False,
+        pledge_failed=pledging,
+        pledge_saved=False,
     )
     return render(request, "phone/lab.html", ctx, status_code=status)
 
@@ -177,6 +241,8 @@ def _wall(services: Services, code: str, live: bool) -> dict[str, Any]:
         assert meeting.id is not None
         challenges = lab.challenges_of(session, meeting.id)
         rows = lab.ideas_of(session, meeting.id, [IdeaStatus.APPROVED])
+        pledges = lab.pledge_summaries(session, meeting)
+        segments = {s.key: s for s in meetings.segments_of(session, meeting.id)}
         lab_rounds = [r for r in rounds.rounds_of(session, meeting.id) if r.kind == LAB]
         rating = lab_rounds[-1] if lab_rounds else None
         on_screen = None
@@ -196,6 +262,8 @@ def _wall(services: Services, code: str, live: bool) -> dict[str, Any]:
         "meeting": meeting,
         "challenges": challenges,
         "rows": rows,
+        "pledges": pledges,
+        "segment_by_key": segments,
         "texts": texts,
         "rating": opened,
         "on_screen": on_screen if on_screen in texts else None,
@@ -249,6 +317,7 @@ def _rating(
             rated=sum(1 for i in items if i.key in mine),
             total=len(items),
             answers=rules.RATING_SCALE.describe()["answers"],
+            hours_max=HOURS_MAX,
         )
         return ctx, (meeting.id, rnd.id, voter.id, mine)
 
@@ -268,6 +337,9 @@ async def rate(request: Request, code: str, services: ServicesDep) -> Response:
     auth.check_csrf(request, form.get("csrf"))
     idea_key = str(form.get("idea", ""))[:64]
     rating = str(form.get("rating", ""))[:16]
+    helping = form.get("help") in ("on", "yes", "1", "true")
+    # Checked before the rating is cast: bad hours change nothing (400).
+    hours = lab.parse_hours(form.get("hours"), "rate-hours") if helping else None
     ctx, open_round = await asyncio.to_thread(_rating, request, services, code)
     if open_round is None:
         raise Conflict(NOT_JOINED if not ctx["joined"] else NO_RATING)
@@ -282,14 +354,16 @@ async def rate(request: Request, code: str, services: ServicesDep) -> Response:
             device_key=auth.device_key(request),
         )
     )
-    if form.get("help") in ("on", "yes", "1", "true"):
-        await asyncio.to_thread(_pledge, services, meeting_id, voter_id, idea_key)
+    if helping:
+        await asyncio.to_thread(_pledge, services, meeting_id, voter_id, idea_key, hours)
     return RedirectResponse(f"/m/{ctx['meeting'].code}/rate", status_code=303)
 
 
-def _pledge(services: Services, meeting_id: int, voter_id: int, idea_key: str) -> None:
+def _pledge(
+    services: Services, meeting_id: int, voter_id: int, idea_key: str, hours: int | None
+) -> None:
     with services.session() as session:
         row = lab.idea(session, meeting_id, idea_key)
         voter = session.get(Voter, voter_id)
         assert voter is not None
-        lab.pledge(session, row, voter)
+        lab.pledge(session, row, voter, hours)

@@ -398,6 +398,19 @@ def test_the_lab_pages(contexts: Contexts, live: LiveServer) -> None:
     for _ in range(2):
         fac.locator(".lab-queue > li").first.get_by_role("button", name="Approve").click()
         expect(fac.get_by_role("status")).to_contain_text("approved")
+    # Pledging on an approved idea: the hours field, refused out of bounds, then saved.
+    phone.goto(f"/m/{code}/lab?lang=en")
+    help_with = phone.locator("#help-ideas form").first
+    help_with.get_by_label("Hours a month (optional)").fill("500")
+    help_with.get_by_role("button", name="I would help make this happen").click()
+    expect(phone.locator("#error-summary")).to_contain_text("Hours a month are a whole number")
+    axe(phone, "phone: a pledge refused")
+    phone.locator("#help-ideas form").first.get_by_label("Hours a month (optional)").fill("6")
+    phone.locator("#help-ideas form").first.get_by_role("button").first.click()
+    expect(phone.locator("#help-ideas").get_by_role("status")).to_contain_text("Saved")
+    axe(phone, "phone: ideas to help with, one pledged")
+    phone.goto(f"/m/{code}/lab?lang=cy")
+    axe(phone, "phone: ideas to help with, Welsh")
     fac.locator("#wall-h ~ ul li").first.get_by_label("Carer").check()
     fac.locator("#wall-h ~ ul li").first.get_by_role("button", name="Save the groups").click()
     meeting.post("/rounds", kind="lab", keypads="on")
