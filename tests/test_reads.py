@@ -59,6 +59,7 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
     "/console/{meeting_id}/lab/{what}": lambda m: f"/console/{m.id}/lab/lab-results.json",
     "/console/{meeting_id}/charter": lambda m: f"/console/{m.id}/charter?from=1&to=1",
     "/console/{meeting_id}/charter/{what}": lambda m: f"/console/{m.id}/charter/charter.md",
+    "/console/{meeting_id}/charter.pdf": lambda m: f"/console/{m.id}/charter.pdf",
     "/t/{code}": lambda m: "/t/ABCD-EFGH-JKMN",
     "/api/m/{code}": lambda m: f"/api/m/{m.code}",
     "/console": lambda m: "/console",
