@@ -48,6 +48,8 @@ HOURS_DESC = N_(
     "groups smaller than %(m)s are not shown."
 )
 HOURS_LEGEND = N_("Hours a month")
+MORE_WORDS = (MORE_TITLE, MORE_DESC, MORE_LEGEND)
+HOURS_WORDS = (HOURS_TITLE, HOURS_DESC, HOURS_LEGEND)
 EVERYONE = N_("Everyone")
 MAP_TITLE = N_("%(figure)s by area: %(service)s")
 MAP_DESC = N_(
@@ -209,42 +211,27 @@ def _hours_sum(f: ServiceFigures) -> float | None:
     return float(hours["sum"]) if hours else None
 
 
-def _more(
+def _heat(
     results: SurveyResults,
     titles: Mapping[str, str],
     groups: Sequence[tuple[str, GroupFigures]],
     _: Translate,
+    figure: str,
+    pick: Callable[[ServiceFigures], float | None],
+    words: tuple[str, str, str],
 ) -> Chart:
-    asked, cells = _by_group(results, groups, "more", _more_share)
+    """A co-production heat map: `pick` of `figure` by service and group (a row per service
+    that asks for it); its title, description and legend `words`."""
+    asked, cells = _by_group(results, groups, figure, pick)
+    title, description, legend = words
     m = results["m"]
     return charts.heat_map(
         [titles.get(k, k) for k in asked],
         [label for label, _group in groups],
         cells,
-        title=_(MORE_TITLE),
-        description=_(MORE_DESC) % {"m": m},
-        legend=charts.Legend(_(MORE_LEGEND), _(charts.SUPPRESSED) % {"m": m}),
-        corner=_(SERVICE),
-    )
-
-
-def _hours(
-    results: SurveyResults,
-    titles: Mapping[str, str],
-    groups: Sequence[tuple[str, GroupFigures]],
-    _: Translate,
-) -> Chart | None:
-    asked, cells = _by_group(results, groups, "hours", _hours_sum)
-    if not asked:
-        return None
-    m = results["m"]
-    return charts.heat_map(
-        [titles.get(k, k) for k in asked],
-        [label for label, _group in groups],
-        cells,
-        title=_(HOURS_TITLE),
-        description=_(HOURS_DESC) % {"m": m},
-        legend=charts.Legend(_(HOURS_LEGEND), _(charts.SUPPRESSED) % {"m": m}),
+        title=_(title),
+        description=_(description) % {"m": m},
+        legend=charts.Legend(_(legend), _(charts.SUPPRESSED) % {"m": m}),
         corner=_(SERVICE),
     )
 
@@ -257,11 +244,12 @@ def survey_charts(
     titles = names_in(labels["services"], lang)
     segments, areas = names_in(labels["segments"], lang), names_in(labels["areas"], lang)
     groups = _groups(results, segments, areas, _)
+    hours = any("hours" in f for f in results["overall"]["services"])
     return SurveyCharts(
         _matrix(results, titles, _),
         _need(results, titles, _),
-        _more(results, titles, groups, _),
-        _hours(results, titles, groups, _),
+        _heat(results, titles, groups, _, "more", _more_share, MORE_WORDS),
+        _heat(results, titles, groups, _, "hours", _hours_sum, HOURS_WORDS) if hours else None,
     )
 
 
