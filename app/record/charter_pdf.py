@@ -17,13 +17,11 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from reportlab.graphics.shapes import Drawing, PolyLine
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -34,17 +32,13 @@ from reportlab.platypus import (
 )
 
 from app.record.report_pdf import (
-    FONT,
     GRID,
     MARGIN,
-    MUTED,
-    PAGE_W,
     WIDTH,
     _fonts,
     _p,
     _rect,
-    fit,
-    pdf_date,
+    numbered_canvas,
 )
 from app.rules.charter_sign import PAD_H, PAD_W, Stroke
 
@@ -223,35 +217,6 @@ def _story(doc: CharterDocument) -> list[Flowable]:
     return out
 
 
-def _canvas_class(doc: CharterDocument) -> type[Canvas]:
-    """A canvas that writes the meeting and "Page N of M" at each page's foot."""
-    footer, page_text, stamp = fit(doc.meeting), doc.labels["page"], pdf_date(doc.printed_at)
-
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-            self._doc.setDateFormatter(lambda *_: stamp)  # type: ignore[attr-defined]
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()  # type: ignore[attr-defined]
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for state in self._pages:
-                self.__dict__.update(state)
-                self.setFont(FONT, 8)
-                self.setFillColor(MUTED)
-                self.drawString(MARGIN, 10 * mm, footer)
-                number = fit(page_text % {"page": self.getPageNumber(), "pages": total})
-                self.drawRightString(PAGE_W - MARGIN, 10 * mm, number)
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
-
-
 def render(doc: CharterDocument) -> bytes:
     """The charter as PDF bytes."""
     _fonts()
@@ -269,5 +234,8 @@ def render(doc: CharterDocument) -> bytes:
         creator="Covote",
         invariant=1,
     )
-    pdf.build(_story(doc), canvasmaker=_canvas_class(doc))
+    pdf.build(
+        _story(doc),
+        canvasmaker=numbered_canvas(doc.meeting, doc.labels["page"], doc.printed_at),
+    )
     return out.getvalue()

@@ -603,17 +603,17 @@ def _approval(model: Report) -> KeepTogether:
     return KeepTogether([_p(approval.heading, "h2"), _p(approval.note), lines])
 
 
-def _canvas_class(model: Report) -> type[Canvas]:
-    """A canvas that writes "Page N of M" and the footer once it knows M."""
-
-    footer, page_text = fit(model.footer), model.labels["page"]
-    stamp = pdf_date(model.generated_at)
+def numbered_canvas(footer: str, page_text: str, generated_at: datetime) -> type[Canvas]:
+    """A canvas that writes `footer` and "Page N of M" (`page_text`, with %(page)s and
+    %(pages)s) at each page's foot once it knows M, dated `generated_at` (the report's, the
+    charter's)."""
+    footer, stamp = fit(footer), pdf_date(generated_at)
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
-            # CreationDate and ModDate: when the report was made, not invariant mode's 2000.
+            # CreationDate and ModDate: when the document was made, not invariant mode's 2000.
             self._doc.setDateFormatter(lambda *_: stamp)  # type: ignore[attr-defined]
 
         def showPage(self) -> None:
@@ -627,8 +627,7 @@ def _canvas_class(model: Report) -> type[Canvas]:
                 self.setFont(FONT, 8)
                 self.setFillColor(MUTED)
                 self.drawString(MARGIN, 10 * mm, footer)
-                page = self.getPageNumber()
-                number = fit(page_text % {"page": page, "pages": total})
+                number = fit(page_text % {"page": self.getPageNumber(), "pages": total})
                 self.drawRightString(PAGE_W - MARGIN, 10 * mm, number)
                 super().showPage()
             super().save()
@@ -660,5 +659,8 @@ def render(model: Report) -> bytes:
         lang=model.lang,
         invariant=1,
     )
-    doc.build(_story(model), canvasmaker=_canvas_class(model))
+    doc.build(
+        _story(model),
+        canvasmaker=numbered_canvas(model.footer, model.labels["page"], model.generated_at),
+    )
     return out.getvalue()
