@@ -21,8 +21,16 @@ TEMPLATES = APP / "templates"
 STATIC = APP / "static"
 
 # The frame every page shares, and the pieces more than one screen includes (_countdown: the
-# closing countdown on the phone, the projector and the Run page).
-SHARED_TEMPLATES = {"base.html", "error.html", "_countdown.html", "_lang_switch.html", "_text.html"}
+# closing countdown on the phone, the projector and the Run page; _lab_pledges: an idea's
+# helpers on the console's Lab page and the projector's wall).
+SHARED_TEMPLATES = {
+    "base.html",
+    "error.html",
+    "_countdown.html",
+    "_lang_switch.html",
+    "_text.html",
+    "_lab_pledges.html",
+}
 TEMPLATE_GROUPS = {"console", "phone", "print", "projector", "record"}
 STATIC_GROUPS = {"console", "phone", "print", "projector", "shared"}
 
