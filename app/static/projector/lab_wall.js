@@ -4,7 +4,7 @@
  * (?part=1) and swap it in. One fetch at a time; a snapshot during one asks for one more.
  * The socket is a preview (?preview=1): the wall is not counted as a screen in turnout.
  * When the opinion groups shown are older than the ratings (the server works them out at most
- * once a second: app/web/lab_live.py), the part says when to ask again (data-retry-ms): one
+ * twice a second: app/web/lab_live.py), the part says when to ask again (data-retry-ms): one
  * more fetch then, so the last rating always reaches the screen.
  */
 (function () {
