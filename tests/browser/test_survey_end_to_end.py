@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from hardware.emulator import KplEmulator
@@ -200,7 +201,14 @@ class Console:
             self.page.locator(form).locator("button[type=submit]").click()
 
     def turnout(self) -> dict[str, Any]:
-        return dict(self.http.get(f"/api/m/{self.code}").json()["turnout"])
+        url = f"/api/m/{self.code}"
+        try:
+            got = self.http.get(url)
+        except httpx.RemoteProtocolError:
+            # The client sat idle through the browser's steps, and the server may close an
+            # idle kept-alive connection just as a request goes out on it: a GET, so ask again.
+            got = self.http.get(url)
+        return dict(got.json()["turnout"])
 
     def keypad_status(self) -> dict[str, Any]:
         return dict(self.http.get(f"/console/{self.id}/keypads/status.json").json())
