@@ -13,19 +13,16 @@ output is deterministic for the same document.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from reportlab.graphics.shapes import Drawing, PolyLine
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -33,12 +30,11 @@ from reportlab.platypus import (
 
 from app.record.report_pdf import (
     GRID,
-    MARGIN,
     WIDTH,
     _fonts,
     _p,
     _rect,
-    numbered_canvas,
+    build_pdf,
 )
 from app.rules.charter_sign import PAD_H, PAD_W, Stroke
 
@@ -219,23 +215,12 @@ def _story(doc: CharterDocument) -> list[Flowable]:
 
 def render(doc: CharterDocument) -> bytes:
     """The charter as PDF bytes."""
-    _fonts()
-    out = io.BytesIO()
-    pdf = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 4 * mm,
-        title=doc.title,
-        author="Covote",
-        subject=f"{doc.labels['title_line']}",
-        creator="Covote",
-        invariant=1,
-    )
-    pdf.build(
+    _fonts()  # before the story: its paragraphs measure text in the report's fonts
+    return build_pdf(
         _story(doc),
-        canvasmaker=numbered_canvas(doc.meeting, doc.labels["page"], doc.printed_at),
+        title=doc.title,
+        subject=doc.labels["title_line"],
+        footer=doc.meeting,
+        page_text=doc.labels["page"],
+        made_at=doc.printed_at,
     )
-    return out.getvalue()

@@ -641,10 +641,21 @@ def pdf_date(at: datetime) -> str:
     return f"D:{moment:%Y%m%d%H%M%S}+00'00'"
 
 
-def render(model: Report) -> bytes:
-    """The report as PDF bytes."""
+def build_pdf(
+    story: list[Flowable],
+    *,
+    title: str,
+    subject: str,
+    footer: str,
+    page_text: str,
+    made_at: datetime,
+    lang: str | None = None,
+) -> bytes:
+    """A story as A4 PDF bytes in the report's margins, each page footed by `footer` and "Page
+    N of M" (`numbered_canvas`), dated `made_at` (the results report's, the charter's)."""
     _fonts()
     out = io.BytesIO()
+    language: dict[str, Any] = {} if lang is None else {"lang": lang}
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
@@ -652,15 +663,26 @@ def render(model: Report) -> bytes:
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN + 4 * mm,
-        title=model.title,
+        title=title,
         author="Covote",
-        subject=f"{model.subtitle} · {model.date}",
+        subject=subject,
         creator="Covote",
-        lang=model.lang,
         invariant=1,
+        **language,
     )
-    doc.build(
-        _story(model),
-        canvasmaker=numbered_canvas(model.footer, model.labels["page"], model.generated_at),
-    )
+    doc.build(story, canvasmaker=numbered_canvas(footer, page_text, made_at))
     return out.getvalue()
+
+
+def render(model: Report) -> bytes:
+    """The report as PDF bytes."""
+    _fonts()  # before the story: its paragraphs measure text in the report's fonts
+    return build_pdf(
+        _story(model),
+        title=model.title,
+        subject=f"{model.subtitle} · {model.date}",
+        footer=model.footer,
+        page_text=model.labels["page"],
+        made_at=model.generated_at,
+        lang=model.lang,
+    )
