@@ -90,7 +90,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve(settings: Settings, *, with_demo: bool = False) -> int:
     import uvicorn
 
-    from app.console import demo_lab, demo_survey
+    from app.console import demo_charter, demo_lab, demo_survey
     from app.core import datadir
     from app.demo import samples
     from app.main import create_app
@@ -115,10 +115,15 @@ def serve(settings: Settings, *, with_demo: bool = False) -> int:
             existing = [m for m in list_meetings(session) if m.title == demo.title]
             demos.append(existing[0] if existing else create_meeting(session, demo))
         surveyed = [m for m in list_meetings(session) if m.title == demo_survey.TITLE]
+        chartered = [m for m in list_meetings(session) if m.title == demo_charter.TITLE]
     if with_demo:
         # The survey meeting, with made-up answers already in (through the ballot path), going
         # on into a Co-Production Lab with made-up ideas and ratings (app/console/demo_lab.py).
-        demos.append(surveyed[0] if surveyed else demo_lab.seed(engine, demo_survey.seed(engine)))
+        labbed = surveyed[0] if surveyed else demo_lab.seed(engine, demo_survey.seed(engine))
+        demos.append(labbed)
+        # The charter meeting: its budget voted, the charter drafted from that and the Lab's
+        # pledges, agreed clause by clause and signed (app/console/demo_charter.py).
+        demos.append(chartered[0] if chartered else demo_charter.seed(engine, labbed))
     with transaction(engine) as session:
         known = list_meetings(session)
     engine.dispose()

@@ -17,7 +17,7 @@ import pytest
 
 from app import cli, demo
 from app.config import Settings
-from app.console import demo_survey
+from app.console import demo_charter, demo_survey
 from app.record import results
 from app.record.csvfiles import BallotRow
 from app.record.records import MeetingFile, RecordError, dump_meeting, parse_meeting
@@ -555,10 +555,12 @@ def test_covote_demo_creates_both_samples_once(
     with transaction(engine) as s:
         titles = sorted(m.title for m in list_meetings(s))
     engine.dispose()
-    assert titles == sorted([*(m.title for m in demo.samples()), demo_survey.TITLE])
+    assert titles == sorted(
+        [*(m.title for m in demo.samples()), demo_survey.TITLE, demo_charter.TITLE]
+    )
     out = capsys.readouterr().out
-    assert out.count("Demo meeting code:") == 6 and "participatory budget" in out
-    assert "community survey" in out
+    assert out.count("Demo meeting code:") == 8 and "participatory budget" in out
+    assert "community survey" in out and "Community Charter" in out
 
 
 # --- the projector panel (projector_budget.js) -----------------------------------------------

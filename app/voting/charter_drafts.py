@@ -106,12 +106,15 @@ def commitments_from_budget(session: Session, meeting: Meeting, source: Meeting,
     return _added(session, meeting, charter, new, "budget")
 
 
-def commitments_from_lab(session: Session, meeting: Meeting, party: str) -> int:
+def commitments_from_lab(
+    session: Session, meeting: Meeting, party: str, source: Meeting | None = None
+) -> int:
     """Add a draft commitment for `party` per Lab idea that people pledged to help with, as a
-    new version; returns how many. Each carries the count of helpers (its source) and, as its
-    measure in English and Welsh, the idea's pledge summary: hours a month in all and helpers
-    by segment, suppressed under the meeting's m as everywhere (lab.pledge_summaries). Never who,
-    never one person's hours.
+    new version; returns how many. The Lab is `source`'s (default: the meeting's own, as the
+    console drafts; the demo charter's meeting drafts from the demo survey meeting's Lab). Each
+    carries the count of helpers (its source) and, as its measure in English and Welsh, the
+    idea's pledge summary: hours a month in all and helpers by segment, suppressed under the
+    Lab meeting's m as everywhere (lab.pledge_summaries). Never who, never one person's hours.
 
     Raises:
         Conflict: no charter. BadInput: an unknown party, or no pledges.
@@ -119,11 +122,13 @@ def commitments_from_lab(session: Session, meeting: Meeting, party: str) -> int:
     assert meeting.id is not None
     charter = _current(session, meeting)
     party = _party(charter, party)
-    rows = lab.ideas_of(session, meeting.id, [IdeaStatus.APPROVED])
-    summaries = lab.pledge_summaries(session, meeting)
+    held = meeting if source is None else source
+    assert held.id is not None
+    rows = lab.ideas_of(session, held.id, [IdeaStatus.APPROVED])
+    summaries = lab.pledge_summaries(session, held)
     pledges = {r.idea.key: (r.idea.text, r.helpers) for r in rows}
     new = cd.from_pledges(pledges, party, taken=_taken(charter))
-    new = [_with_summary(session, meeting.id, c, summaries) for c in new]
+    new = [_with_summary(session, held.id, c, summaries) for c in new]
     return _added(session, meeting, charter, new, "lab")
 
 
