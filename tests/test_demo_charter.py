@@ -142,3 +142,10 @@ def test_the_demo_charter_is_drafted_decided_adopted_signed_and_printed(
         assert words in text, words
     welsh = pdf_text(f.get(f"/console/{meeting.id}/charter.pdf?lang=cy").content)
     assert "Siarter Gymunedol Glan yr Afon" in welsh
+
+    # Its round on paper: eleven wordings in two languages run to several pages, each with
+    # the sheet number (the table's head, repeated on every printed page).
+    sheet = f.get(f"/console/{meeting.id}/rounds/{consent.number}/paper/print?count=1&lang=en+cy")
+    assert sheet.status_code == 200 and "several A4 pages each" in sheet.text
+    assert '<tr class="sheet-no"><td colspan="2">Sheet 0001</td></tr>' in sheet.text
+    assert "Dim ond ar-lein" in sheet.text and "Cadw ein gair" in sheet.text

@@ -99,6 +99,10 @@ class CharterKind(CountingKind):
             "%(answered)s of %(total)s clauses answered; the others are not answered"
         ),
         phone_items="phone/items_charter.html",
+        # Paper: each section's clauses numbered, amendments marked, the scale's numbers and
+        # labels in both languages on a bilingual sheet.
+        paper_items="print/items_charter.html",
+        key_item="console/key_item_charter.html",
         console_results="console/results_charter.html",
     )
 
