@@ -8,9 +8,15 @@ tests/test_budget_meeting.py's `test_covote_demo_creates_both_samples_once`."""
 
 from __future__ import annotations
 
+import io
 import random
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import pytest
+
+from app import cli
 from app.console import demo_charter, demo_lab, demo_survey
 from app.core.vocab import CHARTER, ROOM_VOTE
 from app.demo import charter as demo
@@ -22,6 +28,7 @@ from app.voting.charter_signing import _decided
 from app.voting.db import read_transaction
 from tests.conftest import FACILITATOR_KEY, LiveServer
 from tests.test_charter_sign import pdf_text
+from tests.test_lab_record import commands
 
 
 def test_the_demo_charter_is_a_valid_bilingual_draft() -> None:
@@ -50,6 +57,9 @@ def test_the_demo_room_answers_the_same_for_the_same_seed() -> None:
 
 def test_the_demo_charter_is_drafted_decided_adopted_signed_and_printed(
     server: LiveServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     engine = server.app.state.services.engine
     with ThreadPoolExecutor(1) as pool:  # the seeds run their own event loops
@@ -149,3 +159,23 @@ def test_the_demo_charter_is_drafted_decided_adopted_signed_and_printed(
     assert sheet.status_code == 200 and "several A4 pages each" in sheet.text
     assert '<tr class="sheet-no"><td colspan="2">Sheet 0001</td></tr>' in sheet.text
     assert "Dim ond ar-lein" in sheet.text and "Cadw ein gair" in sheet.text
+
+    # Its export bundle recounts: every command README.txt gives succeeds, and the recount
+    # prints results.json byte for byte (both rounds, the charter's decisions included).
+    r = f.get(f"/console/{meeting.id}/export/bundle.zip?lang=en")
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        files = {name: z.read(name) for name in z.namelist()}
+    assert "charter.pdf" in files and "charter-results-round-2.json" in files
+    for name, body in files.items():
+        (tmp_path / name).write_bytes(body)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    run = commands(files["README.txt"].decode())
+    assert {c[0] for c in run} >= {"recount", "charter", "audit"}
+    for command in run:
+        code = cli.main(command)
+        out, err = capsys.readouterr()
+        assert (code, err) == (0, ""), command
+        if command[0] == "recount":
+            assert out.encode("utf-8") == files["results.json"]
