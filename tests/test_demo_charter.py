@@ -139,7 +139,7 @@ def test_the_demo_charter_is_drafted_decided_adopted_signed_and_printed(
     text = pdf_text(pdf.content)
     for words in (
         demo.TITLE,
-        "SENT BACK in round 2",
+        "SENT BACK in round 2: The people it affects block it: Carer",
         "ADOPTED WITH RESERVATIONS in round 2",
         "The park toilets open all year",
         "Cludiant Cymunedol y Cwm",  # the Welsh beside the English
@@ -152,6 +152,7 @@ def test_the_demo_charter_is_drafted_decided_adopted_signed_and_printed(
         assert words in text, words
     welsh = pdf_text(f.get(f"/console/{meeting.id}/charter.pdf?lang=cy").content)
     assert "Siarter Gymunedol Glan yr Afon" in welsh
+    assert "ANFONWYD YN ÔL yn rownd 2: Mae'r bobl y mae'n effeithio arnynt yn ei rwystro" in welsh
 
     # Its round on paper: eleven wordings in two languages run to several pages, each with
     # the sheet number (the table's head, repeated on every printed page).

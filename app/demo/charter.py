@@ -20,10 +20,10 @@ council staff, the rest residents; every other one lives south of the river. Wha
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from app.demo.survey import Draws
 from app.rules import charter_doc as cd
 from app.rules.charter import AmendmentStatus
 
@@ -425,7 +425,7 @@ PROFILES: Mapping[str, tuple[Weights, Mapping[str, Weights]]] = {
 CARERS_ON_BLOCKED = ("5",) * 11 + ("4",) * 7 + ("3",) * 2
 
 
-def _pick(rng: random.Random, weights: Weights) -> str:
+def _pick(rng: Draws, weights: Weights) -> str:
     point, total = rng.random() * sum(weights), 0
     for answer, weight in enumerate(weights, start=1):
         total += weight
@@ -434,7 +434,7 @@ def _pick(rng: random.Random, weights: Weights) -> str:
     return "5"
 
 
-def answers(room: Sequence[Person], rng: random.Random) -> list[dict[str, str]]:
+def answers(room: Sequence[Person], rng: Draws) -> list[dict[str, str]]:
     """Each person's consent answers to every wording (`PROFILES`' keys), drawn from `rng`;
     about one in twenty leaves one wording unanswered."""
     out = []

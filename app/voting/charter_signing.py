@@ -18,7 +18,7 @@ and the PDF say which.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,11 +32,12 @@ from app.record import charter_pdf as pdf
 from app.rules import charter_doc as cd
 from app.rules import charter_sign as cs
 from app.rules import charter_words
-from app.rules.charter import AmendmentStatus
+from app.rules.charter import AmendmentStatus, Reason
 from app.rules.charter_count import ClauseDecision
 from app.rules.explain import Translate
 from app.voting import audit, charters, kinds, rounds
 from app.voting.charter_kind import CharterKind
+from app.voting.lab import segment_labels
 from app.voting.meetings import _touch, zone_of
 from app.voting.models import CharterSignature, CharterVersion, Meeting, Round, utcnow
 
@@ -242,6 +243,21 @@ def active(session: Session, meeting_id: int) -> list[CharterSignature]:
 # --- the PDF's document ------------------------------------------------------------------------
 
 
+def _why(
+    reasons: Sequence[str], groups: Sequence[str], labels: Mapping[str, str], _: Translate
+) -> str:
+    """A sent-back wording's reasons in short words (`charter_words.SHORT_REASONS`), the
+    blocking groups by name, joined with "; "."""
+    named = _(", ").join(labels.get(g, g) for g in groups)
+    return "; ".join(
+        _(charter_words.SHORT_REASONS[r], groups=named)
+        if r == Reason.GROUP_BLOCKS
+        else _(charter_words.SHORT_REASONS[r])
+        for r in reasons
+        if r in charter_words.SHORT_REASONS
+    )
+
+
 def _latest_decisions(
     session: Session, meeting: Meeting
 ) -> dict[str, tuple[int, cd.Charter, ClauseDecision]]:
@@ -275,6 +291,9 @@ def document(
     if charter is None:
         raise NotFound(N_("This meeting has no charter yet."))
     decided = _latest_decisions(session, meeting)
+    # The groups that blocked a clause by their names in the reader's language (the Translator
+    # knows its locale; a plain function reads the meeting's own labels).
+    group_names = segment_labels(session, meeting.id, getattr(_, "locale", ""))
     status_words = {
         AmendmentStatus.PROPOSED: _("proposed"),
         AmendmentStatus.ACCEPTED: _("accepted"),
@@ -313,17 +332,19 @@ def document(
                     w.item, was.text if was else "", was.text_cy if was else "", fate, w.counts.by
                 )
             )
+        decision = _(
+            "%(decision)s in round %(n)s",
+            decision=charter_words.category_name(d.category, _),
+            n=number,
+        )
+        if not d.category.adopted:  # sent back: why, as the round's page says it
+            decision = _(
+                "%(decision)s: %(reasons)s",
+                decision=decision,
+                reasons=_why(chosen.outcome.reasons, chosen.outcome.groups, group_names, _),
+            )
         return pdf.ClauseLine(
-            c.key,
-            c.text,
-            c.text_cy,
-            _(
-                "%(decision)s in round %(n)s",
-                decision=charter_words.category_name(d.category, _),
-                n=number,
-            ),
-            chosen.counts.by,
-            tuple(amendments),
+            c.key, c.text, c.text_cy, decision, chosen.counts.by, tuple(amendments)
         )
 
     parties = {p.key: p for p in charter.parties}
