@@ -489,3 +489,22 @@ def test_the_projector_names_an_amendment_against_its_clause(meeting: Meeting) -
     assert strings["en"]["charter_amendment_to"] == "Amendment to clause %(n)s"
     assert strings["en"]["charter_adopted"] == "The wording adopted"
     assert strings["cy"]["charter_amendment_to"] != strings["en"]["charter_amendment_to"]
+
+
+def test_an_amendment_to_a_clause_since_removed_can_only_be_declined(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """A new draft drops the clause: accepting is refused with the reason, the console lists
+    the proposal under "Clauses no longer in the charter", and declining it still works."""
+    assert upload(meeting, json.dumps(CHARTER)).status_code == 303
+    meeting.post("/charter/amendments/propose", clause="library", text="Weekly, with a van.")
+    (row,) = proposals(server, meeting)
+    spec = json.loads(json.dumps(CHARTER))
+    del spec["sections"][0]["clauses"][1]
+    assert upload(meeting, json.dumps(spec)).status_code == 303
+    with unit(server) as session, pytest.raises(Conflict, match="no longer has clause library"):
+        ca.accept(session, row_of(session, meeting), row.key)
+    words = text_of(meeting.f.get(f"/console/{meeting.id}/charter").text)
+    assert "Clauses no longer in the charter" in words and "Weekly, with a van." in words
+    meeting.post(f"/charter/amendments/{row.key}/decline", reason="Clause removed.", confirm="yes")
+    assert proposals(server, meeting)[0].status == ProposalStatus.DECLINED

@@ -314,14 +314,19 @@ def accept(
     if problems:
         raise InvalidForm(problems)
     charter = current(session, meeting.id)
+    if row.clause not in {c.key for c in charter.clauses()}:
+        raise Conflict(
+            N_("The charter no longer has clause %(clause)s: decline the amendment instead."),
+            clause=row.clause,
+        )
     try:
         amended = with_amendment(
             charter, row.clause, cd.Amendment(row.key, english, welsh, AmendmentStatus.ACCEPTED)
         )
-    except ValueError:
+    except ValueError:  # a charter imported since uses the key: ask for it again
         raise Conflict(
-            N_("The charter no longer has clause %(clause)s: decline the amendment instead."),
-            clause=row.clause,
+            N_("The charter now uses the key %(key)s: decline this one and propose it again."),
+            key=row.key,
         ) from None
     saved = charters.save_charter(session, meeting, amended, "amended")
     assert saved is not None  # a new amendment always changes the charter
