@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlmodel import Session, col, select
 
+from app import cli
 from app.core.errors import Conflict, InvalidForm, NotFound
 from app.record.charter_file import parse_charter
 from app.rules import charter_doc as cd
@@ -36,6 +37,7 @@ from app.voting.models import Meeting as MeetingRow
 from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting, Phone, csrf_of, make_settings
 from tests.test_charter_room import CHARTER, exported, text_of, upload, versions
 from tests.test_charter_sign import chain
+from tests.test_lab_record import bundle, commands
 
 # --- pure ----------------------------------------------------------------------------------
 
@@ -429,12 +431,18 @@ def test_the_console_proposes_and_moderates_asking_first(
 
 
 def test_an_amendment_from_a_phone_is_accepted_voted_and_adopted(
-    server: LiveServer, meeting: Meeting, phones: Callable[[], Phone]
+    server: LiveServer,
+    meeting: Meeting,
+    phones: Callable[[], Phone],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A phone proposes a rewording of the respite clause; the facilitator accepts it with its
     Welsh; the next round asks it beside the original ("Amendment to clause 1" on phones and
-    the projector's snapshot carries its clause); the room prefers it; adopting round 1's
-    decisions makes the amendment the clause's wording."""
+    the projector's snapshot carries its clause); the room prefers it; the bundle's recount
+    and audit verify pass with the amendment links in the log; adopting round 1's decisions
+    makes the amendment the clause's wording."""
     spec = json.loads(json.dumps(CHARTER))
     spec["sections"][0]["clauses"][1]["amendments"] = []
     assert upload(meeting, json.dumps(spec)).status_code == 303
@@ -473,6 +481,20 @@ def test_an_amendment_from_a_phone_is_accepted_voted_and_adopted(
     assert decided["respite"]["decision"] == "ADOPTED"
     words = text_of(meeting.f.get(f"/console/{meeting.id}/rounds/1").text)
     assert f"Adopted as amended by {row.key}." in words
+    # The public record: the recount and the log's check, amendment links and all.
+    files = bundle(meeting)
+    for name, body in files.items():
+        (tmp_path / name).write_bytes(body)
+    monkeypatch.chdir(tmp_path)
+    run = commands(files["README.txt"].decode())
+    (recount,) = [c for c in run if c[0] == "recount"]
+    capsys.readouterr()
+    assert cli.main(recount) == 0
+    assert capsys.readouterr().out.encode("utf-8") == files["results.json"]
+    (verify,) = [c for c in run if c[:2] == ["audit", "verify"]]
+    assert cli.main(verify) == 0
+    assert b"charter.amendment_accepted" in files["audit.jsonl"]
+    assert wording.encode() not in files["audit.jsonl"]
     meeting.post("/charter/adopt", round="1", confirm="yes")
     assert versions(meeting) == [3, 2, 1]
     adopted = {c.key: c for c in parse_charter(exported(meeting).text).clauses()}["respite"]
