@@ -151,6 +151,10 @@ class Settings(BaseSettings):
     # Lab ideas (/m/CODE/lab) per voter: a table's scribe sends one every minute or so; a phone
     # flooding the moderation queue is stopped at 5 a minute (and MAX_IDEAS_PER_VOTER in all).
     limit_ideas_per_voter: str = "5/minute;20/hour"
+    # Charter amendments (/m/CODE/amend) per voter: a thought-through rewording takes minutes
+    # to type; a phone flooding the moderator is stopped at 3 a minute (and
+    # charter_amend.MAX_PER_VOTER in all).
+    limit_amendments_per_voter: str = "3/minute;10/hour"
     # Console alert ("present" jumped): more new phone voters within a minute than both this
     # many and this share of the voters present before that minute (app/live/surge.py).
     surge_min_joins: int = Field(default=50, ge=1)
@@ -169,6 +173,7 @@ class Settings(BaseSettings):
         "limit_api_per_address",
         "limit_offers_per_address",
         "limit_ideas_per_voter",
+        "limit_amendments_per_voter",
     )
     @classmethod
     def _rate(cls, value: str) -> str:

@@ -35,7 +35,7 @@ from app.live.screens import open_screens
 from app.voting import people, rounds
 from app.voting.ballots import BallotWriter
 from app.voting.db import make_engine, transaction, upgrade
-from app.web import api, helping, i18n, lab, netinfo, pages, ws, you_said
+from app.web import api, charter_amend, helping, i18n, lab, netinfo, pages, ws, you_said
 from app.web.deps import Services, render
 from app.web.facilitators import FacilitatorGate
 from app.web.ratelimit import RateLimiter, database_digest
@@ -174,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(helping.router)
     app.include_router(you_said.router)
     app.include_router(lab.router)
+    app.include_router(charter_amend.router)
     app.include_router(console.router)
     app.add_exception_handler(CovoteError, _render_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

@@ -51,6 +51,7 @@ RELAXED_LIMITS: dict[str, Any] = {
     "limit_api_per_address": "100000/minute",
     "limit_offers_per_address": "100000/minute",
     "limit_ideas_per_voter": "100000/minute",
+    "limit_amendments_per_voter": "100000/minute",
 }
 
 

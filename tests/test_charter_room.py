@@ -435,7 +435,7 @@ def test_phones_show_each_clause_in_welsh_and_paper_prints_the_consent_scale(
     assert screens == ["respite", "library"]
     library = page[page.index('data-group="library"') :]
     assert 'name="mark:library-fortnight"' in library
-    assert "An amendment to this clause, answered beside it:" in library
+    assert "Amendment to clause 2, answered beside it:" in library
     assert "0 of 2 clauses answered" in page and "Clause 1 of 2" in page
     assert phone.vote({"library-fortnight": "2"}).status_code == 200
     assert "1 of 2 clauses answered" in phone.c.get(f"/m/{meeting.code}?lang=en").text

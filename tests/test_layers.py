@@ -512,6 +512,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
     from app.console import (
         access,
         charter,
+        charter_amend,
         exports,
         keypads,
         lab,
@@ -548,6 +549,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         people,
         lab,
         charter,
+        charter_amend,
         exports,
     ]
     whole = routes(console.router)

@@ -40,6 +40,7 @@ from app.voting.db import create_schema, make_engine, transaction
 from app.voting.models import (
     AuditEvent,
     Ballot,
+    CharterAmendment,
     Contact,
     FacilitatorKey,
     FacilitatorSession,
@@ -166,6 +167,15 @@ def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
     session.flush()
     assert idea.id is not None
     session.add(LabPledge(idea_id=idea.id, voter_id=first.id))
+    session.add(
+        CharterAmendment(
+            meeting_id=meeting.id,
+            key="am-1",
+            clause="repairs",
+            text="Repairs are done within 14 days.",
+            author_id=first.id,
+        )
+    )
     key = FacilitatorKey(
         meeting_id=meeting.id, role="paper", label="Desk", key_hash=f"{meeting.id:064d}"
     )

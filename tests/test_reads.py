@@ -53,6 +53,7 @@ ROUTES: dict[str, Callable[[Meeting], str]] = {
     "/m/{code}/helping/thanks": lambda m: f"/m/{m.code}/helping/thanks",
     "/m/{code}/you-said": lambda m: f"/m/{m.code}/you-said",
     "/m/{code}/lab": lambda m: f"/m/{m.code}/lab",
+    "/m/{code}/amend": lambda m: f"/m/{m.code}/amend",
     "/m/{code}/rate": lambda m: f"/m/{m.code}/rate",
     "/p/{code}/wall": lambda m: f"/p/{m.code}/wall",
     "/console/{meeting_id}/lab": lambda m: f"/console/{m.id}/lab",

@@ -37,9 +37,19 @@ from app.rules import charter_doc as cd
 from app.rules import charter_sign as cs
 from app.rules import charter_words
 from app.rules.charter import AmendmentStatus, ConsentCounts
+from app.rules.charter_amend import MAX_REASON, ProposalStatus, clause_numbers
+from app.rules.charter_amend import MAX_TEXT as AMENDMENT_MAX
 from app.rules.explain import Translate
 from app.rules.lab import IdeaStatus
-from app.voting import charter_drafts, charter_signing, charters, lab, meetings, rounds
+from app.voting import (
+    charter_amendments,
+    charter_drafts,
+    charter_signing,
+    charters,
+    lab,
+    meetings,
+    rounds,
+)
 from app.voting.models import Meeting
 from app.web import auth, i18n
 from app.web.deps import TEMPLATES, RowId, Services, ServicesDep
@@ -76,6 +86,13 @@ MADE_BY = {
     "lab": N_("commitments from the Lab's pledges"),
     "copied": N_("copied with the meeting"),
     "adopted": N_("a consent round's decisions adopted"),
+    "amended": N_("an amendment accepted"),
+}
+PROPOSAL_STATUS = {
+    ProposalStatus.PROPOSED: N_("waiting"),
+    ProposalStatus.ACCEPTED: N_("accepted"),
+    ProposalStatus.DECLINED: N_("declined"),
+    ProposalStatus.MERGED: N_("merged"),
 }
 
 
@@ -141,6 +158,8 @@ def _context(
             for r in charters.charter_rounds(session, meeting_id)
             if r.status == RoundStatus.CLOSED
         ]
+        proposals = charter_amendments.queue(session, meeting_id)
+        amending = charter_amendments.is_open(session, meeting_id)
         session.expunge_all()
     _ = i18n.gettext_for(i18n.choose_locale(request))
     return {
@@ -163,6 +182,14 @@ def _context(
         "kind": CHARTER,
         "signed": signed,
         "adoptable": sorted(adoptable),
+        "amending": amending,
+        "proposals": [] if charter is None else charter_amendments.by_clause(proposals, charter),
+        "waiting": sum(1 for p in proposals if p.status == ProposalStatus.PROPOSED),
+        "numbers": {} if charter is None else clause_numbers(charter),
+        "proposal_status": PROPOSAL_STATUS,
+        "amendment_max": AMENDMENT_MAX,
+        "reason_max": MAX_REASON,
+        "round_open": any(r.status == RoundStatus.OPEN for r in charter_rounds),
     }
 
 

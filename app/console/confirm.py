@@ -67,6 +67,31 @@ CONFIRMATIONS: dict[str, Confirmation] = {
         ),
         N_("Yes, adopt them"),
     ),
+    "accept_amendment": Confirmation(
+        N_("Put amendment %(key)s to the vote?"),
+        N_(
+            "It joins its clause in the charter's next version, worded as in the form, and "
+            "the next consent round asks it beside the clause. Only a round's decisions or "
+            "a new charter file take it out again."
+        ),
+        N_("Yes, accept it"),
+    ),
+    "decline_amendment": Confirmation(
+        N_("Decline amendment %(key)s?"),
+        N_(
+            "It is not put to the vote. The phone that sent it shows your reason; the audit "
+            "log records that it was declined, never the reason or the text."
+        ),
+        N_("Yes, decline it"),
+    ),
+    "merge_amendment": Confirmation(
+        N_("Merge amendment %(key)s into %(into)s?"),
+        N_(
+            "It is not put to the vote on its own: the amendment it is merged into stands "
+            "for both, and the phone that sent it says so."
+        ),
+        N_("Yes, merge them"),
+    ),
     "withdraw_signature": Confirmation(
         N_("Withdraw %(name)s's signature?"),
         N_(

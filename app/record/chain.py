@@ -38,7 +38,13 @@ charter.saved (`version`, the file's `sha256`, how many `clauses`) / charter.rul
 (`block_percent`) / charter.signed (`signature` number, `party`, `version`, the `name`, `role`
 and `organisation` as typed, which the charter prints anyway, and `drawing_sha256`, the drawn
 signature's hash or null: the drawing itself stays out) / charter.withdrawn (`signature`,
-`party`, `version`).
+`party`, `version`), and amendments to its clauses: charter.amendments (`open`: phones may
+propose them, or no longer), charter.amendment_proposed (`amendment` key, `clause`, `channel`
+"phone" or "console") / charter.amendment_accepted (`amendment`, `clause`, the `version` that
+puts it to the vote) / charter.amendment_declined (`amendment`) / charter.amendment_merged
+(`amendment` merged `into` another). These carry keys only, never an amendment's text, the
+reason it was declined or who proposed it: a phone's words may name someone, and an accepted
+amendment's text is in the charter version anyway.
 
 Anonymity (README, Anonymity): no link names a voter. A `ballot` link (one per stored ballot
 version, however it arrived) holds only its round and an opaque `commit`ment, a keyed hash of

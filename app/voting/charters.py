@@ -41,7 +41,7 @@ from app.voting.surveys import file_problems
 PARSED_KEPT = 32  # parsed versions kept by text: a few meetings' current charters
 MAX_VERSIONS = cd.MAX_VERSION  # numbers stay within the charter file's own bound
 # What made a version (the versions list says it in words: console/charter.html).
-SAVED_BY = ("imported", "budget", "lab", "copied", "adopted")
+SAVED_BY = ("imported", "budget", "lab", "copied", "adopted", "amended")
 
 
 @lru_cache(maxsize=PARSED_KEPT)

@@ -467,6 +467,8 @@ class MeetingCharter(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
     block_percent: int = 10  # charter.DEFAULT_BLOCK_PERCENT
     changed_at: datetime = Field(default_factory=utcnow)
+    # Phones may propose amendments to the clauses (app/voting/charter_amendments.py).
+    amendments_open: bool = False
 
 
 class CharterVersion(SQLModel, table=True):
@@ -483,6 +485,34 @@ class CharterVersion(SQLModel, table=True):
     saved_at: datetime = Field(default_factory=utcnow)
     # What made it, for the versions list: "imported", "budget", "lab" (charters.SAVED_BY).
     made_by: str = Field(default="imported", max_length=16)
+
+
+class CharterAmendment(SQLModel, table=True):
+    """An amendment proposed to a clause of the meeting's charter, from a phone or typed in the
+    console (app/voting/charter_amendments.py), and the moderator's decision on it.
+
+    `author_id` is kept only to limit a phone's proposals and to show the phone its own: no
+    export, record, audit link or screen reads it. `text` is as proposed until accepted, then
+    as accepted (the moderator may correct it); an accepted amendment's wording is in the
+    charter version `version`. `reason` is the moderator's, for a declined one; `merged_into`
+    the key of the proposal a merged one duplicates."""
+
+    __tablename__ = "charter_amendment"
+    __table_args__ = (UniqueConstraint("meeting_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    key: str = Field(max_length=32)  # charter_doc.KEY: the amendment's item in a round
+    clause: str = Field(max_length=32)
+    text: str = Field(max_length=600)  # charter_amend.MAX_TEXT
+    text_cy: str = Field(default="", max_length=600)
+    channel: str = Field(default="phone", max_length=16)  # "phone" | "console"
+    author_id: int | None = Field(default=None, foreign_key="voter.id", index=True)
+    status: str = Field(default="proposed", max_length=16)  # charter_amend.ProposalStatus
+    reason: str | None = Field(default=None, max_length=300)  # charter_amend.MAX_REASON
+    merged_into: str | None = Field(default=None, max_length=32)
+    version: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
 
 
 class CharterSignature(SQLModel, table=True):

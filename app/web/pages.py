@@ -33,7 +33,7 @@ from app.live import protocol
 from app.record import survey_charts
 from app.record.figure import Chart
 from app.scrutiny import tickets
-from app.voting import surveys
+from app.voting import charter_amendments, surveys
 from app.voting.ballots import CastRequest
 from app.voting.meetings import meeting_by_code, normalise_code
 from app.voting.models import Voter
@@ -105,6 +105,7 @@ def _phone_context(
             return {"join": meeting}
         assert meeting.id is not None
         you = you_view(session, meeting.id, voter)
+        amending = charter_amendments.is_open(session, meeting.id)
     state = services.phone_state(meeting.id)
     rnd = state["round"]
     ballot = you["ballot"]
@@ -116,6 +117,7 @@ def _phone_context(
         "saved": bool(marks),
         "new_ballot_id": uuid.uuid4().hex,
         "revoked": voter is not None and bool(voter.disabled),  # its ticket was revoked
+        "amending": amending,  # the facilitator takes amendments to the charter from phones
     }
 
 

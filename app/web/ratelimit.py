@@ -48,6 +48,9 @@ TOO_MANY_JOINS = N_(
 TOO_MANY_IDEAS = N_(
     "You are sending ideas very quickly. Wait %(seconds)s seconds, then send the next one."
 )
+TOO_MANY_AMENDMENTS = N_(
+    "You are sending amendments very quickly. Wait %(seconds)s seconds, then send the next one."
+)
 LOCKED_OUT = N_(
     "Too many wrong ticket codes from this device. Wait %(seconds)s seconds before trying again."
 )
@@ -63,6 +66,7 @@ class Limit(StrEnum):
     API_PER_ADDRESS = "api-addr"
     OFFERS_PER_ADDRESS = "offer-addr"
     IDEAS_PER_VOTER = "idea"
+    AMENDMENTS_PER_VOTER = "amend"
 
 
 _MESSAGES = {
@@ -73,6 +77,7 @@ _MESSAGES = {
     Limit.API_PER_ADDRESS: SLOW_DOWN,
     Limit.OFFERS_PER_ADDRESS: SLOW_DOWN,
     Limit.IDEAS_PER_VOTER: TOO_MANY_IDEAS,
+    Limit.AMENDMENTS_PER_VOTER: TOO_MANY_AMENDMENTS,
 }
 
 
@@ -85,6 +90,7 @@ def rates(settings: Settings) -> dict[Limit, list[RateLimitItem]]:
         Limit.API_PER_ADDRESS: parse_many(settings.limit_api_per_address),
         Limit.OFFERS_PER_ADDRESS: parse_many(settings.limit_offers_per_address),
         Limit.IDEAS_PER_VOTER: parse_many(settings.limit_ideas_per_voter),
+        Limit.AMENDMENTS_PER_VOTER: parse_many(settings.limit_amendments_per_voter),
     }
 
 

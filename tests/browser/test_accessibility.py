@@ -540,3 +540,75 @@ def test_axe_on_the_charter_sign_off_and_a_drawn_signature(
         fac.goto(f"/console/{meeting.id}/charter?lang={lang}")
         expect(fac.locator("#signoff-h")).to_be_visible()
         axe(fac, f"console: charter signed ({lang})")
+
+
+def test_axe_on_charter_amendments_and_the_projector_names_them(
+    contexts: Contexts, live: LiveServer
+) -> None:
+    """A phone proposes an amendment (its form, a refusal, its status; English and Welsh); the
+    facilitator accepts it in the confirmation dialog; the projector names it "Amendment to
+    clause 1" against its clause while the round runs, and marks the wording adopted after."""
+    import json
+
+    from tests.test_charter_room import CHARTER, upload
+
+    meeting = new_meeting(live)
+    spec = json.loads(json.dumps(CHARTER))
+    spec["sections"][0]["clauses"][1]["amendments"] = []
+    assert upload(meeting, json.dumps(spec)).status_code == 303
+    meeting.post("/charter/amendments/open", open="1")
+    phone = contexts.phone()
+    open_phone(phone, f"/m/{meeting.code}?lang=en")
+    phone.locator("#amend-link a").tap()
+    expect(phone.locator("#amend-privacy")).to_contain_text("Do not include personal details")
+    axe(phone, "phone: propose an amendment")
+    phone.locator("button[type=submit]").tap()
+    expect(phone.locator("#error-summary")).to_be_visible()
+    expect(phone.locator("#amend-text")).to_have_attribute("aria-invalid", "true")
+    axe(phone, "phone: an amendment refused")
+    phone.locator("input[name=clause][value=respite]").check()
+    phone.locator("#amend-text").fill("Carers get a respite break every fortnight.")
+    phone.locator("button[type=submit]").tap()
+    expect(phone.locator("#your-amendments")).to_contain_text("waiting for the facilitator")
+    phone.goto(f"/m/{meeting.code}/amend?lang=cy")
+    expect(phone.locator("#your-amendments")).to_contain_text("Gwelliant i gymal 1")
+    axe(phone, "phone: amendments, Welsh")
+
+    fac = contexts.facilitator()
+    fac.goto(f"/console/{meeting.id}/charter?lang=en")
+    queue = fac.locator(".amendment-queue li").first
+    expect(queue).to_contain_text("from a phone")
+    axe(fac, "console: charter amendments queue")
+    queue.locator("textarea[name=text_cy]").fill("Mae gofalwyr yn cael seibiant bob pythefnos.")
+    queue.locator("form[action$='/accept'] button").click()
+    dialog = fac.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_contain_text("to the vote?")
+    dialog.get_by_role("button", name="Yes, accept it").click()
+    expect(fac.locator(".amendment-queue li").first).to_have_attribute("data-status", "accepted")
+    fac.goto(f"/console/{meeting.id}/charter?lang=cy")
+    axe(fac, "console: charter amendments, Welsh")
+
+    key = fac.locator(".amendment-queue li").first.get_attribute("data-amendment")
+    meeting.post("/rounds", kind="charter", proposal=["respite", key, "library"])
+    projector = contexts.desktop(1920, 1080)
+    projector.goto(f"/p/{meeting.code}")
+    expect(projector.locator(f"[data-proposal='{key}'] .board-place")).to_have_text(
+        "Amendment to clause 1"
+    )
+    expect(projector.locator("[data-proposal='library'] .board-place")).to_have_text("Clause 2")
+    axe(projector, "projector: a charter round with an amendment")
+    for respite in ("3", "3", "4"):  # the original: net support 1; the amendment: 3
+        voter = Phone(live.browser(), meeting.code)
+        assert voter.vote({"respite": respite, key: "1", "library": "1"}).status_code == 200
+    meeting.close_round(1)
+    meeting.reveal(1)
+    projector.goto(f"/p/{meeting.code}")
+    chosen = projector.locator(f"[data-proposal='{key}'] .charter-chosen")
+    expect(chosen).to_have_text("The wording adopted")
+    expect(projector.locator("[data-proposal='respite'] .charter-chosen")).to_have_text(
+        "Not the wording adopted"
+    )
+    expect(projector.locator(f"[data-proposal='{key}'] .charter-place")).to_have_text(
+        "Amendment to clause 1"
+    )
+    axe(projector, "projector: charter results with an amendment")

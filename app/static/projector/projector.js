@@ -399,6 +399,26 @@
     return art;
   }
 
+  // A charter round's wordings by item id: the number of the clause they belong to in the
+  // round (numbered as phones number the screens) and whether it is an amendment to it.
+  // Every item of a charter round carries its clause as its group (charter_kind.item_view).
+  function charterPlaces(r) {
+    var places = {};
+    if (!r || r.kind !== 'charter') return places;
+    var numbers = {};
+    var next = 0;
+    (r.proposals || []).forEach(function (p) {
+      var clause = (p.group && p.group.id) || p.id;
+      if (!Object.prototype.hasOwnProperty.call(numbers, clause)) numbers[clause] = ++next;
+      places[p.id] = { n: numbers[clause], amendment: clause !== p.id };
+    });
+    return places;
+  }
+
+  function placeLine(place) {
+    return tr(place.amendment ? 'charter_amendment_to' : 'charter_clause', { n: place.n });
+  }
+
   // ---- while a round is open: what is being voted on ---------------------------------------
 
   // Every proposal of the round as a tile (its title, Keep or Fund, its saving or cost), with
@@ -428,11 +448,17 @@
       box.appendChild(hint);
     }
     var cur = (s.meeting && s.meeting.currency) || '';
+    var places = charterPlaces(r);
     var ul = el('ul', 'board-list');
     ul.setAttribute('data-count', String(items.length));
     items.forEach(function (p) {
       var li = el('li', 'board-item' + (roomVote ? ' kind-' + p.kind : ''));
       li.setAttribute('data-proposal', p.id);
+      if (places[p.id]) {
+        // "Clause 2" / "Amendment to clause 2": an amendment is answered against its original.
+        li.classList.add(places[p.id].amendment ? 'is-amendment' : 'is-clause');
+        li.appendChild(biEl('span', 'board-money board-place', placeLine(places[p.id])));
+      }
       // The title once per language (once in all when nobody translated it); Keep or Fund and
       // the amount on a smaller line of their own, so two languages do not double the title.
       li.appendChild(biEl('span', 'board-title', inLangs(function (T, lang) {
@@ -509,9 +535,12 @@
   // answer_labels) and icon, as app/rules/charter_words.py has them; text, not colour only.
   var CHARTER_ICONS = { ADOPTED: '\u2713', ADOPTED_WITH_RESERVATIONS: '\u25c6', SENT_BACK: '\u21a9' };
 
-  function distributionCard(item, counted, decision) {
+  // `place` (a charter round's): the wording's clause and whether it amends it; `chosen`: true
+  // for the wording its clause adopted, false for one it did not, undefined when not decided.
+  function distributionCard(item, counted, decision, place, chosen) {
     var art = el('article', 'result result-distribution');
     art.setAttribute('data-proposal', item.id);
+    if (place) art.appendChild(biEl('p', 'charter-place', placeLine(place)));
     art.appendChild(biEl('h3', null, inLangs(function (T, lang) { return local(item, 'title', lang); })));
     var answered = (counted && counted.answered) || 0;
     var line = tr('answered', { n: answered });
@@ -522,6 +551,10 @@
       art.appendChild(biEl('p', 'charter-decision', inLangs(function (T) {
         return (CHARTER_ICONS[decision] || '') + ' ' + label(T, decision.replace(/_/g, ' '));
       })));
+    }
+    if (chosen !== undefined) {
+      art.setAttribute('data-chosen', chosen ? 'yes' : 'no');
+      art.appendChild(biEl('p', 'charter-chosen', tr(chosen ? 'charter_adopted' : 'charter_not_chosen')));
     }
     var labels = {};
     ((item.scale && item.scale.answers) || []).forEach(function (a) { labels[a.value] = a.label; });
@@ -553,11 +586,16 @@
     var byId = {};
     (res.answers || []).forEach(function (a) { byId[a.id] = a; });
     var decided = {}; // a charter round's: each wording's category (charter_files.results_json)
+    var chosen = {}; // and whether its clause adopted it (only for a clause that adopted one)
     ((res.charter && res.charter.clauses) || []).forEach(function (c) {
-      c.wordings.forEach(function (w) { decided[w.item] = w.category; });
+      c.wordings.forEach(function (w) {
+        decided[w.item] = w.category;
+        if (c.adopted) chosen[w.item] = w.item === c.adopted;
+      });
     });
+    var places = charterPlaces(s.round);
     var cards = items.map(function (item) {
-      return distributionCard(item, byId[item.id], decided[item.id]);
+      return distributionCard(item, byId[item.id], decided[item.id], places[item.id], chosen[item.id]);
     });
     showPages(s, box, 'results-distribution', [], cards, null);
   }
