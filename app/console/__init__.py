@@ -7,7 +7,8 @@ revealing rounds), `online` (the Run page's survey online for a set period), `pr
 presenter view: the big screen), `keypads` (the keypad desk), `paper` (paper ballots),
 `tickets` (voting tickets), `people` (the people list: who offered to help; the
 facilitator's alone), `lab` (the Co-Production Lab: challenges, ideas, moderation),
-`charter` (the Community Charter: versions, diffs, drafted commitments) and
+`charter` (the Community Charter: versions, diffs, drafted commitments), `charter_review`
+(its review meetings and the parties' reports) and
 `exports` (every export, the report, the bundle); `forms` holds what their pages share and
 `confirm` the words of the irreversible actions.
 """
@@ -19,6 +20,7 @@ from fastapi import APIRouter
 from app.console import (
     access,
     charter,
+    charter_review,
     exports,
     keypads,
     lab,
@@ -48,6 +50,7 @@ for part in (
     tickets,
     people,
     lab,
+    charter_review,
     charter,
     exports,
 ):

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from app.console.charter_review import REVIEW_TITLE, review_context, review_title
 from app.console.forms import act, confirm_first, facilitator_form, int_field, page, upload_text
 from app.core.errors import BadInput, Conflict, InvalidForm, NotFound
 from app.core.inputs import bounded_int
@@ -76,6 +77,7 @@ MADE_BY = {
     "lab": N_("commitments from the Lab's pledges"),
     "copied": N_("copied with the meeting"),
     "adopted": N_("a consent round's decisions adopted"),
+    "review": N_("the charter under review"),
 }
 
 
@@ -141,6 +143,7 @@ def _context(
             for r in charters.charter_rounds(session, meeting_id)
             if r.status == RoundStatus.CLOSED
         ]
+        review = review_context(session, meeting, charter)
         session.expunge_all()
     _ = i18n.gettext_for(i18n.choose_locale(request))
     return {
@@ -163,6 +166,8 @@ def _context(
         "kind": CHARTER,
         "signed": signed,
         "adoptable": sorted(adoptable),
+        **review,
+        "review_title": review_title(meeting.title, _(REVIEW_TITLE)),
     }
 
 

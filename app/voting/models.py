@@ -467,6 +467,10 @@ class MeetingCharter(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
     block_percent: int = 10  # charter.DEFAULT_BLOCK_PERCENT
     changed_at: datetime = Field(default_factory=utcnow)
+    # A review meeting's: the meeting whose charter it reviews (the first source: every review
+    # of one charter names the same), app/voting/charter_reviews.py. No foreign key: deleting
+    # the source keeps its reviews' history.
+    review_of: int | None = Field(default=None, index=True)
 
 
 class CharterVersion(SQLModel, table=True):
@@ -483,6 +487,20 @@ class CharterVersion(SQLModel, table=True):
     saved_at: datetime = Field(default_factory=utcnow)
     # What made it, for the versions list: "imported", "budget", "lab" (charters.SAVED_BY).
     made_by: str = Field(default="imported", max_length=16)
+
+
+class CharterReport(SQLModel, table=True):
+    """A party's own report on one of its commitments, on a review meeting (issue 17,
+    app/voting/charter_reviews.py): shown to the room before it rates the commitment."""
+
+    __tablename__ = "charter_report"
+    __table_args__ = (UniqueConstraint("meeting_id", "commitment"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    commitment: str = Field(max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    text_cy: str = Field(sa_column=Column(Text, nullable=False))
+    saved_at: datetime = Field(default_factory=utcnow)
 
 
 class CharterSignature(SQLModel, table=True):
