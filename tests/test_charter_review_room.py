@@ -15,9 +15,13 @@ from typing import Any
 
 import httpx
 
+from app.core import shapes
 from tests.conftest import LiveServer, Meeting, Phone
 from tests.test_charter_room import CHARTER, text_of, upload
-from tests.test_charter_sign import chain, sign
+from tests.test_charter_sign import chain, pdf_text, sign
+from tests.test_keypads import capture, eventually, import_keypads
+from tests.test_paper import key
+from tests.test_shapes import Conformance
 
 REVIEWED: dict[str, Any] = {
     **CHARTER,
@@ -130,3 +134,139 @@ def test_reports_are_bounded_and_refused_while_a_review_round_is_open(
     review.post("/rounds", kind="charter_review", proposal=ITEMS)
     r = save_reports(review, **{"respite-fund": ("Changed", "")})
     assert r.status_code == 409 and "review round is open" in r.text
+
+
+def test_a_review_round_is_rated_by_phone_keypad_and_paper_and_scored_with_nothing_under_m(
+    server: LiveServer, meeting: Meeting
+) -> None:
+    """m = 2. The report comes first on the phone and the projector; respite is rated kept 3,
+    partly 1 (88%), the library van partly, not and kept on paper (50%), the council 71% over
+    their 7 ratings; the litter pick, rated once, shows no figures anywhere (console, projector,
+    results.json, the report and its PDF) and the residents have no score."""
+    signed_source(meeting)
+    review = start_review(meeting)
+    phone = lambda: Phone(server.browser(), review.code)  # noqa: E731
+    report = ("We funded 38 nights a month.", "Ariannwyd 38 noson y mis.")
+    assert save_reports(review, **{"respite-fund": report}).status_code == 303
+    assert import_keypads(review, "keypad,label,segments\nwedge:7,K7,\n").status_code == 303
+    run = review.f.get(f"/console/{review.id}").text
+    assert 'name="kind" value="charter_review"' in run
+    review.post("/rounds", kind="charter_review", proposal=ITEMS, keypads="on")
+    rnd = review.state()["round"]
+    assert rnd["kind"] == "charter_review" and [p["id"] for p in rnd["proposals"]] == ITEMS
+    respite = rnd["proposals"][0]
+    assert respite["description"] == report[0]
+    assert respite["translations"]["cy"] == {
+        "title": "Ariannu 40 noson o seibiant y mis.",
+        "description": report[1],
+    }
+    assert respite["group"]["title"] == "Ashdown Council"
+    assert [a["key"] for a in respite["scale"]["answers"]] == [1, 2, 3]
+    # The phone's screen: the party's report before the commitment it rates, in Welsh too.
+    first = phone()
+    page = first.c.get(f"/m/{review.code}").text
+    assert page.index(report[0]) < page.index("Fund 40 respite nights a month.")
+    assert "The party gave no report on this commitment." in page
+    cy = first.c.get(f"/m/{review.code}", params={"lang": "cy"}).text
+    assert report[1] in cy
+    # The charter cannot change while the round is open.
+    assert upload(review, json.dumps({**REVIEWED, "title": "Changed"})).status_code == 409
+
+    votes = [
+        {"respite-fund": "kept", "library-van": "partly", "litter-picks": "kept"},
+        {"respite-fund": "kept", "library-van": "not"},
+        {"respite-fund": "partly"},
+    ]
+    assert first.vote(votes[0]).status_code == 200
+    rate(review, phone, votes[1:])
+    assert phone().vote({"respite-fund": "maybe"}).status_code == 400
+    assert capture(review, "7 1").json()["accepted"] is True  # keypad 1: kept (respite)
+    # Paper: the generic sheet and keying, counted as a paper ballot.
+    sheet = review.f.get(f"/console/{review.id}/rounds/1/paper/print?from=1&count=1").text
+    assert "Partly kept" in sheet and "Keep the library van on the road." in sheet
+    for keying in (1, 2):
+        assert key(review, keying, 1, {"library-van": "kept"}).status_code == 303
+    review.post("/rounds/1/paper/count")
+    eventually(lambda: review.state()["turnout"]["voted"] == 5)
+    review.close_round(1)
+    review.reveal(1)
+
+    state = review.state()
+    shape = Conformance()
+    shape.check(state, shapes.MeetingState, "review revealed")
+    assert shape.problems == []
+    results = state["results"]
+    assert [a["id"] for a in results["answers"]] == ["respite-fund", "library-van"]
+    assert [i["id"] for i in results["items"]] == ["respite-fund", "library-van"]
+    council, residents = results["review"]["parties"]
+    assert (council["score"], council["n"], council["kept"], council["partly"]) == (71, 7, 4, 2)
+    assert [c["score"] for c in council["commitments"]] == [88, 50]
+    assert residents["score"] is None and residents["n"] == 0
+    (litter,) = residents["commitments"]
+    assert litter == {
+        "commitment": "litter-picks",
+        "n": None,
+        "kept": None,
+        "partly": None,
+        "not_kept": None,
+        "score": None,
+        "suppressed": True,
+    }
+    record = review.f.get(f"/console/{review.id}/export/results.json").json()["rounds"][0]
+    assert record["review"] == results["review"]
+    assert "litter-picks" not in json.dumps(record["answers"])
+
+    console = text_of(review.f.get(f"/console/{review.id}/rounds/1").text)
+    assert "Scorecard" in console and "Ashdown Council 71%" in console
+    assert "A litter pick every month. Fewer than 2 rated: not shown" in console
+    charts = review.f.get(f"/p/{review.code}/charts").text
+    assert "71%" in charts and "Fewer than 2 rated: not shown" in charts
+    assert "<svg" in charts and "The scorecard across reviews" in charts
+
+    html = text_of(review.f.get(f"/console/{review.id}/report.html").text)
+    assert "Charter review: scorecard" in html and "Ashdown Council 71% 7 4 2 1" in html
+    assert "A litter pick every month. – Fewer than 2 rated: not shown" in html
+    pdf = pdf_text(review.f.get(f"/console/{review.id}/report.pdf").content)
+    assert "Charter review: scorecard" in pdf and "71%" in pdf and "88%" in pdf
+    welsh = review.f.get(f"/console/{review.id}/report.html", params={"lang": "cy"}).text
+    assert "Ariannu 40 noson o seibiant y mis." in welsh
+
+
+def test_the_history_follows_the_charter_across_two_reviews(server: LiveServer, meeting: Meeting) -> None:
+    """The second review's results show both reviews' scores for each party, oldest first, on
+    the projector and in the report; a review of the source's other review is not its past."""
+    signed_source(meeting)
+    first = start_review(meeting, "Review 2026")
+    first.post("/rounds", kind="charter_review", proposal=ITEMS)
+    rate(
+        first,
+        lambda: Phone(server.browser(), first.code),
+        [{"respite-fund": "not", "litter-picks": "kept"}, {"respite-fund": "partly", "litter-picks": "kept"}],
+    )
+    first.close_round(1)
+    second = start_review(first, "Review 2027")
+    second.post("/rounds", kind="charter_review", proposal=ITEMS)
+    rate(
+        second,
+        lambda: Phone(server.browser(), second.code),
+        [{"respite-fund": "kept", "litter-picks": "partly"}, {"respite-fund": "kept"}],
+    )
+    second.close_round(1)
+    second.reveal(1)
+    history = second.state()["results"]["history"]
+    assert [r.split(" (")[0] for r in history["reviews"]] == ["Review 2026", "Review 2027"]
+    assert history["parties"] == ["council", "residents"]
+    assert [p["score"] for p in history["points"]["council"]] == [25, 100]
+    assert history["points"]["council"][1]["change"] == 75
+    # Residents: 100% in 2026; one rating in 2027 (under m = 2): no score, no change.
+    assert history["points"]["residents"] == [
+        {"score": 100, "n": 2, "change": None},
+        {"score": None, "n": 0, "change": None},
+    ]
+    charts = second.f.get(f"/p/{second.code}/charts").text
+    assert "The scorecard across reviews" in charts and "Review 2026" in charts
+    html = text_of(second.f.get(f"/console/{second.id}/report.html").text)
+    assert "The scorecard across reviews" in html and "Review 2027" in html
+    # The first review's own history stops at itself.
+    first.reveal(1)
+    assert len(first.state()["results"]["history"]["reviews"]) == 1

@@ -590,7 +590,7 @@ class _Room(TypedDict):
     show_channels: bool
     # None until the round's results are visible; a counting kind's are `AnswersView`, a
     # survey's `SurveyView`, a charter round's `CharterView`.
-    results: ResultsView | AnswersView | SurveyView | CharterView | None
+    results: ResultsView | AnswersView | SurveyView | CharterView | ReviewView | None
 
 
 class RoomState(_Room):
