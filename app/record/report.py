@@ -44,6 +44,8 @@ RECOUNT_COMMAND = "covote recount ballots.csv --groups groups.csv --meeting meet
 CHARTER_FILES = (
     "charter-round-%(n)s.json charter-consent-round-%(n)s.csv charter-groups-round-%(n)s.csv"
 )
+# A charter review round's file in the export bundle, as `covote recount --review N` takes it.
+REVIEW_FILE = "review-charter-round-%(n)s.json"
 VERIFY_COMMAND = (
     "covote audit verify audit.jsonl --ballots ballots.csv --groups groups.csv "
     "--meeting meeting.json --head %(head)s"
@@ -122,6 +124,8 @@ class RecordInput:
     # The charter rounds whose files the bundle carries: the recount reads each with its
     # charter, consent and groups files (`CHARTER_FILES`).
     charter_rounds: tuple[int, ...] = ()
+    # The charter review rounds whose charter version the bundle carries (`--review N FILE`).
+    review_rounds: tuple[int, ...] = ()
 
 
 # --- the model ---------------------------------------------------------------------------------
@@ -736,6 +740,7 @@ def _check(record: RecordInput, _: Translate, *, marked: bool = False) -> Check:
     recount = RECOUNT_COMMAND + (" --audit audit.jsonl" if marked or record.other_kinds else "")
     recount += " --survey survey.json" if SURVEY in record.other_kinds else ""
     recount += "".join(f" --charter {n} " + CHARTER_FILES % {"n": n} for n in record.charter_rounds)
+    recount += "".join(f" --review {n} " + REVIEW_FILE % {"n": n} for n in record.review_rounds)
     return Check(
         heading=_("Check and recount"),
         items=(

@@ -158,6 +158,13 @@ class ReviewKind(CountingKind):
     def offline(
         self, opened: kind_rounds.Opened, public: kind_rounds.PublicFiles
     ) -> kind_rounds.OfflineRound | None:
-        """Not yet: the scorecard needs each commitment's party (the charter version asked),
-        which the recount is not given; it says so, naming the round."""
-        return None
+        """The round's commitments in the charter version it asked (the file given for it,
+        `public.reviews`), rated on the review scale, and its scorecard from the rows under the
+        meeting file's m. None without that file."""
+        charter = public.reviews.get(opened.round)
+        if charter is None:
+            return None
+        items, score = kind_rounds.review_round(
+            charter, opened.keys, public.meeting.rule.group_min
+        )
+        return kind_rounds.OfflineRound(self.key, dict(items), items, review=score)
