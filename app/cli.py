@@ -190,7 +190,7 @@ def recount(
     charter review round `--review N CHARTER`: the version it asked, which the log names). Exit 1
     when the files contradict each other (a group with more votes than the room) or the log is
     not intact; 2 for unreadable input, or a round of another kind it cannot count."""
-    from app.record import anonymity, charter_file, charter_files, survey_file
+    from app.record import anonymity, charter_files, survey_file
 
     try:
         meeting_text = meeting_path.read_text(encoding="utf-8-sig")
@@ -204,10 +204,7 @@ def recount(
             )
             for number, *names in charter_paths
         }
-        review_texts = {
-            number: (Path(name), Path(name).read_text(encoding="utf-8-sig"))
-            for number, name in review_paths
-        }
+        review_texts = _read_reviews(review_paths)
     except (OSError, UnicodeDecodeError) as e:
         print(f"covote recount: {e}", file=sys.stderr)
         return 2
@@ -219,10 +216,7 @@ def recount(
             else None
         )
         charters = {n: _charter_files(f, meeting) for n, f in charter_texts.items()}
-        reviews = {
-            n: charter_file.parse_charter(text, filename=path.name)
-            for n, (path, text) in review_texts.items()
-        }
+        reviews = _parse_reviews(review_texts)
     except records.RecordError as e:
         return _report(e)
     log: chain.Verified | None = None
@@ -249,23 +243,6 @@ def recount(
                 file=sys.stderr,
             )
             return 2
-        if stray := sorted(n for n in reviews if n not in offline or offline[n].review is None):
-            print(
-                f"covote recount: --review {stray[0]}: round {stray[0]} is not a charter review "
-                "round of the audit log",
-                file=sys.stderr,
-            )
-            return 2
-        # A review round's commitments and parties are the version it asked: that one.
-        for n, (path, text) in review_texts.items():
-            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-            if digest != asked[n]:
-                print(
-                    f"covote recount: {path.name} is not the charter review round {n} asked "
-                    f"(its sha256 is {digest}, the audit log's {asked[n] or 'none'})",
-                    file=sys.stderr,
-                )
-                return 1
         # A charter round's wordings and affected groups are the version it asked: that one.
         for n, files in charters.items():
             if files.sha256 != asked[n]:
@@ -284,15 +261,11 @@ def recount(
                     file=sys.stderr,
                 )
                 return 1
-        # The survey's questions decide how its rows read: the file must be the one saved.
-        given = hashlib.sha256(survey_text.encode("utf-8")).hexdigest() if survey_text else None
-        if given is not None and survey_path is not None and given != saved:
-            print(
-                f"covote recount: {survey_path.name} is not the survey the audit log saved "
-                f"last (its sha256 is {given}, the log's {saved or 'none'})",
-                file=sys.stderr,
-            )
-            return 1
+        refused = _check_reviews(review_texts, offline, asked) or _check_survey(
+            survey_text, survey_path, saved
+        )
+        if refused is not None:
+            return refused
     elif charters or reviews:
         print(
             f"covote recount: {'--charter' if charters else '--review'} needs the audit log, "
@@ -353,6 +326,73 @@ def recount(
         return 0
     sys.stdout.write(results.dumps_result(counted))
     return 0
+
+
+def _check_survey(text: str | None, path: Path | None, saved: str | None) -> int | None:
+    """The survey's questions decide how its rows read: the file given (if any) must be the one
+    the log saved last (else 1); None when it is."""
+    given = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
+    if given is not None and path is not None and given != saved:
+        print(
+            f"covote recount: {path.name} is not the survey the audit log saved "
+            f"last (its sha256 is {given}, the log's {saved or 'none'})",
+            file=sys.stderr,
+        )
+        return 1
+    return None
+
+
+def _read_reviews(review_paths: Sequence[Sequence[str]]) -> dict[str, tuple[Path, str]]:
+    """`--review N CHARTER`'s files by round, read.
+
+    Raises:
+        OSError / UnicodeDecodeError: a file cannot be read.
+    """
+    return {
+        number: (Path(name), Path(name).read_text(encoding="utf-8-sig"))
+        for number, name in review_paths
+    }
+
+
+def _parse_reviews(texts: Mapping[str, tuple[Path, str]]) -> dict[str, Any]:
+    """`--review N CHARTER`'s charters by round (`charter_doc.Charter`), parsed.
+
+    Raises:
+        RecordError: a file is not a charter file (with where).
+    """
+    from app.record import charter_file
+
+    return {
+        n: charter_file.parse_charter(text, filename=path.name) for n, (path, text) in texts.items()
+    }
+
+
+def _check_reviews(
+    review_texts: Mapping[str, tuple[Path, str]],
+    offline: Mapping[str, kind_rounds.OfflineRound],
+    asked: Mapping[str, str | None],
+) -> int | None:
+    """`--review N CHARTER`'s checks: round N is a review round of the log (else 2) and the
+    file is the version it asked, whose sha256 the log's `charter.saved` holds (else 1); None
+    when every file passes."""
+    if stray := sorted(n for n in review_texts if n not in offline or offline[n].review is None):
+        print(
+            f"covote recount: --review {stray[0]}: round {stray[0]} is not a charter review "
+            "round of the audit log",
+            file=sys.stderr,
+        )
+        return 2
+    # A review round's commitments and parties are the version it asked: that one.
+    for n, (path, text) in review_texts.items():
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if digest != asked[n]:
+            print(
+                f"covote recount: {path.name} is not the charter review round {n} asked "
+                f"(its sha256 is {digest}, the audit log's {asked[n] or 'none'})",
+                file=sys.stderr,
+            )
+            return 1
+    return None
 
 
 def _charter_files(

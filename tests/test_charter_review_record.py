@@ -56,9 +56,9 @@ def test_the_bundles_recount_reproduces_a_review_rounds_scorecard_and_refuses_an
     review.close_round(1)
 
     files = bundle(review)
-    assert FILE in files and "The charter review (per review round N)" in files[
-        "README.txt"
-    ].decode()
+    assert (
+        FILE in files and "The charter review (per review round N)" in files["README.txt"].decode()
+    )
     for name, body in files.items():
         (tmp_path / name).write_bytes(body)
     monkeypatch.chdir(tmp_path)

@@ -68,8 +68,8 @@ def signed_source(meeting: Meeting) -> None:
 
 def save_reports(meeting: Meeting, **reports: tuple[str, str]) -> httpx.Response:
     data: dict[str, str] = {"csrf": meeting.csrf}
-    for key, (en, cy) in reports.items():
-        data[f"report:{key}"], data[f"report_cy:{key}"] = en, cy
+    for commitment, (en, cy) in reports.items():
+        data[f"report:{commitment}"], data[f"report_cy:{commitment}"] = en, cy
     return meeting.f.post(
         f"/console/{meeting.id}/charter/reports", data=data, follow_redirects=False
     )
@@ -145,7 +145,10 @@ def test_a_review_round_is_rated_by_phone_keypad_and_paper_and_scored_with_nothi
     results.json, the report and its PDF) and the residents have no score."""
     signed_source(meeting)
     review = start_review(meeting)
-    phone = lambda: Phone(server.browser(), review.code)  # noqa: E731
+
+    def phone() -> Phone:
+        return Phone(server.browser(), review.code)
+
     report = ("We funded 38 nights a month.", "Ariannwyd 38 noson y mis.")
     assert save_reports(review, **{"respite-fund": report}).status_code == 303
     assert import_keypads(review, "keypad,label,segments\nwedge:7,K7,\n").status_code == 303
@@ -225,14 +228,16 @@ def test_a_review_round_is_rated_by_phone_keypad_and_paper_and_scored_with_nothi
 
     html = text_of(review.f.get(f"/console/{review.id}/report.html").text)
     assert "Charter review: scorecard" in html and "Ashdown Council 71% 7 4 2 1" in html
-    assert "A litter pick every month. – Fewer than 2 rated: not shown" in html
+    assert "A litter pick every month. \u2013 Fewer than 2 rated: not shown" in html
     pdf = pdf_text(review.f.get(f"/console/{review.id}/report.pdf").content)
     assert "Charter review: scorecard" in pdf and "71%" in pdf and "88%" in pdf
     welsh = review.f.get(f"/console/{review.id}/report.html", params={"lang": "cy"}).text
     assert "Ariannu 40 noson o seibiant y mis." in welsh
 
 
-def test_the_history_follows_the_charter_across_two_reviews(server: LiveServer, meeting: Meeting) -> None:
+def test_the_history_follows_the_charter_across_two_reviews(
+    server: LiveServer, meeting: Meeting
+) -> None:
     """The second review's results show both reviews' scores for each party, oldest first, on
     the projector and in the report; a review of the source's other review is not its past."""
     signed_source(meeting)
@@ -241,7 +246,10 @@ def test_the_history_follows_the_charter_across_two_reviews(server: LiveServer, 
     rate(
         first,
         lambda: Phone(server.browser(), first.code),
-        [{"respite-fund": "not", "litter-picks": "kept"}, {"respite-fund": "partly", "litter-picks": "kept"}],
+        [
+            {"respite-fund": "not", "litter-picks": "kept"},
+            {"respite-fund": "partly", "litter-picks": "kept"},
+        ],
     )
     first.close_round(1)
     second = start_review(first, "Review 2027")

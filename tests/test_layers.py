@@ -84,6 +84,9 @@ PURE = frozenset(
         "app.record.report",
         "app.record.report_survey",
         "app.record.report_lab",
+        "app.record.report_review",
+        "app.record.review_charts",
+        "app.record.review_files",
         "app.record.results",
         "app.record.survey_file",
         "app.record.survey_charts",
@@ -512,6 +515,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
     from app.console import (
         access,
         charter,
+        charter_review,
         exports,
         keypads,
         lab,
@@ -547,6 +551,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         tickets,
         people,
         lab,
+        charter_review,
         charter,
         exports,
     ]

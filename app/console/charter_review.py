@@ -37,7 +37,9 @@ REVIEW_TITLE = N_("%(title)s: review")
 MAX_REPORTS = cd.MAX_COMMITMENTS  # report fields read from one form, at most
 
 
-def review_context(session: Session, meeting: Meeting, charter: cd.Charter | None) -> dict[str, Any]:
+def review_context(
+    session: Session, meeting: Meeting, charter: cd.Charter | None
+) -> dict[str, Any]:
     """What the Charter page shows of reviews: whether this charter may be reviewed, the
     charter's first meeting when this is a review, the other reviews, the reports."""
     assert meeting.id is not None

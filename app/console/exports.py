@@ -419,9 +419,7 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
             rnd.number for rnd in all_rounds if f"charter-round-{rnd.number}.json" in files
         )
         review_rounds = tuple(
-            rnd.number
-            for rnd in all_rounds
-            if report.REVIEW_FILE % {"n": rnd.number} in files
+            rnd.number for rnd in all_rounds if report.REVIEW_FILE % {"n": rnd.number} in files
         )
         block_percent = charters.block_percent(session, meeting_id)
         links, head = audit.head_of(session, meeting_id)

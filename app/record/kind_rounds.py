@@ -30,7 +30,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.shapes import AnswersRecord, CharterRecord, CharterResults, ReviewRecord, ReviewResults
+from app.core.shapes import (
+    AnswersRecord,
+    CharterRecord,
+    CharterResults,
+    ReviewRecord,
+    ReviewResults,
+)
 from app.record import charter_files, review_files
 from app.record.csvfiles import BallotRow
 from app.record.records import MeetingFile

@@ -464,7 +464,7 @@ def _review(rv: ReviewSection) -> list[Flowable]:
     s = _styles()
     rows: list[list[Any]] = [[Paragraph(_t(c), s["head"]) for c in rv.columns]]
     for row in rv.rows:
-        label = f"<b>{_t(row.label)}</b>" if row.party else " " + _t(row.label)
+        label = f"<b>{_t(row.label)}</b>" if row.party else "\u2003" + _t(row.label)
         rows.append([Paragraph(label, s["cell"]), *(_p(c, "num") for c in row.cells)])
     widths = [WIDTH * 0.4] + [WIDTH * 0.12] * 5
     out: list[Flowable] = [_p(rv.heading, "h2"), _p(rv.intro, "small"), _table(rows, widths)]

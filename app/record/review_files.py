@@ -22,7 +22,6 @@ from app.rules import answers
 from app.rules.charter_review import CommitmentLine, PartyLine, history, percent
 
 
-
 def _commitment(line: CommitmentLine) -> ReviewCommitmentRecord:
     if line.suppressed:
         return {

@@ -159,9 +159,7 @@ def save_reports(session: Session, meeting: Meeting, given: Sequence[Report]) ->
     assert meeting.id is not None
     meetings.require_active(meeting)
     if any(r.status == RoundStatus.OPEN for r in review_rounds(session, meeting.id)):
-        raise Conflict(
-            N_("A review round is open: close it before changing the parties' reports.")
-        )
+        raise Conflict(N_("A review round is open: close it before changing the parties' reports."))
     charter = charters.charter_of(session, meeting.id)
     known = {c.key for c in charter.commitments} if charter else set()
     have = reports_of(session, meeting.id)
@@ -286,7 +284,9 @@ def must_review(session: Session, meeting_id: int) -> None:
         raise NotFound(N_("This meeting is not a review of a charter."))
 
 
-def texts(charter: cd.Charter) -> tuple[Mapping[str, tuple[str, str]], Mapping[str, tuple[str, str]]]:
+def texts(
+    charter: cd.Charter,
+) -> tuple[Mapping[str, tuple[str, str]], Mapping[str, tuple[str, str]]]:
     """The parties' names and the commitments' texts by key, (English, Welsh)."""
     return (
         {p.key: (p.name, p.name_cy) for p in charter.parties},

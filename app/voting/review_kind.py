@@ -164,7 +164,5 @@ class ReviewKind(CountingKind):
         charter = public.reviews.get(opened.round)
         if charter is None:
             return None
-        items, score = kind_rounds.review_round(
-            charter, opened.keys, public.meeting.rule.group_min
-        )
+        items, score = kind_rounds.review_round(charter, opened.keys, public.meeting.rule.group_min)
         return kind_rounds.OfflineRound(self.key, dict(items), items, review=score)

@@ -239,7 +239,8 @@ async def projector(request: Request, code: str, services: ServicesDep) -> Respo
 @router.get("/p/{code}/charts")
 async def projector_charts(request: Request, code: str, services: ServicesDep) -> Response:
     """The charts of the round the projector shows, once its results are shown (a survey's:
-    service map, need, co-production; a charter review's: the scorecard and the history), drawn on the server in the page's language as a
+    service map, need, co-production; a charter review's: the scorecard and the history), drawn
+    on the server in the page's language as a
     fragment the projector pages through (projector.js `renderCharts`). The same for every
     viewer, drawn once per state and language.
 
