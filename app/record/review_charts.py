@@ -24,7 +24,7 @@ SCORE_DESCRIPTION = N_(
 )
 SCORE = N_("Score (%)")
 PARTY = N_("Party")
-NO_SCORE = N_("No score: fewer than %(m)s rated")
+NO_SCORE = N_("No score")  # the description says why (fewer than m rated)
 HISTORY_TITLE = N_("The scorecard across reviews")
 HISTORY_DESCRIPTION = N_("Each party's score (%) in each review of the charter, oldest first.")
 HISTORY_MISSING = N_("No score in that review")
@@ -56,7 +56,7 @@ def scorecard_chart(
         description=_(SCORE_DESCRIPTION, m=m),
         value_label=_(SCORE),
         value_range=(0.0, 100.0),
-        missing=_(NO_SCORE, m=m),
+        missing=_(NO_SCORE),
         interval_header=_(INTERVAL),
         label_header=_(PARTY),
         decimals=0,
