@@ -103,6 +103,12 @@ def test_a_review_meeting_is_started_only_from_a_signed_charter_and_asked_first(
         follow_redirects=False,
     )
     assert asked.status_code == 200 and "Start a review meeting of this charter?" in asked.text
+    r = meeting.f.post(
+        f"/console/{meeting.id}/charter/review",
+        data={"csrf": meeting.csrf, "title": "  ", "confirm": "yes"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 400  # a title is needed; nothing is made
     review = start_review(meeting, "Review one")
     assert review.id != meeting.id
     page = review.f.get(f"/console/{review.id}/charter").text

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
@@ -271,11 +270,6 @@ def history(
         if m.id == meeting.id:
             break
     return out
-
-
-def at(when: datetime | None) -> datetime:
-    """`when`, or now (a round not yet opened reads the current charter)."""
-    return when or utcnow()
 
 
 def must_review(session: Session, meeting_id: int) -> None:
