@@ -237,6 +237,7 @@ def test_a_review_round_is_rated_by_phone_keypad_and_paper_and_scored_with_nothi
     assert "A litter pick every month. \u2013 Fewer than 2 rated: not shown" in html
     pdf = pdf_text(review.f.get(f"/console/{review.id}/report.pdf").content)
     assert "Charter review: scorecard" in pdf and "71%" in pdf and "88%" in pdf
+    assert "A litter pick every month. \u2013 Fewer than 2 rated: not shown" in pdf
     welsh = review.f.get(f"/console/{review.id}/report.html", params={"lang": "cy"}).text
     assert "Ariannu 40 noson o seibiant y mis." in welsh
 
