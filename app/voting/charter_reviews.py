@@ -2,11 +2,11 @@
 rates each commitment kept, partly kept or not kept, after the party's own report.
 
 * `start_review` makes a review meeting from a meeting whose charter is signed or adopted: a
-  new meeting with the source's rule and segments (no proposals, nothing that happened), the
-  source's current charter as its version 1 (made by "review") with its block share, and
-  `meeting_charter.review_of` naming the charter's first meeting, so every review of one
-  charter names the same (a review of a review included). Its chain starts with
-  `meeting.created` carrying `review_of`: the first meeting's code.
+  new meeting with the source's rule, segments and voting settings (no proposals, budget or
+  Welsh title, nothing that happened), the source's current charter as its version 1 (made by
+  "review") with its block share, and `meeting_charter.review_of` naming the charter's first
+  meeting, so every review of one charter names the same (a review of a review included).
+  Its chain starts with `meeting.created` carrying `review_of`: the first meeting's code.
 * A party's report on a commitment (`save_reports`): English and Welsh, each at most
   `MAX_REPORT` characters; refused while a review round is open (phones show the reports).
   Logged as `charter.reports` with the commitments changed and each text's SHA-256.
@@ -86,8 +86,11 @@ def start_review(session: Session, source: Meeting, title: str) -> Meeting:
     assert charter is not None
     root = review_of(session, source.id) or source.id
     first = session.get(Meeting, root)
+    # The source's rule, segments and voting settings; not its proposals, budget or tie-break,
+    # nor its title's Welsh (the review has a title of its own).
     setup = meetings.meeting_file(session, source).model_dump(
-        mode="json", exclude={"tie_break", "budget", "savings_target", "proposals"}
+        mode="json",
+        exclude={"tie_break", "budget", "savings_target", "proposals", "translations"},
     )
     try:
         spec = MeetingFile.model_validate({**setup, "title": title, "proposals": []})
