@@ -5,6 +5,7 @@
     covote demo   (same options; also creates the sample meeting if it is not there yet)
     covote recount BALLOTS.csv [--groups GROUPS.csv] --meeting MEETING.json [--audit AUDIT.jsonl]
                    [--survey SURVEY.json] [--charter N CHARTER.json CONSENT.csv GROUPS.csv]...
+                   [--review N CHARTER.json]...
     covote recount --pb ELECTION.pb [--completion add1|add1+greedy|none]
     covote survey tabulate RESPONSES.csv --survey SURVEY.json [--population POP.csv] [--m N]
     covote lab tabulate IDEAS.csv VOTES.csv [--groups GROUPS.csv] [--m N] [--r R] [--seed S]
@@ -182,6 +183,7 @@ def recount(
     audit_path: Path | None = None,
     survey_path: Path | None = None,
     charter_paths: Sequence[Sequence[str]] = (),
+    review_paths: Sequence[Sequence[str]] = (),
 ) -> int:
     """`covote recount`: the results of a ballot file (and its group totals, groups.csv) as
     JSON, byte for byte the meeting's results.json. With the audit log (`--audit`), the rounds
@@ -189,7 +191,8 @@ def recount(
     activity kind (a survey, a Lab rating, a scale) is counted as that kind counts it (the
     kind's offline hook, `ActivityKind.offline`; a survey round also needs `--survey`, a
     charter round `--charter N CHARTER CONSENT GROUPS`: the version it asked, which the log
-    names, its consent CSV, which must be its rows of the ballots, and its groups CSV). Exit 1
+    names, its consent CSV, which must be its rows of the ballots, and its groups CSV; a
+    charter review round `--review N CHARTER`: the version it asked, which the log names). Exit 1
     when the files contradict each other (a group with more votes than the room) or the log is
     not intact; 2 for unreadable input, or a round of another kind it cannot count."""
     from app.record import anonymity, charter_files, survey_file
@@ -206,6 +209,7 @@ def recount(
             )
             for number, *names in charter_paths
         }
+        review_texts = _read_reviews(review_paths)
     except (OSError, UnicodeDecodeError) as e:
         print(f"covote recount: {e}", file=sys.stderr)
         return 2
@@ -217,6 +221,7 @@ def recount(
             else None
         )
         charters = {n: _charter_files(f, meeting) for n, f in charter_texts.items()}
+        reviews = _parse_reviews(review_texts)
     except records.RecordError as e:
         return _report(e)
     log: chain.Verified | None = None
@@ -228,10 +233,10 @@ def recount(
             print(f"covote recount: {log.problems[0]}", file=sys.stderr)
             return 1
         try:
-            public = kind_rounds.PublicFiles(meeting, survey, log.links, charters)
+            public = kind_rounds.PublicFiles(meeting, survey, log.links, charters, reviews)
             offline, cannot = _offline_rounds(log.links, public)
             saved = kind_rounds.saved_survey(log.links)
-            asked = {n: kind_rounds.charter_saved(log.links, n) for n in charters}
+            asked = {n: kind_rounds.charter_saved(log.links, n) for n in [*charters, *reviews]}
             sealed = {n: kind_rounds.charter_seal(log.links, n) for n in charters}
         except (KeyError, TypeError, ValueError) as e:
             print(f"covote recount: a round link lacks its data ({e!r})", file=sys.stderr)
@@ -261,19 +266,15 @@ def recount(
                     file=sys.stderr,
                 )
                 return 1
-        # The survey's questions decide how its rows read: the file must be the one saved.
-        given = hashlib.sha256(survey_text.encode("utf-8")).hexdigest() if survey_text else None
-        if given is not None and survey_path is not None and given != saved:
-            print(
-                f"covote recount: {survey_path.name} is not the survey the audit log saved "
-                f"last (its sha256 is {given}, the log's {saved or 'none'})",
-                file=sys.stderr,
-            )
-            return 1
-    elif charters:
+        refused = _check_reviews(review_texts, offline, asked) or _check_survey(
+            survey_text, survey_path, saved
+        )
+        if refused is not None:
+            return refused
+    elif charters or reviews:
         print(
-            "covote recount: --charter needs the audit log, --audit audit.jsonl, which names "
-            "the charter version each round asked",
+            f"covote recount: {'--charter' if charters else '--review'} needs the audit log, "
+            "--audit audit.jsonl, which names the charter version each round asked",
             file=sys.stderr,
         )
         return 2
@@ -332,6 +333,73 @@ def recount(
     return 0
 
 
+def _check_survey(text: str | None, path: Path | None, saved: str | None) -> int | None:
+    """The survey's questions decide how its rows read: the file given (if any) must be the one
+    the log saved last (else 1); None when it is."""
+    given = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
+    if given is not None and path is not None and given != saved:
+        print(
+            f"covote recount: {path.name} is not the survey the audit log saved "
+            f"last (its sha256 is {given}, the log's {saved or 'none'})",
+            file=sys.stderr,
+        )
+        return 1
+    return None
+
+
+def _read_reviews(review_paths: Sequence[Sequence[str]]) -> dict[str, tuple[Path, str]]:
+    """`--review N CHARTER`'s files by round, read.
+
+    Raises:
+        OSError / UnicodeDecodeError: a file cannot be read.
+    """
+    return {
+        number: (Path(name), Path(name).read_text(encoding="utf-8-sig"))
+        for number, name in review_paths
+    }
+
+
+def _parse_reviews(texts: Mapping[str, tuple[Path, str]]) -> dict[str, Any]:
+    """`--review N CHARTER`'s charters by round (`charter_doc.Charter`), parsed.
+
+    Raises:
+        RecordError: a file is not a charter file (with where).
+    """
+    from app.record import charter_file
+
+    return {
+        n: charter_file.parse_charter(text, filename=path.name) for n, (path, text) in texts.items()
+    }
+
+
+def _check_reviews(
+    review_texts: Mapping[str, tuple[Path, str]],
+    offline: Mapping[str, kind_rounds.OfflineRound],
+    asked: Mapping[str, str | None],
+) -> int | None:
+    """`--review N CHARTER`'s checks: round N is a review round of the log (else 2) and the
+    file is the version it asked, whose sha256 the log's `charter.saved` holds (else 1); None
+    when every file passes."""
+    if stray := sorted(n for n in review_texts if n not in offline or offline[n].review is None):
+        print(
+            f"covote recount: --review {stray[0]}: round {stray[0]} is not a charter review "
+            "round of the audit log",
+            file=sys.stderr,
+        )
+        return 2
+    # A review round's commitments and parties are the version it asked: that one.
+    for n, (path, text) in review_texts.items():
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if digest != asked[n]:
+            print(
+                f"covote recount: {path.name} is not the charter review round {n} asked "
+                f"(its sha256 is {digest}, the audit log's {asked[n] or 'none'})",
+                file=sys.stderr,
+            )
+            return 1
+    return None
+
+
 def _charter_files(
     files: Sequence[tuple[Path, str]], meeting: records.MeetingFile
 ) -> kind_rounds.CharterFiles:
@@ -362,7 +430,7 @@ def _offline_rounds(
 ) -> tuple[dict[str, kind_rounds.OfflineRound], dict[str, str]]:
     """Each round the log opened as another kind: how its kind counts it offline (by round),
     and why it cannot, for the rounds whose kind has no offline hook here or lacks a file."""
-    from app.core.vocab import CHARTER, SURVEY
+    from app.core.vocab import CHARTER, CHARTER_REVIEW, SURVEY
     from app.voting import kinds
 
     offline: dict[str, kind_rounds.OfflineRound] = {}
@@ -380,6 +448,11 @@ def _offline_rounds(
             cannot[n] = (
                 f"a charter round: give its files with --charter {n} charter-round-{n}.json "
                 f"charter-consent-round-{n}.csv charter-groups-round-{n}.csv"
+            )
+        elif opened.kind == CHARTER_REVIEW and n not in public.reviews:
+            cannot[n] = (
+                f"a charter review round: give the charter it asked with --review {n} "
+                f"review-charter-round-{n}.json"
             )
         else:
             cannot[n] = f"a {opened.kind!r} activity, which covote recount cannot count offline"
@@ -655,8 +728,19 @@ def _recount_command(parser: argparse.ArgumentParser, args: argparse.Namespace) 
             parser.error(f"--charter takes a round number first, not {number[:20]!r}")
     if len({c[0] for c in args.charter or ()}) != len(args.charter or ()):
         parser.error("--charter names a round twice")
+    for number, _ in args.review or ():
+        if not number.isdigit() or len(number) > 9:
+            parser.error(f"--review takes a round number first, not {number[:20]!r}")
+    if len({c[0] for c in args.review or ()}) != len(args.review or ()):
+        parser.error("--review names a round twice")
     return recount(
-        args.ballots, args.meeting, args.groups, args.audit, args.survey, args.charter or ()
+        args.ballots,
+        args.meeting,
+        args.groups,
+        args.audit,
+        args.survey,
+        args.charter or (),
+        args.review or (),
     )
 
 
@@ -714,6 +798,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         metavar=("N", "CHARTER", "CONSENT", "GROUPS"),
         help="charter round N's files: the charter it asked, its consent and groups CSV",
+    )
+    rc.add_argument(
+        "--review",
+        nargs=2,
+        action="append",
+        metavar=("N", "CHARTER"),
+        help="charter review round N's file: the charter version it asked",
     )
     rc.add_argument("--pb", type=Path, help="a Pabulib .pb approval election: run MES on it")
     rc.add_argument(

@@ -327,7 +327,14 @@ def test_the_registry_is_explicit() -> None:
 
     with pytest.raises(ValueError, match="short lowercase id"):
         kinds.register(Odd())
-    assert list(kinds.kinds()) == ["room_vote", "survey", "lab", "charter", "rating"]
+    assert list(kinds.kinds()) == [
+        "room_vote",
+        "survey",
+        "lab",
+        "charter",
+        "charter_review",
+        "rating",
+    ]
     assert kinds.kind_named(None).key == "room_vote"
     with pytest.raises(Conflict):
         kinds.kind_named("hustings")

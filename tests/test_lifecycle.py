@@ -27,6 +27,7 @@ from app.rules import charter_doc as cd
 from app.rules.tally import Mark
 from app.voting import (
     audit,
+    charter_reviews,
     charter_signing,
     charters,
     lifecycle,
@@ -115,7 +116,8 @@ def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
     """Give the meeting a row in every table a meeting owns: voters, a round with a ballot,
     a keypad, a ticket, a paper keying, a helper's link with a signed-in browser, audit links,
     a survey, someone on the people list, a Lab challenge with an idea and a helper's pledge,
-    a charter with its settings, a version and a party's signature."""
+    a charter with its settings, a version, a party's signature and its report on a
+    commitment (a review's)."""
     assert meeting.id is not None
     surveys.save_survey(session, meeting, surveys.from_proposals(session, meeting))
     clause = cd.Clause("repairs", "Repairs are done within 28 days.", "Gwneir atgyweiriadau.")
@@ -126,11 +128,13 @@ def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
             "Charter",
             sections=(cd.Section("s", "Homes", clauses=(clause,)),),
             parties=(cd.Party("council", "The council", cd.PartyKind.COUNCIL),),
+            commitments=(cd.Commitment("fix", "council", "Fix the roofs"),),
         ),
     )
     charter_signing.sign(
         session, meeting, charter_signing.Signing("council", "A Name", "Leader", "The council")
     )
+    charter_reviews.save_reports(session, meeting, [charter_reviews.Report("fix", "Done.")])
     rnd = rounds.open_round(session, meeting, ["library", "respite"])
     first, second = voters.join(session, meeting), voters.join(session, meeting)
     assert rnd.id and first.id and second.id

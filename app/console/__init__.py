@@ -8,7 +8,8 @@ presenter view: the big screen), `keypads` (the keypad desk), `paper` (paper bal
 `tickets` (voting tickets), `people` (the people list: who offered to help; the
 facilitator's alone), `lab` (the Co-Production Lab: challenges, ideas, moderation),
 `charter` (the Community Charter: versions, diffs, drafted commitments),
-`charter_amend` (the Charter page's amendments: the switch, proposing, moderating) and
+`charter_amend` (the Charter page's amendments: the switch, proposing, moderating),
+`charter_review` (its review meetings and the parties' reports) and
 `exports` (every export, the report, the bundle); `forms` holds what their pages share and
 `confirm` the words of the irreversible actions.
 """
@@ -21,6 +22,7 @@ from app.console import (
     access,
     charter,
     charter_amend,
+    charter_review,
     exports,
     keypads,
     lab,
@@ -50,6 +52,7 @@ for part in (
     tickets,
     people,
     lab,
+    charter_review,
     charter,
     charter_amend,
     exports,

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from app.console.charter_review import REVIEW_TITLE, review_context, review_title
 from app.console.forms import act, confirm_first, facilitator_form, int_field, page, upload_text
 from app.core.errors import BadInput, Conflict, InvalidForm, NotFound
 from app.core.inputs import bounded_int
@@ -87,6 +88,7 @@ MADE_BY = {
     "copied": N_("copied with the meeting"),
     "adopted": N_("a consent round's decisions adopted"),
     "amended": N_("an amendment accepted"),
+    "review": N_("the charter under review"),
 }
 PROPOSAL_STATUS = {
     ProposalStatus.PROPOSED: N_("waiting"),
@@ -160,6 +162,7 @@ def _context(
         ]
         proposals = charter_amendments.queue(session, meeting_id)
         amending = charter_amendments.is_open(session, meeting_id)
+        review = review_context(session, meeting, charter)
         session.expunge_all()
     _ = i18n.gettext_for(i18n.choose_locale(request))
     return {
@@ -190,6 +193,8 @@ def _context(
         "amendment_max": AMENDMENT_MAX,
         "reason_max": MAX_REASON,
         "round_open": any(r.status == RoundStatus.OPEN for r in charter_rounds),
+        **review,
+        "review_title": review_title(meeting.title, _(REVIEW_TITLE)),
     }
 
 

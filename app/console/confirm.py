@@ -92,6 +92,15 @@ CONFIRMATIONS: dict[str, Confirmation] = {
         ),
         N_("Yes, merge them"),
     ),
+    "start_review": Confirmation(
+        N_("Start a review meeting of this charter?"),
+        N_(
+            "A new meeting is made with this meeting's rule and segments and the charter as it "
+            "stands, linked to it so the reviews of this charter are found together. The room "
+            "will rate each commitment kept, partly kept or not kept."
+        ),
+        N_("Yes, start the review meeting"),
+    ),
     "withdraw_signature": Confirmation(
         N_("Withdraw %(name)s's signature?"),
         N_(

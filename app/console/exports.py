@@ -20,7 +20,8 @@ Lab's figures need the ideas and groups files, which it does not read.
 A charter consent round (issue 17) adds the charter version it asked, its consent and groups
 CSV and its results JSON (`_charter_files`, `charter_kind.public_files`): the recount counts
 it from ballots.csv with the first three (`--charter N ...`) and README.txt gives the
-`covote charter tabulate` command that prints its results JSON from them.
+`covote charter tabulate` command that prints its results JSON from them. A charter review
+round adds the charter version it asked (`review-charter-round-N.json`, `--review N ...`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from app.console.forms import page
 from app.core import localtime, shapes
 from app.core.errors import BadInput, NotFound
 from app.core.messages import N_
-from app.core.vocab import CHARTER, LAB, ROOM_VOTE, SURVEY, RoundStatus
+from app.core.vocab import CHARTER, CHARTER_REVIEW, LAB, ROOM_VOTE, SURVEY, RoundStatus
 from app.record import (
     csvfiles,
     filenames,
@@ -244,6 +245,17 @@ CHARTER_TABULATE = """
       --charter charter-round-%(n)s.json --m %(m)s --r %(r)s --block-percent %(p)s
 """
 
+# Added to README.txt when a charter review round has answers.
+REVIEW_README = """
+The charter review (per review round N):
+
+  review-charter-round-N.json   the charter version the round asked: its commitments and their
+                                parties (the audit log's charter.saved link holds its SHA-256).
+                                The recount above reads it (--review N) and prints the round's
+                                scorecard as results.json's `review`: a commitment rated by
+                                fewer than m (%(m)s) people has no figures.
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
@@ -313,7 +325,8 @@ def _lab_files(
 def _charter_files(session: Session, meeting: Meeting, all_rounds: list[Round]) -> dict[str, str]:
     """Each `charter` round with answers (voided too: results.json lists it): the charter
     version it asked, its consent and groups CSV and its results JSON
-    (`charter_kind.public_files`)."""
+    (`charter_kind.public_files`); each `charter_review` round with answers: the charter
+    version it asked (`review-charter-round-N.json`, what `covote recount --review N` reads)."""
     files: dict[str, str] = {}
     for rnd in all_rounds:
         if rnd.kind != CHARTER or not rounds.has_ballots(session, rnd):
@@ -325,6 +338,14 @@ def _charter_files(session: Session, meeting: Meeting, all_rounds: list[Round]) 
             files[f"charter-consent-round-{n}.csv"] = made.consent
             files[f"charter-groups-round-{n}.csv"] = made.groups
             files[f"charter-results-round-{n}.json"] = made.results
+    for rnd in all_rounds:
+        # A review round: the charter version it asked (its commitments and their parties).
+        if rnd.kind != CHARTER_REVIEW or not rounds.has_ballots(session, rnd):
+            continue
+        assert meeting.id is not None
+        text = charters.definition_at(session, meeting.id, rnd.opened_at)
+        if text is not None:
+            files[report.REVIEW_FILE % {"n": rnd.number}] = text
     return files
 
 
@@ -397,6 +418,9 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         charter_rounds = tuple(
             rnd.number for rnd in all_rounds if f"charter-round-{rnd.number}.json" in files
         )
+        review_rounds = tuple(
+            rnd.number for rnd in all_rounds if report.REVIEW_FILE % {"n": rnd.number} in files
+        )
         block_percent = charters.block_percent(session, meeting_id)
         links, head = audit.head_of(session, meeting_id)
         info = report.MeetingInfo(
@@ -461,6 +485,7 @@ def _snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> _Snaps
         audit_head=head,
         other_kinds=other_kinds,
         charter_rounds=charter_rounds,
+        review_rounds=review_rounds,
     )
     model = report.build(
         info,
@@ -586,6 +611,8 @@ def _bundle(services: Services, meeting_id: int, _: i18n.Translator) -> tuple[by
             }
             for n in snap.charter_rounds
         )
+    if any(name.startswith("review-charter-round-") for name in snap.files):
+        readme += REVIEW_README % {"m": snap.meeting.group_min}
     data["README.txt"] = readme.encode("utf-8")
     data["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(body).hexdigest()}  {name}\n" for name, body in data.items()

@@ -201,7 +201,15 @@ class CharterRecord(AnswersRecord):
     charter: "CharterResults"  # defined below, with the charter file's shapes
 
 
-KindRecord = RoundRecord | AnswersRecord | CharterRecord
+class ReviewRecord(AnswersRecord):
+    """A charter review round in results.json (`review_kind.ReviewKind.record`): each answer's
+    count per commitment rated by at least m, and the scorecard per party
+    (`review_files.results_json`)."""
+
+    review: "ReviewResults"  # defined below, with the charter's shapes
+
+
+KindRecord = RoundRecord | AnswersRecord | CharterRecord | ReviewRecord
 """A round's entry in results.json, by its kind: the room vote's or a counting kind's."""
 
 
@@ -217,6 +225,12 @@ class CharterRound(AnswersRound):
     charter: "CharterResults"
 
 
+class ReviewRound(AnswersRound):
+    """A charter review round as `covote recount` prints it (`kind_rounds.OfflineRound`)."""
+
+    review: "ReviewResults"
+
+
 class RecountRecord(TypedDict):
     """results.json and what `covote recount` prints, for room votes (`results.recount`)."""
 
@@ -227,7 +241,7 @@ class KindsRecountRecord(TypedDict):
     """results.json and what `covote recount` prints when rounds may be of other kinds
     (`results.recount_kinds`): each round as its kind counts it."""
 
-    rounds: list[RecountRound | AnswersRound | CharterRound]
+    rounds: list[RecountRound | AnswersRound | CharterRound | ReviewRound]
 
 
 # --- the survey's results (public: the survey's results JSON, `covote survey tabulate`) ------
@@ -526,7 +540,18 @@ class CharterView(AnswersView):
     charter: "CharterResults"  # defined below, with the charter file's shapes
 
 
-KindResults = ResultsView | AnswersView | SurveyView | CharterView
+class ReviewView(AnswersView):
+    """A charter review round's results as the screens show them: the counts and items of the
+    commitments rated by at least m, the scorecard (`ReviewRecord`), the parties' names and the
+    history across the reviews of the same charter (`charter_reviews.history_view`)."""
+
+    review: "ReviewResults"
+    parties: dict[str, dict[str, str]]  # party key -> its name by language ("en" always)
+    commitments: dict[str, dict[str, str]]  # commitment key -> its text by language
+    history: "ReviewHistory"
+
+
+KindResults = ResultsView | AnswersView | SurveyView | CharterView | ReviewView
 """A round's results view, by its kind (`rounds.results_view`)."""
 
 
@@ -565,7 +590,7 @@ class _Room(TypedDict):
     show_channels: bool
     # None until the round's results are visible; a counting kind's are `AnswersView`, a
     # survey's `SurveyView`, a charter round's `CharterView`.
-    results: ResultsView | AnswersView | SurveyView | CharterView | None
+    results: ResultsView | AnswersView | SurveyView | CharterView | ReviewView | None
 
 
 class RoomState(_Room):
@@ -663,3 +688,53 @@ class CharterResults(TypedDict):
     format: Literal["covote-charter-results/1"]
     rule: CharterRuleRecord
     clauses: list[ClauseRecord]
+
+
+# --- a charter review round (issue 17; public: results.json's `review`) --------------------------
+
+
+class ReviewCommitmentRecord(TypedDict):
+    """One commitment's ratings; all null when fewer than m rated it (`suppressed`)."""
+
+    commitment: str
+    n: int | None
+    kept: int | None
+    partly: int | None
+    not_kept: int | None
+    score: int | None  # kept 1, partly ½, not 0, a whole percentage
+    suppressed: bool
+
+
+class ReviewPartyRecord(TypedDict):
+    """A party's scorecard: the ratings of its commitments rated by at least m, and their score
+    (kept 1, partly ½, not 0) as a whole percentage (null: none shown)."""
+
+    party: str
+    n: int
+    kept: int
+    partly: int
+    not_kept: int
+    score: int | None
+    commitments: list[ReviewCommitmentRecord]
+
+
+class ReviewResults(TypedDict):
+    """A review round's scorecard (`review_files.results_json`)."""
+
+    format: Literal["covote-review-results/1"]
+    group_min: int  # m: a commitment rated by fewer is shown without figures
+    parties: list[ReviewPartyRecord]
+
+
+class ReviewPoint(TypedDict):
+    score: int | None  # the party's score in that review, a whole percentage (null: none shown)
+    n: int  # the ratings it is over
+    change: int | None  # percentage points since the party's previous scored review
+
+
+class ReviewHistory(TypedDict):
+    """Each party's score across the reviews of one charter, oldest first."""
+
+    reviews: list[str]  # each review's name (its meeting's title and date)
+    parties: list[str]  # party keys, in order of first appearance
+    points: dict[str, list[ReviewPoint]]  # party key -> a point per review

@@ -56,6 +56,9 @@ SURVEY = "survey"
 LAB = "lab"
 # The Community Charter's consent round, clause by clause (issue 17; app/voting/charter_kind.py).
 CHARTER = "charter"
+# The charter's review: the room rates each commitment kept / partly / not kept (issue 17;
+# app/voting/review_kind.py).
+CHARTER_REVIEW = "charter_review"
 
 
 class ScreenMode(StrEnum):

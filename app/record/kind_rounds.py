@@ -30,14 +30,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.shapes import AnswersRecord, CharterRecord, CharterResults
-from app.record import charter_files
+from app.core.shapes import (
+    AnswersRecord,
+    CharterRecord,
+    CharterResults,
+    ReviewRecord,
+    ReviewResults,
+)
+from app.record import charter_files, review_files
 from app.record.csvfiles import BallotRow
 from app.record.records import MeetingFile
 from app.rules import answers
 from app.rules import charter_doc as cd
 from app.rules.charter import DEFAULT_BLOCK_PERCENT, CharterRule, Consent
 from app.rules.charter_count import ConsentBallot
+from app.rules.charter_review import RATING_SCALE, Rating, scorecard
 from app.rules.scales import AnswerScale
 from app.rules.survey import Survey
 
@@ -78,6 +85,8 @@ class PublicFiles:
     survey: Survey | None
     links: Sequence[Mapping[str, Any]]
     charters: Mapping[str, CharterFiles] = field(default_factory=dict)
+    # Each charter review round's charter version (`covote recount --review N CHARTER`).
+    reviews: Mapping[str, cd.Charter] = field(default_factory=dict)
 
 
 def _same(ballot: Answers) -> Answers:
@@ -92,15 +101,18 @@ class OfflineRound:
     keeps answers the result moves or drops, like a Lab's merged ideas). `items`: the items
     the result lists, in order, each with its scale. `rewrite`: a voter's answers as the kind
     counts them (by default as written). `charter`: a charter round's decisions from its rows
-    (its record's `charter` key), None for any other kind."""
+    (its record's `charter` key), None for any other kind. `review`: a charter review round's
+    scorecard from its rows (its record's `review` key; the counts of the commitments it
+    suppresses are left out of `answers`), None for any other kind."""
 
     kind: str
     scales: Mapping[str, AnswerScale]
     items: Sequence[tuple[str, AnswerScale]]
     rewrite: Callable[[Answers], Answers] = field(default=_same)
     charter: Callable[[Sequence[BallotRow]], CharterResults] | None = None
+    review: Callable[[Sequence[BallotRow]], ReviewResults] | None = None
 
-    def record(self, rows: Sequence[BallotRow]) -> AnswersRecord | CharterRecord:
+    def record(self, rows: Sequence[BallotRow]) -> AnswersRecord | CharterRecord | ReviewRecord:
         """The round's results.json entry (without `round`): each answer's count per item,
         and a charter round's decisions after them.
 
@@ -115,6 +127,10 @@ class OfflineRound:
                 raise ValueError(f"voter {row.voter!r} answered {row.proposal!r} twice")
             mine[row.proposal] = str(row.mark)
         counted = answers.count_answers(self.items, [self.rewrite(b) for b in ballots.values()])
+        if self.review is not None:
+            card = self.review(rows)
+            shown = review_files.shown_answers(counted, card)
+            return {"answers": answers.answers_to_json(shown)["answers"], "review": card}
         record = answers.answers_to_json(counted)
         if self.charter is None:
             return record
@@ -313,3 +329,28 @@ def charter_round(
         return charter_files.results_json(decided, rule)
 
     return decide
+
+
+def review_round(
+    charter: cd.Charter, keys: Sequence[str], group_min: int
+) -> tuple[list[tuple[str, AnswerScale]], Callable[[Sequence[BallotRow]], ReviewResults]]:
+    """A charter review round's items (the commitments of `keys`, the round's, that the charter
+    version it asked has, in the round's order) and what scores it from its ballot rows: the
+    scorecard (`charter_review.scorecard`) under the meeting's m, as results.json has it."""
+    known = {c.key for c in charter.commitments}
+    items: list[tuple[str, AnswerScale]] = [(k, RATING_SCALE) for k in keys if k in known]
+    asked = frozenset(k for k, _ in items)
+    mine = cd.Charter(
+        charter.title,
+        parties=charter.parties,
+        commitments=tuple(c for c in charter.commitments if c.key in asked),
+    )
+
+    def score(rows: Sequence[BallotRow]) -> ReviewResults:
+        ratings: dict[str, list[Rating]] = {k: [] for k, _ in items}
+        for row in rows:
+            if row.proposal in asked:
+                ratings[row.proposal].append(Rating(str(row.mark)))
+        return review_files.results_json(scorecard(mine, ratings, group_min), group_min)
+
+    return items, score

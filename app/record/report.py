@@ -24,7 +24,7 @@ from typing import cast
 
 from app.core import localtime, shapes
 from app.core.vocab import SURVEY, RoundStatus
-from app.record import report_lab
+from app.record import report_lab, report_review
 from app.record.figure import Chart
 from app.record.filenames import meeting_day
 from app.record.report_survey import SurveySection, section
@@ -44,6 +44,8 @@ RECOUNT_COMMAND = "covote recount ballots.csv --groups groups.csv --meeting meet
 CHARTER_FILES = (
     "charter-round-%(n)s.json charter-consent-round-%(n)s.csv charter-groups-round-%(n)s.csv"
 )
+# A charter review round's file in the export bundle, as `covote recount --review N` takes it.
+REVIEW_FILE = "review-charter-round-%(n)s.json"
 VERIFY_COMMAND = (
     "covote audit verify audit.jsonl --ballots ballots.csv --groups groups.csv "
     "--meeting meeting.json --head %(head)s"
@@ -122,6 +124,8 @@ class RecordInput:
     # The charter rounds whose files the bundle carries: the recount reads each with its
     # charter, consent and groups files (`CHARTER_FILES`).
     charter_rounds: tuple[int, ...] = ()
+    # The charter review rounds whose charter version the bundle carries (`--review N FILE`).
+    review_rounds: tuple[int, ...] = ()
 
 
 # --- the model ---------------------------------------------------------------------------------
@@ -221,6 +225,9 @@ class RoundReport:
     # A Lab rating round: its challenges, ideas, opinion groups and ranking, instead of `items`
     # (each answer's count stays in results.json; the Lab's own figures are its results file).
     lab: report_lab.LabSection | None = None
+    # A charter review round: its scorecard, chart and history, instead of `items` (the counts
+    # of commitments rated by fewer than m are in no file or screen).
+    review: report_review.ReviewSection | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -556,7 +563,12 @@ def _round(
             survey = section(view, r.turnout["by_channel"], _, lang, r.area_map)
         segments = {s.id: s.label for s in meeting.segments}
         lab = report_lab.section(r.lab, segments, _, lang) if r.lab is not None else None
-        items = tuple(_items(answers, _)) if survey is None and lab is None else ()
+        review = None
+        if "review" in answers:  # the charter review's view (shapes.ReviewView)
+            review = report_review.section(cast(shapes.ReviewView, answers), _, lang)
+            voted = voted or r.turnout["voted"] > 0  # its shown answers may be none (under m)
+        own = survey is not None or lab is not None or review is not None
+        items = () if own else tuple(_items(answers, _))
         return RoundReport(
             number=r.number,
             heading=_("Round %(n)s", n=r.number),
@@ -571,6 +583,7 @@ def _round(
             note=final_note,
             survey=survey if voted else None,
             lab=lab if voted else None,
+            review=review if voted else None,
         )
     results = cast(shapes.ResultsView, r.results)
     voted = any(p["V"] > 0 for p in results["proposals"])
@@ -727,6 +740,7 @@ def _check(record: RecordInput, _: Translate, *, marked: bool = False) -> Check:
     recount = RECOUNT_COMMAND + (" --audit audit.jsonl" if marked or record.other_kinds else "")
     recount += " --survey survey.json" if SURVEY in record.other_kinds else ""
     recount += "".join(f" --charter {n} " + CHARTER_FILES % {"n": n} for n in record.charter_rounds)
+    recount += "".join(f" --review {n} " + REVIEW_FILE % {"n": n} for n in record.review_rounds)
     return Check(
         heading=_("Check and recount"),
         items=(

@@ -46,6 +46,7 @@ from reportlab.platypus import (
 
 from app.record.report import Bar, Money, ProposalReport, Report, RoundReport
 from app.record.report_lab import LabSection
+from app.record.report_review import ReviewSection
 from app.record.report_survey import SurveySection
 
 PAGE_W, PAGE_H = A4
@@ -450,6 +451,25 @@ def _round(r: RoundReport, model: Report) -> list[Flowable]:
         out += _survey(r.survey)
     if r.lab is not None:
         out += _lab(r.lab)
+    if r.review is not None:
+        out += _review(r.review)
+    return out
+
+
+def _review(rv: ReviewSection) -> list[Flowable]:
+    """A charter review round's section: the scorecard (parties in bold, their commitments
+    under them), then each chart with its table, kept with its heading."""
+    from app.record import charts_pdf  # circular at the top (see `_survey`)
+
+    s = _styles()
+    rows: list[list[Any]] = [[Paragraph(_t(c), s["head"]) for c in rv.columns]]
+    for row in rv.rows:
+        label = f"<b>{_t(row.label)}</b>" if row.party else "\u2003" + _t(row.label)
+        rows.append([Paragraph(label, s["cell"]), *(_p(c, "num") for c in row.cells)])
+    widths = [WIDTH * 0.4] + [WIDTH * 0.12] * 5
+    out: list[Flowable] = [_p(rv.heading, "h2"), _p(rv.intro, "small"), _table(rows, widths)]
+    for chart in rv.charts:
+        out.append(KeepTogether([_p(chart.figure.title, "h3"), *charts_pdf.flowables(chart)]))
     return out
 
 

@@ -28,6 +28,8 @@ from app.core.shapes import (
     MoneyKeys,
     RecountRecord,
     RecountRound,
+    ReviewRecord,
+    ReviewRound,
 )
 from app.record.chain import RoundMark
 from app.record.csvfiles import BallotRow, GroupRow
@@ -110,13 +112,16 @@ def recount_kinds(
     if stray := sorted({g.round for g in groups or () if g.round in offline}):
         raise ValueError(f"group totals for round(s) {stray}, which are not room votes")
     room = _room_vote(meeting, [r for r in rows if r.round not in offline], groups)
-    rounds: list[RecountRound | AnswersRound | CharterRound] = []
+    rounds: list[RecountRound | AnswersRound | CharterRound | ReviewRound] = []
     for name, round_rows in _by_round(rows).items():
         if name in offline:
             counted = offline[name].record(round_rows)
             if "charter" in counted:  # a charter round: its decisions after the counts
                 decided = cast(CharterRecord, counted)["charter"]
                 rounds.append({"round": name, "answers": counted["answers"], "charter": decided})
+            elif "review" in counted:  # a charter review: its scorecard after the counts
+                card = cast(ReviewRecord, counted)["review"]
+                rounds.append({"round": name, "answers": counted["answers"], "review": card})
             else:
                 rounds.append({"round": name, "answers": counted["answers"]})
         else:

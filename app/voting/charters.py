@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from app.core.errors import BadInput, Conflict, NotFound
 from app.core.messages import N_
-from app.core.vocab import CHARTER, RoundStatus
+from app.core.vocab import CHARTER, CHARTER_REVIEW, RoundStatus
 from app.record.charter_file import dump_charter, parse_charter
 from app.record.charter_markdown import parse_markdown
 from app.record.records import RecordError
@@ -41,7 +41,7 @@ from app.voting.surveys import file_problems
 PARSED_KEPT = 32  # parsed versions kept by text: a few meetings' current charters
 MAX_VERSIONS = cd.MAX_VERSION  # numbers stay within the charter file's own bound
 # What made a version (the versions list says it in words: console/charter.html).
-SAVED_BY = ("imported", "budget", "lab", "copied", "adopted", "amended")
+SAVED_BY = ("imported", "budget", "lab", "copied", "adopted", "amended", "review")
 
 
 @lru_cache(maxsize=PARSED_KEPT)
@@ -143,7 +143,13 @@ def _has_answers(session: Session, meeting_id: int) -> bool:
 
 
 def _no_open_round(session: Session, meeting_id: int) -> None:
-    open_rounds = [r for r in charter_rounds(session, meeting_id) if r.status == RoundStatus.OPEN]
+    # A review round (charter_review) reads the commitments as they stand, like a consent round.
+    q = select(Round).where(
+        Round.meeting_id == meeting_id,
+        col(Round.kind).in_((CHARTER, CHARTER_REVIEW)),
+        Round.status == RoundStatus.OPEN,
+    )
+    open_rounds = list(session.exec(q))
     if open_rounds:
         raise Conflict(
             N_("Charter round %(n)s is open: close it before changing the charter."),

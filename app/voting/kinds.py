@@ -19,6 +19,7 @@ from app.voting.activity import ActivityKind
 from app.voting.charter_kind import CharterKind
 from app.voting.lab_kind import LabKind
 from app.voting.models import Round
+from app.voting.review_kind import ReviewKind
 from app.voting.room_vote import RoomVote
 from app.voting.survey_kind import SurveyKind
 
@@ -78,3 +79,4 @@ register(RoomVote())
 register(SurveyKind())
 register(LabKind())
 register(CharterKind())
+register(ReviewKind())

@@ -469,6 +469,10 @@ class MeetingCharter(SQLModel, table=True):
     changed_at: datetime = Field(default_factory=utcnow)
     # Phones may propose amendments to the clauses (app/voting/charter_amendments.py).
     amendments_open: bool = False
+    # A review meeting's: the meeting whose charter it reviews (the first source: every review
+    # of one charter names the same), app/voting/charter_reviews.py. No foreign key: deleting
+    # the source keeps its reviews' history.
+    review_of: int | None = Field(default=None, index=True)
 
 
 class CharterVersion(SQLModel, table=True):
@@ -513,6 +517,18 @@ class CharterAmendment(SQLModel, table=True):
     version: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     decided_at: datetime | None = None
+class CharterReport(SQLModel, table=True):
+    """A party's own report on one of its commitments, on a review meeting (issue 17,
+    app/voting/charter_reviews.py): shown to the room before it rates the commitment."""
+
+    __tablename__ = "charter_report"
+    __table_args__ = (UniqueConstraint("meeting_id", "commitment"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    commitment: str = Field(max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    text_cy: str = Field(sa_column=Column(Text, nullable=False))
+    saved_at: datetime = Field(default_factory=utcnow)
 
 
 class CharterSignature(SQLModel, table=True):

@@ -38,7 +38,7 @@ from app.live.hub import Hub
 from app.live.screen import Screen
 from app.live.screens import LocalScreens, Screens
 from app.live.surge import surge
-from app.record import survey_charts
+from app.record import review_charts, survey_charts
 from app.rules import explain, survey_tally
 from app.scrutiny import tickets
 from app.voting import kinds, meetings, rounds, turnout
@@ -92,6 +92,10 @@ TEMPLATES.env.globals["answer_labels"] = answer_labels
 TEMPLATES.env.globals["survey_charts"] = survey_charts.survey_charts
 TEMPLATES.env.globals["survey_focus"] = survey_tally.focus_list
 TEMPLATES.env.globals["survey_names"] = survey_charts.names_in
+# A charter review round's scorecard and history charts (console/results_review.html, the
+# projector's charts) and the names of its parties and commitments in the page's language.
+TEMPLATES.env.globals["review_charts"] = review_charts.review_charts
+TEMPLATES.env.globals["review_name"] = review_charts.name_in
 
 # phone_item's drawings: (template, locale, position, answer) -> (the item drawn, its HTML).
 _ITEMS: dict[tuple[str, str, int, str | None], tuple[object, Markup]] = {}

@@ -241,7 +241,8 @@ async def projector(request: Request, code: str, services: ServicesDep) -> Respo
 @router.get("/p/{code}/charts")
 async def projector_charts(request: Request, code: str, services: ServicesDep) -> Response:
     """The charts of the round the projector shows, once its results are shown (a survey's:
-    service map, need, co-production), drawn on the server in the page's language as a
+    service map, need, co-production; a charter review's: the scorecard and the history), drawn
+    on the server in the page's language as a
     fragment the projector pages through (projector.js `renderCharts`). The same for every
     viewer, drawn once per state and language.
 
@@ -255,6 +256,9 @@ async def projector_charts(request: Request, code: str, services: ServicesDep) -
             assert meeting.id is not None
         state = services.page_state(meeting.id)
         results = state["results"]
+        if results is not None and "review" in results:  # a charter review's scorecard
+            review = {"results": results}
+            return render_shared(request, "projector/review_charts.html", review, state)
         if results is None or "survey" not in results:
             raise NotFound(N_("This meeting shows no charts now."))
         view = cast(SurveyView, results)

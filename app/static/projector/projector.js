@@ -464,6 +464,16 @@
       li.appendChild(biEl('span', 'board-title', inLangs(function (T, lang) {
         return local(p, 'title', lang);
       })));
+      if (r.kind === 'charter_review') {
+        // A review: the commitment's party and the party's own report, read before rating.
+        if (p.group) li.appendChild(biEl('span', 'board-party', inLangs(function (T, lang) {
+          return local(p.group, 'title', lang);
+        })));
+        li.appendChild(biEl('span', 'board-report', inLangs(function (T, lang) {
+          var report = local(p, 'description', lang);
+          return report ? C.fmt(T.review_report || S.review_report, { report: report }) : (T.review_no_report || S.review_no_report);
+        })));
+      }
       if (roomVote) {
         var amount = p.kind === 'fund' ? p.cost : p.saving;
         var money = amount !== null && amount !== undefined && C.budgetMoney ? C.budgetMoney(amount, cur) : '';
