@@ -517,6 +517,8 @@ class CharterAmendment(SQLModel, table=True):
     version: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     decided_at: datetime | None = None
+
+
 class CharterReport(SQLModel, table=True):
     """A party's own report on one of its commitments, on a review meeting (issue 17,
     app/voting/charter_reviews.py): shown to the room before it rates the commitment."""
