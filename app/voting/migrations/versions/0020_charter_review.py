@@ -7,7 +7,7 @@ One new table, `charter_report`: a party's own report on one commitment (English
 entered on the review meeting before the room rates it. No existing row is touched.
 
 Revision ID: 0020
-Revises: 0017 (re-chained at merge)
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision: str | None = "0017"
+down_revision: str | None = "0019"
 branch_labels = None
 depends_on = None
 
