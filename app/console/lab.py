@@ -5,7 +5,8 @@
 - key ideas from the tables' flip charts, several rows in one form (blank rows skipped; all or
   none stored): approved at once
 - the moderation queue (pending ideas, oldest first): approve, hide, correct the text, merge into
-  another idea; beside each, the ideas it likely duplicates (`rules.lab.likely_duplicates`)
+  another idea; beside each, the ideas it likely duplicates
+  (`rules.lab_duplicates.likely_duplicates`)
 - the wall as it stands (approved ideas by challenge, with helpers' counts) and hidden ideas,
   which can go back to the queue
 - the results of the last closed `lab` round (`lab_kind.lab_result`): opinion groups, each
@@ -34,7 +35,7 @@ from app.core.shapes import SurveyView
 from app.core.vocab import LAB, SURVEY, RoundStatus
 from app.record import filenames, lab_files
 from app.rules import lab as rules
-from app.rules import survey_tally
+from app.rules import lab_duplicates, survey_tally
 from app.rules.lab import IdeaStatus
 from app.voting import lab, lab_kind, meetings, rounds
 from app.voting.models import Meeting, Round
@@ -85,7 +86,7 @@ def _context(services: Services, meeting_id: int) -> dict[str, Any]:
         pledges = lab.pledge_summaries(session, meeting)
         session.expunge_all()
     live = [r for r in rows if r.idea.status in (IdeaStatus.PENDING, IdeaStatus.APPROVED)]
-    pairs = rules.likely_duplicates({r.idea.key: r.idea.text for r in live})
+    pairs = lab_duplicates.likely_duplicates({r.idea.key: r.idea.text for r in live})
     alike: dict[str, list[tuple[str, float]]] = {}
     for a, b, score in pairs:
         alike.setdefault(a, []).append((b, score))

@@ -10,7 +10,7 @@ idea's ratings count for the idea it was merged into (`lab.merged_ratings`).
 
 Its public record is each answer's count per idea (`CountingKind`, results.json); the Lab's
 own statistics (opinion groups, support by group and segment, bridging, rejection by affected
-segments) are `lab_result`: `rules.lab.tabulate` over the round's responses under their public
+segments) are `lab_result`: `rules.lab_tally.tabulate` over the round's responses under their public
 pseudonyms, read by the console's Lab page.
 """
 
@@ -213,7 +213,7 @@ def idea_rows(
 
 def answer_counts(session: Session, rnd: Round) -> dict[str, int]:
     """How many voters have rated each idea of the round so far (the phones' order:
-    `rules.lab.next_ideas` puts the ideas with fewest answers first)."""
+    `rules.lab_order.next_ideas` puts the ideas with fewest answers first)."""
     counts: dict[str, int] = {}
     for r in responses(session, rnd):
         for key in r.marks:

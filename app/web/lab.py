@@ -12,7 +12,7 @@
                          them off until the closed round is revealed
 - GET  `/m/{code}/rate`  rate the ideas of the open `lab` round one at a time: the next one
                          this voter has not rated, fewest answers first
-                         (rules.lab.next_ideas), with agree / disagree / pass and "I would
+                         (rules.lab_order.next_ideas), with agree / disagree / pass and "I would
                          help make this happen"
 - POST `/m/{code}/rate`  one rating, added to the voter's ballot through the ballot path
                          (Services.device_cast: the same checks, limits, audit and acks)
@@ -45,6 +45,7 @@ from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm, NotFou
 from app.core.messages import N_
 from app.core.vocab import LAB, RoundStatus
 from app.rules import lab as rules
+from app.rules import lab_order
 from app.rules.lab import IDEA_DESCRIPTION_MAX, IDEA_TEXT_MAX, IdeaStatus
 from app.rules.lab_pledges import HOURS_MAX
 from app.voting import lab, lab_kind, meetings, rounds
@@ -307,7 +308,7 @@ def _rating(
         assert voter.id is not None and rnd.id is not None
         items = lab_kind.LabKind().items(session, meeting.id, rnd.proposal_keys)
         mine = lab.ratings_of(session, rnd.id, voter.id)
-        order = rules.next_ideas(
+        order = lab_order.next_ideas(
             [i.key for i in items], set(mine), lab_kind.answer_counts(session, rnd), voter.pseudonym
         )
         by_key = {i.key: i for i in items}
