@@ -64,6 +64,7 @@ from app.voting import (
     charters,
     kinds,
     lab,
+    lab_challenges,
     lab_kind,
     meetings,
     rounds,
@@ -336,7 +337,7 @@ def _lab_input(
     return report_lab.LabInput(
         challenges=tuple(
             report_lab.ChallengeInfo(c.key, c.title, c.title_cy or "")
-            for c in lab.challenges_of(session, meeting.id)
+            for c in lab_challenges.challenges_of(session, meeting.id)
         ),
         ideas=tuple(
             report_lab.IdeaInfo(

@@ -174,8 +174,8 @@ def lab_round(links: Iterable[Mapping[str, Any]], number: str) -> LabRound:
     """Replay the log for Lab round `number`: it opens on its `round.opened` proposals; while
     it is open (until `round.closed` or `round.voided`, again after `round.reopened`) an idea
     approved joins it at the end and an idea hidden, sent back or merged leaves it
-    (`lab.join_open_round`, `lab.leave_open_round`). Merges are kept flat, as `lab.merge`
-    keeps them: ideas merged into one that is merged later follow it.
+    (`lab_round.join_open_round`, `lab_round.leave_open_round`). Merges are kept flat, as
+    `lab_moderation.merge` keeps them: ideas merged into one that is merged later follow it.
 
     Raises:
         KeyError / TypeError: a link lacks its data.
@@ -209,8 +209,9 @@ def lab_round(links: Iterable[Mapping[str, Any]], number: str) -> LabRound:
 
 
 def _flat(merged: Mapping[str, str]) -> dict[str, str]:
-    """Each merged idea -> the idea its merges end at (`lab.merge` re-points ideas merged into
-    one that is merged later). A cycle, which no log Covote writes has, ends where it repeats."""
+    """Each merged idea -> the idea its merges end at (`lab_moderation.merge` re-points ideas
+    merged into one that is merged later). A cycle, which no log Covote writes has, ends where
+    it repeats."""
     into: dict[str, str] = {}
     for source in merged:
         path: dict[str, None] = {}

@@ -3,7 +3,7 @@ the room to rate every approved idea agree / disagree / pass (`rules.lab.RATING_
 1, 2, 3).
 
 Its items are the meeting's approved ideas when the round opens (`asks_all`), and every idea
-approved while it runs: `lab.join_open_round` appends the idea's key to the open round's
+approved while it runs: `lab_round.join_open_round` appends the idea's key to the open round's
 `proposal_keys`, so the ballot path, keypad steps and exports see it like the others. An idea
 hidden or merged since leaves the round's items (its stored ratings stay, as cast); a merged
 idea's ratings count for the idea it was merged into (`lab.merged_ratings`).
