@@ -49,7 +49,8 @@ from app.voting import (
 )
 from app.voting.models import Meeting, Round
 from app.web import auth
-from app.web.deps import RowId, Services, ServicesDep
+from app.web.deps import RowId, ServicesDep
+from app.web.services import Services
 
 router = APIRouter(prefix="/console/{meeting_id}/lab")
 

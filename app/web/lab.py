@@ -52,8 +52,11 @@ from app.voting import lab, lab_challenges, lab_helping, lab_kind, meetings, rou
 from app.voting.ballots import CastRequest
 from app.voting.models import Voter
 from app.web import auth, i18n, lab_live
-from app.web.deps import Services, ServicesDep, attendee, render
+from app.web.attendees import attendee
+from app.web.deps import ServicesDep
 from app.web.ratelimit import Limit
+from app.web.rendering import render
+from app.web.services import Services
 
 router = APIRouter()
 
