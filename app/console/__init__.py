@@ -7,9 +7,11 @@ revealing rounds), `online` (the Run page's survey online for a set period), `pr
 presenter view: the big screen), `keypads` (the keypad desk), `paper` (paper ballots),
 `tickets` (voting tickets), `people` (the people list: who offered to help; the
 facilitator's alone), `lab` (the Co-Production Lab: challenges, ideas, moderation),
-`charter` (the Community Charter: versions, diffs, drafted commitments) and
-`exports` (every export, the report, the bundle); `forms` holds what their pages share and
-`confirm` the words of the irreversible actions.
+`charter` (the Community Charter: versions, diffs, drafted commitments), `results_report`
+(the results report: in the console, as a page, as a PDF), `bundle` (the export bundle) and
+`exports` (each export on its own); `forms` holds what their pages share, `record_snapshot`
+the meeting's record read in one transaction for the report and the bundle, and `confirm` the
+words of the irreversible actions.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from fastapi import APIRouter
 
 from app.console import (
     access,
+    bundle,
     charter,
     exports,
     keypads,
@@ -27,6 +30,7 @@ from app.console import (
     paper,
     people,
     present,
+    results_report,
     run,
     setup,
     survey,
@@ -34,7 +38,8 @@ from app.console import (
 )
 
 router = APIRouter()
-# `access` first: /console/sessions must not be read as /console/{meeting_id} (run's routes).
+# `access` first: /console/sessions must not be read as /console/{meeting_id} (run's routes);
+# `bundle` before `exports`: /export/bundle.zip must not be read as /export/{what}.
 for part in (
     access,
     lifecycle,
@@ -49,6 +54,8 @@ for part in (
     people,
     lab,
     charter,
+    results_report,
+    bundle,
     exports,
 ):
     router.include_router(part.router)
