@@ -11,7 +11,7 @@ checks each row against), and the items the result lists, in order. The count is
 the server's kind makes: `answers.count_answers` (app/rules/answers.py) over each voter's
 answers, after the kind's `rewrite` (a Lab round's merged ideas counted for their targets).
 
-A Lab round's items change while it runs (app/voting/lab.py): ideas approved join it, ideas
+A Lab round's items change while it runs (app/voting/lab_round.py): ideas approved join it, ideas
 hidden, sent back or merged leave it, and its result lists the ideas still approved when the
 record is read. Every one of those changes is an audit link (`lab.approved`, `lab.hidden`,
 `lab.restored`, `lab.merged`), so `lab_round` replays them.

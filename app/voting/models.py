@@ -402,8 +402,8 @@ class Contact(SQLModel, table=True):
 
 
 class LabChallenge(SQLModel, table=True):
-    """A challenge the Co-Production Lab's ideas answer (issue 16; app/voting/lab.py), in the
-    facilitator's words (and in Welsh when given)."""
+    """A challenge the Co-Production Lab's ideas answer (issue 16; app/voting/lab_challenges.py),
+    in the facilitator's words (and in Welsh when given)."""
 
     __tablename__ = "lab_challenge"
     __table_args__ = (UniqueConstraint("meeting_id", "key"),)
