@@ -36,9 +36,10 @@ from app.voting import people, rounds
 from app.voting.ballots import BallotWriter
 from app.voting.db import make_engine, transaction, upgrade
 from app.web import api, charter_amend, helping, i18n, lab, netinfo, pages, ws, you_said
-from app.web.deps import Services, render
 from app.web.facilitators import FacilitatorGate
 from app.web.ratelimit import RateLimiter, database_digest
+from app.web.rendering import render
+from app.web.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@
 Prints one JSON object on stdout. The votes are random but seeded (runs are comparable): three
 camps of voters, each agreeing with its own third of the ideas and disagreeing with the rest,
 one answer in six flipped or passed, plus a few ideas everyone backs. `lab_tabulate_s` is the
-median wall time of `lab.tabulate` (with `cpu_seconds`: on a shared machine the wall time
+median wall time of `lab_tally.tabulate` (with `cpu_seconds`: on a shared machine the wall time
 counts the others' work too); `json_s` encodes the results; `duplicates_s` runs
 `likely_duplicates` over 300 short texts. `run()` can be called from scripts/bench.
 
@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 
-from app.rules import lab
+from app.rules import lab, lab_duplicates, lab_json, lab_tally
 from app.rules.tally import Rule
 
 CAMPS = 3
@@ -83,21 +83,21 @@ def run(voters: int = 500, ideas: int = 300, per_voter: int = 60, runs: int = 5)
     idea_list, voter_list = votes(voters, ideas, per_voter, seed=1)
     rule = Rule(ratio=2, group_min=5)
     walls, cpus = [], []
-    result = lab.tabulate(idea_list, voter_list, rule)  # warm up: imports, first allocation
+    result = lab_tally.tabulate(idea_list, voter_list, rule)  # warm up: imports, first allocation
     for _ in range(runs):
         c0, t0 = time.process_time(), time.perf_counter()
-        result = lab.tabulate(idea_list, voter_list, rule)
+        result = lab_tally.tabulate(idea_list, voter_list, rule)
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
     t0 = time.perf_counter()
-    lab.dumps_lab_results(result)
+    lab_json.dumps_lab_results(result)
     json_s = time.perf_counter() - t0
     rng = random.Random(2)
     words = "library park bins road bus school youth centre open close fund repair more less"
     vocabulary = words.split()
     texts = {f"t{n:03d}": " ".join(rng.choices(vocabulary, k=8)) for n in range(300)}
     t0 = time.perf_counter()
-    pairs = lab.likely_duplicates(texts)
+    pairs = lab_duplicates.likely_duplicates(texts)
     duplicates_s = time.perf_counter() - t0
     return {
         "benchmark": "lab.tabulate",

@@ -31,7 +31,7 @@ from app.voting.activity import CountingKind, Item
 from app.voting.db import transaction
 from app.voting.meetings import proposals_of
 from app.voting.models import Ballot, Round
-from app.web.deps import Services
+from app.web.services import Services
 from tests.conftest import LiveServer, Meeting, Phone, Socket, csrf_of
 from tests.test_keypads import capture, eventually, import_keypads
 from tests.test_paper import key

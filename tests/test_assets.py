@@ -39,7 +39,8 @@ STATIC_GROUPS = {"console", "phone", "print", "projector", "shared"}
 STATIC_REF = re.compile(r'(?:src|href)="/static/([^"?#]+)"')
 # {% extends %}, {% include %}, {% import %} and {% from ... import %} with a literal name.
 JINJA_REF = re.compile(r'{%-?\s*(?:extends|include|import|from)\s+"([^"]+)"')
-# The Python side: deps.render / console page (request, "name", ...) and env.get_template("name").
+# The Python side: rendering.render / console page (request, "name", ...) and
+# env.get_template("name").
 PYTHON_REF = re.compile(r'(?:\b(?:render|page)\(\s*request,\s*|get_template\()"([^"]+\.html)"')
 
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from app.console import demo_lab, demo_survey
 from app.core.vocab import LAB
 from app.rules.lab import IdeaStatus
-from app.voting import lab, lab_kind, rounds
+from app.voting import lab, lab_challenges, lab_kind, rounds
 from app.voting.db import read_transaction
 from tests.conftest import FACILITATOR_KEY, LiveServer
 
@@ -21,7 +21,7 @@ def test_the_demo_lab_has_camps_a_bridging_idea_and_a_rejected_cut(server: LiveS
         meeting = pool.submit(demo_lab.seed, engine, meeting).result()
     assert meeting.id is not None
     with read_transaction(engine) as session:
-        challenges = lab.challenges_of(session, meeting.id)
+        challenges = lab_challenges.challenges_of(session, meeting.id)
         rows = lab.ideas_of(session, meeting.id)
         (rnd,) = [r for r in rounds.rounds_of(session, meeting.id) if r.kind == LAB]
         result = lab_kind.lab_result(session, meeting, rnd)

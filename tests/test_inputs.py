@@ -28,6 +28,7 @@ from app.core.inputs import (
     forbidden_chars,
     id_problem,
     load_json,
+    read_text,
     slug,
 )
 from app.keypads import registration as keypads
@@ -70,6 +71,21 @@ def test_clean_text_is_idempotent_nfc_and_free_of_hidden_characters(
     assert multiline or "\n" not in cleaned
     assert unicodedata.is_normalized("NFC", cleaned)
     assert clean_text(cleaned, multiline=multiline) == cleaned
+
+
+@FAST
+@given(st.one_of(TEXT, st.integers(), st.none()), st.integers(1, 40), st.booleans())
+def test_read_text_is_clean_stripped_and_read_only_a_little_past_its_limit(
+    raw: object, limit: int, multiline: bool
+) -> None:
+    """read_text gives "" for anything not a string, else the cleaned, stripped text of at most
+    2 x limit + 16 characters: enough to tell "too long", never the whole of a huge field."""
+    got = read_text(raw, limit, multiline=multiline)
+    if not isinstance(raw, str):
+        assert got == ""
+        return
+    assert got == clean_text(raw[: limit * 2 + 16], multiline=multiline).strip()
+    assert read_text("x" * 10_000, limit) == "x" * (limit * 2 + 16)
 
 
 @FAST

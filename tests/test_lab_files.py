@@ -18,7 +18,7 @@ from app.cli import main as covote
 from app.record import lab_files
 from app.record.lab_files import IdeaRow
 from app.record.records import RecordError
-from app.rules import lab
+from app.rules import lab, lab_json, lab_tally
 from app.rules.lab import IdeaKind, IdeaStatus, LabVoter, Rating
 from app.rules.tally import Rule
 
@@ -78,7 +78,7 @@ def published(
 
 
 def served(voters: list[LabVoter], m: int = 5, ratio: int = 2, seed: int = 0) -> str:
-    return lab.dumps_lab_results(published(voters, m, ratio, seed).result)
+    return lab_json.dumps_lab_results(published(voters, m, ratio, seed).result)
 
 
 def write_files(tmp_path: Path, pub: lab_files.Published, ideas: list[IdeaRow] = IDEAS) -> None:
@@ -163,11 +163,13 @@ def test_a_small_affected_segment_in_rare_combinations_still_rejects(
     rule = Rule(ratio=2, group_min=5)
     coarsened = lab_files.public_voters(voters, 5)
     assert not any("wheelchair" in v.segments for v in coarsened)
-    old = lab.tabulate(approved(ideas), coarsened, rule)
+    old = lab_tally.tabulate(approved(ideas), coarsened, rule)
     ramp = next(i for i in old.ideas if i.key == "ramp")
     assert ramp.rejected_by == () and ramp.agree > ramp.disagree  # the objection was lost
     pub = published(voters, ideas=ideas)
-    decided = lab.tabulate(approved(ideas), voters, rule)  # the server's decision: true segments
+    decided = lab_tally.tabulate(
+        approved(ideas), voters, rule
+    )  # the server's decision: true segments
     by_key = {i.key: i for i in pub.result.ideas}
     assert by_key["ramp"].rejected_by == ("wheelchair",)
     assert [i.rejected_by for i in pub.result.ideas] == [i.rejected_by for i in decided.ideas]
@@ -178,7 +180,7 @@ def test_a_small_affected_segment_in_rare_combinations_still_rejects(
     args = ["lab", "tabulate", str(tmp_path / "ideas.csv"), str(tmp_path / "votes.csv")]
     assert covote([*args, "--groups", str(tmp_path / "groups.csv")]) == 0
     out = capsys.readouterr().out
-    assert out == lab.dumps_lab_results(pub.result)
+    assert out == lab_json.dumps_lab_results(pub.result)
     assert '"rejected_by": [\n        "wheelchair"\n      ]' in out
     assert covote(args) == 0  # without the group totals, the objection is not in the files
     assert '"wheelchair"' not in capsys.readouterr().out
@@ -211,8 +213,8 @@ def test_any_lab_recounts_from_its_three_files_with_the_servers_decision(
     back = lab_files.read_votes_csv(lab_files.write_votes_csv(pub.voters), ideas)
     groups = lab_files.read_groups_csv(lab_files.write_groups_csv(pub.groups), ideas, m)
     result = lab_files.tabulate_files(ideas, back, m, 2, 0, groups=groups)
-    assert lab.dumps_lab_results(result) == lab.dumps_lab_results(pub.result)
-    decided = lab.tabulate(approved(IDEAS), voters, Rule(ratio=2, group_min=m))
+    assert lab_json.dumps_lab_results(result) == lab_json.dumps_lab_results(pub.result)
+    decided = lab_tally.tabulate(approved(IDEAS), voters, Rule(ratio=2, group_min=m))
     assert {i.key: i.rejected_by for i in result.ideas} == {
         i.key: i.rejected_by for i in decided.ideas
     }
@@ -225,7 +227,7 @@ def test_the_group_totals_never_show_a_coarsened_voter_by_subtraction() -> None:
     pub = published(voters, ideas=ideas)
     shown = {s for v in pub.voters for s in v.segments}
     assert shown.isdisjoint({g.segment for g in pub.groups})
-    assert shown.isdisjoint(lab.withheld_segments(approved(ideas), None))
+    assert shown.isdisjoint(lab_tally.withheld_segments(approved(ideas), None))
     assert all(g.raters >= 5 for g in pub.groups)
 
 

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from app.rules import lab as rules
+from app.rules import lab_tally
 from app.rules.tally import Rule
 from app.web import lab_live
 from app.web.lab_live import LiveCache
@@ -76,7 +77,7 @@ def test_the_wall_never_shows_a_group_under_m() -> None:
     voters = [
         rules.LabVoter(f"v{n}", (), dict.fromkeys("abc", rules.Rating.AGREE)) for n in range(3)
     ]
-    shown = lab_live.wall_groups(rules.tabulate(ideas_, voters, Rule(ratio=2, group_min=5)))
+    shown = lab_live.wall_groups(lab_tally.tabulate(ideas_, voters, Rule(ratio=2, group_min=5)))
     assert shown.groups == () and shown.bridging == () and shown.voters_rated == 3
 
 

@@ -21,7 +21,16 @@ from app.record.records import MeetingFile
 from app.rules import charter_doc as cd
 from app.rules import lab_pledges as lp
 from app.rules.lab import IdeaKind, IdeaStatus
-from app.voting import charter_drafts, charters, lab, meetings
+from app.voting import (
+    charter_drafts,
+    charters,
+    lab,
+    lab_challenges,
+    lab_helping,
+    lab_moderation,
+    lab_shortlist,
+    meetings,
+)
 from app.voting.db import create_schema, make_engine, transaction
 from app.voting.models import LabIdea, LabPledge, Meeting, Proposal, Voter
 from tests.conftest import LiveServer, Phone, csrf_of, join
@@ -147,7 +156,7 @@ def _setup(session: Session, voters: list[list[str]]) -> tuple[Meeting, LabIdea,
     """A meeting with one approved (keyed) idea and voters of the given segments."""
     meeting = meetings.create_meeting(session, MeetingFile.model_validate(MEETING))
     assert meeting.id is not None
-    challenge = lab.add_challenge(session, meeting, "Fewer empty buses")
+    challenge = lab_challenges.add_challenge(session, meeting, "Fewer empty buses")
     draft = lab.IdeaDraft(challenge.key, "Share the school bus", "", IdeaKind.CO_DELIVER)
     (row,) = lab.key_ideas(session, meeting, [draft])
     people = [
@@ -167,12 +176,12 @@ def _hours(session: Session, idea_row: LabIdea) -> list[int | None]:
 @pytest.mark.parametrize("typed", ["-1", "101", "2.5", "ten", "\uff11\uff10", "1e2"])
 def test_hours_outside_0_to_100_or_not_whole_are_refused_by_their_field(typed: str) -> None:
     with pytest.raises(InvalidForm) as e:
-        lab.parse_hours(typed, "hours-i1")
+        lab_helping.parse_hours(typed, "hours-i1")
     assert [f for f, _ in e.value.problems] == ["hours-i1"]
 
 
 def test_hours_may_be_left_out_or_anything_from_0_to_100() -> None:
-    assert [lab.parse_hours(t) for t in ("", "  ", None, "0", " 100 ", "7")] == [
+    assert [lab_helping.parse_hours(t) for t in ("", "  ", None, "0", " 100 ", "7")] == [
         None,
         None,
         None,
@@ -185,22 +194,24 @@ def test_hours_may_be_left_out_or_anything_from_0_to_100() -> None:
 def test_a_second_pledge_changes_the_hours_and_withdrawing_takes_it_back(db: Any) -> None:
     with transaction(db) as s:
         meeting, row, (v,) = _setup(s, [["carer"]])
-        lab.pledge(s, row, v, 4)
-        lab.pledge(s, row, v, 10)
+        lab_helping.pledge(s, row, v, 4)
+        lab_helping.pledge(s, row, v, 10)
         assert _hours(s, row) == [10]
-        assert meeting.id is not None and lab.pledges_by(s, meeting.id, v.id or 0) == {row.key: 10}
-        assert lab.withdraw(s, row, v) is True
-        assert _hours(s, row) == [] and lab.withdraw(s, row, v) is False
+        assert meeting.id is not None and lab_helping.pledges_by(s, meeting.id, v.id or 0) == {
+            row.key: 10
+        }
+        assert lab_helping.withdraw(s, row, v) is True
+        assert _hours(s, row) == [] and lab_helping.withdraw(s, row, v) is False
 
 
 def test_only_approved_ideas_take_pledges_and_hours_are_bounded_there_too(db: Any) -> None:
     with transaction(db) as s:
         meeting, row, (v,) = _setup(s, [[]])
         with pytest.raises(BadInput):
-            lab.pledge(s, row, v, 101)
-        lab.set_status(s, meeting, row.key, IdeaStatus.HIDDEN)
+            lab_helping.pledge(s, row, v, 101)
+        lab_moderation.set_status(s, meeting, row.key, IdeaStatus.HIDDEN)
         with pytest.raises(Conflict):
-            lab.pledge(s, row, v, 2)
+            lab_helping.pledge(s, row, v, 2)
         assert _hours(s, row) == []
 
 
@@ -209,7 +220,7 @@ def _pledged(s: Session) -> tuple[Meeting, LabIdea]:
     segs = [["carer"], ["carer"], ["carer", "north"], ["north"], ["north"], ["north"], []]
     meeting, row, people = _setup(s, segs)
     for v, h in zip(people, [2, 2, 4, 6, None, 8, 14], strict=True):
-        lab.pledge(s, row, v, h)
+        lab_helping.pledge(s, row, v, h)
     return meeting, row
 
 
@@ -218,15 +229,15 @@ def test_the_summary_per_idea_suppresses_by_the_meetings_m(db: Any) -> None:
     shown would leave carer-and-north 1: only north (the larger) is shown."""
     with transaction(db) as s:
         meeting, row = _pledged(s)
-        got = lab.pledge_summaries(s, meeting)
+        got = lab_helping.pledge_summaries(s, meeting)
     assert got == {row.key: lp.PledgeSummary(7, 36, (("north", 4),))}
 
 
 def test_the_budget_proposal_carries_the_summary_in_english_and_welsh(db: Any) -> None:
     with transaction(db) as s:
         meeting, row = _pledged(s)
-        lab.shortlist(s, meeting, {row.key: ""}, {})
-        new = lab.budget_from_shortlist(s, meeting, {})
+        lab_shortlist.shortlist(s, meeting, {row.key: ""}, {})
+        new = lab_shortlist.budget_from_shortlist(s, meeting, {})
         assert new.id is not None
         (p,) = meetings.proposals_of(s, new.id)
         english, welsh = p.description, (p.translations or {})["cy"]["description"]

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.rules import lab
+from app.rules import lab, lab_duplicates, lab_json, lab_order, lab_tally
 from app.rules.lab import LabIdea, LabVoter, Rating
 from app.rules.tally import Counts, Rule
 
@@ -67,7 +67,7 @@ def test_support_is_agree_over_agree_and_disagree_exactly() -> None:
         voter("v4", {"a": P}),
         voter("v5", {}),
     ]
-    r = lab.tabulate(ideas, voters, RULE)
+    r = lab_tally.tabulate(ideas, voters, RULE)
     a, b, quiet = idea_of(r, "a"), idea_of(r, "b"), idea_of(r, "quiet")
     assert (a.agree, a.disagree, a.passes, a.support) == (2, 1, 1, Fraction(2, 3))
     assert (b.agree, b.disagree, b.passes, b.support) == (0, 1, 2, Fraction(0))
@@ -76,7 +76,7 @@ def test_support_is_agree_over_agree_and_disagree_exactly() -> None:
     assert [i.key for i in r.ideas] == ["a", "b", "quiet"]  # support desc, none last
     # Nobody rated MIN_RATINGS ideas: no groups, so nothing is "bridging".
     assert (r.groups, r.clustered) == ((), 0) and not a.is_bridging
-    few = lab.tabulate(
+    few = lab_tally.tabulate(
         ideas, [voter(f"v{n}", {"a": A, "b": A, "quiet": P}) for n in range(6)], RULE
     )
     assert few.groups == (lab.OpinionGroup(1, 6),)  # fewer than 2m voters: one group
@@ -87,16 +87,16 @@ def test_segments_and_groups_under_m_raters_are_omitted() -> None:
     ideas = [LabIdea("x", "c")]
     voters = [voter(f"v{i}", {"x": A if i % 2 else D}, "tenants") for i in range(5)]
     voters += [voter(f"w{i}", {"x": A}, "young") for i in range(4)]
-    r = lab.tabulate(ideas, voters, RULE)
+    r = lab_tally.tabulate(ideas, voters, RULE)
     x = idea_of(r, "x")
     assert x.by_segment == {"tenants": (2, 3, 0)}  # 4 young raters: never published
-    r4 = lab.tabulate(ideas, voters, Rule(ratio=2, group_min=4))
+    r4 = lab_tally.tabulate(ideas, voters, Rule(ratio=2, group_min=4))
     assert idea_of(r4, "x").by_segment == {"tenants": (2, 3, 0), "young": (4, 0, 0)}
 
 
 def test_ratings_of_ideas_not_tabulated_are_ignored() -> None:
     voters = [voter("v1", {"shown": A, "hidden": D}), voter("v2", {"hidden": D})]
-    r = lab.tabulate([LabIdea("shown", "c")], voters, RULE)
+    r = lab_tally.tabulate([LabIdea("shown", "c")], voters, RULE)
     assert [(i.key, i.raters) for i in r.ideas] == [("shown", 1)] and r.voters_rated == 1
 
 
@@ -119,15 +119,15 @@ def test_rejected_by_follows_the_meetings_rule(
     agree: int, disagree: int, passes: int, objects: bool
 ) -> None:
     ideas = [LabIdea("x", "c", affected=("tenants",))]
-    r = lab.tabulate(ideas, _segment(agree, disagree, passes), RULE)
+    r = lab_tally.tabulate(ideas, _segment(agree, disagree, passes), RULE)
     assert idea_of(r, "x").rejected_by == (("tenants",) if objects else ())
 
 
 def test_only_affected_segments_that_may_object_reject() -> None:
     voters = _segment(0, 6, 0)
-    not_affected = lab.tabulate([LabIdea("x", "c", affected=("owners",))], voters, RULE)
+    not_affected = lab_tally.tabulate([LabIdea("x", "c", affected=("owners",))], voters, RULE)
     assert idea_of(not_affected, "x").rejected_by == ()
-    never_protects = lab.tabulate(
+    never_protects = lab_tally.tabulate(
         [LabIdea("x", "c", affected=("tenants",))], voters, RULE, protecting=frozenset({"owners"})
     )
     assert idea_of(never_protects, "x").rejected_by == ()
@@ -138,17 +138,17 @@ def test_rejection_and_its_totals_come_from_the_group_totals_when_given() -> Non
     voters' rows show (the vote file withholds the segment); without, on the voters' segments."""
     ideas = [LabIdea("x", "c", affected=("tenants",))]
     rows = _segment(2, 5, 2)
-    counted = idea_of(lab.tabulate(ideas, rows, RULE), "x")
+    counted = idea_of(lab_tally.tabulate(ideas, rows, RULE), "x")
     assert counted.rejected_by == ("tenants",)
     assert counted.affected_totals == {"tenants": Counts(V=9, W=2, D=5)}
-    assert lab.group_totals(ideas, rows, RULE) == {"x": {"tenants": Counts(V=9, W=2, D=5)}}
+    assert lab_tally.group_totals(ideas, rows, RULE) == {"x": {"tenants": Counts(V=9, W=2, D=5)}}
     anonymous = [LabVoter(v.pseudonym, (), v.ratings) for v in rows]
-    assert idea_of(lab.tabulate(ideas, anonymous, RULE), "x").rejected_by == ()
+    assert idea_of(lab_tally.tabulate(ideas, anonymous, RULE), "x").rejected_by == ()
     totals = {"x": {"tenants": Counts(V=9, W=2, D=5)}}
-    recounted = idea_of(lab.tabulate(ideas, anonymous, RULE, group_totals=totals), "x")
+    recounted = idea_of(lab_tally.tabulate(ideas, anonymous, RULE, group_totals=totals), "x")
     assert recounted == counted  # by_segment too: the withheld segment's figures are the totals
     assert recounted.by_segment == {"tenants": (2, 5, 2)}
-    none_given = lab.tabulate(ideas, anonymous, RULE, group_totals={})
+    none_given = lab_tally.tabulate(ideas, anonymous, RULE, group_totals={})
     assert idea_of(none_given, "x").rejected_by == () and not idea_of(none_given, "x").by_segment
 
 
@@ -157,14 +157,14 @@ def test_an_unaffected_segment_with_totals_is_shown_but_never_rejects() -> None:
     on a vote row), but only the idea's own affected segments can reject it."""
     ideas = [LabIdea("x", "c", affected=("tenants",)), LabIdea("y", "c")]
     rows = [voter(f"s{i:02d}", {"x": D, "y": D}, "tenants") for i in range(6)]
-    totals = lab.group_totals(ideas, rows, RULE)
+    totals = lab_tally.group_totals(ideas, rows, RULE)
     assert totals == {"x": {"tenants": Counts(6, 0, 6)}, "y": {"tenants": Counts(6, 0, 6)}}
-    r = lab.tabulate(ideas, rows, RULE)
+    r = lab_tally.tabulate(ideas, rows, RULE)
     assert idea_of(r, "x").rejected_by == ("tenants",) and idea_of(r, "y").rejected_by == ()
     assert idea_of(r, "y").affected_totals == {} and idea_of(r, "y").by_segment
     anonymous = [LabVoter(v.pseudonym, (), v.ratings) for v in rows]
-    again = lab.tabulate(ideas, anonymous, RULE, group_totals=totals)
-    assert lab.dumps_lab_results(again) == lab.dumps_lab_results(r)
+    again = lab_tally.tabulate(ideas, anonymous, RULE, group_totals=totals)
+    assert lab_json.dumps_lab_results(again) == lab_json.dumps_lab_results(r)
 
 
 @pytest.mark.parametrize(
@@ -183,22 +183,22 @@ def test_group_totals_that_cannot_be_are_refused(
     ideas = [LabIdea("x", "c", affected=("tenants",))]
     anonymous = [voter(f"s{i}", {"x": D}) for i in range(6)]  # the room: 6 disagree
     with pytest.raises(ValueError, match=word):
-        lab.tabulate(ideas, anonymous, RULE, group_totals=totals)
+        lab_tally.tabulate(ideas, anonymous, RULE, group_totals=totals)
 
 
 def test_voters_that_show_a_withheld_segment_beside_totals_are_refused() -> None:
     ideas = [LabIdea("x", "c", affected=("tenants",))]
     with pytest.raises(ValueError, match="which group totals give"):
-        lab.tabulate(ideas, _segment(0, 6, 0), RULE, group_totals={"x": {}})
+        lab_tally.tabulate(ideas, _segment(0, 6, 0), RULE, group_totals={"x": {}})
 
 
 def test_bad_input_is_refused() -> None:
     with pytest.raises(ValueError, match="duplicate idea"):
-        lab.tabulate([LabIdea("x", "c"), LabIdea("x", "d")], [], RULE)
+        lab_tally.tabulate([LabIdea("x", "c"), LabIdea("x", "d")], [], RULE)
     with pytest.raises(ValueError, match="duplicate voter"):
-        lab.tabulate([LabIdea("x", "c")], [voter("v", {}), voter("v", {})], RULE)
+        lab_tally.tabulate([LabIdea("x", "c")], [voter("v", {}), voter("v", {})], RULE)
     with pytest.raises(ValueError, match="seed"):
-        lab.tabulate([], [], RULE, seed=-1)
+        lab_tally.tabulate([], [], RULE, seed=-1)
 
 
 # --- planted structure ----------------------------------------------------------------------
@@ -207,7 +207,7 @@ def test_bad_input_is_refused() -> None:
 @pytest.mark.parametrize("sizes", [(30, 20), (25, 20, 15)])
 def test_planted_camps_are_found_as_opinion_groups(sizes: tuple[int, ...]) -> None:
     ideas, voters, camp_of = camps(sizes)
-    r = lab.tabulate(ideas, voters, RULE, seed=7)
+    r = lab_tally.tabulate(ideas, voters, RULE, seed=7)
     assert [g.size for g in r.groups] == sorted(sizes, reverse=True)
     for g in r.groups:
         members = {camp_of[v] for v, gid in r.membership.items() if gid == g.id}
@@ -222,15 +222,15 @@ def test_planted_camps_are_found_as_opinion_groups(sizes: tuple[int, ...]) -> No
 
 def test_planted_camps_give_the_same_groups_in_any_order_under_a_seed() -> None:
     ideas, voters, _ = camps((25, 20, 15), seed=4)
-    first = lab.tabulate(ideas, voters, RULE, seed=9)
+    first = lab_tally.tabulate(ideas, voters, RULE, seed=9)
     rng = random.Random(0)
     for _ in range(3):
         shuffled_voters, shuffled_ideas = voters[:], ideas[:]
         rng.shuffle(shuffled_voters)
         rng.shuffle(shuffled_ideas)
-        again = lab.tabulate(shuffled_ideas, shuffled_voters, RULE, seed=9)
+        again = lab_tally.tabulate(shuffled_ideas, shuffled_voters, RULE, seed=9)
         assert again.membership == first.membership
-        assert lab.dumps_lab_results(again) == lab.dumps_lab_results(first)
+        assert lab_json.dumps_lab_results(again) == lab_json.dumps_lab_results(first)
 
 
 def test_an_idea_one_group_mostly_passes_on_is_not_bridging() -> None:
@@ -240,7 +240,7 @@ def test_an_idea_one_group_mostly_passes_on_is_not_bridging() -> None:
         for v in voters
     ]
     voters[-1] = voter(voters[-1].pseudonym, {**voters[-1].ratings, "lukewarm": A})
-    r = lab.tabulate(ideas, voters, RULE)
+    r = lab_tally.tabulate(ideas, voters, RULE)
     lukewarm = idea_of(r, "lukewarm")
     # Support among those who took a side is 1, but one camp did not back it: 1 in 20.
     assert lukewarm.support == 1 and not lukewarm.is_bridging
@@ -249,7 +249,7 @@ def test_an_idea_one_group_mostly_passes_on_is_not_bridging() -> None:
 def test_voters_with_too_few_ratings_are_counted_but_not_grouped() -> None:
     ideas, voters, _ = camps((20, 20))
     voters.append(voter("v-late", {"common": A, "divisive": D}))  # 2 < MIN_RATINGS
-    r = lab.tabulate(ideas, voters, RULE)
+    r = lab_tally.tabulate(ideas, voters, RULE)
     assert "v-late" not in r.membership and r.clustered == 40 and r.voters_rated == 41
     assert idea_of(r, "common").agree == 41
     assert sum(f[0] for f in idea_of(r, "common").by_group.values()) == 40
@@ -257,18 +257,18 @@ def test_voters_with_too_few_ratings_are_counted_but_not_grouped() -> None:
 
 def test_no_group_smaller_than_m() -> None:
     ideas, voters, _ = camps((30, 3))  # the 3 are a camp, but too few to show as one
-    r = lab.tabulate(ideas, voters, RULE)
+    r = lab_tally.tabulate(ideas, voters, RULE)
     assert all(g.size >= RULE.group_min for g in r.groups)
 
 
 def test_the_results_json_is_canonical_and_keeps_who_is_where_out() -> None:
     ideas, voters, _ = camps((20, 20))
-    r = lab.tabulate(ideas, voters, RULE, seed=3)
-    text = lab.dumps_lab_results(r)
+    r = lab_tally.tabulate(ideas, voters, RULE, seed=3)
+    text = lab_json.dumps_lab_results(r)
     record = json.loads(text)
     assert text == json.dumps(record, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     assert (record["format"], record["m"], record["ratio"], record["seed"]) == (
-        lab.RESULTS_FORMAT,
+        lab_json.RESULTS_FORMAT,
         5,
         2,
         3,
@@ -291,7 +291,7 @@ def test_five_hundred_voters_are_tabulated_quickly() -> None:
         for n in range(500)
     ]
     start = time.process_time()
-    lab.tabulate(ideas, voters, RULE)
+    lab_tally.tabulate(ideas, voters, RULE)
     assert time.process_time() - start < 1.0  # about 0.15 s on the 2-core development machine
 
 
@@ -317,16 +317,16 @@ def test_the_order_of_voters_and_ideas_does_not_matter(
 ) -> None:
     shuffled_voters = data.draw(st.permutations(voters))
     shuffled_ideas = data.draw(st.permutations(IDEAS))
-    assert lab.dumps_lab_results(lab.tabulate(IDEAS, voters, SMALL)) == lab.dumps_lab_results(
-        lab.tabulate(shuffled_ideas, shuffled_voters, SMALL)
-    )
+    assert lab_json.dumps_lab_results(
+        lab_tally.tabulate(IDEAS, voters, SMALL)
+    ) == lab_json.dumps_lab_results(lab_tally.tabulate(shuffled_ideas, shuffled_voters, SMALL))
 
 
 @settings(max_examples=30, deadline=None)
 @given(voters=voters_st, seed=st.integers(0, 1000))
 def test_the_same_seed_gives_the_same_groups(voters: list[LabVoter], seed: int) -> None:
-    first = lab.tabulate(IDEAS, voters, SMALL, seed=seed)
-    again = lab.tabulate(IDEAS, voters, SMALL, seed=seed)
+    first = lab_tally.tabulate(IDEAS, voters, SMALL, seed=seed)
+    again = lab_tally.tabulate(IDEAS, voters, SMALL, seed=seed)
     assert (first.groups, first.membership) == (again.groups, again.membership)
     assert sum(g.size for g in first.groups) == first.clustered
 
@@ -334,8 +334,8 @@ def test_the_same_seed_gives_the_same_groups(voters: list[LabVoter], seed: int) 
 @settings(max_examples=30, deadline=None)
 @given(voters=voters_st, key=st.sampled_from(KEYS))
 def test_one_more_agree_never_lowers_support(voters: list[LabVoter], key: str) -> None:
-    before = idea_of(lab.tabulate(IDEAS, voters, SMALL), key)
-    after = idea_of(lab.tabulate(IDEAS, [*voters, voter("z-new", {key: A})], SMALL), key)
+    before = idea_of(lab_tally.tabulate(IDEAS, voters, SMALL), key)
+    after = idea_of(lab_tally.tabulate(IDEAS, [*voters, voter("z-new", {key: A})], SMALL), key)
     assert after.agree == before.agree + 1
     assert before.support is None or (after.support is not None and after.support >= before.support)
 
@@ -345,20 +345,20 @@ def test_one_more_agree_never_lowers_support(voters: list[LabVoter], key: str) -
 def test_the_group_totals_recount_every_rejection_exactly(voters: list[LabVoter]) -> None:
     """For any voters: the voters without segments plus the group totals (segments with at
     least m raters only) give exactly the results counted on every voter's segments."""
-    totals = lab.group_totals(IDEAS, voters, SMALL)
+    totals = lab_tally.group_totals(IDEAS, voters, SMALL)
     assert all(SMALL.group_min <= c.V for by in totals.values() for c in by.values())
-    withheld = lab.withheld_segments(IDEAS, None)
+    withheld = lab_tally.withheld_segments(IDEAS, None)
     public = [LabVoter(v.pseudonym, tuple(set(v.segments) - withheld), v.ratings) for v in voters]
-    expected = lab.tabulate(IDEAS, voters, SMALL)
-    again = lab.tabulate(IDEAS, public, SMALL, group_totals=totals)
-    assert lab.dumps_lab_results(again) == lab.dumps_lab_results(expected)
+    expected = lab_tally.tabulate(IDEAS, voters, SMALL)
+    again = lab_tally.tabulate(IDEAS, public, SMALL, group_totals=totals)
+    assert lab_json.dumps_lab_results(again) == lab_json.dumps_lab_results(expected)
     assert [i.rejected_by for i in again.ideas] == [i.rejected_by for i in expected.ideas]
 
 
 @settings(max_examples=30, deadline=None)
 @given(voters=voters_st)
 def test_no_published_figure_is_about_fewer_than_m_raters(voters: list[LabVoter]) -> None:
-    r = lab.tabulate(IDEAS, voters, SMALL)
+    r = lab_tally.tabulate(IDEAS, voters, SMALL)
     for i in r.ideas:
         for a, d, p in [*i.by_group.values(), *i.by_segment.values()]:
             assert a + d + p >= SMALL.group_min
@@ -370,16 +370,16 @@ def test_no_published_figure_is_about_fewer_than_m_raters(voters: list[LabVoter]
 
 def test_next_ideas_puts_the_fewest_answered_first() -> None:
     counts = {"a": 9, "b": 0, "c": 3, "d": 3}
-    order = lab.next_ideas(["a", "b", "c", "d", "e"], {"e"}, counts, "me-1")
+    order = lab_order.next_ideas(["a", "b", "c", "d", "e"], {"e"}, counts, "me-1")
     assert order[0] == "b" and set(order[1:3]) == {"c", "d"} and order[3] == "a"
     assert "e" not in order  # already answered
 
 
 def test_next_ideas_is_stable_per_voter_and_differs_between_voters() -> None:
     keys = [f"i{n:02d}" for n in range(20)]
-    first = lab.next_ideas(keys, set(), {}, "me-1")
-    assert lab.next_ideas(list(reversed(keys)), set(), {}, "me-1") == first
-    others = {tuple(lab.next_ideas(keys, set(), {}, f"me-{n}")) for n in range(2, 12)}
+    first = lab_order.next_ideas(keys, set(), {}, "me-1")
+    assert lab_order.next_ideas(list(reversed(keys)), set(), {}, "me-1") == first
+    others = {tuple(lab_order.next_ideas(keys, set(), {}, f"me-{n}")) for n in range(2, 12)}
     assert len(others | {tuple(first)}) > 5  # everyone does not see the same idea first
     assert sorted(first) == keys
 
@@ -401,7 +401,7 @@ TEXTS = {
 
 
 def test_near_duplicates_are_found_in_english_and_welsh_and_unrelated_are_not() -> None:
-    pairs = lab.likely_duplicates(TEXTS)
+    pairs = lab_duplicates.likely_duplicates(TEXTS)
     assert {(a, b) for a, b, _ in pairs} == {
         ("lib-1", "lib-2"),
         ("bins-1", "bins-2"),
@@ -410,15 +410,15 @@ def test_near_duplicates_are_found_in_english_and_welsh_and_unrelated_are_not() 
     }
     scores = [s for _, _, s in pairs]
     assert scores == sorted(scores, reverse=True) and all(0.6 <= s <= 1 for s in scores)
-    assert lab.likely_duplicates(dict(reversed(TEXTS.items()))) == pairs  # deterministic
+    assert lab_duplicates.likely_duplicates(dict(reversed(TEXTS.items()))) == pairs  # deterministic
 
 
 def test_duplicates_fold_welsh_accents_and_skip_empty_texts() -> None:
-    pairs = lab.likely_duplicates(
+    pairs = lab_duplicates.likely_duplicates(
         {"a": "Dŵr glân i'r ysgol", "b": "Dwr glan i'r ysgol", "c": "!!!", "d": ""}
     )
     assert pairs == [("a", "b", 1.0)]
-    assert lab.likely_duplicates({"only": "one idea"}) == []
+    assert lab_duplicates.likely_duplicates({"only": "one idea"}) == []
 
 
 # --- the timing script ----------------------------------------------------------------------
@@ -440,3 +440,25 @@ def test_bench_lab_script_reports_json(capsys: pytest.CaptureFixture[str]) -> No
     assert (report["voters"], report["ideas"], report["votes"]) == (60, 30, 1200)
     assert report["groups"] == [20, 20, 20] and report["bridging"] == bench.BACKED_BY_ALL
     assert report["lab_tabulate_s"] >= 0
+
+
+# --- the start-up path ----------------------------------------------------------------------
+
+
+def test_the_server_starts_without_importing_scikit_learn() -> None:
+    """The `covote` command, the app and every Lab rules module import without scikit-learn
+    (most of a second to import): the server pays for it at the first Lab count, not at every
+    start."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import app.cli, app.main\n"
+        "from app.rules import lab, lab_duplicates, lab_groups, lab_json, lab_order, lab_tally\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]", out.stderr

@@ -508,12 +508,14 @@ def test_what_is_allowed_passes() -> None:
 
 def test_the_console_is_one_router_that_main_includes_alone() -> None:
     """app/main.py takes the console as `app.console.router`, which holds every route of its
-    parts, /console/sessions before /console/{meeting_id}; the parts share app/console/forms."""
+    parts, /console/sessions before /console/{meeting_id} and export/bundle.zip before
+    export/{what}; the parts share app/console/forms."""
     from fastapi import APIRouter, FastAPI
 
     from app import console
     from app.console import (
         access,
+        bundle,
         charter,
         charter_amend,
         charter_review,
@@ -525,6 +527,7 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         paper,
         people,
         present,
+        results_report,
         run,
         setup,
         survey,
@@ -555,6 +558,8 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
         charter_review,
         charter,
         charter_amend,
+        results_report,
+        bundle,
         exports,
     ]
     whole = routes(console.router)
@@ -562,6 +567,8 @@ def test_the_console_is_one_router_that_main_includes_alone() -> None:
     assert sorted(whole) == sorted(routes(*(part.router for part in parts)))
     paths = [path for path, _ in whole]
     assert paths.index("/console/sessions") < paths.index("/console/{meeting_id}")
+    bundle_zip = paths.index("/console/{meeting_id}/export/bundle.zip")
+    assert bundle_zip < paths.index("/console/{meeting_id}/export/{what}")
     modules = modules_on_disk()
     known = known_modules(modules)
     main = next(m for m in modules if m.name == "app.main")

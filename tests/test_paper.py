@@ -29,7 +29,7 @@ from app.scrutiny.paper import (
 from app.voting.ballots import CastRequest
 from app.voting.meetings import get_meeting
 from app.voting.models import Ballot, Round, Ticket, Voter
-from app.web.deps import Services
+from app.web.services import Services
 from tests.conftest import MEETING, LiveServer, Meeting, Phone
 from tests.test_audit import exports_verify
 from tests.test_recount import recount_exports

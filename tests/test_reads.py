@@ -347,7 +347,7 @@ def test_a_voters_own_write_shows_in_their_next_view_and_others_within_a_tick(
     until the tick ends (so 100 ballots a second do not make every view read the room)."""
     from types import SimpleNamespace
 
-    from app.web import deps
+    from app.web import services as services_module
 
     server = slow_tick_server
     facilitator = server.browser()
@@ -366,7 +366,7 @@ def test_a_voters_own_write_shows_in_their_next_view_and_others_within_a_tick(
 
     monkeypatch.setattr(services, "room_state", counted)
     clock = [1000.0]  # the tick ends only when the test says so
-    monkeypatch.setattr(deps, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(services_module, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     services.changed(meeting.id)
     round_id = alice.round_id()
     assert len(reads) == 1
@@ -402,7 +402,7 @@ def test_page_views_are_drawn_by_a_few_threads_however_many_arrive(
     the rest wait their turn instead of taking the GIL from the ballot writer."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from app.web.deps import PAGE_THREADS
+    from app.web.services import PAGE_THREADS
 
     server = slow_tick_server
     facilitator = server.browser()
@@ -464,7 +464,7 @@ def test_the_hubs_render_serves_the_page_views_that_follow_it(
     read of their own), without the `connected` count the hub adds to its frames' turnout."""
     from types import SimpleNamespace
 
-    from app.web import deps
+    from app.web import services as services_module
 
     server = slow_tick_server
     facilitator = server.browser()
@@ -481,7 +481,7 @@ def test_the_hubs_render_serves_the_page_views_that_follow_it(
         return room_state(meeting_id)
 
     monkeypatch.setattr(services, "room_state", counted)
-    monkeypatch.setattr(deps, "time", SimpleNamespace(monotonic=lambda: 1000.0))
+    monkeypatch.setattr(services_module, "time", SimpleNamespace(monotonic=lambda: 1000.0))
 
     async def change() -> None:  # on the loop, as after a facilitator's change
         services.changed(meeting.id)
@@ -505,7 +505,8 @@ def test_a_phone_pages_items_are_drawn_once_and_follow_the_answer_and_the_round(
     that answer checked, and no one else's), and a new round draws them afresh."""
     from types import SimpleNamespace
 
-    from app.web import deps
+    from app.web import rendering
+    from app.web import services as services_module
 
     server = slow_tick_server
     facilitator = server.browser()
@@ -513,7 +514,7 @@ def test_a_phone_pages_items_are_drawn_once_and_follow_the_answer_and_the_round(
     meeting = Meeting(facilitator)
     meeting.open_round()
     alice, bob, carol = (Phone(server.browser(), meeting.code) for _ in range(3))
-    env = deps.TEMPLATES.env
+    env = rendering.TEMPLATES.env
     get_template = env.get_template
     drawn: list[str] = []
 
@@ -524,7 +525,7 @@ def test_a_phone_pages_items_are_drawn_once_and_follow_the_answer_and_the_round(
 
     monkeypatch.setattr(env, "get_template", counted)
     clock = [1000.0]  # one tick for the whole test: the phone pages share one state
-    monkeypatch.setattr(deps, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(services_module, "time", SimpleNamespace(monotonic=lambda: clock[0]))
 
     async def change() -> None:  # on the loop: a new state, drawn by none of the joins
         services.changed(meeting.id)

@@ -262,7 +262,7 @@ def test_the_report_has_the_meeting_block_and_an_approved_by_block() -> None:
 
 
 def report_html(model: report.Report) -> str:
-    from app.web.deps import TEMPLATES
+    from app.web.rendering import TEMPLATES
 
     return TEMPLATES.env.get_template("record/report.html").render(
         report=model, _=lambda s, **kw: s % kw if kw else s

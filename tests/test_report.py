@@ -24,8 +24,8 @@ from app.record import report, report_pdf
 from app.rules import explain
 from app.voting.models import Meeting as MeetingRow
 from app.voting.models import Ticket
-from app.web.deps import TEMPLATES
 from app.web.i18n import gettext_for
+from app.web.rendering import TEMPLATES
 from tests.conftest import MEETING, LiveServer, Meeting, Phone
 
 # R = 3 and m = 2, so the rule text shows which number is which.

@@ -23,7 +23,7 @@ from app.rules.explain import english
 from app.rules.survey_weights import Population
 from app.voting import rounds
 from app.voting.db import read_transaction
-from app.web.deps import TEMPLATES
+from app.web.rendering import TEMPLATES
 from tests.conftest import FACILITATOR_KEY, LiveServer
 from tests.test_report import pdf_text, text_of
 

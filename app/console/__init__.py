@@ -9,9 +9,11 @@ presenter view: the big screen), `keypads` (the keypad desk), `paper` (paper bal
 facilitator's alone), `lab` (the Co-Production Lab: challenges, ideas, moderation),
 `charter` (the Community Charter: versions, diffs, drafted commitments),
 `charter_amend` (the Charter page's amendments: the switch, proposing, moderating),
-`charter_review` (its review meetings and the parties' reports) and
-`exports` (every export, the report, the bundle); `forms` holds what their pages share and
-`confirm` the words of the irreversible actions.
+`charter_review` (its review meetings and the parties' reports), `results_report` (the results
+report: in the console, as a page, as a PDF), `bundle` (the export bundle) and `exports` (each
+export on its own); `forms` holds what their pages share, `record_snapshot` the meeting's record
+read in one transaction for the report and the bundle, and `confirm` the words of the
+irreversible actions.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from fastapi import APIRouter
 
 from app.console import (
     access,
+    bundle,
     charter,
     charter_amend,
     charter_review,
@@ -31,6 +34,7 @@ from app.console import (
     paper,
     people,
     present,
+    results_report,
     run,
     setup,
     survey,
@@ -38,7 +42,8 @@ from app.console import (
 )
 
 router = APIRouter()
-# `access` first: /console/sessions must not be read as /console/{meeting_id} (run's routes).
+# `access` first: /console/sessions must not be read as /console/{meeting_id} (run's routes);
+# `bundle` before `exports`: /export/bundle.zip must not be read as /export/{what}.
 for part in (
     access,
     lifecycle,
@@ -55,6 +60,8 @@ for part in (
     charter_review,
     charter,
     charter_amend,
+    results_report,
+    bundle,
     exports,
 ):
     router.include_router(part.router)

@@ -53,7 +53,9 @@ from app.voting import (
 )
 from app.voting.models import Meeting
 from app.web import auth, i18n
-from app.web.deps import TEMPLATES, RowId, Services, ServicesDep
+from app.web.deps import RowId, ServicesDep
+from app.web.rendering import TEMPLATES
+from app.web.services import Services
 
 # Paths spelled whole: the PDF (/console/{id}/charter.pdf) sits beside the page, not under it.
 router = APIRouter()

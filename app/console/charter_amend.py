@@ -30,7 +30,8 @@ from app.rules.charter_amend import MAX_REASON, MAX_TEXT
 from app.voting import charter_amendments as ca
 from app.voting.models import Meeting
 from app.web import i18n
-from app.web.deps import RowId, Services, ServicesDep
+from app.web.deps import RowId, ServicesDep
+from app.web.services import Services
 
 router = APIRouter()
 AMENDMENTS = PAGE + "/amendments"

@@ -2,16 +2,16 @@
 facilitator trying Covote (`covote demo`) sees the Lab page, the idea wall and the report's Lab
 section with real-looking results at once.
 
-Its challenges come from the survey round's focus list (`lab.challenges_from_focus`), with one
-the facilitator typed for the other services; its ideas (English and Welsh, of the three kinds)
-from phones and from the tables' flip charts; two are duplicates merged into others, one is
-hidden (it is about a member of staff); helpers pledge. `PARTICIPANTS` made-up people rate them
-in three camps: those who use the care services (they back redesigning and co-delivering, and
-reject cuts), those who want the council to spend less (they back cuts), and volunteers (they
-back co-delivering only); one idea, volunteer drivers for the dial-a-ride, every camp backs: the
-bridging one (the care and volunteer camps rate alike enough that the Lab finds them one
-opinion group: two groups in all). A cut to the day centre affects service users and carers,
-who reject it.
+Its challenges come from the survey round's focus list (`lab_challenges.challenges_from_focus`),
+with one the facilitator typed for the other services; its ideas (English and Welsh, of the
+three kinds) from phones and from the tables' flip charts; two are duplicates merged into
+others, one is hidden (it is about a member of staff); helpers pledge. `PARTICIPANTS` made-up
+people rate them in three camps: those who use the care services (they back redesigning and
+co-delivering, and reject cuts), those who want the council to spend less (they back cuts), and
+volunteers (they back co-delivering only); one idea, volunteer drivers for the dial-a-ride,
+every camp backs: the bridging one (the care and volunteer camps rate alike enough that the Lab
+finds them one opinion group: two groups in all). A cut to the day centre affects service users
+and carers, who reject it.
 
 Everything goes in as in a real meeting: ideas through `app.voting.lab` (moderation in the audit
 chain), ratings as ballots through the `BallotWriter`, the round closed (turnout, seal) and
@@ -33,7 +33,16 @@ from app.core.shapes import SurveyView
 from app.core.vocab import LAB, SURVEY
 from app.rules import survey_tally
 from app.rules.lab import IdeaKind, IdeaStatus
-from app.voting import lab, meetings, rounds, voters
+from app.voting import (
+    lab,
+    lab_challenges,
+    lab_helping,
+    lab_moderation,
+    lab_shortlist,
+    meetings,
+    rounds,
+    voters,
+)
 from app.voting.ballots import BallotWriter, CastRequest
 from app.voting.db import transaction
 from app.voting.models import Meeting, Voter
@@ -264,10 +273,12 @@ def seed(engine: Engine, meeting: Meeting, participants: int = PARTICIPANTS) -> 
         survey_round = next(r for r in rounds.rounds_of(session, meeting.id) if r.kind == SURVEY)
         view = rounds.results_view(session, meeting, survey_round)
         focus = survey_tally.focus_list(cast(SurveyView, view)["survey"])
-        made = lab.challenges_from_focus(session, meeting, focus)
+        made = lab_challenges.challenges_from_focus(session, meeting, focus)
         by_service = {f.service: c.key for f, c in zip(focus, made, strict=False)}
         # The services not on the focus list share one challenge the facilitator typed.
-        other = lab.add_challenge(session, meeting, OTHER_CHALLENGE, OTHER_CHALLENGE_CY).key
+        other = lab_challenges.add_challenge(
+            session, meeting, OTHER_CHALLENGE, OTHER_CHALLENGE_CY
+        ).key
         people_rows: list[Voter] = []
         for person in crowd:
             voter = voters.join(session, meeting)
@@ -292,12 +303,12 @@ def seed(engine: Engine, meeting: Meeting, participants: int = PARTICIPANTS) -> 
         for idea in IDEAS:
             if idea.phone and not idea.merge_into:
                 status = IdeaStatus.HIDDEN if idea.hide else IdeaStatus.APPROVED
-                lab.set_status(session, meeting, keys[idea.name], status)
+                lab_moderation.set_status(session, meeting, keys[idea.name], status)
         for idea in IDEAS:
             if idea.merge_into:
-                lab.merge(session, meeting, keys[idea.name], keys[idea.merge_into])
+                lab_moderation.merge(session, meeting, keys[idea.name], keys[idea.merge_into])
             if idea.affected:
-                lab.set_affected(session, meeting, keys[idea.name], idea.affected)
+                lab_shortlist.set_affected(session, meeting, keys[idea.name], idea.affected)
         approved = [r.idea.key for r in lab.ideas_of(session, meeting.id, [IdeaStatus.APPROVED])]
         rnd = rounds.open_round(session, meeting, approved, kind=LAB)
         by_key = {keys[i.name]: i for i in IDEAS}
@@ -310,7 +321,7 @@ def seed(engine: Engine, meeting: Meeting, participants: int = PARTICIPANTS) -> 
             # Some of those who back an idea they could help with say so.
             for k in chosen:
                 if by_key[k].kind == D and marks[k] == "agree" and rng.random() < 0.15:
-                    lab.pledge(
+                    lab_helping.pledge(
                         session, lab.idea(session, meeting.id, k), voter, rng.choice((2, 4, 8))
                     )
         meeting_id, number = meeting.id, rnd.number

@@ -26,7 +26,8 @@ from app.core.messages import Said
 from app.voting import meetings
 from app.voting.models import Meeting
 from app.web import auth, i18n
-from app.web.deps import Services, render
+from app.web.rendering import render
+from app.web.services import Services
 
 # A flashed message lives in the (signed, base64) session cookie until the next page, and a
 # browser keeps no cookie over 4 kB: bounded, so a long list (a paper count refusing many

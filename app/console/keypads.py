@@ -21,7 +21,8 @@ from app.keypads import remembered
 from app.voting import audit, meetings, rounds
 from app.voting.models import Meeting
 from app.web import auth
-from app.web.deps import RowId, Services, ServicesDep
+from app.web.deps import RowId, ServicesDep
+from app.web.services import Services
 from hardware import SCHEMES, KeypadPress
 from hardware.discovery import discover
 

@@ -5,7 +5,8 @@
 - key ideas from the tables' flip charts, several rows in one form (blank rows skipped; all or
   none stored): approved at once
 - the moderation queue (pending ideas, oldest first): approve, hide, correct the text, merge into
-  another idea; beside each, the ideas it likely duplicates (`rules.lab.likely_duplicates`)
+  another idea; beside each, the ideas it likely duplicates
+  (`rules.lab_duplicates.likely_duplicates`)
 - the wall as it stands (approved ideas by challenge, with helpers' counts) and hidden ideas,
   which can go back to the queue
 - the results of the last closed `lab` round (`lab_kind.lab_result`): opinion groups, each
@@ -34,12 +35,22 @@ from app.core.shapes import SurveyView
 from app.core.vocab import LAB, SURVEY, RoundStatus
 from app.record import filenames, lab_files
 from app.rules import lab as rules
-from app.rules import survey_tally
+from app.rules import lab_duplicates, survey_tally
 from app.rules.lab import IdeaStatus
-from app.voting import lab, lab_kind, meetings, rounds
+from app.voting import (
+    lab,
+    lab_challenges,
+    lab_helping,
+    lab_kind,
+    lab_moderation,
+    lab_shortlist,
+    meetings,
+    rounds,
+)
 from app.voting.models import Meeting, Round
 from app.web import auth
-from app.web.deps import RowId, Services, ServicesDep
+from app.web.deps import RowId, ServicesDep
+from app.web.services import Services
 
 router = APIRouter(prefix="/console/{meeting_id}/lab")
 
@@ -77,15 +88,15 @@ def _percent(share: Fraction | None) -> str:
 def _context(services: Services, meeting_id: int) -> dict[str, Any]:
     with services.read_session() as session:
         meeting = meetings.get_meeting(session, meeting_id)
-        challenges = lab.challenges_of(session, meeting_id)
+        challenges = lab_challenges.challenges_of(session, meeting_id)
         rows = lab.ideas_of(session, meeting_id)
         results = _results(session, meeting)
         has_focus = _focus_round(session, meeting) is not None
         meetings_segments = meetings.segments_of(session, meeting_id)
-        pledges = lab.pledge_summaries(session, meeting)
+        pledges = lab_helping.pledge_summaries(session, meeting)
         session.expunge_all()
     live = [r for r in rows if r.idea.status in (IdeaStatus.PENDING, IdeaStatus.APPROVED)]
-    pairs = rules.likely_duplicates({r.idea.key: r.idea.text for r in live})
+    pairs = lab_duplicates.likely_duplicates({r.idea.key: r.idea.text for r in live})
     alike: dict[str, list[tuple[str, float]]] = {}
     for a, b, score in pairs:
         alike.setdefault(a, []).append((b, score))
@@ -131,10 +142,10 @@ async def lab_page(request: Request, meeting_id: RowId, services: ServicesDep) -
 @router.post("/challenges")
 async def add_challenge(request: Request, meeting_id: RowId, services: ServicesDep) -> Response:
     form = await facilitator_form(request)
-    title, title_cy = lab.parse_challenge(form.get("title"), form.get("title_cy"))
+    title, title_cy = lab_challenges.parse_challenge(form.get("title"), form.get("title_cy"))
 
     def change(session: Session, meeting: Meeting) -> Said:
-        lab.add_challenge(session, meeting, title, title_cy)
+        lab_challenges.add_challenge(session, meeting, title, title_cy)
         return said(N_("The challenge is added."))
 
     return await act(request, services, meeting_id, change, "/lab")
@@ -163,7 +174,7 @@ async def challenges_from_focus(
         if view is None or "survey" not in view:
             raise BadInput(N_("Only a closed survey round has a focus list."))
         focus = survey_tally.focus_list(cast(SurveyView, view)["survey"])
-        made = lab.challenges_from_focus(session, meeting, focus)
+        made = lab_challenges.challenges_from_focus(session, meeting, focus)
         return said(N_("Challenges added from the focus list: %(n)s."), n=len(made))
 
     return await act(request, services, meeting_id, change, "/lab")
@@ -174,10 +185,10 @@ async def edit_challenge(
     request: Request, meeting_id: RowId, key: str, services: ServicesDep
 ) -> Response:
     form = await facilitator_form(request)
-    title, title_cy = lab.parse_challenge(form.get("title"), form.get("title_cy"))
+    title, title_cy = lab_challenges.parse_challenge(form.get("title"), form.get("title_cy"))
 
     def change(session: Session, meeting: Meeting) -> Said:
-        lab.edit_challenge(session, meeting, _key(key), title, title_cy)
+        lab_challenges.edit_challenge(session, meeting, _key(key), title, title_cy)
         return said(N_("The challenge is changed."))
 
     return await act(request, services, meeting_id, change, "/lab")
@@ -190,7 +201,7 @@ async def remove_challenge(
     await facilitator_form(request)
 
     def change(session: Session, meeting: Meeting) -> Said:
-        lab.remove_challenge(session, meeting, _key(key))
+        lab_challenges.remove_challenge(session, meeting, _key(key))
         return said(N_("The challenge is removed."))
 
     return await act(request, services, meeting_id, change, "/lab")
@@ -237,7 +248,7 @@ async def key_ideas(request: Request, meeting_id: RowId, services: ServicesDep) 
     form = await facilitator_form(request)
 
     def change(session: Session, meeting: Meeting) -> Said:
-        keys = [c.key for c in lab.challenges_of(session, meeting_id)]
+        keys = [c.key for c in lab_challenges.challenges_of(session, meeting_id)]
         rows = lab.key_ideas(session, meeting, _keyed(form, keys))
         return said(N_("%(n)s ideas are on the wall."), n=len(rows))
 
@@ -262,17 +273,17 @@ async def moderate(
     def change(session: Session, meeting: Meeting) -> Said:
         if action in _STATUS:
             status, message = _STATUS[action]
-            lab.set_status(session, meeting, idea_key, status)
+            lab_moderation.set_status(session, meeting, idea_key, status)
             return said(message)
         if action == "edit":
-            lab.edit_idea(session, meeting, idea_key, form.get("text"))
+            lab_moderation.edit_idea(session, meeting, idea_key, form.get("text"))
             return said(N_("The idea's text is corrected."))
         if action == "affected":
             picked = [_key(v) for v in form.getlist("segment")][: lab.MAX_SEGMENTS_READ]
-            lab.set_affected(session, meeting, idea_key, picked)
+            lab_shortlist.set_affected(session, meeting, idea_key, picked)
             return said(N_("The groups the idea affects are saved."))
         if action == "merge":
-            into = lab.merge(session, meeting, idea_key, _key(form.get("into")))
+            into = lab_moderation.merge(session, meeting, idea_key, _key(form.get("into")))
             return said(
                 N_("The ideas are merged: supporters and helpers now count for “%(text)s”."),
                 text=into.text,
@@ -298,10 +309,10 @@ async def shortlist(request: Request, meeting_id: RowId, services: ServicesDep) 
     """The shortlist, replacing the last: ticked ideas, each rejected one with its reason."""
     form = await facilitator_form(request)
     keys = [_key(v) for v in form.getlist("idea")][: lab.MAX_IDEAS]
-    chosen = {k: str(form.get(f"reason:{k}", ""))[: lab.REASON_MAX * 2] for k in keys}
+    chosen = {k: str(form.get(f"reason:{k}", ""))[: lab_shortlist.REASON_MAX * 2] for k in keys}
 
     def change(session: Session, meeting: Meeting) -> Said:
-        rows = lab.shortlist(session, meeting, chosen, _rejected(session, meeting))
+        rows = lab_shortlist.shortlist(session, meeting, chosen, _rejected(session, meeting))
         return said(N_("Shortlisted ideas: %(n)s."), n=len(rows))
 
     return await act(request, services, meeting_id, change, "/lab#shortlist-h")
@@ -327,7 +338,7 @@ async def proposals(request: Request, meeting_id: RowId, services: ServicesDep) 
     def create() -> int:
         with services.session() as session:
             meeting = meetings.get_meeting(session, meeting_id)
-            made = lab.budget_from_shortlist(session, meeting, kinds, amounts)
+            made = lab_shortlist.budget_from_shortlist(session, meeting, kinds, amounts)
             assert made.id is not None
             return made.id
 

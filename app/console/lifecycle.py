@@ -28,7 +28,8 @@ from app.core.messages import N_, said
 from app.voting import lifecycle, meetings
 from app.voting.models import Meeting
 from app.web import auth, facilitators, i18n
-from app.web.deps import RowId, Services, ServicesDep
+from app.web.deps import RowId, ServicesDep
+from app.web.services import Services
 
 router = APIRouter()
 

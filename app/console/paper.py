@@ -32,7 +32,9 @@ from app.voting import kinds, meetings, rounds
 from app.voting.ballots import CastRequest
 from app.voting.models import Meeting
 from app.web import auth, i18n
-from app.web.deps import RowId, Services, ServicesDep, render
+from app.web.deps import RowId, ServicesDep
+from app.web.rendering import render
+from app.web.services import Services
 
 router = APIRouter(prefix="/console/{meeting_id}/rounds/{number}/paper")
 

@@ -28,7 +28,8 @@ from app.rules import people as rules
 from app.voting import meetings, people, rounds
 from app.voting.models import Contact, Meeting
 from app.web import auth
-from app.web.deps import RowId, Services, ServicesDep
+from app.web.deps import RowId, ServicesDep
+from app.web.services import Services
 
 router = APIRouter(prefix="/console/{meeting_id}/people")
 

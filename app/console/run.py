@@ -29,7 +29,8 @@ from app.rules.run import RoundFacts, latest_counted, run_step
 from app.voting import countdowns, kinds, meetings, rounds, surveys, turnout
 from app.voting.models import Meeting, Round, utcnow
 from app.web import auth, i18n
-from app.web.deps import RowId, Services, ServicesDep
+from app.web.deps import RowId, ServicesDep
+from app.web.services import Services
 
 router = APIRouter()
 

@@ -39,7 +39,8 @@ from app.rules import guidance
 from app.voting import meetings, sections, surveys
 from app.voting.models import Meeting, Segment
 from app.web import auth, facilitators, i18n
-from app.web.deps import RowId, Services, ServicesDep
+from app.web.deps import RowId, ServicesDep
+from app.web.services import Services
 
 router = APIRouter()
 

@@ -32,7 +32,8 @@ from app.rules import survey as sv
 from app.rules import survey_tally
 from app.voting import meetings, rounds, surveys
 from app.voting.models import Meeting
-from app.web.deps import RowId, Services, ServicesDep
+from app.web.deps import RowId, ServicesDep
+from app.web.services import Services
 
 router = APIRouter()
 

@@ -30,7 +30,9 @@ from app.scrutiny import tickets
 from app.voting import meetings
 from app.voting.models import Meeting
 from app.web import auth
-from app.web.deps import RowId, Services, ServicesDep, render
+from app.web.deps import RowId, ServicesDep
+from app.web.rendering import render
+from app.web.services import Services
 
 router = APIRouter(prefix="/console/{meeting_id}/tickets")
 

@@ -11,7 +11,7 @@ checks each row against), and the items the result lists, in order. The count is
 the server's kind makes: `answers.count_answers` (app/rules/answers.py) over each voter's
 answers, after the kind's `rewrite` (a Lab round's merged ideas counted for their targets).
 
-A Lab round's items change while it runs (app/voting/lab.py): ideas approved join it, ideas
+A Lab round's items change while it runs (app/voting/lab_round.py): ideas approved join it, ideas
 hidden, sent back or merged leave it, and its result lists the ideas still approved when the
 record is read. Every one of those changes is an audit link (`lab.approved`, `lab.hidden`,
 `lab.restored`, `lab.merged`), so `lab_round` replays them.
@@ -190,8 +190,8 @@ def lab_round(links: Iterable[Mapping[str, Any]], number: str) -> LabRound:
     """Replay the log for Lab round `number`: it opens on its `round.opened` proposals; while
     it is open (until `round.closed` or `round.voided`, again after `round.reopened`) an idea
     approved joins it at the end and an idea hidden, sent back or merged leaves it
-    (`lab.join_open_round`, `lab.leave_open_round`). Merges are kept flat, as `lab.merge`
-    keeps them: ideas merged into one that is merged later follow it.
+    (`lab_round.join_open_round`, `lab_round.leave_open_round`). Merges are kept flat, as
+    `lab_moderation.merge` keeps them: ideas merged into one that is merged later follow it.
 
     Raises:
         KeyError / TypeError: a link lacks its data.
@@ -225,8 +225,9 @@ def lab_round(links: Iterable[Mapping[str, Any]], number: str) -> LabRound:
 
 
 def _flat(merged: Mapping[str, str]) -> dict[str, str]:
-    """Each merged idea -> the idea its merges end at (`lab.merge` re-points ideas merged into
-    one that is merged later). A cycle, which no log Covote writes has, ends where it repeats."""
+    """Each merged idea -> the idea its merges end at (`lab_moderation.merge` re-points ideas
+    merged into one that is merged later). A cycle, which no log Covote writes has, ends where
+    it repeats."""
     into: dict[str, str] = {}
     for source in merged:
         path: dict[str, None] = {}

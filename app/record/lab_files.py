@@ -15,7 +15,7 @@ segments the idea affects that may object (the server leaves out segments that n
 **Vote matrix CSV**, header `voter,segments,idea,rating`: one row per rating, by voter then
 idea. `voter` is the voter's pseudonym (`anonymity.public_pseudonym`, as ballots use), `rating`
 a `Rating`. The segments that may object to some approved idea (those the ideas file lists as
-`affected`: `lab.withheld_segments`) are never written here: the groups file gives their
+`affected`: `lab_tally.withheld_segments`) are never written here: the groups file gives their
 totals. The other segments are protected as the survey's responses are
 (`survey_files.protected_cells`): a combination of segments held by fewer than m voters is
 written without segments, and while the voters without segments number 1 to m - 1 the
@@ -23,13 +23,13 @@ smallest combination joins them, so nobody who knows a voter's segments finds th
 
 **Groups CSV**, header `idea,segment,raters,agree,disagree`: the published group totals, as
 the room vote's groups file. One row per approved idea and withheld segment with at least m
-raters of it, counted on the voters' TRUE segments (`lab.group_totals`); a segment with fewer
+raters of it, counted on the voters' TRUE segments (`lab_tally.group_totals`); a segment with fewer
 is left out, and can never object (that needs m disagreeing). Minority protection
 (`rejected_by`) is decided on these totals, so coarsening never silences an affected
 segment. They are not beside the segment on voters' rows: totals of true segments next to
 coarsened rows would give away, by subtraction, how the few coarsened voters rated.
 
-**Results.** The published results are `lab.tabulate` of the approved ideas and of
+**Results.** The published results are `lab_tally.tabulate` of the approved ideas and of
 `public_voters` (the protected voters, exactly what the vote file holds) with the group totals
 of the true voters, the meeting's rule and seed (`publish` makes all three);
 `covote lab tabulate ideas.csv votes.csv --groups groups.csv` reads the three files and prints
@@ -49,7 +49,7 @@ from app.core.inputs import clean_text
 from app.record.csvfiles import check_header, csv_records, write_csv
 from app.record.records import Problems, check_id, quote
 from app.record.survey_files import protected_cells
-from app.rules import lab, tally
+from app.rules import lab, lab_json, lab_tally, tally
 from app.rules.survey_weights import Cell
 
 IDEAS_HEADER = (
@@ -73,7 +73,7 @@ MAX_GROUP_ROWS = 1_000_000  # MAX_IDEAS ideas x 100 affected segments each
 _COUNT = re.compile(r"[0-9]{1,7}")
 _ECHO = 80  # characters of a refused cell quoted in a message
 
-dumps_lab_results = lab.dumps_lab_results  # the one encoding, for callers of the record layer
+dumps_lab_results = lab_json.dumps_lab_results  # the one encoding, for callers of the record layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +120,9 @@ def public_voters(
     voters: Iterable[lab.LabVoter], m: int, *, withheld: Set[str] = frozenset()
 ) -> list[lab.LabVoter]:
     """The voters as the vote file publishes them (module doc): those with at least one rating,
-    by pseudonym, the `withheld` segments (`lab.withheld_segments`: the groups file gives their
-    totals) taken out, and the rest protected so every combination written holds m voters."""
+    by pseudonym, the `withheld` segments (`lab_tally.withheld_segments`: the groups file gives
+    their totals) taken out, and the rest protected so every combination written holds m
+    voters."""
     rated = [
         lab.LabVoter(v.pseudonym, tuple(s for s in v.segments if s not in withheld), v.ratings)
         for v in voters
@@ -176,7 +177,8 @@ def write_votes_csv(voters: Iterable[lab.LabVoter]) -> str:
 
 
 def group_rows(totals: lab.GroupTotals) -> list[GroupRow]:
-    """The groups CSV's rows of `lab.group_totals` (of the TRUE voters), by idea then segment."""
+    """The groups CSV's rows of `lab_tally.group_totals` (of the TRUE voters), by idea then
+    segment."""
     return [
         GroupRow(k, seg, c.V, c.W, c.D)
         for k, by_segment in sorted(totals.items())
@@ -396,7 +398,7 @@ def read_groups_csv(
         p.raise_if_any()
     approved = tally_input(ideas)
     keys = {i.key for i in approved}
-    withheld = lab.withheld_segments(approved, None)
+    withheld = lab_tally.withheld_segments(approved, None)
     seen: dict[tuple[str, str], int] = {}
     rows: list[GroupRow] = []
     for line, cells in records[1:]:
@@ -446,7 +448,7 @@ def totals_of(rows: Iterable[GroupRow]) -> dict[str, dict[str, tally.Counts]]:
 
 
 def tally_input(ideas: Sequence[IdeaRow]) -> list[lab.LabIdea]:
-    """The ideas `lab.tabulate` counts: the approved ones."""
+    """The ideas `lab_tally.tabulate` counts: the approved ones."""
     return [
         lab.LabIdea(i.key, i.challenge, i.affected)
         for i in ideas
@@ -469,11 +471,11 @@ def tabulate_files(
     decided it on the true segments; without, on the vote file's (coarsened) segments.
 
     Raises:
-        ValueError: group totals the files contradict (`lab.tabulate`).
+        ValueError: group totals the files contradict (`lab_tally.tabulate`).
     """
     rule = tally.Rule(ratio=ratio, group_min=m)
     totals = None if groups is None else totals_of(groups)
-    return lab.tabulate(tally_input(ideas), voters, rule, seed=seed, group_totals=totals)
+    return lab_tally.tabulate(tally_input(ideas), voters, rule, seed=seed, group_totals=totals)
 
 
 @dataclass(frozen=True)
@@ -495,8 +497,8 @@ def publish(
     protecting: frozenset[str] | None = None,
 ) -> Published:
     """The Lab's public record from the approved `ideas` and the voters with their TRUE
-    segments: the group totals counted on those (`lab.group_totals`), the voters protected
-    (`public_voters`) and `lab.tabulate` of the protected voters with those totals. The
+    segments: the group totals counted on those (`lab_tally.group_totals`), the voters protected
+    (`public_voters`) and `lab_tally.tabulate` of the protected voters with those totals. The
     ideas file's `affected` must hold the same segments (those that may object) for
     `covote lab tabulate` to print `dumps_lab_results(result)` byte for byte.
 
@@ -511,8 +513,8 @@ def publish(
         )
         for i in ideas
     ]
-    totals = lab.group_totals(ideas, voters, rule)
-    withheld = lab.withheld_segments(ideas, None)
+    totals = lab_tally.group_totals(ideas, voters, rule)
+    withheld = lab_tally.withheld_segments(ideas, None)
     public = public_voters(voters, rule.group_min, withheld=withheld)
-    result = lab.tabulate(ideas, public, rule, seed=seed, group_totals=totals)
+    result = lab_tally.tabulate(ideas, public, rule, seed=seed, group_totals=totals)
     return Published(result=result, voters=public, groups=group_rows(totals))

@@ -24,7 +24,7 @@ from app.core.vocab import ROOM_VOTE, RoundStatus
 from app.rules import charter_doc as cd
 from app.rules import lab_pledges
 from app.rules.lab import IdeaStatus
-from app.voting import lab, rounds
+from app.voting import lab, lab_helping, rounds
 from app.voting.charters import charter_of, save_charter
 from app.voting.meetings import budget_of, proposals_of
 from app.voting.models import Meeting, Round
@@ -114,7 +114,8 @@ def commitments_from_lab(
     console drafts; the demo charter's meeting drafts from the demo survey meeting's Lab). Each
     carries the count of helpers (its source) and, as its measure in English and Welsh, the
     idea's pledge summary: hours a month in all and helpers by segment, suppressed under the
-    Lab meeting's m as everywhere (lab.pledge_summaries). Never who, never one person's hours.
+    Lab meeting's m as everywhere (lab_helping.pledge_summaries). Never who, never one person's
+    hours.
 
     Raises:
         Conflict: no charter. BadInput: an unknown party, or no pledges.
@@ -125,7 +126,7 @@ def commitments_from_lab(
     held = meeting if source is None else source
     assert held.id is not None
     rows = lab.ideas_of(session, held.id, [IdeaStatus.APPROVED])
-    summaries = lab.pledge_summaries(session, held)
+    summaries = lab_helping.pledge_summaries(session, held)
     pledges = {r.idea.key: (r.idea.text, r.helpers) for r in rows}
     new = cd.from_pledges(pledges, party, taken=_taken(charter))
     new = [_with_summary(session, held.id, c, summaries) for c in new]
@@ -144,6 +145,6 @@ def _with_summary(
     summary = summaries.get(commitment.source.ref, lab_pledges.EMPTY)
 
     def worded(lang: str) -> str:
-        return lab.describe_pledges(session, meeting_id, summary, lang)[: cd.MAX_TEXT]
+        return lab_helping.describe_pledges(session, meeting_id, summary, lang)[: cd.MAX_TEXT]
 
     return replace(commitment, measure=worded("en"), measure_cy=worded("cy"))

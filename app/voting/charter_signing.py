@@ -37,7 +37,7 @@ from app.rules.charter_count import ClauseDecision
 from app.rules.explain import Translate
 from app.voting import audit, charters, kinds, rounds
 from app.voting.charter_kind import CharterKind
-from app.voting.lab import segment_labels
+from app.voting.lab_helping import segment_labels
 from app.voting.meetings import _touch, zone_of
 from app.voting.models import CharterSignature, CharterVersion, Meeting, Round, utcnow
 

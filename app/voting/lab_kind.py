@@ -3,14 +3,14 @@ the room to rate every approved idea agree / disagree / pass (`rules.lab.RATING_
 1, 2, 3).
 
 Its items are the meeting's approved ideas when the round opens (`asks_all`), and every idea
-approved while it runs: `lab.join_open_round` appends the idea's key to the open round's
+approved while it runs: `lab_round.join_open_round` appends the idea's key to the open round's
 `proposal_keys`, so the ballot path, keypad steps and exports see it like the others. An idea
 hidden or merged since leaves the round's items (its stored ratings stay, as cast); a merged
 idea's ratings count for the idea it was merged into (`lab.merged_ratings`).
 
 Its public record is each answer's count per idea (`CountingKind`, results.json); the Lab's
 own statistics (opinion groups, support by group and segment, bridging, rejection by affected
-segments) are `lab_result`: `rules.lab.tabulate` over the round's responses under their public
+segments) are `lab_result`: `rules.lab_tally.tabulate` over the round's responses under their public
 pseudonyms, read by the console's Lab page.
 """
 
@@ -213,7 +213,7 @@ def idea_rows(
 
 def answer_counts(session: Session, rnd: Round) -> dict[str, int]:
     """How many voters have rated each idea of the round so far (the phones' order:
-    `rules.lab.next_ideas` puts the ideas with fewest answers first)."""
+    `rules.lab_order.next_ideas` puts the ideas with fewest answers first)."""
     counts: dict[str, int] = {}
     for r in responses(session, rnd):
         for key in r.marks:

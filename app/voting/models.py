@@ -402,8 +402,8 @@ class Contact(SQLModel, table=True):
 
 
 class LabChallenge(SQLModel, table=True):
-    """A challenge the Co-Production Lab's ideas answer (issue 16; app/voting/lab.py), in the
-    facilitator's words (and in Welsh when given)."""
+    """A challenge the Co-Production Lab's ideas answer (issue 16; app/voting/lab_challenges.py),
+    in the facilitator's words (and in Welsh when given)."""
 
     __tablename__ = "lab_challenge"
     __table_args__ = (UniqueConstraint("meeting_id", "key"),)
@@ -438,7 +438,7 @@ class LabIdea(SQLModel, table=True):
     author_id: int | None = Field(default=None, foreign_key="voter.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     # The meeting's segments the idea affects (the facilitator's call): those that may reject
-    # it by the meeting's rule (rules.lab.tabulate `rejected_by`).
+    # it by the meeting's rule (rules.lab_tally.tabulate `rejected_by`).
     affected: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Shortlisted for a budget meeting; an idea its affected segments rejected needs a reason
     # (written to the audit chain as `lab.shortlisted`). NULL reason = none was needed.

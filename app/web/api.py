@@ -19,8 +19,11 @@ from app.live import protocol
 from app.voting.ballots import CastRequest
 from app.voting.voters import declare_segments, device_handle, you_view
 from app.web import auth
-from app.web.deps import Services, ServicesDep, attendee, client_address, join_browser, not_joined
+from app.web.attendees import attendee, join_browser, not_joined
+from app.web.deps import ServicesDep
+from app.web.netinfo import client_address
 from app.web.ratelimit import Limit
+from app.web.services import Services
 
 
 async def _per_address(request: Request) -> None:

@@ -30,8 +30,11 @@ from app.core.messages import N_
 from app.rules.charter_amend import MAX_TEXT, clause_numbers
 from app.voting import charter_amendments, charters
 from app.web import auth, i18n
-from app.web.deps import Services, ServicesDep, attendee, render
+from app.web.attendees import attendee
+from app.web.deps import ServicesDep
 from app.web.ratelimit import Limit
+from app.web.rendering import render
+from app.web.services import Services
 
 router = APIRouter()
 

@@ -31,8 +31,11 @@ from app.rules import people as rules
 from app.voting import meetings, people
 from app.voting.models import Meeting
 from app.web import auth, i18n
-from app.web.deps import Services, ServicesDep, client_address, render
+from app.web.deps import ServicesDep
+from app.web.netinfo import client_address
 from app.web.ratelimit import Limit
+from app.web.rendering import render
+from app.web.services import Services
 
 router = APIRouter()
 

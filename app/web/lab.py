@@ -12,7 +12,7 @@
                          them off until the closed round is revealed
 - GET  `/m/{code}/rate`  rate the ideas of the open `lab` round one at a time: the next one
                          this voter has not rated, fewest answers first
-                         (rules.lab.next_ideas), with agree / disagree / pass and "I would
+                         (rules.lab_order.next_ideas), with agree / disagree / pass and "I would
                          help make this happen"
 - POST `/m/{code}/rate`  one rating, added to the voter's ballot through the ballot path
                          (Services.device_cast: the same checks, limits, audit and acks)
@@ -45,14 +45,18 @@ from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm, NotFou
 from app.core.messages import N_
 from app.core.vocab import LAB, RoundStatus
 from app.rules import lab as rules
+from app.rules import lab_order
 from app.rules.lab import IDEA_DESCRIPTION_MAX, IDEA_TEXT_MAX, IdeaStatus
 from app.rules.lab_pledges import HOURS_MAX
-from app.voting import lab, lab_kind, meetings, rounds
+from app.voting import lab, lab_challenges, lab_helping, lab_kind, meetings, rounds
 from app.voting.ballots import CastRequest
 from app.voting.models import Voter
 from app.web import auth, i18n, lab_live
-from app.web.deps import Services, ServicesDep, attendee, render
+from app.web.attendees import attendee
+from app.web.deps import ServicesDep
 from app.web.ratelimit import Limit
+from app.web.rendering import render
+from app.web.services import Services
 
 router = APIRouter()
 
@@ -64,9 +68,11 @@ def _context(request: Request, services: Services, code: str) -> dict[str, Any]:
     with services.read_session() as session:
         meeting, voter = attendee(request, session, code)
         assert meeting.id is not None
-        challenges = lab.challenges_of(session, meeting.id)
+        challenges = lab_challenges.challenges_of(session, meeting.id)
         mine = None if voter is None else lab.ideas_by(session, meeting.id, voter.id or 0)
-        pledged = {} if voter is None else lab.pledges_by(session, meeting.id, voter.id or 0)
+        pledged = (
+            {} if voter is None else lab_helping.pledges_by(session, meeting.id, voter.id or 0)
+        )
         approved = lab.ideas_of(session, meeting.id, [IdeaStatus.APPROVED])
         session.expunge_all()
     return {
@@ -128,7 +134,7 @@ def _store(request: Request, services: Services, code: str, typed: dict[str, Any
         if voter is None:
             raise Conflict(NOT_JOINED)
         assert meeting.id is not None
-        keys = [c.key for c in lab.challenges_of(session, meeting.id)]
+        keys = [c.key for c in lab_challenges.challenges_of(session, meeting.id)]
         draft = lab.parse_idea(
             keys,
             challenge=typed["challenge"],
@@ -136,7 +142,7 @@ def _store(request: Request, services: Services, code: str, typed: dict[str, Any
             description=typed["description"],
             kind=typed["kind"],
         )
-        hours = lab.parse_hours(typed["hours"], "idea-hours")
+        hours = lab_helping.parse_hours(typed["hours"], "idea-hours")
         lab.submit(session, meeting, voter, draft, would_help=typed["help"], hours=hours)
         return meeting.code
 
@@ -175,9 +181,11 @@ def _store_pledge(
         meetings.require_active(meeting)
         row = lab.idea(session, meeting.id, idea_key)
         if action == "withdraw":
-            lab.withdraw(session, row, voter)
+            lab_helping.withdraw(session, row, voter)
         else:
-            lab.pledge(session, row, voter, lab.parse_hours(raw_hours, f"hours-{row.key}"))
+            lab_helping.pledge(
+                session, row, voter, lab_helping.parse_hours(raw_hours, f"hours-{row.key}")
+            )
         return meeting.code
 
 
@@ -239,9 +247,9 @@ def _wall(services: Services, code: str, live: bool) -> dict[str, Any]:
     with services.read_session() as session:
         meeting = meetings.meeting_by_code(session, code)
         assert meeting.id is not None
-        challenges = lab.challenges_of(session, meeting.id)
+        challenges = lab_challenges.challenges_of(session, meeting.id)
         rows = lab.ideas_of(session, meeting.id, [IdeaStatus.APPROVED])
-        pledges = lab.pledge_summaries(session, meeting)
+        pledges = lab_helping.pledge_summaries(session, meeting)
         segments = {s.key: s for s in meetings.segments_of(session, meeting.id)}
         lab_rounds = [r for r in rounds.rounds_of(session, meeting.id) if r.kind == LAB]
         rating = lab_rounds[-1] if lab_rounds else None
@@ -307,7 +315,7 @@ def _rating(
         assert voter.id is not None and rnd.id is not None
         items = lab_kind.LabKind().items(session, meeting.id, rnd.proposal_keys)
         mine = lab.ratings_of(session, rnd.id, voter.id)
-        order = rules.next_ideas(
+        order = lab_order.next_ideas(
             [i.key for i in items], set(mine), lab_kind.answer_counts(session, rnd), voter.pseudonym
         )
         by_key = {i.key: i for i in items}
@@ -339,7 +347,7 @@ async def rate(request: Request, code: str, services: ServicesDep) -> Response:
     rating = str(form.get("rating", ""))[:16]
     helping = form.get("help") in ("on", "yes", "1", "true")
     # Checked before the rating is cast: bad hours change nothing (400).
-    hours = lab.parse_hours(form.get("hours"), "rate-hours") if helping else None
+    hours = lab_helping.parse_hours(form.get("hours"), "rate-hours") if helping else None
     ctx, open_round = await asyncio.to_thread(_rating, request, services, code)
     if open_round is None:
         raise Conflict(NOT_JOINED if not ctx["joined"] else NO_RATING)
@@ -366,4 +374,4 @@ def _pledge(
         row = lab.idea(session, meeting_id, idea_key)
         voter = session.get(Voter, voter_id)
         assert voter is not None
-        lab.pledge(session, row, voter, hours)
+        lab_helping.pledge(session, row, voter, hours)

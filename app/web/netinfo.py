@@ -1,9 +1,12 @@
-"""The laptop's address on the local network, which phones must use to reach it."""
+"""Addresses: the laptop's on the local network (which phones must use to reach it), a
+peer's as uvicorn reports it, and the channel a joining browser is counted under."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+
+from starlette.requests import HTTPConnection
 
 
 def lan_address() -> str:
@@ -41,3 +44,9 @@ def channel_of(client_host: str | None) -> str:
         return "remote" if ipaddress.ip_address(client_host).is_global else "phone"
     except ValueError:  # a unix socket path or a test client's name
         return "phone"
+
+
+def client_address(conn: HTTPConnection) -> str:
+    """The peer's address as uvicorn reports it (it alone decides whether to trust
+    X-Forwarded-For: `--forwarded-allow-ips`); never parsed from headers here."""
+    return conn.client.host if conn.client else "unknown"

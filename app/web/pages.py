@@ -39,19 +39,12 @@ from app.voting.meetings import meeting_by_code, normalise_code
 from app.voting.models import Voter
 from app.voting.voters import declare_segments, you_view
 from app.web import auth, i18n
-from app.web.deps import (
-    TEMPLATES,
-    Services,
-    ServicesDep,
-    attendee,
-    client_address,
-    join_browser,
-    not_joined,
-    render,
-    render_shared,
-)
-from app.web.netinfo import channel_of
+from app.web.attendees import attendee, join_browser, not_joined
+from app.web.deps import ServicesDep
+from app.web.netinfo import channel_of, client_address
 from app.web.ratelimit import Limit
+from app.web.rendering import TEMPLATES, render, render_shared
+from app.web.services import Services
 
 router = APIRouter()
 

@@ -36,8 +36,10 @@ from app.voting.ballots import CastRequest
 from app.voting.models import Voter
 from app.voting.voters import you_view
 from app.web import auth, i18n
-from app.web.deps import Services, attendee, client_address, not_joined
+from app.web.attendees import attendee, not_joined
+from app.web.netinfo import client_address
 from app.web.ratelimit import Limit
+from app.web.services import Services
 
 log = logging.getLogger(__name__)
 

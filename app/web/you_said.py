@@ -31,7 +31,9 @@ from app.voting.meetings import meeting_by_code
 from app.voting.models import Meeting, Round
 from app.voting.voters import voted_count
 from app.web import i18n
-from app.web.deps import Services, ServicesDep, render
+from app.web.deps import ServicesDep
+from app.web.rendering import render
+from app.web.services import Services
 
 router = APIRouter()
 
