@@ -340,6 +340,7 @@ def document(
                 date=f"{local(s.signed_at, zone):%Y-%m-%d}",
             ),
             cs.parse_drawing(s.drawing) if s.drawing else (),
+            parties[s.party].name_cy if s.party in parties else "",
         )
         for s in active(session, meeting.id)
     )
