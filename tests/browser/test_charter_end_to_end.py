@@ -356,8 +356,8 @@ def answer_in_welsh(contexts: Contexts, code: str, segments: tuple[str, ...], pl
 
 
 def answer_by_keypads(console: Console, emulator: KplEmulator, projector: Any) -> None:
-    """The projector shows one wording at a time for the keypads; they answer it and the Run
-    page steps on (Next) to the following one."""
+    """The projector shows one wording at a time for the keypads; they answer it, the Run
+    page counts their answers on the consent scale and steps on (Next) to the following one."""
     page = console.page
     for index, key in enumerate(WORDINGS):
         step = console.keypad_status()["step"]
@@ -366,11 +366,17 @@ def answer_by_keypads(console: Console, emulator: KplEmulator, projector: Any) -
         expect(line).to_contain_text(f"Keypads: {index + 1} of {len(WORDINGS)}")
         expect(line).to_contain_text("Press 1 Fully support, 2 Support with reservations")
         if index == 0:
-            expect(line).to_contain_text(RESPITE)
+            # The clause as written, its own full stop ending the sentence (not "month..").
+            expect(line).to_contain_text(f"{RESPITE} Press 1 Fully support")
             axe(projector, "projector: a clause for the keypads")
         for keypad, plan in KEYPADS.items():
             emulator.press(keypad, answers_of(plan)[key], seq=index + 1)
         eventually(functools.partial(console.keypads_counted, len(KEYPADS)))
+        if index == 0:
+            expect(page.locator("#step-count")).to_have_text(
+                "3 keypad answers on this one: 1 Fully support: 2; 2 Support with "
+                "reservations: 0; 3 Can live with it: 1; 4 Need a change: 0; 5 Block: 0"
+            )
         if index + 1 < len(WORDINGS):
             with page.expect_navigation():
                 page.locator(".stepper").get_by_role("button", name="Next").click()
@@ -565,8 +571,11 @@ def check_pdf(console: Console) -> None:
     assert f"Audit log at printing: {seq} links" in text
     assert head in text.replace(" ", "")
 
+    assert "Party: Ashdown Council Cyngor Ashdown" in text  # the signing party in both
+
     cy = download_pdf(console, "cy")
     assert "Llofnodwyd gan: Cllr Megan Pritchard" in cy
+    assert "Parti: Ashdown Community Transport Trafnidiaeth Gymunedol Ashdown" in cy
     assert RESPITE_CY in cy and REVIEWED_CY in cy
     assert "Fully support" not in cy  # the consent scale's words are Welsh too
 
