@@ -372,6 +372,7 @@ def answer_by_keypads(console: Console, emulator: KplEmulator, projector: Any) -
         for keypad, plan in KEYPADS.items():
             emulator.press(keypad, answers_of(plan)[key], seq=index + 1)
         eventually(functools.partial(console.keypads_counted, len(KEYPADS)))
+        expect(page.locator("#step-h")).to_have_text(f"Keypads: item {index + 1} of 4")
         if index == 0:
             expect(page.locator("#step-count")).to_have_text(
                 "3 keypad answers on this one: 1 Fully support: 2; 2 Support with "
@@ -422,6 +423,13 @@ def close_and_reveal(console: Console) -> None:
     page.goto(f"/console/{console.id}")
     for channel, n in EXPECTED_CHANNELS.items():
         expect(page.locator(f'#channels [data-channel="{channel}"] strong')).to_have_text(str(n))
+    # The facilitator's own glance before closing: the decisions as they stand.
+    page.get_by_text("Show answers so far").click()
+    so_far = page.locator("#answers-so-far")
+    expect(so_far.locator('.charter-decision[data-clause="respite"]')).to_have_attribute(
+        "data-decision", "SENT_BACK"
+    )
+    axe(page, "console: run page, a charter round's answers so far")
     page.get_by_role("button", name="Close round 1").click()
     page.get_by_role("dialog").get_by_role("button", name="Yes, close round 1").click()
     page.get_by_role("button", name="Reveal on projector").click()
