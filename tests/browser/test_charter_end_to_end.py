@@ -346,6 +346,10 @@ def answer_in_welsh(contexts: Contexts, code: str, segments: tuple[str, ...], pl
                 box.check()
         if n == 2:
             expect(screen).to_contain_text(WEEKLY_CY)
+            # Four wordings on three screens: the save bar counts wordings, and says so.
+            expect(page.locator("#answered")).to_have_text(
+                "3 o 4 wedi'u hateb (cymalau a gwelliannau); nid yw'r lleill wedi'u hateb"
+            )
             axe(page, "phone: charter round, a clause with its amendment (Welsh)")
         if n < 3:
             page.get_by_role("button", name="Nesaf").click()
