@@ -136,11 +136,7 @@ def _context(
             if charter is None
             else charter_signing.signed_parties(session, meeting_id, charter.parties)
         )
-        adoptable = [
-            r.number
-            for r in charters.charter_rounds(session, meeting_id)
-            if r.status == RoundStatus.CLOSED
-        ]
+        adoptable = charter_signing.adoptable(session, meeting)
         session.expunge_all()
     _ = i18n.gettext_for(i18n.choose_locale(request))
     return {
@@ -162,7 +158,7 @@ def _context(
         "charter_rounds": sorted(charter_rounds, key=lambda r: r.number),
         "kind": CHARTER,
         "signed": signed,
-        "adoptable": sorted(adoptable),
+        "adoptable": adoptable,
     }
 
 

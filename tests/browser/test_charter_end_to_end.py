@@ -495,6 +495,7 @@ def adopt(console: Console) -> None:
     expect(current).to_contain_text(WEEKLY)
     expect(current).not_to_contain_text(FORTNIGHTLY)
     expect(current).to_contain_text(RESPITE)
+    expect(page.locator("#adopt-h")).to_have_count(0)  # nothing left to adopt
     axe(page, "console: charter, round 1's decisions adopted")
 
 
