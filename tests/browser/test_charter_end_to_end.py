@@ -462,7 +462,9 @@ def check_round_page(console: Console) -> None:
     page.goto(f"/console/{console.id}/rounds/1?lang=en")
     respite = page.locator('.charter-decision[data-clause="respite"]')
     expect(respite).to_have_attribute("data-decision", "SENT_BACK")
-    expect(respite).to_contain_text("The people it affects block it: carer.")
+    expect(respite).to_contain_text("The people it affects block it: Carer.")
+    expect(respite).to_contain_text("Blocking groups: Carer.")
+    expect(respite.locator("tbody th", has_text="Carer")).to_have_count(1)
     expect(respite).not_to_contain_text("more than 25%")  # 20% block: under the share
     library = page.locator('.charter-decision[data-clause="library"]')
     expect(library).to_have_attribute("data-decision", "ADOPTED")
@@ -475,9 +477,10 @@ def check_round_page(console: Console) -> None:
         expect(cells).to_have_text([str(n) for n in counts])
     axe(page, "console: a charter round's results")
     page.goto(f"/console/{console.id}/rounds/1?lang=cy")
-    expect(page.locator('.charter-decision[data-clause="respite"]')).to_contain_text(
-        "ANFONWYD YN ÔL"
-    )
+    respite = page.locator('.charter-decision[data-clause="respite"]')
+    expect(respite).to_contain_text("ANFONWYD YN ÔL")
+    # The group by its Welsh label, as the meeting file gives it.
+    expect(respite).to_contain_text("Mae'r bobl y mae'n effeithio arnynt yn ei rwystro: Gofalwr.")
     axe(page, "console: a charter round's results (Welsh)")
 
 
