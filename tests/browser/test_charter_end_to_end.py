@@ -484,6 +484,19 @@ def check_round_page(console: Console) -> None:
     axe(page, "console: a charter round's results (Welsh)")
 
 
+def check_report(console: Console) -> None:
+    """The results report has the round's answers to each wording; in Welsh, each clause in
+    its own Welsh."""
+    page = console.page
+    page.goto(f"/console/{console.id}/report?lang=en")
+    expect(page.locator("article.proposal h3", has_text=RESPITE)).to_have_count(1)
+    axe(page, "console: the results report of a charter round")
+    page.goto(f"/console/{console.id}/report?lang=cy")
+    for text in (RESPITE_CY, WEEKLY_CY, REVIEWED_CY):
+        expect(page.locator("article.proposal h3", has_text=text)).to_have_count(1)
+    axe(page, "console: the results report of a charter round (Welsh)")
+
+
 # --- adoption and sign-off -----------------------------------------------------------------------
 
 
@@ -630,6 +643,7 @@ def test_a_charter_is_drafted_agreed_clause_by_clause_and_signed(
     close_and_reveal(console)
     check_projector(projector)
     check_round_page(console)
+    check_report(console)
 
     adopt(console)
     sign(console)
