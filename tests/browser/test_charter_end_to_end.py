@@ -453,6 +453,13 @@ def check_projector(projector: Any) -> None:
         expect(line).to_contain_text(words)
     expect(projector.locator("#proj-keypad")).to_be_hidden()
     axe(projector, "projector: a charter round's decisions")
+    projector.goto(f"{projector.url.split('?')[0]}?lang=cy")
+    respite = projector.locator("[data-proposal='respite']")
+    expect(respite.locator("h3")).to_have_text(RESPITE_CY)
+    expect(respite.locator(".charter-decision")).to_contain_text("ANFONWYD YN ÔL")
+    weekly = projector.locator("[data-proposal='library-weekly'] .charter-decision")
+    expect(weekly).to_contain_text("MABWYSIADWYD")
+    axe(projector, "projector: a charter round's decisions (Welsh)")
 
 
 def check_round_page(console: Console) -> None:
