@@ -96,6 +96,8 @@ def test_a_rounds_decisions_are_adopted_as_the_next_version_after_asking(
     assert versions(meeting) == [1]
     meeting.post("/charter/adopt", round="1", confirm="yes")
     assert versions(meeting) == [2, 1]
+    # Adopted: the page no longer offers it (adopting again would change nothing).
+    assert "/charter/adopt" not in meeting.f.get(f"/console/{meeting.id}/charter").text
     now = parse_charter(exported(meeting).text)
     library = now.clauses()[1]
     assert library.text == "The mobile library visits every village each fortnight."

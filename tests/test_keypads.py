@@ -134,6 +134,25 @@ def test_an_impossible_press_rate_is_ignored_and_alerted(meeting: Meeting) -> No
     assert len(alerts) == 1
 
 
+def test_the_keypad_step_names_each_keys_answer_in_the_pages_language(meeting: Meeting) -> None:
+    """status.json's step gives each key with the answer it gives and that answer's label,
+    translated for the page asking: the Run page's count reads them whatever the item's scale
+    (it once read a room vote's counts only, "NaN ... undefined WANT" for any other kind)."""
+    import_keypads(meeting, "keypad,label,segments\nwedge:7,K7,\n")
+    meeting.post("/rounds", proposal=["library"], keypads="on")
+    capture(meeting, "7 1")
+    eventually(lambda: sum((status(meeting)["step"] or {"counts": {}})["counts"].values()) == 1)
+    step = status(meeting)["step"]
+    assert step["answers"] == [
+        {"key": 1, "value": "want", "label": "WANT"},
+        {"key": 2, "value": "dont_want", "label": "DON'T WANT"},
+        {"key": 3, "value": "neutral", "label": "NEUTRAL"},
+    ]
+    assert step["counts"] == {"want": 1, "dont_want": 0, "neutral": 0}
+    cy = meeting.f.get(f"/console/{meeting.id}/keypads/status.json?lang=cy").json()["step"]
+    assert [a["label"] for a in cy["answers"]] == ["EISIAU", "DDIM EISIAU", "NIWTRAL"]
+
+
 def test_roll_call_binds_the_next_unregistered_keypad(meeting: Meeting) -> None:
     """'Press any key now' registers the keypad pressed under the label, with segments."""
     meeting.post("/keypads/rollcall", label="Seat 12", segment=["carer"])

@@ -17,6 +17,7 @@ consent round itself is opened from the Run page as any activity (kind `charter`
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -100,14 +101,22 @@ PROPOSAL_STATUS = {
 }
 
 
-def wording_reasons(w: WordingRecord, rule: CharterRuleRecord, _: Translate) -> list[str]:
+def wording_reasons(
+    w: WordingRecord,
+    rule: CharterRuleRecord,
+    _: Translate,
+    labels: Mapping[str, str] | None = None,
+) -> list[str]:
     """Why a wording of a consent round's results got its outcome, a sentence per reason with
-    its numbers (`charter_words.reason_text`): the round page's words (results_charter.html)."""
+    its numbers (`charter_words.reason_text`): the round page's words (results_charter.html).
+    `labels` names the blocking groups (segment key -> its label in the page's language);
+    a key without one is shown as it is."""
     by = w["answers"]
     counts = ConsentCounts((by[0], by[1], by[2], by[3], by[4]))
+    groups = [(labels or {}).get(g, g) for g in w["groups"]]
     return [
         charter_words.reason_text(
-            r, counts, w["groups"], rule["block_percent"], rule["ratio"], rule["group_min"], _
+            r, counts, groups, rule["block_percent"], rule["ratio"], rule["group_min"], _
         )
         for r in w["reasons"]
     ]
@@ -157,11 +166,7 @@ def _context(
             if charter is None
             else charter_signing.signed_parties(session, meeting_id, charter.parties)
         )
-        adoptable = [
-            r.number
-            for r in charters.charter_rounds(session, meeting_id)
-            if r.status == RoundStatus.CLOSED
-        ]
+        adoptable = charter_signing.adoptable(session, meeting)
         proposals = charter_amendments.queue(session, meeting_id)
         amending = charter_amendments.is_open(session, meeting_id)
         review = review_context(session, meeting, charter)
@@ -186,7 +191,7 @@ def _context(
         "charter_rounds": sorted(charter_rounds, key=lambda r: r.number),
         "kind": CHARTER,
         "signed": signed,
-        "adoptable": sorted(adoptable),
+        "adoptable": adoptable,
         "amending": amending,
         "proposals": [] if charter is None else charter_amendments.by_clause(proposals, charter),
         "waiting": sum(1 for p in proposals if p.status == ProposalStatus.PROPOSED),

@@ -20,7 +20,7 @@ from app.keypads import registration as keypads
 from app.keypads import remembered
 from app.voting import audit, meetings, rounds
 from app.voting.models import Meeting
-from app.web import auth
+from app.web import auth, i18n
 from app.web.deps import RowId, ServicesDep
 from app.web.services import Services
 from hardware import SCHEMES, KeypadPress
@@ -71,12 +71,18 @@ def _idle(services: Services, meeting_id: int) -> dict[str, Any] | None:
 
 @router.get("/status.json")
 async def keypads_status(request: Request, meeting_id: RowId, services: ServicesDep) -> Any:
-    """What the keypads page refreshes every second: receivers, alerts, the live step count;
-    and what the Run page refreshes every few seconds: `idle`, why registered keypads are not
-    counting (run.keypads_idle), or null."""
+    """What the keypads page refreshes every second: receivers, alerts, the live step count
+    (`step`: the item keypads answer now, the keys it takes with their answers' labels in the
+    page's language, and the keypad answers so far by answer); and what the Run page refreshes
+    every few seconds: `idle`, why registered keypads are not counting (run.keypads_idle), or
+    null."""
     auth.require_facilitator(request)
     status = await services.desk.fresh_status(meeting_id)
     status["idle"] = await asyncio.to_thread(_idle, services, meeting_id)
+    if status["step"] is not None:  # its answers' labels in the page's language
+        translate = i18n.gettext_for(i18n.choose_locale(request))
+        for answer in status["step"]["answers"]:
+            answer["label"] = translate(answer["label"])
     return status
 
 

@@ -330,6 +330,7 @@ async def round_results(
                 "meeting": meeting,
                 "round": rnd,
                 "results": results,
+                "segments": meetings.segments_of(session, meeting_id),
                 "survey_map": _survey_map(session, meeting_id, results, _, asked),
                 "we_did": surveys.we_did_of(session, meeting_id) if rnd.kind == SURVEY else None,
                 "turnout": rnd.turnout

@@ -492,16 +492,24 @@ class KeypadDesk:
         scale = rnd.scale() if rnd is not None else None
         if rnd is not None and rnd.step is not None and scale is not None:
             key = rnd.keys[rnd.step]
-            # Keypad answers on the item so far, by the answer each key gives.
-            counts = {
-                answer: 0
+            # The keys the item takes, each with the answer it gives and that answer's label
+            # (a msgid: the route translates it); the keypad answers so far, by answer.
+            answers = [
+                {"key": k, "value": answer, "label": scale.label(answer)}
                 for k in range(1, scale.keypad_choices + 1)
                 if (answer := scale.answer_for_key(k)) is not None
-            }
+            ]
+            counts = {a["value"]: 0 for a in answers}
             for marks in self._marks.values():
                 if marks.get(key) in counts:
                     counts[marks[key]] += 1
-            step = {"index": rnd.step, "of": len(rnd.keys), "proposal": key, "counts": counts}
+            step = {
+                "index": rnd.step,
+                "of": len(rnd.keys),
+                "proposal": key,
+                "counts": counts,
+                "answers": answers,
+            }
         return {
             "serving": meeting_id == self.meeting_id,
             "receivers": [_receiver_view(s) for s in self.manager.status()],

@@ -91,6 +91,7 @@ class SignatureLine:
     organisation: str
     when: str  # in words: the version signed and the date
     strokes: tuple[Stroke, ...] = ()
+    party_cy: str = ""  # the party's Welsh name, beside the English when bilingual
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +198,7 @@ def _story(doc: CharterDocument) -> list[Flowable]:
         out.append(_p(lb["no_signatures"]))
     for sig in doc.signatures:
         rows: list[Flowable] = [
-            _p(f"{lb['party']}: {sig.party}", "h3"),
+            *_both(f"{lb['party']}: {sig.party}", sig.party_cy, doc.bilingual, "h3"),
             _p(f"{lb['signatory']}: {sig.name}, {sig.role}, {sig.organisation}"),
             _p(sig.when, "muted"),
         ]

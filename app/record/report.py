@@ -517,7 +517,8 @@ def _round(
 ) -> RoundReport:
     """One round. `decided`: some round of the meeting is final, so this one's budget, if it
     is not final, is what it would have funded ("if this round had decided"). `lang`: the
-    language of the names a survey's charts show (its services', areas' and segments')."""
+    language of the names a survey's charts show (its services', areas' and segments') and of
+    another kind's item titles, where they have one."""
     if r.voided_at is not None:
         note = _("Voided — did not count (%(when)s).", when=_time(r.voided_at, tz))
         if r.void_reason:
@@ -568,7 +569,7 @@ def _round(
             review = report_review.section(cast(shapes.ReviewView, answers), _, lang)
             voted = voted or r.turnout["voted"] > 0  # its shown answers may be none (under m)
         own = survey is not None or lab is not None or review is not None
-        items = () if own else tuple(_items(answers, _))
+        items = () if own else tuple(_items(answers, _, lang))
         return RoundReport(
             number=r.number,
             heading=_("Round %(n)s", n=r.number),
@@ -603,8 +604,9 @@ def _round(
     )
 
 
-def _items(results: shapes.AnswersView, _: Translate) -> Iterator[ItemAnswers]:
-    """Each item with its answers' counts, labels translated (a distribution's results)."""
+def _items(results: shapes.AnswersView, _: Translate, lang: str) -> Iterator[ItemAnswers]:
+    """Each item with its answers' counts, labels translated (a distribution's results); its
+    title in `lang` when the item has one there (a charter clause's Welsh), else as given."""
     counted = {a["id"]: a for a in results["answers"]}
     for item in results["items"]:
         a: shapes.AnswerRecord = counted.get(
@@ -617,7 +619,8 @@ def _items(results: shapes.AnswersView, _: Translate) -> Iterator[ItemAnswers]:
         lines = tuple(
             Row(_(labels[v]) if v in labels else v, str(n)) for v, n in a["counts"].items()
         )
-        yield ItemAnswers(item["title"], summary, lines)
+        own = (item.get("translations") or {}).get(lang, {}).get("title", "").strip()
+        yield ItemAnswers(own or item["title"], summary, lines)
 
 
 # --- budget and savings (results_view's "funded" / "cuts" keys) -------------------------------

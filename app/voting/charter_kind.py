@@ -95,8 +95,10 @@ class CharterKind(CountingKind):
             "For each clause, say how far you support it: 1 fully support, 2 support with "
             "reservations, 3 can live with it, 4 need a change, 5 block."
         ),
+        # Counted over the wordings (a clause and each amendment put beside it), not clauses.
         phone_partly_answered=N_(
-            "%(answered)s of %(total)s clauses answered; the others are not answered"
+            "%(answered)s of %(total)s answered (clauses and amendments); the others are not "
+            "answered"
         ),
         phone_items="phone/items_charter.html",
         # Paper: each section's clauses numbered, amendments marked, the scale's numbers and

@@ -19,7 +19,7 @@ and the PDF say which.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -76,11 +76,8 @@ def adopt_round(session: Session, meeting: Meeting, number: int) -> CharterVersi
     current = charters.charter_of(session, meeting.id)
     if current is None:
         raise Conflict(N_("Import a charter first."))
-    asked = charters.charter_at(session, meeting.id, rnd.opened_at) or cd.Charter("")
     try:
-        adopted = cd.adopt(
-            current, _still_to_adopt(current, asked, _decided(session, meeting, rnd))
-        )
+        adopted = _adoption(session, meeting, rnd, current)
     except ValueError:
         raise Conflict(
             N_("The charter has changed since round %(n)s: its decisions no longer fit it."),
@@ -90,6 +87,37 @@ def adopt_round(session: Session, meeting: Meeting, number: int) -> CharterVersi
     if saved is None:
         raise Conflict(N_("The decisions change nothing: the charter stays as it is."))
     return saved
+
+
+def _adoption(session: Session, meeting: Meeting, rnd: Round, current: cd.Charter) -> cd.Charter:
+    """`current` with closed charter round `rnd`'s decisions not yet taken adopted
+    (`charter_doc.adopt`, ValueError when they no longer fit it)."""
+    assert meeting.id is not None
+    asked = charters.charter_at(session, meeting.id, rnd.opened_at) or cd.Charter("")
+    return cd.adopt(current, _still_to_adopt(current, asked, _decided(session, meeting, rnd)))
+
+
+def adoptable(session: Session, meeting: Meeting) -> list[int]:
+    """The closed charter rounds the Charter page offers to adopt, by number: those whose
+    decisions would change the current version. A round adopted already (nothing left to
+    change) is left out; one whose decisions no longer fit the charter stays, so adopting it
+    says why it cannot (`adopt_round`)."""
+    assert meeting.id is not None
+    current = charters.charter_of(session, meeting.id)
+    if current is None:
+        return []
+    out = []
+    for rnd in charters.charter_rounds(session, meeting.id):
+        if rnd.status != RoundStatus.CLOSED:
+            continue
+        try:
+            adopted = _adoption(session, meeting, rnd, current)
+        except ValueError:
+            out.append(rnd.number)
+            continue
+        if replace(adopted, version=current.version) != current:
+            out.append(rnd.number)
+    return sorted(out)
 
 
 def _still_to_adopt(
@@ -361,6 +389,7 @@ def document(
                 date=f"{local(s.signed_at, zone):%Y-%m-%d}",
             ),
             cs.parse_drawing(s.drawing) if s.drawing else (),
+            parties[s.party].name_cy if s.party in parties else "",
         )
         for s in active(session, meeting.id)
     )

@@ -17,20 +17,25 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from hardware.emulator import KplEmulator
+from tests.browser import e2e
 from tests.browser.conftest import WAIT_MS, Contexts, axe, open_phone
-from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting, make_settings
+from tests.browser.e2e import Console
+from tests.conftest import LiveServer, Meeting
 from tests.test_keypads import eventually
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package").expect
 expect.set_options(timeout=WAIT_MS)
 
 pytestmark = pytest.mark.slow
+
+# The server with an emulated keypad receiver plugged in (replaces conftest's `live`).
+emulator = e2e.emulator
+live = e2e.live
 
 DEMAND = "A bus on demand for the villages"
 DUPLICATE = "Buses on demand to the villages"
@@ -45,22 +50,6 @@ KEYPADS = {"0B0001": CAMP_X, "0B0002": CAMP_Y, "0B0003": CAMP_Y}
 KEYPAD_CSV = "keypad,label,segments\n" + "".join(
     f"kpl:{k},{n},\n" for n, k in enumerate(KEYPADS, 1)
 )
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[KplEmulator]:
-    with KplEmulator(heartbeat_s=0.5) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def live(
-    tmp_path_factory: pytest.TempPathFactory, browser: Any, emulator: KplEmulator
-) -> Iterator[LiveServer]:
-    """The app on SQLite with the emulated receiver (the module's `browser` starts first)."""
-    settings = make_settings(tmp_path_factory.mktemp("lab-e2e"), keypad_urls=[emulator.url])
-    with LiveServer(settings) as server:
-        yield server
 
 
 def suggest(phone: Any, code: str, text: str, kind: str) -> None:
@@ -86,19 +75,13 @@ def rate_all(phone: Any, code: str, camp: dict[str, str]) -> None:
     expect(phone.get_by_role("status")).to_contain_text("You have rated every idea")
 
 
-def step_counted(http: Any, meeting_id: int, presses: int) -> bool:
-    counts: dict[str, int] = http.get(f"/console/{meeting_id}/keypads/status.json").json()["step"][
-        "counts"
-    ]
-    return sum(counts.values()) == presses
-
-
 def test_a_lab_runs_end_to_end_into_a_budget_meeting(
     contexts: Contexts, live: LiveServer, emulator: KplEmulator
 ) -> None:
-    http = live.browser()
-    http.get(f"/facilitator?key={FACILITATOR_KEY}")
+    console = Console(contexts, live)
+    http = console.http
     meeting = Meeting(http)
+    console.id, console.code = meeting.id, meeting.code
     code = meeting.code
     r = http.post(
         f"/console/{meeting.id}/keypads/import",
@@ -108,7 +91,7 @@ def test_a_lab_runs_end_to_end_into_a_budget_meeting(
     )
     assert r.status_code == 303, r.text[:300]
 
-    fac = contexts.facilitator()
+    fac = console.page
     fac.goto(f"/console/{meeting.id}/lab")
     fac.get_by_label("New challenge").fill("Fewer empty buses, better service")
     fac.get_by_role("button", name="Add the challenge").click()
@@ -167,12 +150,12 @@ def test_a_lab_runs_end_to_end_into_a_budget_meeting(
 
     texts = {p["id"]: p["title"] for p in meeting.state()["round"]["proposals"]}
     for index in range(len(texts)):
-        step = http.get(f"/console/{meeting.id}/keypads/status.json").json()["step"]
+        step = console.keypad_status()["step"]
         title = texts[step["proposal"]]
         expect(wall.locator(".lab-now-text")).to_have_text(title)
         for keypad, camp in KEYPADS.items():
             emulator.press(keypad, PRESS[camp[title]], seq=index + 1)
-        eventually(functools.partial(step_counted, http, meeting.id, len(KEYPADS)))
+        eventually(functools.partial(console.keypads_counted, len(KEYPADS)))
         if index + 1 < len(texts):
             with fac.expect_navigation():
                 fac.locator(".stepper").get_by_role("button", name="Next").click()

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from hardware.emulator import KplEmulator
+from tests.browser import e2e
 from tests.browser.conftest import (
     WAIT_MS,
     Contexts,
@@ -43,8 +43,8 @@ from tests.browser.conftest import (
     screenshot,
     wait_for,
 )
-from tests.browser.test_survey_paper import key_sheet
-from tests.conftest import FACILITATOR_KEY, LiveServer, make_settings
+from tests.browser.e2e import Console, key_sheet
+from tests.conftest import LiveServer
 from tests.test_keypads import eventually
 from tests.test_report import pdf_text
 
@@ -52,6 +52,10 @@ expect = pytest.importorskip("playwright.sync_api", reason="the playwright packa
 expect.set_options(timeout=WAIT_MS)
 
 pytestmark = pytest.mark.slow
+
+# The server with an emulated keypad receiver plugged in (replaces conftest's `live`).
+emulator = e2e.emulator
+live = e2e.live
 
 # m = 2: a group of one is hidden, two are shown (the report's suppression is checked below).
 MEETING: dict[str, Any] = {
@@ -159,83 +163,14 @@ REPORT_CHANNEL_NAMES = {
 }
 
 
-# --- the server: one emulated receiver plugged in from the start --------------------------------
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[KplEmulator]:
-    with KplEmulator(heartbeat_s=0.5) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def live(
-    tmp_path_factory: pytest.TempPathFactory, browser: Any, emulator: KplEmulator
-) -> Iterator[LiveServer]:
-    """The app on SQLite with the emulated receiver (the module's `browser` starts first)."""
-    settings = make_settings(tmp_path_factory.mktemp("survey-e2e"), keypad_urls=[emulator.url])
-    with LiveServer(settings) as server:
-        yield server
-
-
 # --- the story's steps ---------------------------------------------------------------------------
-
-
-class Console:
-    """The facilitator: a browser page on the console, and the same role over HTTP for what
-    the test reads without a page (the keypads' status)."""
-
-    def __init__(self, contexts: Contexts, live: LiveServer) -> None:
-        self.page = contexts.facilitator()
-        self.http = live.browser()
-        self.http.get(f"/facilitator?key={FACILITATOR_KEY}")
-        self.id = 0
-        self.code = ""
-
-    def upload(self, form: str, field: str, name: str, text: str, mime: str) -> None:
-        """Choose a file in `field` and submit its form (the page redirects back)."""
-        self.page.set_input_files(
-            field, files=[{"name": name, "mimeType": mime, "buffer": text.encode()}]
-        )
-        with self.page.expect_navigation():
-            self.page.locator(form).locator("button[type=submit]").click()
-
-    def turnout(self) -> dict[str, Any]:
-        url = f"/api/m/{self.code}"
-        try:
-            got = self.http.get(url)
-        except httpx.RemoteProtocolError:
-            # The client sat idle through the browser's steps, and the server may close an
-            # idle kept-alive connection just as a request goes out on it: a GET, so ask again.
-            got = self.http.get(url)
-        return dict(got.json()["turnout"])
-
-    def keypad_status(self) -> dict[str, Any]:
-        return dict(self.http.get(f"/console/{self.id}/keypads/status.json").json())
-
-    def post(self, path: str, **data: str) -> None:
-        """A console form the story does not look at (close, reveal), posted as the page
-        would: the CSRF token from the Run page."""
-        page = self.http.get(f"/console/{self.id}").text
-        csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-        r = self.http.post(
-            f"/console/{self.id}{path}", data={"csrf": csrf, **data}, follow_redirects=False
-        )
-        assert r.status_code == 303, r.text
 
 
 def set_up(console: Console) -> None:
     """The meeting imported from its file, then in Set-up the survey, the areas' boundaries,
     and under Keypads the three keypads."""
     page = console.page
-    page.goto("/console")
-    console.upload(
-        'form[action="/console/import"]', "#file", "meeting.json", json.dumps(MEETING),
-        "application/json",
-    )  # fmt: skip
-    console.id = int(page.url.split("/console/")[1].split("/")[0].split("?")[0])
-    page.goto(f"/console/{console.id}")
-    console.code = page.locator(".code").first.inner_text().strip()
+    console.import_meeting(json.dumps(MEETING))
     page.goto(f"/console/{console.id}/setup#survey")
     console.upload(
         f'form[action="/console/{console.id}/survey/import"]', "#survey-file", "survey.json",
@@ -361,7 +296,7 @@ def answer_by_keypads(console: Console, emulator: KplEmulator) -> None:
             eventually(lambda: emulator.accepting)
             for keypad, press in KEYPAD_PRESSES[key].items():
                 emulator.press(keypad, press, seq=seq)
-            eventually(functools.partial(all_counted, console, len(KEYPAD_PRESSES[key])))
+            eventually(functools.partial(console.keypads_counted, len(KEYPAD_PRESSES[key])))
             pressed.add(key)
         if pressed == set(KEYPAD_PRESSES):
             return
@@ -372,15 +307,9 @@ def answer_by_keypads(console: Console, emulator: KplEmulator) -> None:
         expect(page.locator("#step-h")).not_to_contain_text(f" {step['index'] + 1} of ")
 
 
-def all_counted(console: Console, presses: int) -> bool:
-    """The keypad step shows `presses` answers."""
-    counts: dict[str, int] = console.keypad_status()["step"]["counts"]
-    return sum(counts.values()) == presses
-
-
 def answer_on_paper(console: Console) -> None:
-    """The paper sheets keyed twice on the console by keyboard (tests/browser/
-    test_survey_paper.py's `key_sheet`), keying 2 slipping on one answer; the paper page lists
+    """The paper sheets keyed twice on the console by keyboard (tests/browser/e2e.py's
+    `key_sheet`), keying 2 slipping on one answer; the paper page lists
     the mismatch with both readings; keying 2 keys that sheet again, and Count stores the
     matching sheets as paper responses in the round the phones and keypads answer."""
     page = console.page

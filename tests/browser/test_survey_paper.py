@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import WAIT_MS, Contexts, axe, screenshot
+from tests.browser.e2e import key_sheet
 from tests.conftest import FACILITATOR_KEY, LiveServer, Meeting
 from tests.test_survey_round import SURVEY
 
@@ -89,45 +90,6 @@ def test_the_printed_questionnaire_fits_a4_with_the_sheet_number_on_every_page(
     if lang == "en":  # in one language a service always fits on a page: none is split
         expect(sheet.locator("[data-continued]")).to_have_count(0)
     screenshot(page, f"survey-paper-print-{lang}", full_page=True)
-
-
-def key_sheet(page: Any, sheet: str, answers: list[tuple[str, str]]) -> None:
-    """Key a sheet by keyboard only: type the sheet number, then Tab through the form, choosing
-    each answer as a keyer would (an arrow key onto the box ticked, Space on a tick-all box,
-    digits in the hours), then Tab on to the Save button and Enter."""
-    page.locator("#sheet").focus()
-    page.keyboard.type(sheet)
-    for name, value in answers:
-        target = page.locator(f"input[name='mark:{name}']")
-        kind = target.first.get_attribute("type")
-        # Tab until the question's first field has the focus (the form's order is the sheet's).
-        for _ in range(200):
-            page.keyboard.press("Tab")
-            focused = page.evaluate("document.activeElement && document.activeElement.name")
-            if focused == f"mark:{name}":
-                break
-        else:
-            raise AssertionError(f"Tab never reached {name}")
-        if kind == "radio":
-            values = [target.nth(i).get_attribute("value") for i in range(target.count())]
-            for _ in range(values.index(value)):  # from "blank", the first, to the answer
-                page.keyboard.press("ArrowRight")
-        elif kind == "checkbox":
-            values = [target.nth(i).get_attribute("value") for i in range(target.count())]
-            for picked in value.split(";"):
-                while page.evaluate("document.activeElement.value") != picked:
-                    page.keyboard.press("Tab")
-                page.keyboard.press("Space")
-            assert values  # a tick-all question has its boxes
-        else:
-            page.keyboard.type(value)
-    # On to the Save button (past the questions left blank), and press it.
-    for _ in range(200):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.type") == "submit":
-            break
-    page.keyboard.press("Enter")
-    expect(page.locator(".notice")).to_contain_text(f"Sheet {sheet} saved")
 
 
 def test_two_keyings_by_keyboard_a_mismatch_fixed_and_counted(

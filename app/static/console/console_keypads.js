@@ -27,11 +27,24 @@
       });
     }
     var step = document.getElementById("step-count");
-    if (step && s.step) {
-      var c = s.step.counts;
-      text(step, (c.want + c.dont_want + c.neutral) + " keypad votes on this proposal: " +
-        c.want + " WANT, " + c.dont_want + " DON'T WANT, " + c.neutral + " NEUTRAL");
-    }
+    if (step && s.step) text(step, stepText(s.step));
+  }
+  function fill(s, values) {
+    return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(values[k]); });
+  }
+  // The Run page's count for the item keypads answer now, whatever its scale: each key with
+  // its answer's label (translated by the server) and how many gave it, e.g. "3 keypad
+  // answers on this one: 1 WANT: 2; 2 DON'T WANT: 0; 3 NEUTRAL: 1".
+  function stepText(step) {
+    var strings = JSON.parse(document.getElementById("strings").textContent);
+    var total = 0;
+    var parts = (step.answers || []).map(function (a) {
+      var n = step.counts[a.value] || 0;
+      total += n;
+      var name = String(a.key) === a.label ? a.label : a.key + " " + a.label;
+      return fill(strings.step_answer, { answer: name, n: n });
+    });
+    return fill(strings.step_count, { n: total, answers: parts.join(strings.list_sep) });
   }
   // The Run page's "registered keypads are not counting" alert (setup.keypads_idle), kept up to
   // date without a reload: rebuilt only when it changes (role=alert speaks each change once).
@@ -44,9 +57,6 @@
     idleBox.textContent = "";
     if (!idle) return;
     var strings = JSON.parse(document.getElementById("strings").textContent);
-    var fill = function (s, values) {
-      return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(values[k]); });
-    };
     var p = document.createElement("p");
     var strong = document.createElement("strong");
     strong.textContent = fill(strings.idle_n, { n: idle.n });

@@ -257,8 +257,15 @@
         .map(function (a) { return a.key === Number(a.label) ? String(a.key) : a.key + ' ' + label(T, a.label); })
         .join(T.list_sep || ', ');
       return C.fmt(T.keypad_item || S.keypad_item,
-        { i: r.keypad_step + 1, n: r.proposals.length, title: local(p, 'title', lang), keys: keys });
+        { i: r.keypad_step + 1, n: r.proposals.length, title: sentence(local(p, 'title', lang)), keys: keys });
     });
+  }
+
+  // A title as a sentence: its own full stop, question or exclamation mark, else one added
+  // (a charter's clause ends with one, a survey's question with "?": never "month.. Press").
+  function sentence(text) {
+    text = String(text || '').replace(/\s+$/, '');
+    return /[.?!\u2026]$/.test(text) ? text : text + '.';
   }
 
   // An answer's label (a msgid) in the strings of one language; untranslated, as it is.
