@@ -85,6 +85,7 @@ PURE = frozenset(
         "app.record.report_survey",
         "app.record.report_lab",
         "app.record.report_review",
+        "app.record.report_charter",
         "app.record.review_charts",
         "app.record.review_files",
         "app.record.results",

@@ -17,7 +17,6 @@ consent round itself is opened from the Run page as any activity (kind `charter`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -31,17 +30,15 @@ from app.console.forms import act, confirm_first, facilitator_form, int_field, p
 from app.core.errors import BadInput, Conflict, InvalidForm, NotFound
 from app.core.inputs import bounded_int
 from app.core.messages import N_, Said, said
-from app.core.shapes import CharterRuleRecord, WordingRecord
 from app.core.vocab import CHARTER, RoundStatus
 from app.record import charter_pdf, filenames
 from app.record.charter_markdown import dump_markdown
 from app.rules import charter_doc as cd
 from app.rules import charter_sign as cs
 from app.rules import charter_words
-from app.rules.charter import AmendmentStatus, ConsentCounts
+from app.rules.charter import AmendmentStatus
 from app.rules.charter_amend import MAX_REASON, ProposalStatus, clause_numbers
 from app.rules.charter_amend import MAX_TEXT as AMENDMENT_MAX
-from app.rules.explain import Translate
 from app.rules.lab import IdeaStatus
 from app.voting import (
     charter_amendments,
@@ -101,28 +98,7 @@ PROPOSAL_STATUS = {
 }
 
 
-def wording_reasons(
-    w: WordingRecord,
-    rule: CharterRuleRecord,
-    _: Translate,
-    labels: Mapping[str, str] | None = None,
-) -> list[str]:
-    """Why a wording of a consent round's results got its outcome, a sentence per reason with
-    its numbers (`charter_words.reason_text`): the round page's words (results_charter.html).
-    `labels` names the blocking groups (segment key -> its label in the page's language);
-    a key without one is shown as it is."""
-    by = w["answers"]
-    counts = ConsentCounts((by[0], by[1], by[2], by[3], by[4]))
-    groups = [(labels or {}).get(g, g) for g in w["groups"]]
-    return [
-        charter_words.reason_text(
-            r, counts, groups, rule["block_percent"], rule["ratio"], rule["group_min"], _
-        )
-        for r in w["reasons"]
-    ]
-
-
-TEMPLATES.env.globals["charter_reasons"] = wording_reasons
+TEMPLATES.env.globals["charter_reasons"] = charter_words.wording_reasons
 TEMPLATES.env.globals["charter_category"] = charter_words.category_name
 TEMPLATES.env.globals["charter_icons"] = charter_words.ICONS
 

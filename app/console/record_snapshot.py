@@ -223,7 +223,7 @@ def snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> Snapsho
             ratio=meeting.ratio,
             group_min=meeting.group_min,
             segments=tuple(
-                report.SegmentInfo(s.key, s.label, s.protects)
+                report.SegmentInfo(s.key, s.label, s.protects, _own_texts(s.translations, "label"))
                 for s in meetings.segments_of(session, meeting_id)
             ),
             proposals=tuple(
@@ -233,6 +233,7 @@ def snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> Snapsho
             created_at=meeting.created_at,
             venue=meeting.venue or "",
             chair=meeting.chair or "",
+            titles=_own_texts(meeting.translations, "title"),
         )
         named = named_after(session, meeting)
         tz = meetings.zone_of(meeting)
@@ -295,6 +296,15 @@ def snapshot(services: Services, meeting_id: int, _: i18n.Translator) -> Snapsho
     return Snapshot(
         files, model, generated_at, named, tz, meeting, seeds, charter_rounds, block_percent
     )
+
+
+def _own_texts(translations: dict[str, dict[str, str]] | None, field: str) -> dict[str, str]:
+    """A meeting file's text `field` in each other language it gives (`translations`)."""
+    return {
+        lang: texts[field]
+        for lang, texts in (translations or {}).items()
+        if isinstance(texts, dict) and isinstance(texts.get(field), str)
+    }
 
 
 def _report_area_map(

@@ -24,7 +24,7 @@ from typing import cast
 
 from app.core import localtime, shapes
 from app.core.vocab import SURVEY, RoundStatus
-from app.record import report_lab, report_review
+from app.record import report_charter, report_lab, report_review
 from app.record.figure import Chart
 from app.record.filenames import meeting_day
 from app.record.report_survey import SurveySection, section
@@ -60,6 +60,8 @@ class SegmentInfo:
     id: str
     label: str
     protects: bool
+    # The label in other languages, by language ("cy" -> ...); one missing: `label` is shown.
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,9 @@ class MeetingInfo:
     created_at: datetime
     venue: str = ""  # "": not given (the line is left out)
     chair: str = ""
+    # The title in other languages, by language ("cy" -> ...), as the meeting file gives them
+    # (`translations`); a report in a language without one shows `title`.
+    titles: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +233,9 @@ class RoundReport:
     # A charter review round: its scorecard, chart and history, instead of `items` (the counts
     # of commitments rated by fewer than m are in no file or screen).
     review: report_review.ReviewSection | None = None
+    # A charter consent round: each clause's decision and every wording's answers, outcome,
+    # reasons and blocking groups, instead of `items`.
+    charter: report_charter.CharterSection | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +277,9 @@ class Report:
     details: tuple[Row, ...]  # Meeting, Date, Venue, Chair (the last two when given)
     approval: Approval
     interim: str  # empty unless a round is still open
-    rule: RuleText
+    # The room vote's rule; None when the meeting holds charter rounds and no room vote (the
+    # rules explained are those of the kinds of rounds the meeting holds).
+    rule: RuleText | None
     rounds: tuple[RoundReport, ...]
     check: Check
     footer: str
@@ -277,6 +287,8 @@ class Report:
     # Empty unless a round is final or voided: then the rounds in their parts, the decision
     # first (both renderers show these instead of `rounds`, which keeps every round in order).
     parts: tuple[Part, ...] = ()
+    # The charter's adoption rule, when the meeting holds a charter consent round.
+    charter_rule: report_charter.RuleSection | None = None
 
 
 # --- building ----------------------------------------------------------------------------------
@@ -299,7 +311,8 @@ def build(
     opened there, else the day it was created (`filenames.meeting_day`, as the file names).
     """
     day = meeting_day(meeting.created_at, (r.opened_at for r in rounds), tz).isoformat()
-    details = [Row(_("Meeting"), meeting.title), Row(_("Date"), day)]
+    title = meeting.titles.get(lang, "").strip() or meeting.title
+    details = [Row(_("Meeting"), title), Row(_("Date"), day)]
     if meeting.venue:
         details.append(Row(_("Venue"), meeting.venue))
     if meeting.chair:
@@ -315,9 +328,11 @@ def build(
         if open_numbers
         else ""
     )
+    charter_rounds = [r for r in rounds if r.view != "room_vote" and "charter" in r.results]
+    room_votes = any(r.view == "room_vote" for r in rounds)
     return Report(
         lang=lang,
-        title=meeting.title,
+        title=title,
         subtitle=_("Results report"),
         date=_("Meeting date: %(date)s", date=day),
         generated=_("Report made %(time)s", time=_time(generated_at, tz)),
@@ -329,13 +344,28 @@ def build(
             lines=(_("Name"), _("Role"), _("Signature"), _("Date")),
         ),
         interim=interim,
-        rule=rule_text(meeting.ratio, meeting.group_min, _),
+        rule=rule_text(meeting.ratio, meeting.group_min, _)
+        if room_votes or not charter_rounds
+        else None,
         rounds=built,
         check=_check(record, _, marked=any(r.final or r.voided_at is not None for r in rounds)),
-        footer=_("Covote results report · %(title)s", title=meeting.title),
+        footer=_("Covote results report · %(title)s", title=title),
         labels=_labels(meeting.group_min, _),
         parts=_parts(rounds, built, _),
+        charter_rule=_charter_rule(charter_rounds[-1], _) if charter_rounds else None,
     )
+
+
+def _charter_rule(r: RoundInput, _: Translate) -> report_charter.RuleSection:
+    """The adoption rule with the block share, R and m the meeting's last charter round was
+    counted with (its results record them; the share cannot change once a round has answers)."""
+    rule = cast(shapes.CharterView, r.results)["charter"]["rule"]
+    return report_charter.rule(rule["block_percent"], rule["ratio"], rule["group_min"], _)
+
+
+def segment_label(s: SegmentInfo, lang: str) -> str:
+    """A segment's name in `lang`, else as given."""
+    return s.labels.get(lang, "").strip() or s.label
 
 
 def _parts(
@@ -568,7 +598,12 @@ def _round(
         if "review" in answers:  # the charter review's view (shapes.ReviewView)
             review = report_review.section(cast(shapes.ReviewView, answers), _, lang)
             voted = voted or r.turnout["voted"] > 0  # its shown answers may be none (under m)
-        own = survey is not None or lab is not None or review is not None
+        charter = None
+        if "charter" in answers:  # a charter consent round's view (shapes.CharterView)
+            names = {s.id: segment_label(s, lang) for s in meeting.segments}
+            charter = report_charter.section(cast(shapes.CharterView, answers), names, _, lang)
+            voted = voted or bool(charter.clauses)  # a clause is decided once it is answered
+        own = survey is not None or lab is not None or review is not None or charter is not None
         items = () if own else tuple(_items(answers, _, lang))
         return RoundReport(
             number=r.number,
@@ -585,6 +620,7 @@ def _round(
             survey=survey if voted else None,
             lab=lab if voted else None,
             review=review if voted else None,
+            charter=charter if voted else None,
         )
     results = cast(shapes.ResultsView, r.results)
     voted = any(p["V"] > 0 for p in results["proposals"])

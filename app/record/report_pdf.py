@@ -45,6 +45,7 @@ from reportlab.platypus import (
 )
 
 from app.record.report import Bar, Money, ProposalReport, Report, RoundReport
+from app.record.report_charter import CharterSection
 from app.record.report_lab import LabSection
 from app.record.report_review import ReviewSection
 from app.record.report_survey import SurveySection
@@ -453,6 +454,63 @@ def _round(r: RoundReport, model: Report) -> list[Flowable]:
         out += _lab(r.lab)
     if r.review is not None:
         out += _review(r.review)
+    if r.charter is not None:
+        out += _charter(r.charter)
+    return out
+
+
+def _charter(ch: CharterSection) -> list[Flowable]:
+    """A charter consent round's section: each clause's decision, then each of its wordings
+    with its outcome, reasons, blocking groups, answers per consent level and affected groups
+    (a suppressed group's figures are not in the section to print)."""
+    s = _styles()
+    out: list[Flowable] = [_p(ch.heading, "h2"), _p(ch.rule), _p(ch.suppression, "small")]
+    if ch.empty:
+        out.append(_p(ch.empty))
+    for c in ch.clauses:
+        out.append(Paragraph("<b>" + _t(c.heading) + "</b>", s["base"]))
+        for w in c.wordings:
+            lines: list[Flowable] = [
+                _p(f"{w.place}: {w.text}", "h3"),
+                Paragraph(
+                    "<b>"
+                    + _t(f"{w.icon} {w.outcome}")
+                    + "</b>"
+                    + (" · " + _t(w.chosen) if w.chosen else ""),
+                    s["base"],
+                ),
+            ]
+            lines += [Paragraph("\u2022 " + _t(reason), s["base"]) for reason in w.reasons]
+            if w.blocking:
+                lines.append(_p(w.blocking))
+            head = [Paragraph(_t(col), s["head"]) for col in ch.answer_columns]
+            rows: list[list[Any]] = [head]
+            rows += [[_p(label, "cell"), _p(n, "num")] for label, n in w.answers]
+            lines += [
+                _p(f"{ch.answers_caption} ({w.summary})", "small"),
+                _table(rows, [WIDTH * 0.6, WIDTH * 0.2]),
+            ]
+            if w.groups:
+                grows: list[list[Any]] = [
+                    [Paragraph(_t(col), s["head"]) for col in ch.group_columns]
+                ]
+                for g in w.groups:
+                    figures = (
+                        [_p(cell, "num") for cell in g.cells]
+                        if not g.suppressed
+                        else [_p(ch.hidden, "cell"), "", "", ""]
+                    )
+                    grows.append([_p(g.label, "cell"), *figures, _p(g.blocks, "cell")])
+                table = _table(grows, [WIDTH * 0.25] + [WIDTH * 0.15] * 5)
+                if any(g.suppressed for g in w.groups):
+                    spans = [
+                        ("SPAN", (1, i), (4, i))
+                        for i, g in enumerate(w.groups, start=1)
+                        if g.suppressed
+                    ]
+                    table.setStyle(TableStyle(spans))
+                lines += [_p(ch.groups_caption, "small"), table]
+            out.append(KeepTogether(lines))
     return out
 
 
@@ -563,18 +621,22 @@ def _story(model: Report) -> list[Flowable]:
     if model.interim:
         story.append(_p(model.interim, "note"))
     rule = model.rule
-    story.append(_p(rule.heading, "h2"))
-    story += [_p(text) for text in rule.paragraphs]
-    rows: list[list[Any]] = [
-        [Paragraph(_t(L["outcome"]), s["head"]), Paragraph(_t(L["when"]), s["head"])]
-    ]
-    rows += [[_badge(o.category, o.label), _p(when, "cell")] for o, when in rule.outcomes]
-    story += [
-        Spacer(1, 4),
-        _table(rows, [WIDTH * 0.22, WIDTH * 0.78]),
-        _p(rule.ranking),
-        _p(rule.suppression),
-    ]
+    if rule is not None:
+        story.append(_p(rule.heading, "h2"))
+        story += [_p(text) for text in rule.paragraphs]
+        rows: list[list[Any]] = [
+            [Paragraph(_t(L["outcome"]), s["head"]), Paragraph(_t(L["when"]), s["head"])]
+        ]
+        rows += [[_badge(o.category, o.label), _p(when, "cell")] for o, when in rule.outcomes]
+        story += [
+            Spacer(1, 4),
+            _table(rows, [WIDTH * 0.22, WIDTH * 0.78]),
+            _p(rule.ranking),
+            _p(rule.suppression),
+        ]
+    if model.charter_rule is not None:
+        story.append(_p(model.charter_rule.heading, "h2"))
+        story += [_p(text) for text in model.charter_rule.paragraphs]
     if model.parts:  # some round is final or voided: the decision first
         for part in model.parts:
             story.append(_p(part.heading.upper(), "h2"))

@@ -10,9 +10,10 @@ app/rules/charter.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from app.core.messages import N_
+from app.core.shapes import CharterRuleRecord, WordingRecord
 from app.rules.charter import Category, ConsentCounts, Reason
 from app.rules.explain import Translate
 
@@ -93,6 +94,25 @@ def reason_text(
     }
     make = texts.get(Reason(reason)) if reason in set(Reason) else None
     return make() if make is not None else reason
+
+
+def wording_reasons(
+    w: WordingRecord,
+    rule: CharterRuleRecord,
+    _: Translate,
+    labels: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Why a wording of a consent round's results (`charter_files.results_json`) got its
+    outcome, a sentence per reason with its numbers (`reason_text`): the words of the console's
+    round page and of the results report. `labels` names the blocking groups (segment key ->
+    its label in the reader's language); a key without one is shown as it is."""
+    by = w["answers"]
+    counts = ConsentCounts((by[0], by[1], by[2], by[3], by[4]))
+    groups = [(labels or {}).get(g, g) for g in w["groups"]]
+    return [
+        reason_text(r, counts, groups, rule["block_percent"], rule["ratio"], rule["group_min"], _)
+        for r in w["reasons"]
+    ]
 
 
 def rule_text(block_percent: int, ratio: int, m: int, _: Translate) -> tuple[str, ...]:

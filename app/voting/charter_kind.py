@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from sqlmodel import Session
 
@@ -198,7 +198,8 @@ class CharterKind(CountingKind):
         decided = _decide(session, meeting, charter, items, given)
         return {
             **answers.answers_to_json(_counts(items, given)),
-            "items": [scale_item_view(i) for i in items],
+            # As the phones and the projector get them: each with its clause (`item_view`).
+            "items": [cast(ItemView, self.item_view(i)) for i in items],
             "charter": charter_files.results_json(decided, charters.rule_of(session, meeting)),
         }
 
