@@ -249,15 +249,23 @@
   }
 
   // Another kind's item: its title and the keys its scale takes ("1 Very poor, 2, ... 5").
+  // A charter round's wording says first which clause it is, or amends ("Amendment to clause
+  // 2: ..."), as the board does: keypads answer an amendment on its own, apart from its clause.
   function keypadItemText(r, p) {
     var answers = (p && p.scale && p.scale.answers) || [];
+    var place = p ? charterPlaces(r)[p.id] : null;
     return inLangs(function (T, lang) {
       var keys = answers
         .filter(function (a) { return a.key !== null && a.key !== undefined; })
         .map(function (a) { return a.key === Number(a.label) ? String(a.key) : a.key + ' ' + label(T, a.label); })
         .join(T.list_sep || ', ');
+      var title = sentence(local(p, 'title', lang));
+      if (place) {
+        var which = place.amendment ? 'charter_amendment_to' : 'charter_clause';
+        title = C.fmt(T[which] || S[which], { n: place.n }) + ': ' + title;
+      }
       return C.fmt(T.keypad_item || S.keypad_item,
-        { i: r.keypad_step + 1, n: r.proposals.length, title: sentence(local(p, 'title', lang)), keys: keys });
+        { i: r.keypad_step + 1, n: r.proposals.length, title: title, keys: keys });
     });
   }
 
