@@ -86,6 +86,8 @@ PURE = frozenset(
         "app.record.report_lab",
         "app.record.report_review",
         "app.record.report_charter",
+        "app.record.report_money",
+        "app.record.report_vote",
         "app.record.review_charts",
         "app.record.review_files",
         "app.record.results",

@@ -19,23 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from fractions import Fraction
 from typing import cast
 
 from app.core import localtime, shapes
 from app.core.vocab import SURVEY, RoundStatus
-from app.record import report_charter, report_lab, report_review
+from app.record import report_charter, report_lab, report_money, report_review, report_vote
 from app.record.figure import Chart
 from app.record.filenames import meeting_day
 from app.record.report_survey import SurveySection, section
 from app.rules.explain import (
     CHANNEL_NAMES,
-    Outcome,
     RuleText,
     Translate,
     english,
-    outcome,
-    reason_text,
     rule_text,
 )
 
@@ -137,46 +133,6 @@ class RecordInput:
 
 
 @dataclass(frozen=True, slots=True)
-class Bar:
-    """The stacked WANT / NEUTRAL / DON'T WANT bar; shares of V in [0, 1] (display only)."""
-
-    W: int
-    N: int
-    D: int
-    V: int
-    want: float
-    neutral: float
-    dont: float
-    label: str  # the bar in words, for screen readers and the PDF
-
-
-@dataclass(frozen=True, slots=True)
-class GroupLine:
-    label: str
-    suppressed: bool
-    V: int | None
-    W: int | None
-    D: int | None
-    verdict: str  # "protects" / "objects" (translated) or ""
-    text: str  # the whole line in words
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalReport:
-    rank: int
-    id: str
-    heading: str  # "Keep: Mobile library"
-    kind: str
-    kind_label: str
-    outcome: Outcome
-    reason: str  # the outcome's reason in plain words, with the numbers
-    groups: tuple[str, ...]  # the groups the outcome names (labels)
-    bar: Bar
-    lines: tuple[GroupLine, ...]
-    not_counted: str  # names the affected groups marked "never protects", else ""
-
-
-@dataclass(frozen=True, slots=True)
 class Row:
     label: str
     value: str
@@ -188,18 +144,6 @@ class Turnout:
     live: bool
     rows: tuple[Row, ...]  # registered (ticket meetings), present, voted
     channels: tuple[Row, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """A budget round's funding or a savings target's cuts, as sentences and table rows."""
-
-    heading: str
-    summary: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    empty: str
-    after: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +164,8 @@ class RoundReport:
     live: bool
     turnout: Turnout
     voted: bool
-    proposals: tuple[ProposalReport, ...]
-    money: tuple[Money, ...]
+    proposals: tuple[report_vote.ProposalReport, ...]
+    money: tuple[report_money.Money, ...]
     items: tuple[ItemAnswers, ...] = ()  # a round of another kind: its answers
     note: str = ""  # its place in the decision: "Voided — did not count…", "Final…"; or ""
     # A survey round: its charts, focus list and weighted figures, instead of `items` (each
@@ -437,83 +381,6 @@ def _labels(m: int, _: Translate) -> dict[str, str]:
     }
 
 
-def _bar(p: shapes.ProposalView, _: Translate) -> Bar:
-    v, w, n, d = p["V"], p["W"], p["N"], p["D"]
-    share = (lambda x: x / v) if v else (lambda x: 0.0)
-    label = _(
-        "%(w)s WANT, %(n)s NEUTRAL, %(d)s DON'T WANT, of %(v)s who voted",
-        w=w,
-        n=n,
-        d=d,
-        v=v,
-    )
-    return Bar(W=w, N=n, D=d, V=v, want=share(w), neutral=share(n), dont=share(d), label=label)
-
-
-def _line(line: shapes.AffectedView, m: int, _: Translate) -> GroupLine:
-    label = line["label"]
-    if line["suppressed"] or line["V"] is None:
-        text = _("%(label)s: fewer than %(m)s present", label=label, m=m)
-        return GroupLine(label, True, None, None, None, "", text)
-    verdict = _("protects") if line["protects"] else _("objects") if line["objects"] else ""
-    text = _(
-        "%(label)s: %(w)s of %(v)s WANT, %(d)s DON'T WANT",
-        label=label,
-        w=line["W"],
-        v=line["V"],
-        d=line["D"],
-    )
-    if verdict:
-        text += " → " + verdict
-    return GroupLine(label, False, line["V"], line["W"], line["D"], verdict, text)
-
-
-def heading(kind: str, title: str, _: Translate) -> str:
-    return (
-        _("Keep: %(title)s", title=title) if kind == "keep" else _("Fund: %(title)s", title=title)
-    )
-
-
-def _proposals(
-    meeting: MeetingInfo, results: shapes.ResultsView, _: Translate
-) -> list[ProposalReport]:
-    segments = {s.id: s for s in meeting.segments}
-    info = {p.id: p for p in meeting.proposals}
-    by_id = {p["id"]: p for p in results["proposals"]}
-    ranking = [pid for pid in results["ranking"] if pid in by_id]
-    ranking += [pid for pid in by_id if pid not in ranking]
-    out = []
-    for rank, pid in enumerate(ranking, start=1):
-        p = by_id[pid]
-        kind, title = p["kind"], p["title"]
-        groups = tuple(p["group_labels"])
-        affected = info[pid].affected_groups if pid in info else ()
-        ignored = tuple(
-            segments[g].label for g in affected if g in segments and not segments[g].protects
-        )
-        out.append(
-            ProposalReport(
-                rank=rank,
-                id=pid,
-                heading=heading(kind, title, _),
-                kind=kind,
-                kind_label=_("Keep") if kind == "keep" else _("Fund"),
-                outcome=outcome(p["category"], kind, _, p["reason"]),
-                reason=reason_text(p["reason"], p, groups, meeting.ratio, meeting.group_min, _),
-                groups=groups,
-                bar=_bar(p, _),
-                lines=tuple(_line(line, meeting.group_min, _) for line in p["affected"]),
-                not_counted=_(
-                    "Not counted as affected groups (they never protect): %(groups)s.",
-                    groups=_(", ").join(ignored),
-                )
-                if ignored
-                else "",
-            )
-        )
-    return out
-
-
 def _turnout(r: RoundInput, _: Translate) -> Turnout:
     t = r.turnout
     live = r.status == RoundStatus.OPEN
@@ -633,11 +500,28 @@ def _round(
         turnout=turnout,
         voted=voted,
         proposals=tuple(_proposals(meeting, results, _)) if voted else (),
-        money=tuple(_money(meeting, results, _, hypothetical=decided and not r.final))
+        money=tuple(report_money.sections(results, _, hypothetical=decided and not r.final))
         if voted
         else (),
         note=final_note,
     )
+
+
+def _proposals(
+    meeting: MeetingInfo, results: shapes.ResultsView, _: Translate
+) -> list[report_vote.ProposalReport]:
+    """The room vote's proposals (`report_vote.proposals`), naming each one's affected groups
+    that never protect."""
+    segments = {s.id: s for s in meeting.segments}
+    never = {
+        p.id: tuple(
+            segments[g].label
+            for g in p.affected_groups
+            if g in segments and not segments[g].protects
+        )
+        for p in meeting.proposals
+    }
+    return report_vote.proposals(results, meeting.ratio, meeting.group_min, never, _)
 
 
 def _items(results: shapes.AnswersView, _: Translate, lang: str) -> Iterator[ItemAnswers]:
@@ -657,117 +541,6 @@ def _items(results: shapes.AnswersView, _: Translate, lang: str) -> Iterator[Ite
         )
         own = (item.get("translations") or {}).get(lang, {}).get("title", "").strip()
         yield ItemAnswers(own or item["title"], summary, lines)
-
-
-# --- budget and savings (results_view's "funded" / "cuts" keys) -------------------------------
-
-
-def money(x: object, currency: str) -> str:
-    """An amount as the records write it (int, "12.5" or "100000/3"), for reading."""
-    if isinstance(x, str) and "/" in x:
-        text = "≈" + f"{float(Fraction(x)):,.2f}"
-    elif isinstance(x, str):
-        text = f"{float(x):,.2f}"
-    elif isinstance(x, int | float):
-        text = f"{x:,}"
-    else:
-        text = str(x)
-    c = currency or "£"
-    return f"{text} {c}" if len(c) > 1 and c.isalpha() else f"{c}{text}"
-
-
-def _money(
-    meeting: MeetingInfo, results: shapes.ResultsView, _: Translate, *, hypothetical: bool = False
-) -> list[Money]:
-    """The budget and savings sections; `hypothetical`: another round decided, so each heading
-    says this is what it would have done ("if this round had decided")."""
-    out = _money_sections(meeting, results, _)
-    if not hypothetical:
-        return out
-    label = _("if this round had decided")
-    return [
-        Money(f"{m.heading} ({label})", m.summary, m.columns, m.rows, m.empty, m.after) for m in out
-    ]
-
-
-def _money_sections(meeting: MeetingInfo, results: shapes.ResultsView, _: Translate) -> list[Money]:
-    currency = results.get("currency") or "£"  # there with the budget or savings keys only
-    titles = {p["id"]: heading(p["kind"], p["title"], _) for p in results["proposals"]}
-    out = []
-    if "funded" in results:
-        rows = []
-        # A round record has all of the budget keys or none (shapes.MoneyKeys).
-        for i, f in enumerate(results["funding"], start=1):
-            if f["by"] == "greedy":
-                paid = _("from what was left (most WANTs first)")
-            else:
-                paid = "; ".join(
-                    _(
-                        "%(voters)s paid %(amount)s",
-                        voters=g["voters"],
-                        amount=money(g["amount"], currency),
-                    )
-                    for g in f["paid"]
-                )
-            rows.append(
-                (
-                    str(i),
-                    titles.get(f["id"], f["id"]),
-                    money(f["cost"], currency),
-                    str(f["supporters"]),
-                    paid,
-                )
-            )
-        greedy = _(", ").join(titles.get(pid, pid) for pid in results["greedy"]) or _("nothing")
-        out.append(
-            Money(
-                heading=_(
-                    "Budget: %(pot)s shared by equal shares", pot=money(results["budget"], currency)
-                ),
-                summary=_(
-                    "%(n)s voters, each with a share of %(share)s. Spent %(spent)s; %(left)s left.",
-                    n=results["voters"],
-                    share=money(results["share"], currency),
-                    spent=money(results["spent"], currency),
-                    left=money(results["left"], currency),
-                ),
-                columns=("#", _("Funded"), _("Cost"), _("WANT"), _("Who paid")),
-                rows=tuple(rows),
-                empty=_("Nothing could be funded."),
-                after=_("Most WANTs first would have funded:") + " " + greedy,
-            )
-        )
-    if "cuts" in results:
-        # ...and all of the savings keys or none.
-        savings = results["savings"]
-        cuts = [
-            (str(i), titles.get(pid, pid), money(savings.get(pid, 0), currency))
-            for i, pid in enumerate(results["cuts"], start=1)
-        ]
-        shortfall = results["shortfall"]
-        after = (
-            _("Total %(total)s.", total=money(results["total"], currency))
-            + " "
-            + (
-                _("Shortfall: %(shortfall)s.", shortfall=money(shortfall, currency))
-                if shortfall not in (0, "0")
-                else _("The target is reached.")
-            )
-        )
-        out.append(
-            Money(
-                heading=_("Savings target: %(target)s", target=money(results["target"], currency)),
-                summary=_(
-                    "Cuts are taken only from REJECTED Keep proposals, largest majority against "
-                    "first, until the target is reached. PROTECTED services are never cut."
-                ),
-                columns=("#", _("Cut"), _("Saves")),
-                rows=tuple(cuts),
-                empty=_("The room accepted no cuts."),
-                after=after,
-            )
-        )
-    return out
 
 
 # --- checking ----------------------------------------------------------------------------------

@@ -44,11 +44,13 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app.record.report import Bar, Money, ProposalReport, Report, RoundReport
+from app.record.report import Report, RoundReport
 from app.record.report_charter import CharterSection
 from app.record.report_lab import LabSection
+from app.record.report_money import Money
 from app.record.report_review import ReviewSection
 from app.record.report_survey import SurveySection
+from app.record.report_vote import Bar, ProposalReport
 
 PAGE_W, PAGE_H = A4
 MARGIN = 16 * mm
