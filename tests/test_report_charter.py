@@ -253,3 +253,20 @@ def test_the_consoles_report_of_a_charter_meeting(
     footer = welsh[welsh.index("<footer") :]
     assert "Cyfarfod siarter Ashdown" in footer and "Ashdown charter meeting" not in footer
     assert RESPITE_CY in welsh
+
+
+def test_a_review_meeting_explains_no_room_vote_rule() -> None:
+    """A meeting holding only a charter review round: its scorecard explains itself; the
+    report does not explain WANT / DON'T WANT (a meeting without rounds still does)."""
+    review: shapes.ReviewView = {
+        "answers": [],
+        "items": [],
+        "review": {"format": "covote-review-results/1", "group_min": 2, "parties": []},
+        "parties": {},
+        "commitments": {},
+        "history": {"reviews": [], "parties": [], "points": {}},
+    }
+    model = build([_round(1, review, "distribution")])
+    assert model.rule is None and model.charter_rule is None
+    assert "How the votes were counted" not in html_of(model)
+    assert build([]).rule is not None

@@ -273,7 +273,6 @@ def build(
         else ""
     )
     charter_rounds = [r for r in rounds if r.view != "room_vote" and "charter" in r.results]
-    room_votes = any(r.view == "room_vote" for r in rounds)
     return Report(
         lang=lang,
         title=title,
@@ -288,9 +287,7 @@ def build(
             lines=(_("Name"), _("Role"), _("Signature"), _("Date")),
         ),
         interim=interim,
-        rule=rule_text(meeting.ratio, meeting.group_min, _)
-        if room_votes or not charter_rounds
-        else None,
+        rule=rule_text(meeting.ratio, meeting.group_min, _) if _explains_votes(rounds) else None,
         rounds=built,
         check=_check(record, _, marked=any(r.final or r.voided_at is not None for r in rounds)),
         footer=_("Covote results report · %(title)s", title=title),
@@ -298,6 +295,16 @@ def build(
         parts=_parts(rounds, built, _),
         charter_rule=_charter_rule(charter_rounds[-1], _) if charter_rounds else None,
     )
+
+
+def _explains_votes(rounds: Sequence[RoundInput]) -> bool:
+    """Whether the report explains the room vote's rule: when the meeting holds a room vote, or
+    no round yet, or a round of a kind whose section leans on it (a survey's or Lab's, which
+    name the meeting's R and m); not when every round is a charter consent or review round,
+    whose own rules their sections explain."""
+    if not rounds or any(r.view == "room_vote" for r in rounds):
+        return True
+    return not all("charter" in r.results or "review" in r.results for r in rounds)
 
 
 def _charter_rule(r: RoundInput, _: Translate) -> report_charter.RuleSection:
