@@ -329,6 +329,7 @@ def test_the_db_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "backup" not in capsys.readouterr().out
     assert cli.main(["db", "history"]) == 0
     assert [line[:4] for line in capsys.readouterr().out.splitlines()] == [
+        "0018",
         "0017",
         "0016",
         "0015",
