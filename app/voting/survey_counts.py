@@ -211,9 +211,9 @@ def rebuild(db: DB, round_id: int) -> None:
 
 def rebuild_all(db: DB) -> int:
     """`rebuild` every survey round; how many (migration 0018, `covote survey recount`)."""
-    query = sa.select(col(Round.id)).where(col(Round.kind) == SURVEY)
-    ids = [int(r) for (r,) in db.execute(query)]
-    for round_id in sorted(ids):
+    query = text("SELECT id FROM round WHERE kind = :kind ORDER BY id")
+    ids: list[int] = list(db.execute(query, {"kind": SURVEY}).scalars())
+    for round_id in ids:
         rebuild(db, round_id)
     return len(ids)
 
