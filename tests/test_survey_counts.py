@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 
+from app import cli
 from app.console import demo_survey
 from app.core.vocab import SURVEY
 from app.demo import survey as demo
@@ -383,3 +384,23 @@ def test_migration_0018_counts_the_survey_rounds_already_there(engine: Engine) -
     assert round_id is not None
     assert _kept_equals_rebuild(engine, round_id)
     _check_same(engine, meeting_id, len(people))
+
+
+def test_covote_db_survey_counts_rebuilds_counts_gone_wrong(
+    engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Counts changed behind the writer's back (a bulk load, a hand edit) are counted again
+    from the ballots by `covote db survey-counts`."""
+    rng = random.Random(8)
+    survey = _random_survey(rng)
+    meeting_id = _seed(engine, survey, _random_people(survey, 50, rng), None)
+    with transaction(engine) as session:
+        assert session.execute(text("UPDATE survey_count SET n = n + 3")).rowcount > 0
+    url = engine.url.render_as_string(hide_password=False)
+    assert cli.main(["db", "survey-counts", "--data", str(tmp_path), "--database-url", url]) == 0
+    assert capsys.readouterr().out.startswith("1 survey round(s) counted again")
+    with read_transaction(engine) as session:
+        round_id = rounds.get_round(session, meetings.get_meeting(session, meeting_id), 1).id
+    assert round_id is not None
+    _kept_equals_rebuild(engine, round_id)
+    _check_same(engine, meeting_id, 50)

@@ -14,7 +14,7 @@ figures are the same bytes as the record's path over the responses (tests/test_s
 keypads, paper, online). Anything that writes ballots another way (a bulk load: the bench, the
 tests) calls `rebuild`, which counts the round's ballots again in SQL (`_COUNTS`, the query the
 results used before) and replaces its rows; migration 0018 rebuilt every round that existed
-before it. `covote survey recount` rebuilds a meeting's survey rounds by hand.
+before it. `covote db survey-counts` rebuilds every survey round by hand.
 
 **Concurrent writers.** On SQLite one transaction writes at a time (BEGIN IMMEDIATE). On
 PostgreSQL a transaction that changes a survey round's counts first takes that round's
@@ -210,7 +210,7 @@ def rebuild(db: DB, round_id: int) -> None:
 
 
 def rebuild_all(db: DB) -> int:
-    """`rebuild` every survey round; how many (migration 0018, `covote survey recount`)."""
+    """`rebuild` every survey round; how many (migration 0018, `covote db survey-counts`)."""
     query = text("SELECT id FROM round WHERE kind = :kind ORDER BY id")
     ids: list[int] = list(db.execute(query, {"kind": SURVEY}).scalars())
     for round_id in ids:
