@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 # (area answer or None, segments_text, item or None, answer or None): one stored counts row.
 CountKey = tuple[str | None, str, str | None, str | None]
@@ -27,6 +28,12 @@ Respondent = tuple[Iterable[str], Mapping[str, str]]
 
 def segments_text(segments: Iterable[str]) -> str:
     """A voter's segments as a set, spelt one way: sorted, distinct, compact JSON."""
+    return _spelt(tuple(segments))
+
+
+@lru_cache(maxsize=4096)
+def _spelt(segments: tuple[str, ...]) -> str:
+    # A few distinct combinations per meeting, asked for twice per ballot by the writer.
     return json.dumps(sorted(set(segments)), separators=(",", ":"), ensure_ascii=False)
 
 
@@ -44,6 +51,10 @@ def difference(area_item: str, old: Respondent | None, new: Respondent | None) -
     """What replacing the ballot `old` by `new` changes (None: no ballot, before or after),
     each as the voter's segments and marks: the new ballot's rows added, the old one's
     subtracted; rows that do not change are left out (a resend changes nothing)."""
+    if old is not None and new is not None:
+        segments, area = segments_text(new[0]), new[1].get(area_item)
+        if (segments, area) == (segments_text(old[0]), old[1].get(area_item)):
+            return _changed(area, segments, old[1], new[1])  # the usual case: one cell
     out: Counter[CountKey] = Counter()
     if new is not None:
         out.update(contributions(area_item, segments_text(new[0]), new[1]))
@@ -57,3 +68,18 @@ def row_key(key: CountKey) -> str:
     the primary key is short whatever the answer's or the segments' length."""
     text = json.dumps(key, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _changed(
+    area: str | None, segments: str, old: Mapping[str, str], new: Mapping[str, str]
+) -> Counter[CountKey]:
+    # The same cell before and after: only the answers given, changed or withdrawn move (a
+    # survey resumed screen by screen adds a few answers to a ballot of dozens).
+    out: Counter[CountKey] = Counter()
+    for item, answer in new.items():
+        if old.get(item) != answer:
+            out[(area, segments, item, answer)] += 1
+    for item, answer in old.items():
+        if new.get(item) != answer:
+            out[(area, segments, item, answer)] -= 1
+    return out
