@@ -1,10 +1,14 @@
-"""A survey's results counted in the database (app/voting/survey_counts.py, issue 15): the
+"""A survey's results from the counts kept as ballots arrive (app/voting/survey_counts.py,
+issue 15): the
 console's and projector's results (`rounds.results_view`, counted in SQL) are the same bytes as
 the record's path over every response read (`survey_kind.public_files`: `public_responses`,
 then `survey_tally.tabulate`; what `covote survey tabulate` reproduces) and the same answer
 counts as `view_of` over the responses, on the demo survey and on seeded random surveys with
 every kind of question, areas, segments stored in any order, respondents who answered
-nothing or skipped the area, and a population to weight to; on SQLite and PostgreSQL."""
+nothing or skipped the area, and a population to weight to; on SQLite and PostgreSQL. The counts
+the ballot writer keeps equal a rebuild from the ballots after random sequences of ballots,
+replacements, resends and segment changes, with concurrent writers on PostgreSQL; migration 0018
+and `covote db survey-counts` count the rounds already stored."""
 
 from __future__ import annotations
 
