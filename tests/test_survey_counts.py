@@ -1,6 +1,5 @@
 """A survey's results from the counts kept as ballots arrive (app/voting/survey_counts.py,
-issue 15): the
-console's and projector's results (`rounds.results_view`, counted in SQL) are the same bytes as
+issue 15): the console's and projector's results (`rounds.results_view`) are the same bytes as
 the record's path over every response read (`survey_kind.public_files`: `public_responses`,
 then `survey_tally.tabulate`; what `covote survey tabulate` reproduces) and the same answer
 counts as `view_of` over the responses, on the demo survey and on seeded random surveys with
