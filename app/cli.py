@@ -13,6 +13,7 @@
                             [--block-percent P]
     covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv [--groups GROUPS.csv]
                         --meeting MEETING.json] [--head HASH]
+    covote db upgrade|current|history|survey-counts [--data DIR] [--database-url URL]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
     covote keypads record URL FILE [--note TEXT] [--arm N] [--limit N] [--duration S]
     covote keypads simulate [--keypads N] [--seed S] [--csv FILE] [--duration S]
@@ -653,7 +654,10 @@ def _reading(command: str, run: Callable[[], int]) -> int:
 
 
 def db_command(action: str, data: Path | None, database_url: str | None) -> int:
-    """`covote db upgrade|current|history`: thin wrappers over Alembic (app/voting/migrations)."""
+    """`covote db upgrade|current|history`: thin wrappers over Alembic (app/voting/migrations);
+    `covote db survey-counts`: every survey round's kept counts rebuilt from its ballots
+    (`survey_counts.rebuild_all`; the ballot writer keeps them, so only after ballots were
+    written another way)."""
     from alembic.script import ScriptDirectory
 
     from app.core import datadir
@@ -678,10 +682,28 @@ def db_command(action: str, data: Path | None, database_url: str | None) -> int:
         if action == "current":
             print(current_revision(engine) or "none (empty, or made before migrations)")
             return 0
+        if action == "survey-counts":
+            return _survey_counts(engine, sqlite)
         backup = upgrade(engine, backup_dir=settings.data_dir / "backups")
     finally:
         engine.dispose()
     print(f"database at revision {head_revision()}" + (f" (backup: {backup})" if backup else ""))
+    return 0
+
+
+def _survey_counts(engine: Any, sqlite: Path | None) -> int:
+    from app.voting import survey_counts
+    from app.voting.db import current_revision, head_revision, transaction
+
+    if sqlite is not None and not sqlite.exists():
+        print(f"covote db survey-counts: no database at {sqlite}", file=sys.stderr)
+        return 1
+    if current_revision(engine) != head_revision():
+        print("covote db survey-counts: run `covote db upgrade` first", file=sys.stderr)
+        return 1
+    with transaction(engine) as session:
+        n = survey_counts.rebuild_all(session)
+    print(f"{n} survey round(s) counted again from their ballots")
     return 0
 
 
@@ -886,6 +908,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("upgrade", "upgrade the database to the newest revision (SQLite: after a backup copy)"),
         ("current", "print the database's revision"),
         ("history", "list the revisions"),
+        ("survey-counts", "count every survey round again from its ballots"),
     ):
         action = db_sub.add_parser(name, help=text)
         action.add_argument("--data", type=Path, default=None, help="data directory (./data)")
