@@ -24,6 +24,7 @@ from app.record.records import (
     parse_meeting,
 )
 from app.rules import charter_doc as cd
+from app.rules import survey_rows
 from app.rules.tally import Mark
 from app.voting import (
     audit,
@@ -33,6 +34,7 @@ from app.voting import (
     lifecycle,
     meetings,
     rounds,
+    survey_counts,
     surveys,
     voters,
 )
@@ -115,9 +117,9 @@ def chain(session: Session, meeting_id: int) -> list[dict[str, Any]]:
 def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
     """Give the meeting a row in every table a meeting owns: voters, a round with a ballot,
     a keypad, a ticket, a paper keying, a helper's link with a signed-in browser, audit links,
-    a survey, someone on the people list, a Lab challenge with an idea and a helper's pledge,
-    a charter with its settings, a version, a party's signature and its report on a
-    commitment (a review's)."""
+    a survey with kept counts, someone on the people list, a Lab challenge with an idea and a
+    helper's pledge, a charter with its settings, a version, a party's signature and its report
+    on a commitment (a review's)."""
     assert meeting.id is not None
     surveys.save_survey(session, meeting, surveys.from_proposals(session, meeting))
     clause = cd.Clause("repairs", "Repairs are done within 28 days.", "Gwneir atgyweiriadau.")
@@ -141,6 +143,8 @@ def fill(session: Session, meeting: Meeting, *, close: bool = True) -> None:
     session.add(
         Ballot(round_id=rnd.id, voter_id=first.id, ballot_uid="b-1", marks={"library": "want"})
     )
+    # A survey round's kept counts (the writer's rows for that ballot; app/voting/survey_counts.py).
+    survey_counts.apply(session, {rnd.id: survey_rows.contributions("area", "[]", {"q": "1"})})
     session.add(Keypad(meeting_id=meeting.id, keypad="kpl:0A0001", label="K1", voter_id=second.id))
     session.add(
         Ticket(meeting_id=meeting.id, number=1, code=f"T{meeting.id:07d}", voter_id=second.id)

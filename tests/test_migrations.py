@@ -331,6 +331,7 @@ def test_the_db_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert [line[:4] for line in capsys.readouterr().out.splitlines()] == [
         "0020",
         "0019",
+        "0018",
         "0017",
         "0016",
         "0015",

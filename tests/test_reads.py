@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from app.config import Settings
+from app.voting import countdowns
 from app.voting.db import (
     WriteInReadTransaction,
     create_schema,
@@ -32,7 +33,7 @@ from app.voting.db import (
     read_transaction,
     transaction,
 )
-from app.voting.models import FacilitatorSession
+from app.voting.models import FacilitatorSession, utcnow
 from tests.conftest import TIME_FACTOR, LiveServer, Meeting, Phone, make_settings
 
 # GET routes that write on purpose, and why.
@@ -190,6 +191,20 @@ def test_no_get_page_takes_the_write_lock(
             assert r.status_code < 500, (url, r.status_code, r.text[:300])
             assert begins.immediate() == before, f"GET {url} took the write lock"
         assert begins.deferred() >= len(urls) // 2  # the reads did run, as plain BEGINs
+
+
+def test_the_countdown_pass_takes_the_write_lock_only_when_something_is_due(
+    sqlite_server: LiveServer, busy_meeting: tuple[Meeting, httpx.Client, Phone]
+) -> None:
+    """The pass that closes ended countdowns runs every few seconds all meeting long: while
+    nothing is due it only reads, so it never queues behind (or holds up) the ballot writer."""
+    meeting, _, _ = busy_meeting
+    meeting.post("/rounds/2/countdown", seconds="60")
+    engine = _engine(sqlite_server)
+    with Begins(engine).watching() as begins:
+        closed, next_at = countdowns.close_due_now(engine, lambda _: False)
+    assert closed == [] and next_at is not None and next_at > utcnow()
+    assert begins.immediate() == 0 and begins.deferred() >= 1
 
 
 def test_pages_answer_while_another_connection_holds_the_write_lock(

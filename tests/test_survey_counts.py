@@ -1,16 +1,22 @@
-"""A survey's results counted in the database (app/voting/survey_counts.py, issue 15): the
-console's and projector's results (`rounds.results_view`, counted in SQL) are the same bytes as
+"""A survey's results from the counts kept as ballots arrive (app/voting/survey_counts.py,
+issue 15): the console's and projector's results (`rounds.results_view`) are the same bytes as
 the record's path over every response read (`survey_kind.public_files`: `public_responses`,
 then `survey_tally.tabulate`; what `covote survey tabulate` reproduces) and the same answer
 counts as `view_of` over the responses, on the demo survey and on seeded random surveys with
 every kind of question, areas, segments stored in any order, respondents who answered
-nothing or skipped the area, and a population to weight to; on SQLite and PostgreSQL."""
+nothing or skipped the area, and a population to weight to; on SQLite and PostgreSQL. The counts
+the ballot writer keeps equal a rebuild from the ballots after random sequences of ballots,
+replacements, resends and segment changes, with concurrent writers on PostgreSQL; migration 0018
+and `covote db survey-counts` count the rounds already stored."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
+import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +25,7 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 
+from app import cli
 from app.console import demo_survey
 from app.core.vocab import SURVEY
 from app.demo import survey as demo
@@ -33,7 +40,10 @@ from app.rules.scales import (
     RangeScale,
     TextScale,
 )
+from app.rules.survey_rows import CountKey
 from app.voting import activity, kinds, meetings, rounds, survey_counts, survey_kind, surveys
+from app.voting import voters as voter_rows
+from app.voting.ballots import BallotWriter, CastRequest
 from app.voting.db import make_engine, read_transaction, transaction, upgrade
 from app.voting.models import Ballot, Voter
 
@@ -62,9 +72,17 @@ def pg_engine(postgres_url: str) -> Iterator[Engine]:
     e.dispose()
 
 
-def _seed(engine: Engine, survey: sv.Survey, people: People, population: str | None) -> int:
+def _seed(
+    engine: Engine,
+    survey: sv.Survey,
+    people: People,
+    population: str | None,
+    *,
+    rebuild: bool = True,
+) -> int:
     """A meeting with `survey` and an open survey round holding `people`'s ballots, written in
-    bulk as the bench does (the ballot path is tested elsewhere); the meeting's id."""
+    bulk as the bench does (the ballot path is tested below), then its counts rebuilt (unless
+    not `rebuild`: a database before migration 0018); the meeting's id."""
     with transaction(engine) as session:
         meeting = meetings.create_meeting(session, demo_survey.sample())
         surveys.save_survey(session, meeting, survey)
@@ -74,6 +92,7 @@ def _seed(engine: Engine, survey: sv.Survey, people: People, population: str | N
         keys = [i.key for i in kinds.kind_named(SURVEY).available(session, meeting.id)]
         rnd = rounds.open_round(session, meeting, keys, kind=SURVEY)
         meeting_id, round_id = meeting.id, rnd.id
+        assert round_id is not None
     with transaction(engine) as session:
         session.execute(
             insert(Voter),
@@ -101,6 +120,8 @@ def _seed(engine: Engine, survey: sv.Survey, people: People, population: str | N
                 for i, (_, marks) in enumerate(people)
             ],
         )
+        if rebuild:  # written in bulk, not by the writer
+            survey_counts.rebuild(session, round_id)
     return meeting_id
 
 
@@ -212,35 +233,178 @@ def test_random_surveys_counted_in_sql_are_the_record_s_bytes(engine: Engine, se
     assert (screens["survey"]["weighted"] is not None) == (population is not None)
 
 
-@pytest.mark.postgres
-def test_kept_counts_follow_every_change_to_ballots_and_voters(pg_engine: Engine) -> None:
-    """On PostgreSQL a round's counts are kept while its ballots and voters are unchanged (the
-    same object comes back), and never outlive a change: a changed answer, a voter's changed
-    segments and a deleted ballot each give the record's bytes again."""
-    e = pg_engine
-    rng = random.Random(9)
+def _open_survey(engine: Engine, survey: sv.Survey, voters: int) -> tuple[int, int, list[int]]:
+    """A meeting with `survey`, an open survey round and `voters` joined voters without
+    segments or ballots: (meeting id, round id, voter ids)."""
+    with transaction(engine) as session:
+        meeting = meetings.create_meeting(session, demo_survey.sample())
+        surveys.save_survey(session, meeting, survey)
+        assert meeting.id is not None
+        keys = [i.key for i in kinds.kind_named(SURVEY).available(session, meeting.id)]
+        rnd = rounds.open_round(session, meeting, keys, kind=SURVEY)
+        ids = []
+        for _ in range(voters):
+            voter = voter_rows.join(session, meeting)
+            assert voter.id is not None
+            ids.append(voter.id)
+        assert rnd.id is not None
+        return meeting.id, rnd.id, ids
+
+
+def _kept_equals_rebuild(engine: Engine, round_id: int) -> Counter[CountKey]:
+    with read_transaction(engine) as session:
+        kept = survey_counts.kept(session, round_id)
+        assert kept == survey_counts.recount(session, round_id)
+        assert all(n > 0 for n in kept.values())
+    return kept
+
+
+def _move(engine: Engine, voter_id: int, segments: list[str]) -> None:
+    with transaction(engine) as session:
+        voter = session.get(Voter, voter_id)
+        assert voter is not None
+        survey_counts.set_segments(session, voter, segments)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_the_writer_s_counts_equal_a_rebuild_after_any_writes(engine: Engine, seed: int) -> None:
+    """A random sequence through the ballot writer: first ballots, replacements (several of one
+    voter in one batch), resends, empty ballots, a voter's segments changed before and after
+    voting. The counts kept equal a rebuild from the ballots after every step, and the screens'
+    figures are the record's bytes."""
+    rng = random.Random(seed)
     survey = _random_survey(rng)
-    people = _random_people(survey, 80, rng)
-    meeting_id = _seed(e, survey, people, None)
+    choices = {i.key: _answers(i.scale, rng) for i in sv.items(survey)}
+    meeting_id, round_id, voter_ids = _open_survey(engine, survey, 30)
+    groups = ("carers", "young", "over65", "north")
+    last: dict[int, tuple[str, dict[str, str]]] = {}
 
-    def counted() -> survey_counts.StoredCounts:
-        with read_transaction(e) as session:
-            meeting = meetings.get_meeting(session, meeting_id)
-            return survey_counts.stored_counts(session, rounds.get_round(session, meeting, 1))
+    def request(voter_id: int) -> CastRequest:
+        if voter_id in last and rng.random() < 0.2:  # a resend of the same ballot
+            uid, marks = last[voter_id]
+        else:
+            uid = uuid.uuid4().hex
+            marks = {k: rng.choice(v) for k, v in choices.items() if rng.random() < 0.7}
+            marks = marks or {next(iter(choices)): next(iter(choices.values()))[0]}
+        last[voter_id] = (uid, marks)
+        return CastRequest(meeting_id, round_id, voter_id, uid, marks)
 
-    first = counted()
-    assert counted() is first
-    key = next(i.key for i in sv.items(survey) if i.key != sv.AREA_ITEM)
-    answer = _answers(next(i.scale for i in sv.items(survey) if i.key == key), rng)[0]
-    changes = [
-        f'UPDATE ballot SET marks = \'{{"{key}": "{answer}"}}\' WHERE voter_id = 1000',
-        'UPDATE voter SET segments = \'["young", "carers"]\' WHERE id = 1001',
-        "DELETE FROM ballot WHERE voter_id = 1002",
+    async def run() -> None:
+        writer = BallotWriter(engine)
+        writer.start()
+        try:
+            for _ in range(40):
+                if rng.random() < 0.25:
+                    segments = [g for g in groups if rng.random() < 0.4]
+                    rng.shuffle(segments)
+                    _move(engine, rng.choice(voter_ids), segments)
+                else:
+                    batch = [request(rng.choice(voter_ids)) for _ in range(rng.randint(1, 8))]
+                    await asyncio.gather(*(writer.cast(r) for r in batch))
+                _kept_equals_rebuild(engine, round_id)
+        finally:
+            await writer.aclose()
+
+    asyncio.run(run())
+    kept = _kept_equals_rebuild(engine, round_id)
+    respondents = sum(n for k, n in kept.items() if k[2] is None)
+    assert respondents == len(last)
+    _check_same(engine, meeting_id, len(last))
+
+
+@pytest.mark.postgres
+def test_concurrent_writers_keep_the_counts_exact_on_postgres(pg_engine: Engine) -> None:
+    """Two ballot writers (two processes' worth: their own engines) storing batches of the same
+    voters' ballots at once, and a third changing their segments: the round's advisory lock
+    orders them, so the counts kept equal a rebuild (without it, a writer that read a ballot
+    before the other replaced it subtracts the wrong answers)."""
+    rng = random.Random(21)
+    survey = _random_survey(rng)
+    choices = {i.key: _answers(i.scale, rng) for i in sv.items(survey)}
+    meeting_id, round_id, voter_ids = _open_survey(pg_engine, survey, 12)
+    engines = [make_engine(pg_engine.url.render_as_string(hide_password=False)) for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def write(e: Engine, seed: int) -> None:
+        r = random.Random(seed)
+        writer = BallotWriter(e)
+        try:
+            for _ in range(25):
+                batch = [
+                    CastRequest(
+                        meeting_id,
+                        round_id,
+                        r.choice(voter_ids),
+                        uuid.uuid4().hex,
+                        {k: r.choice(v) for k, v in choices.items()},
+                    )
+                    for _ in range(r.randint(1, 6))
+                ]
+                outcomes = writer._commit(batch)
+                assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+
+    def move(e: Engine) -> None:
+        r = random.Random(3)
+        try:
+            for _ in range(15):
+                _move(e, r.choice(voter_ids), [g for g in ("young", "north") if r.random() < 0.5])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=write, args=(engines[0], 1)),
+        threading.Thread(target=write, args=(engines[1], 2)),
+        threading.Thread(target=move, args=(engines[2],)),
     ]
-    for change in changes:
-        before = counted()
-        with transaction(e) as session:
-            session.execute(text(change))
-        after = counted()
-        assert after is not before and after != before, change
-        _check_same(e, meeting_id, len(people) - ("DELETE" in change))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for e in engines:
+        e.dispose()
+    assert not errors, errors
+    _kept_equals_rebuild(pg_engine, round_id)
+
+
+def test_migration_0018_counts_the_survey_rounds_already_there(engine: Engine) -> None:
+    """A database with a survey round's ballots from before the counts table: migrating to
+    0018 counts them, so the screens show the record's bytes and the writer starts right."""
+    url = engine.url.render_as_string(hide_password=False)
+    with engine.begin() as conn:  # back to an empty database at 0017
+        conn.execute(text("DROP TABLE survey_count"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0017'"))
+    rng = random.Random(6)
+    survey = _random_survey(rng)
+    people = _random_people(survey, 70, rng)
+    meeting_id = _seed(engine, survey, people, None, rebuild=False)
+    fresh = make_engine(url)
+    upgrade(fresh)
+    fresh.dispose()
+    with read_transaction(engine) as session:
+        round_id = rounds.get_round(session, meetings.get_meeting(session, meeting_id), 1).id
+    assert round_id is not None
+    assert _kept_equals_rebuild(engine, round_id)
+    _check_same(engine, meeting_id, len(people))
+
+
+def test_covote_db_survey_counts_rebuilds_counts_gone_wrong(
+    engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Counts changed behind the writer's back (a bulk load, a hand edit) are counted again
+    from the ballots by `covote db survey-counts`."""
+    rng = random.Random(8)
+    survey = _random_survey(rng)
+    meeting_id = _seed(engine, survey, _random_people(survey, 50, rng), None)
+    with transaction(engine) as session:
+        session.execute(text("UPDATE survey_count SET n = n + 3"))
+        assert session.execute(text("SELECT min(n) FROM survey_count")).scalar_one() > 3
+    url = engine.url.render_as_string(hide_password=False)
+    assert cli.main(["db", "survey-counts", "--data", str(tmp_path), "--database-url", url]) == 0
+    assert capsys.readouterr().out.startswith("1 survey round(s) counted again")
+    with read_transaction(engine) as session:
+        round_id = rounds.get_round(session, meetings.get_meeting(session, meeting_id), 1).id
+    assert round_id is not None
+    _kept_equals_rebuild(engine, round_id)
+    _check_same(engine, meeting_id, 50)

@@ -13,6 +13,7 @@
                             [--block-percent P]
     covote audit verify AUDIT.jsonl [--ballots BALLOTS.csv [--groups GROUPS.csv]
                         --meeting MEETING.json] [--head HASH]
+    covote db upgrade|current|history|survey-counts [--data DIR] [--database-url URL]
     covote keypads monitor URL [--arm N] [--limit N] [--duration S]
     covote keypads record URL FILE [--note TEXT] [--arm N] [--limit N] [--duration S]
     covote keypads simulate [--keypads N] [--seed S] [--csv FILE] [--duration S]
@@ -173,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("upgrade", "upgrade the database to the newest revision (SQLite: after a backup copy)"),
         ("current", "print the database's revision"),
         ("history", "list the revisions"),
+        ("survey-counts", "count every survey round again from its ballots"),
     ):
         action = db_sub.add_parser(name, help=text)
         action.add_argument("--data", type=Path, default=None, help="data directory (./data)")

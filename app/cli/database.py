@@ -11,7 +11,10 @@ from app.config import Settings
 
 
 def db_command(action: str, data: Path | None, database_url: str | None) -> int:
-    """`covote db upgrade|current|history`: thin wrappers over Alembic (app/voting/migrations)."""
+    """`covote db upgrade|current|history`: thin wrappers over Alembic (app/voting/migrations);
+    `covote db survey-counts`: every survey round's kept counts rebuilt from its ballots
+    (`survey_counts.rebuild_all`; the ballot writer keeps them, so only after ballots were
+    written another way)."""
     from alembic.script import ScriptDirectory
 
     from app.core import datadir
@@ -36,10 +39,28 @@ def db_command(action: str, data: Path | None, database_url: str | None) -> int:
         if action == "current":
             print(current_revision(engine) or "none (empty, or made before migrations)")
             return 0
+        if action == "survey-counts":
+            return _survey_counts(engine, sqlite)
         backup = upgrade(engine, backup_dir=settings.data_dir / "backups")
     finally:
         engine.dispose()
     print(f"database at revision {head_revision()}" + (f" (backup: {backup})" if backup else ""))
+    return 0
+
+
+def _survey_counts(engine: Any, sqlite: Path | None) -> int:
+    from app.voting import survey_counts
+    from app.voting.db import current_revision, head_revision, transaction
+
+    if sqlite is not None and not sqlite.exists():
+        print(f"covote db survey-counts: no database at {sqlite}", file=sys.stderr)
+        return 1
+    if current_revision(engine) != head_revision():
+        print("covote db survey-counts: run `covote db upgrade` first", file=sys.stderr)
+        return 1
+    with transaction(engine) as session:
+        n = survey_counts.rebuild_all(session)
+    print(f"{n} survey round(s) counted again from their ballots")
     return 0
 
 

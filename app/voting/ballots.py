@@ -15,6 +15,8 @@ Every ballot, whatever its channel, goes through `BallotWriter.cast`. Contract:
 - every stored ballot version (not a resend) appends a `ballot` link to the meeting's audit log
   in the same transaction: its round and an opaque commitment, nothing that names the voter or
   the marks (app/voting/audit.py, README Anonymity);
+- a survey round's stored counts (app/voting/survey_counts.py) change with its ballots in the
+  same transaction: the new ballot's answers added, those of the ballot it replaces subtracted;
 - a ballot for a round that is not open is refused, atomically with the close: the batch
   transaction reads the round's status under the write lock (SQLite BEGIN IMMEDIATE,
   PostgreSQL FOR SHARE), so a close either precedes the ballot (refused) or follows it (counted);
@@ -39,6 +41,7 @@ import functools
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -71,6 +74,7 @@ from app.core.errors import (
 from app.core.messages import N_
 from app.core.vocab import (
     DEVICE_CHANNELS,
+    SURVEY,
     Admission,
     Channel,
     ChannelPolicy,
@@ -79,8 +83,11 @@ from app.core.vocab import (
     channel_policy,
 )
 from app.record import anonymity
+from app.rules import survey as sv
+from app.rules import survey_rows
 from app.rules.scales import AnswerScale, Problem
-from app.voting import audit
+from app.rules.survey_rows import CountKey
+from app.voting import audit, survey_counts
 from app.voting.db import transaction
 from app.voting.kinds import kind_named
 from app.voting.meetings import ENDED
@@ -384,6 +391,11 @@ class BallotWriter:
             if accepted:
                 rows = [_row(req, out) for req, out in accepted]
                 session.execute(_upsert_for(self._engine.dialect.name), rows)
+                counts: dict[int, Counter[CountKey]] = {}
+                for req, out in accepted:
+                    if out.counts:
+                        counts.setdefault(req.round_id, Counter()).update(out.counts)
+                survey_counts.apply(session, counts)
             links: dict[int, list[tuple[str, dict[str, Any]]]] = {}
             for _, out in accepted:
                 if out.audit is not None:
@@ -409,6 +421,8 @@ class _Accepted:
     channel: str  # resolved: a device's ballot takes its voter's channel (phone or remote)
     marks: dict[str, str]  # the answers as their scales spell them: what is stored
     audit: tuple[int, dict[str, Any]] | None  # (meeting id, `ballot` link); None for a resend
+    # A survey round's: what storing it changes in the round's counts (survey_rows.difference).
+    counts: Counter[CountKey] | None = None
 
 
 # The batch's three queries, built once: building a SELECT costs more CPU than running it on
@@ -440,6 +454,7 @@ _VOTERS = sa.select(
     col(Voter.channel),
     col(Voter.disabled),
     col(Voter.device_key),
+    col(Voter.segments),
     sa.exists()
     .where(col(Keypad.voter_id) == col(Voter.id), col(Keypad.revoked).is_(False))
     .label("keypad"),
@@ -482,6 +497,9 @@ def validate_batch(
         policies[row.meeting_id] = channel_policy(row.channel_policy)
         if admission(row.admission) is Admission.TICKETS:
             ticketed.add(row.meeting_id)
+    # Before reading the voters and stored ballots a survey's counts change by (survey_counts).
+    surveys = {rid for rid, row in rounds.items() if row.kind == SURVEY}
+    survey_counts.lock_rounds(session, surveys)
     voters = {row.id: row for row in session.execute(_VOTERS, params)}
     stored: dict[tuple[int, int], tuple[str, str, dict[str, str]]] = {
         (rid, vid): (uid, channel, marks)
@@ -554,8 +572,12 @@ def validate_batch(
             secret = anonymity.secret_or_fail(rnd.record_secret)
             commit = anonymity.commitment(secret, "ballot", version)
             link = (req.meeting_id, {"round": rnd.number, "commit": commit})
+        counts: Counter[CountKey] | None = None
+        if rnd.id in surveys and link is not None:
+            old = (voter.segments, previous[2]) if previous is not None else None
+            counts = survey_rows.difference(sv.AREA_ITEM, old, (voter.segments, answers))
         receipt = Receipt(req.ballot_uid, req.round_id, req.meeting_id)
-        out.append(_Accepted(receipt, channel, answers, link))
+        out.append(_Accepted(receipt, channel, answers, link, counts))
         # A second ballot from the same voter later in this batch sees this one as stored.
         stored[(req.round_id, req.voter_id)] = (req.ballot_uid, channel, answers)
     return out

@@ -32,7 +32,7 @@ from app.core.errors import BadInput, Conflict
 from app.core.vocab import RoundStatus
 from app.record import chain
 from app.voting import audit, online, rounds
-from app.voting.db import transaction
+from app.voting.db import read_transaction, transaction
 from app.voting.meetings import get_meeting
 from app.voting.models import Meeting, Round, utcnow
 
@@ -208,9 +208,22 @@ def close_due_now(
     """Scheduled online openings that have come (online.open_due), then `close_due`, in a
     transaction of their own; returns the meetings changed and when the next opening or close
     is due (blocking: a worker thread). An online period that ended while the server was down
-    is opened and closed in the same pass."""
+    is opened and closed in the same pass.
+
+    It looks first in a read transaction and takes the write lock only when something is due:
+    the pass runs every few seconds all meeting long, and on SQLite a write transaction, even
+    an empty one, queues behind the ballot writer and holds it up."""
+    with read_transaction(engine) as session:
+        due = _next_due(session)
+    if due is None or due > utcnow():
+        return [], due
     with transaction(engine) as session:
         now = utcnow()
         changed = online.open_due(session, now) + close_due(session, now, receiving)
-        due = [t for t in (online.next_open(session), next_close(session)) if t is not None]
-        return list(dict.fromkeys(changed)), min(due, default=None)
+        return list(dict.fromkeys(changed)), _next_due(session)
+
+
+def _next_due(session: Session) -> datetime | None:
+    """When the next scheduled opening or countdown's end is (None: none waits)."""
+    due = [t for t in (online.next_open(session), next_close(session)) if t is not None]
+    return min(due, default=None)

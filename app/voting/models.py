@@ -3,7 +3,9 @@
 Public ids (`key`) of segments and proposals are the ones in the meeting file and ballot CSV;
 integer primary keys stay inside the database. One person, one ballot per round is the
 `(round_id, voter_id)` unique constraint on `ballot`: the database, not the code, enforces it.
-Tallies are always computed from stored ballots; there are no counter columns to drift.
+Tallies are computed from stored ballots. The one exception is `survey_count`: a survey round's
+answers counted by the ballot writer in the ballot's own transaction, so the counts cannot drift
+from the ballots, and rebuilt from them on demand (app/voting/survey_counts.py).
 
 Schema changes are Alembic revisions (app/voting/migrations, run by db.upgrade); a test checks that
 the
@@ -225,6 +227,24 @@ class Ballot(SQLModel, table=True):
     channel: str = Field(default="phone", max_length=16)
     marks: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     cast_at: datetime = Field(default_factory=utcnow)
+
+
+class SurveyCount(SQLModel, table=True):
+    """A survey round's final ballots counted (issue 15, app/voting/survey_counts.py): how
+    many gave `answer` on `item` from one stored cell (their area answer, their segments as
+    canonical JSON); `item` and `answer` NULL count the cell's respondents. `key` is a hash of
+    the four (`survey_rows.row_key`), so the primary key stays short whatever an answer's
+    length. Kept by the ballot writer in each ballot's transaction; `n` may be 0 (read as
+    absent), never negative."""
+
+    __tablename__ = "survey_count"
+    round_id: int = Field(foreign_key="round.id", primary_key=True)
+    key: str = Field(max_length=32, primary_key=True)
+    area: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    segments: str = Field(sa_column=Column(Text, nullable=False))
+    item: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    n: int
 
 
 class Keypad(SQLModel, table=True):

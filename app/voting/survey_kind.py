@@ -9,7 +9,7 @@ wording); custom questions and the area question carry their choices' translatio
 asks it on: one per service, one for the custom questions, one for the area.
 
 Its public record (results.json) is each answer's count (`CountingKind`); the screens also get
-the survey's own figures (`results_view`: the answers counted in the database,
+the survey's own figures (`results_view`: the answers counted as their ballots were stored,
 app/voting/survey_counts.py, protected as the responses CSV publishes them and tabulated by
 app/rules/survey_tally.py's `tabulate_counts`: the same bytes as `public_files`, which
 `covote survey tabulate` reproduces), with the names its charts need. A question left out is
@@ -223,7 +223,7 @@ class SurveyKind(CountingKind):
         return view
 
     def result(self, session: Session, meeting: Meeting, rnd: Round) -> list[answers.ItemCount]:
-        """Each answer's count (the record's results.json), counted in the database as the
+        """Each answer's count (the record's results.json), read from the kept counts as the
         screens' are (`results_view`): the same as counting the responses read."""
         return self._totals(session, meeting, rnd, survey_counts.stored_counts(session, rnd))
 
@@ -246,10 +246,11 @@ class SurveyKind(CountingKind):
             for s in meetings.segments_of(session, meeting.id)
         ]
         population = surveys.population_of(session, meeting.id, survey)
-        # Counted in the database (issue 15: 100,000 respondents in about a second), not
-        # read: the same counts as `view_of` and `public_files` over the responses would make,
-        # so the same bytes (tests/test_survey_counts.py). The figures do not depend on who
-        # is who, so no pseudonyms; the protection and the tabulation are the record's.
+        # Counted as the ballots were stored (issue 15: 100,000 respondents in about a
+        # second), not read: the same counts as `view_of` and `public_files` over the
+        # responses would make, so the same bytes (tests/test_survey_counts.py). The figures
+        # do not depend on who is who, so no pseudonyms; the protection and the tabulation
+        # are the record's.
         counted = survey_counts.stored_counts(session, rnd)
         items = self.items(session, meeting.id, rnd.proposal_keys)
         totals = self._totals(session, meeting, rnd, counted)

@@ -16,7 +16,7 @@ from app.core.messages import N_
 from app.core.shapes import YouView
 from app.core.vocab import Channel
 from app.record import anonymity
-from app.voting import audit
+from app.voting import audit, survey_counts
 from app.voting.meetings import ENDED, segments_of
 from app.voting.models import Ballot, Meeting, Round, Voter
 
@@ -63,8 +63,7 @@ def declare_segments(session: Session, meeting: Meeting, voter: Voter, keys: lis
         return
     if has_voted(session, voter):
         raise Conflict(N_("Your groups are fixed once you have voted."))
-    voter.segments = chosen
-    session.add(voter)
+    survey_counts.set_segments(session, voter, chosen)  # a survey's counts move with them
     # An opaque commitment only: a voter's segments are published as group totals of at least
     # m voters, never one by one (README, Anonymity).
     declared = {"voter": voter.id, "segments": chosen}

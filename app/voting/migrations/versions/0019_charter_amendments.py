@@ -6,7 +6,7 @@ charter version that took it). `meeting_charter` gains `amendments_open` (false 
 existing row: phones propose only once the facilitator opens amendments).
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels = None
 depends_on = None
 
