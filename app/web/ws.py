@@ -122,7 +122,8 @@ def sink_of(send: Send) -> Sink | None:
     without waiting (uvicorn's `writable`, cleared above the transport's high-water mark);
     otherwise the sink refuses and the frame goes through `send` with its deadline, so a slow
     phone is still closed as too slow. Only with uvicorn's websockets-sansio protocol (pinned
-    in pyproject.toml, chosen in cli.py); with any other server, None: every frame uses `send`.
+    in pyproject.toml, chosen in app/cli/server.py); with any other server, None: every frame
+    uses `send`.
     """
     proto = getattr(send, "__self__", None)
     if not isinstance(proto, WebSocketsSansIOProtocol):
