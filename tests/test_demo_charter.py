@@ -133,7 +133,7 @@ def test_the_demo_charter_is_drafted_decided_adopted_signed_and_printed(
     assert page.status_code == 200 and "Dewi Morgan" in page.text
     results = f.get(f"/console/{meeting.id}/rounds/{consent.number}").text
     sent_back = results.split(f'data-clause="{demo.BLOCKED}" data-decision="SENT_BACK"')[1]
-    assert "The people it affects block it: carer." in sent_back.split("</section>")[0]
+    assert "The people it affects block it: Carer." in sent_back.split("</section>")[0]
     pdf = f.get(f"/console/{meeting.id}/charter.pdf?lang=en")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.content)
