@@ -211,7 +211,7 @@ def test_every_download_is_named_after_the_meeting(
 # --- the report: blocks, zone, PDF metadata ------------------------------------------------------
 
 
-def summer_report(**place: str) -> report.Report:
+def summer_report(venue: str = "", chair: str = "") -> report.Report:
     """A budget round opened at 18:30 UTC on 1 July 2026 (19:30 BST), made at 21:05 UTC."""
     opened = datetime(2026, 7, 1, 18, 30, tzinfo=UTC)
     meeting = report.MeetingInfo(
@@ -224,7 +224,8 @@ def summer_report(**place: str) -> report.Report:
             report.ProposalInfo("toilets", "Park toilets", "keep", ()),
         ),
         created_at=datetime(2026, 6, 1, 12, 0, tzinfo=UTC),
-        **place,
+        venue=venue,
+        chair=chair,
     )
     rnd = report.RoundInput(
         number=1,
