@@ -308,13 +308,15 @@ def test_a_consent_round_is_answered_by_phone_and_keypad_and_decided_on_true_seg
 
     page = meeting.f.get(f"/console/{meeting.id}/rounds/1").text
     words = text_of(page)
-    assert "Clause respite: ↩ SENT BACK" in words
+    # Numbered as the round's phones and projector number them, with the charter's key.
+    assert "Clause 1 (respite): ↩ SENT BACK" in words
+    assert "Amendment to clause 2 (library-fortnight)" in words
     assert "The people it affects block it: Carer." in words  # the segment's label
     assert "Blocking groups: Carer." in words
     assert "2 of the 11 who answered block it: more than 10%." in words
     assert "Adopted as amended by library-fortnight." in words
     cy = text_of(meeting.f.get(f"/console/{meeting.id}/rounds/1?lang=cy").text)
-    assert "Cymal respite: ↩ ANFONWYD YN ÔL" in cy
+    assert "Cymal 1 (respite): ↩ ANFONWYD YN ÔL" in cy
     assert "Mae'r bobl y mae'n effeithio arnynt yn ei rwystro: Carer." in cy
     assert "Mae gofalwyr yn cael seibiant bob mis." in cy  # the clause's own Welsh
 
