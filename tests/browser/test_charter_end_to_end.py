@@ -899,7 +899,8 @@ def check_scorecard_console(review: Console) -> None:
 
 
 def check_review_report(review: Console) -> None:
-    """The review meeting's results report, and its PDF downloaded and read."""
+    """The review meeting's results report, and its PDF downloaded and read, in English and
+    in Welsh (the parties and the imported commitments in their Welsh)."""
     page = review.page
     page.goto(f"/console/{review.id}/report?lang=en")
     expect(page.locator("section.review")).to_contain_text("Charter review: scorecard")
@@ -922,6 +923,19 @@ def check_review_report(review: Console) -> None:
         "Ashdown residents No score",  # the chart's
     ):
         assert line in text, line
+    page.goto(f"/console/{review.id}/report?lang=cy")
+    axe(page, "console: the results report of a review round (Welsh)")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Lawrlwytho PDF").click()
+    cy = pdf_text(Path(download.value.path()).read_bytes())
+    assert "Adolygu'r siarter: cerdyn sgorio" in cy
+    for line in (
+        "Cyngor Ashdown 69% 29 17 6 6",
+        "Trafnidiaeth Gymunedol Ashdown 40% 5 1 2 2",
+        "Croesawu fan y llyfrgell ym mhob pentref. \u2013 Llai na 2 wedi barnu: heb eu dangos",
+        "Trigolion Ashdown Dim sgôr",
+    ):
+        assert line in cy, line
 
 
 # --- the story -----------------------------------------------------------------------------------
