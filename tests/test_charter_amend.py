@@ -463,6 +463,11 @@ def test_an_amendment_from_a_phone_is_accepted_voted_and_adopted(
     assert "accepted: the room answers it beside the clause" in text_of(
         proposer.c.get(f"/m/{meeting.code}/amend").text
     )
+    # In Welsh the phone lists it as the room answers it: in the Welsh the facilitator added.
+    cy = proposer.c.get(f"/m/{meeting.code}/amend?lang=cy").text
+    assert '<span lang="cy">Mae gofalwyr yn cael seibiant bob pythefnos.</span>' in cy
+    assert wording not in cy
+    proposer.c.get(f"/m/{meeting.code}/amend?lang=en")  # the phone back in English
     meeting.post("/rounds", kind="charter", proposal=["respite", row.key, "library"])
     rnd = meeting.state()["round"]
     amendment = {p["id"]: p for p in rnd["proposals"]}[row.key]
