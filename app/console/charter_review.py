@@ -131,7 +131,7 @@ async def save_reports(request: Request, meeting_id: RowId, services: ServicesDe
     def change(session: Session, meeting: Meeting) -> Said:
         charter_reviews.must_review(session, meeting_id)
         n = charter_reviews.save_reports(session, meeting, given)
-        return said(N_("%(n)s reports saved."), n=n)
+        return said(N_("Reports saved: %(n)s."), n=n)
 
     return await act(request, services, meeting_id, change, "/charter#reports-h")
 

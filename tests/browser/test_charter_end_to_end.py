@@ -480,7 +480,7 @@ def answer_by_keypads(console: Console, emulator: KplEmulator, projector: Any, k
         expect(page.locator("#step-h")).to_have_text(f"Keypads: item {index + 1} of 4")
         if index == 0:
             expect(page.locator("#step-count")).to_have_text(
-                "3 keypad answers on this one: 1 Fully support: 2; 2 Support with "
+                "Keypad answers on this one: 3. 1 Fully support: 2; 2 Support with "
                 "reservations: 0; 3 Can live with it: 1; 4 Need a change: 0; 5 Block: 0"
             )
         if index + 1 < len(WORDINGS):
@@ -788,7 +788,7 @@ def enter_reports(review: Console) -> None:
         if text_cy:
             page.locator(f'textarea[name="report_cy:{key}"]').fill(text_cy)
     page.get_by_role("button", name="Save the reports").click()
-    expect(page.locator(".notice")).to_contain_text(f"{len(REPORTS)} reports saved.")
+    expect(page.locator(".notice")).to_contain_text(f"Reports saved: {len(REPORTS)}.")
     expect(page.locator('textarea[name="report:budget-park"]')).to_have_value(
         REPORTS["budget-park"][0]
     )

@@ -47,7 +47,7 @@ def test_a_review_meeting_is_started_reported_rated_and_scored_in_the_browser(
     axe(console, "console: review meeting's charter page")
     console.locator('textarea[name="report:respite-fund"]').fill(REPORT)
     console.get_by_role("button", name="Save the reports").click()
-    expect(console.locator(".notice")).to_contain_text("1 reports saved.")
+    expect(console.locator(".notice")).to_contain_text("Reports saved: 1.")
 
     review = existing(http, review_id, source.csrf)
     review.post("/rounds", kind="charter_review", proposal=ITEMS)
