@@ -22,7 +22,7 @@ from reportlab.platypus import SimpleDocTemplate
 
 from app.demo import WARDS, riverside_wards
 from app.record import area_map as am
-from app.record import charts, charts_pdf, figure, geojson, report_pdf
+from app.record import charts, charts_pdf, figure, geojson, pdf_page
 from app.record.charts import BarRow, Legend, MatrixPoint
 from app.record.records import RecordError
 
@@ -569,7 +569,7 @@ def test_a_chart_taller_than_a_page_still_prints() -> None:
         rows, title="t", description="d", value_label="v", value_range=(1, 3)
     )
     d = charts_pdf.drawing(chart.figure)
-    assert d.height <= charts_pdf.MAX_HEIGHT and d.width < report_pdf.WIDTH
+    assert d.height <= charts_pdf.MAX_HEIGHT and d.width < pdf_page.WIDTH
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, invariant=1).build(charts_pdf.flowables(chart))
     assert "Service 59" in "".join(

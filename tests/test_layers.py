@@ -97,6 +97,7 @@ PURE = frozenset(
         "app.record.lab_files",
         "app.record.we_did",
         "app.record.you_said",
+        "app.scrutiny.paper_keying",
         "app.live.protocol",
         "app.live.screen",
         "app.live.surge",

@@ -17,7 +17,7 @@ from app.core.errors import BadInput, Conflict
 from app.rules.scales import WANT_SCALE
 from app.rules.tally import Mark
 from app.scrutiny import paper, tickets
-from app.scrutiny.paper import (
+from app.scrutiny.paper_keying import (
     Difference,
     Entry,
     KeyedOnce,

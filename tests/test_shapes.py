@@ -1,4 +1,4 @@
-"""The typed shapes (app/core/shapes.py) and the wire cannot drift apart.
+"""The typed shapes (app/core/shapes/) and the wire cannot drift apart.
 
 mypy checks that every producer builds and every consumer reads the keys a shape declares; these
 tests check the other half: what a live meeting really sends (socket frames, the HTTP snapshot)

@@ -1,4 +1,5 @@
-"""The console's paper ballot pages for one round (app/scrutiny/paper.py holds the rules).
+"""The console's paper ballot pages for one round (app/scrutiny/paper.py and paper_keying.py
+hold the rules).
 
     GET  .../paper                status: keyed once, mismatches, matched, counted; Count button
     GET  .../paper/print          printable sheets (?from=1&count=20[&lang=en+cy]), one A4 page
@@ -27,7 +28,7 @@ from app.core.messages import N_, Said, said
 from app.core.shapes import ScaleView
 from app.core.vocab import Channel
 from app.live import protocol
-from app.scrutiny import paper
+from app.scrutiny import paper, paper_keying
 from app.voting import kinds, meetings, rounds
 from app.voting.ballots import CastRequest
 from app.voting.models import Meeting
@@ -60,7 +61,7 @@ def _context(session: Session, meeting_id: int, number: int) -> dict[str, Any]:
         "labels": {i.key: _answer_labels(i.scale.describe()) for i in items},
         "segments": meetings.segments_of(session, meeting_id),
         "tickets": meeting.uses_tickets,
-        "ranges": paper.sheet_ranges,
+        "ranges": paper_keying.sheet_ranges,
     }
 
 
@@ -93,10 +94,10 @@ async def paper_print(
     request: Request, meeting_id: RowId, number: RowId, services: ServicesDep
 ) -> Response:
     auth.require_facilitator(request)
-    first = _query_number(request, "from", "1", "The first sheet (from)", paper.MAX_SHEET)
+    first = _query_number(request, "from", "1", "The first sheet (from)", paper_keying.MAX_SHEET)
     count = _query_number(request, "count", "20", "The number of sheets (count)", MAX_PRINT)
-    if first + count - 1 > paper.MAX_SHEET:
-        raise BadInput(f"Sheet numbers stop at {paper.MAX_SHEET}: print fewer sheets.")
+    if first + count - 1 > paper_keying.MAX_SHEET:
+        raise BadInput(f"Sheet numbers stop at {paper_keying.MAX_SHEET}: print fewer sheets.")
 
     def read() -> dict[str, Any]:
         with services.read_session() as session:
@@ -129,7 +130,7 @@ async def key_sheet(
 ) -> Response:
     form = await facilitator_form(request)
     which = _keying(keying)
-    sheet_form = paper.SheetForm(
+    sheet_form = paper_keying.SheetForm(
         sheet=str(form.get("sheet", "")),
         ticket=str(form.get("ticket", "")),
         segments=tuple(str(s) for s in form.getlist("segment")),
@@ -188,7 +189,7 @@ async def count(
             done = said(
                 N_("Counted %(n)s sheet(s): %(sheets)s."),
                 n=len(counted),
-                sheets=paper.sheet_ranges(counted),
+                sheets=paper_keying.sheet_ranges(counted),
             )
         else:
             done = said(N_("Counted %(n)s sheet(s)."), n=len(counted))

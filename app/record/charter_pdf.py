@@ -7,7 +7,7 @@ the last closed round that decided it, and the decision in words) and its amendm
 fate; each party's commitments (what, by when, how measured); the signatures (name, role,
 organisation, the version signed, the date, the drawn signature as lines); and the audit chain's
 head (its length and last hash) at printing, so a printed copy can be checked against the
-exported log. Fonts and page footer as the results report's (app/record/report_pdf.py); the
+exported log. Fonts and page footer as the results report's (app/record/pdf_page.py); the
 output is deterministic for the same document.
 """
 
@@ -28,14 +28,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app.record.report_pdf import (
-    GRID,
-    WIDTH,
-    _fonts,
-    _p,
-    _rect,
-    build_pdf,
-)
+from app.record.pdf_page import GRID, WIDTH, build_pdf, fonts, para, rect
 from app.rules.charter_sign import PAD_H, PAD_W, Stroke
 
 Counts = tuple[int, int, int, int, int]
@@ -118,9 +111,9 @@ class CharterDocument:
 def _both(en: str, cy: str, bilingual: bool, style: str = "base") -> list[Flowable]:
     """English, then the Welsh beside it in a two-column row when the charter is bilingual."""
     if not bilingual or not cy:
-        return [_p(en, style)]
+        return [para(en, style)]
     # Side by side without rules: the two languages are one text, not a table of figures.
-    table = Table([[_p(en, style), _p(cy, style)]], colWidths=[WIDTH / 2, WIDTH / 2])
+    table = Table([[para(en, style), para(cy, style)]], colWidths=[WIDTH / 2, WIDTH / 2])
     table.setStyle(
         TableStyle(
             [
@@ -145,7 +138,7 @@ def _signature_drawing(strokes: Sequence[Stroke]) -> Drawing:
     """The drawn signature, scaled from the pad's grid to 60 x 20 mm, y turned upright."""
     w, h = 60 * mm, 20 * mm
     d = Drawing(w, h)
-    d.add(_rect(0, 0, w, h, strokeColor=GRID, strokeWidth=0.3, fillColor=None))
+    d.add(rect(0, 0, w, h, strokeColor=GRID, strokeWidth=0.3, fillColor=None))
     for stroke in strokes:
         points: list[float] = []
         for x, y in stroke:
@@ -158,7 +151,7 @@ def _story(doc: CharterDocument) -> list[Flowable]:
     lb = doc.labels
     out: list[Flowable] = [
         *_both(doc.title, doc.title_cy, doc.bilingual, "h1"),
-        _p(lb["title_line"], "muted"),
+        para(lb["title_line"], "muted"),
         Spacer(1, 4 * mm),
     ]
     for s in doc.sections:
@@ -166,20 +159,20 @@ def _story(doc: CharterDocument) -> list[Flowable]:
         for c in s.clauses:
             block: list[Flowable] = [*_both(f"{c.key}. {c.text}", c.text_cy, doc.bilingual, "h3")]
             if c.decision:
-                block.append(_p(f"{lb['decision']}: {c.decision}"))
+                block.append(para(f"{lb['decision']}: {c.decision}"))
                 if c.counts is not None:
-                    block.append(_p(f"{lb['support']}: {_support(c.counts, lb)}", "muted"))
+                    block.append(para(f"{lb['support']}: {_support(c.counts, lb)}", "muted"))
             else:
-                block.append(_p(lb["not_decided"], "muted"))
+                block.append(para(lb["not_decided"], "muted"))
             if c.amendments:
-                block.append(_p(lb["amendments"], "h3"))
+                block.append(para(lb["amendments"], "h3"))
                 for a in c.amendments:
                     block += _both(f"{a.key} ({a.fate}): {a.text}", a.text_cy, doc.bilingual)
                     if a.counts is not None:
-                        block.append(_p(f"{lb['support']}: {_support(a.counts, lb)}", "muted"))
+                        block.append(para(f"{lb['support']}: {_support(a.counts, lb)}", "muted"))
             block.append(Spacer(1, 2 * mm))
             out.append(KeepTogether(block))
-    out.append(_p(lb["commitments"], "h2"))
+    out.append(para(lb["commitments"], "h2"))
     for party in doc.parties:
         out += _both(party.name, party.name_cy, doc.bilingual, "h3")
         for pc in party.commitments:
@@ -190,17 +183,17 @@ def _story(doc: CharterDocument) -> list[Flowable]:
             if pc.measure:
                 details.append(f"{lb['measure']}: {pc.measure}")
             if details:
-                out.append(_p("; ".join(details), "muted"))
+                out.append(para("; ".join(details), "muted"))
             if pc.measure_cy and doc.bilingual:
-                out.append(_p(pc.measure_cy, "muted"))
-    out.append(_p(lb["signatures"], "h2"))
+                out.append(para(pc.measure_cy, "muted"))
+    out.append(para(lb["signatures"], "h2"))
     if not doc.signatures:
-        out.append(_p(lb["no_signatures"]))
+        out.append(para(lb["no_signatures"]))
     for sig in doc.signatures:
         rows: list[Flowable] = [
             *_both(f"{lb['party']}: {sig.party}", sig.party_cy, doc.bilingual, "h3"),
-            _p(f"{lb['signatory']}: {sig.name}, {sig.role}, {sig.organisation}"),
-            _p(sig.when, "muted"),
+            para(f"{lb['signatory']}: {sig.name}, {sig.role}, {sig.organisation}"),
+            para(sig.when, "muted"),
         ]
         if sig.strokes:
             rows.append(_signature_drawing(sig.strokes))
@@ -208,15 +201,15 @@ def _story(doc: CharterDocument) -> list[Flowable]:
         out.append(KeepTogether(rows))
     out += [
         Spacer(1, 4 * mm),
-        _p(lb["audit"], "muted"),
-        _p(doc.audit_hash, "mono"),
+        para(lb["audit"], "muted"),
+        para(doc.audit_hash, "mono"),
     ]
     return out
 
 
 def render(doc: CharterDocument) -> bytes:
     """The charter as PDF bytes."""
-    _fonts()  # before the story: its paragraphs measure text in the report's fonts
+    fonts()  # before the story: its paragraphs measure text in the report's fonts
     return build_pdf(
         _story(doc),
         title=doc.title,

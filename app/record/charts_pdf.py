@@ -2,7 +2,7 @@
 
 The geometry is the one the SVG is written from (`app.record.charts`, `area_map`); this module
 only translates it: y flipped (ReportLab's origin is bottom left), every size scaled so the
-figure is `width` points wide, texts in the report's font (`report_pdf.fit`). ReportLab has no
+figure is `width` points wide, texts in the report's font (`pdf_page.fit`). ReportLab has no
 fill patterns, so the hatch that marks "no data" and "fewer than m" is drawn as lines clipped to
 the shape with shapely: the same 45-degree lines, the same spacing, as the SVG's pattern.
 
@@ -30,7 +30,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from app.record import figure as fig
-from app.record.report_pdf import BOLD, FONT, WIDTH, _p, _rect, _styles, _t, _table, fit
+from app.record.pdf_page import BOLD, FONT, WIDTH, fit, grid_table, markup, para, rect, styles
 
 FILL_EVEN_ODD: Literal[0] = 0  # reportlab.graphics.shapes.FILL_EVEN_ODD, which its type stubs lack
 
@@ -107,7 +107,7 @@ def _items(item: fig.Item, f: _Flip) -> list[Any]:
         fill, stroke = _colour(item.fill), _colour(item.stroke)
         if not item.pattern:
             return [
-                _rect(
+                rect(
                     x,
                     y,
                     w,
@@ -120,11 +120,9 @@ def _items(item: fig.Item, f: _Flip) -> list[Any]:
         # the fill, then the hatch, then the outline over both
         box = shapely.box(item.x, item.y, item.x + item.w, item.y + item.h)
         return [
-            _rect(x, y, w, h, fillColor=fill, strokeColor=None),
+            rect(x, y, w, h, fillColor=fill, strokeColor=None),
             *_hatch(box, f),
-            _rect(
-                x, y, w, h, fillColor=None, strokeColor=stroke, strokeWidth=item.stroke_width * s
-            ),
+            rect(x, y, w, h, fillColor=None, strokeColor=stroke, strokeWidth=item.stroke_width * s),
         ]
     if isinstance(item, fig.Line):
         line = Line(
@@ -252,19 +250,19 @@ def flowables(chart: fig.Chart, width: float = WIDTH) -> list[Flowable]:
     """The chart, its notes (the numbered labels' key is already drawn) and its data table,
     cut into parts of at most MAX_FIGURES figure columns, each with the row headers."""
     table = chart.table
-    s = _styles()
+    s = styles()
     header = [fig.plain(h) for h in table.header]
     body = [[fig.plain(c) for c in row] for row in table.rows]
     out: list[Flowable] = [
         drawing(chart.figure, width),
         Spacer(1, 6),
-        _p(fig.plain(table.caption), "small"),
+        para(fig.plain(table.caption), "small"),
     ]
     for part in _parts(len(header)):
         keep = [0, *part]
         head = [header[c] for c in keep]
         rows_text = [[row[c] if c < len(row) else "" for c in keep] for row in body]
-        rows: list[list[Any]] = [[Paragraph(_t(h), s["head"]) for h in head]]
-        rows += [[_p(c, "cell") for c in row] for row in rows_text]
-        out.append(_table(rows, _widths(head, rows_text, width)))
+        rows: list[list[Any]] = [[Paragraph(markup(h), s["head"]) for h in head]]
+        rows += [[para(c, "cell") for c in row] for row in rows_text]
+        out.append(grid_table(rows, _widths(head, rows_text, width)))
     return out
