@@ -40,6 +40,7 @@ from app.voting import meetings, sections, surveys
 from app.voting.models import Meeting, Segment
 from app.web import auth, facilitators, i18n
 from app.web.deps import RowId, ServicesDep
+from app.web.rendering import form_problems
 from app.web.services import Services
 
 router = APIRouter()
@@ -359,14 +360,8 @@ async def _save_section(
         problems, status = [("", e)], e.status_code
 
     ctx = await asyncio.to_thread(_setup_context, request, services, meeting_id)
-    translate = i18n.gettext_for(i18n.choose_locale(request))
-    shown = [
-        {"field": where, "text": translate(e.msgid, **e.params) if e.params else translate(e.msgid)}
-        for where, e in problems
-    ]
-    ctx["problems"] = shown
+    ctx.update(form_problems(request, problems))
     ctx["problem_section"] = section
-    ctx["problem_at"] = {p["field"]: p["text"] for p in reversed(shown) if p["field"]}
     if section == "meeting":
         ctx["meeting"] = setup_form.typed_meeting(ctx["meeting"], form)
         ctx["title_cy"] = str(form.get("title_cy", ctx["title_cy"]))

@@ -67,14 +67,16 @@ def clean_text(value: str, *, multiline: bool = False) -> str:
     return unicodedata.normalize("NFC", value)
 
 
-def read_text(raw: object, limit: int, *, multiline: bool = False) -> str:
-    """A form's text field as stored: `clean_text`, stripped; anything not a string is "".
+def cut(raw: object, limit: int) -> str:
+    """A form field's string as far as anything reads it: a little past `limit` (2 x limit + 16
+    characters), enough for the caller to say it is too long; anything not a string is ""."""
+    return raw[: limit * 2 + 16] if isinstance(raw, str) else ""
 
-    Reads no further than a little past `limit` (2 x limit + 16 characters), enough for the
-    caller to say it is too long: checking the length against `limit` is the caller's.
-    """
-    value = raw if isinstance(raw, str) else ""
-    return clean_text(value[: limit * 2 + 16], multiline=multiline).strip()
+
+def read_text(raw: object, limit: int, *, multiline: bool = False) -> str:
+    """A form's text field as stored: `clean_text` of `cut(raw, limit)`, stripped. Checking the
+    length against `limit` is the caller's."""
+    return clean_text(cut(raw, limit), multiline=multiline).strip()
 
 
 def id_problem(value: str) -> str | None:

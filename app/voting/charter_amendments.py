@@ -36,7 +36,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm, NotFound
-from app.core.inputs import clean_text
+from app.core.inputs import read_text
 from app.core.messages import N_
 from app.rules import charter_doc as cd
 from app.rules.charter import AmendmentStatus
@@ -73,17 +73,10 @@ class Draft:
     text_cy: str = ""
 
 
-def _text(raw: object, limit: int) -> str:
-    """A text field cleaned (inputs.clean_text) and trimmed, read no further than a little past
-    `limit`: enough to say it is too long."""
-    value = raw if isinstance(raw, str) else ""
-    return clean_text(value[: limit * 2 + 16]).strip()
-
-
 def _wording(
     raw: object, raw_cy: object, where: str, problems: list[tuple[str, CovoteError]]
 ) -> tuple[str, str]:
-    text, text_cy = _text(raw, MAX_TEXT), _text(raw_cy, MAX_TEXT)
+    text, text_cy = read_text(raw, MAX_TEXT), read_text(raw_cy, MAX_TEXT)
     if not text:
         problems.append((where + "text", BadInput(N_("Write the clause as you would have it."))))
     elif len(text) > MAX_TEXT:
@@ -306,8 +299,8 @@ def accept(
     assert meeting.id is not None
     problems: list[tuple[str, CovoteError]] = []
     english, welsh = _wording(
-        text if _text(text, MAX_TEXT) else row.text,
-        text_cy if _text(text_cy, MAX_TEXT) else row.text_cy,
+        text if read_text(text, MAX_TEXT) else row.text,
+        text_cy if read_text(text_cy, MAX_TEXT) else row.text_cy,
         "accept-",
         problems,
     )
@@ -348,7 +341,7 @@ def parse_reason(raw: object) -> str:
     Raises:
         InvalidForm: empty or too long (field `decline-reason`).
     """
-    reason = _text(raw, MAX_REASON)
+    reason = read_text(raw, MAX_REASON)
     if not reason:
         problem = BadInput(N_("Say why, in a sentence: the phone that sent it shows it."))
     elif len(reason) > MAX_REASON:

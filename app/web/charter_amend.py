@@ -26,14 +26,15 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app.core.errors import Conflict, CovoteError, InvalidForm, NotFound
+from app.core.inputs import cut
 from app.core.messages import N_
 from app.rules.charter_amend import MAX_TEXT, clause_numbers
 from app.voting import charter_amendments, charters
-from app.web import auth, i18n
+from app.web import auth
 from app.web.attendees import attendee
 from app.web.deps import ServicesDep
 from app.web.ratelimit import Limit
-from app.web.rendering import render
+from app.web.rendering import form_problems, render
 from app.web.services import Services
 
 router = APIRouter()
@@ -78,8 +79,7 @@ def _typed(form: FormData) -> dict[str, str]:
     """The form's fields, each cut short before anything reads it (parse_draft checks)."""
 
     def text(name: str, limit: int) -> str:
-        value = form.get(name)
-        return value[: limit * 2 + 16] if isinstance(value, str) else ""
+        return cut(form.get(name), limit)
 
     return {
         "clause": text("clause", 32),
@@ -147,12 +147,9 @@ async def _again(
 ) -> Response:
     """The form again with what was typed and every problem, each by its field."""
     ctx = await asyncio.to_thread(_context, request, services, code)
-    translate = i18n.gettext_for(i18n.choose_locale(request))
-    shown = [{"field": where, "text": translate(e.msgid, **e.params)} for where, e in problems]
+    ctx.update(form_problems(request, problems))
     ctx.update(
         typed=typed,
-        problems=shown,
-        problem_at={p["field"]: p["text"] for p in reversed(shown) if p["field"]},
         sent=False,
     )
     return render(request, "phone/amend.html", ctx, status_code=status)

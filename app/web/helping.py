@@ -30,11 +30,11 @@ from app.core.errors import Conflict, CovoteError, InvalidForm
 from app.rules import people as rules
 from app.voting import meetings, people
 from app.voting.models import Meeting
-from app.web import auth, i18n
+from app.web import auth
 from app.web.deps import ServicesDep
 from app.web.netinfo import client_address
 from app.web.ratelimit import Limit
-from app.web.rendering import render
+from app.web.rendering import form_problems, render
 from app.web.services import Services
 
 router = APIRouter()
@@ -148,12 +148,9 @@ async def _again(
 ) -> Response:
     """The form again with what was typed and every problem, each by its field."""
     ctx = await asyncio.to_thread(_context, services, code)
-    translate = i18n.gettext_for(i18n.choose_locale(request))
-    shown = [{"field": where, "text": translate(e.msgid, **e.params)} for where, e in problems]
+    ctx.update(form_problems(request, problems))
     ctx.update(
         typed=typed,
-        problems=shown,
-        problem_at={p["field"]: p["text"] for p in reversed(shown) if p["field"]},
     )
     return render(request, "phone/helping.html", ctx, status_code=status)
 

@@ -42,6 +42,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app.core.errors import BadInput, Conflict, CovoteError, InvalidForm, NotFound
+from app.core.inputs import cut
 from app.core.messages import N_
 from app.core.vocab import LAB, RoundStatus
 from app.rules import lab as rules
@@ -51,11 +52,11 @@ from app.rules.lab_pledges import HOURS_MAX
 from app.voting import lab, lab_challenges, lab_helping, lab_kind, meetings, rounds
 from app.voting.ballots import CastRequest
 from app.voting.models import Voter
-from app.web import auth, i18n, lab_live
+from app.web import auth, lab_live
 from app.web.attendees import attendee
 from app.web.deps import ServicesDep
 from app.web.ratelimit import Limit
-from app.web.rendering import render
+from app.web.rendering import form_problems, render
 from app.web.services import Services
 
 router = APIRouter()
@@ -105,8 +106,7 @@ def _typed(form: FormData) -> dict[str, Any]:
     """The form's fields, each cut short before anything reads it (lab.parse_idea checks)."""
 
     def text(name: str, limit: int) -> str:
-        value = form.get(name)
-        return value[: limit * 2 + 16] if isinstance(value, str) else ""
+        return cut(form.get(name), limit)
 
     return {
         "challenge": text("challenge", 64),
@@ -226,12 +226,9 @@ async def _again(
 ) -> Response:
     """The form again with what was typed and every problem, each by its field."""
     ctx = await asyncio.to_thread(_context, request, services, code)
-    translate = i18n.gettext_for(i18n.choose_locale(request))
-    shown = [{"field": where, "text": translate(e.msgid, **e.params)} for where, e in problems]
+    ctx.update(form_problems(request, problems))
     ctx.update(
         typed=typed,
-        problems=shown,
-        problem_at={p["field"]: p["text"] for p in reversed(shown) if p["field"]},
         sent=False,
         pledge_failed=pledging,
         pledge_saved=False,

@@ -8,6 +8,7 @@ every time it shows. Templates are read once (restart to see edited ones).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from app.core import localtime
+from app.core.errors import CovoteError
 from app.core.vocab import ROOM_VOTE
 from app.record import review_charts, survey_charts
 from app.rules import explain, survey_tally
@@ -130,6 +132,17 @@ def show_moment(ctx: Context, at: datetime | str, zone: tzinfo | str | None = No
 
 
 TEMPLATES.env.globals["moment"] = show_moment
+
+
+def form_problems(request: Request, problems: Sequence[tuple[str, CovoteError]]) -> dict[str, Any]:
+    """What a form shows its refusal with: `problems` ({field, text}, in order, each in the
+    browser's language; field "" for the form as a whole) and `problem_at` (each field's first
+    problem: the text beside the field, which aria-describedby names)."""
+    shown = [{"field": where, "text": i18n.error_message(request, e)} for where, e in problems]
+    return {
+        "problems": shown,
+        "problem_at": {p["field"]: p["text"] for p in reversed(shown) if p["field"]},
+    }
 
 
 def render(
