@@ -30,6 +30,7 @@ SHARED_TEMPLATES = {
     "_lang_switch.html",
     "_text.html",
     "_lab_pledges.html",
+    "_review_scorecard.html",
 }
 TEMPLATE_GROUPS = {"console", "phone", "print", "projector", "record"}
 STATIC_GROUPS = {"console", "phone", "print", "projector", "shared"}
