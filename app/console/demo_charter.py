@@ -26,7 +26,6 @@ recounts like a real meeting's.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from dataclasses import replace
@@ -41,7 +40,7 @@ from app.demo import charter as demo_charter
 from app.record.records import MeetingFile
 from app.rules import charter_doc as cd
 from app.voting import charter_drafts, charter_signing, charters, lab, meetings, rounds, voters
-from app.voting.ballots import BallotWriter, CastRequest
+from app.voting.ballots import CastRequest, cast_all
 from app.voting.charter_kind import charter_items
 from app.voting.db import transaction
 from app.voting.models import Meeting
@@ -71,15 +70,6 @@ def sample() -> MeetingFile:
     return demo.riverside_budget().model_copy(
         update={"title": TITLE, "translations": {"cy": {"title": demo_charter.TITLE_CY}}}
     )
-
-
-async def _cast(engine: Engine, requests: list[CastRequest]) -> None:
-    writer = BallotWriter(engine, batch_max=200, stall_s=30.0)
-    writer.start()
-    try:
-        await asyncio.gather(*(writer.cast(r) for r in requests))
-    finally:
-        await writer.aclose()
 
 
 def _close(engine: Engine, meeting_id: int, number: int) -> None:
@@ -132,7 +122,7 @@ def seed(engine: Engine, lab_meeting: Meeting) -> Meeting:
         ]
         meeting_id, budget_number = meeting.id, rnd.number
         voter_ids = [v.id or 0 for v in people]
-    asyncio.run(_cast(engine, requests))
+    cast_all(engine, requests)
     _close(engine, meeting_id, budget_number)
 
     with transaction(engine) as session:
@@ -153,7 +143,7 @@ def seed(engine: Engine, lab_meeting: Meeting) -> Meeting:
             for voter_id, marks in zip(voter_ids, demo_charter.answers(room, rng), strict=True)
         ]
         charter_number = consent.number
-    asyncio.run(_cast(engine, requests))
+    cast_all(engine, requests)
     _close(engine, meeting_id, charter_number)
 
     with transaction(engine) as session:

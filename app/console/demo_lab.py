@@ -20,7 +20,6 @@ revealed. So the demo's record verifies like a real meeting's.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from collections.abc import Mapping
@@ -43,7 +42,7 @@ from app.voting import (
     rounds,
     voters,
 )
-from app.voting.ballots import BallotWriter, CastRequest
+from app.voting.ballots import CastRequest, cast_all
 from app.voting.db import transaction
 from app.voting.models import Meeting, Voter
 
@@ -249,15 +248,6 @@ def rating(idea: DemoIdea, person: Person, rng: random.Random) -> str:
     return "agree" if agree else "disagree"
 
 
-async def _cast(engine: Engine, requests: list[CastRequest]) -> None:
-    writer = BallotWriter(engine, batch_max=200, stall_s=30.0)
-    writer.start()
-    try:
-        await asyncio.gather(*(writer.cast(r) for r in requests))
-    finally:
-        await writer.aclose()
-
-
 def seed(engine: Engine, meeting: Meeting, participants: int = PARTICIPANTS) -> Meeting:
     """Add the Lab to the demo survey meeting (`demo_survey.seed`: its survey round closed):
     challenges from the focus list, the ideas moderated, and a closed, revealed `lab` round of
@@ -325,7 +315,7 @@ def seed(engine: Engine, meeting: Meeting, participants: int = PARTICIPANTS) -> 
                         session, lab.idea(session, meeting.id, k), voter, rng.choice((2, 4, 8))
                     )
         meeting_id, number = meeting.id, rnd.number
-    asyncio.run(_cast(engine, requests))
+    cast_all(engine, requests)
     with transaction(engine) as session:
         meeting = meetings.get_meeting(session, meeting_id)
         rounds.close_round(session, meeting, number)

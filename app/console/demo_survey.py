@@ -9,7 +9,6 @@ the demo's record verifies and recounts like a real meeting's.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 
@@ -20,7 +19,7 @@ from app.core.vocab import SURVEY
 from app.demo import survey as demo_survey
 from app.record.records import MeetingFile
 from app.voting import kinds, meetings, rounds, surveys, voters
-from app.voting.ballots import BallotWriter, CastRequest
+from app.voting.ballots import CastRequest, cast_all
 from app.voting.db import transaction
 from app.voting.models import Meeting
 
@@ -32,15 +31,6 @@ SEED = 2026  # the same answers on every machine
 def sample() -> MeetingFile:
     """The survey meeting's file: Riverside's room-vote meeting under the survey's title."""
     return demo.riverside().model_copy(update={"title": TITLE, "translations": {}})
-
-
-async def _cast(engine: Engine, requests: list[CastRequest]) -> None:
-    writer = BallotWriter(engine, batch_max=200, stall_s=30.0)
-    writer.start()
-    try:
-        await asyncio.gather(*(writer.cast(r) for r in requests))
-    finally:
-        await writer.aclose()
 
 
 def seed(engine: Engine, respondents: int = RESPONDENTS) -> Meeting:
@@ -66,7 +56,7 @@ def seed(engine: Engine, respondents: int = RESPONDENTS) -> Meeting:
                 CastRequest(meeting.id, rnd.id, voter.id, uuid.uuid4().hex, dict(person.marks))
             )
         meeting_id, number = meeting.id, rnd.number
-    asyncio.run(_cast(engine, requests))
+    cast_all(engine, requests)
     with transaction(engine) as session:
         meeting = meetings.get_meeting(session, meeting_id)
         rounds.close_round(session, meeting, number)

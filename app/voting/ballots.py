@@ -42,7 +42,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -404,6 +404,22 @@ class BallotWriter:
                 audit.append(session, meeting_id, meeting_links)
         self._open_rounds.update(found)  # committed: what the transaction saw was true then
         return [out.receipt if isinstance(out, _Accepted) else out for out in outcomes]
+
+
+def cast_all(engine: Engine, requests: Sequence[CastRequest]) -> None:
+    """Cast `requests` through a writer of their own, started and stopped here, from code with
+    no event loop running: the demos' seeding at start-up (a live server casts through its
+    Services' writer). Each request is acknowledged or refused as on any channel."""
+
+    async def run() -> None:
+        writer = BallotWriter(engine, batch_max=200, stall_s=30.0)
+        writer.start()
+        try:
+            await asyncio.gather(*(writer.cast(r) for r in requests))
+        finally:
+            await writer.aclose()
+
+    asyncio.run(run())
 
 
 def _past(closes_at: datetime | None, now: datetime | None) -> bool:
