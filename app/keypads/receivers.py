@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 import uuid
 from collections import deque
@@ -118,6 +119,11 @@ class KeypadDesk:
         self._round: _Round | None = None
         self._registry: dict[str, tuple[int, bool]] = {}
         self._marks: dict[int, dict[str, str]] = {}  # voter id -> answers in the current round
+        # One re-read at a time: a press's re-read and a resync's can run in two worker threads
+        # at once, and the later one, having started before the round was known, would load the
+        # round's marks again from before the press's ballot was stored and lose it from the
+        # Run page's live count (the ballot itself stays counted).
+        self._refresh_lock = threading.Lock()
         self._recent: dict[str, deque[float]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._consumer: asyncio.Task[None] | None = None
@@ -430,6 +436,10 @@ class KeypadDesk:
     # -- database reads (worker thread) ---------------------------------------------------------
 
     def _refresh(self) -> None:
+        with self._refresh_lock:
+            self._refresh_locked()
+
+    def _refresh_locked(self) -> None:
         assert self.meeting_id is not None
         with read_transaction(self._engine) as session:
             meeting = session.get(Meeting, self.meeting_id)
