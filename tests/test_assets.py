@@ -31,6 +31,7 @@ SHARED_TEMPLATES = {
     "_text.html",
     "_lab_pledges.html",
     "_review_scorecard.html",
+    "_form_problems.html",
 }
 TEMPLATE_GROUPS = {"console", "phone", "print", "projector", "record"}
 STATIC_GROUPS = {"console", "phone", "print", "projector", "shared"}
